@@ -1,0 +1,271 @@
+/**
+ * The IPC snapshot model: plain data, no imports, shared by the extension host, the `ipcx` CLI and the
+ * webviews. Field names keep the kernel's and util-linux's terms of art (see DOMAIN.md / STYLE.md).
+ *
+ * Conventions:
+ * - times are kernel times in seconds since the epoch; 0 means "never" (the kernel's own convention);
+ * - `key` is the kernel's `key_t` as a signed 32-bit integer (as /proc/sysvipc prints it); display it with
+ *   `formatKey()` in `format.ts` (`0x%08x`, key 0 = IPC_PRIVATE);
+ * - `mode` holds the low 9 permission bits plus the shm status bits (SHM_DEST 01000, SHM_LOCKED 02000);
+ * - pids are numbers, 0 means "none".
+ */
+
+export type SysvKind = 'sem' | 'shm' | 'msg';
+export type PosixKind = 'posixSem' | 'posixShm';
+export type IpcKind = SysvKind | PosixKind;
+
+export type Platform = 'linux' | 'freebsd' | 'darwin' | 'unknown';
+
+/** Where a snapshot's data came from. */
+export type SnapshotSource =
+  | 'native' // the C++ binding: *_INFO + *_STAT_ANY + GETALL
+  | 'proc' // pure-TS parse of /proc/sysvipc/* (fallback when the binding is missing)
+  | 'ssh-linux' // remote probe reading /proc over SSH
+  | 'ssh-ipcs' // remote probe running ipcs/sysctl (FreeBSD, macOS)
+  | 'fixture';
+
+/** A structured error, the same shape as Node's system errors plus a hint. Travels as plain data. */
+export interface IpcErrorInfo {
+  /** errno name such as 'EACCES', or a project code such as 'ENATIVE', 'EPARSE', 'ETIMEDOUT', 'ESSH'. */
+  code: string;
+  errno?: number;
+  /** the failing call, e.g. 'semctl', 'shmctl', 'open', 'ssh'. */
+  syscall?: string;
+  /** the operation, e.g. 'GETALL', 'IPC_RMID', 'SEM_STAT_ANY'. */
+  op?: string;
+  id?: number;
+  message: string;
+  /** what a person can do about it (from domain/errors.ts). */
+  hint?: string;
+}
+
+/** Fields every System V object has (struct ipc_perm + id). */
+export interface IpcPerm {
+  id: number;
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+}
+
+/** One semaphore of a set, as GETVAL/GETNCNT/GETZCNT/GETPID report it (detail is loaded on demand). */
+export interface SemElem {
+  semval: number;
+  ncount: number;
+  zcount: number;
+  /** last pid that operated on this semaphore (sempid); 0 = none. */
+  pid: number;
+}
+
+export interface SemSet extends IpcPerm {
+  kind: 'sem';
+  nsems: number;
+  otime: number;
+  ctime: number;
+  /** semval of every semaphore (one GETALL); absent when not read (fallback source) or unreadable. */
+  values?: number[];
+  /** per-semaphore detail (GETPID/GETNCNT/GETZCNT); only for sets someone asked about. */
+  elems?: SemElem[];
+  /** why values/elems are missing (e.g. EACCES on GETALL). The header itself is still valid. */
+  valuesError?: IpcErrorInfo;
+}
+
+export interface ShmSegment extends IpcPerm {
+  kind: 'shm';
+  segsz: number;
+  cpid: number;
+  lpid: number;
+  nattch: number;
+  atime: number;
+  dtime: number;
+  ctime: number;
+  /** resident and swapped bytes (Linux /proc and SHM_STAT), when known. */
+  rss?: number;
+  swap?: number;
+  /** SHM_DEST: marked for removal, goes away at the last detach (key reads 0 then). */
+  dest: boolean;
+  /** SHM_LOCKED: locked in memory. */
+  locked: boolean;
+  /** distinct pids mapping this segment (from /proc/PID/maps), when scanned. */
+  attachers?: number[];
+}
+
+export interface MsgQueue extends IpcPerm {
+  kind: 'msg';
+  cbytes: number;
+  qnum: number;
+  qbytes: number;
+  lspid: number;
+  lrpid: number;
+  stime: number;
+  rtime: number;
+  ctime: number;
+}
+
+export type SysvObject = SemSet | ShmSegment | MsgQueue;
+
+/** Which algorithm/layout a POSIX semaphore's bytes were decoded with. */
+export type SemLayout = 'glibc-new-64' | 'glibc-new-32' | 'glibc-old-64' | 'unknown';
+
+export interface DecodedPosixSem {
+  layout: SemLayout;
+  value: number;
+  nwaiters: number;
+  /** the `private` field: 128 = FUTEX_SHARED in glibc >= 2.21. */
+  private: number;
+  /** the raw bytes in hex, as read. */
+  raw: string;
+  /** true when value and nwaiters came from one aligned 8-byte atomic load (native mmap read). */
+  atomic: boolean;
+}
+
+export interface PosixSem {
+  kind: 'posixSem';
+  /** name as sem_open takes it, e.g. '/orders' (file /dev/shm/sem.orders). */
+  name: string;
+  path: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  size: number;
+  mtime: number;
+  dev: number;
+  ino: number;
+  decoded?: DecodedPosixSem;
+  decodeError?: IpcErrorInfo;
+  /** pids that map the file (matched by dev:inode in /proc/PID/maps), when scanned. */
+  attachers?: number[];
+}
+
+export interface PosixShm {
+  kind: 'posixShm';
+  /** name as shm_open takes it, e.g. '/cache'. */
+  name: string;
+  path: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  size: number;
+  mtime: number;
+  dev: number;
+  ino: number;
+  attachers?: number[];
+}
+
+export type IpcObject = SysvObject | PosixSem | PosixShm;
+
+/** An object that could not be read at all (vanished mid-listing, EACCES on a header...). */
+export interface ItemError {
+  kind: IpcKind;
+  /** id (SysV) or index/name when the id is not known. */
+  id?: number;
+  name?: string;
+  error: IpcErrorInfo;
+}
+
+/**
+ * Kernel limits. Names follow util-linux's struct ipc_limits. Values are numbers; a few Linux limits exceed
+ * 2^53 (shmmax/shmall default to ULONG_MAX - 2^24): they are clamped to Number.MAX_SAFE_INTEGER and
+ * flagged in `unlimited`.
+ */
+export interface IpcLimits {
+  semmsl: number; // max semaphores per set
+  semmns: number; // max semaphores system-wide
+  semopm: number; // max ops per semop call
+  semmni: number; // max semaphore sets
+  semvmx: number; // max semaphore value (32767 on Linux)
+  shmmax: number; // max segment size, bytes
+  shmall: number; // max total shared memory, pages
+  shmmni: number; // max segments
+  shmmin: number; // min segment size, bytes
+  msgmax: number; // max message size, bytes
+  msgmnb: number; // default max bytes in a queue
+  msgmni: number; // max queues
+  /** /proc/sys/kernel/shm_rmid_forced (Linux), when known. */
+  shmRmidForced?: boolean;
+  /** /proc/sys/fs/mqueue/* (Linux), when known. */
+  mqueue?: { queuesMax: number; msgMax: number; msgsizeMax: number };
+  /** page size in bytes (SHMALL and shm_tot are in pages). */
+  pageSize: number;
+  /** names of limits that are effectively unlimited (value clamped). */
+  unlimited?: string[];
+}
+
+/** System-wide usage counts as the kernel reports them (SEM_INFO, SHM_INFO, MSG_INFO). */
+export interface IpcUsage {
+  semSets: number; // SEM_INFO semusz
+  semTotal: number; // SEM_INFO semaem: total semaphores in all sets
+  shmSegments: number; // SHM_INFO used_ids
+  shmPages: number; // SHM_INFO shm_tot (pages)
+  shmRssPages?: number;
+  shmSwapPages?: number;
+  msgQueues: number; // MSG_INFO msgpool... (number of queues)
+  msgMessages: number; // MSG_INFO msgmap: total messages
+  msgBytes: number; // MSG_INFO msgtql: total bytes
+}
+
+/** What we know about a pid that appears in a snapshot. */
+export interface ProcessFact {
+  pid: number;
+  alive: boolean;
+  /** /proc/PID/comm */
+  comm?: string;
+  /** the full command line, when readable */
+  cmdline?: string;
+  uid?: number;
+  /** process start time, seconds since the epoch (from /proc/PID/stat starttime + btime). */
+  startTime?: number;
+  /** `ipc:[inode]` of /proc/PID/ns/ipc, when readable: a pid in another IPC namespace does not use our objects. */
+  ipcNs?: string;
+  /** why facts are missing (EACCES on /proc/PID/...). */
+  error?: IpcErrorInfo;
+}
+
+export interface IpcSnapshot {
+  /** schema version of this JSON document. */
+  version: 1;
+  /** 'local' or the SSH destination as the user named it. */
+  host: string;
+  hostname?: string;
+  platform: Platform;
+  kernel?: string;
+  source: SnapshotSource;
+  /** ms since the epoch, when taken (by the host's clock where it was taken). */
+  takenAt: number;
+  /** `ipc:[inode]` of the namespace listed. */
+  ipcNamespace?: string;
+  /** the effective uid that took the snapshot (EACCES items depend on it). */
+  uid?: number;
+  sems: SemSet[];
+  shms: ShmSegment[];
+  msgs: MsgQueue[];
+  posixSems: PosixSem[];
+  posixShms: PosixShm[];
+  /** per-item failures: one object's error never fails a snapshot. */
+  errors: ItemError[];
+  limits: IpcLimits;
+  usage: IpcUsage;
+  /** facts for every pid the objects mention, keyed by pid. */
+  processes: Record<number, ProcessFact>;
+  /** snapshot-level notes a person should see (e.g. "native binding missing: /proc fallback"). */
+  warnings: string[];
+}
+
+/**
+ * What must still hold right before a guarded removal (checked with IPC_STAT immediately before IPC_RMID).
+ * A failed check refuses the removal with code 'ECHANGED' (or 'EIDRM'/'EINVAL' when the object is gone).
+ */
+export interface RemovalExpectation {
+  key: number;
+  ctime: number;
+  /** shm: refuse unless nattch is still 0. */
+  nattchZero?: boolean;
+  /** sem: refuse if any semaphore has waiters (GETNCNT or GETZCNT > 0). */
+  noWaiters?: boolean;
+  /** sem: refuse if sem_otime changed since the plan (someone operated on the set). */
+  otime?: number;
+  /** sem: refuse if any semaphore's last-op pid (GETPID) differs from these. */
+  semPids?: number[];
+}

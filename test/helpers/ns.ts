@@ -1,0 +1,60 @@
+/**
+ * Private IPC namespaces for tests. test/run-all.mjs already runs every kernel-touching stage inside its
+ * own IPC + mount namespace; tests that need exact counts or tiny limits make a nested one with
+ * `spawnInNewIpcNamespace`. Every test that creates or removes an object calls
+ * `assertPrivateIpcNamespace()` first, so a test run by hand outside the runner fails instead of touching
+ * the host's objects.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions, type SpawnSyncOptions } from 'node:child_process';
+import fs from 'node:fs';
+
+export function ipcNamespaceOf(pid: number | 'self'): string {
+  return fs.readlinkSync(`/proc/${pid}/ns/ipc`);
+}
+
+/** True when this process is not in the IPC namespace of pid 1 (the host's, as far as we can see). */
+export function inPrivateIpcNamespace(): boolean {
+  try {
+    return ipcNamespaceOf('self') !== ipcNamespaceOf(1);
+  } catch {
+    return false;
+  }
+}
+
+export function assertPrivateIpcNamespace(): void {
+  if (!inPrivateIpcNamespace()) {
+    throw new Error(
+      'refusing to create or remove IPC objects in the host namespace: run this test through ' +
+        '`node test/run-all.mjs <stage>` (it wraps kernel tests in `unshare --ipc --mount`)',
+    );
+  }
+}
+
+/**
+ * `unshare --ipc [--mount]` argv for a command: a new IPC namespace and, with posix, a new mount namespace
+ * with a fresh tmpfs on /dev/shm. Arguments pass through as an array (no shell string is built from them).
+ */
+export function namespaceArgv(cmd: string, args: string[], opts: { posix?: boolean } = {}): [string, string[]] {
+  if (!opts.posix) return ['unshare', ['--ipc', '--', cmd, ...args]];
+  const script =
+    'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && exec "$0" "$@"';
+  return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
+}
+
+export function spawnInNewIpcNamespace(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { posix?: boolean } = {},
+): ChildProcess {
+  const [c, a] = namespaceArgv(cmd, args, opts);
+  return spawn(c, a, opts);
+}
+
+export function runInNewIpcNamespace(
+  cmd: string,
+  args: string[],
+  opts: SpawnSyncOptions & { posix?: boolean } = {},
+): ReturnType<typeof spawnSync> {
+  const [c, a] = namespaceArgv(cmd, args, opts);
+  return spawnSync(c, a, { encoding: 'utf8', ...opts });
+}

@@ -1,0 +1,95 @@
+// The one test command (`npm test`): typecheck, then node's test runner over test/unit, test/native,
+// test/cli, test/webview, test/remote, test/recycle (inside a private IPC + mount namespace with a fresh
+// tmpfs on /dev/shm, so no test can see or touch the host's objects), then the integration suite in a real
+// VS Code. Ends with one summary line: `N passed, N failed, N skipped`.
+//
+//   node test/run-all.mjs                 every stage
+//   node test/run-all.mjs unit native     only those stages (integration = the VS Code suite)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const NODE_STAGES = ['unit', 'native', 'cli', 'recycle', 'remote', 'webview', 'futex'];
+const ALL = ['typecheck', ...NODE_STAGES, 'integration'];
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const stages = wanted.length ? ALL.filter((s) => wanted.includes(s)) : ALL;
+const artifacts = path.join(root, 'test-artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const lines = [];
+
+function findTests(dir) {
+  const out = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...findTests(p));
+    else if (/\.test\.(ts|mjs|js)$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+function privateNamespaceWrap(cmd, args) {
+  // unshare: new IPC namespace + new mount namespace with a fresh /dev/shm and /dev/mqueue.
+  const script = 'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && ' +
+    '(mount -t mqueue mqueue /dev/mqueue 2>/dev/null || true) && exec "$0" "$@"';
+  return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
+}
+
+function runNodeStage(stage) {
+  const files = findTests(path.join(root, 'test', stage));
+  if (!files.length) return;
+  const tap = path.join(artifacts, `${stage}.tap`);
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
+  const [cmd, cargs] = stage === 'unit' ? [process.execPath, args] : privateNamespaceWrap(process.execPath, args);
+  console.log(`\n=== ${stage}: ${files.length} file(s)${stage === 'unit' ? '' : ' (private IPC + mount namespace)'}`);
+  const r = spawnSync(cmd, cargs, { cwd: root, stdio: 'inherit', env: { ...process.env, IPCX_TEST_STAGE: stage } });
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const num = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)`, 'm')) || [])[1] || 0);
+  let passed = num('pass'), failed = num('fail') + num('cancelled'), skipped = num('skipped') + num('todo');
+  if (r.status !== 0 && failed === 0) failed = 1; // the runner itself failed (crash, bad import)
+  totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
+  lines.push(`${stage}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+}
+
+function runTypecheck() {
+  console.log('\n=== typecheck');
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  let ok = true;
+  for (const p of ['tsconfig.json', 'webview/tsconfig.json', 'extension/shared/tsconfig.json']) {
+    if (!fs.existsSync(path.join(root, p))) continue;
+    const r = spawnSync(process.execPath, [tsc, '-p', p, '--noEmit'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) ok = false;
+  }
+  if (ok) totals.passed++; else totals.failed++;
+  lines.push(`typecheck: ${ok ? 'ok' : 'FAILED'}`);
+}
+
+function runIntegration() {
+  const runner = path.join(root, 'test', 'integration', 'runTest.js');
+  if (!fs.existsSync(runner)) return;
+  console.log('\n=== integration: real VS Code (code-server) + Chromium');
+  const r = spawnSync(process.execPath, [runner], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout || '');
+  const m = [...(r.stdout || '').matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].pop();
+  let passed = 0, failed = 0, skipped = 0;
+  if (m) { passed = +m[1]; failed = +m[2]; skipped = +(m[3] || 0); }
+  if (r.status !== 0 && failed === 0) failed = 1;
+  totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
+  lines.push(`integration: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+}
+
+for (const s of stages) {
+  if (s === 'typecheck') runTypecheck();
+  else if (s === 'integration') runIntegration();
+  else runNodeStage(s);
+}
+console.log('\n=== summary');
+for (const l of lines) console.log('  ' + l);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed ? 1 : 0);

@@ -1,0 +1,38 @@
+// Bundles the extension host code, the `ipcx` CLI and the webview apps into dist/ (git-ignored).
+// `--production` minifies and drops source maps. Entries that do not exist yet are skipped.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
+
+const node = [
+  { in: 'extension/extension.ts', out: 'dist/extension.js' },
+  { in: 'extension/cli/ipcx.ts', out: 'dist/ipcx.js', banner: '#!/usr/bin/env node' },
+];
+const browser = fs.existsSync(path.join(root, 'webview'))
+  ? fs.readdirSync(path.join(root, 'webview'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, 'webview', d.name, 'main.ts')))
+      .map((d) => ({ in: `webview/${d.name}/main.ts`, out: `dist/webview/${d.name}.js` }))
+  : [];
+
+const jobs = [];
+for (const e of node) {
+  if (!fs.existsSync(path.join(root, e.in))) continue;
+  jobs.push(esbuild.build({
+    ...common, entryPoints: [e.in], outfile: e.out, platform: 'node', format: 'cjs', target: 'node20',
+    external: ['vscode'], banner: e.banner ? { js: e.banner } : undefined,
+  }));
+}
+for (const e of browser) {
+  jobs.push(esbuild.build({
+    ...common, entryPoints: [e.in], outfile: e.out, platform: 'browser', format: 'iife', target: 'es2022',
+    loader: { '.css': 'text' },
+  }));
+}
+await Promise.all(jobs);
+if (fs.existsSync(path.join(root, 'dist/ipcx.js'))) fs.chmodSync(path.join(root, 'dist/ipcx.js'), 0o755);
+console.log(`esbuild: ${jobs.length} bundle(s)${production ? ' (production)' : ''}`);
