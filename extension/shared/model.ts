@@ -269,3 +269,40 @@ export interface RemovalExpectation {
   /** sem: refuse if any semaphore's last-op pid (GETPID) differs from these. */
   semPids?: number[];
 }
+
+/** A stable reference to an object within one host: `sem:32769`, `shm:5`, `posixSem:/orders`. */
+export type ObjectRef = string;
+
+/**
+ * What IPC Explorer concludes about one object (computed by domain/verdict.ts from a snapshot, the process
+ * facts and the settings; never by the views).
+ * - live: something alive created, uses, waits on or is attached to it;
+ * - orphan: no live creator, nothing attached, no waiters, nothing recent;
+ * - unreadable: we could not read what we need (EACCES): nothing can be proved;
+ * - unknown: the facts do not decide it (e.g. no creator pid on a SysV set and no recognised owner).
+ */
+export type VerdictState = 'live' | 'orphan' | 'unreadable' | 'unknown';
+
+/** An application recognised as an object's owner (PostgreSQL first; the recogniser design allows more). */
+export interface OwnerInfo {
+  app: string; // 'postgresql'
+  /** e.g. "PostgreSQL, data directory /var/lib/postgresql/15/main, postmaster PID 21599 (dead)" */
+  label: string;
+  dataDir?: string;
+  pid?: number;
+  pidAlive?: boolean;
+  /** evidence, e.g. "semnum 16 = 537 (PGSemaMagic)". */
+  evidence: string[];
+}
+
+export interface Verdict {
+  ref: ObjectRef;
+  state: VerdictState;
+  /** an orphan whose removal the recycle rules allow (orphan + provable identity + settings allow it). */
+  recyclable: boolean;
+  /** human-readable reasons, most decisive first. */
+  reasons: string[];
+  owner?: OwnerInfo;
+  /** seconds the object has been orphaned (from the newest of ctime/otime/dtime...), when times allow. */
+  orphanForSeconds?: number;
+}
