@@ -1,0 +1,170 @@
+/**
+ * The dashboard's typed message protocol: one union per direction, shared by the extension host
+ * (extension/webviews/dashboardPanel.ts) and the webview app (webview/dashboard/). Naming follows GitLens:
+ * webview -> host messages are imperative requests, host -> webview messages are nouns or `did…`.
+ *
+ * The webview is untrusted input: the host runs every incoming message through `isWebviewToHost`, a strict
+ * validator (exact keys, types, integer ranges, string lengths, known kinds only), and ignores what fails.
+ * This file's only import is ./model so that both bundles can include it.
+ */
+import type { IpcErrorInfo, IpcKind, IpcSnapshot, ObjectRef, SemElem, SysvKind, Verdict } from './model';
+
+export const PROTOCOL_VERSION = 1 as const;
+
+/** One capacity row as the dashboard draws it (the host fills it from domain/capacity + limitDescriptors). */
+export interface CapacityRow {
+  /** the limit's field name in IpcLimits, e.g. 'semmns', or 'mqueues' for POSIX queues. */
+  name: string;
+  /** upper-case name as sysctl/ipcs print it, e.g. 'SEMMNS'. */
+  title: string;
+  /** readable label, e.g. 'Semaphores system-wide'. */
+  label: string;
+  /** what the limit means, in words. */
+  help: string;
+  /** how to raise it: Linux sysctl and, where one exists, the BSD name. */
+  sysctl: { linux?: string; bsd?: string };
+  unit: 'count' | 'bytes';
+  used: number;
+  limit: number;
+  /** 0..100+, or null when the limit is unlimited/unknown. */
+  usePct: number | null;
+  unlimited: boolean;
+  /** e.g. "largest set: id 32769 (17 semaphores)". */
+  note?: string;
+  /** the part of `used` held by orphans (so recycling would free it), when it can be attributed. */
+  orphanUsed?: number;
+}
+
+/** What changed since the previous snapshot of the same host (objects are marked for one cycle). */
+export interface SnapshotDiff {
+  appeared: ObjectRef[];
+  vanished: ObjectRef[];
+  changed: ObjectRef[];
+}
+
+export type HostToWebview =
+  | {
+      type: 'snapshot';
+      host: string;
+      takenAt: number;
+      snapshot: IpcSnapshot;
+      verdicts: Verdict[];
+      capacity: CapacityRow[];
+      diff: SnapshotDiff | null;
+    }
+  | { type: 'detail'; kind: 'sem'; id: number; elems: SemElem[] }
+  | { type: 'detail'; kind: 'sem'; id: number; error: IpcErrorInfo }
+  | { type: 'didRecycle'; kind: SysvKind; id: number; removed: boolean; message: string }
+  | { type: 'focus'; ref: ObjectRef }
+  | { type: 'error'; error: IpcErrorInfo };
+
+export type CopyWhat = 'key' | 'id' | 'ipcrm' | 'json' | 'name';
+
+export type WebviewToHost =
+  | { type: 'ready'; protocol: typeof PROTOCOL_VERSION }
+  | { type: 'selectObject'; ref: ObjectRef }
+  | { type: 'requestDetail'; kind: 'sem'; id: number }
+  | { type: 'requestRecycle'; kind: SysvKind; id: number; key: number; ctime: number }
+  | { type: 'copy'; ref: ObjectRef; what: CopyWhat }
+  | { type: 'inspect'; ref: ObjectRef }
+  | { type: 'setFilter'; text: string }
+  | { type: 'refresh' };
+
+export type WebviewToHostType = WebviewToHost['type'];
+export type HostToWebviewType = HostToWebview['type'];
+
+export const MAX_FILTER_LENGTH = 256;
+export const MAX_REF_LENGTH = 300;
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+/** kernel times in seconds: anything past year 2^40 s is hostile. */
+const MAX_TIME = 2 ** 40;
+
+const SYSV_KINDS: readonly string[] = ['sem', 'shm', 'msg'] satisfies readonly SysvKind[];
+const COPY_WHATS: readonly string[] = ['key', 'id', 'ipcrm', 'json', 'name'] satisfies readonly CopyWhat[];
+
+/** `sem:32769`, `shm:5`, `msg:0`, `posixSem:/orders`, `posixShm:/cache` (a POSIX name: one slash, no NUL). */
+const REF_RE = /^(?:(?:sem|shm|msg):(?:0|[1-9][0-9]{0,9})|(?:posixSem|posixShm):\/[^/\u0000-\u001f]{1,255})$/;
+
+export function isObjectRef(x: unknown): x is ObjectRef {
+  if (typeof x !== 'string' || x.length > MAX_REF_LENGTH || !REF_RE.test(x)) return false;
+  const colon = x.indexOf(':');
+  const kind = x.slice(0, colon);
+  if (SYSV_KINDS.includes(kind)) return Number(x.slice(colon + 1)) <= INT32_MAX;
+  return true;
+}
+
+/** Parses a ref into kind + id (SysV) or kind + name (POSIX); null when malformed. */
+export function parseObjectRef(ref: string): { kind: SysvKind; id: number } | { kind: Exclude<IpcKind, SysvKind>; name: string } | null {
+  if (!isObjectRef(ref)) return null;
+  const colon = ref.indexOf(':');
+  const kind = ref.slice(0, colon);
+  const rest = ref.slice(colon + 1);
+  if (kind === 'sem' || kind === 'shm' || kind === 'msg') return { kind, id: Number(rest) };
+  if (kind === 'posixSem' || kind === 'posixShm') return { kind, name: rest };
+  return null;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+}
+
+/** exactly these own keys, nothing more (no `__proto__` tricks, no smuggled fields). */
+function hasExactKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(o, k));
+}
+
+function isIntIn(x: unknown, min: number, max: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
+}
+
+/** A SysV id as the kernel hands them out (non-negative int). */
+function isId(x: unknown): x is number {
+  return isIntIn(x, 0, INT32_MAX);
+}
+
+/**
+ * Strict runtime validator for messages from the webview. Returns false for anything not exactly one of
+ * the WebviewToHost shapes: unknown types, missing or extra fields, non-integer or out-of-range numbers,
+ * over-long strings, unknown kinds.
+ */
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  if (!isRecord(x) || typeof x.type !== 'string') return false;
+  switch (x.type) {
+    case 'ready':
+      return hasExactKeys(x, ['type', 'protocol']) && x.protocol === PROTOCOL_VERSION;
+    case 'selectObject':
+    case 'inspect':
+      return hasExactKeys(x, ['type', 'ref']) && isObjectRef(x.ref);
+    case 'requestDetail':
+      return hasExactKeys(x, ['type', 'kind', 'id']) && x.kind === 'sem' && isId(x.id);
+    case 'requestRecycle':
+      return (
+        hasExactKeys(x, ['type', 'kind', 'id', 'key', 'ctime']) &&
+        typeof x.kind === 'string' &&
+        SYSV_KINDS.includes(x.kind) &&
+        isId(x.id) &&
+        isIntIn(x.key, INT32_MIN, INT32_MAX) &&
+        isIntIn(x.ctime, 0, MAX_TIME)
+      );
+    case 'copy':
+      return (
+        hasExactKeys(x, ['type', 'ref', 'what']) &&
+        isObjectRef(x.ref) &&
+        typeof x.what === 'string' &&
+        COPY_WHATS.includes(x.what)
+      );
+    case 'setFilter':
+      return hasExactKeys(x, ['type', 'text']) && typeof x.text === 'string' && x.text.length <= MAX_FILTER_LENGTH;
+    case 'refresh':
+      return hasExactKeys(x, ['type']);
+    default:
+      return false;
+  }
+}
+
+/** For exhaustive switches over the unions. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected message: ${JSON.stringify(x)}`);
+}
