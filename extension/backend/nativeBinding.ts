@@ -1,0 +1,467 @@
+/**
+ * The C++ binding (native/, node-addon-api): its raw typed surface, a node-pty-style loader that says which
+ * paths it tried, and a thin wrapper that turns the binding's columnar results into model objects and its
+ * thrown errors into `IpcError`s with hints.
+ *
+ * Why columnar: building 32,000 set objects property by property through N-API costs more than the
+ * syscalls. The binding returns typed arrays (one Float64Array of headers per kind, one Uint16Array of every
+ * semaphore value) and the model objects are built here, in JS, where V8 makes object literals cheap.
+ *
+ * Linux only. Posix and process facts are not the binding's job (localSource adds them).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IpcError, hintFor, toIpcErrorInfo } from '../domain/errors';
+import type {
+  IpcErrorInfo,
+  IpcLimits,
+  IpcUsage,
+  ItemError,
+  MsgQueue,
+  RemovalExpectation,
+  SemElem,
+  SemSet,
+  ShmSegment,
+  SysvKind,
+} from '../shared/model';
+
+// ---------------------------------------------------------------------------------------------------------
+// Raw binding (what ipc_native.node exports). Layouts are fixed by native/src/convert.cc.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Doubles per semaphore set in RawSemColumns.headers. */
+export const SEM_STRIDE = 10; // id key uid gid cuid cgid mode nsems otime ctime
+/** Doubles per segment in RawShmColumns.headers. */
+export const SHM_STRIDE = 14; // id key uid gid cuid cgid mode segsz cpid lpid nattch atime dtime ctime
+/** Doubles per queue in RawMsgColumns.headers. */
+export const MSG_STRIDE = 15; // id key uid gid cuid cgid mode cbytes qnum qbytes lspid lrpid stime rtime ctime
+
+/** An error as the binding reports it (thrown, or listed per item). */
+export interface RawError {
+  code: string;
+  errno: number;
+  syscall: string;
+  op: string;
+  id?: number;
+  message: string;
+}
+
+export interface RawItemError extends RawError {
+  kind: SysvKind;
+  /** kernel index (slot) that failed, when the id is not known. */
+  index: number;
+}
+
+export interface RawSemColumns {
+  count: number;
+  headers: Float64Array;
+  /** every set's values back to back (set i starts at the sum of nsems of sets < i); zero where unread. */
+  values: Uint16Array;
+  /** GETALL failures, by set index (the header is still valid). */
+  valueErrors: Array<RawError & { index: number }>;
+}
+
+export interface RawColumns {
+  count: number;
+  headers: Float64Array;
+}
+
+export interface RawSnapshot {
+  sem: RawSemColumns;
+  shm: RawColumns;
+  msg: RawColumns;
+  errors: RawItemError[];
+  /** false when the kernel lacks *_STAT_ANY (< 4.17) and *_STAT was used. */
+  statAny: boolean;
+}
+
+export interface RawLimits {
+  semmsl: number;
+  semmns: number;
+  semopm: number;
+  semmni: number;
+  semvmx: number;
+  shmmax: number;
+  shmall: number;
+  shmmni: number;
+  shmmin: number;
+  msgmax: number;
+  msgmnb: number;
+  msgmni: number;
+  pageSize: number;
+  unlimited: string[];
+  semSets: number;
+  semTotal: number;
+  shmSegments: number;
+  shmPages: number;
+  shmRssPages: number;
+  shmSwapPages: number;
+  msgQueues: number;
+  msgMessages: number;
+  msgBytes: number;
+}
+
+export interface RawRemovalExpectation {
+  key: number;
+  ctime: number;
+  nattchZero?: boolean;
+  noWaiters?: boolean;
+  otime?: number;
+  semPids?: number[];
+}
+
+export interface PosixSemRead {
+  /** file size in bytes. */
+  size: number;
+  /** the first min(size, 64) bytes, as mapped. */
+  raw: Buffer;
+  /** low and high 32 bits of the first 8 bytes, from ONE aligned 8-byte atomic load (little-endian halves). */
+  lo32: number;
+  hi32: number;
+}
+
+/** The raw module: typed arrays in, typed arrays out; throws RawError-shaped Errors. */
+export interface RawNative {
+  readonly version: string;
+  snapshot(values: boolean): RawSnapshot;
+  limits(): RawLimits;
+  /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
+  semDetail(id: number): Int32Array;
+  remove(kind: SysvKind, id: number, expected: RawRemovalExpectation): void;
+  shmPeek(id: number, length: number): Buffer;
+  readPosixSem(path: string): PosixSemRead;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Public API (what localSource, recycle and the tests use).
+// ---------------------------------------------------------------------------------------------------------
+
+export interface NativeSnapshot {
+  sems: SemSet[];
+  shms: ShmSegment[];
+  msgs: MsgQueue[];
+  errors: ItemError[];
+  limits: IpcLimits;
+  usage: IpcUsage;
+  /** `ipc:[inode]` of the namespace listed ('' when /proc/self/ns/ipc is unreadable). */
+  ipcNamespace: string;
+  /** effective uid of the reader. */
+  uid: number;
+}
+
+export interface NativeBinding {
+  /** e.g. 'ipc_native 0.1.0 (napi 8)'. */
+  readonly version: string;
+  /** the .node file loaded. */
+  readonly path: string;
+  /** Every SysV object; with values (default true) one GETALL per set. Never throws for one object. */
+  snapshot(opts?: { values?: boolean }): NativeSnapshot;
+  /** GETALL + GETPID/GETNCNT/GETZCNT for each semaphore of one set. Throws IpcError. */
+  semDetail(id: number): SemElem[];
+  limitsAndUsage(): { limits: IpcLimits; usage: IpcUsage };
+  /**
+   * Guarded IPC_RMID: checks every RemovalExpectation field with IPC_STAT (and GETNCNT/GETZCNT/GETPID for
+   * sets) immediately before removing. Throws IpcError 'ECHANGED' (message names the failed check),
+   * 'EIDRM'/'EINVAL' when gone, or the errno of IPC_RMID.
+   */
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation): void;
+  /**
+   * Copy min(length, segsz) bytes of a segment: shmat(SHM_RDONLY), copy, shmdt. Note: attaching updates the
+   * segment's atime/dtime/lpid and briefly raises nattch, as any attach does.
+   */
+  shmPeek(id: number, length: number): Buffer;
+  /** open(O_RDONLY|O_NOFOLLOW) + mmap(PROT_READ) + one aligned 8-byte atomic load. Throws IpcError. */
+  readPosixSem(path: string): PosixSemRead;
+}
+
+export interface LoadResult {
+  binding?: NativeBinding;
+  error?: IpcErrorInfo;
+  /** every path tried, in order. */
+  tried: string[];
+}
+
+export const NATIVE_FILE = 'ipc_native.node';
+
+/**
+ * Candidate paths, in order: $IPCX_NATIVE_PATH, then for each base directory (the bundle's dist/ and this
+ * source file's extension/backend/) native/build/Release, native/build/Debug and prebuilds/<platform>-<arch>
+ * of the package root above it.
+ */
+export function nativeCandidates(
+  env: NodeJS.ProcessEnv = process.env,
+  baseDirs: string[] = defaultBaseDirs(),
+): string[] {
+  const out: string[] = [];
+  const add = (p: string): void => {
+    const abs = path.resolve(p);
+    if (!out.includes(abs)) out.push(abs);
+  };
+  if (env['IPCX_NATIVE_PATH']) add(env['IPCX_NATIVE_PATH']);
+  const tag = `${process.platform}-${process.arch}`;
+  for (const base of baseDirs) {
+    add(path.join(base, 'native', 'build', 'Release', NATIVE_FILE));
+    add(path.join(base, 'native', 'build', 'Debug', NATIVE_FILE));
+    add(path.join(base, 'prebuilds', tag, NATIVE_FILE));
+  }
+  return out;
+}
+
+/** Package roots seen from the bundle (dist/ -> ..) and from the source tree (extension/backend/ -> ../..). */
+function defaultBaseDirs(): string[] {
+  const here = __dirname;
+  return [path.resolve(here, '..'), path.resolve(here, '..', '..')];
+}
+
+/**
+ * Load the binding. Never throws: on failure `error` (code 'ENATIVE') lists every path tried and the last
+ * error, and `tried` holds the paths. Options exist for tests (an empty env and a base without a build).
+ */
+export function loadNative(opts: { env?: NodeJS.ProcessEnv; baseDirs?: string[] } = {}): LoadResult {
+  const tried = nativeCandidates(opts.env ?? process.env, opts.baseDirs ?? defaultBaseDirs());
+  if (process.platform !== 'linux') {
+    return {
+      tried: [],
+      error: nativeLoadError(`the native binding is Linux-only (this is ${process.platform})`, []),
+    };
+  }
+  let last = 'not found';
+  for (const file of tried) {
+    if (!fs.existsSync(file)) {
+      last = `${file}: not found`;
+      continue;
+    }
+    try {
+      const mod = { exports: {} as unknown };
+      process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
+      const raw = mod.exports as RawNative;
+      if (typeof raw.snapshot !== 'function' || typeof raw.version !== 'string') {
+        last = `${file}: not an ipc_native binding (no snapshot/version export)`;
+        continue;
+      }
+      return { binding: wrapRaw(raw, file), tried };
+    } catch (e) {
+      last = `${file}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return { tried, error: nativeLoadError(last, tried) };
+}
+
+function nativeLoadError(last: string, tried: string[]): IpcErrorInfo {
+  const where = tried.length ? ` Tried: ${tried.join(', ')}.` : '';
+  const message = `cannot load the native binding ${NATIVE_FILE} (ENATIVE).${where} Last error: ${last}`;
+  return { code: 'ENATIVE', syscall: 'dlopen', message, hint: hintFor('ENATIVE') };
+}
+
+let cached: LoadResult | undefined;
+/** loadNative() once per process. */
+export function nativeBinding(): LoadResult {
+  if (!cached) cached = loadNative();
+  return cached;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Wrapper: raw columns -> model objects; raw errors -> IpcError.
+// ---------------------------------------------------------------------------------------------------------
+
+/** A thrown native error (or anything) -> IpcError with a hint. */
+export function toIpcError(e: unknown): IpcError {
+  if (e instanceof IpcError) return e;
+  const info = toIpcErrorInfo(e);
+  const init: ConstructorParameters<typeof IpcError>[0] = { code: info.code, message: info.message };
+  if (info.errno !== undefined) init.errno = info.errno;
+  if (info.syscall !== undefined) init.syscall = info.syscall;
+  if (info.op !== undefined) init.op = info.op;
+  if (info.id !== undefined) init.id = info.id;
+  if (info.hint !== undefined) init.hint = info.hint;
+  return new IpcError(init);
+}
+
+function call<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+function rawToInfo(r: RawError): IpcErrorInfo {
+  return toIpcErrorInfo(r);
+}
+
+function readIpcNamespace(): string {
+  try {
+    return fs.readlinkSync('/proc/self/ns/ipc');
+  } catch {
+    return '';
+  }
+}
+
+function readNumberFile(file: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Raw limits + /proc/sys/kernel/shm_rmid_forced + /proc/sys/fs/mqueue/* -> model limits and usage. */
+export function buildLimitsAndUsage(r: RawLimits, procRoot = '/proc'): { limits: IpcLimits; usage: IpcUsage } {
+  const limits: IpcLimits = {
+    semmsl: r.semmsl,
+    semmns: r.semmns,
+    semopm: r.semopm,
+    semmni: r.semmni,
+    semvmx: r.semvmx,
+    shmmax: r.shmmax,
+    shmall: r.shmall,
+    shmmni: r.shmmni,
+    shmmin: r.shmmin,
+    msgmax: r.msgmax,
+    msgmnb: r.msgmnb,
+    msgmni: r.msgmni,
+    pageSize: r.pageSize,
+  };
+  if (r.unlimited.length) limits.unlimited = [...r.unlimited];
+  const forced = readNumberFile(path.join(procRoot, 'sys/kernel/shm_rmid_forced'));
+  if (forced !== undefined) limits.shmRmidForced = forced !== 0;
+  const mq = path.join(procRoot, 'sys/fs/mqueue');
+  const queuesMax = readNumberFile(path.join(mq, 'queues_max'));
+  const msgMax = readNumberFile(path.join(mq, 'msg_max'));
+  const msgsizeMax = readNumberFile(path.join(mq, 'msgsize_max'));
+  if (queuesMax !== undefined && msgMax !== undefined && msgsizeMax !== undefined) {
+    limits.mqueue = { queuesMax, msgMax, msgsizeMax };
+  }
+  const usage: IpcUsage = {
+    semSets: r.semSets,
+    semTotal: r.semTotal,
+    shmSegments: r.shmSegments,
+    shmPages: r.shmPages,
+    shmRssPages: r.shmRssPages,
+    shmSwapPages: r.shmSwapPages,
+    msgQueues: r.msgQueues,
+    msgMessages: r.msgMessages,
+    msgBytes: r.msgBytes,
+  };
+  return { limits, usage };
+}
+
+/** Columnar semaphore sets -> SemSet[] (values as plain arrays). */
+export function buildSems(c: RawSemColumns, withValues: boolean): SemSet[] {
+  const h = c.headers;
+  const v = c.values;
+  const errs = new Map<number, IpcErrorInfo>();
+  for (const e of c.valueErrors) errs.set(e.index, rawToInfo(e));
+  const out: SemSet[] = new Array(c.count);
+  let off = 0;
+  for (let i = 0, b = 0; i < c.count; i++, b += SEM_STRIDE) {
+    const nsems = h[b + 7]!;
+    const err = errs.get(i);
+    if (withValues && err === undefined) {
+      const values: number[] = new Array(nsems);
+      for (let j = 0; j < nsems; j++) values[j] = v[off + j]!;
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, values,
+      };
+    } else if (err !== undefined) {
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, valuesError: err,
+      };
+    } else {
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!,
+      };
+    }
+    off += nsems;
+  }
+  return out;
+}
+
+const SHM_DEST = 0o1000;
+const SHM_LOCKED = 0o2000;
+
+export function buildShms(c: RawColumns): ShmSegment[] {
+  const h = c.headers;
+  const out: ShmSegment[] = new Array(c.count);
+  for (let i = 0, b = 0; i < c.count; i++, b += SHM_STRIDE) {
+    const mode = h[b + 6]!;
+    out[i] = {
+      kind: 'shm', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
+      mode, segsz: h[b + 7]!, cpid: h[b + 8]!, lpid: h[b + 9]!, nattch: h[b + 10]!, atime: h[b + 11]!,
+      dtime: h[b + 12]!, ctime: h[b + 13]!, dest: (mode & SHM_DEST) !== 0, locked: (mode & SHM_LOCKED) !== 0,
+    };
+  }
+  return out;
+}
+
+export function buildMsgs(c: RawColumns): MsgQueue[] {
+  const h = c.headers;
+  const out: MsgQueue[] = new Array(c.count);
+  for (let i = 0, b = 0; i < c.count; i++, b += MSG_STRIDE) {
+    out[i] = {
+      kind: 'msg', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
+      mode: h[b + 6]!, cbytes: h[b + 7]!, qnum: h[b + 8]!, qbytes: h[b + 9]!, lspid: h[b + 10]!,
+      lrpid: h[b + 11]!, stime: h[b + 12]!, rtime: h[b + 13]!, ctime: h[b + 14]!,
+    };
+  }
+  return out;
+}
+
+function toItemError(e: RawItemError): ItemError {
+  const item: ItemError = { kind: e.kind, error: rawToInfo(e) };
+  if (e.id !== undefined) item.id = e.id;
+  else item.name = `index ${e.index}`;
+  return item;
+}
+
+function wrapRaw(raw: RawNative, file: string): NativeBinding {
+  return {
+    version: raw.version,
+    path: file,
+    snapshot(opts = {}) {
+      const withValues = opts.values !== false;
+      const r = call(() => raw.snapshot(withValues));
+      const lu = call(() => buildLimitsAndUsage(raw.limits()));
+      return {
+        sems: buildSems(r.sem, withValues),
+        shms: buildShms(r.shm),
+        msgs: buildMsgs(r.msg),
+        errors: r.errors.map(toItemError),
+        limits: lu.limits,
+        usage: lu.usage,
+        ipcNamespace: readIpcNamespace(),
+        uid: process.geteuid ? process.geteuid() : -1,
+      };
+    },
+    semDetail(id) {
+      const d = call(() => raw.semDetail(id));
+      const out: SemElem[] = new Array(d.length >> 2);
+      for (let i = 0, b = 0; b < d.length; i++, b += 4) {
+        out[i] = { semval: d[b]!, ncount: d[b + 1]!, zcount: d[b + 2]!, pid: d[b + 3]! };
+      }
+      return out;
+    },
+    limitsAndUsage() {
+      return buildLimitsAndUsage(call(() => raw.limits()));
+    },
+    remove(kind, id, expected) {
+      const e: RawRemovalExpectation = { key: expected.key, ctime: expected.ctime };
+      if (expected.nattchZero !== undefined) e.nattchZero = expected.nattchZero;
+      if (expected.noWaiters !== undefined) e.noWaiters = expected.noWaiters;
+      if (expected.otime !== undefined) e.otime = expected.otime;
+      if (expected.semPids !== undefined) e.semPids = [...expected.semPids];
+      call(() => raw.remove(kind, id, e));
+    },
+    shmPeek(id, length) {
+      return call(() => raw.shmPeek(id, length));
+    },
+    readPosixSem(p) {
+      return call(() => raw.readPosixSem(p));
+    },
+  };
+}
