@@ -1,0 +1,386 @@
+/**
+ * Verdicts: what IPC Explorer concludes about each object (live / orphan / unreadable / unknown), with the
+ * reasons, the recognised owner and, for orphans, how long nothing has happened to it.
+ *
+ * Pure: the snapshot (with its process facts), the settings and the clock come in; nothing is read here.
+ *
+ * The rules, most decisive first:
+ * - live: a creator or last-operation pid is alive (and is the same process: a pid that started after the
+ *   object's last change cannot be the one that made it; that is pid reuse and is said so), a shm segment
+ *   is attached (nattch > 0 or a mapping pid), any semaphore has waiters (ncount / zcount), a message queue's
+ *   last sender or receiver is alive. One proof of life is enough, whatever else is unknown.
+ * - unreadable: we could not read what we need (EACCES on GETALL/GETPID...): nothing can be proved.
+ * - unknown: the facts do not decide it: per-semaphore detail not loaded (waiters unknown), a pid we have
+ *   no facts about, a pid alive in another IPC namespace, a SysV set with no recorded pid and no recognised
+ *   owner, activity more recent than `recentActivitySeconds`, POSIX objects nobody maps.
+ * - orphan: none of the above: no live creator, nothing attached, no waiters, nothing recent.
+ *   `recyclable` additionally needs a provable identity (a shm creator pid; a recognised owner such as
+ *   PostgreSQL's marker semaphore; or a `trust` rule / `recycleUnrecognized`), no `ignore` rule, a SysV kind
+ *   (the guarded primitive only exists for those), a kind the settings allow, and an age of at least
+ *   `minOrphanAgeSeconds`.
+ */
+import type {
+  IpcKind,
+  IpcObject,
+  IpcSnapshot,
+  MsgQueue,
+  ObjectRef,
+  OwnerInfo,
+  PosixSem,
+  PosixShm,
+  SemSet,
+  ShmSegment,
+  Verdict,
+  VerdictState,
+} from '../shared/model';
+import { recognizeOwner } from './recognizers/index';
+import type { OwnerEvidence, PidStatus, RecognizerContext } from './recognizers/types';
+
+/** Seconds of uncertainty in a process start time (/proc/PID/stat starttime + btime, btime is whole seconds). */
+export const START_TIME_SLACK_SECONDS = 2;
+
+/** Matches objects for `ignore` / `trust` rules. Every field given must match. */
+export interface ObjectRule {
+  kind?: IpcKind;
+  /** exact key (signed 32-bit, as in the model). */
+  key?: number;
+  /** inclusive key range, compared as unsigned 32-bit (0x00000000..0xffffffff). */
+  keyMin?: number;
+  keyMax?: number;
+  /** owner uid of the object. */
+  uid?: number;
+  /** a recognised owner app, e.g. 'postgresql'. */
+  app?: string;
+  /** a note shown in the reasons. */
+  note?: string;
+}
+
+export interface VerdictOptions {
+  /** an orphan becomes recyclable only after this many seconds without activity. Default 60. */
+  minOrphanAgeSeconds: number;
+  /** activity newer than this keeps an object out of `orphan` (a creator may be mid-setup). Default 10. */
+  recentActivitySeconds: number;
+  /** objects matching any of these are never recyclable. */
+  ignore: ObjectRule[];
+  /** orphans matching any of these are recyclable without a recognised owner (the user vouches). */
+  trust: ObjectRule[];
+  /** allow recycling orphaned sem sets / msg queues that no recogniser claims (their pids are all dead). Default false. */
+  recycleUnrecognized: boolean;
+  /** kinds recycle may touch. Default all SysV kinds. */
+  kinds: IpcKind[];
+  /** facts the backend gathered for owner recognition (shm header bytes, data directories). */
+  evidence?: OwnerEvidence;
+}
+
+export const DEFAULT_VERDICT_OPTIONS: VerdictOptions = {
+  minOrphanAgeSeconds: 60,
+  recentActivitySeconds: 10,
+  ignore: [],
+  trust: [],
+  recycleUnrecognized: false,
+  kinds: ['sem', 'shm', 'msg'],
+};
+
+export function verdictOptions(partial: Partial<VerdictOptions> = {}): VerdictOptions {
+  return { ...DEFAULT_VERDICT_OPTIONS, ...partial };
+}
+
+/** `sem:32769`, `shm:5`, `msg:3`, `posixSem:/orders`, `posixShm:/cache`. */
+export function objectRef(o: IpcObject): ObjectRef {
+  switch (o.kind) {
+    case 'sem':
+    case 'shm':
+    case 'msg':
+      return `${o.kind}:${o.id}`;
+    case 'posixSem':
+    case 'posixShm':
+      return `${o.kind}:${o.name}`;
+  }
+}
+
+/** Every object of a snapshot, in a stable order (sem, shm, msg, posixSem, posixShm). */
+export function allObjects(s: IpcSnapshot): IpcObject[] {
+  return [...s.sems, ...s.shms, ...s.msgs, ...s.posixSems, ...s.posixShms];
+}
+
+export function ruleMatches(rule: ObjectRule, o: IpcObject, owner?: OwnerInfo): boolean {
+  if (rule.kind !== undefined && rule.kind !== o.kind) return false;
+  if (rule.uid !== undefined && rule.uid !== o.uid) return false;
+  if (rule.app !== undefined && rule.app !== owner?.app) return false;
+  const hasKey = rule.key !== undefined || rule.keyMin !== undefined || rule.keyMax !== undefined;
+  if (hasKey) {
+    if (!('key' in o)) return false;
+    if (rule.key !== undefined && (rule.key | 0) !== (o.key | 0)) return false;
+    const k = o.key >>> 0;
+    if (rule.keyMin !== undefined && k < rule.keyMin >>> 0) return false;
+    if (rule.keyMax !== undefined && k > rule.keyMax >>> 0) return false;
+  }
+  return true;
+}
+
+/** Human duration: 45 s, 12 min, 3 h, 2 d. */
+export function formatAge(seconds: number): string {
+  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
+/** The liveness of one pid as far as this object is concerned (pid reuse and namespaces included). */
+export function pidStatusIn(snapshot: IpcSnapshot, pid: number, refTime: number): PidStatus {
+  const fact = snapshot.processes[pid];
+  if (!fact) return { state: 'doubt', pid, why: 'no facts about this pid' };
+  if (!fact.alive) return { state: 'dead', pid };
+  if (fact.startTime !== undefined && refTime > 0 && fact.startTime > refTime + START_TIME_SLACK_SECONDS) {
+    return { state: 'reused', pid, comm: fact.comm, startTime: fact.startTime };
+  }
+  if (fact.ipcNs && snapshot.ipcNamespace && fact.ipcNs !== snapshot.ipcNamespace) {
+    return { state: 'doubt', pid, why: `alive in another IPC namespace (${fact.ipcNs})` };
+  }
+  return { state: 'alive', pid, comm: fact.comm };
+}
+
+function isoTime(t: number): string {
+  return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function describePid(role: string, st: PidStatus, refTime: number): string {
+  switch (st.state) {
+    case 'alive':
+      return `${role} pid ${st.pid}${st.comm ? ` (${st.comm})` : ''} is alive`;
+    case 'dead':
+      return `${role} pid ${st.pid} is dead`;
+    case 'reused':
+      return (
+        `${role} pid ${st.pid} is alive${st.comm ? ` (${st.comm})` : ''} but started at ${isoTime(st.startTime)}, ` +
+        `after the object's last change at ${isoTime(refTime)}: a different process (pid reuse); the original is dead`
+      );
+    case 'doubt':
+      return `${role} pid ${st.pid}: ${st.why}`;
+  }
+}
+
+/** Collected while assessing one object. */
+class Findings {
+  live: string[] = [];
+  doubt: string[] = [];
+  dead: string[] = [];
+  notes: string[] = [];
+  /** pid evidence that counts towards proving an orphan (a recorded pid that is dead or reused). */
+  deadPidEvidence = 0;
+
+  pid(role: string, st: PidStatus, refTime: number): void {
+    const text = describePid(role, st, refTime);
+    if (st.state === 'alive') this.live.push(text);
+    else if (st.state === 'doubt') this.doubt.push(text);
+    else {
+      this.dead.push(text);
+      this.deadPidEvidence++;
+    }
+  }
+}
+
+interface Ctx {
+  snapshot: IpcSnapshot;
+  opts: VerdictOptions;
+  now: number;
+  rctx: RecognizerContext;
+}
+
+function lastActivity(o: IpcObject): number {
+  switch (o.kind) {
+    case 'sem':
+      return Math.max(o.otime, o.ctime);
+    case 'shm':
+      return Math.max(o.atime, o.dtime, o.ctime);
+    case 'msg':
+      return Math.max(o.stime, o.rtime, o.ctime);
+    case 'posixSem':
+    case 'posixShm':
+      return o.mtime;
+  }
+}
+
+function semFindings(s: SemSet, ctx: Ctx, f: Findings): void {
+  const err = s.valuesError;
+  if (err && (err.code === 'EACCES' || err.code === 'EPERM')) {
+    f.doubt.push(
+      `cannot read the semaphores (${err.syscall ?? 'semctl'}(${err.op ?? 'GETALL'}): ${err.code})` +
+        `${ctx.snapshot.uid !== undefined ? ` as uid ${ctx.snapshot.uid}` : ''}: waiters and last-op pids unknown`,
+    );
+    return;
+  }
+  if (err) f.doubt.push(`semaphore detail failed (${err.code}: ${err.message})`);
+  if (!s.elems) {
+    f.doubt.push('per-semaphore detail (GETNCNT/GETZCNT/GETPID) not loaded: waiters and last-op pids unknown');
+    return;
+  }
+  let waiters = 0;
+  const waitingOn: number[] = [];
+  s.elems.forEach((e, i) => {
+    if (e.ncount > 0 || e.zcount > 0) {
+      waiters += e.ncount + e.zcount;
+      waitingOn.push(i);
+    }
+  });
+  if (waiters > 0) f.live.push(`${waiters} process(es) waiting on semaphore(s) ${waitingOn.join(', ')}`);
+  const ref = Math.max(s.otime, s.ctime);
+  const pids = [...new Set(s.elems.map((e) => e.pid).filter((p) => p > 0))];
+  for (const pid of pids) f.pid('last-op', pidStatusIn(ctx.snapshot, pid, ref), ref);
+  if (pids.length === 0) f.notes.push('no semaphore has a last-op pid (never operated on since creation)');
+}
+
+function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
+  if (m.nattch > 0) f.live.push(`attached ${m.nattch} time(s) (nattch ${m.nattch})`);
+  if (m.attachers && m.attachers.length > 0) f.live.push(`mapped by pid(s) ${m.attachers.join(', ')}`);
+  if (m.dest) f.notes.push('marked for removal (SHM_DEST): goes away at the last detach');
+  if (m.cpid > 0) f.pid('creator', pidStatusIn(ctx.snapshot, m.cpid, m.ctime), m.ctime);
+  const lref = Math.max(m.atime, m.dtime, m.ctime);
+  if (m.lpid > 0 && m.lpid !== m.cpid) f.pid('last attach/detach', pidStatusIn(ctx.snapshot, m.lpid, lref), lref);
+}
+
+function msgFindings(q: MsgQueue, ctx: Ctx, f: Findings): void {
+  if (q.lspid > 0) f.pid('last sender', pidStatusIn(ctx.snapshot, q.lspid, Math.max(q.stime, q.ctime)), Math.max(q.stime, q.ctime));
+  if (q.lrpid > 0 && q.lrpid !== q.lspid) {
+    f.pid('last receiver', pidStatusIn(ctx.snapshot, q.lrpid, Math.max(q.rtime, q.ctime)), Math.max(q.rtime, q.ctime));
+  }
+  if (q.qnum > 0) f.notes.push(`holds ${q.qnum} message(s), ${q.cbytes} bytes: removing it discards them`);
+}
+
+function posixFindings(p: PosixSem | PosixShm, f: Findings): void {
+  if (p.attachers === undefined) f.doubt.push('mappings not scanned: users unknown');
+  else if (p.attachers.length > 0) f.live.push(`mapped by pid(s) ${p.attachers.join(', ')}`);
+  else f.doubt.push('no process maps it, but POSIX objects record no creator and may be meant to persist');
+  if (p.kind === 'posixSem' && p.decoded && p.decoded.nwaiters > 0) f.live.push(`${p.decoded.nwaiters} waiter(s) (nwaiters)`);
+}
+
+/** Assess one object of `snapshot` (the snapshot carries the process facts). */
+export function assessObject(o: IpcObject, snapshot: IpcSnapshot, opts: VerdictOptions, nowSeconds: number): Verdict {
+  const rctx: RecognizerContext = {
+    snapshot,
+    evidence: opts.evidence ?? {},
+    pidStatus: (pid, refTime) => pidStatusIn(snapshot, pid, refTime),
+  };
+  return assessWith(o, { snapshot, opts, now: nowSeconds, rctx });
+}
+
+function assessWith(o: IpcObject, ctx: Ctx): Verdict {
+  const ref = objectRef(o);
+  const owner = recognizeOwner(o, ctx.rctx);
+  const f = new Findings();
+  switch (o.kind) {
+    case 'sem':
+      semFindings(o, ctx, f);
+      break;
+    case 'shm':
+      shmFindings(o, ctx, f);
+      break;
+    case 'msg':
+      msgFindings(o, ctx, f);
+      break;
+    case 'posixSem':
+    case 'posixShm':
+      posixFindings(o, f);
+      break;
+  }
+  // A recognised owner's pid (e.g. PostgreSQL's postmaster) counts like a creator.
+  let ownerPid: PidStatus | undefined;
+  if (owner?.pid && owner.pid > 0) {
+    const refTime = o.kind === 'sem' ? Math.max(o.otime, o.ctime) : 'ctime' in o ? o.ctime : 0;
+    const st = pidStatusIn(ctx.snapshot, owner.pid, refTime);
+    ownerPid = st;
+    const already = o.kind === 'shm' && o.cpid === owner.pid;
+    if (!already && !(o.kind === 'sem' && o.elems?.some((e) => e.pid === owner.pid))) f.pid(`${owner.app} owner`, st, refTime);
+  }
+
+  const last = lastActivity(o);
+  const idle = last > 0 ? ctx.now - last : undefined;
+  const reasons: string[] = [];
+  let state: VerdictState;
+  const unreadable = o.kind === 'sem' && (o.valuesError?.code === 'EACCES' || o.valuesError?.code === 'EPERM');
+
+  if (f.live.length > 0) {
+    state = 'live';
+    reasons.push(...f.live, ...f.doubt, ...f.dead);
+  } else if (unreadable) {
+    state = 'unreadable';
+    reasons.push(...f.doubt, 'nothing can be proved without reading it: run as root or as its owner');
+  } else if (f.doubt.length > 0) {
+    state = 'unknown';
+    reasons.push(...f.doubt, ...f.dead);
+  } else if ((o.kind === 'sem' || o.kind === 'msg') && f.deadPidEvidence === 0) {
+    state = 'unknown';
+    reasons.push(
+      o.kind === 'sem'
+        ? 'a System V semaphore set has no creator pid and none of its semaphores records a last-op pid: no evidence either way'
+        : 'no sender or receiver pid recorded: no evidence either way',
+    );
+  } else if (o.kind === 'shm' && f.deadPidEvidence === 0) {
+    state = 'unknown';
+    reasons.push('no creator pid recorded: no evidence either way');
+  } else if (idle !== undefined && idle < ctx.opts.recentActivitySeconds) {
+    state = 'unknown';
+    reasons.push(`last activity ${formatAge(idle)} ago (within recentActivitySeconds = ${ctx.opts.recentActivitySeconds} s)`, ...f.dead);
+  } else {
+    state = 'orphan';
+    const noAttach = o.kind === 'shm' ? ['nothing attached (nattch 0)'] : [];
+    const noWait = o.kind === 'sem' ? ['no waiters'] : [];
+    reasons.push(...f.dead, ...noAttach, ...noWait);
+    if (idle !== undefined) reasons.push(`no activity for ${formatAge(idle)} (since ${isoTime(last)})`);
+  }
+  reasons.push(...f.notes);
+  if (owner) reasons.push(`owner: ${owner.label} [${owner.evidence.join('; ')}]`);
+
+  let recyclable = false;
+  if (state === 'orphan') {
+    const why = recycleBlocker(o, owner, ownerPid, ctx.opts, idle);
+    if (why) reasons.push(`not recyclable: ${why}`);
+    else recyclable = true;
+  }
+  const v: Verdict = { ref, state, recyclable, reasons };
+  if (owner) v.owner = owner;
+  if (state === 'orphan' && idle !== undefined) v.orphanForSeconds = idle;
+  return v;
+}
+
+/** Why an orphan may not be recycled, or undefined when it may. */
+function recycleBlocker(
+  o: IpcObject,
+  owner: OwnerInfo | undefined,
+  ownerPid: PidStatus | undefined,
+  opts: VerdictOptions,
+  idle: number | undefined,
+): string | undefined {
+  if (o.kind === 'posixSem' || o.kind === 'posixShm') return 'POSIX objects are not recycled (no guarded removal exists for them)';
+  if (!opts.kinds.includes(o.kind)) return `kind ${o.kind} is not selected for recycling`;
+  const ignored = opts.ignore.find((r) => ruleMatches(r, o, owner));
+  if (ignored) return `matches an ignore rule${ignored.note ? ` (${ignored.note})` : ''}`;
+  if (idle === undefined || idle < opts.minOrphanAgeSeconds) {
+    return `orphaned for ${idle === undefined ? 'an unknown time' : formatAge(idle)}, less than minOrphanAgeSeconds = ${opts.minOrphanAgeSeconds} s`;
+  }
+  if (o.kind === 'shm') return undefined; // creator pid recorded and dead, nothing attached
+  // e.g. PostgreSQL's marker semaphore names the creating postmaster, and it is dead (or its pid reused)
+  if (owner && ownerPid && (ownerPid.state === 'dead' || ownerPid.state === 'reused')) return undefined;
+  const trusted = opts.trust.find((r) => ruleMatches(r, o, owner));
+  if (trusted) return undefined;
+  if (opts.recycleUnrecognized) return undefined;
+  return 'no recognised owner proves whose it is (set recycleUnrecognized or add a trust rule to allow it)';
+}
+
+/** Verdicts for every object of a snapshot. */
+export function assessSnapshot(snapshot: IpcSnapshot, opts: VerdictOptions, nowSeconds: number): Map<ObjectRef, Verdict> {
+  const rctx: RecognizerContext = {
+    snapshot,
+    evidence: opts.evidence ?? {},
+    pidStatus: (pid, refTime) => pidStatusIn(snapshot, pid, refTime),
+  };
+  const ctx: Ctx = { snapshot, opts, now: nowSeconds, rctx };
+  const out = new Map<ObjectRef, Verdict>();
+  for (const o of allObjects(snapshot)) out.set(objectRef(o), assessWith(o, ctx));
+  return out;
+}
+
+/** Find an object of a snapshot by its ref. */
+export function findObject(snapshot: IpcSnapshot, ref: ObjectRef): IpcObject | undefined {
+  return allObjects(snapshot).find((o) => objectRef(o) === ref);
+}
