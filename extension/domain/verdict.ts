@@ -70,6 +70,11 @@ export interface VerdictOptions {
   kinds: IpcKind[];
   /** facts the backend gathered for owner recognition (shm header bytes, data directories). */
   evidence?: OwnerEvidence;
+  /**
+   * pids of IPC Explorer itself (the process that peeked shm headers read-only): a shm lpid equal to one of
+   * these is our own peek, not evidence that an application uses the segment.
+   */
+  ownPids?: number[];
 }
 
 export const DEFAULT_VERDICT_OPTIONS: VerdictOptions = {
@@ -236,7 +241,10 @@ function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
   if (m.dest) f.notes.push('marked for removal (SHM_DEST): goes away at the last detach');
   if (m.cpid > 0) f.pid('creator', pidStatusIn(ctx.snapshot, m.cpid, m.ctime), m.ctime);
   const lref = Math.max(m.atime, m.dtime, m.ctime);
-  if (m.lpid > 0 && m.lpid !== m.cpid) f.pid('last attach/detach', pidStatusIn(ctx.snapshot, m.lpid, lref), lref);
+  if (m.lpid > 0 && m.lpid !== m.cpid) {
+    if (ctx.opts.ownPids?.includes(m.lpid)) f.notes.push(`last attach/detach pid ${m.lpid} is IPC Explorer's own read-only header peek`);
+    else f.pid('last attach/detach', pidStatusIn(ctx.snapshot, m.lpid, lref), lref);
+  }
 }
 
 function msgFindings(q: MsgQueue, ctx: Ctx, f: Findings): void {

@@ -1,0 +1,69 @@
+/**
+ * The recycle audit log: one JSON object per line, appended (O_APPEND) for every removal, refusal and
+ * failure, with the object's full record as it was read before the removal. The caller chooses the path:
+ * the extension's globalStorageUri in VS Code, `~/.local/state/ipc-explorer/audit.jsonl` or `--audit FILE`
+ * in the CLI.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { IpcObject, OwnerInfo, VerdictState } from '../shared/model';
+
+export interface AuditRecord {
+  /** ISO 8601 time of the decision. */
+  time: string;
+  /** 'local' or the SSH destination; plus the machine's hostname. */
+  host: string;
+  hostname: string;
+  /** uid that acted. */
+  uid: number;
+  pid: number;
+  action: 'removed' | 'refused' | 'failed';
+  ref: string;
+  /** errno name or ECHANGED for refused/failed. */
+  code?: string;
+  reasons: string[];
+  verdict: { state: VerdictState; reasons: string[]; owner?: OwnerInfo; orphanForSeconds?: number };
+  /** the object's full record before removal (re-read at execution time when available, else as planned). */
+  object: IpcObject;
+}
+
+export function defaultAuditPath(env: Record<string, string | undefined> = process.env): string {
+  const state = env['XDG_STATE_HOME'] || path.join(env['HOME'] || os.homedir(), '.local', 'state');
+  return path.join(state, 'ipc-explorer', 'audit.jsonl');
+}
+
+export class AuditLog {
+  constructor(readonly path: string) {}
+
+  /** Append one record (creates the directory and the file, mode 0600). Synchronous so no decision is lost. */
+  append(rec: AuditRecord): void {
+    fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(rec) + '\n');
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Every record (for tests and the "show audit log" view); malformed lines are skipped. */
+  read(): AuditRecord[] {
+    let text = '';
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+    } catch {
+      return [];
+    }
+    const out: AuditRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as AuditRecord);
+      } catch {
+        // a torn line (crash mid-write) is skipped, never fatal
+      }
+    }
+    return out;
+  }
+}

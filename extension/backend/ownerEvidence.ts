@@ -1,0 +1,226 @@
+/**
+ * The I/O behind verdicts and owner recognition (the pure side is domain/verdict.ts and
+ * domain/recognizers/): per-semaphore detail for every set, fresh process facts for every pid the objects
+ * mention, read-only peeks of shm headers (native `shmPeek`, as root or owner), and PostgreSQL data
+ * directories (running postgres processes' `-D`, paths the user gives, their postmaster.pid).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildProcessFact, parseBootTime, pidsOf } from '../domain/processFacts';
+import { PG_SHMEM_HEADER_BYTES } from '../domain/recognizers/postgresql';
+import type { DataDirFact, OwnerEvidence } from '../domain/recognizers/types';
+import { toIpcErrorInfo } from '../domain/errors';
+import type { IpcSnapshot, ProcessFact, SemSet, ShmSegment } from '../shared/model';
+import type { IpcSource } from './ipcSource';
+import type { NativeBinding } from './nativeBinding';
+
+const CLK_TCK = 100; // USER_HZ on every mainstream Linux architecture (sysconf(_SC_CLK_TCK))
+
+function readOr(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+let bootTime: number | undefined;
+function btime(procRoot: string): number | undefined {
+  if (bootTime === undefined) {
+    const t = readOr(path.join(procRoot, 'stat'));
+    bootTime = t ? parseBootTime(t) : undefined;
+  }
+  return bootTime;
+}
+
+/** Fresh facts for these pids from the local /proc (alive = /proc/PID/stat exists and is not a zombie). */
+export function localProcessFacts(pids: Iterable<number>, procRoot = '/proc'): Record<number, ProcessFact> {
+  const out: Record<number, ProcessFact> = {};
+  const bt = btime(procRoot);
+  for (const pid of pids) {
+    if (!(pid > 0)) continue;
+    const dir = path.join(procRoot, String(pid));
+    const stat = readOr(path.join(dir, 'stat'));
+    const files: Parameters<typeof buildProcessFact>[0] = { pid };
+    if (stat !== undefined) {
+      files.stat = stat;
+      const comm = readOr(path.join(dir, 'comm'));
+      if (comm !== undefined) files.comm = comm;
+      const cmdline = readOr(path.join(dir, 'cmdline'));
+      if (cmdline !== undefined) files.cmdline = cmdline;
+      const status = readOr(path.join(dir, 'status'));
+      if (status !== undefined) files.status = status;
+      try {
+        files.nsIpc = fs.readlinkSync(path.join(dir, 'ns', 'ipc'));
+      } catch (e) {
+        // EACCES on another user's ns link: the other facts still stand
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') files.error = toIpcErrorInfo(e);
+      }
+    }
+    out[pid] = buildProcessFact(files, bt, CLK_TCK);
+  }
+  return out;
+}
+
+export interface PrepareOptions {
+  /** fresh facts for pids (local: localProcessFacts; remote: whatever the source offers). */
+  processFacts?: (pids: number[]) => Promise<Record<number, ProcessFact>> | Record<number, ProcessFact>;
+}
+
+/**
+ * A copy of the snapshot with per-semaphore detail for every set (GETPID/GETNCNT/GETZCNT: what verdicts
+ * need) and process facts for every pid then mentioned. A set whose detail fails keeps the error as
+ * `valuesError` (EACCES -> unreadable; vanished -> unknown).
+ */
+export async function withDetail(source: IpcSource, snapshot: IpcSnapshot, opts: PrepareOptions = {}): Promise<IpcSnapshot> {
+  const need = snapshot.sems.filter((s) => !s.elems).map((s) => s.id);
+  const detail = need.length ? await source.semDetail(need) : new Map();
+  const sems: SemSet[] = snapshot.sems.map((s) => {
+    const d = detail.get(s.id);
+    if (!d) return s;
+    if (Array.isArray(d)) return { ...s, elems: d, values: d.map((e) => e.semval) };
+    return { ...s, valuesError: d };
+  });
+  const next: IpcSnapshot = { ...snapshot, sems, processes: { ...snapshot.processes } };
+  if (opts.processFacts) {
+    const missing = pidsOf([...next.sems, ...next.shms, ...next.msgs]).filter((p) => next.processes[p] === undefined);
+    if (missing.length) Object.assign(next.processes, await opts.processFacts(missing));
+  }
+  return next;
+}
+
+/** Cached header peeks, keyed by `id:ctime`, with the fields our own attach overwrote. */
+interface Peek {
+  bytes: Uint8Array;
+  before: Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'>;
+}
+const peekCache = new Map<string, Peek>();
+
+/**
+ * Read-only peek of the first bytes of each segment (at most `max` segments), once per segment (id+ctime).
+ * Attaching updates atime/dtime/lpid as any attach does; `restorePeekedFields` puts the pre-peek values back
+ * into later snapshots so our own peek never counts as activity. Returns the bytes or the error per shmid.
+ */
+export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max = 4096): OwnerEvidence['shmHeaders'] {
+  const out: NonNullable<OwnerEvidence['shmHeaders']> = {};
+  let n = 0;
+  for (const m of shms) {
+    const k = `${m.id}:${m.ctime}`;
+    const cached = peekCache.get(k);
+    if (cached) {
+      out[m.id] = cached.bytes;
+      continue;
+    }
+    if (m.segsz < PG_SHMEM_HEADER_BYTES || n++ >= max) continue;
+    try {
+      const buf = binding.shmPeek(m.id, PG_SHMEM_HEADER_BYTES);
+      const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      peekCache.set(k, { bytes, before: { atime: m.atime, dtime: m.dtime, lpid: m.lpid } });
+      out[m.id] = bytes;
+    } catch (e) {
+      out[m.id] = toIpcErrorInfo(e);
+    }
+  }
+  return out;
+}
+
+/** Put back atime/dtime/lpid our own peek overwrote (only when the segment still shows our pid as lpid). */
+export function restorePeekedFields(snapshot: IpcSnapshot, ownPid = process.pid): IpcSnapshot {
+  let changed = false;
+  const shms = snapshot.shms.map((m) => {
+    const p = peekCache.get(`${m.id}:${m.ctime}`);
+    if (!p || m.lpid !== ownPid) return m;
+    changed = true;
+    return { ...m, ...p.before };
+  });
+  return changed ? { ...snapshot, shms } : snapshot;
+}
+
+/** `-D DIR` / `-D=DIR` / `--pgdata=DIR` of a postgres command line (NUL-separated argv). */
+export function dataDirFromArgv(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === '-D' || a === '--pgdata') && i + 1 < argv.length) return argv[i + 1];
+    if (a.startsWith('-D') && a.length > 2) return a.slice(2);
+    if (a.startsWith('--pgdata=')) return a.slice('--pgdata='.length);
+  }
+  return undefined;
+}
+
+/** postmaster.pid: line 1 pid, line 2 data dir, line 4 port, line 7 `key shmid`. */
+export function parsePostmasterPid(text: string): { pid?: number; port?: number; shmKey?: number; shmId?: number } {
+  const lines = text.split('\n');
+  const out: { pid?: number; port?: number; shmKey?: number; shmId?: number } = {};
+  const pid = Number(lines[0]?.trim());
+  if (Number.isInteger(pid) && pid > 0) out.pid = pid;
+  const port = Number(lines[3]?.trim());
+  if (Number.isInteger(port) && port > 0) out.port = port;
+  const m = /^\s*(-?\d+)\s+(\d+)\s*$/.exec(lines[6] ?? '');
+  if (m) {
+    out.shmKey = Number(m[1]) | 0;
+    out.shmId = Number(m[2]);
+  }
+  return out;
+}
+
+function dirFact(p: string, source: DataDirFact['source']): DataDirFact | undefined {
+  try {
+    const st = fs.statSync(p, { bigint: true });
+    if (!st.isDirectory()) return undefined;
+    const f: DataDirFact = { path: path.resolve(p), dev: Number(st.dev), ino: Number(st.ino), source };
+    const pm = readOr(path.join(p, 'postmaster.pid'));
+    if (pm !== undefined) {
+      const parsed = parsePostmasterPid(pm);
+      if (parsed.pid !== undefined) f.postmasterPid = parsed.pid;
+      if (parsed.port !== undefined) f.port = parsed.port;
+      if (parsed.shmKey !== undefined) f.shmKey = parsed.shmKey;
+      if (parsed.shmId !== undefined) f.shmId = parsed.shmId;
+    }
+    return f;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PostgreSQL data directories: every running postgres/postmaster process's `-D` (its cwd when no -D: the
+ * postmaster chdirs into its data directory), plus the paths the user gives. Unreadable ones are skipped.
+ */
+export function findDataDirs(userDirs: string[] = [], procRoot = '/proc'): DataDirFact[] {
+  const out: DataDirFact[] = [];
+  const seen = new Set<string>();
+  const add = (f: DataDirFact | undefined): void => {
+    if (!f || seen.has(`${f.dev}:${f.ino}`)) return;
+    seen.add(`${f.dev}:${f.ino}`);
+    out.push(f);
+  };
+  for (const d of userDirs) add(dirFact(d, 'user'));
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(procRoot).filter((e) => /^\d+$/.test(e));
+  } catch {
+    entries = [];
+  }
+  for (const pid of entries) {
+    const comm = readOr(path.join(procRoot, pid, 'comm'))?.trim();
+    if (comm !== 'postgres' && comm !== 'postmaster') continue;
+    const argv = (readOr(path.join(procRoot, pid, 'cmdline')) ?? '').replace(/\0+$/, '').split('\0');
+    let dir = dataDirFromArgv(argv);
+    if (dir && !path.isAbsolute(dir)) {
+      try {
+        dir = path.resolve(fs.readlinkSync(path.join(procRoot, pid, 'cwd')), dir);
+      } catch {
+        dir = undefined;
+      }
+    }
+    if (!dir) {
+      try {
+        dir = fs.readlinkSync(path.join(procRoot, pid, 'cwd'));
+      } catch {
+        dir = undefined;
+      }
+    }
+    if (dir) add(dirFact(dir, 'process'));
+  }
+  return out;
+}

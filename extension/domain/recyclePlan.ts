@@ -1,0 +1,258 @@
+/**
+ * The recycle plan: which objects would be removed (each with its verdict, reasons and the expectation the
+ * guarded removal re-checks immediately before IPC_RMID), what stays and why, what it frees, and a readable
+ * report. Pure: a snapshot and its verdicts in, data out.
+ */
+import type {
+  IpcKind,
+  IpcObject,
+  IpcSnapshot,
+  ObjectRef,
+  RemovalExpectation,
+  SysvKind,
+  SysvObject,
+  Verdict,
+} from '../shared/model';
+import { allObjects, formatAge, objectRef } from './verdict';
+
+export interface RecycleCandidate {
+  ref: ObjectRef;
+  kind: SysvKind;
+  id: number;
+  key: number;
+  /** the object's full record as planned (goes to the audit log). */
+  object: SysvObject;
+  verdict: Verdict;
+  /** what the guarded removal re-checks right before IPC_RMID. */
+  expected: RemovalExpectation;
+  /** pids whose liveness is re-checked right before removal (creator, last-op, owner). */
+  pids: number[];
+}
+
+export interface RecycleStay {
+  ref: ObjectRef;
+  kind: IpcKind;
+  id?: number;
+  name?: string;
+  key?: number;
+  verdict: Verdict;
+  /** the decisive reason it stays. */
+  why: string;
+}
+
+export interface RecycleFrees {
+  semSets: number;
+  semaphores: number;
+  shmSegments: number;
+  shmBytes: number;
+  msgQueues: number;
+}
+
+export interface RecyclePlan {
+  host: string;
+  /** seconds since the epoch when the plan was made. */
+  now: number;
+  /** uid that will remove (snapshot.uid), when known. */
+  uid?: number;
+  candidates: RecycleCandidate[];
+  stays: RecycleStay[];
+  frees: RecycleFrees;
+  /** counts by state over the objects considered. */
+  counts: Record<Verdict['state'], number>;
+}
+
+export interface PlanOptions {
+  /** only these kinds are considered (default all). */
+  kinds?: IpcKind[];
+  /** only these objects are considered (the tree's "Recycle" on one object). */
+  refs?: ObjectRef[];
+}
+
+const SYSV: readonly string[] = ['sem', 'shm', 'msg'];
+
+function isSysv(o: IpcObject): o is SysvObject {
+  return SYSV.includes(o.kind);
+}
+
+/** The expectation the guarded primitive checks immediately before IPC_RMID. */
+export function expectationFor(o: SysvObject): RemovalExpectation {
+  const e: RemovalExpectation = { key: o.key, ctime: o.ctime };
+  if (o.kind === 'shm') e.nattchZero = true;
+  if (o.kind === 'sem') {
+    e.noWaiters = true;
+    e.otime = o.otime;
+    if (o.elems) e.semPids = o.elems.map((x) => x.pid);
+  }
+  return e;
+}
+
+/** Pids whose liveness must be re-checked right before removing this object. */
+export function pidsToRecheck(o: SysvObject, v: Verdict): number[] {
+  const s = new Set<number>();
+  if (o.kind === 'sem') for (const e of o.elems ?? []) if (e.pid > 0) s.add(e.pid);
+  if (o.kind === 'shm') {
+    if (o.cpid > 0) s.add(o.cpid);
+    if (o.lpid > 0) s.add(o.lpid);
+  }
+  if (o.kind === 'msg') {
+    if (o.lspid > 0) s.add(o.lspid);
+    if (o.lrpid > 0) s.add(o.lrpid);
+  }
+  if (v.owner?.pid && v.owner.pid > 0) s.add(v.owner.pid);
+  return [...s].sort((a, b) => a - b);
+}
+
+/** True when the uid may IPC_RMID the object (owner, creator or root). Unknown uid: assume yes, the kernel decides. */
+export function mayRemove(o: SysvObject, uid: number | undefined): boolean {
+  if (uid === undefined || uid < 0 || uid === 0) return true;
+  return o.uid === uid || o.cuid === uid;
+}
+
+export function buildRecyclePlan(
+  snapshot: IpcSnapshot,
+  verdicts: Map<ObjectRef, Verdict>,
+  nowSeconds: number,
+  opts: PlanOptions = {},
+): RecyclePlan {
+  const plan: RecyclePlan = {
+    host: snapshot.host,
+    now: nowSeconds,
+    candidates: [],
+    stays: [],
+    frees: { semSets: 0, semaphores: 0, shmSegments: 0, shmBytes: 0, msgQueues: 0 },
+    counts: { live: 0, orphan: 0, unreadable: 0, unknown: 0 },
+  };
+  if (snapshot.uid !== undefined) plan.uid = snapshot.uid;
+  for (const o of allObjects(snapshot)) {
+    const ref = objectRef(o);
+    if (opts.kinds && !opts.kinds.includes(o.kind)) continue;
+    if (opts.refs && !opts.refs.includes(ref)) continue;
+    const v = verdicts.get(ref);
+    if (!v) continue;
+    plan.counts[v.state]++;
+    const stay = (why: string): void => {
+      const s: RecycleStay = { ref, kind: o.kind, verdict: v, why };
+      if (isSysv(o)) {
+        s.id = o.id;
+        s.key = o.key;
+      } else s.name = o.name;
+      plan.stays.push(s);
+    };
+    if (!v.recyclable || !isSysv(o)) {
+      stay(v.state === 'orphan' ? (v.reasons.find((r) => r.startsWith('not recyclable:')) ?? 'not recyclable') : `${v.state}: ${v.reasons[0] ?? 'no reason recorded'}`);
+      continue;
+    }
+    if (!mayRemove(o, snapshot.uid)) {
+      stay(`you (uid ${snapshot.uid}) are neither its owner (uid ${o.uid}) nor its creator (cuid ${o.cuid}): IPC_RMID would fail with EPERM; run as root`);
+      continue;
+    }
+    if (o.kind === 'sem' && !o.elems) {
+      stay('per-semaphore detail not loaded: waiters and last-op pids cannot be re-checked');
+      continue;
+    }
+    plan.candidates.push({ ref, kind: o.kind, id: o.id, key: o.key, object: o, verdict: v, expected: expectationFor(o), pids: pidsToRecheck(o, v) });
+    if (o.kind === 'sem') {
+      plan.frees.semSets++;
+      plan.frees.semaphores += o.nsems;
+    } else if (o.kind === 'shm') {
+      plan.frees.shmSegments++;
+      plan.frees.shmBytes += o.segsz;
+    } else plan.frees.msgQueues++;
+  }
+  return plan;
+}
+
+export function hexKey(key: number): string {
+  return `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function kindWord(k: IpcKind): string {
+  switch (k) {
+    case 'sem':
+      return 'semaphore set';
+    case 'shm':
+      return 'shared memory segment';
+    case 'msg':
+      return 'message queue';
+    case 'posixSem':
+      return 'POSIX semaphore';
+    case 'posixShm':
+      return 'POSIX shared memory';
+  }
+}
+
+function objectLine(kind: IpcKind, id: number | undefined, key: number | undefined, name: string | undefined, v: Verdict): string {
+  const what = id !== undefined ? `${kindWord(kind)} id ${id} key ${hexKey(key ?? 0)}` : `${kindWord(kind)} ${name ?? ''}`;
+  const owner = v.owner ? ` - ${v.owner.label}` : '';
+  const age = v.orphanForSeconds !== undefined ? ` (orphan for ${formatAge(v.orphanForSeconds)})` : '';
+  return `${what}${owner}${age}`;
+}
+
+/** One-paragraph summary for a modal or a CLI header. */
+export function planSummary(plan: RecyclePlan): string {
+  const f = plan.frees;
+  const parts: string[] = [];
+  if (f.semSets) parts.push(`${f.semSets} semaphore set(s) (${f.semaphores} semaphores)`);
+  if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) (${f.shmBytes} bytes)`);
+  if (f.msgQueues) parts.push(`${f.msgQueues} message queue(s)`);
+  const c = plan.counts;
+  const head = plan.candidates.length
+    ? `Recycle would remove ${plan.candidates.length} object(s) on ${plan.host}: ${parts.join(', ')}.`
+    : `Nothing on ${plan.host} is provably safe to remove.`;
+  return `${head} ${plan.stays.length} object(s) stay (live ${c.live}, orphan but kept ${Math.max(0, c.orphan - plan.candidates.length)}, unreadable ${c.unreadable}, unknown ${c.unknown}).`;
+}
+
+/** The full readable report: what goes and why, what stays and why. */
+export function formatPlanReport(plan: RecyclePlan): string {
+  const out: string[] = [];
+  out.push(`IPC Explorer recycle plan for ${plan.host} at ${new Date(plan.now * 1000).toISOString()}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
+  out.push('');
+  out.push(planSummary(plan));
+  out.push('');
+  out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-checked immediately before IPC_RMID (same id, key, ctime; still nothing attached; no waiters; no new last-op pid; pids still dead):`);
+  for (const c of plan.candidates) {
+    out.push(`  - ${objectLine(c.kind, c.id, c.key, undefined, c.verdict)}`);
+    for (const r of c.verdict.reasons) out.push(`      ${r}`);
+  }
+  if (!plan.candidates.length) out.push('  (none)');
+  out.push('');
+  out.push(`STAYS (${plan.stays.length}):`);
+  for (const s of plan.stays) {
+    out.push(`  - ${objectLine(s.kind, s.id, s.key, s.name, s.verdict)} [${s.verdict.state}]`);
+    out.push(`      why: ${s.why}`);
+    for (const r of s.verdict.reasons) if (r !== s.why && `${s.verdict.state}: ${r}` !== s.why) out.push(`      ${r}`);
+  }
+  if (!plan.stays.length) out.push('  (none)');
+  return out.join('\n') + '\n';
+}
+
+/** What happened to one candidate. */
+export interface RecycleOutcome {
+  ref: ObjectRef;
+  kind: SysvKind;
+  id: number;
+  key: number;
+  action: 'removed' | 'refused' | 'failed';
+  /** why it was refused / how it failed; for removed, the verdict's reasons. */
+  reasons: string[];
+  /** errno name or 'ECHANGED' for refused/failed. */
+  code?: string;
+}
+
+export interface RecycleReport {
+  host: string;
+  outcomes: RecycleOutcome[];
+  removed: number;
+  refused: number;
+  failed: number;
+  auditPath?: string;
+}
+
+export function formatRecycleReport(r: RecycleReport): string {
+  const out = [`Recycle on ${r.host}: ${r.removed} removed, ${r.refused} refused, ${r.failed} failed.`];
+  for (const o of r.outcomes) {
+    out.push(`  ${o.action.toUpperCase().padEnd(7)} ${o.kind} id ${o.id} key ${hexKey(o.key)}${o.code ? ` (${o.code})` : ''}${o.action === 'removed' ? '' : `: ${o.reasons.join('; ')}`}`);
+  }
+  if (r.auditPath) out.push(`Audit log: ${r.auditPath}`);
+  return out.join('\n') + '\n';
+}
