@@ -1,0 +1,26 @@
+// ipc_native: System V IPC and glibc POSIX semaphores for IPC Explorer. Export table only.
+#include <napi.h>
+
+#include "api.h"
+
+#ifndef IPCX_NATIVE_VERSION
+#define IPCX_NATIVE_VERSION "dev"
+#endif
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::String::New(env, "ipc_native " IPCX_NATIVE_VERSION " (napi " +
+                                                    std::to_string(NAPI_VERSION) + ")"));
+  exports.Set("snapshot", Napi::Function::New(env, ipcx::JsSnapshot, "snapshot"));
+  exports.Set("limits", Napi::Function::New(env, ipcx::JsLimits, "limits"));
+  exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));
+  exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));
+  exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
+  exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ipc_native, Init)

@@ -1,0 +1,18 @@
+// The only place that builds JS values from the core's structs (and reads JS arguments into them).
+#pragma once
+
+#include <napi.h>
+
+#include "ipc_core.h"
+
+namespace ipcx {
+
+Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s);
+Napi::Object LimitsToJs(Napi::Env env, const Limits& l);
+Napi::Int32Array SemDetailToJs(Napi::Env env, const std::vector<int32_t>& d);
+Napi::Buffer<uint8_t> BytesToJs(Napi::Env env, const std::vector<uint8_t>& b);
+Napi::Object PosixSemToJs(Napi::Env env, const PosixSemRead& r);
+// Throws a TypeError naming the bad field.
+RemovalExpectation ExpectationFromJs(Napi::Env env, const Napi::Value& v);
+
+}  // namespace ipcx

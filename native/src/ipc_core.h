@@ -1,0 +1,120 @@
+// Plain C++ view of the kernel's System V IPC and POSIX semaphore data: syscalls in, structs out.
+// Nothing here knows about N-API (convert.cc is the only place that builds JS values).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ipcx {
+
+// Doubles per object in the header columns (must match extension/backend/nativeBinding.ts).
+constexpr size_t kSemStride = 10;  // id key uid gid cuid cgid mode nsems otime ctime
+constexpr size_t kShmStride = 14;  // id key uid gid cuid cgid mode segsz cpid lpid nattch atime dtime ctime
+constexpr size_t kMsgStride = 15;  // id key uid gid cuid cgid mode cbytes qnum qbytes lspid lrpid stime rtime ctime
+
+// A failed call: errno (or a project code such as ECHANGED with a detail text), the syscall and the op.
+struct OpError {
+  int err = 0;
+  const char* syscall = "";
+  const char* op = "";
+  long long id = -1;  // -1: no id
+  std::string code;   // set for project codes (ECHANGED); empty = errno name
+  std::string detail; // replaces strerror's text when set
+};
+
+// Thrown by the core for operations that fail as a whole (semDetail, remove, shmPeek, readPosixSem).
+struct OpFailure {
+  OpError error;
+};
+
+// One object of a listing that could not be read (the id is known when the failing call was per id).
+struct ItemErr {
+  char kind;  // 's' sem, 'm' shm, 'q' msg
+  long long index;  // kernel slot, -1 for a whole-kind failure (e.g. SEM_INFO)
+  OpError error;
+};
+
+struct ValueErr {
+  size_t set;  // index into the sem columns
+  OpError error;
+};
+
+struct SemColumns {
+  size_t count = 0;
+  std::vector<double> headers;
+  std::vector<uint16_t> values;  // back to back, offset = sum of previous nsems
+  std::vector<ValueErr> valueErrors;
+};
+
+struct Columns {
+  size_t count = 0;
+  std::vector<double> headers;
+};
+
+struct Snapshot {
+  SemColumns sem;
+  Columns shm;
+  Columns msg;
+  std::vector<ItemErr> errors;
+  bool statAny = true;
+};
+
+// --- sysv_sem.cc ---
+void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny);
+// 4 int32 per semaphore: semval, ncount, zcount, pid. Throws OpFailure.
+std::vector<int32_t> SemDetail(int id);
+
+// --- sysv_shm.cc ---
+void ListShms(Columns& out, std::vector<ItemErr>& errors, bool& statAny);
+// Copies min(length, segsz) bytes (shmat SHM_RDONLY / shmdt). Throws OpFailure.
+std::vector<uint8_t> ShmPeek(int id, size_t length);
+
+// --- sysv_msg.cc ---
+void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny);
+
+// --- guarded removal (sysv_sem.cc / sysv_shm.cc / sysv_msg.cc) ---
+struct RemovalExpectation {
+  int32_t key = 0;
+  long long ctime = 0;
+  bool nattchZero = false;
+  bool noWaiters = false;
+  bool hasOtime = false;
+  long long otime = 0;
+  bool hasSemPids = false;
+  std::vector<int32_t> semPids;
+};
+// Each throws OpFailure (ECHANGED with the failed check, or the errno of IPC_STAT/IPC_RMID).
+void RemoveSem(int id, const RemovalExpectation& e);
+void RemoveShm(int id, const RemovalExpectation& e);
+void RemoveMsg(int id, const RemovalExpectation& e);
+
+// --- limits.cc ---
+struct Limits {
+  double semmsl = 0, semmns = 0, semopm = 0, semmni = 0, semvmx = 0;
+  double shmmax = 0, shmall = 0, shmmni = 0, shmmin = 0;
+  double msgmax = 0, msgmnb = 0, msgmni = 0;
+  double pageSize = 0;
+  std::vector<const char*> unlimited;
+  double semSets = 0, semTotal = 0;
+  double shmSegments = 0, shmPages = 0, shmRssPages = 0, shmSwapPages = 0;
+  double msgQueues = 0, msgMessages = 0, msgBytes = 0;
+};
+// Throws OpFailure when an *_INFO call fails.
+Limits ReadLimits();
+
+// --- posix_sem.cc ---
+struct PosixSemRead {
+  double size = 0;
+  std::vector<uint8_t> raw;
+  uint32_t lo32 = 0;
+  uint32_t hi32 = 0;
+};
+// Throws OpFailure.
+PosixSemRead ReadPosixSem(const std::string& path);
+
+// Clamp an unsigned kernel value to a double that is exactly representable (2^53 - 1).
+double ClampU64(unsigned long long v, bool* clamped);
+
+}  // namespace ipcx

@@ -1,0 +1,62 @@
+// System V message queues: enumeration (MSG_INFO + MSG_STAT_ANY, or MSG_STAT before Linux 4.17) and guarded
+// removal.
+#include <sys/ipc.h>
+#include <sys/msg.h>
+
+#include <cerrno>
+
+#include "ipc_core.h"
+#include "sysv_util.h"
+
+namespace ipcx {
+
+void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
+  struct msginfo mi{};
+  int maxidx = msgctl(0, MSG_INFO, reinterpret_cast<struct msqid_ds*>(&mi));
+  if (maxidx < 0) {
+    errors.push_back(ItemErr{'q', -1, Err(errno, "msgctl", "MSG_INFO", -1)});
+    return;
+  }
+  out.headers.reserve((static_cast<size_t>(mi.msgpool) + 16) * kMsgStride);
+  int anyState = 0;
+  struct msqid_ds ds;
+  auto stat = [&ds](int idx, int cmd) { return msgctl(idx, cmd, &ds); };
+  for (int idx = 0; idx <= maxidx; idx++) {
+    const char* op = "MSG_STAT_ANY";
+    int id = StatSlot(idx, anyState, statAny, op, "MSG_STAT_ANY", "MSG_STAT", stat, MSG_STAT_ANY, MSG_STAT);
+    if (id < 0) {
+      int e = errno;
+      if (e == EINVAL || e == EIDRM) continue;
+      errors.push_back(ItemErr{'q', idx, Err(e, "msgctl", op, -1)});
+      continue;
+    }
+    size_t at = out.headers.size();
+    out.headers.resize(at + kMsgStride);
+    double* h = out.headers.data() + at;
+    h[0] = id;
+    h[1] = static_cast<int>(ds.msg_perm.__key);
+    h[2] = ds.msg_perm.uid;
+    h[3] = ds.msg_perm.gid;
+    h[4] = ds.msg_perm.cuid;
+    h[5] = ds.msg_perm.cgid;
+    h[6] = ds.msg_perm.mode & 0777;
+    h[7] = static_cast<double>(ds.__msg_cbytes);
+    h[8] = static_cast<double>(ds.msg_qnum);
+    h[9] = static_cast<double>(ds.msg_qbytes);
+    h[10] = ds.msg_lspid;
+    h[11] = ds.msg_lrpid;
+    h[12] = static_cast<double>(ds.msg_stime);
+    h[13] = static_cast<double>(ds.msg_rtime);
+    h[14] = static_cast<double>(ds.msg_ctime);
+    out.count++;
+  }
+}
+
+void RemoveMsg(int id, const RemovalExpectation& e) {
+  struct msqid_ds ds;
+  if (msgctl(id, IPC_STAT, &ds) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
+  CheckKeyCtime("msgctl", id, static_cast<int>(ds.msg_perm.__key), static_cast<long long>(ds.msg_ctime), e);
+  if (msgctl(id, IPC_RMID, nullptr) < 0) Fail(errno, "msgctl", "IPC_RMID", id);
+}
+
+}  // namespace ipcx

@@ -1,0 +1,154 @@
+// System V semaphore sets: enumeration (SEM_INFO + SEM_STAT_ANY, or SEM_STAT before Linux 4.17), one GETALL
+// per set, per-semaphore detail (GETPID/GETNCNT/GETZCNT) and guarded removal.
+#include <sys/ipc.h>
+#include <sys/sem.h>
+
+#include <cerrno>
+
+#include "ipc_core.h"
+#include "sysv_util.h"
+
+namespace ipcx {
+
+namespace {
+
+union semun {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+  struct seminfo* __buf;
+};
+
+int SemStatFor(int idx, int cmd, struct semid_ds* ds) {
+  semun arg;
+  arg.buf = ds;
+  return semctl(idx, 0, cmd, arg);
+}
+
+void StatById(int id, struct semid_ds* ds) {
+  semun arg;
+  arg.buf = ds;
+  if (semctl(id, 0, IPC_STAT, arg) < 0) Fail(errno, "semctl", "IPC_STAT", id);
+}
+
+}  // namespace
+
+void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
+  struct seminfo si{};
+  semun arg;
+  arg.__buf = &si;
+  int maxidx = semctl(0, 0, SEM_INFO, arg);
+  if (maxidx < 0) {
+    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
+    return;
+  }
+  out.headers.reserve((static_cast<size_t>(si.semusz) + 64) * kSemStride);
+  if (values) out.values.reserve(static_cast<size_t>(si.semaem) + 4096);
+  int anyState = 0;
+  struct semid_ds ds;
+  auto stat = [&ds](int idx, int cmd) { return SemStatFor(idx, cmd, &ds); };
+  for (int idx = 0; idx <= maxidx; idx++) {
+    const char* op = "SEM_STAT_ANY";
+    int id = StatSlot(idx, anyState, statAny, op, "SEM_STAT_ANY", "SEM_STAT", stat, SEM_STAT_ANY, SEM_STAT);
+    if (id < 0) {
+      int e = errno;
+      if (e == EINVAL || e == EIDRM) continue;  // empty slot, or removed while we looked
+      errors.push_back(ItemErr{'s', idx, Err(e, "semctl", op, -1)});
+      continue;
+    }
+    const size_t nsems = ds.sem_nsems;
+    double* h;
+    {
+      size_t at = out.headers.size();
+      out.headers.resize(at + kSemStride);
+      h = out.headers.data() + at;
+    }
+    h[0] = id;
+    h[1] = static_cast<int>(ds.sem_perm.__key);
+    h[2] = ds.sem_perm.uid;
+    h[3] = ds.sem_perm.gid;
+    h[4] = ds.sem_perm.cuid;
+    h[5] = ds.sem_perm.cgid;
+    h[6] = ds.sem_perm.mode & 0777;
+    h[7] = static_cast<double>(nsems);
+    h[8] = static_cast<double>(ds.sem_otime);
+    h[9] = static_cast<double>(ds.sem_ctime);
+    if (values) {
+      size_t off = out.values.size();
+      out.values.resize(off + nsems);
+      semun va;
+      va.array = out.values.data() + off;
+      if (nsems > 0 && semctl(id, 0, GETALL, va) < 0) {
+        out.valueErrors.push_back(ValueErr{out.count, Err(errno, "semctl", "GETALL", id)});
+      }
+    }
+    out.count++;
+  }
+}
+
+std::vector<int32_t> SemDetail(int id) {
+  struct semid_ds ds;
+  StatById(id, &ds);
+  const size_t n = ds.sem_nsems;
+  std::vector<unsigned short> vals(n);
+  semun arg;
+  arg.array = vals.data();
+  if (n > 0 && semctl(id, 0, GETALL, arg) < 0) Fail(errno, "semctl", "GETALL", id);
+  std::vector<int32_t> out(n * 4);
+  for (size_t i = 0; i < n; i++) {
+    int ncnt = semctl(id, static_cast<int>(i), GETNCNT);
+    if (ncnt < 0) Fail(errno, "semctl", "GETNCNT", id);
+    int zcnt = semctl(id, static_cast<int>(i), GETZCNT);
+    if (zcnt < 0) Fail(errno, "semctl", "GETZCNT", id);
+    int pid = semctl(id, static_cast<int>(i), GETPID);
+    if (pid < 0) Fail(errno, "semctl", "GETPID", id);
+    out[i * 4] = vals[i];
+    out[i * 4 + 1] = ncnt;
+    out[i * 4 + 2] = zcnt;
+    out[i * 4 + 3] = pid;
+  }
+  return out;
+}
+
+void RemoveSem(int id, const RemovalExpectation& e) {
+  struct semid_ds ds;
+  StatById(id, &ds);
+  const size_t n = ds.sem_nsems;
+  // Per-semaphore checks first; the header (key, ctime, otime) is re-read right before IPC_RMID.
+  if (e.hasSemPids && e.semPids.size() != n) {
+    Changed("semctl", id, "sempid: expected " + std::to_string(e.semPids.size()) + " semaphores, the set has " +
+                              std::to_string(n));
+  }
+  if (e.noWaiters || e.hasSemPids) {
+    for (size_t i = 0; i < n; i++) {
+      const int sn = static_cast<int>(i);
+      if (e.noWaiters) {
+        int ncnt = semctl(id, sn, GETNCNT);
+        if (ncnt < 0) Fail(errno, "semctl", "GETNCNT", id);
+        int zcnt = semctl(id, sn, GETZCNT);
+        if (zcnt < 0) Fail(errno, "semctl", "GETZCNT", id);
+        if (ncnt > 0 || zcnt > 0) {
+          Changed("semctl", id, "waiters: semaphore " + std::to_string(i) + " has ncount=" + std::to_string(ncnt) +
+                                    " zcount=" + std::to_string(zcnt));
+        }
+      }
+      if (e.hasSemPids) {
+        int pid = semctl(id, sn, GETPID);
+        if (pid < 0) Fail(errno, "semctl", "GETPID", id);
+        if (pid != e.semPids[i]) {
+          Changed("semctl", id, "sempid changed: semaphore " + std::to_string(i) + " last operated by pid " +
+                                    std::to_string(pid) + ", expected " + std::to_string(e.semPids[i]));
+        }
+      }
+    }
+  }
+  StatById(id, &ds);
+  CheckKeyCtime("semctl", id, static_cast<int>(ds.sem_perm.__key), static_cast<long long>(ds.sem_ctime), e);
+  if (e.hasOtime && static_cast<long long>(ds.sem_otime) != e.otime) {
+    Changed("semctl", id, "otime changed: expected " + std::to_string(e.otime) + ", found " +
+                              std::to_string(static_cast<long long>(ds.sem_otime)) + " (someone operated on the set)");
+  }
+  if (semctl(id, 0, IPC_RMID) < 0) Fail(errno, "semctl", "IPC_RMID", id);
+}
+
+}  // namespace ipcx
