@@ -1,0 +1,300 @@
+/**
+ * IPC Explorer dashboard (webview app). messenger -> state -> pure layout (webview/layout) -> D3 render.
+ * Posts nothing before the page is set up; says `ready` once, then the host sends a fresh snapshot.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { select } from 'd3-selection';
+import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../../extension/shared/model';
+import { PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type SnapshotDiff } from '../../extension/shared/protocol';
+import { WebviewMessenger } from '../common/messenger';
+import { loadState, saveState } from '../common/viewState';
+import { capacityBars, orphanSummary, orphanUsage } from '../layout/capacity';
+import { compileFilter } from '../layout/filter';
+import { diffRefs, layoutMsg, layoutPids, layoutShm } from '../layout/others';
+import { refOf, verdictMap } from '../layout/refs';
+import { layoutSemSets, type ChangeMark } from '../layout/semSets';
+import { renderCapacity } from './capacityView';
+import { renderDetail } from './detailView';
+import { renderMsg, renderPids, renderPosix, renderShm, type PosixRow } from './listsView';
+import { renderSemMap } from './semMapView';
+
+const TABS = ['sems', 'pids', 'shm', 'msg', 'posix'] as const;
+type Tab = (typeof TABS)[number];
+const TAB_TITLES: Record<Tab, string> = { sems: 'Semaphore sets', pids: 'Processes', shm: 'Shared memory', msg: 'Message queues', posix: 'POSIX' };
+
+interface ViewState {
+  filter: string;
+  tab: Tab;
+  selected: ObjectRef | null;
+}
+const STATE_VERSION = 1;
+function isViewState(x: unknown): x is ViewState {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return (
+    typeof o.filter === 'string' && o.filter.length <= 256 &&
+    typeof o.tab === 'string' && (TABS as readonly string[]).includes(o.tab) &&
+    (o.selected === null || (typeof o.selected === 'string' && o.selected.length <= 300))
+  );
+}
+
+interface Data {
+  host: string;
+  snapshot: IpcSnapshot;
+  verdicts: Map<ObjectRef, Verdict>;
+  capacity: CapacityRow[];
+  changes: Map<ObjectRef, Exclude<ChangeMark, null>>;
+  vanishedSets: SemSet[];
+}
+
+const ui: ViewState = loadState<ViewState>(STATE_VERSION, { filter: '', tab: 'sems', selected: null }, isViewState);
+let data: Data | null = null;
+const details = new Map<number, SemElem[] | IpcErrorInfo | 'loading'>();
+let status = '';
+let renders = 0;
+
+const messenger = new WebviewMessenger(onMessage);
+
+// ---- page skeleton (built here: the HTML carries no inline markup beyond #app) ----
+const app = select<HTMLElement, unknown>('#app').attr('class', 'dashboard');
+const header = app.append('header').attr('class', 'top');
+const hostLine = header.append('div').attr('class', 'host-line').attr('role', 'status').attr('aria-live', 'polite');
+const tools = header.append('div').attr('class', 'tools');
+const filterBox = tools
+  .append('vscode-textfield')
+  .attr('class', 'filter')
+  .attr('placeholder', 'Filter: key, id, owner, pid, state (e.g. state:orphan owner:postgresql key:0x…)')
+  .attr('aria-label', 'filter objects by key, id, owner, pid or state')
+  .property('value', ui.filter);
+tools.append('vscode-button').attr('class', 'refresh').attr('secondary', '').text('Refresh').on('click', () => messenger.post({ type: 'refresh' }));
+const warnings = app.append('div').attr('class', 'warnings').attr('role', 'alert');
+const capacitySection = app.append('section').attr('class', 'capacity').attr('aria-label', 'capacity against kernel limits');
+capacitySection.append('h2').text('Capacity');
+const capacityRoot = capacitySection.append('div').attr('class', 'capacity-body');
+const main = app.append('div').attr('class', 'main');
+const tabs = main.append('vscode-tabs').attr('class', 'tabs').attr('selected-index', TABS.indexOf(ui.tab));
+const panels = new Map<Tab, HTMLElement>();
+for (const t of TABS) {
+  tabs.append('vscode-tab-header').attr('slot', 'header').attr('id', `tab-${t}`).text(TAB_TITLES[t]);
+  const p = tabs.append('vscode-tab-panel').attr('class', `panel panel-${t}`).attr('aria-label', TAB_TITLES[t]);
+  panels.set(t, p.append('div').attr('class', `panel-body body-${t}`).node()!);
+}
+const detailRoot = main.append('aside').attr('class', 'detail hidden').attr('aria-labelledby', 'detail-title').node()!;
+const errorBar = app.append('div').attr('class', 'error-bar').attr('role', 'alert');
+
+tabs.on('vsc-tabs-select', (e: CustomEvent<{ selectedIndex: number }>) => {
+  const t = TABS[e.detail.selectedIndex];
+  if (t && t !== ui.tab) {
+    ui.tab = t;
+    persist();
+    render();
+  }
+});
+let filterTimer: number | undefined;
+filterBox.on('input', (e: Event) => {
+  const value = String((e.target as HTMLInputElement).value ?? '').slice(0, 256);
+  window.clearTimeout(filterTimer);
+  filterTimer = window.setTimeout(() => setFilter(value), 120);
+});
+window.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && ui.selected) {
+    ui.selected = null;
+    persist();
+    render();
+  } else if (e.key === '/' && !(e.target instanceof HTMLInputElement) && (e.target as HTMLElement | null)?.tagName !== 'VSCODE-TEXTFIELD') {
+    e.preventDefault();
+    (filterBox.node() as HTMLElement).focus();
+  }
+});
+let resizePending = false;
+new ResizeObserver(() => {
+  if (resizePending) return;
+  resizePending = true;
+  requestAnimationFrame(() => {
+    resizePending = false;
+    render();
+  });
+}).observe(panels.get('sems')!);
+
+function setFilter(value: string): void {
+  if (value === ui.filter) return;
+  ui.filter = value;
+  filterBox.property('value', value);
+  persist();
+  messenger.post({ type: 'setFilter', text: value });
+  render();
+}
+
+function persist(): void {
+  saveState<ViewState>(STATE_VERSION, { ...ui });
+}
+
+// ---- messages ----
+function onMessage(m: HostToWebview): void {
+  switch (m.type) {
+    case 'snapshot':
+      acceptSnapshot(m.host, m.snapshot, m.verdicts, m.capacity, m.diff);
+      break;
+    case 'detail':
+      details.set(m.id, 'elems' in m ? m.elems : m.error);
+      break;
+    case 'didRecycle':
+      status = m.message;
+      break;
+    case 'focus':
+      select_(m.ref);
+      return;
+    case 'error':
+      errorBar.text(`${m.error.code}${m.error.syscall ? ` (${m.error.syscall})` : ''}: ${m.error.message}${m.error.hint ? `. ${m.error.hint}` : ''}`);
+      break;
+  }
+  render();
+}
+
+function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[], capacity: CapacityRow[], diff: SnapshotDiff | null): void {
+  const prev = data;
+  const changes = new Map<ObjectRef, Exclude<ChangeMark, null>>();
+  let vanishedRefs: ObjectRef[] = [];
+  if (prev && prev.host === host) {
+    const d = diff ?? { ...diffRefs(allRefs(prev.snapshot), allRefs(snapshot)), changed: [] };
+    for (const r of d.appeared) changes.set(r, 'appeared');
+    for (const r of d.changed) changes.set(r, 'changed');
+    vanishedRefs = d.vanished;
+  } else {
+    details.clear();
+  }
+  const vanishedSet = new Set(vanishedRefs);
+  const vanishedSets = prev ? prev.snapshot.sems.filter((s) => vanishedSet.has(refOf(s))) : [];
+  // per-semaphore detail is per snapshot: drop what no longer exists
+  const ids = new Set(snapshot.sems.map((s) => s.id));
+  for (const id of [...details.keys()]) if (!ids.has(id)) details.delete(id);
+  data = { host, snapshot, verdicts: verdictMap(verdicts), capacity, changes, vanishedSets };
+  errorBar.text('');
+}
+
+function allRefs(s: IpcSnapshot): ObjectRef[] {
+  return [...s.sems, ...s.shms, ...s.msgs, ...s.posixSems, ...s.posixShms].map(refOf);
+}
+
+function findObject(ref: ObjectRef | null): IpcObject | null {
+  if (!data || !ref) return null;
+  const s = data.snapshot;
+  for (const list of [s.sems, s.shms, s.msgs, s.posixSems, s.posixShms] as IpcObject[][]) {
+    const o = list.find((x) => refOf(x) === ref);
+    if (o) return o;
+  }
+  return null;
+}
+
+function select_(ref: ObjectRef): void {
+  ui.selected = ref;
+  status = '';
+  persist();
+  messenger.post({ type: 'selectObject', ref });
+  const o = findObject(ref);
+  if (o?.kind === 'sem' && !details.has(o.id)) {
+    details.set(o.id, 'loading');
+    messenger.post({ type: 'requestDetail', kind: 'sem', id: o.id });
+  }
+  render();
+  // move focus into the detail pane for keyboard users
+  requestAnimationFrame(() => (detailRoot.querySelector('h2') as HTMLElement | null)?.focus());
+}
+
+function copy(what: CopyWhat): void {
+  if (ui.selected) messenger.post({ type: 'copy', ref: ui.selected, what: what === 'id' && !ui.selected.match(/^(sem|shm|msg):/) ? 'name' : what });
+}
+
+// ---- render ----
+function render(): void {
+  hostLine.text(
+    data
+      ? `${data.host}${data.snapshot.hostname ? ` (${data.snapshot.hostname})` : ''} · ${data.snapshot.platform}${data.snapshot.kernel ? ` ${data.snapshot.kernel}` : ''} · source ${data.snapshot.source} · taken ${new Date(data.snapshot.takenAt).toISOString().replace('T', ' ').slice(0, 19)}Z`
+      : 'Waiting for the first snapshot…',
+  );
+  if (!data) return;
+  const { snapshot, verdicts } = data;
+  warnings
+    .selectAll<HTMLDivElement, string>('div.warning')
+    .data([...snapshot.warnings, ...snapshot.errors.slice(0, 5).map((e) => `${e.kind} ${e.id ?? e.name ?? ''}: ${e.error.code} ${e.error.message}`)])
+    .join('div')
+    .attr('class', 'warning')
+    .text((d) => d);
+
+  renderCapacity(capacityRoot.node()!, capacityBars(data.capacity, orphanUsage(snapshot, verdicts)), orphanSummary(snapshot, verdicts));
+
+  const match = compileFilter(ui.filter, snapshot, verdicts);
+  const keep = <T extends IpcObject>(xs: T[]): T[] => (match ? xs.filter(match) : xs);
+  const sems = keep(snapshot.sems);
+  const shms = keep(snapshot.shms);
+  const msgs = keep(snapshot.msgs);
+  const posix = keep<IpcObject>([...snapshot.posixSems, ...snapshot.posixShms]);
+  const counts: Record<Tab, number> = {
+    sems: sems.length,
+    pids: -1,
+    shm: shms.length,
+    msg: msgs.length,
+    posix: posix.length,
+  };
+  tabs.selectAll<HTMLElement, unknown>('vscode-tab-header').each(function (_d, i) {
+    const t = TABS[i]!;
+    this.textContent = counts[t] >= 0 ? `${TAB_TITLES[t]} (${counts[t]})` : TAB_TITLES[t];
+  });
+  const onSelect = { select: select_ };
+  const selected = ui.selected;
+  if (ui.tab === 'sems') {
+    const root = panels.get('sems')!;
+    const width = Math.max(240, root.clientWidth - 8);
+    const vanished = match ? data.vanishedSets.filter(match) : data.vanishedSets;
+    renderSemMap(root, layoutSemSets(sems, verdicts, { width }, data.changes, vanished), selected, { ...onSelect, zoom: setFilter });
+  } else if (ui.tab === 'pids') {
+    const visible = new Set([...sems, ...shms, ...msgs, ...posix].map(refOf));
+    const { rows, more } = layoutPids(snapshot, verdicts, (r) => visible.has(r));
+    renderPids(panels.get('pids')!, rows, more, onSelect);
+  } else if (ui.tab === 'shm') {
+    renderShm(panels.get('shm')!, layoutShm(shms, verdicts).bars, selected, onSelect);
+  } else if (ui.tab === 'msg') {
+    renderMsg(panels.get('msg')!, layoutMsg(msgs, verdicts), selected, onSelect);
+  } else {
+    const rows: PosixRow[] = posix.map((o) => {
+      const ref = refOf(o);
+      const p = o as Extract<IpcObject, { kind: 'posixSem' | 'posixShm' }>;
+      const text = p.kind === 'posixSem' && p.decoded ? `value ${p.decoded.value}, ${p.decoded.nwaiters} waiters` : `${p.size} bytes`;
+      return { ref, kind: p.kind, name: p.name, text, state: verdicts.get(ref)?.state ?? 'unknown' };
+    });
+    renderPosix(panels.get('posix')!, rows, selected, onSelect);
+  }
+
+  const obj = findObject(selected);
+  renderDetail(
+    detailRoot,
+    { object: obj, verdict: selected ? verdicts.get(selected) : undefined, snapshot, elems: obj?.kind === 'sem' ? details.get(obj.id) : undefined, status },
+    {
+      copy,
+      inspect: () => selected && messenger.post({ type: 'inspect', ref: selected }),
+      recycle: () => {
+        if (obj && (obj.kind === 'sem' || obj.kind === 'shm' || obj.kind === 'msg')) {
+          status = 'Asked the extension to recycle: it re-checks the object and asks you to confirm.';
+          messenger.post({ type: 'requestRecycle', kind: obj.kind, id: obj.id, key: obj.key, ctime: obj.ctime });
+          render();
+        }
+      },
+      close: () => {
+        ui.selected = null;
+        persist();
+        render();
+      },
+    },
+  );
+  select(detailRoot).select('h2').attr('tabindex', -1);
+  renders++;
+  document.body.dataset.renders = String(renders);
+}
+
+render();
+messenger.post({ type: 'ready', protocol: PROTOCOL_VERSION });

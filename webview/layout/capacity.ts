@@ -1,0 +1,167 @@
+/**
+ * Capacity bars (pure): CapacityRow[] + the snapshot's orphans -> positioned bars with their text. The
+ * scale is returned as data (domain/range) so tests can check it without a DOM.
+ */
+import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
+import type { CapacityRow } from '../../extension/shared/protocol';
+import { formatBytes, formatCount } from '../../extension/shared/format';
+import { refOf } from './refs';
+
+export type CapacityLevel = 'ok' | 'warn' | 'critical' | 'full' | 'unlimited';
+
+/** thresholds in percent: >= WARN amber, >= CRITICAL red, >= 100 full. */
+export const WARN_PCT = 75;
+export const CRITICAL_PCT = 90;
+
+export interface CapacityBar {
+  name: string;
+  title: string;
+  label: string;
+  level: CapacityLevel;
+  /** 0..1 of the track (clamped). */
+  usedFrac: number;
+  /** where the orphans' part starts and its width, 0..1 of the track (it sits at the end of `used`). */
+  orphanStartFrac: number;
+  orphanFrac: number;
+  /** e.g. "340 / 340" or "1.0 GiB / 8.0 GiB". */
+  valueText: string;
+  /** e.g. "100 %", or "unlimited". */
+  pctText: string;
+  /** e.g. "orphans hold 238 (70 %)"; empty when none. */
+  orphanText: string;
+  /** the hover / aria text: the limit in words and how to raise it. */
+  tooltip: string;
+  row: CapacityRow;
+}
+
+export function levelOf(pct: number | null, unlimited: boolean): CapacityLevel {
+  if (unlimited || pct === null) return 'unlimited';
+  if (pct >= 100) return 'full';
+  if (pct >= CRITICAL_PCT) return 'critical';
+  if (pct >= WARN_PCT) return 'warn';
+  return 'ok';
+}
+
+
+
+function fmt(row: CapacityRow, n: number): string {
+  return row.unit === 'bytes' ? formatBytes(n) : formatCount(n);
+}
+
+/** What the orphans hold of each limit, when it can be attributed to objects. */
+export function orphanUsage(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectRef, Verdict>): Map<string, number> {
+  const isOrphan = (ref: ObjectRef): boolean => verdicts.get(ref)?.state === 'orphan';
+  const sems = snapshot.sems.filter((s) => isOrphan(refOf(s)));
+  const shms = snapshot.shms.filter((s) => isOrphan(refOf(s)));
+  const msgs = snapshot.msgs.filter((m) => isOrphan(refOf(m)));
+  const page = snapshot.limits.pageSize > 0 ? snapshot.limits.pageSize : 4096;
+  return new Map([
+    ['semmni', sems.length],
+    ['semmns', sems.reduce((a, s) => a + s.nsems, 0)],
+    ['shmmni', shms.length],
+    // SHMALL counts pages; rows in bytes carry page-rounded bytes.
+    ['shmall', shms.reduce((a, s) => a + Math.ceil(s.segsz / page) * page, 0)],
+    ['msgmni', msgs.length],
+  ]);
+}
+
+export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<string, number>): CapacityBar[] {
+  return rows.map((row) => {
+    const unlimited = row.unlimited || !(row.limit > 0);
+    const pct = unlimited ? null : row.usePct ?? (row.used / row.limit) * 100;
+    const level = levelOf(pct, unlimited);
+    const usedFrac = unlimited ? 0 : Math.max(0, Math.min(1, row.used / row.limit));
+    const orphanUsed = Math.min(row.used, row.orphanUsed ?? orphans.get(row.name) ?? 0);
+    const orphanFrac = unlimited ? 0 : Math.max(0, Math.min(usedFrac, orphanUsed / row.limit));
+    const sysctl = [row.sysctl.linux ? `Linux: sysctl ${row.sysctl.linux}` : '', row.sysctl.bsd ? `BSD: ${row.sysctl.bsd}` : '']
+      .filter((s) => s !== '')
+      .join('; ');
+    const valueText = unlimited ? `${fmt(row, row.used)} / unlimited` : `${fmt(row, row.used)} / ${fmt(row, row.limit)}`;
+    const pctText = pct === null ? 'unlimited' : `${pct >= 10 || pct === 0 ? Math.round(pct) : pct.toFixed(1)} %`;
+    const orphanText =
+      orphanUsed > 0 ? `orphans hold ${fmt(row, orphanUsed)}${row.used > 0 ? ` (${Math.round((orphanUsed / row.used) * 100)} % of used)` : ''}` : '';
+    const tooltip = [
+      `${row.title}: ${row.label}`,
+      row.help,
+      `${valueText} (${pctText})`,
+      row.note ?? '',
+      orphanText,
+      sysctl ? `Raise it with ${sysctl}` : '',
+    ]
+      .filter((s) => s !== '')
+      .join('\n');
+    return {
+      name: row.name,
+      title: row.title,
+      label: row.label,
+      level,
+      usedFrac,
+      orphanStartFrac: usedFrac - orphanFrac,
+      orphanFrac,
+      valueText,
+      pctText,
+      orphanText,
+      tooltip,
+      row,
+    };
+  });
+}
+
+export interface OrphanSummary {
+  sets: number;
+  orphanSets: number;
+  recyclableSets: number;
+  sems: number;
+  orphanSems: number;
+  recyclableSems: number;
+  shms: number;
+  orphanShms: number;
+  msgs: number;
+  orphanMsgs: number;
+  /** "14 of 16 sets are orphans: recycling frees 238 of 340 semaphores" */
+  headline: string;
+}
+
+export function orphanSummary(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectRef, Verdict>): OrphanSummary {
+  let orphanSets = 0;
+  let recyclableSets = 0;
+  let sems = 0;
+  let orphanSems = 0;
+  let recyclableSems = 0;
+  for (const s of snapshot.sems) {
+    const v = verdicts.get(refOf(s));
+    sems += s.nsems;
+    if (v?.state === 'orphan') {
+      orphanSets++;
+      orphanSems += s.nsems;
+      if (v.recyclable) {
+        recyclableSets++;
+        recyclableSems += s.nsems;
+      }
+    }
+  }
+  const orphanShms = snapshot.shms.filter((s) => verdicts.get(refOf(s))?.state === 'orphan').length;
+  const orphanMsgs = snapshot.msgs.filter((m) => verdicts.get(refOf(m))?.state === 'orphan').length;
+  const sets = snapshot.sems.length;
+  let headline: string;
+  if (sets === 0) headline = 'No semaphore sets.';
+  else if (orphanSets === 0) headline = `None of ${formatCount(sets)} semaphore sets is an orphan.`;
+  else {
+    const setsWord = `${formatCount(orphanSets)} of ${formatCount(sets)} ${sets === 1 ? 'set is an orphan' : 'sets are orphans'}`;
+    const recyc = recyclableSets === orphanSets ? '' : ` (${formatCount(recyclableSets)} provably recyclable)`;
+    headline = `${setsWord}${recyc}: recycling frees ${formatCount(recyclableSems)} of ${formatCount(sems)} semaphores`;
+  }
+  return {
+    sets,
+    orphanSets,
+    recyclableSets,
+    sems,
+    orphanSems,
+    recyclableSems,
+    shms: snapshot.shms.length,
+    orphanShms,
+    msgs: snapshot.msgs.length,
+    orphanMsgs,
+    headline,
+  };
+}
