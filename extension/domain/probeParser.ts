@@ -1,0 +1,431 @@
+/**
+ * Parses what the SSH probe (extension/remote/probeScript.ts) prints into an IpcSnapshot, with the same
+ * core parsers as the local sources: procParser (Linux /proc/sysvipc + limits), processFacts, mapsParser,
+ * posixSem, and ipcsParser for FreeBSD/macOS `ipcs`. Pure: text in, data out.
+ *
+ * A document that is not a probe document, has the wrong version, lacks a section it needs or is cut
+ * short yields `{ ok: false, error }` (code EPARSE, saying what was wrong): one host's bad answer is one
+ * host's clear error, never a crash and never a half-empty snapshot posing as the truth.
+ */
+import type {
+  IpcErrorInfo, IpcSnapshot, ItemError, Platform, PosixSem, PosixShm, ProcessFact, SemElem, SysvKind,
+} from '../shared/model';
+import { hintFor } from './errors';
+import { devFromMaps, devInoKey } from './mapsParser';
+import { decodePosixSem, fromHex } from './posixSem';
+import { deriveUsage, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm, type LimitFiles } from './procParser';
+import { buildProcessFact, parseBootTime, pidsOf } from './processFacts';
+
+export type ProbeResult<T> = { ok: true; value: T } | { ok: false; error: IpcErrorInfo };
+
+export interface ProbeDocument {
+  format: string;
+  version: number;
+  /** section name -> body (lines joined with \n, no trailing newline). */
+  sections: Map<string, string>;
+  /** text before the header (e.g. a login banner printed on stdout), if any. */
+  preamble: string;
+}
+
+const MAX_PREAMBLE = 4096;
+
+export function probeError(host: string, message: string, hint?: string): IpcErrorInfo {
+  return {
+    code: 'EPARSE',
+    syscall: 'ssh',
+    op: 'probe',
+    message: `${host}: ${message}`,
+    hint: hint ??
+      'The host did not answer with a complete IPC Explorer probe document. Check that `sh` on the host is a ' +
+        'POSIX shell and that nothing (a forced command, a profile script) replaces or decorates the output. ' +
+        (hintFor('EPARSE') ?? ''),
+  };
+}
+
+function snippet(s: string, n = 80): string {
+  const t = s.length > n ? s.slice(0, n) + '...' : s;
+  return JSON.stringify(t);
+}
+
+/** Splits a `@@<format> <version>` ... `@@end` document into its sections. */
+export function splitDocument(text: string, format: string, version: number, host: string): ProbeResult<ProbeDocument> {
+  if (text.length === 0) return { ok: false, error: probeError(host, 'the host sent nothing (empty output)') };
+  const header = `@@${format} `;
+  let start: number;
+  if (text.startsWith(header)) start = 0;
+  else {
+    const i = text.indexOf('\n' + header);
+    if (i < 0 || i > MAX_PREAMBLE) {
+      return { ok: false, error: probeError(host, `the output is not an ${format} document; it starts with ${snippet(text)}`) };
+    }
+    start = i + 1;
+  }
+  const preamble = text.slice(0, start);
+  const lines = text.slice(start).split('\n');
+  const v = lines[0].slice(header.length).trim();
+  if (!/^\d+$/.test(v)) return { ok: false, error: probeError(host, `malformed header ${snippet(lines[0])}`) };
+  if (Number(v) !== version) {
+    return { ok: false, error: probeError(host, `probe document version ${v}, this IPC Explorer reads version ${version}`) };
+  }
+  const sections = new Map<string, string>();
+  let name: string | undefined;
+  let body: string[] = [];
+  let ended = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('@@')) {
+      if (name !== undefined) sections.set(name, body.join('\n'));
+      name = undefined;
+      body = [];
+      if (line === '@@end') {
+        ended = true;
+        const rest = lines.slice(i + 1).join('\n').trim();
+        if (rest.length) return { ok: false, error: probeError(host, `unexpected output after @@end: ${snippet(rest)}`) };
+        break;
+      }
+      const m = /^@@section ([A-Za-z0-9_. -]{1,64})$/.exec(line);
+      if (m) {
+        name = m[1];
+        if (sections.has(name)) return { ok: false, error: probeError(host, `section "${name}" appears twice`) };
+        continue;
+      }
+      if (line.startsWith('@@error ') || line.startsWith('@@result ')) {
+        // kept as the first line of the (anonymous) body so callers see it
+        name = `${line}#${i}`;
+        continue;
+      }
+      return { ok: false, error: probeError(host, `unknown directive ${snippet(line)} on line ${i + 1}`) };
+    }
+    if (name === undefined) {
+      if (line.trim() === '') continue;
+      return { ok: false, error: probeError(host, `text outside any section on line ${i + 1}: ${snippet(line)}`) };
+    }
+    body.push(line);
+  }
+  if (!ended) {
+    return {
+      ok: false,
+      error: probeError(host, `the output was cut short (no @@end after ${lines.length} lines${name ? `, inside section "${name}"` : ''})`,
+        'The connection dropped or the host stopped the probe before it finished (sshd stopped, a timeout, a full disk ' +
+          'or a killed shell on the host). Refresh to try again.'),
+    };
+  }
+  return { ok: true, value: { format, version, sections, preamble } };
+}
+
+function need(doc: ProbeDocument, host: string, name: string): ProbeResult<string> {
+  const s = doc.sections.get(name);
+  if (s === undefined) return { ok: false, error: probeError(host, `the probe output lacks section "${name}"`) };
+  return { ok: true, value: s };
+}
+
+function firstLine(s: string | undefined): string {
+  return (s ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}
+
+function intOf(s: string | undefined): number | undefined {
+  const t = firstLine(s);
+  return /^-?\d+$/.test(t) ? Number(t) : undefined;
+}
+
+/** Any line `@@error ...` the script put in a section instead of the file's contents. */
+function sectionError(body: string): string | undefined {
+  const l = body.split('\n').find((x) => x.startsWith('@@error '));
+  return l?.slice(8);
+}
+
+export interface ParseProbeOptions {
+  /** the host's display name (the SSH destination as the user named it). */
+  host: string;
+}
+
+/** Side facts the remote source keeps for guarded removal on ipcs hosts (CTIME column as seconds of day). */
+export interface IpcsRowTimes {
+  /** `${kind}:${id}` -> seconds since midnight of the CTIME column; undefined when it reads no-entry. */
+  ctimeOfDay: Map<string, number>;
+}
+
+export interface ParsedProbe {
+  snapshot: IpcSnapshot;
+  ipcsTimes?: IpcsRowTimes;
+}
+
+function platformOf(unameS: string): Platform {
+  const s = unameS.toLowerCase();
+  return s === 'linux' ? 'linux' : s === 'freebsd' ? 'freebsd' : s === 'darwin' ? 'darwin' : 'unknown';
+}
+
+/** Parses a whole probe document into a snapshot. */
+export function parseProbe(text: string, opts: ParseProbeOptions): ProbeResult<ParsedProbe> {
+  const host = opts.host;
+  const d = splitDocument(text, 'ipcx-probe', 1, host);
+  if (!d.ok) return d;
+  const doc = d.value;
+  const uname = need(doc, host, 'uname');
+  if (!uname.ok) return uname;
+  const unameParts = firstLine(uname.value).split(/\s+/);
+  if (!unameParts[0]) return { ok: false, error: probeError(host, 'section "uname" is empty') };
+  const platform = platformOf(unameParts[0]);
+  const now = intOf(doc.sections.get('now'));
+  const uid = intOf(doc.sections.get('uid'));
+  const warnings: string[] = [];
+  if (doc.preamble.trim()) warnings.push(`the host printed text before the probe output (ignored): ${snippet(doc.preamble.trim(), 60)}`);
+
+  const base: IpcSnapshot = {
+    version: 1,
+    host,
+    platform,
+    source: platform === 'linux' ? 'ssh-linux' : 'ssh-ipcs',
+    takenAt: now !== undefined ? now * 1000 : 0,
+    sems: [], shms: [], msgs: [], posixSems: [], posixShms: [],
+    errors: [],
+    limits: {
+      semmsl: 0, semmns: 0, semopm: 0, semmni: 0, semvmx: 0, shmmax: 0, shmall: 0, shmmni: 0, shmmin: 0,
+      msgmax: 0, msgmnb: 0, msgmni: 0, pageSize: 0,
+    },
+    usage: { semSets: 0, semTotal: 0, shmSegments: 0, shmPages: 0, msgQueues: 0, msgMessages: 0, msgBytes: 0 },
+    processes: {},
+    warnings,
+  };
+  if (unameParts[1]) base.kernel = unameParts[1];
+  const hn = firstLine(doc.sections.get('hostname'));
+  if (hn) base.hostname = hn;
+  if (uid !== undefined) base.uid = uid;
+  if (now === undefined) return { ok: false, error: probeError(host, 'section "now" (the host clock) is missing or not a number') };
+
+  if (platform === 'linux') return parseLinux(doc, base);
+  const r = parseIpcsProbe(doc.sections, base);
+  if (!r.ok) return { ok: false, error: probeError(host, r.message) };
+  return { ok: true, value: { snapshot: r.snapshot, ipcsTimes: { ctimeOfDay: r.ctimeOfDay } } };
+}
+
+function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedProbe> {
+  const host = snap.host;
+  const ns = firstLine(doc.sections.get('ipcns'));
+  if (/^ipc:\[\d+\]$/.test(ns)) snap.ipcNamespace = ns;
+  const pageSize = intOf(doc.sections.get('pagesize')) ?? 0;
+  if (pageSize <= 0) snap.warnings.push('page size unknown (getconf PAGESIZE failed): SHMALL usage is not computed');
+
+  const kinds: [SysvKind, (t: string, src: string) => { items: unknown[]; errors: ItemError[] }][] = [
+    ['sem', parseProcSem], ['shm', parseProcShm], ['msg', parseProcMsg],
+  ];
+  for (const [kind, parse] of kinds) {
+    const s = need(doc, host, `sysvipc-${kind}`);
+    if (!s.ok) return s;
+    const err = sectionError(s.value);
+    if (err !== undefined) {
+      snap.errors.push({ kind, error: { code: 'EACCES', syscall: 'open', op: `/proc/sysvipc/${kind}`, message: `${host}: ${err}`, hint: hintFor('EACCES', undefined, 'open') } });
+      continue;
+    }
+    if (!/^\s*key\s/.test(s.value)) {
+      return { ok: false, error: probeError(host, `section "sysvipc-${kind}" is not /proc/sysvipc/${kind} (no header line): ${snippet(s.value)}`) };
+    }
+    const r = parse(s.value, `${host}:/proc/sysvipc/${kind}`);
+    snap.errors.push(...r.errors);
+    if (kind === 'sem') snap.sems = r.items as IpcSnapshot['sems'];
+    else if (kind === 'shm') snap.shms = r.items as IpcSnapshot['shms'];
+    else snap.msgs = r.items as IpcSnapshot['msgs'];
+  }
+
+  const lim = need(doc, host, 'limits');
+  if (!lim.ok) return lim;
+  const files: LimitFiles = {};
+  for (const line of lim.value.split('\n')) {
+    const m = /^\/proc\/sys\/(\S+) (.*)$/.exec(line);
+    if (m) (files as Record<string, string>)[m[1]] = m[2].trim();
+  }
+  const limits = parseLimitFiles(files, pageSize);
+  snap.limits = limits.limits;
+  for (const e of limits.errors) snap.warnings.push(`limits: ${e.message}`);
+  snap.usage = deriveUsage(snap.sems, snap.shms, snap.msgs, pageSize);
+
+  // /dev/shm: `uid gid mode(octal) size mtime dev ino path`
+  const semHex = new Map<number, string>();
+  for (const line of (doc.sections.get('devshm-sem') ?? '').split('\n')) {
+    const m = /^(\d+) ([0-9a-f]*)$/.exec(line.trim());
+    if (m) semHex.set(Number(m[1]), m[2]);
+  }
+  for (const line of (doc.sections.get('devshm') ?? '').split('\n')) {
+    if (!line.trim()) continue;
+    const m = /^(\d+) (\d+) ([0-7]+) (\d+) (\d+) (\d+) (\d+) (\/dev\/shm\/.+)$/.exec(line);
+    if (!m) {
+      snap.errors.push({ kind: 'posixShm', error: { code: 'EPARSE', syscall: 'parse', op: 'devshm', message: `${host}: unreadable /dev/shm line ${snippet(line)}` } });
+      continue;
+    }
+    const p = m[8];
+    const base = p.slice('/dev/shm/'.length);
+    const common = {
+      path: p, uid: Number(m[1]), gid: Number(m[2]), mode: parseInt(m[3], 8), size: Number(m[4]), mtime: Number(m[5]),
+      dev: Number(m[6]), ino: Number(m[7]),
+    };
+    if (base.startsWith('sem.') && base.length > 4) {
+      const sem: PosixSem = { kind: 'posixSem', name: '/' + base.slice(4), ...common };
+      const hex = semHex.get(common.ino);
+      if (common.size > 64) {
+        sem.decodeError = {
+          code: 'EPARSE', syscall: 'decode', op: 'sem_t',
+          message: `${p}: unexpected size ${common.size} bytes (a glibc sem_t is 32 bytes on 64-bit, 16 on 32-bit)`,
+          hint: 'The file does not look like a glibc semaphore; its value is not shown.',
+        };
+      } else {
+        const bytes = hex !== undefined ? fromHex(hex) : undefined;
+        if (!bytes) {
+          sem.decodeError = { code: 'EACCES', syscall: 'open', op: 'sem_t', message: `${p}: its bytes could not be read on the host`, hint: hintFor('EACCES', undefined, 'open') };
+        } else {
+          const dec = decodePosixSem({ bytes }, p);
+          if ('decoded' in dec) sem.decoded = dec.decoded;
+          else sem.decodeError = dec.decodeError;
+        }
+      }
+      snap.posixSems.push(sem);
+    } else {
+      snap.posixShms.push({ kind: 'posixShm', name: '/' + base, ...common } satisfies PosixShm);
+    }
+  }
+  snap.posixSems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  snap.posixShms.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
+  if (skipped > 0) snap.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);
+
+  // attachers from `/proc/PID/maps:<maps line>`
+  const shmAtt = new Map<number, Set<number>>();
+  const fileAtt = new Map<string, Set<number>>();
+  for (const line of (doc.sections.get('maps') ?? '').split('\n')) {
+    const m = /^\/proc\/(\d+)\/maps:(.*)$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const f = m[2].split(/\s+/, 6);
+    if (f.length < 6 || !/^\d+$/.test(f[4])) continue;
+    const add = <K>(map: Map<K, Set<number>>, k: K) => {
+      let s = map.get(k);
+      if (!s) map.set(k, (s = new Set()));
+      s.add(pid);
+    };
+    if (f[5].startsWith('/SYSV')) add(shmAtt, Number(f[4]));
+    else {
+      const dev = devFromMaps(f[3]);
+      if (dev !== undefined) add(fileAtt, devInoKey(dev, Number(f[4])));
+    }
+  }
+  const sorted = (s: Set<number> | undefined) => (s ? [...s].sort((a, b) => a - b) : []);
+  for (const s of snap.shms) s.attachers = sorted(shmAtt.get(s.id));
+  for (const o of snap.posixSems) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
+  for (const o of snap.posixShms) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
+
+  // process facts: `p PID ALIVE UID NS STAT...` and `c PID CMDLINE`
+  const btime = parseBootTime(doc.sections.get('btime') ?? '');
+  const clkTck = intOf(doc.sections.get('clktck')) ?? 100;
+  const wanted = new Set(pidsOf([...snap.sems, ...snap.shms, ...snap.msgs, ...snap.posixSems, ...snap.posixShms] as never[]));
+  const cmdlines = new Map<number, string>();
+  const pidLines = (doc.sections.get('pids') ?? '').split('\n');
+  for (const line of pidLines) {
+    const m = /^c (\d+) (.*)$/.exec(line);
+    if (m) cmdlines.set(Number(m[1]), m[2].replace(/ +$/, ''));
+  }
+  const processes: Record<number, ProcessFact> = {};
+  for (const line of pidLines) {
+    const m = /^p (\d+) ([01]) (\S+) (\S+) (.*)$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (!wanted.has(pid)) continue;
+    if (m[2] === '0') {
+      processes[pid] = { pid, alive: false };
+      continue;
+    }
+    const fact = buildProcessFact({ pid, stat: m[5], ...(/^ipc:\[\d+\]$/.test(m[4]) ? { nsIpc: m[4] } : {}) }, btime, clkTck);
+    if (/^\d+$/.test(m[3])) fact.uid = Number(m[3]);
+    const c = cmdlines.get(pid);
+    if (c) fact.cmdline = c;
+    processes[pid] = fact;
+  }
+  for (const pid of wanted) {
+    if (!processes[pid]) {
+      processes[pid] = { pid, alive: false, error: { code: 'EPARSE', message: `${host}: the probe reported nothing about pid ${pid}` } };
+    }
+  }
+  snap.processes = processes;
+  return { ok: true, value: { snapshot: snap } };
+}
+
+/** Parses the batched `ipcs -s -i ID` output (util-linux) of semDetailScript(). */
+export function parseSemDetail(text: string, ids: readonly number[], host: string): ProbeResult<Map<number, SemElem[] | IpcErrorInfo>> {
+  const d = splitDocument(text, 'ipcx-semdetail', 1, host);
+  if (!d.ok) return d;
+  const out = new Map<number, SemElem[] | IpcErrorInfo>();
+  for (const id of ids) {
+    const body = d.value.sections.get(`sem ${id}`);
+    if (body === undefined) {
+      out.set(id, probeError(host, `no answer for semaphore set ${id}`));
+      continue;
+    }
+    out.set(id, parseIpcsSemI(body, id, host));
+  }
+  return { ok: true, value: out };
+}
+
+/** One `ipcs -s -i ID` answer (util-linux): the table after `semnum value ncount zcount pid`. */
+export function parseIpcsSemI(body: string, id: number, host: string): SemElem[] | IpcErrorInfo {
+  const lines = body.split('\n');
+  const h = lines.findIndex((l) => /^semnum\s+value\s+ncount\s+zcount\s+pid\s*$/.test(l.trim()));
+  if (h < 0) {
+    const msg = body.trim().split('\n')[0] ?? '';
+    if (/not found|Invalid argument|Identifier removed/i.test(msg)) {
+      return { code: 'EINVAL', errno: 22, syscall: 'semctl', op: 'GETALL', id, message: `${host}: set ${id}: ${msg}`, hint: hintFor('EINVAL', 'GETALL') };
+    }
+    if (/Permission denied|not permitted/i.test(msg)) {
+      return { code: 'EACCES', errno: 13, syscall: 'semctl', op: 'GETALL', id, message: `${host}: set ${id}: ${msg}`, hint: hintFor('EACCES', 'GETALL') };
+    }
+    if (/illegal option|invalid option|usage|not found: ipcs|ipcs: not found|command not found/i.test(msg)) {
+      return { code: 'ENOTSUP', syscall: 'ipcs', op: 'GETALL', id, message: `${host}: set ${id}: this host's ipcs has no -s -i (${msg})`, hint: 'Per-semaphore values over SSH need util-linux ipcs (Linux).' };
+    }
+    return { code: 'EPARSE', syscall: 'ipcs', op: 'GETALL', id, message: `${host}: set ${id}: unexpected ipcs -s -i output ${snippet(msg)}` };
+  }
+  const elems: SemElem[] = [];
+  for (let i = h + 1; i < lines.length; i++) {
+    const t = lines[i].trim();
+    if (!t) continue;
+    const f = t.split(/\s+/);
+    if (f.length !== 5 || !f.every((x) => /^\d+$/.test(x)) || Number(f[0]) !== elems.length) {
+      return { code: 'EPARSE', syscall: 'ipcs', op: 'GETALL', id, message: `${host}: set ${id}: unexpected row ${snippet(t)}` };
+    }
+    elems.push({ semval: Number(f[1]), ncount: Number(f[2]), zcount: Number(f[3]), pid: Number(f[4]) });
+  }
+  return elems;
+}
+
+export type RemoveOutcome =
+  | { result: 'ok' }
+  | { result: 'changed'; detail: string }
+  | { result: 'gone' }
+  | { result: 'failed'; detail: string };
+
+/** The one `@@result ...` line of a removal script. */
+export function parseRemoveResult(text: string, host: string): ProbeResult<RemoveOutcome> {
+  const d = splitDocument(text, 'ipcx-remove', 1, host);
+  if (!d.ok) return d;
+  const keys = [...d.value.sections.keys()].filter((k) => k.startsWith('@@result '));
+  if (keys.length !== 1) return { ok: false, error: probeError(host, `expected one result line, got ${keys.length}`) };
+  const line = keys[0].replace(/#\d+$/, '').slice('@@result '.length).trim();
+  const [word, ...rest] = line.split(' ');
+  const detail = rest.join(' ').trim();
+  switch (word) {
+    case 'ok':
+      return { ok: true, value: { result: 'ok' } };
+    case 'gone':
+      return { ok: true, value: { result: 'gone' } };
+    case 'changed':
+      return { ok: true, value: { result: 'changed', detail } };
+    case 'failed':
+      return { ok: true, value: { result: 'failed', detail } };
+    default:
+      return { ok: false, error: probeError(host, `unknown result ${snippet(line)}`) };
+  }
+}
+
+/** FreeBSD/macOS: `ipcs -a` + limits (`ipcs -M -S -Q`, `sysctl kern.ipc` / `kern.sysv`) via ipcsParser. */
+function parseIpcsProbe(
+  _sections: Map<string, string>,
+  _snap: IpcSnapshot,
+): { ok: true; snapshot: IpcSnapshot; ctimeOfDay: Map<string, number> } | { ok: false; message: string } {
+  return { ok: false, message: 'FreeBSD/macOS parsing is not wired yet (waiting for domain/ipcsParser.ts)' };
+}

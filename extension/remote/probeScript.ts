@@ -1,0 +1,251 @@
+/**
+ * The scripts IPC Explorer sends to an SSH host on stdin (`ssh -- DEST sh -s`). Nothing is installed on
+ * the host. They are constant POSIX sh text; the only values ever spliced in are integers validated here
+ * (ids, keys, times), never a string that came from the user or from a host.
+ *
+ * Document format (parsed by extension/domain/probeParser.ts):
+ *   @@ipcx-probe 1            first line: format name and version
+ *   @@section NAME            a section; its body is every line up to the next `@@` line
+ *   ...
+ *   @@end                     last line: its absence means the output was cut short
+ * Bodies never start a line with `@@`: /proc, ipcs and stat output cannot, and /dev/shm names holding a
+ * newline are skipped by the script (counted in section `devshm-skipped`).
+ */
+
+export const PROBE_FORMAT = 'ipcx-probe';
+export const PROBE_VERSION = 1;
+
+/** One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS). */
+export const PROBE_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
+PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH
+echo '@@ipcx-probe 1'
+s() { echo "@@section $1"; }
+os=$(uname -s 2>/dev/null)
+s uname; uname -srm 2>&1
+s hostname; hostname 2>/dev/null || uname -n
+s uid; id -u
+s now; date +%s
+case "$os" in
+Linux)
+  s ipcns; readlink /proc/self/ns/ipc 2>&1
+  s btime; grep '^btime ' /proc/stat 2>&1
+  s clktck; getconf CLK_TCK 2>&1
+  s pagesize; getconf PAGESIZE 2>&1
+  for k in sem shm msg; do
+    s "sysvipc-$k"
+    if [ -r "/proc/sysvipc/$k" ]; then cat "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
+  done
+  s limits
+  for f in /proc/sys/kernel/sem /proc/sys/kernel/shmmax /proc/sys/kernel/shmall /proc/sys/kernel/shmmni \
+    /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb /proc/sys/kernel/msgmni /proc/sys/kernel/shm_rmid_forced \
+    /proc/sys/fs/mqueue/queues_max /proc/sys/fs/mqueue/msg_max /proc/sys/fs/mqueue/msgsize_max; do
+    if [ -r "$f" ]; then printf '%s ' "$f"; tr '\t\n' '  ' < "$f"; echo; fi
+  done
+  s devshm
+  nl='
+'
+  skipped=0
+  semfiles=
+  if [ -d /dev/shm ]; then
+    for f in /dev/shm/* /dev/shm/.[!.]*; do
+      [ -f "$f" ] || continue
+      case "$f" in *"$nl"*) skipped=$((skipped+1)); continue;; esac
+      stat -c '%u %g %a %s %Y %d %i %n' -- "$f" 2>/dev/null
+    done
+  fi
+  s devshm-skipped; echo "$skipped"
+  s devshm-sem
+  for f in /dev/shm/sem.*; do
+    [ -f "$f" ] || continue
+    case "$f" in *"$nl"*) continue;; esac
+    i=$(stat -c '%i' -- "$f" 2>/dev/null) || continue
+    x=$(od -An -tx1 -v -N32 -- "$f" 2>/dev/null | tr -d ' \n')
+    echo "$i $x"
+  done
+  s maps
+  maps=$(grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' /proc/[0-9]*/maps 2>/dev/null)
+  [ -n "$maps" ] && printf '%s\n' "$maps"
+  s pids
+  pids=$( { awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm 2>/dev/null
+            awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg 2>/dev/null
+            [ -n "$maps" ] && printf '%s\n' "$maps" | sed -n 's|^/proc/\([0-9][0-9]*\)/maps:.*|\1|p'
+          } | sort -un)
+  for p in $pids; do
+    [ "$p" -gt 0 ] 2>/dev/null || continue
+    if [ -d "/proc/$p" ]; then
+      ns=$(readlink "/proc/$p/ns/ipc" 2>/dev/null) || ns=-
+      uid=-
+      while read -r k v _; do [ "$k" = "Uid:" ] && { uid=$v; break; }; done < "/proc/$p/status" 2>/dev/null
+      st=$(tr '\n' ' ' < "/proc/$p/stat" 2>/dev/null) || st=
+      if [ -n "$st" ]; then
+        echo "p $p 1 $uid $ns $st"
+        c=$(tr '\000\n' '  ' < "/proc/$p/cmdline" 2>/dev/null) && [ -n "$c" ] && echo "c $p $c"
+      else echo "p $p 0 - - -"; fi
+    else
+      echo "p $p 0 - - -"
+    fi
+  done
+  ;;
+*)
+  s pagesize; getconf PAGESIZE 2>/dev/null || sysctl -n hw.pagesize 2>&1
+  s ipcs-a; ipcs -a 2>&1
+  s ipcs-M; ipcs -M 2>&1
+  s ipcs-S; ipcs -S 2>&1
+  s ipcs-Q; ipcs -Q 2>&1
+  s sysctl
+  sysctl kern.ipc 2>/dev/null
+  sysctl kern.sysv 2>/dev/null
+  s pids
+  pids=$(ipcs -a 2>/dev/null | awk '$1 == "m" && NF >= 12 { print $11; print $12 } $1 == "q" && NF >= 14 { print $13; print $14 }' | sort -un)
+  for p in $pids; do
+    [ "$p" -gt 0 ] 2>/dev/null || continue
+    c=$(ps -o comm= -p "$p" 2>/dev/null) && [ -n "$c" ] && { echo "p $p 1 $c"; continue; }
+    echo "p $p 0 -"
+  done
+  ;;
+esac
+echo '@@end'
+`;
+
+const ID_MAX = 0x7fffffff;
+
+/** Refuse anything that is not a non-negative 31-bit integer, so only digits are ever spliced into a script. */
+export function assertId(id: unknown, what = 'id'): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id > ID_MAX) {
+    throw new RangeError(`${what} must be an integer in 0..${ID_MAX}, got ${String(id)}`);
+  }
+  return id;
+}
+
+/** A key_t as /proc prints it: a signed 32-bit integer. */
+export function assertKey(key: unknown): number {
+  if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < -0x80000000 || key > 0x7fffffff) {
+    throw new RangeError(`key must be a signed 32-bit integer, got ${String(key)}`);
+  }
+  return key;
+}
+
+/** A time in seconds (>= 0, safe integer). */
+export function assertTime(t: unknown, what = 'time'): number {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
+    throw new RangeError(`${what} must be a non-negative integer, got ${String(t)}`);
+  }
+  return t;
+}
+
+/** Per-semaphore values of the given sets in ONE round trip (util-linux `ipcs -s -i ID` for each). */
+export function semDetailScript(ids: readonly number[]): string {
+  const list = ids.map((id) => String(assertId(id))).join(' ');
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH',
+    "echo '@@ipcx-semdetail 1'",
+    `for id in ${list}; do`,
+    '  echo "@@section sem $id"',
+    '  ipcs -s -i "$id" 2>&1',
+    'done',
+    "echo '@@end'",
+    '',
+  ].join('\n');
+}
+
+/** What the remote removal script re-checks, all integers. */
+export interface RemoteRemoveCheck {
+  kind: 'sem' | 'shm' | 'msg';
+  id: number;
+  key: number;
+  /** Linux: ctime in epoch seconds (from /proc/sysvipc). ipcs hosts: seconds of the day of the CTIME column. */
+  ctime: number;
+  nattchZero: boolean;
+  noWaiters: boolean;
+  /** sem (Linux): otime in epoch seconds; -1 = do not check. */
+  otime: number;
+  /** sem (Linux): the last-op pid of every semaphore must still be these (empty = do not check). */
+  semPids?: readonly number[];
+}
+
+/**
+ * Guarded removal on a Linux host: re-read the object's line in /proc/sysvipc (same id, key, ctime; shm
+ * nattch 0; sem otime unchanged and, from `ipcs -s -i`, no waiters) immediately before `ipcrm`, and report
+ * one result line: `@@result ok`, `@@result changed <reason>`, `@@result gone`, or `@@result failed <ipcrm text>`.
+ */
+export function removeScriptLinux(c: RemoteRemoveCheck): string {
+  const id = assertId(c.id);
+  const key = assertKey(c.key);
+  const ctime = assertTime(c.ctime, 'ctime');
+  const otime = c.otime === -1 ? -1 : assertTime(c.otime, 'otime');
+  // /proc/sysvipc columns: sem: key semid perms nsems uid gid cuid cgid otime ctime
+  //                         shm: key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime ...
+  //                         msg: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
+  const ctimeCol = c.kind === 'sem' ? 10 : 14;
+  const flag = c.kind === 'sem' ? '-s' : c.kind === 'shm' ? '-m' : '-q';
+  const lines = [
+    'LC_ALL=C; export LC_ALL',
+    'PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH',
+    "echo '@@ipcx-remove 1'",
+    `row=$(awk '$2 == ${id} { print; exit }' /proc/sysvipc/${c.kind} 2>/dev/null)`,
+    'if [ -z "$row" ]; then echo "@@result gone"; echo "@@end"; exit 0; fi',
+    'set -f; set -- $row',
+    `[ "$1" = "${key}" ] || { echo "@@result changed key is now $1"; echo "@@end"; exit 0; }`,
+    'eval "ct=\\${' + ctimeCol + '}"',
+    `[ "$ct" = "${ctime}" ] || { echo "@@result changed ctime is now $ct"; echo "@@end"; exit 0; }`,
+  ];
+  if (c.kind === 'shm' && c.nattchZero) {
+    lines.push('[ "$7" = "0" ] || { echo "@@result changed nattch is now $7"; echo "@@end"; exit 0; }');
+  }
+  if (c.kind === 'sem' && otime >= 0) {
+    lines.push(`[ "$9" = "${otime}" ] || { echo "@@result changed otime is now $9"; echo "@@end"; exit 0; }`);
+  }
+  if (c.kind === 'sem' && c.noWaiters) {
+    lines.push(
+      `w=$(ipcs -s -i ${id} 2>&1 | awk 'BEGIN { t = 0; bad = 1 } /^semnum/ { t = 1; bad = 0; next } t && NF >= 5 && $1 ~ /^[0-9]+$/ { if ($3 != 0 || $4 != 0) bad = 2 } END { print bad }')`,
+      '[ "$w" = "0" ] || { if [ "$w" = "2" ]; then echo "@@result changed a process is waiting on the set"; else echo "@@result changed cannot read the waiters (ipcs -s -i)"; fi; echo "@@end"; exit 0; }',
+    );
+  }
+  if (c.kind === 'sem' && c.semPids && c.semPids.length) {
+    const want = c.semPids.map((p) => String(assertId(p, 'pid'))).join(' ');
+    lines.push(
+      `p=$(ipcs -s -i ${id} 2>&1 | awk '/^semnum/ { t = 1; next } t && NF >= 5 && $1 ~ /^[0-9]+$/ { printf "%s%s", s, $5; s = " " }')`,
+      `[ "$p" = "${want}" ] || { echo "@@result changed the last-op pids are now $p"; echo "@@end"; exit 0; }`,
+    );
+  }
+  lines.push(
+    `out=$(ipcrm ${flag} ${id} 2>&1) && { echo "@@result ok"; echo "@@end"; exit 0; }`,
+    'echo "@@result failed $out" | tr "\\n" " "; echo; echo "@@end"',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * Guarded removal on a FreeBSD/macOS host: re-read the object's `ipcs -a` row (same type, id, key, NATTCH 0
+ * for shm, CTIME column as seconds of the day) immediately before `ipcrm`. Same result lines as Linux.
+ */
+export function removeScriptIpcs(c: RemoteRemoveCheck): string {
+  const id = assertId(c.id);
+  const key = assertKey(c.key);
+  const ctime = assertTime(c.ctime, 'ctime');
+  const t = c.kind === 'sem' ? 's' : c.kind === 'shm' ? 'm' : 'q';
+  const flag = c.kind === 'sem' ? '-s' : c.kind === 'shm' ? '-m' : '-q';
+  // rows: m ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ATIME DTIME CTIME
+  //       s ID KEY MODE OWNER GROUP CREATOR CGROUP NSEMS OTIME CTIME
+  //       q ID KEY MODE OWNER GROUP CREATOR CGROUP CBYTES QNUM QBYTES LSPID LRPID STIME RTIME CTIME
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH',
+    "echo '@@ipcx-remove 1'",
+    `row=$(ipcs -a 2>/dev/null | awk '$1 == "${t}" && $2 == ${id} { print; exit }')`,
+    'if [ -z "$row" ]; then echo "@@result gone"; echo "@@end"; exit 0; fi',
+    'set -f; set -- $row',
+    `[ "$3" = "${key}" ] || { echo "@@result changed key is now $3"; echo "@@end"; exit 0; }`,
+    'eval "ct=\\${$#}"',
+    `cs=$(echo "$ct" | awk -F: 'NF == 3 { print $1 * 3600 + $2 * 60 + $3; exit } { print "x" }')`,
+    `[ "$cs" = "${ctime}" ] || { echo "@@result changed ctime is now $ct"; echo "@@end"; exit 0; }`,
+    ...(c.kind === 'shm' && c.nattchZero
+      ? ['[ "$9" = "0" ] || { echo "@@result changed nattch is now $9"; echo "@@end"; exit 0; }']
+      : []),
+    `out=$(ipcrm ${flag} ${id} 2>&1) && { echo "@@result ok"; echo "@@end"; exit 0; }`,
+    'echo "@@result failed $out" | tr "\\n" " "; echo; echo "@@end"',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,161 @@
+/**
+ * An IpcSource for an SSH host: agentless (a POSIX sh probe on stdin), one multiplexed connection, one
+ * round trip per snapshot, per-set semaphore values batched in one round trip, and guarded removal that
+ * re-verifies the object ON THE HOST immediately before `ipcrm`.
+ */
+import type { IpcSource } from '../backend/ipcSource';
+import { IpcError, fromErrorInfo } from '../domain/errors';
+import { parseProbe, parseRemoveResult, parseSemDetail, type IpcsRowTimes } from '../domain/probeParser';
+import type { IpcErrorInfo, IpcSnapshot, Platform, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import type { SshDestination } from './hostName';
+import { PROBE_SCRIPT, assertId, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
+import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } from './sshRunner';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error';
+
+export interface SshSourceOptions extends SshRunnerOptions {
+  /** run removals and per-set value reads as `sudo -n sh -s` (never prompts, never a stored password). */
+  sudo?: boolean;
+  /** at most this many sets per semDetail round trip (default 512). */
+  semDetailBatch?: number;
+}
+
+export interface SshSourceStatus {
+  state: ConnectionState;
+  platform?: Platform;
+  /** the last failure (connection, timeout, malformed output), cleared by the next good snapshot. */
+  error?: IpcErrorInfo;
+  /** ms of the last snapshot round trip (probe + transfer). */
+  lastMs?: number;
+}
+
+const SEM_DETAIL_BATCH = 512;
+
+export class SshSource implements IpcSource {
+  readonly host: string;
+  private readonly runner: SshRunner;
+  private readonly sudo: boolean;
+  private readonly batch: number;
+  private status_: SshSourceStatus = { state: 'idle' };
+  private ipcsTimes: IpcsRowTimes | undefined;
+
+  constructor(readonly destination: SshDestination, opts: SshSourceOptions = {}) {
+    this.host = destination.spec;
+    this.sudo = opts.sudo ?? false;
+    this.batch = opts.semDetailBatch ?? SEM_DETAIL_BATCH;
+    this.runner = new SshRunner(destination, { ...opts, sudo: false });
+  }
+
+  status(): SshSourceStatus {
+    return { ...this.status_ };
+  }
+
+  async snapshot(): Promise<IpcSnapshot> {
+    this.status_ = { ...this.status_, state: 'connecting' };
+    try {
+      const r = await this.runner.run(PROBE_SCRIPT);
+      if (r.code !== 0 && !r.stdout.includes('@@end')) {
+        const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
+        throw new IpcError({
+          code: 'ESSH', syscall: 'ssh', op: 'probe',
+          message: `${this.host}: the probe exited with status ${r.code}${tail ? `: ${tail}` : ''}`,
+          hint: 'The remote shell could not run the probe (is `sh` a POSIX shell on the host?).',
+        });
+      }
+      const p = parseProbe(r.stdout, { host: this.host });
+      if (!p.ok) throw fromErrorInfo(p.error);
+      this.ipcsTimes = p.value.ipcsTimes;
+      this.status_ = { state: 'connected', platform: p.value.snapshot.platform, lastMs: r.ms };
+      return p.value.snapshot;
+    } catch (e) {
+      const err = e instanceof IpcError ? e : new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'probe', message: `${this.host}: ${String(e)}` });
+      this.status_ = { ...this.status_, state: 'error', error: err.toInfo() };
+      throw err;
+    }
+  }
+
+  async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {
+    const out = new Map<number, SemElem[] | IpcErrorInfo>();
+    const valid = [...new Set(ids)].filter((id) => Number.isSafeInteger(id) && id >= 0 && id <= 0x7fffffff);
+    for (const id of ids) {
+      if (!valid.includes(id)) out.set(id, { code: 'EINVAL', message: `not a semaphore id: ${String(id)}` });
+    }
+    if (this.status_.platform && this.status_.platform !== 'linux') {
+      for (const id of valid) {
+        out.set(id, {
+          code: 'ENOTSUP', syscall: 'ipcs', op: 'GETALL', id,
+          message: `${this.host}: per-semaphore values are not available on ${this.status_.platform} over SSH (its ipcs has no -i)`,
+          hint: 'Only the set headers (nsems, times, owner) can be shown for this host.',
+        });
+      }
+      return out;
+    }
+    for (let i = 0; i < valid.length; i += this.batch) {
+      const chunk = valid.slice(i, i + this.batch);
+      const r = this.noDocument(await this.runner.run(semDetailScript(chunk), { sudo: this.sudo }));
+      const p = parseSemDetail(r.stdout, chunk, this.host);
+      if (!p.ok) throw fromErrorInfo(p.error);
+      for (const [id, v] of p.value) out.set(id, v);
+    }
+    return out;
+  }
+
+  async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
+    assertId(id);
+    assertKey(expected.key);
+    assertTime(expected.ctime, 'ctime');
+    const op = 'IPC_RMID';
+    const syscall = kind === 'sem' ? 'semctl' : kind === 'shm' ? 'shmctl' : 'msgctl';
+    const platform = this.status_.platform;
+    if (!platform) {
+      throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: no snapshot of this host yet; nothing was removed`, hint: 'Refresh the host, review the object, then retry.' });
+    }
+    let script: string;
+    if (platform === 'linux') {
+      script = removeScriptLinux({
+        kind, id, key: expected.key, ctime: expected.ctime,
+        nattchZero: expected.nattchZero ?? kind === 'shm',
+        noWaiters: expected.noWaiters ?? kind === 'sem',
+        otime: expected.otime ?? -1,
+        semPids: expected.semPids,
+      });
+    } else {
+      const tod = this.ipcsTimes?.ctimeOfDay.get(`${kind}:${id}`);
+      if (tod === undefined) {
+        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} was not in the last snapshot (or has no CTIME); nothing was removed`, hint: 'Refresh the host and retry.' });
+      }
+      script = removeScriptIpcs({ kind, id, key: expected.key, ctime: tod, nattchZero: expected.nattchZero ?? kind === 'shm', noWaiters: false, otime: -1 });
+    }
+    const r = this.noDocument(await this.runner.run(script, { sudo: this.sudo }));
+    const p = parseRemoveResult(r.stdout, this.host);
+    if (!p.ok) throw fromErrorInfo(p.error);
+    const res = p.value;
+    if (res.result === 'ok') return;
+    if (res.result === 'gone') {
+      throw new IpcError({ code: 'EIDRM', syscall, op, id, message: `${this.host}: ${kind} ${id} no longer exists on the host; nothing was removed` });
+    }
+    if (res.result === 'changed') {
+      throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} changed since it was inspected (${res.detail}); nothing was removed` });
+    }
+    const code = /permission denied|not permitted|not owner/i.test(res.detail) ? 'EPERM'
+      : /already removed/i.test(res.detail) ? 'EIDRM'
+      : /invalid id|Invalid argument/i.test(res.detail) ? 'EINVAL'
+      : /sudo/i.test(res.detail) ? 'ESSH' : 'EUNKNOWN';
+    throw new IpcError({ code, syscall, op, id, message: `${this.host}: ipcrm of ${kind} ${id} failed: ${res.detail}` });
+  }
+
+  /** A run that printed no document but complained on stderr (sudo -n refused...) is that complaint. */
+  private noDocument(r: RunResult): RunResult {
+    if (!r.stdout.includes('@@') && r.stderr.trim()) throw classifySshFailure(r.stderr, this.host);
+    return r;
+  }
+
+  dispose(): void {
+    void this.runner.close();
+  }
+
+  /** dispose() that can be awaited (tests, CLI). */
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+}
