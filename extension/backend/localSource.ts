@@ -1,0 +1,103 @@
+/**
+ * The local machine as an IpcSource: the native binding (SysV headers, every semaphore value with one
+ * GETALL per set, limits, usage, guarded removal) when it loads, else the /proc fallback (ProcSource) with
+ * a warning naming the paths the loader tried. Both add POSIX objects from /dev/shm, attachers and process
+ * facts (procfs.enrichLocal).
+ */
+import { IpcError, toIpcErrorInfo } from '../domain/errors';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import type { IpcSource } from './ipcSource';
+import { nativeBinding, type LoadResult, type NativeBinding } from './nativeBinding';
+import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
+import { ProcSource } from './procSource';
+
+export interface LocalSourceOptions extends EnrichOptions {
+  /** how to load the binding (tests pass a failing loader); default: the process-wide nativeBinding() */
+  load?: () => LoadResult;
+  /** read semaphore values (one GETALL per set); default true */
+  values?: boolean;
+}
+
+/** One line saying why the binding is not used, naming every path tried. */
+export function describeLoadFailure(r: LoadResult): string {
+  const msg = r.error?.message ?? 'unknown error';
+  const last = /Last error: (.*)$/s.exec(msg)?.[1];
+  if (!r.tried.length) return last ?? msg;
+  return `tried ${r.tried.join(', ')}; last error: ${last ?? msg}`;
+}
+
+export class LocalSource implements IpcSource {
+  readonly host = 'local';
+  private readonly native: NativeBinding | undefined;
+  private readonly fallback: ProcSource | undefined;
+  /** why the binding is not used (undefined when it is) */
+  readonly nativeError: IpcErrorInfo | undefined;
+
+  constructor(private readonly opts: LocalSourceOptions = {}) {
+    const r = (opts.load ?? nativeBinding)();
+    this.native = r.binding;
+    if (!r.binding) {
+      this.nativeError = r.error;
+      this.fallback = new ProcSource({ ...opts, nativeError: describeLoadFailure(r) });
+    }
+  }
+
+  /** 'native' or 'proc': which reader this source uses. */
+  get mode(): 'native' | 'proc' {
+    return this.native ? 'native' : 'proc';
+  }
+
+  async snapshot(): Promise<IpcSnapshot> {
+    if (!this.native) return this.fallback!.snapshot();
+    const native = this.native;
+    const takenAt = Date.now();
+    const n = native.snapshot({ values: this.opts.values !== false });
+    const snap: IpcSnapshot = {
+      version: 1,
+      host: 'local',
+      platform: platformOf(),
+      source: 'native',
+      takenAt,
+      sems: n.sems,
+      shms: n.shms,
+      msgs: n.msgs,
+      posixSems: [],
+      posixShms: [],
+      errors: n.errors,
+      limits: n.limits,
+      usage: n.usage,
+      processes: {},
+      warnings: [],
+    };
+    const readSem: PosixSemReader = (file) => {
+      const r = native.readPosixSem(file);
+      const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));
+      return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
+    };
+    enrichLocal(snap, { ...this.opts, readSem: this.opts.readSem ?? readSem });
+    if (n.ipcNamespace) snap.ipcNamespace = n.ipcNamespace;
+    return snap;
+  }
+
+  async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {
+    if (!this.native) return this.fallback!.semDetail(ids);
+    const out = new Map<number, SemElem[] | IpcErrorInfo>();
+    for (const id of ids) {
+      try {
+        out.set(id, this.native.semDetail(id));
+      } catch (e) {
+        out.set(id, toIpcErrorInfo(e, { syscall: 'semctl', op: 'GETALL', id }));
+      }
+    }
+    return out;
+  }
+
+  async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
+    if (!this.native) return this.fallback!.remove(kind, id, expected);
+    try {
+      this.native.remove(kind, id, expected);
+    } catch (e) {
+      throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_RMID', id }) });
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The `ipcx` subcommand registry. Each module default-exports a Subcommand
+ * (`{ name, summary, usage, run(args, io) => Promise<exitCode> }`, see ../cliSupport.ts).
+ *
+ * To add a subcommand, add ONE line below: `export { default as NAME } from './NAME';`
+ * `ipcx --help` lists them in this order.
+ */
+export { default as snapshot } from './snapshot';

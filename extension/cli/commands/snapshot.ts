@@ -1,0 +1,75 @@
+import type { IpcSnapshot } from '../../shared/model';
+import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
+import { renderSnapshot } from '../render';
+import { getSources } from '../sources';
+
+export interface HostResult {
+  host: string;
+  snapshot?: IpcSnapshot;
+  error?: ReturnType<typeof errorInfoOf>;
+}
+
+/** Snapshots of every source, in parallel; one failing host never hides the others. */
+export async function snapshotAll(hosts: string[]): Promise<HostResult[]> {
+  const sources = getSources(hosts);
+  try {
+    return await Promise.all(
+      sources.map(async (s): Promise<HostResult> => {
+        try {
+          return { host: s.host, snapshot: await s.snapshot() };
+        } catch (e) {
+          return { host: s.host, error: errorInfoOf(e) };
+        }
+      }),
+    );
+  } finally {
+    for (const s of sources) s.dispose?.();
+  }
+}
+
+/** Exit code for a set of host results: 1 when nothing was read, 3 when something is missing. */
+export function exitFor(results: HostResult[]): number {
+  if (results.every((r) => r.error)) return EXIT.ERROR;
+  if (results.some((r) => r.error || (r.snapshot && r.snapshot.errors.length))) return EXIT.PARTIAL;
+  return EXIT.OK;
+}
+
+export function jsonText(value: unknown, pretty: boolean): string {
+  return (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n';
+}
+
+const command: Subcommand = {
+  name: 'snapshot',
+  summary: 'every IPC object, limit, usage count and related process (tables, or --json)',
+  usage: `usage: ipcx snapshot [--json] [--host DEST]...
+
+Prints every System V semaphore set, shared memory segment and message queue, the POSIX semaphores and
+shared memory in /dev/shm, per-object errors and the processes the objects name.
+  --json        the whole snapshot as JSON (keys documented in the README, "ipcx snapshot --json");
+                with several --host options, a JSON array with one snapshot (or {host, error}) per host
+  --host DEST   read DEST instead of the local machine (repeatable; "local" is this machine)`,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
+    const hosts = checkHosts(values.host);
+    const results = await snapshotAll(hosts);
+    const single = results.length === 1;
+    if (single && results[0].error) {
+      // nothing to print: the error line below says why
+    } else if (values.json) {
+      const docs = results.map((r) => r.snapshot ?? { host: r.host, error: r.error });
+      io.out(jsonText(single ? docs[0] : docs, io.isTTY));
+    } else {
+      const now = Math.floor(Date.now() / 1000);
+      let first = true;
+      for (const r of results) {
+        if (!first) io.out('\n');
+        first = false;
+        if (r.snapshot) io.out(renderSnapshot(r.snapshot, now));
+      }
+    }
+    for (const r of results) if (r.error) io.err(`ipcx: ${r.host}: ${formatErrorLine(r.error)}\n`);
+    return exitFor(results);
+  },
+};
+
+export default command;

@@ -1,0 +1,116 @@
+/**
+ * ipcx: the IPC Explorer command line (bundled to dist/ipcx.js, package.json "bin").
+ *
+ *   ipcx snapshot [--json]      ipcx limits [--json]      ipcx inspect sem|shm|msg ID [--json]
+ *
+ * Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 partial (printed, but some objects or hosts failed).
+ */
+import { version } from '../../package.json';
+import { EXIT, UsageError, errorInfoOf, formatErrorLine, type CliIo, type Subcommand } from './cliSupport';
+import * as registry from './commands/index';
+
+export function allCommands(): Subcommand[] {
+  return Object.values(registry as Record<string, unknown>).filter(
+    (c): c is Subcommand =>
+      typeof c === 'object' && c !== null && typeof (c as Subcommand).name === 'string' && typeof (c as Subcommand).run === 'function',
+  );
+}
+
+function orderedCommands(): Subcommand[] {
+  const builtin = ['snapshot', 'limits', 'inspect'];
+  return allCommands().sort((a, b) => {
+    const ia = builtin.indexOf(a.name), ib = builtin.indexOf(b.name);
+    if (ia >= 0 || ib >= 0) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+    return a.name.localeCompare(b.name);
+  });
+}
+
+export function topHelp(): string {
+  const cmds = orderedCommands();
+  const w = Math.max(...cmds.map((c) => c.name.length));
+  return `ipcx ${version}: System V and POSIX IPC objects, limits and processes (IPC Explorer)
+
+usage: ipcx COMMAND [options]
+       ipcx COMMAND --help
+       ipcx --version
+
+commands:
+${cmds.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+
+exit codes: 0 ok, 1 runtime error, 2 usage error, 3 partial (printed, but some objects or hosts failed)
+`;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.err(topHelp());
+    return EXIT.USAGE;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && rest[0]) {
+      const c = allCommands().find((x) => x.name === rest[0]);
+      if (!c) {
+        io.err(`ipcx: unknown command '${rest[0]}'\nRun 'ipcx --help' for the list.\n`);
+        return EXIT.USAGE;
+      }
+      io.out(c.usage + '\n');
+      return EXIT.OK;
+    }
+    io.out(topHelp());
+    return EXIT.OK;
+  }
+  if (first === '--version' || first === '-V') {
+    io.out(`ipcx ${version}\n`);
+    return EXIT.OK;
+  }
+  const cmd = allCommands().find((c) => c.name === first);
+  if (!cmd) {
+    io.err(`ipcx: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'\nRun 'ipcx --help' for the list.\n`);
+    return EXIT.USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(cmd.usage + '\n');
+    return EXIT.OK;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`ipcx ${cmd.name}: ${e.message}\n${cmd.usage.split('\n')[0]}\nRun 'ipcx ${cmd.name} --help' for details.\n`);
+      return EXIT.USAGE;
+    }
+    io.err(`ipcx: ${formatErrorLine(errorInfoOf(e))}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+function processIo(): CliIo {
+  return {
+    out: (t) => {
+      process.stdout.write(t);
+    },
+    err: (t) => {
+      process.stderr.write(t);
+    },
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+if (require.main === module) {
+  // A reader that goes away (`ipcx snapshot | head`) is not an error: stop quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.OK);
+    throw e;
+  });
+  main(process.argv.slice(2), processIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`ipcx: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = EXIT.ERROR;
+    },
+  );
+}

@@ -1,0 +1,32 @@
+/** Plain-text tables for `ipcx` human output: padded columns, numbers right-aligned, no colours. */
+
+export interface Column {
+  header: string;
+  /** right-align (numbers) */
+  right?: boolean;
+}
+
+/** Renders rows under headers; the last column is not padded (long text stays readable). */
+export function renderTable(columns: Column[], rows: string[][], indent = ''): string {
+  const widths = columns.map((c) => c.header.length);
+  for (const r of rows) {
+    for (let i = 0; i < columns.length; i++) widths[i] = Math.max(widths[i], (r[i] ?? '').length);
+  }
+  const line = (cells: string[]) =>
+    indent +
+    cells
+      .map((cell, i) => {
+        const v = cell ?? '';
+        if (i === columns.length - 1 && !columns[i].right) return v;
+        return columns[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i]);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** `key: value` lines with aligned values. */
+export function renderFields(fields: [string, string][], indent = ''): string {
+  const w = Math.max(0, ...fields.map(([k]) => k.length));
+  return fields.map(([k, v]) => `${indent}${(k + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
+}

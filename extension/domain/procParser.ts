@@ -1,0 +1,340 @@
+/**
+ * Parsers for Linux /proc/sysvipc/{sem,shm,msg} and the IPC limit files under /proc/sys/kernel and
+ * /proc/sys/fs/mqueue. Pure: text in, model out. Used by the /proc fallback source, by the SSH probe for
+ * Linux hosts and by the tests.
+ *
+ * /proc/sysvipc files start with a header line naming the columns; columns are found by that header
+ * (older kernels lack shm `rss`/`swap`), falling back to the current kernel's order when the header is
+ * missing. Keys are signed decimal. A malformed line becomes an ItemError (code 'EPARSE', with the line
+ * number), never an exception, so one bad line never loses the rest of the listing.
+ */
+import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
+
+export interface ParseResult<T> {
+  items: T[];
+  errors: ItemError[];
+}
+
+const DEFAULT_COLUMNS: Record<SysvKind, string[]> = {
+  sem: ['key', 'semid', 'perms', 'nsems', 'uid', 'gid', 'cuid', 'cgid', 'otime', 'ctime'],
+  shm: ['key', 'shmid', 'perms', 'size', 'cpid', 'lpid', 'nattch', 'uid', 'gid', 'cuid', 'cgid', 'atime', 'dtime', 'ctime', 'rss', 'swap'],
+  msg: ['key', 'msqid', 'perms', 'cbytes', 'qnum', 'lspid', 'lrpid', 'uid', 'gid', 'cuid', 'cgid', 'stime', 'rtime', 'ctime'],
+};
+
+/** Columns a line must have for the object to mean anything (rss/swap are optional). */
+const REQUIRED: Record<SysvKind, string[]> = {
+  sem: DEFAULT_COLUMNS.sem,
+  shm: DEFAULT_COLUMNS.shm.slice(0, 14),
+  msg: DEFAULT_COLUMNS.msg,
+};
+
+const PATHS: Record<SysvKind, string> = { sem: '/proc/sysvipc/sem', shm: '/proc/sysvipc/shm', msg: '/proc/sysvipc/msg' };
+
+export function parseError(kind: SysvKind, source: string, line: number, message: string, id?: number): ItemError {
+  const error: IpcErrorInfo = { code: 'EPARSE', syscall: 'parse', op: source, message: `${source} line ${line}: ${message}` };
+  if (id !== undefined) error.id = id;
+  const e: ItemError = { kind, error };
+  if (id !== undefined) e.id = id;
+  return e;
+}
+
+const INT = /^-?\d+$/;
+
+/** Splits the text into lines, finds the header, and yields (lineNumber, column -> string) rows. */
+function* rows(
+  kind: SysvKind,
+  text: string,
+  source: string,
+  errors: ItemError[],
+): Generator<{ line: number; get: (name: string) => number; has: (name: string) => boolean }> {
+  let columns = DEFAULT_COLUMNS[kind];
+  let index = new Map(columns.map((c, i) => [c, i]));
+  const required = REQUIRED[kind];
+  let lineNo = 0;
+  let start = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const raw = text.slice(start, end);
+    start = end + 1;
+    lineNo++;
+    const trimmed = raw.trim();
+    if (!trimmed) continue;
+    const fields = trimmed.split(/\s+/);
+    if (fields[0] === 'key') {
+      columns = fields;
+      index = new Map(columns.map((c, i) => [c, i]));
+      const missing = required.filter((c) => !index.has(c));
+      if (missing.length) {
+        errors.push(parseError(kind, source, lineNo, `header lacks column(s) ${missing.join(', ')}`));
+        return;
+      }
+      continue;
+    }
+    if (fields.length < columns.length) {
+      // rss/swap may be absent on old kernels even with them in the header: accept when required ones are there
+      const need = Math.max(...required.map((c) => index.get(c) ?? 0)) + 1;
+      if (fields.length < need) {
+        const idField = fields[1];
+        errors.push(
+          parseError(kind, source, lineNo, `expected ${columns.length} columns, got ${fields.length}: ${JSON.stringify(trimmed.slice(0, 120))}`,
+            idField && INT.test(idField) ? Number(idField) : undefined),
+        );
+        continue;
+      }
+    }
+    let bad: string | undefined;
+    const get = (name: string): number => {
+      const i = index.get(name);
+      if (i === undefined) return 0;
+      const f = fields[i];
+      if (f === undefined) return 0;
+      if (!INT.test(f) || (name === 'perms' && !/^[0-7]+$/.test(f))) {
+        bad ??= `column ${name} is not ${name === 'perms' ? 'an octal mode' : 'an integer'}: ${JSON.stringify(f)}`;
+        return 0;
+      }
+      return Number(f);
+    };
+    const has = (name: string): boolean => index.has(name) && fields[index.get(name)!] !== undefined;
+    const row = { line: lineNo, get, has };
+    // validate every present column before yielding
+    for (const c of columns) get(c);
+    if (bad) {
+      const idField = fields[1];
+      errors.push(parseError(kind, source, lineNo, bad, idField && INT.test(idField) ? Number(idField) : undefined));
+      continue;
+    }
+    yield row;
+  }
+}
+
+/** Linux `perms` column: octal (`%4o` in the kernel), including SHM_DEST/SHM_LOCKED for shm. */
+function permsOf(raw: number): number {
+  // the column was parsed as decimal digits; re-read those digits as octal
+  return parseInt(String(raw), 8);
+}
+
+export function parseProcSem(text: string, source = PATHS.sem): ParseResult<SemSet> {
+  const errors: ItemError[] = [];
+  const items: SemSet[] = [];
+  for (const r of rows('sem', text, source, errors)) {
+    items.push({
+      kind: 'sem',
+      id: r.get('semid'),
+      key: r.get('key') | 0,
+      uid: r.get('uid'),
+      gid: r.get('gid'),
+      cuid: r.get('cuid'),
+      cgid: r.get('cgid'),
+      mode: permsOf(r.get('perms')),
+      nsems: r.get('nsems'),
+      otime: r.get('otime'),
+      ctime: r.get('ctime'),
+    });
+  }
+  return { items, errors };
+}
+
+export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmSegment> {
+  const errors: ItemError[] = [];
+  const items: ShmSegment[] = [];
+  for (const r of rows('shm', text, source, errors)) {
+    const mode = permsOf(r.get('perms'));
+    const seg: ShmSegment = {
+      kind: 'shm',
+      id: r.get('shmid'),
+      key: r.get('key') | 0,
+      uid: r.get('uid'),
+      gid: r.get('gid'),
+      cuid: r.get('cuid'),
+      cgid: r.get('cgid'),
+      mode,
+      segsz: r.get('size'),
+      cpid: r.get('cpid'),
+      lpid: r.get('lpid'),
+      nattch: r.get('nattch'),
+      atime: r.get('atime'),
+      dtime: r.get('dtime'),
+      ctime: r.get('ctime'),
+      dest: (mode & 0o1000) !== 0,
+      locked: (mode & 0o2000) !== 0,
+    };
+    if (r.has('rss')) seg.rss = r.get('rss');
+    if (r.has('swap')) seg.swap = r.get('swap');
+    items.push(seg);
+  }
+  return { items, errors };
+}
+
+export function parseProcMsg(text: string, source = PATHS.msg): ParseResult<MsgQueue> {
+  const errors: ItemError[] = [];
+  const items: MsgQueue[] = [];
+  for (const r of rows('msg', text, source, errors)) {
+    items.push({
+      kind: 'msg',
+      id: r.get('msqid'),
+      key: r.get('key') | 0,
+      uid: r.get('uid'),
+      gid: r.get('gid'),
+      cuid: r.get('cuid'),
+      cgid: r.get('cgid'),
+      mode: permsOf(r.get('perms')),
+      cbytes: r.get('cbytes'),
+      qnum: r.get('qnum'),
+      // /proc/sysvipc/msg does not print msg_qbytes; MSGMNB is the default every queue starts with.
+      qbytes: 0,
+      lspid: r.get('lspid'),
+      lrpid: r.get('lrpid'),
+      stime: r.get('stime'),
+      rtime: r.get('rtime'),
+      ctime: r.get('ctime'),
+    });
+  }
+  return { items, errors };
+}
+
+/** The limit files, by their path below /proc/sys (e.g. 'kernel/sem', 'fs/mqueue/queues_max'). */
+export type LimitFiles = Partial<Record<
+  | 'kernel/sem'
+  | 'kernel/shmmax'
+  | 'kernel/shmall'
+  | 'kernel/shmmni'
+  | 'kernel/msgmax'
+  | 'kernel/msgmnb'
+  | 'kernel/msgmni'
+  | 'kernel/shm_rmid_forced'
+  | 'fs/mqueue/queues_max'
+  | 'fs/mqueue/msg_max'
+  | 'fs/mqueue/msgsize_max',
+  string
+>>;
+
+export const LIMIT_FILES: (keyof LimitFiles)[] = [
+  'kernel/sem',
+  'kernel/shmmax',
+  'kernel/shmall',
+  'kernel/shmmni',
+  'kernel/msgmax',
+  'kernel/msgmnb',
+  'kernel/msgmni',
+  'kernel/shm_rmid_forced',
+  'fs/mqueue/queues_max',
+  'fs/mqueue/msg_max',
+  'fs/mqueue/msgsize_max',
+];
+
+/** Linux SEMVMX (fixed in the kernel) and SHMMIN (always 1). */
+export const LINUX_SEMVMX = 32767;
+export const LINUX_SHMMIN = 1;
+
+/**
+ * A non-negative decimal that may exceed 2^53 (shmmax/shmall default to ULONG_MAX - 2^24): returns the
+ * value clamped to Number.MAX_SAFE_INTEGER and whether it was clamped.
+ */
+export function parseBigLimit(text: string): { value: number; clamped: boolean } | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return undefined;
+  const b = BigInt(t);
+  if (b > BigInt(Number.MAX_SAFE_INTEGER)) return { value: Number.MAX_SAFE_INTEGER, clamped: true };
+  return { value: Number(b), clamped: false };
+}
+
+export interface LimitsParse {
+  limits: IpcLimits;
+  /** one message per file that was missing or malformed (the field keeps 0). */
+  errors: IpcErrorInfo[];
+}
+
+/** Builds IpcLimits from the /proc/sys files' contents. Missing files leave 0 and an error entry. */
+export function parseLimitFiles(files: LimitFiles, pageSize: number): LimitsParse {
+  const errors: IpcErrorInfo[] = [];
+  const unlimited: string[] = [];
+  const bad = (file: string, what: string) =>
+    errors.push({ code: 'EPARSE', syscall: 'parse', op: `/proc/sys/${file}`, message: `/proc/sys/${file}: ${what}` });
+  const num = (file: keyof LimitFiles, name: string): number => {
+    const t = files[file];
+    if (t === undefined) {
+      bad(file, 'not readable');
+      return 0;
+    }
+    const v = parseBigLimit(t);
+    if (!v) {
+      bad(file, `not a number: ${JSON.stringify(t.trim().slice(0, 60))}`);
+      return 0;
+    }
+    if (v.clamped) unlimited.push(name);
+    return v.value;
+  };
+  let semmsl = 0, semmns = 0, semopm = 0, semmni = 0;
+  const sem = files['kernel/sem'];
+  if (sem === undefined) bad('kernel/sem', 'not readable');
+  else {
+    const f = sem.trim().split(/\s+/);
+    if (f.length !== 4 || !f.every((x) => /^\d+$/.test(x))) bad('kernel/sem', `expected "SEMMSL SEMMNS SEMOPM SEMMNI", got ${JSON.stringify(sem.trim())}`);
+    else [semmsl, semmns, semopm, semmni] = f.map(Number);
+  }
+  const limits: IpcLimits = {
+    semmsl,
+    semmns,
+    semopm,
+    semmni,
+    semvmx: LINUX_SEMVMX,
+    shmmax: num('kernel/shmmax', 'shmmax'),
+    shmall: num('kernel/shmall', 'shmall'),
+    shmmni: num('kernel/shmmni', 'shmmni'),
+    shmmin: LINUX_SHMMIN,
+    msgmax: num('kernel/msgmax', 'msgmax'),
+    msgmnb: num('kernel/msgmnb', 'msgmnb'),
+    msgmni: num('kernel/msgmni', 'msgmni'),
+    pageSize,
+  };
+  const rf = files['kernel/shm_rmid_forced'];
+  if (rf !== undefined && /^\s*[01]\s*$/.test(rf)) limits.shmRmidForced = rf.trim() === '1';
+  const q = files['fs/mqueue/queues_max'], mm = files['fs/mqueue/msg_max'], ms = files['fs/mqueue/msgsize_max'];
+  if (q !== undefined && mm !== undefined && ms !== undefined) {
+    const [a, b, c] = [q, mm, ms].map((t) => parseBigLimit(t));
+    if (a && b && c) limits.mqueue = { queuesMax: a.value, msgMax: b.value, msgsizeMax: c.value };
+  }
+  if (unlimited.length) limits.unlimited = unlimited;
+  return { limits, errors };
+}
+
+/**
+ * Usage counts computed from the object lists (what SEM_INFO/SHM_INFO/MSG_INFO report, for sources that
+ * have no syscalls: the /proc fallback and remote probes). shm pages are counted per segment, rounded up,
+ * as the kernel's shm_tot does.
+ */
+export function deriveUsage(sems: readonly SemSet[], shms: readonly ShmSegment[], msgs: readonly MsgQueue[], pageSize: number): IpcUsage {
+  let semTotal = 0;
+  for (const s of sems) semTotal += s.nsems;
+  let shmPages = 0, rssPages = 0, swapPages = 0, haveRss = false;
+  const ps = pageSize > 0 ? pageSize : 4096;
+  for (const m of shms) {
+    shmPages += Math.ceil(m.segsz / ps);
+    if (m.rss !== undefined) {
+      haveRss = true;
+      rssPages += Math.round(m.rss / ps);
+      swapPages += Math.round((m.swap ?? 0) / ps);
+    }
+  }
+  let msgMessages = 0, msgBytes = 0;
+  for (const q of msgs) {
+    msgMessages += q.qnum;
+    msgBytes += q.cbytes;
+  }
+  const usage: IpcUsage = {
+    semSets: sems.length,
+    semTotal,
+    shmSegments: shms.length,
+    shmPages,
+    msgQueues: msgs.length,
+    msgMessages,
+    msgBytes,
+  };
+  if (haveRss) {
+    usage.shmRssPages = rssPages;
+    usage.shmSwapPages = swapPages;
+  }
+  return usage;
+}
