@@ -22,8 +22,8 @@
           ],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "IPCX_NATIVE_VERSION=\"0.1.0\""],
           "cflags": ["-O2", "-fstack-protector-strong", "-Wall", "-Wextra", "-D_FORTIFY_SOURCE=2"],
-          "cflags_cc": ["-O2", "-fstack-protector-strong", "-Wall", "-Wextra", "-std=c++17"],
-          "ldflags": ["-Wl,-z,relro,-z,now"]
+          "cflags_cc": ["-O2", "-fstack-protector-strong", "-Wall", "-Wextra", "-std=c++17", "-pthread"],
+          "ldflags": ["-Wl,-z,relro,-z,now", "-pthread"]
         }]
       ]
     }

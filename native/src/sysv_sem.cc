@@ -3,7 +3,10 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <exception>
+#include <thread>
 
 #include "ipc_core.h"
 #include "sysv_util.h"
@@ -33,21 +36,14 @@ void StatById(int id, struct semid_ds* ds) {
 
 }  // namespace
 
-void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
-  struct seminfo si{};
-  semun arg;
-  arg.__buf = &si;
-  int maxidx = semctl(0, 0, SEM_INFO, arg);
-  if (maxidx < 0) {
-    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
-    return;
-  }
-  out.headers.reserve((static_cast<size_t>(si.semusz) + 64) * kSemStride);
-  if (values) out.values.reserve(static_cast<size_t>(si.semaem) + 4096);
+namespace {
+
+// One slice [from, to] of kernel slots: headers and values into `out`, per-item failures into `errors`.
+void ListSemSlots(int from, int to, bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
   int anyState = 0;
   struct semid_ds ds;
   auto stat = [&ds](int idx, int cmd) { return SemStatFor(idx, cmd, &ds); };
-  for (int idx = 0; idx <= maxidx; idx++) {
+  for (int idx = from; idx <= to; idx++) {
     const char* op = "SEM_STAT_ANY";
     int id = StatSlot(idx, anyState, statAny, op, "SEM_STAT_ANY", "SEM_STAT", stat, SEM_STAT_ANY, SEM_STAT);
     if (id < 0) {
@@ -57,12 +53,9 @@ void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& 
       continue;
     }
     const size_t nsems = ds.sem_nsems;
-    double* h;
-    {
-      size_t at = out.headers.size();
-      out.headers.resize(at + kSemStride);
-      h = out.headers.data() + at;
-    }
+    size_t at = out.headers.size();
+    out.headers.resize(at + kSemStride);
+    double* h = out.headers.data() + at;
     h[0] = id;
     h[1] = static_cast<int>(ds.sem_perm.__key);
     h[2] = ds.sem_perm.uid;
@@ -83,6 +76,73 @@ void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& 
       }
     }
     out.count++;
+  }
+}
+
+// Below this many slots one thread does it all; above, the slots are split across up to kMaxThreads
+// threads (each semctl is independent in the kernel: per-object locks under RCU).
+constexpr int kParallelSlots = 4096;
+constexpr unsigned kMaxThreads = 4;
+
+}  // namespace
+
+void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
+  struct seminfo si{};
+  semun arg;
+  arg.__buf = &si;
+  int maxidx = semctl(0, 0, SEM_INFO, arg);
+  if (maxidx < 0) {
+    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
+    return;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  unsigned nthreads = maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+  if (nthreads <= 1) {
+    out.headers.reserve((static_cast<size_t>(si.semusz) + 64) * kSemStride);
+    if (values) out.values.reserve(static_cast<size_t>(si.semaem) + 4096);
+    ListSemSlots(0, maxidx, values, out, errors, statAny);
+    return;
+  }
+  struct Part {
+    SemColumns cols;
+    std::vector<ItemErr> errors;
+    bool statAny = true;
+    std::exception_ptr failure;
+  };
+  std::vector<Part> parts(nthreads);
+  const int per = (maxidx + 1 + static_cast<int>(nthreads) - 1) / static_cast<int>(nthreads);
+  auto run = [&](unsigned t) {
+    Part& p = parts[t];
+    try {
+      int from = static_cast<int>(t) * per;
+      int to = std::min(maxidx, from + per - 1);
+      p.cols.headers.reserve((static_cast<size_t>(si.semusz) / nthreads + 64) * kSemStride);
+      if (values) p.cols.values.reserve(static_cast<size_t>(si.semaem) / nthreads + 4096);
+      if (from <= to) ListSemSlots(from, to, values, p.cols, p.errors, p.statAny);
+    } catch (...) {
+      p.failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(nthreads - 1);
+  for (unsigned t = 1; t < nthreads; t++) threads.emplace_back(run, t);
+  run(0);
+  for (auto& th : threads) th.join();
+  size_t nh = 0, nv = 0;
+  for (auto& p : parts) {
+    if (p.failure) std::rethrow_exception(p.failure);
+    nh += p.cols.headers.size();
+    nv += p.cols.values.size();
+  }
+  out.headers.reserve(nh);
+  out.values.reserve(nv);
+  for (auto& p : parts) {
+    for (auto& ve : p.cols.valueErrors) out.valueErrors.push_back(ValueErr{ve.set + out.count, ve.error});
+    out.headers.insert(out.headers.end(), p.cols.headers.begin(), p.cols.headers.end());
+    out.values.insert(out.values.end(), p.cols.values.begin(), p.cols.values.end());
+    out.count += p.cols.count;
+    errors.insert(errors.end(), p.errors.begin(), p.errors.end());
+    if (!p.statAny) statAny = false;
   }
 }
 
