@@ -327,7 +327,6 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     const m = /^p (\d+) ([01]) (\S+) (\S+) (.*)$/.exec(line);
     if (!m) continue;
     const pid = Number(m[1]);
-    if (!wanted.has(pid)) continue;
     if (m[2] === '0') {
       processes[pid] = { pid, alive: false };
       continue;

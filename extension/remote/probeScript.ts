@@ -69,6 +69,7 @@ Linux)
   pids=$( { awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm 2>/dev/null
             awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg 2>/dev/null
             [ -n "$maps" ] && printf '%s\n' "$maps" | sed -n 's|^/proc/\([0-9][0-9]*\)/maps:.*|\1|p'
+            for p in $extra_pids; do echo "$p"; done
           } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
@@ -96,7 +97,8 @@ Linux)
   sysctl kern.ipc 2>/dev/null
   sysctl kern.sysv 2>/dev/null
   s pids
-  pids=$(ipcs -a 2>/dev/null | awk '$1 == "m" && NF >= 12 { print $11; print $12 } $1 == "q" && NF >= 14 { print $13; print $14 }' | sort -un)
+  pids=$( { ipcs -a 2>/dev/null | awk '$1 == "m" && NF >= 12 { print $11; print $12 } $1 == "q" && NF >= 14 { print $13; print $14 }'
+            for p in $extra_pids; do echo "$p"; done; } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
     c=$(ps -o comm= -p "$p" 2>/dev/null) && [ -n "$c" ] && { echo "p $p 1 $c"; continue; }
@@ -108,6 +110,14 @@ echo '@@end'
 `;
 
 const ID_MAX = 0x7fffffff;
+
+/**
+ * The probe, reporting process facts also for `extraPids` (validated integers): the last-op pids of sets
+ * whose detail was read, which /proc/sysvipc does not show, so verdicts can tell whether they are alive.
+ */
+export function probeScript(extraPids: readonly number[] = []): string {
+  return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` + PROBE_SCRIPT;
+}
 
 /** Refuse anything that is not a non-negative 31-bit integer, so only digits are ever spliced into a script. */
 export function assertId(id: unknown, what = 'id'): number {

@@ -6,9 +6,9 @@
 import type { IpcSource } from '../backend/ipcSource';
 import { IpcError, fromErrorInfo } from '../domain/errors';
 import { parseProbe, parseRemoveResult, parseSemDetail, type IpcsRowTimes } from '../domain/probeParser';
-import type { IpcErrorInfo, IpcSnapshot, Platform, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
 import type { SshDestination } from './hostName';
-import { PROBE_SCRIPT, assertId, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
+import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
 import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } from './sshRunner';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error';
@@ -30,6 +30,7 @@ export interface SshSourceStatus {
 }
 
 const SEM_DETAIL_BATCH = 512;
+const MAX_EXTRA_PIDS = 4096;
 
 export class SshSource implements IpcSource {
   readonly host: string;
@@ -38,6 +39,8 @@ export class SshSource implements IpcSource {
   private readonly batch: number;
   private status_: SshSourceStatus = { state: 'idle' };
   private ipcsTimes: IpcsRowTimes | undefined;
+  /** last-op pids seen in semDetail answers: the next snapshots report their process facts too. */
+  private readonly sempids = new Set<number>();
 
   constructor(readonly destination: SshDestination, opts: SshSourceOptions = {}) {
     this.host = destination.spec;
@@ -53,7 +56,7 @@ export class SshSource implements IpcSource {
   async snapshot(): Promise<IpcSnapshot> {
     this.status_ = { ...this.status_, state: 'connecting' };
     try {
-      const r = await this.runner.run(PROBE_SCRIPT);
+      const r = await this.runner.run(probeScript([...this.sempids]));
       if (r.code !== 0 && !r.stdout.includes('@@end')) {
         const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
         throw new IpcError({
@@ -95,7 +98,10 @@ export class SshSource implements IpcSource {
       const r = this.noDocument(await this.runner.run(semDetailScript(chunk), { sudo: this.sudo }));
       const p = parseSemDetail(r.stdout, chunk, this.host);
       if (!p.ok) throw fromErrorInfo(p.error);
-      for (const [id, v] of p.value) out.set(id, v);
+      for (const [id, v] of p.value) {
+        out.set(id, v);
+        if (Array.isArray(v)) for (const e of v) if (e.pid > 0) this.rememberPid(e.pid);
+      }
     }
     return out;
   }
@@ -142,6 +148,21 @@ export class SshSource implements IpcSource {
       : /invalid id|Invalid argument/i.test(res.detail) ? 'EINVAL'
       : /sudo/i.test(res.detail) ? 'ESSH' : 'EUNKNOWN';
     throw new IpcError({ code, syscall, op, id, message: `${this.host}: ipcrm of ${kind} ${id} failed: ${res.detail}` });
+  }
+
+  private rememberPid(pid: number): void {
+    if (this.sempids.has(pid)) return;
+    if (this.sempids.size >= MAX_EXTRA_PIDS) this.sempids.delete(this.sempids.values().next().value as number);
+    this.sempids.add(pid);
+  }
+
+  /** Facts for any pids on the host, in one round trip (the probe's pid section). */
+  async processFacts(pids: number[]): Promise<Record<number, ProcessFact>> {
+    for (const p of pids) if (Number.isSafeInteger(p) && p > 0 && p <= 0x7fffffff) this.rememberPid(p);
+    const s = await this.snapshot();
+    const out: Record<number, ProcessFact> = {};
+    for (const p of pids) if (s.processes[p]) out[p] = s.processes[p];
+    return out;
   }
 
   /** A run that printed no document but complained on stderr (sudo -n refused...) is that complaint. */
