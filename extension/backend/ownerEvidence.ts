@@ -6,15 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildProcessFact, parseBootTime, pidsOf } from '../domain/processFacts';
+import { pidsOf } from '../domain/processFacts';
+import { readProcessFacts } from './procfs';
 import { PG_SHMEM_HEADER_BYTES } from '../domain/recognizers/postgresql';
 import type { DataDirFact, OwnerEvidence } from '../domain/recognizers/types';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { IpcSnapshot, ProcessFact, SemSet, ShmSegment } from '../shared/model';
 import type { IpcSource } from './ipcSource';
 import type { NativeBinding } from './nativeBinding';
-
-const CLK_TCK = 100; // USER_HZ on every mainstream Linux architecture (sysconf(_SC_CLK_TCK))
 
 function readOr(file: string): string | undefined {
   try {
@@ -24,42 +23,18 @@ function readOr(file: string): string | undefined {
   }
 }
 
-let bootTime: number | undefined;
-function btime(procRoot: string): number | undefined {
-  if (bootTime === undefined) {
-    const t = readOr(path.join(procRoot, 'stat'));
-    bootTime = t ? parseBootTime(t) : undefined;
+/**
+ * Fresh facts for these pids from the local /proc (procfs.readProcessFacts). A pid whose /proc entry could
+ * not be read for another reason than "does not exist" is left out, so it counts as doubt, never as dead.
+ */
+export function localProcessFacts(pids: Iterable<number>): Record<number, ProcessFact> {
+  const list = [...pids].filter((p) => p > 0);
+  const facts = readProcessFacts(list);
+  for (const p of list) {
+    const f = facts[p];
+    if (f && !f.alive && f.error) delete facts[p];
   }
-  return bootTime;
-}
-
-/** Fresh facts for these pids from the local /proc (alive = /proc/PID/stat exists and is not a zombie). */
-export function localProcessFacts(pids: Iterable<number>, procRoot = '/proc'): Record<number, ProcessFact> {
-  const out: Record<number, ProcessFact> = {};
-  const bt = btime(procRoot);
-  for (const pid of pids) {
-    if (!(pid > 0)) continue;
-    const dir = path.join(procRoot, String(pid));
-    const stat = readOr(path.join(dir, 'stat'));
-    const files: Parameters<typeof buildProcessFact>[0] = { pid };
-    if (stat !== undefined) {
-      files.stat = stat;
-      const comm = readOr(path.join(dir, 'comm'));
-      if (comm !== undefined) files.comm = comm;
-      const cmdline = readOr(path.join(dir, 'cmdline'));
-      if (cmdline !== undefined) files.cmdline = cmdline;
-      const status = readOr(path.join(dir, 'status'));
-      if (status !== undefined) files.status = status;
-      try {
-        files.nsIpc = fs.readlinkSync(path.join(dir, 'ns', 'ipc'));
-      } catch (e) {
-        // EACCES on another user's ns link: the other facts still stand
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') files.error = toIpcErrorInfo(e);
-      }
-    }
-    out[pid] = buildProcessFact(files, bt, CLK_TCK);
-  }
-  return out;
+  return facts;
 }
 
 export interface PrepareOptions {

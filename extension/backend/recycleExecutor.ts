@@ -10,11 +10,14 @@
  */
 import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
-import type { RecycleCandidate, RecycleOutcome, RecyclePlan, RecycleReport } from '../domain/recyclePlan';
-import { pidStatusIn } from '../domain/verdict';
-import type { IpcObject, IpcSnapshot, ProcessFact, SemElem, SysvObject } from '../shared/model';
+import type { OwnerEvidence } from '../domain/recognizers/types';
+import { buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
+import { assessSnapshot, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
+import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SysvObject, Verdict } from '../shared/model';
 import type { AuditLog } from './audit';
 import type { IpcSource } from './ipcSource';
+import { nativeBinding, type NativeBinding } from './nativeBinding';
+import { findDataDirs, localProcessFacts, peekShmHeaders, restorePeekedFields, withDetail } from './ownerEvidence';
 
 export interface ExecutorDeps {
   source: IpcSource;
@@ -178,4 +181,61 @@ function refTime(o: SysvObject): number {
     case 'msg':
       return Math.max(o.stime, o.rtime, o.ctime);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Planning glue shared by the CLI and VS Code: snapshot -> detail + facts + owner evidence -> verdicts -> plan.
+// ---------------------------------------------------------------------------------------------------------
+
+export interface PlanRequest {
+  verdict?: Partial<VerdictOptions>;
+  /** PostgreSQL data directories the user names (in addition to running postgres processes' -D). */
+  dataDirs?: string[];
+  kinds?: IpcKind[];
+  refs?: ObjectRef[];
+  /** seconds since the epoch; default now. */
+  now?: number;
+  /** the native binding for shm header peeks (local only); default: load it when the source is local. */
+  binding?: NativeBinding | null;
+}
+
+export interface PreparedRecycle {
+  snapshot: IpcSnapshot;
+  verdicts: Map<ObjectRef, Verdict>;
+  plan: RecyclePlan;
+  options: VerdictOptions;
+  /** fresh facts for pids, as the executor needs them for this source. */
+  processFacts(pids: number[]): Promise<Record<number, ProcessFact>>;
+}
+
+/** Facts for pids: local /proc for the local source; for others, the facts a fresh snapshot carries. */
+export function processFactsFor(source: IpcSource): (pids: number[]) => Promise<Record<number, ProcessFact>> {
+  if (source.host === 'local') return async (pids) => localProcessFacts(pids);
+  return async (pids) => {
+    const s = await source.snapshot();
+    const out: Record<number, ProcessFact> = {};
+    for (const p of pids) if (s.processes[p]) out[p] = s.processes[p];
+    return out;
+  };
+}
+
+export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): Promise<PreparedRecycle> {
+  const processFacts = processFactsFor(source);
+  const base = await source.snapshot();
+  const snapshot = await withDetail(source, restorePeekedFields(base), { processFacts });
+  const evidence: OwnerEvidence = {};
+  if (source.host === 'local') {
+    const binding = req.binding === undefined ? nativeBinding().binding : (req.binding ?? undefined);
+    // peek after the snapshot: the snapshot keeps the segments' pre-peek atime/dtime/lpid
+    if (binding) evidence.shmHeaders = peekShmHeaders(binding, snapshot.shms);
+    evidence.dataDirs = findDataDirs(req.dataDirs ?? []);
+  }
+  const options = verdictOptions({ ...req.verdict, evidence, ownPids: [process.pid] });
+  const now = req.now ?? Math.floor(Date.now() / 1000);
+  const verdicts = assessSnapshot(snapshot, options, now);
+  const planOpts: PlanOptions = {};
+  if (req.kinds) planOpts.kinds = req.kinds;
+  if (req.refs) planOpts.refs = req.refs;
+  const plan = buildRecyclePlan(snapshot, verdicts, now, planOpts);
+  return { snapshot, verdicts, plan, options, processFacts };
 }

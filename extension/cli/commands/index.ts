@@ -6,3 +6,7 @@
  * `ipcx --help` lists them in this order.
  */
 export { default as snapshot } from './snapshot';
+export { default as limits } from './limits';
+export { default as inspect } from './inspect';
+export { default as recycle } from './recycle';
+export { default as doctor } from './doctor';

@@ -1,0 +1,118 @@
+import { AuditLog, defaultAuditPath } from '../../backend/audit';
+import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
+import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
+import type { ObjectRule } from '../../domain/verdict';
+import type { IpcKind } from '../../shared/model';
+import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
+import { getSources } from '../sources';
+
+const KINDS = ['sem', 'shm', 'msg'] as const;
+
+export function parseSeconds(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+export function parseKinds(v: string[] | undefined): IpcKind[] | undefined {
+  if (!v || !v.length) return undefined;
+  for (const k of v) if (!(KINDS as readonly string[]).includes(k)) throw new UsageError(`--kind ${k}: expected sem, shm or msg`);
+  return v as IpcKind[];
+}
+
+/** `--ignore-key 0x0052e2c1` / `--trust-key 5432001`: exact keys, hex or decimal. */
+export function parseKeyRules(v: string[] | undefined, note: string): ObjectRule[] {
+  return (v ?? []).map((s) => {
+    const n = /^0x[0-9a-f]{1,8}$/i.test(s) ? Number.parseInt(s, 16) : /^-?\d+$/.test(s) ? Number(s) : NaN;
+    if (!Number.isFinite(n)) throw new UsageError(`key ${JSON.stringify(s)}: expected 0xHEX or a decimal number`);
+    return { key: n | 0, note };
+  });
+}
+
+const command: Subcommand = {
+  name: 'recycle',
+  summary: 'plan (and with --yes, perform) the guarded removal of provable orphans, with an audit log',
+  usage: `usage: ipcx recycle [--json] [--yes] [--kind sem|shm|msg]... [--data-dir DIR]... [--audit FILE]
+                    [--min-age SECONDS] [--recent SECONDS] [--include-unrecognized]
+                    [--ignore-key KEY]... [--trust-key KEY]... [--host DEST]
+
+Prints the recycle plan: each object it would remove with its verdict and reasons, and everything that stays
+and why. Removes nothing unless --yes is given; then every object is re-checked immediately before IPC_RMID
+(same id, key and ctime; still nothing attached; no waiters; no new last-op pid; its pids still dead) and
+each removal, refusal and failure is appended to the audit log (JSON lines).
+  --yes                   perform the removals (after printing the plan)
+  --kind K                only this kind (repeatable; default all System V kinds)
+  --data-dir DIR          a PostgreSQL data directory to match shm interlock segments and sets against
+                          (running postgres processes' -D are found by themselves)
+  --audit FILE            the audit log (default ~/.local/state/ipc-explorer/audit.jsonl)
+  --min-age SECONDS       an orphan is recyclable after this long without activity (default 60)
+  --recent SECONDS        activity newer than this keeps an object out of "orphan" (default 10)
+  --include-unrecognized  also recycle orphaned sets/queues no recogniser claims (all their pids dead)
+  --ignore-key KEY        never recycle this key (repeatable)
+  --trust-key KEY         recycle this key's orphan without a recognised owner (repeatable)
+  --json                  {plan, report} as JSON
+Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused or failed.`,
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        json: { type: 'boolean' },
+        yes: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        host: { type: 'string', multiple: true },
+        kind: { type: 'string', multiple: true },
+        'data-dir': { type: 'string', multiple: true },
+        audit: { type: 'string' },
+        'min-age': { type: 'string' },
+        recent: { type: 'string' },
+        'include-unrecognized': { type: 'boolean' },
+        'ignore-key': { type: 'string', multiple: true },
+        'trust-key': { type: 'string', multiple: true },
+      },
+      false,
+    );
+    const hosts = checkHosts(values.host);
+    if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
+    const kinds = parseKinds(values.kind);
+    const verdict = {
+      minOrphanAgeSeconds: parseSeconds('min-age', values['min-age'], 60),
+      recentActivitySeconds: parseSeconds('recent', values.recent, 10),
+      recycleUnrecognized: values['include-unrecognized'] === true,
+      ignore: parseKeyRules(values['ignore-key'], '--ignore-key'),
+      trust: parseKeyRules(values['trust-key'], '--trust-key'),
+    };
+    const [source] = getSources(hosts);
+    try {
+      const req: Parameters<typeof prepareRecycle>[1] = { verdict, dataDirs: values['data-dir'] ?? [] };
+      if (kinds) req.kinds = kinds;
+      const prep = await prepareRecycle(source, req);
+      const { plan } = prep;
+      if (!values.json) io.out(formatPlanReport(plan));
+      if (!values.yes) {
+        if (values.json) io.out(JSON.stringify({ plan: planJson(plan) }, null, io.isTTY ? 2 : 0) + '\n');
+        else if (plan.candidates.length) io.out('\nNothing removed: run again with --yes to remove the objects above (each is re-checked first).\n');
+        return EXIT.OK;
+      }
+      const auditPath = values.audit ?? defaultAuditPath(io.env);
+      const audit = new AuditLog(auditPath);
+      if (!values.json) io.err(`ipcx: audit log: ${auditPath}\n`);
+      const report = await executeRecyclePlan(plan, { source, processFacts: prep.processFacts, audit, ownPids: [process.pid] });
+      if (values.json) io.out(JSON.stringify({ plan: planJson(plan), report }, null, io.isTTY ? 2 : 0) + '\n');
+      else io.out('\n' + formatRecycleReport(report));
+      return report.refused || report.failed ? EXIT.PARTIAL : EXIT.OK;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      io.err(`ipcx: recycle: ${formatErrorLine(errorInfoOf(e))}\n`);
+      return EXIT.ERROR;
+    } finally {
+      source.dispose?.();
+    }
+  },
+};
+
+/** The plan as JSON: candidates and stays without repeating whole snapshots. */
+export function planJson(plan: Awaited<ReturnType<typeof prepareRecycle>>['plan']): unknown {
+  return plan;
+}
+
+export default command;

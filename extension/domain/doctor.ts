@@ -1,0 +1,155 @@
+/**
+ * The ENOSPC doctor: would `semget(key, nsems)` (repeated `sets` times) succeed here, which limit blocks it,
+ * how much recycling the current recyclable orphans would free, and whether that is enough. Optionally a
+ * PostgreSQL sizing comparison.
+ *
+ * Pure. The kernel's rules (ipc/sem.c newary + ipc/util.c ipc_addid):
+ *   nsems > SEMMSL                        -> EINVAL (not ENOSPC);
+ *   used_sems + nsems > SEMMNS            -> ENOSPC;
+ *   sets in use >= min(SEMMNI, IPCMNI)    -> ENOSPC.
+ *
+ * API for the VS Code command (track H4 or recycle.ts): `diagnoseSemget(snapshot, verdicts, {nsems, sets})`
+ * then `formatDiagnosis(result)`.
+ */
+import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
+import { pgSizing, type PgSettings, type PgSizing } from './pgSizing';
+import { objectRef } from './verdict';
+
+/** The kernel's id-space cap (IPCMNI; 16M with the `ipcmni_extend` boot option). */
+export const IPCMNI = 32768;
+
+export interface SemgetRequest {
+  nsems: number;
+  /** how many such sets (PostgreSQL creates several). Default 1. */
+  sets?: number;
+  /** compare with PostgreSQL's needs for these settings. */
+  pg?: PgSettings;
+}
+
+export interface LimitCheck {
+  limit: 'SEMMSL' | 'SEMMNI' | 'SEMMNS';
+  /** what the request needs of it. */
+  need: number;
+  used: number;
+  limitValue: number;
+  /** limitValue - used (SEMMSL: the limit itself). */
+  free: number;
+  ok: boolean;
+  /** the errno semget would fail with when not ok. */
+  errno?: 'ENOSPC' | 'EINVAL';
+  text: string;
+}
+
+export interface Diagnosis {
+  request: { nsems: number; sets: number };
+  usage: { sets: number; semaphores: number };
+  checks: LimitCheck[];
+  wouldSucceed: boolean;
+  blockedBy: Array<LimitCheck['limit']>;
+  /** what recycling the current recyclable orphan sets would free. */
+  recycle: { sets: number; semaphores: number; refs: ObjectRef[] };
+  /** orphan sets that recycle keeps (need a decision or a trust rule). */
+  keptOrphans: { sets: number; semaphores: number };
+  afterRecycle: { checks: LimitCheck[]; wouldSucceed: boolean; blockedBy: Array<LimitCheck['limit']> };
+  /** true when recycling alone makes the request succeed. */
+  recyclingIsEnough: boolean;
+  advice: string[];
+  pg?: PgSizing & { afterRecycle: PgSizing };
+}
+
+function checks(nsems: number, sets: number, used: { sets: number; semaphores: number }, semmsl: number, semmni: number, semmns: number): LimitCheck[] {
+  const mni = Math.min(semmni, IPCMNI);
+  const out: LimitCheck[] = [];
+  out.push({
+    limit: 'SEMMSL', need: nsems, used: 0, limitValue: semmsl, free: semmsl, ok: nsems <= semmsl,
+    text: `SEMMSL ${semmsl}: ${nsems} semaphores per set ${nsems <= semmsl ? 'fit' : 'exceed it (semget fails with EINVAL)'}`,
+  });
+  out.push({
+    limit: 'SEMMNI', need: sets, used: used.sets, limitValue: semmni, free: mni - used.sets, ok: used.sets + sets <= mni,
+    text: `SEMMNI ${semmni}${mni < semmni ? ` (capped by IPCMNI ${IPCMNI})` : ''}: ${used.sets} sets in use, ${Math.max(0, mni - used.sets)} free, ${sets} needed`,
+  });
+  out.push({
+    limit: 'SEMMNS', need: sets * nsems, used: used.semaphores, limitValue: semmns, free: semmns - used.semaphores, ok: used.semaphores + sets * nsems <= semmns,
+    text: `SEMMNS ${semmns}: ${used.semaphores} semaphores in use, ${Math.max(0, semmns - used.semaphores)} free, ${sets * nsems} needed`,
+  });
+  for (const c of out) if (!c.ok) c.errno = c.limit === 'SEMMSL' ? 'EINVAL' : 'ENOSPC';
+  return out;
+}
+
+export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, Verdict>, req: SemgetRequest): Diagnosis {
+  const nsems = req.nsems;
+  const sets = req.sets ?? 1;
+  const L = snapshot.limits;
+  const listed = { sets: snapshot.sems.length, semaphores: snapshot.sems.reduce((a, s) => a + s.nsems, 0) };
+  // the kernel's own counts (SEM_INFO) when present; never fewer than what we listed
+  const usage = { sets: Math.max(snapshot.usage.semSets, listed.sets), semaphores: Math.max(snapshot.usage.semTotal, listed.semaphores) };
+  const now = checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns);
+  const recycle = { sets: 0, semaphores: 0, refs: [] as ObjectRef[] };
+  const kept = { sets: 0, semaphores: 0 };
+  for (const s of snapshot.sems) {
+    const v = verdicts.get(objectRef(s));
+    if (!v || v.state !== 'orphan') continue;
+    if (v.recyclable) {
+      recycle.sets++;
+      recycle.semaphores += s.nsems;
+      recycle.refs.push(v.ref);
+    } else {
+      kept.sets++;
+      kept.semaphores += s.nsems;
+    }
+  }
+  const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
+  const after = checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns);
+  const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok).map((c) => c.limit);
+  const d: Diagnosis = {
+    request: { nsems, sets },
+    usage,
+    checks: now,
+    wouldSucceed: now.every((c) => c.ok),
+    blockedBy: blocked(now),
+    recycle,
+    keptOrphans: kept,
+    afterRecycle: { checks: after, wouldSucceed: after.every((c) => c.ok), blockedBy: blocked(after) },
+    recyclingIsEnough: false,
+    advice: [],
+  };
+  d.recyclingIsEnough = !d.wouldSucceed && d.afterRecycle.wouldSucceed;
+  if (d.wouldSucceed) d.advice.push(`semget(key, ${nsems}) x ${sets} would succeed now.`);
+  else {
+    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
+    if (d.blockedBy.includes('SEMMSL')) d.advice.push(`raise SEMMSL to at least ${nsems} (first field of /proc/sys/kernel/sem); recycling cannot help with it.`);
+    if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores: ${d.recyclingIsEnough ? 'that is enough (ipcx recycle / "Recycle orphans")' : 'not enough on its own'}.`);
+    else d.advice.push('no orphan set is provably safe to recycle.');
+    if (kept.sets) d.advice.push(`${kept.sets} more orphan set(s) (${kept.semaphores} semaphores) are kept: no recognised owner proves whose they are; review them (trust rules / --include-unrecognized).`);
+    if (!d.afterRecycle.wouldSucceed) {
+      const a = after;
+      const mniNeed = a[1].used + sets;
+      const mnsNeed = a[2].used + sets * nsems;
+      d.advice.push(`or raise the limits: echo "${Math.max(L.semmsl, nsems)} ${Math.max(L.semmns, mnsNeed)} ${L.semopm} ${Math.max(L.semmni, mniNeed)}" > /proc/sys/kernel/sem (SEMMSL SEMMNS SEMOPM SEMMNI; kernel.sem in /etc/sysctl.conf to keep it).`);
+    }
+  }
+  if (req.pg) {
+    const p = pgSizing(req.pg, L, usage);
+    d.pg = { ...p, afterRecycle: pgSizing(req.pg, L, afterUsage) };
+  }
+  return d;
+}
+
+export function formatDiagnosis(d: Diagnosis): string {
+  const out: string[] = [];
+  out.push(`Would semget(key, ${d.request.nsems}) x ${d.request.sets} succeed? ${d.wouldSucceed ? 'YES' : `NO - blocked by ${d.blockedBy.join(', ')}`}`);
+  for (const c of d.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.text}`);
+  out.push(`Recyclable orphans: ${d.recycle.sets} set(s), ${d.recycle.semaphores} semaphores.`);
+  out.push(`After recycling: ${d.afterRecycle.wouldSucceed ? 'YES, it would succeed' : `still NO - ${d.afterRecycle.blockedBy.join(', ')}`}`);
+  for (const c of d.afterRecycle.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.text}`);
+  if (d.pg) {
+    out.push('');
+    out.push(`PostgreSQL ${d.pg.settings.version} sizing: ${d.pg.needs.formula}`);
+    for (const c of d.pg.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.limit}: needs ${c.need}, ${c.limit === 'SEMMSL' ? 'limit' : 'available'} ${c.available} (limit ${c.limitValue})`);
+    out.push(`  fits now: ${d.pg.ok ? 'yes' : 'no'}; after recycling: ${d.pg.afterRecycle.ok ? 'yes' : 'no'}`);
+    for (const n of d.pg.needs.notes) out.push(`  note: ${n}`);
+  }
+  out.push('');
+  for (const a of d.advice) out.push(a);
+  return out.join('\n') + '\n';
+}
