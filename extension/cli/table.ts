@@ -28,5 +28,5 @@ export function renderTable(columns: Column[], rows: string[][], indent = ''): s
 /** `key: value` lines with aligned values. */
 export function renderFields(fields: [string, string][], indent = ''): string {
   const w = Math.max(0, ...fields.map(([k]) => k.length));
-  return fields.map(([k, v]) => `${indent}${(k + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
+  return fields.map(([k, v]) => `${indent}${(k ? k + ':' : '').padEnd(w + 1)} ${v}`).join('\n') + '\n';
 }

@@ -1,0 +1,166 @@
+import { readProcessFacts } from '../../backend/procfs';
+import { IpcError } from '../../domain/errors';
+import { pidsOf } from '../../domain/processFacts';
+import { assessSnapshot, objectRef, verdictOptions } from '../../domain/verdict';
+import { formatBytes, formatKey, formatMode, formatTime } from '../../shared/format';
+import type { IpcErrorInfo, ProcessFact, SemElem, SysvKind, SysvObject, Verdict } from '../../shared/model';
+import { COMMON_OPTIONS, EXIT, UsageError, checkHosts, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
+import { namesFor, pidLabel } from '../render';
+import { getSources } from '../sources';
+import { renderFields, renderTable } from '../table';
+import { jsonText } from './snapshot';
+
+const KIND_ALIASES: Record<string, SysvKind> = {
+  sem: 'sem', s: 'sem', semaphore: 'sem', semaphores: 'sem',
+  shm: 'shm', m: 'shm', 'shared-memory': 'shm',
+  msg: 'msg', q: 'msg', queue: 'msg', 'message-queue': 'msg',
+};
+
+const WHAT: Record<SysvKind, string> = { sem: 'semaphore set', shm: 'shared memory segment', msg: 'message queue' };
+const CTL: Record<SysvKind, string> = { sem: 'semctl', shm: 'shmctl', msg: 'msgctl' };
+
+export interface InspectResult {
+  host: string;
+  kind: SysvKind;
+  object: SysvObject;
+  /** sem: per-semaphore detail (GETALL, GETPID, GETNCNT, GETZCNT) */
+  elems?: SemElem[];
+  elemsError?: IpcErrorInfo;
+  verdict?: Verdict;
+  /** facts for every pid the object and its semaphores name */
+  processes: Record<number, ProcessFact>;
+}
+
+function fields(r: InspectResult, names: ReturnType<typeof namesFor>): [string, string][] {
+  const o = r.object;
+  const P = r.processes;
+  const t = (s: number) => (s ? `${formatTime(s, true)} (${s})` : 'never (0)');
+  const f: [string, string][] = [
+    ['kind', WHAT[o.kind]],
+    ['id', String(o.id)],
+    ['key', `${formatKey(o.key)} (${o.key})`],
+    ['owner', `${names.user(o.uid)} (uid ${o.uid}), group ${names.group(o.gid)} (gid ${o.gid})`],
+    ['creator', `${names.user(o.cuid)} (cuid ${o.cuid}), group ${names.group(o.cgid)} (cgid ${o.cgid})`],
+    ['mode', `${formatMode(o.mode)} (${o.mode.toString(8)})`],
+  ];
+  switch (o.kind) {
+    case 'sem':
+      f.push(['nsems', String(o.nsems)], ['otime', t(o.otime)], ['ctime', t(o.ctime)]);
+      if (o.values) f.push(['values', o.values.join(' ')]);
+      if (o.valuesError) f.push(['values', formatErrorLine(o.valuesError)]);
+      break;
+    case 'shm':
+      f.push(
+        ['segsz', `${o.segsz} (${formatBytes(o.segsz)})`],
+        ['nattch', String(o.nattch)],
+        ['attachers', o.attachers === undefined ? 'not scanned' : o.attachers.map((p) => pidLabel(p, P)).join(', ') || 'none'],
+        ['cpid', pidLabel(o.cpid, P)],
+        ['lpid', pidLabel(o.lpid, P)],
+        ['atime', t(o.atime)],
+        ['dtime', t(o.dtime)],
+        ['ctime', t(o.ctime)],
+        ['status', [o.dest ? 'dest (removed at last detach)' : '', o.locked ? 'locked' : ''].filter(Boolean).join(', ') || '-'],
+      );
+      if (o.rss !== undefined) f.push(['rss', `${o.rss} (${formatBytes(o.rss)})`]);
+      if (o.swap !== undefined) f.push(['swap', `${o.swap} (${formatBytes(o.swap)})`]);
+      break;
+    case 'msg':
+      f.push(
+        ['qnum', String(o.qnum)],
+        ['cbytes', String(o.cbytes)],
+        ['qbytes', String(o.qbytes)],
+        ['lspid', pidLabel(o.lspid, P)],
+        ['lrpid', pidLabel(o.lrpid, P)],
+        ['stime', t(o.stime)],
+        ['rtime', t(o.rtime)],
+        ['ctime', t(o.ctime)],
+      );
+      break;
+  }
+  if (r.verdict) {
+    f.push(['state', `${r.verdict.state}${r.verdict.recyclable ? ' (recyclable)' : ''}`]);
+    if (r.verdict.owner) f.push(['owner app', r.verdict.owner.label]);
+    r.verdict.reasons.forEach((reason, i) => f.push([i ? '' : 'reasons', reason]));
+  }
+  return f;
+}
+
+export function renderInspect(r: InspectResult): string {
+  const names = namesFor({ host: r.host } as Parameters<typeof namesFor>[0]);
+  let out = renderFields(fields(r, names));
+  if (r.elems) {
+    out += `\nsemaphores (${r.elems.length})\n`;
+    out += renderTable(
+      [{ header: 'SEMNUM', right: true }, { header: 'SEMVAL', right: true }, { header: 'NCOUNT', right: true }, { header: 'ZCOUNT', right: true }, { header: 'PID' }],
+      r.elems.map((e, i) => [String(i), String(e.semval), String(e.ncount), String(e.zcount), pidLabel(e.pid, r.processes)]),
+    );
+  } else if (r.elemsError) {
+    out += `\nsemaphores: ${formatErrorLine(r.elemsError)}\n`;
+  }
+  return out;
+}
+
+const command: Subcommand = {
+  name: 'inspect',
+  summary: 'every field of one object; for a semaphore set each semaphore (semval, ncount, zcount, pid)',
+  usage: `usage: ipcx inspect sem|shm|msg ID [--json] [--host DEST]
+
+Prints every field of one System V object by id, its state and reasons, and for a semaphore set every
+semaphore's value, waiters (ncount, zcount) and last-op pid with the process name.
+  --json        {host, kind, object, elems?, elemsError?, verdict?, processes}
+  --host DEST   read DEST instead of the local machine`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
+    const hosts = checkHosts(values.host);
+    if (hosts.length > 1) throw new UsageError('inspect reads one host: give --host at most once');
+    if (positionals.length !== 2) throw new UsageError('expected a kind (sem, shm or msg) and an id');
+    const kind = KIND_ALIASES[positionals[0].toLowerCase()];
+    if (!kind) throw new UsageError(`unknown kind '${positionals[0]}' (expected sem, shm or msg)`);
+    if (!/^\d{1,10}$/.test(positionals[1]) || Number(positionals[1]) > 0x7fffffff) {
+      throw new UsageError(`id must be a non-negative integer, got '${positionals[1]}'`);
+    }
+    const id = Number(positionals[1]);
+    const [source] = getSources(hosts);
+    try {
+      const snap = await source.snapshot();
+      const list: SysvObject[] = kind === 'sem' ? snap.sems : kind === 'shm' ? snap.shms : snap.msgs;
+      const object = list.find((o) => o.id === id);
+      if (!object) {
+        const itemErr = snap.errors.find((e) => e.kind === kind && e.id === id);
+        if (itemErr) throw new IpcError({ ...itemErr.error });
+        throw new IpcError({
+          code: 'EINVAL', syscall: CTL[kind], op: 'IPC_STAT', id,
+          message: `${CTL[kind]}(IPC_STAT) id=${id}: no ${WHAT[kind]} with this id on ${source.host} (EINVAL)`,
+          hint: `List them with: ipcx snapshot${source.host === 'local' ? '' : ` --host ${source.host}`}`,
+        });
+      }
+      const result: InspectResult = { host: source.host, kind, object, processes: {} };
+      if (object.kind === 'sem') {
+        const d = (await source.semDetail([id])).get(id);
+        if (Array.isArray(d)) {
+          result.elems = d;
+          object.elems = d;
+        } else if (d) result.elemsError = d;
+      }
+      try {
+        result.verdict = assessSnapshot(snap, verdictOptions(), Math.floor(Date.now() / 1000)).get(objectRef(object));
+      } catch {
+        // a verdict is a courtesy here; the fields stand without it
+      }
+      const pids = pidsOf([object]);
+      const missing = pids.filter((p) => !snap.processes[p]);
+      const extra = missing.length && source.host === 'local' ? readProcessFacts(missing) : {};
+      for (const p of pids) {
+        const fact = snap.processes[p] ?? extra[p];
+        if (fact) result.processes[p] = fact;
+      }
+      io.out(values.json ? jsonText(result, io.isTTY) : renderInspect(result));
+      if (result.elemsError || object.kind === 'sem' && object.valuesError) return EXIT.PARTIAL;
+      return EXIT.OK;
+    } finally {
+      source.dispose?.();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,165 @@
+/**
+ * Capacity: every IPC limit with what is used, the limit and the percentage, like `lsipc -g` and more.
+ *
+ * - SEMMNI: sets / semmni; SEMMNS: usage.semTotal (SEM_INFO semaem, the kernel's own count: the truth;
+ *   lsipc 2.38 multiplies sets by the first set's nsems instead) / semmns;
+ * - SEMMSL: the largest set's nsems; SEMVMX: the largest semaphore value seen (when values were read);
+ *   SEMOPM: no usage;
+ * - SHMMNI: segments; SHMALL: usage.shmPages in pages and in bytes; SHMMAX: the largest segment;
+ * - MSGMNI: queues; MSGMNB: the fullest queue's bytes; MSGMAX: no usage;
+ * - MQ_QUEUES_MAX (POSIX message queues) when the limit is known; no usage.
+ *
+ * Percent is null where there is no usage to compare (lsipc prints `-`) or the limit is 0/unknown.
+ */
+import { LIMIT_DESCRIPTORS, type LimitDescriptor, type LimitName, type LimitUnit } from '../shared/limitDescriptors';
+import type { IpcLimits, IpcSnapshot, Platform, SysvKind } from '../shared/model';
+
+export interface CapacityRow {
+  name: LimitName;
+  label: string;
+  help: string;
+  kind: LimitDescriptor['kind'];
+  unit: LimitUnit;
+  /** in the limit's unit (pages for SHMALL); null = no usage to compare */
+  used: number | null;
+  limit: number;
+  /** used / limit * 100, null when used is null or limit is 0 */
+  percent: number | null;
+  /** the limit is effectively unlimited (clamped ULONG_MAX-like value) */
+  unlimited: boolean;
+  /** SHMALL: used and limit in bytes too */
+  usedBytes?: number;
+  limitBytes?: number;
+  /** what `used` measures when it is not a system-wide total, e.g. "largest set: id 5" */
+  basis?: string;
+  /** the object behind a maximum-style usage (SEMMSL, SEMVMX, SHMMAX, MSGMNB) */
+  object?: { kind: SysvKind; id: number };
+  /** how to raise it on the snapshot's platform */
+  raise?: string;
+}
+
+export type CapacityInput = Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs' | 'limits' | 'usage'> & { platform?: Platform };
+
+function pct(used: number | null, limit: number): number | null {
+  if (used === null || !(limit > 0)) return null;
+  return (used / limit) * 100;
+}
+
+function limitValue(limits: IpcLimits, d: LimitDescriptor): number | undefined {
+  if (d.field === 'mqueue.queuesMax') return limits.mqueue?.queuesMax;
+  return limits[d.field];
+}
+
+export function capacity(snap: CapacityInput): CapacityRow[] {
+  const { limits, usage } = snap;
+  const unlimited = new Set((limits.unlimited ?? []).map((s) => s.toLowerCase()));
+  const page = limits.pageSize > 0 ? limits.pageSize : 4096;
+
+  // maxima over objects, one pass each
+  let bigSet: { id: number; n: number } | undefined;
+  let maxVal: { id: number; v: number } | undefined;
+  let valuesSeen = false;
+  for (const s of snap.sems) {
+    if (!bigSet || s.nsems > bigSet.n) bigSet = { id: s.id, n: s.nsems };
+    if (s.values) {
+      valuesSeen = true;
+      for (const v of s.values) if (!maxVal || v > maxVal.v) maxVal = { id: s.id, v };
+    }
+  }
+  let bigSeg: { id: number; n: number } | undefined;
+  for (const m of snap.shms) if (!bigSeg || m.segsz > bigSeg.n) bigSeg = { id: m.id, n: m.segsz };
+  let fullQ: { id: number; n: number } | undefined;
+  for (const q of snap.msgs) if (!fullQ || q.cbytes > fullQ.n) fullQ = { id: q.id, n: q.cbytes };
+
+  const rows: CapacityRow[] = [];
+  for (const d of LIMIT_DESCRIPTORS) {
+    const limit = limitValue(limits, d);
+    if (limit === undefined) continue;
+    const row: CapacityRow = {
+      name: d.name,
+      label: d.label,
+      help: d.help,
+      kind: d.kind,
+      unit: d.unit,
+      used: null,
+      limit,
+      percent: null,
+      unlimited: unlimited.has(d.field.toLowerCase()),
+    };
+    const platform = snap.platform ?? 'linux';
+    const raise = platform === 'freebsd' ? d.raise.freebsd : platform === 'darwin' ? d.raise.darwin : d.raise.linux;
+    if (raise) row.raise = raise;
+    switch (d.name) {
+      case 'SEMMNI':
+        row.used = usage.semSets;
+        break;
+      case 'SEMMNS':
+        row.used = usage.semTotal;
+        break;
+      case 'SEMMSL':
+        row.used = bigSet ? bigSet.n : 0;
+        if (bigSet) {
+          row.basis = `largest set: id ${bigSet.id}`;
+          row.object = { kind: 'sem', id: bigSet.id };
+        }
+        break;
+      case 'SEMVMX':
+        if (valuesSeen) {
+          row.used = maxVal ? maxVal.v : 0;
+          if (maxVal) {
+            row.basis = `largest value: set id ${maxVal.id}`;
+            row.object = { kind: 'sem', id: maxVal.id };
+          }
+        }
+        break;
+      case 'SHMMNI':
+        row.used = usage.shmSegments;
+        break;
+      case 'SHMALL':
+        row.used = usage.shmPages;
+        row.usedBytes = usage.shmPages * page;
+        row.limitBytes = Math.min(limit * page, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'SHMMAX':
+        row.used = bigSeg ? bigSeg.n : 0;
+        if (bigSeg) {
+          row.basis = `largest segment: id ${bigSeg.id}`;
+          row.object = { kind: 'shm', id: bigSeg.id };
+        }
+        break;
+      case 'MSGMNI':
+        row.used = usage.msgQueues;
+        break;
+      case 'MSGMNB':
+        row.used = fullQ ? fullQ.n : 0;
+        if (fullQ) {
+          row.basis = `fullest queue: id ${fullQ.id}`;
+          row.object = { kind: 'msg', id: fullQ.id };
+        }
+        break;
+      default:
+        break; // SEMOPM, SHMMIN, MSGMAX, MQ_QUEUES_MAX: no usage to compare
+    }
+    row.percent = pct(row.used, limit);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The row with the highest percentage (the fleet view's "worst limit usage"); undefined if none has one. */
+export function worstUsage(rows: readonly CapacityRow[]): CapacityRow | undefined {
+  let worst: CapacityRow | undefined;
+  for (const r of rows) if (r.percent !== null && (!worst || r.percent > worst.percent!)) worst = r;
+  return worst;
+}
+
+/**
+ * Would `semget(key, nsems)` for a NEW set succeed with these limits and this usage? (ENOSPC when SEMMNI
+ * or SEMMNS would be exceeded, EINVAL when nsems > SEMMSL.) Pure arithmetic on the snapshot.
+ */
+export function semgetFits(snap: CapacityInput, nsems: number): { ok: true } | { ok: false; code: 'ENOSPC' | 'EINVAL'; limit: LimitName } {
+  if (nsems > snap.limits.semmsl) return { ok: false, code: 'EINVAL', limit: 'SEMMSL' };
+  if (snap.usage.semSets + 1 > snap.limits.semmni) return { ok: false, code: 'ENOSPC', limit: 'SEMMNI' };
+  if (snap.usage.semTotal + nsems > snap.limits.semmns) return { ok: false, code: 'ENOSPC', limit: 'SEMMNS' };
+  return { ok: true };
+}
