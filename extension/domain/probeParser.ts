@@ -307,15 +307,11 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
       if (dev !== undefined) add(fileAtt, devInoKey(dev, Number(f[4])));
     }
   }
-  const sorted = (s: Set<number> | undefined) => (s ? [...s].sort((a, b) => a - b) : []);
-  for (const s of snap.shms) s.attachers = sorted(shmAtt.get(s.id));
-  for (const o of snap.posixSems) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
-  for (const o of snap.posixShms) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
-
   // process facts: `p PID ALIVE UID NS STAT...` and `c PID CMDLINE`
   const btime = parseBootTime(doc.sections.get('btime') ?? '');
   const clkTck = intOf(doc.sections.get('clktck')) ?? 100;
-  const wanted = new Set(pidsOf([...snap.sems, ...snap.shms, ...snap.msgs, ...snap.posixSems, ...snap.posixShms] as never[]));
+  const wanted = new Set(pidsOf([...snap.sems, ...snap.shms, ...snap.msgs] as never[]));
+  for (const m of [shmAtt, fileAtt] as Map<unknown, Set<number>>[]) for (const set of m.values()) for (const p of set) wanted.add(p);
   const cmdlines = new Map<number, string>();
   const pidLines = (doc.sections.get('pids') ?? '').split('\n');
   for (const line of pidLines) {
@@ -343,6 +339,24 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     }
   }
   snap.processes = processes;
+
+  // A /SYSV mapping names a shmid of the mapping process's own IPC namespace: a process in another
+  // namespace (a container, another sshd session's unshare) maps another segment with the same id.
+  const otherNs = (pid: number) => {
+    const ns = processes[pid]?.ipcNs;
+    return snap.ipcNamespace !== undefined && ns !== undefined && ns !== snap.ipcNamespace;
+  };
+  const sorted = (s: Set<number> | undefined, sysv = false) =>
+    (s ? [...s].filter((p) => !(sysv && otherNs(p))).sort((a, b) => a - b) : []);
+  for (const s of snap.shms) s.attachers = sorted(shmAtt.get(s.id), true);
+  for (const o of snap.posixSems) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
+  for (const o of snap.posixShms) o.attachers = sorted(fileAtt.get(devInoKey(o.dev, o.ino)));
+  // facts are kept for the pids the objects mention (and any the source asked for), not for every process
+  // that maps some other file under /dev/shm
+  const mentioned = new Set(pidsOf([...snap.sems, ...snap.shms, ...snap.msgs, ...snap.posixSems, ...snap.posixShms] as never[]));
+  for (const m of [shmAtt, fileAtt] as Map<unknown, Set<number>>[]) {
+    for (const set of m.values()) for (const p of set) if (!mentioned.has(p)) delete processes[p];
+  }
   return { ok: true, value: { snapshot: snap } };
 }
 
