@@ -1,0 +1,189 @@
+/**
+ * The binding's snapshot against util-linux for the same kernel objects: headers field by field against
+ * `lsipc --json` (which reads /proc/sysvipc, an independent path from our *_STAT_ANY syscalls), per-semaphore
+ * value/ncount/zcount/pid against `ipcs -s -i ID`, message-queue qbytes against `ipcs -q -i ID`.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, test } from 'node:test';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
+import {
+  ipcsSem,
+  isoToSeconds,
+  lsipc,
+  permsToMode,
+  make,
+  native,
+  removeQuietly,
+  run,
+  spawnReady,
+  stop,
+  until,
+  type Made,
+} from './support';
+
+const created: Made[] = [];
+const children: ChildProcess[] = [];
+after(async () => {
+  for (const c of children) await stop(c);
+  removeQuietly(created);
+});
+
+const hexKey = (k: number): string => '0x' + (k >>> 0).toString(16).padStart(8, '0');
+
+test('sem sets: every header field equals lsipc -s; values, ncount, zcount, pid equal ipcs -s -i', async () => {
+  assertPrivateIpcNamespace();
+  const patterned = make('sem', ['-n', '3', '-s', '5', '-v', 'p', '-k', '0x4a110000', '-m', '640']);
+  const [waited] = make('sem', ['-n', '1', '-s', '3', '-v', '0,1,9', '-m', '600']);
+  created.push(...patterned, waited!);
+  // a waiter for semaphore 0 to reach 1 (ncount) and one for semaphore 1 to reach 0 (zcount)
+  children.push(await spawnReady('sem_waiter', [String(waited!.id), '0', '-1'], /waiting/));
+  children.push(await spawnReady('sem_waiter', [String(waited!.id), '1', '0'], /waiting/));
+  await until('both waiters blocked in semop', () => {
+    const e = ipcsSem(waited!.id).elems;
+    return e[0]!.ncount === 1 && e[1]!.zcount === 1;
+  });
+
+  const snap = native().snapshot();
+  const rows = lsipc('-s', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'NSEMS', 'OTIME', 'CTIME']);
+  assert.equal(snap.errors.length, 0, JSON.stringify(snap.errors));
+  assert.deepEqual(snap.sems.map((s) => s.id).sort((a, b) => a - b), rows.map((r) => Number(r['id'])).sort((a, b) => a - b));
+  for (const row of rows) {
+    const set = snap.sems.find((s) => s.id === Number(row['id']));
+    assert.ok(set, `set ${row['id']} from lsipc is in the snapshot`);
+    assert.equal(hexKey(set.key), row['key'], `key of ${set.id}`);
+    assert.equal(set.mode, permsToMode(row['perms']), `mode of ${set.id}`);
+    assert.equal(set.cuid, Number(row['cuid']));
+    assert.equal(set.cgid, Number(row['cgid']));
+    assert.equal(set.uid, Number(row['uid']));
+    assert.equal(set.gid, Number(row['gid']));
+    assert.equal(set.nsems, Number(row['nsems']));
+    assert.equal(set.otime, isoToSeconds(row['otime']), `otime of ${set.id}`);
+    assert.equal(set.ctime, isoToSeconds(row['ctime']), `ctime of ${set.id}`);
+    const ipcs = ipcsSem(set.id);
+    assert.equal(set.mode, ipcs.mode);
+    assert.deepEqual(set.values, ipcs.elems.map((e) => e.semval), `values of ${set.id}`);
+    assert.deepEqual(native().semDetail(set.id), ipcs.elems, `semDetail of ${set.id}`);
+  }
+
+  // and against what we wrote: keys, modes, the pattern (set i, semaphore j) = i*31 + j
+  patterned.forEach((m, i) => {
+    const set = snap.sems.find((s) => s.id === m.id)!;
+    assert.equal(set.key, 0x4a110000 + i);
+    assert.equal(set.mode, 0o640);
+    assert.deepEqual(set.values, [0, 1, 2, 3, 4].map((j) => i * 31 + j));
+  });
+  const w = native().semDetail(waited!.id);
+  assert.deepEqual(w.map((e) => e.semval), [0, 1, 9]);
+  assert.deepEqual(w.map((e) => [e.ncount, e.zcount]), [[1, 0], [0, 1], [0, 0]]);
+  assert.ok(w.every((e) => e.pid > 0), 'SETALL set sempid on every semaphore');
+});
+
+test('values:false lists the same headers without reading values', () => {
+  assertPrivateIpcNamespace();
+  const m = make('sem', ['-n', '1', '-s', '2', '-v', '7,8']);
+  created.push(...m);
+  const snap = native().snapshot({ values: false });
+  const set = snap.sems.find((s) => s.id === m[0]!.id)!;
+  assert.equal(set.nsems, 2);
+  assert.equal(set.values, undefined);
+  assert.deepEqual(native().snapshot().sems.find((s) => s.id === m[0]!.id)!.values, [7, 8]);
+});
+
+test('shm segments: every field equals lsipc -m, incl. nattch, lpid, SHM_DEST; shmPeek reads the bytes', async () => {
+  assertPrivateIpcNamespace();
+  const [a, b] = make('shm', ['-n', '2', '-s', '8192', '-w', 'hello-ipcx', '-k', '0x4a120000', '-m', '640']);
+  const [c] = make('shm', ['-n', '1', '-s', '100000', '-m', '604']);
+  created.push(a!, b!, c!);
+  const holder = await spawnReady('shm_hold', [String(a!.id)], /attached/);
+  children.push(holder);
+  // b: attached, then IPC_RMID -> SHM_DEST, key 0, still listed until the last detach
+  const destHolder = await spawnReady('shm_hold', [String(b!.id)], /attached/);
+  children.push(destHolder);
+  run('ipcrm', ['-m', String(b!.id)]);
+
+  const snap = native().snapshot();
+  const rows = lsipc('-m', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'SIZE', 'NATTCH', 'STATUS', 'ATTACH', 'DETACH', 'CTIME', 'CPID', 'LPID']);
+  assert.equal(snap.errors.length, 0);
+  assert.deepEqual(snap.shms.map((s) => s.id).sort((x, y) => x - y), rows.map((r) => Number(r['id'])).sort((x, y) => x - y));
+  for (const row of rows) {
+    const s = snap.shms.find((x) => x.id === Number(row['id']))!;
+    assert.ok(s);
+    assert.equal(hexKey(s.key), row['key']);
+    assert.equal(s.mode & 0o777, permsToMode(row['perms']));
+    assert.equal(s.cuid, Number(row['cuid']));
+    assert.equal(s.cgid, Number(row['cgid']));
+    assert.equal(s.uid, Number(row['uid']));
+    assert.equal(s.gid, Number(row['gid']));
+    assert.equal(s.segsz, Number(row['size']));
+    assert.equal(s.nattch, Number(row['nattch']));
+    assert.equal(s.dest, /dest/.test(row['status'] ?? ''));
+    assert.equal(s.locked, /locked/.test(row['status'] ?? ''));
+    assert.equal(s.atime, isoToSeconds(row['attach']));
+    assert.equal(s.dtime, isoToSeconds(row['detach']));
+    assert.equal(s.ctime, isoToSeconds(row['ctime']));
+    assert.equal(s.cpid, Number(row['cpid']));
+    assert.equal(s.lpid, Number(row['lpid']));
+  }
+  const sa = snap.shms.find((x) => x.id === a!.id)!;
+  assert.equal(sa.key, 0x4a120000);
+  assert.equal(sa.nattch, 1);
+  assert.equal(sa.lpid, holder.pid);
+  assert.equal(sa.mode, 0o640);
+  const sb = snap.shms.find((x) => x.id === b!.id)!;
+  assert.equal(sb.key, 0, 'a removed, still attached segment reads key 0');
+  assert.equal(sb.dest, true);
+  assert.equal(sb.mode & 0o1000, 0o1000, 'mode carries SHM_DEST');
+  const sc = snap.shms.find((x) => x.id === c!.id)!;
+  assert.equal(sc.segsz, 100000);
+  assert.equal(sc.nattch, 0);
+  assert.equal(sc.dest, false);
+
+  assert.equal(native().shmPeek(a!.id, 10).toString('latin1'), 'hello-ipcx');
+  const whole = native().shmPeek(c!.id, 1 << 20);
+  assert.equal(whole.length, 100000, 'shmPeek copies at most segsz bytes');
+  assert.ok(whole.every((x) => x === 0));
+  await stop(destHolder);
+  await until('the SHM_DEST segment goes away at its last detach', () => !native().snapshot().shms.some((x) => x.id === b!.id));
+});
+
+test('msg queues: every field equals lsipc -q, qbytes equals ipcs -q -i', () => {
+  assertPrivateIpcNamespace();
+  const [q1] = make('msg', ['-n', '1', '-M', '3', '-B', '10', '-k', '0x4a130000', '-m', '620']);
+  const [q2] = make('msg', ['-n', '1']);
+  created.push(q1!, q2!);
+  const snap = native().snapshot();
+  const rows = lsipc('-q', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'USEDBYTES', 'MSGS', 'SEND', 'RECV', 'LSPID', 'LRPID', 'CTIME']);
+  assert.deepEqual(snap.msgs.map((s) => s.id).sort((x, y) => x - y), rows.map((r) => Number(r['id'])).sort((x, y) => x - y));
+  for (const row of rows) {
+    const q = snap.msgs.find((x) => x.id === Number(row['id']))!;
+    assert.ok(q);
+    assert.equal(hexKey(q.key), row['key']);
+    assert.equal(q.mode, permsToMode(row['perms']));
+    assert.equal(q.cuid, Number(row['cuid']));
+    assert.equal(q.cgid, Number(row['cgid']));
+    assert.equal(q.uid, Number(row['uid']));
+    assert.equal(q.gid, Number(row['gid']));
+    assert.equal(q.cbytes, Number(row['usedbytes']));
+    assert.equal(q.qnum, Number(row['msgs']));
+    assert.equal(q.stime, isoToSeconds(row['send']));
+    assert.equal(q.rtime, isoToSeconds(row['recv']));
+    assert.equal(q.lspid, Number(row['lspid']));
+    assert.equal(q.lrpid, Number(row['lrpid']));
+    assert.equal(q.ctime, isoToSeconds(row['ctime']));
+    const m = /qbytes=(\d+)/.exec(run('ipcs', ['-q', '-i', String(q.id)]));
+    assert.ok(m);
+    assert.equal(q.qbytes, Number(m[1]));
+  }
+  const a = snap.msgs.find((x) => x.id === q1!.id)!;
+  assert.deepEqual([a.key, a.mode, a.qnum, a.cbytes], [0x4a130000, 0o620, 3, 30]);
+  assert.ok(a.lspid > 0 && a.stime > 0);
+});
+
+test('snapshot carries the namespace and reader: ipcNamespace is /proc/self/ns/ipc, uid is geteuid', () => {
+  assertPrivateIpcNamespace();
+  const snap = native().snapshot({ values: false });
+  assert.match(snap.ipcNamespace, /^ipc:\[\d+\]$/);
+  assert.equal(snap.ipcNamespace, require('node:fs').readlinkSync('/proc/self/ns/ipc'));
+  assert.equal(snap.uid, process.geteuid!());
+});
