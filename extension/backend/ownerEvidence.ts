@@ -72,7 +72,8 @@ interface Peek {
 const peekCache = new Map<string, Peek>();
 
 /**
- * Read-only peek of the first bytes of each segment (at most `max` segments), once per segment (id+ctime).
+ * Read-only peek of the first bytes of each unattached segment (at most `max`), once per segment (id+ctime).
+ * Attached segments are never peeked (an attach would change their atime/lpid and briefly their nattch).
  * Attaching updates atime/dtime/lpid as any attach does; `restorePeekedFields` puts the pre-peek values back
  * into later snapshots so our own peek never counts as activity. Returns the bytes or the error per shmid.
  */
@@ -86,7 +87,8 @@ export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max =
       out[m.id] = cached.bytes;
       continue;
     }
-    if (m.segsz < PG_SHMEM_HEADER_BYTES || n++ >= max) continue;
+    // never disturb a segment in use: attached ones are recognised through postmaster.pid instead
+    if (m.nattch > 0 || m.dest || m.segsz < PG_SHMEM_HEADER_BYTES || n++ >= max) continue;
     try {
       const buf = binding.shmPeek(m.id, PG_SHMEM_HEADER_BYTES);
       const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

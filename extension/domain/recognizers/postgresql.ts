@@ -130,9 +130,8 @@ export const postgresShmRecognizer: OwnerRecognizer = {
   recognize(o: IpcObject, ctx: RecognizerContext): OwnerInfo | undefined {
     if (o.kind !== 'shm') return undefined;
     const raw = ctx.evidence.shmHeaders?.[o.id];
-    if (!raw || !(raw instanceof Uint8Array)) return undefined;
-    const h = parsePgShmemHeader(raw);
-    if (!h) return undefined;
+    const h = raw instanceof Uint8Array ? parsePgShmemHeader(raw) : undefined;
+    if (!h) return recognizeByPidFile(o, ctx);
     const evidence = [`header magic ${PG_SHMEM_MAGIC} (PGShmemMagic)`, `creatorPID ${h.creatorPid}`];
     const dirs = ctx.evidence.dataDirs ?? [];
     let dir = dirs.find((d) => BigInt(d.dev) === h.device && BigInt(d.ino) === h.inode);
@@ -155,6 +154,24 @@ export const postgresShmRecognizer: OwnerRecognizer = {
     };
   },
 };
+
+/** Without the header (the segment is attached, so it is not peeked): a postmaster.pid naming key and shmid. */
+function recognizeByPidFile(o: ShmSegment, ctx: RecognizerContext): OwnerInfo | undefined {
+  const d = (ctx.evidence.dataDirs ?? []).find((x) => x.shmId === o.id && x.shmKey === o.key);
+  if (!d) return undefined;
+  const evidence = [`postmaster.pid of ${d.path} names key ${o.key} and shmid ${o.id}`];
+  const pid = d.postmasterPid ?? (o.cpid > 0 ? o.cpid : undefined);
+  if (d.postmasterPid !== undefined && o.cpid > 0 && d.postmasterPid !== o.cpid) evidence.push(`note: postmaster.pid pid ${d.postmasterPid} != shm_cpid ${o.cpid}`);
+  const st = pid ? ctx.pidStatus(pid, o.ctime) : undefined;
+  return {
+    app: 'postgresql',
+    label: label(d.path, st, 'shared memory interlock segment'),
+    dataDir: d.path,
+    pid,
+    pidAlive: st ? st.state === 'alive' : undefined,
+    evidence,
+  };
+}
 
 /** Used by tests and the doctor: true when the object is a PostgreSQL semaphore set by its own rule. */
 export function isPgSemSet(s: ShmSegment | SemSet): boolean {

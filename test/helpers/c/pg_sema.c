@@ -1,0 +1,237 @@
+// Test helper for the recycle track (H5): System V objects made the way PostgreSQL and other applications
+// make them, in whatever IPC namespace it runs in (tests run it inside private ones only).
+//
+//   pg_sema pg BASEKEY NSETS [GENERIC]
+//       PostgreSQL's sysv_sema.c: for key = BASEKEY+1, +2, ... semget(key, 17, IPC_CREAT|IPC_EXCL|0600)
+//       (skipping keys in use), SETVAL 0 on semaphores 0..15, SETVAL(16, 536) then semop(16, +1) so the marker
+//       is 537 (PGSemaMagic) and its sempid is this process. With GENERIC > 0 also makes that many plain
+//       3-semaphore sets (IPC_PRIVATE, SETVAL so their sempid is this process). Prints "sem ID KEY" per
+//       set, then "READY", then sleeps until killed.
+//   pg_sema app BASEKEY
+//       a live application: set A (key BASEKEY+1, 3 sems, SETVAL by this process), set B (key BASEKEY+2,
+//       2 sems) with a forked child blocked in semop(-1) on semaphore 0 (ncount 1), set C (key BASEKEY+3,
+//       4 sems, never operated on: every sempid 0), and a 4096-byte shm segment (key BASEKEY+4) it keeps
+//       attached. Prints "sem ID KEY" / "shm ID KEY" / "waiter PID", then "READY", then sleeps.
+//   pg_sema try NSEMS
+//       semget(IPC_PRIVATE, NSEMS, IPC_CREAT|0600): prints "ok ID" (and removes it again) or "err ERRNONAME".
+//   pg_sema race BASEKEY NKEYS ROUNDS
+//       the race partner: for ROUNDS rounds, for each key BASEKEY+1..BASEKEY+NKEYS: if no set has the key,
+//       a forked child creates it PostgreSQL-style and exits (a fresh orphan); if a set has it, this process
+//       adopts it: semop(+1,-1) on semaphore 0 (its sempid becomes this live process), then checks it is still
+//       there after a short pause. Every 4th round it also makes a shm segment under BASEKEY+100+k: a child
+//       creates+attaches+exits (orphan), and this process attaches it and checks it was not marked for
+//       removal while attached. Prints "adopted N", "orphans N", "wrong N" (live objects removed by
+//       someone else), "lost N" (adoption lost the race, fine) and "DONE".
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+union semun {
+  int val;
+  struct semid_ds *buf;
+  unsigned short *array;
+};
+
+static const char *errname(int e) {
+  switch (e) {
+    case ENOSPC: return "ENOSPC";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case EINVAL: return "EINVAL";
+    case EIDRM: return "EIDRM";
+    case EPERM: return "EPERM";
+    case ENOMEM: return "ENOMEM";
+    default: return "EOTHER";
+  }
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "pg_sema: %s: %s (%s)\n", what, strerror(errno), errname(errno));
+  exit(2);
+}
+
+static void pause_forever(void) {
+  printf("READY\n");
+  fflush(stdout);
+  for (;;) pause();
+}
+
+/* Exactly sysv_sema.c's InternalIpcSemaphoreCreate + IpcSemaphoreCreate marker dance. */
+static int pg_create(key_t key) {
+  int id = semget(key, 17, IPC_CREAT | IPC_EXCL | 0600);
+  if (id < 0) return -1;
+  union semun arg;
+  for (int i = 0; i < 16; i++) {
+    arg.val = 0;
+    if (semctl(id, i, SETVAL, arg) < 0) die("semctl(SETVAL)");
+  }
+  arg.val = 537 - 1;
+  if (semctl(id, 16, SETVAL, arg) < 0) die("semctl(SETVAL marker)");
+  struct sembuf op = {16, 1, 0};
+  if (semop(id, &op, 1) < 0) die("semop(marker)");
+  return id;
+}
+
+static int cmd_pg(key_t base, int nsets, int generic) {
+  key_t key = base;
+  for (int made = 0; made < nsets;) {
+    key++;
+    int id = pg_create(key);
+    if (id < 0) {
+      if (errno == EEXIST || errno == EACCES || errno == EIDRM) continue; /* try the next key, as PostgreSQL does */
+      die("semget(17)");
+    }
+    printf("sem %d %d\n", id, (int)key);
+    made++;
+  }
+  for (int g = 0; g < generic; g++) {
+    int id = semget(IPC_PRIVATE, 3, IPC_CREAT | 0600);
+    if (id < 0) die("semget(generic)");
+    union semun arg;
+    arg.val = 1;
+    for (int i = 0; i < 3; i++)
+      if (semctl(id, i, SETVAL, arg) < 0) die("semctl(SETVAL generic)");
+    printf("sem %d 0\n", id);
+  }
+  pause_forever();
+  return 0;
+}
+
+static int cmd_app(key_t base) {
+  union semun arg;
+  int a = semget(base + 1, 3, IPC_CREAT | IPC_EXCL | 0600);
+  if (a < 0) die("semget(A)");
+  arg.val = 2;
+  for (int i = 0; i < 3; i++)
+    if (semctl(a, i, SETVAL, arg) < 0) die("semctl(A)");
+  printf("sem %d %d\n", a, (int)(base + 1));
+  int b = semget(base + 2, 2, IPC_CREAT | IPC_EXCL | 0600);
+  if (b < 0) die("semget(B)");
+  printf("sem %d %d\n", b, (int)(base + 2));
+  int c = semget(base + 3, 4, IPC_CREAT | IPC_EXCL | 0600);
+  if (c < 0) die("semget(C)");
+  printf("sem %d %d\n", c, (int)(base + 3));
+  int m = shmget(base + 4, 4096, IPC_CREAT | IPC_EXCL | 0600);
+  if (m < 0) die("shmget");
+  if (shmat(m, NULL, 0) == (void *)-1) die("shmat");
+  printf("shm %d %d\n", m, (int)(base + 4));
+  fflush(stdout);
+  pid_t w = fork();
+  if (w < 0) die("fork");
+  if (w == 0) {
+    struct sembuf op = {0, -1, 0};
+    semop(b, &op, 1); /* blocks: semaphore 0 of B is 0 */
+    _exit(0);
+  }
+  /* wait until the waiter is really blocked (ncount 1) */
+  for (int i = 0; i < 2000 && semctl(b, 0, GETNCNT) < 1; i++) usleep(1000);
+  printf("waiter %d\n", (int)w);
+  pause_forever();
+  return 0;
+}
+
+static int cmd_try(int nsems) {
+  int id = semget(IPC_PRIVATE, nsems, IPC_CREAT | 0600);
+  if (id < 0) {
+    printf("err %s\n", errname(errno));
+    return 1;
+  }
+  printf("ok %d\n", id);
+  semctl(id, 0, IPC_RMID);
+  return 0;
+}
+
+static void nap(long us) {
+  struct timespec ts = {0, us * 1000};
+  nanosleep(&ts, NULL);
+}
+
+static int cmd_race(key_t base, int nkeys, int rounds) {
+  long adopted = 0, orphans = 0, wrong = 0, lost = 0, shmAdopted = 0;
+  srand((unsigned)getpid());
+  for (int r = 0; r < rounds; r++) {
+    for (int k = 1; k <= nkeys; k++) {
+      key_t key = base + k;
+      int id = semget(key, 0, 0);
+      if (id < 0) {
+        pid_t c = fork();
+        if (c == 0) _exit(pg_create(key) < 0 ? 1 : 0);
+        int st;
+        waitpid(c, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
+        continue;
+      }
+      /* adopt: from now on a live process has operated on the set */
+      struct sembuf ops[2] = {{0, 1, 0}, {0, -1, 0}};
+      if (semop(id, ops, 2) < 0) {
+        lost++; /* removed before we got to it: fine */
+        continue;
+      }
+      adopted++;
+      nap(200 + rand() % 800);
+      struct semid_ds ds;
+      union semun arg;
+      arg.buf = &ds;
+      if (semctl(id, 0, IPC_STAT, arg) < 0) {
+        wrong++; /* a set a live process had operated on was removed */
+        fprintf(stderr, "pg_sema race: adopted set %d (key %d) was removed: %s\n", id, (int)key, errname(errno));
+      } else {
+        semctl(id, 0, IPC_RMID); /* done with it: the next round makes a new orphan under the key */
+      }
+    }
+    if (r % 4 == 0) {
+      for (int k = 1; k <= nkeys; k++) {
+        key_t key = base + 100 + k;
+        int id = shmget(key, 0, 0);
+        if (id < 0) {
+          pid_t c = fork();
+          if (c == 0) {
+            int m = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+            if (m < 0 || shmat(m, NULL, SHM_RDONLY) == (void *)-1) _exit(1);
+            _exit(0);
+          }
+          int st;
+          waitpid(c, &st, 0);
+          if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
+          continue;
+        }
+        void *p = shmat(id, NULL, SHM_RDONLY);
+        if (p == (void *)-1) {
+          lost++;
+          continue;
+        }
+        shmAdopted++;
+        nap(200 + rand() % 800);
+        struct shmid_ds ds;
+        if (shmctl(id, IPC_STAT, &ds) < 0 || (ds.shm_perm.mode & SHM_DEST)) {
+          wrong++;
+          fprintf(stderr, "pg_sema race: attached segment %d (key %d) was removed\n", id, (int)key);
+        } else {
+          shmctl(id, IPC_RMID, NULL);
+        }
+        shmdt(p);
+      }
+    }
+  }
+  printf("adopted %ld\nshmAdopted %ld\norphans %ld\nwrong %ld\nlost %ld\nDONE\n", adopted, shmAdopted, orphans, wrong, lost);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc >= 4 && strcmp(argv[1], "pg") == 0) return cmd_pg((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
+  if (argc >= 3 && strcmp(argv[1], "app") == 0) return cmd_app((key_t)strtol(argv[2], NULL, 0));
+  if (argc >= 3 && strcmp(argv[1], "try") == 0) return cmd_try(atoi(argv[2]));
+  if (argc >= 5 && strcmp(argv[1], "race") == 0) return cmd_race((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), atoi(argv[4]));
+  fprintf(stderr, "usage: pg_sema pg BASEKEY NSETS [GENERIC] | app BASEKEY | try NSEMS | race BASEKEY NKEYS ROUNDS\n");
+  return 2;
+}
