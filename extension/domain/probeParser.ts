@@ -15,6 +15,7 @@ import { devFromMaps, devInoKey } from './mapsParser';
 import { decodePosixSem, fromHex } from './posixSem';
 import { deriveUsage, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm, type LimitFiles } from './procParser';
 import { buildProcessFact, parseBootTime, pidsOf } from './processFacts';
+import { buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
 
 export type ProbeResult<T> = { ok: true; value: T } | { ok: false; error: IpcErrorInfo };
 
@@ -139,15 +140,20 @@ export interface ParseProbeOptions {
   host: string;
 }
 
-/** Side facts the remote source keeps for guarded removal on ipcs hosts (CTIME column as seconds of day). */
-export interface IpcsRowTimes {
-  /** `${kind}:${id}` -> seconds since midnight of the CTIME column; undefined when it reads no-entry. */
-  ctimeOfDay: Map<string, number>;
+/** What the remote source keeps for guarded removal on ipcs hosts, whose CTIME column is a time of day. */
+export interface IpcsClockInfo {
+  utcOffsetSeconds: number;
 }
 
 export interface ParsedProbe {
   snapshot: IpcSnapshot;
-  ipcsTimes?: IpcsRowTimes;
+  ipcsClock?: IpcsClockInfo;
+}
+
+/** The CTIME column (seconds since local midnight) an epoch time was reconstructed from; undefined for 0. */
+export function timeOfDayOf(epoch: number, clock: IpcsClockInfo): number | undefined {
+  if (!epoch) return undefined;
+  return (((epoch + clock.utcOffsetSeconds) % 86400) + 86400) % 86400;
 }
 
 function platformOf(unameS: string): Platform {
@@ -196,7 +202,7 @@ export function parseProbe(text: string, opts: ParseProbeOptions): ProbeResult<P
   if (platform === 'linux') return parseLinux(doc, base);
   const r = parseIpcsProbe(doc.sections, base);
   if (!r.ok) return { ok: false, error: probeError(host, r.message) };
-  return { ok: true, value: { snapshot: r.snapshot, ipcsTimes: { ctimeOfDay: r.ctimeOfDay } } };
+  return { ok: true, value: { snapshot: r.snapshot, ipcsClock: { utcOffsetSeconds: r.utcOffsetSeconds } } };
 }
 
 function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedProbe> {
@@ -435,10 +441,58 @@ export function parseRemoveResult(text: string, host: string): ProbeResult<Remov
   }
 }
 
-/** FreeBSD/macOS: `ipcs -a` + limits (`ipcs -M -S -Q`, `sysctl kern.ipc` / `kern.sysv`) via ipcsParser. */
+/**
+ * FreeBSD/macOS: `ipcs -a` (objects), `ipcs -M -S -Q` blocks and `sysctl kern.ipc` / `kern.sysv` (limits),
+ * through H2's ipcsParser. BSD ipcs prints times as time of day only: they are placed on the host's clock
+ * (sections `now` and `tz`), exact for the last 24 hours (ipcsParser's rule).
+ */
 function parseIpcsProbe(
-  _sections: Map<string, string>,
-  _snap: IpcSnapshot,
-): { ok: true; snapshot: IpcSnapshot; ctimeOfDay: Map<string, number> } | { ok: false; message: string } {
-  return { ok: false, message: 'FreeBSD/macOS parsing is not wired yet (waiting for domain/ipcsParser.ts)' };
+  sections: Map<string, string>,
+  snap: IpcSnapshot,
+): { ok: true; snapshot: IpcSnapshot; utcOffsetSeconds: number } | { ok: false; message: string } {
+  const listing = sections.get('ipcs-a');
+  if (listing === undefined) return { ok: false, message: 'the probe output lacks section "ipcs-a"' };
+  const tz = parseUtcOffset(firstLine(sections.get('tz')));
+  if (tz === undefined) return { ok: false, message: `section "tz" is not a UTC offset (date +%z): ${snippet(firstLine(sections.get('tz')))}` };
+  const clock = { now: Math.floor(snap.takenAt / 1000), utcOffsetSeconds: tz };
+  const hasTable = /^(Message Queues|Shared Memory|Semaphores):\s*$/m.test(listing) || /^T\s+ID\s+KEY\s/m.test(listing);
+  if (!hasTable) {
+    const t = listing.trim();
+    if (/not configured|not available|facility/i.test(t)) {
+      snap.warnings.push(`ipcs: ${t.split('\n')[0]}`);
+    } else {
+      return { ok: false, message: `section "ipcs-a" is not ipcs -a output: ${snippet(t)}` };
+    }
+  }
+  const l = parseIpcsListing(listing, { clock, source: `${snap.host}: ipcs -a` });
+  snap.sems = l.sems;
+  snap.shms = l.shms;
+  snap.msgs = l.msgs;
+  snap.errors.push(...l.errors);
+  snap.warnings.push(...l.warnings);
+  if (l.approximateTimes) {
+    snap.warnings.push('ipcs prints times as time of day only: dates are placed within the last 24 hours of the host clock');
+  }
+  const pageSize = intOf(sections.get('pagesize'));
+  const limits = buildBsdLimits(
+    parseIpcsLimitBlocks(sections.get('ipcs-M') ?? ''),
+    parseIpcsLimitBlocks(sections.get('ipcs-S') ?? ''),
+    parseIpcsLimitBlocks(sections.get('ipcs-Q') ?? ''),
+    parseSysctlLines(sections.get('sysctl') ?? ''),
+    pageSize !== undefined && pageSize > 0 ? { pagesize: pageSize } : {},
+  );
+  snap.limits = limits.limits;
+  if (limits.missing.length) snap.warnings.push(`limits not reported by this host (shown as 0): ${limits.missing.join(', ')}`);
+  snap.usage = deriveUsage(snap.sems, snap.shms, snap.msgs, snap.limits.pageSize);
+  const processes: Record<number, ProcessFact> = {};
+  for (const line of (sections.get('pids') ?? '').split('\n')) {
+    const m = /^p (\d+) ([01]) (.*)$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const fact: ProcessFact = { pid, alive: m[2] === '1' };
+    if (fact.alive && m[3].trim() && m[3].trim() !== '-') fact.comm = m[3].trim();
+    processes[pid] = fact;
+  }
+  snap.processes = processes;
+  return { ok: true, snapshot: snap, utcOffsetSeconds: tz };
 }

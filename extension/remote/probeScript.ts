@@ -25,6 +25,7 @@ s uname; uname -srm 2>&1
 s hostname; hostname 2>/dev/null || uname -n
 s uid; id -u
 s now; date +%s
+s tz; date +%z
 case "$os" in
 Linux)
   s ipcns; readlink /proc/self/ns/ipc 2>&1
@@ -247,7 +248,8 @@ export function removeScriptIpcs(c: RemoteRemoveCheck): string {
     `row=$(ipcs -a 2>/dev/null | awk '$1 == "${t}" && $2 == ${id} { print; exit }')`,
     'if [ -z "$row" ]; then echo "@@result gone"; echo "@@end"; exit 0; fi',
     'set -f; set -- $row',
-    `[ "$3" = "${key}" ] || { echo "@@result changed key is now $3"; echo "@@end"; exit 0; }`,
+    // FreeBSD prints the key in signed decimal, macOS in hex (0x%08x)
+    `[ "$3" = "${key}" ] || [ "$3" = "0x${(key >>> 0).toString(16).padStart(8, '0')}" ] || { echo "@@result changed key is now $3"; echo "@@end"; exit 0; }`,
     'eval "ct=\\${$#}"',
     `cs=$(echo "$ct" | awk -F: 'NF == 3 { print $1 * 3600 + $2 * 60 + $3; exit } { print "x" }')`,
     `[ "$cs" = "${ctime}" ] || { echo "@@result changed ctime is now $ct"; echo "@@end"; exit 0; }`,

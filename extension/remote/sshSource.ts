@@ -5,7 +5,7 @@
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { IpcError, fromErrorInfo } from '../domain/errors';
-import { parseProbe, parseRemoveResult, parseSemDetail, type IpcsRowTimes } from '../domain/probeParser';
+import { parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo } from '../domain/probeParser';
 import type { IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
 import type { SshDestination } from './hostName';
 import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
@@ -38,7 +38,7 @@ export class SshSource implements IpcSource {
   private readonly sudo: boolean;
   private readonly batch: number;
   private status_: SshSourceStatus = { state: 'idle' };
-  private ipcsTimes: IpcsRowTimes | undefined;
+  private ipcsClock: IpcsClockInfo | undefined;
   /** last-op pids seen in semDetail answers: the next snapshots report their process facts too. */
   private readonly sempids = new Set<number>();
 
@@ -67,7 +67,7 @@ export class SshSource implements IpcSource {
       }
       const p = parseProbe(r.stdout, { host: this.host });
       if (!p.ok) throw fromErrorInfo(p.error);
-      this.ipcsTimes = p.value.ipcsTimes;
+      this.ipcsClock = p.value.ipcsClock;
       this.status_ = { state: 'connected', platform: p.value.snapshot.platform, lastMs: r.ms };
       return p.value.snapshot;
     } catch (e) {
@@ -126,9 +126,9 @@ export class SshSource implements IpcSource {
         semPids: expected.semPids,
       });
     } else {
-      const tod = this.ipcsTimes?.ctimeOfDay.get(`${kind}:${id}`);
+      const tod = this.ipcsClock ? timeOfDayOf(expected.ctime, this.ipcsClock) : undefined;
       if (tod === undefined) {
-        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} was not in the last snapshot (or has no CTIME); nothing was removed`, hint: 'Refresh the host and retry.' });
+        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} has no known CTIME to re-verify on the host; nothing was removed`, hint: 'Refresh the host and retry.' });
       }
       script = removeScriptIpcs({ kind, id, key: expected.key, ctime: tod, nattchZero: expected.nattchZero ?? kind === 'shm', noWaiters: false, otime: -1 });
     }

@@ -1,0 +1,168 @@
+/**
+ * Failure modes against a real sshd on 127.0.0.1: hosts that answer garbage, 100 MB, or nothing (stand-in
+ * behaviours via an authorized_keys `command=` for a dedicated key: still a real sshd and a real session),
+ * an sshd stopped in the middle of a refresh and started again, refused connections, unknown host keys,
+ * keys the host refuses, and hostile host names that must never reach ssh.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { parseHostSpec } from '../../extension/remote/hostName';
+import { SshSource } from '../../extension/remote/sshSource';
+import { IpcError } from '../../extension/domain/errors';
+import { SshdHarness, assertPrivateIpcNamespaceHere, freePort } from './sshdHarness';
+
+let h: SshdHarness;
+const sources: SshSource[] = [];
+
+function source(spec: string, opts: ConstructorParameters<typeof SshSource>[1] = {}): SshSource {
+  const d = parseHostSpec(spec);
+  assert.ok(d.ok, d.ok ? '' : d.reason);
+  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, ...opts });
+  sources.push(s);
+  return s;
+}
+
+async function rejection(p: Promise<unknown>): Promise<IpcError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof IpcError, `expected an IpcError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+before(async () => {
+  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  h = new SshdHarness();
+  await h.startHost('s');
+  h.addAlias('good', 's');
+  h.addForcedAlias('garbage', 's', '#!/bin/sh\ncat >/dev/null\nprintf "HTTP/1.1 200 OK\\r\\n\\r\\n<html>not a probe</html>\\n"\n');
+  h.addForcedAlias('huge', 's', '#!/bin/sh\ncat >/dev/null\nexec head -c 100000000 /dev/zero\n');
+  h.addForcedAlias('silent', 's', '#!/bin/sh\nexec sleep 600\n');
+  h.addForcedAlias('truncated', 's', '#!/bin/sh\nsh -s | head -n 12\n');
+  h.addForcedAlias('badversion', 's', '#!/bin/sh\ncat >/dev/null\necho "@@ipcx-probe 9"; echo "@@end"\n');
+  // an alias whose key is not in authorized_keys: the host refuses it
+  const stranger = path.join(h.dir, 'stranger_ed25519');
+  fs.writeFileSync(path.join(h.dir, 'stranger.conf'), '');
+  require('node:child_process').spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+  h.addAlias('stranger', 's', { identity: stranger });
+  h.addAlias('closed', 's', { port: await freePort() });
+});
+
+after(async () => {
+  for (const s of sources) await s.close();
+  await h?.stopAll();
+});
+
+test('a host answering garbage: a clear EPARSE for that host, nothing parsed', async () => {
+  const e = await rejection(source('garbage').snapshot());
+  assert.equal(e.code, 'EPARSE');
+  assert.match(e.message, /^garbage: the output is not an ipcx-probe document; it starts with "HTTP\/1.1 200 OK/);
+  assert.ok(e.hint);
+  const v = await rejection(source('badversion').snapshot());
+  assert.match(v.message, /version 9/);
+  const t = await rejection(source('truncated').snapshot());
+  assert.equal(t.code, 'EPARSE');
+  assert.match(t.message, /cut short/);
+});
+
+test('a host answering 100 MB: the ssh we started is killed at the size limit, clear error', async () => {
+  const s = source('huge', { maxOutputBytes: 8 * 1024 * 1024 });
+  const started = Date.now();
+  const e = await rejection(s.snapshot());
+  assert.equal(e.code, 'EPARSE');
+  assert.match(e.message, /more than 8 MiB; the ssh process was stopped/);
+  assert.equal(s.status().state, 'error');
+  assert.equal(s.status().error?.code, 'EPARSE');
+  assert.ok(Date.now() - started < 60_000);
+});
+
+test('a host answering nothing: timeout, the ssh we started is killed, clear ETIMEDOUT', async () => {
+  const s = source('silent', { timeoutMs: 1500 });
+  const e = await rejection(s.snapshot());
+  assert.equal(e.code, 'ETIMEDOUT');
+  assert.match(e.message, /no complete answer within 1.5 s \(the ssh process was stopped\)/);
+  assert.match(e.hint ?? '', /sshTimeoutSeconds/);
+});
+
+test('keys the host refuses, unknown host keys and closed ports map to ESSH with a hint', async () => {
+  const auth = await rejection(source('stranger').snapshot());
+  assert.equal(auth.code, 'ESSH');
+  assert.equal(auth.op, 'auth');
+  assert.match(auth.message, /Permission denied \(publickey\)/);
+  assert.match(auth.hint ?? '', /BatchMode=yes.*ssh-copy-id stranger.*ssh-add/s);
+
+  const closed = await rejection(source('closed').snapshot());
+  assert.equal(closed.code, 'ESSH');
+  assert.match(closed.message, /Connection refused/);
+  assert.match(closed.hint ?? '', /sshd running/);
+
+  // a known_hosts that does not know this key
+  const cfg = path.join(h.dir, 'ssh_config_unknown_hostkey');
+  fs.writeFileSync(cfg, fs.readFileSync(h.configFile, 'utf8').replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${path.join(h.dir, 'empty_known_hosts')}`));
+  fs.writeFileSync(path.join(h.dir, 'empty_known_hosts'), '');
+  const hk = await rejection(source('good', { configFile: cfg }).snapshot());
+  assert.equal(hk.code, 'ESSH');
+  assert.equal(hk.op, 'hostkey');
+  assert.match(hk.message, /Host key verification failed/);
+});
+
+test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', async () => {
+  const s = source('good');
+  const first = await s.snapshot();
+  assert.equal(first.source, 'ssh-linux');
+  const host = h.hosts.get('s')!;
+  // start a refresh, then stop the sshd WE started (and its sessions) while it runs
+  const pending = s.snapshot();
+  await host.stop();
+  const e = await rejection(pending);
+  assert.ok(['ESSH', 'EPARSE'].includes(e.code), e.code);
+  assert.equal(s.status().state, 'error');
+  // while it is down, a refresh fails fast and clearly
+  const down = await rejection(s.snapshot());
+  assert.equal(down.code, 'ESSH');
+  assert.match(down.message, /Connection refused|closed|reset/);
+  await host.restart();
+  const again = await s.snapshot();
+  assert.equal(again.source, 'ssh-linux');
+  assert.equal(s.status().state, 'connected');
+  assert.equal(s.status().error, undefined);
+});
+
+test('hostile host names are refused before anything runs: no ssh spawned, no file created', async () => {
+  const pwned = path.join(os.tmpdir(), `ipcx-pwned-${process.pid}`);
+  const hostile = [
+    `-oProxyCommand=touch ${pwned}`,
+    `-oProxyCommand=touch_${pwned}`,
+    `-oLocalCommand=touch_${pwned}`,
+    '-F/etc/passwd',
+    `good\n-oProxyCommand=touch ${pwned}`,
+    `root@-oProxyCommand=touch_${pwned}`,
+    `$(touch ${pwned})`,
+    `\`touch ${pwned}\``,
+    `good;touch_${pwned}`,
+  ];
+  // count ssh processes we start: wrap spawn for the duration of this test
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  const realSpawn = cp.spawn;
+  let spawned = 0;
+  (cp as { spawn: unknown }).spawn = (...args: unknown[]) => {
+    spawned++;
+    return (realSpawn as (...a: unknown[]) => unknown)(...args);
+  };
+  try {
+    for (const name of hostile) {
+      const r = parseHostSpec(name);
+      assert.equal(r.ok, false, `accepted ${JSON.stringify(name)}`);
+    }
+  } finally {
+    (cp as { spawn: unknown }).spawn = realSpawn;
+  }
+  assert.equal(spawned, 0);
+  assert.equal(fs.existsSync(pwned), false);
+});
