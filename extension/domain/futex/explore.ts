@@ -1,0 +1,255 @@
+/**
+ * Exhaustive exploration of a scenario's interleavings with state hashing: breadth-first over the state
+ * graph (equal states are expanded once; BFS makes the kept witness schedules the shortest), then a
+ * post-order pass that counts schedules (maximal paths) and violating schedules per kind without
+ * enumerating them. A state with a violation ends its schedule (the first violation is what a person
+ * wants to replay).
+ */
+import { choiceId, enabled, initialState, stateKey, step } from './machine';
+import {
+  VIOLATION_KINDS, type Budget, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
+  type Violation, type ViolationKind,
+} from './types';
+
+export interface ExploreOptions {
+  model?: ModelId;
+  /** override the scenario's environment budget. */
+  budget?: Partial<Budget>;
+  /** stop expanding after this many distinct states (the result says truncated). */
+  maxStates?: number;
+}
+
+export interface Witness {
+  kind: ViolationKind;
+  violation: Violation;
+  /** choice ids from the initial state, replayable with `replay`. */
+  choices: string[];
+  steps: StepRecord[];
+}
+
+export interface ExploreResult {
+  scenario: string;
+  model: ModelId;
+  budget: Budget;
+  /** distinct states (after hashing). */
+  states: number;
+  transitions: number;
+  /** maximal schedules (paths from the initial state to a final or violating state). */
+  schedules: number;
+  /** schedules that end in a violation, by the kind of their first violation. */
+  violatingSchedules: Record<ViolationKind, number>;
+  /** distinct states that carry a violation, by kind. */
+  violatingStates: Record<ViolationKind, number>;
+  /** one shortest schedule per violation kind found. */
+  witnesses: Witness[];
+  /** distinct final outcomes (each thread's return values), with the number of schedules reaching them. */
+  outcomes: { outcome: string; schedules: number }[];
+  /** back edges met (a cycle in the state graph; not expected in these models, reported if met). */
+  cycles: number;
+  truncated: boolean;
+}
+
+interface Node {
+  state: FutexState;
+  parent: number;
+  via: string;
+  succ: number[];
+}
+
+const zero = (): Record<ViolationKind, number> =>
+  Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>;
+
+function outcomeOf(s: FutexState): string {
+  return s.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}${t.status === 'done' ? '' : `(${t.status})`}`).join(' ');
+}
+
+export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult {
+  const budget: Budget = { ...sc.budget, ...opts.budget };
+  const scenario: Scenario = { ...sc, budget };
+  const model = opts.model ?? sc.model;
+  const maxStates = opts.maxStates ?? 500_000;
+  const init = initialState(scenario, { model });
+  const nodes: Node[] = [{ state: init, parent: -1, via: '', succ: [] }];
+  const index = new Map<string, number>([[stateKey(init), 0]]);
+  let transitions = 0;
+  let truncated = false;
+  const violatingStates = zero();
+  const firstByKind = new Map<ViolationKind, number>();
+
+  for (let head = 0; head < nodes.length; head++) {
+    const node = nodes[head];
+    const s = node.state;
+    if (s.violations.length) {
+      for (const k of new Set(s.violations.map((v) => v.kind))) {
+        violatingStates[k] += 1;
+        if (!firstByKind.has(k)) firstByKind.set(k, head);
+      }
+      continue; // a violation ends the schedule
+    }
+    if (nodes.length >= maxStates) {
+      truncated = true;
+      break;
+    }
+    for (const c of enabled(s)) {
+      const next = step(s, c);
+      transitions++;
+      const key = stateKey(next);
+      let id = index.get(key);
+      if (id === undefined) {
+        id = nodes.length;
+        index.set(key, id);
+        nodes.push({ state: next, parent: head, via: choiceId(s, c), succ: [] });
+      }
+      node.succ.push(id);
+    }
+  }
+
+  // Count schedules: paths to sinks. Iterative post-order DFS; gray nodes mark the current path.
+  const paths = new Float64Array(nodes.length);
+  const bad: Record<ViolationKind, Float64Array> = Object.fromEntries(
+    VIOLATION_KINDS.map((k) => [k, new Float64Array(nodes.length)]),
+  ) as Record<ViolationKind, Float64Array>;
+  const color = new Uint8Array(nodes.length); // 0 white, 1 gray, 2 black
+  const outcomes = new Map<string, number>();
+  const finalCount = new Map<number, string>();
+  let cycles = 0;
+  const stack: [number, number][] = [[0, 0]];
+  color[0] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [id, i] = top;
+    const n = nodes[id];
+    if (i < n.succ.length) {
+      top[1]++;
+      const sId = n.succ[i];
+      if (color[sId] === 0) {
+        color[sId] = 1;
+        stack.push([sId, 0]);
+      } else if (color[sId] === 1) cycles++;
+      continue;
+    }
+    stack.pop();
+    color[id] = 2;
+    const st = n.state;
+    if (st.violations.length) {
+      paths[id] = 1;
+      bad[st.violations[0].kind][id] = 1;
+    } else if (n.succ.length === 0) {
+      paths[id] = 1;
+      finalCount.set(id, outcomeOf(st));
+    } else {
+      let p = 0;
+      for (const sId of n.succ) {
+        if (color[sId] !== 2) continue; // back edge: not a finite schedule
+        p += paths[sId];
+        for (const k of VIOLATION_KINDS) bad[k][id] += bad[k][sId];
+      }
+      paths[id] = p;
+    }
+  }
+  // Schedules reaching each final outcome: forward pass in reverse post-order is costly; count via
+  // paths-into-node (number of distinct prefixes), computed by a topological order from the DFS.
+  const order: number[] = [];
+  {
+    const seen = new Uint8Array(nodes.length);
+    const st: [number, number][] = [[0, 0]];
+    seen[0] = 1;
+    while (st.length) {
+      const top = st[st.length - 1];
+      const n = nodes[top[0]];
+      if (top[1] < n.succ.length) {
+        const sId = n.succ[top[1]++];
+        if (!seen[sId]) {
+          seen[sId] = 1;
+          st.push([sId, 0]);
+        }
+        continue;
+      }
+      st.pop();
+      order.push(top[0]);
+    }
+    order.reverse();
+  }
+  const into = new Float64Array(nodes.length);
+  into[0] = 1;
+  const pos = new Int32Array(nodes.length);
+  order.forEach((id, i) => (pos[id] = i));
+  for (const id of order) {
+    for (const sId of nodes[id].succ) if (pos[sId] > pos[id]) into[sId] += into[id];
+  }
+  for (const [id, o] of finalCount) outcomes.set(o, (outcomes.get(o) ?? 0) + into[id]);
+
+  const witnesses: Witness[] = [];
+  for (const k of VIOLATION_KINDS) {
+    const id = firstByKind.get(k);
+    if (id === undefined) continue;
+    const choices: string[] = [];
+    for (let x = id; nodes[x].parent >= 0; x = nodes[x].parent) choices.push(nodes[x].via);
+    choices.reverse();
+    const run = replay(scenario, choices, model);
+    const v = nodes[id].state.violations.find((y) => y.kind === k) as Violation;
+    witnesses.push({ kind: k, violation: v, choices, steps: run.steps });
+  }
+  const violatingSchedules = zero();
+  for (const k of VIOLATION_KINDS) violatingSchedules[k] = bad[k][0];
+  return {
+    scenario: sc.id, model, budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
+    violatingStates, witnesses,
+    outcomes: [...outcomes].map(([outcome, schedules]) => ({ outcome, schedules })).sort((a, b) => b.schedules - a.schedules),
+    cycles, truncated,
+  };
+}
+
+export interface ReplayResult {
+  states: FutexState[];
+  steps: StepRecord[];
+  choices: Choice[];
+  /** the index of the first choice id that was not enabled, if any. */
+  failedAt?: number;
+  error?: string;
+}
+
+/** Replays a schedule of choice ids from the scenario's initial state. */
+export function replay(sc: Scenario, ids: readonly string[], model?: ModelId): ReplayResult {
+  let s = initialState(sc, { model: model ?? sc.model });
+  const states = [s];
+  const steps: StepRecord[] = [];
+  const choices: Choice[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const options = enabled(s);
+    const c = options.find((o) => choiceId(s, o) === ids[i]);
+    if (!c) {
+      return {
+        states, steps, choices, failedAt: i,
+        error: `step ${i + 1}: '${ids[i]}' is not enabled; enabled: ${options.map((o) => choiceId(s, o)).join(', ') || 'none'}`,
+      };
+    }
+    s = step(s, c);
+    states.push(s);
+    choices.push(c);
+    if (s.last) steps.push(s.last);
+  }
+  return { states, steps, choices };
+}
+
+/** A seeded random scheduler (mulberry32): picks among enabled choices; stops at a final state or maxSteps. */
+export function randomSchedule(sc: Scenario, seed: number, model?: ModelId, maxSteps = 200): string[] {
+  let a = seed >>> 0;
+  const rnd = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let s = initialState(sc, { model: model ?? sc.model });
+  const ids: string[] = [];
+  for (let i = 0; i < maxSteps; i++) {
+    const options = enabled(s);
+    if (!options.length) break;
+    const c = options[Math.floor(rnd() * options.length)];
+    ids.push(choiceId(s, c));
+    s = step(s, c);
+  }
+  return ids;
+}

@@ -1,0 +1,327 @@
+/**
+ * Scenarios are data: threads × operations, a model, an initial value and an environment budget. The spec's
+ * interleavings (FUTEX-SEMAPHORES.md §6) are here, each with the "story" schedule the spec narrates, so the
+ * stepper can replay it and the unit tests can check it step by step. `validateScenario` checks a scenario
+ * built by the editor or sent by the webview (untrusted input).
+ */
+import { MODEL_IDS, OP_KINDS, type Budget, type ModelId, type OpKind, type Scenario, type ThreadSpec } from './types';
+
+export interface Story {
+  title: string;
+  /** the model the story is written for (default: the scenario's). */
+  model?: ModelId;
+  /** choice ids (see machine.choiceId) in order. */
+  choices: string[];
+}
+
+export interface ScenarioDef extends Scenario {
+  /** the spec's narrated interleavings, replayable in the stepper. */
+  stories?: Story[];
+}
+
+const ops = (...k: OpKind[]): { op: OpKind }[] => k.map((op) => ({ op }));
+const budget = (spurious = 0, weakCas = 0, signals = 0): Budget => ({ spurious, weakCas, signals });
+
+export const SCENARIOS: readonly ScenarioDef[] = [
+  {
+    id: 'seed',
+    title: 'Destroy after wait (the glibc 2.21 example)',
+    description:
+      'A: sem_wait; sem_destroy; free. B: sem_post. Initial value 0. POSIX lets A destroy and free the ' +
+      'semaphore as soon as its sem_wait returns. glibc <= 2.20 sem_post still reads nwaiters and private after ' +
+      'publishing the token (use after free); glibc >= 2.21 does not (§6a).',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free') },
+      { name: 'B', ops: ops('sem_post') },
+    ],
+    budget: budget(1, 0, 0),
+    stories: [
+      { title: '6a: B wakes A; safe', choices: ['A', 'A', 'A', 'B', 'B', 'B', 'B', 'A', 'A', 'A', 'A'] },
+      {
+        title: '6b: A wakes spuriously, frees, then B calls futex_wake on the freed address (benign)',
+        choices: ['A', 'A', 'A', 'B', 'B', 'B', 'spurious(A)', 'A', 'A', 'A', 'A', 'B'],
+      },
+      { model: 'glibc-old', title: 'old: A takes the token on the fast path and frees before B reads nwaiters', choices: ['B', 'B', 'A', 'A', 'A', 'A', 'B'] },
+    ],
+  },
+  {
+    id: 'seed-munmap',
+    title: 'Destroy after wait, then munmap',
+    description: 'As seed, but A unmaps the page: the old post faults (SIGSEGV) when it reads nwaiters.',
+    model: 'glibc-old',
+    initial: { value: 0, pshared: true },
+    threads: [
+      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'munmap') },
+      { name: 'B', ops: ops('sem_post') },
+    ],
+    budget: budget(1, 0, 0),
+  },
+  {
+    id: 'seed-reuse',
+    title: 'Destroy after wait, free, and the block is reused',
+    description:
+      'As seed, then malloc hands the block to another object that overwrites it: the old post reads a garbage ' +
+      'nwaiters and private, and its futex call fails (sem_post returns -1 EINVAL).',
+    model: 'glibc-old',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free', 'reuse') },
+      { name: 'B', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+  },
+  {
+    id: 'b1',
+    title: 'b1: waiter registered but not yet asleep',
+    description:
+      'W registers, P posts and its futex_wake finds the queue empty, then W\'s futex_wait sees 1 ≠ 0 and returns ' +
+      'EAGAIN: the in-kernel compare prevents the lost wake-up (§6 b1).',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'b1: EAGAIN', choices: ['W', 'W', 'P', 'P', 'P', 'P', 'W', 'W', 'W'] }],
+  },
+  {
+    id: 'b2',
+    title: 'b2: BROKEN post that reads nwaiters before the increment',
+    description:
+      'A hypothetical post (not glibc) reads nwaiters, then increments the value in a separate step. W registers ' +
+      'and sleeps in between; the post skips the wake and W sleeps forever with value 1 (§6 b2). Only for ' +
+      'glibc-new-64.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'P', ops: [{ op: 'sem_post_broken' }] },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'b2: lost wake-up', choices: ['P', 'P', 'W', 'W', 'W', 'P'] }],
+  },
+  {
+    id: 'b3',
+    title: 'b3: 32-bit waiter-bit misspeculation and repair',
+    description:
+      'W1 sleeps, P posts and wakes it; W1 guesses it is the last waiter, but W2 registers and sleeps before W1 ' +
+      'clears the bit. W1\'s deregister sees 2, so it re-sets the bit; P2\'s post then wakes W2 (§1.7, §6 b3).',
+    model: 'glibc-new-32',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W1', ops: ops('sem_wait') },
+      { name: 'W2', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post') },
+      { name: 'P2', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{
+      title: 'b3: misspeculation repaired',
+      choices: [
+        'W1', 'W1', 'W1', 'W1', 'W1', // fast load, register, load, set_bit, futex_wait (sleeps)
+        'P', 'P', 'P', 'P', // read_private, load, cas_ok (bit set), futex_wake → W1
+        'W1', 'W1', 'W1', // reload, take token, guess g = 1
+        'W2', 'W2', 'W2', 'W2', // fast load, register (nwaiters 2), load (bit set), futex_wait (sleeps)
+        'W1', 'W1', 'W1', // clear_bit (danger), deregister (f = 2: misspeculation), repair fetch_or (0 tokens)
+        'P2', 'P2', 'P2', 'P2', // post sees the bit again and wakes W2
+        'W2', 'W2', 'W2', 'W2', 'W2', // reload, take, guess, clear_bit, deregister
+      ],
+    }],
+  },
+  {
+    id: 'c1',
+    title: 'c1: stolen token',
+    description:
+      'P wakes W, but T\'s sem_trywait takes the token first; W reloads, sees 0 and waits again (semaphores are ' +
+      'not FIFO). P posts a second token later.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'T', ops: ops('sem_trywait') },
+      { name: 'P', ops: ops('sem_post', 'sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'c1: T steals, W sleeps again', choices: ['W', 'W', 'W', 'P', 'P', 'P', 'P', 'T', 'T', 'W', 'W'] }],
+  },
+  {
+    id: 'c2',
+    title: 'c2: spurious wake-up',
+    description: 'W sleeps; a spurious wake returns 0; W reloads, still sees 0 and sleeps again.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(2, 0, 0),
+    stories: [{ title: 'c2: spurious 0', choices: ['W', 'W', 'W', 'spurious(W)', 'W', 'W'] }],
+  },
+  {
+    id: 'c3',
+    title: 'c3: EAGAIN on a fast change (with weak-CAS failures)',
+    description: 'W reads 0, P posts before W\'s syscall, futex_wait returns EAGAIN, W reloads and takes the token. ' +
+      'Weak CASes may also fail spuriously once.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 1, 0),
+  },
+  {
+    id: 'c4',
+    title: 'c4: timeout and EINTR deregister',
+    description: 'W sleeps in sem_timedwait; a signal (EINTR) or the timeout makes futex_wait fail, W deregisters ' +
+      'and returns -1. P posts at some point.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_timedwait') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 1),
+    stories: [{ title: 'c4: timeout', choices: ['W', 'W', 'W', 'timeout(W)', 'W'] }],
+  },
+  {
+    id: 'd1',
+    title: 'd1: cancellation while asleep (64-bit)',
+    description: 'W sleeps registered; pthread_cancel unwinds it out of futex_wait and cleanup64 deregisters.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait'), cancel: true },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'd1: cancel', choices: ['W', 'W', 'W', 'cancel(W)', 'W'] }],
+  },
+  {
+    id: 'd2',
+    title: 'd2: cancellation while asleep (32-bit, finish32 as cleanup)',
+    description: 'W1 is cancelled while asleep; its cleanup is finish32, which may clear the bit and repair it.',
+    model: 'glibc-new-32',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W1', ops: ops('sem_wait'), cancel: true },
+      { name: 'W2', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post', 'sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+  },
+  {
+    id: 'd3',
+    title: 'd3: pending cancel at entry',
+    description: 'pthread_cancel arrives before W enters sem_wait: __pthread_testcancel acts even though a token ' +
+      'is available.',
+    model: 'glibc-new-64',
+    initial: { value: 1, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait'), cancel: true },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'd3: cancel before entry', choices: ['cancel(W)', 'W'] }],
+  },
+  {
+    id: 'three',
+    title: 'Three threads: two waiters, one poster',
+    description: 'A and B wait, C posts twice: the 3-thread benchmark scenario.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'A', ops: ops('sem_wait') },
+      { name: 'B', ops: ops('sem_wait') },
+      { name: 'C', ops: ops('sem_post', 'sem_post') },
+    ],
+    budget: budget(1, 0, 0),
+  },
+];
+
+export function findScenario(id: string): ScenarioDef | undefined {
+  return SCENARIOS.find((s) => s.id === id);
+}
+
+export const LIMITS = { threads: 6, ops: 8, value: 1000, budget: 3, nameRe: /^[A-Za-z][A-Za-z0-9_]{0,11}$/ };
+
+/** Checks an untrusted scenario (editor, webview message, file). Returns the clean copy or an error text. */
+export function validateScenario(x: unknown): { ok: true; scenario: Scenario } | { ok: false; error: string } {
+  const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
+  if (!x || typeof x !== 'object') return fail('scenario must be an object');
+  const o = x as Record<string, unknown>;
+  const str = (v: unknown, max: number): string | null => (typeof v === 'string' && v.length <= max ? v : null);
+  const int = (v: unknown, lo: number, hi: number): number | null =>
+    typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : null;
+  const id = str(o.id, 40);
+  if (!id || !/^[A-Za-z0-9_.-]+$/.test(id)) return fail('id: 1-40 characters [A-Za-z0-9_.-]');
+  const title = str(o.title ?? id, 200);
+  const description = str(o.description ?? '', 2000);
+  if (title === null || description === null) return fail('title/description too long');
+  if (typeof o.model !== 'string' || !(MODEL_IDS as readonly string[]).includes(o.model)) {
+    return fail(`model must be one of ${MODEL_IDS.join(', ')}`);
+  }
+  const model = o.model as ModelId;
+  const ini = o.initial as Record<string, unknown> | undefined;
+  if (!ini || typeof ini !== 'object') return fail('initial: {value, pshared} required');
+  const value = int(ini.value, 0, LIMITS.value);
+  if (value === null) return fail(`initial.value: an integer 0..${LIMITS.value}`);
+  if (typeof ini.pshared !== 'boolean') return fail('initial.pshared: boolean');
+  const b = (o.budget ?? {}) as Record<string, unknown>;
+  const sp = int(b.spurious ?? 0, 0, LIMITS.budget);
+  const wc = int(b.weakCas ?? 0, 0, LIMITS.budget);
+  const sg = int(b.signals ?? 0, 0, LIMITS.budget);
+  if (sp === null || wc === null || sg === null) return fail(`budget: integers 0..${LIMITS.budget}`);
+  if (!Array.isArray(o.threads) || o.threads.length < 1 || o.threads.length > LIMITS.threads) {
+    return fail(`threads: 1..${LIMITS.threads}`);
+  }
+  const threads: ThreadSpec[] = [];
+  const names = new Set<string>();
+  for (const [i, tx] of o.threads.entries()) {
+    if (!tx || typeof tx !== 'object') return fail(`threads[${i}] must be an object`);
+    const t = tx as Record<string, unknown>;
+    const name = str(t.name, 12);
+    if (!name || !LIMITS.nameRe.test(name)) return fail(`threads[${i}].name: a letter then up to 11 of [A-Za-z0-9_]`);
+    if (names.has(name)) return fail(`threads[${i}].name: duplicate '${name}'`);
+    names.add(name);
+    if (!Array.isArray(t.ops) || t.ops.length > LIMITS.ops) return fail(`threads[${i}].ops: 0..${LIMITS.ops} operations`);
+    const tops: ThreadSpec['ops'] = [];
+    for (const [j, px] of t.ops.entries()) {
+      const p = (typeof px === 'string' ? { op: px } : px) as Record<string, unknown> | null;
+      if (!p || typeof p !== 'object' || typeof p.op !== 'string' || !(OP_KINDS as readonly string[]).includes(p.op)) {
+        return fail(`threads[${i}].ops[${j}]: one of ${OP_KINDS.join(', ')}`);
+      }
+      const op = p.op as OpKind;
+      if (op === 'sem_post_broken' && model !== 'glibc-new-64') {
+        return fail('sem_post_broken exists only in the glibc-new-64 model');
+      }
+      if (op === 'sem_init') {
+        const v = int(p.value ?? 0, 0, LIMITS.value);
+        if (v === null) return fail(`threads[${i}].ops[${j}].value: an integer 0..${LIMITS.value}`);
+        tops.push({ op, value: v });
+      } else tops.push({ op });
+    }
+    const spec: ThreadSpec = { name, ops: tops };
+    if (t.cancel === true) spec.cancel = true;
+    if (t.registered === true) {
+      const first = tops[0]?.op;
+      if (first !== 'sem_wait' && first !== 'sem_timedwait') {
+        return fail(`threads[${i}]: a registered waiter must start with sem_wait or sem_timedwait`);
+      }
+      spec.registered = true;
+    }
+    threads.push(spec);
+  }
+  return {
+    ok: true,
+    scenario: { id, title, description, model, initial: { value, pshared: ini.pshared }, threads, budget: { spurious: sp, weakCas: wc, signals: sg } },
+  };
+}
+
+/** Whether a scenario can run under a model (sem_post_broken is a glibc-new-64 hypothetical). */
+export function scenarioRunsUnder(sc: Scenario, model: ModelId): boolean {
+  return model === 'glibc-new-64' || !sc.threads.some((t) => t.ops.some((o) => o.op === 'sem_post_broken'));
+}

@@ -1,0 +1,172 @@
+// The explorer: counts against a naive enumeration, the seed scenario's verdicts per model, witnesses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  choiceId, enabled, explore, findScenario, initialState, replay, scenarioRunsUnder, SCENARIOS, stateKey, step,
+  validateScenario, scenarioFromLive, type FutexState, type ModelId, type Scenario,
+} from '../../../extension/domain/futex';
+
+/** Naive DFS without hashing: every maximal schedule, and the set of distinct states met. */
+function naive(sc: Scenario, model: ModelId) {
+  const keys = new Set<string>();
+  let schedules = 0;
+  let uaf = 0;
+  const go = (s: FutexState): void => {
+    keys.add(stateKey(s));
+    if (s.violations.length) {
+      schedules++;
+      if (s.violations[0].kind === 'use-after-free') uaf++;
+      return;
+    }
+    const cs = enabled(s);
+    if (!cs.length) {
+      schedules++;
+      return;
+    }
+    for (const c of cs) go(step(s, c));
+  };
+  go(initialState(sc, { model }));
+  return { keys: keys.size, schedules, uaf };
+}
+
+test('hashing: explored states and schedule counts equal a naive enumeration (seed, b1, every model)', () => {
+  for (const id of ['seed', 'b1', 'd1']) {
+    for (const m of ['glibc-new-64', 'glibc-new-32', 'glibc-old', 'pg-futex'] as const) {
+      const sc = findScenario(id)!;
+      const r = explore(sc, { model: m });
+      const n = naive(sc, m);
+      assert.equal(r.states, n.keys, `${id}/${m} states`);
+      assert.equal(r.schedules, n.schedules, `${id}/${m} schedules`);
+      assert.equal(r.violatingSchedules['use-after-free'], n.uaf, `${id}/${m} uaf`);
+      assert.ok(r.transitions > r.states - 1, 'some states are reached more than once');
+    }
+  }
+});
+
+test('hashing: two orders of independent steps reach one state', () => {
+  const sc = findScenario('seed')!;
+  const s0 = initialState(sc);
+  const by = (s: FutexState, id: string) => step(s, enabled(s).find((c) => choiceId(s, c) === id)!);
+  const ab = by(by(s0, 'A'), 'B');
+  const ba = by(by(s0, 'B'), 'A');
+  assert.equal(stateKey(ab), stateKey(ba));
+  assert.notEqual(stateKey(ab), stateKey(by(s0, 'A')));
+});
+
+test('seed: glibc-old has use-after-free schedules; glibc-new-64 and glibc-new-32 have none', () => {
+  const sc = findScenario('seed')!;
+  const old = explore(sc, { model: 'glibc-old' });
+  assert.ok(old.violatingSchedules['use-after-free'] > 0);
+  const w = old.witnesses.find((x) => x.kind === 'use-after-free')!;
+  assert.ok(w, 'a witness is kept');
+  // the witness replays to the same violation
+  const r = replay(sc, w.choices, 'glibc-old');
+  assert.equal(r.error, undefined);
+  const end = r.states[r.states.length - 1];
+  assert.equal(end.violations[0].kind, 'use-after-free');
+  assert.equal(end.last?.actor, 'B');
+  for (const m of ['glibc-new-64', 'glibc-new-32'] as const) {
+    const n = explore(sc, { model: m });
+    assert.deepEqual(Object.values(n.violatingSchedules), [0, 0, 0, 0], m);
+    assert.equal(n.witnesses.length, 0);
+    assert.ok(n.schedules > 100, `${m} explored ${n.schedules} schedules`);
+    // every final outcome: both threads succeeded
+    for (const o of n.outcomes) assert.equal(o.outcome, 'A=0/0/0 B=0', m);
+  }
+});
+
+test('seed with a larger environment budget (spurious 2, weak CAS 2) stays safe under glibc-new-*', () => {
+  const sc = findScenario('seed')!;
+  for (const m of ['glibc-new-64', 'glibc-new-32'] as const) {
+    const r = explore(sc, { model: m, budget: { spurious: 2, weakCas: 2 } });
+    assert.equal(r.violatingSchedules['use-after-free'], 0, m);
+    assert.equal(r.violatingSchedules['lost-wakeup'], 0, m);
+    assert.ok(!r.truncated);
+  }
+});
+
+test('b2: the explorer finds the lost wake-up of the BROKEN post and keeps a witness', () => {
+  const sc = findScenario('b2')!;
+  const r = explore(sc);
+  assert.ok(r.violatingSchedules['lost-wakeup'] > 0);
+  const w = r.witnesses.find((x) => x.kind === 'lost-wakeup')!;
+  assert.match(w.violation.message, /W sleeps in futex_wait forever although the value is 1/);
+  // the same threads with the real post: no lost wake-up
+  const fixed = explore({ ...sc, threads: [sc.threads[0], { name: 'P', ops: [{ op: 'sem_post' }] }] });
+  assert.equal(fixed.violatingSchedules['lost-wakeup'], 0);
+});
+
+test('every scenario: new glibc models are free of UAF and lost wake-ups; counts are consistent', () => {
+  for (const sc of SCENARIOS) {
+    for (const m of ['glibc-new-64', 'glibc-new-32', 'glibc-old', 'pg-futex'] as const) {
+      if (!scenarioRunsUnder(sc, m) || sc.id === 'b3' || sc.id === 'd2' || sc.id === 'three') continue;
+      const r = explore(sc, { model: m });
+      assert.equal(r.cycles, 0, `${sc.id}/${m}`);
+      assert.ok(!r.truncated);
+      const bad = Object.values(r.violatingSchedules).reduce((a, b) => a + b, 0);
+      assert.ok(bad <= r.schedules);
+      if (m.startsWith('glibc-new') && sc.id !== 'b2') {
+        assert.equal(r.violatingSchedules['use-after-free'], 0, `${sc.id}/${m}`);
+        assert.equal(r.violatingSchedules['lost-wakeup'], 0, `${sc.id}/${m}`);
+        assert.equal(r.violatingSchedules.assertion, 0, `${sc.id}/${m}`);
+      }
+    }
+  }
+});
+
+test('b3 under glibc-new-32: all interleavings of 2 waiters and 2 posts, no lost wake-up', () => {
+  const r = explore(findScenario('b3')!, { model: 'glibc-new-32' });
+  assert.equal(r.violatingSchedules['lost-wakeup'], 0);
+  assert.equal(r.violatingSchedules.deadlock, 0);
+  assert.ok(r.states > 1000);
+});
+
+test('pg-futex: no UAF in the seed, but pg_sem_wait can fail with EAGAIN (flagged as an assertion)', () => {
+  const r = explore(findScenario('seed')!, { model: 'pg-futex' });
+  assert.equal(r.violatingSchedules['use-after-free'], 0);
+  assert.ok(r.violatingSchedules.assertion > 0);
+  assert.match(r.witnesses[0].violation.message, /EAGAIN/);
+});
+
+test('maxStates truncates and says so', () => {
+  const r = explore(findScenario('three')!, { maxStates: 50 });
+  assert.equal(r.truncated, true);
+});
+
+test('validateScenario accepts the built-ins and rejects malformed input', () => {
+  for (const sc of SCENARIOS) assert.equal(validateScenario(JSON.parse(JSON.stringify(sc))).ok, true, sc.id);
+  const base = JSON.parse(JSON.stringify(findScenario('seed')));
+  const bad: [unknown, RegExp][] = [
+    [null, /object/],
+    [{ ...base, model: 'musl' }, /model/],
+    [{ ...base, initial: { value: -1, pshared: false } }, /initial.value/],
+    [{ ...base, threads: [] }, /threads/],
+    [{ ...base, threads: [{ name: 'A', ops: ['sem_wait'] }, { name: 'A', ops: [] }] }, /duplicate/],
+    [{ ...base, threads: [{ name: '-x', ops: [] }] }, /name/],
+    [{ ...base, threads: [{ name: 'A', ops: ['rm -rf'] }] }, /ops\[0\]/],
+    [{ ...base, model: 'glibc-old', threads: [{ name: 'A', ops: ['sem_post_broken'] }] }, /only in the glibc-new-64/],
+    [{ ...base, budget: { spurious: 99 } }, /budget/],
+  ];
+  for (const [x, re] of bad) {
+    const v = validateScenario(x);
+    assert.equal(v.ok, false);
+    if (!v.ok) assert.match(v.error, re);
+  }
+});
+
+test('live import: "3 tokens, 2 waiters" starts with two registered waiters, woken and about to retake', () => {
+  const sc = scenarioFromLive({ name: '/orders', value: 3, nwaiters: 2, layout: 'glibc-new-64' });
+  assert.equal(sc.title, '/orders: 3 tokens, 2 waiters');
+  const s = initialState(sc);
+  assert.deepEqual([s.mem.value, s.mem.nwaiters], [3, 2]);
+  assert.deepEqual(s.queue, []);
+  assert.ok(s.threads.slice(0, 2).every((t) => t.registered && t.pc === 'reload'));
+  const r = explore(sc);
+  assert.equal(Object.values(r.violatingSchedules).reduce((a, b) => a + b, 0), 0);
+  for (const o of r.outcomes) assert.equal(o.outcome, 'W1=0 W2=0 P=0');
+  // 0 tokens, 2 waiters: both asleep in the queue
+  const z = initialState(scenarioFromLive({ name: '/q', value: 0, nwaiters: 2 }));
+  assert.deepEqual(z.queue, [0, 1]);
+  const z32 = initialState(scenarioFromLive({ name: '/q', value: 0, nwaiters: 1, layout: 'glibc-new-32' }));
+  assert.deepEqual([z32.model, z32.mem.value, z32.mem.nwaiters], ['glibc-new-32', 1, 1]);
+});
