@@ -153,9 +153,9 @@ export class NestedNs {
     return spawnSync(c, a, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd ?? root, maxBuffer: 64 << 20 });
   }
 
-  start(cmd: string, args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv } = {}): Started {
+  start(cmd: string, args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {}): Started {
     const [c, a] = this.argv(cmd, args, opts.user);
-    return new Started(spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'], env: opts.env ?? process.env, cwd: root }));
+    return new Started(spawn(c, a, { stdio: ['ignore', 'pipe', opts.quiet ? 'ignore' : 'inherit'], env: opts.env ?? process.env, cwd: root }));
   }
 
   /** ipcx in the namespace; returns the process result (stdout, stderr, status). */
