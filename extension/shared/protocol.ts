@@ -24,9 +24,10 @@ export interface CapacityRow {
   /** how to raise it: Linux sysctl and, where one exists, the BSD name. */
   sysctl: { linux?: string; bsd?: string };
   unit: 'count' | 'bytes';
-  used: number;
+  /** null: nothing to compare (SEMOPM, POSIX queues: a per-call or untracked limit). */
+  used: number | null;
   limit: number;
-  /** 0..100+, or null when the limit is unlimited/unknown. */
+  /** 0..100+, or null when there is no usage or the limit is unlimited/unknown. */
   usePct: number | null;
   unlimited: boolean;
   /** e.g. "largest set: id 32769 (17 semaphores)". */

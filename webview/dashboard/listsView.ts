@@ -102,7 +102,7 @@ export function renderPids(root: HTMLElement, rows: readonly PidRow[], more: num
     .attr('class', (r) => `pid ${r.alive === null ? 'pid-unknown' : r.alive ? 'pid-live' : 'pid-dead'}`)
     .attr('aria-label', (r) => r.label);
   items.select('.pid-num').text((r) => `pid ${r.pid}`);
-  items.select('.pid-comm').text((r) => r.comm);
+  items.select('.pid-comm').text((r) => r.comm || '(command unknown)');
   items.select('.pid-alive').text((r) => (r.alive === null ? 'unknown' : r.alive ? 'alive' : 'dead'));
   const chips = items
     .select('.pid-objects')

@@ -50,6 +50,8 @@ interface Data {
   capacity: CapacityRow[];
   changes: Map<ObjectRef, Exclude<ChangeMark, null>>;
   vanishedSets: SemSet[];
+  /** the previous snapshot's verdicts of the vanished sets (they keep their group for their last cycle). */
+  layoutVerdicts: Map<ObjectRef, Verdict>;
 }
 
 const ui: ViewState = loadState<ViewState>(STATE_VERSION, { filter: '', tab: 'sems', selected: null }, isViewState);
@@ -80,7 +82,7 @@ const main = app.append('div').attr('class', 'main');
 const tabs = main.append('vscode-tabs').attr('class', 'tabs').attr('selected-index', TABS.indexOf(ui.tab));
 const panels = new Map<Tab, HTMLElement>();
 for (const t of TABS) {
-  tabs.append('vscode-tab-header').attr('slot', 'header').attr('id', `tab-${t}`).text(TAB_TITLES[t]);
+  tabs.append('vscode-tab-header').attr('slot', 'header').attr('data-tab', t).text(TAB_TITLES[t]);
   const p = tabs.append('vscode-tab-panel').attr('class', `panel panel-${t}`).attr('aria-label', TAB_TITLES[t]);
   panels.set(t, p.append('div').attr('class', `panel-body body-${t}`).node()!);
 }
@@ -173,7 +175,13 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
   // per-semaphore detail is per snapshot: drop what no longer exists
   const ids = new Set(snapshot.sems.map((s) => s.id));
   for (const id of [...details.keys()]) if (!ids.has(id)) details.delete(id);
-  data = { host, snapshot, verdicts: verdictMap(verdicts), capacity, changes, vanishedSets };
+  const vmap = verdictMap(verdicts);
+  const layoutVerdicts = new Map(vmap);
+  for (const s of vanishedSets) {
+    const v = prev?.verdicts.get(refOf(s));
+    if (v) layoutVerdicts.set(v.ref, v);
+  }
+  data = { host, snapshot, verdicts: vmap, capacity, changes, vanishedSets, layoutVerdicts };
   errorBar.text('');
 }
 
@@ -251,7 +259,7 @@ function render(): void {
     const root = panels.get('sems')!;
     const width = Math.max(240, root.clientWidth - 8);
     const vanished = match ? data.vanishedSets.filter(match) : data.vanishedSets;
-    renderSemMap(root, layoutSemSets(sems, verdicts, { width }, data.changes, vanished), selected, { ...onSelect, zoom: setFilter });
+    renderSemMap(root, layoutSemSets(sems, data.layoutVerdicts, { width }, data.changes, vanished), selected, { ...onSelect, zoom: setFilter });
   } else if (ui.tab === 'pids') {
     const visible = new Set([...sems, ...shms, ...msgs, ...posix].map(refOf));
     const { rows, more } = layoutPids(snapshot, verdicts, (r) => visible.has(r));

@@ -7,7 +7,7 @@ import type { CapacityRow } from '../../extension/shared/protocol';
 import { formatBytes, formatCount } from '../../extension/shared/format';
 import { refOf } from './refs';
 
-export type CapacityLevel = 'ok' | 'warn' | 'critical' | 'full' | 'unlimited';
+export type CapacityLevel = 'ok' | 'warn' | 'critical' | 'full' | 'unlimited' | 'none';
 
 /** thresholds in percent: >= WARN amber, >= CRITICAL red, >= 100 full. */
 export const WARN_PCT = 75;
@@ -68,18 +68,23 @@ export function orphanUsage(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectR
 export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<string, number>): CapacityBar[] {
   return rows.map((row) => {
     const unlimited = row.unlimited || !(row.limit > 0);
-    const pct = unlimited ? null : row.usePct ?? (row.used / row.limit) * 100;
-    const level = levelOf(pct, unlimited);
-    const usedFrac = unlimited ? 0 : Math.max(0, Math.min(1, row.used / row.limit));
-    const orphanUsed = Math.min(row.used, row.orphanUsed ?? orphans.get(row.name) ?? 0);
+    const used = row.used;
+    const pct = unlimited || used === null ? null : row.usePct ?? (used / row.limit) * 100;
+    const level = used === null && !unlimited ? 'none' : levelOf(pct, unlimited);
+    const usedFrac = unlimited || used === null ? 0 : Math.max(0, Math.min(1, used / row.limit));
+    const orphanUsed = used === null ? 0 : Math.min(used, row.orphanUsed ?? orphans.get(row.name) ?? 0);
     const orphanFrac = unlimited ? 0 : Math.max(0, Math.min(usedFrac, orphanUsed / row.limit));
     const sysctl = [row.sysctl.linux ? `Linux: sysctl ${row.sysctl.linux}` : '', row.sysctl.bsd ? `BSD: ${row.sysctl.bsd}` : '']
       .filter((s) => s !== '')
       .join('; ');
-    const valueText = unlimited ? `${fmt(row, row.used)} / unlimited` : `${fmt(row, row.used)} / ${fmt(row, row.limit)}`;
-    const pctText = pct === null ? 'unlimited' : `${pct >= 10 || pct === 0 ? Math.round(pct) : pct.toFixed(1)} %`;
+    const usedText = used === null ? '—' : fmt(row, used);
+    const valueText = unlimited ? `${usedText} / unlimited` : `${usedText} / ${fmt(row, row.limit)}`;
+    const pctText =
+      used === null ? 'no usage to compare' : pct === null ? 'unlimited' : `${pct >= 10 || pct === 0 ? Math.round(pct) : pct.toFixed(1)} %`;
     const orphanText =
-      orphanUsed > 0 ? `orphans hold ${fmt(row, orphanUsed)}${row.used > 0 ? ` (${Math.round((orphanUsed / row.used) * 100)} % of used)` : ''}` : '';
+      used !== null && orphanUsed > 0
+        ? `orphans hold ${fmt(row, orphanUsed)}${used > 0 ? ` (${Math.round((orphanUsed / used) * 100)} % of used)` : ''}`
+        : '';
     const tooltip = [
       `${row.title}: ${row.label}`,
       row.help,

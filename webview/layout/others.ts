@@ -146,14 +146,14 @@ export function layoutPids(
   const rows: PidRow[] = [...byPid.entries()].map(([pid, objs]) => {
     const fact = snapshot.processes[pid];
     const alive = fact ? fact.alive : null;
-    const comm = fact?.comm ?? '?';
+    const comm = fact?.comm ?? '';
     const objects = [...objs.entries()].map(([ref, o]) => ({ ref, text: o.text, roles: [...o.roles] }));
     return {
       pid,
       comm,
       alive,
       objects,
-      label: `pid ${pid} ${comm}, ${alive === null ? 'liveness unknown' : alive ? 'alive' : 'dead'}, ${objects.length} object${
+      label: `pid ${pid}${comm ? ` ${comm}` : ''}, ${alive === null ? 'liveness unknown' : alive ? 'alive' : 'dead'}, ${objects.length} object${
         objects.length === 1 ? '' : 's'
       }`,
     };

@@ -1,0 +1,221 @@
+/**
+ * The dashboard bundle in real headless Chromium, fed the seed scenario (ENOSPC with orphaned
+ * PostgreSQL-like sets). The page comes from the extension's own HTML builder (same CSP, nonce, script);
+ * the test stands in for VS Code's host (see harness.ts): it posts the messages the host would post and
+ * reads what the webview posts back. Checks what a person sees, in light, dark and high-contrast themes,
+ * with screenshots in test-artifacts/webview/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { WebviewToHost } from '../../extension/shared/protocol';
+import { DEAD_POSTMASTER, seedSnapshot, snapshotMessage } from './fixtures';
+import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type DashboardPage, type Served, type Theme, pollPage } from './harness';
+
+let browser: Browser;
+let served: Served;
+
+before(async () => {
+  ensureBundle();
+  served = await serveDashboard();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await served?.close();
+});
+
+async function seeded(theme: Theme): Promise<DashboardPage> {
+  const d = await openDashboard(browser, served, theme);
+  await d.send(snapshotMessage(seedSnapshot()));
+  await d.page.waitForSelector('svg.semmap g.cell');
+  return d;
+}
+
+async function noErrors(d: DashboardPage): Promise<void> {
+  assert.deepEqual(await d.cspViolations(), [], 'no CSP violations');
+  assert.deepEqual(d.consoleErrors, [], 'no console errors');
+}
+
+describe('dashboard webview (seed scenario)', () => {
+  test('the page is the builder output: CSP with a nonce, one nonce\'d script, no inline script or style', () => {
+    const html = served.html;
+    const csp = (/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '').replace(/&#39;/g, "'");
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]{24}'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+    assert.equal(scripts.length, 1);
+    assert.match(scripts[0]!, /nonce="[^"]+" src="http:\/\/127\.0\.0\.1:\d+\/dist\/webview\/dashboard\.js"/);
+    assert.doesNotMatch(html, /style=|<style|onclick=/);
+  });
+
+  test('says ready once, then shows which limit is full and what the orphans hold', async () => {
+    const d = await seeded('dark');
+    const posted = await d.posted();
+    assert.deepEqual(posted.filter((m) => m.type === 'ready'), [{ type: 'ready', protocol: 1 }]);
+
+    const semmns = d.page.locator('.cap-row[data-limit="semmns"]');
+    assert.equal(await semmns.locator('.cap-value').textContent(), '340 / 340');
+    assert.equal(await semmns.locator('.cap-pct').textContent(), '100 %');
+    assert.match((await semmns.getAttribute('class')) ?? '', /level-full/);
+    assert.match((await semmns.getAttribute('title')) ?? '', /kernel\.sem/, 'hover names the sysctl that raises it');
+    assert.match((await semmns.getAttribute('title')) ?? '', /kern\.ipc\.semmns/, 'and the BSD name');
+    assert.equal(await semmns.locator('.cap-orphan-text').textContent(), 'orphans hold 238 (70 % of used)');
+    const semmni = d.page.locator('.cap-row[data-limit="semmni"]');
+    assert.equal(await semmni.locator('.cap-value').textContent(), '16 / 128');
+    assert.match((await semmni.getAttribute('class')) ?? '', /level-ok/);
+    assert.equal(await d.page.locator('.cap-orphans').textContent(), '14 of 16 sets are orphans: recycling frees 238 of 340 semaphores');
+    assert.match((await d.page.locator('.cap-full').textContent()) ?? '', /^SEMMNS is full \(340 \/ 340\).*ENOSPC/);
+    // every limit the issue asks for has a gauge
+    const names = await d.page.locator('.cap-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-limit')));
+    for (const n of ['semmni', 'semmns', 'semmsl', 'semopm', 'shmmni', 'shmall', 'shmmax', 'msgmni', 'msgmnb', 'mq_queues_max']) {
+      assert.ok(names.includes(n), `gauge for ${n}`);
+    }
+    assert.equal(await d.page.locator('.cap-row[data-limit="shmall"] .cap-value').textContent(), '64 MiB / 256 MiB');
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('orphans are coloured as orphans, grouped apart from the live application', async () => {
+    const d = await seeded('light');
+    const orphanCells = d.page.locator('svg.semmap g.cell.state-orphan');
+    assert.equal(await orphanCells.count(), 14);
+    assert.equal(await d.page.locator('svg.semmap g.cell.state-live').count(), 2);
+    const first = d.page.locator('svg.semmap g.cell[data-ref="sem:0"]');
+    assert.match((await first.getAttribute('aria-label')) ?? '', /0x0052e2c1 id 0, 17 semaphores, orphan.*PostgreSQL/);
+    // the computed fill is the theme's orphan colour (charts-orange), not the live one
+    const fills = await d.page.evaluate(`(() => {
+      const f = (sel) => getComputedStyle(document.querySelector(sel + ' rect.box')).fill;
+      return { orphan: f('g.cell[data-ref="sem:0"]'), live: f('g.cell[data-ref="sem:14"]') };
+    })()`) as { orphan: string; live: string };
+    assert.equal(fills.orphan, 'rgb(209, 134, 22)');
+    assert.equal(fills.live, 'rgb(56, 138, 52)');
+    const groups = await d.page.locator('svg.semmap text.group-title').allTextContents();
+    assert.equal(groups.length, 2);
+    assert.match(groups[0]!, /^PostgreSQL.*14 sets, 238 semaphores, 14 orphans/);
+    assert.match(groups[1]!, /^uid 1000: 2 sets, 102 semaphores$/);
+    await d.page.screenshot({ path: artifactPath('dashboard-light.png'), fullPage: true });
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('a click opens the detail pane with every field and each semaphore; actions only ask the host', async () => {
+    const d = await seeded('dark');
+    await d.page.locator('svg.semmap g.cell[data-ref="sem:2"]').click();
+    await d.page.waitForSelector('aside.detail:not(.hidden)');
+    assert.equal(await d.page.locator('#detail-title').textContent(), 'Semaphore set 0x0052e2c3 (id 2)');
+    const fields = Object.fromEntries(
+      (await d.page.locator('dl.fields .field').evaluateAll((els) => els.map((e) => [e.querySelector('dt')!.textContent, e.querySelector('dd')!.textContent]))) as [string, string][],
+    );
+    assert.equal(fields.key, '0x0052e2c3');
+    assert.equal(fields.nsems, '17');
+    assert.equal(fields.mode, '0600 rw-------');
+    assert.match(fields['changed (ctime)']!, /^2026-11-21 12:00:00Z \(3d/);
+    let posted = await d.posted();
+    assert.deepEqual(posted.slice(-2), [
+      { type: 'selectObject', ref: 'sem:2' },
+      { type: 'requestDetail', kind: 'sem', id: 2 },
+    ]);
+    // the host answers with GETPID/GETNCNT/GETZCNT
+    const set = seedSnapshot().sems[2]!;
+    await d.send({ type: 'detail', kind: 'sem', id: 2, elems: set.elems! });
+    await d.page.waitForSelector('table.sems tbody tr');
+    const rows = await d.page.locator('table.sems tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.equal(rows.length, 17);
+    assert.deepEqual(rows[16], ['16', '537', '0', '0', `${DEAD_POSTMASTER} (dead)`]);
+    assert.match((await d.page.locator('.verdict').textContent()) ?? '', /^orphan · recyclable · PostgreSQL/);
+
+    await d.page.locator('.act-recycle').click();
+    await d.page.locator('.act-copy-key').click();
+    await d.page.locator('.act-inspect').click();
+    posted = await d.posted();
+    const tail: WebviewToHost[] = posted.slice(-3);
+    assert.deepEqual(tail, [
+      { type: 'requestRecycle', kind: 'sem', id: 2, key: set.key, ctime: set.ctime },
+      { type: 'copy', ref: 'sem:2', what: 'key' },
+      { type: 'inspect', ref: 'sem:2' },
+    ]);
+    assert.match((await d.page.locator('.status').textContent()) ?? '', /asks you to confirm/);
+    await d.page.screenshot({ path: artifactPath('dashboard-dark-detail.png'), fullPage: true });
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('keyboard: Tab reaches the map, arrows move between sets, Enter opens the detail', async () => {
+    const d = await seeded('high-contrast');
+    await d.page.locator('svg.semmap g.cell[data-ref="sem:0"]').focus();
+    await d.page.keyboard.press('ArrowRight');
+    await d.page.keyboard.press('ArrowRight');
+    const focused = await d.page.evaluate('document.activeElement && document.activeElement.getAttribute("data-ref")');
+    assert.equal(focused, 'sem:2');
+    const tabStops = await d.page.locator('svg.semmap g.cell[tabindex="0"]').count();
+    assert.equal(tabStops, 1, 'one tab stop for the whole map (roving tabindex)');
+    await d.page.keyboard.press('Enter');
+    await d.page.waitForSelector('aside.detail:not(.hidden)');
+    assert.equal(await d.page.locator('#detail-title').textContent(), 'Semaphore set 0x0052e2c3 (id 2)');
+    await d.page.keyboard.press('Escape');
+    await d.page.waitForSelector('aside.detail.hidden', { state: 'attached' });
+    // every map cell and every gauge has an accessible name
+    const unnamed = await d.page.locator('svg.semmap g.cell:not([aria-label]), .cap-row:not([aria-label])').count();
+    assert.equal(unnamed, 0);
+    await d.page.screenshot({ path: artifactPath('dashboard-high-contrast.png'), fullPage: true });
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('filter narrows the map, is persisted with setState and restored after a reload', async () => {
+    const d = await seeded('dark');
+    await d.page.locator('vscode-textfield.filter').click();
+    await d.page.keyboard.type('state:live');
+    await pollPage(d.page, 'document.querySelectorAll("svg.semmap g.cell").length === 2');
+    assert.deepEqual(await d.page.locator('svg.semmap g.cell').evaluateAll((els) => els.map((e) => e.getAttribute('data-ref'))), ['sem:14', 'sem:15']);
+    assert.ok((await d.posted()).some((m) => m.type === 'setFilter' && m.text === 'state:live'));
+    // a reload is what VS Code does when a hidden webview comes back: UI state comes from getState
+    await d.page.reload();
+    await pollPage(d.page, '(window.__posted || []).some((m) => m.type === "ready")');
+    await d.send(snapshotMessage(seedSnapshot()));
+    await d.page.waitForSelector('svg.semmap g.cell');
+    assert.equal(await d.page.locator('svg.semmap g.cell').count(), 2);
+    assert.equal(await d.page.locator('vscode-textfield.filter').evaluate((el) => (el as unknown as { value: string }).value), 'state:live');
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('live update: sets keep their element; appeared and vanished are marked for one cycle', async () => {
+    const d = await seeded('dark');
+    const before = await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').elementHandle();
+    await d.page.evaluate('document.querySelector(\'g.cell[data-ref="sem:14"]\').dataset.marker = "same-node"');
+    await d.send(snapshotMessage(seedSnapshot({ without: [0, 1], appearedSet: true }), { appeared: ['sem:90000'], vanished: ['sem:0', 'sem:1'], changed: [] }));
+    await d.page.waitForSelector('g.cell.change-appeared');
+    assert.equal(await d.page.locator('g.cell[data-ref="sem:14"]').getAttribute('data-marker'), 'same-node', 'keyed join kept the element');
+    assert.ok(before);
+    assert.deepEqual(await d.page.locator('g.cell.change-vanished').evaluateAll((els) => els.map((e) => e.getAttribute('data-ref'))), ['sem:0', 'sem:1']);
+    assert.deepEqual(await d.page.locator('g.cell.change-appeared').evaluateAll((els) => els.map((e) => e.getAttribute('data-ref'))), ['sem:90000']);
+    assert.equal(await d.page.locator('.cap-orphans').textContent(), '12 of 15 sets are orphans: recycling frees 204 of 310 semaphores');
+    await d.page.screenshot({ path: artifactPath('dashboard-dark-update.png'), fullPage: true });
+    // the next refresh clears the marks
+    await d.send(snapshotMessage(seedSnapshot({ without: [0, 1], appearedSet: true }), { appeared: [], vanished: [], changed: [] }));
+    await pollPage(d.page, 'document.querySelectorAll("g.cell.change-vanished, g.cell.change-appeared").length === 0');
+    await noErrors(d);
+    await d.page.close();
+  });
+
+  test('processes, shared memory and queues tabs', async () => {
+    const d = await seeded('light');
+    await d.page.locator('vscode-tab-header[data-tab="pids"]').click();
+    await d.page.waitForSelector('.pids .pid');
+    const dead = d.page.locator('.pid.pid-dead');
+    assert.equal(await dead.count(), 1);
+    assert.match((await dead.getAttribute('aria-label')) ?? '', new RegExp(`pid ${DEAD_POSTMASTER}, dead, 15 objects`));
+    await d.page.locator('vscode-tab-header[data-tab="shm"]').click();
+    await d.page.waitForSelector('.body-shm .row');
+    const shm = await d.page.locator('.body-shm .row .row-text').allTextContents();
+    assert.deepEqual(shm, ['56 B · nattch 0 · 0 attachers', '64 MiB · nattch 2 · 2 attachers']);
+    await d.page.locator('vscode-tab-header[data-tab="msg"]').click();
+    await d.page.waitForSelector('.body-msg .row');
+    assert.deepEqual(await d.page.locator('.body-msg .row .row-text').allTextContents(), ['12 KiB / 16 KiB (3 messages)']);
+    await d.page.screenshot({ path: artifactPath('dashboard-light-queues.png'), fullPage: true });
+    await noErrors(d);
+    await d.page.close();
+  });
+});

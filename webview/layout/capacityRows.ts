@@ -1,0 +1,47 @@
+/**
+ * The capacity rows the host sends (protocol CapacityRow) from H2's domain/capacity.ts and the limit
+ * descriptors: pure, used by dashboardPanel.ts and by the tests' fixtures. SHMALL is shown in bytes.
+ */
+import { capacity } from '../../extension/domain/capacity';
+import { LIMIT_DESCRIPTORS, type LimitName } from '../../extension/shared/limitDescriptors';
+import type { IpcSnapshot } from '../../extension/shared/model';
+import type { CapacityRow } from '../../extension/shared/protocol';
+
+/** the limits the dashboard draws, in this order (SHMMIN and MSGMAX have no usage worth a gauge). */
+export const DASHBOARD_LIMITS: readonly LimitName[] = [
+  'SEMMNI', 'SEMMNS', 'SEMMSL', 'SEMOPM', 'SEMVMX', 'SHMMNI', 'SHMALL', 'SHMMAX', 'MSGMNI', 'MSGMNB', 'MQ_QUEUES_MAX',
+];
+
+export function capacityRowsFor(snapshot: IpcSnapshot): CapacityRow[] {
+  const rows = capacity(snapshot);
+  const out: CapacityRow[] = [];
+  for (const name of DASHBOARD_LIMITS) {
+    const r = rows.find((x) => x.name === name);
+    if (!r) continue;
+    const bytes = r.name === 'SHMALL' && r.usedBytes !== undefined && r.limitBytes !== undefined;
+    const used = bytes ? r.usedBytes! : r.used;
+    const limit = bytes ? r.limitBytes! : r.limit;
+    const title = r.name === 'MQ_QUEUES_MAX' ? 'POSIX mqueues' : r.name;
+    const raise = raiseFor(r.name);
+    out.push({
+      name: r.name.toLowerCase(),
+      title,
+      label: r.label,
+      help: r.name === 'SHMALL' ? `${r.help} Shown in bytes (${r.limit} pages).` : r.help,
+      sysctl: raise,
+      unit: bytes || r.unit === 'bytes' ? 'bytes' : 'count',
+      used,
+      limit,
+      usePct: used === null || !(limit > 0) || r.unlimited ? null : (used / limit) * 100,
+      unlimited: r.unlimited,
+      ...(r.basis ? { note: r.basis } : {}),
+    });
+  }
+  return out;
+}
+
+function raiseFor(name: LimitName): { linux?: string; bsd?: string } {
+  const d = LIMIT_DESCRIPTORS.find((x) => x.name === name);
+  if (!d) return {};
+  return { linux: d.raise.linux, ...(d.raise.freebsd ? { bsd: d.raise.freebsd } : {}) };
+}
