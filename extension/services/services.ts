@@ -1,0 +1,53 @@
+/**
+ * The services every feature gets: `register(context, services)` in extension.ts hands this object to each
+ * feature module (tree, commands, dashboard, recycle, SSH hosts, futex). Construction is cheap: no snapshot
+ * is taken and nothing is read until a view becomes visible or a command runs.
+ */
+import * as vscode from 'vscode';
+import { LocalSource } from '../backend/localSource';
+import { DEFAULT_VERDICT_OPTIONS, type VerdictOptions } from '../domain/verdict';
+import { Notifier } from './notify';
+import { SnapshotStore } from './snapshotStore';
+
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  /** per-host snapshots, verdicts, errors; `store.addSource(source)` adds a host (H7's SSH hosts). */
+  readonly store: SnapshotStore;
+  /** the "IPC Explorer" LogOutputChannel: details of everything that went wrong. */
+  readonly log: vscode.LogOutputChannel;
+  /** notifications with errno name + hint (and a record of them for tests). */
+  readonly notify: Notifier;
+  /** the local machine's source (native binding, or the /proc fallback with a warning). */
+  readonly localSource: LocalSource;
+  /**
+   * Settings and evidence for verdicts, per host. Default: domain/verdict.ts's defaults. The recycle
+   * feature (H5) replaces it with one that reads its `ipcExplorer.recycle.*` settings and owner evidence.
+   */
+  verdictOptions: (host: string) => VerdictOptions;
+}
+
+export function createServices(context: vscode.ExtensionContext): Services {
+  const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
+  context.subscriptions.push(log);
+  let verdictOptions: (host: string) => VerdictOptions = () => DEFAULT_VERDICT_OPTIONS;
+  // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
+  // takes effect on the next refresh
+  const store = new SnapshotStore({ verdictOptions: (host) => verdictOptions(host), log: (level, msg) => log[level](msg) });
+  context.subscriptions.push(store);
+  const localSource = new LocalSource();
+  if (localSource.nativeError) log.warn(`native binding not loaded: ${localSource.nativeError.message}`);
+  context.subscriptions.push(store.addSource(localSource));
+  return {
+    context,
+    store,
+    log,
+    notify: new Notifier(log),
+    localSource,
+    get verdictOptions() {
+      return verdictOptions;
+    },
+    set verdictOptions(f) {
+      verdictOptions = f;
+    },
+  };
+}

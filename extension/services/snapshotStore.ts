@@ -1,0 +1,300 @@
+/**
+ * SnapshotStore: the one place the extension keeps IPC data. Per host (local first, then the remote hosts
+ * track H7's code adds with `addSource`): its IpcSource, the latest and the previous snapshot, the verdicts
+ * (domain/verdict.ts), which objects appeared since the previous refresh, the last error and whether a
+ * refresh is running. Views, commands and webviews read from here and listen to `onDidChange`; only
+ * `refresh()` and `semDetail()` talk to a source.
+ *
+ * No `vscode` import: the store is plain TypeScript so the benchmark and unit tests can drive it in node.
+ *
+ * Refresh is off the UI's hot path: nothing is read at construction, concurrent refreshes of one host are
+ * coalesced (a refresh asked for while one runs makes exactly one more run afterwards), and per-semaphore
+ * detail (GETPID/GETNCNT/GETZCNT, the expensive part) is fetched only for the sets someone expands, batched
+ * per tick and cached per snapshot generation.
+ */
+import type { IpcSource } from '../backend/ipcSource';
+import { toIpcErrorInfo } from '../domain/errors';
+import { assessObject, assessSnapshot, objectRef, type VerdictOptions } from '../domain/verdict';
+import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../shared/model';
+import { Emitter, type Disposable, type Event } from './emitter';
+
+export const LOCAL_HOST = 'local';
+
+/** What a listener learns: which host changed and why. */
+export interface StoreChange {
+  host: string;
+  /**
+   * hosts: a host was added or removed; loading: a refresh started; snapshot: a new snapshot (or an error)
+   * arrived; detail: per-semaphore detail of `refs` arrived (their verdicts may have changed).
+   */
+  reason: 'hosts' | 'loading' | 'snapshot' | 'detail';
+  refs?: ObjectRef[];
+}
+
+/** Read-only view of one host's state. */
+export interface HostState {
+  readonly host: string;
+  readonly source: IpcSource;
+  readonly snapshot?: IpcSnapshot;
+  readonly previous?: IpcSnapshot;
+  readonly verdicts: ReadonlyMap<ObjectRef, Verdict>;
+  /** objects present now but not in the previous snapshot (empty after the first refresh). */
+  readonly added: ReadonlySet<ObjectRef>;
+  /** the last refresh's failure; `snapshot` then still holds the last good one (stale). */
+  readonly error?: IpcErrorInfo;
+  readonly loading: boolean;
+  /** increments with every snapshot that arrives. */
+  readonly generation: number;
+  /** ms the last refresh took (source + verdicts). */
+  readonly refreshMs?: number;
+}
+
+export interface StoreOptions {
+  /** settings + evidence for domain/verdict.ts, per host. */
+  verdictOptions(host: string): VerdictOptions;
+  /** the clock, in ms since the epoch (tests and the benchmark may pass their own). */
+  now?(): number;
+  /** where diagnostics go (the LogOutputChannel in the extension). */
+  log?(level: 'trace' | 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * which objects of `current` did not exist in `previous`; default: refs not present before, or present with
+   * another key/ctime (an id reused by a new object). H2's domain/diff.ts is plugged in here by extension.ts.
+   */
+  added?(previous: IpcSnapshot, current: IpcSnapshot): Iterable<ObjectRef>;
+}
+
+type DetailResult = SemElem[] | IpcErrorInfo;
+
+class HostEntry implements HostState {
+  snapshot?: IpcSnapshot;
+  previous?: IpcSnapshot;
+  verdicts: Map<ObjectRef, Verdict> = new Map();
+  added: Set<ObjectRef> = new Set();
+  error?: IpcErrorInfo;
+  loading = false;
+  generation = 0;
+  refreshMs?: number;
+  /** the running refresh, and whether another was asked for meanwhile */
+  running?: Promise<void>;
+  rerun?: Promise<void>;
+  /** per-semaphore detail for the current generation */
+  detail = new Map<number, DetailResult>();
+  detailWaiting = new Map<number, { resolve: (r: DetailResult) => void }[]>();
+  detailTimer?: ReturnType<typeof setTimeout>;
+  constructor(
+    readonly host: string,
+    readonly source: IpcSource,
+  ) {}
+}
+
+/** The default "what is new": a ref absent before, or the same id now naming a different object. */
+export function addedRefs(previous: IpcSnapshot, current: IpcSnapshot): ObjectRef[] {
+  const before = new Map<ObjectRef, IpcObject>();
+  for (const list of [previous.sems, previous.shms, previous.msgs, previous.posixSems, previous.posixShms]) {
+    for (const o of list) before.set(objectRef(o), o);
+  }
+  const out: ObjectRef[] = [];
+  for (const list of [current.sems, current.shms, current.msgs, current.posixSems, current.posixShms]) {
+    for (const o of list) {
+      const ref = objectRef(o);
+      const old = before.get(ref);
+      if (!old) out.push(ref);
+      // same id, another object: a different key (a shm segment marked for removal reads key 0: not new),
+      // or a POSIX name now on another inode. (ctime is no identity: SETVAL/SETALL and IPC_SET change it.)
+      else if ('key' in o && 'key' in old && o.key !== old.key && !(o.kind === 'shm' && o.dest)) out.push(ref);
+      else if ('ino' in o && 'ino' in old && o.ino !== old.ino) out.push(ref);
+    }
+  }
+  return out;
+}
+
+export class SnapshotStore implements Disposable {
+  private readonly entries = new Map<string, HostEntry>();
+  private readonly changed = new Emitter<StoreChange>();
+  private disposed = false;
+  readonly onDidChange: Event<StoreChange> = this.changed.event;
+
+  constructor(private readonly opts: StoreOptions) {}
+
+  private log(level: 'trace' | 'info' | 'warn' | 'error', msg: string): void {
+    this.opts.log?.(level, msg);
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  private fire(change: StoreChange): void {
+    this.changed.fire(change, (err) => this.log('error', `store listener failed: ${String(err)}`));
+  }
+
+  /**
+   * Adds a host. The local host is always listed first, others in the order added. Refuses a second source
+   * for a host already present. Disposing the returned handle removes the host again.
+   */
+  addSource(source: IpcSource): Disposable {
+    if (this.entries.has(source.host)) throw new Error(`host ${source.host} is already in the store`);
+    const entry = new HostEntry(source.host, source);
+    if (source.host === LOCAL_HOST) {
+      const rest = [...this.entries];
+      this.entries.clear();
+      this.entries.set(source.host, entry);
+      for (const [k, v] of rest) this.entries.set(k, v);
+    } else {
+      this.entries.set(source.host, entry);
+    }
+    this.fire({ host: source.host, reason: 'hosts' });
+    return { dispose: () => this.removeHost(source.host) };
+  }
+
+  removeHost(host: string): void {
+    const e = this.entries.get(host);
+    if (!e) return;
+    this.entries.delete(host);
+    if (e.detailTimer) clearTimeout(e.detailTimer);
+    try {
+      e.source.dispose?.();
+    } catch (err) {
+      this.log('warn', `disposing source ${host}: ${String(err)}`);
+    }
+    this.fire({ host, reason: 'hosts' });
+  }
+
+  hosts(): HostState[] {
+    return [...this.entries.values()];
+  }
+
+  get(host: string): HostState | undefined {
+    return this.entries.get(host);
+  }
+
+  /** The verdict of one object, if its host has a snapshot. */
+  verdict(host: string, ref: ObjectRef): Verdict | undefined {
+    return this.entries.get(host)?.verdicts.get(ref);
+  }
+
+  /**
+   * Takes a new snapshot of one host, or of every host (in parallel). Never rejects: a failure is kept as
+   * the host's `error` (and logged) and the previous snapshot stays visible.
+   */
+  refresh(host?: string): Promise<void> {
+    if (host === undefined) return Promise.all(this.hosts().map((h) => this.refresh(h.host))).then(() => undefined);
+    const e = this.entries.get(host);
+    if (!e || this.disposed) return Promise.resolve();
+    if (e.running) {
+      // coalesce: everything asked for while a refresh runs is served by one more run after it
+      e.rerun ??= e.running.then(() => {
+        e.rerun = undefined;
+        return this.refresh(host);
+      });
+      return e.rerun;
+    }
+    e.running = this.runRefresh(e).finally(() => {
+      e.running = undefined;
+    });
+    return e.running;
+  }
+
+  private async runRefresh(e: HostEntry): Promise<void> {
+    e.loading = true;
+    this.fire({ host: e.host, reason: 'loading' });
+    const t0 = performance.now();
+    try {
+      const snap = await e.source.snapshot();
+      if (!this.entries.has(e.host)) return; // removed meanwhile
+      const verdicts = assessSnapshot(snap, this.opts.verdictOptions(e.host), this.now() / 1000);
+      const prev = e.snapshot;
+      e.previous = prev;
+      e.snapshot = snap;
+      e.verdicts = verdicts;
+      e.added = new Set(prev ? (this.opts.added ?? addedRefs)(prev, snap) : []);
+      e.error = undefined;
+      e.generation++;
+      e.detail = new Map();
+      e.refreshMs = performance.now() - t0;
+      this.log(
+        'trace',
+        `${e.host}: snapshot ${snap.source}: ${snap.sems.length} sem, ${snap.shms.length} shm, ${snap.msgs.length} msg, ` +
+          `${snap.posixSems.length} posix sem, ${snap.posixShms.length} posix shm, ${snap.errors.length} item error(s), ` +
+          `${e.added.size} new, ${e.refreshMs.toFixed(1)} ms`,
+      );
+      for (const w of snap.warnings) this.log('warn', `${e.host}: ${w}`);
+      for (const ie of snap.errors) this.log('warn', `${e.host}: ${ie.kind}${ie.id !== undefined ? ` id=${ie.id}` : ''}: ${ie.error.message}`);
+    } catch (err) {
+      e.error = toIpcErrorInfo(err, { syscall: e.host === LOCAL_HOST ? undefined : 'ssh' });
+      e.refreshMs = performance.now() - t0;
+      this.log('error', `${e.host}: refresh failed: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`);
+    } finally {
+      e.loading = false;
+    }
+    this.fire({ host: e.host, reason: 'snapshot' });
+  }
+
+  /** Cached per-semaphore detail of a set, if already loaded for the current snapshot. */
+  cachedSemDetail(host: string, id: number): DetailResult | undefined {
+    return this.entries.get(host)?.detail.get(id);
+  }
+
+  /**
+   * GETPID/GETNCNT/GETZCNT/GETVAL of every semaphore of one set (only sets a person looks at). Requests made
+   * in the same tick go to the source as one call. The result is merged into the snapshot's set (`elems`)
+   * and that set's verdict is re-assessed (waiters and last-op pids may decide it). Never rejects.
+   */
+  semDetail(host: string, id: number): Promise<DetailResult> {
+    const e = this.entries.get(host);
+    if (!e) return Promise.resolve({ code: 'ENOENT', message: `no host ${host}` });
+    const cached = e.detail.get(id);
+    if (cached) return Promise.resolve(cached);
+    return new Promise((resolve) => {
+      const waiting = e.detailWaiting.get(id);
+      if (waiting) waiting.push({ resolve });
+      else e.detailWaiting.set(id, [{ resolve }]);
+      e.detailTimer ??= setTimeout(() => void this.flushDetail(e), 0);
+    });
+  }
+
+  private async flushDetail(e: HostEntry): Promise<void> {
+    e.detailTimer = undefined;
+    const batch = new Map(e.detailWaiting);
+    e.detailWaiting.clear();
+    const ids = [...batch.keys()];
+    const generation = e.generation;
+    let results: Map<number, DetailResult>;
+    try {
+      results = await e.source.semDetail(ids);
+    } catch (err) {
+      const info = toIpcErrorInfo(err, { syscall: 'semctl', op: 'GETPID' });
+      results = new Map(ids.map((id) => [id, info]));
+      this.log('error', `${e.host}: per-semaphore detail failed: ${info.message}`);
+    }
+    const refs: ObjectRef[] = [];
+    const snap = e.snapshot;
+    for (const [id, waiters] of batch) {
+      const r: DetailResult = results.get(id) ?? { code: 'EIDRM', syscall: 'semctl', message: `semaphore set ${id} is gone` };
+      if (generation === e.generation) {
+        e.detail.set(id, r);
+        const set = snap?.sems.find((s: SemSet) => s.id === id);
+        if (set && snap) {
+          if (Array.isArray(r)) {
+            set.elems = r;
+            set.values = r.map((el) => el.semval);
+          } else {
+            set.valuesError = r;
+          }
+          const ref = objectRef(set);
+          e.verdicts.set(ref, assessObject(set, snap, this.opts.verdictOptions(e.host), this.now() / 1000));
+          refs.push(ref);
+        }
+        if (!Array.isArray(r)) this.log('warn', `${e.host}: sem ${id}: ${r.message}`);
+      }
+      for (const w of waiters) w.resolve(r);
+    }
+    if (refs.length) this.fire({ host: e.host, reason: 'detail', refs });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const h of [...this.entries.keys()]) this.removeHost(h);
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,36 @@
+/** Registers the objects tree in both places (its activity-bar container and the Explorer). */
+import * as vscode from 'vscode';
+import type { Services } from '../services/services';
+import { AutoRefresh } from './autoRefresh';
+import { NewObjectDecorations } from './decorations';
+import type { TreeNode } from './nodes/node';
+import { ObjectsTreeProvider } from './objectsTree';
+
+export const VIEW_ID = 'ipcExplorer.objects';
+export const EXPLORER_VIEW_ID = 'ipcExplorer.explorerObjects';
+
+export interface TreeViews {
+  provider: ObjectsTreeProvider;
+  /** the view in the IPC Explorer activity-bar container */
+  treeView: vscode.TreeView<TreeNode>;
+  /** the same tree in the Explorer */
+  explorerView: vscode.TreeView<TreeNode>;
+  autoRefresh: AutoRefresh;
+}
+
+export function registerTreeViews(context: vscode.ExtensionContext, services: Services): TreeViews {
+  const provider = new ObjectsTreeProvider(services.store);
+  const treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
+  const explorerView = vscode.window.createTreeView(EXPLORER_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
+  const autoRefresh = new AutoRefresh(services.store, [treeView, explorerView], [VIEW_ID, EXPLORER_VIEW_ID]);
+  const decorations = new NewObjectDecorations(services.store);
+  context.subscriptions.push(
+    provider,
+    treeView,
+    explorerView,
+    autoRefresh,
+    decorations,
+    vscode.window.registerFileDecorationProvider(decorations),
+  );
+  return { provider, treeView, explorerView, autoRefresh };
+}

@@ -1,0 +1,24 @@
+/** uid -> user name for the local host, from /etc/passwd (read once, on first use). Remote hosts show numbers. */
+import fs from 'node:fs';
+
+let table: Map<number, string> | undefined;
+
+export function parsePasswd(text: string): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 3 && f[0] && /^\d+$/.test(f[2]!)) m.set(Number(f[2]), f[0]);
+  }
+  return m;
+}
+
+export function localUserName(uid: number): string {
+  if (!table) {
+    try {
+      table = parsePasswd(fs.readFileSync('/etc/passwd', 'utf8'));
+    } catch {
+      table = new Map();
+    }
+  }
+  return table.get(uid) ?? String(uid);
+}

@@ -1,0 +1,87 @@
+// The integration stage of `npm test` (test/run-all.mjs runs this file and reads its last line).
+// The ordinary @vscode/test-electron `runTests()` entry, with one difference: `vscodeExecutablePath` is
+// tools/vscode-server/code-test-shim, which runs the suite in the real VS Code server of code-server 4.100.3
+// (VS Code 1.100.3), inside a private IPC + mount namespace, with Debian's Chromium as the window.
+//
+//   node test/integration/runTest.js                 every suite file, then the VSIX check
+//   IPCX_IT_FILES=tree,commands node test/...        only suite files whose name contains one of these
+//   IPCX_SKIP_VSIX=1                                 skip the VSIX install + activation session
+//
+// Ends with one line: `N passed, N failed, N skipped`.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { runTests } = require('@vscode/test-electron');
+const { ensureInstalled } = require('../../tools/vscode-server/codeServer');
+
+const root = path.resolve(__dirname, '..', '..');
+const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function readResults(file, label) {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    totals.passed += r.passed; totals.failed += r.failed; totals.skipped += r.pending;
+    return r;
+  } catch {
+    console.log(`${label}: no results from the extension host (it crashed, timed out or never ran the suite)`);
+    totals.failed += 1;
+    return null;
+  }
+}
+
+async function session(label, opts) {
+  const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-it-')), 'results.json');
+  console.log(`\n--- ${label}`);
+  try {
+    await runTests({
+      vscodeExecutablePath: shim,
+      extensionDevelopmentPath: opts.extensionDevelopmentPath,
+      extensionTestsPath: opts.extensionTestsPath,
+      launchArgs: [path.join(__dirname, 'workspace')],
+      extensionTestsEnv: { IPCX_TEST_RESULTS: results, IPCX_TEST_ARTIFACTS: path.join(root, 'test-artifacts'), ...(opts.env || {}) },
+    });
+  } catch (e) {
+    console.log(`${label}: VS Code exited with a failure (${e && e.message})`);
+  }
+  const r = readResults(results, label);
+  fs.rmSync(path.dirname(results), { recursive: true, force: true });
+  return r;
+}
+
+function npm(args) {
+  const r = spawnSync('npm', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return r.status === 0;
+}
+
+(async () => {
+  ensureInstalled();
+  if (!fs.existsSync(path.join(root, 'dist', 'extension.js')) && !npm(['run', 'build'])) {
+    console.log('build failed'); console.log('0 passed, 1 failed, 0 skipped'); process.exit(1);
+  }
+  // 1. the suite: the extension under development, every test/integration/suite/*.test.js
+  await session('suite (extension development host)', {
+    extensionDevelopmentPath: root,
+    extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
+  });
+  // 2. the VSIX: `npm run package`, install it into a fresh extensions dir of the VS Code server, and check it
+  //    activates from there with its native binary (a probe extension carries the test runner).
+  if (process.env.IPCX_SKIP_VSIX !== '1' && !process.env.IPCX_IT_FILES) {
+    const vsix = path.join(root, 'dist', 'ipc-explorer-linux-x64.vsix');
+    if (npm(['run', 'package', '--silent']) && fs.existsSync(vsix)) {
+      await session('VSIX (installed extension)', {
+        extensionDevelopmentPath: path.join(__dirname, 'vsix-probe'),
+        extensionTestsPath: path.join(__dirname, 'vsix-probe', 'index.js'),
+        env: { IPCX_VSIX: vsix },
+      });
+      // leave a development build behind (package made a production one)
+      npm(['run', 'build', '--silent']);
+    } else {
+      console.log('npm run package failed: no VSIX to install'); totals.failed += 1;
+    }
+  }
+  console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exit(totals.failed ? 1 : 0);
+})();

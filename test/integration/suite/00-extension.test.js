@@ -1,0 +1,47 @@
+// IPC Explorer activates in a real VS Code, inside the VS Code server's private IPC namespace, and its view
+// shows the local host. (Runs first: the files are sorted.)
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const h = require('../helpers');
+const { vscode } = h;
+
+describe('extension: activation and the objects view', function () {
+  let api;
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+  });
+
+  it('is not active before its view or a command is used (lazy activation)', function () {
+    const ext = vscode.extensions.getExtension(h.EXTENSION_ID);
+    assert.ok(ext, 'installed');
+    assert.equal(ext.isActive, false, 'nothing activated it at startup');
+  });
+
+  it('activates when its view is opened, quickly, and returns the test API', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    api = await h.activateExtension();
+    console.log(`    activation took ${api.activationMs.toFixed(1)} ms; native binding: ${api.services.localSource.mode}`);
+    assert.equal(typeof api.activationMs, 'number');
+    await h.waitFor(() => api.tree.treeView.visible, 'the activity-bar view to become visible');
+  });
+
+  it('runs in the private IPC namespace of the VS Code server', function () {
+    assert.ok(process.env.IPCX_HOST_IPC_NS, 'the runner says which namespace is the host\'s');
+    assert.notEqual(fs.readlinkSync('/proc/self/ns/ipc'), process.env.IPCX_HOST_IPC_NS);
+    assert.deepEqual(fs.readdirSync('/dev/shm'), [], 'a fresh tmpfs on /dev/shm');
+  });
+
+  it('takes the first snapshot because the view became visible, and lists the local host first', async function () {
+    await h.waitFor(() => api.store.get('local')?.snapshot, 'the first local snapshot');
+    const roots = await api.tree.provider.getChildren();
+    assert.equal(roots[0].host, 'local');
+    const kids = await api.tree.provider.getChildren(roots[0]);
+    const labels = kids.map((k) => api.tree.provider.getTreeItem(k).label);
+    assert.deepEqual(labels, [
+      'Semaphore sets 0/32,000', 'Shared memory 0/4,096', 'Message queues 0/32,000', 'POSIX semaphores 0', 'POSIX shared memory 0', 'Limits',
+    ]);
+  });
+});

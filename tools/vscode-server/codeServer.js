@@ -1,0 +1,134 @@
+// Starts and stops the real VS Code server (code-server's bundled VS Code 1.100.3) on 127.0.0.1, optionally
+// inside a private IPC + mount namespace. Used by the integration runner (run-ext-tests.js) and by
+// tools/start.mjs (`npm start`). Plain CommonJS so both can load it without a build step.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const here = __dirname;
+const codeServerBin = process.env.CODE_SERVER_BIN || path.join(here, 'node_modules', '.bin', 'code-server');
+
+function isInstalled() {
+  return fs.existsSync(codeServerBin);
+}
+
+/** Runs install.sh (apt packages + npm install of code-server) when code-server is not there yet. */
+function ensureInstalled(log = console.log) {
+  if (isInstalled()) return;
+  log(`VS Code server not installed: running ${path.join(here, 'install.sh')} (~1 min, ~320 MB)`);
+  const r = spawnSync('sh', [path.join(here, 'install.sh')], { stdio: 'inherit' });
+  if (r.status !== 0 || !isInstalled()) throw new Error(`tools/vscode-server/install.sh failed (exit ${r.status})`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * argv that runs `cmd args...` in a new IPC namespace and a new mount namespace with a fresh tmpfs on
+ * /dev/shm (POSIX semaphores and shm live there) and, when the kernel allows, a fresh mqueue mount. The
+ * program is exec'd by sh, so the pid we get is the program's own pid. No shell string is built from the
+ * arguments: they travel as "$@".
+ */
+function privateIpcArgv(cmd, args) {
+  const script = 'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && ' +
+    '(mount -t mqueue mqueue /dev/mqueue 2>/dev/null || true) && exec "$0" "$@"';
+  return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
+}
+
+/**
+ * Starts code-server. Resolves once it listens.
+ * opts: { dir (throwaway state dir), port?, privateIpc?, env?, extraArgs?, folder?, log? }
+ * Returns { port, url, pid, logFile, stop() }.
+ */
+async function startCodeServer(opts) {
+  const log = opts.log || (() => {});
+  const dir = opts.dir;
+  const port = opts.port || (await freePort());
+  const userData = path.join(dir, 'user-data');
+  const extensions = opts.extensionsDir || path.join(dir, 'extensions');
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.mkdirSync(extensions, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'config.yaml'), '');
+  const settingsFile = path.join(userData, 'User', 'settings.json');
+  if (!fs.existsSync(settingsFile)) {
+    // a quiet window: no welcome page, no update or telemetry traffic, no tips
+    fs.writeFileSync(settingsFile, JSON.stringify({
+      'workbench.startupEditor': 'none', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false,
+      'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'workbench.tips.enabled': false,
+      'security.workspace.trust.enabled': false, 'window.commandCenter': false,
+      ...(opts.settings || {}),
+    }, null, 2));
+  }
+  const args = [
+    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-getting-started-override', '--ignore-last-opened',
+    '--user-data-dir', userData, '--extensions-dir', extensions, '--config', path.join(dir, 'config.yaml'),
+    ...(opts.extraArgs || []),
+    ...(opts.folder ? [opts.folder] : []),
+  ];
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(dir, 'xdg-config'),
+    XDG_DATA_HOME: path.join(dir, 'xdg-data'),
+    ...(opts.env || {}),
+  };
+  const [cmd, argv] = opts.privateIpc ? privateIpcArgv(codeServerBin, args) : [codeServerBin, args];
+  const logFile = path.join(dir, 'server.log');
+  const out = fs.openSync(logFile, 'a');
+  let closed = false;
+  // detached: its own process group, so stop() can end code-server and every process it started (the
+  // extension host, file watcher, pty host) by that group id, and nothing else.
+  const child = spawn(cmd, argv, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let exited = null;
+  const exitP = new Promise((resolve) => child.on('exit', (code, sig) => { exited = code ?? sig; resolve(exited); }));
+  await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`code-server did not start within 60 s; log: ${logFile}\n${buf}`)), 60000);
+    const onData = (d) => {
+      if (!closed) fs.writeSync(out, d);
+      if (buf.length < 20000) buf += d;
+      if (/HTTP server listening/.test(buf)) { clearTimeout(timer); resolve(); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (c) => { clearTimeout(timer); reject(new Error(`code-server exited early (${c}); log: ${logFile}\n${buf}`)); });
+  });
+  // keep logging after startup
+  log(`code-server pid ${child.pid} listening on 127.0.0.1:${port}${opts.privateIpc ? ' (private IPC + mount namespace)' : ''}`);
+
+  async function stop() {
+    if (exited !== null) return;
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+    await exitP;
+    clearTimeout(t);
+    // children of the group that outlive the leader (rare): end them too
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
+    closed = true;
+    fs.closeSync(out);
+  }
+  return { port, url: `http://127.0.0.1:${port}/`, pid: child.pid, logFile, userData, extensions, stop, exited: exitP };
+}
+
+/** Installs a .vsix into an extensions dir with code-server's own CLI (no server needed). */
+function installVsix(vsix, extensionsDir, dir) {
+  const r = spawnSync(codeServerBin, ['--extensions-dir', extensionsDir, '--user-data-dir', path.join(dir, 'user-data'),
+    '--install-extension', vsix, '--force'], {
+    encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data') },
+  });
+  if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+module.exports = { codeServerBin, isInstalled, ensureInstalled, freePort, privateIpcArgv, startCodeServer, installVsix };
