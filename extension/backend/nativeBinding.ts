@@ -148,6 +148,11 @@ export interface NativeSnapshot {
   ipcNamespace: string;
   /** effective uid of the reader. */
   uid: number;
+  /**
+   * false when the kernel lacks *_STAT_ANY (Linux < 4.17) and *_STAT was used: objects the reader may not
+   * read then appear only as EACCES entries in `errors`, not as headers.
+   */
+  statAny: boolean;
 }
 
 export interface NativeBinding {
@@ -436,6 +441,7 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
         usage: lu.usage,
         ipcNamespace: readIpcNamespace(),
         uid: process.geteuid ? process.geteuid() : -1,
+        statAny: r.statAny,
       };
     },
     semDetail(id) {

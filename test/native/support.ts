@@ -168,14 +168,20 @@ export function parseProbe(r: { status: number | null; stdout: string; stderr: s
   return JSON.parse(r.stdout) as ProbeResult;
 }
 
-/** Runs the probe as uid/gid 65534 (nobody) with no supplementary groups. */
-export function probeAsNobody(ops: unknown[]): ProbeResult {
-  const argv = probeArgv(ops);
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv], {
+/** Runs the probe (as root, or as uid/gid 65534 with no groups), optionally behind a launcher argv prefix. */
+export function probe(ops: unknown[], opts: { nobody?: boolean; prefix?: string[] } = {}): ProbeResult {
+  const argv = [...(opts.prefix ?? []), ...probeArgv(ops)];
+  const full = opts.nobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv] : argv;
+  const r = spawnSync(full[0]!, full.slice(1), {
     encoding: 'utf8',
     cwd: repoRoot,
     env: { ...process.env, HOME: '/tmp' },
     maxBuffer: 1 << 28,
   });
   return parseProbe(r);
+}
+
+/** Runs the probe as uid/gid 65534 (nobody) with no supplementary groups. */
+export function probeAsNobody(ops: unknown[]): ProbeResult {
+  return probe(ops, { nobody: true });
 }
