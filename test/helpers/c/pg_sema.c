@@ -16,8 +16,8 @@
 //       semget(IPC_PRIVATE, NSEMS, IPC_CREAT|0600): prints "ok ID" (and removes it again) or "err ERRNONAME".
 //   pg_sema race BASEKEY NKEYS ROUNDS
 //       the race partner: for ROUNDS rounds, for each key BASEKEY+1..BASEKEY+NKEYS: if no set has the key,
-//       a forked child creates it PostgreSQL-style and exits (a fresh orphan); if a set has it, this process
-//       adopts it: semop(+1,-1) on semaphore 0 (its sempid becomes this live process), then checks it is still
+//       a forked child creates it PostgreSQL-style and exits (a fresh orphan); if a set has it, about one
+//       visit in four this process adopts it: semop(+1,-1) on semaphore 0 (its sempid becomes this live process), then checks it is still
 //       there after a short pause. Every 4th round it also makes a shm segment under BASEKEY+100+k: a child
 //       creates+attaches+exits (orphan), and this process attaches it and checks it was not marked for
 //       removal while attached. Prints "adopted N", "orphans N", "wrong N" (live objects removed by
@@ -170,6 +170,11 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
         continue;
       }
+      /* leave most orphans alone for a while so the recycler gets to them; adopt about one visit in four */
+      if (rand() % 4 != 0) {
+        nap(300);
+        continue;
+      }
       /* adopt: from now on a live process has operated on the set */
       struct sembuf ops[2] = {{0, 1, 0}, {0, -1, 0}};
       if (semop(id, ops, 2) < 0) {
@@ -204,6 +209,7 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
           if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
           continue;
         }
+        if (rand() % 2 != 0) continue;
         void *p = shmat(id, NULL, SHM_RDONLY);
         if (p == (void *)-1) {
           lost++;

@@ -1,0 +1,39 @@
+/**
+ * The recycler side of the race test (run by race.test.ts inside the nested namespace, never by itself):
+ * plans and executes recycle rounds in-process (LocalSource, native guarded removal) until the stop file
+ * appears, then prints one JSON line with what it saw.
+ */
+import fs from 'node:fs';
+import { AuditLog } from '../../extension/backend/audit';
+import { LocalSource } from '../../extension/backend/localSource';
+import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
+import { assertPrivateIpcNamespace } from './nsHarness';
+
+async function main(): Promise<void> {
+  const [stopFile, auditFile] = process.argv.slice(2);
+  if (!stopFile || !auditFile) throw new Error('usage: raceDriver STOPFILE AUDITFILE');
+  assertPrivateIpcNamespace();
+  const source = new LocalSource();
+  if (source.mode !== 'native') throw new Error('the race test needs the native binding (guarded removal)');
+  const audit = new AuditLog(auditFile);
+  const totals = { rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedWhy: {} as Record<string, number>, failures: [] as string[] };
+  while (!fs.existsSync(stopFile)) {
+    const prep = await prepareRecycle(source, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 } });
+    totals.rounds++;
+    totals.planned += prep.plan.candidates.length;
+    const r = await executeRecyclePlan(prep.plan, { source, processFacts: prep.processFacts, audit, ownPids: [process.pid] });
+    totals.removed += r.removed;
+    totals.refused += r.refused;
+    totals.failed += r.failed;
+    for (const o of r.outcomes) {
+      if (o.action === 'refused') totals.refusedWhy[o.code ?? '?'] = (totals.refusedWhy[o.code ?? '?'] ?? 0) + 1;
+      if (o.action === 'failed' && totals.failures.length < 10) totals.failures.push(`${o.ref}: ${o.code} ${o.reasons.join('; ')}`);
+    }
+  }
+  process.stdout.write(JSON.stringify(totals) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`raceDriver: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
