@@ -59,6 +59,11 @@ interface Node {
 const zero = (): Record<ViolationKind, number> =>
   Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>;
 
+function severity(s: FutexState): number {
+  const st = s.mem.status;
+  return st === 'live' ? 0 : st === 'destroyed' ? 1 : 2;
+}
+
 function outcomeOf(s: FutexState): string {
   return s.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}${t.status === 'done' ? '' : `(${t.status})`}`).join(' ');
 }
@@ -82,7 +87,9 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
     if (s.violations.length) {
       for (const k of new Set(s.violations.map((v) => v.kind))) {
         violatingStates[k] += 1;
-        if (!firstByKind.has(k)) firstByKind.set(k, head);
+        // keep the shortest witness, preferring memory that is really gone over merely destroyed
+        const prev = firstByKind.get(k);
+        if (prev === undefined || severity(s) > severity(nodes[prev].state)) firstByKind.set(k, head);
       }
       continue; // a violation ends the schedule
     }

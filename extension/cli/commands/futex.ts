@@ -1,0 +1,214 @@
+/**
+ * `ipcx futex`: the futex semaphore model checker on the command line (the same pure code as the webview).
+ *
+ *   ipcx futex list [--json]
+ *   ipcx futex explore [--model M|all] (--scenario S | --scenario-file F) [--spurious N] [--weak-cas N]
+ *                      [--signals N] [--max-states N] [--json]
+ *   ipcx futex replay [--model M] (--scenario S | --scenario-file F) (--schedule IDS | --witness KIND) [--json]
+ *
+ * Exit codes: 0 explored, no violation; 4 explored, violations found (the witnesses are printed);
+ * 3 exploration truncated by --max-states without a violation; 2 usage; 1 error (unreadable file ...).
+ */
+import fs from 'node:fs';
+import {
+  MODEL_IDS, SCENARIOS, VIOLATION_KINDS, explore, findScenario, replay, scenarioRunsUnder, validateScenario,
+  type ExploreResult, type ModelId, type Scenario, type StepRecord, type ViolationKind,
+} from '../../domain/futex';
+import { EXIT, UsageError, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
+import { renderTable } from '../table';
+
+/** `ipcx futex explore|replay` found at least one violation. */
+export const EXIT_VIOLATIONS = 4;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  scenario: { type: 'string' },
+  'scenario-file': { type: 'string' },
+  spurious: { type: 'string' },
+  'weak-cas': { type: 'string' },
+  signals: { type: 'string' },
+  'max-states': { type: 'string' },
+  schedule: { type: 'string' },
+  witness: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const json = (x: unknown, tty: boolean): string => JSON.stringify(x, null, tty ? 2 : undefined) + '\n';
+
+function count(v: string | undefined, name: string, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`--${name}: an integer 0..${max}`);
+  return Number(v);
+}
+
+function loadScenario(values: { scenario?: string; 'scenario-file'?: string }): Scenario {
+  if (values.scenario && values['scenario-file']) throw new UsageError('give --scenario or --scenario-file, not both');
+  if (values['scenario-file']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(values['scenario-file'], 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new Error(`open ${values['scenario-file']}: ${code} — check the path and permissions`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${values['scenario-file']}: not JSON (${(e as Error).message})`);
+    }
+    const v = validateScenario(parsed);
+    if (!v.ok) throw new Error(`${values['scenario-file']}: ${v.error}`);
+    return v.scenario;
+  }
+  if (!values.scenario) throw new UsageError('--scenario NAME is required (see `ipcx futex list`)');
+  const sc = findScenario(values.scenario);
+  if (!sc) throw new UsageError(`unknown scenario '${values.scenario}'; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return sc;
+}
+
+function models(m: string | undefined, sc: Scenario): ModelId[] {
+  if (m === undefined) return [sc.model];
+  if (m === 'all') return MODEL_IDS.filter((x) => scenarioRunsUnder(sc, x));
+  if (!(MODEL_IDS as readonly string[]).includes(m)) throw new UsageError(`--model: one of ${MODEL_IDS.join(', ')}, all`);
+  if (!scenarioRunsUnder(sc, m as ModelId)) throw new UsageError(`scenario ${sc.id} uses sem_post_broken, which only glibc-new-64 has`);
+  return [m as ModelId];
+}
+
+export function renderSteps(steps: StepRecord[]): string {
+  return renderTable(
+    [{ header: '#', right: true }, { header: 'THREAD' }, { header: 'STEP' }, { header: 'RET' }, { header: 'WHAT' }],
+    steps.map((s, i) => [
+      String(i + 1), s.actor, s.name, s.ret ?? '',
+      s.detail + (s.note ? `  [${s.note}]` : '') + (s.violations?.length ? `  <<< ${s.violations.map((v) => `${v.kind}: ${v.message}`).join('; ')}` : ''),
+    ]),
+    '  ',
+  );
+}
+
+function renderResult(r: ExploreResult, sc: Scenario): string {
+  const b = r.budget;
+  let out = `${sc.id} under ${r.model}: ${r.states} states, ${r.transitions} transitions, ${r.schedules} schedules` +
+    `${r.truncated ? ' (TRUNCATED by --max-states)' : ''}\n` +
+    `  budget per schedule: ${b.spurious} spurious wake-up(s), ${b.weakCas} weak-CAS failure(s), ${b.signals} signal(s)\n` +
+    `  violating schedules: ${VIOLATION_KINDS.map((k) => `${k} ${r.violatingSchedules[k]}`).join(', ')}\n`;
+  if (r.outcomes.length) {
+    out += `  final outcomes: ${r.outcomes.slice(0, 4).map((o) => `${o.outcome} (${o.schedules})`).join('; ')}` +
+      `${r.outcomes.length > 4 ? `; … ${r.outcomes.length - 4} more` : ''}\n`;
+  }
+  for (const w of r.witnesses) {
+    out += `\n  witness: ${w.kind} in ${w.choices.length} steps — ${w.violation.message}\n`;
+    out += renderSteps(w.steps);
+    out += `  replay: ipcx futex replay --model ${r.model} --scenario ${sc.id} --schedule ${w.choices.join(',')}\n`;
+  }
+  return out;
+}
+
+function summaryTable(rs: ExploreResult[]): string {
+  return renderTable(
+    [
+      { header: 'MODEL' }, { header: 'STATES', right: true }, { header: 'SCHEDULES', right: true },
+      ...VIOLATION_KINDS.map((k) => ({ header: k.toUpperCase(), right: true })),
+    ],
+    rs.map((r) => [r.model, String(r.states), String(r.schedules), ...VIOLATION_KINDS.map((k) => String(r.violatingSchedules[k]))]),
+  );
+}
+
+async function runList(values: { json?: boolean }, io: CliIo): Promise<number> {
+  if (values.json) {
+    io.out(json({ models: MODEL_IDS, scenarios: SCENARIOS }, io.isTTY));
+    return EXIT.OK;
+  }
+  io.out('models: ' + MODEL_IDS.join(', ') + '\n\nscenarios:\n');
+  io.out(renderTable(
+    [{ header: 'ID' }, { header: 'MODEL' }, { header: 'THREADS' }, { header: 'TITLE' }],
+    SCENARIOS.map((s) => [s.id, s.model, s.threads.map((t) => `${t.name}: ${t.ops.map((o) => o.op).join(';')}${t.cancel ? ' (cancelled)' : ''}`).join(' | '), s.title]),
+    '  ',
+  ));
+  return EXIT.OK;
+}
+
+const command: Subcommand = {
+  name: 'futex',
+  summary: 'futex semaphore model checker: explore every interleaving of glibc/PostgreSQL semaphore scenarios',
+  usage: `usage: ipcx futex list [--json]
+       ipcx futex explore [--model M|all] (--scenario S | --scenario-file F) [--spurious N] [--weak-cas N]
+                          [--signals N] [--max-states N] [--json]
+       ipcx futex replay [--model M] (--scenario S | --scenario-file F) (--schedule IDS | --witness KIND) [--json]
+
+Models: glibc-new-64 (glibc >= 2.21, 64-bit atomics), glibc-new-32 (glibc >= 2.21 without them),
+glibc-old (glibc <= 2.20), pg-futex (PostgreSQL's futex semaphore, no waiter count). Every operation is a
+sequence of atomic steps; the kernel's futex compare-and-block is one step. explore enumerates every
+interleaving (equal states explored once) and reports schedules, distinct states and violating schedules
+(use-after-free, lost-wakeup, deadlock, assertion) with one shortest witness per kind.
+  --model M          a model, or 'all' (default: the scenario's own)
+  --scenario S       a built-in scenario (ipcx futex list); --scenario-file F reads one as JSON
+  --spurious N       spurious futex wake-ups allowed per schedule (overrides the scenario's budget)
+  --weak-cas N       spurious weak-CAS failures per schedule (glibc >= 2.21 only)
+  --signals N        signals (EINTR) per schedule
+  --max-states N     stop after N distinct states (default 500000)
+  --schedule IDS     comma-separated choice ids, e.g. B,B,A,A,A,A,B or spurious(A) or C:wake=A
+  --witness KIND     replay the explorer's witness of KIND (use-after-free, lost-wakeup, deadlock, assertion)
+  --json             explore: ExploreResult or [ExploreResult] with --model all; replay: {steps, states, error?}
+exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen), 2 usage, 1 error`,
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    const { values } = parseCommandArgs(rest, OPTIONS, false);
+    if (sub === 'list') return runList(values, io);
+    if (sub !== 'explore' && sub !== 'replay') throw new UsageError(`expected list, explore or replay, got '${sub ?? ''}'`);
+    const sc = loadScenario(values);
+    const budget = {
+      ...(count(values.spurious, 'spurious', 5) !== undefined ? { spurious: Number(values.spurious) } : {}),
+      ...(count(values['weak-cas'], 'weak-cas', 5) !== undefined ? { weakCas: Number(values['weak-cas']) } : {}),
+      ...(count(values.signals, 'signals', 5) !== undefined ? { signals: Number(values.signals) } : {}),
+    };
+    const maxStates = count(values['max-states'], 'max-states', 50_000_000);
+    const ms = models(values.model, sc);
+    const scb: Scenario = { ...sc, budget: { ...sc.budget, ...budget } };
+    if (sub === 'explore') {
+      const rs = ms.map((m) => explore(scb, { model: m, maxStates }));
+      if (values.json) io.out(json(values.model === 'all' ? rs : rs[0], io.isTTY));
+      else {
+        if (rs.length > 1) io.out(`${sc.id}: ${sc.title}\n` + summaryTable(rs) + '\n');
+        for (const r of rs) io.out(renderResult(r, sc) + '\n');
+      }
+      if (rs.some((r) => VIOLATION_KINDS.some((k) => r.violatingSchedules[k] > 0))) return EXIT_VIOLATIONS;
+      return rs.some((r) => r.truncated) ? EXIT.PARTIAL : EXIT.OK;
+    }
+    // replay
+    if (ms.length !== 1) throw new UsageError('replay takes one --model');
+    let ids: string[];
+    if (values.schedule !== undefined && values.witness !== undefined) throw new UsageError('give --schedule or --witness, not both');
+    if (values.witness !== undefined) {
+      if (!(VIOLATION_KINDS as readonly string[]).includes(values.witness)) {
+        throw new UsageError(`--witness: one of ${VIOLATION_KINDS.join(', ')}`);
+      }
+      const r = explore(scb, { model: ms[0], maxStates });
+      const w = r.witnesses.find((x) => x.kind === (values.witness as ViolationKind));
+      if (!w) {
+        io.err(`ipcx futex: no ${values.witness} schedule exists in ${sc.id} under ${ms[0]} (${r.states} states explored)\n`);
+        return EXIT.OK;
+      }
+      ids = w.choices;
+    } else if (values.schedule !== undefined) {
+      ids = values.schedule.split(',').map((x) => x.trim()).filter(Boolean);
+    } else throw new UsageError('replay needs --schedule IDS or --witness KIND');
+    const r = replay(scb, ids, ms[0]);
+    const end = r.states[r.states.length - 1];
+    if (values.json) {
+      io.out(json({ model: ms[0], scenario: sc.id, choices: ids.slice(0, r.steps.length), steps: r.steps, final: { mem: end.mem, queue: end.queue, threads: end.threads }, violations: end.violations, error: r.error }, io.isTTY));
+    } else {
+      io.out(`${sc.id} under ${ms[0]}:\n` + renderSteps(r.steps));
+      io.out(`  final: memory ${end.mem.status} value=${end.mem.value} nwaiters=${end.mem.nwaiters}, queue [${end.queue.map((i) => end.threads[i].name).join(', ')}], ` +
+        `returns ${end.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}`).join(' ')}\n`);
+    }
+    if (r.error) {
+      io.err(`ipcx futex replay: ${r.error}\n`);
+      return EXIT.ERROR;
+    }
+    return end.violations.length ? EXIT_VIOLATIONS : EXIT.OK;
+  },
+};
+
+export default command;

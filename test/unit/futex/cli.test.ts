@@ -1,0 +1,74 @@
+// `ipcx futex` in-process (the command module over the pure explorer; no kernel objects involved).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import futex, { EXIT_VIOLATIONS } from '../../../extension/cli/commands/futex';
+import { UsageError } from '../../../extension/cli/cliSupport';
+
+async function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await futex.run(args, { out: (t) => (out += t), err: (t) => (err += t), env: {}, isTTY: false });
+  return { code, out, err };
+}
+
+test('explore seed: glibc-old reports use-after-free with a replayable witness and exits 4', async () => {
+  const r = await run(['explore', '--model', 'glibc-old', '--scenario', 'seed']);
+  assert.equal(r.code, EXIT_VIOLATIONS);
+  assert.match(r.out, /use-after-free [1-9]\d*/);
+  const m = r.out.match(/--schedule (\S+)/);
+  assert.ok(m);
+  const rep = await run(['replay', '--model', 'glibc-old', '--scenario', 'seed', '--schedule', m[1]]);
+  assert.equal(rep.code, EXIT_VIOLATIONS);
+  assert.match(rep.out, /UAF_load/);
+});
+
+test('explore seed: glibc-new-64 and glibc-new-32 are safe and exit 0', async () => {
+  for (const m of ['glibc-new-64', 'glibc-new-32']) {
+    const r = await run(['explore', '--model', m, '--scenario', 'seed', '--json']);
+    assert.equal(r.code, 0, m);
+    const j = JSON.parse(r.out);
+    assert.equal(j.model, m);
+    assert.deepEqual(j.violatingSchedules, { 'use-after-free': 0, 'lost-wakeup': 0, deadlock: 0, assertion: 0 });
+    assert.ok(j.states > 0 && j.schedules > 0);
+  }
+});
+
+test('explore --model all --json gives one result per model', async () => {
+  const r = await run(['explore', '--model', 'all', '--scenario', 'seed', '--json']);
+  const j = JSON.parse(r.out) as { model: string }[];
+  assert.deepEqual(j.map((x) => x.model), ['glibc-new-64', 'glibc-new-32', 'glibc-old', 'pg-futex']);
+});
+
+test('replay --witness lost-wakeup for b2; a bad schedule is an error naming the enabled choices', async () => {
+  const r = await run(['replay', '--scenario', 'b2', '--witness', 'lost-wakeup', '--json']);
+  assert.equal(r.code, EXIT_VIOLATIONS);
+  assert.equal(JSON.parse(r.out).violations[0].kind, 'lost-wakeup');
+  const bad = await run(['replay', '--scenario', 'seed', '--schedule', 'A,Z']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /'Z' is not enabled; enabled: A, B/);
+});
+
+test('scenario files are validated; usage errors are UsageErrors', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'futex-cli-'));
+  try {
+    const f = path.join(dir, 's.json');
+    fs.writeFileSync(f, JSON.stringify({ id: 'mine', model: 'glibc-old', initial: { value: 1, pshared: false }, threads: [{ name: 'A', ops: ['sem_wait', 'sem_post'] }] }));
+    const ok = await run(['explore', '--scenario-file', f]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.out, /mine under glibc-old/);
+    fs.writeFileSync(f, JSON.stringify({ id: 'mine', model: 'glibc-old', initial: { value: 1, pshared: false }, threads: [{ name: 'A', ops: ['fork'] }] }));
+    await assert.rejects(run(['explore', '--scenario-file', f]), /ops\[0\]/);
+    await assert.rejects(run(['explore', '--scenario-file', path.join(dir, 'nope.json')]), /ENOENT/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(run(['explore', '--scenario', 'nope']), UsageError);
+  await assert.rejects(run(['explore', '--scenario', 'seed', '--model', 'musl']), UsageError);
+  await assert.rejects(run(['explore', '--scenario', 'b2', '--model', 'glibc-old']), /sem_post_broken/);
+  await assert.rejects(run(['frobnicate']), UsageError);
+  const list = await run(['list', '--json']);
+  assert.ok(JSON.parse(list.out).scenarios.some((s: { id: string }) => s.id === 'seed'));
+});
