@@ -10,3 +10,4 @@ export { default as limits } from './limits';
 export { default as inspect } from './inspect';
 export { default as recycle } from './recycle';
 export { default as doctor } from './doctor';
+export { default as futex } from './futex';
