@@ -26,7 +26,7 @@ export interface SnapshotDiff {
   appeared: IpcObject[];
   vanished: IpcObject[];
   changed: ObjectChange[];
-  /** refs of objects that did not change (for views that mark "unchanged") */
+  /** how many objects did not change */
   unchanged: number;
 }
 

@@ -11,7 +11,7 @@
  *            hex (`0x0001e240`).
  * Rows start with their type letter (q, m, s) and use the most recent header.
  *
- * MODE is 11 characters: two flag characters, then `rwxrwxrwx`. Flags: shm `D` = removed, goes away at the
+ * MODE is 11 characters: two flag characters, then `rwxrwxrwx` (`a`, alter, accepted for `w`). Flags: shm `D` = removed, goes away at the
  * last detach (SHM_DEST), `C` = cleared on first attach; msg `R`/`S` = a process waits to receive/send.
  *
  * What cannot be recovered: BSD `ipcs` prints only the time of day (`H:MM:SS`) of atime/dtime/ctime/
@@ -80,7 +80,8 @@ export function timeOfDayToEpoch(text: string, clock: IpcsClock | undefined): nu
 
 /** BSD `fmt_perm` output (`--rw-------`, `D-rw-------`) -> permission bits and flag characters. */
 export function parseModeString(text: string): { mode: number; flags: string } | undefined {
-  if (!/^[A-Z-]{2}[r-][w-][xXsStT-][r-][w-][xXsStT-][r-][w-][xXsStT-]$/.test(text)) return undefined;
+  // `a` (alter) in a write position: the SysV name for a semaphore's write permission (Solaris-style ipcs)
+  if (!/^[A-Z-]{2}[r-][wa-][xXsStT-][r-][wa-][xXsStT-][r-][wa-][xXsStT-]$/.test(text)) return undefined;
   let mode = 0;
   const perm = text.slice(2);
   for (let i = 0; i < 9; i++) if (perm[i] !== '-') mode |= 0o400 >> i;

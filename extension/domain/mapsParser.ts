@@ -60,12 +60,13 @@ export function parseMaps(text: string, wantedFiles?: ReadonlySet<string>): Maps
     const f = line.split(/\s+/, 6);
     if (f.length < 5) continue;
     const inode = f[4];
-    if (inode === '0' || !/^\d+$/.test(inode)) continue;
+    if (!/^\d+$/.test(inode)) continue;
     const path = f[5] ?? '';
     if (path.startsWith('/SYSV')) {
-      shm.add(Number(inode));
+      shm.add(Number(inode)); // shmid 0 is a valid id: inode 0 counts here
       continue;
     }
+    if (inode === '0') continue; // anonymous mapping
     if (!wantFiles) continue;
     const dev = devFromMaps(f[3]);
     if (dev === undefined) continue;
