@@ -283,11 +283,13 @@ export function toIpcError(e: unknown): IpcError {
   return new IpcError(init);
 }
 
+/** Runs a raw call; errno-style errors (with a string `code`) become IpcError, usage TypeErrors pass as-is. */
 function call<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    throw toIpcError(e);
+    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') throw toIpcError(e);
+    throw e;
   }
 }
 
