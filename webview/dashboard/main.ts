@@ -31,6 +31,8 @@ interface ViewState {
   filter: string;
   tab: Tab;
   selected: ObjectRef | null;
+  /** the host shown, so the panel serializer reopens the same one. */
+  host: string | null;
 }
 const STATE_VERSION = 1;
 function isViewState(x: unknown): x is ViewState {
@@ -39,7 +41,8 @@ function isViewState(x: unknown): x is ViewState {
   return (
     typeof o.filter === 'string' && o.filter.length <= 256 &&
     typeof o.tab === 'string' && (TABS as readonly string[]).includes(o.tab) &&
-    (o.selected === null || (typeof o.selected === 'string' && o.selected.length <= 300))
+    (o.selected === null || (typeof o.selected === 'string' && o.selected.length <= 300)) &&
+    (o.host === null || (typeof o.host === 'string' && o.host.length <= 300))
   );
 }
 
@@ -54,7 +57,7 @@ interface Data {
   layoutVerdicts: Map<ObjectRef, Verdict>;
 }
 
-const ui: ViewState = loadState<ViewState>(STATE_VERSION, { filter: '', tab: 'sems', selected: null }, isViewState);
+const ui: ViewState = loadState<ViewState>(STATE_VERSION, { filter: '', tab: 'sems', selected: null, host: null }, isViewState);
 let data: Data | null = null;
 const details = new Map<number, SemElem[] | IpcErrorInfo | 'loading'>();
 let status = '';
@@ -182,6 +185,10 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
     if (v) layoutVerdicts.set(v.ref, v);
   }
   data = { host, snapshot, verdicts: vmap, capacity, changes, vanishedSets, layoutVerdicts };
+  if (ui.host !== host) {
+    ui.host = host;
+    persist();
+  }
   errorBar.text('');
 }
 
