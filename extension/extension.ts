@@ -12,6 +12,7 @@ import type { SnapshotStore } from './services/snapshotStore';
 import type { Notifier } from './services/notify';
 import { registerTreeViews, type TreeViews } from './views/register';
 import { registerRefresh } from './commands/refresh';
+import { registerDashboard } from './webviews/dashboardPanel';
 
 /** What activate() returns: used by the integration tests and by other extensions' tests. */
 export interface IpcExplorerApi {
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   const tree = registerTreeViews(context, services);
   registerRefresh(context, services);
   // other features: one register line each, below this one
+  registerDashboard(context, services);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
   return { services, store: services.store, notify: services.notify, tree, activationMs };
