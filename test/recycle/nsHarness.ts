@@ -114,6 +114,13 @@ export class Started {
   }
 }
 
+/** uid (-u) or primary gid (-g) of a user name, as a number string (setpriv wants groups by number here). */
+function idOf(user: string, flag: '-u' | '-g'): string {
+  const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`id ${flag} ${user}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 export class NestedNs {
   private constructor(private readonly holder: ChildProcess) {}
 
@@ -144,7 +151,7 @@ export class NestedNs {
   }
 
   private argv(cmd: string, args: string[], user?: string): [string, string[]] {
-    const inner = user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--clear-groups', '--', cmd, ...args] : [cmd, ...args];
+    const inner = user ? ['setpriv', `--reuid=${idOf(user, '-u')}`, `--regid=${idOf(user, '-g')}`, '--clear-groups', '--', cmd, ...args] : [cmd, ...args];
     return ['nsenter', [`--ipc=${this.nsPath}`, '--', ...inner]];
   }
 

@@ -14,6 +14,9 @@
 //       attached. Prints "sem ID KEY" / "shm ID KEY" / "waiter PID", then "READY", then sleeps.
 //   pg_sema try NSEMS
 //       semget(IPC_PRIVATE, NSEMS, IPC_CREAT|0600): prints "ok ID" (and removes it again) or "err ERRNONAME".
+//   pg_sema withpid PID
+//       clone3 with set_tid (needs CAP_SYS_ADMIN): a child with exactly this pid, which sleeps; prints
+//       "child PID" then "READY" and sleeps too (pid-reuse tests; end both by pid).
 //   pg_sema race BASEKEY NKEYS ROUNDS
 //       the race partner: for ROUNDS rounds, for each key BASEKEY+1..BASEKEY+NKEYS: if no set has the key,
 //       a forked child creates it PostgreSQL-style and exits (a fresh orphan); if a set has it, about one
@@ -31,7 +34,9 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -232,11 +237,29 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
   return 0;
 }
 
+static int cmd_withpid(pid_t want) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  pid_t tid[1] = {want};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = (unsigned long)tid;
+  args.set_tid_size = 1;
+  long r = syscall(SYS_clone3, &args, sizeof args);
+  if (r < 0) die("clone3(set_tid)");
+  if (r == 0) {
+    for (;;) pause();
+  }
+  printf("child %ld\n", r);
+  pause_forever();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc >= 4 && strcmp(argv[1], "pg") == 0) return cmd_pg((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
   if (argc >= 3 && strcmp(argv[1], "app") == 0) return cmd_app((key_t)strtol(argv[2], NULL, 0));
   if (argc >= 3 && strcmp(argv[1], "try") == 0) return cmd_try(atoi(argv[2]));
+  if (argc >= 3 && strcmp(argv[1], "withpid") == 0) return cmd_withpid((pid_t)atoi(argv[2]));
   if (argc >= 5 && strcmp(argv[1], "race") == 0) return cmd_race((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), atoi(argv[4]));
   fprintf(stderr, "usage: pg_sema pg BASEKEY NSETS [GENERIC] | app BASEKEY | try NSEMS | race BASEKEY NKEYS ROUNDS\n");
   return 2;
