@@ -5,52 +5,15 @@
  * shared/fixtures/freebsd). Everything else (sh, awk, date, getconf, ps) is this machine's.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
-import { SshdHarness, assertPrivateIpcNamespaceHere } from './sshdHarness';
+import { SshdHarness, assertPrivateIpcNamespaceHere, freebsdStandIn } from './sshdHarness';
 
-const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'freebsd');
 let h: SshdHarness;
 let src: SshSource;
-
-/** Writes the stand-in's fake tools and returns the forced command's body. */
-export function freebsdStandIn(dir: string, fixtures = FIXTURES): string {
-  const bin = path.join(dir, 'freebsd-bin');
-  fs.mkdirSync(bin, { recursive: true });
-  const w = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  w('uname', [
-    'case "$*" in',
-    '  -s) echo FreeBSD ;;',
-    '  -n) echo pg-jail-host ;;',
-    '  -r) echo 11.2-RELEASE-p4 ;;',
-    '  -m) echo amd64 ;;',
-    '  *) echo "FreeBSD 11.2-RELEASE-p4 amd64" ;;',
-    'esac',
-  ].join('\n'));
-  w('hostname', 'echo pg-jail-host');
-  w('ipcs', [
-    `F='${fixtures}'`,
-    'case "$*" in',
-    '  -a) cat "$F/ipcs-a.txt" ;;',
-    '  -M) cat "$F/ipcs-M.txt" ;;',
-    '  -S) cat "$F/ipcs-S.txt" ;;',
-    '  *) echo "ipcs: the stand-in has no captured output for: $*" >&2; exit 1 ;;',
-    'esac',
-  ].join('\n'));
-  w('sysctl', [
-    `F='${fixtures}'`,
-    'case "$*" in',
-    '  kern.ipc) cat "$F/sysctl-kern.ipc-sem.txt" ;;',
-    '  *) echo "sysctl: unknown oid \'$*\'" >&2; exit 1 ;;',
-    'esac',
-  ].join('\n'));
-  return `#!/bin/sh\n# FreeBSD stand-in (see test/remote/freebsd.test.ts)\nPATH='${bin}':/usr/bin:/bin\nexport PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`;
-}
 
 before(async () => {
   assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);

@@ -134,7 +134,7 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
   assert.equal(s.status().error, undefined);
 });
 
-test('hostile host names are refused before anything runs: no ssh spawned, no file created', async () => {
+test('hostile host names are refused by validation, nothing is created', async () => {
   const pwned = path.join(os.tmpdir(), `ipcx-pwned-${process.pid}`);
   const hostile = [
     `-oProxyCommand=touch ${pwned}`,
@@ -147,22 +147,10 @@ test('hostile host names are refused before anything runs: no ssh spawned, no fi
     `\`touch ${pwned}\``,
     `good;touch_${pwned}`,
   ];
-  // count ssh processes we start: wrap spawn for the duration of this test
-  const cp = require('node:child_process') as typeof import('node:child_process');
-  const realSpawn = cp.spawn;
-  let spawned = 0;
-  (cp as { spawn: unknown }).spawn = (...args: unknown[]) => {
-    spawned++;
-    return (realSpawn as (...a: unknown[]) => unknown)(...args);
-  };
-  try {
-    for (const name of hostile) {
-      const r = parseHostSpec(name);
-      assert.equal(r.ok, false, `accepted ${JSON.stringify(name)}`);
-    }
-  } finally {
-    (cp as { spawn: unknown }).spawn = realSpawn;
+  // (cli.test.ts runs the same names through `ipcx --host` with a recording fake ssh on PATH: never started)
+  for (const name of hostile) {
+    const r = parseHostSpec(name);
+    assert.equal(r.ok, false, `accepted ${JSON.stringify(name)}`);
   }
-  assert.equal(spawned, 0);
   assert.equal(fs.existsSync(pwned), false);
 });

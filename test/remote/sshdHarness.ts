@@ -281,3 +281,44 @@ export function assertPrivateIpcNamespaceHere(assertPrivate: () => void): void {
   }
   throw new Error('refusing to create or remove IPC objects: not in a private IPC namespace (run through `node test/run-all.mjs remote`)');
 }
+
+/** The real FreeBSD 11 outputs (copied from shared/fixtures/freebsd by track H2). */
+export const FREEBSD_FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'freebsd');
+
+/**
+ * FreeBSD stand-in: FreeBSD cannot run here, so a forced command gives this key's sessions a PATH whose
+ * `uname`, `hostname`, `ipcs` and `sysctl` print the real FreeBSD outputs; the rest is this machine's.
+ */
+export function freebsdStandIn(dir: string, fixtures = FREEBSD_FIXTURES): string {
+  const bin = path.join(dir, 'freebsd-bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const w = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  w('uname', [
+    'case "$*" in',
+    '  -s) echo FreeBSD ;;',
+    '  -n) echo pg-jail-host ;;',
+    '  -r) echo 11.2-RELEASE-p4 ;;',
+    '  -m) echo amd64 ;;',
+    '  *) echo "FreeBSD 11.2-RELEASE-p4 amd64" ;;',
+    'esac',
+  ].join('\n'));
+  w('hostname', 'echo pg-jail-host');
+  w('ipcs', [
+    `F='${fixtures}'`,
+    'case "$*" in',
+    '  -a) cat "$F/ipcs-a.txt" ;;',
+    '  -M) cat "$F/ipcs-M.txt" ;;',
+    '  -S) cat "$F/ipcs-S.txt" ;;',
+    '  *) echo "ipcs: the stand-in has no captured output for: $*" >&2; exit 1 ;;',
+    'esac',
+  ].join('\n'));
+  w('sysctl', [
+    `F='${fixtures}'`,
+    'case "$*" in',
+    '  kern.ipc) cat "$F/sysctl-kern.ipc-sem.txt" ;;',
+    '  *) echo "sysctl: unknown oid \'$*\'" >&2; exit 1 ;;',
+    'esac',
+  ].join('\n'));
+  return `#!/bin/sh\n# FreeBSD stand-in (see test/remote/freebsd.test.ts)\nPATH='${bin}':/usr/bin:/bin\nexport PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`;
+}
+

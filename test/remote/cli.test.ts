@@ -1,0 +1,95 @@
+/**
+ * `ipcx ... --host DEST` (repeatable) against real sshds on 127.0.0.1: two loopback hosts and the FreeBSD
+ * stand-in (see freebsd.test.ts) in one run, one unreachable host that never hides the others, and
+ * hostile destinations refused before any ssh is started (a fake `ssh` first on PATH records any start).
+ * Runs the bundled dist/ipcx.js (built if missing), which also proves the probe ships inside the bundle.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildC } from '../helpers/cprog';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
+import type { IpcSnapshot } from '../../extension/shared/model';
+import { SshdHarness, assertPrivateIpcNamespaceHere, freePort, freebsdStandIn } from './sshdHarness';
+
+const root = path.resolve(__dirname, '..', '..');
+const ipcx = path.join(root, 'dist', 'ipcx.js');
+let h: SshdHarness;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [ipcx, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, IPCX_SSH_CONFIG: h.configFile, IPCX_SSH_TIMEOUT_SECONDS: '20', ...env },
+    maxBuffer: 64 << 20,
+  });
+}
+
+before(async () => {
+  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  if (!fs.existsSync(ipcx)) {
+    const b = spawnSync(process.execPath, [path.join(root, 'tools', 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+  }
+  const ipcMake = buildC('ipc_make');
+  h = new SshdHarness();
+  await h.startHost('a');
+  await h.startHost('b');
+  h.addAlias('hostA', 'a');
+  h.addAlias('hostB', 'b');
+  h.addForcedAlias('freebsd', 'a', freebsdStandIn(h.dir));
+  h.addAlias('down', 'a', { port: await freePort() });
+  assert.equal(h.hosts.get('a')!.exec(ipcMake, ['sem', '-n', '2', '-s', '3']).status, 0);
+  assert.equal(h.hosts.get('b')!.exec(ipcMake, ['sem', '-n', '7', '-s', '1']).status, 0);
+});
+
+after(async () => {
+  await h?.stopAll();
+});
+
+test('ipcx snapshot --json --host A --host B --host freebsd: one snapshot per host', () => {
+  const r = run(['snapshot', '--json', '--host', 'hostA', '--host', 'hostB', '--host', 'freebsd']);
+  assert.equal(r.status, 0, r.stderr);
+  const docs = JSON.parse(r.stdout) as IpcSnapshot[];
+  assert.deepEqual(docs.map((d) => [d.host, d.source, d.platform, d.sems.length]), [
+    ['hostA', 'ssh-linux', 'linux', 2],
+    ['hostB', 'ssh-linux', 'linux', 7],
+    ['freebsd', 'ssh-ipcs', 'freebsd', 16],
+  ]);
+  assert.equal(docs[2].limits.semmni, 50);
+});
+
+test('one unreachable host shows its error and does not hide the others', () => {
+  const r = run(['snapshot', '--json', '--host', 'hostA', '--host', 'down']);
+  assert.equal(r.status, 3, r.stderr);
+  const docs = JSON.parse(r.stdout) as ({ host: string; error?: { code: string } } & Partial<IpcSnapshot>)[];
+  assert.equal(docs[0].sems?.length, 2);
+  assert.equal(docs[1].error?.code, 'ESSH');
+  assert.match(r.stderr, /ipcx: down: .*Connection refused.*sshd running/);
+  const t = run(['limits', '--host', 'freebsd']);
+  assert.equal(t.status === 0 || t.status === 3, true, t.stderr);
+  assert.match(t.stdout, /semmni|SEMMNI/i);
+});
+
+test('hostile --host values are refused with a usage error; ssh is never started', () => {
+  const fakeBin = path.join(h.dir, 'fakebin');
+  fs.mkdirSync(fakeBin, { recursive: true });
+  const marker = path.join(h.dir, 'ssh-was-started');
+  fs.writeFileSync(path.join(fakeBin, 'ssh'), `#!/bin/sh\ntouch '${marker}'\nexit 255\n`, { mode: 0o755 });
+  const pwned = path.join(h.dir, 'pwned');
+  for (const bad of [`-oProxyCommand=touch ${pwned}`, `-oProxyCommand=touch_${pwned}`, 'host name', 'a\nb', '-F/dev/null', 'x@-oProxyCommand=id']) {
+    const r = run(['snapshot', `--host=${bad}`], { PATH: `${fakeBin}:${process.env.PATH}` });
+    assert.equal(r.status, 2, `${JSON.stringify(bad)}: ${r.stderr}`);
+    assert.match(r.stderr, /refusing host name|not a valid|starts with "-"/);
+  }
+  // sanity: the fake ssh IS what a valid host would start
+  const ok = run(['snapshot', '--host', 'hostA'], { PATH: `${fakeBin}:${process.env.PATH}` });
+  assert.notEqual(ok.status, 0);
+  assert.equal(fs.existsSync(marker), true, 'the fake ssh records starts');
+  fs.rmSync(marker);
+  for (const bad of [`-oProxyCommand=touch ${pwned}`]) run(['snapshot', '--host', bad], { PATH: `${fakeBin}:${process.env.PATH}` });
+  assert.equal(fs.existsSync(marker), false, 'no ssh was started for a hostile name');
+  assert.equal(fs.existsSync(pwned), false);
+  assert.equal(fs.existsSync('/tmp/pwned'), false);
+});
