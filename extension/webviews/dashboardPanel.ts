@@ -87,6 +87,11 @@ export class DashboardPanel implements vscode.Disposable {
       this.messenger.onMessage((m) => void this.handle(m)),
       services.store.onDidChange((c) => this.onStoreChange(c)),
       panel.onDidDispose(() => this.dispose()),
+      // a hidden webview is torn down (no retainContextWhenHidden: UI state lives in getState); hold posts
+      // until the reloaded page says ready again
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.messenger.reset();
+      }),
     );
     webview.html = buildWebviewHtml(webview, {
       extensionUri: services.context.extensionUri,
