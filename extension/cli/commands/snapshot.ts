@@ -27,10 +27,16 @@ export async function snapshotAll(hosts: string[]): Promise<HostResult[]> {
   }
 }
 
-/** Exit code for a set of host results: 1 when nothing was read, 3 when something is missing. */
+/**
+ * Exit code for a set of host results: 1 when nothing was read, 3 when something is missing (a host failed,
+ * an object could not be read, or a set's values could not be read), else 0.
+ */
 export function exitFor(results: HostResult[]): number {
   if (results.every((r) => r.error)) return EXIT.ERROR;
-  if (results.some((r) => r.error || (r.snapshot && r.snapshot.errors.length))) return EXIT.PARTIAL;
+  const incomplete = (r: HostResult) =>
+    r.error !== undefined ||
+    (r.snapshot !== undefined && (r.snapshot.errors.length > 0 || r.snapshot.sems.some((s) => s.valuesError !== undefined)));
+  if (results.some(incomplete)) return EXIT.PARTIAL;
   return EXIT.OK;
 }
 
