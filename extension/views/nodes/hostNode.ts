@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { IpcKind } from '../../shared/model';
+import { capacity, worstUsage } from '../../domain/capacity';
 import { LOCAL_HOST } from '../../services/snapshotStore';
 import { KindNode } from './kindNode';
 import { LimitsNode } from './limitsNode';
@@ -31,6 +32,14 @@ export class HostNode extends TreeNode {
     if (snap?.hostname) parts.push(snap.hostname);
     if (snap) parts.push(snap.source === 'proc' ? '/proc fallback' : snap.source);
     if (snap?.ipcNamespace) parts.push(snap.ipcNamespace);
+    // fleet columns (track H7): platform, worst limit usage, orphan count, connection state of SSH hosts
+    if (snap && !local) parts.push(snap.platform);
+    const worst = snap ? worstUsage(capacity(snap)) : undefined;
+    if (worst && worst.percent !== null) parts.push(`${worst.name} ${Math.round(worst.percent)}%`);
+    let orphans = 0;
+    for (const v of st?.verdicts.values() ?? []) if (v.state === 'orphan') orphans++;
+    if (orphans) parts.push(`${orphans} orphan${orphans === 1 ? '' : 's'}`);
+    if (!local && snap && !st?.error) parts.push(st?.loading ? 'refreshing…' : 'connected');
     if (st?.error) parts.push(`error: ${st.error.code}`);
     else if (!snap) parts.push(st?.loading ? 'loading…' : 'not loaded');
     item.description = parts.join(' · ');
