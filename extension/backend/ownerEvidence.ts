@@ -101,6 +101,16 @@ export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max =
   return out;
 }
 
+/** Pre-peek atime/dtime/lpid of every segment we peeked (OwnerEvidence.shmBefore). */
+export function shmBeforePeek(): NonNullable<OwnerEvidence['shmBefore']> {
+  const out: NonNullable<OwnerEvidence['shmBefore']> = {};
+  for (const [k, p] of peekCache) {
+    const [id, ctime] = k.split(':').map(Number);
+    out[id] = { ctime, ...p.before };
+  }
+  return out;
+}
+
 /** Put back atime/dtime/lpid our own peek overwrote (only when the segment still shows our pid as lpid). */
 export function restorePeekedFields(snapshot: IpcSnapshot, ownPid = process.pid): IpcSnapshot {
   let changed = false;

@@ -17,7 +17,7 @@ import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, 
 import type { AuditLog } from './audit';
 import type { IpcSource } from './ipcSource';
 import { nativeBinding, type NativeBinding } from './nativeBinding';
-import { findDataDirs, localProcessFacts, peekShmHeaders, restorePeekedFields, withDetail } from './ownerEvidence';
+import { findDataDirs, localProcessFacts, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
 
 export interface ExecutorDeps {
   source: IpcSource;
@@ -227,7 +227,10 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
   if (source.host === 'local') {
     const binding = req.binding === undefined ? nativeBinding().binding : (req.binding ?? undefined);
     // peek after the snapshot: the snapshot keeps the segments' pre-peek atime/dtime/lpid
-    if (binding) evidence.shmHeaders = peekShmHeaders(binding, snapshot.shms);
+    if (binding) {
+      evidence.shmHeaders = peekShmHeaders(binding, snapshot.shms);
+      evidence.shmBefore = shmBeforePeek();
+    }
     evidence.dataDirs = findDataDirs(req.dataDirs ?? []);
   }
   const options = verdictOptions({ ...req.verdict, evidence, ownPids: [process.pid] });

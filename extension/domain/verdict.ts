@@ -272,7 +272,15 @@ export function assessObject(o: IpcObject, snapshot: IpcSnapshot, opts: VerdictO
   return assessWith(o, { snapshot, opts, now: nowSeconds, rctx });
 }
 
-function assessWith(o: IpcObject, ctx: Ctx): Verdict {
+/** A segment whose atime/dtime/lpid our own header peek overwrote, with the values from before it. */
+function beforeOwnPeek(m: ShmSegment, opts: VerdictOptions): ShmSegment {
+  const b = opts.evidence?.shmBefore?.[m.id];
+  if (!b || b.ctime !== m.ctime || !opts.ownPids?.includes(m.lpid)) return m;
+  return { ...m, atime: b.atime, dtime: b.dtime, lpid: b.lpid };
+}
+
+function assessWith(input: IpcObject, ctx: Ctx): Verdict {
+  const o = input.kind === 'shm' ? beforeOwnPeek(input, ctx.opts) : input;
   const ref = objectRef(o);
   const owner = recognizeOwner(o, ctx.rctx);
   const f = new Findings();

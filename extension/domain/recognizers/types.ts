@@ -28,6 +28,11 @@ export interface OwnerEvidence {
   /** the first bytes of shm segments, read-only peek by the backend (shmid -> bytes or the error). */
   shmHeaders?: Record<number, Uint8Array | IpcErrorInfo>;
   dataDirs?: DataDirFact[];
+  /**
+   * shm fields as they were before our own header peek overwrote them (shmid -> values; applied by
+   * verdict.ts only while the segment's ctime is the same and its lpid is one of `ownPids`).
+   */
+  shmBefore?: Record<number, { ctime: number; atime: number; dtime: number; lpid: number }>;
 }
 
 export interface RecognizerContext {

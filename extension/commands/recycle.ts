@@ -1,0 +1,274 @@
+/**
+ * Guarded recycle in VS Code (track H5):
+ * - `ipcExplorer.recycleOrphans` (palette, host context): plan -> the full readable report in a document ->
+ *   a modal summary asking for explicit confirmation -> execute (each object re-checked immediately before
+ *   IPC_RMID) -> the outcome report; every decision appended to the audit log in globalStorage.
+ * - `ipcExplorer.recycleObject` (object context): the same for one object, same guards.
+ * - `ipcExplorer.showRecycleAuditLog`: opens the audit log.
+ * Gated by `ipcExplorer.recycle.enabled`. Also installs `services.verdictOptions` from the
+ * `ipcExplorer.recycle.*` settings plus owner evidence (PostgreSQL data directories, shm header peeks of
+ * unattached local segments), so the tree and dashboard show the same verdicts recycle acts on.
+ *
+ * Programmatic callers (tests, other features) may pass `{ host, refs?, confirm: true }`: `confirm: true` is
+ * the explicit confirmation (the palette and menus never pass it, so people always get the modal).
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { AuditLog } from '../backend/audit';
+import { findDataDirs, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
+import { nativeBinding } from '../backend/nativeBinding';
+import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
+import type { OwnerEvidence } from '../domain/recognizers/types';
+import { formatPlanReport, formatRecycleReport, planSummary, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
+import { DEFAULT_VERDICT_OPTIONS, type ObjectRule, type VerdictOptions } from '../domain/verdict';
+import type { IpcKind, ObjectRef } from '../shared/model';
+import type { Services } from '../services/services';
+import { LOCAL_HOST } from '../services/snapshotStore';
+import { hostOf, pickHost } from './args';
+import { registerGuarded } from './guard';
+
+const KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixShm'];
+
+/** A settings rule, validated field by field (settings are user input). Keys: number or "0x..." text. */
+export function parseRule(raw: unknown): ObjectRule | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const out: ObjectRule = {};
+  const key = (v: unknown): number | undefined => {
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v.trim())) return Number.parseInt(v.trim(), 16);
+    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim())) return Number(v.trim());
+    return undefined;
+  };
+  if (r['kind'] !== undefined) {
+    if (!KINDS.includes(r['kind'] as IpcKind)) return undefined;
+    out.kind = r['kind'] as IpcKind;
+  }
+  for (const f of ['key', 'keyMin', 'keyMax'] as const) {
+    if (r[f] === undefined) continue;
+    const k = key(r[f]);
+    if (k === undefined) return undefined;
+    out[f] = k;
+  }
+  if (r['uid'] !== undefined) {
+    if (typeof r['uid'] !== 'number' || !Number.isInteger(r['uid']) || r['uid'] < 0) return undefined;
+    out.uid = r['uid'];
+  }
+  if (r['app'] !== undefined) {
+    if (typeof r['app'] !== 'string') return undefined;
+    out.app = r['app'];
+  }
+  if (typeof r['note'] === 'string') out.note = r['note'];
+  return Object.keys(out).filter((k) => k !== 'note').length ? out : undefined;
+}
+
+function rules(raw: unknown): ObjectRule[] {
+  return Array.isArray(raw) ? raw.map(parseRule).filter((x): x is ObjectRule => x !== undefined) : [];
+}
+
+function num(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
+}
+
+export interface RecycleSettings {
+  enabled: boolean;
+  verdict: Partial<VerdictOptions>;
+  dataDirs: string[];
+}
+
+export function readSettings(): RecycleSettings {
+  const c = vscode.workspace.getConfiguration('ipcExplorer.recycle');
+  const dirs = c.get<unknown>('postgresDataDirectories');
+  return {
+    enabled: c.get<boolean>('enabled', true) !== false,
+    verdict: {
+      minOrphanAgeSeconds: num(c.get('minOrphanAgeSeconds'), DEFAULT_VERDICT_OPTIONS.minOrphanAgeSeconds),
+      recentActivitySeconds: num(c.get('recentActivitySeconds'), DEFAULT_VERDICT_OPTIONS.recentActivitySeconds),
+      recycleUnrecognized: c.get<boolean>('recycleUnrecognized', false) === true,
+      ignore: rules(c.get('ignore')),
+      trust: rules(c.get('trust')),
+    },
+    dataDirs: Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && d.length > 0) : [],
+  };
+}
+
+export interface RecycleArgs {
+  host?: string;
+  refs?: ObjectRef[];
+  /** the explicit confirmation for programmatic callers; people get the modal. */
+  confirm?: boolean;
+  /** false: do not open the report documents. */
+  open?: boolean;
+}
+
+export interface RecycleResult {
+  plan: RecyclePlan;
+  report?: RecycleReport;
+  cancelled?: boolean;
+}
+
+function isArgs(a: unknown): a is RecycleArgs {
+  return typeof a === 'object' && a !== null && ('confirm' in a || 'refs' in a || 'open' in a) && !(a instanceof vscode.TreeItem);
+}
+
+async function openText(content: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
+  await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+}
+
+export function auditPath(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+}
+
+async function runRecycle(services: Services, host: string, args: RecycleArgs): Promise<RecycleResult | undefined> {
+  const settings = readSettings();
+  if (!settings.enabled) {
+    services.notify.warn('Recycling is turned off (setting ipcExplorer.recycle.enabled). Nothing was removed.');
+    return undefined;
+  }
+  const st = services.store.get(host);
+  if (!st) {
+    services.notify.warn(`No host ${host} in IPC Explorer.`);
+    return undefined;
+  }
+  const source = st.source;
+  const prep: PreparedRecycle = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `IPC Explorer: planning recycle on ${host}` },
+    () => prepareRecycle(source, { verdict: settings.verdict, dataDirs: settings.dataDirs, ...(args.refs ? { refs: args.refs } : {}) }),
+  );
+  const { plan } = prep;
+  const open = args.open !== false;
+  if (open) await openText(formatPlanReport(plan));
+  const summary = planSummary(plan);
+  services.log.info(`recycle plan on ${host}: ${summary}`);
+  if (!plan.candidates.length) {
+    const why = args.refs?.length === 1 && plan.stays[0] ? ` ${plan.stays[0].ref} stays: ${plan.stays[0].why}` : '';
+    services.notify.info(`${summary}${why}`);
+    return { plan };
+  }
+  if (args.confirm !== true) {
+    const button = `Remove ${plan.candidates.length}`;
+    const detail = plan.candidates
+      .slice(0, 12)
+      .map((c) => `- ${c.kind} id ${c.id}${c.verdict.owner ? `: ${c.verdict.owner.label}` : ''}`)
+      .concat(plan.candidates.length > 12 ? [`... and ${plan.candidates.length - 12} more (see the report)`] : [])
+      .join('\n');
+    const pick = await vscode.window.showWarningMessage(
+      summary,
+      { modal: true, detail: `${detail}\n\nEach object is re-checked immediately before removal; any change keeps it. The full plan is in the report document.` },
+      button,
+    );
+    if (pick !== button) {
+      services.notify.info('Recycle cancelled: nothing was removed.');
+      return { plan, cancelled: true };
+    }
+  }
+  const audit = new AuditLog(auditPath(services.context));
+  const report = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `IPC Explorer: recycling on ${host}` },
+    () => executeRecyclePlan(plan, { source, processFacts: prep.processFacts, audit, ownPids: [process.pid] }),
+  );
+  const text = `Recycle on ${host}: ${report.removed} removed, ${report.refused} refused, ${report.failed} failed. Audit log: ${audit.path}`;
+  services.log.info(formatRecycleReport(report));
+  if (report.failed || report.refused) services.notify.warn(text);
+  else services.notify.info(text);
+  if (open) await openText(formatRecycleReport(report) + '\n' + formatPlanReport(plan));
+  await services.store.refresh(host);
+  return { plan, report };
+}
+
+/** Owner evidence for the store's verdicts (local host): data directories and peeks of unattached segments. */
+class EvidenceCache {
+  private evidence: OwnerEvidence = {};
+  private signature = '';
+
+  get(): OwnerEvidence {
+    return this.evidence;
+  }
+
+  /** Update from the latest local snapshot; true when something new was learnt (verdicts should be redone). */
+  update(services: Services, dataDirs: string[]): boolean {
+    const snap = services.store.get(LOCAL_HOST)?.snapshot;
+    if (!snap) return false;
+    const binding = nativeBinding().binding;
+    const next: OwnerEvidence = { dataDirs: findDataDirs(dataDirs) };
+    if (binding) {
+      next.shmHeaders = peekShmHeaders(binding, snap.shms);
+      next.shmBefore = shmBeforePeek();
+    }
+    const sig = JSON.stringify([
+      next.dataDirs?.map((d) => [d.path, d.dev, d.ino, d.postmasterPid, d.shmId]),
+      Object.keys(next.shmHeaders ?? {}).sort(),
+    ]);
+    this.evidence = next;
+    if (sig === this.signature) return false;
+    this.signature = sig;
+    return true;
+  }
+}
+
+export function registerRecycle(context: vscode.ExtensionContext, services: Services): void {
+  const evidence = new EvidenceCache();
+  services.verdictOptions = (host: string): VerdictOptions => {
+    const s = readSettings();
+    return {
+      ...DEFAULT_VERDICT_OPTIONS,
+      ...s.verdict,
+      ...(host === LOCAL_HOST ? { evidence: evidence.get(), ownPids: [process.pid] } : {}),
+    };
+  };
+  let updating = false;
+  context.subscriptions.push(
+    services.store.onDidChange((e) => {
+      if (e.host !== LOCAL_HOST || e.reason !== 'snapshot' || updating) return;
+      try {
+        updating = true;
+        if (evidence.update(services, readSettings().dataDirs)) void services.store.refresh(LOCAL_HOST);
+      } catch (err) {
+        services.log.warn(`recycle: owner evidence: ${String(err)}`);
+      } finally {
+        updating = false;
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ipcExplorer.recycle')) void services.store.refresh();
+    }),
+  );
+
+  registerGuarded(context, services, 'ipcExplorer.recycleOrphans', 'Recycle orphans', async (arg?: unknown) => {
+    const host = (isArgs(arg) ? arg.host : undefined) ?? (await pickHost(services, arg));
+    if (!host) return undefined;
+    return runRecycle(services, host, isArgs(arg) ? arg : {});
+  });
+
+  registerGuarded(context, services, 'ipcExplorer.recycleObject', 'Recycle object', async (arg?: unknown) => {
+    let host: string | undefined;
+    let refs: ObjectRef[] | undefined;
+    let given: RecycleArgs = {};
+    if (isArgs(arg)) {
+      given = arg;
+      host = arg.host;
+      refs = arg.refs;
+    } else if (typeof arg === 'object' && arg !== null && typeof (arg as { ref?: unknown }).ref === 'string') {
+      host = hostOf(arg);
+      refs = [(arg as { ref: string }).ref];
+    }
+    if (!host || !refs?.length) {
+      services.notify.warn('Recycle object: choose an object in the IPC Explorer tree (context menu "Recycle").');
+      return undefined;
+    }
+    return runRecycle(services, host, { ...given, host, refs });
+  });
+
+  registerGuarded(context, services, 'ipcExplorer.showRecycleAuditLog', 'Show recycle audit log', async () => {
+    const file = vscode.Uri.file(auditPath(context));
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      services.notify.info(`No recycle decisions yet (the audit log will be ${file.fsPath}).`);
+      return undefined;
+    }
+    await vscode.window.showTextDocument(file, { preview: true });
+    return file.fsPath;
+  });
+}

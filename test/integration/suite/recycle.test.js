@@ -1,0 +1,141 @@
+'use strict';
+/**
+ * The field story in the real VS Code (track H5): leftovers of a crashed PostgreSQL (17-semaphore sets with
+ * the 537 marker, their sempid a dead process) plus live objects (a set with a waiter blocked in semop, a shm
+ * segment attached by a live process, a live PostgreSQL-like set) in the VS Code server's private IPC
+ * namespace with SEMMNI lowered so that semget(17) fails with ENOSPC. "Recycle orphans" (programmatic
+ * confirmation) removes exactly the dead PostgreSQL sets, semget then succeeds, the live objects are
+ * intact, the audit log in globalStorage holds every decision; "Recycle..." on a live object removes nothing;
+ * with ipcExplorer.recycle.enabled off nothing can be removed.
+ */
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const h = require('../helpers');
+const { vscode } = h;
+
+const root = path.resolve(__dirname, '..', '..', '..');
+let pgSema;
+function pgSemaBinary() {
+  if (pgSema) return pgSema;
+  const out = path.join(os.tmpdir(), `pg_sema-it-${process.pid}`);
+  const r = spawnSync('gcc', ['-O1', '-Wall', '-D_GNU_SOURCE', '-o', out, path.join(root, 'test', 'helpers', 'c', 'pg_sema.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc pg_sema.c: ${r.stderr}`);
+  pgSema = out;
+  return out;
+}
+
+function trySemget(nsems) {
+  return spawnSync(pgSemaBinary(), ['try', String(nsems)], { encoding: 'utf8' }).stdout.trim();
+}
+
+describe('recycle: the field story in VS Code', function () {
+  this.timeout(120000);
+  let api;
+  let savedSem;
+  const live = [];
+  const cfg = () => vscode.workspace.getConfiguration('ipcExplorer.recycle');
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+    api = await h.activateExtension();
+    savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8').trim();
+    await cfg().update('minOrphanAgeSeconds', 0, vscode.ConfigurationTarget.Global);
+    await cfg().update('recentActivitySeconds', 0, vscode.ConfigurationTarget.Global);
+  });
+
+  after(async function () {
+    h.stopHolders();
+    for (const c of live) if (c.exitCode === null) c.kill('SIGKILL');
+    fs.writeFileSync('/proc/sys/kernel/sem', savedSem + '\n');
+    h.removeAllObjects();
+    await cfg().update('minOrphanAgeSeconds', undefined, vscode.ConfigurationTarget.Global);
+    await cfg().update('recentActivitySeconds', undefined, vscode.ConfigurationTarget.Global);
+    await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+    if (pgSema) fs.rmSync(pgSema, { force: true });
+  });
+
+  it('ENOSPC from dead PostgreSQL sets; Recycle Orphans removes exactly those; live objects intact; audit log', async function () {
+    h.assertPrivateIpcNamespace();
+    const marker = [...Array(16).fill(0), 537];
+    const dead = [1, 2, 3].map((i) => h.make.semSet({ key: 5432000 + i, nsems: 17, values: marker }));
+    const waited = h.make.semSet({ key: 0x7000001, nsems: 2, values: [0, 1] });
+    await h.startHolder('wait-sem', waited, 0);
+    const seg = h.make.shm({ key: 0x7000002, size: 4096 });
+    await h.startHolder('attach-shm', seg);
+    const pgLive = spawn(pgSemaBinary(), ['pg', '6000000', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    live.push(pgLive);
+    const pgLiveId = await new Promise((resolve, reject) => {
+      let out = '';
+      pgLive.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('READY')) resolve(Number(/^sem (\d+)/m.exec(out)[1]));
+      });
+      pgLive.once('exit', (c) => reject(new Error(`pg_sema exited ${c}`)));
+    });
+    const [msl, mns, opm] = savedSem.split(/\s+/);
+    fs.writeFileSync('/proc/sys/kernel/sem', `${msl} ${mns} ${opm} 5\n`); // 5 sets exist: none free
+    assert.equal(trySemget(17), 'err ENOSPC');
+    const before = new Map(h.procRows('sem').map((r) => [r.semid, r]));
+    const shmBefore = h.procRows('shm').find((r) => r.shmid === seg);
+
+    // the doctor (track H4's command calling domain/doctor.ts) agrees semget is blocked by SEMMNI
+    const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
+    assert.equal(d.wouldSucceed, false);
+    assert.deepEqual(d.blockedBy, ['SEMMNI']);
+
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', confirm: true, open: false });
+    assert.ok(res && res.report, `recycle ran: ${JSON.stringify(res && res.plan && res.plan.stays.map((x) => [x.ref, x.why]))} ${JSON.stringify(api.notify.shown.slice(-3))}`);
+    const removed = res.report.outcomes.filter((o) => o.action === 'removed').map((o) => o.id).sort((a, b) => a - b);
+    assert.deepEqual(removed, [...dead].sort((a, b) => a - b), 'exactly the dead PostgreSQL sets');
+    assert.equal(res.report.failed, 0);
+    assert.equal(res.report.refused, 0);
+    for (const c of res.plan.candidates) assert.match(c.verdict.owner.label, /^PostgreSQL, semaphore set, postmaster PID \d+ \(dead\)$/);
+    assert.match(trySemget(17), /^ok \d+$/, 'semget succeeds after recycling');
+
+    const after = new Map(h.procRows('sem').map((r) => [r.semid, r]));
+    for (const id of [waited, pgLiveId]) assert.deepEqual(after.get(id), before.get(id), `set ${id} intact`);
+    assert.deepEqual(h.procRows('shm').find((r) => r.shmid === seg), shmBefore, 'attached segment intact');
+
+    // the store (tree, dashboard) sees the same verdicts: waiters and a live postmaster make sets live
+    await api.store.semDetail('local', waited);
+    await api.store.semDetail('local', pgLiveId);
+    assert.equal(api.store.verdict('local', `sem:${waited}`).state, 'live');
+    assert.equal(api.store.verdict('local', `sem:${pgLiveId}`).state, 'live');
+    assert.equal(api.store.verdict('local', `shm:${seg}`).state, 'live');
+
+    const auditFile = path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const mine = audit.filter((a) => dead.includes(a.object.id) && a.object.kind === 'sem');
+    assert.equal(mine.length, 3);
+    for (const a of mine) {
+      assert.equal(a.action, 'removed');
+      assert.equal(a.object.elems[16].semval, 537);
+    }
+    assert.ok(api.notify.shown.some((n) => /3 removed, 0 refused, 0 failed/.test(n.text)));
+  });
+
+  it('Recycle... on a live object removes nothing and says why', async function () {
+    h.assertPrivateIpcNamespace();
+    fs.writeFileSync('/proc/sys/kernel/sem', savedSem + '\n');
+    const seg = h.procRows('shm')[0].shmid;
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${seg}`], confirm: true, open: false });
+    assert.equal(res.plan.candidates.length, 0);
+    assert.equal(res.plan.stays.length, 1);
+    assert.match(res.plan.stays[0].why, /^live: attached/);
+    assert.ok(h.procRows('shm').some((r) => r.shmid === seg));
+  });
+
+  it('with ipcExplorer.recycle.enabled off, nothing can be removed', async function () {
+    h.assertPrivateIpcNamespace();
+    const orphan = h.make.semSet({ key: 5432009, nsems: 17, values: [...Array(16).fill(0), 537] });
+    await cfg().update('enabled', false, vscode.ConfigurationTarget.Global);
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', confirm: true, open: false });
+    assert.equal(res, undefined);
+    assert.ok(h.procRows('sem').some((r) => r.semid === orphan), 'still there');
+    await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+  });
+});
