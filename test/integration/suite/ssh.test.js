@@ -1,0 +1,204 @@
+// SSH hosts in the real VS Code: two loopback "hosts" (real sshds on 127.0.0.1, each started inside its own
+// nested private IPC + mount namespace, with throwaway keys and a temp ssh config) and a FreeBSD stand-in
+// (FreeBSD cannot run here: a forced command gives that key's sessions `uname`/`ipcs`/`sysctl` that print
+// the real FreeBSD outputs of test/fixtures/freebsd) side by side in the tree with their limits and orphans.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const h = require('../helpers');
+const { vscode } = h;
+
+const FREEBSD = path.join(h.root, 'test', 'fixtures', 'freebsd');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitPort(port, proc) {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`sshd exited (${proc.exitCode})`);
+    const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1'); c.once('connect', () => { c.destroy(); r(true); }); c.once('error', () => r(false)); });
+    if (ok) return;
+    await h.sleep(50);
+  }
+  throw new Error(`sshd did not listen on ${port}`);
+}
+
+function keygen(file) {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ipcx-it', '-f', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+/** every descendant of pid (processes this suite started: sshd sessions, forced commands) */
+function descendants(pid) {
+  const kids = new Map();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(e));
+    } catch { /* gone */ }
+  }
+  const out = [];
+  const walk = (p) => { for (const c of kids.get(p) || []) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
+
+describe('ssh: a fleet of SSH hosts in the tree', function () {
+  this.timeout(120000);
+  let api;
+  let dir;
+  const procs = []; // [keeper, sshd] per host, all started here
+  const keepers = {};
+  const cfg = vscode.workspace.getConfiguration('ipcExplorer');
+  const saved = {};
+
+  async function startHost(name) {
+    const port = await freePort();
+    const conf = path.join(dir, `sshd_${name}.conf`);
+    fs.writeFileSync(conf, [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/host_key`, `PidFile ${dir}/sshd_${name}.pid`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin yes', 'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no', 'PrintMotd no', 'MaxSessions 100', 'LogLevel ERROR', ''].join('\n'));
+    const script = 'mount --make-rprivate / && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec sleep 100000';
+    const keeper = spawn('unshare', ['--ipc', '--mount', '--', 'sh', '-c', script], { stdio: 'ignore' });
+    procs.push(keeper);
+    await h.waitFor(() => { try { return fs.readFileSync(`/proc/${keeper.pid}/comm`, 'utf8').trim() === 'sleep'; } catch { return false; } }, `namespace for ${name}`);
+    keepers[name] = keeper.pid;
+    const sshd = spawn('nsenter', ['--ipc', '--mount', '--target', String(keeper.pid), '--', '/usr/sbin/sshd', '-D', '-e', '-f', conf], { stdio: 'ignore' });
+    procs.push(sshd);
+    await waitPort(port, sshd);
+    return port;
+  }
+
+  function inHost(name, cmd, args) {
+    const r = spawnSync('nsenter', ['--ipc', '--mount', '--target', String(keepers[name]), '--', cmd, ...args.map(String)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    api = await h.activateExtension();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-it-ssh-'));
+    fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    keygen(`${dir}/host_key`);
+    keygen(`${dir}/user_key`);
+    keygen(`${dir}/bsd_key`);
+    // the FreeBSD stand-in's tools (see the header comment)
+    const bin = path.join(dir, 'freebsd-bin');
+    fs.mkdirSync(bin);
+    const w = (n, body) => fs.writeFileSync(path.join(bin, n), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    w('uname', 'case "$*" in -s) echo FreeBSD ;; -n) echo pg-jail-host ;; *) echo "FreeBSD 11.2-RELEASE-p4 amd64" ;; esac');
+    w('hostname', 'echo pg-jail-host');
+    w('ipcs', `case "$*" in -a) cat '${FREEBSD}/ipcs-a.txt' ;; -M) cat '${FREEBSD}/ipcs-M.txt' ;; -S) cat '${FREEBSD}/ipcs-S.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+    w('sysctl', `case "$*" in kern.ipc) cat '${FREEBSD}/sysctl-kern.ipc-sem.txt' ;; *) exit 1 ;; esac`);
+    fs.writeFileSync(path.join(dir, 'freebsd-shell'), `#!/bin/sh\nPATH='${bin}':/usr/bin:/bin\nexport PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'authorized_keys'),
+      `${fs.readFileSync(`${dir}/user_key.pub`, 'utf8').trim()}\ncommand="${dir}/freebsd-shell",no-pty ${fs.readFileSync(`${dir}/bsd_key.pub`, 'utf8').trim()}\n`);
+    fs.writeFileSync(path.join(dir, 'known_hosts'), `ipcx-it-host ${fs.readFileSync(`${dir}/host_key.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')}\n`);
+    const portA = await startHost('a');
+    const portB = await startHost('b');
+    const down = await freePort();
+    fs.writeFileSync(path.join(dir, 'ssh_config'), [
+      'Host hostA', `  Port ${portA}`, `  IdentityFile ${dir}/user_key`,
+      'Host hostB', `  Port ${portB}`, `  IdentityFile ${dir}/user_key`,
+      'Host freebsd', `  Port ${portA}`, `  IdentityFile ${dir}/bsd_key`,
+      'Host down', `  Port ${down}`, `  IdentityFile ${dir}/user_key`,
+      'Host *', '  User root', '  HostName 127.0.0.1', '  HostKeyAlias ipcx-it-host', `  UserKnownHostsFile ${dir}/known_hosts`,
+      '  StrictHostKeyChecking yes', '  IdentitiesOnly yes', '  IdentityAgent none', ''].join('\n'));
+    // host A: two segments left by a process that exited (orphans), a set; host B: SEMMNI lowered to 4 in
+    // its own namespace, three sets (75 %), one orphan segment
+    const bin2 = h.ipcobjBinary();
+    inHost('a', bin2, ['shm', 0, 4096, 384]);
+    inHost('a', bin2, ['shm', 0, 8192, 384]);
+    inHost('a', bin2, ['sem', 0x1000, 3, 384]);
+    inHost('b', 'sh', ['-c', 'echo "250 32000 32 4" > /proc/sys/kernel/sem']);
+    for (let i = 0; i < 3; i++) inHost('b', bin2, ['sem', 0, 2, 384]);
+    inHost('b', bin2, ['shm', 0, 4096, 384]);
+    for (const k of ['sshHosts', 'sshConfigFile', 'recycle.recentActivitySeconds']) saved[k] = cfg.inspect(k)?.globalValue;
+    await cfg.update('recycle.recentActivitySeconds', 0, vscode.ConfigurationTarget.Global);
+    await cfg.update('sshConfigFile', path.join(dir, 'ssh_config'), vscode.ConfigurationTarget.Global);
+    await cfg.update('sshHosts', ['hostA', 'hostB', 'freebsd'], vscode.ConfigurationTarget.Global);
+  });
+
+  after(async function () {
+    for (const [k, v] of Object.entries(saved)) await cfg.update(k, v, vscode.ConfigurationTarget.Global);
+    for (const p of procs.reverse()) {
+      for (const d of descendants(p.pid)) { try { process.kill(d, 'SIGKILL'); } catch { /* gone */ } }
+      try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the hosts from the machine-scoped setting after local, and "Refresh All Hosts" reads them all', async function () {
+    await h.waitFor(() => ['hostA', 'hostB', 'freebsd'].every((x) => api.store.get(x)), 'the SSH hosts in the store');
+    assert.deepEqual(api.store.hosts().map((x) => x.host), ['local', 'hostA', 'hostB', 'freebsd']);
+    await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.store.get(x).error, undefined, `${x}: ${JSON.stringify(api.store.get(x).error)}`);
+    const a = api.store.get('hostA').snapshot;
+    const b = api.store.get('hostB').snapshot;
+    const f = api.store.get('freebsd').snapshot;
+    assert.equal(a.source, 'ssh-linux');
+    assert.equal(a.shms.length, 2);
+    assert.equal(b.sems.length, 3);
+    assert.equal(b.limits.semmni, 4);
+    assert.notEqual(a.ipcNamespace, b.ipcNamespace);
+    assert.equal(f.source, 'ssh-ipcs');
+    assert.equal(f.platform, 'freebsd');
+    assert.equal(f.sems.length, 16);
+    assert.equal(f.limits.semmni, 50);
+  });
+
+  it('shows each host side by side in the tree with platform, worst limit, orphans and connection state', async function () {
+    const roots = await api.tree.provider.getChildren();
+    const byHost = new Map(roots.map((n) => [n.host, n]));
+    const desc = async (host) => String((await api.tree.provider.getTreeItem(byHost.get(host))).description);
+    const da = await desc('hostA');
+    const db = await desc('hostB');
+    const df = await desc('freebsd');
+    console.log(`    hostA: ${da}\n    hostB: ${db}\n    freebsd: ${df}`);
+    assert.match(da, /ssh-linux · .*linux.*2 orphans · connected/);
+    assert.match(db, /SEMMNI 75%.*1 orphan · connected/);
+    // FreeBSD fixture: the largest segment (536870912) is exactly SHMMAX
+    assert.match(df, /pg-jail-host · ssh-ipcs · freebsd · SHMMAX 100% · connected/);
+    // the limits under each host
+    const limitsOf = async (host) => (await api.tree.provider.getChildren(byHost.get(host))).find((n) => n.id === `${host}|limits`);
+    const bsdLimits = await api.tree.provider.getChildren(await limitsOf('freebsd'));
+    const labels = await Promise.all(bsdLimits.map(async (n) => `${(await api.tree.provider.getTreeItem(n)).label}`));
+    assert.ok(labels.some((l) => /SEMMNI/.test(l)), labels.join(', '));
+  });
+
+  it('an unreachable host shows its error and never blocks the others; hostile names are not added', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.addSshHost', 'down');
+    assert.ok(api.store.get('down'), 'added');
+    assert.equal(api.store.get('down').error.code, 'ESSH');
+    await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
+    assert.equal(api.store.get('down').error.code, 'ESSH');
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.store.get(x).error, undefined);
+    const roots = await api.tree.provider.getChildren();
+    const downNode = roots.find((n) => n.host === 'down');
+    assert.match(String((await api.tree.provider.getTreeItem(downNode)).description), /error: ESSH/);
+    assert.ok(api.notify.shown.some((s) => /down/.test(s.text) && /Connection refused/.test(s.text)));
+
+    const pwned = path.join(os.tmpdir(), 'ipcx-it-pwned');
+    await vscode.commands.executeCommand('ipcExplorer.addSshHost', `-oProxyCommand=touch ${pwned}`);
+    assert.ok(!api.store.hosts().some((x) => x.host.startsWith('-')));
+    assert.ok(!(cfg.get('sshHosts') || []).some((x) => typeof x === 'string' && x.startsWith('-')));
+    assert.equal(fs.existsSync(pwned), false);
+
+    await vscode.commands.executeCommand('ipcExplorer.removeSshHost', 'down');
+    assert.equal(api.store.get('down'), undefined);
+    assert.deepEqual(vscode.workspace.getConfiguration('ipcExplorer').get('sshHosts'), ['hostA', 'hostB', 'freebsd']);
+  });
+});
