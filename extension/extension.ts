@@ -13,6 +13,7 @@ import type { Notifier } from './services/notify';
 import { registerTreeViews, type TreeViews } from './views/register';
 import { registerRefresh } from './commands/refresh';
 import { registerDashboard } from './webviews/dashboardPanel';
+import { registerRecycle } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
 
 /** What activate() returns: used by the integration tests and by other extensions' tests. */
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerRefresh(context, services);
   // other features: one register line each, below this one
   registerDashboard(context, services);
+  registerRecycle(context, services);
   registerRemote(context, services);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
