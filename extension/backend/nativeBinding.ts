@@ -131,6 +131,15 @@ export interface RawNative {
   remove(kind: SysvKind, id: number, expected: RawRemovalExpectation): void;
   shmPeek(id: number, length: number): Buffer;
   readPosixSem(path: string): PosixSemRead;
+  /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
+  formatSemsJson(
+    headers: Float64Array,
+    values: Uint16Array,
+    count: number,
+    withValues: boolean,
+    errIndex: number[],
+    errJson: string[],
+  ): Buffer;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -155,6 +164,18 @@ export interface NativeSnapshot {
   statAny: boolean;
 }
 
+/**
+ * snapshot() with the semaphore sets as JSON text instead of objects, for `ipcx snapshot --json`: building
+ * and stringifying 32,000 set objects costs more than reading them from the kernel. `semsJson` is
+ * byte-identical to `JSON.stringify(snapshot().sems)` for the same kernel state.
+ */
+export interface NativeSnapshotJson extends Omit<NativeSnapshot, 'sems'> {
+  semsJson: Buffer;
+  semCount: number;
+  /** the sets whose values could not be read (their valuesError is inside semsJson too). */
+  semValueErrors: Array<{ id: number; error: IpcErrorInfo }>;
+}
+
 export interface NativeBinding {
   /** e.g. 'ipc_native 0.1.0 (napi 8)'. */
   readonly version: string;
@@ -162,6 +183,8 @@ export interface NativeBinding {
   readonly path: string;
   /** Every SysV object; with values (default true) one GETALL per set. Never throws for one object. */
   snapshot(opts?: { values?: boolean }): NativeSnapshot;
+  /** The same snapshot with the sets pre-rendered as JSON (see NativeSnapshotJson). */
+  snapshotJson(opts?: { values?: boolean }): NativeSnapshotJson;
   /** GETALL + GETPID/GETNCNT/GETZCNT for each semaphore of one set. Throws IpcError. */
   semDetail(id: number): SemElem[];
   limitsAndUsage(): { limits: IpcLimits; usage: IpcUsage };
@@ -426,25 +449,54 @@ function toItemError(e: RawItemError): ItemError {
   return item;
 }
 
+/**
+ * JSON text of `doc` with its top-level `sems` replaced by pre-rendered JSON (NativeSnapshotJson.semsJson),
+ * as one Buffer: `JSON.parse` of the result deep-equals `{...doc, sems: JSON.parse(semsJson)}`.
+ */
+export function stringifyWithSemsJson<T extends object>(doc: T, semsJson: Buffer, pretty = false): Buffer {
+  const marker = `\u0000ipcx-sems-${process.pid}-${Date.now()}\u0000`;
+  const text = pretty ? JSON.stringify({ ...doc, sems: marker }, null, 2) : JSON.stringify({ ...doc, sems: marker });
+  const quoted = JSON.stringify(marker);
+  const at = text.indexOf(quoted);
+  if (at < 0) throw new Error('stringifyWithSemsJson: doc has no top-level sems');
+  return Buffer.concat([Buffer.from(text.slice(0, at)), semsJson, Buffer.from(text.slice(at + quoted.length))]);
+}
+
 function wrapRaw(raw: RawNative, file: string): NativeBinding {
+  const rest = (r: RawSnapshot, lu: { limits: IpcLimits; usage: IpcUsage }) => ({
+    shms: buildShms(r.shm),
+    msgs: buildMsgs(r.msg),
+    errors: r.errors.map(toItemError),
+    limits: lu.limits,
+    usage: lu.usage,
+    ipcNamespace: readIpcNamespace(),
+    uid: process.geteuid ? process.geteuid() : -1,
+    statAny: r.statAny,
+  });
   return {
     version: raw.version,
     path: file,
+    snapshotJson(opts = {}) {
+      const withValues = opts.values !== false;
+      const r = call(() => raw.snapshot(withValues));
+      const lu = call(() => buildLimitsAndUsage(raw.limits()));
+      const h = r.sem.headers;
+      const errs = r.sem.valueErrors.map((e) => ({ index: e.index, id: h[e.index * SEM_STRIDE]!, error: rawToInfo(e) }));
+      const semsJson = call(() =>
+        raw.formatSemsJson(h, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error))),
+      );
+      return {
+        semsJson,
+        semCount: r.sem.count,
+        semValueErrors: errs.map((e) => ({ id: e.id, error: e.error })),
+        ...rest(r, lu),
+      };
+    },
     snapshot(opts = {}) {
       const withValues = opts.values !== false;
       const r = call(() => raw.snapshot(withValues));
       const lu = call(() => buildLimitsAndUsage(raw.limits()));
-      return {
-        sems: buildSems(r.sem, withValues),
-        shms: buildShms(r.shm),
-        msgs: buildMsgs(r.msg),
-        errors: r.errors.map(toItemError),
-        limits: lu.limits,
-        usage: lu.usage,
-        ipcNamespace: readIpcNamespace(),
-        uid: process.geteuid ? process.geteuid() : -1,
-        statAny: r.statAny,
-      };
+      return { sems: buildSems(r.sem, withValues), ...rest(r, lu) };
     },
     semDetail(id) {
       const d = call(() => raw.semDetail(id));

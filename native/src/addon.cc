@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));
   exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
+  exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));
   return exports;
 }
 

@@ -1,5 +1,6 @@
 #include "api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -94,6 +95,44 @@ Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info) {
   if (info.Length() != 1 || !info[0].IsString()) Usage(env, "readPosixSem(path: string)");
   std::string path = info[0].As<Napi::String>().Utf8Value();
   return Guard(env, [&] { return PosixSemToJs(env, ipcx::ReadPosixSem(path)); });
+}
+
+}  // namespace ipcx
+
+namespace ipcx {
+
+Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "formatSemsJson(headers: Float64Array, values: Uint16Array, count: number, withValues: boolean, "
+      "errIndex: number[], errJson: string[])";
+  if (info.Length() != 6 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber() ||
+      !info[3].IsBoolean() || !info[4].IsArray() || !info[5].IsArray()) {
+    Usage(env, usage);
+  }
+  Napi::TypedArray ht = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray vt = info[1].As<Napi::TypedArray>();
+  if (ht.TypedArrayType() != napi_float64_array || vt.TypedArrayType() != napi_uint16_array) Usage(env, usage);
+  Napi::Float64Array headers = info[0].As<Napi::Float64Array>();
+  Napi::Uint16Array values = info[1].As<Napi::Uint16Array>();
+  double countD = info[2].As<Napi::Number>().DoubleValue();
+  if (countD < 0 || countD * kSemStride > static_cast<double>(headers.ElementLength())) Usage(env, usage);
+  size_t count = static_cast<size_t>(countD);
+  Napi::Array ei = info[4].As<Napi::Array>();
+  Napi::Array ej = info[5].As<Napi::Array>();
+  if (ei.Length() != ej.Length()) Usage(env, usage);
+  std::vector<std::pair<size_t, std::string>> errors;
+  errors.reserve(ei.Length());
+  for (uint32_t i = 0; i < ei.Length(); i++) {
+    Napi::Value idx = ei.Get(i);
+    Napi::Value js = ej.Get(i);
+    if (!idx.IsNumber() || !js.IsString()) Usage(env, usage);
+    errors.emplace_back(static_cast<size_t>(idx.As<Napi::Number>().DoubleValue()), js.As<Napi::String>().Utf8Value());
+  }
+  std::sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string json = FormatSemsJson(headers.Data(), count, values.Data(), values.ElementLength(),
+                                    info[3].As<Napi::Boolean>().Value(), errors);
+  return Napi::Buffer<char>::Copy(env, json.data(), json.size());
 }
 
 }  // namespace ipcx

@@ -12,5 +12,6 @@ Napi::Value JsSemDetail(const Napi::CallbackInfo& info);
 Napi::Value JsRemove(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
+Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info);
 
 }  // namespace ipcx

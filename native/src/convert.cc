@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <charconv>
 #include <cstring>
 
 #include "errno_error.h"
@@ -122,6 +123,54 @@ Napi::Object PosixSemToJs(Napi::Env env, const PosixSemRead& r) {
   o.Set("lo32", static_cast<double>(r.lo32));
   o.Set("hi32", static_cast<double>(r.hi32));
   return o;
+}
+
+namespace {
+
+// Integers only (every field is one): the same digits as JS Number -> string for |v| < 2^53.
+inline void AppendInt(std::string& out, double v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+std::string FormatSemsJson(const double* h, size_t count, const uint16_t* values, size_t nvalues, bool withValues,
+                           const std::vector<std::pair<size_t, std::string>>& errors) {
+  static const char* const kKeys[] = {",\"id\":", ",\"key\":", ",\"uid\":", ",\"gid\":", ",\"cuid\":",
+                                      ",\"cgid\":", ",\"mode\":", ",\"nsems\":", ",\"otime\":", ",\"ctime\":"};
+  std::string out;
+  out.reserve(count * (withValues ? 200 : 130) + 16);
+  out.push_back('[');
+  size_t off = 0, e = 0;
+  for (size_t i = 0; i < count; i++, h += kSemStride) {
+    if (i) out.push_back(',');
+    out.append("{\"kind\":\"sem\"");
+    for (size_t k = 0; k < kSemStride; k++) {
+      out.append(kKeys[k]);
+      AppendInt(out, h[k]);
+    }
+    const size_t nsems = static_cast<size_t>(h[7]);
+    while (e < errors.size() && errors[e].first < i) e++;
+    if (e < errors.size() && errors[e].first == i) {
+      out.append(",\"valuesError\":");
+      out.append(errors[e].second);
+    } else if (withValues && off + nsems <= nvalues) {
+      out.append(",\"values\":[");
+      char buf[8];
+      for (size_t j = 0; j < nsems; j++) {
+        if (j) out.push_back(',');
+        auto r = std::to_chars(buf, buf + sizeof buf, values[off + j]);
+        out.append(buf, r.ptr);
+      }
+      out.push_back(']');
+    }
+    out.push_back('}');
+    off += nsems;
+  }
+  out.push_back(']');
+  return out;
 }
 
 namespace {

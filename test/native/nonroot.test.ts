@@ -29,9 +29,10 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
     { op: 'shmPeek', id: shm!.id, length: 6 },
     { op: 'remove', kind: 'sem', id: pub!.id, expected: { key: pubSet.key, ctime: pubSet.ctime } },
     { op: 'limits' },
+    { op: 'semsJson' },
   ]);
   assert.ok(p.load.ok, JSON.stringify(p.load));
-  const [snapR, privDetail, pubDetail, peek, rm, lim] = p.results;
+  const [snapR, privDetail, pubDetail, peek, rm, lim, sj] = p.results;
   assert.ok(snapR!.ok, JSON.stringify(snapR));
   const snap = snapR!.value as { sems: SemSet[]; shms: Array<{ id: number }>; msgs: Array<{ id: number; qnum: number }>; errors: unknown[]; uid: number };
   assert.equal(snap.uid, 65534);
@@ -60,6 +61,9 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   assert.deepEqual([rm!.error!.code, rm!.error!.op, rm!.error!.syscall], ['EPERM', 'IPC_RMID', 'semctl']);
   assert.match(rm!.error!.hint!, /owner \(uid\) or creator \(cuid\)/);
   assert.ok(lim!.ok, 'limits need no privilege');
+  const j = sj!.value as { semsJson: string; objects: string; semValueErrors: Array<{ id: number; error: IpcErrorInfo }> };
+  assert.equal(j.semsJson, j.objects, 'native JSON with a valuesError equals JSON.stringify of the objects');
+  assert.ok(j.semValueErrors.some((e) => e.id === priv!.id && e.error.code === 'EACCES'));
   assert.ok(native().snapshot().sems.some((s) => s.id === pub!.id), 'the refused removal left the set');
 });
 

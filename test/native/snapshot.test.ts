@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
+import { stringifyWithSemsJson } from '../../extension/backend/nativeBinding';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import {
   ipcsSem,
@@ -186,4 +187,27 @@ test('snapshot carries the namespace and reader: ipcNamespace is /proc/self/ns/i
   assert.match(snap.ipcNamespace, /^ipc:\[\d+\]$/);
   assert.equal(snap.ipcNamespace, require('node:fs').readlinkSync('/proc/self/ns/ipc'));
   assert.equal(snap.uid, process.geteuid!());
+});
+
+test('snapshotJson: the native JSON of the sets is byte-identical to JSON.stringify of snapshot().sems', () => {
+  assertPrivateIpcNamespace();
+  created.push(...make('sem', ['-n', '40', '-s', '17', '-v', 'p', '-k', '-5', '-m', '604']));
+  created.push(...make('sem', ['-n', '3', '-s', '1', '-v', '32767']));
+  for (const values of [true, false]) {
+    const objs = native().snapshot({ values });
+    const j = native().snapshotJson({ values });
+    assert.ok(objs.sems.length >= 43);
+    assert.equal(j.semCount, objs.sems.length);
+    assert.equal(j.semsJson.toString('utf8'), JSON.stringify(objs.sems), `values: ${values}`);
+    const { sems: _s, ...restObjs } = objs;
+    const { semsJson: _j, semCount: _c, semValueErrors, ...restJson } = j;
+    assert.deepEqual(restJson, restObjs);
+    assert.deepEqual(semValueErrors, []);
+  }
+  const j = native().snapshotJson();
+  const doc = { version: 1, host: 'local', sems: [] as unknown[], tail: { hostname: '"sems":[]' } };
+  for (const pretty of [false, true]) {
+    const text = stringifyWithSemsJson(doc, j.semsJson, pretty).toString('utf8');
+    assert.deepEqual(JSON.parse(text), { ...doc, sems: native().snapshot().sems });
+  }
 });

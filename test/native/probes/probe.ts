@@ -10,6 +10,7 @@ import type { RemovalExpectation, SysvKind } from '../../../extension/shared/mod
 
 export type ProbeOp =
   | { op: 'snapshot'; values?: boolean }
+  | { op: 'semsJson' }
   | { op: 'limits' }
   | { op: 'semDetail'; id: number }
   | { op: 'remove'; kind: SysvKind; id: number; expected: RemovalExpectation }
@@ -30,6 +31,11 @@ if (b) {
       switch (o.op) {
         case 'snapshot': value = b.snapshot({ values: o.values !== false }); break;
         case 'limits': value = b.limitsAndUsage(); break;
+        case 'semsJson': {
+          const j = b.snapshotJson();
+          value = { semsJson: j.semsJson.toString('utf8'), semValueErrors: j.semValueErrors, objects: JSON.stringify(b.snapshot().sems) };
+          break;
+        }
         case 'semDetail': value = b.semDetail(o.id); break;
         case 'remove': b.remove(o.kind, o.id, o.expected); value = null; break;
         case 'shmPeek': value = b.shmPeek(o.id, o.length).toString('hex'); break;

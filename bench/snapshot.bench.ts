@@ -1,0 +1,133 @@
+/**
+ * `npm run bench snapshot`: the full local snapshot against util-linux, measured in the same run.
+ *
+ * In the private IPC namespace bench/run.mjs provides: 32,000 semaphore sets x 17 semaphores (SEMMNI's
+ * default 32000 fits exactly), 4,096 shm segments (SHMMNI's default), 1,000 message queues. Then, interleaved
+ * round-robin so machine noise hits every contender alike, RUNS timings of:
+ *   - the native snapshot in-process (headers of all three kinds + one GETALL per set = 544,000 values,
+ *     built into model objects), and headers only;
+ *   - `node dist/ipcx.js snapshot --json` as a process (n/a when the CLI is not built);
+ *   - `ipcs -s`, `lsipc -s --json` (headers only, both), `cat /proc/sysvipc/sem`;
+ * and semDetail (GETALL + GETPID/GETNCNT/GETZCNT x 17) for one set. Processes write to /dev/null.
+ * A full GC runs before every timed run, outside the timing, so one contender's garbage (the JSON row
+ * makes 8 MB strings) is not billed to the next; each in-process run still pays its own allocation and GC.
+ * Goals: in-process <= 0.5 x lsipc -s --json; ipcx snapshot --json <= 1.0 x lsipc -s --json.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { loadNative } from '../extension/backend/nativeBinding';
+import { buildC, repoRoot } from '../test/helpers/cprog';
+import { assertPrivateIpcNamespace } from '../test/helpers/ns';
+
+const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 15);
+const SETS = 32000;
+const NSEMS = 17;
+const SEGMENTS = 4096;
+const QUEUES = 1000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function make(kind: string, args: string[]): void {
+  const r = spawnSync(buildC('ipc_make'), [kind, ...args, '-q'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ipc_make ${kind} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+function main(): void {
+  assertPrivateIpcNamespace();
+  const loaded = loadNative();
+  if (!loaded.binding) throw new Error(loaded.error!.message);
+  const b = loaded.binding;
+
+  const t0 = performance.now();
+  make('sem', ['-n', String(SETS), '-s', String(NSEMS), '-v', 'p']);
+  make('shm', ['-n', String(SEGMENTS), '-s', '4096']);
+  make('msg', ['-n', String(QUEUES), '-M', '1', '-B', '64']);
+  const setup = performance.now() - t0;
+
+  // sanity: the snapshot really holds what we made, with every value
+  const check = b.snapshot();
+  const nvals = check.sems.reduce((a, s) => a + (s.values?.length ?? 0), 0);
+  if (check.sems.length !== SETS || nvals !== SETS * NSEMS || check.shms.length !== SEGMENTS || check.msgs.length !== QUEUES) {
+    throw new Error(`unexpected snapshot: ${check.sems.length} sets, ${nvals} values, ${check.shms.length} shm, ${check.msgs.length} msg`);
+  }
+  const v = check.sems[SETS - 1]!.values!;
+  if (v[NSEMS - 1] !== ((SETS - 1) * 31 + NSEMS - 1) % 32768) throw new Error('values do not match the pattern written');
+
+  const devnull = fs.openSync('/dev/null', 'w');
+  const proc = (cmd: string, args: string[]) => (): void => {
+    const r = spawnSync(cmd, args, { stdio: ['ignore', devnull, 'pipe'], cwd: repoRoot });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  };
+  const ipcx = path.join(repoRoot, 'dist', 'ipcx.js');
+  const hasIpcx = fs.existsSync(ipcx);
+
+  const contenders: Array<[string, () => void]> = [
+    ['native snapshot, in-process (sem+shm+msg headers, 544,000 values)', () => void b.snapshot()],
+    ['native snapshot, in-process, headers only', () => void b.snapshot({ values: false })],
+    ['native snapshot + JSON.stringify, in-process', () => void JSON.stringify(b.snapshot())],
+  ];
+  if (hasIpcx) contenders.push(['`ipcx snapshot --json` (process)', proc(process.execPath, [ipcx, 'snapshot', '--json'])]);
+  contenders.push(
+    ['`ipcs -s` (process)', proc('ipcs', ['-s'])],
+    ['`lsipc -s --json` (process)', proc('lsipc', ['-s', '--json'])],
+    ['`cat /proc/sysvipc/sem` (process)', proc('cat', ['/proc/sysvipc/sem'])],
+  );
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const times = new Map<string, number[]>(contenders.map(([n]) => [n, []]));
+  for (const [, f] of contenders) f(); // warm-up
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, f] of contenders) {
+      gc();
+      const t = performance.now();
+      f();
+      times.get(name)!.push(performance.now() - t);
+    }
+  }
+  const id = check.sems[SETS >> 1]!.id;
+  const detail: number[] = [];
+  for (let i = 0; i < 201; i++) {
+    const t = performance.now();
+    b.semDetail(id);
+    detail.push(performance.now() - t);
+  }
+
+  const med = new Map([...times].map(([k, xs]) => [k, median(xs)]));
+  const lsipc = med.get('`lsipc -s --json` (process)')!;
+  const ipcs = med.get('`ipcs -s` (process)')!;
+  const rows: string[][] = [];
+  for (const [name] of contenders) {
+    const m = med.get(name)!;
+    rows.push([name, m.toFixed(1), (m / lsipc).toFixed(2), (m / ipcs).toFixed(2)]);
+  }
+  if (!hasIpcx) rows.splice(3, 0, ['`ipcx snapshot --json` (process)', 'n/a (dist/ipcx.js not built)', '', '']);
+  rows.push([`semDetail(one set of ${NSEMS}): GETALL + ${NSEMS * 3} GETPID/GETNCNT/GETZCNT`, (median(detail) * 1000).toFixed(0) + ' µs', '', '']);
+
+  console.log(`\nsnapshot bench: ${SETS} sets x ${NSEMS} sems, ${SEGMENTS} shm, ${QUEUES} msg queues; ` +
+    `median of ${RUNS} runs; setup ${(setup / 1000).toFixed(1)} s; node ${process.version}, ${os.cpus().length} CPUs, ` +
+    `kernel ${os.release()}; ${b.version}\n`);
+  console.log('| what | median ms | x lsipc -s --json | x ipcs -s |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+  const inproc = med.get(contenders[0]![0])!;
+  const goal1 = inproc <= 0.5 * lsipc;
+  console.log(`\ngoal in-process full snapshot <= 0.5 x lsipc -s --json: ${inproc.toFixed(1)} ms vs ${(0.5 * lsipc).toFixed(1)} ms: ${goal1 ? 'PASS' : 'MISS'}`);
+  if (hasIpcx) {
+    const cli = med.get('`ipcx snapshot --json` (process)')!;
+    console.log(`goal ipcx snapshot --json <= 1.0 x lsipc -s --json: ${cli.toFixed(1)} ms vs ${lsipc.toFixed(1)} ms: ${cli <= lsipc ? 'PASS' : 'MISS'}`);
+  } else {
+    console.log('goal ipcx snapshot --json <= 1.0 x lsipc -s --json: n/a (dist/ipcx.js missing: run npm run build)');
+  }
+  fs.closeSync(devnull);
+}
+
+main();
