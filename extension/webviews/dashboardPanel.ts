@@ -23,6 +23,12 @@ export const OPEN_DASHBOARD_COMMAND = 'ipcExplorer.openDashboard';
 /** H5's guarded flow: re-reads the object, shows the reasons, asks to confirm, removes with expectations. */
 export const RECYCLE_COMMAND = 'ipcExplorer.recycleObject';
 export const INSPECT_COMMAND = 'ipcExplorer.inspectObject';
+/**
+ * Per-semaphore detail (GETPID/GETNCNT/GETZCNT) decides many verdicts (waiters, last-op pids). The
+ * dashboard reads it in the background for at most this many sets per snapshot (17 semaphores x 3
+ * syscalls each: ~13,000 syscalls, a few ms); beyond that, sets are read when someone opens them.
+ */
+export const BACKGROUND_DETAIL_SETS = 256;
 
 /** What the webview persists (UI state only) that the panel reads back on revive: which host it showed. */
 function hostFromState(state: unknown): string | undefined {
@@ -41,6 +47,7 @@ export class DashboardPanel implements vscode.Disposable {
   /** the last diff per store generation, so a detail-only change re-sends the same marks. */
   private lastDiff: { generation: number; diff: SnapshotDiff | null } | undefined;
   private pendingFocus: ObjectRef | undefined;
+  private detailGeneration = -1;
   private disposed = false;
   /** snapshots posted (for tests and the log). */
   posted = 0;
@@ -149,8 +156,17 @@ export class DashboardPanel implements vscode.Disposable {
     return diff;
   }
 
+  /** Asks the store for the detail of sets still missing it (bounded); the store re-assesses and fires 'detail'. */
+  private loadDetail(st: HostState): void {
+    if (this.detailGeneration === st.generation || !st.snapshot) return;
+    this.detailGeneration = st.generation;
+    const missing = st.snapshot.sems.filter((s) => !s.elems && !s.valuesError && !this.services.store.cachedSemDetail(st.host, s.id));
+    for (const s of missing.slice(0, BACKGROUND_DETAIL_SETS)) void this.services.store.semDetail(st.host, s.id);
+  }
+
   private postSnapshot(): void {
     const st = this.state();
+    if (st) this.loadDetail(st);
     if (!st?.snapshot) {
       if (st?.error) this.messenger.post({ type: 'error', error: st.error });
       return;

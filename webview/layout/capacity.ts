@@ -150,7 +150,12 @@ export function orphanSummary(snapshot: IpcSnapshot, verdicts: ReadonlyMap<Objec
   const sets = snapshot.sems.length;
   let headline: string;
   if (sets === 0) headline = 'No semaphore sets.';
-  else if (orphanSets === 0) headline = `None of ${formatCount(sets)} semaphore sets is an orphan.`;
+  else if (orphanSets === 0) {
+    const undecided = snapshot.sems.filter((s) => (verdicts.get(refOf(s))?.state ?? 'unknown') === 'unknown').length;
+    headline = undecided
+      ? `No semaphore set is a proven orphan; ${formatCount(undecided)} of ${formatCount(sets)} are undecided.`
+      : `None of ${formatCount(sets)} semaphore sets is an orphan.`;
+  }
   else {
     const setsWord = `${formatCount(orphanSets)} of ${formatCount(sets)} ${sets === 1 ? 'set is an orphan' : 'sets are orphans'}`;
     const recyc = recyclableSets === orphanSets ? '' : ` (${formatCount(recyclableSets)} provably recyclable)`;

@@ -97,7 +97,9 @@ test('orphan summary: the headline a person reads', () => {
   const notRecyclable = new Map([...verdicts].map(([k, v]): [string, Verdict] => [k, v.ref === 'sem:0' ? { ...v, recyclable: false } : v]));
   assert.equal(orphanSummary(snapshot, notRecyclable).headline, '14 of 16 sets are orphans (13 provably recyclable): recycling frees 221 of 340 semaphores');
   assert.equal(orphanSummary({ ...snapshot, sems: [] }, verdicts).headline, 'No semaphore sets.');
-  assert.equal(orphanSummary(snapshot, new Map()).headline, 'None of 16 semaphore sets is an orphan.');
+  assert.equal(orphanSummary(snapshot, new Map()).headline, 'No semaphore set is a proven orphan; 16 of 16 are undecided.');
+  const allLive = new Map([...verdicts].map(([k, v]): [string, Verdict] => [k, { ...v, state: 'live' }]));
+  assert.equal(orphanSummary(snapshot, allLive).headline, 'None of 16 semaphore sets is an orphan.');
 });
 
 test('sem map: grouped by owner, ordered by key, sized by nsems, coloured by verdict, wrapped to width', () => {

@@ -1,0 +1,81 @@
+// The dashboard in the real VS Code, on real kernel objects in the VS Code server's private IPC namespace:
+// the seed scenario in small (three PostgreSQL-like sets whose creator is gone, one live application set,
+// SEMMNS lowered to exactly what they use, so a new set would fail with ENOSPC). Opened from the command
+// palette (F1, typed), read through the runner's bridge into the webview's iframe, then a click on an orphan
+// opens its detail with per-semaphore values. Screenshot: test-artifacts/dashboard-vscode.png.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const h = require('../helpers');
+const { vscode } = h;
+
+describe('dashboard: opened from the command palette in the real VS Code', function () {
+  this.timeout(90000);
+  let api;
+  let savedSem;
+  const ids = {};
+
+  const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
+  const text = async (selector) => {
+    const r = await q(selector);
+    return r.found ? r.items.map((i) => i.text.trim()) : [];
+  };
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+    savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8');
+    api = await h.activateExtension();
+    api.services.verdictOptions = () => ({
+      minOrphanAgeSeconds: 0, recentActivitySeconds: 0, ignore: [], trust: [], recycleUnrecognized: false, kinds: ['sem', 'shm', 'msg'],
+    });
+    // PostgreSQL-like: 17 semaphores, semnum 16 = 537, values set by a process that has exited (dead sempid)
+    ids.pg = [0, 1, 2].map((i) => h.make.semSet({ key: 5432001 + i, nsems: 17, values: [...Array(16).fill(1), 537] }));
+    ids.app = h.make.semSet({ key: 0x1e240001, nsems: 5 });
+    // SEMMSL SEMMNS SEMOPM SEMMNI: SEMMNS = 3 * 17 + 5 = 56, full
+    fs.writeFileSync('/proc/sys/kernel/sem', '250 56 32 128');
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  });
+
+  after(async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.writeFileSync('/proc/sys/kernel/sem', savedSem.trim().split(/\s+/).join(' '));
+    h.removeAllObjects();
+  });
+
+  it('opens from the palette and shows which limit is full and what the orphans hold', async function () {
+    const keys = ['Escape', 'F1'];
+    for (const c of 'IPC Explorer: Open Dashboard') keys.push(c === ' ' ? 'Space' : c);
+    await h.bridge('keys', { keys });
+    await h.sleep(500);
+    await h.bridge('keys', { keys: ['Enter'] });
+    const value = await h.waitFor(async () => {
+      const t = await text('.cap-row[data-limit="semmns"] .cap-value');
+      return t.length ? t[0] : undefined;
+    }, 'the SEMMNS gauge in the dashboard webview', 30000);
+    assert.equal(value, '56 / 56');
+    assert.deepEqual(await text('.cap-row[data-limit="semmns"] .cap-pct'), ['100 %']);
+    assert.match((await text('.cap-full'))[0], /^SEMMNS is full \(56 \/ 56\)/);
+    assert.deepEqual(await text('.cap-row[data-limit="semmni"] .cap-value'), ['4 / 128']);
+    const orphans = await h.waitFor(async () => (await text('.cap-orphans'))[0], 'the orphan headline');
+    assert.equal(orphans, '3 of 4 sets are orphans: recycling frees 51 of 56 semaphores');
+    const cells = await q('svg.semmap g.cell.state-orphan');
+    assert.equal(cells.count, 3);
+    assert.match(cells.items[0].ariaLabel, /^semaphore set 0x0052e2c1 id \d+, 17 semaphores, orphan \(recyclable\), PostgreSQL/);
+    const live = await q(`svg.semmap g.cell[data-ref="sem:${ids.app}"]`);
+    assert.equal(live.count, 1);
+  });
+
+  it('a click on an orphan opens its detail with every semaphore read through the host', async function () {
+    await h.bridge('click', { selector: `svg.semmap g.cell[data-ref="sem:${ids.pg[0]}"]`, frame: 'webview' });
+    const title = await h.waitFor(async () => (await text('#detail-title'))[0], 'the detail pane');
+    assert.equal(title, `Semaphore set 0x0052e2c1 (id ${ids.pg[0]})`);
+    const rows = await h.waitFor(async () => {
+      const r = await q('table.sems tbody tr');
+      return r.count === 17 && !r.items.some((i) => i.text.includes('…')) ? r : undefined;
+    }, 'per-semaphore detail (GETPID/GETNCNT/GETZCNT) from the host', 20000);
+    // semnum, semval, ncount, zcount, last pid: the marker semaphore, last set by a process that has exited
+    assert.match(rows.items[16].html, /^<tr><td>16<\/td><td>537<\/td><td>0<\/td><td>0<\/td><td>\d+ \(dead\)<\/td><\/tr>$/);
+    await h.screenshot('dashboard-vscode');
+  });
+});
