@@ -12,6 +12,11 @@ import type { SnapshotStore } from './services/snapshotStore';
 import type { Notifier } from './services/notify';
 import { registerTreeViews, type TreeViews } from './views/register';
 import { registerRefresh } from './commands/refresh';
+import { registerInspect } from './commands/inspect';
+import { registerCopy } from './commands/copy';
+import { registerExportSnapshot } from './commands/exportSnapshot';
+import { registerShowLimits } from './commands/showLimits';
+import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
 import { registerRecycle } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
@@ -31,6 +36,11 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   const services = createServices(context);
   const tree = registerTreeViews(context, services);
   registerRefresh(context, services);
+  registerInspect(context, services);
+  registerCopy(context, services);
+  registerExportSnapshot(context, services);
+  registerShowLimits(context, services);
+  registerDiagnoseEnospc(context, services);
   // other features: one register line each, below this one
   registerDashboard(context, services);
   registerRecycle(context, services);

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { LocalSource } from '../backend/localSource';
 import { DEFAULT_VERDICT_OPTIONS, type VerdictOptions } from '../domain/verdict';
 import { Notifier } from './notify';
-import { SnapshotStore } from './snapshotStore';
+import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
+import { localProcessFacts } from '../backend/ownerEvidence';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -32,7 +33,11 @@ export function createServices(context: vscode.ExtensionContext): Services {
   let verdictOptions: (host: string) => VerdictOptions = () => DEFAULT_VERDICT_OPTIONS;
   // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
   // takes effect on the next refresh
-  const store = new SnapshotStore({ verdictOptions: (host) => verdictOptions(host), log: (level, msg) => log[level](msg) });
+  const store = new SnapshotStore({
+    verdictOptions: (host) => verdictOptions(host),
+    log: (level, msg) => log[level](msg),
+    processFacts: (host, pids) => (host === LOCAL_HOST ? localProcessFacts(pids) : undefined),
+  });
   context.subscriptions.push(store);
   const localSource = new LocalSource();
   if (localSource.nativeError) log.warn(`native binding not loaded: ${localSource.nativeError.message}`);

@@ -15,7 +15,7 @@
 import type { IpcSource } from '../backend/ipcSource';
 import { toIpcErrorInfo } from '../domain/errors';
 import { assessObject, assessSnapshot, objectRef, type VerdictOptions } from '../domain/verdict';
-import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../shared/model';
+import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SemSet, Verdict } from '../shared/model';
 import { Emitter, type Disposable, type Event } from './emitter';
 
 export const LOCAL_HOST = 'local';
@@ -61,6 +61,11 @@ export interface StoreOptions {
    * another key/ctime (an id reused by a new object). H2's domain/diff.ts is plugged in here by extension.ts.
    */
   added?(previous: IpcSnapshot, current: IpcSnapshot): Iterable<ObjectRef>;
+  /**
+   * Facts (comm, alive, start time) for pids that per-semaphore detail brings up and the snapshot does not
+   * know yet (last-op pids), so the re-assessed verdict can use them. Local: /proc; remote: not offered.
+   */
+  processFacts?(host: string, pids: number[]): Record<number, ProcessFact> | undefined;
 }
 
 type DetailResult = SemElem[] | IpcErrorInfo;
@@ -269,6 +274,17 @@ export class SnapshotStore implements Disposable {
     }
     const refs: ObjectRef[] = [];
     const snap = e.snapshot;
+    if (snap && generation === e.generation && this.opts.processFacts) {
+      const unknown = new Set<number>();
+      for (const r of results.values()) if (Array.isArray(r)) for (const el of r) if (el.pid > 0 && !snap.processes[el.pid]) unknown.add(el.pid);
+      if (unknown.size) {
+        try {
+          Object.assign(snap.processes, this.opts.processFacts(e.host, [...unknown]) ?? {});
+        } catch (err) {
+          this.log('warn', `${e.host}: process facts for last-op pids: ${String(err)}`);
+        }
+      }
+    }
     for (const [id, waiters] of batch) {
       const r: DetailResult = results.get(id) ?? { code: 'EIDRM', syscall: 'semctl', message: `semaphore set ${id} is gone` };
       if (generation === e.generation) {

@@ -16,6 +16,8 @@ export interface TreeViews {
   /** the same tree in the Explorer */
   explorerView: vscode.TreeView<TreeNode>;
   autoRefresh: AutoRefresh;
+  /** the new-object highlight */
+  decorations: NewObjectDecorations;
 }
 
 export function registerTreeViews(context: vscode.ExtensionContext, services: Services): TreeViews {
@@ -32,5 +34,5 @@ export function registerTreeViews(context: vscode.ExtensionContext, services: Se
     decorations,
     vscode.window.registerFileDecorationProvider(decorations),
   );
-  return { provider, treeView, explorerView, autoRefresh };
+  return { provider, treeView, explorerView, autoRefresh, decorations };
 }

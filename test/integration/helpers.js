@@ -43,7 +43,7 @@ function ipcobjBinary() {
   if (ipcobjPath) return ipcobjPath;
   const src = path.join(__dirname, 'fixtures', 'ipcobj.c');
   const hash = crypto.createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 12);
-  const out = path.join(os.tmpdir(), `ipcx-ipcobj-${hash}`);
+  const out = path.join(os.tmpdir(), `ipcobj-${hash.slice(0, 8)}`); // comm: ipcobj-<hash>
   if (!fs.existsSync(out)) {
     const r = spawnSync('gcc', ['-O1', '-Wall', '-o', out + '.tmp', src, '-pthread'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`gcc ipcobj.c failed: ${r.stderr}`);
@@ -66,6 +66,8 @@ const make = {
   semSet: ({ key, nsems, mode = 0o600, values }) => Number(ipcobj('sem', key, nsems, mode, ...(values || []))),
   shm: ({ key, size, mode = 0o600 }) => Number(ipcobj('shm', key, size, mode)),
   msgQueue: ({ key, mode = 0o600 }) => Number(ipcobj('msg', key, mode)),
+  /** n IPC_PRIVATE sets of nsems each (one process: fast enough for thousands) */
+  manySemSets: ({ n, nsems = 1 }) => Number(ipcobj('many', n, nsems)),
   posixSem: ({ name, value = 0 }) => { ipcobj('psem', name, value); return name; },
   posixShm: ({ name, size }) => { ipcobj('pshm', name, size); return name; },
 };

@@ -66,6 +66,7 @@ async function startCodeServer(opts) {
       'workbench.startupEditor': 'none', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false,
       'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'workbench.tips.enabled': false,
       'security.workspace.trust.enabled': false, 'window.commandCenter': false,
+      'git.openRepositoryInParentFolders': 'never', 'git.autoRepositoryDetection': false,
       ...(opts.settings || {}),
     }, null, 2));
   }

@@ -85,6 +85,18 @@ const bridgeOps = {
     }
     return { ok: false, error: `no element ${req.selector}` };
   },
+  // {width}: drag the sash between the side bar and the editor until the side bar is that wide (px)
+  async resizeSidebar(page, req) {
+    const box = await page.locator('.part.sidebar').boundingBox();
+    if (!box) return { ok: false, error: 'no side bar' };
+    const x = box.x + box.width, y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + req.width, y, { steps: 5 });
+    await page.mouse.up();
+    const after = await page.locator('.part.sidebar').boundingBox();
+    return { ok: true, width: after && after.width };
+  },
   // {keys: ['Escape', ...]}
   async keys(page, req) {
     for (const k of req.keys) await page.keyboard.press(k);

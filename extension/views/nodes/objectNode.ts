@@ -13,7 +13,7 @@ import { TreeNode, type ViewContext } from './node';
 
 /** Escapes text for a markdown table cell. */
 export function mdCell(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => '\\' + c).replace(/\n/g, ' ');
+  return s.replace(/[\\`*_[\]|<>]/g, (c) => '\\' + c).replace(/\n/g, ' ');
 }
 
 export function rowsToMarkdown(title: string, rows: Row[]): vscode.MarkdownString {

@@ -30,6 +30,7 @@ export class SemaphoreNode extends TreeNode {
       waiting ? new vscode.ThemeColor('charts.blue') : undefined,
     );
     item.contextValue = 'semaphore';
+    item.accessibilityInformation = { label: `semaphore ${this.semnum} = ${e.semval}, ${item.description}` };
     item.tooltip = `semnum ${this.semnum} of set ${this.semid}\nsemval ${e.semval}\nncount ${e.ncount} (waiting for it to grow)\nzcount ${e.zcount} (waiting for zero)\nsempid ${pid}`;
     return item;
   }

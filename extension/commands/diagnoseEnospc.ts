@@ -1,0 +1,62 @@
+/**
+ * `ipcExplorer.diagnoseEnospc`: "would semget(IPC_PRIVATE, nsems) succeed here now, and which limit blocks
+ * it?" Asks for nsems (default 17, PostgreSQL's set size), takes a fresh snapshot, and shows the answer of
+ * the ENOSPC doctor (domain/doctor.ts, track H5) as a notification and in a document (what recycling the
+ * provable orphans would free; how to raise the limits).
+ * Tests and other features may pass `{ host?, nsems, sets? }` to skip the question. Returns the Diagnosis.
+ */
+import * as vscode from 'vscode';
+import { diagnoseSemget, type Diagnosis } from '../domain/doctor';
+import type { Services } from '../services/services';
+import { pickHost } from './args';
+import { diagnosisDocUri, showDocument } from './documents';
+import { registerGuarded } from './guard';
+
+interface DiagnoseArgs {
+  host?: string;
+  nsems?: number;
+  sets?: number;
+  /** false: no document (the notification only) */
+  open?: boolean;
+}
+
+function isArgs(a: unknown): a is DiagnoseArgs {
+  return typeof a === 'object' && a !== null && ('nsems' in a || 'sets' in a) && !('ref' in a);
+}
+
+export function registerDiagnoseEnospc(context: vscode.ExtensionContext, services: Services): void {
+  registerGuarded(context, services, 'ipcExplorer.diagnoseEnospc', 'Diagnose ENOSPC', async (arg?: unknown): Promise<Diagnosis | undefined> => {
+    const given = isArgs(arg) ? arg : {};
+    const host = given.host ?? (await pickHost(services, isArgs(arg) ? undefined : arg));
+    if (!host) return undefined;
+    let nsems = given.nsems;
+    if (nsems === undefined) {
+      const text = await vscode.window.showInputBox({
+        title: 'Diagnose semget ENOSPC',
+        prompt: 'Semaphores per set (nsems) that semget(IPC_PRIVATE, nsems) would ask for. PostgreSQL uses 17.',
+        value: '17',
+        validateInput: (t) => (/^\d{1,9}$/.test(t.trim()) && Number(t) > 0 ? undefined : 'a positive whole number'),
+      });
+      if (text === undefined) return undefined;
+      nsems = Number(text.trim());
+    }
+    if (!Number.isInteger(nsems) || nsems <= 0) throw new Error(`nsems must be a positive integer, not ${String(nsems)}`);
+    const sets = given.sets ?? 1;
+    await services.store.refresh(host); // the answer is about "now"
+    const st = services.store.get(host);
+    if (!st?.snapshot) {
+      if (st?.error) services.notify.error(`Diagnose ENOSPC on ${host}`, st.error);
+      return undefined;
+    }
+    const d = diagnoseSemget(st.snapshot, new Map(st.verdicts), { nsems, sets });
+    const call = `semget(IPC_PRIVATE, ${nsems})${sets > 1 ? ` x ${sets}` : ''}`;
+    const failing = d.checks.filter((c) => !c.ok);
+    const text = d.wouldSucceed
+      ? `${call} would succeed on ${host} now. ${d.checks.map((c) => c.text).join('; ')}.`
+      : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
+    if (d.wouldSucceed) services.notify.info(text);
+    else services.notify.warn(text);
+    if (given.open !== false) await showDocument(diagnosisDocUri(host, nsems, sets));
+    return d;
+  });
+}

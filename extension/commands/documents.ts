@@ -1,0 +1,120 @@
+/**
+ * Read-only virtual documents (`ipcx:` scheme) for inspect, limits and the ENOSPC diagnosis: rendered from
+ * the store on demand, re-rendered when the host's snapshot changes, closed without a save prompt.
+ *   ipcx:/<host>/object/<ref>.txt      every field of one object (+ per-semaphore table, + raw JSON)
+ *   ipcx:/<host>/limits.txt            every kernel limit: used / limit / %
+ *   ipcx:/<host>/diagnose-enospc.txt?nsems=17&sets=1
+ */
+import * as vscode from 'vscode';
+import { capacity } from '../domain/capacity';
+import { diagnoseSemget, formatDiagnosis } from '../domain/doctor';
+import { findObject } from '../domain/verdict';
+import { formatPercent } from '../shared/format';
+import type { IpcObject, IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
+import type { Services } from '../services/services';
+import { LOCAL_HOST } from '../services/snapshotStore';
+import { objectRows, verdictRows, type Row } from '../views/objectFields';
+import { WARN_PERCENT, limitValueText } from '../views/nodes/limitNode';
+import { KIND_NOUN, objectLabel, pidText } from '../views/presentation';
+import { localUserName } from '../views/userNames';
+
+export const DOC_SCHEME = 'ipcx';
+
+export function objectDocUri(host: string, ref: ObjectRef): vscode.Uri {
+  return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/object/${ref}.txt` });
+}
+export function limitsDocUri(host: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/limits.txt` });
+}
+export function diagnosisDocUri(host: string, nsems: number, sets: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/diagnose-enospc.txt`, query: `nsems=${nsems}&sets=${sets}` });
+}
+
+function table(rows: Row[]): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+export function renderObject(host: string, o: IpcObject, snap: IpcSnapshot, v: Verdict | undefined): string {
+  const user = (uid: number): string => (host === LOCAL_HOST ? localUserName(uid) : String(uid));
+  const out: string[] = [];
+  out.push(`${KIND_NOUN[o.kind]} ${objectLabel(o)} on ${host === LOCAL_HOST ? 'the local machine' : host}`);
+  out.push(`snapshot taken ${new Date(snap.takenAt).toISOString()} (${snap.source}${snap.ipcNamespace ? `, ${snap.ipcNamespace}` : ''})`, '');
+  out.push('Record', table(objectRows(o, snap, user)), '');
+  out.push('Verdict', table(verdictRows(v)), '');
+  if (o.kind === 'sem' && o.elems) {
+    out.push('Semaphores');
+    out.push('  semnum  semval  ncount  zcount  last op (sempid)');
+    o.elems.forEach((e, i) =>
+      out.push(
+        `  ${String(i).padStart(6)}  ${String(e.semval).padStart(6)}  ${String(e.ncount).padStart(6)}  ${String(e.zcount).padStart(6)}  ${pidText(e.pid, snap.processes)}`,
+      ),
+    );
+    out.push('');
+  }
+  out.push('Raw record (JSON)', JSON.stringify(o, null, 2), '');
+  return out.join('\n');
+}
+
+export function renderLimits(host: string, snap: IpcSnapshot): string {
+  const rows = capacity(snap);
+  const out = [`Kernel IPC limits on ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})`, ''];
+  const w = Math.max(...rows.map((r) => limitValueText(r).length));
+  out.push(`  ${'limit'.padEnd(14)}${'used/limit'.padStart(w)}  ${'use%'.padStart(6)}  description`);
+  for (const r of rows) {
+    const hot = r.percent !== null && r.percent >= WARN_PERCENT;
+    out.push(`${hot ? '! ' : '  '}${r.name.padEnd(14)}${limitValueText(r).padStart(w)}  ${formatPercent(r.percent).padStart(6)}  ${r.label}${r.basis ? ` (${r.basis})` : ''}`);
+  }
+  out.push('', `! = at or above ${WARN_PERCENT} %.`);
+  for (const r of rows.filter((x) => x.raise)) out.push(`  ${r.name}: raise with ${r.raise}`);
+  return out.join('\n') + '\n';
+}
+
+export function renderDiagnosis(host: string, snap: IpcSnapshot, verdicts: ReadonlyMap<ObjectRef, Verdict>, nsems: number, sets: number): string {
+  const d = diagnoseSemget(snap, new Map(verdicts), { nsems, sets });
+  return `ENOSPC diagnosis for ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})\n\n${formatDiagnosis(d)}`;
+}
+
+export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly sub: { dispose(): void };
+
+  constructor(private readonly services: Services) {
+    this.sub = services.store.onDidChange((c) => {
+      if (c.reason !== 'snapshot' && c.reason !== 'detail') return;
+      for (const d of vscode.workspace.textDocuments) {
+        if (d.uri.scheme === DOC_SCHEME && d.uri.path.startsWith(`/${c.host}/`)) this.changed.fire(d.uri);
+      }
+    });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const m = /^\/(.+?)\/(object\/(.+)\.txt|limits\.txt|diagnose-enospc\.txt)$/.exec(uri.path);
+    if (!m) return `unknown IPC Explorer document ${uri.toString()}\n`;
+    const host = m[1]!;
+    const st = this.services.store.get(host);
+    const snap = st?.snapshot;
+    if (!st || !snap) return `${host}: no snapshot${st?.error ? `: ${st.error.message}` : ''}. Refresh IPC Explorer and try again.\n`;
+    if (m[3] !== undefined) {
+      const o = findObject(snap, m[3]);
+      if (!o) return `${m[3]} is no longer on ${host} (removed since the document was opened; refreshed ${new Date(snap.takenAt).toISOString()}).\n`;
+      return renderObject(host, o, snap, st.verdicts.get(m[3]));
+    }
+    if (m[2] === 'limits.txt') return renderLimits(host, snap);
+    const q = new URLSearchParams(uri.query);
+    return renderDiagnosis(host, snap, st.verdicts, Number(q.get('nsems') ?? 17), Number(q.get('sets') ?? 1));
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** Opens a virtual document read-only in an editor and returns it. */
+export async function showDocument(uri: vscode.Uri): Promise<vscode.TextDocument> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { preview: true });
+  return doc;
+}

@@ -1,0 +1,42 @@
+/**
+ * `ipcExplorer.exportSnapshot`: writes a host's latest snapshot (the `ipcx snapshot --json` document,
+ * schema version 1) to a JSON file chosen in a save dialog. Tests and other features may pass the target:
+ * `executeCommand('ipcExplorer.exportSnapshot', { host, target: Uri })` or just a Uri. Returns the Uri.
+ */
+import * as vscode from 'vscode';
+import type { Services } from '../services/services';
+import { hostOf, pickHost } from './args';
+import { registerGuarded } from './guard';
+
+function targetOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const t = typeof arg === 'object' && arg !== null ? (arg as { target?: unknown }).target : undefined;
+  return t instanceof vscode.Uri ? t : undefined;
+}
+
+export function registerExportSnapshot(context: vscode.ExtensionContext, services: Services): void {
+  registerGuarded(context, services, 'ipcExplorer.exportSnapshot', 'Export snapshot', async (arg?: unknown) => {
+    const host = arg instanceof vscode.Uri ? await pickHost(services, undefined) : (hostOf(arg) ?? (await pickHost(services, undefined)));
+    if (!host) return undefined;
+    if (!services.store.get(host)?.snapshot) await services.store.refresh(host);
+    const st = services.store.get(host);
+    if (!st?.snapshot) {
+      if (st?.error) services.notify.error(`Export snapshot of ${host}`, st.error);
+      return undefined;
+    }
+    const stamp = new Date(st.snapshot.takenAt).toISOString().replace(/[:.]/g, '-');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `ipc-snapshot-${host.replace(/[^\w.-]+/g, '_')}-${stamp}.json`;
+    const target =
+      targetOf(arg) ??
+      (await vscode.window.showSaveDialog({
+        title: `Export the IPC snapshot of ${host}`,
+        filters: { JSON: ['json'] },
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+      }));
+    if (!target) return undefined;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(st.snapshot, null, 2) + '\n', 'utf8'));
+    services.notify.info(`Exported the snapshot of ${host} to ${target.fsPath || target.toString()}`);
+    return target;
+  });
+}

@@ -1,0 +1,263 @@
+// The objects tree in the real VS Code, on real kernel objects made in the VS Code server's private IPC
+// namespace: labels, descriptions, states, tooltips, lazy per-semaphore detail, a removed object
+// disappearing, new objects highlighted, an object vanishing between listing and detail, grouping of big
+// kinds, the limits with their >= 80 % warning, and a screenshot of the workbench.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const h = require('../helpers');
+const { vscode } = h;
+
+const hex = (k) => '0x' + (k >>> 0).toString(16).padStart(8, '0');
+
+describe('tree: the objects view on known objects', function () {
+  this.timeout(60000);
+  let api;
+  let provider;
+  const ids = {};
+  let savedSem;
+  let restoreVerdictOptions = () => {};
+
+  const item = (n) => provider.getTreeItem(n);
+  const label = (n) => {
+    const l = item(n).label;
+    return typeof l === 'string' ? l : l.label;
+  };
+  async function hostKids() {
+    const [local] = await provider.getChildren();
+    return provider.getChildren(local);
+  }
+  /** the host's rows without its message rows (warnings such as unreadable /proc/PID/maps of sandbox processes) */
+  async function kinds() {
+    return (await hostKids()).filter((n) => !item(n).contextValue.startsWith('message'));
+  }
+  async function kind(prefix) {
+    const k = (await kinds()).find((n) => label(n).startsWith(prefix));
+    assert.ok(k, `a "${prefix}" node`);
+    return k;
+  }
+  async function refresh() {
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  }
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+    savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8');
+    api = await h.activateExtension();
+    provider = api.tree.provider;
+    // decide verdicts on facts alone: no grace period for fresh objects in this test (keeping the evidence
+    // and settings the recycle feature provides)
+    const base = api.services.verdictOptions;
+    restoreVerdictOptions = () => (api.services.verdictOptions = base);
+    api.services.verdictOptions = (host) => ({ ...base(host), minOrphanAgeSeconds: 0, recentActivitySeconds: 0 });
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+
+    ids.semValues = h.make.semSet({ key: 0x1111, nsems: 3, values: [1, 2, 3] });
+    ids.semPrivate = h.make.semSet({ key: 0, nsems: 2 });
+    ids.pg = h.make.semSet({ key: 5432001, nsems: 17, values: [...Array(16).fill(1), 537] });
+    ids.shmLive = h.make.shm({ key: 0x2222, size: 4096 });
+    ids.shmOrphan = h.make.shm({ key: 0x3333, size: 65536, mode: 0o640 });
+    ids.msg = h.make.msgQueue({ key: 0x4444 });
+    h.make.posixSem({ name: '/itest', value: 2 });
+    h.make.posixShm({ name: '/itest-shm', size: 8192 });
+    ids.holder = (await h.startHolder('attach-shm', ids.shmLive)).pid;
+    await refresh();
+  });
+
+  after(function () {
+    restoreVerdictOptions();
+    h.stopHolders();
+    h.removeAllObjects();
+    fs.writeFileSync('/proc/sys/kernel/sem', savedSem);
+  });
+
+  it('counts objects per kind against their limits', async function () {
+    const labels = (await kinds()).map(label);
+    assert.deepEqual(labels, [
+      'Semaphore sets 3/32,000', 'Shared memory 2/4,096', 'Message queues 1/32,000',
+      'POSIX semaphores 1', 'POSIX shared memory 1', 'Limits',
+    ]);
+    assert.match(item(await kind('Semaphore sets')).description, /^22\/1,024,000,000 semaphores/);
+  });
+
+  it('labels SysV objects with the key in hex (or IPC_PRIVATE) and the id; describes owner, size and state', async function () {
+    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const byLabel = Object.fromEntries(sems.map((n) => [label(n), item(n)]));
+    assert.ok(byLabel[`0x00001111 · id ${ids.semValues}`], Object.keys(byLabel).join(' | '));
+    assert.ok(byLabel[`IPC_PRIVATE · id ${ids.semPrivate}`]);
+    assert.ok(byLabel[`${hex(5432001)} · id ${ids.pg}`]);
+    assert.match(byLabel[`0x00001111 · id ${ids.semValues}`].description, /^root · 3 sems · /);
+    assert.equal(byLabel[`0x00001111 · id ${ids.semValues}`].contextValue.split('.')[0], 'semSet');
+
+    const shms = await provider.getChildren(await kind('Shared memory'));
+    const live = shms.find((n) => n.ref === `shm:${ids.shmLive}`);
+    const orphan = shms.find((n) => n.ref === `shm:${ids.shmOrphan}`);
+    assert.equal(label(live), `0x00002222 · id ${ids.shmLive}`);
+    assert.equal(item(live).description, 'root · 4 KiB · 1 attached · live');
+    assert.equal(item(live).iconPath.id, 'pass-filled');
+    assert.equal(item(live).iconPath.color.id, 'charts.green');
+    assert.equal(item(live).contextValue, 'shmSegment');
+    // created by the exited helper, nothing attached: an orphan the rules allow to recycle
+    assert.equal(item(orphan).description, 'root · 64 KiB · 0 attached · orphan, recyclable', api.store.verdict('local', orphan.ref).reasons.join('; '));
+    assert.equal(item(orphan).iconPath.id, 'trash');
+    assert.equal(item(orphan).contextValue, 'shmSegment.recyclable');
+
+    const [q] = await provider.getChildren(await kind('Message queues'));
+    assert.equal(label(q), `0x00004444 · id ${ids.msg}`);
+    assert.equal(item(q).description, 'root · 0 msgs, 0 B · unknown');
+    assert.equal(item(q).iconPath.id, 'question');
+
+    const [ps] = await provider.getChildren(await kind('POSIX semaphores'));
+    assert.equal(label(ps), '/itest');
+    assert.match(item(ps).description, /value 2 · 0 waiting/);
+    assert.equal(item(ps).contextValue, 'posixSem');
+    const [pm] = await provider.getChildren(await kind('POSIX shared memory'));
+    assert.equal(label(pm), '/itest-shm');
+    assert.match(item(pm).description, /^root · 8 KiB/);
+  });
+
+  it('puts the full record in a markdown tooltip: creator/last pids with command and liveness, attachers', async function () {
+    const shms = await provider.getChildren(await kind('Shared memory'));
+    const tip = item(shms.find((n) => n.ref === `shm:${ids.shmLive}`)).tooltip.value;
+    assert.match(tip, /\*\*key\*\* \| 0x00002222/);
+    assert.match(tip, /creator pid \(cpid\)\*\* \| pid \d+ \(dead\)/);
+    assert.match(tip, new RegExp(`attached by\\*\\* \\| pid ${ids.holder} \\(ipcobj-[0-9a-f]+, alive\\)`));
+    assert.match(tip, /\*\*state\*\* \| live/);
+  });
+
+  it('loads per-semaphore detail only when a set is expanded, and re-assesses the set with it', async function () {
+    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const pgNode = sems.find((n) => n.ref === `sem:${ids.pg}`);
+    assert.equal(api.store.cachedSemDetail('local', ids.pg), undefined, 'no detail before expanding');
+    // before detail, waiters are unknown: the verdict cannot be orphan yet
+    assert.equal(api.store.verdict('local', `sem:${ids.pg}`).state, 'unknown');
+    const kids = await provider.getChildren(pgNode);
+    assert.equal(kids.length, 17);
+    assert.equal(label(kids[16]), 'sem 16 = 537');
+    assert.match(item(kids[16]).description, /^last op pid \d+ \(dead\)$/);
+    const v = api.store.verdict('local', `sem:${ids.pg}`);
+    assert.equal(v.state, 'orphan');
+    assert.equal(v.owner && v.owner.app, 'postgresql');
+    assert.equal(v.recyclable, true, v.reasons.join('; '));
+    assert.equal(item(pgNode).contextValue, 'semSet.recyclable');
+    // the other sets were not touched
+    assert.equal(api.store.cachedSemDetail('local', ids.semPrivate), undefined);
+  });
+
+  it('shows a live waiter in a set as live once its detail is loaded', async function () {
+    await h.startHolder('wait-sem', ids.semPrivate, 1);
+    await refresh();
+    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const kids = await provider.getChildren(sems.find((n) => n.ref === `sem:${ids.semPrivate}`));
+    assert.equal(label(kids[1]), 'sem 1 = 0');
+    assert.match(item(kids[1]).description, /^1 waiting for >0, 0 for 0 · /);
+    assert.equal(api.store.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
+  });
+
+  it('drops a removed object after refresh and highlights one that appeared', async function () {
+    h.removeSysv('msg', ids.msg);
+    ids.newSem = h.make.semSet({ key: 0x5555, nsems: 1 });
+    await refresh();
+    assert.equal((await kind('Message queues')).label || label(await kind('Message queues')), 'Message queues 0/32,000');
+    const st = api.store.get('local');
+    assert.deepEqual([...st.added], [`sem:${ids.newSem}`]);
+    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const node = sems.find((n) => n.ref === `sem:${ids.newSem}`);
+    const deco = api.tree.decorations.provideFileDecoration(item(node).resourceUri);
+    assert.equal(deco.badge, 'N');
+    assert.equal(deco.color.id, 'gitDecoration.addedResourceForeground');
+    const old = sems.find((n) => n.ref === `sem:${ids.semValues}`);
+    assert.equal(api.tree.decorations.provideFileDecoration(item(old).resourceUri), undefined);
+  });
+
+  it('shows an error row (errno + hint) for a set that vanishes between listing and detail, and keeps working', async function () {
+    const id = h.make.semSet({ key: 0x6666, nsems: 2 });
+    await refresh();
+    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const node = sems.find((n) => n.ref === `sem:${id}`);
+    h.removeSysv('sem', id); // gone before anyone expands it
+    const kids = await provider.getChildren(node);
+    assert.equal(kids.length, 1);
+    const row = item(kids[0]);
+    assert.match(label(kids[0]), /per-semaphore detail: .*(EINVAL|EIDRM)/);
+    assert.equal(row.contextValue, 'message.error');
+    assert.match(row.tooltip.value, /Refresh/);
+    // the view goes on: the next refresh lists the remaining sets without it
+    await refresh();
+    const after = await provider.getChildren(await kind('Semaphore sets'));
+    assert.equal(after.some((n) => n.ref === `sem:${id}`), false);
+    assert.ok(after.length >= 4);
+  });
+
+  it('groups a big kind into id ranges instead of one flat list', async function () {
+    h.make.manySemSets({ n: 1200 });
+    await refresh();
+    const k = await kind('Semaphore sets');
+    assert.equal(label(k), `Semaphore sets ${(1200 + 4).toLocaleString('en-US')}/32,000`);
+    const groups = await provider.getChildren(k);
+    assert.deepEqual(groups.map((g) => item(g).contextValue), ['group.range', 'group.range', 'group.range']);
+    assert.deepEqual(groups.map((g) => item(g).description), ['500', '500', '204']);
+    assert.match(label(groups[0]), /^ids 0 – \d+$/);
+    const first = await provider.getChildren(groups[0]);
+    assert.equal(first.length, 500);
+    // reveal an object deep in a group (getParent chain works)
+    const node = await provider.findObjectNode('local', `sem:${ids.pg}`);
+    await api.tree.treeView.reveal(node, { select: true, focus: false, expand: false });
+    assert.equal(api.tree.treeView.selection[0], node);
+    h.removeAllObjects();
+    await refresh();
+  });
+
+  it('lists every limit with used/limit/% and warns at >= 80 %', async function () {
+    // a tiny SEMMNI in this private namespace: 4 of 5 sets = 80 %
+    fs.writeFileSync('/proc/sys/kernel/sem', '250 32000 32 5');
+    try {
+      for (let i = 0; i < 4; i++) h.make.semSet({ key: 0x7000 + i, nsems: 2 });
+      await refresh();
+    } finally {
+      fs.writeFileSync('/proc/sys/kernel/sem', savedSem);
+    }
+    const limits = await kind('Limits');
+    assert.match(item(limits).description, /SEMMNI at >= 80%/);
+    assert.equal(item(limits).iconPath.id, 'warning');
+    const rows = await provider.getChildren(limits);
+    const semmni = rows.find((r) => label(r) === 'SEMMNI');
+    assert.equal(item(semmni).description, '4/5 (80%)');
+    assert.equal(item(semmni).iconPath.id, 'warning');
+    assert.equal(item(semmni).contextValue, 'limit.warning');
+    const semmns = rows.find((r) => label(r) === 'SEMMNS');
+    assert.equal(item(semmns).description, '8/32,000 (<0.1%)');
+    assert.equal(item(semmns).iconPath.id, 'circle-small');
+  });
+
+  it('renders in the workbench (DOM) and a screenshot of the view is kept', async function () {
+    h.stopHolders();
+    h.removeAllObjects();
+    ids.shot1 = h.make.semSet({ key: 5432001, nsems: 17, values: [...Array(16).fill(1), 537] });
+    ids.shot2 = h.make.semSet({ key: 0x1234, nsems: 4, values: [1, 1, 0, 0] });
+    ids.shot3 = h.make.shm({ key: 0x2222, size: 1 << 20 });
+    await h.startHolder('attach-shm', ids.shot3);
+    h.make.msgQueue({ key: 0x4444 });
+    h.make.posixSem({ name: '/orders', value: 1 });
+    await refresh();
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    const resized = await h.bridge('resizeSidebar', { width: 620 });
+    assert.ok(resized.ok && resized.width > 500, JSON.stringify(resized));
+    await vscode.commands.executeCommand('notifications.clearAll');
+    for (const ref of [`sem:${ids.shot1}`, `shm:${ids.shot3}`]) {
+      const n = await provider.findObjectNode('local', ref);
+      await api.tree.treeView.reveal(n, { select: ref.startsWith('shm'), focus: false, expand: ref.startsWith('sem') });
+    }
+    const rows = await h.waitFor(async () => {
+      const r = await h.bridge('query', { selector: '.monaco-list-row', frame: 'workbench' });
+      return r.items.some((i) => (i.ariaLabel || '').includes(hex(5432001))) && r;
+    }, 'the tree rows in the DOM', 15000);
+    const texts = rows.items.map((i) => i.text);
+    assert.ok(texts.some((l) => /Semaphore sets 2\/32,000/.test(l)), texts.join('\n'));
+    assert.ok(texts.some((l) => /sem 16 = 537/.test(l)), 'the expanded set shows its semaphores');
+    const file = await h.screenshot('workbench');
+    assert.ok(fs.statSync(file).size > 10000, 'a real PNG');
+    console.log(`    screenshot: ${file}`);
+  });
+});
