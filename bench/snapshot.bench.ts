@@ -21,7 +21,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadNative } from '../extension/backend/nativeBinding';
 import { buildC, repoRoot } from '../test/helpers/cprog';
-import { assertPrivateIpcNamespace } from '../test/helpers/ns';
+import { assertPrivateIpcNamespace } from '../test/native/support';
 
 const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 15);
 const SETS = 32000;

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import { IpcError } from '../../extension/domain/errors';
 import type { IpcLimits, IpcUsage } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
-import { assertPrivateIpcNamespace, runInNewIpcNamespace } from '../helpers/ns';
-import { native, parseProbe, probeArgv, repoRoot, run } from './support';
+import { runInNewIpcNamespace } from '../helpers/ns';
+import { assertPrivateIpcNamespace, native, parseProbe, probeArgv, repoRoot, run } from './support';
 
 const readNum = (f: string): number => Number(fs.readFileSync(f, 'utf8').trim());
 

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { IpcErrorInfo, ItemError, SemSet } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { make, native, probe, probeAsNobody, removeQuietly, type Made } from './support';
+import { assertPrivateIpcNamespace, make, native, probe, probeAsNobody, removeQuietly, type Made } from './support';
 
 const created: Made[] = [];
 after(() => removeQuietly(created));

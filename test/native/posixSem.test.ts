@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { IpcError } from '../../extension/domain/errors';
 import { buildC } from '../helpers/cprog';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { native, run, spawnReady, stop, until } from './support';
+import { assertPrivateIpcNamespace, native, run, spawnReady, stop, until } from './support';
 
 const names: string[] = [];
 const children: ChildProcess[] = [];

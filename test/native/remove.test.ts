@@ -7,8 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { IpcError } from '../../extension/domain/errors';
 import type { RemovalExpectation, SemSet, SysvKind } from '../../extension/shared/model';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { make, native, removeQuietly, spawnReady, stop, until, type Made } from './support';
+import { assertPrivateIpcNamespace, make, native, removeQuietly, spawnReady, stop, until, type Made } from './support';
 
 const created: Made[] = [];
 const children: ChildProcess[] = [];

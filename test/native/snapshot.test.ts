@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/nativeBinding';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
-import {
+import { assertPrivateIpcNamespace,
   ipcsSem,
   isoToSeconds,
   lsipc,
