@@ -157,9 +157,13 @@ export function renderSnapshot(snap: IpcSnapshot, nowSeconds: number): string {
     );
   }
 
-  if (snap.errors.length) {
-    out += `\nErrors (${snap.errors.length})\n`;
+  const valueErrors = snap.sems.filter((s) => s.valuesError);
+  if (snap.errors.length || valueErrors.length) {
+    out += `\nErrors (${snap.errors.length + valueErrors.length})\n`;
     for (const e of snap.errors) out += `  ${itemErrorLine(e)}\n`;
+    const MAX = 10;
+    for (const s of valueErrors.slice(0, MAX)) out += `  ${itemErrorLine({ kind: 'sem', id: s.id, error: s.valuesError! })}\n`;
+    if (valueErrors.length > MAX) out += `  … and ${valueErrors.length - MAX} more sets whose values could not be read\n`;
   }
   return out;
 }
