@@ -186,6 +186,17 @@ export const HINTS: HintRow[] = [
     code: 'EACCES',
     hint: 'Permission denied for this user; run as the object\'s owner or as root.',
   },
+  // --- SSH hosts (track H7; extension/remote/sshRunner.ts gives more specific hints per ssh message) ---
+  {
+    code: 'ESSH',
+    hint: 'ssh could not run the probe on this host. IPC Explorer uses the system ssh with BatchMode=yes (keys or ' +
+      'agent only, never a password): check `ssh -o BatchMode=yes HOST true` in a terminal.',
+  },
+  {
+    code: 'ETIMEDOUT', syscall: ['ssh'],
+    hint: 'The host did not answer in time (slow link, stuck host or a probe that never finished); it is retried ' +
+      'on the next refresh. Raise ipcExplorer.sshTimeoutSeconds for slow links.',
+  },
   {
     code: 'EPARSE',
     hint: 'The output could not be parsed; the source may be a different version or format than expected.',
