@@ -126,7 +126,7 @@ export function ruleMatches(rule: ObjectRule, o: IpcObject, owner?: OwnerInfo): 
 /** Human duration: 45 s, 12 min, 3 h, 2 d. */
 export function formatAge(seconds: number): string {
   if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86400)} d`;
 }

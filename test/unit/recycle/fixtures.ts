@@ -1,0 +1,80 @@
+/** Small hand-made snapshots for the recycle unit tests (plain data; no kernel). */
+import type { IpcLimits, IpcSnapshot, MsgQueue, ProcessFact, SemElem, SemSet, ShmSegment } from '../../../extension/shared/model';
+
+export const NOW = 1_800_000_000;
+
+export const LIMITS: IpcLimits = {
+  semmsl: 250, semmns: 32000, semopm: 32, semmni: 128, semvmx: 32767, shmmax: 2 ** 40, shmall: 2 ** 30,
+  shmmni: 4096, shmmin: 1, msgmax: 8192, msgmnb: 16384, msgmni: 32000, pageSize: 4096,
+};
+
+export function snapshot(parts: Partial<IpcSnapshot> = {}): IpcSnapshot {
+  const s: IpcSnapshot = {
+    version: 1, host: 'local', platform: 'linux', source: 'fixture', takenAt: NOW * 1000, ipcNamespace: 'ipc:[1]', uid: 0,
+    sems: [], shms: [], msgs: [], posixSems: [], posixShms: [], errors: [], limits: LIMITS,
+    usage: { semSets: 0, semTotal: 0, shmSegments: 0, shmPages: 0, msgQueues: 0, msgMessages: 0, msgBytes: 0 },
+    processes: {}, warnings: [], ...parts,
+  };
+  if (!parts.usage) {
+    s.usage.semSets = s.sems.length;
+    s.usage.semTotal = s.sems.reduce((a, x) => a + x.nsems, 0);
+  }
+  return s;
+}
+
+export function elems(n: number, pid: number, over: Partial<SemElem>[] = []): SemElem[] {
+  return Array.from({ length: n }, (_, i) => ({ semval: 0, ncount: 0, zcount: 0, pid, ...(over[i] ?? {}) }));
+}
+
+/** A PostgreSQL set: 17 sems, marker 537 on semnum 16, every sempid = the postmaster. */
+export function pgSet(id: number, key: number, postmaster: number, t = NOW - 3600, over: Partial<SemSet> = {}): SemSet {
+  const e = elems(17, postmaster);
+  e[16] = { semval: 537, ncount: 0, zcount: 0, pid: postmaster };
+  return {
+    kind: 'sem', id, key, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, nsems: 17, otime: t, ctime: t,
+    values: e.map((x) => x.semval), elems: e, ...over,
+  };
+}
+
+export function semSet(id: number, key: number, e: SemElem[] | undefined, t = NOW - 3600, over: Partial<SemSet> = {}): SemSet {
+  const s: SemSet = { kind: 'sem', id, key, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, nsems: e?.length ?? 3, otime: t, ctime: t, ...over };
+  if (e) {
+    s.elems = e;
+    s.values = e.map((x) => x.semval);
+  }
+  return s;
+}
+
+export function shm(id: number, key: number, cpid: number, over: Partial<ShmSegment> = {}): ShmSegment {
+  return {
+    kind: 'shm', id, key, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, segsz: 56, cpid, lpid: cpid, nattch: 0,
+    atime: NOW - 7200, dtime: NOW - 7200, ctime: NOW - 7200, dest: false, locked: false, ...over,
+  };
+}
+
+export function msg(id: number, key: number, lspid: number, lrpid: number, over: Partial<MsgQueue> = {}): MsgQueue {
+  return {
+    kind: 'msg', id, key, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, cbytes: 0, qnum: 0, qbytes: 16384, lspid, lrpid,
+    stime: NOW - 7200, rtime: NOW - 7200, ctime: NOW - 7200, ...over,
+  };
+}
+
+export function proc(pid: number, alive: boolean, over: Partial<ProcessFact> = {}): ProcessFact {
+  return { pid, alive, comm: alive ? 'app' : undefined, startTime: alive ? NOW - 86400 : undefined, ipcNs: 'ipc:[1]', ...over };
+}
+
+export function procs(...facts: ProcessFact[]): Record<number, ProcessFact> {
+  return Object.fromEntries(facts.map((f) => [f.pid, f]));
+}
+
+/** PGShmemHeader bytes (LP64 little-endian). */
+export function pgHeader(creatorPid: number, dev: bigint, ino: bigint, magic = 679834894): Uint8Array {
+  const b = new Uint8Array(56);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, magic, true);
+  dv.setInt32(4, creatorPid, true);
+  dv.setBigUint64(8, 56n, true);
+  dv.setBigUint64(40, dev, true);
+  dv.setBigUint64(48, ino, true);
+  return b;
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assessSnapshot, formatAge, objectRef, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
+import type { Verdict } from '../../../extension/shared/model';
+import { NOW, elems, msg, pgSet, proc, procs, semSet, shm, snapshot } from './fixtures';
+
+const opts = verdictOptions({ minOrphanAgeSeconds: 60, recentActivitySeconds: 10 });
+
+function one(s: ReturnType<typeof snapshot>, ref: string, o = opts): Verdict {
+  const v = assessSnapshot(s, o, NOW).get(ref);
+  assert.ok(v, `verdict for ${ref}`);
+  return v;
+}
+
+test('objectRef names every kind', () => {
+  assert.equal(objectRef(semSet(7, 1, undefined)), 'sem:7');
+  assert.equal(objectRef(shm(3, 1, 1)), 'shm:3');
+  assert.equal(objectRef(msg(4, 1, 1, 1)), 'msg:4');
+  assert.equal(objectRef({ kind: 'posixSem', name: '/orders', path: '/dev/shm/sem.orders', uid: 0, gid: 0, mode: 0o644, size: 32, mtime: 0, dev: 1, ino: 2 }), 'posixSem:/orders');
+});
+
+test('a dead PostgreSQL set is a recyclable orphan with its age and owner', () => {
+  const s = snapshot({ sems: [pgSet(1, 5432001, 21599)], processes: procs(proc(21599, false)) });
+  const v = one(s, 'sem:1');
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, true);
+  assert.equal(v.orphanForSeconds, 3600);
+  assert.equal(v.owner?.app, 'postgresql');
+  assert.equal(v.owner?.label, 'PostgreSQL, semaphore set, postmaster PID 21599 (dead)');
+  assert.ok(v.reasons.some((r) => r.includes('no activity for 1 h')));
+  assert.ok(v.reasons.some((r) => r === 'last-op pid 21599 is dead'));
+});
+
+test('a live postmaster keeps its set live', () => {
+  const s = snapshot({ sems: [pgSet(1, 5432001, 100)], processes: procs(proc(100, true, { comm: 'postgres' })) });
+  const v = one(s, 'sem:1');
+  assert.equal(v.state, 'live');
+  assert.equal(v.recyclable, false);
+  assert.match(v.owner!.label, /postmaster PID 100 \(alive, postgres\)/);
+});
+
+test('pid reuse: a pid alive but started after the last change is not the creator, and the reason says so', () => {
+  const set = pgSet(1, 5432001, 100, NOW - 3600);
+  const reused = proc(100, true, { comm: 'bash', startTime: NOW - 60 });
+  const v = one(snapshot({ sems: [set], processes: procs(reused) }), 'sem:1');
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, true);
+  assert.ok(v.reasons.some((r) => r.includes('pid 100 is alive (bash)') && r.includes('pid reuse')), v.reasons.join('|'));
+  // started within the 2 s slack of the last change: cannot tell, so it counts as alive
+  const close = proc(100, true, { startTime: NOW - 3600 + 1 });
+  assert.equal(one(snapshot({ sems: [set], processes: procs(close) }), 'sem:1').state, 'live');
+  // no start time known: alive
+  assert.equal(one(snapshot({ sems: [set], processes: procs(proc(100, true, { startTime: undefined })) }), 'sem:1').state, 'live');
+});
+
+test('waiters make a set live even when every pid is dead', () => {
+  const e = elems(3, 9, [{ ncount: 1 }, {}, { zcount: 2 }]);
+  const v = one(snapshot({ sems: [semSet(2, 0, e)], processes: procs(proc(9, false)) }), 'sem:2');
+  assert.equal(v.state, 'live');
+  assert.match(v.reasons[0], /^3 process\(es\) waiting on semaphore\(s\) 0, 2$/);
+});
+
+test('without per-semaphore detail, waiters are unknown: doubt, not orphan', () => {
+  const v = one(snapshot({ sems: [semSet(2, 0, undefined)] }), 'sem:2');
+  assert.equal(v.state, 'unknown');
+  assert.match(v.reasons[0], /waiters and last-op pids unknown/);
+});
+
+test('EACCES on the values: unreadable', () => {
+  const s = semSet(2, 0, undefined, NOW - 3600, { valuesError: { code: 'EACCES', syscall: 'semctl', op: 'GETALL', message: 'denied' } });
+  const v = one(snapshot({ sems: [s], uid: 1000 }), 'sem:2');
+  assert.equal(v.state, 'unreadable');
+  assert.match(v.reasons[0], /semctl\(GETALL\): EACCES\) as uid 1000/);
+});
+
+test('a set nobody ever operated on and no owner claims is unknown, not orphan', () => {
+  const v = one(snapshot({ sems: [semSet(3, 0, elems(4, 0))] }), 'sem:3');
+  assert.equal(v.state, 'unknown');
+  assert.match(v.reasons[0], /no creator pid/);
+});
+
+test('an unrecognised set with dead pids is an orphan, recyclable only when settings allow', () => {
+  const s = snapshot({ sems: [semSet(3, 0x1234, elems(3, 50))], processes: procs(proc(50, false)) });
+  const v = one(s, 'sem:3');
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, false);
+  assert.ok(v.reasons.some((r) => r.startsWith('not recyclable: no recognised owner')));
+  assert.equal(one(s, 'sem:3', verdictOptions({ ...opts, recycleUnrecognized: true })).recyclable, true);
+  assert.equal(one(s, 'sem:3', verdictOptions({ ...opts, trust: [{ key: 0x1234 }] })).recyclable, true);
+  const ign = one(s, 'sem:3', verdictOptions({ ...opts, recycleUnrecognized: true, ignore: [{ kind: 'sem', keyMin: 0x1000, keyMax: 0x2000, note: 'batch jobs' }] }));
+  assert.equal(ign.recyclable, false);
+  assert.ok(ign.reasons.includes('not recyclable: matches an ignore rule (batch jobs)'));
+});
+
+test('a pid we have no facts about is doubt', () => {
+  const v = one(snapshot({ sems: [pgSet(1, 5432001, 77)] }), 'sem:1');
+  assert.equal(v.state, 'unknown');
+  assert.ok(v.reasons.some((r) => r.includes('pid 77: no facts about this pid')));
+});
+
+test('a pid alive in another IPC namespace is doubt', () => {
+  const v = one(snapshot({ sems: [pgSet(1, 5432001, 77)], processes: procs(proc(77, true, { ipcNs: 'ipc:[2]' })) }), 'sem:1');
+  assert.equal(v.state, 'unknown');
+  assert.ok(v.reasons.some((r) => r.includes('alive in another IPC namespace (ipc:[2])')));
+});
+
+test('recent activity keeps an object out of orphan; young orphans are not recyclable yet', () => {
+  const recent = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 3)], processes: procs(proc(5, false)) });
+  const v = one(recent, 'sem:1');
+  assert.equal(v.state, 'unknown');
+  assert.match(v.reasons[0], /last activity 3 s ago/);
+  const young = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 30)], processes: procs(proc(5, false)) });
+  const y = one(young, 'sem:1');
+  assert.equal(y.state, 'orphan');
+  assert.equal(y.recyclable, false);
+  assert.ok(y.reasons.some((r) => /less than minOrphanAgeSeconds = 60 s/.test(r)));
+});
+
+test('shm: attached is live; dead creator and nothing attached is a recyclable orphan', () => {
+  const s = snapshot({
+    shms: [shm(1, 11, 40, { nattch: 2 }), shm(2, 12, 41), shm(3, 13, 42, { lpid: 43 })],
+    processes: procs(proc(40, false), proc(41, false), proc(42, false), proc(43, true)),
+  });
+  const vs = assessSnapshot(s, opts, NOW);
+  assert.equal(vs.get('shm:1')!.state, 'live');
+  assert.match(vs.get('shm:1')!.reasons[0], /nattch 2/);
+  assert.equal(vs.get('shm:2')!.state, 'orphan');
+  assert.equal(vs.get('shm:2')!.recyclable, true);
+  assert.equal(vs.get('shm:3')!.state, 'live', 'a live last attacher keeps it live');
+});
+
+test('shm: our own header peek is not activity (pre-peek fields from evidence)', () => {
+  const peeked = shm(2, 12, 41, { lpid: 999, atime: NOW - 1, dtime: NOW - 1 });
+  const s = snapshot({ shms: [peeked], processes: procs(proc(41, false), proc(999, true)) });
+  const o = verdictOptions({ ...opts, ownPids: [999], evidence: { shmBefore: { 2: { ctime: peeked.ctime, atime: NOW - 7200, dtime: NOW - 7200, lpid: 41 } } } });
+  const v = one(s, 'shm:2', o);
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.orphanForSeconds, 7200);
+  // without that evidence the same segment is not called an orphan
+  assert.notEqual(one(s, 'shm:2').state, 'orphan');
+});
+
+test('msg: a live sender keeps it live; no pids is unknown; dead pids orphan (kept unless allowed)', () => {
+  const s = snapshot({
+    msgs: [msg(1, 1, 10, 0), msg(2, 2, 0, 0), msg(3, 3, 11, 12, { qnum: 2, cbytes: 20 })],
+    processes: procs(proc(10, true), proc(11, false), proc(12, false)),
+  });
+  const vs = assessSnapshot(s, opts, NOW);
+  assert.equal(vs.get('msg:1')!.state, 'live');
+  assert.equal(vs.get('msg:2')!.state, 'unknown');
+  assert.equal(vs.get('msg:3')!.state, 'orphan');
+  assert.equal(vs.get('msg:3')!.recyclable, false);
+  assert.ok(vs.get('msg:3')!.reasons.some((r) => r.includes('holds 2 message(s), 20 bytes')));
+});
+
+test('POSIX objects: mapped is live, otherwise unknown and never recyclable', () => {
+  const base = { path: '/dev/shm/x', uid: 0, gid: 0, mode: 0o644, size: 32, mtime: NOW - 9999, dev: 1, ino: 2 };
+  const s = snapshot({
+    posixShms: [{ kind: 'posixShm', name: '/a', ...base, attachers: [5] }, { kind: 'posixShm', name: '/b', ...base, attachers: [] }],
+  });
+  const vs = assessSnapshot(s, opts, NOW);
+  assert.equal(vs.get('posixShm:/a')!.state, 'live');
+  assert.equal(vs.get('posixShm:/b')!.state, 'unknown');
+  assert.equal(vs.get('posixShm:/b')!.recyclable, false);
+});
+
+test('kinds setting limits what is recyclable', () => {
+  const s = snapshot({ shms: [shm(2, 12, 41)], processes: procs(proc(41, false)) });
+  const v = one(s, 'shm:2', verdictOptions({ ...opts, kinds: ['sem'] }));
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, false);
+});
+
+test('ruleMatches compares keys as unsigned 32-bit and by app', () => {
+  const s = semSet(1, -1, undefined); // 0xffffffff
+  assert.equal(ruleMatches({ keyMin: 0xfffffff0, keyMax: 0xffffffff }, s), true);
+  assert.equal(ruleMatches({ key: 0xffffffff }, s), true);
+  assert.equal(ruleMatches({ app: 'postgresql' }, s), false);
+  assert.equal(ruleMatches({ app: 'postgresql' }, s, { app: 'postgresql', label: '', evidence: [] }), true);
+});
+
+test('formatAge', () => {
+  assert.equal(formatAge(45), '45 s');
+  assert.equal(formatAge(600), '10 min');
+  assert.equal(formatAge(3 * 3600), '3 h');
+  assert.equal(formatAge(3 * 86400), '3 d');
+});
