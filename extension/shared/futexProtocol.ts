@@ -1,0 +1,54 @@
+/**
+ * Messages between the futex visualizer webview and its host (extension/webviews/futexPanel.ts). One union
+ * per direction. The webview is untrusted input: the host accepts only what `isFutexWebviewToHost` passes.
+ * The model checker itself runs inside the webview (pure TS); the host only supplies a starting scenario
+ * (a built-in, or a live named semaphore read from the snapshot) and re-reads the live semaphore on request.
+ */
+import type { ModelId, Scenario } from '../domain/futex/types';
+
+export const FUTEX_PROTOCOL_VERSION = 1;
+
+/** Where a live starting state came from, so the webview can offer "refresh". */
+export interface LiveSource {
+  /** the semaphore's name as sem_open takes it, e.g. '/orders'. */
+  name: string;
+  /** 'local' or an SSH host. */
+  host: string;
+  value: number;
+  nwaiters: number;
+  /** when the host read it (ms since the epoch). */
+  readAt: number;
+}
+
+export type FutexHostToWebview =
+  /** the starting scenario: a built-in id to open, or a full scenario (live semaphore); after every `ready`. */
+  | { type: 'open'; scenarioId?: string; scenario?: Scenario; model?: ModelId; live?: LiveSource }
+  /** a failed refresh of the live semaphore (vanished, unreadable ...). */
+  | { type: 'error'; message: string };
+
+export type FutexWebviewToHost =
+  | { type: 'ready'; protocol: typeof FUTEX_PROTOCOL_VERSION }
+  /** re-read the live semaphore this panel was opened with. */
+  | { type: 'refreshLive' };
+
+/** Strict guard for messages from the webview: exact keys, exact types, nothing else. */
+export function isFutexWebviewToHost(x: unknown): x is FutexWebviewToHost {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const o = x as Record<string, unknown>;
+  const keys = Object.keys(o).sort().join(',');
+  switch (o.type) {
+    case 'ready':
+      return keys === 'protocol,type' && o.protocol === FUTEX_PROTOCOL_VERSION;
+    case 'refreshLive':
+      return keys === 'type';
+    default:
+      return false;
+  }
+}
+
+const HOST_TYPES: ReadonlySet<string> = new Set(['open', 'error'] satisfies FutexHostToWebview['type'][]);
+
+/** Shape check on the webview side (the host is trusted, but stray window messages are ignored). */
+export function isFutexHostToWebview(x: unknown): x is FutexHostToWebview {
+  return typeof x === 'object' && x !== null && HOST_TYPES.has((x as { type?: unknown }).type as string);
+}

@@ -1,0 +1,367 @@
+/**
+ * Futex semaphore visualizer (webview app): a stepper over the pure model (extension/domain/futex), an
+ * explorer panel and a scenario editor. The host only provides the starting scenario (built-in or a live
+ * named semaphore) and re-reads the live semaphore on request; everything else runs here.
+ *
+ * Keyboard: every control is a native button/select/input in tab order; Alt+← / Alt+→ step back/forward
+ * through history, Alt+R takes a random step.
+ */
+import { select } from 'd3-selection';
+import {
+  MODEL_IDS, SCENARIOS, choiceId, enabled, explore, findScenario, initialState, scenarioRunsUnder, step,
+  validateScenario, type Choice, type ExploreResult, type FutexState, type ModelId, type Scenario, type Violation,
+  type Witness,
+} from '../../extension/domain/futex';
+import {
+  FUTEX_PROTOCOL_VERSION, isFutexHostToWebview, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
+} from '../../extension/shared/futexProtocol';
+import { renderChoices, renderExplorer, renderLanes, renderMemory, renderQueue, renderTimeline, renderViolations } from './render';
+import { renderEditor, type Draft } from './editor';
+
+// ----------------------------------------------------------------------------------------------- host link
+const vscode = acquireVsCodeApi();
+function post(m: FutexWebviewToHost): void {
+  vscode.postMessage(m);
+}
+
+interface Persisted {
+  v: 1;
+  scenario: Scenario;
+  model: ModelId;
+  choices: string[];
+  cursor: number;
+}
+
+// ----------------------------------------------------------------------------------------------- state
+let scenario: Scenario = findScenario('seed') as Scenario;
+let model: ModelId = 'glibc-old';
+let history: FutexState[] = [];
+let choices: Choice[] = [];
+let cursor = 0;
+let explored: ExploreResult[] = [];
+let live: LiveSource | null = null;
+let renders = 0;
+
+function load(sc: Scenario, m: ModelId, ids: string[] = [], at = ids.length): string | null {
+  scenario = sc;
+  model = scenarioRunsUnder(sc, m) ? m : 'glibc-new-64';
+  history = [initialState(scenario, { model })];
+  choices = [];
+  explored = [];
+  let err: string | null = null;
+  for (const id of ids) {
+    const s = history[history.length - 1];
+    const c = enabled(s).find((x) => choiceId(s, x) === id);
+    if (!c) {
+      err = `cannot replay '${id}' at step ${history.length}`;
+      break;
+    }
+    history.push(step(s, c));
+    choices.push(c);
+  }
+  cursor = Math.max(0, Math.min(at, history.length - 1));
+  return err;
+}
+
+function idsOf(): string[] {
+  return choices.map((c, i) => choiceId(history[i], c));
+}
+
+function save(): void {
+  const p: Persisted = { v: 1, scenario, model, choices: idsOf(), cursor };
+  vscode.setState(p);
+}
+
+function restore(): boolean {
+  const raw = vscode.getState() as Partial<Persisted> | undefined;
+  if (!raw || raw.v !== 1 || !Array.isArray(raw.choices) || raw.choices.length > 2000) return false;
+  const v = validateScenario(raw.scenario);
+  if (!v.ok || typeof raw.model !== 'string' || !(MODEL_IDS as readonly string[]).includes(raw.model)) return false;
+  const ids = raw.choices.filter((x): x is string => typeof x === 'string');
+  load(v.scenario, raw.model as ModelId, ids, typeof raw.cursor === 'number' ? raw.cursor : ids.length);
+  return true;
+}
+
+function pick(c: Choice): void {
+  const s = history[cursor];
+  history = history.slice(0, cursor + 1);
+  choices = choices.slice(0, cursor);
+  history.push(step(s, c));
+  choices.push(c);
+  cursor = history.length - 1;
+  render();
+}
+
+function jump(i: number): void {
+  cursor = Math.max(0, Math.min(i, history.length - 1));
+  render();
+}
+
+function randomStep(): boolean {
+  const s = history[cursor];
+  const cs = enabled(s);
+  if (!cs.length) return false;
+  pick(cs[Math.floor(Math.random() * cs.length)]);
+  return true;
+}
+
+// ----------------------------------------------------------------------------------------------- DOM
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const app = document.getElementById('app') as HTMLElement;
+app.replaceChildren();
+const header = el('header', { class: 'toolbar', role: 'toolbar', 'aria-label': 'scenario and model' });
+const h1 = el('h1', {}, 'Futex semaphore visualizer');
+const scenarioSel = el('select', { id: 'scenario', 'aria-label': 'scenario' });
+const modelSel = el('select', { id: 'model', 'aria-label': 'algorithm (model)' });
+const storySel = el('select', { id: 'story', 'aria-label': 'narrated interleaving from the specification' });
+const playBtn = el('button', { type: 'button', id: 'play-story' }, 'Play story');
+const resetBtn = el('button', { type: 'button', id: 'reset' }, 'Reset');
+const randBtn = el('button', { type: 'button', id: 'random-step', 'aria-keyshortcuts': 'Alt+R' }, 'Random step');
+const runBtn = el('button', { type: 'button', id: 'random-run' }, 'Run randomly to the end');
+const liveBox = el('span', { id: 'live', class: 'live' });
+const refreshBtn = el('button', { type: 'button', id: 'refresh-live' }, 'Refresh');
+const lbl = (text: string, control: HTMLElement): HTMLLabelElement => {
+  const l = el('label', {}, text + ' ');
+  l.append(control);
+  return l;
+};
+header.append(h1, lbl('Scenario', scenarioSel), lbl('Model', modelSel), lbl('Story', storySel), playBtn, resetBtn, randBtn, runBtn, liveBox);
+const desc = el('p', { id: 'description', class: 'description' });
+
+const memSec = el('section', { class: 'memory', 'aria-labelledby': 'mem-h' });
+memSec.append(el('h2', { id: 'mem-h' }, 'Semaphore memory'));
+const memStatus = el('span', { id: 'mem-status' });
+memSec.append(memStatus);
+const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+svg.setAttribute('role', 'img');
+svg.setAttribute('id', 'mem-bits');
+memSec.append(svg);
+const hexPre = el('pre', { id: 'mem-hex', 'aria-label': 'memory bytes in hex, little-endian' });
+memSec.append(hexPre);
+const qWrap = el('div', { class: 'queue' });
+qWrap.append(el('h3', { id: 'q-h' }, 'Futex wait queue'));
+const queueUl = el('ul', { id: 'queue' });
+qWrap.append(queueUl);
+memSec.append(qWrap);
+
+const lanesSec = el('section', { class: 'lanes-wrap', 'aria-labelledby': 'lanes-h' });
+lanesSec.append(el('h2', { id: 'lanes-h' }, 'Threads'));
+const lanesDiv = el('div', { id: 'lanes', class: 'lanes' });
+lanesSec.append(lanesDiv);
+
+const schedSec = el('section', { class: 'scheduler', 'aria-labelledby': 'sched-h' });
+schedSec.append(el('h2', { id: 'sched-h' }, 'Run next'));
+const choicesDiv = el('div', { id: 'choices', class: 'choices', role: 'group', 'aria-label': 'enabled steps and events' });
+schedSec.append(choicesDiv);
+
+const violSec = el('section', { id: 'violations', class: 'violations', role: 'alert', 'aria-live': 'assertive' });
+
+const tlSec = el('section', { class: 'timeline', 'aria-labelledby': 'tl-h' });
+tlSec.append(el('h2', { id: 'tl-h' }, 'History'));
+const tlBar = el('div', { class: 'tlbar' });
+const backBtn = el('button', { type: 'button', id: 'back', 'aria-keyshortcuts': 'Alt+ArrowLeft', 'aria-label': 'step back' }, '◀ Back');
+const fwdBtn = el('button', { type: 'button', id: 'forward', 'aria-keyshortcuts': 'Alt+ArrowRight', 'aria-label': 'step forward' }, 'Forward ▶');
+const slider = el('input', { type: 'range', id: 'slider', min: '0', max: '0', value: '0', 'aria-label': 'jump to step' });
+const pos = el('span', { id: 'pos', 'aria-live': 'polite' });
+tlBar.append(backBtn, slider, fwdBtn, pos);
+const stepsOl = el('ol', { id: 'steps', class: 'steps' });
+tlSec.append(tlBar, stepsOl);
+
+const exSec = el('section', { class: 'explorer', 'aria-labelledby': 'ex-h' });
+exSec.append(el('h2', { id: 'ex-h' }, 'Explorer'));
+const exBar = el('div', { class: 'exbar' });
+const exBtn = el('button', { type: 'button', id: 'explore' }, 'Explore all interleavings');
+const exAllBtn = el('button', { type: 'button', id: 'explore-all' }, 'Compare all models');
+const exStatus = el('span', { id: 'ex-status', 'aria-live': 'polite' });
+exBar.append(exBtn, exAllBtn, exStatus);
+const exOut = el('div', { id: 'ex-out' });
+exSec.append(exBar, exOut);
+
+const edSec = el('details', { class: 'editor', id: 'editor' });
+edSec.append(el('summary', {}, 'Scenario editor'));
+const edBody = el('div', { id: 'editor-body' });
+edSec.append(edBody);
+
+const main = el('main');
+const top = el('div', { class: 'top' });
+top.append(memSec, schedSec);
+main.append(top, violSec, lanesSec, tlSec, exSec, edSec);
+app.append(header, desc, main);
+
+for (const s of SCENARIOS) scenarioSel.append(el('option', { value: s.id }, `${s.id}: ${s.title}`));
+scenarioSel.append(el('option', { value: '__custom' }, 'custom (editor)'));
+scenarioSel.append(el('option', { value: '__live' }, 'live semaphore'));
+for (const m of MODEL_IDS) modelSel.append(el('option', { value: m }, m));
+
+// ----------------------------------------------------------------------------------------------- explanations
+function explain(v: Violation): string {
+  switch (v.kind) {
+    case 'use-after-free':
+      return model === 'glibc-old'
+        ? 'glibc ≤ 2.20: sem_post publishes the token with cmpxchg and only then reads nwaiters and private from the ' +
+            'semaphore. A waiter can take that token without this post\'s wake (fast path, EWOULDBLOCK, spurious wake), ' +
+            'return, destroy and free the memory in between (bug 12674). glibc 2.21 reads private before its CAS and ' +
+            'sees nwaiters in the same CAS, so after publishing it only calls futex_wake, which touches no user memory.'
+        : 'A thread touched the semaphore after sem_destroy/free: in this scenario the program itself uses the ' +
+            'semaphore outside its lifetime (e.g. a wait that failed with EINTR/ETIMEDOUT, followed by destroy and free).';
+    case 'lost-wakeup':
+      return 'A waiter sleeps in the kernel while a token is available and nobody is left to wake it. glibc ≥ 2.21 ' +
+        'prevents this twice: the post\'s CAS reads nwaiters atomically with the increment, and the kernel\'s ' +
+        'futex_wait compares the word with the expected value under its lock (EAGAIN if a post got in first).';
+    case 'deadlock':
+      return 'Every remaining thread sleeps and the value is 0: the scenario has more waits than posts. This is the ' +
+        'program\'s doing, not the algorithm\'s.';
+    case 'assertion':
+      return 'A model invariant or a POSIX rule failed: token conservation (initial + posts − takes = value), the ' +
+        'waiter count, a destroy while threads wait, or a sem_wait error POSIX does not allow.';
+  }
+}
+
+// ----------------------------------------------------------------------------------------------- render
+const sel = (e: HTMLElement) => select<HTMLElement, unknown>(e);
+function render(): void {
+  const s = history[cursor];
+  const isBuiltin = SCENARIOS.some((x) => x === scenario);
+  scenarioSel.value = isBuiltin ? scenario.id : scenario.id === 'live' ? '__live' : '__custom';
+  modelSel.value = model;
+  for (const o of Array.from(modelSel.options)) o.disabled = !scenarioRunsUnder(scenario, o.value as ModelId);
+  desc.textContent = `${scenario.title}. ${scenario.description}`;
+  const stories = SCENARIOS.find((x) => x === scenario)?.stories ?? [];
+  select(storySel).selectAll<HTMLOptionElement, { title: string; model?: ModelId }>('option')
+    .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => `${d.title}${d.model ? ` [${d.model}]` : ''}`);
+  storySel.disabled = playBtn.disabled = stories.length === 0;
+  liveBox.replaceChildren();
+  if (live) {
+    liveBox.append(`live ${live.name} on ${live.host}: ${live.value} tokens, ${live.nwaiters} waiters (read ${new Date(live.readAt).toLocaleTimeString()}) `, refreshBtn);
+  }
+  renderMemory(select(svg as SVGSVGElement), sel(hexPre), sel(memStatus), s);
+  svg.setAttribute('aria-label', `memory words as bit fields; memory is ${s.mem.status}`);
+  renderQueue(sel(queueUl), s);
+  renderLanes(sel(lanesDiv), s);
+  renderChoices(sel(choicesDiv), s, enabled(s), pick); // picking from a past step branches off
+  renderViolations(sel(violSec), s.violations, explain);
+  renderTimeline(sel(stepsOl), history, cursor, jump);
+  slider.max = String(history.length - 1);
+  slider.value = String(cursor);
+  pos.textContent = `step ${cursor} of ${history.length - 1}`;
+  backBtn.disabled = cursor === 0;
+  fwdBtn.disabled = cursor >= history.length - 1;
+  renderExplorer(sel(exOut), explored, replayWitness);
+  document.body.dataset.cursor = String(cursor);
+  document.body.dataset.violations = String(s.violations.length);
+  document.body.dataset.renders = String(++renders);
+  save();
+}
+
+function replayWitness(r: ExploreResult, w: Witness): void {
+  const keep = explored;
+  const err = load(scenario, r.model, w.choices);
+  explored = keep;
+  if (err) exStatus.textContent = err;
+  render();
+  stepsOl.querySelector<HTMLButtonElement>('li.current button')?.focus();
+}
+
+// ----------------------------------------------------------------------------------------------- editor
+function applyDraft(d: Draft): string | null {
+  const v = validateScenario(d);
+  if (!v.ok) return v.error;
+  live = null;
+  load(v.scenario, v.scenario.model);
+  render();
+  return null;
+}
+
+function refreshEditor(): void {
+  renderEditor(edBody, scenario, applyDraft);
+}
+
+// ----------------------------------------------------------------------------------------------- events
+scenarioSel.addEventListener('change', () => {
+  const sc = findScenario(scenarioSel.value);
+  if (sc) {
+    live = null;
+    load(sc, sc.model);
+    refreshEditor();
+    render();
+  } else render();
+});
+modelSel.addEventListener('change', () => {
+  load(scenario, modelSel.value as ModelId);
+  render();
+});
+playBtn.addEventListener('click', () => {
+  const st = SCENARIOS.find((x) => x === scenario)?.stories?.find((x) => x.title === storySel.value);
+  if (!st) return;
+  const err = load(scenario, st.model ?? scenario.model, st.choices, 0);
+  if (err) exStatus.textContent = err;
+  render();
+});
+resetBtn.addEventListener('click', () => {
+  load(scenario, model);
+  render();
+});
+randBtn.addEventListener('click', () => void randomStep());
+runBtn.addEventListener('click', () => {
+  for (let i = 0; i < 300 && randomStep(); i++);
+});
+backBtn.addEventListener('click', () => jump(cursor - 1));
+fwdBtn.addEventListener('click', () => jump(cursor + 1));
+slider.addEventListener('input', () => jump(Number(slider.value)));
+refreshBtn.addEventListener('click', () => post({ type: 'refreshLive' }));
+function runExplorer(models: ModelId[]): void {
+  exStatus.textContent = 'exploring…';
+  exBtn.disabled = exAllBtn.disabled = true;
+  setTimeout(() => {
+    const t0 = performance.now();
+    explored = models.map((m) => explore(scenario, { model: m, maxStates: 300_000 }));
+    const n = explored.reduce((a, r) => a + r.states, 0);
+    exStatus.textContent = `${n} states in ${Math.round(performance.now() - t0)} ms`;
+    exBtn.disabled = exAllBtn.disabled = false;
+    render();
+  }, 10);
+}
+exBtn.addEventListener('click', () => runExplorer([model]));
+exAllBtn.addEventListener('click', () => runExplorer(MODEL_IDS.filter((m) => scenarioRunsUnder(scenario, m))));
+document.addEventListener('keydown', (e) => {
+  const t = e.target as HTMLElement | null;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
+  if (e.altKey && e.key === 'ArrowLeft') { jump(cursor - 1); e.preventDefault(); }
+  else if (e.altKey && e.key === 'ArrowRight') { jump(cursor + 1); e.preventDefault(); }
+  else if (e.altKey && (e.key === 'r' || e.key === 'R')) { randomStep(); e.preventDefault(); }
+});
+
+window.addEventListener('message', (e: MessageEvent<unknown>) => {
+  if (!isFutexHostToWebview(e.data)) return;
+  const m: FutexHostToWebview = e.data;
+  if (m.type === 'error') {
+    exStatus.textContent = m.message;
+    return;
+  }
+  if (m.scenario) {
+    const v = validateScenario(m.scenario);
+    if (!v.ok) {
+      exStatus.textContent = `bad scenario from host: ${v.error}`;
+      return;
+    }
+    live = m.live ?? null;
+    load(v.scenario, m.model ?? v.scenario.model);
+  } else if (m.scenarioId) {
+    const sc = findScenario(m.scenarioId);
+    if (sc) load(sc, m.model ?? sc.model);
+  }
+  refreshEditor();
+  render();
+});
+
+// ----------------------------------------------------------------------------------------------- start
+if (!restore()) load(scenario, model);
+refreshEditor();
+render();
+post({ type: 'ready', protocol: FUTEX_PROTOCOL_VERSION });
