@@ -40,38 +40,68 @@ export interface MapsEntry {
   files: string[];
 }
 
+/** dev_t (glibc encoding, as fs.stat gives it) -> maps' `%02x:%02x` device column. */
+export function mapsDevString(dev: number): string {
+  const hi = Math.floor(dev / 2 ** 32);
+  const lo = dev % 2 ** 32;
+  const major = ((hi & 0xfffff000) >>> 0) | ((lo >>> 8) & 0xfff);
+  const minor = ((lo & 0xff) | ((lo >>> 12) & 0xffffff00)) >>> 0;
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
+/** Splits one maps line into its columns (address perms offset dev inode path); undefined if too short. */
+function columns(line: string): string[] | undefined {
+  const f = line.trim().split(/\s+/, 6);
+  return f.length >= 5 ? f : undefined;
+}
+
+function lineAt(text: string, i: number): { line: string; end: number } {
+  const start = text.lastIndexOf('\n', i) + 1;
+  let end = text.indexOf('\n', i);
+  if (end < 0) end = text.length;
+  return { line: text.slice(start, end), end };
+}
+
 /**
  * Parses one process's maps. `wantedFiles` limits file mappings to those dev:ino keys (the /dev/shm
- * objects), which keeps a scan of every process cheap. Malformed lines are skipped: maps is written by
- * the kernel, and a line cut by a concurrent change must not lose the rest.
+ * objects): then only lines carrying one of their devices are looked at, which keeps a scan of every
+ * process cheap. Without it every shared file mapping is collected. Malformed lines are skipped: maps is
+ * written by the kernel, and a line cut by a concurrent change must not lose the rest.
  */
 export function parseMaps(text: string, wantedFiles?: ReadonlySet<string>): MapsEntry {
   const shm = new Set<number>();
   const files = new Set<string>();
-  const wantFiles = wantedFiles === undefined || wantedFiles.size > 0;
-  let start = 0;
-  const n = text.length;
-  while (start < n) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = n;
-    const line = text.slice(start, end);
-    start = end + 1;
-    // address perms offset dev inode [path]
-    const f = line.split(/\s+/, 6);
-    if (f.length < 5) continue;
-    const inode = f[4];
-    if (!/^\d+$/.test(inode)) continue;
-    const path = f[5] ?? '';
-    if (path.startsWith('/SYSV')) {
-      shm.add(Number(inode)); // shmid 0 is a valid id: inode 0 counts here
-      continue;
+  // System V segments: only lines naming /SYSV
+  for (let i = text.indexOf('/SYSV'); i >= 0; ) {
+    const { line, end } = lineAt(text, i);
+    const f = columns(line);
+    if (f && f[5]?.startsWith('/SYSV') && /^\d+$/.test(f[4])) shm.add(Number(f[4])); // shmid 0 is valid
+    i = text.indexOf('/SYSV', end);
+  }
+  if (wantedFiles === undefined) {
+    for (const line of text.split('\n')) {
+      const f = columns(line);
+      if (!f || f[4] === '0' || !/^\d+$/.test(f[4]) || f[5]?.startsWith('/SYSV')) continue;
+      const dev = devFromMaps(f[3]);
+      if (dev !== undefined) files.add(devInoKey(dev, Number(f[4])));
     }
-    if (inode === '0') continue; // anonymous mapping
-    if (!wantFiles) continue;
-    const dev = devFromMaps(f[3]);
-    if (dev === undefined) continue;
-    const key = devInoKey(dev, Number(inode));
-    if (wantedFiles === undefined || wantedFiles.has(key)) files.add(key);
+  } else if (wantedFiles.size > 0) {
+    const devs = new Map<string, number>();
+    for (const k of wantedFiles) {
+      const dev = Number(k.slice(0, k.indexOf(':')));
+      devs.set(` ${mapsDevString(dev)} `, dev);
+    }
+    for (const [needle, dev] of devs) {
+      for (let i = text.indexOf(needle); i >= 0; ) {
+        const { line, end } = lineAt(text, i);
+        const f = columns(line);
+        if (f && f[3] === needle.trim() && /^\d+$/.test(f[4])) {
+          const key = devInoKey(dev, Number(f[4]));
+          if (wantedFiles.has(key)) files.add(key);
+        }
+        i = text.indexOf(needle, end);
+      }
+    }
   }
   return { sysvShmids: [...shm], files: [...files] };
 }

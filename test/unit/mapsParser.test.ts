@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { collectAttachers, devFromMaps, devInoKey, makedev, parseMaps } from '../../extension/domain/mapsParser';
+import { collectAttachers, devFromMaps, devInoKey, makedev, mapsDevString, parseMaps } from '../../extension/domain/mapsParser';
 
 const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'proc', f), 'utf8');
 
@@ -63,4 +63,20 @@ test('collectAttachers: distinct pids per shmid and per file, sorted', () => {
   assert.deepEqual(a.shm.get(7), [300]);
   assert.deepEqual(a.files.get('40:2'), [200, 300]);
   assert.equal(a.shm.get(9), undefined);
+});
+
+test('mapsDevString is the inverse of devFromMaps', () => {
+  for (const d of ['00:28', '08:01', '103:02', 'fe:00', '00:123', 'fff:fffff']) assert.equal(mapsDevString(devFromMaps(d)!), d);
+  assert.equal(mapsDevString(40), '00:28');
+  assert.equal(mapsDevString(65024), 'fe:00');
+});
+
+test('a maps file of 20,000 lines with two interesting ones', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 20000; i++) lines.push(`7f${i.toString(16).padStart(10, '0')}-7f${(i + 1).toString(16).padStart(10, '0')} r--p 00000000 08:01 ${1000 + i}   /usr/lib/x${i}.so`);
+  lines[777] = '7f00-7f01 rw-s 00000000 00:01 32769   /SYSV00000000 (deleted)';
+  lines[15000] = '7f02-7f03 rw-s 00000000 00:28 5   /dev/shm/sem.AbCdEf (deleted)';
+  const e = parseMaps(lines.join('\n'), new Set([devInoKey(40, 5), devInoKey(40, 6)]));
+  assert.deepEqual(e.sysvShmids, [32769]);
+  assert.deepEqual(e.files, [devInoKey(40, 5)]);
 });
