@@ -3,7 +3,9 @@
  * schema version 1) to a JSON file chosen in a save dialog. Tests and other features may pass the target:
  * `executeCommand('ipcExplorer.exportSnapshot', { host, target: Uri })` or just a Uri. Returns the Uri.
  */
+import fs from 'node:fs';
 import * as vscode from 'vscode';
+import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { Services } from '../services/services';
 import { hostOf, pickHost } from './args';
 import { registerGuarded } from './guard';
@@ -35,8 +37,19 @@ export function registerExportSnapshot(context: vscode.ExtensionContext, service
         ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
       }));
     if (!target) return undefined;
-    await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(st.snapshot, null, 2) + '\n', 'utf8'));
+    await writeTarget(target, JSON.stringify(st.snapshot, null, 2) + '\n');
     services.notify.info(`Exported the snapshot of ${host} to ${target.fsPath || target.toString()}`);
     return target;
   });
+}
+
+/** Local files through node (real errno names in errors); other schemes through VS Code's file system API. */
+async function writeTarget(target: vscode.Uri, text: string): Promise<void> {
+  if (target.scheme !== 'file') return vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+  try {
+    await fs.promises.writeFile(target.fsPath, text, 'utf8');
+  } catch (e) {
+    const info = toIpcErrorInfo(e, { syscall: 'open' });
+    throw new IpcError({ ...info, op: 'export', hint: `Could not write ${target.fsPath}: choose a folder that exists and that you may write to.` });
+  }
 }
