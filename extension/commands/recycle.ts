@@ -28,6 +28,8 @@ import { hostOf, pickHost } from './args';
 import { registerGuarded } from './guard';
 
 const KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixShm'];
+/** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
+const MAX_BACKGROUND_DETAIL = 4096;
 
 /** A settings rule, validated field by field (settings are user input). Keys: number or "0x..." text. */
 export function parseRule(raw: unknown): ObjectRule | undefined {
@@ -177,6 +179,18 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
   return { plan, report };
 }
 
+/**
+ * Complete verdicts for one host, as recycle sees them (per-semaphore detail for every set, fresh process
+ * facts, owner evidence, the recycle settings): for the ENOSPC doctor (`diagnoseSemget(r.snapshot,
+ * r.verdicts, ...)`), whose answer about "what recycling would free" needs exactly these.
+ */
+export async function verdictsForRecycle(services: Services, host: string): Promise<PreparedRecycle | undefined> {
+  const st = services.store.get(host);
+  if (!st) return undefined;
+  const settings = readSettings();
+  return prepareRecycle(st.source, { verdict: settings.verdict, dataDirs: settings.dataDirs });
+}
+
 /** Owner evidence for the store's verdicts (local host): data directories and peeks of unattached segments. */
 class EvidenceCache {
   private evidence: OwnerEvidence = {};
@@ -219,6 +233,21 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
   };
   let updating = false;
   context.subscriptions.push(
+    // PostgreSQL-looking sets (17 semaphores, 537 on semnum 16) get their per-semaphore detail right away, so
+    // the tree and dashboard can say "PostgreSQL, postmaster PID N (dead)" and orphan without a click
+    services.store.onDidChange((e) => {
+      if (e.reason !== 'snapshot') return;
+      const snap = services.store.get(e.host)?.snapshot;
+      if (!snap) return;
+      let n = 0;
+      for (const set of snap.sems) {
+        if (n >= MAX_BACKGROUND_DETAIL) break;
+        if (!set.elems && !set.valuesError && set.nsems === 17 && set.values?.[16] === 537) {
+          n++;
+          void services.store.semDetail(e.host, set.id);
+        }
+      }
+    }),
     services.store.onDidChange((e) => {
       if (e.host !== LOCAL_HOST || e.reason !== 'snapshot' || updating) return;
       try {

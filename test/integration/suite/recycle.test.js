@@ -82,6 +82,15 @@ describe('recycle: the field story in VS Code', function () {
     const before = new Map(h.procRows('sem').map((r) => [r.semid, r]));
     const shmBefore = h.procRows('shm').find((r) => r.shmid === seg);
 
+    // the tree's verdicts: PostgreSQL-looking sets get their detail in the background -> orphan, with the owner
+    await api.store.refresh('local');
+    await h.waitFor(() => {
+      const v = api.store.verdict('local', `sem:${dead[0]}`);
+      return v && v.state === 'orphan' && v.recyclable;
+    }, 'dead PostgreSQL set shown as a recyclable orphan in the tree');
+    assert.match(api.store.verdict('local', `sem:${dead[0]}`).owner.label, /^PostgreSQL, semaphore set, postmaster PID \d+ \(dead\)$/);
+    assert.equal(api.store.verdict('local', `sem:${pgLiveId}`).state, 'live', 'a live postmaster\'s set: live');
+
     // the doctor (track H4's command calling domain/doctor.ts) agrees semget is blocked by SEMMNI
     const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
