@@ -6,6 +6,7 @@
 //   node test/integration/runTest.js                 every suite file, then the VSIX check
 //   IPCX_IT_FILES=tree,commands node test/...        only suite files whose name contains one of these
 //   IPCX_SKIP_VSIX=1                                 skip the VSIX install + activation session
+//   IPCX_SKIP_SUITE=1                                only the VSIX session
 //
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
@@ -62,10 +63,12 @@ function npm(args) {
     console.log('build failed'); console.log('0 passed, 1 failed, 0 skipped'); process.exit(1);
   }
   // 1. the suite: the extension under development, every test/integration/suite/*.test.js
-  await session('suite (extension development host)', {
-    extensionDevelopmentPath: root,
-    extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
-  });
+  if (process.env.IPCX_SKIP_SUITE !== '1') {
+    await session('suite (extension development host)', {
+      extensionDevelopmentPath: root,
+      extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
+    });
+  }
   // 2. the VSIX: `npm run package`, install it into a fresh extensions dir of the VS Code server, and check it
   //    activates from there with its native binary (a probe extension carries the test runner).
   if (process.env.IPCX_SKIP_VSIX !== '1' && !process.env.IPCX_IT_FILES) {

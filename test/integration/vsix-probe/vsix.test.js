@@ -1,0 +1,54 @@
+// The packaged extension, installed from its VSIX (not the development folder), activates in the real
+// VS Code server, loads the native binary it carries, and lists objects of the private IPC namespace.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('../helpers');
+const { vscode } = h;
+
+describe('VSIX: the installed package', function () {
+  this.timeout(60000);
+  let ext;
+
+  before(function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+  });
+  after(() => h.removeAllObjects());
+
+  it('is installed from the VSIX into the extensions dir, not run from the repository', function () {
+    ext = vscode.extensions.getExtension(h.EXTENSION_ID);
+    assert.ok(ext, 'installed');
+    assert.ok(!ext.extensionPath.startsWith(h.root + path.sep), `${ext.extensionPath} is outside ${h.root}`);
+    assert.match(path.basename(ext.extensionPath), /^ipc-explorer\.ipc-explorer-\d+\.\d+\.\d+(-linux-x64)?$/);
+    const files = fs.readdirSync(ext.extensionPath).sort();
+    assert.deepEqual(files.filter((f) => ['src', 'extension', 'test', 'node_modules', 'tsconfig.json'].includes(f)), [], 'no sources, tests or node_modules');
+    assert.ok(fs.existsSync(path.join(ext.extensionPath, 'native', 'build', 'Release', 'ipc_native.node')), 'carries the linux-x64 binary');
+    assert.equal(fs.readdirSync(path.join(ext.extensionPath, 'dist')).filter((f) => f.endsWith('.map')).length, 0, 'no source maps');
+  });
+
+  it('activates on its view and loads the native binary from the installed package', async function () {
+    assert.equal(ext.isActive, false);
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    await h.waitFor(() => ext.isActive, 'activation', 20000);
+    const api = ext.exports;
+    assert.equal(api.services.localSource.mode, 'native');
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8');
+    const mapped = maps.split('\n').find((l) => l.endsWith('/ipc_native.node'));
+    assert.ok(mapped, 'ipc_native.node is mapped into the extension host');
+    assert.ok(mapped.includes(ext.extensionPath + '/native/build/Release/ipc_native.node'), mapped);
+    console.log(`    activated in ${api.activationMs.toFixed(1)} ms; binary: ${mapped.split(/\s+/).pop()}`);
+  });
+
+  it('lists an object of the namespace in its tree', async function () {
+    const api = ext.exports;
+    const id = h.make.semSet({ key: 0x7e57, nsems: 2, values: [1, 0] });
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+    const node = await api.tree.provider.findObjectNode('local', `sem:${id}`);
+    assert.ok(node, 'the set is in the tree');
+    const item = api.tree.provider.getTreeItem(node);
+    assert.equal(item.label, `0x00007e57 · id ${id}`);
+    assert.equal(api.store.get('local').snapshot.sems.find((s) => s.id === id).values.join(','), '1,0', 'values read by GETALL (native)');
+  });
+});
