@@ -218,4 +218,27 @@ describe('dashboard webview (seed scenario)', () => {
     await noErrors(d);
     await d.page.close();
   });
+
+  test('32,000 sets: aggregated key-range cells, a click zooms to individual sets', async () => {
+    const d = await openDashboard(browser, served, 'dark');
+    await d.send(snapshotMessage(seedSnapshot({ extraSets: 31_984 })));
+    await d.page.waitForSelector('svg.semmap g.cell.agg');
+    const cells = await d.page.locator('svg.semmap g.cell').count();
+    assert.ok(cells > 0 && cells <= 16 + 5 * 48, `${cells} cells, not 32,000 nodes`);
+    const counts = await d.page.locator('svg.semmap g.cell.agg .cell-label').allTextContents();
+    const single = await d.page.locator('svg.semmap g.cell.set').count();
+    assert.equal(counts.reduce((a, c) => a + Number.parseInt(c, 10), 0) + single, 32_000, 'the cells add up to every set');
+    assert.equal(await d.page.locator('svg.semmap g.cell.set.state-orphan').count(), 14, 'the orphans stay visible one by one');
+    assert.match((await d.page.locator('vscode-tab-header[data-tab="sems"]').textContent()) ?? '', /32000/);
+    await d.page.screenshot({ path: artifactPath('dashboard-dark-32000.png'), fullPage: true });
+    // Enter on the first uid cell zooms: its filter shows that cell's sets one by one
+    const cell = d.page.locator('svg.semmap g.cell.agg').first();
+    const n = Number.parseInt((await cell.locator('.cell-label').textContent()) ?? '', 10);
+    await cell.focus();
+    await d.page.keyboard.press('Enter');
+    await pollPage(d.page, `document.querySelectorAll("svg.semmap g.cell.set").length === ${n}`);
+    assert.match(await d.page.locator('vscode-textfield.filter').evaluate((el) => (el as unknown as { value: string }).value), /^uid:\d+ key:0x[0-9a-f]{8}-0x[0-9a-f]{8}$/);
+    await noErrors(d);
+    await d.page.close();
+  });
 });

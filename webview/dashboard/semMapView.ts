@@ -16,7 +16,8 @@ type Cell = SetMark | AggMark;
 let focusedRef: string | null = null;
 
 export function renderSemMap(root: HTMLElement, layout: SemMapLayout, selected: string | null, handlers: SemMapHandlers): void {
-  const cells: Cell[] = layout.mode === 'sets' ? layout.marks : layout.aggregates;
+  // reading order (row by row) for keyboard navigation
+  const cells: Cell[] = [...layout.marks, ...layout.aggregates].sort((a, b) => a.y - b.y || a.x - b.x);
   const svg = select(root)
     .selectAll<SVGSVGElement, number>('svg.semmap')
     .data([0])
@@ -74,7 +75,7 @@ export function renderSemMap(root: HTMLElement, layout: SemMapLayout, selected: 
   g.select('text.cell-label')
     .attr('x', (c) => c.w / 2)
     .attr('y', (c) => c.h / 2 + 4)
-    .text((c) => (c.type === 'agg' ? String(c.count) : c.w >= 44 ? c.keyText.replace(/^0x0*/, '') || '0' : String(c.nsems)));
+    .text((c) => (c.type === 'agg' ? `${c.count} sets` : c.w >= 44 ? c.keyText.replace(/^0x0*/, '') || '0' : String(c.nsems)));
   g.select('title').text((c) => c.label);
 
   g.on('click', (_e, c) => activate(c, handlers))

@@ -65,6 +65,19 @@ export function orphanUsage(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectR
   ]);
 }
 
+/**
+ * A percentage a person can trust at a glance: never "100" unless it is full, never "0" unless it is empty
+ * (99.95 -> 99.9, 0.04 -> <0.1), one decimal below 10, whole numbers otherwise.
+ */
+export function formatPct(pct: number): string {
+  if (pct <= 0) return '0';
+  if (pct < 0.1) return '<0.1';
+  if (pct < 10) return pct.toFixed(1);
+  if (pct < 99) return String(Math.round(pct));
+  if (pct < 100) return (Math.floor(pct * 10) / 10).toFixed(1);
+  return String(Math.round(pct));
+}
+
 export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<string, number>): CapacityBar[] {
   return rows.map((row) => {
     const unlimited = row.unlimited || !(row.limit > 0);
@@ -79,11 +92,10 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
       .join('; ');
     const usedText = used === null ? '—' : fmt(row, used);
     const valueText = unlimited ? `${usedText} / unlimited` : `${usedText} / ${fmt(row, row.limit)}`;
-    const pctText =
-      used === null ? 'no usage to compare' : pct === null ? 'unlimited' : `${pct >= 10 || pct === 0 ? Math.round(pct) : pct.toFixed(1)} %`;
+    const pctText = used === null ? 'no usage to compare' : pct === null ? 'unlimited' : `${formatPct(pct)} %`;
     const orphanText =
       used !== null && orphanUsed > 0
-        ? `orphans hold ${fmt(row, orphanUsed)}${used > 0 ? ` (${Math.round((orphanUsed / used) * 100)} % of used)` : ''}`
+        ? `orphans hold ${fmt(row, orphanUsed)}${used > 0 ? ` (${formatPct((orphanUsed / used) * 100)} % of used)` : ''}`
         : '';
     const tooltip = [
       `${row.title}: ${row.label}`,

@@ -1,8 +1,9 @@
 /**
  * Semaphore-set map (pure): sets grouped by owner (recognised application, else uid), ordered by key
  * (unsigned hex) inside each group, each cell sized by nsems and coloured by verdict. Beyond
- * `aggregateThreshold` visible sets, each group collapses into key-range cells (count, semaphores, states)
- * so 32,000 sets stay a few hundred DOM nodes; filtering narrows back to individual sets.
+ * `aggregateThreshold` visible sets, each group larger than `maxCellsPerGroup` collapses into key-range
+ * cells (count, semaphores, states) so 32,000 sets stay a few hundred DOM nodes; smaller groups stay
+ * individual; filtering (a cell's zoom) narrows back to individual sets.
  */
 import { scaleSqrt } from 'd3-scale';
 import type { ObjectRef, SemSet, Verdict, VerdictState } from '../../extension/shared/model';
@@ -69,6 +70,7 @@ export interface ScaleDescriptor {
 }
 
 export interface SemMapLayout {
+  /** 'aggregate' when at least the big groups are drawn as key-range cells. */
   mode: 'sets' | 'aggregate';
   width: number;
   height: number;
@@ -188,7 +190,8 @@ export function layoutSemSets(
       x += w + gap;
       return at;
     };
-    if (!aggregate) {
+    // small groups stay individual even when the map aggregates (a handful of orphans must stay visible)
+    if (!aggregate || g.items.length <= maxCells) {
       for (const e of g.items) {
         const s = e.set;
         const ref = refOf(s);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { SemSet, Verdict } from '../../../extension/shared/model';
 import type { CapacityRow } from '../../../extension/shared/protocol';
-import { capacityBars, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
+import { capacityBars, formatPct, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
 import { capacityRowsFor } from '../../../webview/layout/capacityRows';
 import { compileFilter, parseFilter, parseKeyRange } from '../../../webview/layout/filter';
 import { diffRefs, layoutMsg, layoutPids, layoutShm } from '../../../webview/layout/others';
@@ -71,6 +71,10 @@ test('capacity bars: thresholds, orphan share, tooltip with how to raise the lim
   assert.equal(semopm.level, 'none');
   assert.equal(semopm.pctText, 'no usage to compare');
   assert.equal(semopm.usedFrac, 0);
+});
+
+test('percentages never round to full or empty', () => {
+  assert.deepEqual([0, 0.04, 0.1, 3.14159, 12.5, 98.9, 99.95, 100, 120].map(formatPct), ['0', '<0.1', '0.1', '3.1', '13', '99', '99.9', '100', '120']);
 });
 
 test('capacity bars: unlimited and zero limits do not divide by zero; used over limit is clamped', () => {
@@ -158,13 +162,16 @@ test('sem map: 32,000 sets aggregate into key-range cells that add up', () => {
   assert.equal(snapshot.sems.length, 32_000);
   const l = layoutSemSets(snapshot.sems, verdicts, { width: 1000 });
   assert.equal(l.mode, 'aggregate');
-  assert.equal(l.marks.length, 0);
-  assert.ok(l.aggregates.length <= l.groups.length * 48, `${l.aggregates.length} cells`);
-  assert.equal(l.aggregates.reduce((a, c) => a + c.count, 0), 32_000);
-  assert.equal(l.aggregates.reduce((a, c) => a + c.nsems, 0), snapshot.sems.reduce((a, s) => a + s.nsems, 0));
-  const pgCells = l.aggregates.filter((c) => c.group === 'app:postgresql');
-  assert.equal(pgCells.reduce((a, c) => a + c.states.orphan, 0), 14);
-  assert.ok(pgCells.every((c) => c.dominant === 'orphan'));
+  // the 14 PostgreSQL orphans and the 2 live sets stay individual; the five big uid groups aggregate
+  assert.deepEqual(l.marks.map((m) => m.ref), [...Array(16).keys()].map((i) => `sem:${i}`));
+  assert.ok(l.marks.filter((m) => m.group === 'app:postgresql').every((m) => m.state === 'orphan'));
+  assert.ok(l.aggregates.length <= 5 * 48, `${l.aggregates.length} cells`);
+  assert.equal(l.aggregates.reduce((a, c) => a + c.count, 0) + l.marks.length, 32_000);
+  assert.equal(
+    l.aggregates.reduce((a, c) => a + c.nsems, 0) + l.marks.reduce((a, m) => a + m.nsems, 0),
+    snapshot.sems.reduce((a, s) => a + s.nsems, 0),
+  );
+  assert.ok(l.aggregates.every((c) => c.dominant === 'live'));
   // a cell's zoom filter selects exactly its sets
   const cell = l.aggregates.find((c) => c.group === 'uid:1002')!;
   const match = compileFilter(cell.zoomFilter, snapshot, verdicts)!;
