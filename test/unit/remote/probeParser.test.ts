@@ -190,3 +190,27 @@ test('removal results', () => {
   assert.equal(p('').ok, false);
   assert.equal(splitDocument('@@ipcx-remove 1\n@@result ok\n', 'ipcx-remove', 1, 'h').ok, false);
 });
+
+test('scripts splice only validated integers', async () => {
+  const { removeScriptLinux, removeScriptIpcs, semDetailScript, probeScript } = await import('../../../extension/remote/probeScript');
+  const base = { kind: 'sem' as const, id: 5, key: -838103764, ctime: 1795556584, nattchZero: true, noWaiters: true, otime: 0 };
+  const s = removeScriptLinux({ ...base, semPids: [11, 12] });
+  assert.match(s, /awk '\$2 == 5 \{ print; exit \}' \/proc\/sysvipc\/sem/);
+  assert.match(s, /\[ "\$1" = "-838103764" \]/);
+  assert.match(s, /eval "ct=\\\$\{10\}"/);
+  assert.match(s, /\[ "\$p" = "11 12" \]/);
+  assert.match(s, /ipcrm -s 5 /);
+  assert.match(removeScriptLinux({ ...base, kind: 'shm' }), /\[ "\$7" = "0" \].*\n.*ipcrm -m 5/s);
+  assert.match(removeScriptIpcs({ ...base, ctime: 29673 }), /\[ "\$3" = "-838103764" \] \|\| \[ "\$3" = "0xce0b8d2c" \]/);
+  const bad: unknown[] = ['5', 5.5, -1, 2 ** 31, NaN, '5; rm -rf /', null];
+  for (const id of bad) {
+    assert.throws(() => removeScriptLinux({ ...base, id: id as number }), RangeError);
+    assert.throws(() => semDetailScript([1, id as number]), RangeError);
+    assert.throws(() => probeScript([id as number]), RangeError);
+  }
+  assert.throws(() => removeScriptLinux({ ...base, key: 2 ** 31 }), RangeError);
+  assert.throws(() => removeScriptLinux({ ...base, ctime: -5 }), RangeError);
+  assert.throws(() => removeScriptLinux({ ...base, semPids: ['1' as unknown as number] }), RangeError);
+  assert.equal(semDetailScript([0, 32768]).includes('for id in 0 32768; do'), true);
+  assert.ok(probeScript([7, 9]).startsWith("extra_pids='7 9'\n"));
+});
