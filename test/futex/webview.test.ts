@@ -175,7 +175,9 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
   await p.selectOption('#scenario', 'seed');
   await p.click('#explore-all');
   await poll(p, 'document.querySelectorAll("#ex-out table.results tbody tr").length === 4');
-  const rows = await p.$$eval('#ex-out table.results tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+  const rows = (await p.evaluate(
+    'Array.from(document.querySelectorAll("#ex-out table.results tbody tr")).map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent))',
+  )) as string[][];
   const byModel = Object.fromEntries(rows.map((r) => [r[0], r]));
   assert.notEqual(byModel['glibc-old'][3], '0', 'old: use-after-free schedules');
   assert.equal(byModel['glibc-new-64'][3], '0');

@@ -43,3 +43,36 @@ export function scenarioFromLive(x: LiveSemInput): Scenario {
     budget: { spurious: 0, weakCas: 0, signals: 0 },
   };
 }
+
+/** A live semaphore to start from. */
+export interface LiveTarget {
+  host: string;
+  name: string;
+  value: number;
+  nwaiters: number;
+  layout?: string;
+}
+
+const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;
+const isName = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 255;
+
+/** Reads the command argument defensively (tree node, PosixSem, or {name, value, nwaiters}). */
+export function liveTargetOf(arg: unknown): LiveTarget | { error: string } | undefined {
+  if (arg === undefined || arg === null) return undefined;
+  if (typeof arg !== 'object') return { error: 'expected a POSIX semaphore' };
+  const a = arg as Record<string, unknown>;
+  const host = typeof a.host === 'string' && a.host.length > 0 && a.host.length <= 300 ? a.host : 'local';
+  const o = (typeof a.obj === 'object' && a.obj !== null ? a.obj : a) as Record<string, unknown>;
+  if (o.kind !== undefined && o.kind !== 'posixSem') return { error: 'only POSIX named semaphores open in the futex visualizer' };
+  if (!isName(o.name)) return { error: 'the semaphore has no name' };
+  const dec = o.decoded as Record<string, unknown> | undefined;
+  if (o.kind === 'posixSem') {
+    if (!dec || !isNat(dec.value) || !isNat(dec.nwaiters)) {
+      const why = (o.decodeError as { message?: unknown } | undefined)?.message;
+      return { error: `${o.name}: its bytes could not be decoded${typeof why === 'string' ? ` (${why})` : ''}` };
+    }
+    return { host, name: o.name, value: dec.value, nwaiters: dec.nwaiters, layout: typeof dec.layout === 'string' ? dec.layout : undefined };
+  }
+  if (!isNat(o.value) || !isNat(o.nwaiters)) return { error: `${o.name}: value and nwaiters must be non-negative integers` };
+  return { host, name: o.name, value: o.value, nwaiters: o.nwaiters, layout: typeof o.layout === 'string' ? o.layout : undefined };
+}

@@ -1,0 +1,193 @@
+/**
+ * The futex semaphore visualizer panel. The model checker runs inside the webview (pure TS); this side only
+ * opens the panel, hands it a starting scenario (a live POSIX named semaphore from the snapshot: "3 tokens,
+ * 2 waiters") and re-reads that semaphore when the webview asks. Messages from the webview are validated
+ * with `isFutexWebviewToHost` (untrusted input); nothing is posted before the webview says `ready`.
+ *
+ * Commands: `ipcExplorer.openFutexVisualizer` (optional argument: a built-in scenario id) and
+ * `ipcExplorer.openInVisualizer` (argument: a tree node {host, obj: PosixSem}, a PosixSem, or
+ * {name, value, nwaiters[, layout, host]}; without one, a quick pick of the local POSIX semaphores).
+ */
+import * as vscode from 'vscode';
+import { findScenario, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
+import type { PosixSem } from '../shared/model';
+import {
+  isFutexWebviewToHost, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
+} from '../shared/futexProtocol';
+import type { Services } from '../services/services';
+import { LOCAL_HOST } from '../services/snapshotStore';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+export const FUTEX_VIEW_TYPE = 'ipcExplorer.futexVisualizer';
+export const OPEN_FUTEX_COMMAND = 'ipcExplorer.openFutexVisualizer';
+export const OPEN_IN_VISUALIZER_COMMAND = 'ipcExplorer.openInVisualizer';
+
+export class FutexPanel implements vscode.Disposable {
+  static current: FutexPanel | undefined;
+  private ready = false;
+  private held: FutexHostToWebview[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private live: LiveTarget | undefined;
+  /** messages refused by the validator (for tests and the log). */
+  rejected = 0;
+
+  static createOrShow(services: Services): FutexPanel {
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    if (FutexPanel.current) {
+      FutexPanel.current.panel.reveal(column);
+      return FutexPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(FUTEX_VIEW_TYPE, 'Futex Semaphores', column, webviewOptions(services.context.extensionUri));
+    FutexPanel.current = new FutexPanel(panel, services);
+    return FutexPanel.current;
+  }
+
+  static revive(panel: vscode.WebviewPanel, services: Services): FutexPanel {
+    FutexPanel.current?.dispose();
+    FutexPanel.current = new FutexPanel(panel, services);
+    return FutexPanel.current;
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly services: Services) {
+    panel.webview.options = webviewOptions(services.context.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(services.context.extensionUri, 'media', 'ipc-explorer.svg');
+    panel.webview.html = buildWebviewHtml(panel.webview, {
+      extensionUri: services.context.extensionUri, app: 'futex', title: 'Futex Semaphores', styles: ['futex.css'],
+    });
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+    );
+  }
+
+  private receive(raw: unknown): void {
+    if (!isFutexWebviewToHost(raw)) {
+      this.rejected++;
+      this.services.log.warn(`futex visualizer: ignored an invalid message from the webview: ${safeJson(raw)}`);
+      return;
+    }
+    const m: FutexWebviewToHost = raw;
+    switch (m.type) {
+      case 'ready': {
+        this.ready = true;
+        const held = this.held;
+        this.held = [];
+        if (!held.length) held.push({ type: 'open' });
+        for (const h of held) void this.panel.webview.postMessage(h);
+        break;
+      }
+      case 'refreshLive':
+        void this.refreshLive();
+        break;
+    }
+  }
+
+  private post(m: FutexHostToWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+    else this.held.push(m);
+  }
+
+  openScenario(id: string): void {
+    this.live = undefined;
+    this.post({ type: 'open', scenarioId: id });
+  }
+
+  openLive(t: LiveTarget, readAt = Date.now()): void {
+    this.live = t;
+    const live: LiveSource = { name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt };
+    this.post({ type: 'open', scenario: scenarioFromLive(t), live });
+    this.panel.title = `Futex: ${t.name}`;
+  }
+
+  /** Re-reads the live semaphore through the store (a fresh snapshot of its host). */
+  async refreshLive(): Promise<void> {
+    const t = this.live;
+    if (!t) {
+      this.post({ type: 'error', message: 'This panel was not opened from a live semaphore.' });
+      return;
+    }
+    const entry = this.services.store.get(t.host);
+    if (!entry) {
+      this.post({ type: 'error', message: `host ${t.host} is no longer configured` });
+      return;
+    }
+    await this.services.store.refresh(t.host);
+    const after = this.services.store.get(t.host);
+    if (after?.error && !after.snapshot) {
+      this.post({ type: 'error', message: `refresh of ${t.host} failed: ${after.error.message}` });
+      return;
+    }
+    const sem = after?.snapshot?.posixSems.find((s: PosixSem) => s.name === t.name);
+    if (!sem) {
+      this.post({ type: 'error', message: `${t.name} no longer exists on ${t.host} (/dev/shm/sem.${t.name.replace(/^\/+/, '')} is gone: ENOENT); showing the last state read` });
+      return;
+    }
+    const next = liveTargetOf({ host: t.host, obj: sem });
+    if (!next || 'error' in next) {
+      this.post({ type: 'error', message: next && 'error' in next ? next.error : `${t.name}: unreadable` });
+      return;
+    }
+    this.openLive(next, after?.snapshot?.takenAt ?? Date.now());
+  }
+
+  dispose(): void {
+    if (FutexPanel.current === this) FutexPanel.current = undefined;
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+    this.panel.dispose();
+  }
+}
+
+function safeJson(x: unknown): string {
+  try {
+    return JSON.stringify(x)?.slice(0, 200) ?? String(x);
+  } catch {
+    return '[unserialisable]';
+  }
+}
+
+async function pickLocalSemaphore(services: Services): Promise<LiveTarget | undefined> {
+  if (!services.store.get(LOCAL_HOST)?.snapshot) await services.store.refresh(LOCAL_HOST);
+  const sems = services.store.get(LOCAL_HOST)?.snapshot?.posixSems ?? [];
+  const items = sems.map((s) => {
+    const t = liveTargetOf({ host: LOCAL_HOST, obj: s });
+    return {
+      label: s.name,
+      description: t && !('error' in t) ? `${t.value} tokens, ${t.nwaiters} waiters` : 'undecodable',
+      target: t && !('error' in t) ? t : undefined,
+    };
+  });
+  if (!items.length) {
+    void vscode.window.showInformationMessage('No POSIX named semaphores (/dev/shm/sem.*) on this machine; opening the built-in scenarios.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(items, { placeHolder: 'POSIX semaphore to open in the futex visualizer' });
+  return pick?.target;
+}
+
+/** Registers the two commands and the panel serializer. */
+export function registerFutexVisualizer(context: vscode.ExtensionContext, services: Services): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(OPEN_FUTEX_COMMAND, (arg?: unknown) => {
+      const p = FutexPanel.createOrShow(services);
+      if (typeof arg === 'string' && findScenario(arg)) p.openScenario(arg);
+      return p;
+    }),
+    vscode.commands.registerCommand(OPEN_IN_VISUALIZER_COMMAND, async (arg?: unknown) => {
+      let t = liveTargetOf(arg);
+      if (t && 'error' in t) {
+        void vscode.window.showErrorMessage(`Futex visualizer: ${t.error}`);
+        return undefined;
+      }
+      if (!t) t = await pickLocalSemaphore(services);
+      const p = FutexPanel.createOrShow(services);
+      if (t) p.openLive(t);
+      return p;
+    }),
+    vscode.window.registerWebviewPanelSerializer(FUTEX_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+        FutexPanel.revive(panel, services);
+      },
+    }),
+    { dispose: () => FutexPanel.current?.dispose() },
+  );
+}
