@@ -20,6 +20,7 @@ import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
 import { registerRecycle } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
+import { registerFutexVisualizer } from './webviews/futexPanel';
 
 /** What activate() returns: used by the integration tests and by other extensions' tests. */
 export interface IpcExplorerApi {
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerDashboard(context, services);
   registerRecycle(context, services);
   registerRemote(context, services);
+  registerFutexVisualizer(context, services);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
   return { services, store: services.store, notify: services.notify, tree, activationMs };
