@@ -207,6 +207,7 @@ describe('dashboard webview (seed scenario)', () => {
     const dead = d.page.locator('.pid.pid-dead');
     assert.equal(await dead.count(), 1);
     assert.match((await dead.getAttribute('aria-label')) ?? '', new RegExp(`pid ${DEAD_POSTMASTER}, dead, 15 objects`));
+    await d.page.screenshot({ path: artifactPath('dashboard-light-processes.png'), fullPage: true });
     await d.page.locator('vscode-tab-header[data-tab="shm"]').click();
     await d.page.waitForSelector('.body-shm .row');
     const shm = await d.page.locator('.body-shm .row .row-text').allTextContents();

@@ -109,10 +109,10 @@ export function renderPids(root: HTMLElement, rows: readonly PidRow[], more: num
     .selectAll<HTMLButtonElement, PidRow['objects'][number]>('button.chip')
     .data((r) => r.objects.slice(0, 24), (o) => o.ref)
     .join('button')
-    .attr('class', 'chip')
+    .attr('class', (o) => `chip state-${o.state}`)
     .attr('type', 'button')
     .attr('data-ref', (o) => o.ref)
-    .attr('aria-label', (o) => `${o.text} (${o.roles.join(', ')})`)
+    .attr('aria-label', (o) => `${o.text} (${o.roles.join(', ')}), ${o.state}`)
     .text((o) => `${o.text} · ${o.roles.join('/')}`);
   chips.on('click', (_e, o) => handlers.select(o.ref));
   select(root)

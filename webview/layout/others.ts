@@ -97,7 +97,7 @@ export interface PidRow {
   pid: number;
   comm: string;
   alive: boolean | null;
-  objects: Array<{ ref: ObjectRef; text: string; roles: PidRole[] }>;
+  objects: Array<{ ref: ObjectRef; text: string; roles: PidRole[]; state: VerdictState }>;
   label: string;
 }
 
@@ -147,7 +147,7 @@ export function layoutPids(
     const fact = snapshot.processes[pid];
     const alive = fact ? fact.alive : null;
     const comm = fact?.comm ?? '';
-    const objects = [...objs.entries()].map(([ref, o]) => ({ ref, text: o.text, roles: [...o.roles] }));
+    const objects = [...objs.entries()].map(([ref, o]) => ({ ref, text: o.text, roles: [...o.roles], state: verdicts.get(ref)?.state ?? 'unknown' }));
     return {
       pid,
       comm,
