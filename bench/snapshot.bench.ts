@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { loadNative } from '../extension/backend/nativeBinding';
+import * as esbuild from 'esbuild';
+import { loadNative, stringifyWithSemsJson } from '../extension/backend/nativeBinding';
 import { buildC, repoRoot } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/native/support';
 
@@ -38,6 +39,29 @@ function median(xs: number[]): number {
 function make(kind: string, args: string[]): void {
   const r = spawnSync(buildC('ipc_make'), [kind, ...args, '-q'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ipc_make ${kind} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+/**
+ * A minimal CLI-shaped program bundled like dist/ipcx.js: load the binding, snapshotJson, write one JSON
+ * document to stdout. It shows the floor a process pays (node start-up + kernel reads + JSON) and what
+ * `ipcx snapshot --json` can reach with the JSON fast path.
+ */
+function buildLeanCli(): string {
+  const dir = path.join(repoRoot, 'test-artifacts', 'bench');
+  fs.mkdirSync(dir, { recursive: true });
+  const entry = path.join(dir, 'leanSnapshotJson.ts');
+  fs.writeFileSync(
+    entry,
+    `import fs from 'node:fs';\n` +
+      `import { loadNative, stringifyWithSemsJson } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeBinding'))};\n` +
+      `const b = loadNative({ env: {}, baseDirs: [${JSON.stringify(repoRoot)}] }).binding!;\n` +
+      `const { semsJson, semCount: _c, semValueErrors: _e, ...rest } = b.snapshotJson();\n` +
+      `const doc = { version: 1, host: 'local', platform: 'linux', source: 'native', takenAt: Date.now(), ...rest, sems: [] };\n` +
+      `fs.writeSync(1, stringifyWithSemsJson(doc, semsJson));\n`,
+  );
+  const out = path.join(dir, 'leanSnapshotJson.js');
+  esbuild.buildSync({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
+  return out;
 }
 
 function main(): void {
@@ -73,6 +97,11 @@ function main(): void {
     ['native snapshot, in-process (sem+shm+msg headers, 544,000 values)', () => void b.snapshot()],
     ['native snapshot, in-process, headers only', () => void b.snapshot({ values: false })],
     ['native snapshot + JSON.stringify, in-process', () => void JSON.stringify(b.snapshot())],
+    ['native snapshotJson + stringifyWithSemsJson, in-process (JSON fast path)', () => {
+      const { semsJson, ...rest } = b.snapshotJson();
+      void stringifyWithSemsJson({ ...rest, sems: [] }, semsJson);
+    }],
+    ['lean CLI-shaped process: snapshotJson, write JSON', proc(process.execPath, [buildLeanCli()])],
   ];
   if (hasIpcx) contenders.push(['`ipcx snapshot --json` (process)', proc(process.execPath, [ipcx, 'snapshot', '--json'])]);
   contenders.push(
@@ -108,7 +137,7 @@ function main(): void {
     const m = med.get(name)!;
     rows.push([name, m.toFixed(1), (m / lsipc).toFixed(2), (m / ipcs).toFixed(2)]);
   }
-  if (!hasIpcx) rows.splice(3, 0, ['`ipcx snapshot --json` (process)', 'n/a (dist/ipcx.js not built)', '', '']);
+  if (!hasIpcx) rows.splice(5, 0, ['`ipcx snapshot --json` (process)', 'n/a (dist/ipcx.js not built)', '', '']);
   rows.push([`semDetail(one set of ${NSEMS}): GETALL + ${NSEMS * 3} GETPID/GETNCNT/GETZCNT`, (median(detail) * 1000).toFixed(0) + ' µs', '', '']);
 
   console.log(`\nsnapshot bench: ${SETS} sets x ${NSEMS} sems, ${SEGMENTS} shm, ${QUEUES} msg queues; ` +

@@ -138,38 +138,61 @@ inline void AppendInt(std::string& out, double v) {
 
 std::string FormatSemsJson(const double* h, size_t count, const uint16_t* values, size_t nvalues, bool withValues,
                            const std::vector<std::pair<size_t, std::string>>& errors) {
-  static const char* const kKeys[] = {",\"id\":", ",\"key\":", ",\"uid\":", ",\"gid\":", ",\"cuid\":",
-                                      ",\"cgid\":", ",\"mode\":", ",\"nsems\":", ",\"otime\":", ",\"ctime\":"};
+  struct Key {
+    const char* text;
+    size_t len;
+  };
+#define IPCX_KEY(s) Key{s, sizeof(s) - 1}
+  static const Key kKeys[] = {IPCX_KEY(",\"id\":"),   IPCX_KEY(",\"key\":"),   IPCX_KEY(",\"uid\":"),
+                              IPCX_KEY(",\"gid\":"),  IPCX_KEY(",\"cuid\":"),  IPCX_KEY(",\"cgid\":"),
+                              IPCX_KEY(",\"mode\":"), IPCX_KEY(",\"nsems\":"), IPCX_KEY(",\"otime\":"),
+                              IPCX_KEY(",\"ctime\":")};
+  static const Key kOpen = IPCX_KEY("{\"kind\":\"sem\"");
+  static const Key kValues = IPCX_KEY(",\"values\":[");
+  static const Key kError = IPCX_KEY(",\"valuesError\":");
+#undef IPCX_KEY
+  // Upper bound: fixed text + 10 integers of at most 20 chars per set, 6 chars per value, the error texts.
+  size_t bound = 2 + count * (kOpen.len + 2 + kValues.len + 2);
+  for (const Key& k : kKeys) bound += count * (k.len + 20);
+  if (withValues) bound += nvalues * 6;
+  for (const auto& e : errors) bound += kError.len + e.second.size();
   std::string out;
-  out.reserve(count * (withValues ? 200 : 130) + 16);
-  out.push_back('[');
+  out.resize(bound);
+  char* p = out.data();
+  char* const end = p + bound;
+  auto put = [&p](const Key& k) {
+    std::memcpy(p, k.text, k.len);
+    p += k.len;
+  };
+  *p++ = '[';
   size_t off = 0, e = 0;
   for (size_t i = 0; i < count; i++, h += kSemStride) {
-    if (i) out.push_back(',');
-    out.append("{\"kind\":\"sem\"");
+    if (i) *p++ = ',';
+    put(kOpen);
     for (size_t k = 0; k < kSemStride; k++) {
-      out.append(kKeys[k]);
-      AppendInt(out, h[k]);
+      put(kKeys[k]);
+      p = std::to_chars(p, end, static_cast<long long>(h[k])).ptr;
     }
     const size_t nsems = static_cast<size_t>(h[7]);
     while (e < errors.size() && errors[e].first < i) e++;
     if (e < errors.size() && errors[e].first == i) {
-      out.append(",\"valuesError\":");
-      out.append(errors[e].second);
+      put(kError);
+      std::memcpy(p, errors[e].second.data(), errors[e].second.size());
+      p += errors[e].second.size();
     } else if (withValues && off + nsems <= nvalues) {
-      out.append(",\"values\":[");
-      char buf[8];
+      put(kValues);
+      const uint16_t* v = values + off;
       for (size_t j = 0; j < nsems; j++) {
-        if (j) out.push_back(',');
-        auto r = std::to_chars(buf, buf + sizeof buf, values[off + j]);
-        out.append(buf, r.ptr);
+        if (j) *p++ = ',';
+        p = std::to_chars(p, end, v[j]).ptr;
       }
-      out.push_back(']');
+      *p++ = ']';
     }
-    out.push_back('}');
+    *p++ = '}';
     off += nsems;
   }
-  out.push_back(']');
+  *p++ = ']';
+  out.resize(static_cast<size_t>(p - out.data()));
   return out;
 }
 
