@@ -7,7 +7,7 @@
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
 import type { IpcSource } from './ipcSource';
-import { nativeBinding, type LoadResult, type NativeBinding } from './nativeBinding';
+import { nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
 import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
 import { ProcSource } from './procSource';
 
@@ -49,16 +49,41 @@ export class LocalSource implements IpcSource {
 
   async snapshot(): Promise<IpcSnapshot> {
     if (!this.native) return this.fallback!.snapshot();
-    const native = this.native;
     const takenAt = Date.now();
-    const n = native.snapshot({ values: this.opts.values !== false });
+    const n = this.native.snapshot({ values: this.opts.values !== false });
+    return this.assemble(takenAt, n.sems, n);
+  }
+
+  /**
+   * The snapshot as JSON text, for `ipcx snapshot --json`: with the binding, the semaphore sets (tens of
+   * thousands, each with its values) are rendered natively and spliced in; otherwise JSON.stringify. Same
+   * content as JSON.stringify(await snapshot()). `partial`: some object or some set's values were unreadable.
+   */
+  async snapshotJson(pretty = false): Promise<{ json: Uint8Array; partial: boolean }> {
+    if (!this.native) {
+      const snap = await this.fallback!.snapshot();
+      const text = pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
+      return { json: Buffer.from(text), partial: snap.errors.length > 0 };
+    }
+    const takenAt = Date.now();
+    const n = this.native.snapshotJson({ values: this.opts.values !== false });
+    const snap = this.assemble(takenAt, [], n);
+    return {
+      json: stringifyWithSemsJson(snap, n.semsJson, pretty),
+      partial: snap.errors.length > 0 || n.semValueErrors.length > 0,
+    };
+  }
+
+  /** The snapshot document around the binding's SysV objects, enriched (POSIX, attachers, processes). */
+  private assemble(takenAt: number, sems: IpcSnapshot['sems'], n: Omit<ReturnType<NativeBinding['snapshot']>, 'sems'>): IpcSnapshot {
+    const native = this.native!;
     const snap: IpcSnapshot = {
       version: 1,
       host: 'local',
       platform: platformOf(),
       source: 'native',
       takenAt,
-      sems: n.sems,
+      sems,
       shms: n.shms,
       msgs: n.msgs,
       posixSems: [],

@@ -19,8 +19,8 @@ export const EXIT = {
 } as const;
 
 export interface CliIo {
-  /** writes to stdout (the data) */
-  out(text: string): void;
+  /** writes to stdout (the data); bytes are written as they are (UTF-8 JSON) */
+  out(text: string | Uint8Array): void;
   /** writes to stderr (diagnostics) */
   err(text: string): void;
   env: Record<string, string | undefined>;

@@ -368,3 +368,23 @@ test('a reader that closes the pipe early (ipcx snapshot --json | head -c 100) e
     ipcrm('sem', ...sets.map((s) => s.id));
   }
 });
+
+test('the --json fast path (sets rendered by the binding) has the same content as JSON.stringify(snapshot())', { skip: !requireNative && 'needs the native binding' }, async () => {
+  const { LocalSource } = await import('../../extension/backend/localSource');
+  const sets = make('sem', ['-n', '50', '-s', '17', '-v', 'p', '-k', '0x7000']);
+  const [seg] = make('shm', ['-n', '1', '-s', '4096']);
+  try {
+    const src = new LocalSource();
+    const fast = JSON.parse(Buffer.from((await src.snapshotJson()).json).toString('utf8')) as IpcSnapshot;
+    const slow = JSON.parse(JSON.stringify(await src.snapshot())) as IpcSnapshot;
+    assert.equal(fast.sems.length, 50);
+    for (const x of [fast, slow]) x.takenAt = 0;
+    assert.deepEqual(fast, slow);
+    const pretty = Buffer.from((await src.snapshotJson(true)).json).toString('utf8');
+    assert.match(pretty, /^\{\n  "version": 1,/);
+    assert.equal(JSON.parse(pretty).sems.length, 50);
+  } finally {
+    ipcrm('sem', ...sets.map((s) => s.id));
+    ipcrm('shm', seg.id);
+  }
+});

@@ -1,3 +1,4 @@
+import { LocalSource } from '../../backend/localSource';
 import type { IpcSnapshot } from '../../shared/model';
 import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
 import { renderSnapshot } from '../render';
@@ -57,6 +58,16 @@ shared memory in /dev/shm, per-object errors and the processes the objects name.
   async run(args, io) {
     const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
     const hosts = checkHosts(values.host);
+    if (values.json && hosts.every((h) => h === 'local') && hosts.length <= 1) {
+      // the local fast path: the binding renders the sets' JSON itself (same content as JSON.stringify)
+      const [source] = getSources(hosts);
+      if (source instanceof LocalSource) {
+        const r = await source.snapshotJson(io.isTTY);
+        io.out(r.json);
+        io.out('\n');
+        return r.partial ? EXIT.PARTIAL : EXIT.OK;
+      }
+    }
     const results = await snapshotAll(hosts);
     const single = results.length === 1;
     if (single && results[0].error) {
