@@ -99,6 +99,9 @@ export function classifySshFailure(stderr: string, dest: string): IpcError {
   if (/timed out|No route to host|Network is unreachable|Connection closed by|Connection reset/i.test(stderr)) {
     return mk('connect', 'The host cannot be reached (network, firewall, VPN, or sshd stopped). It is retried on the next refresh.');
   }
+  if (/sudo: (not found|command not found)|sudo: No such file/i.test(stderr)) {
+    return mk('sudo', 'sudo is not installed on the host, but this host is set to use `sudo -n`; install it or turn sudo off for this host.');
+  }
   if (/sudo: a (password|terminal) is required|sudo: .*not allowed|is not in the sudoers/i.test(stderr)) {
     return mk('sudo', 'sudo -n needs a NOPASSWD rule for this user on the host (IPC Explorer never stores or types a password); or turn sudo off for this host.');
   }

@@ -134,6 +134,15 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
   assert.equal(s.status().error, undefined);
 });
 
+test('sudo -n on a host without sudo (none is installed here): a clear ESSH, nothing removed', async () => {
+  const s = source('good', { sudo: true });
+  await s.snapshot(); // snapshots never use sudo
+  const e = await rejection(s.remove('sem', 0, { key: 1, ctime: 1 }));
+  assert.equal(e.code, 'ESSH');
+  assert.equal(e.op, 'sudo');
+  assert.match(e.hint ?? '', /sudo is not installed/);
+});
+
 test('hostile host names are refused by validation, nothing is created', async () => {
   const pwned = path.join(os.tmpdir(), `ipcx-pwned-${process.pid}`);
   const hostile = [
