@@ -60,6 +60,7 @@ function load(sc: Scenario, m: ModelId, ids: string[] = [], at = ids.length): st
     choices.push(c);
   }
   cursor = Math.max(0, Math.min(at, history.length - 1));
+  exStatus.textContent = err ?? '';
   return err;
 }
 

@@ -14,6 +14,7 @@
  *           timeout:MS  a thread calls sem_timedwait(now + MS ms); dump while it sleeps; join; dump
  *           cancel    a thread calls sem_wait; dump while it sleeps; pthread_cancel; join; dump
  *           dump      print the state
+ *           hold:MS   keep everything as it is (waiters asleep) for MS ms, e.g. while another process reads it
  *
  * Each output line is JSON: {"cmd","raw","file"?,"value","ret"?,"errno"?,"futex_op"?}. raw is the 32 bytes
  * of the sem_t, with bytes 0..7 taken by one aligned 8-byte atomic load. "Asleep" is checked in
@@ -234,6 +235,10 @@ int main(int argc, char **argv) {
       pthread_join(threads[i], &rv);
       snprintf(extra, sizeof extra, ",\"canceled\":%s", rv == PTHREAD_CANCELED ? "true" : "false");
       dump(cmd, extra);
+    } else if (sscanf(cmd, "hold:%d", &n) == 1) {
+      printf("{\"cmd\":\"%s\",\"holding\":true}\n", cmd);
+      fflush(stdout);
+      sleep_ms(n);
     } else if (!strcmp(cmd, "dump")) {
       dump(cmd, NULL);
     } else {

@@ -1,0 +1,100 @@
+// The futex semaphore visualizer in the real VS Code: (1) the seed scenario explored in the webview, the
+// glibc <= 2.20 use-after-free replayed in the stepper; (2) a live named semaphore (real glibc, in the VS Code
+// server's private IPC namespace: 0 tokens, 2 threads asleep in sem_wait, made by test/futex/c/semprobe.c)
+// opened from the command with the tree's object, then refreshed after the semaphore is gone.
+// Screenshots: test-artifacts/futex-vscode-seed.png, test-artifacts/futex-vscode-live.png.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const h = require('../helpers');
+const { vscode } = h;
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+function semprobe() {
+  const src = path.join(root, 'test', 'futex', 'c', 'semprobe.c');
+  const out = path.join(os.tmpdir(), `semprobe-${process.pid}`);
+  if (!fs.existsSync(out)) {
+    const r = spawnSync('gcc', ['-O2', '-D_GNU_SOURCE', '-pthread', '-o', out, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`gcc semprobe.c: ${r.stderr}`);
+  }
+  return out;
+}
+
+describe('futex visualizer in the real VS Code', function () {
+  this.timeout(90000);
+  let api;
+  let holder;
+  const name = '/ipcx-futex-it';
+
+  const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
+  const text = async (selector) => {
+    const r = await q(selector);
+    return r.found ? r.items.map((i) => i.text.trim()) : [];
+  };
+  const click = (selector) => h.bridge('click', { selector, frame: 'webview' });
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    api = await h.activateExtension();
+  });
+
+  after(async function () {
+    if (holder && holder.exitCode === null) holder.kill('SIGKILL');
+    try { fs.unlinkSync(`/dev/shm/sem.${name.slice(1)}`); } catch { /* already gone */ }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('explores the seed scenario and replays the old algorithm\'s use-after-free in the stepper', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.openFutexVisualizer', 'seed');
+    await h.waitFor(async () => (await text('#description'))[0]?.startsWith('Destroy after wait'), 'the visualizer webview');
+    await click('#explore-all');
+    const cells = await h.waitFor(async () => {
+      const r = await q('#ex-out table.results tbody td');
+      return r.count === 28 ? r.items.map((i) => i.text.trim()) : undefined;
+    }, 'explorer results for four models', 20000);
+    // columns: model, states, schedules, use-after-free, lost-wakeup, deadlock, assertion
+    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 7); };
+    assert.notEqual(row('glibc-old')[3], '0', 'glibc-old: use-after-free schedules');
+    assert.deepEqual(row('glibc-new-64').slice(3), ['0', '0', '0', '0']);
+    assert.deepEqual(row('glibc-new-32').slice(3), ['0', '0', '0', '0']);
+    await click('button[data-witness="glibc-old|use-after-free"]');
+    const v = await h.waitFor(async () => (await text('#violations .v'))[0], 'the violation in the stepper');
+    assert.match(v, /use-after-free \(B\): B reads nwaiters \(offset 8\) after free\(\)/);
+    assert.match((await text('#steps li.violation'))[0], /B UAF_load/);
+    assert.deepEqual(await text('#mem-status'), ['freed']);
+    await h.screenshot('futex-vscode-seed');
+  });
+
+  it('opens a live named semaphore ("0 tokens, 2 waiters") and reports it gone on refresh', async function () {
+    holder = spawn(semprobe(), [`named:${name}`, 'init:1', 'trywait', 'block:2', 'hold:60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    holder.stdout.on('data', (d) => (out += d));
+    await h.waitFor(() => out.includes('"holding":true'), 'two threads asleep in sem_wait', 15000);
+    await api.store.refresh('local');
+    const sem = api.store.get('local').snapshot.posixSems.find((s) => s.name === name);
+    assert.ok(sem, 'the tree/store sees the named semaphore');
+    assert.deepEqual([sem.decoded.value, sem.decoded.nwaiters], [0, 2]);
+    await vscode.commands.executeCommand('ipcExplorer.openInVisualizer', { host: 'local', obj: sem });
+    const d = await h.waitFor(async () => (await text('#description'))[0]?.includes(`${name}: 0 tokens, 2 waiters`) && (await text('#description'))[0], 'the live scenario');
+    assert.match(d, /Waiters are threads registered in sem_wait/);
+    assert.match((await text('#mem-hex'))[0], /^0000: 00000000 02000000 80000000 00000000/);
+    assert.deepEqual(await text('#queue li'), ['W1', 'W2']);
+    // step the poster: read_private, load, cas_ok; then futex_wake(1) with two sleepers: the scheduler
+    // offers which one the kernel wakes
+    for (let i = 0; i < 3; i++) await click('#choices button[data-choice="P"]');
+    await click('#choices button[data-choice="P:wake=W2"]');
+    const q2 = await h.waitFor(async () => { const t = await text('#queue li'); return t.length === 1 ? t : undefined; }, 'one waiter woken');
+    assert.deepEqual(q2, ['W1']);
+    await h.screenshot('futex-vscode-live');
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    fs.unlinkSync(`/dev/shm/sem.${name.slice(1)}`);
+    await click('#refresh-live');
+    const msg = await h.waitFor(async () => { const t = (await text('#ex-status'))[0]; return t && t.includes('no longer exists') ? t : undefined; }, 'the refresh error');
+    assert.match(msg, /ENOENT/);
+  });
+});
