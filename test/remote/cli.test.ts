@@ -41,6 +41,8 @@ before(async () => {
   h.addForcedAlias('freebsd', 'a', freebsdStandIn(h.dir));
   h.addAlias('down', 'a', { port: await freePort() });
   assert.equal(h.hosts.get('a')!.exec(ipcMake, ['sem', '-n', '2', '-s', '3']).status, 0);
+  // host B also holds a PostgreSQL-like set left by a dead process (semnum 16 = 537, last-op pid dead)
+  assert.equal(h.hosts.get('b')!.exec(ipcMake, ['sem', '-n', '1', '-s', '17', '-v', [...Array(16).fill('0'), '537'].join(','), '-k', '5432001']).status, 0);
   assert.equal(h.hosts.get('b')!.exec(ipcMake, ['sem', '-n', '7', '-s', '1']).status, 0);
 });
 
@@ -54,7 +56,7 @@ test('ipcx snapshot --json --host A --host B --host freebsd: one snapshot per ho
   const docs = JSON.parse(r.stdout) as IpcSnapshot[];
   assert.deepEqual(docs.map((d) => [d.host, d.source, d.platform, d.sems.length]), [
     ['hostA', 'ssh-linux', 'linux', 2],
-    ['hostB', 'ssh-linux', 'linux', 7],
+    ['hostB', 'ssh-linux', 'linux', 8],
     ['freebsd', 'ssh-ipcs', 'freebsd', 16],
   ]);
   assert.equal(docs[2].limits.semmni, 50);
@@ -92,4 +94,20 @@ test('hostile --host values are refused with a usage error; ssh is never started
   assert.equal(fs.existsSync(marker), false, 'no ssh was started for a hostile name');
   assert.equal(fs.existsSync(pwned), false);
   assert.equal(fs.existsSync('/tmp/pwned'), false);
+});
+
+test('ipcx recycle --host: the plan removes nothing; --yes removes only the dead set, audited with the host', () => {
+  const rows = () => h.hosts.get('b')!.exec('cat', ['/proc/sysvipc/sem']).stdout.trim().split('\n').length - 1;
+  assert.equal(rows(), 8);
+  const audit = path.join(h.dir, 'audit.jsonl');
+  const plan = run(['recycle', '--json', '--host', 'hostB', '--min-age', '0', '--recent', '0', '--audit', audit]);
+  assert.equal(plan.status, 0, plan.stderr);
+  const p = JSON.parse(plan.stdout) as { plan: { candidates: { key: number }[] } };
+  assert.deepEqual(p.plan.candidates.map((c) => c.key), [5432001]);
+  assert.equal(rows(), 8, 'a plan removes nothing');
+  const done = run(['recycle', '--json', '--yes', '--host', 'hostB', '--min-age', '0', '--recent', '0', '--audit', audit]);
+  assert.equal(done.status, 0, done.stderr);
+  assert.equal(rows(), 7);
+  const recs = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; action: string });
+  assert.deepEqual(recs.map((r) => [r.host, r.action]), [['hostB', 'removed']]);
 });
