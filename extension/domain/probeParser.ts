@@ -352,6 +352,9 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     const ns = processes[pid]?.ipcNs;
     return snap.ipcNamespace !== undefined && ns !== undefined && ns !== snap.ipcNamespace;
   };
+  if (snap.uid !== undefined && snap.uid !== 0 && (snap.shms.length || snap.posixSems.length || snap.posixShms.length)) {
+    snap.warnings.push(`attachers: the SSH user (uid ${snap.uid}) cannot read other users' /proc/PID/maps; attacher lists may be incomplete`);
+  }
   const sorted = (s: Set<number> | undefined, sysv = false) =>
     (s ? [...s].filter((p) => !(sysv && otherNs(p))).sort((a, b) => a - b) : []);
   for (const s of snap.shms) s.attachers = sorted(shmAtt.get(s.id), true);
