@@ -99,6 +99,11 @@ export class LocalSource implements IpcSource {
       const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));
       return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
     };
+    if (n.statAny === false) {
+      snap.warnings.push(
+        'this kernel has no *_STAT_ANY (Linux < 4.17): objects were listed with *_STAT, so those this user may not read could not be listed',
+      );
+    }
     enrichLocal(snap, { ...this.opts, readSem: this.opts.readSem ?? readSem });
     if (n.ipcNamespace) snap.ipcNamespace = n.ipcNamespace;
     return snap;
