@@ -130,10 +130,14 @@ export function renderDetail(root: HTMLElement, input: DetailInput, handlers: De
   const sysv = o.kind === 'sem' || o.kind === 'shm' || o.kind === 'msg';
   actions.select('.act-copy-key').classed('hidden', !sysv);
   actions.select('.act-copy-id').text(sysv ? 'Copy id' : 'Copy name');
+  const recyclable = v?.recyclable === true;
   actions.select('.act-recycle')
     .classed('hidden', !sysv)
-    .attr('title', 'Asks the extension to recycle this object: it re-checks the object and asks you to confirm first.')
-    .attr('aria-label', 'recycle: the extension re-checks and asks you to confirm');
+    .attr('disabled', recyclable ? null : '')
+    .attr('title', recyclable
+      ? 'Asks the extension to recycle this object: it re-checks the object and asks you to confirm first.'
+      : 'Not a provable orphan (see the reasons above): the guarded recycle flow would refuse it.')
+    .attr('aria-label', recyclable ? 'recycle: the extension re-checks and asks you to confirm' : 'recycle (unavailable: not a provable orphan)');
 
   pane.selectAll<HTMLDivElement, string>('div.status').data([input.status]).join('div').attr('class', 'status').attr('role', 'status').text((d) => d);
 

@@ -293,7 +293,7 @@ function render(): void {
       copy,
       inspect: () => selected && messenger.post({ type: 'inspect', ref: selected }),
       recycle: () => {
-        if (obj && (obj.kind === 'sem' || obj.kind === 'shm' || obj.kind === 'msg')) {
+        if (obj && (obj.kind === 'sem' || obj.kind === 'shm' || obj.kind === 'msg') && selected && verdicts.get(selected)?.recyclable) {
           status = 'Asked the extension to recycle: it re-checks the object and asks you to confirm.';
           messenger.post({ type: 'requestRecycle', kind: obj.kind, id: obj.id, key: obj.key, ctime: obj.ctime });
           render();
