@@ -3,7 +3,7 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="util-linux procps openssh-server openssh-client postgresql chromium ripgrep fonts-dejavu-core \
-  libkrb5-dev pkg-config libx11-dev libxkbfile-dev libsecret-1-dev python3 make g++ strace"
+  libkrb5-dev pkg-config libx11-dev libxkbfile-dev libsecret-1-dev python3 make g++ strace gcc-multilib"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -10,21 +10,28 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  encodeMemory, enabled, hexBytes, initialState, step, tokensOf, type Choice, type FutexState, type Scenario,
-  type ThreadSpec,
+  encodeMemory, enabled, hexBytes, initialState, objectSize, step, tokensOf, type Choice, type FutexState,
+  type ModelId, type Scenario, type ThreadSpec,
 } from '../../extension/domain/futex';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const root = path.resolve(__dirname, '..', '..');
 const src = path.join(root, 'test', 'futex', 'c', 'semprobe.c');
-const bin = path.join(root, 'test-artifacts', 'bin', 'semprobe');
+type Arch = '64' | '32';
+const MODEL: Record<Arch, ModelId> = { '64': 'glibc-new-64', '32': 'glibc-new-32' };
 
-function build(): string {
+/** Builds semprobe natively (x86_64 glibc: the 64-bit variant) or with -m32 (i386 glibc: the 32-bit variant). */
+function build(arch: Arch): string | { skip: string } {
+  const bin = path.join(root, 'test-artifacts', 'bin', arch === '64' ? 'semprobe' : 'semprobe32');
   if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
     fs.mkdirSync(path.dirname(bin), { recursive: true });
     const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-pthread', '-o', tmp, src], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `gcc failed: ${r.error?.message ?? r.stderr}`);
+    const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-pthread', ...(arch === '32' ? ['-m32'] : []), '-o', tmp, src];
+    const r = spawnSync('gcc', args, { encoding: 'utf8' });
+    if (arch === '32' && r.status !== 0 && /cannot find|skipping incompatible|No such file/.test(r.stderr)) {
+      return { skip: 'gcc -m32 cannot link (install gcc-multilib: tools/install-system-deps.sh lists it)' };
+    }
+    assert.equal(r.status, 0, `gcc ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
     fs.renameSync(tmp, bin);
   }
   return bin;
@@ -41,15 +48,15 @@ interface ProbeLine {
   canceled?: boolean;
 }
 
-function probe(kind: string, cmds: string[]): { glibc: string; lines: ProbeLine[] } {
-  const r = spawnSync(build(), [kind, ...cmds], { encoding: 'utf8', timeout: 60_000 });
+function probe(bin: string, kind: string, cmds: string[]): { glibc: string; size: number; lines: ProbeLine[] } {
+  const r = spawnSync(bin, [kind, ...cmds], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `semprobe ${kind} ${cmds.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   const [head, ...rest] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  return { glibc: head.glibc, lines: rest as ProbeLine[] };
+  return { glibc: head.glibc, size: head.sizeof_sem_t, lines: rest as ProbeLine[] };
 }
 
 /** Builds the model scenario for a probe script: the threads each command uses. */
-function scenarioFor(cmds: string[], pshared: boolean): { sc: Scenario; plan: string[][] } {
+function scenarioFor(cmds: string[], pshared: boolean, model: ModelId = 'glibc-new-64'): { sc: Scenario; plan: string[][] } {
   const init = Number(/^init:(\d+)$/.exec(cmds[0])![1]);
   const threads: ThreadSpec[] = [];
   const posts: ThreadSpec = { name: 'P', ops: [] };
@@ -84,7 +91,7 @@ function scenarioFor(cmds: string[], pshared: boolean): { sc: Scenario; plan: st
   }
   threads.push(posts, tries);
   return {
-    sc: { id: 'probe', title: 'probe', description: '', model: 'glibc-new-64', initial: { value: init, pshared }, threads, budget: { spurious: 0, weakCas: 0, signals: 0 } },
+    sc: { id: 'probe', title: 'probe', description: '', model, initial: { value: init, pshared }, threads, budget: { spurious: 0, weakCas: 0, signals: 0 } },
     plan,
   };
 }
@@ -124,7 +131,7 @@ class Driver {
     this.run({ kind: 'event', event, tid: this.tid(name) });
   }
   bytes(): string {
-    return hexBytes(encodeMemory('glibc-new-64', this.s.mem), 32);
+    return hexBytes(encodeMemory(this.s.model, this.s.mem), 64);
   }
   lastResult(name: string): string {
     const r = this.s.threads[this.tid(name)].results;
@@ -132,23 +139,30 @@ class Driver {
   }
 }
 
-function check(kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void }): void {
-  const { glibc, lines } = probe(kind, cmds);
-  t.diagnostic(`glibc ${glibc} (gnu_get_libc_version), ${kind}: ${cmds.join(' ')}`);
+function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void; skip(m: string): void }): void {
+  const bin = build(arch);
+  if (typeof bin !== 'string') {
+    t.skip(bin.skip);
+    return;
+  }
+  const model = MODEL[arch];
+  const { glibc, size, lines } = probe(bin, kind, cmds);
+  t.diagnostic(`glibc ${glibc} (gnu_get_libc_version), ${arch === '64' ? 'x86_64' : 'i386 (-m32)'}, sizeof(sem_t) = ${size}, model ${model}; ${kind}: ${cmds.join(' ')}`);
   const [maj, min] = glibc.split('.').map(Number);
   assert.ok(maj > 2 || (maj === 2 && min >= 21), `the model is of glibc >= 2.21, this machine has ${glibc}`);
-  const { sc, plan } = scenarioFor(cmds, pshared);
+  assert.equal(size, objectSize(model), 'sizeof(sem_t) matches the modelled layout');
+  const { sc, plan } = scenarioFor(cmds, pshared, model);
   const d = new Driver(sc);
   let li = 0;
   const expectLine = (cmdPrefix: string): ProbeLine => {
     const l = lines[li++];
     assert.ok(l, `missing probe output for ${cmdPrefix}`);
     assert.ok(l.cmd.startsWith(cmdPrefix), `expected ${cmdPrefix}, got ${l.cmd}`);
-    const model = d.bytes();
-    assert.equal(l.raw, model.replace(/ /g, ''), `${l.cmd}: real bytes ${l.raw} vs model ${model}`);
+    const mb = d.bytes();
+    assert.equal(l.raw, mb.replace(/ /g, ''), `${l.cmd}: real bytes ${l.raw} vs model ${mb}`);
     if (l.file !== undefined) assert.equal(l.file, l.raw, `${l.cmd}: /dev/shm file bytes equal the mapping`);
-    assert.equal(l.value, tokensOf('glibc-new-64', d.s.mem), `${l.cmd}: sem_getvalue`);
-    t.diagnostic(`  ${l.cmd.padEnd(15)} ${model}  value ${l.value}${l.ret !== undefined ? `  ret ${l.ret}${l.errno ? ' ' + l.errno : ''}` : ''}  ✓ model`);
+    assert.equal(l.value, tokensOf(model, d.s.mem), `${l.cmd}: sem_getvalue`);
+    t.diagnostic(`  ${l.cmd.padEnd(15)} ${mb}  value ${l.value}${l.ret !== undefined ? `  ret ${l.ret}${l.errno ? ' ' + l.errno : ''}` : ''}  ✓ model`);
     return l;
   };
   expectLine('init:');
@@ -210,23 +224,32 @@ function check(kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m
   assert.ok(tryIdx >= 0);
 }
 
-test('pshared semaphore in a MAP_SHARED page: block 3, post 2+2, trywait ×2, timeout, cancel', (t) => {
-  check('anon', ['init:0', 'block:3', 'post:2', 'post:2', 'trywait', 'trywait', 'timeout:40', 'cancel', 'dump'], true, t);
-});
+for (const arch of ['64', '32'] as const) {
+  const v = arch === '64' ? 'glibc-new-64 (x86_64)' : 'glibc-new-32 (i386, -m32)';
+  test(`${v}: pshared semaphore in a MAP_SHARED page: block 3, post 2+2, trywait ×2, timeout, cancel`, (t) => {
+    check(arch, 'anon', ['init:0', 'block:3', 'post:2', 'post:2', 'trywait', 'trywait', 'timeout:40', 'cancel', 'dump'], true, t);
+  });
 
-test('process-private semaphore (sem_init pshared=0): private = 0 and the *_PRIVATE futex ops', (t) => {
-  check('private', ['init:0', 'block:2', 'post:1', 'trywait', 'post:3', 'trywait', 'trywait', 'timeout:30', 'cancel'], false, t);
-});
+  test(`${v}: process-private semaphore (sem_init pshared=0): private = 0 and the *_PRIVATE futex ops`, (t) => {
+    check(arch, 'private', ['init:0', 'block:2', 'post:1', 'trywait', 'post:3', 'trywait', 'trywait', 'timeout:30', 'cancel'], false, t);
+  });
 
-test('named semaphore: the /dev/shm/sem.NAME bytes follow the model (sem_open value 3)', (t) => {
-  assertPrivateIpcNamespace();
-  const name = `/ipcx-futex-${process.pid}`;
-  check(`named:${name}`, ['init:3', 'trywait', 'trywait', 'trywait', 'trywait', 'block:2', 'post:1', 'post:2', 'trywait', 'timeout:30', 'cancel', 'dump'], true, t);
-  assert.ok(!fs.existsSync(`/dev/shm/sem.${name.slice(1)}`), 'semprobe unlinked its semaphore');
-});
+  test(`${v}: waiters that leave while others sleep (timeout and cancel with a second waiter asleep)`, (t) => {
+    check(arch, 'private', ['init:0', 'block:1', 'timeout:30', 'cancel', 'post:1', 'post:1', 'trywait', 'dump'], false, t);
+  });
+
+  test(`${v}: named semaphore: the /dev/shm/sem.NAME bytes follow the model (sem_open value 3)`, (t) => {
+    assertPrivateIpcNamespace();
+    const name = `/ipcx-futex-${process.pid}-${arch}`;
+    check(arch, `named:${name}`, ['init:3', 'trywait', 'trywait', 'trywait', 'trywait', 'block:2', 'post:1', 'post:2', 'trywait', 'timeout:30', 'cancel', 'dump'], true, t);
+    assert.ok(!fs.existsSync(`/dev/shm/sem.${name.slice(1)}`), 'semprobe unlinked its semaphore');
+  });
+}
 
 test('the comparison can fail: a model run with one post fewer disagrees with the real bytes', () => {
-  const { lines } = probe('anon', ['init:0', 'block:2', 'post:1']);
+  const bin = build('64');
+  assert.equal(typeof bin, 'string');
+  const { lines } = probe(bin as string, 'anon', ['init:0', 'block:2', 'post:1']);
   const { sc } = scenarioFor(['init:0', 'block:2'], true);
   const d = new Driver(sc);
   d.runOp('W1');

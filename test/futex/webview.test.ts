@@ -208,7 +208,9 @@ test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host
   assert.ok(posted.some((m) => m.type === 'refreshLive'));
   // a hostile/garbled host message is ignored rather than breaking the page
   await p.evaluate(`window.postMessage({ type: 'open', scenario: { id: 'x', model: 'nope' } }, '*')`);
-  assert.match((await p.textContent('#ex-status')) ?? '', /bad scenario/);
+  // (postMessage is asynchronous: wait for the handler to have run)
+  await poll(p, 'document.getElementById("ex-status").textContent.includes("bad scenario")');
+  assert.match((await p.textContent('#description')) ?? '', /3 tokens, 2 waiters/, 'the previous scenario stays');
   assert.deepEqual(errors, []);
   await p.close();
 });

@@ -16,8 +16,9 @@
  *           dump      print the state
  *           hold:MS   keep everything as it is (waiters asleep) for MS ms, e.g. while another process reads it
  *
- * Each output line is JSON: {"cmd","raw","file"?,"value","ret"?,"errno"?,"futex_op"?}. raw is the 32 bytes
- * of the sem_t, with bytes 0..7 taken by one aligned 8-byte atomic load. "Asleep" is checked in
+ * Each output line is JSON: {"cmd","raw","file"?,"value","ret"?,"errno"?,"futex_op"?}. raw is the sizeof(sem_t)
+ * bytes (32 on x86_64, 16 when built with -m32), the value word(s) taken by one aligned atomic load.
+ * Built twice by the tests: native (glibc's 64-bit variant) and -m32 (i386 glibc: the 32-bit variant). "Asleep" is checked in
  * /proc/self/task/TID/syscall: syscall 202 (futex) whose first argument is the semaphore's address.
  * The first line reports gnu_get_libc_version().
  */
@@ -65,17 +66,26 @@ static void hex(const unsigned char *b, int n, char *out) {
   out[2 * n] = 0;
 }
 
+#define SEMSZ ((int)sizeof(sem_t))
+
 static void dump(const char *cmd, const char *extra) {
-  unsigned char b[32];
-  uint64_t w = __atomic_load_n((uint64_t *)sem, __ATOMIC_SEQ_CST);
-  memcpy(b, &w, 8);
-  memcpy(b + 8, (unsigned char *)sem + 8, 24);
-  char raw[65], file[65] = "";
-  hex(b, 32, raw);
+  unsigned char b[SEMSZ];
+  if (SEMSZ == 32) { /* 64-bit variant: value and nwaiters in one aligned 8-byte atomic load */
+    uint64_t w = __atomic_load_n((uint64_t *)sem, __ATOMIC_SEQ_CST);
+    memcpy(b, &w, 8);
+    memcpy(b + 8, (unsigned char *)sem + 8, SEMSZ - 8);
+  } else { /* 32-bit variant: the futex word atomically, the rest as plain bytes */
+    uint32_t w = __atomic_load_n((uint32_t *)sem, __ATOMIC_SEQ_CST);
+    memcpy(b, &w, 4);
+    memcpy(b + 4, (unsigned char *)sem + 4, SEMSZ - 4);
+  }
+  char raw[2 * SEMSZ + 1], file[2 * SEMSZ + 1];
+  file[0] = 0;
+  hex(b, SEMSZ, raw);
   if (file_fd >= 0) {
-    unsigned char fb[32];
-    if (pread(file_fd, fb, 32, 0) != 32) die("pread");
-    hex(fb, 32, file);
+    unsigned char fb[SEMSZ];
+    if (pread(file_fd, fb, SEMSZ, 0) != SEMSZ) die("pread");
+    hex(fb, SEMSZ, file);
   }
   int v = -1;
   sem_getvalue(sem, &v);
@@ -92,9 +102,15 @@ static int asleep_on_sem(pid_t tid) {
   if (!f) return 0;
   int ok = 0;
   if (fgets(buf, sizeof buf, f)) {
-    long nr;
+    long nr = -1;
     unsigned long a0, a1;
-    if (sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1) == 3 && nr == SYS_futex && a0 == (unsigned long)sem) {
+    int n = sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1);
+#ifdef SYS_futex_time64
+    int is_futex = nr == SYS_futex || nr == SYS_futex_time64;
+#else
+    int is_futex = nr == SYS_futex;
+#endif
+    if (n == 3 && is_futex && a0 == (unsigned long)sem) {
       ok = 1;
       last_op = a1;
     }
