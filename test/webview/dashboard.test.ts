@@ -207,6 +207,16 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
+  test('a host error before any snapshot is shown with errno, call and hint', async () => {
+    const d = await openDashboard(browser, served, 'light');
+    assert.equal(await d.page.locator('.host-line').textContent(), 'Waiting for the first snapshot…');
+    await d.send({ type: 'error', error: { code: 'ESSH', syscall: 'ssh', message: 'ssh db2: connection refused', hint: 'is sshd running on db2?' } });
+    await pollPage(d.page, 'document.querySelector(".error-bar").textContent.length > 0');
+    assert.equal(await d.page.locator('.error-bar').textContent(), 'ESSH (ssh): ssh db2: connection refused. is sshd running on db2?');
+    await noErrors(d);
+    await d.page.close();
+  });
+
   test('recycle is offered only for provable orphans', async () => {
     const d = await seeded('dark');
     await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').click();
