@@ -125,6 +125,8 @@ export interface PosixSemRead {
 export interface RawNative {
   readonly version: string;
   snapshot(values: boolean): RawSnapshot;
+  /** the same, with the kernel reads on a libuv worker thread. */
+  snapshotAsync(values: boolean): Promise<RawSnapshot>;
   limits(): RawLimits;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
   semDetail(id: number): Int32Array;
@@ -183,6 +185,11 @@ export interface NativeBinding {
   readonly path: string;
   /** Every SysV object; with values (default true) one GETALL per set. Never throws for one object. */
   snapshot(opts?: { values?: boolean }): NativeSnapshot;
+  /**
+   * snapshot() with the kernel reads (the expensive part) on a libuv worker thread, so the extension host's
+   * event loop stays free; only building the model objects runs on the calling thread.
+   */
+  snapshotAsync(opts?: { values?: boolean }): Promise<NativeSnapshot>;
   /** The same snapshot with the sets pre-rendered as JSON (see NativeSnapshotJson). */
   snapshotJson(opts?: { values?: boolean }): NativeSnapshotJson;
   /** GETALL + GETPID/GETNCNT/GETZCNT for each semaphore of one set. Throws IpcError. */
@@ -476,6 +483,17 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
   return {
     version: raw.version,
     path: file,
+    async snapshotAsync(opts = {}) {
+      const withValues = opts.values !== false;
+      let r: RawSnapshot;
+      try {
+        r = await raw.snapshotAsync(withValues);
+      } catch (e) {
+        throw e instanceof Error && typeof (e as { code?: unknown }).code === 'string' ? toIpcError(e) : e;
+      }
+      const lu = call(() => buildLimitsAndUsage(raw.limits()));
+      return { sems: buildSems(r.sem, withValues), ...rest(r, lu) };
+    },
     snapshotJson(opts = {}) {
       const withValues = opts.values !== false;
       const r = call(() => raw.snapshot(withValues));

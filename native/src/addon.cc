@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "ipc_native " IPCX_NATIVE_VERSION " (napi " +
                                                     std::to_string(NAPI_VERSION) + ")"));
   exports.Set("snapshot", Napi::Function::New(env, ipcx::JsSnapshot, "snapshot"));
+  exports.Set("snapshotAsync", Napi::Function::New(env, ipcx::JsSnapshotAsync, "snapshotAsync"));
   exports.Set("limits", Napi::Function::New(env, ipcx::JsLimits, "limits"));
   exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));
   exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <string>
 
 #include "convert.h"
@@ -30,6 +31,48 @@ auto Guard(Napi::Env env, F f) -> decltype(f()) {
 }
 
 }  // namespace
+
+namespace {
+
+// The kernel part of a snapshot (the expensive part) on a libuv worker thread; the JS values are built
+// back on the main thread in OnOK.
+class SnapshotWorker : public Napi::AsyncWorker {
+ public:
+  SnapshotWorker(Napi::Env env, bool values)
+      : Napi::AsyncWorker(env, "ipcx.snapshot"), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      bool statAny = true;
+      ListSems(values_, snap_.sem, snap_.errors, statAny);
+      ListShms(snap_.shm, snap_.errors, statAny);
+      ListMsgs(snap_.msg, snap_.errors, statAny);
+      snap_.statAny = statAny;
+    } catch (const std::exception& e) {
+      SetError(std::string("snapshot failed: ") + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(SnapshotToJs(Env(), snap_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  bool values_;
+  ipcx::Snapshot snap_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 1 || (info.Length() == 1 && !info[0].IsBoolean())) Usage(env, "snapshotAsync(values: boolean)");
+  bool values = info.Length() == 0 || info[0].As<Napi::Boolean>().Value();
+  auto* w = new SnapshotWorker(env, values);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
 
 Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

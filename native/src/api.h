@@ -13,5 +13,6 @@ Napi::Value JsRemove(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info);
+Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info);
 
 }  // namespace ipcx

@@ -210,3 +210,18 @@ test('snapshotJson: the native JSON of the sets is byte-identical to JSON.string
     assert.deepEqual(JSON.parse(text), { ...doc, sems: native().snapshot().sems });
   }
 });
+
+test('snapshotAsync (kernel reads on a worker thread) returns the same snapshot as snapshot()', async () => {
+  assertPrivateIpcNamespace();
+  created.push(...make('sem', ['-n', '300', '-s', '17', '-v', 'p']));
+  const pending = native().snapshotAsync();
+  const sync = native().snapshot();
+  const async = await pending;
+  assert.deepEqual(async.sems, sync.sems);
+  assert.deepEqual(async.shms, sync.shms);
+  assert.deepEqual(async.msgs, sync.msgs);
+  assert.deepEqual(async.errors, []);
+  const noValues = await native().snapshotAsync({ values: false });
+  assert.equal(noValues.sems.length, sync.sems.length);
+  assert.ok(noValues.sems.every((s) => s.values === undefined));
+});
