@@ -1,4 +1,6 @@
 /** Registers the objects tree in both places (its activity-bar container and the Explorer). */
+import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services/services';
 import { AutoRefresh } from './autoRefresh';
@@ -34,5 +36,20 @@ export function registerTreeViews(context: vscode.ExtensionContext, services: Se
     decorations,
     vscode.window.registerFileDecorationProvider(decorations),
   );
+  revealIfAsked();
   return { provider, treeView, explorerView, autoRefresh, decorations };
+}
+
+/** The marker file that opens the view with the window (`npm start` opens such a folder). */
+export const OPEN_MARKER = '.ipc-explorer-open';
+
+/**
+ * A workspace folder holding `.ipc-explorer-open` activates the extension (activationEvents
+ * `workspaceContains:`) and asks for the view to be shown; everywhere else activation stays lazy.
+ */
+function revealIfAsked(): void {
+  const asked = (vscode.workspace.workspaceFolders ?? []).some(
+    (f) => f.uri.scheme === 'file' && fs.existsSync(path.join(f.uri.fsPath, OPEN_MARKER)),
+  );
+  if (asked) void vscode.commands.executeCommand(`${VIEW_ID}.focus`);
 }

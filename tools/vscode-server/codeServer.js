@@ -82,6 +82,9 @@ async function startCodeServer(opts) {
     ...process.env,
     XDG_CONFIG_HOME: path.join(dir, 'xdg-config'),
     XDG_DATA_HOME: path.join(dir, 'xdg-data'),
+    // skip resolving the login shell's environment (VS Code does so when not started from its CLI): here it
+    // can hang for its 10 s timeout and delays the extension host; nothing we run needs it
+    VSCODE_CLI: '1',
     ...(opts.env || {}),
   };
   const [cmd, argv] = opts.privateIpc ? privateIpcArgv(codeServerBin, args) : [codeServerBin, args];
