@@ -30,7 +30,8 @@ constexpr size_t kRawBytes = 64;
 }  // namespace
 
 PosixSemRead ReadPosixSem(const std::string& path) {
-  Fd f{open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)};
+  // O_NONBLOCK: a FIFO planted under the name must not block us (a regular file ignores the flag).
+  Fd f{open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
   if (f.fd < 0) Fail(errno, "open", "O_RDONLY|O_NOFOLLOW", -1);
   struct stat st;
   if (fstat(f.fd, &st) < 0) Fail(errno, "fstat", "", -1);

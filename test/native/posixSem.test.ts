@@ -71,7 +71,7 @@ test('blocked waiters show in hi32 (nwaiters); a post wakes one; a SIGKILLed wai
   assert.deepEqual([r.lo32, r.hi32], [0, 1]);
 });
 
-test('errors: symlink refused (ELOOP, O_NOFOLLOW), missing file (ENOENT), short file and directory (EINVAL)', () => {
+test('errors: symlink refused (ELOOP, O_NOFOLLOW), missing file (ENOENT), short file, directory and FIFO (EINVAL)', () => {
   assertPrivateIpcNamespace();
   const target = create(`${tag}-target`, 1);
   const link = `/dev/shm/sem.${tag}-link`;
@@ -94,4 +94,11 @@ test('errors: symlink refused (ELOOP, O_NOFOLLOW), missing file (ENOENT), short 
   const d = thrown(() => native().readPosixSem('/dev/shm'));
   assert.equal(d.code, 'EINVAL');
   assert.match(d.message, /not a regular file/);
+  // a FIFO under a semaphore's name: refused at once (opened O_NONBLOCK), not a hang waiting for a writer
+  const fifo = `/dev/shm/sem.${tag}-fifo`;
+  names.push(fifo);
+  run('mkfifo', [fifo]);
+  const f = thrown(() => native().readPosixSem(fifo));
+  assert.equal(f.code, 'EINVAL');
+  assert.match(f.message, /not a regular file/);
 });
