@@ -267,6 +267,13 @@ test('POSIX semaphore: value and waiters decoded from /dev/shm, waiter found by 
   await until(() => (s = get()).decoded!.nwaiters === 1, 'nwaiters 1');
   assert.equal(s.decoded!.value, 0);
   assert.deepEqual(s.attachers, [w.child.pid]);
+  const i = ipcx(['inspect', 'posixSem', name]);
+  assert.equal(i.status, 0, i.stderr);
+  assert.match(i.stdout, /^nwaiters: +1 /m);
+  assert.match(i.stdout, new RegExp(`^attachers: +${w.child.pid} \\(posix_sem\\)$`, 'm'));
+  const missing = ipcx(['inspect', 'posixSem', '/ipcx-test-none']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^ipcx: sem_open\(\/ipcx-test-none\): no POSIX named semaphore with this name on local \(ENOENT\)/);
   stop(w.child);
   fs.rmSync('/dev/shm/sem.ipcx-test-orders');
 });

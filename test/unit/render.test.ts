@@ -84,3 +84,15 @@ test('inspect: every field, reasons, and the per-semaphore table', () => {
   assert.match(out, /^reasons: +postmaster 21599 is dead\n +no waiters$/m);
   assert.match(out, /^semaphores \(2\)\nSEMNUM +SEMVAL +NCOUNT +ZCOUNT +PID\n +0 +0 +1 +0 +30000 \(postgres\)\n +1 +537 +0 +0 +21599 \(dead\)$/m);
 });
+
+test('inspect a POSIX semaphore: decoded value, waiters, layout and how it was read', () => {
+  const s = snapshot();
+  const out = renderInspect({ host: 'local', kind: 'posixSem', object: { ...s.posixSems[0], attachers: [30000] }, processes: s.processes });
+  assert.match(out, /^kind: +POSIX named semaphore$/m);
+  assert.match(out, /^name: +\/orders$/m);
+  assert.match(out, /^value: +3$/m);
+  assert.match(out, /^nwaiters: +1 /m);
+  assert.match(out, /^private: +128 \(FUTEX_SHARED\)$/m);
+  assert.match(out, /^read: +one aligned 8-byte atomic load/m);
+  assert.match(out, /^attachers: +30000 \(postgres\)$/m);
+});
