@@ -103,3 +103,11 @@ test('a missing /proc/sysvipc is an item error per kind, not a crash', async () 
 test('describeLoadFailure without paths (non-Linux) keeps the loader message', () => {
   assert.equal(describeLoadFailure({ tried: [], error: { code: 'ENATIVE', message: 'Last error: Linux-only' } }), 'Linux-only');
 });
+
+test('the maps scan is bounded: past the bound, attachers are marked incomplete in a warning', async () => {
+  const snap = await new ProcSource({ paths, maxMapsScan: 0 }).snapshot();
+  assert.ok(snap.warnings.some((w) => /only the first 0 processes' \/proc\/PID\/maps were read/.test(w)));
+  assert.deepEqual(snap.shms[0].attachers, []);
+  const none = await new ProcSource({ paths, noAttachers: true }).snapshot();
+  assert.equal(none.shms[0].attachers, undefined, 'not scanned is absent, not empty');
+});
