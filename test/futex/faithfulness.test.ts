@@ -246,6 +246,57 @@ for (const arch of ['64', '32'] as const) {
   });
 }
 
+/** A random probe script that never asks a thread to block while a token is available. */
+function randomScript(seed: number, len: number): string[] {
+  let a = seed >>> 0;
+  const rnd = (n: number): number => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return (a >>> 16) % n; // the high bits: an LCG's low bits cycle fast
+  };
+  let v = rnd(3);
+  let blocked = 0;
+  let threads = 0;
+  const out = [`init:${v}`];
+  for (let i = 0; i < len; i++) {
+    const r = rnd(20);
+    if (v > 0) {
+      // tokens available: consume them (nothing can block now), sometimes post more
+      if (r < 12) {
+        out.push('trywait');
+        v--;
+      } else if (r < 16) {
+        const m = 1 + rnd(2);
+        out.push(`post:${m}`);
+        v += m;
+      } else out.push('dump');
+    } else if (r < 7 && threads < 40) {
+      const k = 1 + rnd(3);
+      out.push(`block:${k}`);
+      blocked += k;
+      threads += k;
+    } else if (r < 10 && threads < 40) {
+      out.push(r < 9 ? 'timeout:20' : 'cancel');
+      threads++;
+    } else if (r < 17) {
+      const m = 1 + rnd(3);
+      out.push(`post:${m}`);
+      const w = Math.min(m, blocked);
+      blocked -= w;
+      v += m - w;
+    } else out.push('trywait');
+  }
+  return out;
+}
+
+for (const arch of ['64', '32'] as const) {
+  test(`${MODEL[arch]}: random scripts (seeded) agree with the real glibc at every quiescent point`, (t) => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const script = randomScript(seed * 7919 + (arch === '32' ? 1 : 0), 12);
+      check(arch, seed % 2 ? 'anon' : 'private', script, seed % 2 === 1, t);
+    }
+  });
+}
+
 test('the comparison can fail: a model run with one post fewer disagrees with the real bytes', () => {
   const bin = build('64');
   assert.equal(typeof bin, 'string');
