@@ -219,6 +219,11 @@ export interface LoadResult {
 
 export const NATIVE_FILE = 'ipc_native.node';
 
+/** Every function the wrapper calls; a binary lacking one is skipped as stale. */
+const RAW_FUNCTIONS = [
+  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+] as const satisfies ReadonlyArray<keyof RawNative>;
+
 /**
  * Candidate paths, in order: $IPCX_NATIVE_PATH, then for each base directory (the bundle's dist/ and this
  * source file's extension/backend/) native/build/Release, native/build/Debug and prebuilds/<platform>-<arch>
@@ -270,12 +275,17 @@ export function loadNative(opts: { env?: NodeJS.ProcessEnv; baseDirs?: string[] 
     try {
       const mod = { exports: {} as unknown };
       process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
-      const raw = mod.exports as RawNative;
-      if (typeof raw.snapshot !== 'function' || typeof raw.version !== 'string') {
-        last = `${file}: not an ipc_native binding (no snapshot/version export)`;
+      const raw = mod.exports as Record<string, unknown>;
+      if (typeof raw['version'] !== 'string') {
+        last = `${file}: not an ipc_native binding (no version export)`;
         continue;
       }
-      return { binding: wrapRaw(raw, file), tried };
+      const missing = RAW_FUNCTIONS.filter((f) => typeof raw[f] !== 'function');
+      if (missing.length) {
+        last = `${file}: a stale build (${String(raw['version'])}) without ${missing.join(', ')}; rebuild it`;
+        continue;
+      }
+      return { binding: wrapRaw(raw as unknown as RawNative, file), tried };
     } catch (e) {
       last = `${file}: ${e instanceof Error ? e.message : String(e)}`;
     }
