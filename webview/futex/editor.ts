@@ -12,6 +12,7 @@ export interface Draft {
   initial: { value: number; pshared: boolean };
   threads: { name: string; ops: { op: OpKind }[]; cancel?: boolean }[];
   budget: Budget;
+  asyncCancel?: boolean;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -30,6 +31,7 @@ function toDraft(sc: Scenario): Draft {
     initial: { ...sc.initial },
     threads: sc.threads.map((t) => ({ name: t.name, ops: t.ops.map((o) => ({ op: o.op })), ...(t.cancel ? { cancel: true } : {}) })),
     budget: { ...sc.budget },
+    ...(sc.asyncCancel ? { asyncCancel: true } : {}),
   };
 }
 
@@ -63,11 +65,16 @@ export function renderEditor(root: HTMLElement, sc: Scenario, apply: (d: Draft) 
     ps.addEventListener('change', () => (d.initial.pshared = ps.checked));
     const pl = el('label', {}, 'pshared ');
     pl.append(ps);
+    const ac = el('input', { type: 'checkbox', id: 'ed-async-cancel' });
+    ac.checked = !!d.asyncCancel;
+    ac.addEventListener('change', () => (d.asyncCancel = ac.checked));
+    const al = el('label', { title: 'glibc 2.21 to 2.40: cancellation is asynchronous around the futex syscall (BZ#12683)' }, 'glibc < 2.41 cancellation ');
+    al.append(ac);
     row.append(
       ml, num('Initial value', d.initial.value, LIMITS.value, (n) => (d.initial.value = n), 'ed-value'), pl,
       num('Spurious wake-ups', d.budget.spurious, LIMITS.budget, (n) => (d.budget.spurious = n), 'ed-spurious'),
       num('Weak-CAS failures', d.budget.weakCas, LIMITS.budget, (n) => (d.budget.weakCas = n), 'ed-weakcas'),
-      num('Signals', d.budget.signals, LIMITS.budget, (n) => (d.budget.signals = n), 'ed-signals'),
+      num('Signals', d.budget.signals, LIMITS.budget, (n) => (d.budget.signals = n), 'ed-signals'), al,
     );
     form.append(row);
     const table = el('table', { class: 'ed-threads' });

@@ -75,7 +75,7 @@ function resumePc(model: ModelId): string {
 function freshThread(name: string): ThreadState {
   return {
     name, op: 0, pc: 'start', status: 'ready', d: 0, p: 0, g: 0, n: 0, r: '', registered: false,
-    pendingCancel: false, cancelSent: false, unwinding: false, results: [],
+    pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
   };
 }
 
@@ -147,6 +147,7 @@ class Ctx {
     };
     this.t = this.s.threads[tid];
     this.rec = { actor, name: 'load', detail: '' };
+    if (actor !== 'env') this.t.window = false;
   }
 
   get model(): ModelId {
@@ -243,7 +244,7 @@ class Ctx {
       const i = q.indexOf(w);
       if (i >= 0) q.splice(i, 1);
       const x = this.s.threads[w];
-      this.s.threads[w] = { ...x, status: 'ready' };
+      this.s.threads[w] = { ...x, status: 'ready', window: true };
     }
     return chosen.length;
   }
@@ -1029,6 +1030,7 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
       removeFromQueue(x.s, c.tid);
       x.s.left.spurious -= 1;
       t.status = 'ready';
+      t.window = true;
       x.name('spurious', `futex_wait of ${t.name} returns 0 without a matching wake (e.g. a stale wake for an earlier object at this address)`);
       break;
     case 'signal':
@@ -1047,7 +1049,13 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
     case 'cancel':
       if (!canCancel(prev, c.tid)) throw new Error('cancel: not allowed here');
       t.cancelSent = true;
-      if (inQ) {
+      if (!inQ && t.window && scenarioOf(prev).asyncCancel) {
+        // glibc < 2.41: async cancellation is still enabled right after the syscall returned
+        t.window = false;
+        t.pc = 'cancel_unwind';
+        x.name('cancel', `pthread_cancel(${t.name}) acts in the async-cancel window: futex_wait had already returned 0, ` +
+          'so the wake it received is consumed (glibc < 2.41, BZ#12683)');
+      } else if (inQ) {
         removeFromQueue(x.s, c.tid);
         t.status = 'ready';
         t.pc = 'cancel_unwind';
@@ -1138,11 +1146,12 @@ export function isFinal(s: FutexState): boolean {
 /** Identity of a state for hashing (everything that influences the future; not history or results). */
 export function stateKey(s: FutexState): string {
   const m = s.mem;
+  const async = !!s.scenario.asyncCancel;
   let k = `${m.status[0]}${m.value},${m.nwaiters},${m.priv}|${[...s.queue].sort().join(',')}|` +
     `${s.left.spurious},${s.left.weakCas},${s.left.signals}|${s.tokens}|${s.violations.length ? 1 : 0}`;
   for (const t of s.threads) {
     k += `|${t.op}.${t.pc}.${t.status[0]}.${t.d}.${t.p}.${t.g}.${t.n}.${t.r}.${t.registered ? 1 : 0}` +
-      `${t.pendingCancel ? 1 : 0}${t.cancelSent ? 1 : 0}${t.unwinding ? 1 : 0}`;
+      `${t.pendingCancel ? 1 : 0}${t.cancelSent ? 1 : 0}${t.unwinding ? 1 : 0}${async && t.window ? 1 : 0}`;
   }
   return k;
 }

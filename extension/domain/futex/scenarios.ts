@@ -228,6 +228,27 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     stories: [{ title: 'd3: cancel before entry', choices: ['cancel(W)', 'W'] }],
   },
   {
+    id: 'd4',
+    title: 'd4: cancellation consumes a wake (glibc < 2.41)',
+    description: 'W1 and W2 sleep; P posts once and its wake goes to W1, which is cancelled right after futex_wait ' +
+      'returned 0 (asynchronous cancellation around the syscall, glibc 2.21 to 2.40). The wake is consumed, the token ' +
+      'stays and W2 sleeps on (BZ#12683; 2.41 acts on a cancel only while the syscall blocks). Turn asyncCancel off to ' +
+      'compare.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W1', ops: ops('sem_wait'), cancel: true },
+      { name: 'W2', ops: ops('sem_wait') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    asyncCancel: true,
+    stories: [{
+      title: 'd4: the cancelled waiter eats the wake',
+      choices: ['W1', 'W1', 'W1', 'W2', 'W2', 'W2', 'P', 'P', 'P', 'P:wake=W1', 'cancel(W1)', 'W1'],
+    }],
+  },
+  {
     id: 'three',
     title: 'Three threads: two waiters, one poster',
     description: 'A and B wait, C posts twice: the 3-thread benchmark scenario.',
@@ -315,10 +336,12 @@ export function validateScenario(x: unknown): { ok: true; scenario: Scenario } |
     }
     threads.push(spec);
   }
-  return {
-    ok: true,
-    scenario: { id, title, description, model, initial: { value, pshared: ini.pshared }, threads, budget: { spurious: sp, weakCas: wc, signals: sg } },
+  if (o.asyncCancel !== undefined && typeof o.asyncCancel !== 'boolean') return fail('asyncCancel: boolean');
+  const scenario: Scenario = {
+    id, title, description, model, initial: { value, pshared: ini.pshared }, threads, budget: { spurious: sp, weakCas: wc, signals: sg },
   };
+  if (o.asyncCancel === true) scenario.asyncCancel = true;
+  return { ok: true, scenario };
 }
 
 /** Whether a scenario can run under a model (sem_post_broken is a glibc-new-64 hypothetical). */

@@ -74,6 +74,12 @@ export interface Scenario {
   };
   threads: ThreadSpec[];
   budget: Budget;
+  /**
+   * glibc 2.21 to 2.40 (and <= 2.20): cancellation is asynchronous around the futex syscall, so a cancel can
+   * act after futex_wait has already returned 0 for a post's wake, consuming it (§6 d4; BZ#12683, fixed in
+   * 2.41 where cancellation acts only while the syscall blocks). Default false = 2.41 behaviour.
+   */
+  asyncCancel?: boolean;
 }
 
 /** The semaphore's memory, as a lifetime plus raw words. */
@@ -114,6 +120,9 @@ export interface ThreadState {
   /** pthread_cancel has been called on this thread and has not acted yet. */
   pendingCancel: boolean;
   cancelSent: boolean;
+  /** futex_wait has just returned 0 (woken or spurious) and the thread has not run since: the async-cancel
+   *  window of glibc < 2.41. */
+  window: boolean;
   /** set while unwinding for cancellation (cleanup handlers running). */
   unwinding: boolean;
   /** return value of each finished operation, for display and the faithfulness tests. */
