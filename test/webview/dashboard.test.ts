@@ -217,6 +217,22 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
+  test('focus from the tree\'s context menu opens that object; a detail error shows errno, call and hint', async () => {
+    const d = await seeded('dark');
+    await d.send({ type: 'focus', ref: 'sem:5' });
+    await d.page.waitForSelector('aside.detail:not(.hidden)');
+    assert.equal(await d.page.locator('#detail-title').textContent(), 'Semaphore set 0x0052e2c6 (id 5)');
+    assert.deepEqual((await d.posted()).slice(-2), [{ type: 'selectObject', ref: 'sem:5' }, { type: 'requestDetail', kind: 'sem', id: 5 }]);
+    assert.match((await d.page.locator('.loading').textContent()) ?? '', /Loading per-semaphore detail/);
+    await d.send({ type: 'detail', kind: 'sem', id: 5, error: { code: 'EACCES', syscall: 'semctl', op: 'GETPID', message: 'Permission denied', hint: 'no read permission on the set' } });
+    await d.page.waitForSelector('.sem-error');
+    assert.equal(await d.page.locator('.sem-error').textContent(), 'EACCES (semctl GETPID): Permission denied. no read permission on the set');
+    // values from the snapshot (GETALL) stay readable
+    assert.equal(await d.page.locator('table.sems tbody tr').nth(16).locator('td').nth(1).textContent(), '537');
+    await noErrors(d);
+    await d.page.close();
+  });
+
   test('recycle is offered only for provable orphans', async () => {
     const d = await seeded('dark');
     await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').click();
