@@ -241,3 +241,27 @@ test('scenario editor builds a new scenario; the state survives a reload (getSta
   assert.deepEqual(errors, []);
   await p.close();
 });
+
+test('b3 story (32-bit): the waiter bit and tokens are drawn as bit fields; the misspeculation is annotated', async () => {
+  const { p, errors } = await open();
+  await p.selectOption('#scenario', 'b3');
+  assert.equal(await p.inputValue('#model'), 'glibc-new-32');
+  await p.click('#play-story'); // loads the story and shows its first state
+  assert.equal(await num(p, 'document.body.dataset.cursor'), 0);
+  // jump to W1's clear_bit (step 17): W2 asleep with the bit clear
+  await p.fill('#slider', '17');
+  const cur = (await p.textContent('#steps li.current')) ?? '';
+  assert.match(cur, /17\. W1 clear_bit/);
+  assert.match(cur, /danger: W2 asleep with the waiter bit clear/);
+  assert.deepEqual(await p.$$eval('#queue li', (l) => l.map((x) => x.textContent)), ['W2']);
+  // the value word: bit 0 (waiter bit) is off now; the field list names tokens and the waiter bit
+  const parts = await p.$$eval('#mem-bits text.part', (l) => l.map((x) => x.textContent));
+  assert.ok(parts.includes('waiter bit = 0') && parts.includes('tokens = 0') && parts.includes('nwaiters = 2'), parts.join('|'));
+  await p.screenshot({ path: path.join(ARTIFACTS, 'futex-b3-32bit.png'), fullPage: true });
+  await p.fill('#slider', '19');
+  assert.match((await p.textContent('#steps li.current')) ?? '', /repair/);
+  assert.ok((await p.$$eval('#mem-bits text.part', (l) => l.map((x) => x.textContent))).includes('waiter bit = 1'));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(await p.evaluate('window.__csp'), []);
+  await p.close();
+});

@@ -195,7 +195,7 @@ top.append(memSec, schedSec);
 main.append(top, violSec, lanesSec, tlSec, exSec, edSec);
 app.append(header, desc, main);
 
-for (const s of SCENARIOS) scenarioSel.append(el('option', { value: s.id }, `${s.id}: ${s.title}`));
+for (const s of SCENARIOS) scenarioSel.append(el('option', { value: s.id }, s.title.startsWith(`${s.id}:`) ? s.title : `${s.id}: ${s.title}`));
 scenarioSel.append(el('option', { value: '__custom' }, 'custom (editor)'));
 scenarioSel.append(el('option', { value: '__live' }, 'live semaphore'));
 for (const m of MODEL_IDS) modelSel.append(el('option', { value: m }, m));
