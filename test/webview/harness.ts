@@ -209,6 +209,8 @@ export async function openDashboard(browser: Browser, served: Served, theme: The
   page.on('response', (r) => {
     if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} ${r.url()}`);
   });
+  // No transitions: screenshots and positions are read at rest (the CSS honours prefers-reduced-motion).
+  await page.emulateMedia({ reducedMotion: 'reduce' });
   // Browser-side code is passed as source text: test/ is type-checked without the DOM library.
   await page.addInitScript({ content: initScript(THEMES[theme]) });
   await page.goto(served.url);
