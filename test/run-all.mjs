@@ -10,6 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The namespace we start in: kernel tests compare against it (test/helpers/ns.ts) to prove they left it.
+try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } catch { /* not Linux */ }
+
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const NODE_STAGES = ['unit', 'native', 'cli', 'recycle', 'remote', 'webview', 'futex'];
 const ALL = ['typecheck', ...NODE_STAGES, 'integration'];
