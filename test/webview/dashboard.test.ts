@@ -192,7 +192,10 @@ describe('dashboard webview (seed scenario)', () => {
     const d = await seeded('dark');
     const before = await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').elementHandle();
     await d.page.evaluate('document.querySelector(\'g.cell[data-ref="sem:14"]\').dataset.marker = "same-node"');
-    await d.send(snapshotMessage(seedSnapshot({ without: [0, 1], appearedSet: true }), { appeared: ['sem:90000'], vanished: ['sem:0', 'sem:1'], changed: [] }));
+    const next = seedSnapshot({ without: [0, 1], appearedSet: true });
+    next.takenAt += 5000; // the next refresh
+    const diff = { appeared: ['sem:90000'], vanished: ['sem:0', 'sem:1'], changed: [] };
+    await d.send(snapshotMessage(next, diff));
     await d.page.waitForSelector('g.cell.change-appeared');
     assert.equal(await d.page.locator('g.cell[data-ref="sem:14"]').getAttribute('data-marker'), 'same-node', 'keyed join kept the element');
     assert.ok(before);
@@ -200,8 +203,16 @@ describe('dashboard webview (seed scenario)', () => {
     assert.deepEqual(await d.page.locator('g.cell.change-appeared').evaluateAll((els) => els.map((e) => e.getAttribute('data-ref'))), ['sem:90000']);
     assert.equal(await d.page.locator('.cap-orphans').textContent(), '12 of 15 sets are orphans: recycling frees 204 of 310 semaphores');
     await d.page.screenshot({ path: artifactPath('dashboard-dark-update.png'), fullPage: true });
-    // the next refresh clears the marks
-    await d.send(snapshotMessage(seedSnapshot({ without: [0, 1], appearedSet: true }), { appeared: [], vanished: [], changed: [] }));
+    // the same refresh re-sent (detail arrived, verdicts re-assessed) keeps this cycle's marks
+    const renders = Number(await d.page.evaluate('document.body.dataset.renders'));
+    await d.send(snapshotMessage(next, diff));
+    await d.waitForRenders(renders + 1);
+    assert.equal(await d.page.locator('g.cell.change-vanished').count(), 2);
+    assert.equal(await d.page.locator('g.cell.change-appeared').count(), 1);
+    // the next refresh (a later takenAt) clears the marks
+    const later = seedSnapshot({ without: [0, 1], appearedSet: true });
+    later.takenAt += 10000;
+    await d.send(snapshotMessage(later, { appeared: [], vanished: [], changed: [] }));
     await pollPage(d.page, 'document.querySelectorAll("g.cell.change-vanished, g.cell.change-appeared").length === 0');
     await noErrors(d);
     await d.page.close();

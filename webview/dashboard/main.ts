@@ -165,6 +165,18 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
   const prev = data;
   const changes = new Map<ObjectRef, Exclude<ChangeMark, null>>();
   let vanishedRefs: ObjectRef[] = [];
+  if (prev && prev.host === host && prev.snapshot.takenAt === snapshot.takenAt) {
+    // the same refresh re-sent (per-semaphore detail arrived, verdicts updated): keep this cycle's marks
+    for (const [r, c] of prev.changes) changes.set(r, c);
+    data = { ...prev, snapshot, verdicts: verdictMap(verdicts), capacity, changes };
+    data.layoutVerdicts = new Map(data.verdicts);
+    for (const s of prev.vanishedSets) {
+      const v = prev.layoutVerdicts.get(refOf(s));
+      if (v) data.layoutVerdicts.set(v.ref, v);
+    }
+    errorBar.text('');
+    return;
+  }
   if (prev && prev.host === host) {
     const d = diff ?? { ...diffRefs(allRefs(prev.snapshot), allRefs(snapshot)), changed: [] };
     for (const r of d.appeared) changes.set(r, 'appeared');
