@@ -5,7 +5,9 @@
  *   the same pid alive *before* that time keeps the set live;
  * - EACCES: a non-root user cannot read root's 0600 sets: they are `unreadable` and stay; that user's own
  *   dead PostgreSQL-like set is removed;
- * - an object removed by someone else between plan and execution is refused ("gone"), nothing fails.
+ * - an object removed by someone else between plan and execution is refused ("gone"), nothing fails;
+ * - a live process adopting a set (semop) or a segment (shmat) after every other re-check, right before the
+ *   guarded primitive: the primitive's own checks refuse (ECHANGED), nothing is removed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -128,4 +130,28 @@ test('an object removed by someone else between plan and execution is refused as
   const lines = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.action), ['refused', 'refused', 'refused']);
   assert.equal(spawnSync('true').status, 0);
+});
+
+test('adopted right before the guarded primitive: its own IPC_STAT/GETPID checks refuse', async () => {
+  assertPrivateIpcNamespace();
+  const ns = await nested();
+  const dead = ns.start(bin, ['pg', '5432000', '2']);
+  started.push(dead);
+  const sets = parseHelperLines(await dead.until()).sems;
+  await dead.kill();
+  // an orphan segment too: created and attached by a process that exited
+  const seg = ns.run('sh', ['-c', 'ipcmk -M 4096 | sed "s/[^0-9]//g"']).stdout.trim();
+  assert.match(seg, /^\d+$/);
+  await new Promise((r) => setTimeout(r, 50));
+  const audit = path.join(tmp, 'adopt.jsonl');
+  const r = ns.run(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'recycle', 'scenarioDriver.ts'), 'adopt', audit, bin]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual([...out.planned].sort(), [...sets.map((s) => `sem:${s.id}`), `shm:${seg}`].sort());
+  assert.equal(out.report.removed, 0, 'nothing adopted is removed');
+  assert.equal(out.report.refused, 3);
+  for (const o of out.report.outcomes) assert.equal(o.code, 'ECHANGED', JSON.stringify(o));
+  assert.ok(out.report.outcomes.some((o: { kind: string; reasons: string[] }) => o.kind === 'shm' && /nattch/.test(o.reasons.join(' '))));
+  const left = ns.read('/proc/sysvipc/sem').trim().split('\n').slice(1).length;
+  assert.equal(left, 2, 'both sets still there');
 });

@@ -17,6 +17,9 @@
 //   pg_sema withpid PID
 //       clone3 with set_tid (needs CAP_SYS_ADMIN): a child with exactly this pid, which sleeps; prints
 //       "child PID" then "READY" and sleeps too (pid-reuse tests; end both by pid).
+//   pg_sema adopt SEMID SHMID
+//       a live process takes over: semop(+1,-1) on semaphore 0 of SEMID (its sempid becomes this pid) unless
+//       SEMID < 0, and shmat(SHMID) unless SHMID < 0; prints "READY" and sleeps attached.
 //   pg_sema race BASEKEY NKEYS ROUNDS
 //       the race partner: for ROUNDS rounds, for each key BASEKEY+1..BASEKEY+NKEYS: if no set has the key,
 //       a forked child creates it PostgreSQL-style and exits (a fresh orphan); if a set has it, about one
@@ -254,11 +257,22 @@ static int cmd_withpid(pid_t want) {
   return 0;
 }
 
+static int cmd_adopt(int semid, int shmid) {
+  if (semid >= 0) {
+    struct sembuf ops[2] = {{0, 1, 0}, {0, -1, 0}};
+    if (semop(semid, ops, 2) < 0) die("semop(adopt)");
+  }
+  if (shmid >= 0 && shmat(shmid, NULL, SHM_RDONLY) == (void *)-1) die("shmat(adopt)");
+  pause_forever();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc >= 4 && strcmp(argv[1], "pg") == 0) return cmd_pg((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
   if (argc >= 3 && strcmp(argv[1], "app") == 0) return cmd_app((key_t)strtol(argv[2], NULL, 0));
   if (argc >= 3 && strcmp(argv[1], "try") == 0) return cmd_try(atoi(argv[2]));
+  if (argc >= 4 && strcmp(argv[1], "adopt") == 0) return cmd_adopt(atoi(argv[2]), atoi(argv[3]));
   if (argc >= 3 && strcmp(argv[1], "withpid") == 0) return cmd_withpid((pid_t)atoi(argv[2]));
   if (argc >= 5 && strcmp(argv[1], "race") == 0) return cmd_race((key_t)strtol(argv[2], NULL, 0), atoi(argv[3]), atoi(argv[4]));
   fprintf(stderr, "usage: pg_sema pg BASEKEY NSETS [GENERIC] | app BASEKEY | try NSEMS | race BASEKEY NKEYS ROUNDS\n");
