@@ -101,6 +101,9 @@ export interface RecycleArgs {
   confirm?: boolean;
   /** false: do not open the report documents. */
   open?: boolean;
+  /** the object as the caller showed it (dashboard, tree): refuse when the id now names something else. */
+  key?: number;
+  ctime?: number;
 }
 
 export interface RecycleResult {
@@ -139,6 +142,13 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
     () => prepareRecycle(source, { verdict: settings.verdict, dataDirs: settings.dataDirs, ...(args.refs ? { refs: args.refs } : {}) }),
   );
   const { plan } = prep;
+  if (args.refs?.length === 1 && (args.key !== undefined || args.ctime !== undefined)) {
+    const o = [...prep.snapshot.sems, ...prep.snapshot.shms, ...prep.snapshot.msgs].find((x) => `${x.kind}:${x.id}` === args.refs![0]);
+    if (!o || (args.key !== undefined && o.key !== args.key) || (args.ctime !== undefined && o.ctime !== args.ctime)) {
+      services.notify.warn(`${args.refs[0]} on ${host} changed or is gone since it was shown (key/ctime differ): nothing was removed. Refresh and look again.`);
+      return undefined;
+    }
+  }
   const open = args.open !== false;
   if (open) await openText(formatPlanReport(plan));
   const summary = planSummary(plan);
@@ -281,6 +291,9 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
     } else if (typeof arg === 'object' && arg !== null && typeof (arg as { ref?: unknown }).ref === 'string') {
       host = hostOf(arg);
       refs = [(arg as { ref: string }).ref];
+      const a = arg as { key?: unknown; ctime?: unknown };
+      if (typeof a.key === 'number') given.key = a.key;
+      if (typeof a.ctime === 'number') given.ctime = a.ctime;
     }
     if (!host || !refs?.length) {
       services.notify.warn('Recycle object: choose an object in the IPC Explorer tree (context menu "Recycle").');
