@@ -20,52 +20,18 @@ import { nativeBinding } from '../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
 import type { OwnerEvidence } from '../domain/recognizers/types';
 import { formatPlanReport, formatRecycleReport, planSummary, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
-import { DEFAULT_VERDICT_OPTIONS, type ObjectRule, type VerdictOptions } from '../domain/verdict';
-import type { IpcKind, ObjectRef } from '../shared/model';
+import { DEFAULT_VERDICT_OPTIONS, parseObjectRule, type ObjectRule, type VerdictOptions } from '../domain/verdict';
+import type { ObjectRef } from '../shared/model';
 import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { hostOf, pickHost } from './args';
 import { registerGuarded } from './guard';
 
-const KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixShm'];
 /** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
 const MAX_BACKGROUND_DETAIL = 4096;
 
-/** A settings rule, validated field by field (settings are user input). Keys: number or "0x..." text. */
-export function parseRule(raw: unknown): ObjectRule | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const r = raw as Record<string, unknown>;
-  const out: ObjectRule = {};
-  const key = (v: unknown): number | undefined => {
-    if (typeof v === 'number' && Number.isInteger(v)) return v;
-    if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v.trim())) return Number.parseInt(v.trim(), 16);
-    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim())) return Number(v.trim());
-    return undefined;
-  };
-  if (r['kind'] !== undefined) {
-    if (!KINDS.includes(r['kind'] as IpcKind)) return undefined;
-    out.kind = r['kind'] as IpcKind;
-  }
-  for (const f of ['key', 'keyMin', 'keyMax'] as const) {
-    if (r[f] === undefined) continue;
-    const k = key(r[f]);
-    if (k === undefined) return undefined;
-    out[f] = k;
-  }
-  if (r['uid'] !== undefined) {
-    if (typeof r['uid'] !== 'number' || !Number.isInteger(r['uid']) || r['uid'] < 0) return undefined;
-    out.uid = r['uid'];
-  }
-  if (r['app'] !== undefined) {
-    if (typeof r['app'] !== 'string') return undefined;
-    out.app = r['app'];
-  }
-  if (typeof r['note'] === 'string') out.note = r['note'];
-  return Object.keys(out).filter((k) => k !== 'note').length ? out : undefined;
-}
-
 function rules(raw: unknown): ObjectRule[] {
-  return Array.isArray(raw) ? raw.map(parseRule).filter((x): x is ObjectRule => x !== undefined) : [];
+  return Array.isArray(raw) ? raw.map(parseObjectRule).filter((x): x is ObjectRule => x !== undefined) : [];
 }
 
 function num(v: unknown, dflt: number): number {

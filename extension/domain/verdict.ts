@@ -123,6 +123,44 @@ export function ruleMatches(rule: ObjectRule, o: IpcObject, owner?: OwnerInfo): 
   return true;
 }
 
+const RULE_KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixShm'];
+
+/**
+ * A rule from settings (user input), validated field by field; undefined when malformed or empty. Keys may be
+ * numbers or "0x..." / decimal text.
+ */
+export function parseObjectRule(raw: unknown): ObjectRule | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const out: ObjectRule = {};
+  const key = (v: unknown): number | undefined => {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) return v;
+    if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v.trim())) return Number.parseInt(v.trim(), 16);
+    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim())) return Number(v.trim());
+    return undefined;
+  };
+  if (r['kind'] !== undefined) {
+    if (!RULE_KINDS.includes(r['kind'] as IpcKind)) return undefined;
+    out.kind = r['kind'] as IpcKind;
+  }
+  for (const f of ['key', 'keyMin', 'keyMax'] as const) {
+    if (r[f] === undefined) continue;
+    const k = key(r[f]);
+    if (k === undefined) return undefined;
+    out[f] = k;
+  }
+  if (r['uid'] !== undefined) {
+    if (typeof r['uid'] !== 'number' || !Number.isInteger(r['uid']) || r['uid'] < 0) return undefined;
+    out.uid = r['uid'];
+  }
+  if (r['app'] !== undefined) {
+    if (typeof r['app'] !== 'string') return undefined;
+    out.app = r['app'];
+  }
+  if (typeof r['note'] === 'string') out.note = r['note'];
+  return Object.keys(out).some((k) => k !== 'note') ? out : undefined;
+}
+
 /** Human duration: 45 s, 12 min, 3 h, 2 d. */
 export function formatAge(seconds: number): string {
   if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assessSnapshot, formatAge, objectRef, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
+import { assessSnapshot, formatAge, objectRef, parseObjectRule, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
 import type { Verdict } from '../../../extension/shared/model';
 import { NOW, elems, msg, pgSet, proc, procs, semSet, shm, snapshot } from './fixtures';
 
@@ -184,4 +184,16 @@ test('formatAge', () => {
   assert.equal(formatAge(600), '10 min');
   assert.equal(formatAge(3 * 3600), '3 h');
   assert.equal(formatAge(3 * 86400), '3 d');
+});
+
+test('settings rules are validated field by field', () => {
+  assert.deepEqual(parseObjectRule({ kind: 'sem', keyMin: '0x52e2c100', keyMax: 1393737215, uid: 70, app: 'postgresql', note: 'pg' }), {
+    kind: 'sem', keyMin: 0x52e2c100, keyMax: 1393737215, uid: 70, app: 'postgresql', note: 'pg',
+  });
+  assert.equal(parseObjectRule({ kind: 'nope' }), undefined);
+  assert.equal(parseObjectRule({ key: 'abc' }), undefined);
+  assert.equal(parseObjectRule({ uid: -1 }), undefined);
+  assert.equal(parseObjectRule({ note: 'only a note matches everything: refused' }), undefined);
+  assert.equal(parseObjectRule('0x1234'), undefined);
+  assert.equal(parseObjectRule(null), undefined);
 });
