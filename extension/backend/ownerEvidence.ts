@@ -77,7 +77,12 @@ const peekCache = new Map<string, Peek>();
  * Attaching updates atime/dtime/lpid as any attach does; `restorePeekedFields` puts the pre-peek values back
  * into later snapshots so our own peek never counts as activity. Returns the bytes or the error per shmid.
  */
-export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max = 4096): OwnerEvidence['shmHeaders'] {
+export function peekShmHeaders(
+  binding: NativeBinding,
+  shms: ShmSegment[],
+  max = 4096,
+  only: (m: ShmSegment) => boolean = () => true,
+): OwnerEvidence['shmHeaders'] {
   const out: NonNullable<OwnerEvidence['shmHeaders']> = {};
   let n = 0;
   for (const m of shms) {
@@ -88,7 +93,7 @@ export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max =
       continue;
     }
     // never disturb a segment in use: attached ones are recognised through postmaster.pid instead
-    if (m.nattch > 0 || m.dest || m.segsz < PG_SHMEM_HEADER_BYTES || n++ >= max) continue;
+    if (m.nattch > 0 || m.dest || m.segsz < PG_SHMEM_HEADER_BYTES || !only(m) || n++ >= max) continue;
     try {
       const buf = binding.shmPeek(m.id, PG_SHMEM_HEADER_BYTES);
       const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
@@ -99,6 +104,15 @@ export function peekShmHeaders(binding: NativeBinding, shms: ShmSegment[], max =
     }
   }
   return out;
+}
+
+/**
+ * Background peeks (the VS Code tree) touch only segments of exactly PGShmemHeader's size: PostgreSQL's
+ * interlock segment when shared_memory_type is mmap (the default). Planning a recycle (an explicit action)
+ * peeks every unattached segment.
+ */
+export function looksLikePgInterlock(m: ShmSegment): boolean {
+  return m.segsz === PG_SHMEM_HEADER_BYTES;
 }
 
 /** Pre-peek atime/dtime/lpid of every segment we peeked (OwnerEvidence.shmBefore). */

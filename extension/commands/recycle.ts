@@ -15,7 +15,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
-import { findDataDirs, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
+import { findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
 import { nativeBinding } from '../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
 import type { OwnerEvidence } from '../domain/recognizers/types';
@@ -183,7 +183,7 @@ class EvidenceCache {
     const binding = nativeBinding().binding;
     const next: OwnerEvidence = { dataDirs: findDataDirs(dataDirs) };
     if (binding) {
-      next.shmHeaders = peekShmHeaders(binding, snap.shms);
+      next.shmHeaders = peekShmHeaders(binding, snap.shms, 4096, looksLikePgInterlock);
       next.shmBefore = shmBeforePeek();
     }
     const sig = JSON.stringify([
