@@ -84,6 +84,8 @@ export function peekShmHeaders(
   only: (m: ShmSegment) => boolean = () => true,
 ): OwnerEvidence['shmHeaders'] {
   const out: NonNullable<OwnerEvidence['shmHeaders']> = {};
+  const present = new Set(shms.map((m) => `${m.id}:${m.ctime}`));
+  for (const k of [...peekCache.keys()]) if (!present.has(k)) peekCache.delete(k); // gone: forget it
   let n = 0;
   for (const m of shms) {
     const k = `${m.id}:${m.ctime}`;
