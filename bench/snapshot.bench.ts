@@ -70,6 +70,7 @@ function main(): void {
   if (!loaded.binding) throw new Error(loaded.error!.message);
   const b = loaded.binding;
 
+  const loadBefore = os.loadavg()[0]!;
   const t0 = performance.now();
   make('sem', ['-n', String(SETS), '-s', String(NSEMS), '-v', 'p']);
   make('shm', ['-n', String(SEGMENTS), '-s', '4096']);
@@ -142,7 +143,8 @@ function main(): void {
 
   console.log(`\nsnapshot bench: ${SETS} sets x ${NSEMS} sems, ${SEGMENTS} shm, ${QUEUES} msg queues; ` +
     `median of ${RUNS} runs; setup ${(setup / 1000).toFixed(1)} s; node ${process.version}, ${os.cpus().length} CPUs, ` +
-    `kernel ${os.release()}; ${b.version}\n`);
+    `kernel ${os.release()}; ${b.version}; load average ${loadBefore.toFixed(1)} before, ` +
+    `${os.loadavg()[0]!.toFixed(1)} after (1 min)\n`);
   console.log('| what | median ms | x lsipc -s --json | x ipcs -s |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
