@@ -18,6 +18,7 @@ let focusedRef: string | null = null;
 export function renderSemMap(root: HTMLElement, layout: SemMapLayout, selected: string | null, handlers: SemMapHandlers): void {
   // reading order (row by row) for keyboard navigation
   const cells: Cell[] = [...layout.marks, ...layout.aggregates].sort((a, b) => a.y - b.y || a.x - b.x);
+  renderLegend(root, layout.mode === 'aggregate');
   const svg = select(root)
     .selectAll<SVGSVGElement, number>('svg.semmap')
     .data([0])
@@ -96,6 +97,35 @@ export function renderSemMap(root: HTMLElement, layout: SemMapLayout, selected: 
         moveFocus(root, cells[next]!.ref);
       }
     });
+}
+
+const LEGEND: Array<[string, string]> = [
+  ['live', 'live: a live process created, uses or waits on it'],
+  ['orphan', 'orphan: nothing alive uses it'],
+  ['recyclable', 'recyclable orphan (dashed): provably safe to remove'],
+  ['unreadable', 'unreadable: not enough permission to decide'],
+  ['unknown', 'unknown: the facts do not decide it'],
+  ['appeared', 'appeared since the last refresh'],
+  ['vanished', 'vanished since the last refresh'],
+];
+
+function renderLegend(root: HTMLElement, aggregate: boolean): void {
+  const items = aggregate ? [...LEGEND, ['agg', 'N sets: a key range of one owner (Enter or click to zoom); orange strip = its orphans'] as [string, string]] : LEGEND;
+  select(root)
+    .selectAll<HTMLUListElement, number>('ul.legend')
+    .data([0])
+    .join((e) => e.insert('ul', ':first-child').attr('class', 'legend').attr('aria-label', 'legend'))
+    .selectAll<HTMLLIElement, [string, string]>('li')
+    .data(items, (d) => d[0])
+    .join((e) => {
+      const li = e.append('li');
+      li.append('span').attr('class', 'swatch').attr('aria-hidden', 'true');
+      li.append('span').attr('class', 'legend-text');
+      return li;
+    })
+    .attr('class', (d) => `legend-${d[0]}`)
+    .call((li) => li.select('.legend-text').text((d) => d[1].split(':')[0]!))
+    .attr('title', (d) => d[1]);
 }
 
 /** cells per visual row around index i (same y), for Up/Down. */
