@@ -78,4 +78,11 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     assert.match(rows.items[16].html, /^<tr><td>16<\/td><td>537<\/td><td>0<\/td><td>0<\/td><td>\d+ \(dead\)<\/td><\/tr>$/);
     await h.screenshot('dashboard-vscode');
   });
+
+  it('the webview only asks: "Copy key" is answered by the host through the clipboard', async function () {
+    await vscode.env.clipboard.writeText('');
+    await h.bridge('click', { selector: '.act-copy-key', frame: 'webview' });
+    const copied = await h.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 'the key on the clipboard');
+    assert.equal(copied, '0x0052e2c1');
+  });
 });
