@@ -16,12 +16,26 @@ async function main(): Promise<void> {
   const source = new LocalSource();
   if (source.mode !== 'native') throw new Error('the race test needs the native binding (guarded removal)');
   const audit = new AuditLog(auditFile);
-  const totals = { rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedWhy: {} as Record<string, number>, failures: [] as string[] };
+  const totals = {
+    rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedWhy: {} as Record<string, number>, failures: [] as string[],
+    /** every removal: ref and the CLOCK_MONOTONIC ns when the guarded primitive was called and when it returned */
+    removals: [] as Array<{ ref: string; t0: string; t1: string }>,
+  };
+  const started = new Map<string, bigint>();
   while (!fs.existsSync(stopFile)) {
     const prep = await prepareRecycle(source, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 } });
     totals.rounds++;
     totals.planned += prep.plan.candidates.length;
-    const r = await executeRecyclePlan(prep.plan, { source, processFacts: prep.processFacts, audit, ownPids: [process.pid] });
+    const r = await executeRecyclePlan(prep.plan, {
+      source, processFacts: prep.processFacts, audit, ownPids: [process.pid],
+      beforeRemove: (c) => void started.set(c.ref, process.hrtime.bigint()),
+      onOutcome: (o) => {
+        const t1 = process.hrtime.bigint();
+        const t0 = started.get(o.ref);
+        started.delete(o.ref);
+        if (o.action === 'removed' && t0 !== undefined) totals.removals.push({ ref: o.ref, t0: String(t0), t1: String(t1) });
+      },
+    });
     totals.removed += r.removed;
     totals.refused += r.refused;
     totals.failed += r.failed;

@@ -26,8 +26,10 @@
 //       visit in four this process adopts it: semop(+1,-1) on semaphore 0 (its sempid becomes this live process), then checks it is still
 //       there after a short pause. Every 4th round it also makes a shm segment under BASEKEY+100+k: a child
 //       creates+attaches+exits (orphan), and this process attaches it and checks it was not marked for
-//       removal while attached. Prints "adopted N", "orphans N", "wrong N" (live objects removed by
-//       someone else), "lost N" (adoption lost the race, fine) and "DONE".
+//       removal while attached. Prints "wrongsem ID NS" / "wrongshm ID NS" for each adopted object that was
+//       removed anyway (NS = CLOCK_MONOTONIC when the semop/shmat had returned), then "adopted N",
+//       "orphans N", "wrong N" (live objects removed by someone else), "lost N" (adoption lost the race,
+//       fine) and "DONE".
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -158,6 +160,13 @@ static int cmd_try(int nsems) {
   return 0;
 }
 
+/* CLOCK_MONOTONIC in ns: the clock node's process.hrtime.bigint() reads, so times compare across processes. */
+static long long mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void nap(long us) {
   struct timespec ts = {0, us * 1000};
   nanosleep(&ts, NULL);
@@ -189,6 +198,7 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
         lost++; /* removed before we got to it: fine */
         continue;
       }
+      long long adoptedAt = mono_ns(); /* the semop has returned: from here on the set is live */
       adopted++;
       nap(200 + rand() % 800);
       struct semid_ds ds;
@@ -196,6 +206,7 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
       arg.buf = &ds;
       if (semctl(id, 0, IPC_STAT, arg) < 0) {
         wrong++; /* a set a live process had operated on was removed */
+        printf("wrongsem %d %lld\n", id, adoptedAt);
         fprintf(stderr, "pg_sema race: adopted set %d (key %d) was removed: %s\n", id, (int)key, errname(errno));
       } else {
         semctl(id, 0, IPC_RMID); /* done with it: the next round makes a new orphan under the key */
@@ -223,11 +234,13 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
           lost++;
           continue;
         }
+        long long attachedAt = mono_ns();
         shmAdopted++;
         nap(200 + rand() % 800);
         struct shmid_ds ds;
         if (shmctl(id, IPC_STAT, &ds) < 0 || (ds.shm_perm.mode & SHM_DEST)) {
           wrong++;
+          printf("wrongshm %d %lld\n", id, attachedAt);
           fprintf(stderr, "pg_sema race: attached segment %d (key %d) was removed\n", id, (int)key);
         } else {
           shmctl(id, IPC_RMID, NULL);
