@@ -17,7 +17,7 @@ import os from 'node:os';
 import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, verdictOptions } from '../extension/domain/verdict';
 import type { IpcSnapshot } from '../extension/shared/model';
-import type { HostToWebview } from '../extension/shared/protocol';
+import { slimVerdicts, type HostToWebview } from '../extension/shared/protocol';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { ensureBundle, launchBrowser, openDashboard, serveDashboard } from '../test/webview/harness';
@@ -35,7 +35,7 @@ function median(xs: number[]): number {
 
 function message(snapshot: IpcSnapshot, diff: Extract<HostToWebview, { type: 'snapshot' }>['diff']): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
-  return { type: 'snapshot', host: 'local', takenAt: snapshot.takenAt, snapshot, verdicts: [...verdicts.values()], capacity: capacityRowsFor(snapshot), diff };
+  return { type: 'snapshot', host: 'local', takenAt: snapshot.takenAt, snapshot, verdicts: slimVerdicts(snapshot, verdicts), capacity: capacityRowsFor(snapshot), diff };
 }
 
 /**

@@ -49,15 +49,32 @@ export type HostToWebview =
       host: string;
       takenAt: number;
       snapshot: IpcSnapshot;
+      /**
+       * one per object. Above SLIM_SET_REASONS_ABOVE sets, semaphore sets' verdicts come without `reasons`
+       * (they would be most of the message); a set's reasons arrive with its `detail`.
+       */
       verdicts: Verdict[];
       capacity: CapacityRow[];
       diff: SnapshotDiff | null;
     }
-  | { type: 'detail'; kind: 'sem'; id: number; elems: SemElem[] }
-  | { type: 'detail'; kind: 'sem'; id: number; error: IpcErrorInfo }
+  /** per-semaphore detail of one set, with the set's verdict re-assessed on it (reasons included). */
+  | { type: 'detail'; kind: 'sem'; id: number; elems: SemElem[]; verdict?: Verdict }
+  | { type: 'detail'; kind: 'sem'; id: number; error: IpcErrorInfo; verdict?: Verdict }
   | { type: 'didRecycle'; kind: SysvKind; id: number; removed: boolean; message: string }
   | { type: 'focus'; ref: ObjectRef }
   | { type: 'error'; error: IpcErrorInfo };
+
+export const SLIM_SET_REASONS_ABOVE = 1500;
+
+/**
+ * The verdicts as the host sends them: above SLIM_SET_REASONS_ABOVE sets, semaphore sets' reasons are left
+ * out (for 32,000 sets they would be ~40 % of the message); a set's detail reply carries its full verdict.
+ */
+export function slimVerdicts(snapshot: Pick<IpcSnapshot, 'sems'>, verdicts: ReadonlyMap<ObjectRef, Verdict>): Verdict[] {
+  const all = [...verdicts.values()];
+  if (snapshot.sems.length <= SLIM_SET_REASONS_ABOVE) return all;
+  return all.map((v) => (v.ref.startsWith('sem:') ? { ...v, reasons: [] } : v));
+}
 
 export type CopyWhat = 'key' | 'id' | 'ipcrm' | 'json' | 'name';
 

@@ -11,7 +11,7 @@ import { diffSnapshots } from '../domain/diff';
 import { findObject, objectRef } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
-import { assertNever, isObjectRef, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
+import { assertNever, isObjectRef, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
 import { capacityRowsFor } from '../../webview/layout/capacityRows';
@@ -177,7 +177,7 @@ export class DashboardPanel implements vscode.Disposable {
       host: st.host,
       takenAt: snapshot.takenAt,
       snapshot,
-      verdicts: [...st.verdicts.values()],
+      verdicts: slimVerdicts(snapshot, st.verdicts),
       capacity: capacityRowsFor(snapshot),
       diff: this.diffFor(st),
     });
@@ -205,9 +205,10 @@ export class DashboardPanel implements vscode.Disposable {
           return;
         case 'requestDetail': {
           const r = await this.services.store.semDetail(this.host, m.id);
+          const verdict = this.services.store.verdict(this.host, `sem:${m.id}`);
           const reply: HostToWebview = Array.isArray(r)
-            ? { type: 'detail', kind: 'sem', id: m.id, elems: r }
-            : { type: 'detail', kind: 'sem', id: m.id, error: r };
+            ? { type: 'detail', kind: 'sem', id: m.id, elems: r, ...(verdict ? { verdict } : {}) }
+            : { type: 'detail', kind: 'sem', id: m.id, error: r, ...(verdict ? { verdict } : {}) };
           this.messenger.post(reply);
           return;
         }

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { WebviewToHost } from '../../extension/shared/protocol';
 import { DEAD_POSTMASTER, seedSnapshot, snapshotMessage } from './fixtures';
 import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type DashboardPage, type Served, type Theme, pollPage } from './harness';
@@ -295,6 +296,19 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.keyboard.press('Enter');
     await pollPage(d.page, `document.querySelectorAll("svg.semmap g.cell.set").length === ${n}`);
     assert.match(await d.page.locator('vscode-textfield.filter').evaluate((el) => (el as unknown as { value: string }).value), /^uid:\d+ key:0x[0-9a-f]{8}-0x[0-9a-f]{8}$/);
+    // above 1,500 sets the host leaves sets' reasons out of the snapshot; they come with the set's detail
+    await d.page.locator('vscode-textfield.filter').click();
+    await d.page.keyboard.press('Control+A');
+    await d.page.keyboard.type('id:0');
+    await pollPage(d.page, 'document.querySelectorAll("svg.semmap g.cell.set").length === 1');
+    await d.page.locator('svg.semmap g.cell[data-ref="sem:0"]').click();
+    await d.page.waitForSelector('aside.detail:not(.hidden)');
+    assert.equal(await d.page.locator('ul.reasons li').count(), 0);
+    const big = seedSnapshot({ extraSets: 31_984 });
+    const full = assessSnapshot(big, verdictOptions(), big.takenAt / 1000).get('sem:0')!;
+    await d.send({ type: 'detail', kind: 'sem', id: 0, elems: big.sems[0]!.elems!, verdict: full });
+    await pollPage(d.page, 'document.querySelectorAll("ul.reasons li").length > 0');
+    assert.deepEqual(await d.page.locator('ul.reasons li').allTextContents(), full.reasons);
     await noErrors(d);
     await d.page.close();
   });

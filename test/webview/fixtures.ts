@@ -5,12 +5,12 @@
  * application holds 2 live sets. SEMMNS is 340, so all 340 semaphores are taken and the restarted
  * postmaster's `semget(5432015, 17, 03600)` fails with ENOSPC.
  *
- * Verdicts come from the real domain code (extension/domain/verdict.ts), and the capacity rows from the
- * same function the host uses, so the page shows what the extension would send.
+ * Verdicts come from the real domain code (extension/domain/verdict.ts), and the verdicts (slimmed) and
+ * capacity rows go through the same functions the host uses, so the page gets what the extension would send.
  */
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { IpcSnapshot, MsgQueue, SemElem, SemSet, ShmSegment } from '../../extension/shared/model';
-import type { HostToWebview } from '../../extension/shared/protocol';
+import { slimVerdicts, type HostToWebview } from '../../extension/shared/protocol';
 import { capacityRowsFor } from '../../webview/layout/capacityRows';
 
 /** the fixed clock of every fixture (2026-11-24 12:00:00 UTC). */
@@ -114,7 +114,7 @@ export function snapshotMessage(snapshot: IpcSnapshot, diff: Extract<HostToWebvi
     host: snapshot.host,
     takenAt: snapshot.takenAt,
     snapshot,
-    verdicts: [...verdicts.values()],
+    verdicts: slimVerdicts(snapshot, verdicts),
     capacity: capacityRowsFor(snapshot),
     diff,
   };

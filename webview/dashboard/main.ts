@@ -59,7 +59,9 @@ interface Data {
 
 const ui: ViewState = loadState<ViewState>(STATE_VERSION, { filter: '', tab: 'sems', selected: null, host: null }, isViewState);
 let data: Data | null = null;
+/** per-semaphore detail and the re-assessed verdict of the sets opened, for the current refresh only. */
 const details = new Map<number, SemElem[] | IpcErrorInfo | 'loading'>();
+const detailVerdicts = new Map<number, Verdict>();
 let status = '';
 let renders = 0;
 
@@ -147,6 +149,7 @@ function onMessage(m: HostToWebview): void {
       break;
     case 'detail':
       details.set(m.id, 'elems' in m ? m.elems : m.error);
+      if (m.verdict) detailVerdicts.set(m.id, m.verdict);
       break;
     case 'didRecycle':
       status = m.message;
@@ -182,14 +185,12 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
     for (const r of d.appeared) changes.set(r, 'appeared');
     for (const r of d.changed) changes.set(r, 'changed');
     vanishedRefs = d.vanished;
-  } else {
-    details.clear();
   }
+  // per-semaphore detail belongs to one refresh: a new one reads it again for the set being looked at
+  details.clear();
+  detailVerdicts.clear();
   const vanishedSet = new Set(vanishedRefs);
   const vanishedSets = prev ? prev.snapshot.sems.filter((s) => vanishedSet.has(refOf(s))) : [];
-  // per-semaphore detail is per snapshot: drop what no longer exists
-  const ids = new Set(snapshot.sems.map((s) => s.id));
-  for (const id of [...details.keys()]) if (!ids.has(id)) details.delete(id);
   const vmap = verdictMap(verdicts);
   const layoutVerdicts = new Map(vmap);
   for (const s of vanishedSets) {
@@ -197,6 +198,11 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
     if (v) layoutVerdicts.set(v.ref, v);
   }
   data = { host, snapshot, verdicts: vmap, capacity, changes, vanishedSets, layoutVerdicts };
+  const open = ui.selected ? snapshot.sems.find((s) => refOf(s) === ui.selected) : undefined;
+  if (open) {
+    details.set(open.id, 'loading');
+    messenger.post({ type: 'requestDetail', kind: 'sem', id: open.id });
+  }
   if (ui.host !== host) {
     ui.host = host;
     persist();
@@ -300,7 +306,13 @@ function render(): void {
   const obj = findObject(selected);
   renderDetail(
     detailRoot,
-    { object: obj, verdict: selected ? verdicts.get(selected) : undefined, snapshot, elems: obj?.kind === 'sem' ? details.get(obj.id) : undefined, status },
+    {
+      object: obj,
+      verdict: (obj?.kind === 'sem' ? detailVerdicts.get(obj.id) : undefined) ?? (selected ? verdicts.get(selected) : undefined),
+      snapshot,
+      elems: obj?.kind === 'sem' ? details.get(obj.id) : undefined,
+      status,
+    },
     {
       copy,
       inspect: () => selected && messenger.post({ type: 'inspect', ref: selected }),

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, type HostToWebview, type WebviewToHost } from '../../../extension/shared/protocol';
+import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, slimVerdicts, type HostToWebview, type WebviewToHost } from '../../../extension/shared/protocol';
 import { HostMessenger, type WebviewPort } from '../../../extension/webviews/hostMessenger';
 
 const VALID: WebviewToHost[] = [
@@ -155,4 +155,14 @@ test('messenger: a valid request reaches the listener; a long hostile payload is
   f.deliver({ type: 'setFilter', text: 'y'.repeat(100_000) });
   assert.equal(received.length, 1);
   assert.ok(warnings[0]!.length < 300);
+});
+
+test('slimVerdicts: set reasons left out only above the threshold; other kinds keep theirs', () => {
+  const v = (ref: string) => ({ ref, state: 'orphan' as const, recyclable: true, reasons: ['why'] });
+  const small = { sems: new Array(SLIM_SET_REASONS_ABOVE).fill(null) };
+  const big = { sems: new Array(SLIM_SET_REASONS_ABOVE + 1).fill(null) };
+  const map = new Map([['sem:1', v('sem:1')], ['shm:2', v('shm:2')]]);
+  assert.deepEqual(slimVerdicts(small as never, map).map((x) => x.reasons), [['why'], ['why']]);
+  assert.deepEqual(slimVerdicts(big as never, map).map((x) => x.reasons), [[], ['why']]);
+  assert.deepEqual(map.get('sem:1')!.reasons, ['why'], 'the store\'s verdicts are not modified');
 });
