@@ -37,6 +37,17 @@ function assertPrivateIpcNamespace() {
   }
 }
 
+/**
+ * Changes verdict options for a test on top of what the features set (settings, the recycle feature's owner
+ * evidence and `ownPids`), e.g. `{ minOrphanAgeSeconds: 0, recentActivitySeconds: 0 }`. Returns the function
+ * that restores the previous options: call it in `after()` (later suites share the extension).
+ */
+function patchVerdictOptions(api, patch) {
+  const base = api.services.verdictOptions;
+  api.services.verdictOptions = (host) => ({ ...base(host), ...patch });
+  return () => { api.services.verdictOptions = base; };
+}
+
 let ipcobjPath;
 /** Compiles test/integration/fixtures/ipcobj.c once per run and returns the binary's path. */
 function ipcobjBinary() {
@@ -160,6 +171,6 @@ async function waitFor(fn, what, timeoutMs = 10000, intervalMs = 100) {
 }
 
 module.exports = {
-  EXTENSION_ID, root, artifacts, vscode, activateExtension, assertPrivateIpcNamespace, ipcobjBinary, make,
+  EXTENSION_ID, root, artifacts, vscode, activateExtension, assertPrivateIpcNamespace, patchVerdictOptions, ipcobjBinary, make,
   startHolder, stopHolders, removeSysv, removeAllObjects, procRows, bridge, screenshot, sleep, waitFor,
 };
