@@ -1,0 +1,62 @@
+// Automatic refresh in the real VS Code: `ipcExplorer.autoRefreshSeconds` refreshes while a view is visible and
+// never while all are hidden; refreshes asked for while one runs coalesce into one follow-up.
+'use strict';
+const assert = require('node:assert/strict');
+const h = require('../helpers');
+const { vscode } = h;
+
+describe('refresh: automatic, only while visible; coalesced', function () {
+  this.timeout(60000);
+  let api;
+  const config = () => vscode.workspace.getConfiguration('ipcExplorer');
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+    api = await h.activateExtension();
+  });
+
+  after(async function () {
+    await config().update('autoRefreshSeconds', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    h.removeAllObjects();
+  });
+
+  it('is off by default', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    await h.waitFor(() => api.tree.treeView.visible, 'the view');
+    assert.equal(config().get('autoRefreshSeconds'), 0);
+    assert.equal(api.tree.autoRefresh.running, false);
+  });
+
+  it('refreshes by itself while the view is visible: a new object shows up without a refresh command', async function () {
+    await config().update('autoRefreshSeconds', 1, vscode.ConfigurationTarget.Global);
+    await h.waitFor(() => api.tree.autoRefresh.running, 'the timer to start');
+    const id = h.make.semSet({ key: 0x0a070, nsems: 1 });
+    await h.waitFor(() => api.store.get('local').snapshot.sems.some((s) => s.id === id), 'the new set in the store', 5000);
+    assert.ok(api.tree.autoRefresh.ticks >= 1);
+    assert.ok(api.store.get('local').added.has(`sem:${id}`), 'and it is marked new');
+  });
+
+  it('stops while no view is visible, and resumes when one shows again', async function () {
+    await vscode.commands.executeCommand('workbench.view.explorer'); // the Explorer's copy of the view is collapsed
+    await h.waitFor(() => !api.tree.treeView.visible && !api.tree.explorerView.visible, 'both views hidden');
+    await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
+    const generation = api.store.get('local').generation;
+    const ticks = api.tree.autoRefresh.ticks;
+    await h.sleep(2500);
+    assert.equal(api.tree.autoRefresh.ticks, ticks, 'no timer refresh while hidden');
+    assert.equal(api.store.get('local').generation, generation, 'no snapshot taken while hidden');
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    await h.waitFor(() => api.tree.autoRefresh.running && api.tree.autoRefresh.ticks > ticks, 'the timer to resume', 5000);
+  });
+
+  it('coalesces refreshes asked for while one runs', async function () {
+    await config().update('autoRefreshSeconds', 0, vscode.ConfigurationTarget.Global);
+    await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
+    const before = api.store.get('local').generation;
+    await Promise.all(Array.from({ length: 10 }, () => api.store.refresh('local')));
+    const after = api.store.get('local').generation;
+    assert.ok(after - before >= 1 && after - before <= 2, `10 concurrent refreshes took ${after - before} snapshots`);
+  });
+});
