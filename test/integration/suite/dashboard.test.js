@@ -79,7 +79,19 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     await h.screenshot('dashboard-vscode');
   });
 
+  it('from an object\'s context menu (the command with {host, ref}) it focuses that object', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.openDashboard', { host: 'local', ref: `sem:${ids.app}` });
+    const title = await h.waitFor(async () => {
+      const t = (await text('#detail-title'))[0];
+      return t && t.includes(`(id ${ids.app})`) ? t : undefined;
+    }, 'the focused object in the detail pane');
+    assert.equal(title, `Semaphore set 0x1e240001 (id ${ids.app})`);
+    assert.equal(vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label.startsWith('IPC Dashboard')).length, 1, 'one panel');
+  });
+
   it('the webview only asks: "Copy key" is answered by the host through the clipboard', async function () {
+    await h.bridge('click', { selector: `svg.semmap g.cell[data-ref="sem:${ids.pg[0]}"]`, frame: 'webview' });
+    await h.waitFor(async () => ((await text('#detail-title'))[0] || '').includes(`(id ${ids.pg[0]})`), 'the orphan selected again');
     await vscode.env.clipboard.writeText('');
     await h.bridge('click', { selector: '.act-copy-key', frame: 'webview' });
     const copied = await h.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 'the key on the clipboard');
