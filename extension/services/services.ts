@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { LocalSource } from '../backend/localSource';
 import { DEFAULT_VERDICT_OPTIONS, type VerdictOptions } from '../domain/verdict';
-import { Notifier } from './notify';
+import { errorLine, Notifier } from './notify';
 import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
 import { localProcessFacts } from '../backend/ownerEvidence';
 
@@ -39,14 +39,28 @@ export function createServices(context: vscode.ExtensionContext): Services {
     processFacts: (host, pids) => (host === LOCAL_HOST ? localProcessFacts(pids) : undefined),
   });
   context.subscriptions.push(store);
+  const notify = new Notifier(log);
   const localSource = new LocalSource();
-  if (localSource.nativeError) log.warn(`native binding not loaded: ${localSource.nativeError.message}`);
   context.subscriptions.push(store.addSource(localSource));
+  const nativeError = localSource.nativeError;
+  if (nativeError) {
+    // said once, when the first local snapshot (from the /proc fallback) arrives, i.e. when someone looks
+    const sub = store.onDidChange((c) => {
+      if (c.host !== LOCAL_HOST || c.reason !== 'snapshot') return;
+      sub.dispose();
+      log.warn(`native binding: ${errorLine(nativeError)}`);
+      notify.warn(
+        `IPC Explorer: native binding not loaded (${nativeError.code}): reading /proc/sysvipc instead (no semaphore ` +
+          `values, no guarded removal). ${nativeError.hint ?? ''} The paths tried are in the log.`,
+      );
+    });
+    context.subscriptions.push(sub);
+  }
   return {
     context,
     store,
     log,
-    notify: new Notifier(log),
+    notify,
     localSource,
     get verdictOptions() {
       return verdictOptions;

@@ -6,8 +6,11 @@
 //   node test/integration/runTest.js                 every suite file, then the VSIX check
 //   IPCX_IT_FILES=tree,commands node test/...        only suite files whose name contains one of these
 //   IPCX_SKIP_VSIX=1                                 skip the VSIX install + activation session
-//   IPCX_SKIP_SUITE=1                                only the VSIX session
+//   IPCX_SKIP_SUITE=1                                skip the suite (run only the sessions below it)
+//   IPCX_SKIP_FALLBACK=1                             skip the "no native binding" session
 //
+// Sessions: the suite (extension under development), the installed VSIX, and the extension without its
+// native binary (/proc fallback).
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
 const fs = require('node:fs');
@@ -84,6 +87,18 @@ function npm(args) {
     } else {
       console.log('npm run package failed: no VSIX to install'); totals.failed += 1;
     }
+  }
+  // 3. no native binding: a copy of the built extension without native/ (as after a failed node-gyp build)
+  if (process.env.IPCX_SKIP_FALLBACK !== '1' && !process.env.IPCX_IT_FILES) {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-nonative-'));
+    fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
+    fs.cpSync(path.join(root, 'media'), path.join(copy, 'media'), { recursive: true });
+    fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.vsix') });
+    await session('no native binding (/proc fallback)', {
+      extensionDevelopmentPath: copy,
+      extensionTestsPath: path.join(__dirname, 'fallback', 'index.js'),
+    });
+    fs.rmSync(copy, { recursive: true, force: true });
   }
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   process.exit(totals.failed ? 1 : 0);
