@@ -56,28 +56,8 @@ const TIMED_POST = `new Promise((resolve) => {
   check();
 })`;
 
-/**
- * assertPrivateIpcNamespace() compares with pid 1's namespace; where pid 1's /proc/1/ns is unreadable (a
- * sandbox whose pid 1 is not ours), fall back to requiring a namespace different from our parent's
- * (bench/run.mjs, outside the `unshare`). Either way: never create objects in the namespace we came from.
- */
-function assertPrivateNamespace(): void {
-  try {
-    assertPrivateIpcNamespace();
-    return;
-  } catch (err) {
-    let pid1Readable = true;
-    try {
-      fs.readlinkSync('/proc/1/ns/ipc');
-    } catch {
-      pid1Readable = false;
-    }
-    if (pid1Readable || fs.readlinkSync('/proc/self/ns/ipc') === fs.readlinkSync(`/proc/${process.ppid}/ns/ipc`)) throw err;
-  }
-}
-
 async function main(): Promise<void> {
-  assertPrivateNamespace();
+  assertPrivateIpcNamespace();
   ensureBundle();
   const source = new LocalSource();
   const served = await serveDashboard();
