@@ -66,13 +66,15 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   assert.ok(native().snapshot().sems.some((s) => s.id === pub!.id), 'the refused removal left the set');
 });
 
-test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all; nobody gets EACCES items', () => {
+test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all; nobody gets EACCES items (threaded scan)', () => {
   assertPrivateIpcNamespace();
   const [priv] = make('sem', ['-n', '1', '-s', '2', '-v', '1,2', '-m', '600']);
   const [pub] = make('sem', ['-n', '1', '-s', '2', '-v', '3,4', '-m', '644']);
   const [shm] = make('shm', ['-n', '1', '-s', '4096', '-m', '600']);
   const [msg] = make('msg', ['-n', '1', '-m', '600']);
   created.push(priv!, pub!, shm!, msg!);
+  // enough sets (slots >= 4096) for the scan to split across threads, each falling back on its own
+  created.push(...make('sem', ['-n', '4100', '-s', '2', '-v', 'p', '-m', '600']));
   const prefix = [buildC('no_stat_any')];
   type Snap = { sems: SemSet[]; shms: Array<{ id: number }>; msgs: Array<{ id: number }>; errors: ItemError[]; statAny: boolean };
   const asRoot = probe([{ op: 'snapshot' }], { prefix });
