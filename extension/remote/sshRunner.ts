@@ -76,7 +76,16 @@ export function sshArgv(
 
 /** A hint for ssh's own failure text (exit 255): keys, host keys, refused, unreachable. */
 export function classifySshFailure(stderr: string, dest: string): IpcError {
-  const text = stderr.trim().split('\n').filter((l) => l.trim()).slice(-4).join(' / ') || 'ssh exited with status 255';
+  const text = stderr.trim().split('\n').filter((l) => l.trim()).slice(-4).join(' / ');
+  if (!text) {
+    // ssh dies silently (LogLevel=ERROR) when a multiplexed session's connection goes away under it
+    return new IpcError({
+      code: 'ESSH', syscall: 'ssh', op: 'connect',
+      message: `ssh ${dest}: the connection was lost (ssh exited with status 255 without a message)`,
+      hint: 'The connection dropped while the probe ran: sshd stopped or restarted, the host rebooted, or the network ' +
+        'failed. It is retried on the next refresh.',
+    });
+  }
   const mk = (op: string, hint: string) =>
     new IpcError({ code: 'ESSH', syscall: 'ssh', op, message: `ssh ${dest}: ${text}`, hint });
   if (/Permission denied \(/.test(stderr)) {

@@ -45,6 +45,9 @@ before(async () => {
   h.addForcedAlias('huge', 's', '#!/bin/sh\ncat >/dev/null\nexec head -c 100000000 /dev/zero\n');
   h.addForcedAlias('silent', 's', '#!/bin/sh\nexec sleep 600\n');
   h.addForcedAlias('truncated', 's', '#!/bin/sh\nsh -s | head -n 12\n');
+  // a real login whose session says it started, then waits 0.6 s before running the probe: lets a test
+  // stop sshd mid-refresh, once the login shell's own startup (root's rc files) is over
+  h.addForcedAlias('slow', 's', `#!/bin/sh\ntouch '${h.dir}/slow-started'\nsleep 0.6\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
   h.addForcedAlias('badversion', 's', '#!/bin/sh\ncat >/dev/null\necho "@@ipcx-probe 9"; echo "@@end"\n');
   // an alias whose key is not in authorized_keys: the host refuses it
   const stranger = path.join(h.dir, 'stranger_ed25519');
@@ -113,20 +116,29 @@ test('keys the host refuses, unknown host keys and closed ports map to ESSH with
 });
 
 test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', async () => {
-  const s = source('good');
+  const s = source('slow');
   const first = await s.snapshot();
   assert.equal(first.source, 'ssh-linux');
   const host = h.hosts.get('s')!;
-  // start a refresh, then stop the sshd WE started (and its sessions) while it runs
+  // start a refresh; while its session is running on the host, stop the sshd WE started and its sessions
+  const marker = path.join(h.dir, 'slow-started');
+  fs.rmSync(marker, { force: true });
   const pending = s.snapshot();
+  for (let i = 0; i < 400 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(fs.existsSync(marker), 'the session started');
+  assert.equal(s.status().state, 'connecting');
   await host.stop();
   const e = await rejection(pending);
-  assert.ok(['ESSH', 'EPARSE'].includes(e.code), e.code);
+  assert.equal(e.code, 'ESSH', e.message);
+  assert.match(e.message, /connection was lost/);
+  assert.match(e.hint ?? '', /sshd stopped/);
   assert.equal(s.status().state, 'error');
+  assert.equal(s.status().error?.code, 'ESSH');
   // while it is down, a refresh fails fast and clearly
   const down = await rejection(s.snapshot());
   assert.equal(down.code, 'ESSH');
-  assert.match(down.message, /Connection refused|closed|reset/);
+  assert.match(down.message, /Connection refused/);
+  assert.equal(down.op, 'connect');
   await host.restart();
   const again = await s.snapshot();
   assert.equal(again.source, 'ssh-linux');
