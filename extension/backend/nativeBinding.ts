@@ -405,7 +405,7 @@ export function buildSems(c: RawSemColumns, withValues: boolean): SemSet[] {
   let off = 0;
   for (let i = 0, b = 0; i < c.count; i++, b += SEM_STRIDE) {
     const nsems = h[b + 7]!;
-    const err = errs.get(i);
+    const err = errs.size ? errs.get(i) : undefined;
     if (withValues && err === undefined) {
       const values: number[] = new Array(nsems);
       for (let j = 0; j < nsems; j++) values[j] = v[off + j]!;
