@@ -152,10 +152,6 @@ test('each loopback host shows exactly its own namespace, equal to the local sna
 
   const la = localSnapshotIn('a');
   const lb = localSnapshotIn('b');
-  if (process.env.IPCX_DEBUG_DUMP) {
-    fs.writeFileSync('/tmp/h7-remote.json', JSON.stringify(comparable(sa), null, 1));
-    fs.writeFileSync('/tmp/h7-local.json', JSON.stringify(comparable(la), null, 1));
-  }
   assert.deepEqual(comparable(sa), comparable(la));
   assert.deepEqual(comparable(sb), comparable(lb));
 });
