@@ -24,7 +24,12 @@ export class AutoRefresh implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('ipcExplorer.autoRefreshSeconds')) this.update();
       }),
-      new vscode.Disposable(store.onDidChange(() => this.progress()).dispose),
+      new vscode.Disposable(
+        store.onDidChange((c) => {
+          this.progress();
+          if (c.reason === 'hosts') this.firstSnapshots();
+        }).dispose,
+      ),
     );
     this.update();
   }
@@ -39,9 +44,7 @@ export class AutoRefresh implements vscode.Disposable {
 
   /** (Re)arms or stops the timer; takes the first snapshot when a view shows a host that has none yet. */
   update(): void {
-    if (this.visible) {
-      for (const h of this.store.hosts()) if (!h.snapshot && !h.loading && !h.error) void this.store.refresh(h.host);
-    }
+    this.firstSnapshots();
     const secs = readTreeSettings().autoRefreshSeconds;
     const want = this.visible && secs > 0;
     if (this.timer) {
@@ -55,6 +58,12 @@ export class AutoRefresh implements vscode.Disposable {
         void this.store.refresh();
       }, secs * 1000);
     }
+  }
+
+  /** While a view is visible, every host without a snapshot yet (new, or never looked at) gets one. */
+  private firstSnapshots(): void {
+    if (!this.visible) return;
+    for (const h of this.store.hosts()) if (!h.snapshot && !h.loading && !h.error) void this.store.refresh(h.host);
   }
 
   private progress(): void {
