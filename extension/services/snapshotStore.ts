@@ -13,9 +13,10 @@
  * per tick and cached per snapshot generation.
  */
 import type { IpcSource } from '../backend/ipcSource';
+import { diffSnapshots, type SnapshotDiff } from '../domain/diff';
 import { toIpcErrorInfo } from '../domain/errors';
 import { assessObject, assessSnapshot, objectRef, type VerdictOptions } from '../domain/verdict';
-import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SemSet, Verdict } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SemSet, Verdict } from '../shared/model';
 import { Emitter, type Disposable, type Event } from './emitter';
 
 export const LOCAL_HOST = 'local';
@@ -40,6 +41,8 @@ export interface HostState {
   readonly verdicts: ReadonlyMap<ObjectRef, Verdict>;
   /** objects present now but not in the previous snapshot (empty after the first refresh). */
   readonly added: ReadonlySet<ObjectRef>;
+  /** what changed since the previous snapshot (domain/diff.ts), absent after the first refresh. */
+  readonly diff?: SnapshotDiff;
   /** the last refresh's failure; `snapshot` then still holds the last good one (stale). */
   readonly error?: IpcErrorInfo;
   readonly loading: boolean;
@@ -57,11 +60,6 @@ export interface StoreOptions {
   /** where diagnostics go (the LogOutputChannel in the extension). */
   log?(level: 'trace' | 'info' | 'warn' | 'error', message: string): void;
   /**
-   * which objects of `current` did not exist in `previous`; default: refs not present before, or present with
-   * another key/ctime (an id reused by a new object). H2's domain/diff.ts is plugged in here by extension.ts.
-   */
-  added?(previous: IpcSnapshot, current: IpcSnapshot): Iterable<ObjectRef>;
-  /**
    * Facts (comm, alive, start time) for pids that per-semaphore detail brings up and the snapshot does not
    * know yet (last-op pids), so the re-assessed verdict can use them. Local: /proc; remote: not offered.
    */
@@ -75,6 +73,7 @@ class HostEntry implements HostState {
   previous?: IpcSnapshot;
   verdicts: Map<ObjectRef, Verdict> = new Map();
   added: Set<ObjectRef> = new Set();
+  diff?: SnapshotDiff;
   error?: IpcErrorInfo;
   loading = false;
   generation = 0;
@@ -90,27 +89,6 @@ class HostEntry implements HostState {
     readonly host: string,
     readonly source: IpcSource,
   ) {}
-}
-
-/** The default "what is new": a ref absent before, or the same id now naming a different object. */
-export function addedRefs(previous: IpcSnapshot, current: IpcSnapshot): ObjectRef[] {
-  const before = new Map<ObjectRef, IpcObject>();
-  for (const list of [previous.sems, previous.shms, previous.msgs, previous.posixSems, previous.posixShms]) {
-    for (const o of list) before.set(objectRef(o), o);
-  }
-  const out: ObjectRef[] = [];
-  for (const list of [current.sems, current.shms, current.msgs, current.posixSems, current.posixShms]) {
-    for (const o of list) {
-      const ref = objectRef(o);
-      const old = before.get(ref);
-      if (!old) out.push(ref);
-      // same id, another object: a different key (a shm segment marked for removal reads key 0: not new),
-      // or a POSIX name now on another inode. (ctime is no identity: SETVAL/SETALL and IPC_SET change it.)
-      else if ('key' in o && 'key' in old && o.key !== old.key && !(o.kind === 'shm' && o.dest)) out.push(ref);
-      else if ('ino' in o && 'ino' in old && o.ino !== old.ino) out.push(ref);
-    }
-  }
-  return out;
 }
 
 export class SnapshotStore implements Disposable {
@@ -212,7 +190,9 @@ export class SnapshotStore implements Disposable {
       e.previous = prev;
       e.snapshot = snap;
       e.verdicts = verdicts;
-      e.added = new Set(prev ? (this.opts.added ?? addedRefs)(prev, snap) : []);
+      // new = appeared since the previous snapshot, by domain/diff.ts's identity (ref + key/ctime, or inode)
+      e.diff = prev ? diffSnapshots(prev, snap) : undefined;
+      e.added = new Set(e.diff ? e.diff.appeared.map(objectRef) : []);
       e.error = undefined;
       e.generation++;
       e.detail = new Map();
