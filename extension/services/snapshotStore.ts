@@ -72,8 +72,6 @@ class HostEntry implements HostState {
   snapshot?: IpcSnapshot;
   previous?: IpcSnapshot;
   verdicts: Map<ObjectRef, Verdict> = new Map();
-  added: Set<ObjectRef> = new Set();
-  diff?: SnapshotDiff;
   error?: IpcErrorInfo;
   loading = false;
   generation = 0;
@@ -85,10 +83,29 @@ class HostEntry implements HostState {
   detail = new Map<number, DetailResult>();
   detailWaiting = new Map<number, { resolve: (r: DetailResult) => void }[]>();
   detailTimer?: ReturnType<typeof setTimeout>;
+  /** the diff of this generation, computed on first use (off the refresh path: 30-40 ms at 32,000 sets) */
+  private diffCache?: { generation: number; diff: SnapshotDiff | undefined; added: Set<ObjectRef> };
   constructor(
     readonly host: string,
     readonly source: IpcSource,
   ) {}
+
+  private computed(): { diff: SnapshotDiff | undefined; added: Set<ObjectRef> } {
+    if (this.diffCache?.generation !== this.generation) {
+      // new = appeared since the previous snapshot, by domain/diff.ts's identity (ref + key/ctime, or inode)
+      const diff = this.previous && this.snapshot ? diffSnapshots(this.previous, this.snapshot) : undefined;
+      this.diffCache = { generation: this.generation, diff, added: new Set(diff ? diff.appeared.map(objectRef) : []) };
+    }
+    return this.diffCache;
+  }
+
+  get added(): ReadonlySet<ObjectRef> {
+    return this.computed().added;
+  }
+
+  get diff(): SnapshotDiff | undefined {
+    return this.computed().diff;
+  }
 }
 
 export class SnapshotStore implements Disposable {
@@ -186,13 +203,9 @@ export class SnapshotStore implements Disposable {
       const snap = await e.source.snapshot();
       if (!this.entries.has(e.host)) return; // removed meanwhile
       const verdicts = assessSnapshot(snap, this.opts.verdictOptions(e.host), this.now() / 1000);
-      const prev = e.snapshot;
-      e.previous = prev;
+      e.previous = e.snapshot;
       e.snapshot = snap;
       e.verdicts = verdicts;
-      // new = appeared since the previous snapshot, by domain/diff.ts's identity (ref + key/ctime, or inode)
-      e.diff = prev ? diffSnapshots(prev, snap) : undefined;
-      e.added = new Set(e.diff ? e.diff.appeared.map(objectRef) : []);
       e.error = undefined;
       e.generation++;
       e.detail = new Map();
@@ -201,7 +214,7 @@ export class SnapshotStore implements Disposable {
         'trace',
         `${e.host}: snapshot ${snap.source}: ${snap.sems.length} sem, ${snap.shms.length} shm, ${snap.msgs.length} msg, ` +
           `${snap.posixSems.length} posix sem, ${snap.posixShms.length} posix shm, ${snap.errors.length} item error(s), ` +
-          `${e.added.size} new, ${e.refreshMs.toFixed(1)} ms`,
+          `${e.refreshMs.toFixed(1)} ms`,
       );
       for (const w of snap.warnings) this.log('warn', `${e.host}: ${w}`);
       for (const ie of snap.errors) this.log('warn', `${e.host}: ${ie.kind}${ie.id !== undefined ? ` id=${ie.id}` : ''}: ${ie.error.message}`);

@@ -32,7 +32,8 @@ function assertPrivateIpcNamespace() {
   let init;
   try { init = fs.readlinkSync('/proc/1/ns/ipc'); } catch { init = undefined; }
   if (!outer && !init) throw new Error('cannot tell whether this IPC namespace is private: run the suite through test/integration/runTest.js');
-  if (mine === outer || mine === init) {
+  // ipc:[4026531839] is the kernel's initial IPC namespace (PROC_IPC_INIT_INO)
+  if (mine === outer || mine === init || mine === 'ipc:[4026531839]') {
     throw new Error('refusing to create IPC objects in the host namespace: run the suite through test/integration/runTest.js');
   }
 }
