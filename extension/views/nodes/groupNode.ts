@@ -44,9 +44,4 @@ export class GroupNode extends TreeNode {
         : layout.groups.map((g) => new GroupNode(this.host, this.id, this.kind, g, 'range'));
     return adopt(this, this.kids);
   }
-
-  /** true when the object is somewhere below this group. */
-  contains(ref: (o: Group['items'][number]) => boolean): boolean {
-    return this.group.items.some(ref);
-  }
 }
