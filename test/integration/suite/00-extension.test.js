@@ -44,4 +44,16 @@ describe('extension: activation and the objects view', function () {
       'Semaphore sets 0/32,000', 'Shared memory 0/4,096', 'Message queues 0/32,000', 'POSIX semaphores 0', 'POSIX shared memory 0', 'Limits',
     ]);
   });
+
+  it('shows the same tree in the Explorer', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.explorerObjects.focus');
+    await h.waitFor(() => api.tree.explorerView.visible, 'the Explorer copy of the view');
+    const r = await h.waitFor(async () => {
+      // rows inside the Explorer viewlet only (the activity-bar container's DOM may linger, hidden)
+      const q = await h.bridge('query', { selector: '[id="workbench.view.explorer"] .monaco-list-row', frame: 'workbench' });
+      return q.items.find((i) => /Semaphore sets \d+\/32,000/.test(i.text));
+    }, 'the kind rows rendered in the Explorer');
+    assert.ok(r);
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+  });
 });
