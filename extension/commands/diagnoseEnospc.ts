@@ -56,7 +56,7 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
       : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
     if (d.wouldSucceed) services.notify.info(text);
     else services.notify.warn(text);
-    if (given.open !== false) await showDocument(diagnosisDocUri(host, nsems, sets));
+    if (given.open !== false) await showDocument(diagnosisDocUri(host, nsems, sets, st.snapshot.takenAt));
     return d;
   });
 }

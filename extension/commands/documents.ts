@@ -3,7 +3,7 @@
  * the store on demand, re-rendered when the host's snapshot changes, closed without a save prompt.
  *   ipcx:/<host>/object/<ref>.txt      every field of one object (+ per-semaphore table, + raw JSON)
  *   ipcx:/<host>/limits.txt            every kernel limit: used / limit / %
- *   ipcx:/<host>/diagnose-enospc.txt?nsems=17&sets=1
+ *   ipcx:/<host>/diagnose-enospc.txt?nsems=17&sets=1&at=<snapshot time>
  */
 import * as vscode from 'vscode';
 import { capacity } from '../domain/capacity';
@@ -26,8 +26,9 @@ export function objectDocUri(host: string, ref: ObjectRef): vscode.Uri {
 export function limitsDocUri(host: string): vscode.Uri {
   return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/limits.txt` });
 }
-export function diagnosisDocUri(host: string, nsems: number, sets: number): vscode.Uri {
-  return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/diagnose-enospc.txt`, query: `nsems=${nsems}&sets=${sets}` });
+/** One document per diagnosis (`at` = the snapshot's time): an answer about "now" is not re-rendered later. */
+export function diagnosisDocUri(host: string, nsems: number, sets: number, at: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/diagnose-enospc.txt`, query: `nsems=${nsems}&sets=${sets}&at=${at}` });
 }
 
 function table(rows: Row[]): string {
@@ -84,7 +85,10 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
     this.sub = services.store.onDidChange((c) => {
       if (c.reason !== 'snapshot' && c.reason !== 'detail') return;
       for (const d of vscode.workspace.textDocuments) {
-        if (d.uri.scheme === DOC_SCHEME && d.uri.path.startsWith(`/${c.host}/`)) this.changed.fire(d.uri);
+        // inspect and limits documents follow the host; a diagnosis stays the answer it gave
+        if (d.uri.scheme === DOC_SCHEME && d.uri.path.startsWith(`/${c.host}/`) && !d.uri.path.endsWith('/diagnose-enospc.txt')) {
+          this.changed.fire(d.uri);
+        }
       }
     });
   }

@@ -68,6 +68,7 @@ const bridgeOps = {
           title: e.getAttribute('title'),
           className: typeof e.className === 'string' ? e.className : '',
           ariaExpanded: e.getAttribute('aria-expanded'),
+          value: 'value' in e ? String(e.value) : null,
           html: e.outerHTML.slice(0, 4000),
         })), req.limit || 200);
       } catch { continue; /* frame detached or navigating */ }

@@ -124,6 +124,20 @@ describe('commands: palette and context-menu commands', function () {
     assert.match(lastShown().text, /^semget\(IPC_PRIVATE, 17\) would succeed on local now/);
   });
 
+  it('diagnose ENOSPC from the palette asks for nsems, 17 by default', async function () {
+    const pending = run('diagnoseEnospc');
+    // the input box shows "17"; the person just presses Enter
+    const box = await h.waitFor(async () => {
+      const r = await h.bridge('query', { selector: '.quick-input-widget input', frame: 'workbench' });
+      return r.found && r.items[0];
+    }, 'the nsems input box');
+    assert.equal(box.value, '17');
+    await h.bridge('keys', { keys: ['Enter'] });
+    const d = await pending;
+    assert.equal(d.request.nsems, 17);
+    assert.equal(d.request.sets, 1);
+  });
+
   it('diagnose ENOSPC: says which limit blocks, and the kernel agrees', async function () {
     // SEMMNI = the sets in use: one more set cannot be made
     const sets = h.procRows('sem').length;
