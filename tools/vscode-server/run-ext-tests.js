@@ -76,12 +76,12 @@ const bridgeOps = {
     }
     return { ok: true, found: false, count: 0, items: [], frames: page.frames().length };
   },
-  // {selector, frame?, double?}: click the first match (e.g. expand a tree row)
+  // {selector, frame?, double?, button?: 'right'}: click the first match (expand a row, open a context menu)
   async click(page, req) {
     for (const f of framesFor(page, req.frame || 'workbench')) {
       const el = await f.$(req.selector).catch(() => null);
       if (!el) continue;
-      if (req.double) await el.dblclick(); else await el.click();
+      if (req.double) await el.dblclick(); else await el.click({ button: req.button === 'right' ? 'right' : 'left' });
       return { ok: true };
     }
     return { ok: false, error: `no element ${req.selector}` };

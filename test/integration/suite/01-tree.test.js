@@ -263,4 +263,26 @@ describe('tree: the objects view on known objects', function () {
     assert.ok(fs.statSync(file).size > 10000, 'a real PNG');
     console.log(`    screenshot: ${file}`);
   });
+
+  it('context menus follow the row kind (when-clauses on contextValue)', async function () {
+    const menuFor = async (ref, labelPart) => {
+      const n = await provider.findObjectNode('local', ref);
+      await api.tree.treeView.reveal(n, { select: true, focus: true });
+      const sel = `[id="workbench.view.extension.ipcExplorer"] .monaco-list-row[aria-label*="${labelPart}"]`;
+      await h.waitFor(async () => (await h.bridge('query', { selector: sel, frame: 'workbench' })).found, `the row ${labelPart}`);
+      assert.ok((await h.bridge('click', { selector: sel, button: 'right' })).ok);
+      const items = await h.waitFor(async () => {
+        const r = await h.bridge('query', { selector: '.monaco-menu .action-item:not(.disabled) .action-label', frame: 'workbench' });
+        return r.found && r.items.map((i) => i.text).filter(Boolean);
+      }, 'the context menu');
+      await h.bridge('keys', { keys: ['Escape'] });
+      console.log(`    menu of ${labelPart}: ${items.join(' | ')}`);
+      return items;
+    };
+    const semMenu = await menuFor(`sem:${ids.shot2}`, '0x00001234');
+    for (const c of ['Inspect Object', 'Copy Key', 'Copy ID', 'Copy ipcrm Command']) assert.ok(semMenu.includes(c), `${c} in ${semMenu.join(', ')}`);
+    const posixMenu = await menuFor('posixSem:/orders', '/orders');
+    assert.ok(posixMenu.includes('Inspect Object'), posixMenu.join(', '));
+    assert.ok(!posixMenu.includes('Copy Key') && !posixMenu.includes('Copy ipcrm Command'), `no key / ipcrm for POSIX: ${posixMenu.join(', ')}`);
+  });
 });
