@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "errno_error.h"
@@ -171,9 +172,12 @@ std::string FormatSemsJson(const double* h, size_t count, const uint16_t* values
     put(kOpen);
     for (size_t k = 0; k < kSemStride; k++) {
       put(kKeys[k]);
-      p = std::to_chars(p, end, static_cast<long long>(h[k])).ptr;
+      // the columns come from this binding; still, never convert a non-finite double (UB) if a caller
+      // hands us something else
+      const double d = std::isfinite(h[k]) && std::fabs(h[k]) < 9.2e18 ? h[k] : 0;
+      p = std::to_chars(p, end, static_cast<long long>(d)).ptr;
     }
-    const size_t nsems = static_cast<size_t>(h[7]);
+    const size_t nsems = h[7] >= 0 && h[7] < 4294967296.0 ? static_cast<size_t>(h[7]) : 0;
     while (e < errors.size() && errors[e].first < i) e++;
     if (e < errors.size() && errors[e].first == i) {
       put(kError);
