@@ -39,7 +39,7 @@ describe('refresh: automatic, only while visible; coalesced', function () {
   });
 
   it('stops while no view is visible, and resumes when one shows again', async function () {
-    await vscode.commands.executeCommand('workbench.view.explorer'); // the Explorer's copy of the view is collapsed
+    await vscode.commands.executeCommand('workbench.view.search'); // another side bar: neither copy of the view shows
     await h.waitFor(() => !api.tree.treeView.visible && !api.tree.explorerView.visible, 'both views hidden');
     await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
     const generation = api.store.get('local').generation;
