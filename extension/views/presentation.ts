@@ -69,7 +69,7 @@ export function objectLabel(o: IpcObject): string {
   return `${formatKey(o.key)} · id ${o.id}`;
 }
 
-/** Owner, size or nsems, and state, for the description. */
+/** Owner, size or nsems, state and the recognised owner application, for the description. */
 export function objectDescription(o: IpcObject, v: Verdict | undefined, user: (uid: number) => string): string {
   const parts: string[] = [user(o.uid)];
   switch (o.kind) {
@@ -93,6 +93,8 @@ export function objectDescription(o: IpcObject, v: Verdict | undefined, user: (u
   }
   const s = stateText(v);
   if (s) parts.push(s);
+  // a recognised owner says whose it is: "PostgreSQL, data directory /var/lib/…, postmaster PID 21599 (dead)"
+  if (v?.owner) parts.push(v.owner.label);
   return parts.join(' · ');
 }
 

@@ -143,6 +143,7 @@ describe('tree: the objects view on known objects', function () {
     assert.equal(v.owner && v.owner.app, 'postgresql');
     assert.equal(v.recyclable, true, v.reasons.join('; '));
     assert.equal(item(pgNode).contextValue, 'semSet.recyclable');
+    assert.match(item(pgNode).description, /^root · 17 sems · orphan, recyclable · PostgreSQL, .*postmaster PID \d+ \(dead\)$/);
     // the sets nobody expanded were not read
     assert.equal(api.store.cachedSemDetail('local', ids.semPrivate), undefined);
   });
