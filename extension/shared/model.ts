@@ -121,9 +121,9 @@ export interface DecodedPosixSem {
   atomic: boolean;
 }
 
-export interface PosixSem {
-  kind: 'posixSem';
-  /** name as sem_open takes it, e.g. '/orders' (file /dev/shm/sem.orders). */
+/** A file in /dev/shm (the mount namespace's): what fs.stat says, plus who maps it. */
+export interface PosixFile {
+  /** name as sem_open/shm_open take it, e.g. '/orders' (file /dev/shm/sem.orders) or '/cache'. */
   name: string;
   path: string;
   uid: number;
@@ -133,25 +133,18 @@ export interface PosixSem {
   mtime: number;
   dev: number;
   ino: number;
-  decoded?: DecodedPosixSem;
-  decodeError?: IpcErrorInfo;
   /** pids that map the file (matched by dev:inode in /proc/PID/maps), when scanned. */
   attachers?: number[];
 }
 
-export interface PosixShm {
+export interface PosixSem extends PosixFile {
+  kind: 'posixSem';
+  decoded?: DecodedPosixSem;
+  decodeError?: IpcErrorInfo;
+}
+
+export interface PosixShm extends PosixFile {
   kind: 'posixShm';
-  /** name as shm_open takes it, e.g. '/cache'. */
-  name: string;
-  path: string;
-  uid: number;
-  gid: number;
-  mode: number;
-  size: number;
-  mtime: number;
-  dev: number;
-  ino: number;
-  attachers?: number[];
 }
 
 export type IpcObject = SysvObject | PosixSem | PosixShm;
