@@ -20,6 +20,7 @@ import path from 'node:path';
 import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, DEFAULT_VERDICT_OPTIONS } from '../extension/domain/verdict';
 import { SnapshotStore } from '../extension/services/snapshotStore';
+import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 
 const root = path.resolve(__dirname, '..');
 const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 7);
@@ -35,13 +36,6 @@ function median(xs: number[]): number {
 /** The namespace bench/run.mjs ran in before it unshared (it exports it), else our parent's (run.mjs itself). */
 function hostIpcNamespace(): string {
   return process.env['IPCX_HOST_IPC_NS'] || fs.readlinkSync(`/proc/${process.ppid}/ns/ipc`);
-}
-
-function assertPrivateIpcNamespace(): void {
-  const mine = fs.readlinkSync('/proc/self/ns/ipc');
-  if (mine === hostIpcNamespace() || mine === 'ipc:[4026531839]') {
-    throw new Error('refusing to create 32,000 sets in the host namespace: run `npm run bench extension`');
-  }
 }
 
 function ipcobj(): string {

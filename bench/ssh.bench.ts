@@ -18,7 +18,7 @@ import { SshRunner } from '../extension/remote/sshRunner';
 import { SshSource } from '../extension/remote/sshSource';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
-import { SshdHarness, assertPrivateIpcNamespaceHere } from '../test/remote/sshdHarness';
+import { SshdHarness } from '../test/remote/sshdHarness';
 
 const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 9);
 const SETS = 32000;
@@ -37,7 +37,7 @@ function dest(spec: string) {
 }
 
 async function main(): Promise<void> {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   const h = new SshdHarness();
   try {
     await h.startHost('big');

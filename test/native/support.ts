@@ -3,55 +3,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadNative, type NativeBinding } from '../../extension/backend/nativeBinding';
 import type { IpcErrorInfo, SysvKind } from '../../extension/shared/model';
-import fs from 'node:fs';
 import { buildC, repoRoot } from '../helpers/cprog';
-import { assertPrivateIpcNamespace as assertViaPid1, inPrivateIpcNamespace } from '../helpers/ns';
 
 export { repoRoot };
-
-/** inode of the kernel's initial IPC namespace (PROC_IPC_INIT_INO). */
-const INIT_IPC_NS = 'ipc:[4026531839]';
-
-function nsOf(pid: number | 'self'): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/ipc`);
-  } catch {
-    return undefined;
-  }
-}
-
-function ppidOf(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * test/helpers/ns.ts's check, made to work where /proc/1/ns/ipc is unreadable (EACCES in this sandbox, so
- * the helper always refuses): never in the kernel's initial IPC namespace, never in pid 1's when that is
- * readable, and otherwise only below an ancestor process that is in another IPC namespace (the `unshare`
- * wrapper of test/run-all.mjs and bench/run.mjs).
- */
-export function assertPrivateIpcNamespace(): void {
-  if (inPrivateIpcNamespace()) return;
-  const self = nsOf('self');
-  const pid1 = nsOf(1);
-  let ok = self !== undefined && self !== INIT_IPC_NS && pid1 === undefined;
-  if (ok) {
-    ok = false;
-    for (let p = ppidOf(process.pid); p > 1; p = ppidOf(p)) {
-      const n = nsOf(p);
-      if (n !== undefined && n !== self) {
-        ok = true;
-        break;
-      }
-    }
-  }
-  if (!ok) assertViaPid1(); // throws with the helper's message
-}
+/** The one namespace guard (test/helpers/ns.ts); re-exported because the native tests and bench import it from here. */
+export { assertPrivateIpcNamespace } from '../helpers/ns';
 
 let cached: NativeBinding | undefined;
 /** The binding, or a thrown Error naming the paths tried (a missing build fails the stage, never skips). */

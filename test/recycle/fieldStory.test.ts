@@ -14,7 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import type { IpcSnapshot } from '../../extension/shared/model';
-import { NestedNs, assertPrivateIpcNamespace, ensureCliBuilt, parseHelperLines, type Started } from './nsHarness';
+import { NestedNs, ensureCliBuilt, parseHelperLines, type Started } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 let ns: NestedNs;
 let bin: string;

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
-import { NestedNs, assertPrivateIpcNamespace, ensureCliBuilt, parseHelperLines, root, type Started } from './nsHarness';
+import { NestedNs, ensureCliBuilt, parseHelperLines, root, type Started } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 let bin: string;
 let tmp = '';

@@ -8,54 +8,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { inPrivateIpcNamespace, spawnInNewIpcNamespace } from '../helpers/ns';
-
-/** The kernel's initial IPC namespace always has this proc inode (PROC_IPC_INIT_INO). */
-const INIT_IPC_NS = 'ipc:[4026531839]';
-
-function nsOf(pid: number | 'self'): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/ipc`);
-  } catch {
-    return undefined;
-  }
-}
-
-function ppidOf(pid: number): number {
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * test/helpers/ns.ts's assertPrivateIpcNamespace, made to work where /proc/1/ns/ipc is unreadable (EACCES
- * in this sandbox, so the helper always refuses): refuse in the kernel's initial IPC namespace, refuse in
- * pid 1's namespace when that is readable, and otherwise require an ancestor process in another namespace
- * (the `unshare` wrapper of test/run-all.mjs puts us below one).
- */
-export function assertPrivateIpcNamespace(): void {
-  const self = nsOf('self');
-  const pid1 = nsOf(1);
-  let ok = self !== undefined && self !== INIT_IPC_NS && (pid1 === undefined || pid1 !== self);
-  if (ok && pid1 === undefined) {
-    ok = false;
-    for (let p = ppidOf(process.pid); p > 1; p = ppidOf(p)) {
-      const n = nsOf(p);
-      if (n !== undefined && n !== self) {
-        ok = true;
-        break;
-      }
-    }
-  }
-  if (!ok && !inPrivateIpcNamespace()) {
-    throw new Error(
-      'refusing to create or remove IPC objects outside a private IPC namespace: run this test through ' +
-        '`node test/run-all.mjs recycle` (it wraps kernel tests in `unshare --ipc --mount`)',
-    );
-  }
-}
+import { assertPrivateIpcNamespace, spawnInNewIpcNamespace } from '../helpers/ns';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const ipcxJs = path.join(root, 'dist', 'ipcx.js');

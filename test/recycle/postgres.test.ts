@@ -14,7 +14,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { NestedNs, assertPrivateIpcNamespace, ensureCliBuilt, type Started } from './nsHarness';
+import { NestedNs, ensureCliBuilt, type Started } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const PGBIN = '/usr/lib/postgresql/15/bin';
 const havePg = fs.existsSync(path.join(PGBIN, 'postgres')) && spawnSync('id', ['-u', 'postgres']).status === 0;

@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
-import { NestedNs, assertPrivateIpcNamespace, ensureCliBuilt, root, type Started } from './nsHarness';
+import { NestedNs, ensureCliBuilt, root, type Started } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const ROUNDS = Number(process.env['IPCX_RACE_ROUNDS'] ?? 1000);
 let ns: NestedNs;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { AuditLog } from '../../extension/backend/audit';
 import { LocalSource } from '../../extension/backend/localSource';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
-import { assertPrivateIpcNamespace } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 async function main(): Promise<void> {
   const [stopFile, auditFile] = process.argv.slice(2);

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { AuditLog } from '../../extension/backend/audit';
 import { LocalSource } from '../../extension/backend/localSource';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
-import { assertPrivateIpcNamespace } from './nsHarness';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 async function main(): Promise<void> {
   const [mode, auditFile, pgSema] = process.argv.slice(2);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import type { IpcSnapshot } from '../../extension/shared/model';
-import { SshdHarness, assertPrivateIpcNamespaceHere, freePort, freebsdStandIn } from './sshdHarness';
+import { SshdHarness, freePort, freebsdStandIn } from './sshdHarness';
 
 const root = path.resolve(__dirname, '..', '..');
 const ipcx = path.join(root, 'dist', 'ipcx.js');
@@ -27,7 +27,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 before(async () => {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   if (!fs.existsSync(ipcx)) {
     const b = spawnSync(process.execPath, [path.join(root, 'tools', 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);

@@ -10,13 +10,13 @@ import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
-import { SshdHarness, assertPrivateIpcNamespaceHere, freebsdStandIn } from './sshdHarness';
+import { SshdHarness, freebsdStandIn } from './sshdHarness';
 
 let h: SshdHarness;
 let src: SshSource;
 
 before(async () => {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   h = new SshdHarness();
   await h.startHost('s');
   h.addForcedAlias('freebsd', 's', freebsdStandIn(h.dir));

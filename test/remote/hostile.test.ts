@@ -13,7 +13,7 @@ import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
-import { SshdHarness, assertPrivateIpcNamespaceHere, freePort } from './sshdHarness';
+import { SshdHarness, freePort } from './sshdHarness';
 
 let h: SshdHarness;
 const sources: SshSource[] = [];
@@ -37,7 +37,7 @@ async function rejection(p: Promise<unknown>): Promise<IpcError> {
 }
 
 before(async () => {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   h = new SshdHarness();
   await h.startHost('s');
   h.addAlias('good', 's');

@@ -14,7 +14,7 @@ import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
-import { SshdHarness, assertPrivateIpcNamespaceHere } from './sshdHarness';
+import { SshdHarness } from './sshdHarness';
 
 let h: SshdHarness;
 let src: SshSource;
@@ -27,7 +27,7 @@ function sysvIds(kind: 'sem' | 'shm'): number[] {
 }
 
 before(async () => {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   const ipcMake = buildC('ipc_make');
   const semWaiter = buildC('sem_waiter');
   h = new SshdHarness();

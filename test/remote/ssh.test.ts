@@ -13,7 +13,7 @@ import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import type { IpcSnapshot } from '../../extension/shared/model';
-import { SshdHarness, assertPrivateIpcNamespaceHere } from './sshdHarness';
+import { SshdHarness } from './sshdHarness';
 
 let h: SshdHarness;
 let ipcMake: string;
@@ -44,7 +44,7 @@ function make(host: string, args: string[]): string {
 }
 
 before(async () => {
-  assertPrivateIpcNamespaceHere(assertPrivateIpcNamespace);
+  assertPrivateIpcNamespace();
   ipcMake = buildC('ipc_make');
   shmHold = buildC('shm_hold');
   posixSem = buildC('posix_sem');

@@ -247,41 +247,6 @@ async function stopTree(pid: number, proc: ChildProcess): Promise<void> {
   await exited;
 }
 
-/**
- * assertPrivateIpcNamespace(), with a fallback for machines where /proc/1/ns/ipc cannot be read (EACCES:
- * this process lacks ptrace-read access to pid 1, as in this CI sandbox, which makes the helper refuse
- * everything): then it is enough that an ancestor of this process (the test runner that ran `unshare`)
- * is in another IPC namespace than we are.
- */
-export function assertPrivateIpcNamespaceHere(assertPrivate: () => void): void {
-  try {
-    assertPrivate();
-    return;
-  } catch (e) {
-    let readable1 = true;
-    try {
-      fs.readlinkSync('/proc/1/ns/ipc');
-    } catch {
-      readable1 = false;
-    }
-    if (readable1) throw e;
-  }
-  const self = fs.readlinkSync('/proc/self/ns/ipc');
-  let pid = process.ppid;
-  for (let i = 0; i < 16 && pid > 1; i++) {
-    let ns: string | undefined;
-    try {
-      ns = fs.readlinkSync(`/proc/${pid}/ns/ipc`);
-    } catch {
-      break;
-    }
-    if (ns !== self) return;
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    pid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-  }
-  throw new Error('refusing to create or remove IPC objects: not in a private IPC namespace (run through `node test/run-all.mjs remote`)');
-}
-
 /** The real FreeBSD 11 outputs (copied from shared/fixtures/freebsd by track H2). */
 export const FREEBSD_FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'freebsd');
 
