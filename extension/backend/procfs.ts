@@ -128,11 +128,8 @@ export function readProcessFiles(pid: number, paths: ProcPaths = DEFAULT_PATHS):
   } catch (e) {
     files.error = toIpcErrorInfo(e, { syscall: 'open' });
   }
-  try {
-    files.nsIpc = fs.readlinkSync(path.join(dir, 'ns', 'ipc'));
-  } catch {
-    // EACCES for other users' processes without CAP_SYS_PTRACE: leave it unknown
-  }
+  const ns = readIpcNs(dir); // EACCES for other users' processes without CAP_SYS_PTRACE: left unknown
+  if (ns !== undefined) files.nsIpc = ns;
   return files;
 }
 
@@ -163,11 +160,14 @@ export const MAX_MAPS_SCAN = 20000;
 /**
  * Reads /proc/PID/maps of every process (up to `maxProcesses`) and collects System V shm attachers and
  * attachers of the given /dev/shm files (dev:ino keys). Only call it when there is something to find.
+ * System V attachers are only the processes in IPC namespace `ownIpcNs` (read from /proc/self when not
+ * given): a shmid mapped in another namespace is another segment (mapsParser.sameIpcNamespace).
  */
 export function scanAttachers(
   wantedFiles: ReadonlySet<string>,
   paths: ProcPaths = DEFAULT_PATHS,
   maxProcesses = MAX_MAPS_SCAN,
+  ownIpcNs: string | undefined = ipcNamespaceOfSelf(paths),
 ): AttacherScan {
   let names: string[];
   try {
@@ -175,7 +175,7 @@ export function scanAttachers(
   } catch {
     names = [];
   }
-  const entries: [number, MapsEntry][] = [];
+  const entries: [number, MapsEntry, string?][] = [];
   let scanned = 0, unreadable = 0, truncated = false;
   for (const name of names) {
     const c = name.charCodeAt(0);
@@ -194,9 +194,10 @@ export function scanAttachers(
     }
     if (!text) continue; // gone, or a kernel thread
     const e = parseMaps(text, wantedFiles);
-    if (e.sysvShmids.length || e.files.length) entries.push([Number(name), e]);
+    if (e.sysvShmids.length) entries.push([Number(name), e, readIpcNs(path.join(paths.proc, name))]);
+    else if (e.files.length) entries.push([Number(name), e]);
   }
-  return { attachers: collectAttachers(entries), scanned, truncated, unreadable };
+  return { attachers: collectAttachers(entries, ownIpcNs), scanned, truncated, unreadable };
 }
 
 /** Reads a semaphore file's bytes: natively (one atomic 8-byte load) or with fs (atomic: false). */
@@ -295,12 +296,17 @@ export function platformOf(p: NodeJS.Platform = process.platform): Platform {
   return p === 'linux' ? 'linux' : p === 'freebsd' ? 'freebsd' : p === 'darwin' ? 'darwin' : 'unknown';
 }
 
-export function ipcNamespaceOfSelf(paths: ProcPaths = DEFAULT_PATHS): string | undefined {
+/** readlink of DIR/ns/ipc (`ipc:[inode]`); undefined when unreadable (EACCES without ptrace access, gone). */
+function readIpcNs(procDir: string): string | undefined {
   try {
-    return fs.readlinkSync(path.join(paths.proc, 'self', 'ns', 'ipc'));
+    return fs.readlinkSync(path.join(procDir, 'ns', 'ipc'));
   } catch {
     return undefined;
   }
+}
+
+export function ipcNamespaceOfSelf(paths: ProcPaths = DEFAULT_PATHS): string | undefined {
+  return readIpcNs(path.join(paths.proc, 'self'));
 }
 
 export interface EnrichOptions {
@@ -319,6 +325,7 @@ export interface EnrichOptions {
  */
 export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSnapshot {
   const paths = opts.paths ?? DEFAULT_PATHS;
+  const ns = ipcNamespaceOfSelf(paths);
   const posix = listDevShm(paths, opts.readSem ?? fsReadPosixSem);
   snap.posixSems = posix.posixSems;
   snap.posixShms = posix.posixShms;
@@ -329,7 +336,7 @@ export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSna
   for (const o of snap.posixShms) wanted.add(devInoKey(o.dev, o.ino));
   const attachedShm = snap.shms.some((s) => s.nattch > 0);
   if (!opts.noAttachers && (attachedShm || wanted.size)) {
-    const scan = scanAttachers(wanted, paths, opts.maxMapsScan ?? MAX_MAPS_SCAN);
+    const scan = scanAttachers(wanted, paths, opts.maxMapsScan ?? MAX_MAPS_SCAN, ns);
     for (const s of snap.shms) s.attachers = scan.attachers.shm.get(s.id) ?? [];
     for (const o of snap.posixSems) o.attachers = scan.attachers.files.get(devInoKey(o.dev, o.ino)) ?? [];
     for (const o of snap.posixShms) o.attachers = scan.attachers.files.get(devInoKey(o.dev, o.ino)) ?? [];
@@ -351,7 +358,6 @@ export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSna
 
   snap.hostname = os.hostname();
   snap.kernel = os.release();
-  const ns = ipcNamespaceOfSelf(paths);
   if (ns !== undefined) snap.ipcNamespace = ns;
   if (typeof process.geteuid === 'function') snap.uid = process.geteuid();
   return snap;

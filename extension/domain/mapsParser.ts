@@ -113,12 +113,26 @@ export interface Attachers {
   files: Map<string, number[]>;
 }
 
-/** Folds per-pid maps into attacher lists. */
-export function collectAttachers(perPid: Iterable<[number, MapsEntry]>): Attachers {
+/**
+ * Whether a process's `/SYSV` mappings are segments of our IPC namespace. A shmid names a segment of the
+ * mapping process's own namespace: a process in another one (a container, a nested `unshare --ipc`) maps
+ * a different segment that may carry the same id. Unknown on either side (ns/ipc unreadable) keeps it:
+ * an attacher too many only makes a segment look used, never removable. /dev/shm files need no such rule:
+ * they are matched by dev:inode, which already names one file whatever the namespace.
+ */
+export function sameIpcNamespace(ownIpcNs: string | undefined, pidIpcNs: string | undefined): boolean {
+  return ownIpcNs === undefined || pidIpcNs === undefined || ownIpcNs === pidIpcNs;
+}
+
+/**
+ * Folds per-pid maps into attacher lists. An entry's third element is the process's /proc/PID/ns/ipc;
+ * with `ownIpcNs` its System V mappings count only when the namespaces match (sameIpcNamespace).
+ */
+export function collectAttachers(perPid: Iterable<[number, MapsEntry, string?]>, ownIpcNs?: string): Attachers {
   const shm = new Map<number, number[]>();
   const files = new Map<string, number[]>();
-  for (const [pid, e] of perPid) {
-    for (const id of e.sysvShmids) {
+  for (const [pid, e, ipcNs] of perPid) {
+    if (sameIpcNamespace(ownIpcNs, ipcNs)) for (const id of e.sysvShmids) {
       let l = shm.get(id);
       if (!l) shm.set(id, (l = []));
       if (!l.includes(pid)) l.push(pid);

@@ -65,6 +65,18 @@ test('collectAttachers: distinct pids per shmid and per file, sorted', () => {
   assert.equal(a.shm.get(9), undefined);
 });
 
+test('collectAttachers: a /SYSV mapping in another IPC namespace is another segment; files are matched whatever the namespace', () => {
+  const own = 'ipc:[4026532400]';
+  const a = collectAttachers([
+    [100, { sysvShmids: [0], files: ['40:2'] }, own],
+    [200, { sysvShmids: [0], files: ['40:2'] }, 'ipc:[4026532555]'],
+    [300, { sysvShmids: [0], files: [] }], // ns/ipc unreadable: kept (an attacher too many never makes a segment removable)
+  ], own);
+  assert.deepEqual(a.shm.get(0), [100, 300]);
+  assert.deepEqual(a.files.get('40:2'), [100, 200]);
+  assert.deepEqual(collectAttachers([[200, { sysvShmids: [0], files: [] }, 'ipc:[4026532555]']]).shm.get(0), [200], 'no own namespace: no filter');
+});
+
 test('mapsDevString is the inverse of devFromMaps', () => {
   for (const d of ['00:28', '08:01', '103:02', 'fe:00', '00:123', 'fff:fffff']) assert.equal(mapsDevString(devFromMaps(d)!), d);
   assert.equal(mapsDevString(40), '00:28');
