@@ -1,6 +1,7 @@
 /**
  * `ipcExplorer.diagnoseEnospc`: "would semget(IPC_PRIVATE, nsems) succeed here now, and which limit blocks
- * it?" Asks for nsems (default 17, PostgreSQL's set size), takes a fresh snapshot, and shows the answer of
+ * it?" Asks for nsems (default 17, PostgreSQL's set size), takes a fresh snapshot with recycle's complete
+ * verdicts (commands/recycle.ts verdictsForRecycle, as `ipcx doctor` does), and shows the answer of
  * the ENOSPC doctor (domain/doctor.ts, track H5) as a notification and in a document (what recycling the
  * provable orphans would free; how to raise the limits).
  * Tests and other features may pass `{ host?, nsems, sets? }` to skip the question. Returns the Diagnosis.
@@ -9,7 +10,8 @@ import * as vscode from 'vscode';
 import { diagnoseSemget, type Diagnosis } from '../domain/doctor';
 import type { Services } from '../services/services';
 import { pickHost } from './args';
-import { diagnosisDocUri, showDocument } from './documents';
+import { diagnosisDocUri, diagnosisText, rememberDiagnosis, showDocument } from './documents';
+import { verdictsForRecycle } from './recycle';
 import { registerGuarded } from './guard';
 
 interface DiagnoseArgs {
@@ -42,13 +44,15 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
     }
     if (!Number.isInteger(nsems) || nsems <= 0) throw new Error(`nsems must be a positive integer, not ${String(nsems)}`);
     const sets = given.sets ?? 1;
-    await services.store.refresh(host); // the answer is about "now"
-    const st = services.store.get(host);
-    if (!st?.snapshot) {
-      if (st?.error) services.notify.error(`Diagnose ENOSPC on ${host}`, st.error);
+    // a fresh snapshot with recycle's complete verdicts (per-semaphore detail, owner evidence, the recycle
+    // settings): the store's verdicts right after a refresh lack the detail, so "recycling would free" would
+    // read 0 where `ipcx doctor` and the Recycle command see orphans
+    const prep = await verdictsForRecycle(services, host);
+    if (!prep) {
+      services.notify.warn(`No host ${host} in IPC Explorer.`);
       return undefined;
     }
-    const d = diagnoseSemget(st.snapshot, new Map(st.verdicts), { nsems, sets });
+    const d = diagnoseSemget(prep.snapshot, prep.verdicts, { nsems, sets });
     const call = `semget(IPC_PRIVATE, ${nsems})${sets > 1 ? ` x ${sets}` : ''}`;
     const failing = d.checks.filter((c) => !c.ok);
     const text = d.wouldSucceed
@@ -56,7 +60,11 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
       : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
     if (d.wouldSucceed) services.notify.info(text);
     else services.notify.warn(text);
-    if (given.open !== false) await showDocument(diagnosisDocUri(host, nsems, sets, st.snapshot.takenAt));
+    if (given.open !== false) {
+      const uri = diagnosisDocUri(host, nsems, sets, prep.snapshot.takenAt);
+      rememberDiagnosis(uri, diagnosisText(host, prep.snapshot, d));
+      await showDocument(uri);
+    }
     return d;
   });
 }

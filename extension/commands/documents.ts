@@ -1,13 +1,14 @@
 /**
- * Read-only virtual documents (`ipcx:` scheme) for inspect, limits and the ENOSPC diagnosis: rendered from
- * the store on demand, re-rendered when the host's snapshot changes, closed without a save prompt.
+ * Read-only virtual documents (`ipcx:` scheme) for inspect, limits and the ENOSPC diagnosis: inspect and
+ * limits are rendered from the store on demand and re-rendered when the host's snapshot changes; a diagnosis
+ * is the text the diagnose command computed (rememberDiagnosis). Closed without a save prompt.
  *   ipcx:/<host>/object/<ref>.txt      every field of one object (+ per-semaphore table, + raw JSON)
  *   ipcx:/<host>/limits.txt            every kernel limit: used / limit / %
  *   ipcx:/<host>/diagnose-enospc.txt?nsems=17&sets=1&at=<snapshot time>
  */
 import * as vscode from 'vscode';
 import { capacity } from '../domain/capacity';
-import { diagnoseSemget, formatDiagnosis } from '../domain/doctor';
+import { formatDiagnosis, type Diagnosis } from '../domain/doctor';
 import { findObject } from '../domain/verdict';
 import { formatPercent } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
@@ -71,9 +72,19 @@ export function renderLimits(host: string, snap: IpcSnapshot): string {
   return out.join('\n') + '\n';
 }
 
-export function renderDiagnosis(host: string, snap: IpcSnapshot, verdicts: ReadonlyMap<ObjectRef, Verdict>, nsems: number, sets: number): string {
-  const d = diagnoseSemget(snap, new Map(verdicts), { nsems, sets });
+export function diagnosisText(host: string, snap: IpcSnapshot, d: Diagnosis): string {
   return `ENOSPC diagnosis for ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})\n\n${formatDiagnosis(d)}`;
+}
+
+/** Diagnoses the command computed (with recycle's complete verdicts), by document URI; the last few only. */
+const diagnoses = new Map<string, string>();
+const MAX_DIAGNOSES = 16;
+
+/** Keeps the text the diagnose command computed for its document (rendered instead of the store's verdicts). */
+export function rememberDiagnosis(uri: vscode.Uri, text: string): void {
+  diagnoses.delete(uri.toString());
+  diagnoses.set(uri.toString(), text);
+  while (diagnoses.size > MAX_DIAGNOSES) diagnoses.delete(diagnoses.keys().next().value!);
 }
 
 export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
@@ -94,6 +105,8 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
+    const remembered = diagnoses.get(uri.toString());
+    if (remembered !== undefined) return remembered;
     const m = /^\/(.+?)\/(object\/(.+)\.txt|limits\.txt|diagnose-enospc\.txt)$/.exec(uri.path);
     if (!m) return `unknown IPC Explorer document ${uri.toString()}\n`;
     const host = m[1]!;
@@ -107,7 +120,9 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
     }
     if (m[2] === 'limits.txt') return renderLimits(host, snap);
     const q = new URLSearchParams(uri.query);
-    return renderDiagnosis(host, snap, st.verdicts, Number(q.get('nsems') ?? 17), Number(q.get('sets') ?? 1));
+    // not one this session computed (e.g. an editor restored after a reload): the store's verdicts lack the
+    // per-semaphore detail the answer needs, so say how to get a fresh one instead of a weaker answer
+    return `ENOSPC diagnosis for semget(IPC_PRIVATE, ${Number(q.get('nsems') ?? 17)}) on ${host}: this answer is no longer available. Run "IPC Explorer: Diagnose ENOSPC" again.\n`;
   }
 
   dispose(): void {

@@ -95,6 +95,9 @@ describe('recycle: the field story in VS Code', function () {
     const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
     assert.deepEqual(d.blockedBy, ['SEMMNI']);
+    // ... and, with recycle's complete verdicts (not the store's detail-less ones), what recycling would free
+    assert.deepEqual([...d.recycle.refs].sort(), dead.map((id) => `sem:${id}`).sort(), 'recycling would free exactly the dead PostgreSQL sets');
+    assert.equal(d.recyclingIsEnough, true);
 
     const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', confirm: true, open: false });
     assert.ok(res && res.report, `recycle ran: ${JSON.stringify(res && res.plan && res.plan.stays.map((x) => [x.ref, x.why]))} ${JSON.stringify(api.notify.shown.slice(-3))}`);
