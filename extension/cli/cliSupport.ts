@@ -14,9 +14,25 @@ export const EXIT = {
   ERROR: 1,
   /** usage error: unknown command, option or bad argument */
   USAGE: 2,
-  /** printed, but incomplete: per-object errors (e.g. EACCES) or one of several hosts failed */
+  /**
+   * printed, but incomplete or at a limit: snapshot/limits/inspect: per-object errors (e.g. EACCES) or one of
+   * several hosts failed; recycle: something was refused or failed; doctor: semget would fail even after
+   * recycling; futex: exploration truncated by --max-states with no violation seen
+   */
   PARTIAL: 3,
+  /** a finding: futex: violations found; doctor: semget fails now but recycling is enough */
+  FINDING: 4,
 } as const;
+
+/** The exit code table of `ipcx --help` (the README's "Exit codes" table says the same). */
+export const EXIT_CODES_HELP = `exit codes:
+  0  ok
+  1  runtime error: nothing useful could be printed
+  2  usage error: unknown command or option, bad argument, refused host name
+  3  partial or at a limit: snapshot, limits, inspect: printed, but some object or host failed;
+     recycle: something was refused or failed; doctor: semget would fail, even after recycling;
+     futex: exploration truncated by --max-states (no violation seen)
+  4  a finding: futex: violations found; doctor: semget fails now, but recycling is enough`;
 
 export interface CliIo {
   /** writes to stdout (the data); bytes are written as they are (UTF-8 JSON) */

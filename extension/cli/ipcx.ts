@@ -3,10 +3,11 @@
  *
  *   ipcx snapshot [--json]      ipcx limits [--json]      ipcx inspect sem|shm|msg ID [--json]
  *
- * Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 partial (printed, but some objects or hosts failed).
+ * Exit codes (cliSupport EXIT, EXIT_CODES_HELP): 0 ok, 1 runtime error, 2 usage error, 3 partial or at a
+ * limit (per command), 4 a finding (futex: violations; doctor: recycling is enough).
  */
 import { version } from '../../package.json';
-import { EXIT, UsageError, errorInfoOf, formatErrorLine, type CliIo, type Subcommand } from './cliSupport';
+import { EXIT, EXIT_CODES_HELP, UsageError, errorInfoOf, formatErrorLine, type CliIo, type Subcommand } from './cliSupport';
 import * as registry from './commands/index';
 
 export function allCommands(): Subcommand[] {
@@ -37,7 +38,7 @@ usage: ipcx COMMAND [options]
 commands:
 ${cmds.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
 
-exit codes: 0 ok, 1 runtime error, 2 usage error, 3 partial (printed, but some objects or hosts failed)
+${EXIT_CODES_HELP}
 `;
 }
 

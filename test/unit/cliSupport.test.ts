@@ -55,7 +55,15 @@ test('main: --help, help CMD, CMD --help and --version print to stdout and exit 
   assert.equal(await main(['--help'], o), 0);
   assert.equal(o.stdout, topHelp());
   for (const name of ['snapshot', 'limits', 'inspect']) assert.match(o.stdout, new RegExp(`^  ${name} `, 'm'));
-  assert.match(o.stdout, /exit codes: 0 ok, 1 runtime error, 2 usage error, 3 partial/);
+  assert.match(o.stdout, /^exit codes:\n  0  ok\n  1  runtime error.*\n  2  usage error.*\n  3  partial or at a limit/m);
+  // every code a subcommand documents in its own usage text is explained in the top help
+  for (const c of allCommands()) {
+    const codes = /exit (?:status|codes): (.*)/is.exec(c.usage)?.[1];
+    assert.ok(codes, `${c.name} --help documents its exit statuses`);
+    for (const m of codes.matchAll(/\b([0-9])\b (\w+)/g)) assert.match(o.stdout, new RegExp(`^  ${m[1]}  `, 'm'), `${c.name}: ${m[0]}`);
+    if (/\b4\b/.test(codes)) assert.match(o.stdout, new RegExp(`^  4  .*${c.name}:`, 'm'), `${c.name}'s 4 is explained`);
+    if (/\b3\b/.test(codes)) assert.match(o.stdout, new RegExp(`^  3  [^]*${c.name}[,:][^]*^  4`, 'm'), `${c.name}'s 3 is explained`);
+  }
   const h = io();
   assert.equal(await main(['inspect', '--help'], h), 0);
   assert.match(h.stdout, /^usage: ipcx inspect sem\|shm\|msg ID/);

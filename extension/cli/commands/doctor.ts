@@ -82,7 +82,7 @@ Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail 
       const d = diagnoseSemget(prep.snapshot, prep.verdicts, req);
       io.out(values.json ? JSON.stringify(d, null, io.isTTY ? 2 : 0) + '\n' : formatDiagnosis(d));
       if (d.wouldSucceed) return EXIT.OK;
-      return d.recyclingIsEnough ? 4 : EXIT.PARTIAL;
+      return d.recyclingIsEnough ? EXIT.FINDING : EXIT.PARTIAL;
     } catch (e) {
       if (e instanceof UsageError) throw e;
       io.err(`ipcx: doctor: ${formatErrorLine(errorInfoOf(e))}\n`);

@@ -18,7 +18,7 @@ import { EXIT, UsageError, parseCommandArgs, type CliIo, type Subcommand } from 
 import { renderTable } from '../table';
 
 /** `ipcx futex explore|replay` found at least one violation. */
-export const EXIT_VIOLATIONS = 4;
+export const EXIT_VIOLATIONS = EXIT.FINDING;
 
 const OPTIONS = {
   model: { type: 'string' },

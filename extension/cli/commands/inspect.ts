@@ -144,7 +144,9 @@ semaphore's value, waiters (ncount, zcount) and last-op pid with the process nam
 named as sem_open/shm_open take it (/orders = /dev/shm/sem.orders); a semaphore shows its decoded value,
 nwaiters and layout.
   --json        {host, kind, object, elems?, elemsError?, verdict?, processes}
-  --host DEST   read DEST instead of the local machine`,
+  --host DEST   read DEST instead of the local machine
+Exit status: 0 ok, 1 error (e.g. no such object), 2 usage, 3 printed but incomplete (the semaphores' values
+could not be read, or a POSIX semaphore could not be decoded).`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
     const hosts = checkHosts(values.host);

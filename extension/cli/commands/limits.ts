@@ -43,7 +43,8 @@ and the POSIX message queue limit, with what is used and the percentage. SEMMNS 
 of every set; SEMMSL, SEMVMX, SHMMAX and MSGMNB compare the largest set, value, segment and queue.
   --json        [{name, label, help, kind, unit, used, limit, percent, unlimited, usedBytes?, limitBytes?,
                   basis?, object?, raise?}] (with several hosts: [{host, limits: [...]} | {host, error}])
-  --host DEST   read DEST instead of the local machine (repeatable)`,
+  --host DEST   read DEST instead of the local machine (repeatable)
+Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but one of several hosts failed.`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
     const hosts = checkHosts(values.host);

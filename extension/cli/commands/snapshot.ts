@@ -54,7 +54,9 @@ Prints every System V semaphore set, shared memory segment and message queue, th
 shared memory in /dev/shm, per-object errors and the processes the objects name.
   --json        the whole snapshot as JSON (keys documented in the README, "ipcx snapshot --json");
                 with several --host options, a JSON array with one snapshot (or {host, error}) per host
-  --host DEST   read DEST instead of the local machine (repeatable; "local" is this machine)`,
+  --host DEST   read DEST instead of the local machine (repeatable; "local" is this machine)
+Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but incomplete (an object, a set's values or
+one of several hosts failed).`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
     const hosts = checkHosts(values.host);
