@@ -12,7 +12,6 @@
  * Beyond 1,500 visible sets the map aggregates into key-range cells, so the DOM stays small (node count shown).
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, verdictOptions } from '../extension/domain/verdict';
@@ -22,16 +21,11 @@ import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { ensureBundle, launchBrowser, openDashboard, serveDashboard } from '../test/webview/harness';
 import { capacityRowsFor } from '../webview/layout/capacityRows';
+import { benchRuns, markdownTable, median, runBench, timeProcess } from './lib';
 
-const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 7);
+const RUNS = benchRuns(7);
 const SIZES = [16, 1000, 32000];
 const NSEMS = 17;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function message(snapshot: IpcSnapshot, diff: Extract<HostToWebview, { type: 'snapshot' }>['diff']): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
@@ -62,7 +56,6 @@ async function main(): Promise<void> {
   const source = new LocalSource();
   const served = await serveDashboard();
   const browser = await launchBrowser();
-  const devnull = fs.openSync('/dev/null', 'w');
   const rows: string[][] = [];
   let made = 0;
   try {
@@ -103,30 +96,23 @@ async function main(): Promise<void> {
       await d.page.close();
 
       const ipcs: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        const t = performance.now();
-        const p = spawnSync('ipcs', ['-s'], { stdio: ['ignore', devnull, 'pipe'] });
-        if (p.status !== 0) throw new Error(`ipcs -s: ${p.stderr}`);
-        ipcs.push(performance.now() - t);
-      }
+      for (let i = 0; i < RUNS; i++) ipcs.push(timeProcess('ipcs', ['-s']));
       const f = median(firstMs);
       const u = median(updateMs);
       const ip = median(ipcs);
       rows.push([n.toLocaleString('en-US'), mode, String(nodes), f.toFixed(1), median(firstMsgMs).toFixed(1), u.toFixed(1), ip.toFixed(1), (f / ip).toFixed(2), (u / ip).toFixed(2), (firstJson.length / 1e6).toFixed(1)]);
     }
   } finally {
-    fs.closeSync(devnull);
     await browser.close();
     await served.close();
   }
   console.log(`\ndashboard bench: sets of ${NSEMS} semaphores, median of ${RUNS} runs, headless Chromium (/usr/bin/chromium), ` +
     `node ${process.version}, ${os.cpus().length} CPUs, kernel ${os.release()}, snapshot source ${source.mode}\n`);
-  console.log('| sets | map | DOM nodes | first render ms | of which message delivery | update ms | `ipcs -s` ms | first / ipcs | update / ipcs | message MB |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(markdownTable(
+    ['sets', 'map', 'DOM nodes', 'first render ms', 'of which message delivery', 'update ms', '`ipcs -s` ms', 'first / ipcs', 'update / ipcs', 'message MB'],
+    rows,
+    ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ));
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -21,17 +21,12 @@ import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, DEFAULT_VERDICT_OPTIONS } from '../extension/domain/verdict';
 import { SnapshotStore } from '../extension/services/snapshotStore';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
+import { benchRuns, markdownTable, median, runBench, timeMs, timeProcess, timeSyncMs } from './lib';
 
 const root = path.resolve(__dirname, '..');
-const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 7);
+const RUNS = benchRuns(7);
 const SETS = 32000;
 const NSEMS = 17;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** The namespace bench/run.mjs ran in before it unshared (it exports it), else our parent's (run.mjs itself). */
 function hostIpcNamespace(): string {
@@ -47,14 +42,6 @@ function ipcobj(): string {
     if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
   }
   return out;
-}
-
-function timeProcess(cmd: string, args: string[]): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exit ${r.status}`);
-  return ms;
 }
 
 async function main(): Promise<void> {
@@ -77,15 +64,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     ipcs.push(timeProcess('ipcs', ['-s']));
     lsipc.push(timeProcess('lsipc', ['-s', '--json']));
-    let t0 = performance.now();
-    await store.refresh('local');
-    storeRefresh.push(performance.now() - t0);
-    t0 = performance.now();
-    const snap = await source.snapshot();
-    snapshotOnly.push(performance.now() - t0);
-    t0 = performance.now();
-    assessSnapshot(snap, DEFAULT_VERDICT_OPTIONS, Date.now() / 1000);
-    verdictsOnly.push(performance.now() - t0);
+    storeRefresh.push(await timeMs(() => store.refresh('local')));
+    let snap: Awaited<ReturnType<LocalSource['snapshot']>> | undefined;
+    snapshotOnly.push(await timeMs(async () => (snap = await source.snapshot())));
+    verdictsOnly.push(timeSyncMs(() => assessSnapshot(snap!, DEFAULT_VERDICT_OPTIONS, Date.now() / 1000)));
   }
   const mode = source.mode;
   store.dispose();
@@ -137,14 +119,13 @@ async function main(): Promise<void> {
     ['VS Code: refresh -> new count in the DOM (~100 ms poll)', vs['refreshToDomMs']!],
   ];
   console.log('');
-  console.log(`| what (${SETS.toLocaleString('en-US')} sets x ${NSEMS}) | median ms | x lsipc -s --json |`);
-  console.log('|---|---:|---:|');
-  for (const [what, ms] of rows) console.log(`| ${what} | ${ms.toFixed(1)} | ${(ms / base).toFixed(2)} |`);
+  console.log(markdownTable(
+    [`what (${SETS.toLocaleString('en-US')} sets x ${NSEMS})`, 'median ms', 'x lsipc -s --json'],
+    rows.map(([what, ms]) => [what, ms.toFixed(1), (ms / base).toFixed(2)]),
+    ['l', 'r', 'r'],
+  ));
   console.log('');
   console.log(`screenshot of the workbench with ${vs['sets']} sets: test-artifacts/bench-32000-sets.png`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -2,11 +2,10 @@
 // Targets (issue 7): the seed scenario and a 3-thread scenario each explore in under a second.
 // There is no ipcs/lsipc counterpart for a model checker; the reference ratio printed is against the
 // naive enumeration (no state hashing) of the same scenario, measured in the same run.
-import { performance } from 'node:perf_hooks';
 import { enabled, explore, findScenario, initialState, step, type FutexState, type ModelId } from '../extension/domain/futex';
+import { median, textTable, timeSyncMs } from './lib';
 
 const RUNS = 7;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function naiveSchedules(id: string, model: ModelId): number {
   let n = 0;
@@ -30,26 +29,15 @@ for (const [id, model] of [
   explore(sc, { model }); // warm-up
   const times: number[] = [];
   let r = explore(sc, { model });
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    r = explore(sc, { model });
-    times.push(performance.now() - t0);
-  }
+  for (let i = 0; i < RUNS; i++) times.push(timeSyncMs(() => (r = explore(sc, { model }))));
   const ms = median(times);
-  let naive = '';
-  if (id === 'seed') {
-    const t0 = performance.now();
-    naiveSchedules(id, model);
-    naive = `${((performance.now() - t0) / ms).toFixed(1)}x`;
-  }
+  const naive = id === 'seed' ? `${(timeSyncMs(() => naiveSchedules(id, model)) / ms).toFixed(1)}x` : '';
   if ((id === 'seed' || id === 'three') && ms >= 1000) slow++;
   rows.push([id, model, String(r.states), String(r.transitions), r.schedules.toExponential(2), ms.toFixed(1),
     Math.round(r.states / (ms / 1000)).toString(), naive]);
 }
 const head = ['scenario', 'model', 'states', 'transitions', 'schedules', 'median ms', 'states/s', 'naive/hashed'];
-const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-console.log(head.map((h, i) => h.padEnd(w[i])).join('  '));
-for (const r of rows) console.log(r.map((c, i) => (i >= 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  '));
+console.log(textTable(head, rows, 2));
 console.log(`median of ${RUNS} runs after one warm-up; node ${process.version}`);
 if (slow) {
   console.log(`FAIL: ${slow} seed/3-thread exploration(s) took 1 s or more`);

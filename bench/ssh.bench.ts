@@ -19,16 +19,11 @@ import { SshSource } from '../extension/remote/sshSource';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { SshdHarness } from '../test/remote/sshdHarness';
+import { benchRuns, markdownTable, median, runBench, timeMs } from './lib';
 
-const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 9);
+const RUNS = benchRuns(9);
 const SETS = 32000;
 const NSEMS = 17;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function dest(spec: string) {
   const d = parseHostSpec(spec);
@@ -53,11 +48,10 @@ async function main(): Promise<void> {
     const opts = { configFile: h.configFile, timeoutMs: 120_000, maxOutputBytes: 256 << 20 };
     // cold: the first snapshot pays the ssh handshake and starts the master
     const cold = new SshSource(dest('big'), opts);
-    let t = performance.now();
-    const first = await cold.snapshot();
-    const coldMs = performance.now() - t;
+    let first: Awaited<ReturnType<SshSource['snapshot']>> | undefined;
+    const coldMs = await timeMs(async () => (first = await cold.snapshot()));
     await cold.close();
-    if (first.sems.length !== SETS) throw new Error(`expected ${SETS} sets, saw ${first.sems.length}`);
+    if (first!.sems.length !== SETS) throw new Error(`expected ${SETS} sets, saw ${first!.sems.length}`);
 
     const src = new SshSource(dest('big'), opts);
     await src.snapshot(); // warm the master
@@ -66,53 +60,38 @@ async function main(): Promise<void> {
     const times = { snapshot: [] as number[], cat: [] as number[], ipcs: [] as number[] };
     let catBytes = 0, ipcsBytes = 0, probeBytes = 0;
     for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      await src.snapshot();
-      times.snapshot.push(performance.now() - t);
-      t = performance.now();
-      catBytes = (await raw.run('cat /proc/sysvipc/sem\n')).stdout.length;
-      times.cat.push(performance.now() - t);
-      t = performance.now();
-      ipcsBytes = (await raw.run('ipcs -s\n')).stdout.length;
-      times.ipcs.push(performance.now() - t);
+      times.snapshot.push(await timeMs(() => src.snapshot()));
+      times.cat.push(await timeMs(async () => (catBytes = (await raw.run('cat /proc/sysvipc/sem\n')).stdout.length)));
+      times.ipcs.push(await timeMs(async () => (ipcsBytes = (await raw.run('ipcs -s\n')).stdout.length)));
     }
     const doc = (await raw.run(probeScript())).stdout;
     probeBytes = doc.length;
     const parse: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      const r = parseProbe(doc, { host: 'big' });
-      parse.push(performance.now() - t);
-      if (!r.ok) throw new Error(r.error.message);
+      let r: ReturnType<typeof parseProbe> | undefined;
+      parse.push(await timeMs(() => (r = parseProbe(doc, { host: 'big' }))));
+      if (!r!.ok) throw new Error(r!.error.message);
     }
     const small = new SshSource(dest('small'), opts);
     await small.snapshot();
     const warmSmall: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      await small.snapshot();
-      warmSmall.push(performance.now() - t);
-    }
+    for (let i = 0; i < RUNS; i++) warmSmall.push(await timeMs(() => small.snapshot()));
     const ping: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      await raw.run('true\n');
-      ping.push(performance.now() - t);
-    }
+    for (let i = 0; i < RUNS; i++) ping.push(await timeMs(() => raw.run('true\n')));
     await Promise.all([src.close(), raw.close(), small.close()]);
 
     const m = (xs: number[]) => median(xs);
-    const row = (what: string, ms: number, note = '') => console.log(`| ${what} | ${ms.toFixed(1)} ms | ${note} |`);
+    const row = (what: string, ms: number, note = '') => [what, `${ms.toFixed(1)} ms`, note];
     console.log(`\nssh over loopback (OpenSSH ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim().split(',')[0]}), ${SETS} sets x ${NSEMS}, medians of ${RUNS} interleaved runs\n`);
-    console.log('| what | median | notes |');
-    console.log('|---|---|---|');
-    row('SshSource.snapshot() (probe + transfer + parse), warm', m(times.snapshot), `${(probeBytes / 1e6).toFixed(1)} MB document`);
-    row('`cat /proc/sysvipc/sem` over the same connection', m(times.cat), `${(catBytes / 1e6).toFixed(1)} MB, no parse`);
-    row('`ipcs -s` over the same connection', m(times.ipcs), `${(ipcsBytes / 1e6).toFixed(1)} MB, no parse`);
-    row('parseProbe() alone (client side)', m(parse), '');
-    row('snapshot on a cold connection (handshake + master)', coldMs, 'one run');
-    row('refresh of a small host, warm connection', m(warmSmall), '3 sets, 2 segments');
-    row('empty round trip (`true`), warm connection', m(ping), 'transport floor');
+    console.log(markdownTable(['what', 'median', 'notes'], [
+      row('SshSource.snapshot() (probe + transfer + parse), warm', m(times.snapshot), `${(probeBytes / 1e6).toFixed(1)} MB document`),
+      row('`cat /proc/sysvipc/sem` over the same connection', m(times.cat), `${(catBytes / 1e6).toFixed(1)} MB, no parse`),
+      row('`ipcs -s` over the same connection', m(times.ipcs), `${(ipcsBytes / 1e6).toFixed(1)} MB, no parse`),
+      row('parseProbe() alone (client side)', m(parse), ''),
+      row('snapshot on a cold connection (handshake + master)', coldMs, 'one run'),
+      row('refresh of a small host, warm connection', m(warmSmall), '3 sets, 2 segments'),
+      row('empty round trip (`true`), warm connection', m(ping), 'transport floor'),
+    ]));
     console.log(`\nratios: snapshot / ssh cat = ${(m(times.snapshot) / m(times.cat)).toFixed(2)}x; ` +
       `snapshot / ssh ipcs -s = ${(m(times.snapshot) / m(times.ipcs)).toFixed(2)}x`);
   } finally {
@@ -120,7 +99,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);
