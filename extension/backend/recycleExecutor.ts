@@ -12,7 +12,7 @@ import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { OwnerEvidence } from '../domain/recognizers/types';
 import { buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
-import { assessSnapshot, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
+import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
 import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SysvObject, Verdict } from '../shared/model';
 import type { AuditLog } from './audit';
 import type { IpcSource } from './ipcSource';
@@ -149,7 +149,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       // 2. liveness of every pid involved, right now
       const facts = await deps.processFacts(c.pids);
       const probe: IpcSnapshot = { ...fresh, processes: facts };
-      const ref = refTime(c.object); // planned times: our own header peek may have moved atime/dtime since
+      const ref = lastActivity(c.object); // planned times: our own header peek may have moved atime/dtime since
       const alive = c.pids
         .map((p) => pidStatusIn(probe, p, ref))
         .filter((st) => st.state === 'alive' || st.state === 'doubt')
@@ -170,17 +170,6 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
     }
   }
   return report;
-}
-
-function refTime(o: SysvObject): number {
-  switch (o.kind) {
-    case 'sem':
-      return Math.max(o.otime, o.ctime);
-    case 'shm':
-      return Math.max(o.atime, o.dtime, o.ctime);
-    case 'msg':
-      return Math.max(o.stime, o.rtime, o.ctime);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

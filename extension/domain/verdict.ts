@@ -230,7 +230,8 @@ interface Ctx {
   rctx: RecognizerContext;
 }
 
-function lastActivity(o: IpcObject): number {
+/** The object's last recorded change or operation (seconds): the reference time for pid reuse and recency. */
+export function lastActivity(o: IpcObject): number {
   switch (o.kind) {
     case 'sem':
       return Math.max(o.otime, o.ctime);
