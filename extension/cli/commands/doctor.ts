@@ -1,9 +1,8 @@
 import { prepareRecycle } from '../../backend/recycleExecutor';
 import { diagnoseSemget, formatDiagnosis, type SemgetRequest } from '../../domain/doctor';
 import { pgDefaults } from '../../domain/pgSizing';
-import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
-import { getSources } from '../sources';
-import { parseSeconds } from './recycle';
+import { EXIT, UsageError, checkHosts, parseCommandArgs, type Subcommand } from '../cliSupport';
+import { onOneSource, orphanOptions } from './recycle';
 
 function int(name: string, v: string | undefined, dflt?: number): number | undefined {
   if (v === undefined) return dflt;
@@ -69,27 +68,13 @@ Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail 
       if (n !== undefined) pg.numOsSemaphores = n;
       req.pg = pg;
     }
-    const [source] = getSources(hosts);
-    try {
-      const prep = await prepareRecycle(source, {
-        dataDirs: values['data-dir'] ?? [],
-        verdict: {
-          minOrphanAgeSeconds: parseSeconds('min-age', values['min-age'], 60),
-          recentActivitySeconds: parseSeconds('recent', values.recent, 10),
-          recycleUnrecognized: values['include-unrecognized'] === true,
-        },
-      });
+    return onOneSource('doctor', hosts, io, async (source) => {
+      const prep = await prepareRecycle(source, { dataDirs: values['data-dir'] ?? [], verdict: orphanOptions(values) });
       const d = diagnoseSemget(prep.snapshot, prep.verdicts, req);
       io.out(values.json ? JSON.stringify(d, null, io.isTTY ? 2 : 0) + '\n' : formatDiagnosis(d));
       if (d.wouldSucceed) return EXIT.OK;
       return d.recyclingIsEnough ? EXIT.FINDING : EXIT.PARTIAL;
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      io.err(`ipcx: doctor: ${formatErrorLine(errorInfoOf(e))}\n`);
-      return EXIT.ERROR;
-    } finally {
-      source.dispose?.();
-    }
+    });
   },
 };
 

@@ -3,7 +3,8 @@ import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecuto
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
 import type { ObjectRule } from '../../domain/verdict';
 import type { IpcKind } from '../../shared/model';
-import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
+import type { IpcSource } from '../../backend/ipcSource';
+import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
 import { getSources } from '../sources';
 
 const KINDS = ['sem', 'shm', 'msg'] as const;
@@ -12,6 +13,36 @@ export function parseSeconds(name: string, v: string | undefined, dflt: number):
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** The verdict options `recycle` and `doctor` share: --min-age, --recent, --include-unrecognized. */
+export function orphanOptions(values: { 'min-age'?: string; recent?: string; 'include-unrecognized'?: boolean }): {
+  minOrphanAgeSeconds: number;
+  recentActivitySeconds: number;
+  recycleUnrecognized: boolean;
+} {
+  return {
+    minOrphanAgeSeconds: parseSeconds('min-age', values['min-age'], 60),
+    recentActivitySeconds: parseSeconds('recent', values.recent, 10),
+    recycleUnrecognized: values['include-unrecognized'] === true,
+  };
+}
+
+/**
+ * Runs `fn` on the one source `hosts` name and disposes it; a runtime failure is one `ipcx: NAME: ...` line
+ * on stderr and exit 1 (a UsageError still reaches ipcx.ts for the usage message).
+ */
+export async function onOneSource(name: string, hosts: string[], io: CliIo, fn: (source: IpcSource) => Promise<number>): Promise<number> {
+  const [source] = getSources(hosts);
+  try {
+    return await fn(source);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    io.err(`ipcx: ${name}: ${formatErrorLine(errorInfoOf(e))}\n`);
+    return EXIT.ERROR;
+  } finally {
+    source.dispose?.();
+  }
 }
 
 export function parseKinds(v: string[] | undefined): IpcKind[] | undefined {
@@ -75,14 +106,11 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
     if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
     const kinds = parseKinds(values.kind);
     const verdict = {
-      minOrphanAgeSeconds: parseSeconds('min-age', values['min-age'], 60),
-      recentActivitySeconds: parseSeconds('recent', values.recent, 10),
-      recycleUnrecognized: values['include-unrecognized'] === true,
+      ...orphanOptions(values),
       ignore: parseKeyRules(values['ignore-key'], '--ignore-key'),
       trust: parseKeyRules(values['trust-key'], '--trust-key'),
     };
-    const [source] = getSources(hosts);
-    try {
+    return onOneSource('recycle', hosts, io, async (source) => {
       const req: Parameters<typeof prepareRecycle>[1] = { verdict, dataDirs: values['data-dir'] ?? [] };
       if (kinds) req.kinds = kinds;
       const prep = await prepareRecycle(source, req);
@@ -100,13 +128,7 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
       if (values.json) io.out(JSON.stringify({ plan: planJson(plan), report }, null, io.isTTY ? 2 : 0) + '\n');
       else io.out('\n' + formatRecycleReport(report));
       return report.refused || report.failed ? EXIT.PARTIAL : EXIT.OK;
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      io.err(`ipcx: recycle: ${formatErrorLine(errorInfoOf(e))}\n`);
-      return EXIT.ERROR;
-    } finally {
-      source.dispose?.();
-    }
+    });
   },
 };
 
