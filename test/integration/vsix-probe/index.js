@@ -1,24 +1,8 @@
 // Test entry for the VSIX session of test/integration/runTest.js: the VSIX built by `npm run package` was
 // installed into this VS Code server's (fresh) extensions dir; this development extension is empty and only
-// carries the runner. Same result protocol as ../suite/index.js.
+// carries the runner. Same result protocol as ../suite/index.js (../mochaRun.js).
 'use strict';
-const fs = require('node:fs');
 const path = require('node:path');
-const Mocha = require('mocha');
+const { runMochaFiles } = require('../mochaRun');
 
-function run() {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30000, reporter: 'spec' });
-  mocha.addFile(path.join(__dirname, 'vsix.test.js'));
-  return new Promise((resolve, reject) => {
-    const failed = [];
-    const runner = mocha.run((failures) => {
-      const s = runner.stats;
-      const result = { passed: s.passes, failed: s.failures, pending: s.pending, files: ['vsix.test.js'], failures: failed };
-      console.log(`${result.passed} passed, ${result.failed} failed, ${result.pending} skipped`);
-      if (process.env.IPCX_TEST_RESULTS) fs.writeFileSync(process.env.IPCX_TEST_RESULTS, JSON.stringify(result, null, 2));
-      failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve();
-    });
-    runner.on('fail', (t, err) => failed.push({ title: t.fullTitle(), error: String(err && err.message) }));
-  });
-}
-module.exports = { run };
+module.exports = { run: () => runMochaFiles([path.join(__dirname, 'vsix.test.js')]) };
