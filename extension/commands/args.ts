@@ -46,6 +46,17 @@ export async function pickHost(services: Services, arg: unknown): Promise<string
 }
 
 /**
+ * The host's latest snapshot, taking one first when there is none yet. Undefined when that failed (the error
+ * is shown as "`what` of HOST: ...").
+ */
+export async function latestSnapshot(services: Services, host: string, what: string): Promise<IpcSnapshot | undefined> {
+  if (!services.store.get(host)?.snapshot) await services.store.refresh(host);
+  const st = services.store.get(host);
+  if (!st?.snapshot && st?.error) services.notify.error(`${what} of ${host}`, st.error);
+  return st?.snapshot;
+}
+
+/**
  * The object a command is about, from the latest snapshot. Asks with a quick pick when invoked from the
  * palette. Undefined (after telling the person why) when it is gone.
  */

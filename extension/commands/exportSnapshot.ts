@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import * as vscode from 'vscode';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { Services } from '../services/services';
-import { hostOf, pickHost } from './args';
+import { hostOf, latestSnapshot, pickHost } from './args';
 import { registerGuarded } from './guard';
 
 function targetOf(arg: unknown): vscode.Uri | undefined {
@@ -20,13 +20,9 @@ export function registerExportSnapshot(context: vscode.ExtensionContext, service
   registerGuarded(context, services, 'ipcExplorer.exportSnapshot', 'Export snapshot', async (arg?: unknown) => {
     const host = arg instanceof vscode.Uri ? await pickHost(services, undefined) : (hostOf(arg) ?? (await pickHost(services, undefined)));
     if (!host) return undefined;
-    if (!services.store.get(host)?.snapshot) await services.store.refresh(host);
-    const st = services.store.get(host);
-    if (!st?.snapshot) {
-      if (st?.error) services.notify.error(`Export snapshot of ${host}`, st.error);
-      return undefined;
-    }
-    const stamp = new Date(st.snapshot.takenAt).toISOString().replace(/[:.]/g, '-');
+    const snapshot = await latestSnapshot(services, host, 'Export snapshot');
+    if (!snapshot) return undefined;
+    const stamp = new Date(snapshot.takenAt).toISOString().replace(/[:.]/g, '-');
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `ipc-snapshot-${host.replace(/[^\w.-]+/g, '_')}-${stamp}.json`;
     const target =
@@ -37,7 +33,7 @@ export function registerExportSnapshot(context: vscode.ExtensionContext, service
         ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
       }));
     if (!target) return undefined;
-    await writeTarget(target, JSON.stringify(st.snapshot, null, 2) + '\n');
+    await writeTarget(target, JSON.stringify(snapshot, null, 2) + '\n');
     services.notify.info(`Exported the snapshot of ${host} to ${target.fsPath || target.toString()}`);
     return target;
   });

@@ -1,7 +1,7 @@
 /** `ipcExplorer.showLimits`: every kernel IPC limit of a host with used / limit / % in a document. */
 import * as vscode from 'vscode';
 import type { Services } from '../services/services';
-import { pickHost } from './args';
+import { latestSnapshot, pickHost } from './args';
 import { limitsDocUri, showDocument } from './documents';
 import { registerGuarded } from './guard';
 
@@ -9,12 +9,7 @@ export function registerShowLimits(context: vscode.ExtensionContext, services: S
   registerGuarded(context, services, 'ipcExplorer.showLimits', 'Show limits', async (arg?: unknown) => {
     const host = await pickHost(services, arg);
     if (!host) return undefined;
-    if (!services.store.get(host)?.snapshot) await services.store.refresh(host);
-    const st = services.store.get(host);
-    if (!st?.snapshot) {
-      if (st?.error) services.notify.error(`Show limits of ${host}`, st.error);
-      return undefined;
-    }
+    if (!(await latestSnapshot(services, host, 'Show limits'))) return undefined;
     return showDocument(limitsDocUri(host));
   });
   registerGuarded(context, services, 'ipcExplorer.showLog', 'Show log', () => services.log.show(true));
