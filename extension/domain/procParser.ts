@@ -46,7 +46,7 @@ function* rows(
   text: string,
   source: string,
   errors: ItemError[],
-): Generator<{ line: number; get: (name: string) => number; has: (name: string) => boolean }> {
+): Generator<Row> {
   let columns = DEFAULT_COLUMNS[kind];
   let index = new Map(columns.map((c, i) => [c, i]));
   const required = REQUIRED[kind];
@@ -115,41 +115,51 @@ function permsOf(raw: number): number {
   return parseInt(String(raw), 8);
 }
 
-export function parseProcSem(text: string, source = PATHS.sem): ParseResult<SemSet> {
+/** One row of a /proc/sysvipc table: numeric columns by name. */
+interface Row {
+  line: number;
+  get: (name: string) => number;
+  has: (name: string) => boolean;
+}
+
+/** Every well-formed row of the table as an item; malformed rows become `errors`. */
+function parseTable<T>(kind: SysvKind, text: string, source: string, item: (r: Row) => T): ParseResult<T> {
   const errors: ItemError[] = [];
-  const items: SemSet[] = [];
-  for (const r of rows('sem', text, source, errors)) {
-    items.push({
-      kind: 'sem',
-      id: r.get('semid'),
-      key: r.get('key') | 0,
-      uid: r.get('uid'),
-      gid: r.get('gid'),
-      cuid: r.get('cuid'),
-      cgid: r.get('cgid'),
-      mode: permsOf(r.get('perms')),
-      nsems: r.get('nsems'),
-      otime: r.get('otime'),
-      ctime: r.get('ctime'),
-    });
-  }
+  const items: T[] = [];
+  for (const r of rows(kind, text, source, errors)) items.push(item(r));
   return { items, errors };
 }
 
+/** The ipc_perm columns every kind has: key, owner, creator and mode. */
+function permFields(r: Row): { key: number; uid: number; gid: number; cuid: number; cgid: number; mode: number } {
+  return {
+    key: r.get('key') | 0,
+    uid: r.get('uid'),
+    gid: r.get('gid'),
+    cuid: r.get('cuid'),
+    cgid: r.get('cgid'),
+    mode: permsOf(r.get('perms')),
+  };
+}
+
+export function parseProcSem(text: string, source = PATHS.sem): ParseResult<SemSet> {
+  return parseTable('sem', text, source, (r): SemSet => ({
+    kind: 'sem',
+    id: r.get('semid'),
+    ...permFields(r),
+    nsems: r.get('nsems'),
+    otime: r.get('otime'),
+    ctime: r.get('ctime'),
+  }));
+}
+
 export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmSegment> {
-  const errors: ItemError[] = [];
-  const items: ShmSegment[] = [];
-  for (const r of rows('shm', text, source, errors)) {
-    const mode = permsOf(r.get('perms'));
+  return parseTable('shm', text, source, (r): ShmSegment => {
+    const perm = permFields(r);
     const seg: ShmSegment = {
       kind: 'shm',
       id: r.get('shmid'),
-      key: r.get('key') | 0,
-      uid: r.get('uid'),
-      gid: r.get('gid'),
-      cuid: r.get('cuid'),
-      cgid: r.get('cgid'),
-      mode,
+      ...perm,
       segsz: r.get('size'),
       cpid: r.get('cpid'),
       lpid: r.get('lpid'),
@@ -157,41 +167,30 @@ export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmS
       atime: r.get('atime'),
       dtime: r.get('dtime'),
       ctime: r.get('ctime'),
-      dest: (mode & 0o1000) !== 0,
-      locked: (mode & 0o2000) !== 0,
+      dest: (perm.mode & 0o1000) !== 0,
+      locked: (perm.mode & 0o2000) !== 0,
     };
     if (r.has('rss')) seg.rss = r.get('rss');
     if (r.has('swap')) seg.swap = r.get('swap');
-    items.push(seg);
-  }
-  return { items, errors };
+    return seg;
+  });
 }
 
 export function parseProcMsg(text: string, source = PATHS.msg): ParseResult<MsgQueue> {
-  const errors: ItemError[] = [];
-  const items: MsgQueue[] = [];
-  for (const r of rows('msg', text, source, errors)) {
-    items.push({
-      kind: 'msg',
-      id: r.get('msqid'),
-      key: r.get('key') | 0,
-      uid: r.get('uid'),
-      gid: r.get('gid'),
-      cuid: r.get('cuid'),
-      cgid: r.get('cgid'),
-      mode: permsOf(r.get('perms')),
-      cbytes: r.get('cbytes'),
-      qnum: r.get('qnum'),
-      // /proc/sysvipc/msg does not print msg_qbytes; MSGMNB is the default every queue starts with.
-      qbytes: 0,
-      lspid: r.get('lspid'),
-      lrpid: r.get('lrpid'),
-      stime: r.get('stime'),
-      rtime: r.get('rtime'),
-      ctime: r.get('ctime'),
-    });
-  }
-  return { items, errors };
+  return parseTable('msg', text, source, (r): MsgQueue => ({
+    kind: 'msg',
+    id: r.get('msqid'),
+    ...permFields(r),
+    cbytes: r.get('cbytes'),
+    qnum: r.get('qnum'),
+    // /proc/sysvipc/msg does not print msg_qbytes; MSGMNB is the default every queue starts with.
+    qbytes: 0,
+    lspid: r.get('lspid'),
+    lrpid: r.get('lrpid'),
+    stime: r.get('stime'),
+    rtime: r.get('rtime'),
+    ctime: r.get('ctime'),
+  }));
 }
 
 /** The limit files, by their path below /proc/sys (e.g. 'kernel/sem', 'fs/mqueue/queues_max'). */
