@@ -27,14 +27,21 @@ function clickable<T extends { ref: string }>(
     });
 }
 
-export function renderShm(root: HTMLElement, bars: readonly ShmBar[], selected: string | null, handlers: ListHandlers): void {
+/** The fields a capacity bar row (shm, msg) shows the same way. */
+type Bar = Pick<ShmBar, 'ref' | 'id' | 'keyText' | 'state' | 'frac' | 'label'>;
+
+/**
+ * Keyed join of bar rows (key · id, a track filled to `frac`, a text) in `root`'s list; `text` fills the
+ * row's text. Rows are clickable and keyboard-navigable; `empty` is shown when there are none.
+ */
+function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], selected: string | null, handlers: ListHandlers, text: (b: B) => string, empty: string): void {
   const rows = select(root)
     .selectAll<HTMLDivElement, number>('div.rows')
     .data([0])
     .join('div')
     .attr('class', 'rows')
     .attr('role', 'list')
-    .selectAll<HTMLDivElement, ShmBar>('div.row')
+    .selectAll<HTMLDivElement, B>('div.row')
     .data(bars, (b) => b.ref)
     .join((enter) => {
       const r = enter.append('div');
@@ -50,39 +57,21 @@ export function renderShm(root: HTMLElement, bars: readonly ShmBar[], selected: 
     .attr('title', (b) => b.label);
   rows.select('.row-key').text((b) => `${b.keyText} · id ${b.id}`);
   rows.select<HTMLSpanElement>('.row-fill').style('width', (b) => `${(b.frac * 100).toFixed(1)}%`);
-  rows
-    .select('.row-text')
-    .text((b) => `${b.bytesText} · nattch ${b.nattch}${b.attachers !== null ? ` · ${b.attachers} attacher${b.attachers === 1 ? '' : 's'}` : ''}${b.dest ? ' · dest' : ''}`);
+  rows.select('.row-text').text(text);
   clickable(rows as never, handlers);
-  emptyNote(root, bars.length === 0 ? 'No shared memory segments match.' : null);
+  emptyNote(root, bars.length === 0 ? empty : null);
+}
+
+export function renderShm(root: HTMLElement, bars: readonly ShmBar[], selected: string | null, handlers: ListHandlers): void {
+  renderBars(
+    root, bars, selected, handlers,
+    (b) => `${b.bytesText} · nattch ${b.nattch}${b.attachers !== null ? ` · ${b.attachers} attacher${b.attachers === 1 ? '' : 's'}` : ''}${b.dest ? ' · dest' : ''}`,
+    'No shared memory segments match.',
+  );
 }
 
 export function renderMsg(root: HTMLElement, bars: readonly MsgBar[], selected: string | null, handlers: ListHandlers): void {
-  const rows = select(root)
-    .selectAll<HTMLDivElement, number>('div.rows')
-    .data([0])
-    .join('div')
-    .attr('class', 'rows')
-    .attr('role', 'list')
-    .selectAll<HTMLDivElement, MsgBar>('div.row')
-    .data(bars, (b) => b.ref)
-    .join((enter) => {
-      const r = enter.append('div');
-      r.append('span').attr('class', 'row-key');
-      const t = r.append('span').attr('class', 'row-track');
-      t.append('span').attr('class', 'row-fill');
-      r.append('span').attr('class', 'row-text');
-      return r;
-    })
-    .attr('class', (b) => `row state-${b.state}${b.ref === selected ? ' selected' : ''}`)
-    .attr('data-ref', (b) => b.ref)
-    .attr('aria-label', (b) => b.label)
-    .attr('title', (b) => b.label);
-  rows.select('.row-key').text((b) => `${b.keyText} · id ${b.id}`);
-  rows.select<HTMLSpanElement>('.row-fill').style('width', (b) => `${(b.frac * 100).toFixed(1)}%`);
-  rows.select('.row-text').text((b) => b.text);
-  clickable(rows as never, handlers);
-  emptyNote(root, bars.length === 0 ? 'No message queues match.' : null);
+  renderBars(root, bars, selected, handlers, (b) => b.text, 'No message queues match.');
 }
 
 export function renderPids(root: HTMLElement, rows: readonly PidRow[], more: number, handlers: ListHandlers): void {
