@@ -27,6 +27,11 @@ function clickable<T extends { ref: string }>(
     });
 }
 
+/** The one `div.rows` list in `root` (made on first use). */
+function rowList(root: HTMLElement) {
+  return select(root).selectAll<HTMLDivElement, number>('div.rows').data([0]).join('div').attr('class', 'rows').attr('role', 'list');
+}
+
 /** The fields a capacity bar row (shm, msg) shows the same way. */
 type Bar = Pick<ShmBar, 'ref' | 'id' | 'keyText' | 'state' | 'frac' | 'label'>;
 
@@ -35,12 +40,7 @@ type Bar = Pick<ShmBar, 'ref' | 'id' | 'keyText' | 'state' | 'frac' | 'label'>;
  * row's text. Rows are clickable and keyboard-navigable; `empty` is shown when there are none.
  */
 function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], selected: string | null, handlers: ListHandlers, text: (b: B) => string, empty: string): void {
-  const rows = select(root)
-    .selectAll<HTMLDivElement, number>('div.rows')
-    .data([0])
-    .join('div')
-    .attr('class', 'rows')
-    .attr('role', 'list')
+  const rows = rowList(root)
     .selectAll<HTMLDivElement, B>('div.row')
     .data(bars, (b) => b.ref)
     .join((enter) => {
@@ -122,12 +122,7 @@ export interface PosixRow {
 }
 
 export function renderPosix(root: HTMLElement, items: readonly PosixRow[], selected: string | null, handlers: ListHandlers): void {
-  const rows = select(root)
-    .selectAll<HTMLDivElement, number>('div.rows')
-    .data([0])
-    .join('div')
-    .attr('class', 'rows')
-    .attr('role', 'list')
+  const rows = rowList(root)
     .selectAll<HTMLDivElement, PosixRow>('div.row')
     .data(items, (p) => p.ref)
     .join((enter) => {
