@@ -36,6 +36,8 @@ interface Persisted {
 let scenario: Scenario = findScenario('seed') as Scenario;
 let model: ModelId = 'glibc-old';
 let history: FutexState[] = [];
+/** title of the story chosen or last played, so a re-render keeps it selected. */
+let selectedStory: string | undefined;
 let choices: Choice[] = [];
 let cursor = 0;
 let explored: ExploreResult[] = [];
@@ -236,6 +238,8 @@ function render(): void {
   const stories = SCENARIOS.find((x) => x === scenario)?.stories ?? [];
   select(storySel).selectAll<HTMLOptionElement, { title: string; model?: ModelId }>('option')
     .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => `${d.title}${d.model ? ` [${d.model}]` : ''}`);
+  // the join rebuilds the options: keep the chosen story selected (not whichever option is first)
+  if (selectedStory && stories.some((d) => d.title === selectedStory)) storySel.value = selectedStory;
   storySel.disabled = playBtn.disabled = stories.length === 0;
   liveBox.replaceChildren();
   if (live) {
@@ -297,9 +301,13 @@ modelSel.addEventListener('change', () => {
   load(scenario, modelSel.value as ModelId);
   render();
 });
+storySel.addEventListener('change', () => {
+  selectedStory = storySel.value;
+});
 playBtn.addEventListener('click', () => {
   const st = SCENARIOS.find((x) => x === scenario)?.stories?.find((x) => x.title === storySel.value);
   if (!st) return;
+  selectedStory = st.title;
   const err = load(scenario, st.model ?? scenario.model, st.choices, 0);
   if (err) exStatus.textContent = err;
   render();
