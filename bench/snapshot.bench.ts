@@ -9,14 +9,15 @@
  *     built into model objects), headers only, + JSON.stringify, and the JSON fast path;
  *   - processes: `node dist/ipcx.js snapshot --json` (n/a when the CLI is not built) and a lean CLI-shaped
  *     bundle (the floor for a node process);
- * and semDetail (GETALL + GETPID/GETNCNT/GETZCNT x 17) for one set. Processes write to /dev/null.
- * A full GC runs before every timed run, outside the timing, so one contender's garbage (the JSON row
- * makes 8 MB strings) is not billed to the next; each in-process run still pays its own allocation and GC.
+ * and semDetail (GETALL + GETPID/GETNCNT/GETZCNT x 17) for one set. Processes write to /dev/null and are
+ * timed by a small spawner (see startSpawnTimer), so the bench process itself never forks while timing.
+ * A full GC runs after each JSON contender, outside the timing, so its 8 MB strings are not billed to the
+ * next contender; every in-process run pays its own allocation and GC as a long-lived host would.
  * Goals (against lsipc of the same phase): in-process <= 0.5 x lsipc -s --json; ipcx snapshot --json <=
  * 1.0 x lsipc -s --json. IPCX_BENCH_RUNS=n, IPCX_BENCH_ONLY=regex (contenders; references always run),
- * IPCX_BENCH_GC=0 (no forced GC).
+ * IPCX_BENCH_GC=0 (no forced GC at all).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,50 @@ function buildLeanCli(): string {
   return out;
 }
 
+/**
+ * Processes are started by test/helpers/c/spawn_timer (itself started once, before any timing) and timed
+ * there, from fork to exit: the bench process never forks during the timings. A fork write-protects every
+ * page of the parent, so the parent's next writes fault; that would bill the in-process snapshot that
+ * follows a reference for the reference's process creation (measured here: thousands of faults, 6-10 ms).
+ */
+function startSpawnTimer(): { run(argv: string[]): number; close(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-bench-'));
+  const reqPath = path.join(dir, 'req');
+  const resPath = path.join(dir, 'res');
+  for (const f of [reqPath, resPath]) {
+    const r = spawnSync('mkfifo', [f]);
+    if (r.status !== 0) throw new Error(`mkfifo ${f} failed`);
+  }
+  // the shell opens req for reading, then res for writing; we open them in the same order
+  const child = spawn('sh', ['-c', 'exec "$0" < "$1" > "$2"', buildC('spawn_timer'), reqPath, resPath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: repoRoot,
+  });
+  const req = fs.openSync(reqPath, 'w');
+  const res = fs.openSync(resPath, 'r');
+  const buf = Buffer.alloc(256);
+  return {
+    run(argv) {
+      if (argv.some((a) => a.includes('\t') || a.includes('\n'))) throw new Error('spawn_timer: tab or newline in argv');
+      fs.writeSync(req, argv.join('\t') + '\n');
+      let line = '';
+      while (!line.endsWith('\n')) {
+        const n = fs.readSync(res, buf, 0, buf.length, null);
+        if (n <= 0) throw new Error('spawn_timer ended');
+        line += buf.toString('utf8', 0, n);
+      }
+      const [status, ns] = line.trim().split(' ').map(Number);
+      if (status !== 0) throw new Error(`${argv.join(' ')} exited ${status}`);
+      return ns! / 1e6;
+    },
+    close() {
+      fs.closeSync(req);
+      fs.closeSync(res);
+      child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    },
+  };
+}
+
 function main(): void {
   assertPrivateIpcNamespace();
   const loaded = loadNative();
@@ -91,11 +136,8 @@ function main(): void {
   check = undefined; // not kept alive (and scanned by every GC) during the timings
   if (v[NSEMS - 1] !== ((SETS - 1) * 31 + NSEMS - 1) % 32768) throw new Error('values do not match the pattern written');
 
-  const devnull = fs.openSync('/dev/null', 'w');
-  const proc = (cmd: string, args: string[]) => (): void => {
-    const r = spawnSync(cmd, args, { stdio: ['ignore', devnull, 'pipe'], cwd: repoRoot });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  };
+  const timer = startSpawnTimer();
+  const proc = (cmd: string, args: string[]) => (): number => timer.run([cmd, ...args]);
   const ipcx = path.join(repoRoot, 'dist', 'ipcx.js');
   const hasIpcx = fs.existsSync(ipcx);
 
@@ -103,7 +145,13 @@ function main(): void {
   // contender's ratio is against lsipc measured alongside it. The phases are kept apart because starting
   // and tearing down 100 MB node processes between in-process runs measurably slows the runs that follow
   // (page faults on this VM), which says nothing about either.
-  type Contender = [string, () => void];
+  /**
+   * A contender runs once; it returns its own time in ms when measured elsewhere (processes), else void.
+   * gcAfter: a full GC (outside the timing) after it, so its big garbage (8 MB JSON strings) is not billed
+   * to the next contender; the others run in the steady state a long-lived host would see (a forced GC
+   * before every run made the snapshot slower: the heap then has to grow back, page by page).
+   */
+  type Contender = [string, () => void | number, boolean?];
   const refs: Contender[] = [
     ['`ipcs -s` (process)', proc('ipcs', ['-s'])],
     ['`lsipc -s --json` (process)', proc('lsipc', ['-s', '--json'])],
@@ -112,11 +160,11 @@ function main(): void {
   const inProcess: Contender[] = [
     ['native snapshot, in-process (sem+shm+msg headers, 544,000 values)', () => void b.snapshot()],
     ['native snapshot, in-process, headers only', () => void b.snapshot({ values: false })],
-    ['native snapshot + JSON.stringify, in-process', () => void JSON.stringify(b.snapshot())],
+    ['native snapshot + JSON.stringify, in-process', () => void JSON.stringify(b.snapshot()), true],
     ['native snapshotJson + stringifyWithSemsJson, in-process (JSON fast path)', () => {
       const { semsJson, ...rest } = b.snapshotJson();
       void stringifyWithSemsJson({ ...rest, sems: [] }, semsJson);
-    }],
+    }, true],
   ];
   // built lazily, after the in-process phase (esbuild keeps a service process and a worker thread around)
   const processes = (): Contender[] => {
@@ -129,6 +177,7 @@ function main(): void {
   v8.setFlagsFromString('--expose-gc');
   const fullGc = vm.runInNewContext('gc') as () => void;
   const gc = process.env['IPCX_BENCH_GC'] === '0' ? () => undefined : fullGc;
+  gc();
   // IPCX_BENCH_ONLY=regex keeps the matching contenders (the references always run)
   const only = process.env['IPCX_BENCH_ONLY'];
   const keep = (c: Contender[]): Contender[] => (only ? c.filter(([n]) => new RegExp(only).test(n)) : c);
@@ -138,11 +187,11 @@ function main(): void {
     const times = new Map<string, number[]>(all.map(([n]) => [n, []]));
     for (const [, f] of all) f(); // warm-up
     for (let i = 0; i < RUNS; i++) {
-      for (const [name, f] of all) {
-        gc();
+      for (const [name, f, gcAfter] of all) {
         const t = performance.now();
-        f();
-        times.get(name)!.push(performance.now() - t);
+        const own = f();
+        times.get(name)!.push(typeof own === 'number' ? own : performance.now() - t);
+        if (gcAfter) gc();
       }
     }
     return new Map([...times].map(([k, xs]) => [k, median(xs)]));
@@ -186,7 +235,7 @@ function main(): void {
   console.log('');
   for (const g of goals) console.log(g);
   if (!hasIpcx) console.log('goal ipcx snapshot --json <= 1.0 x lsipc -s --json: n/a (dist/ipcx.js missing: run npm run build)');
-  fs.closeSync(devnull);
+  timer.close();
 }
 
 main();
