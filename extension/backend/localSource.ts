@@ -50,7 +50,8 @@ export class LocalSource implements IpcSource {
   async snapshot(): Promise<IpcSnapshot> {
     if (!this.native) return this.fallback!.snapshot();
     const takenAt = Date.now();
-    const n = this.native.snapshot({ values: this.opts.values !== false });
+    // kernel reads on a libuv worker thread: the extension host's event loop keeps running meanwhile
+    const n = await this.native.snapshotAsync({ values: this.opts.values !== false });
     return this.assemble(takenAt, n.sems, n);
   }
 
