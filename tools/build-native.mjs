@@ -17,7 +17,12 @@ if (!fs.existsSync(path.join(nativeDir, 'binding.gyp'))) process.exit(0);
 const require = createRequire(import.meta.url);
 let gyp;
 try { gyp = require.resolve('node-gyp/bin/node-gyp.js'); } catch { gyp = null; }
-const args = gyp ? [gyp, 'rebuild', '--directory', nativeDir] : null;
+// Build against the running node's own headers when they are installed beside it (Debian's nodejs-dev, or a
+// tarball install): node-gyp would otherwise try to download them, which fails offline.
+const prefix = path.dirname(path.dirname(process.execPath));
+const localHeaders = !process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))
+  ? [`--nodedir=${prefix}`] : [];
+const args = gyp ? [gyp, 'rebuild', '--directory', nativeDir, ...localHeaders] : null;
 const r = args
   ? spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root })
   : spawnSync('npm', ['exec', '--yes', '--', 'node-gyp', 'rebuild', '--directory', nativeDir], { stdio: 'inherit', cwd: root });
