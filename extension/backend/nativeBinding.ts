@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IpcError, hintFor, toIpcErrorInfo } from '../domain/errors';
+import { IpcError, fromErrorInfo, hintFor, toIpcErrorInfo } from '../domain/errors';
 import type {
   IpcErrorInfo,
   IpcLimits,
@@ -102,14 +102,8 @@ export interface RawLimits {
   msgBytes: number;
 }
 
-export interface RawRemovalExpectation {
-  key: number;
-  ctime: number;
-  nattchZero?: boolean;
-  noWaiters?: boolean;
-  otime?: number;
-  semPids?: number[];
-}
+/** The binding takes the model's expectation as it is. */
+export type RawRemovalExpectation = RemovalExpectation;
 
 export interface PosixSemRead {
   /** file size in bytes. */
@@ -312,15 +306,7 @@ export function nativeBinding(): LoadResult {
 
 /** A thrown native error (or anything) -> IpcError with a hint. */
 export function toIpcError(e: unknown): IpcError {
-  if (e instanceof IpcError) return e;
-  const info = toIpcErrorInfo(e);
-  const init: ConstructorParameters<typeof IpcError>[0] = { code: info.code, message: info.message };
-  if (info.errno !== undefined) init.errno = info.errno;
-  if (info.syscall !== undefined) init.syscall = info.syscall;
-  if (info.op !== undefined) init.op = info.op;
-  if (info.id !== undefined) init.id = info.id;
-  if (info.hint !== undefined) init.hint = info.hint;
-  return new IpcError(init);
+  return e instanceof IpcError ? e : fromErrorInfo(toIpcErrorInfo(e));
 }
 
 /** Runs a raw call; errno-style errors (with a string `code`) become IpcError, usage TypeErrors pass as-is. */
