@@ -75,6 +75,13 @@ interface HintRow {
 export const HINTS: HintRow[] = [
   // --- removal (util-linux ipcrm.c: EACCES/EPERM -> "permission denied for id") ---
   {
+    // guarded removal locks first (native LockVerifyRemove): IPC_SET mode 0 needs what IPC_RMID needs
+    code: 'EPERM', op: ['IPC_SET'],
+    hint: 'Guarded removal first locks the object (IPC_SET mode 0, so no other non-root process can use it while ' +
+      'it is checked again); only the owner (uid) or creator (cuid), or root (CAP_SYS_ADMIN), may do that, the ' +
+      'same as for removing it. Nothing was removed: run as that user or as root.',
+  },
+  {
     code: 'EPERM', op: ['IPC_RMID', 'IPC_SET'],
     hint: 'Only the owner (uid) or creator (cuid) of the object, or a process with CAP_SYS_ADMIN (root), may ' +
       'remove or change it. Run as that user or as root; ipcrm needs the same.',

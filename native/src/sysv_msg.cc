@@ -53,10 +53,27 @@ void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
 }
 
 void RemoveMsg(int id, const RemovalExpectation& e) {
-  struct msqid_ds ds;
-  if (msgctl(id, IPC_STAT, &ds) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
-  CheckKeyCtime("msgctl", id, static_cast<int>(ds.msg_perm.__key), static_cast<long long>(ds.msg_ctime), e);
-  if (msgctl(id, IPC_RMID, nullptr) < 0) Fail(errno, "msgctl", "IPC_RMID", id);
+  struct msqid_ds before;
+  if (msgctl(id, IPC_STAT, &before) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
+  CheckKeyCtime("msgctl", id, static_cast<int>(before.msg_perm.__key), static_cast<long long>(before.msg_ctime), e);
+  // LOCK -> VERIFY -> REMOVE (sysv_util.h): msgsnd needs write, msgrcv read permission. IPC_SET also sets
+  // msg_qbytes: `before` carries the current value, so it is unchanged.
+  LockVerifyRemove(
+      "msgctl", id, before, [](auto& d) -> auto& { return d.msg_perm; },
+      [](const struct msqid_ds& d) { return static_cast<long long>(d.msg_ctime); },
+      [id](struct msqid_ds* d) { return msgctl(id, IPC_STAT, d); },
+      [id](struct msqid_ds* d) { return msgctl(id, IPC_SET, d); }, [id] { return msgctl(id, IPC_RMID, nullptr); },
+      [&](const struct msqid_ds& locked) -> std::string {
+        if (locked.msg_qnum != before.msg_qnum || locked.msg_cbytes != before.msg_cbytes ||
+            locked.msg_lspid != before.msg_lspid || locked.msg_lrpid != before.msg_lrpid ||
+            locked.msg_stime != before.msg_stime || locked.msg_rtime != before.msg_rtime) {
+          return "messages sent or received while locking: qnum " + std::to_string(locked.msg_qnum) + " (was " +
+                 std::to_string(before.msg_qnum) + "), lspid " + std::to_string(locked.msg_lspid) + " (was " +
+                 std::to_string(before.msg_lspid) + "), lrpid " + std::to_string(locked.msg_lrpid) + " (was " +
+                 std::to_string(before.msg_lrpid) + ")";
+        }
+        return "";
+      });
 }
 
 }  // namespace ipcx

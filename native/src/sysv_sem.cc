@@ -170,45 +170,92 @@ std::vector<int32_t> SemDetail(int id) {
   return out;
 }
 
+namespace {
+
+// Per-semaphore last-op pid and waiter counts (GETPID, GETNCNT, GETZCNT).
+struct SemState {
+  std::vector<int> pid, ncnt, zcnt;
+};
+
+SemState ReadSemState(int id, size_t n) {
+  SemState s;
+  s.pid.resize(n);
+  s.ncnt.resize(n);
+  s.zcnt.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    const int sn = static_cast<int>(i);
+    if ((s.ncnt[i] = semctl(id, sn, GETNCNT)) < 0) Fail(errno, "semctl", "GETNCNT", id);
+    if ((s.zcnt[i] = semctl(id, sn, GETZCNT)) < 0) Fail(errno, "semctl", "GETZCNT", id);
+    if ((s.pid[i] = semctl(id, sn, GETPID)) < 0) Fail(errno, "semctl", "GETPID", id);
+  }
+  return s;
+}
+
+// "" or the failed check: waiters, pids against the plan (when given) and against `ref` (the pre-lock read).
+std::string CheckSemState(const SemState& s, const RemovalExpectation& e, const SemState* ref, const char* when) {
+  for (size_t i = 0; i < s.pid.size(); i++) {
+    if ((e.noWaiters || ref) && (s.ncnt[i] > 0 || s.zcnt[i] > 0)) {
+      return std::string("waiters") + when + ": semaphore " + std::to_string(i) + " has ncount=" +
+             std::to_string(s.ncnt[i]) + " zcount=" + std::to_string(s.zcnt[i]);
+    }
+    if (e.hasSemPids && s.pid[i] != e.semPids[i]) {
+      return std::string("sempid changed") + when + ": semaphore " + std::to_string(i) + " last operated by pid " +
+             std::to_string(s.pid[i]) + ", expected " + std::to_string(e.semPids[i]);
+    }
+    if (ref && s.pid[i] != ref->pid[i]) {
+      return std::string("sempid changed") + when + ": semaphore " + std::to_string(i) + " last operated by pid " +
+             std::to_string(s.pid[i]) + ", was " + std::to_string(ref->pid[i]);
+    }
+  }
+  return "";
+}
+
+std::string OtimeChanged(long long found, long long expected, const char* when) {
+  return std::string("otime changed") + when + ": expected " + std::to_string(expected) + ", found " +
+         std::to_string(found) + " (someone operated on the set)";
+}
+
+}  // namespace
+
 void RemoveSem(int id, const RemovalExpectation& e) {
-  struct semid_ds ds;
-  StatById(id, &ds);
-  const size_t n = ds.sem_nsems;
-  // Per-semaphore checks first; the header (key, ctime, otime) is re-read right before IPC_RMID.
+  struct semid_ds before;
+  StatById(id, &before);
+  const size_t n = before.sem_nsems;
+  CheckKeyCtime("semctl", id, static_cast<int>(before.sem_perm.__key), static_cast<long long>(before.sem_ctime), e);
   if (e.hasSemPids && e.semPids.size() != n) {
     Changed("semctl", id, "sempid: expected " + std::to_string(e.semPids.size()) + " semaphores, the set has " +
                               std::to_string(n));
   }
-  if (e.noWaiters || e.hasSemPids) {
-    for (size_t i = 0; i < n; i++) {
-      const int sn = static_cast<int>(i);
-      if (e.noWaiters) {
-        int ncnt = semctl(id, sn, GETNCNT);
-        if (ncnt < 0) Fail(errno, "semctl", "GETNCNT", id);
-        int zcnt = semctl(id, sn, GETZCNT);
-        if (zcnt < 0) Fail(errno, "semctl", "GETZCNT", id);
-        if (ncnt > 0 || zcnt > 0) {
-          Changed("semctl", id, "waiters: semaphore " + std::to_string(i) + " has ncount=" + std::to_string(ncnt) +
-                                    " zcount=" + std::to_string(zcnt));
-        }
-      }
-      if (e.hasSemPids) {
-        int pid = semctl(id, sn, GETPID);
-        if (pid < 0) Fail(errno, "semctl", "GETPID", id);
-        if (pid != e.semPids[i]) {
-          Changed("semctl", id, "sempid changed: semaphore " + std::to_string(i) + " last operated by pid " +
-                                    std::to_string(pid) + ", expected " + std::to_string(e.semPids[i]));
-        }
-      }
-    }
+  if (e.hasOtime && static_cast<long long>(before.sem_otime) != e.otime) {
+    Changed("semctl", id, OtimeChanged(static_cast<long long>(before.sem_otime), e.otime, ""));
   }
-  StatById(id, &ds);
-  CheckKeyCtime("semctl", id, static_cast<int>(ds.sem_perm.__key), static_cast<long long>(ds.sem_ctime), e);
-  if (e.hasOtime && static_cast<long long>(ds.sem_otime) != e.otime) {
-    Changed("semctl", id, "otime changed: expected " + std::to_string(e.otime) + ", found " +
-                              std::to_string(static_cast<long long>(ds.sem_otime)) + " (someone operated on the set)");
-  }
-  if (semctl(id, 0, IPC_RMID) < 0) Fail(errno, "semctl", "IPC_RMID", id);
+  const SemState s0 = ReadSemState(id, n);
+  std::string why = CheckSemState(s0, e, nullptr, "");
+  if (!why.empty()) Changed("semctl", id, why);
+  // LOCK -> VERIFY -> REMOVE (sysv_util.h): after the lock and the quiescence, everything again, and
+  // nothing may differ from the pre-lock read (otime, every sempid, no waiters at all).
+  LockVerifyRemove(
+      "semctl", id, before, [](auto& d) -> auto& { return d.sem_perm; },
+      [](const struct semid_ds& d) { return static_cast<long long>(d.sem_ctime); },
+      [id](struct semid_ds* d) {
+        semun a;
+        a.buf = d;
+        return semctl(id, 0, IPC_STAT, a);
+      },
+      [id](struct semid_ds* d) {
+        semun a;
+        a.buf = d;
+        return semctl(id, 0, IPC_SET, a);
+      },
+      [id] { return semctl(id, 0, IPC_RMID); },
+      [&](const struct semid_ds& locked) -> std::string {
+        if (locked.sem_nsems != n) return "nsems changed while locked";
+        if (locked.sem_otime != before.sem_otime) {
+          return OtimeChanged(static_cast<long long>(locked.sem_otime), static_cast<long long>(before.sem_otime),
+                              " while locking");
+        }
+        return CheckSemState(ReadSemState(id, n), e, &s0, " while locking");
+      });
 }
 
 }  // namespace ipcx

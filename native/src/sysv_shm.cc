@@ -74,14 +74,31 @@ std::vector<uint8_t> ShmPeek(int id, size_t length) {
 }
 
 void RemoveShm(int id, const RemovalExpectation& e) {
-  struct shmid_ds ds;
-  StatById(id, &ds);
-  CheckKeyCtime("shmctl", id, static_cast<int>(ds.shm_perm.__key), static_cast<long long>(ds.shm_ctime), e);
-  if (e.nattchZero && ds.shm_nattch != 0) {
-    Changed("shmctl", id, "nattch: " + std::to_string(static_cast<unsigned long>(ds.shm_nattch)) +
+  struct shmid_ds before;
+  StatById(id, &before);
+  CheckKeyCtime("shmctl", id, static_cast<int>(before.shm_perm.__key), static_cast<long long>(before.shm_ctime), e);
+  if (e.nattchZero && before.shm_nattch != 0) {
+    Changed("shmctl", id, "nattch: " + std::to_string(static_cast<unsigned long>(before.shm_nattch)) +
                               " attachment(s), expected none");
   }
-  if (shmctl(id, IPC_RMID, nullptr) < 0) Fail(errno, "shmctl", "IPC_RMID", id);
+  // LOCK -> VERIFY -> REMOVE (sysv_util.h): shmat needs read (SHM_RDONLY) or read+write permission.
+  LockVerifyRemove(
+      "shmctl", id, before, [](auto& d) -> auto& { return d.shm_perm; },
+      [](const struct shmid_ds& d) { return static_cast<long long>(d.shm_ctime); },
+      [id](struct shmid_ds* d) { return shmctl(id, IPC_STAT, d); },
+      [id](struct shmid_ds* d) { return shmctl(id, IPC_SET, d); }, [id] { return shmctl(id, IPC_RMID, nullptr); },
+      [&](const struct shmid_ds& locked) -> std::string {
+        if (locked.shm_nattch != before.shm_nattch) {
+          return "nattch changed while locking: " + std::to_string(static_cast<unsigned long>(locked.shm_nattch)) +
+                 " attachment(s), was " + std::to_string(static_cast<unsigned long>(before.shm_nattch));
+        }
+        if (locked.shm_lpid != before.shm_lpid || locked.shm_atime != before.shm_atime ||
+            locked.shm_dtime != before.shm_dtime) {
+          return "attached or detached while locking: lpid " + std::to_string(locked.shm_lpid) + " (was " +
+                 std::to_string(before.shm_lpid) + "), atime/dtime changed";
+        }
+        return "";
+      });
 }
 
 }  // namespace ipcx

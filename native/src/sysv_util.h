@@ -3,6 +3,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string>
 
 #include "ipc_core.h"
@@ -30,6 +35,14 @@ inline OpError Err(int err, const char* syscall, const char* op, long long id) {
   throw OpFailure{e};
 }
 
+inline std::string Oct(unsigned v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%03o", v);
+  return b;
+}
+
+inline std::string SysErrText(int err) { return std::strerror(err); }
+
 inline std::string Hex32(int key) {
   char b[16];
   std::snprintf(b, sizeof b, "0x%08x", static_cast<unsigned>(key));
@@ -42,6 +55,103 @@ inline void CheckKeyCtime(const char* syscall, long long id, int key, long long 
   if (ctime != e.ctime) {
     Changed(syscall, id, "ctime changed: expected " + std::to_string(e.ctime) + ", found " + std::to_string(ctime) +
                              " (the object was changed or replaced)");
+  }
+}
+
+// Waits until every System V operation that passed its permission check before this call has finished.
+// semop/semtimedop, SETVAL/SETALL, shmat and msgrcv check the mode (ipcperms) under rcu_read_lock() before
+// they take the object's lock, so an IPC_SET that takes permission away does not stop a call that is already
+// past its check. membarrier(MEMBARRIER_CMD_GLOBAL) returns after an RCU grace period (synchronize_rcu on
+// more than one CPU), i.e. after every such reader has left its read-side section: such a call has then
+// either completed (its sempid/otime/nattch/lspid... are visible) or is queued as a visible waiter. Where the
+// command is unavailable (nohz_full kernels return EINVAL, ENOSYS without CONFIG_MEMBARRIER) it falls back to
+// a 50 ms sleep, which is much longer than the few instructions between the check and the lock but not a proof
+// (the README says so).
+inline void QuiesceIpcOps() {
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0) return;
+  struct timespec ts = {0, 50 * 1000 * 1000};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
+// LOCK -> VERIFY -> REMOVE, shared by the three kinds. `before` is the IPC_STAT that passed the identity
+// checks (key, ctime, expectations). The object's mode is set to 0 with IPC_SET (uid and gid kept), so from
+// then on no process without CAP_IPC_OWNER can operate on it (semop needs alter, shmat read, msgsnd write,
+// msgrcv read permission; every call checks); root bypasses permission checks and cannot be fenced. If the
+// caller itself then cannot read the object (a non-root owner), the lock is 0400 instead (only the owner uid
+// may read: IPC_STAT/GETPID/wait-for-zero, no alter). After QuiesceIpcOps, `verify(locked)` re-reads
+// everything and returns "" or the failed check; on a change, or any failure after the lock, the original
+// mode is restored (only if the permissions are still exactly our lock: a concurrent IPC_SET by the owner
+// wins) and the removal is refused. IPC_SET updates ctime, so the ctime recorded after our own IPC_SET is the
+// reference from then on, together with mode, uid and gid (an IPC_SET by someone else shows in one of them).
+template <typename Ds, typename Perm, typename Ctime, typename Stat, typename Set, typename Rmid, typename Verify>
+void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, Ctime ctimeOf, Stat stat, Set set,
+                      Rmid rmid, Verify verify) {
+  const unsigned origMode = perm(before).mode & 0777;
+  auto withMode = [&](unsigned mode) {
+    Ds d = before;
+    perm(d).mode = mode;
+    return d;
+  };
+  unsigned lockMode = 0;
+  Ds lk = withMode(lockMode);
+  if (set(&lk) < 0) {
+    OpError err = Err(errno, syscall, "IPC_SET", id);
+    err.detail = std::string("cannot lock the object before removal (IPC_SET mode 0): ") + SysErrText(err.err) +
+                 "; nothing was removed";
+    throw OpFailure{err};
+  }
+  auto stillOurLock = [&](const Ds& d) {
+    return (perm(d).mode & 0777) == lockMode && perm(d).uid == perm(before).uid && perm(d).gid == perm(before).gid;
+  };
+  auto restore = [&]() -> std::string {
+    Ds now;
+    if (stat(&now) < 0) return " (the object is gone)";
+    if (!stillOurLock(now)) return " (its permissions were changed by someone else meanwhile; left as they are)";
+    Ds orig = withMode(origMode);
+    if (set(&orig) < 0) return std::string("; restoring mode 0") + Oct(origMode) + " failed: " + SysErrText(errno);
+    return "; mode restored to 0" + Oct(origMode);
+  };
+  try {
+    QuiesceIpcOps();
+    Ds locked;
+    if (stat(&locked) < 0) {
+      if (errno != EACCES) Fail(errno, syscall, "IPC_STAT", id);
+      // a non-root owner cannot read its own object at mode 0: lock with owner-read only
+      lockMode = 0400;
+      Ds lk2 = withMode(lockMode);
+      if (set(&lk2) < 0) Fail(errno, syscall, "IPC_SET", id);
+      QuiesceIpcOps();
+      if (stat(&locked) < 0) Fail(errno, syscall, "IPC_STAT", id);
+    }
+    if (perm(locked).__key != perm(before).__key) Changed(syscall, id, "key changed while locking" + restore());
+    if (!stillOurLock(locked)) {
+      Changed(syscall, id, "permissions changed by someone else (a concurrent IPC_SET) while locking" + restore());
+    }
+    const long long lockedCtime = ctimeOf(locked);
+    std::string why = verify(locked);
+    if (why.empty()) {
+      Ds last;
+      if (stat(&last) < 0) Fail(errno, syscall, "IPC_STAT", id);
+      if (!stillOurLock(last) || ctimeOf(last) != lockedCtime) {
+        why = "changed by someone else while locked (IPC_SET: mode/uid/gid or ctime differ from our lock)";
+      }
+    }
+    if (!why.empty()) Changed(syscall, id, why + restore());
+  } catch (const OpFailure& f) {
+    if (f.error.code != "ECHANGED") {
+      OpError err = f.error;
+      std::string r = restore();
+      err.detail = (err.detail.empty() ? SysErrText(err.err) : err.detail) + "; nothing was removed" + r;
+      throw OpFailure{err};
+    }
+    throw;
+  }
+  if (rmid() < 0) {
+    OpError err = Err(errno, syscall, "IPC_RMID", id);
+    err.detail = SysErrText(err.err);
+    err.detail += restore();
+    throw OpFailure{err};
   }
 }
 

@@ -57,13 +57,15 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   assert.equal(peek!.ok, false);
   assert.equal(peek!.error!.code, 'EACCES');
   assert.equal(rm!.ok, false);
-  assert.deepEqual([rm!.error!.code, rm!.error!.op, rm!.error!.syscall], ['EPERM', 'IPC_RMID', 'semctl']);
+  // guarded removal locks first (IPC_SET mode 0): refused there, before any IPC_RMID
+  assert.deepEqual([rm!.error!.code, rm!.error!.op, rm!.error!.syscall], ['EPERM', 'IPC_SET', 'semctl']);
+  assert.match(rm!.error!.message, /cannot lock the object before removal.*nothing was removed/);
   assert.match(rm!.error!.hint!, /owner \(uid\) or creator \(cuid\)/);
   assert.ok(lim!.ok, 'limits need no privilege');
   const j = sj!.value as { semsJson: string; objects: string; semValueErrors: Array<{ id: number; error: IpcErrorInfo }> };
   assert.equal(j.semsJson, j.objects, 'native JSON with a valuesError equals JSON.stringify of the objects');
   assert.ok(j.semValueErrors.some((e) => e.id === priv!.id && e.error.code === 'EACCES'));
-  assert.ok(native().snapshot().sems.some((s) => s.id === pub!.id), 'the refused removal left the set');
+  assert.deepEqual(native().snapshot().sems.find((s) => s.id === pub!.id), pubSet, 'the refused removal left the set as it was (mode 0644, ctime)');
 });
 
 test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all; nobody gets EACCES items (threaded scan)', () => {

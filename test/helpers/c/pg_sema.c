@@ -29,7 +29,10 @@
 //       removal while attached. Prints "wrongsem ID NS" / "wrongshm ID NS" for each adopted object that was
 //       removed anyway (NS = CLOCK_MONOTONIC when the semop/shmat had returned), then "adopted N",
 //       "orphans N", "wrong N" (live objects removed by someone else), "lost N" (adoption lost the race,
-//       fine) and "DONE".
+//       fine), "blocked N" (semop/shmat refused with EACCES: a recycler had locked the object with IPC_SET
+//       mode 0; only a non-root partner sees this), "waitedLock N" (checks of an adopted object that had to
+//       wait out such a lock), "stuck N" (an adopted object still locked after 2 s: a lock the recycler never
+//       released) and "DONE". Run it as a non-root user to see the lock fence it off.
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,8 +175,29 @@ static void nap(long us) {
   nanosleep(&ts, NULL);
 }
 
+/* IPC_STAT of an object we adopted, waiting out a recycler's transient lock (IPC_SET mode 0 makes IPC_STAT
+ * fail with EACCES for a non-root user until the recycler restores the mode or removes the object). Returns 0
+ * (there), -1 with errno EINVAL/EIDRM (removed), or -1 with errno EACCES (still locked after 2 s: a leaked lock). */
+static int stat_past_lock(int sem, int id, struct semid_ds *sds, struct shmid_ds *mds, long *waited) {
+  for (int i = 0; i < 2000; i++) {
+    int r;
+    if (sem) {
+      union semun arg;
+      arg.buf = sds;
+      r = semctl(id, 0, IPC_STAT, arg);
+    } else {
+      r = shmctl(id, IPC_STAT, mds);
+    }
+    if (r == 0 || errno != EACCES) return r;
+    if (i == 0) (*waited)++;
+    nap(1000);
+  }
+  errno = EACCES;
+  return -1;
+}
+
 static int cmd_race(key_t base, int nkeys, int rounds) {
-  long adopted = 0, orphans = 0, wrong = 0, lost = 0, shmAdopted = 0;
+  long adopted = 0, orphans = 0, wrong = 0, lost = 0, shmAdopted = 0, blocked = 0, waitedLock = 0, stuck = 0;
   srand((unsigned)getpid());
   for (int r = 0; r < rounds; r++) {
     for (int k = 1; k <= nkeys; k++) {
@@ -195,16 +219,20 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
       /* adopt: from now on a live process has operated on the set */
       struct sembuf ops[2] = {{0, 1, 0}, {0, -1, 0}};
       if (semop(id, ops, 2) < 0) {
-        lost++; /* removed before we got to it: fine */
+        if (errno == EACCES) blocked++; /* the recycler had locked it (mode 0): it is being removed, fine */
+        else lost++;                    /* removed before we got to it: fine */
         continue;
       }
       long long adoptedAt = mono_ns(); /* the semop has returned: from here on the set is live */
       adopted++;
       nap(200 + rand() % 800);
       struct semid_ds ds;
-      union semun arg;
-      arg.buf = &ds;
-      if (semctl(id, 0, IPC_STAT, arg) < 0) {
+      if (stat_past_lock(1, id, &ds, NULL, &waitedLock) < 0) {
+        if (errno == EACCES) {
+          stuck++;
+          fprintf(stderr, "pg_sema race: adopted set %d stayed locked (mode 0) for 2 s\n", id);
+          continue;
+        }
         wrong++; /* a set a live process had operated on was removed */
         printf("wrongsem %d %lld\n", id, adoptedAt);
         fprintf(stderr, "pg_sema race: adopted set %d (key %d) was removed: %s\n", id, (int)key, errname(errno));
@@ -231,14 +259,19 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
         if (rand() % 2 != 0) continue;
         void *p = shmat(id, NULL, SHM_RDONLY);
         if (p == (void *)-1) {
-          lost++;
+          if (errno == EACCES) blocked++;
+          else lost++;
           continue;
         }
         long long attachedAt = mono_ns();
         shmAdopted++;
         nap(200 + rand() % 800);
         struct shmid_ds ds;
-        if (shmctl(id, IPC_STAT, &ds) < 0 || (ds.shm_perm.mode & SHM_DEST)) {
+        int sr = stat_past_lock(0, id, NULL, &ds, &waitedLock);
+        if (sr < 0 && errno == EACCES) {
+          stuck++;
+          fprintf(stderr, "pg_sema race: attached segment %d stayed locked (mode 0) for 2 s\n", id);
+        } else if (sr < 0 || (ds.shm_perm.mode & SHM_DEST)) {
           wrong++;
           printf("wrongshm %d %lld\n", id, attachedAt);
           fprintf(stderr, "pg_sema race: attached segment %d (key %d) was removed\n", id, (int)key);
@@ -249,7 +282,8 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
       }
     }
   }
-  printf("adopted %ld\nshmAdopted %ld\norphans %ld\nwrong %ld\nlost %ld\nDONE\n", adopted, shmAdopted, orphans, wrong, lost);
+  printf("adopted %ld\nshmAdopted %ld\norphans %ld\nwrong %ld\nlost %ld\nblocked %ld\nwaitedLock %ld\nstuck %ld\nDONE\n", adopted,
+         shmAdopted, orphans, wrong, lost, blocked, waitedLock, stuck);
   return 0;
 }
 
