@@ -159,7 +159,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
         continue;
       }
       await deps.beforeRemove?.(c);
-      // 3. the guarded primitive: IPC_STAT + checks + IPC_RMID
+      // 3. the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID (or restore + ECHANGED)
       await deps.source.remove(c.kind, c.id, c.expected);
       decide(c, 'removed', c.verdict.reasons, record);
     } catch (e) {

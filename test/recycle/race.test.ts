@@ -95,7 +95,8 @@ test(`race: recycle against re-creation, attach and semop under the same keys ($
     `race: ${ROUNDS} rounds; partner: ${counts['orphans']} orphans made, ${counts['adopted']} sets + ${counts['shmAdopted']} segments adopted while live, ` +
       `${counts['lost']} adoptions lost to a removal (fine), ${counts['blocked']} adoptions blocked by the lock (EACCES, fine), ` +
       `${counts['waitedLock']} checks waited out a lock, ${counts['stuck']} locks never released, ${counts['wrong']} live objects removed; recycler: ${totals.rounds} plans, ` +
-      `${totals.planned} candidates, ${totals.removed} removed, ${totals.refused} refused ${JSON.stringify(totals.refusedWhy)}, ${totals.failed} failed`,
+      `${totals.planned} candidates, ${totals.removed} removed, ${totals.refused} refused ${JSON.stringify(totals.refusedWhy)} ` +
+      `(${totals.refusedAfterLock} by the re-verification after the lock, mode restored), ${totals.failed} failed`,
   );
   console.log(
     `race: wrong removals: ${guardFailures} of objects live before the guarded re-check began, ${inWindow} of objects adopted while ` +

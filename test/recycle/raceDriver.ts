@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   if (source.mode !== 'native') throw new Error('the race test needs the native binding (guarded removal)');
   const audit = new AuditLog(auditFile);
   const totals = {
-    rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedWhy: {} as Record<string, number>, failures: [] as string[],
+    rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedAfterLock: 0, refusedWhy: {} as Record<string, number>, failures: [] as string[],
     /** every removal: ref and the CLOCK_MONOTONIC ns when the guarded primitive was called and when it returned */
     removals: [] as Array<{ ref: string; t0: string; t1: string }>,
   };
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     totals.failed += r.failed;
     for (const o of r.outcomes) {
       if (o.action === 'refused') totals.refusedWhy[o.code ?? '?'] = (totals.refusedWhy[o.code ?? '?'] ?? 0) + 1;
+      // refused by the re-verification after the lock (IPC_SET mode 0): the original mode was restored
+      if (o.action === 'refused' && o.reasons.some((r) => /while lock/.test(r))) totals.refusedAfterLock++;
       if (o.action === 'failed' && totals.failures.length < 10) totals.failures.push(`${o.ref}: ${o.code} ${o.reasons.join('; ')}`);
     }
   }
