@@ -125,6 +125,9 @@ export class LocalSource implements IpcSource {
 
   async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
     if (!this.native) return this.fallback!.remove(kind, id, expected);
+    // The guarded primitive blocks for one RCU grace period (~13 ms, see native/src/sysv_util.h): yield to
+    // the event loop first, so a recycle of many objects never freezes the extension host in one stretch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       this.native.remove(kind, id, expected);
     } catch (e) {

@@ -247,8 +247,10 @@ export interface IpcSnapshot {
 }
 
 /**
- * What must still hold right before a guarded removal (checked with IPC_STAT immediately before IPC_RMID).
- * A failed check refuses the removal with code 'ECHANGED' (or 'EIDRM'/'EINVAL' when the object is gone).
+ * What must still hold right before a guarded removal. The native primitive checks it, locks the object
+ * (IPC_SET mode 0), waits out calls already past their permission check, checks everything again and only
+ * then does IPC_RMID (README, recycle section). A failed check refuses the removal with code 'ECHANGED'
+ * (or 'EIDRM'/'EINVAL' when the object is gone) and restores the mode.
  */
 export interface RemovalExpectation {
   key: number;
