@@ -14,12 +14,6 @@
 namespace ipcx {
 
 namespace {
-union semun {
-  int val;
-  struct semid_ds* buf;
-  unsigned short* array;
-  struct seminfo* __buf;
-};
 constexpr unsigned long long kMaxSafe = (1ULL << 53) - 1;
 }  // namespace
 

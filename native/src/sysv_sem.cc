@@ -15,13 +15,6 @@ namespace ipcx {
 
 namespace {
 
-union semun {
-  int val;
-  struct semid_ds* buf;
-  unsigned short* array;
-  struct seminfo* __buf;
-};
-
 int SemStatFor(int idx, int cmd, struct semid_ds* ds) {
   semun arg;
   arg.buf = ds;

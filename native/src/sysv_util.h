@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <linux/membarrier.h>
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string>
@@ -13,6 +14,14 @@
 #include "ipc_core.h"
 
 namespace ipcx {
+
+// semctl(2)'s fourth argument: glibc leaves defining it to the caller.
+union semun {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+  struct seminfo* __buf;
+};
 
 inline OpError Err(int err, const char* syscall, const char* op, long long id) {
   OpError e;
