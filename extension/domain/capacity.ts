@@ -50,6 +50,15 @@ function limitValue(limits: IpcLimits, d: LimitDescriptor): number | undefined {
   return limits[d.field];
 }
 
+/** A maximum-style usage (SEMMSL, SEMVMX, SHMMAX, MSGMNB): the largest object's figure, and which object. */
+function usedByLargest(row: CapacityRow, max: { id: number; n: number } | undefined, kind: SysvKind, basis: string): void {
+  row.used = max ? max.n : 0;
+  if (max) {
+    row.basis = `${basis} ${max.id}`;
+    row.object = { kind, id: max.id };
+  }
+}
+
 export function capacity(snap: CapacityInput): CapacityRow[] {
   const { limits, usage } = snap;
   const unlimited = new Set((limits.unlimited ?? []).map((s) => s.toLowerCase()));
@@ -57,13 +66,13 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
 
   // maxima over objects, one pass each
   let bigSet: { id: number; n: number } | undefined;
-  let maxVal: { id: number; v: number } | undefined;
+  let maxVal: { id: number; n: number } | undefined;
   let valuesSeen = false;
   for (const s of snap.sems) {
     if (!bigSet || s.nsems > bigSet.n) bigSet = { id: s.id, n: s.nsems };
     if (s.values) {
       valuesSeen = true;
-      for (const v of s.values) if (!maxVal || v > maxVal.v) maxVal = { id: s.id, v };
+      for (const v of s.values) if (!maxVal || v > maxVal.n) maxVal = { id: s.id, n: v };
     }
   }
   let bigSeg: { id: number; n: number } | undefined;
@@ -97,19 +106,11 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
         row.used = usage.semTotal;
         break;
       case 'SEMMSL':
-        row.used = bigSet ? bigSet.n : 0;
-        if (bigSet) {
-          row.basis = `largest set: id ${bigSet.id}`;
-          row.object = { kind: 'sem', id: bigSet.id };
-        }
+        usedByLargest(row, bigSet, 'sem', 'largest set: id');
         break;
       case 'SEMVMX':
         if (valuesSeen) {
-          row.used = maxVal ? maxVal.v : 0;
-          if (maxVal) {
-            row.basis = `largest value: set id ${maxVal.id}`;
-            row.object = { kind: 'sem', id: maxVal.id };
-          }
+          usedByLargest(row, maxVal, 'sem', 'largest value: set id');
         }
         break;
       case 'SHMMNI':
@@ -121,21 +122,13 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
         row.limitBytes = Math.min(limit * page, Number.MAX_SAFE_INTEGER);
         break;
       case 'SHMMAX':
-        row.used = bigSeg ? bigSeg.n : 0;
-        if (bigSeg) {
-          row.basis = `largest segment: id ${bigSeg.id}`;
-          row.object = { kind: 'shm', id: bigSeg.id };
-        }
+        usedByLargest(row, bigSeg, 'shm', 'largest segment: id');
         break;
       case 'MSGMNI':
         row.used = usage.msgQueues;
         break;
       case 'MSGMNB':
-        row.used = fullQ ? fullQ.n : 0;
-        if (fullQ) {
-          row.basis = `fullest queue: id ${fullQ.id}`;
-          row.object = { kind: 'msg', id: fullQ.id };
-        }
+        usedByLargest(row, fullQ, 'msg', 'fullest queue: id');
         break;
       default:
         break; // SEMOPM, SHMMIN, MSGMAX, MQ_QUEUES_MAX: no usage to compare
