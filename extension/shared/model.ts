@@ -202,7 +202,12 @@ export interface IpcUsage {
 /** What we know about a pid that appears in a snapshot. */
 export interface ProcessFact {
   pid: number;
+  /** true only when the process is proven to exist (liveness 'alive'). */
   alive: boolean;
+  /** alive, dead, or unknown (cannot see); consumers treat a missing value as 'unknown' unless alive. */
+  liveness?: Liveness;
+  /** how the liveness was decided, for a reason line ("exists but is hidden by hidepid=2"). */
+  livenessReason?: string;
   /** /proc/PID/comm */
   comm?: string;
   /** the full command line, when readable */
@@ -263,7 +268,27 @@ export interface RemovalExpectation {
   otime?: number;
   /** sem: refuse if any semaphore's last-op pid (GETPID) differs from these. */
   semPids?: number[];
+  /** shm: refuse if any of these differs from what the plan saw (activity after planning). */
+  nattch?: number;
+  cpid?: number;
+  lpid?: number;
+  atime?: number;
+  dtime?: number;
+  /** msg: refuse if any of these differs from what the plan saw. */
+  qnum?: number;
+  cbytes?: number;
+  lspid?: number;
+  lrpid?: number;
+  stime?: number;
+  rtime?: number;
 }
+
+/**
+ * Whether a process exists, as far as the reader can prove it. `unknown` whenever the reader cannot see
+ * (hidden by hidepid, EACCES, pid 0 from another pid namespace, facts missing from a probe): an object
+ * whose pids are unknown is never recyclable.
+ */
+export type Liveness = 'alive' | 'dead' | 'unknown';
 
 /** A stable reference to an object within one host: `sem:32769`, `shm:5`, `posixSem:/orders`. */
 export type ObjectRef = string;
