@@ -245,6 +245,42 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
+  test('detail actions act on the object on screen: a live set first, then two orphans in turn', async () => {
+    const d = await seeded('dark');
+    const snap = seedSnapshot();
+    const openSet = async (id: number): Promise<void> => {
+      await d.page.locator(`svg.semmap g.cell[data-ref="sem:${id}"]`).click();
+      await pollPage(d.page, `document.querySelector('#detail-title')?.textContent?.endsWith('(id ${id})')`);
+    };
+    // the first object opened is not recyclable: its Recycle… must not stay bound to it
+    await openSet(14);
+    assert.equal(await d.page.locator('.act-recycle').getAttribute('disabled'), '');
+    for (const id of [9, 11, 4]) {
+      await openSet(id);
+      const set = snap.sems.find((s) => s.id === id)!;
+      const before = (await d.posted()).length;
+      await d.page.locator('.act-recycle').click();
+      await d.page.locator('.act-inspect').click();
+      await d.page.locator('.act-copy-key').click();
+      await d.page.locator('.act-copy-id').click();
+      const tail: WebviewToHost[] = (await d.posted()).slice(before);
+      assert.deepEqual(tail, [
+        { type: 'requestRecycle', kind: 'sem', id, key: set.key, ctime: set.ctime },
+        { type: 'inspect', ref: `sem:${id}` },
+        { type: 'copy', ref: `sem:${id}`, what: 'key' },
+        { type: 'copy', ref: `sem:${id}`, what: 'id' },
+      ], `actions while the pane shows set ${id}`);
+    }
+    // back to the live set: Recycle… asks nothing, Inspect names it
+    await openSet(15);
+    const before = (await d.posted()).length;
+    await d.page.locator('.act-recycle').click({ force: true });
+    await d.page.locator('.act-inspect').click();
+    assert.deepEqual((await d.posted()).slice(before), [{ type: 'inspect', ref: 'sem:15' }]);
+    await noErrors(d);
+    await d.page.close();
+  });
+
   test('recycle is offered only for provable orphans', async () => {
     const d = await seeded('dark');
     await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').click();

@@ -1,13 +1,15 @@
 /** The detail pane: every field of the selected object, a set's semaphores, the verdict and the actions. */
 import { select } from 'd3-selection';
 import { formatAge, formatBytes, formatKey, formatMode, formatTime } from '../../extension/shared/format';
-import type { IpcErrorInfo, IpcObject, IpcSnapshot, SemElem, Verdict } from '../../extension/shared/model';
+import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, Verdict } from '../../extension/shared/model';
+import { refOf } from '../layout/refs';
 import type { CopyWhat } from '../../extension/shared/protocol';
 
+/** Each action gets the ref of the object the pane showed when it was clicked. */
 export interface DetailHandlers {
-  copy(what: CopyWhat): void;
-  inspect(): void;
-  recycle(): void;
+  copy(ref: ObjectRef, what: CopyWhat): void;
+  inspect(ref: ObjectRef): void;
+  recycle(ref: ObjectRef): void;
   close(): void;
 }
 
@@ -106,11 +108,13 @@ export function renderDetail(root: HTMLElement, input: DetailInput, handlers: De
   const head = pane.selectAll<HTMLDivElement, number>('div.detail-head').data([0]).join((e) => {
     const h = e.append('div').attr('class', 'detail-head');
     h.append('h2').attr('id', 'detail-title');
-    h.append('vscode-button').attr('class', 'detail-close').attr('secondary', '').attr('aria-label', 'close detail').text('Close')
-      .on('click', () => handlers.close());
+    h.append('vscode-button').attr('class', 'detail-close').attr('secondary', '').attr('aria-label', 'close detail').text('Close');
     return h;
   });
   head.select('h2').text(title);
+  // handlers are re-bound on every render: a listener bound once when the button is created would keep
+  // acting on the object shown at that time
+  head.select('.detail-close').on('click', () => handlers.close());
 
   pane.selectAll<HTMLDivElement, Verdict | null>('div.verdict').data([v ?? null]).join('div')
     .attr('class', (d) => `verdict state-${d?.state ?? 'unknown'}`)
@@ -120,13 +124,21 @@ export function renderDetail(root: HTMLElement, input: DetailInput, handlers: De
 
   const actions = pane.selectAll<HTMLDivElement, number>('div.actions').data([0]).join((e) => {
     const a = e.append('div').attr('class', 'actions').attr('role', 'toolbar').attr('aria-label', 'actions');
-    a.append('vscode-button').attr('class', 'act-copy-key').attr('secondary', '').text('Copy key').on('click', () => handlers.copy('key'));
-    a.append('vscode-button').attr('class', 'act-copy-id').attr('secondary', '').text('Copy id').on('click', () => handlers.copy('id'));
-    a.append('vscode-button').attr('class', 'act-copy-json').attr('secondary', '').text('Copy JSON').on('click', () => handlers.copy('json'));
-    a.append('vscode-button').attr('class', 'act-inspect').attr('secondary', '').text('Inspect in editor').on('click', () => handlers.inspect());
-    a.append('vscode-button').attr('class', 'act-recycle').text('Recycle…').on('click', () => handlers.recycle());
+    a.append('vscode-button').attr('class', 'act-copy-key').attr('secondary', '').text('Copy key');
+    a.append('vscode-button').attr('class', 'act-copy-id').attr('secondary', '').text('Copy id');
+    a.append('vscode-button').attr('class', 'act-copy-json').attr('secondary', '').text('Copy JSON');
+    a.append('vscode-button').attr('class', 'act-inspect').attr('secondary', '').text('Inspect in editor');
+    a.append('vscode-button').attr('class', 'act-recycle').text('Recycle…');
     return a;
   });
+  // the toolbar names the object it acts on; each click passes that ref to the handler
+  const ref = refOf(o);
+  actions.attr('data-ref', ref);
+  actions.select('.act-copy-key').on('click', () => handlers.copy(ref, 'key'));
+  actions.select('.act-copy-id').on('click', () => handlers.copy(ref, 'id'));
+  actions.select('.act-copy-json').on('click', () => handlers.copy(ref, 'json'));
+  actions.select('.act-inspect').on('click', () => handlers.inspect(ref));
+  actions.select('.act-recycle').on('click', () => handlers.recycle(ref));
   const sysv = o.kind === 'sem' || o.kind === 'shm' || o.kind === 'msg';
   actions.select('.act-copy-key').classed('hidden', !sysv);
   actions.select('.act-copy-id').text(sysv ? 'Copy id' : 'Copy name');

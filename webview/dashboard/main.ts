@@ -239,8 +239,22 @@ function select_(ref: ObjectRef): void {
   requestAnimationFrame(() => (detailRoot.querySelector('h2') as HTMLElement | null)?.focus());
 }
 
-function copy(what: CopyWhat): void {
-  if (ui.selected) messenger.post({ type: 'copy', ref: ui.selected, what: what === 'id' && !ui.selected.match(/^(sem|shm|msg):/) ? 'name' : what });
+function copy(ref: ObjectRef, what: CopyWhat): void {
+  messenger.post({ type: 'copy', ref, what: what === 'id' && !ref.match(/^(sem|shm|msg):/) ? 'name' : what });
+}
+
+/** The verdict the detail pane shows: the one re-assessed with per-semaphore detail, else the snapshot's. */
+function shownVerdict(o: IpcObject | null, ref: ObjectRef | null): Verdict | undefined {
+  return (o?.kind === 'sem' ? detailVerdicts.get(o.id) : undefined) ?? (ref && data ? data.verdicts.get(ref) : undefined);
+}
+
+/** Recycle… on the object the pane shows (`ref`, read at click time): the host re-checks it and asks. */
+function requestRecycle(ref: ObjectRef): void {
+  const o = findObject(ref);
+  if (!o || (o.kind !== 'sem' && o.kind !== 'shm' && o.kind !== 'msg') || !shownVerdict(o, ref)?.recyclable) return;
+  status = `Asked the extension to recycle ${o.kind} id ${o.id}: it re-checks the object and asks you to confirm.`;
+  messenger.post({ type: 'requestRecycle', kind: o.kind, id: o.id, key: o.key, ctime: o.ctime });
+  render();
 }
 
 // ---- render ----
@@ -308,21 +322,15 @@ function render(): void {
     detailRoot,
     {
       object: obj,
-      verdict: (obj?.kind === 'sem' ? detailVerdicts.get(obj.id) : undefined) ?? (selected ? verdicts.get(selected) : undefined),
+      verdict: shownVerdict(obj, selected),
       snapshot,
       elems: obj?.kind === 'sem' ? details.get(obj.id) : undefined,
       status,
     },
     {
       copy,
-      inspect: () => selected && messenger.post({ type: 'inspect', ref: selected }),
-      recycle: () => {
-        if (obj && (obj.kind === 'sem' || obj.kind === 'shm' || obj.kind === 'msg') && selected && verdicts.get(selected)?.recyclable) {
-          status = 'Asked the extension to recycle: it re-checks the object and asks you to confirm.';
-          messenger.post({ type: 'requestRecycle', kind: obj.kind, id: obj.id, key: obj.key, ctime: obj.ctime });
-          render();
-        }
-      },
+      inspect: (ref) => messenger.post({ type: 'inspect', ref }),
+      recycle: requestRecycle,
       close: () => {
         ui.selected = null;
         persist();
