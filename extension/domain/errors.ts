@@ -178,6 +178,15 @@ export const HINTS: HintRow[] = [
     hint: 'Refused to follow a symbolic link (opened with O_NOFOLLOW): a real IPC object is a regular file.',
   },
   {
+    code: 'EINVAL', syscall: ['mmap', 'fstat'],
+    hint: 'Not a semaphore as sem_open writes it (shorter than 8 bytes, or not a regular file), so no value is shown; ' +
+      'if its owner is rewriting or truncating it, refresh to read it again.',
+  },
+  {
+    code: 'EFAULT', syscall: ['load'],
+    hint: 'Someone with write access to the file truncated it (or left it sparse on a full tmpfs) while it was read; refresh to read it again.',
+  },
+  {
     code: 'ESRCH',
     hint: 'The process no longer exists (it exited, or its pid belongs to another pid namespace).',
   },

@@ -4,7 +4,7 @@
  * and the errors for links, missing and short files.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { IpcError } from '../../extension/domain/errors';
@@ -101,4 +101,70 @@ test('errors: symlink refused (ELOOP, O_NOFOLLOW), missing file (ENOENT), short 
   const f = thrown(() => native().readPosixSem(fifo));
   assert.equal(f.code, 'EINVAL');
   assert.match(f.message, /not a regular file/);
+});
+
+/** `node -e SCRIPT FILE...` with the binding's path as argv[1]; returns status, signal and output. */
+function childRead(script: string, args: string[], wrap: string[] = []): { status: number | null; signal: string | null; out: string } {
+  const argv = [...wrap, process.execPath, '-e', script, native().path, ...args];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120000 });
+  return { status: r.status, signal: r.signal, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+test('a semaphore whose page cannot be provided (sparse file on a full tmpfs): EFAULT with a hint, no SIGBUS; the next read works; an unrelated SIGBUS still kills', () => {
+  assertPrivateIpcNamespace();
+  // Reading a hole through a mapping allocates a page; on a full tmpfs that is SIGBUS, every time: the
+  // deterministic member of the class "the page vanished under the load" (truncation races are the other).
+  const script = `
+    const m = { exports: {} }; process.dlopen(m, process.argv[1]); const b = m.exports;
+    const [sparse, good] = process.argv.slice(2);
+    try { b.readPosixSem(sparse); console.log('read?'); } catch (e) { console.log('ERR ' + e.code + ' ' + e.syscall + ' ' + e.message); }
+    const r = b.readPosixSem(good); console.log('GOOD ' + r.lo32 + ' ' + r.hi32);
+    process.kill(process.pid, 'SIGBUS');
+    setTimeout(() => console.log('survived an unrelated SIGBUS'), 2000);`;
+  const dir = `/tmp/ipcx-fulltmpfs-${process.pid}`;
+  const sh = `mount --make-rprivate / && mkdir -p ${dir} && mount -t tmpfs -o size=64k tmpfs ${dir} && ` +
+    `printf '\\005\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0' > ${dir}/sem.good && truncate -s 32 ${dir}/sem.good && ` +
+    `(dd if=/dev/zero of=${dir}/fill bs=4096 count=64 2>/dev/null; true) && truncate -s 32 ${dir}/sem.sparse && ` +
+    `df -k ${dir} | tail -1 >&2; exec "$@"`;
+  try {
+    const r = childRead(script, [`${dir}/sem.sparse`, `${dir}/sem.good`], ['unshare', '--mount', '--', 'sh', '-c', sh, 'sh']);
+    assert.match(r.out, /ERR EFAULT load load\(mmap\): the file's page vanished while it was read \(SIGBUS caught\)/, r.out);
+    assert.doesNotMatch(r.out, /read\?/);
+    assert.match(r.out, /GOOD 5 0/, 'the guard is released: the next read works');
+    assert.equal(r.signal, 'SIGBUS', `the SIGBUS sent afterwards keeps its default action (${r.out})`);
+    assert.doesNotMatch(r.out, /survived/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a user truncating its semaphore file in a loop: 2,000 reads, never a crash; each read is a decoded value or EFAULT/EINVAL', async () => {
+  assertPrivateIpcNamespace();
+  // the attacker: uid 65534, writing its own file, as any local user can in /dev/shm (mode 1777)
+  const file = `/dev/shm/sem.${tag}-trunc`;
+  names.push(file);
+  const setpriv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+  const loop = spawn(setpriv[0], [...setpriv.slice(1), 'perl', '-e',
+    'open(my $h, ">", $ARGV[0]) or die "open: $!"; syswrite($h, pack("VVVV", 3, 0, 128, 0) . ("\\0" x 16)); ' +
+    '$| = 1; print "ready\\n"; while (1) { truncate($h, 0); truncate($h, 32); }', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(loop);
+  await new Promise<void>((resolve, reject) => {
+    loop.stdout!.once('data', () => resolve());
+    loop.once('exit', (c) => reject(new Error(`truncate loop exited ${c}`)));
+  });
+  assert.equal(fs.statSync(file).uid, 65534);
+  const script = `
+    const m = { exports: {} }; process.dlopen(m, process.argv[1]); const b = m.exports;
+    const n = { ok: 0 }; for (let i = 0; i < 2000; i++) {
+      try { const r = b.readPosixSem(process.argv[2]); n.ok++; if (r.lo32 !== 3 && r.lo32 !== 0) throw new Error('bad value ' + r.lo32); }
+      catch (e) { if (!e.code) throw e; n[e.code] = (n[e.code] || 0) + 1; } }
+    console.log(JSON.stringify(n));`;
+  const r = childRead(script, [file]);
+  await stop(loop);
+  assert.equal(r.signal, null, `the reader died with ${r.signal}: ${r.out}`);
+  assert.equal(r.status, 0, r.out);
+  const counts = JSON.parse(r.out.trim().split('\n').pop()!) as Record<string, number>;
+  assert.deepEqual(Object.keys(counts).filter((k) => !['ok', 'EFAULT', 'EINVAL'].includes(k)), [], JSON.stringify(counts));
+  assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 2000);
+  console.log(`truncate loop: ${JSON.stringify(counts)}`);
 });
