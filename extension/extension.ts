@@ -18,7 +18,7 @@ import { registerExportSnapshot } from './commands/exportSnapshot';
 import { registerShowLimits } from './commands/showLimits';
 import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
-import { registerRecycle } from './commands/recycle';
+import { registerRecycle, setRecycleConfirmForTests } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
 import { registerFutexVisualizer } from './webviews/futexPanel';
 
@@ -30,6 +30,11 @@ export interface IpcExplorerApi {
   tree: TreeViews;
   /** ms activate() took */
   activationMs: number;
+  /**
+   * Only when VS Code runs the extension under its test runner (extension mode Test): stand-ins for the
+   * person at modal dialogs. Absent otherwise.
+   */
+  testHooks?: { setRecycleConfirm: typeof setRecycleConfirmForTests };
 }
 
 export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
@@ -49,7 +54,9 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerFutexVisualizer(context, services);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
-  return { services, store: services.store, notify: services.notify, tree, activationMs };
+  const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, activationMs };
+  if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests };
+  return api;
 }
 
 export function deactivate(): void {

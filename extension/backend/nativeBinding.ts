@@ -126,7 +126,7 @@ export interface RawNative {
   semDetail(id: number): Int32Array;
   remove(kind: SysvKind, id: number, expected: RawRemovalExpectation): void;
   shmPeek(id: number, length: number): Buffer;
-  readPosixSem(path: string): PosixSemRead;
+  readPosixSem(path: string | Buffer): PosixSemRead;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
   formatSemsJson(
     headers: Float64Array,
@@ -200,8 +200,12 @@ export interface NativeBinding {
    * segment's atime/dtime/lpid and briefly raises nattch, as any attach does.
    */
   shmPeek(id: number, length: number): Buffer;
-  /** open(O_RDONLY|O_NOFOLLOW) + mmap(PROT_READ) + one aligned 8-byte atomic load. Throws IpcError. */
-  readPosixSem(path: string): PosixSemRead;
+  /**
+   * open(O_RDONLY|O_NOFOLLOW|O_NONBLOCK) + fstat (regular file) + mmap(PROT_READ) + one aligned 8-byte atomic
+   * load under a SIGBUS guard (a file truncated meanwhile is EFAULT). A Buffer path is used byte for byte.
+   * Throws IpcError.
+   */
+  readPosixSem(path: string | Buffer): PosixSemRead;
 }
 
 export interface LoadResult {

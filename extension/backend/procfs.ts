@@ -152,10 +152,87 @@ export interface AttacherScan {
   truncated: boolean;
   /** processes whose maps could not be read (EACCES without privileges) */
   unreadable: number;
+  /** processes whose maps was longer than the per-process bound and was read only in part */
+  cut: number;
+  /** true when the byte budget of the whole scan ran out and the remaining processes were not read */
+  budgetExhausted: boolean;
 }
 
 /** Default bound on the number of processes whose maps are read per snapshot. */
 export const MAX_MAPS_SCAN = 20000;
+/**
+ * Bounds on /proc/PID/maps text: a process may hold vm.max_map_count mappings (65530 by default, raisable)
+ * with paths up to PATH_MAX, i.e. hundreds of MB of maps. Each file is read in chunks (memory stays at one
+ * chunk), at most MAX_MAPS_BYTES_PER_PROCESS per process and MAX_MAPS_BYTES for the whole scan.
+ */
+export const MAX_MAPS_BYTES_PER_PROCESS = 64 * 1024 * 1024;
+export const MAX_MAPS_BYTES = 512 * 1024 * 1024;
+const MAPS_CHUNK = 1024 * 1024;
+
+export interface MapsBounds {
+  perProcess?: number;
+  total?: number;
+}
+
+/**
+ * Reads one maps file in chunks and parses each chunk (cut at its last newline) as it comes: bounded memory
+ * for any size. undefined when the process is gone; throws when unreadable (EACCES).
+ */
+export function readMapsBounded(
+  file: string,
+  wantedFiles: ReadonlySet<string>,
+  maxBytes: number,
+): { entry: MapsEntry; bytes: number; cut: boolean } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  const shm = new Set<number>();
+  const files = new Set<string>();
+  let bytes = 0;
+  let cut = false;
+  try {
+    const buf = Buffer.alloc(Math.min(MAPS_CHUNK, Math.max(4096, maxBytes)));
+    let carry = '';
+    for (;;) {
+      if (bytes >= maxBytes) {
+        cut = true;
+        break;
+      }
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, Math.min(buf.length, maxBytes - bytes), null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ESRCH' || code === 'ENOENT') break; // exited while being read: what was read stands
+        throw e;
+      }
+      if (n <= 0) break;
+      bytes += n;
+      const text = carry + buf.toString('latin1', 0, n);
+      const nl = text.lastIndexOf('\n');
+      carry = nl < 0 ? text : text.slice(nl + 1);
+      if (carry.length > 2 * 4096 + 256) carry = ''; // longer than any maps line (PATH_MAX): not a line
+      if (nl >= 0) {
+        const e = parseMaps(text.slice(0, nl + 1), wantedFiles);
+        for (const id of e.sysvShmids) shm.add(id);
+        for (const k of e.files) files.add(k);
+      }
+    }
+    if (!cut && carry) {
+      const e = parseMaps(carry, wantedFiles);
+      for (const id of e.sysvShmids) shm.add(id);
+      for (const k of e.files) files.add(k);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { entry: { sysvShmids: [...shm], files: [...files] }, bytes, cut };
+}
 
 /**
  * Reads /proc/PID/maps of every process (up to `maxProcesses`) and collects System V shm attachers and
@@ -168,7 +245,10 @@ export function scanAttachers(
   paths: ProcPaths = DEFAULT_PATHS,
   maxProcesses = MAX_MAPS_SCAN,
   ownIpcNs: string | undefined = ipcNamespaceOfSelf(paths),
+  bounds: MapsBounds = {},
 ): AttacherScan {
+  const perProcess = bounds.perProcess ?? MAX_MAPS_BYTES_PER_PROCESS;
+  let budget = bounds.total ?? MAX_MAPS_BYTES;
   let names: string[];
   try {
     names = fs.readdirSync(paths.proc);
@@ -176,7 +256,7 @@ export function scanAttachers(
     names = [];
   }
   const entries: [number, MapsEntry, string?][] = [];
-  let scanned = 0, unreadable = 0, truncated = false;
+  let scanned = 0, unreadable = 0, cut = 0, truncated = false, budgetExhausted = false;
   for (const name of names) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
@@ -184,29 +264,42 @@ export function scanAttachers(
       truncated = true;
       break;
     }
+    if (budget <= 0) {
+      budgetExhausted = true;
+      break;
+    }
     scanned++;
-    let text: string | undefined;
+    let r: ReturnType<typeof readMapsBounded>;
     try {
-      text = readTextIfExists(path.join(paths.proc, name, 'maps'));
+      r = readMapsBounded(path.join(paths.proc, name, 'maps'), wantedFiles, Math.min(perProcess, budget));
     } catch {
       unreadable++;
       continue;
     }
-    if (!text) continue; // gone, or a kernel thread
-    const e = parseMaps(text, wantedFiles);
+    if (!r) continue; // gone
+    budget -= r.bytes;
+    if (r.cut) cut++;
+    const e = r.entry;
     if (e.sysvShmids.length) entries.push([Number(name), e, readIpcNs(path.join(paths.proc, name))]);
     else if (e.files.length) entries.push([Number(name), e]);
   }
-  return { attachers: collectAttachers(entries, ownIpcNs), scanned, truncated, unreadable };
+  return { attachers: collectAttachers(entries, ownIpcNs), scanned, truncated, unreadable, cut, budgetExhausted };
 }
 
 /** Reads a semaphore file's bytes: natively (one atomic 8-byte load) or with fs (atomic: false). */
-export type PosixSemReader = (file: string) => PosixSemRead;
+export type PosixSemReader = (file: string | Buffer) => PosixSemRead;
 
-/** Reads up to 64 bytes with O_NOFOLLOW (a semaphore is 16 or 32 bytes; a bigger file is not one). */
-export function fsReadPosixSem(file: string): PosixSemRead {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+/**
+ * Reads up to 64 bytes with pread (a semaphore is 16 or 32 bytes; a bigger file is not one): O_NOFOLLOW (a
+ * symlink is refused), O_NONBLOCK (a FIFO swapped in after the listing does not block), and fstat on the fd
+ * must say regular file. Not one atomic load: value and nwaiters may come from different instants.
+ */
+export function fsReadPosixSem(file: string | Buffer): PosixSemRead {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   try {
+    if (!fs.fstatSync(fd).isFile()) {
+      throw Object.assign(new Error('fstat(S_ISREG): not a regular file (EINVAL)'), { code: 'EINVAL', errno: 22, syscall: 'fstat', op: 'S_ISREG' });
+    }
     const buf = Buffer.alloc(64);
     let n = 0;
     for (;;) {
@@ -225,36 +318,101 @@ export interface DevShmListing {
   posixSems: PosixSem[];
   posixShms: PosixShm[];
   errors: ItemError[];
+  warnings: string[];
+  /** regular files in the directory (listed or not) */
+  total: number;
+  /** regular files not examined because of the bound */
+  notListed: number;
+}
+
+/**
+ * Default bound on the /dev/shm files listed per snapshot. Every name is read (one getdents pass) and
+ * counted; only the first MAX_DEVSHM_LIST regular files by name are stat'ed and listed, the rest are
+ * counted in a warning. A /dev/shm with 100,000 leaked files stays a bounded snapshot.
+ */
+export const MAX_DEVSHM_LIST = 10000;
+
+/** A file name's bytes for display: valid UTF-8 as it is, every other byte as \xNN. */
+export function displayName(bytes: Buffer): { text: string; exact: boolean } {
+  const text = bytes.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(bytes)) return { text, exact: true };
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    // longest valid UTF-8 sequence at i (1..4 bytes), else one escaped byte
+    let taken = false;
+    for (let len = 4; len >= 1 && !taken; len--) {
+      if (i + len > bytes.length) continue;
+      const part = bytes.subarray(i, i + len);
+      const t = part.toString('utf8');
+      if (!t.includes('\ufffd') && Buffer.from(t, 'utf8').equals(part)) {
+        out += t;
+        i += len;
+        taken = true;
+      }
+    }
+    if (!taken) out += `\\x${bytes[i++].toString(16).padStart(2, '0')}`;
+  }
+  return { text: out, exact: false };
+}
+
+function fmtCount(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /**
  * Lists /dev/shm: `sem.NAME` files are named semaphores (decoded), other regular files POSIX shm objects.
- * Directories, symlinks and devices are not objects (lstat, never followed).
+ * Directories, symlinks, FIFOs, sockets and devices are not objects (file type from the directory entry,
+ * then lstat: never followed). Names are handled as bytes (a name need not be UTF-8; such a name is shown
+ * with \xNN escapes and read through its exact bytes). Bounded: see MAX_DEVSHM_LIST.
  */
-export function listDevShm(paths: ProcPaths = DEFAULT_PATHS, readSem: PosixSemReader = fsReadPosixSem): DevShmListing {
-  const out: DevShmListing = { posixSems: [], posixShms: [], errors: [] };
-  let names: string[];
+export function listDevShm(
+  paths: ProcPaths = DEFAULT_PATHS,
+  readSem: PosixSemReader = fsReadPosixSem,
+  maxList = MAX_DEVSHM_LIST,
+): DevShmListing {
+  const out: DevShmListing = { posixSems: [], posixShms: [], errors: [], warnings: [], total: 0, notListed: 0 };
+  let entries: fs.Dirent[];
   try {
-    names = fs.readdirSync(paths.devShm);
+    // latin1: one JS char per byte, so the names keep their exact bytes and sort in byte order
+    entries = fs.readdirSync(paths.devShm, { encoding: 'latin1', withFileTypes: true });
   } catch (e) {
     const info = toIpcErrorInfo(e, { syscall: 'scandir' });
     if (info.code !== 'ENOENT') out.errors.push({ kind: 'posixShm', name: paths.devShm, error: info });
     return out;
   }
+  const names: string[] = [];
+  for (const d of entries) {
+    // d_type first: only regular files (or an unknown type, left to lstat) can be objects
+    if (d.isFile() || !(d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice())) {
+      names.push(d.name);
+    }
+  }
+  entries = [];
   names.sort();
-  for (const name of names) {
-    const file = path.join(paths.devShm, name);
+  out.total = names.length;
+  const dirBytes = Buffer.from(paths.devShm.endsWith('/') ? paths.devShm : paths.devShm + '/', 'utf8');
+  let listed = 0;
+  let i = 0;
+  for (; i < names.length && listed < maxList; i++) {
+    const raw = Buffer.from(names[i], 'latin1');
+    const shown = displayName(raw);
+    // the exact bytes whenever the name is not valid UTF-8: a decoded string would name another file
+    const file: string | Buffer = shown.exact ? path.join(paths.devShm, shown.text) : Buffer.concat([dirBytes, raw]);
+    const displayPath = shown.exact ? (file as string) : path.join(paths.devShm, shown.text);
+    const isSem = shown.text.startsWith('sem.');
     let st: fs.Stats;
     try {
       st = fs.lstatSync(file);
     } catch (e) {
       const info = toIpcErrorInfo(e, { syscall: 'lstat' });
-      if (info.code !== 'ENOENT') out.errors.push({ kind: name.startsWith('sem.') ? 'posixSem' : 'posixShm', name: '/' + name, error: info });
+      if (info.code !== 'ENOENT') out.errors.push({ kind: isSem ? 'posixSem' : 'posixShm', name: '/' + shown.text, error: info });
       continue;
     }
-    if (!st.isFile()) continue;
+    if (!st.isFile()) continue; // replaced since readdir (a symlink, a FIFO ...): not an object
+    listed++;
     const common = {
-      path: file,
+      path: displayPath,
       uid: st.uid,
       gid: st.gid,
       mode: st.mode & 0o7777,
@@ -263,31 +421,41 @@ export function listDevShm(paths: ProcPaths = DEFAULT_PATHS, readSem: PosixSemRe
       dev: st.dev,
       ino: st.ino,
     };
-    if (name.startsWith('sem.') && name.length > 4) {
-      const sem: PosixSem = { kind: 'posixSem', name: '/' + name.slice(4), ...common };
+    if (isSem && shown.text.length > 4) {
+      const sem: PosixSem = { kind: 'posixSem', name: '/' + shown.text.slice(4), ...common };
       if (st.size > 64) {
         sem.decodeError = {
           code: 'EPARSE',
           syscall: 'decode',
           op: 'sem_t',
-          message: `${file}: unexpected size ${st.size} bytes (a glibc sem_t is 32 bytes on 64-bit, 16 on 32-bit)`,
+          message: `${displayPath}: unexpected size ${st.size} bytes (a glibc sem_t is 32 bytes on 64-bit, 16 on 32-bit)`,
           hint: 'The file does not look like a glibc semaphore; its value is not shown.',
         };
       } else {
         try {
-          const d = decodePosixSem(readSem(file), file);
+          const d = decodePosixSem(readSem(file), displayPath);
           if ('decoded' in d) sem.decoded = d.decoded;
           else sem.decodeError = d.decodeError;
         } catch (e) {
           const info = toIpcErrorInfo(e, { syscall: 'open' });
-          if (info.code === 'ENOENT') continue; // removed since readdir
+          if (info.code === 'ENOENT') {
+            listed--;
+            continue; // removed since readdir
+          }
           sem.decodeError = info;
         }
       }
       out.posixSems.push(sem);
     } else {
-      out.posixShms.push({ kind: 'posixShm', name: '/' + name, ...common });
+      out.posixShms.push({ kind: 'posixShm', name: '/' + shown.text, ...common });
     }
+  }
+  out.notListed = names.length - i;
+  if (out.notListed > 0) {
+    out.warnings.push(
+      `${paths.devShm}: ${fmtCount(out.total)} files; the first ${fmtCount(listed)} by name are listed, ` +
+        `${fmtCount(out.notListed)} more not listed (bound: ${fmtCount(maxList)} per snapshot)`,
+    );
   }
   return out;
 }
@@ -314,6 +482,10 @@ export interface EnrichOptions {
   readSem?: PosixSemReader;
   clkTck?: number;
   maxMapsScan?: number;
+  /** bound on the /dev/shm files listed (default MAX_DEVSHM_LIST) */
+  maxDevShm?: number;
+  /** bounds on /proc/PID/maps bytes read (defaults MAX_MAPS_BYTES_PER_PROCESS, MAX_MAPS_BYTES) */
+  mapsBounds?: MapsBounds;
   /** skip /proc/PID/maps (attachers stay unknown) */
   noAttachers?: boolean;
 }
@@ -326,22 +498,29 @@ export interface EnrichOptions {
 export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSnapshot {
   const paths = opts.paths ?? DEFAULT_PATHS;
   const ns = ipcNamespaceOfSelf(paths);
-  const posix = listDevShm(paths, opts.readSem ?? fsReadPosixSem);
+  const posix = listDevShm(paths, opts.readSem ?? fsReadPosixSem, opts.maxDevShm ?? MAX_DEVSHM_LIST);
   snap.posixSems = posix.posixSems;
   snap.posixShms = posix.posixShms;
   snap.errors.push(...posix.errors);
+  snap.warnings.push(...posix.warnings);
 
   const wanted = new Set<string>();
   for (const o of snap.posixSems) wanted.add(devInoKey(o.dev, o.ino));
   for (const o of snap.posixShms) wanted.add(devInoKey(o.dev, o.ino));
   const attachedShm = snap.shms.some((s) => s.nattch > 0);
   if (!opts.noAttachers && (attachedShm || wanted.size)) {
-    const scan = scanAttachers(wanted, paths, opts.maxMapsScan ?? MAX_MAPS_SCAN, ns);
+    const scan = scanAttachers(wanted, paths, opts.maxMapsScan ?? MAX_MAPS_SCAN, ns, opts.mapsBounds);
     for (const s of snap.shms) s.attachers = scan.attachers.shm.get(s.id) ?? [];
     for (const o of snap.posixSems) o.attachers = scan.attachers.files.get(devInoKey(o.dev, o.ino)) ?? [];
     for (const o of snap.posixShms) o.attachers = scan.attachers.files.get(devInoKey(o.dev, o.ino)) ?? [];
     if (scan.truncated) {
       snap.warnings.push(`attachers: only the first ${scan.scanned} processes' /proc/PID/maps were read; attacher lists may be incomplete`);
+    }
+    if (scan.cut) {
+      snap.warnings.push(`attachers: /proc/PID/maps of ${scan.cut} process(es) was longer than the bound and read only in part; attacher lists may be incomplete`);
+    }
+    if (scan.budgetExhausted) {
+      snap.warnings.push(`attachers: the /proc/PID/maps byte budget ran out after ${scan.scanned} processes; the rest were not read and attacher lists may be incomplete`);
     }
     if (scan.unreadable) {
       const who = typeof process.geteuid === 'function' && process.geteuid() === 0

@@ -9,8 +9,13 @@
  * `ipcExplorer.recycle.*` settings plus owner evidence (PostgreSQL data directories, shm header peeks of
  * unattached local segments), so the tree and dashboard show the same verdicts recycle acts on.
  *
- * Programmatic callers (tests, other features) may pass `{ host, refs?, confirm: true }`: `confirm: true` is
- * the explicit confirmation (the palette and menus never pass it, so people always get the modal).
+ * Programmatic callers may pass `{ host, refs?, open? }`; no argument can stand in for the modal: every
+ * removal is confirmed by the person, or, in the extension's own integration tests only (extension mode
+ * Test), by the answerer installed through the exported test API (`setRecycleConfirmForTests`).
+ *
+ * The settings are machine-scoped (package.json) and read here from user/machine settings and defaults
+ * only, so a workspace (a cloned repository's .vscode/settings.json) can neither enable recycling, nor
+ * shorten the age gates, nor widen what counts as recyclable.
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -44,15 +49,25 @@ export interface RecycleSettings {
   dataDirs: string[];
 }
 
+/**
+ * A setting's user/machine value, else its default: workspace and folder values are ignored (VS Code
+ * already drops them for machine-scoped settings; this holds even if a setting lost its scope).
+ */
+function machineValue(c: vscode.WorkspaceConfiguration, key: string): unknown {
+  const i = c.inspect<unknown>(key);
+  return i?.globalValue !== undefined ? i.globalValue : i?.defaultValue;
+}
+
 export function readSettings(): RecycleSettings {
-  const c = vscode.workspace.getConfiguration('ipcExplorer.recycle');
-  const dirs = c.get<unknown>('postgresDataDirectories');
+  const raw = vscode.workspace.getConfiguration('ipcExplorer.recycle');
+  const c = { get: (key: string): unknown => machineValue(raw, key) };
+  const dirs = c.get('postgresDataDirectories');
   return {
-    enabled: c.get<boolean>('enabled', true) !== false,
+    enabled: c.get('enabled') !== false,
     verdict: {
       minOrphanAgeSeconds: num(c.get('minOrphanAgeSeconds'), DEFAULT_VERDICT_OPTIONS.minOrphanAgeSeconds),
       recentActivitySeconds: num(c.get('recentActivitySeconds'), DEFAULT_VERDICT_OPTIONS.recentActivitySeconds),
-      recycleUnrecognized: c.get<boolean>('recycleUnrecognized', false) === true,
+      recycleUnrecognized: c.get('recycleUnrecognized') === true,
       ignore: rules(c.get('ignore')),
       trust: rules(c.get('trust')),
     },
@@ -63,8 +78,6 @@ export function readSettings(): RecycleSettings {
 export interface RecycleArgs {
   host?: string;
   refs?: ObjectRef[];
-  /** the explicit confirmation for programmatic callers; people get the modal. */
-  confirm?: boolean;
   /** false: do not open the report documents. */
   open?: boolean;
   /** the object as the caller showed it (dashboard, tree): refuse when the id now names something else. */
@@ -79,7 +92,35 @@ export interface RecycleResult {
 }
 
 function isArgs(a: unknown): a is RecycleArgs {
-  return typeof a === 'object' && a !== null && ('confirm' in a || 'refs' in a || 'open' in a) && !(a instanceof vscode.TreeItem);
+  return typeof a === 'object' && a !== null && ('host' in a || 'refs' in a || 'open' in a) && !(a instanceof vscode.TreeItem);
+}
+
+/** What the confirmation modal shows; a test answerer gets the same. */
+export interface RecycleConfirmation {
+  host: string;
+  summary: string;
+  detail: string;
+  button: string;
+  refs: ObjectRef[];
+}
+
+/** The extension's own tests answer the modal through this (see setRecycleConfirmForTests). */
+let testAnswerer: ((c: RecycleConfirmation) => boolean | Promise<boolean>) | undefined;
+let testMode = false;
+
+/**
+ * Installs (or removes, with undefined) the answerer that stands in for the person at the modal. Only in
+ * extension mode Test (the integration test runner); anywhere else it throws and nothing changes.
+ */
+export function setRecycleConfirmForTests(answer: ((c: RecycleConfirmation) => boolean | Promise<boolean>) | undefined): void {
+  if (!testMode) throw new Error('setRecycleConfirmForTests: only available when VS Code runs the extension under its test runner');
+  testAnswerer = answer;
+}
+
+async function confirmRemoval(c: RecycleConfirmation): Promise<boolean> {
+  if (testMode && testAnswerer) return (await testAnswerer(c)) === true;
+  const pick = await vscode.window.showWarningMessage(c.summary, { modal: true, detail: c.detail }, c.button);
+  return pick === c.button;
 }
 
 async function openText(content: string): Promise<void> {
@@ -124,19 +165,21 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
     services.notify.info(`${summary}${why}`);
     return { plan };
   }
-  if (args.confirm !== true) {
+  {
     const button = `Remove ${plan.candidates.length}`;
     const detail = plan.candidates
       .slice(0, 12)
       .map((c) => `- ${c.kind} id ${c.id}${c.verdict.owner ? `: ${c.verdict.owner.label}` : ''}`)
       .concat(plan.candidates.length > 12 ? [`... and ${plan.candidates.length - 12} more (see the report)`] : [])
       .join('\n');
-    const pick = await vscode.window.showWarningMessage(
+    const confirmed = await confirmRemoval({
+      host,
       summary,
-      { modal: true, detail: `${detail}\n\nEach object is re-checked immediately before removal; any change keeps it. The full plan is in the report document.` },
+      detail: `${detail}\n\nEach object is re-checked immediately before removal; any change keeps it. The full plan is in the report document.`,
       button,
-    );
-    if (pick !== button) {
+      refs: plan.candidates.map((c) => c.ref),
+    });
+    if (!confirmed) {
       services.notify.info('Recycle cancelled: nothing was removed.');
       return { plan, cancelled: true };
     }
@@ -198,6 +241,7 @@ class EvidenceCache {
 }
 
 export function registerRecycle(context: vscode.ExtensionContext, services: Services): void {
+  testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const evidence = new EvidenceCache();
   services.verdictOptions = (host: string): VerdictOptions => {
     const s = readSettings();

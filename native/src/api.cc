@@ -135,8 +135,16 @@ Napi::Value JsShmPeek(const Napi::CallbackInfo& info) {
 
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) Usage(env, "readPosixSem(path: string)");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (info.Length() != 1 || !(info[0].IsString() || info[0].IsBuffer())) Usage(env, "readPosixSem(path: string | Buffer)");
+  // a Buffer carries a file name's bytes as they are (names need not be UTF-8)
+  std::string path;
+  if (info[0].IsBuffer()) {
+    Napi::Buffer<char> b = info[0].As<Napi::Buffer<char>>();
+    path.assign(b.Data(), b.Length());
+    if (path.find('\0') != std::string::npos) Usage(env, "readPosixSem(path): the path holds a NUL byte");
+  } else {
+    path = info[0].As<Napi::String>().Utf8Value();
+  }
   return Guard(env, [&] { return PosixSemToJs(env, ipcx::ReadPosixSem(path)); });
 }
 

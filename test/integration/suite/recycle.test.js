@@ -3,10 +3,11 @@
  * The field story in the real VS Code (track H5): leftovers of a crashed PostgreSQL (17-semaphore sets with
  * the 537 marker, their sempid a dead process) plus live objects (a set with a waiter blocked in semop, a shm
  * segment attached by a live process, a live PostgreSQL-like set) in the VS Code server's private IPC
- * namespace with SEMMNI lowered so that semget(17) fails with ENOSPC. "Recycle orphans" (programmatic
- * confirmation) removes exactly the dead PostgreSQL sets, semget then succeeds, the live objects are
+ * namespace with SEMMNI lowered so that semget(17) fails with ENOSPC. "Recycle orphans" (the modal answered
+ * through the test API's stand-in) removes exactly the dead PostgreSQL sets, semget then succeeds, the live objects are
  * intact, the audit log in globalStorage holds every decision; "Recycle..." on a live object removes nothing;
- * with ipcExplorer.recycle.enabled off nothing can be removed.
+ * with ipcExplorer.recycle.enabled off nothing can be removed. No argument skips the modal, and workspace
+ * settings cannot switch recycling on or loosen its gates (the settings are machine-scoped).
  */
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
@@ -17,6 +18,7 @@ const h = require('../helpers');
 const { vscode } = h;
 
 const root = path.resolve(__dirname, '..', '..', '..');
+const workspaceSettingsDir = path.join(root, 'test', 'integration', 'workspace', '.vscode');
 let pgSema;
 function pgSemaBinary() {
   if (pgSema) return pgSema;
@@ -35,6 +37,9 @@ describe('recycle: the field story in VS Code', function () {
   this.timeout(120000);
   let api;
   let savedSem;
+  /** every modal the stand-in answered, and its answer */
+  const asked = [];
+  let answer = true;
   const live = [];
   const cfg = () => vscode.workspace.getConfiguration('ipcExplorer.recycle');
 
@@ -42,6 +47,11 @@ describe('recycle: the field story in VS Code', function () {
     h.assertPrivateIpcNamespace();
     h.removeAllObjects();
     api = await h.activateExtension();
+    assert.ok(api.testHooks, 'the test API has its hooks in extension mode Test');
+    api.testHooks.setRecycleConfirm((c) => {
+      asked.push(c);
+      return answer;
+    });
     savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8').trim();
     await cfg().update('minOrphanAgeSeconds', 0, vscode.ConfigurationTarget.Global);
     await cfg().update('recentActivitySeconds', 0, vscode.ConfigurationTarget.Global);
@@ -55,6 +65,8 @@ describe('recycle: the field story in VS Code', function () {
     await cfg().update('minOrphanAgeSeconds', undefined, vscode.ConfigurationTarget.Global);
     await cfg().update('recentActivitySeconds', undefined, vscode.ConfigurationTarget.Global);
     await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+    if (api && api.testHooks) api.testHooks.setRecycleConfirm(undefined);
+    fs.rmSync(workspaceSettingsDir, { recursive: true, force: true });
     if (pgSema) fs.rmSync(pgSema, { force: true });
   });
 
@@ -99,7 +111,9 @@ describe('recycle: the field story in VS Code', function () {
     assert.deepEqual([...d.recycle.refs].sort(), dead.map((id) => `sem:${id}`).sort(), 'recycling would free exactly the dead PostgreSQL sets');
     assert.equal(d.recyclingIsEnough, true);
 
-    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', confirm: true, open: false });
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
+    assert.equal(asked.length, 1, 'the removal was confirmed at the modal');
+    assert.deepEqual([...asked[0].refs].sort(), dead.map((id) => `sem:${id}`).sort(), 'the modal named exactly the candidates');
     assert.ok(res && res.report, `recycle ran: ${JSON.stringify(res && res.plan && res.plan.stays.map((x) => [x.ref, x.why]))} ${JSON.stringify(api.notify.shown.slice(-3))}`);
     const removed = res.report.outcomes.filter((o) => o.action === 'removed').map((o) => o.id).sort((a, b) => a - b);
     assert.deepEqual(removed, [...dead].sort((a, b) => a - b), 'exactly the dead PostgreSQL sets');
@@ -134,7 +148,7 @@ describe('recycle: the field story in VS Code', function () {
     h.assertPrivateIpcNamespace();
     fs.writeFileSync('/proc/sys/kernel/sem', savedSem + '\n');
     const seg = h.procRows('shm')[0].shmid;
-    const res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${seg}`], confirm: true, open: false });
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${seg}`], open: false });
     assert.equal(res.plan.candidates.length, 0);
     assert.equal(res.plan.stays.length, 1);
     assert.match(res.plan.stays[0].why, /^live: attached/);
@@ -145,9 +159,64 @@ describe('recycle: the field story in VS Code', function () {
     h.assertPrivateIpcNamespace();
     const orphan = h.make.semSet({ key: 5432009, nsems: 17, values: [...Array(16).fill(0), 537] });
     await cfg().update('enabled', false, vscode.ConfigurationTarget.Global);
-    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', confirm: true, open: false });
+    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
     assert.equal(res, undefined);
     assert.ok(h.procRows('sem').some((r) => r.semid === orphan), 'still there');
     await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('no argument skips the confirmation: { confirm: true } still asks, and a "no" removes nothing', async function () {
+    h.assertPrivateIpcNamespace();
+    const orphan = h.make.shm({ key: 0x7000010, size: 4096 }); // its creator (ipcobj) exited: an orphan
+    const n = asked.length;
+    answer = false;
+    try {
+      for (const cmd of ['ipcExplorer.recycleOrphans', 'ipcExplorer.recycleObject']) {
+        const args = { host: 'local', confirm: true, yes: true, force: true, open: false };
+        if (cmd === 'ipcExplorer.recycleObject') args.refs = [`shm:${orphan}`];
+        const res = await vscode.commands.executeCommand(cmd, args);
+        assert.ok(res && res.plan.candidates.some((c) => c.id === orphan), `${cmd}: the orphan was planned (${JSON.stringify(res && res.plan.stays)})`);
+        assert.equal(res.cancelled, true, `${cmd}: cancelled at the modal`);
+        assert.equal(res.report, undefined, `${cmd}: nothing executed`);
+      }
+      assert.equal(asked.length, n + 2, 'the modal was shown for each call despite { confirm: true }');
+      assert.ok(h.procRows('shm').some((r) => r.shmid === orphan), 'the orphan is still there');
+    } finally {
+      answer = true;
+      h.removeSysv('shm', orphan);
+    }
+  });
+
+  it('workspace settings cannot switch recycling on or loosen its gates (machine-scoped settings)', async function () {
+    h.assertPrivateIpcNamespace();
+    const orphan = h.make.shm({ key: 0x7000011, size: 4096 });
+    await cfg().update('enabled', false, vscode.ConfigurationTarget.Global);
+    fs.mkdirSync(workspaceSettingsDir, { recursive: true });
+    // a cloned repository's .vscode/settings.json; the window-scoped tree setting proves VS Code read the file
+    fs.writeFileSync(path.join(workspaceSettingsDir, 'settings.json'), JSON.stringify({
+      'ipcExplorer.recycle.enabled': true,
+      'ipcExplorer.recycle.minOrphanAgeSeconds': 0,
+      'ipcExplorer.recycle.recycleUnrecognized': true,
+      'ipcExplorer.tree.highlightNew': false,
+    }));
+    try {
+      await h.waitFor(() => vscode.workspace.getConfiguration('ipcExplorer.tree').get('highlightNew') === false, 'the workspace settings file is read');
+      const n = asked.length;
+      const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
+      assert.equal(res, undefined, 'recycling stays off: the workspace cannot switch it on');
+      assert.equal(asked.length, n);
+      assert.ok(h.procRows('shm').some((r) => r.shmid === orphan), 'still there');
+      await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+      await cfg().update('minOrphanAgeSeconds', undefined, vscode.ConfigurationTarget.Global);
+      const plan = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${orphan}`], open: false });
+      assert.equal(asked.length, n, 'nothing to confirm');
+      assert.equal(plan.plan.candidates.length, 0, 'the workspace\'s minOrphanAgeSeconds 0 is not used: the default 60 s gate holds');
+      assert.match(plan.plan.stays[0].why, /minOrphanAgeSeconds = 60 s/, plan.plan.stays[0].why);
+    } finally {
+      fs.rmSync(workspaceSettingsDir, { recursive: true, force: true });
+      await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
+      await cfg().update('minOrphanAgeSeconds', 0, vscode.ConfigurationTarget.Global);
+      h.removeSysv('shm', orphan);
+    }
   });
 });
