@@ -183,7 +183,7 @@ describe('recycle: the field story in VS Code', function () {
       assert.ok(h.procRows('shm').some((r) => r.shmid === orphan), 'the orphan is still there');
     } finally {
       answer = true;
-      h.removeSysv('shm', orphan);
+      if (h.procRows('shm').some((r) => r.shmid === orphan)) h.removeSysv('shm', orphan);
     }
   });
 
@@ -216,7 +216,7 @@ describe('recycle: the field story in VS Code', function () {
       fs.rmSync(workspaceSettingsDir, { recursive: true, force: true });
       await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
       await cfg().update('minOrphanAgeSeconds', 0, vscode.ConfigurationTarget.Global);
-      h.removeSysv('shm', orphan);
+      if (h.procRows('shm').some((r) => r.shmid === orphan)) h.removeSysv('shm', orphan);
     }
   });
 });
