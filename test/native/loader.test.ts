@@ -81,6 +81,7 @@ test('from an esbuild bundle in dist/, the binding is found at ../native/build/R
 test('the raw binding rejects bad arguments with a usage string (no crash)', () => {
   assert.throws(() => native().semDetail(-1), /Usage: semDetail\(id: number\)/);
   assert.throws(() => native().shmPeek(1.5, 4), /Usage: shmPeek\(id: number, length: number\)/);
-  assert.throws(() => native().readPosixSem(42 as unknown as string), /Usage: readPosixSem\(path: string\)/);
+  assert.throws(() => native().readPosixSem(42 as unknown as string), /Usage: readPosixSem\(path: string \| Buffer\)/);
+  assert.throws(() => native().readPosixSem(Buffer.from('/dev/shm/a\0b')), /Usage: readPosixSem\(path\): the path holds a NUL byte/);
   assert.throws(() => native().remove('nope' as 'sem', 1, { key: 0, ctime: 0 }), /Usage: remove\(kind/);
 });
