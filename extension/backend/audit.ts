@@ -26,6 +26,8 @@ export interface AuditRecord {
   verdict: { state: VerdictState; reasons: string[]; owner?: OwnerInfo; orphanForSeconds?: number };
   /** the object's full record before removal (re-read at execution time when available, else as planned). */
   object: IpcObject;
+  /** how the removal was done on that host: 'locked' (lock -> verify -> remove) or 'unlocked' (check-then-ipcrm). */
+  removalMode?: 'locked' | 'unlocked';
 }
 
 export function defaultAuditPath(env: Record<string, string | undefined> = process.env): string {

@@ -1,4 +1,4 @@
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
 
 /**
  * A place IPC objects can be read from and removed on: the local machine (native binding or /proc
@@ -17,5 +17,7 @@ export interface IpcSource {
    * expectation fails, otherwise IPC_RMID. Rejects with a structured IpcError on failure.
    */
   remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void>;
+  /** How `remove` works on this host (locked or unlocked, and why), decided by a self-test where needed. */
+  removalMode?(): Promise<RemovalMode>;
   dispose?(): void;
 }

@@ -102,6 +102,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
         time: new Date().toISOString(), host: plan.host, hostname, uid, pid: process.pid, action, ref: c.ref, reasons, verdict, object: record,
       };
       if (code) rec.code = code;
+      if (plan.removal) rec.removalMode = plan.removal.mode;
       try {
         deps.audit.append(rec);
       } catch (e) {
@@ -229,5 +230,7 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
   if (req.kinds) planOpts.kinds = req.kinds;
   if (req.refs) planOpts.refs = req.refs;
   const plan = buildRecyclePlan(snapshot, verdicts, now, planOpts);
+  const removal = await source.removalMode?.();
+  if (removal) plan.removal = removal;
   return { snapshot, verdicts, plan, options, processFacts };
 }

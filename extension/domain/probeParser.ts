@@ -499,3 +499,26 @@ function parseIpcsProbe(
   snap.processes = processes;
   return { ok: true, snapshot: snap, utcOffsetSeconds: tz };
 }
+
+/** What the lock self-test (extension/remote/lockScript.ts) found on a host. */
+export type LockProbeOutcome =
+  | { mode: 'locked'; layout: 'x86_64' | 'generic64'; quiesce: 'membarrier' | 'sleep' }
+  | { mode: 'unlocked'; reason: string };
+
+/** `@@ipcx-lockprobe 1`, `@@section lock`: `locked LAYOUT QUIESCE` or `unlocked REASON`. Anything else is unlocked. */
+export function parseLockProbe(text: string, host: string): ProbeResult<LockProbeOutcome> {
+  const d = splitDocument(text, 'ipcx-lockprobe', 1, host);
+  if (!d.ok) return d;
+  const body = d.value.sections.get('lock');
+  if (body === undefined) return { ok: false, error: probeError(host, 'the lock self-test printed no "lock" section') };
+  const line = body.split('\n').filter((l) => l.trim())[0]?.trim() ?? '';
+  const m = /^locked (x86_64|generic64) (membarrier|sleep)$/.exec(line);
+  if (m) return { ok: true, value: { mode: 'locked', layout: m[1] as 'x86_64' | 'generic64', quiesce: m[2] as 'membarrier' | 'sleep' } };
+  const u = /^unlocked (.+)$/.exec(line);
+  return { ok: true, value: { mode: 'unlocked', reason: printable(u ? u[1] : `unexpected answer ${JSON.stringify(line.slice(0, 80))}`) } };
+}
+
+function printable(s: string): string {
+  const t = s.replace(/[^\x20-\x7e]/g, '?');
+  return t.length > 300 ? t.slice(0, 300) + '...' : t;
+}

@@ -9,6 +9,7 @@ import type {
   IpcSnapshot,
   ObjectRef,
   RemovalExpectation,
+  RemovalMode,
   SysvKind,
   SysvObject,
   Verdict,
@@ -59,6 +60,8 @@ export interface RecyclePlan {
   frees: RecycleFrees;
   /** counts by state over the objects considered. */
   counts: Record<Verdict['state'], number>;
+  /** how the source will remove (locked / unlocked check-then-ipcrm), when the source says. */
+  removal?: RemovalMode;
 }
 
 export interface PlanOptions {
@@ -77,7 +80,22 @@ function isSysv(o: IpcObject): o is SysvObject {
 /** The expectation the guarded primitive checks immediately before IPC_RMID. */
 export function expectationFor(o: SysvObject): RemovalExpectation {
   const e: RemovalExpectation = { key: o.key, ctime: o.ctime };
-  if (o.kind === 'shm') e.nattchZero = true;
+  if (o.kind === 'shm') {
+    e.nattchZero = true;
+    e.nattch = o.nattch;
+    e.cpid = o.cpid;
+    e.lpid = o.lpid;
+    e.atime = o.atime;
+    e.dtime = o.dtime;
+  }
+  if (o.kind === 'msg') {
+    e.qnum = o.qnum;
+    e.cbytes = o.cbytes;
+    e.lspid = o.lspid;
+    e.lrpid = o.lrpid;
+    e.stime = o.stime;
+    e.rtime = o.rtime;
+  }
   if (o.kind === 'sem') {
     e.noWaiters = true;
     e.otime = o.otime;
@@ -208,6 +226,7 @@ export function formatPlanReport(plan: RecyclePlan): string {
   out.push(`IPC Explorer recycle plan for ${plan.host} at ${new Date(plan.now * 1000).toISOString()}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
   out.push('');
   out.push(planSummary(plan));
+  if (plan.removal) out.push(`Removal mode on ${plan.host}: ${plan.removal.mode === 'locked' ? 'locked' : 'unlocked check-then-ipcrm'} (${plan.removal.detail}).`);
   out.push('');
   out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-checked immediately before IPC_RMID (same id, key, ctime; still nothing attached; no waiters; no new last-op pid; pids still dead):`);
   for (const c of plan.candidates) {

@@ -173,18 +173,87 @@ export interface RemoteRemoveCheck {
   otime: number;
   /** sem (Linux): the last-op pid of every semaphore must still be these (empty = do not check). */
   semPids?: readonly number[];
+  /** shm: what the plan saw (absent = not checked; Linux: all, ipcs hosts: the pids and counts). */
+  nattch?: number;
+  cpid?: number;
+  lpid?: number;
+  atime?: number;
+  dtime?: number;
+  /** msg: what the plan saw (absent = not checked). */
+  qnum?: number;
+  cbytes?: number;
+  lspid?: number;
+  lrpid?: number;
+  stime?: number;
+  rtime?: number;
 }
 
+/** /proc/sysvipc column (1-based) of each checked field. */
+const SYSVIPC_COLUMNS: Record<'shm' | 'msg', Partial<Record<keyof RemoteRemoveCheck, number>>> = {
+  shm: { cpid: 5, lpid: 6, nattch: 7, atime: 12, dtime: 13 },
+  msg: { cbytes: 4, qnum: 5, lspid: 6, lrpid: 7, stime: 12, rtime: 13 },
+};
+
 /**
- * Guarded removal on a Linux host: re-read the object's line in /proc/sysvipc (same id, key, ctime; shm
- * nattch 0; sem otime unchanged and, from `ipcs -s -i`, no waiters) immediately before `ipcrm`, and report
- * one result line: `@@result ok`, `@@result changed <reason>`, `@@result gone`, or `@@result failed <ipcrm text>`.
+ * sh function `blocked ID`: prints nothing when it is proven that no thread is blocked in msgrcv/msgsnd on queue
+ * ID, else why it may be (the Perl twin in lockScript.ts documents the syscall numbers and the rules). Reads only
+ * /proc/PID/task/TID/syscall and /proc/PID/ns/ipc; `uname -m` is only matched by `case`. (`$[` stands for
+ * a dollar-brace, which a template literal would interpolate.)
+ */
+export const BLOCKED_ON_QUEUE_SH = String.raw`blocked() {
+  q=$1; cant='cannot prove that no process is blocked in msgrcv/msgsnd on the queue'
+  case $(uname -m 2>/dev/null) in
+    x86_64) direct=' 69 70 1073741893 1073741894 400 401 '; mux=' 117 ' ;;
+    aarch64) direct=' 188 189 301 302 '; mux=' ' ;;
+    riscv64) direct=' 188 189 '; mux=' ' ;;
+    *) echo "$cant: no syscall table for this architecture"; return ;;
+  esac
+  st=; read -r st < /proc/2/stat 2>/dev/null
+  set -f; set -- $[st##*)}; set +f
+  fl=$7
+  case $fl in ''|*[!0-9]*) fl=0 ;; esac
+  [ $((fl & 2097152)) -ne 0 ] || { echo "$cant: /proc does not show the initial pid namespace (pid 2 is not kthreadd), processes outside it may share this IPC namespace"; return; }
+  myns=$(readlink /proc/self/ns/ipc 2>/dev/null)
+  [ -n "$myns" ] || { echo "$cant: cannot read /proc/self/ns/ipc"; return; }
+  bad=; n=0
+  for f in /proc/[0-9]*/task/[0-9]*/syscall; do
+    l=
+    { read -r l < "$f"; } 2>/dev/null
+    if [ -z "$l" ]; then [ -e "$f" ] && [ -z "$bad" ] && bad="cannot read $f"; continue; fi
+    n=$((n+1))
+    set -f; set -- $l; set +f
+    case "$direct$mux" in *" $1 "*) ;; *) continue ;; esac
+    h=$[2#0x}; while [ $[#h} -gt 8 ]; do h=$[h#?}; done; a0=$((0x$h))
+    h=$[3#0x}; while [ $[#h} -gt 8 ]; do h=$[h#?}; done; a1=$((0x$h))
+    hit=0
+    case "$direct" in *" $1 "*) [ "$a0" -eq "$q" ] && hit=1 ;; esac
+    case "$mux" in *" $1 "*) c=$((a0 & 65535)); { [ $c -eq 11 ] || [ $c -eq 12 ]; } && [ "$a1" -eq "$q" ] && hit=1 ;; esac
+    [ $hit = 1 ] || continue
+    p=$[f#/proc/}; p=$[p%%/*}
+    ns=$(readlink "/proc/$p/ns/ipc" 2>/dev/null)
+    [ -n "$ns" ] && [ "$ns" != "$myns" ] && continue
+    echo "a process is blocked in msgrcv/msgsnd on the queue (pid $p)"; return
+  done
+  [ -z "$bad" ] || { echo "$cant: $bad"; return; }
+  [ $n -gt 0 ] || echo "$cant: no task could be read"
+}
+`.replaceAll('$[', '${');
+
+/**
+ * Check-then-ipcrm on a Linux host (hosts where the lock self-test failed, see lockScript.ts): re-read the
+ * object's line in /proc/sysvipc immediately before `ipcrm` and compare everything the plan saw (id, key,
+ * ctime; shm nattch, cpid, lpid, atime, dtime; msg qnum, cbytes, lspid, lrpid, stime, rtime; sem otime and,
+ * from `ipcs -s -i`, no waiters and the same last-op pids); for a queue, prove from /proc that no thread is
+ * blocked in msgrcv/msgsnd on it. One result line: `@@result ok`, `@@result changed <reason>`,
+ * `@@result gone`, or `@@result failed <ipcrm text>`. Without a lock, an operation that starts between this
+ * check and `ipcrm` is not seen (the README says so).
  */
 export function removeScriptLinux(c: RemoteRemoveCheck): string {
   const id = assertId(c.id);
   const key = assertKey(c.key);
   const ctime = assertTime(c.ctime, 'ctime');
   const otime = c.otime === -1 ? -1 : assertTime(c.otime, 'otime');
+  if (!['sem', 'shm', 'msg'].includes(c.kind)) throw new RangeError(`kind must be sem, shm or msg, got ${String(c.kind)}`);
   // /proc/sysvipc columns: sem: key semid perms nsems uid gid cuid cgid otime ctime
   //                         shm: key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime ...
   //                         msg: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
@@ -204,6 +273,15 @@ export function removeScriptLinux(c: RemoteRemoveCheck): string {
   if (c.kind === 'shm' && c.nattchZero) {
     lines.push('[ "$7" = "0" ] || { echo "@@result changed nattch is now $7"; echo "@@end"; exit 0; }');
   }
+  if (c.kind === 'shm' || c.kind === 'msg') {
+    for (const [field, col] of Object.entries(SYSVIPC_COLUMNS[c.kind]) as [keyof RemoteRemoveCheck, number][]) {
+      const v = c[field];
+      if (v === undefined) continue;
+      const want = field.endsWith('pid') ? assertId(v, field) : assertTime(v, field);
+      const ref = col > 9 ? `\${${col}}` : `$${col}`;
+      lines.push(`[ "${ref}" = "${want}" ] || { echo "@@result changed ${field} is now ${ref} (was ${want})"; echo "@@end"; exit 0; }`);
+    }
+  }
   if (c.kind === 'sem' && otime >= 0) {
     lines.push(`[ "$9" = "${otime}" ] || { echo "@@result changed otime is now $9"; echo "@@end"; exit 0; }`);
   }
@@ -220,6 +298,13 @@ export function removeScriptLinux(c: RemoteRemoveCheck): string {
       `[ "$p" = "${want}" ] || { echo "@@result changed the last-op pids are now $p"; echo "@@end"; exit 0; }`,
     );
   }
+  if (c.kind === 'msg') {
+    lines.push(
+      BLOCKED_ON_QUEUE_SH,
+      `b=$(blocked ${id})`,
+      '[ -z "$b" ] || { echo "@@result changed $b"; echo "@@end"; exit 0; }',
+    );
+  }
   lines.push(
     `out=$(ipcrm ${flag} ${id} 2>&1) && { echo "@@result ok"; echo "@@end"; exit 0; }`,
     'echo "@@result failed $out" | tr "\\n" " "; echo; echo "@@end"',
@@ -229,8 +314,10 @@ export function removeScriptLinux(c: RemoteRemoveCheck): string {
 }
 
 /**
- * Guarded removal on a FreeBSD/macOS host: re-read the object's `ipcs -a` row (same type, id, key, NATTCH 0
- * for shm, CTIME column as seconds of the day) immediately before `ipcrm`. Same result lines as Linux.
+ * Guarded removal on a FreeBSD/macOS host: re-read the object's `ipcs -a` row (same type, id, key, CTIME
+ * column as seconds of the day; shm NATTCH 0 and the planned CPID/LPID) immediately before `ipcrm`. Same result
+ * lines as Linux. No lock (no Perl layout is verified there); queues are never removed there (SshSource refuses:
+ * nothing shows a thread blocked in msgrcv/msgsnd).
  */
 export function removeScriptIpcs(c: RemoteRemoveCheck): string {
   const id = assertId(c.id);
@@ -255,6 +342,12 @@ export function removeScriptIpcs(c: RemoteRemoveCheck): string {
     `[ "$cs" = "${ctime}" ] || { echo "@@result changed ctime is now $ct"; echo "@@end"; exit 0; }`,
     ...(c.kind === 'shm' && c.nattchZero
       ? ['[ "$9" = "0" ] || { echo "@@result changed nattch is now $9"; echo "@@end"; exit 0; }']
+      : []),
+    ...(c.kind === 'shm' && c.cpid !== undefined
+      ? [`[ "\${11}" = "${assertId(c.cpid, 'cpid')}" ] || { echo "@@result changed cpid is now \${11}"; echo "@@end"; exit 0; }`]
+      : []),
+    ...(c.kind === 'shm' && c.lpid !== undefined
+      ? [`[ "\${12}" = "${assertId(c.lpid, 'lpid')}" ] || { echo "@@result changed lpid is now \${12}"; echo "@@end"; exit 0; }`]
       : []),
     `out=$(ipcrm ${flag} ${id} 2>&1) && { echo "@@result ok"; echo "@@end"; exit 0; }`,
     'echo "@@result failed $out" | tr "\\n" " "; echo; echo "@@end"',

@@ -5,8 +5,9 @@
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { IpcError, fromErrorInfo } from '../domain/errors';
-import { parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo } from '../domain/probeParser';
-import type { IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome } from '../domain/probeParser';
+import type { IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
+import { lockProbeScript, removeScriptLocked } from './lockScript';
 import type { SshDestination } from './hostName';
 import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
 import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } from './sshRunner';
@@ -39,6 +40,8 @@ export class SshSource implements IpcSource {
   private readonly batch: number;
   private status_: SshSourceStatus = { state: 'idle' };
   private ipcsClock: IpcsClockInfo | undefined;
+  /** what the last lock self-test found on the host (removal uses it; removalMode() runs it again). */
+  private lock: LockProbeOutcome | undefined;
   /** last-op pids seen in semDetail answers: the next snapshots report their process facts too. */
   private readonly sempids = new Set<number>();
 
@@ -106,6 +109,24 @@ export class SshSource implements IpcSource {
     return out;
   }
 
+  /**
+   * Runs the lock self-test on the host (throwaway objects of its own, see lockScript.ts) and says how
+   * removals will be done there: `locked` (Perl: IPC_STAT, IPC_SET mode 0, verify again, IPC_RMID) or
+   * `unlocked` (check-then-ipcrm) with the reason. Removals use the answer of the last call.
+   */
+  async removalMode(): Promise<RemovalMode> {
+    let lock: LockProbeOutcome;
+    try {
+      const r = this.noDocument(await this.runner.run(lockProbeScript(), { sudo: this.sudo }));
+      const p = parseLockProbe(r.stdout, this.host);
+      lock = p.ok ? p.value : { mode: 'unlocked', reason: `the lock self-test gave no usable answer: ${p.error.message}` };
+    } catch (e) {
+      lock = { mode: 'unlocked', reason: `the lock self-test could not run: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    this.lock = lock;
+    return describeLock(lock);
+  }
+
   async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
     assertId(id);
     assertKey(expected.key);
@@ -116,21 +137,40 @@ export class SshSource implements IpcSource {
     if (!platform) {
       throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: no snapshot of this host yet; nothing was removed`, hint: 'Refresh the host, review the object, then retry.' });
     }
+    const nattch = expected.nattch ?? ((expected.nattchZero ?? kind === 'shm') ? 0 : undefined);
+    const fields = {
+      ...(kind === 'shm' ? { nattch, cpid: expected.cpid, lpid: expected.lpid, atime: expected.atime, dtime: expected.dtime } : {}),
+      ...(kind === 'msg' ? { qnum: expected.qnum, cbytes: expected.cbytes, lspid: expected.lspid, lrpid: expected.lrpid, stime: expected.stime, rtime: expected.rtime } : {}),
+    };
+    const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, number>;
     let script: string;
     if (platform === 'linux') {
-      script = removeScriptLinux({
-        kind, id, key: expected.key, ctime: expected.ctime,
-        nattchZero: expected.nattchZero ?? kind === 'shm',
-        noWaiters: expected.noWaiters ?? kind === 'sem',
-        otime: expected.otime ?? -1,
-        semPids: expected.semPids,
-      });
+      const lock = this.lock ?? (await this.removalMode(), this.lock!);
+      if (lock.mode === 'locked') {
+        script = removeScriptLocked({
+          kind, id, key: expected.key, ctime: expected.ctime, layout: lock.layout, ...defined,
+          otime: expected.otime ?? -1,
+          noWaiters: expected.noWaiters ?? kind === 'sem',
+          ...(expected.semPids ? { semPids: expected.semPids } : {}),
+        });
+      } else {
+        script = removeScriptLinux({
+          kind, id, key: expected.key, ctime: expected.ctime, ...defined,
+          nattchZero: expected.nattchZero ?? kind === 'shm',
+          noWaiters: expected.noWaiters ?? kind === 'sem',
+          otime: expected.otime ?? -1,
+          semPids: expected.semPids,
+        });
+      }
     } else {
+      if (kind === 'msg') {
+        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: cannot prove on ${platform} that no process is blocked in msgrcv/msgsnd on msg ${id} (no /proc/PID/syscall); the queue stays`, hint: 'Remove it by hand once you know its users are gone: ipcrm -q ID.' });
+      }
       const tod = this.ipcsClock ? timeOfDayOf(expected.ctime, this.ipcsClock) : undefined;
       if (tod === undefined) {
         throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} has no known CTIME to re-verify on the host; nothing was removed`, hint: 'Refresh the host and retry.' });
       }
-      script = removeScriptIpcs({ kind, id, key: expected.key, ctime: tod, nattchZero: expected.nattchZero ?? kind === 'shm', noWaiters: false, otime: -1 });
+      script = removeScriptIpcs({ kind, id, key: expected.key, ctime: tod, nattchZero: expected.nattchZero ?? kind === 'shm', noWaiters: false, otime: -1, ...(kind === 'shm' ? { cpid: expected.cpid, lpid: expected.lpid } : {}) });
     }
     const r = this.noDocument(await this.runner.run(script, { sudo: this.sudo }));
     const p = parseRemoveResult(r.stdout, this.host);
@@ -143,11 +183,13 @@ export class SshSource implements IpcSource {
     if (res.result === 'changed') {
       throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${kind} ${id} changed since it was inspected (${res.detail}); nothing was removed` });
     }
-    const code = /permission denied|not permitted|not owner/i.test(res.detail) ? 'EPERM'
-      : /already removed/i.test(res.detail) ? 'EIDRM'
-      : /invalid id|Invalid argument/i.test(res.detail) ? 'EINVAL'
+    const code = /\bEACCES\b/.test(res.detail) ? 'EACCES'
+      : /\bEPERM\b|permission denied|not permitted|not owner/i.test(res.detail) ? 'EPERM'
+      : /\bEIDRM\b|already removed/i.test(res.detail) ? 'EIDRM'
+      : /\bEINVAL\b|invalid id|Invalid argument/i.test(res.detail) ? 'EINVAL'
       : /sudo/i.test(res.detail) ? 'ESSH' : 'EUNKNOWN';
-    throw new IpcError({ code, syscall, op, id, message: `${this.host}: ipcrm of ${kind} ${id} failed: ${res.detail}` });
+    const how = this.lock?.mode === 'locked' && platform === 'linux' ? 'the locked removal' : 'ipcrm';
+    throw new IpcError({ code, syscall, op, id, message: `${this.host}: ${how} of ${kind} ${id} failed: ${res.detail}` });
   }
 
   private rememberPid(pid: number): void {
@@ -179,4 +221,16 @@ export class SshSource implements IpcSource {
   close(): Promise<void> {
     return this.runner.close();
   }
+}
+
+function describeLock(l: LockProbeOutcome): RemovalMode {
+  if (l.mode === 'locked') {
+    return {
+      mode: 'locked',
+      detail: `lock -> verify -> remove with the host's perl: IPC_SET mode 0, every planned field read again, then IPC_RMID; ` +
+        `${l.layout === 'x86_64' ? 'x86_64' : '64-bit asm-generic'} struct layout verified on throwaway objects; ` +
+        (l.quiesce === 'membarrier' ? 'calls already past their permission check are waited out (membarrier)' : 'membarrier unavailable: a 50 ms wait instead of an RCU grace period'),
+    };
+  }
+  return { mode: 'unlocked', detail: `check-then-ipcrm, no lock: ${l.reason}` };
 }

@@ -284,6 +284,17 @@ export interface RemovalExpectation {
 }
 
 /**
+ * How a source removes objects. `locked`: lock (IPC_SET mode 0) -> verify everything again -> IPC_RMID, so no
+ * process without CAP_IPC_OWNER can start an operation between the last check and the removal. `unlocked`:
+ * check everything, then ipcrm (an operation that starts in between is not seen). `detail` says how (which
+ * layout was verified) or why the lock is not used on that host.
+ */
+export interface RemovalMode {
+  mode: 'locked' | 'unlocked';
+  detail: string;
+}
+
+/**
  * Whether a process exists, as far as the reader can prove it. `unknown` whenever the reader cannot see
  * (hidden by hidepid, EACCES, pid 0 from another pid namespace, facts missing from a probe): an object
  * whose pids are unknown is never recyclable.

@@ -95,15 +95,17 @@ export class SshdHarness {
   /**
    * Starts an sshd on a free loopback port inside a new private IPC + mount namespace (fresh /dev/shm).
    * A sleeping "keeper" process holds the namespaces, so the sshd can be stopped and started again in them.
+   * `sshdConfig` lines are appended to its sshd_config (e.g. `SetEnv NAME=VALUE` for a test hook).
    */
-  async startHost(name: string): Promise<SshdHost> {
+  async startHost(name: string, opts: { sshdConfig?: string[] } = {}): Promise<SshdHost> {
     const port = await freePort();
     const cfg = path.join(this.dir, `sshd_${name}.conf`);
     fs.writeFileSync(cfg, [
       `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${this.dir}/host_ed25519`, `PidFile ${this.dir}/sshd_${name}.pid`,
       `AuthorizedKeysFile ${this.dir}/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin yes',
       'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes', 'X11Forwarding no',
-      'PrintMotd no', 'PrintLastLog no', 'Banner none', 'MaxSessions 100', 'MaxStartups 100:30:200', 'LogLevel ERROR', '',
+      'PrintMotd no', 'PrintLastLog no', 'Banner none', 'MaxSessions 100', 'MaxStartups 100:30:200', 'LogLevel ERROR',
+      ...(opts.sshdConfig ?? []), '',
     ].join('\n'));
     const [kc, ka] = namespaceArgv('sleep', ['100000'], { posix: true });
     const keeper = spawn(kc, ka, { stdio: 'ignore' });

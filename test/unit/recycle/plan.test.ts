@@ -26,7 +26,7 @@ test('the plan: candidates with expectations, what stays and why, what it frees'
   const sem1 = plan.candidates[0];
   assert.deepEqual(sem1.expected, { key: 5432001, ctime: NOW - 3600, noWaiters: true, otime: NOW - 3600, semPids: Array(17).fill(21599) });
   assert.deepEqual(sem1.pids, [21599]);
-  assert.deepEqual(plan.candidates[2].expected, { key: 7000003, ctime: NOW - 7200, nattchZero: true });
+  assert.deepEqual(plan.candidates[2].expected, { key: 7000003, ctime: NOW - 7200, nattchZero: true, nattch: 0, cpid: 402, lpid: 402, atime: NOW - 7200, dtime: NOW - 7200 });
   assert.equal(plan.counts.live, 3);
   assert.equal(plan.counts.orphan, 3);
 });
