@@ -295,7 +295,10 @@ sub remove {
   my $d = differs($kind, $id, $before, \%x, 1);
   return result("changed $d") if $d ne '';
 
-  # LOCK: mode 0, owner and group kept
+  # LOCK: mode 0, owner and group kept. From here the program finishes (removes, or restores the mode) even
+  # if the SSH session goes away: hangup, a closed pipe and interrupts are ignored; only SIGKILL or a crash
+  # of the host can leave the object at mode 0.
+  $SIG{$_} = 'IGNORE' for qw(HUP PIPE INT TERM QUIT);
   my $orig = F($kind, $before, 'mode') & 0777;
   my ($ouid, $ogid) = (F($kind, $before, 'uid'), F($kind, $before, 'gid'));
   my $lockmode = 0;
