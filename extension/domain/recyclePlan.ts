@@ -217,7 +217,16 @@ export function planSummary(plan: RecyclePlan): string {
   const head = plan.candidates.length
     ? `Recycle would remove ${plan.candidates.length} object(s) on ${plan.host}: ${parts.join(', ')}.`
     : `Nothing on ${plan.host} is provably safe to remove.`;
-  return `${head} ${plan.stays.length} object(s) stay (live ${c.live}, orphan but kept ${Math.max(0, c.orphan - plan.candidates.length)}, unreadable ${c.unreadable}, unknown ${c.unknown}).`;
+  return `${head} ${plan.stays.length} object(s) stay (live ${c.live}, orphan but kept ${Math.max(0, c.orphan - plan.candidates.length)}, unreadable ${c.unreadable}, unknown ${c.unknown}).${removalLine(plan)}`;
+}
+
+/** " Removal on HOST: locked (...)." / " ... unlocked check-then-ipcrm (why)." when the source said and something would go. */
+function removalLine(plan: RecyclePlan): string {
+  const r = plan.removal;
+  if (!r || !plan.candidates.length) return '';
+  return r.mode === 'locked'
+    ? ` Removal on ${plan.host}: locked (lock -> verify -> remove).`
+    : ` Removal on ${plan.host}: unlocked check-then-ipcrm (${r.detail.replace(/^check-then-ipcrm, no lock: /, '')}).`;
 }
 
 /** The full readable report: what goes and why, what stays and why. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { parseLockProbe } from '../../../extension/domain/probeParser';
+import { formatPlanReport, planSummary, type RecyclePlan } from '../../../extension/domain/recyclePlan';
 import { LOCK_PERL, lockProbeScript, removeScriptLocked } from '../../../extension/remote/lockScript';
 import { BLOCKED_ON_QUEUE_SH, removeScriptLinux, removeScriptIpcs } from '../../../extension/remote/probeScript';
 
@@ -68,4 +69,18 @@ test('the lock self-test answer: locked only for an exact known line, anything e
   assert.ok(weird.ok && weird.value.mode === 'unlocked' && !/\u001b/.test(weird.value.reason));
   assert.equal(parseLockProbe('@@ipcx-lockprobe 1\n@@section lock\nlocked x86_64 membarrier\n', 'h').ok, false, 'cut short');
   assert.equal(parseLockProbe('@@ipcx-lockprobe 1\n@@end\n', 'h').ok, false, 'no lock section');
+});
+
+test('the plan names the removal mode in its summary (the confirmation) and its report', () => {
+  const plan = {
+    host: 'db1', now: 1795556584, candidates: [{ ref: 'shm:1' }], stays: [],
+    frees: { semSets: 0, semaphores: 0, shmSegments: 1, shmBytes: 4096, msgQueues: 0 },
+    counts: { live: 0, orphan: 1, unreadable: 0, unknown: 0 },
+  } as unknown as RecyclePlan;
+  assert.doesNotMatch(planSummary(plan), /Removal on/);
+  plan.removal = { mode: 'unlocked', detail: 'check-then-ipcrm, no lock: perl not found' };
+  assert.match(planSummary(plan), / Removal on db1: unlocked check-then-ipcrm \(perl not found\)\.$/);
+  plan.removal = { mode: 'locked', detail: 'lock -> verify -> remove with the host\'s perl' };
+  assert.match(planSummary(plan), / Removal on db1: locked \(lock -> verify -> remove\)\.$/);
+  assert.match(formatPlanReport({ ...plan, candidates: [] }), /^Removal mode on db1: locked \(lock -> verify -> remove with the host's perl\)\.$/m);
 });
