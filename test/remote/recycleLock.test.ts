@@ -213,7 +213,7 @@ test('locked: a set operated on after planning (otime changed) is refused, its m
 });
 
 /** Starts a removal, waits until the host shows the lock (mode 0), lets `during` act, then releases the program. */
-async function withLockHeld(kind: 'shm', id: number, exp: ReturnType<typeof expectationFor>, during: () => void): Promise<unknown> {
+async function withLockHeld(kind: 'sem' | 'shm' | 'msg', id: number, exp: ReturnType<typeof expectationFor>, during: () => void): Promise<unknown> {
   spawnSync('mkfifo', ['-m', '600', fifo]);
   try {
     const removal = locked.remove(kind, id, exp).then(() => 'removed', (e: unknown) => e);
@@ -255,6 +255,67 @@ test('locked: a non-root process cannot attach while the lock is held (EACCES); 
   });
   assert.equal(out, 'removed', String(out));
   assert.equal(row(lk, 'shm', id), undefined);
+});
+
+test('locked: a semop by root while the lock is held is seen; refused, mode restored', async () => {
+  const sid = make(lk, 'sem', ['-s', '3', '-k', '5433452', '-m', '640']);
+  const o = await planned(locked, 'sem', sid);
+  const d = (await locked.semDetail([sid])).get(sid);
+  assert.ok(Array.isArray(d));
+  const sout = await withLockHeld('sem', sid, expectationFor({ ...o, elems: d } as SysvObject), () => {
+    const r = perl(lk, `semop(${sid}, pack('s!3', 2, 1, 0)) or die "semop: $!"`);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  assert.equal((sout as { code?: string }).code, 'ECHANGED', String(sout));
+  assert.match((sout as Error).message, /(otime is now|last-op pid of semaphore 2 is now) .* while locked; mode restored to 0640/);
+  assert.equal(row(lk, 'sem', sid)![2], '640');
+});
+
+test('locked: a message sent by root while the lock is held is seen (where every thread can be inspected; else the queue stays unlocked)', async () => {
+  const q = make(lk, 'msg', ['-k', '5433451', '-m', '620']);
+  const exp = expectationFor(await planned(locked, 'msg', q));
+  const hidden = unreadableTask();
+  if (hidden) {
+    // the blocked-thread proof fails before the lock is taken: refused, the queue never locked
+    await assert.rejects(locked.remove('msg', q, exp), (e: { code: string; message: string }) =>
+      e.code === 'ECHANGED' && /cannot prove that no process is blocked in msgrcv\/msgsnd on the queue/.test(e.message) && !/while locked/.test(e.message));
+    assert.equal(row(lk, 'msg', q)![2], '620');
+    assert.equal(row(lk, 'msg', q)![13], String(exp.ctime), 'ctime untouched: no IPC_SET happened');
+    return;
+  }
+  const qout = await withLockHeld('msg', q, exp, () => {
+    const r = perl(lk, `msgsnd(${q}, pack('l! a*', 1, 'late'), 04000) or die "msgsnd: $!"`);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  assert.equal((qout as { code?: string }).code, 'ECHANGED', String(qout));
+  assert.match((qout as Error).message, /qnum is now 1 \(was 0\) while locked; mode restored to 0620/);
+  assert.equal(row(lk, 'msg', q)![2], '620');
+});
+
+test('a host where the lock self-test fails (no queue can be created: msgmni 0) gets "unlocked" with the reason, and its throwaways are gone', async () => {
+  const full = await h.startHost('full');
+  h.addAlias('fullhost', 'full');
+  const w = full.exec('sh', ['-c', 'echo 0 > /proc/sys/kernel/msgmni']);
+  assert.equal(w.status, 0, w.stderr);
+  const src = source('fullhost');
+  try {
+    const id = make(full, 'shm', ['-s', '4096', '-k', '5433801', '-m', '600']);
+    const exp = expectationFor(await planned(src, 'shm', id));
+    const mode = await src.removalMode();
+    assert.equal(mode.mode, 'unlocked', mode.detail);
+    assert.match(mode.detail, /check-then-ipcrm, no lock: the lock self-test failed: msgget\(IPC_PRIVATE\): ENOSPC/);
+    // the sem and shm throwaways made before the failure were removed
+    assert.equal(full.exec('cat', ['/proc/sysvipc/sem']).stdout.trim().split('\n').length, 1);
+    assert.deepEqual(full.exec('cat', ['/proc/sysvipc/shm']).stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1])), [id]);
+    // removal there is the widened check-then-ipcrm: it never takes the lock, and still compares every field
+    const r = full.exec(buildC('msg_block'), ['attach', String(id)]);
+    assert.equal(r.status, 0, r.stderr);
+    await assert.rejects(src.remove('shm', id, exp), (e: { code: string; message: string }) => e.code === 'ECHANGED' && /(lpid|atime|dtime) is now/.test(e.message));
+    await src.remove('shm', id, expectationFor(await planned(src, 'shm', id)));
+    assert.equal(row(full, 'shm', id), undefined);
+  } finally {
+    await src.close();
+  }
 });
 
 for (const mode of ['locked', 'unlocked'] as const) {
