@@ -356,6 +356,8 @@ export function displayName(bytes: Buffer): { text: string; exact: boolean } {
   return { text: out, exact: false };
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -389,16 +391,14 @@ export function listDevShm(
     }
   }
   entries = [];
-  names.sort();
   out.total = names.length;
   const dirBytes = Buffer.from(paths.devShm.endsWith('/') ? paths.devShm : paths.devShm + '/', 'utf8');
-  let listed = 0;
-  let i = 0;
-  for (; i < names.length && listed < maxList; i++) {
-    const raw = Buffer.from(names[i], 'latin1');
-    const shown = displayName(raw);
+  /** stats (and for a semaphore reads) one name; true when it was listed */
+  const examine = (name: string): boolean => {
+    // plain ASCII (nearly every name) is its own UTF-8; anything else is checked byte by byte
+    const shown = ASCII.test(name) ? { text: name, exact: true } : displayName(Buffer.from(name, 'latin1'));
     // the exact bytes whenever the name is not valid UTF-8: a decoded string would name another file
-    const file: string | Buffer = shown.exact ? path.join(paths.devShm, shown.text) : Buffer.concat([dirBytes, raw]);
+    const file: string | Buffer = shown.exact ? path.join(paths.devShm, shown.text) : Buffer.concat([dirBytes, Buffer.from(name, 'latin1')]);
     const displayPath = shown.exact ? (file as string) : path.join(paths.devShm, shown.text);
     const isSem = shown.text.startsWith('sem.');
     let st: fs.Stats;
@@ -407,10 +407,9 @@ export function listDevShm(
     } catch (e) {
       const info = toIpcErrorInfo(e, { syscall: 'lstat' });
       if (info.code !== 'ENOENT') out.errors.push({ kind: isSem ? 'posixSem' : 'posixShm', name: '/' + shown.text, error: info });
-      continue;
+      return false;
     }
-    if (!st.isFile()) continue; // replaced since readdir (a symlink, a FIFO ...): not an object
-    listed++;
+    if (!st.isFile()) return false; // replaced since readdir (a symlink, a FIFO ...): not an object
     const common = {
       path: displayPath,
       uid: st.uid,
@@ -438,10 +437,7 @@ export function listDevShm(
           else sem.decodeError = d.decodeError;
         } catch (e) {
           const info = toIpcErrorInfo(e, { syscall: 'open' });
-          if (info.code === 'ENOENT') {
-            listed--;
-            continue; // removed since readdir
-          }
+          if (info.code === 'ENOENT') return false; // removed since readdir
           sem.decodeError = info;
         }
       }
@@ -449,12 +445,23 @@ export function listDevShm(
     } else {
       out.posixShms.push({ kind: 'posixShm', name: '/' + shown.text, ...common });
     }
-  }
-  out.notListed = names.length - i;
+    return true;
+  };
+  // Semaphores and other objects share the bound (half each, what one kind leaves goes to the other), so a
+  // flood of files of one kind cannot push every object of the other out of the listing.
+  const sems = names.filter((n) => n.startsWith('sem.')).sort();
+  const others = names.filter((n) => !n.startsWith('sem.')).sort();
+  let iS = 0, iO = 0, nS = 0, nO = 0;
+  const semShare = Math.max(Math.ceil(maxList / 2), maxList - others.length);
+  for (; iS < sems.length && nS < semShare; iS++) if (examine(sems[iS])) nS++;
+  for (; iO < others.length && nS + nO < maxList; iO++) if (examine(others[iO])) nO++;
+  for (; iS < sems.length && nS + nO < maxList; iS++) if (examine(sems[iS])) nS++;
+  out.posixSems.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  out.notListed = sems.length - iS + (others.length - iO);
   if (out.notListed > 0) {
     out.warnings.push(
-      `${paths.devShm}: ${fmtCount(out.total)} files; the first ${fmtCount(listed)} by name are listed, ` +
-        `${fmtCount(out.notListed)} more not listed (bound: ${fmtCount(maxList)} per snapshot)`,
+      `${paths.devShm}: ${fmtCount(out.total)} files; ${fmtCount(nS + nO)} listed (the first by name: ${fmtCount(nS)} sem.*, ` +
+        `${fmtCount(nO)} others), ${fmtCount(out.notListed)} more not listed (bound: ${fmtCount(maxList)} per snapshot)`,
     );
   }
   return out;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadNative } from '../../extension/backend/nativeBinding';
@@ -94,5 +95,59 @@ test('a user truncating its semaphore file in a loop: 50 `ipcx snapshot` and 50 
     console.log(`ipcx snapshot x50: ${JSON.stringify(outcomes)}; in-process x50 (${res.mode}): ${JSON.stringify(res.seen)}`);
   } finally {
     await stopChild(loop);
+  }
+});
+
+/** `strace -f -c` of one `ipcx snapshot --json`: calls per syscall, the snapshot, and the wall time. */
+function tracedSnapshot(): { calls: Map<string, number>; snap: IpcSnapshot; ms: number } {
+  const out = path.join(fs.mkdtempSync('/tmp/ipcx-strace-'), 'counts');
+  files.push(path.dirname(out));
+  const t0 = performance.now();
+  const r = spawnSync('strace', ['-f', '-c', '-o', out, '-e', 'trace=statx,newfstatat,lstat,stat,fstat,execve,fork,vfork,clone,clone3',
+    process.execPath, IPCX, 'snapshot', '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - t0;
+  assert.ok(r.status === 0 || r.status === 3, `ipcx exit ${r.status}: ${r.stderr}`);
+  const calls = new Map<string, number>();
+  for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 5 && /^\d+$/.test(f[3]) && /^[a-z_0-9]+$/.test(f[f.length - 1]) && f[f.length - 1] !== 'total') calls.set(f[f.length - 1], Number(f[3]));
+  }
+  return { calls, snap: JSON.parse(r.stdout) as IpcSnapshot, ms };
+}
+
+const STATS = ['statx', 'newfstatat', 'lstat', 'stat', 'fstat'];
+const sum = (m: Map<string, number>, names: string[]) => names.reduce((a, n) => a + (m.get(n) ?? 0), 0);
+
+test('/dev/shm with 100,000 files: 10,000 listed with a "more not listed" warning; stat calls bounded by the listing, no process per file', () => {
+  assertPrivateIpcNamespace();
+  const floor = tracedSnapshot();
+  // 100,000 leaked files (one process makes them), plus 5 semaphores that sort after them
+  const made = spawnSync('sh', ['-c', 'cd /dev/shm && seq -f PostgreSQL.%.0f 1000000 1099999 | xargs touch'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const sems = [0, 1, 2, 3, 4].map((i) => `/dev/shm/sem.${tag}-flood${i}`);
+  for (const [i, s] of sems.entries()) {
+    files.push(s);
+    const b = Buffer.alloc(32);
+    b.writeUInt32LE(i, 0);
+    b.writeInt32LE(128, 8);
+    fs.writeFileSync(s, b);
+  }
+  try {
+    const big = tracedSnapshot();
+    const w = big.snap.warnings.find((x) => x.startsWith('/dev/shm: '));
+    assert.ok(w, `a warning about the files not listed: ${JSON.stringify(big.snap.warnings)}`);
+    assert.match(w, /^\/dev\/shm: 100,00\d files; 10,000 listed \(the first by name: \d+ sem\.\*, [\d,]+ others\), 90,00\d more not listed \(bound: 10,000 per snapshot\)$/);
+    assert.equal(big.snap.posixShms.length + big.snap.posixSems.length, 10000);
+    for (const s of sems) assert.ok(big.snap.posixSems.some((p) => p.path === s && p.decoded), `${s} listed and decoded despite the flood`);
+    // the bound that catches per-file work: stat calls grow by the listing (10,000), not by the directory
+    // (100,000); processes started: the same as with an empty /dev/shm (none per file)
+    const statsFloor = sum(floor.calls, STATS), statsBig = sum(big.calls, STATS);
+    assert.ok(statsBig - statsFloor <= 10000 + 1000, `stat calls: ${statsBig} with 100,000 files vs ${statsFloor} without`);
+    for (const c of ['execve', 'fork', 'vfork']) assert.equal(big.calls.get(c) ?? 0, floor.calls.get(c) ?? 0, `${c} calls`);
+    assert.ok((big.calls.get('clone') ?? 0) + (big.calls.get('clone3') ?? 0) <= (floor.calls.get('clone') ?? 0) + (floor.calls.get('clone3') ?? 0) + 4, 'threads, not processes');
+    console.log(`100,000 files: stat calls ${statsBig} (floor ${statsFloor}), execve ${big.calls.get('execve')}, ` +
+      `traced wall time ${big.ms.toFixed(0)} ms (floor ${floor.ms.toFixed(0)} ms)`);
+  } finally {
+    spawnSync('sh', ['-c', 'cd /dev/shm && find . -maxdepth 1 -name "PostgreSQL.1*" -delete']);
   }
 });
