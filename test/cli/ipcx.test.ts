@@ -13,12 +13,13 @@ import { after, before, test } from 'node:test';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { loadNative } from '../../extension/backend/nativeBinding';
+import { AS_NOBODY, stagedIpcx } from '../helpers/stage';
+import { isRequired, needs } from '../helpers/capabilities';
 
 const IPCX = path.join(repoRoot, 'dist', 'ipcx.js');
-const requireNative = process.env.IPCX_REQUIRE_NATIVE === '1';
-/** The native-only tests run whenever the binding loads, and fail (never skip) when CI requires it. */
-const nativeSkip = !requireNative && !loadNative().binding && 'needs the native binding (build failed; see npm install output)';
+/** The native-only tests run whenever the binding loads, and fail (never skip) when IPCX_REQUIRE_NATIVE=1. */
+const nativeCap = needs('native');
+const requireNative = isRequired('native');
 let ipcMake = '';
 let semWaiter = '';
 let shmHold = '';
@@ -204,7 +205,7 @@ test('limits --json: used counts and limits agree with lsipc -g; SEMMNS counts e
   }
 });
 
-test('inspect sem: per-semaphore semval, ncount and zcount with a real blocked waiter', { skip: nativeSkip }, async () => {
+test('inspect sem: per-semaphore semval, ncount and zcount with a real blocked waiter', nativeCap, async () => {
   const [set] = make('sem', ['-n', '1', '-s', '3', '-v', '0,5,1']);
   try {
     const w1 = await startHelper(semWaiter, [String(set.id), '0', '-1']); // waits for a token: ncount
@@ -329,7 +330,7 @@ test('usage errors exit 2; a missing object exits 1 with syscall, errno name and
   assert.match(ipcx(['--version']).stdout, /^ipcx \d+\.\d+\.\d+$/m);
 });
 
-test('a set removed between snapshot and detail is that item\'s error, not a crash', { skip: nativeSkip }, async () => {
+test('a set removed between snapshot and detail is that item\'s error, not a crash', nativeCap, async () => {
   const { LocalSource } = await import('../../extension/backend/localSource');
   const [set] = make('sem', ['-n', '1', '-s', '2']);
   const src = new LocalSource();
@@ -341,11 +342,15 @@ test('a set removed between snapshot and detail is that item\'s error, not a cra
   assert.ok(['EINVAL', 'EIDRM'].includes((d as { code: string }).code));
 });
 
-test('a non-root reader gets a partial snapshot: GETALL EACCES per set, exit 3, no crash', { skip: nativeSkip }, () => {
+test('a non-root reader gets a partial snapshot: GETALL EACCES per set, exit 3, no crash', nativeCap, () => {
   const [priv] = make('sem', ['-n', '1', '-s', '2', '-m', '600']);
   const [open] = make('sem', ['-n', '1', '-s', '2', '-m', '644', '-v', '4,5']);
   try {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, IPCX, 'snapshot', '--json'], { encoding: 'utf8' });
+    // the bundle and the binding staged where nobody can read them (the checkout may be in a 0700 directory)
+    const staged = stagedIpcx();
+    const asNobody = (args: string[]) =>
+      spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), process.execPath, staged.js, ...args], { encoding: 'utf8', env: staged.env, cwd: '/' });
+    const r = asNobody(['snapshot', '--json']);
     assert.equal(r.status, 3, r.stderr);
     const snap = JSON.parse(r.stdout) as IpcSnapshot;
     assert.equal(snap.uid, 65534);
@@ -354,7 +359,7 @@ test('a non-root reader gets a partial snapshot: GETALL EACCES per set, exit 3, 
     assert.equal(p.valuesError!.code, 'EACCES');
     assert.match(p.valuesError!.message, /semctl\(GETALL\)/);
     assert.deepEqual(snap.sems.find((s) => s.id === open.id)!.values, [4, 5]);
-    const h = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, IPCX, 'snapshot'], { encoding: 'utf8' });
+    const h = asNobody(['snapshot']);
     assert.equal(h.status, 3);
     assert.match(h.stdout, /\(EACCES\)/);
   } finally {
@@ -379,7 +384,7 @@ test('a reader that closes the pipe early (ipcx snapshot --json | head -c 100) e
   }
 });
 
-test('the --json fast path (sets rendered by the binding) has the same content as JSON.stringify(snapshot())', { skip: nativeSkip }, async () => {
+test('the --json fast path (sets rendered by the binding) has the same content as JSON.stringify(snapshot())', nativeCap, async () => {
   const { LocalSource } = await import('../../extension/backend/localSource');
   const sets = make('sem', ['-n', '50', '-s', '17', '-v', 'p', '-k', '0x7000']);
   const [seg] = make('shm', ['-n', '1', '-s', '4096']);

@@ -13,6 +13,8 @@ import {
   encodeMemory, enabled, hexBytes, initialState, objectSize, step, tokensOf, type Choice, type FutexState,
   type ModelId, type Scenario, type ThreadSpec,
 } from '../../extension/domain/futex';
+import { needs, type Need } from '../helpers/capabilities';
+import { compileC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -20,22 +22,18 @@ const src = path.join(root, 'test', 'futex', 'c', 'semprobe.c');
 type Arch = '64' | '32';
 const MODEL: Record<Arch, ModelId> = { '64': 'glibc-new-64', '32': 'glibc-new-32' };
 
-/** Builds semprobe natively (x86_64 glibc: the 64-bit variant) or with -m32 (i386 glibc: the 32-bit variant). */
-function build(arch: Arch): string | { skip: string } {
-  const bin = path.join(root, 'test-artifacts', 'bin', arch === '64' ? 'semprobe' : 'semprobe32');
-  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
-    fs.mkdirSync(path.dirname(bin), { recursive: true });
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-pthread', ...(arch === '32' ? ['-m32'] : []), '-o', tmp, src];
-    const r = spawnSync('gcc', args, { encoding: 'utf8' });
-    if (arch === '32' && r.status !== 0 && /cannot find|skipping incompatible|No such file/.test(r.stderr)) {
-      return { skip: 'gcc -m32 cannot link (install gcc-multilib: tools/install-system-deps.sh lists it)' };
-    }
-    assert.equal(r.status, 0, `gcc ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
-    fs.renameSync(tmp, bin);
-  }
-  return bin;
+/**
+ * Builds semprobe natively (x86_64 glibc: the 64-bit variant) or with -m32 (i386 glibc: the 32-bit variant).
+ * The i386 tests run only where the i386 capability probe (test/helpers/capabilities.ts) built AND ran an
+ * i386 program: linking alone does not prove the kernel executes it.
+ */
+function build(arch: Arch): string {
+  const flags = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-pthread', ...(arch === '32' ? ['-m32'] : [])];
+  return compileC(src, arch === '64' ? 'semprobe' : 'semprobe32', flags);
 }
+
+const i386 = needs('i386');
+const needsFor = (arch: Arch): Need => (arch === '32' ? i386 : { ready: () => true });
 
 interface ProbeLine {
   cmd: string;
@@ -139,12 +137,9 @@ class Driver {
   }
 }
 
-function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void; skip(m: string): void }): void {
+function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void }): void {
+  if (!needsFor(arch).ready()) return;
   const bin = build(arch);
-  if (typeof bin !== 'string') {
-    t.skip(bin.skip);
-    return;
-  }
   const model = MODEL[arch];
   const { glibc, size, lines } = probe(bin, kind, cmds);
   t.diagnostic(`glibc ${glibc} (gnu_get_libc_version), ${arch === '64' ? 'x86_64' : 'i386 (-m32)'}, sizeof(sem_t) = ${size}, model ${model}; ${kind}: ${cmds.join(' ')}`);
@@ -226,19 +221,19 @@ function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { 
 
 for (const arch of ['64', '32'] as const) {
   const v = arch === '64' ? 'glibc-new-64 (x86_64)' : 'glibc-new-32 (i386, -m32)';
-  test(`${v}: pshared semaphore in a MAP_SHARED page: block 3, post 2+2, trywait ×2, timeout, cancel`, (t) => {
+  test(`${v}: pshared semaphore in a MAP_SHARED page: block 3, post 2+2, trywait ×2, timeout, cancel`, needsFor(arch), (t) => {
     check(arch, 'anon', ['init:0', 'block:3', 'post:2', 'post:2', 'trywait', 'trywait', 'timeout:40', 'cancel', 'dump'], true, t);
   });
 
-  test(`${v}: process-private semaphore (sem_init pshared=0): private = 0 and the *_PRIVATE futex ops`, (t) => {
+  test(`${v}: process-private semaphore (sem_init pshared=0): private = 0 and the *_PRIVATE futex ops`, needsFor(arch), (t) => {
     check(arch, 'private', ['init:0', 'block:2', 'post:1', 'trywait', 'post:3', 'trywait', 'trywait', 'timeout:30', 'cancel'], false, t);
   });
 
-  test(`${v}: waiters that leave while others sleep (timeout and cancel with a second waiter asleep)`, (t) => {
+  test(`${v}: waiters that leave while others sleep (timeout and cancel with a second waiter asleep)`, needsFor(arch), (t) => {
     check(arch, 'private', ['init:0', 'block:1', 'timeout:30', 'cancel', 'post:1', 'post:1', 'trywait', 'dump'], false, t);
   });
 
-  test(`${v}: named semaphore: the /dev/shm/sem.NAME bytes follow the model (sem_open value 3)`, (t) => {
+  test(`${v}: named semaphore: the /dev/shm/sem.NAME bytes follow the model (sem_open value 3)`, needsFor(arch), (t) => {
     assertPrivateIpcNamespace();
     const name = `/ipcx-futex-${process.pid}-${arch}`;
     check(arch, `named:${name}`, ['init:3', 'trywait', 'trywait', 'trywait', 'trywait', 'block:2', 'post:1', 'post:2', 'trywait', 'timeout:30', 'cancel', 'dump'], true, t);
@@ -289,7 +284,7 @@ function randomScript(seed: number, len: number): string[] {
 }
 
 for (const arch of ['64', '32'] as const) {
-  test(`${MODEL[arch]}: random scripts (seeded) agree with the real glibc at every quiescent point`, (t) => {
+  test(`${MODEL[arch]}: random scripts (seeded) agree with the real glibc at every quiescent point`, needsFor(arch), (t) => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const script = randomScript(seed * 7919 + (arch === '32' ? 1 : 0), 12);
       check(arch, seed % 2 ? 'anon' : 'private', script, seed % 2 === 1, t);

@@ -15,6 +15,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildWebviewHtml, type UriLike } from '../../extension/webviews/webviewHtml';
 import { scenarioFromLive } from '../../extension/domain/futex';
 import type { FutexHostToWebview } from '../../extension/shared/futexProtocol';
+import { chromiumPath, needs } from '../helpers/capabilities';
+
+const browserCap = needs('chromium');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -46,6 +49,7 @@ function page(): string {
 }
 
 before(async () => {
+  if (!browserCap.ready()) return;
   const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'esbuild.mjs')], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'webview', 'futex.js')));
@@ -72,7 +76,7 @@ before(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-futex-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 1000 },
@@ -82,7 +86,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 const INIT = `(() => {
@@ -136,7 +140,7 @@ async function open(): Promise<{ p: Page; errors: string[] }> {
 
 const num = async (p: Page, expr: string): Promise<number> => Number(await p.evaluate(expr));
 
-test('seed under glibc-old: stepping the old story reaches the use-after-free, flagged where it happens', async () => {
+test('seed under glibc-old: stepping the old story reaches the use-after-free, flagged where it happens', browserCap, async () => {
   const { p, errors } = await open();
   assert.equal(await p.inputValue('#scenario'), 'seed');
   await p.selectOption('#model', 'glibc-old');
@@ -170,7 +174,7 @@ test('seed under glibc-old: stepping the old story reaches the use-after-free, f
   await p.close();
 });
 
-test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is safe', async () => {
+test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is safe', browserCap, async () => {
   const { p, errors } = await open();
   await p.selectOption('#scenario', 'seed');
   await p.click('#explore-all');
@@ -195,7 +199,7 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
   await p.close();
 });
 
-test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host', async () => {
+test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host', browserCap, async () => {
   const { p, errors } = await open();
   const sc = scenarioFromLive({ name: '/orders', value: 3, nwaiters: 2, layout: 'glibc-new-64' });
   const msg: FutexHostToWebview = { type: 'open', scenario: sc, live: { name: '/orders', host: 'local', value: 3, nwaiters: 2, readAt: 0 } };
@@ -215,7 +219,7 @@ test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host
   await p.close();
 });
 
-test('scenario editor builds a new scenario; the state survives a reload (getState)', async () => {
+test('scenario editor builds a new scenario; the state survives a reload (getState)', browserCap, async () => {
   const { p, errors } = await open();
   await p.click('#editor summary');
   await p.selectOption('#ed-model', 'glibc-new-32');
@@ -242,7 +246,7 @@ test('scenario editor builds a new scenario; the state survives a reload (getSta
   await p.close();
 });
 
-test('b3 story (32-bit): the waiter bit and tokens are drawn as bit fields; the misspeculation is annotated', async () => {
+test('b3 story (32-bit): the waiter bit and tokens are drawn as bit fields; the misspeculation is annotated', browserCap, async () => {
   const { p, errors } = await open();
   await p.selectOption('#scenario', 'b3');
   assert.equal(await p.inputValue('#model'), 'glibc-new-32');

@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL 15 server (Debian's package), run as the postgres user inside a nested private IPC
+ * A real PostgreSQL server (Debian's package, the highest version installed: findPostgresBin), run as the postgres user inside a nested private IPC
  * namespace on a temporary data directory, a temporary socket directory and a free loopback port:
  * - while it runs, its SysV shm interlock segment is recognised (postmaster.pid names its key and shmid)
  *   with the right data directory, and it is `live` (attached);
@@ -15,10 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { NestedNs, ensureCliBuilt, type Started } from './nsHarness';
+import { findPostgresBin, needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
-const PGBIN = '/usr/lib/postgresql/15/bin';
-const havePg = fs.existsSync(path.join(PGBIN, 'postgres')) && spawnSync('id', ['-u', 'postgres']).status === 0;
+const pg = needs('postgres');
+const PGBIN = findPostgresBin()?.bin ?? '/usr/lib/postgresql/(none)/bin';
+const PGVERSION = findPostgresBin()?.version ?? '(none)';
 
 let ns: NestedNs;
 let tmp = '';
@@ -95,7 +97,7 @@ interface Stay {
 }
 
 before(async () => {
-  if (!havePg) return;
+  if (!pg.ready()) return;
   assertPrivateIpcNamespace();
   ensureCliBuilt();
   ns = await NestedNs.create();
@@ -127,7 +129,7 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('real PostgreSQL 15: interlock segment live while running, recyclable orphan after SIGKILL, restart after recycle', { skip: !havePg && 'postgresql 15 is not installed' }, async () => {
+test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recyclable orphan after SIGKILL, restart after recycle`, pg, async () => {
   assertPrivateIpcNamespace();
   const port = await freePort();
   const server = await startServer(port);

@@ -13,6 +13,9 @@ import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { SshdHarness, freePort, freebsdStandIn } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 const root = path.resolve(__dirname, '..', '..');
 const ipcx = path.join(root, 'dist', 'ipcx.js');
@@ -27,6 +30,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   if (!fs.existsSync(ipcx)) {
     const b = spawnSync(process.execPath, [path.join(root, 'tools', 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
@@ -50,7 +54,7 @@ after(async () => {
   await h?.stopAll();
 });
 
-test('ipcx snapshot --json --host A --host B --host freebsd: one snapshot per host', () => {
+test('ipcx snapshot --json --host A --host B --host freebsd: one snapshot per host', sshd, () => {
   const r = run(['snapshot', '--json', '--host', 'hostA', '--host', 'hostB', '--host', 'freebsd']);
   assert.equal(r.status, 0, r.stderr);
   const docs = JSON.parse(r.stdout) as IpcSnapshot[];
@@ -62,7 +66,7 @@ test('ipcx snapshot --json --host A --host B --host freebsd: one snapshot per ho
   assert.equal(docs[2].limits.semmni, 50);
 });
 
-test('one unreachable host shows its error and does not hide the others', () => {
+test('one unreachable host shows its error and does not hide the others', sshd, () => {
   const r = run(['snapshot', '--json', '--host', 'hostA', '--host', 'down']);
   assert.equal(r.status, 3, r.stderr);
   const docs = JSON.parse(r.stdout) as ({ host: string; error?: { code: string } } & Partial<IpcSnapshot>)[];
@@ -74,7 +78,7 @@ test('one unreachable host shows its error and does not hide the others', () => 
   assert.match(t.stdout, /semmni|SEMMNI/i);
 });
 
-test('hostile --host values are refused with a usage error; ssh is never started', () => {
+test('hostile --host values are refused with a usage error; ssh is never started', sshd, () => {
   const fakeBin = path.join(h.dir, 'fakebin');
   fs.mkdirSync(fakeBin, { recursive: true });
   const marker = path.join(h.dir, 'ssh-was-started');
@@ -96,7 +100,7 @@ test('hostile --host values are refused with a usage error; ssh is never started
   assert.equal(fs.existsSync('/tmp/pwned'), false);
 });
 
-test('ipcx recycle --host: the plan removes nothing; --yes removes only the dead set, audited with the host', () => {
+test('ipcx recycle --host: the plan removes nothing; --yes removes only the dead set, audited with the host', sshd, () => {
   const rows = () => h.hosts.get('b')!.exec('cat', ['/proc/sysvipc/sem']).stdout.trim().split('\n').length - 1;
   assert.equal(rows(), 8);
   const audit = path.join(h.dir, 'audit.jsonl');

@@ -11,11 +11,15 @@ import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
 import { SshdHarness, freebsdStandIn } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 let h: SshdHarness;
 let src: SshSource;
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   h = new SshdHarness();
   await h.startHost('s');
@@ -30,7 +34,7 @@ after(async () => {
   await h?.stopAll();
 });
 
-test('FreeBSD stand-in (real FreeBSD 11 ipcs/sysctl output): objects and limits parsed', async () => {
+test('FreeBSD stand-in (real FreeBSD 11 ipcs/sysctl output): objects and limits parsed', sshd, async () => {
   const s = await src.snapshot();
   assert.equal(s.source, 'ssh-ipcs');
   assert.equal(s.platform, 'freebsd');
@@ -72,7 +76,7 @@ test('FreeBSD stand-in (real FreeBSD 11 ipcs/sysctl output): objects and limits 
   assert.ok(ct > 0 && ct <= s.takenAt / 1000 && s.takenAt / 1000 - ct < 86400);
 });
 
-test('FreeBSD stand-in: per-set values are refused clearly (no ipcs -i there); removal re-verifies and refuses a changed object', async () => {
+test('FreeBSD stand-in: per-set values are refused clearly (no ipcs -i there); removal re-verifies and refuses a changed object', sshd, async () => {
   const s = await src.snapshot();
   const d = await src.semDetail([s.sems[0].id]);
   const v = d.get(s.sems[0].id);

@@ -14,6 +14,9 @@ import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
 import { SshdHarness, freePort } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 let h: SshdHarness;
 const sources: SshSource[] = [];
@@ -37,6 +40,7 @@ async function rejection(p: Promise<unknown>): Promise<IpcError> {
 }
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   h = new SshdHarness();
   await h.startHost('s');
@@ -62,7 +66,7 @@ after(async () => {
   await h?.stopAll();
 });
 
-test('a host answering garbage: a clear EPARSE for that host, nothing parsed', async () => {
+test('a host answering garbage: a clear EPARSE for that host, nothing parsed', sshd, async () => {
   const e = await rejection(source('garbage').snapshot());
   assert.equal(e.code, 'EPARSE');
   assert.match(e.message, /^garbage: the output is not an ipcx-probe document; it starts with "HTTP\/1.1 200 OK/);
@@ -74,7 +78,7 @@ test('a host answering garbage: a clear EPARSE for that host, nothing parsed', a
   assert.match(t.message, /cut short/);
 });
 
-test('a host answering 100 MB: the ssh we started is killed at the size limit, clear error', async () => {
+test('a host answering 100 MB: the ssh we started is killed at the size limit, clear error', sshd, async () => {
   const s = source('huge', { maxOutputBytes: 8 * 1024 * 1024 });
   const started = Date.now();
   const e = await rejection(s.snapshot());
@@ -85,7 +89,7 @@ test('a host answering 100 MB: the ssh we started is killed at the size limit, c
   assert.ok(Date.now() - started < 60_000);
 });
 
-test('a host answering nothing: timeout, the ssh we started is killed, clear ETIMEDOUT', async () => {
+test('a host answering nothing: timeout, the ssh we started is killed, clear ETIMEDOUT', sshd, async () => {
   const s = source('silent', { timeoutMs: 1500 });
   const e = await rejection(s.snapshot());
   assert.equal(e.code, 'ETIMEDOUT');
@@ -93,7 +97,7 @@ test('a host answering nothing: timeout, the ssh we started is killed, clear ETI
   assert.match(e.hint ?? '', /sshTimeoutSeconds/);
 });
 
-test('keys the host refuses, unknown host keys and closed ports map to ESSH with a hint', async () => {
+test('keys the host refuses, unknown host keys and closed ports map to ESSH with a hint', sshd, async () => {
   const auth = await rejection(source('stranger').snapshot());
   assert.equal(auth.code, 'ESSH');
   assert.equal(auth.op, 'auth');
@@ -115,7 +119,7 @@ test('keys the host refuses, unknown host keys and closed ports map to ESSH with
   assert.match(hk.message, /Host key verification failed/);
 });
 
-test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', async () => {
+test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', sshd, async () => {
   const s = source('slow');
   const first = await s.snapshot();
   assert.equal(first.source, 'ssh-linux');
@@ -146,7 +150,7 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
   assert.equal(s.status().error, undefined);
 });
 
-test('sudo -n on a host without sudo (none is installed here): a clear ESSH, nothing removed', async () => {
+test('sudo -n on a host without sudo (none is installed here): a clear ESSH, nothing removed', sshd, async () => {
   const s = source('good', { sudo: true });
   await s.snapshot(); // snapshots never use sudo
   const e = await rejection(s.remove('sem', 0, { key: 1, ctime: 1 }));
@@ -155,7 +159,7 @@ test('sudo -n on a host without sudo (none is installed here): a clear ESSH, not
   assert.match(e.hint ?? '', /sudo is not installed/);
 });
 
-test('hostile host names are refused by validation, nothing is created', async () => {
+test('hostile host names are refused by validation, nothing is created', sshd, async () => {
   const pwned = path.join(os.tmpdir(), `ipcx-pwned-${process.pid}`);
   const hostile = [
     `-oProxyCommand=touch ${pwned}`,

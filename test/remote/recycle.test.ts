@@ -15,6 +15,9 @@ import { SshSource } from '../../extension/remote/sshSource';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { SshdHarness } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 let h: SshdHarness;
 let src: SshSource;
@@ -27,6 +30,7 @@ function sysvIds(kind: 'sem' | 'shm'): number[] {
 }
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   const ipcMake = buildC('ipc_make');
   const semWaiter = buildC('sem_waiter');
@@ -63,7 +67,7 @@ after(async () => {
   await h?.stopAll();
 });
 
-test('remote recycle removes only the dead PostgreSQL set, re-verified on the host; audit names the host', async () => {
+test('remote recycle removes only the dead PostgreSQL set, re-verified on the host; audit names the host', sshd, async () => {
   const before = sysvIds('sem');
   assert.equal(before.length, 3);
   const prepared = await prepareRecycle(src, { verdict: { recentActivitySeconds: 0, minOrphanAgeSeconds: 0 } });
@@ -85,7 +89,7 @@ test('remote recycle removes only the dead PostgreSQL set, re-verified on the ho
   assert.equal(fs.existsSync(audit.path), true);
 });
 
-test('the host-side guard refuses when the object changed between plan and removal', async () => {
+test('the host-side guard refuses when the object changed between plan and removal', sshd, async () => {
   const host = h.hosts.get('pg')!;
   const ipcMake = buildC('ipc_make');
   assert.equal(host.exec(ipcMake, ['sem', '-n', '1', '-s', '17', '-v', PG, '-k', '5432003']).status, 0);

@@ -14,6 +14,9 @@ import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { SshdHarness } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 let h: SshdHarness;
 let ipcMake: string;
@@ -44,6 +47,7 @@ function make(host: string, args: string[]): string {
 }
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   ipcMake = buildC('ipc_make');
   shmHold = buildC('shm_hold');
@@ -130,7 +134,7 @@ function comparable(s: IpcSnapshot) {
   };
 }
 
-test('each loopback host shows exactly its own namespace, equal to the local snapshot taken inside it', async () => {
+test('each loopback host shows exactly its own namespace, equal to the local snapshot taken inside it', sshd, async () => {
   const a = source('hostA');
   const b = source('hostB');
   const [sa, sb] = await Promise.all([a.snapshot(), b.snapshot()]);
@@ -156,7 +160,7 @@ test('each loopback host shows exactly its own namespace, equal to the local sna
   assert.deepEqual(comparable(sb), comparable(lb));
 });
 
-test('per-set semaphore values of the expanded sets come back in one round trip and match the local GETALL', async () => {
+test('per-set semaphore values of the expanded sets come back in one round trip and match the local GETALL', sshd, async () => {
   const a = source('hostA');
   const snap = await a.snapshot();
   const ids = snap.sems.map((s) => s.id);
@@ -173,7 +177,7 @@ test('per-set semaphore values of the expanded sets come back in one round trip 
   assert.equal(gone.code, 'EINVAL');
 });
 
-test('a refresh on the warm connection reuses the master (ssh -O check) and still sees changes', async () => {
+test('a refresh on the warm connection reuses the master (ssh -O check) and still sees changes', sshd, async () => {
   const a = source('hostA');
   await a.snapshot();
   assert.equal(await (a as unknown as { runner: { check(): Promise<boolean> } }).runner.check(), true);

@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { namespaceArgv } from '../helpers/ns';
+import { sshdPath } from '../helpers/capabilities';
 
 export interface SshdHost {
   name: string;
@@ -118,7 +119,7 @@ export class SshdHarness {
     this.keepers.set(name, keeper);
     const startSshd = async (): Promise<ChildProcess> => {
       const log = fs.openSync(path.join(this.dir, `sshd_${name}.log`), 'a');
-      const p = spawn('nsenter', ['--ipc', '--mount', '--target', String(keeper.pid), '--', '/usr/sbin/sshd', '-D', '-e', '-f', cfg],
+      const p = spawn('nsenter', ['--ipc', '--mount', '--target', String(keeper.pid), '--', sshdPath() ?? '/usr/sbin/sshd', '-D', '-e', '-f', cfg],
         { stdio: ['ignore', log, log] });
       fs.closeSync(log);
       await waitForPort(port, p);

@@ -11,11 +11,15 @@ import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { WebviewToHost } from '../../extension/shared/protocol';
 import { DEAD_POSTMASTER, seedSnapshot, snapshotMessage } from './fixtures';
 import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type DashboardPage, type Served, type Theme, pollPage } from './harness';
+import { needs } from '../helpers/capabilities';
+
+const chromium = needs('chromium');
 
 let browser: Browser;
 let served: Served;
 
 before(async () => {
+  if (!chromium.ready()) return;
   ensureBundle();
   served = await serveDashboard();
   browser = await launchBrowser();
@@ -38,7 +42,7 @@ async function noErrors(d: DashboardPage): Promise<void> {
 }
 
 describe('dashboard webview (seed scenario)', () => {
-  test('the page is the builder output: CSP with a nonce, one nonce\'d script, no inline script or style', () => {
+  test('the page is the builder output: CSP with a nonce, one nonce\'d script, no inline script or style', chromium, () => {
     const html = served.html;
     const csp = (/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '').replace(/&#39;/g, "'");
     assert.match(csp, /default-src 'none'/);
@@ -50,7 +54,7 @@ describe('dashboard webview (seed scenario)', () => {
     assert.doesNotMatch(html, /style=|<style|onclick=/);
   });
 
-  test('says ready once, then shows which limit is full and what the orphans hold', async () => {
+  test('says ready once, then shows which limit is full and what the orphans hold', chromium, async () => {
     const d = await seeded('dark');
     const posted = await d.posted();
     assert.deepEqual(posted.filter((m) => m.type === 'ready'), [{ type: 'ready', protocol: 1 }]);
@@ -77,7 +81,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('orphans are coloured as orphans, grouped apart from the live application', async () => {
+  test('orphans are coloured as orphans, grouped apart from the live application', chromium, async () => {
     const d = await seeded('light');
     const orphanCells = d.page.locator('svg.semmap g.cell.state-orphan');
     assert.equal(await orphanCells.count(), 14);
@@ -100,7 +104,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('a click opens the detail pane with every field and each semaphore; actions only ask the host', async () => {
+  test('a click opens the detail pane with every field and each semaphore; actions only ask the host', chromium, async () => {
     const d = await seeded('dark');
     await d.page.locator('svg.semmap g.cell[data-ref="sem:2"]').click();
     await d.page.waitForSelector('aside.detail:not(.hidden)');
@@ -142,7 +146,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('keyboard: Tab reaches the map, arrows move between sets, Enter opens the detail', async () => {
+  test('keyboard: Tab reaches the map, arrows move between sets, Enter opens the detail', chromium, async () => {
     const d = await seeded('high-contrast');
     // Tab from the top of the page until the focus lands in the map: its one tab stop is the first set
     await d.page.locator('vscode-textfield.filter').click();
@@ -171,7 +175,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('filter narrows the map, is persisted with setState and restored after a reload', async () => {
+  test('filter narrows the map, is persisted with setState and restored after a reload', chromium, async () => {
     const d = await seeded('dark');
     await d.page.locator('vscode-textfield.filter').click();
     await d.page.keyboard.type('state:live');
@@ -189,7 +193,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('live update: sets keep their element; appeared and vanished are marked for one cycle', async () => {
+  test('live update: sets keep their element; appeared and vanished are marked for one cycle', chromium, async () => {
     const d = await seeded('dark');
     const before = await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').elementHandle();
     await d.page.evaluate('document.querySelector(\'g.cell[data-ref="sem:14"]\').dataset.marker = "same-node"');
@@ -219,7 +223,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('a host error before any snapshot is shown with errno, call and hint', async () => {
+  test('a host error before any snapshot is shown with errno, call and hint', chromium, async () => {
     const d = await openDashboard(browser, served, 'light');
     assert.equal(await d.page.locator('.host-line').textContent(), 'Waiting for the first snapshot…');
     await d.send({ type: 'error', error: { code: 'ESSH', syscall: 'ssh', message: 'ssh db2: connection refused', hint: 'is sshd running on db2?' } });
@@ -229,7 +233,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('focus from the tree\'s context menu opens that object; a detail error shows errno, call and hint', async () => {
+  test('focus from the tree\'s context menu opens that object; a detail error shows errno, call and hint', chromium, async () => {
     const d = await seeded('dark');
     await d.send({ type: 'focus', ref: 'sem:5' });
     await d.page.waitForSelector('aside.detail:not(.hidden)');
@@ -245,7 +249,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('detail actions act on the object on screen: a live set first, then two orphans in turn', async () => {
+  test('detail actions act on the object on screen: a live set first, then two orphans in turn', chromium, async () => {
     const d = await seeded('dark');
     const snap = seedSnapshot();
     const openSet = async (id: number): Promise<void> => {
@@ -281,7 +285,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('recycle is offered only for provable orphans', async () => {
+  test('recycle is offered only for provable orphans', chromium, async () => {
     const d = await seeded('dark');
     await d.page.locator('svg.semmap g.cell[data-ref="sem:14"]').click();
     await d.page.waitForSelector('aside.detail:not(.hidden)');
@@ -293,7 +297,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('processes, shared memory and queues tabs', async () => {
+  test('processes, shared memory and queues tabs', chromium, async () => {
     const d = await seeded('light');
     await d.page.locator('vscode-tab-header[data-tab="pids"]').click();
     await d.page.waitForSelector('.pids .pid');
@@ -313,7 +317,7 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
-  test('32,000 sets: aggregated key-range cells, a click zooms to individual sets', async () => {
+  test('32,000 sets: aggregated key-range cells, a click zooms to individual sets', chromium, async () => {
     const d = await openDashboard(browser, served, 'dark');
     await d.send(snapshotMessage(seedSnapshot({ extraSets: 31_984 })));
     await d.page.waitForSelector('svg.semmap g.cell.agg');
