@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadNative, type NativeBinding } from '../../extension/backend/nativeBinding';
 import type { IpcErrorInfo, SysvKind } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
+import { AS_NOBODY, forOtherUsers, stageBundle, stageDir, stagedNativeBinding } from '../helpers/stage';
 
 export { repoRoot };
 /** The one namespace guard (test/helpers/ns.ts); re-exported because the native tests and bench import it from here. */
@@ -170,14 +171,19 @@ export function parseProbe(r: { status: number | null; stdout: string; stderr: s
   return JSON.parse(r.stdout) as ProbeResult;
 }
 
-/** Runs the probe (as root, or as uid/gid 65534 with no groups), optionally behind a launcher argv prefix. */
+/**
+ * Runs the probe (as root, or as uid/gid 65534 with no groups), optionally behind a launcher argv prefix.
+ * As nobody it runs a one-file bundle of the probe from a world-readable stage directory (test/helpers/stage.ts)
+ * with a staged copy of the binding: the checkout may be where nobody cannot go.
+ */
 export function probe(ops: unknown[], opts: { nobody?: boolean; prefix?: string[] } = {}): ProbeResult {
-  const argv = [...(opts.prefix ?? []), ...probeArgv(ops)];
-  const full = opts.nobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv] : argv;
-  const r = spawnSync(full[0]!, full.slice(1), {
+  const argv = opts.nobody
+    ? [...AS_NOBODY, ...(opts.prefix ?? []).map(forOtherUsers), process.execPath, stageBundle('test/native/probes/probe.ts', 'probe'), JSON.stringify(ops)]
+    : [...(opts.prefix ?? []), ...probeArgv(ops)];
+  const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
-    cwd: repoRoot,
-    env: { ...process.env, HOME: '/tmp' },
+    cwd: opts.nobody ? stageDir() : repoRoot,
+    env: { ...process.env, HOME: '/tmp', ...(opts.nobody ? { IPCX_NATIVE_PATH: stagedNativeBinding() } : {}) },
     maxBuffer: 1 << 28,
   });
   return parseProbe(r);

@@ -19,6 +19,7 @@ import { IpcError } from '../../extension/domain/errors';
 import type { RemovalExpectation, SemSet } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { AS_NOBODY, forOtherUsers } from '../helpers/stage';
 import { make, native, probeAsNobody, removeQuietly, stop, type Made } from '../native/support';
 
 const created: Made[] = [];
@@ -50,8 +51,9 @@ function tryRemove(id: number, exp: RemovalExpectation): IpcError | undefined {
 
 /** sem_flip (test/helpers/c/sem_flip.c), as root or as nobody; resolves with the set id once READY. */
 function flipper(target: 'new' | number, periodUs: number, nobody: boolean): Promise<{ child: ChildProcess; id: number; last: Promise<string> }> {
-  const argv = [buildC('sem_flip'), String(target), String(periodUs)];
-  const full = nobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv] : argv;
+  const bin = buildC('sem_flip');
+  const argv = [nobody ? forOtherUsers(bin) : bin, String(target), String(periodUs)];
+  const full = nobody ? [...AS_NOBODY, ...argv] : argv;
   const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const rl = readline.createInterface({ input: child.stdout! });
@@ -174,7 +176,7 @@ test('lock: a non-root owner removes its own orphan (locks with 0400 so it can s
 });
 
 function spawnSyncAsNobody(cmd: string, args: string[]): string {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], { encoding: 'utf8' });
+  const r = spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), forOtherUsers(cmd), ...args], { encoding: 'utf8', cwd: '/' });
   if (r.status !== 0) throw new Error(`${cmd} as nobody: ${r.stderr}`);
   return r.stdout;
 }

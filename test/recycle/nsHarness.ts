@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { assertPrivateIpcNamespace, spawnInNewIpcNamespace } from '../helpers/ns';
+import { forOtherUsers, stageDir, stagedIpcx } from '../helpers/stage';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const ipcxJs = path.join(root, 'dist', 'ipcx.js');
@@ -103,24 +104,35 @@ export class NestedNs {
     return fs.readlinkSync(this.nsPath);
   }
 
+  /**
+   * nsenter argv; with `user`, a program from the checkout is run from its staged copy (test/helpers/stage.ts),
+   * because the checkout may be in a directory that user cannot enter.
+   */
   private argv(cmd: string, args: string[], user?: string): [string, string[]] {
-    const inner = user ? ['setpriv', `--reuid=${idOf(user, '-u')}`, `--regid=${idOf(user, '-g')}`, '--clear-groups', '--', cmd, ...args] : [cmd, ...args];
+    const inner = user ? ['setpriv', `--reuid=${idOf(user, '-u')}`, `--regid=${idOf(user, '-g')}`, '--clear-groups', '--', forOtherUsers(cmd), ...args] : [cmd, ...args];
     return ['nsenter', [`--ipc=${this.nsPath}`, '--', ...inner]];
+  }
+
+  /** the working directory: the checkout for root, the stage directory for another user (it may not enter the checkout). */
+  private cwd(user?: string): string {
+    return user ? stageDir() : root;
   }
 
   run(cmd: string, args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
     const [c, a] = this.argv(cmd, args, opts.user);
-    return spawnSync(c, a, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd ?? root, maxBuffer: 64 << 20 });
+    return spawnSync(c, a, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd ?? this.cwd(opts.user), maxBuffer: 64 << 20 });
   }
 
   start(cmd: string, args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {}): Started {
     const [c, a] = this.argv(cmd, args, opts.user);
-    return new Started(spawn(c, a, { stdio: ['ignore', 'pipe', opts.quiet ? 'ignore' : 'inherit'], env: opts.env ?? process.env, cwd: root }));
+    return new Started(spawn(c, a, { stdio: ['ignore', 'pipe', opts.quiet ? 'ignore' : 'inherit'], env: opts.env ?? process.env, cwd: this.cwd(opts.user) }));
   }
 
-  /** ipcx in the namespace; returns the process result (stdout, stderr, status). */
+  /** ipcx in the namespace (as another user: the staged bundle and binding); returns the process result. */
   ipcx(args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-    return this.run(process.execPath, [ipcxJs, ...args], opts);
+    if (!opts.user) return this.run(process.execPath, [ipcxJs, ...args], opts);
+    const staged = stagedIpcx(opts.env ?? process.env);
+    return this.run(process.execPath, [staged.js, ...args], { ...opts, env: staged.env });
   }
 
   /** /proc/sys/kernel/sem of this namespace: SEMMSL SEMMNS SEMOPM SEMMNI. */
