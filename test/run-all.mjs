@@ -1,10 +1,16 @@
 // The one test command (`npm test`): typecheck, then node's test runner over test/unit, test/native,
 // test/cli, test/webview, test/remote, test/recycle (inside a private IPC + mount namespace with a fresh
 // tmpfs on /dev/shm, so no test can see or touch the host's objects), then the integration suite in a real
-// VS Code. Ends with one summary line: `N passed, N failed, N skipped`.
+// VS Code. Ends with one summary line: `N passed, N failed, N skipped`, after the reason of every skip.
 //
 //   node test/run-all.mjs                 every stage
 //   node test/run-all.mjs unit native     only those stages (integration = the VS Code suite)
+//
+// Before the kernel stages it makes sure the Debian packages they use are there (tools/install-system-deps.sh
+// with the stages asked for): as root it installs what is missing; otherwise it lists the missing packages and
+// the stages they gate, and the tests needing them are skipped with that reason (or fail where
+// IPCX_REQUIRE_<CAPABILITY>=1 asks for them, test/helpers/capabilities.ts). IPCX_SYSTEM_DEPS=check never
+// installs. If the native binding is missing (npm install ran before g++ was there) it is built again.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +29,33 @@ fs.mkdirSync(artifacts, { recursive: true });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
+/** `stage: title — reason` of every skipped test, printed before the summary line. */
+const skips = [];
+
+const KERNEL_STAGES = new Set(['native', 'cli', 'recycle', 'remote', 'webview', 'futex', 'integration']);
+
+function systemPackages() {
+  const need = stages.filter((s) => KERNEL_STAGES.has(s));
+  if (!need.length) return;
+  const script = path.join(root, 'tools', 'install-system-deps.sh');
+  const install = process.getuid?.() === 0 && process.env.IPCX_SYSTEM_DEPS !== 'check';
+  console.log(`\n=== system packages (${install ? 'installing what is missing' : 'checking'}: ${need.join(' ')})`);
+  const r = spawnSync('sh', [script, ...(install ? [] : ['--check']), ...need], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    lines.push(`system packages: missing (listed above); tests that need them are skipped with the reason, or fail where IPCX_REQUIRE_* asks for them`);
+  }
+  // npm install builds the binding; on a machine that got g++/make/python3 only just now it could not
+  const binding = path.join(root, 'native', 'build', 'Release', 'ipc_native.node');
+  if (!fs.existsSync(binding) && fs.existsSync(path.join(root, 'native', 'binding.gyp'))) {
+    console.log('\n=== native binding missing: building it (tools/build-native.mjs)');
+    spawnSync(process.execPath, [path.join(root, 'tools', 'build-native.mjs')], { cwd: root, stdio: 'inherit' });
+  }
+}
+
+/** Skipped tests of a TAP file: `ok N - title # SKIP reason` (node's tap reporter, nested subtests too). */
+function tapSkips(stage, text) {
+  for (const m of text.matchAll(/^\s*ok \d+ - (.*?) # SKIP\s*(.*)$/gm)) skips.push(`${stage}: ${m[1]} — ${m[2] || '(no reason given)'}`);
+}
 
 function findTests(dir) {
   const out = [];
@@ -55,6 +88,7 @@ function runNodeStage(stage) {
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const num = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)`, 'm')) || [])[1] || 0);
   let passed = num('pass'), failed = num('fail') + num('cancelled'), skipped = num('skipped') + num('todo');
+  tapSkips(stage, text);
   if (r.status !== 0 && failed === 0) failed = 1; // the runner itself failed (crash, bad import)
   totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
   lines.push(`${stage}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
@@ -82,17 +116,23 @@ function runIntegration() {
   const m = [...(r.stdout || '').matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].pop();
   let passed = 0, failed = 0, skipped = 0;
   if (m) { passed = +m[1]; failed = +m[2]; skipped = +(m[3] || 0); }
+  for (const s of (r.stdout || '').matchAll(/^skipped: (.*)$/gm)) skips.push(s[1]);
   if (r.status !== 0 && failed === 0) failed = 1;
   totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
   lines.push(`integration: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 
+systemPackages();
 for (const s of stages) {
   if (s === 'typecheck') runTypecheck();
   else if (s === 'integration') runIntegration();
   else runNodeStage(s);
 }
 console.log('\n=== summary');
+if (skips.length) {
+  console.log(`  skipped (${skips.length}):`);
+  for (const l of skips) console.log('    ' + l);
+}
 for (const l of lines) console.log('  ' + l);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed ? 1 : 0);

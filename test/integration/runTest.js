@@ -10,7 +10,10 @@
 //   IPCX_SKIP_FALLBACK=1                             skip the "no native binding" session
 //
 // Sessions: the suite (extension under development), the installed VSIX, and the extension without its
-// native binary (/proc fallback).
+// native binary (/proc fallback). A session that does not run counts as one skipped test and prints
+// `skipped: SESSION — REASON` (test/run-all.mjs lists those lines): switched off above, left out by
+// IPCX_IT_FILES, or no Chromium (/usr/bin/chromium or $IPCX_CHROMIUM; with IPCX_REQUIRE_CHROMIUM=1 that
+// fails instead).
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
 const fs = require('node:fs');
@@ -23,6 +26,23 @@ const { ensureInstalled } = require('../../tools/vscode-server/codeServer');
 const root = path.resolve(__dirname, '..', '..');
 const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)'];
+
+/** A session that does not run: one skipped test, with its reason on a line run-all.mjs collects. */
+function skipSession(label, reason) {
+  totals.skipped += 1;
+  console.log(`skipped: integration ${label} — ${reason}`);
+}
+
+const chromiumPath = process.env.IPCX_CHROMIUM || '/usr/bin/chromium';
+function haveChromium() {
+  try {
+    fs.accessSync(chromiumPath, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function readResults(file, label) {
   try {
@@ -61,23 +81,38 @@ function npm(args) {
 }
 
 (async () => {
+  if (!haveChromium()) {
+    const reason = `needs chromium: no Chromium at ${chromiumPath} (Debian package chromium)`;
+    if (process.env.IPCX_REQUIRE_CHROMIUM === '1') {
+      console.log(`IPCX_REQUIRE_CHROMIUM=1 but ${reason}`);
+      console.log('0 passed, 1 failed, 0 skipped');
+      process.exit(1);
+    }
+    for (const label of SESSIONS) skipSession(label, `${reason} (set IPCX_REQUIRE_CHROMIUM=1 to fail instead of skipping)`);
+    console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+    process.exit(0);
+  }
+  process.env.CHROMIUM = chromiumPath;
   ensureInstalled();
   if (!fs.existsSync(path.join(root, 'dist', 'extension.js')) && !npm(['run', 'build'])) {
     console.log('build failed'); console.log('0 passed, 1 failed, 0 skipped'); process.exit(1);
   }
   // 1. the suite: the extension under development, every test/integration/suite/*.test.js
-  if (process.env.IPCX_SKIP_SUITE !== '1') {
-    await session('suite (extension development host)', {
+  if (process.env.IPCX_SKIP_SUITE === '1') skipSession(SESSIONS[0], 'IPCX_SKIP_SUITE=1');
+  else {
+    await session(SESSIONS[0], {
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
     });
   }
   // 2. the VSIX: `npm run package`, install it into a fresh extensions dir of the VS Code server, and check it
   //    activates from there with its native binary (a probe extension carries the test runner).
-  if (process.env.IPCX_SKIP_VSIX !== '1' && !process.env.IPCX_IT_FILES) {
+  if (process.env.IPCX_SKIP_VSIX === '1') skipSession(SESSIONS[1], 'IPCX_SKIP_VSIX=1');
+  else if (process.env.IPCX_IT_FILES) skipSession(SESSIONS[1], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+  else {
     const vsix = path.join(root, 'dist', 'ipc-explorer-linux-x64.vsix');
     if (npm(['run', 'package', '--silent']) && fs.existsSync(vsix)) {
-      await session('VSIX (installed extension)', {
+      await session(SESSIONS[1], {
         extensionDevelopmentPath: path.join(__dirname, 'vsix-probe'),
         extensionTestsPath: path.join(__dirname, 'vsix-probe', 'index.js'),
         env: { IPCX_VSIX: vsix },
@@ -89,12 +124,14 @@ function npm(args) {
     }
   }
   // 3. no native binding: a copy of the built extension without native/ (as after a failed node-gyp build)
-  if (process.env.IPCX_SKIP_FALLBACK !== '1' && !process.env.IPCX_IT_FILES) {
+  if (process.env.IPCX_SKIP_FALLBACK === '1') skipSession(SESSIONS[2], 'IPCX_SKIP_FALLBACK=1');
+  else if (process.env.IPCX_IT_FILES) skipSession(SESSIONS[2], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+  else {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-nonative-'));
     fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
     fs.cpSync(path.join(root, 'media'), path.join(copy, 'media'), { recursive: true });
     fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.vsix') });
-    await session('no native binding (/proc fallback)', {
+    await session(SESSIONS[2], {
       extensionDevelopmentPath: copy,
       extensionTestsPath: path.join(__dirname, 'fallback', 'index.js'),
     });

@@ -20,11 +20,14 @@ describe('extension: activation and the objects view', function () {
     assert.equal(ext.isActive, false, 'nothing activated it at startup');
   });
 
-  it('activates when its view is opened, quickly, and returns the test API', async function () {
+  it('activates when its view is opened and returns the test API; activate() itself takes under 1 s (it only builds services)', async function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     api = await h.activateExtension();
     console.log(`    activation took ${api.activationMs.toFixed(1)} ms; native binding: ${api.services.localSource.mode}`);
-    assert.equal(typeof api.activationMs, 'number');
+    // activate() reads no kernel state (the first snapshot comes from the view becoming visible): a few ms
+    // (README, measured); a second would mean it started doing I/O or waiting on something
+    assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0, `activationMs ${api.activationMs}`);
+    assert.ok(api.activationMs < 1000, `activate() took ${api.activationMs} ms`);
     await h.waitFor(() => api.tree.treeView.visible, 'the activity-bar view to become visible');
   });
 

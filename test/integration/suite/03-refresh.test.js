@@ -38,17 +38,28 @@ describe('refresh: automatic, only while visible; coalesced', function () {
     assert.ok(api.store.get('local').added.has(`sem:${id}`), 'and it is marked new');
   });
 
-  it('stops while no view is visible, and resumes when one shows again', async function () {
+  it('stops while no view is visible (the timer is cleared; a settings change does not re-arm it), and resumes when one shows again', async function () {
     await vscode.commands.executeCommand('workbench.view.search'); // another side bar: neither copy of the view shows
     await h.waitFor(() => !api.tree.treeView.visible && !api.tree.explorerView.visible, 'both views hidden');
+    // the interval timer is the only source of automatic refreshes: once it is cleared, none can happen
     await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
     const generation = api.store.get('local').generation;
     const ticks = api.tree.autoRefresh.ticks;
-    await h.sleep(2500);
+    // an event that re-arms the timer when a view is visible: changing the period. The configuration event
+    // reaches AutoRefresh.update() before update() below resolves; hidden, it must leave the timer off.
+    let configEvents = 0;
+    const sub = vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('ipcExplorer.autoRefreshSeconds')) configEvents++; });
+    try {
+      await config().update('autoRefreshSeconds', 2, vscode.ConfigurationTarget.Global);
+      await h.waitFor(() => configEvents >= 1, 'the configuration event');
+    } finally {
+      sub.dispose();
+    }
+    assert.equal(api.tree.autoRefresh.running, false, 'hidden: the new period did not start a timer');
     assert.equal(api.tree.autoRefresh.ticks, ticks, 'no timer refresh while hidden');
     assert.equal(api.store.get('local').generation, generation, 'no snapshot taken while hidden');
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
-    await h.waitFor(() => api.tree.autoRefresh.running && api.tree.autoRefresh.ticks > ticks, 'the timer to resume', 5000);
+    await h.waitFor(() => api.tree.autoRefresh.running && api.tree.autoRefresh.ticks > ticks, 'the timer to resume', 6000);
   });
 
   it('coalesces refreshes asked for while one runs', async function () {

@@ -47,7 +47,11 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     const keys = ['Escape', 'F1'];
     for (const c of 'IPC Explorer: Open Dashboard') keys.push(c === ' ' ? 'Space' : c);
     await h.bridge('keys', { keys });
-    await h.sleep(500);
+    // Enter runs the focused (first) row: wait until the palette has filtered down to our command
+    await h.waitFor(async () => {
+      const q = await h.bridge('query', { selector: '.quick-input-widget .monaco-list-row', frame: 'workbench' });
+      return q.items.length && /IPC Explorer: Open Dashboard/.test(q.items[0].text);
+    }, 'the command palette showing "IPC Explorer: Open Dashboard" first');
     await h.bridge('keys', { keys: ['Enter'] });
     const value = await h.waitFor(async () => {
       const t = await text('.cap-row[data-limit="semmns"] .cap-value');
