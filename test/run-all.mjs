@@ -10,11 +10,13 @@
 // with the stages asked for): as root it installs what is missing; otherwise it lists the missing packages and
 // the stages they gate, and the tests needing them are skipped with that reason (or fail where
 // IPCX_REQUIRE_<CAPABILITY>=1 asks for them, test/helpers/capabilities.ts). IPCX_SYSTEM_DEPS=check never
-// installs. If the native binding is missing (npm install ran before g++ was there) it is built again.
+// installs. The native binding is built again when it is missing (npm install ran before g++ was there) or
+// was built from other sources than native/ holds now (tools/native-stamp.mjs).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeSourceHash, stampFile } from '../tools/native-stamp.mjs';
 
 // The namespace we start in: kernel tests compare against it (test/helpers/ns.ts) to prove they left it.
 try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } catch { /* not Linux */ }
@@ -44,11 +46,16 @@ function systemPackages() {
   if (r.status !== 0) {
     lines.push(`system packages: missing (listed above); tests that need them are skipped with the reason, or fail where IPCX_REQUIRE_* asks for them`);
   }
-  // npm install builds the binding; on a machine that got g++/make/python3 only just now it could not
+  // npm install builds the binding; on a machine that got g++/make/python3 only just now it could not, and
+  // after a pull or an edit of native/ the one built earlier is stale
   const binding = path.join(root, 'native', 'build', 'Release', 'ipc_native.node');
-  if (!fs.existsSync(binding) && fs.existsSync(path.join(root, 'native', 'binding.gyp'))) {
-    console.log('\n=== native binding missing: building it (tools/build-native.mjs)');
-    spawnSync(process.execPath, [path.join(root, 'tools', 'build-native.mjs')], { cwd: root, stdio: 'inherit' });
+  if (fs.existsSync(path.join(root, 'native', 'binding.gyp'))) {
+    const want = nativeSourceHash(root);
+    const have = fs.existsSync(stampFile(root)) ? fs.readFileSync(stampFile(root), 'utf8').trim() : '';
+    if (!fs.existsSync(binding) || have !== want) {
+      console.log(`\n=== native binding ${fs.existsSync(binding) ? 'built from other sources (native/ changed)' : 'missing'}: building it (tools/build-native.mjs)`);
+      spawnSync(process.execPath, [path.join(root, 'tools', 'build-native.mjs')], { cwd: root, stdio: 'inherit' });
+    }
   }
 }
 

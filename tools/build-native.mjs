@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
+import { nativeSourceHash, stampFile } from './native-stamp.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const nativeDir = path.join(root, 'native');
@@ -26,6 +27,7 @@ const args = gyp ? [gyp, 'rebuild', '--directory', nativeDir, ...localHeaders] :
 const r = args
   ? spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root })
   : spawnSync('npm', ['exec', '--yes', '--', 'node-gyp', 'rebuild', '--directory', nativeDir], { stdio: 'inherit', cwd: root });
+if (r.status === 0) fs.writeFileSync(stampFile(root), nativeSourceHash(root) + '\n');
 if (r.status !== 0) {
   const msg = `ipc-explorer: building the native binding failed (node-gyp exit ${r.status}). ` +
     'IPC Explorer will fall back to parsing /proc/sysvipc (no per-semaphore values, no guarded removal). ' +
