@@ -22,6 +22,9 @@ import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recy
 import { expectationFor, formatPlanReport } from '../../extension/domain/recyclePlan';
 import type { SysvObject } from '../../extension/shared/model';
 import { SshdHarness, type SshdHost } from './sshdHarness';
+import { needs } from '../helpers/capabilities';
+
+const sshd = needs('sshd');
 
 let h: SshdHarness;
 let lk: SshdHost;
@@ -125,6 +128,7 @@ function unreadableTask(): string | undefined {
 }
 
 before(async () => {
+  if (!sshd.ready()) return;
   assertPrivateIpcNamespace();
   buildC('ipc_make');
   h = new SshdHarness();
@@ -156,7 +160,7 @@ after(async () => {
   await h?.stopAll();
 });
 
-test('a host with perl gets the lock: the self-test passes, plan and audit say "locked", the dead set is removed', async () => {
+test('a host with perl gets the lock: the self-test passes, plan and audit say "locked", the dead set is removed', sshd, async () => {
   const mode = await locked.removalMode();
   assert.equal(mode.mode, 'locked', mode.detail);
   assert.match(mode.detail, /x86_64 struct layout verified on throwaway objects|asm-generic struct layout verified/);
@@ -175,7 +179,7 @@ test('a host with perl gets the lock: the self-test passes, plan and audit say "
   assert.equal(recs[0].removalMode, 'locked');
 });
 
-test('locked: a segment attached and detached after planning (lpid, atime, dtime changed) is refused, its mode untouched', async () => {
+test('locked: a segment attached and detached after planning (lpid, atime, dtime changed) is refused, its mode untouched', sshd, async () => {
   const id = make(lk, 'shm', ['-s', '8192', '-k', '5433101', '-m', '640']);
   const exp = expectationFor(await planned(locked, 'shm', id));
   const r = perl(lk, `my $x; shmread(${id}, $x, 0, 1) or die "shmread: $!"`);
@@ -189,7 +193,7 @@ test('locked: a segment attached and detached after planning (lpid, atime, dtime
   assert.equal(row(lk, 'shm', id), undefined);
 });
 
-test('locked: a queue that received a message after planning (qnum, cbytes, lspid changed) is refused', async () => {
+test('locked: a queue that received a message after planning (qnum, cbytes, lspid changed) is refused', sshd, async () => {
   const id = make(lk, 'msg', ['-k', '5433201', '-m', '660']);
   const exp = expectationFor(await planned(locked, 'msg', id));
   const r = perl(lk, `msgsnd(${id}, pack('l! a*', 1, 'hello'), 04000) or die "msgsnd: $!"`);
@@ -198,7 +202,7 @@ test('locked: a queue that received a message after planning (qnum, cbytes, lspi
   assert.equal(row(lk, 'msg', id)![2], '660');
 });
 
-test('locked: a set operated on after planning (otime changed) is refused, its mode untouched', async () => {
+test('locked: a set operated on after planning (otime changed) is refused, its mode untouched', sshd, async () => {
   const id = make(lk, 'sem', ['-s', '2', '-k', '5433301', '-m', '600']);
   const o = await planned(locked, 'sem', id);
   const d = (await locked.semDetail([id])).get(id);
@@ -226,7 +230,7 @@ async function withLockHeld(kind: 'sem' | 'shm' | 'msg', id: number, exp: Return
   }
 }
 
-test('locked: an attach+detach by root while the lock is held is seen by the re-check; refused and the mode restored', async () => {
+test('locked: an attach+detach by root while the lock is held is seen by the re-check; refused and the mode restored', sshd, async () => {
   const id = make(lk, 'shm', ['-s', '4096', '-k', '5433401', '-m', '666']);
   const exp = expectationFor(await planned(locked, 'shm', id));
   const out = await withLockHeld('shm', id, exp, () => {
@@ -240,7 +244,7 @@ test('locked: an attach+detach by root while the lock is held is seen by the re-
   assert.equal(row(lk, 'shm', id)![2], '666', 'the original mode is back');
 });
 
-test('locked: a non-root process cannot attach while the lock is held (EACCES); the unused segment is then removed', async () => {
+test('locked: a non-root process cannot attach while the lock is held (EACCES); the unused segment is then removed', sshd, async () => {
   const id = make(lk, 'shm', ['-s', '4096', '-k', '5433501', '-m', '666']);
   const exp = expectationFor(await planned(locked, 'shm', id));
   // before the lock, nobody can attach (mode 666)
@@ -319,7 +323,7 @@ test('a host where the lock self-test fails (no queue can be created: msgmni 0) 
 });
 
 for (const mode of ['locked', 'unlocked'] as const) {
-  test(`${mode}: a queue with a receiver blocked in msgrcv, and one with a sender blocked on a full queue, stay`, async () => {
+  test(`${mode}: a queue with a receiver blocked in msgrcv, and one with a sender blocked on a full queue, stay`, sshd, async () => {
     const src = mode === 'locked' ? locked : unlocked;
     const host = mode === 'locked' ? lk : nop;
     const name = mode === 'locked' ? 'lk' : 'nop';
@@ -355,7 +359,7 @@ for (const mode of ['locked', 'unlocked'] as const) {
   });
 }
 
-test('a host without perl gets the widened check-then-ipcrm: plan and audit say "unlocked"; a changed segment is refused', async () => {
+test('a host without perl gets the widened check-then-ipcrm: plan and audit say "unlocked"; a changed segment is refused', sshd, async () => {
   const id = make(nop, 'shm', ['-s', '4096', '-k', '5433701', '-m', '644']);
   const exp = expectationFor(await planned(unlocked, 'shm', id));
   const r = nop.exec(buildC('msg_block'), ['attach', String(id)]);
