@@ -20,7 +20,7 @@ g++               native,cli,recycle,integration,start   the native binding (nod
 make              native,cli,recycle,integration,start   the native binding (node-gyp)
 python3           native,cli,recycle,integration,start   the native binding (node-gyp)
 gcc-multilib      futex                       the i386 (-m32) glibc-new-32 faithfulness tests
-strace            manual                      no test needs it: tracing a helper by hand
+strace            cli                         counting the syscalls of one ipcx snapshot (/dev/shm listing cost)
 openssh-server    remote                      a real sshd on 127.0.0.1
 openssh-client    remote                      ssh, ssh-keygen
 postgresql        recycle                     a real PostgreSQL server (its shm interlock segment)

@@ -13,6 +13,9 @@ import { loadNative } from '../../extension/backend/nativeBinding';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { needs } from '../helpers/capabilities';
+
+const straceCap = needs('strace');
 
 const IPCX = path.join(repoRoot, 'dist', 'ipcx.js');
 const SETPRIV = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
@@ -118,7 +121,8 @@ function tracedSnapshot(): { calls: Map<string, number>; snap: IpcSnapshot; ms: 
 const STATS = ['statx', 'newfstatat', 'lstat', 'stat', 'fstat'];
 const sum = (m: Map<string, number>, names: string[]) => names.reduce((a, n) => a + (m.get(n) ?? 0), 0);
 
-test('/dev/shm with 100,000 files: 10,000 listed with a "more not listed" warning; stat calls bounded by the listing, no process per file', () => {
+test('/dev/shm with 100,000 files: 10,000 listed with a "more not listed" warning; stat calls bounded by the listing, no process per file', straceCap, () => {
+  if (!straceCap.ready()) return;
   assertPrivateIpcNamespace();
   const floor = tracedSnapshot();
   // 100,000 leaked files (one process makes them), plus 5 semaphores that sort after them

@@ -16,6 +16,7 @@
  *                                     `postgres` user
  *   chromium  IPCX_REQUIRE_CHROMIUM   Debian's Chromium (/usr/bin/chromium, or $IPCX_CHROMIUM)
  *   sshd      IPCX_REQUIRE_SSHD       /usr/sbin/sshd (or $IPCX_SSHD), ssh and ssh-keygen
+ *   strace    IPCX_REQUIRE_STRACE     strace on PATH (syscall counts)
  *
  * Every probe takes its environment as a parameter (PATH, the PostgreSQL root ...) so a unit test can
  * simulate a machine without the capability.
@@ -26,8 +27,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../../extension/backend/nativeBinding';
 
-export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd';
-export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd'];
+export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace';
+export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace'];
 
 export interface Capability {
   ok: boolean;
@@ -191,12 +192,18 @@ function probeSshd(opts: ProbeEnv = {}): Capability {
   return { ok: true, reason: `sshd at ${sshd}` };
 }
 
+function probeStrace(opts: ProbeEnv = {}): Capability {
+  const p = which('strace', opts.env ?? process.env);
+  return p ? { ok: true, reason: `strace at ${p}` } : { ok: false, reason: 'no strace on PATH (Debian package strace)' };
+}
+
 const PROBES: Record<CapabilityName, (o: ProbeEnv) => Capability> = {
   native: () => probeNative(),
   i386: probeI386,
   postgres: probePostgres,
   chromium: probeChromium,
   sshd: probeSshd,
+  strace: probeStrace,
 };
 
 const cache = new Map<CapabilityName, Capability>();

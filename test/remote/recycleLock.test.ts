@@ -261,7 +261,7 @@ test('locked: a non-root process cannot attach while the lock is held (EACCES); 
   assert.equal(row(lk, 'shm', id), undefined);
 });
 
-test('locked: a semop by root while the lock is held is seen; refused, mode restored', async () => {
+test('locked: a semop by root while the lock is held is seen; refused, mode restored', sshd, async () => {
   const sid = make(lk, 'sem', ['-s', '3', '-k', '5433452', '-m', '640']);
   const o = await planned(locked, 'sem', sid);
   const d = (await locked.semDetail([sid])).get(sid);
@@ -275,7 +275,7 @@ test('locked: a semop by root while the lock is held is seen; refused, mode rest
   assert.equal(row(lk, 'sem', sid)![2], '640');
 });
 
-test('locked: a message sent by root while the lock is held is seen (where every thread can be inspected; else the queue stays unlocked)', async () => {
+test('locked: a message sent by root while the lock is held is seen (where every thread can be inspected; else the queue stays unlocked)', sshd, async () => {
   const q = make(lk, 'msg', ['-k', '5433451', '-m', '620']);
   const exp = expectationFor(await planned(locked, 'msg', q));
   const hidden = unreadableTask();
@@ -296,7 +296,7 @@ test('locked: a message sent by root while the lock is held is seen (where every
   assert.equal(row(lk, 'msg', q)![2], '620');
 });
 
-test('a host where the lock self-test fails (no queue can be created: msgmni 0) gets "unlocked" with the reason, and its throwaways are gone', async () => {
+test('a host where the lock self-test fails (no queue can be created: msgmni 0) gets "unlocked" with the reason, and its throwaways are gone', sshd, async () => {
   const full = await h.startHost('full');
   h.addAlias('fullhost', 'full');
   const w = full.exec('sh', ['-c', 'echo 0 > /proc/sys/kernel/msgmni']);
