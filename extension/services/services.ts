@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { LocalSource } from '../backend/localSource';
 import { DEFAULT_VERDICT_OPTIONS, type VerdictOptions } from '../domain/verdict';
+import type { IpcSnapshot } from '../shared/model';
 import { errorLine, Notifier } from './notify';
 import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
 import { localProcessFacts } from '../backend/ownerEvidence';
@@ -25,18 +26,29 @@ export interface Services {
    * feature (H5) replaces it with one that reads its `ipcExplorer.recycle.*` settings and owner evidence.
    */
   verdictOptions: (host: string) => VerdictOptions;
+  /** How many sets each refresh of a host reads per-semaphore detail for before publishing (store option). */
+  detailSets: (host: string, snapshot: IpcSnapshot) => number;
 }
+
+/** Sets whose per-semaphore detail each refresh reads before publishing (beyond: when someone looks). */
+export const LOCAL_REFRESH_DETAIL_SETS = 1024;
+export const REMOTE_REFRESH_DETAIL_SETS = 512;
 
 export function createServices(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
   context.subscriptions.push(log);
   let verdictOptions: (host: string) => VerdictOptions = () => DEFAULT_VERDICT_OPTIONS;
+  // per-semaphore detail with every refresh, as the recycle plan reads it: locally GETPID/GETNCNT/GETZCNT
+  // (about 10-20 ms per 256 sets of 17 here); over SSH one more round trip (Linux hosts only: BSD ipcs has no -i)
+  let detailSets = (host: string, snap: IpcSnapshot): number =>
+    host === LOCAL_HOST ? LOCAL_REFRESH_DETAIL_SETS : snap.platform === 'linux' ? REMOTE_REFRESH_DETAIL_SETS : 0;
   // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
   // takes effect on the next refresh
   const store = new SnapshotStore({
     verdictOptions: (host) => verdictOptions(host),
     log: (level, msg) => log[level](msg),
     processFacts: (host, pids) => (host === LOCAL_HOST ? localProcessFacts(pids) : undefined),
+    detailSets: (host, snap) => detailSets(host, snap),
   });
   context.subscriptions.push(store);
   const notify = new Notifier(log);
@@ -67,6 +79,12 @@ export function createServices(context: vscode.ExtensionContext): Services {
     },
     set verdictOptions(f) {
       verdictOptions = f;
+    },
+    get detailSets() {
+      return detailSets;
+    },
+    set detailSets(f) {
+      detailSets = f;
     },
   };
 }

@@ -9,8 +9,9 @@
  *
  * Refresh is off the UI's hot path: nothing is read at construction, concurrent refreshes of one host are
  * coalesced (a refresh asked for while one runs makes exactly one more run afterwards), and per-semaphore
- * detail (GETPID/GETNCNT/GETZCNT, the expensive part) is fetched only for the sets someone expands, batched
- * per tick and cached per snapshot generation.
+ * detail (GETPID/GETNCNT/GETZCNT, the expensive part) is read with the refresh for the first `detailSets`
+ * sets (so the published verdicts use the same inputs as the recycle plan), and for any other set when
+ * someone asks for it, batched per tick and cached per snapshot generation.
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { diffSnapshots, type SnapshotDiff } from '../domain/diff';
@@ -64,7 +65,17 @@ export interface StoreOptions {
    * know yet (last-op pids), so the re-assessed verdict can use them. Local: /proc; remote: not offered.
    */
   processFacts?(host: string, pids: number[]): Record<number, ProcessFact> | undefined;
+  /**
+   * How many sets get their per-semaphore detail read as part of each refresh of `host`, before the snapshot
+   * is published (0 or absent: none; sets are then read when someone asks, `semDetail`). Waiters and last-op
+   * pids decide many verdicts (the recycle plan reads them for every set), so with detail read here the
+   * verdicts a refresh publishes are the plan's and a set with waiters is live without being expanded.
+   */
+  detailSets?(host: string, snapshot: IpcSnapshot): number;
 }
+
+/** Sets read per call when a refresh reads per-semaphore detail; the event loop runs between calls. */
+export const REFRESH_DETAIL_CHUNK = 256;
 
 type DetailResult = SemElem[] | IpcErrorInfo;
 
@@ -202,13 +213,15 @@ export class SnapshotStore implements Disposable {
     try {
       const snap = await e.source.snapshot();
       if (!this.entries.has(e.host)) return; // removed meanwhile
+      const detail = await this.refreshDetail(e, snap);
+      if (!this.entries.has(e.host)) return;
       const verdicts = assessSnapshot(snap, this.opts.verdictOptions(e.host), this.now() / 1000);
       e.previous = e.snapshot;
       e.snapshot = snap;
       e.verdicts = verdicts;
       e.error = undefined;
       e.generation++;
-      e.detail = new Map();
+      e.detail = detail;
       e.refreshMs = performance.now() - t0;
       this.log(
         'trace',
@@ -226,6 +239,57 @@ export class SnapshotStore implements Disposable {
       e.loading = false;
     }
     this.fire({ host: e.host, reason: 'snapshot' });
+  }
+
+  /**
+   * Per-semaphore detail for the first `detailSets(host)` sets of a new snapshot, merged into the snapshot
+   * (`elems`, `values` or `valuesError`) before it is published, plus facts for the last-op pids it names. Read
+   * in chunks with the event loop running between them. A failure only leaves those sets without detail.
+   */
+  private async refreshDetail(e: HostEntry, snap: IpcSnapshot): Promise<Map<number, DetailResult>> {
+    const out = new Map<number, DetailResult>();
+    const budget = this.opts.detailSets?.(e.host, snap) ?? 0;
+    const ids = snap.sems.filter((s) => !s.elems && !s.valuesError).slice(0, Math.max(0, budget)).map((s) => s.id);
+    if (!ids.length) return out;
+    const byId = new Map(snap.sems.map((s) => [s.id, s]));
+    for (let i = 0; i < ids.length; i += REFRESH_DETAIL_CHUNK) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const chunk = ids.slice(i, i + REFRESH_DETAIL_CHUNK);
+      let results: Map<number, DetailResult>;
+      try {
+        results = await e.source.semDetail(chunk);
+      } catch (err) {
+        const info = toIpcErrorInfo(err, { syscall: 'semctl', op: 'GETPID' });
+        this.log('warn', `${e.host}: per-semaphore detail with the refresh failed: ${info.message}`);
+        break;
+      }
+      for (const [id, r] of results) {
+        const set = byId.get(id);
+        if (!set) continue;
+        out.set(id, r);
+        if (Array.isArray(r)) {
+          set.elems = r;
+          set.values = r.map((el) => el.semval);
+        } else {
+          set.valuesError = r;
+        }
+      }
+    }
+    this.addFacts(e.host, snap, [...out.values()]);
+    return out;
+  }
+
+  /** Process facts for the last-op pids in `results` the snapshot does not know yet (local host only). */
+  private addFacts(host: string, snap: IpcSnapshot, results: DetailResult[]): void {
+    if (!this.opts.processFacts) return;
+    const unknown = new Set<number>();
+    for (const r of results) if (Array.isArray(r)) for (const el of r) if (el.pid > 0 && !snap.processes[el.pid]) unknown.add(el.pid);
+    if (!unknown.size) return;
+    try {
+      Object.assign(snap.processes, this.opts.processFacts(host, [...unknown]) ?? {});
+    } catch (err) {
+      this.log('warn', `${host}: process facts for last-op pids: ${String(err)}`);
+    }
   }
 
   /** Cached per-semaphore detail of a set, if already loaded for the current snapshot. */
@@ -267,17 +331,7 @@ export class SnapshotStore implements Disposable {
     }
     const refs: ObjectRef[] = [];
     const snap = e.snapshot;
-    if (snap && generation === e.generation && this.opts.processFacts) {
-      const unknown = new Set<number>();
-      for (const r of results.values()) if (Array.isArray(r)) for (const el of r) if (el.pid > 0 && !snap.processes[el.pid]) unknown.add(el.pid);
-      if (unknown.size) {
-        try {
-          Object.assign(snap.processes, this.opts.processFacts(e.host, [...unknown]) ?? {});
-        } catch (err) {
-          this.log('warn', `${e.host}: process facts for last-op pids: ${String(err)}`);
-        }
-      }
-    }
+    if (snap && generation === e.generation) this.addFacts(e.host, snap, [...results.values()]);
     for (const [id, waiters] of batch) {
       const r: DetailResult = results.get(id) ?? { code: 'EIDRM', syscall: 'semctl', message: `semaphore set ${id} is gone` };
       if (generation === e.generation) {

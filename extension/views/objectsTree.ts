@@ -41,29 +41,72 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
         if (e.affectsConfiguration('ipcExplorer.tree')) {
           this.settingsCache = readTreeSettings();
           this.hostNodes.clear();
-          this.changed.fire();
+          this.fire();
         }
       }),
     );
   }
 
+  /**
+   * Change events wait while a getChildren answer is still being computed. VS Code's extension-host tree
+   * registers the children of a fetch into the parent node it looked up when the fetch started; a refresh of
+   * that node (or an ancestor) meanwhile replaces or drops that node, and the children end up registered
+   * under an unreachable node: the next fetch then fails with "Element with id … is already registered" and
+   * the set loses its rows. So events are held until no fetch is pending and delivered one macrotask later,
+   * after VS Code has registered what the fetch returned.
+   */
+  private pendingFetches = 0;
+  private held: (TreeNode | undefined)[] | undefined;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private fire(n?: TreeNode): void {
+    if (this.pendingFetches === 0 && !this.held) {
+      this.changed.fire(n);
+      return;
+    }
+    (this.held ??= []).push(n);
+  }
+
+  /** Resolves once no fetch is pending and every held event went to VS Code (so a reveal sees the new nodes). */
+  whenSettled(): Promise<void> {
+    if (this.pendingFetches === 0 && !this.held) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+  private settledWaiters: (() => void)[] = [];
+
+  private scheduleFlush(): void {
+    if (this.pendingFetches === 0 && !this.held) {
+      for (const w of this.settledWaiters.splice(0)) w();
+      return;
+    }
+    if (this.pendingFetches > 0 || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.pendingFetches > 0) return; // a new fetch started: its end schedules the flush again
+      const held = this.held ?? [];
+      this.held = undefined;
+      if (held.includes(undefined)) this.changed.fire();
+      else for (const n of new Set(held)) this.changed.fire(n);
+      for (const w of this.settledWaiters.splice(0)) w();
+    }, 0);
+  }
+
   private onStoreChange(c: StoreChange): void {
     switch (c.reason) {
       case 'hosts':
-        this.changed.fire();
+        this.fire();
         break;
       case 'snapshot':
       case 'loading': {
         const n = this.hostNodes.get(c.host);
         if (c.reason === 'snapshot') for (const k of [...this.shown.keys()]) if (k.startsWith(`${c.host}|`)) this.shown.delete(k);
-        if (n) this.changed.fire(n);
-        else this.changed.fire();
+        this.fire(n);
         break;
       }
       case 'detail':
         for (const ref of c.refs ?? []) {
           const n = this.shown.get(`${c.host}|${ref}`);
-          if (n) this.changed.fire(n);
+          if (n) this.fire(n);
         }
         break;
     }
@@ -83,7 +126,18 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
       for (const k of [...this.hostNodes.keys()]) if (!this.store.get(k)) this.hostNodes.delete(k);
       return hosts;
     }
-    const kids = await node.children(this.ctx);
+    const answer = node.children(this.ctx);
+    let kids: TreeNode[];
+    if (Array.isArray(answer)) kids = answer;
+    else {
+      this.pendingFetches++;
+      try {
+        kids = await answer;
+      } finally {
+        this.pendingFetches--;
+        this.scheduleFlush();
+      }
+    }
     for (const k of kids) if (k instanceof ObjectNode) this.shown.set(k.id, k);
     return kids;
   }
@@ -102,6 +156,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
    * show it). Undefined when the object is not in the host's latest snapshot.
    */
   async findObjectNode(host: string, ref: ObjectRef): Promise<ObjectNode | undefined> {
+    await this.whenSettled();
     await this.getChildren();
     const h = this.hostNodes.get(host);
     if (!h) return undefined;
@@ -121,6 +176,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   }
 
   dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const s of this.subs) s.dispose();
     this.changed.dispose();
   }

@@ -123,39 +123,51 @@ describe('tree: the objects view on known objects', function () {
     assert.match(tip, /\*\*state\*\* \| live/);
   });
 
-  it('loads per-semaphore detail only when a set is expanded, and re-assesses the set with it', async function () {
+  it('reads per-semaphore detail with the refresh: verdicts are decided without expanding, the rows come from it', async function () {
     const sems = await provider.getChildren(await kind('Semaphore sets'));
     const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
-    assert.equal(api.store.cachedSemDetail('local', ids.semValues), undefined, 'no detail before expanding');
-    // before detail, waiters are unknown: the verdict cannot be orphan yet
-    assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'unknown');
+    assert.ok(Array.isArray(api.store.cachedSemDetail('local', ids.semValues)), 'detail read with the refresh');
+    assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
     const three = await provider.getChildren(setNode);
     assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
-    assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
-    // (PostgreSQL-looking sets get their detail in the background from the recycle feature: no click needed)
     const pgNode = sems.find((n) => n.ref === `sem:${ids.pg}`);
-    const kids = await provider.getChildren(pgNode);
-    assert.equal(kids.length, 17);
-    assert.equal(label(kids[16]), 'sem 16 = 537');
-    assert.match(item(kids[16]).description, /^last op pid \d+ \(dead\)$/);
     const v = api.store.verdict('local', `sem:${ids.pg}`);
     assert.equal(v.state, 'orphan');
     assert.equal(v.owner && v.owner.app, 'postgresql');
     assert.equal(v.recyclable, true, v.reasons.join('; '));
     assert.equal(item(pgNode).contextValue, 'semSet.recyclable');
     assert.match(item(pgNode).description, /^root · 17 sems · orphan, recyclable · PostgreSQL, .*postmaster PID \d+ \(dead\)$/);
-    // the sets nobody expanded were not read
-    assert.equal(api.store.cachedSemDetail('local', ids.semPrivate), undefined);
+    const kids = await provider.getChildren(pgNode);
+    assert.equal(kids.length, 17);
+    assert.equal(label(kids[16]), 'sem 16 = 537');
+    assert.match(item(kids[16]).description, /^last op pid \d+ \(dead\)$/);
   });
 
-  it('shows a live waiter in a set as live once its detail is loaded', async function () {
+  it('beyond the sets read with the refresh, a set is read when expanded and re-assessed with it', async function () {
+    const saved = api.services.detailSets;
+    api.services.detailSets = () => 0;
+    try {
+      await refresh();
+      const sems = await provider.getChildren(await kind('Semaphore sets'));
+      const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
+      assert.equal(api.store.cachedSemDetail('local', ids.semValues), undefined, 'no detail before expanding');
+      assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'unknown');
+      const three = await provider.getChildren(setNode);
+      assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
+      assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
+    } finally {
+      api.services.detailSets = saved;
+    }
+  });
+
+  it('shows a live waiter in a set as live without expanding it', async function () {
     await h.startHolder('wait-sem', ids.semPrivate, 1);
     await refresh();
+    assert.equal(api.store.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
     const sems = await provider.getChildren(await kind('Semaphore sets'));
     const kids = await provider.getChildren(sems.find((n) => n.ref === `sem:${ids.semPrivate}`));
     assert.equal(label(kids[1]), 'sem 1 = 0');
     assert.match(item(kids[1]).description, /^1 waiting for >0, 0 for 0 · /);
-    assert.equal(api.store.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
   });
 
   it('drops a removed object after refresh and highlights one that appeared', async function () {
@@ -176,7 +188,14 @@ describe('tree: the objects view on known objects', function () {
 
   it('shows an error row (errno + hint) for a set that vanishes between listing and detail, and keeps working', async function () {
     const id = h.make.semSet({ key: 0x6666, nsems: 2 });
-    await refresh();
+    // a set beyond those read with the refresh (its detail is read when expanded)
+    const saved = api.services.detailSets;
+    api.services.detailSets = () => 0;
+    try {
+      await refresh();
+    } finally {
+      api.services.detailSets = saved;
+    }
     const sems = await provider.getChildren(await kind('Semaphore sets'));
     const node = sems.find((n) => n.ref === `sem:${id}`);
     h.removeSysv('sem', id); // gone before anyone expands it
