@@ -11,6 +11,8 @@ import { TreeNode } from '../views/nodes/node';
 import { ObjectNode } from '../views/nodes/objectNode';
 import { objectLabel, KIND_NOUN } from '../views/presentation';
 import { LOCAL_HOST } from '../services/snapshotStore';
+import { errorLine } from '../services/notify';
+import { formatAge, formatTime } from '../shared/format';
 
 export interface ObjectTarget {
   host: string;
@@ -45,14 +47,28 @@ export async function pickHost(services: Services, arg: unknown): Promise<string
   return vscode.window.showQuickPick(hosts, { title: 'IPC Explorer: which host?' });
 }
 
+/** `23:12:05` (local time of day) of a snapshot's `takenAt` (ms). */
+export function snapshotClock(takenAt: number): string {
+  return formatTime(Math.floor(takenAt / 1000), true).slice(11);
+}
+
+/** `snapshot from 23:12:05, 5m 2s ago`. */
+export function snapshotAge(takenAt: number, now = Date.now()): string {
+  return `snapshot from ${snapshotClock(takenAt)}, ${formatAge(Math.floor(takenAt / 1000), Math.floor(now / 1000))}`;
+}
+
 /**
- * The host's latest snapshot, taking one first when there is none yet. Undefined when that failed (the error
- * is shown as "`what` of HOST: ...").
+ * A fresh snapshot of the host: always takes one (a refresh already running is followed by one more). When
+ * that fails the previous snapshot is returned and the person is told its age ("`what` of HOST: the refresh
+ * failed …; showing the snapshot from 23:12:05, 5m ago"); undefined when there is none (the error is shown).
  */
 export async function latestSnapshot(services: Services, host: string, what: string): Promise<IpcSnapshot | undefined> {
-  if (!services.store.get(host)?.snapshot) await services.store.refresh(host);
+  await services.store.refresh(host);
   const st = services.store.get(host);
-  if (!st?.snapshot && st?.error) services.notify.error(`${what} of ${host}`, st.error);
+  if (st?.error) {
+    if (!st.snapshot) services.notify.error(`${what} of ${host}`, st.error);
+    else services.notify.warn(`${what} of ${host}: the refresh failed (${errorLine(st.error)}); showing the ${snapshotAge(st.snapshot.takenAt)}. Refresh to try again.`);
+  }
   return st?.snapshot;
 }
 

@@ -29,6 +29,8 @@ export const INSPECT_COMMAND = 'ipcExplorer.inspectObject';
  * syscalls each: ~13,000 syscalls, a few ms); beyond that, sets are read when someone opens them.
  */
 export const BACKGROUND_DETAIL_SETS = 256;
+/** A snapshot younger than this is shown as is when the panel opens; an older one is replaced at once. */
+export const FRESH_MS = 2000;
 
 /** What the webview persists (UI state only) that the panel reads back on revive: which host it showed. */
 function hostFromState(state: unknown): string | undefined {
@@ -62,6 +64,9 @@ export class DashboardPanel implements vscode.Disposable {
       if (focus) p.focus(focus);
       return p;
     }
+    // start the fresh snapshot now: it is usually there before the page has loaded and said ready
+    const st = services.store.get(host);
+    if (!st?.snapshot || Date.now() - st.snapshot.takenAt > FRESH_MS) void services.store.refresh(host);
     const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, title(host), column, {
       ...webviewOptions(services.context.extensionUri),
     });
@@ -127,14 +132,15 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private onReady(): void {
-    // a (re)loaded webview: a fresh snapshot, or take one
+    // a (re)loaded webview: what we have (its time is on screen) and a fresh snapshot right after, unless the
+    // one we have was taken a moment ago
     const st = this.state();
     if (!st) {
       this.messenger.post({ type: 'error', error: { code: 'ENOENT', message: `host ${this.host} is not configured any more` } });
       return;
     }
     if (st.snapshot) this.postSnapshot();
-    if (!st.snapshot || st.generation === 0) void this.services.store.refresh(this.host);
+    if (!st.snapshot || Date.now() - st.snapshot.takenAt > FRESH_MS) void this.services.store.refresh(this.host);
   }
 
   private onStoreChange(c: StoreChange): void {
