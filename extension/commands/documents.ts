@@ -5,7 +5,13 @@
  *   ipcx:/<host>/object/<ref>.txt      every field of one object (+ per-semaphore table, + raw JSON)
  *   ipcx:/<host>/limits.txt            every kernel limit: used / limit / %
  *   ipcx:/<host>/diagnose-enospc.txt?nsems=17&sets=1&at=<snapshot time>
+ *   ipcx:/<host>/recycle-plan.txt?at=<ms>&n=<seq>, recycle-report.txt?...   a recycle run's texts (kept for the session)
+ *   ipcx:/local/recycle-audit.jsonl   the audit log file, read when shown (re-rendered after each recycle)
+ * None of them is a file or an untitled buffer: nothing asks to be saved and nothing comes back dirty after a
+ * reload (a restored editor shows that the text is gone, or the current file).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { capacity } from '../domain/capacity';
 import { formatDiagnosis, type Diagnosis } from '../domain/doctor';
@@ -76,9 +82,9 @@ export function diagnosisText(host: string, snap: IpcSnapshot, d: Diagnosis): st
   return `ENOSPC diagnosis for ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})\n\n${formatDiagnosis(d)}`;
 }
 
-/** Diagnoses the command computed (with recycle's complete verdicts), by document URI; the last few only. */
+/** Texts computed once (diagnoses, recycle plans and reports), by document URI; the last few only. */
 const diagnoses = new Map<string, string>();
-const MAX_DIAGNOSES = 16;
+const MAX_DIAGNOSES = 64;
 
 /** Keeps the text the diagnose command computed for its document (rendered instead of the store's verdicts). */
 export function rememberDiagnosis(uri: vscode.Uri, text: string): void {
@@ -87,26 +93,57 @@ export function rememberDiagnosis(uri: vscode.Uri, text: string): void {
   while (diagnoses.size > MAX_DIAGNOSES) diagnoses.delete(diagnoses.keys().next().value!);
 }
 
+let reportSeq = 0;
+/** A new read-only document for a recycle run's text (`what` = plan or report); returns its URI. */
+export function reportDocUri(host: string, what: 'plan' | 'report', text: string): vscode.Uri {
+  const uri = vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${host}/recycle-${what}.txt`, query: `at=${Date.now()}&n=${++reportSeq}` });
+  rememberDiagnosis(uri, text);
+  return uri;
+}
+
+/** The recycle audit log (JSON lines) in VS Code's global storage. */
+export function auditLogPath(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+}
+export const AUDIT_DOC_URI = vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${LOCAL_HOST}/recycle-audit.jsonl` });
+
+let provider: IpcDocuments | undefined;
+/** Tells open editors of `uri` to re-read it (the audit log after a recycle). */
+export function documentChanged(uri: vscode.Uri): void {
+  if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) provider?.fire(uri);
+}
+
 export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly sub: { dispose(): void };
 
   constructor(private readonly services: Services) {
+    provider = this;
     this.sub = services.store.onDidChange((c) => {
       if (c.reason !== 'snapshot' && c.reason !== 'detail') return;
       for (const d of vscode.workspace.textDocuments) {
         // inspect and limits documents follow the host; a diagnosis stays the answer it gave
-        if (d.uri.scheme === DOC_SCHEME && d.uri.path.startsWith(`/${c.host}/`) && !d.uri.path.endsWith('/diagnose-enospc.txt')) {
+        if (d.uri.scheme === DOC_SCHEME && d.uri.path.startsWith(`/${c.host}/`) && /\/(object\/.+|limits)\.txt$/.test(d.uri.path)) {
           this.changed.fire(d.uri);
         }
       }
     });
   }
 
+  fire(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
+
   provideTextDocumentContent(uri: vscode.Uri): string {
     const remembered = diagnoses.get(uri.toString());
     if (remembered !== undefined) return remembered;
+    if (uri.path === AUDIT_DOC_URI.path) return this.auditLog();
+    const run = /^\/(.+?)\/recycle-(plan|report)\.txt$/.exec(uri.path);
+    if (run) {
+      return `This recycle ${run[2]} for ${run[1]} is no longer available (reports are kept for the session that ran the recycle).\n` +
+        'Every decision is in the audit log: run "IPC Explorer: Show Recycle Audit Log".\n';
+    }
     const m = /^\/(.+?)\/(object\/(.+)\.txt|limits\.txt|diagnose-enospc\.txt)$/.exec(uri.path);
     if (!m) return `unknown IPC Explorer document ${uri.toString()}\n`;
     const host = m[1]!;
@@ -125,7 +162,18 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
     return `ENOSPC diagnosis for semget(IPC_PRIVATE, ${Number(q.get('nsems') ?? 17)}) on ${host}: this answer is no longer available. Run "IPC Explorer: Diagnose ENOSPC" again.\n`;
   }
 
+  private auditLog(): string {
+    const file = auditLogPath(this.services.context);
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `No recycle decisions yet (the audit log will be ${file}).\n` : `Cannot read the audit log ${file}: ${String(e)}\n`;
+    }
+  }
+
   dispose(): void {
+    if (provider === this) provider = undefined;
     this.sub.dispose();
     this.changed.dispose();
   }

@@ -17,7 +17,6 @@
  * only, so a workspace (a cloned repository's .vscode/settings.json) can neither enable recycling, nor
  * shorten the age gates, nor widen what counts as recyclable.
  */
-import path from 'node:path';
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
 import { findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
@@ -31,6 +30,9 @@ import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { hostOf, pickHost } from './args';
 import { registerGuarded } from './guard';
+import { removalNote } from './removalNote';
+import { formatKey } from '../shared/format';
+import { AUDIT_DOC_URI, auditLogPath, documentChanged, reportDocUri, showDocument } from './documents';
 
 /** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
 const MAX_BACKGROUND_DETAIL = 4096;
@@ -123,14 +125,15 @@ async function confirmRemoval(c: RecycleConfirmation): Promise<boolean> {
   return pick === c.button;
 }
 
-async function openText(content: string): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
-  await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+/** Shows a recycle run's text as a read-only `ipcx:` document (never an untitled buffer that asks to be saved). */
+async function openText(host: string, what: 'plan' | 'report', content: string): Promise<void> {
+  await showDocument(reportDocUri(host, what, content));
 }
 
 export function auditPath(context: vscode.ExtensionContext): string {
-  return path.join(context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+  return auditLogPath(context);
 }
+
 
 async function runRecycle(services: Services, host: string, args: RecycleArgs): Promise<RecycleResult | undefined> {
   const settings = readSettings();
@@ -157,7 +160,7 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
     }
   }
   const open = args.open !== false;
-  if (open) await openText(formatPlanReport(plan));
+  if (open) await openText(host, 'plan', formatPlanReport(plan));
   const summary = planSummary(plan);
   services.log.info(`recycle plan on ${host}: ${summary}`);
   if (!plan.candidates.length) {
@@ -172,10 +175,12 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
       .map((c) => `- ${c.kind} id ${c.id}${c.verdict.owner ? `: ${c.verdict.owner.label}` : ''}`)
       .concat(plan.candidates.length > 12 ? [`... and ${plan.candidates.length - 12} more (see the report)`] : [])
       .join('\n');
+    // one object: the question names it (the object the person clicked, as re-read for the plan)
+    const only = plan.candidates.length === 1 ? plan.candidates[0]! : undefined;
     const confirmed = await confirmRemoval({
       host,
-      summary,
-      detail: `${detail}\n\nEach object is re-checked immediately before removal; any change keeps it. The full plan is in the report document.`,
+      summary: only ? `Remove ${only.kind} id ${only.id} (key ${formatKey(only.key)}) on ${host}? ${summary}` : summary,
+      detail: `${detail}\n\n${removalNote(plan, host)} The full plan is in the report document.`,
       button,
       refs: plan.candidates.map((c) => c.ref),
     });
@@ -193,7 +198,8 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
   services.log.info(formatRecycleReport(report));
   if (report.failed || report.refused) services.notify.warn(text);
   else services.notify.info(text);
-  if (open) await openText(formatRecycleReport(report) + '\n' + formatPlanReport(plan));
+  documentChanged(AUDIT_DOC_URI);
+  if (open) await openText(host, 'report', formatRecycleReport(report) + '\n' + formatPlanReport(plan));
   await services.store.refresh(host);
   return { plan, report };
 }
@@ -294,16 +300,18 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
     let host: string | undefined;
     let refs: ObjectRef[] | undefined;
     let given: RecycleArgs = {};
-    if (isArgs(arg)) {
-      given = arg;
-      host = arg.host;
-      refs = arg.refs;
-    } else if (typeof arg === 'object' && arg !== null && typeof (arg as { ref?: unknown }).ref === 'string') {
+    // a single object ({ host, ref, key?, ctime? }: a tree node or the dashboard) first: `{ host }` alone would
+    // also pass as RecycleArgs, without refs
+    if (typeof arg === 'object' && arg !== null && typeof (arg as { ref?: unknown }).ref === 'string') {
       host = hostOf(arg);
       refs = [(arg as { ref: string }).ref];
       const a = arg as { key?: unknown; ctime?: unknown };
       if (typeof a.key === 'number') given.key = a.key;
       if (typeof a.ctime === 'number') given.ctime = a.ctime;
+    } else if (isArgs(arg)) {
+      given = arg;
+      host = arg.host;
+      refs = arg.refs;
     }
     if (!host || !refs?.length) {
       services.notify.warn('Recycle object: choose an object in the IPC Explorer tree (context menu "Recycle").');
@@ -320,7 +328,9 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
       services.notify.info(`No recycle decisions yet (the audit log will be ${file.fsPath}).`);
       return undefined;
     }
-    await vscode.window.showTextDocument(file, { preview: true });
+    // read-only: the audit log is evidence, not something to edit in place
+    documentChanged(AUDIT_DOC_URI);
+    await showDocument(AUDIT_DOC_URI);
     return file.fsPath;
   });
 }
