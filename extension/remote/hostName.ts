@@ -116,6 +116,19 @@ export function parseHostSpec(input: unknown): HostSpecResult {
   return { ok: true, value: { spec, destination, user, host, port } };
 }
 
+/**
+ * The command a person types to reach `spec` (for hints): `ssh -p 2222 root@127.0.0.1` for
+ * `root@127.0.0.1:2222`, `ssh -p 2222 ::1` for `[::1]:2222`, `ssh db1` for `db1`. `program` may be
+ * `ssh-copy-id` (same `-p` option); `options` go before the destination. A spec that does not parse is
+ * quoted as given.
+ */
+export function sshCommandText(spec: string, options: string[] = [], program = 'ssh'): string {
+  const p = parseHostSpec(spec);
+  if (!p.ok) return [program, ...options, `'${spec.replace(/'/g, "'\\''")}'`].join(' ');
+  const d = p.value;
+  return [program, ...options, ...(d.port !== undefined ? ['-p', String(d.port)] : []), d.destination].join(' ');
+}
+
 /** True when a `Host` pattern of an ssh config names one concrete host (no wildcard, no negation). */
 export function isConcreteHostPattern(pattern: string): boolean {
   return !/[*?!]/.test(pattern) && parseHostSpec(pattern).ok;

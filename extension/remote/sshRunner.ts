@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IpcError } from '../domain/errors';
-import type { SshDestination } from './hostName';
+import { sshCommandText, type SshDestination } from './hostName';
 
 export interface SshRunnerOptions {
   /** the ssh binary (default 'ssh' from PATH). */
@@ -91,12 +91,12 @@ export function classifySshFailure(stderr: string, dest: string): IpcError {
   if (/Permission denied \(/.test(stderr)) {
     return mk('auth',
       'The host refused every key (BatchMode=yes: IPC Explorer never types a password or passphrase). Set up key ' +
-        `authentication: \`ssh-copy-id ${dest}\`, and load a passphrase-protected key into your agent (\`ssh-add\`) ` +
-        `before refreshing. Check with \`ssh -o BatchMode=yes ${dest} true\` in a terminal.`);
+        `authentication: \`${sshCommandText(dest, [], 'ssh-copy-id')}\`, and load a passphrase-protected key into your agent (\`ssh-add\`) ` +
+        `before refreshing. Check with \`${sshCommandText(dest, ['-o', 'BatchMode=yes'])} true\` in a terminal.`);
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .*host key is known/i.test(stderr)) {
     return mk('hostkey',
-      `The host key is unknown or has changed. Connect once in a terminal (\`ssh ${dest}\`) to check and accept ` +
+      `The host key is unknown or has changed. Connect once in a terminal (\`${sshCommandText(dest)}\`) to check and accept ` +
         'the fingerprint; if it changed unexpectedly, find out why before trusting the host.');
   }
   if (/Connection refused/i.test(stderr)) {
@@ -114,7 +114,7 @@ export function classifySshFailure(stderr: string, dest: string): IpcError {
   if (/sudo: a (password|terminal) is required|sudo: .*not allowed|is not in the sudoers/i.test(stderr)) {
     return mk('sudo', 'sudo -n needs a NOPASSWD rule for this user on the host (IPC Explorer never stores or types a password); or turn sudo off for this host.');
   }
-  return mk('run', 'ssh failed; run the same `ssh -o BatchMode=yes DEST true` in a terminal to see why.');
+  return mk('run', `ssh failed; run \`${sshCommandText(dest, ['-o', 'BatchMode=yes'])} true\` in a terminal to see why.`);
 }
 
 export class SshRunner {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_HOST_SPEC_LENGTH, hostAliasesFromSshConfig, parseHostSpec } from '../../../extension/remote/hostName';
-import { sshArgv } from '../../../extension/remote/sshRunner';
+import { MAX_HOST_SPEC_LENGTH, hostAliasesFromSshConfig, parseHostSpec, sshCommandText } from '../../../extension/remote/hostName';
+import { classifySshFailure, sshArgv } from '../../../extension/remote/sshRunner';
 
 const ok = (s: string) => {
   const r = parseHostSpec(s);
@@ -102,4 +102,23 @@ test('Host entries of an ssh config: concrete names only, no wildcards or negati
   ].join('\n');
   assert.deepEqual(hostAliasesFromSshConfig(cfg), ['db1', 'db2', 'jump', 'quoted']);
   assert.deepEqual(hostAliasesFromSshConfig(''), []);
+});
+
+test('hints name the command a person types: the port as -p, IPv6 without brackets', () => {
+  assert.equal(sshCommandText('root@127.0.0.1:2222'), 'ssh -p 2222 root@127.0.0.1');
+  assert.equal(sshCommandText('[::1]:2222'), 'ssh -p 2222 ::1');
+  assert.equal(sshCommandText('admin@[fe80::1%eth0]:22'), 'ssh -p 22 admin@fe80::1%eth0');
+  assert.equal(sshCommandText('[2001:db8::7]'), 'ssh 2001:db8::7');
+  assert.equal(sshCommandText('db1'), 'ssh db1');
+  assert.equal(sshCommandText('db1:2200', ['-o', 'BatchMode=yes']), 'ssh -o BatchMode=yes -p 2200 db1');
+  assert.equal(sshCommandText('pg@db1:2200', [], 'ssh-copy-id'), 'ssh-copy-id -p 2200 pg@db1');
+  // ssh's failure text for an unknown host key of a host on a non-standard port
+  const hk = classifySshFailure('Host key verification failed.\n', 'root@127.0.0.1:2222');
+  assert.equal(hk.op, 'hostkey');
+  assert.match(hk.hint ?? '', /\(`ssh -p 2222 root@127\.0\.0\.1`\)/);
+  assert.doesNotMatch(hk.hint ?? '', /127\.0\.0\.1:2222/);
+  const auth = classifySshFailure('root@127.0.0.1: Permission denied (publickey).\n', 'root@[::1]:2222');
+  assert.match(auth.hint ?? '', /`ssh-copy-id -p 2222 root@::1`/);
+  assert.match(auth.hint ?? '', /`ssh -o BatchMode=yes -p 2222 root@::1 true`/);
+  assert.match(classifySshFailure('weird\n', 'db1:2200').hint ?? '', /`ssh -o BatchMode=yes -p 2200 db1 true`/);
 });
