@@ -30,11 +30,11 @@ function nativeMissing(op: string, id?: number): IpcError {
 /** Reads the SysV part of a snapshot from /proc (no enrichment). Exposed for the native source's tests. */
 export function readProcSysv(paths: ProcPaths = DEFAULT_PATHS): Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs' | 'errors' | 'limits' | 'usage' | 'warnings'> {
   const texts = readSysvipc(paths);
-  const sem = parseProcSem(texts.sem ?? '');
-  const shm = parseProcShm(texts.shm ?? '');
-  const msg = parseProcMsg(texts.msg ?? '');
   const ps = pageSize(paths);
   const lim = parseLimitFiles(readLimitFiles(paths), ps);
+  const sem = parseProcSem(texts.sem ?? '', undefined, { semmsl: lim.limits.semmsl });
+  const shm = parseProcShm(texts.shm ?? '');
+  const msg = parseProcMsg(texts.msg ?? '');
   const warnings: string[] = lim.errors.map((e) => `limits: ${e.message}`);
   // /proc/sysvipc/msg has no msg_qbytes column: every queue starts at MSGMNB; IPC_SET changes are not seen.
   for (const q of msg.items) q.qbytes = lim.limits.msgmnb;

@@ -12,7 +12,7 @@ import {
 import type { IpcSnapshot, ItemError, ProcessFact, SemSet, Verdict } from '../shared/model';
 import { formatErrorLine } from './cliSupport';
 import { localNames, numericNames, type NameMaps } from './names';
-import { renderTable } from './table';
+import { printable, renderTable } from './table';
 
 export function namesFor(snap: IpcSnapshot): NameMaps {
   return snap.host === 'local' ? localNames() : numericNames;
@@ -47,7 +47,7 @@ function stateLabel(v: Verdict | undefined, extra: string[] = []): string {
 
 export function itemErrorLine(e: ItemError): string {
   const what = e.id !== undefined ? `${e.kind} id=${e.id}` : e.name !== undefined ? `${e.kind} ${e.name}` : e.kind;
-  return `${what}: ${formatErrorLine(e.error)}`;
+  return printable(`${what}: ${formatErrorLine(e.error)}`);
 }
 
 export function renderHeader(snap: IpcSnapshot): string {
@@ -59,8 +59,8 @@ export function renderHeader(snap: IpcSnapshot): string {
     snap.uid !== undefined ? `uid ${snap.uid}` : '',
     `taken ${formatTime(Math.floor(snap.takenAt / 1000), true)}`,
   ].filter(Boolean);
-  let out = bits.join(' · ') + '\n';
-  for (const w of snap.warnings) out += `warning: ${w}\n`;
+  let out = printable(bits.join(' · ')) + '\n';
+  for (const w of snap.warnings) out += `warning: ${printable(w)}\n`;
   return out;
 }
 

@@ -52,6 +52,16 @@ export interface IpcsListing {
 
 const ROW_KIND: Record<string, SysvKind> = { q: 'msg', m: 'shm', s: 'sem' };
 
+/**
+ * Upper bounds of the numeric ipcs columns (FreeBSD/macOS): a row beyond them is that row's EPARSE, so a
+ * host cannot hand a view 10^12 semaphores or a pid no kernel issues. NSEMS: SEMMSL's documented maximum;
+ * pids: below 2^22 on every kernel (FreeBSD and macOS stop at 99999).
+ */
+const IPCS_CEILINGS: Record<string, number> = {
+  NSEMS: 32000, CPID: 4194304, LPID: 4194304, LSPID: 4194304, LRPID: 4194304,
+  CBYTES: 0x7fffffff, QNUM: 0x7fffffff, QBYTES: 0x7fffffff, SEGSZ: 2 ** 64,
+};
+
 /** `+0100` / `-0530` (date +%z) -> seconds; undefined if malformed. */
 export function parseUtcOffset(text: string): number | undefined {
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
@@ -143,11 +153,17 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
     const int = (name: string): number => {
       const v = need(name);
       if (v === undefined) return 0;
-      if (!/^\d+$/.test(v)) {
-        bad ??= `column ${name} is not a number: ${JSON.stringify(v)}`;
+      if (!/^\d{1,20}$/.test(v)) {
+        bad ??= `column ${name} is not a number: ${JSON.stringify(v.slice(0, 40))}`;
         return 0;
       }
-      return Number(v);
+      const n = Number(v);
+      const max = IPCS_CEILINGS[name] ?? Number.MAX_SAFE_INTEGER;
+      if (n > max) {
+        bad ??= `column ${name} is ${v}, above ${max} (the most the kernel can report)`;
+        return 0;
+      }
+      return n;
     };
     const time = (name: string): number => {
       const v = need(name);
@@ -179,7 +195,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
     const key = parseKeyToken(fields[2] ?? '');
     const modeText = col.get('MODE');
     const mode = modeText === undefined ? { mode: 0, flags: '' } : parseModeString(modeText);
-    if (!/^\d+$/.test(idText)) bad ??= `ID is not a number: ${JSON.stringify(idText)}`;
+    if (!/^\d{1,10}$/.test(idText) || Number(idText) > 0x7fffffff) bad ??= `ID is not a number in 0..2147483647: ${JSON.stringify(idText)}`;
     if (key === undefined) bad ??= `KEY is not a number: ${JSON.stringify(fields[2])}`;
     if (!mode) bad ??= `MODE is not a mode string: ${JSON.stringify(modeText)}`;
     const perm = {

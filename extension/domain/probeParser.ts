@@ -13,7 +13,7 @@ import type {
 import { hintFor } from './errors';
 import { devFromMaps, devInoKey } from './mapsParser';
 import { decodePosixSem, fromHex } from './posixSem';
-import { deriveUsage, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm, type LimitFiles } from './procParser';
+import { deriveUsage, NSEMS_KERNEL_MAX, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm, type LimitFiles } from './procParser';
 import { buildProcessFact, parseBootTime, pidsOf } from './processFacts';
 import { buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
 
@@ -29,6 +29,12 @@ export interface ProbeDocument {
 }
 
 const MAX_PREAMBLE = 4096;
+/** Bounds on numbers a host reports (a bad value is one item's EPARSE, never a snapshot-wide failure). */
+const UID_MAX = 0xffffffff;
+/** PID_MAX_LIMIT: the kernel never hands out a pid above 2^22. */
+export const PID_MAX = 4194304;
+/** The probe lists at most its bound of /dev/shm files; a host sending far more is not our probe. */
+const MAX_DEVSHM_LINES = 1000000;
 
 export function probeError(host: string, message: string, hint?: string): IpcErrorInfo {
   return {
@@ -212,8 +218,20 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
   const pageSize = intOf(doc.sections.get('pagesize')) ?? 0;
   if (pageSize <= 0) snap.warnings.push('page size unknown (getconf PAGESIZE failed): SHMALL usage is not computed');
 
+  const lim = need(doc, host, 'limits');
+  if (!lim.ok) return lim;
+  const files: LimitFiles = {};
+  for (const line of lim.value.split('\n')) {
+    const m = /^\/proc\/sys\/(\S+) (.*)$/.exec(line);
+    if (m) (files as Record<string, string>)[m[1]] = m[2].trim();
+  }
+  const limits = parseLimitFiles(files, pageSize);
+  snap.limits = limits.limits;
+  for (const e of limits.errors) snap.warnings.push(`limits: ${e.message}`);
+  // the host's SEMMSL admits bigger sets than the default ceiling (never past the kernel's own bound)
+  const semOpts = { semmsl: snap.limits.semmsl };
   const kinds: [SysvKind, (t: string, src: string) => { items: unknown[]; errors: ItemError[] }][] = [
-    ['sem', parseProcSem], ['shm', parseProcShm], ['msg', parseProcMsg],
+    ['sem', (t, src) => parseProcSem(t, src, semOpts)], ['shm', parseProcShm], ['msg', parseProcMsg],
   ];
   for (const [kind, parse] of kinds) {
     const s = need(doc, host, `sysvipc-${kind}`);
@@ -233,31 +251,33 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     else snap.msgs = r.items as IpcSnapshot['msgs'];
   }
 
-  const lim = need(doc, host, 'limits');
-  if (!lim.ok) return lim;
-  const files: LimitFiles = {};
-  for (const line of lim.value.split('\n')) {
-    const m = /^\/proc\/sys\/(\S+) (.*)$/.exec(line);
-    if (m) (files as Record<string, string>)[m[1]] = m[2].trim();
-  }
-  const limits = parseLimitFiles(files, pageSize);
-  snap.limits = limits.limits;
-  for (const e of limits.errors) snap.warnings.push(`limits: ${e.message}`);
   snap.usage = deriveUsage(snap.sems, snap.shms, snap.msgs, pageSize);
 
-  // /dev/shm: `uid gid mode(octal) size mtime dev ino path`
+  // /dev/shm: `uid gid mode(octal) size mtime[.fraction] dev ino path`, at most the probe's bound of lines
   const semHex = new Map<number, string>();
-  for (const line of (doc.sections.get('devshm-sem') ?? '').split('\n')) {
-    const m = /^(\d+) ([0-9a-f]*)$/.exec(line.trim());
-    if (m) semHex.set(Number(m[1]), m[2]);
+  const semSection = doc.sections.get('devshm-sem') ?? '';
+  const noPerl = /^! no-perl$/m.test(semSection);
+  for (const line of semSection.split('\n')) {
+    const m = /^(\d{1,20})(?: ([0-9a-f]{0,128}))?$/.exec(line.trim());
+    if (m) semHex.set(Number(m[1]), m[2] ?? '');
   }
+  const seenPaths = new Set<string>();
+  let devShmLines = 0, semLines = 0;
   for (const line of (doc.sections.get('devshm') ?? '').split('\n')) {
     if (!line.trim()) continue;
-    const m = /^(\d+) (\d+) ([0-7]+) (\d+) (\d+) (\d+) (\d+) (\/dev\/shm\/.+)$/.exec(line);
-    if (!m) {
-      snap.errors.push({ kind: 'posixShm', error: { code: 'EPARSE', syscall: 'parse', op: 'devshm', message: `${host}: unreadable /dev/shm line ${snippet(line)}` } });
+    if (++devShmLines > MAX_DEVSHM_LINES) {
+      snap.errors.push({ kind: 'posixShm', error: { code: 'EPARSE', syscall: 'parse', op: 'devshm', message: `${host}: more than ${MAX_DEVSHM_LINES} /dev/shm lines (the probe lists at most its bound); the rest were ignored` } });
+      break;
+    }
+    const m = /^(\d{1,20}) (\d{1,20}) ([0-7]{1,6}) (\d{1,20}) (\d{1,20})(?:\.\d{1,10})? (\d{1,20}) (\d{1,20}) (\/dev\/shm\/[^/]+)$/.exec(line);
+    const bad = !m ? 'unreadable' : Number(m[1]) > UID_MAX || Number(m[2]) > UID_MAX ? 'uid/gid out of range in'
+      : parseInt(m[3], 8) > 0o7777 ? 'mode out of range in' : seenPaths.has(m[8]) ? 'duplicate' : undefined;
+    if (bad || !m) {
+      snap.errors.push({ kind: 'posixShm', error: { code: 'EPARSE', syscall: 'parse', op: 'devshm', message: `${host}: ${bad} /dev/shm line ${snippet(line)}` } });
       continue;
     }
+    seenPaths.add(m[8]);
+    if (m[8].startsWith('/dev/shm/sem.')) semLines++;
     const p = m[8];
     const base = p.slice('/dev/shm/'.length);
     const common = {
@@ -275,7 +295,12 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
         };
       } else {
         const bytes = hex !== undefined ? fromHex(hex) : undefined;
-        if (!bytes) {
+        if (!bytes && noPerl) {
+          sem.decodeError = {
+            code: 'ENOTSUP', syscall: 'perl', op: 'sem_t', message: `${p}: its bytes were not read: the host has no perl`,
+            hint: 'The probe reads semaphore files with one perl (O_NOFOLLOW, O_NONBLOCK, a regular-file check) rather than a process per file; install perl (perl-base on Debian) to see values.',
+          };
+        } else if (!bytes) {
           sem.decodeError = { code: 'EACCES', syscall: 'open', op: 'sem_t', message: `${p}: its bytes could not be read on the host`, hint: hintFor('EACCES', undefined, 'open') };
         } else {
           const dec = decodePosixSem({ bytes }, p);
@@ -292,13 +317,21 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
   snap.posixShms.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
   if (skipped > 0) snap.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);
+  const total = intOf(doc.sections.get('devshm-total'));
+  if (total !== undefined && total > devShmLines) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    snap.warnings.push(`/dev/shm: ${n(total)} files; ${n(devShmLines)} listed (the first by name: ${n(semLines)} sem.*, ` +
+      `${n(devShmLines - semLines)} others), ${n(total - devShmLines)} more not listed (the probe's bound per snapshot)`);
+  }
 
   // attachers from `/proc/PID/maps:<maps line>`
   const shmAtt = new Map<number, Set<number>>();
   const fileAtt = new Map<string, Set<number>>();
   for (const line of (doc.sections.get('maps') ?? '').split('\n')) {
-    const m = /^\/proc\/(\d+)\/maps:(.*)$/.exec(line);
-    if (!m) continue;
+    const cut = /^! cut (\d+)$/.exec(line);
+    if (cut) snap.warnings.push(`attachers: the host reported more mappings than the probe's bound; ${cut[1]} line(s) were left out, so attacher lists may be incomplete`);
+    const m = /^\/proc\/(\d{1,10})\/maps:(.*)$/.exec(line);
+    if (!m || Number(m[1]) > PID_MAX) continue;
     const pid = Number(m[1]);
     const f = m[2].split(/\s+/, 6);
     if (f.length < 6 || !/^\d+$/.test(f[4])) continue;
@@ -407,8 +440,14 @@ export function parseIpcsSemI(body: string, id: number, host: string): SemElem[]
     const t = lines[i].trim();
     if (!t) continue;
     const f = t.split(/\s+/);
-    if (f.length !== 5 || !f.every((x) => /^\d+$/.test(x)) || Number(f[0]) !== elems.length) {
+    if (f.length !== 5 || !f.every((x) => /^\d{1,10}$/.test(x)) || Number(f[0]) !== elems.length) {
       return { code: 'EPARSE', syscall: 'ipcs', op: 'GETALL', id, message: `${host}: set ${id}: unexpected row ${snippet(t)}` };
+    }
+    // semval <= SEMVMX (32767), waiter counts are ints, pids <= PID_MAX_LIMIT, at most NSEMS_KERNEL_MAX rows
+    const out = Number(f[1]) > 32767 ? 'value' : Number(f[2]) > 0x7fffffff || Number(f[3]) > 0x7fffffff ? 'waiter count'
+      : Number(f[4]) > PID_MAX ? 'pid' : elems.length >= NSEMS_KERNEL_MAX ? 'row count' : undefined;
+    if (out) {
+      return { code: 'EPARSE', syscall: 'ipcs', op: 'GETALL', id, message: `${host}: set ${id}: ${out} out of the kernel's range in row ${snippet(t)}` };
     }
     elems.push({ semval: Number(f[1]), ncount: Number(f[2]), zcount: Number(f[3]), pid: Number(f[4]) });
   }

@@ -40,13 +40,51 @@ export function parseError(kind: SysvKind, source: string, line: number, message
 
 const INT = /^-?\d+$/;
 
+/** SEMMSL's default and documented maximum (include/uapi/linux/sem.h). */
+export const SEMMSL_CEILING = 32000;
+/** newary() refuses a set whose array would pass INT_MAX bytes (64-byte struct sem): a hard kernel bound. */
+export const NSEMS_KERNEL_MAX = 2 ** 25;
+/** PID_MAX_LIMIT (2^22): no pid is larger. */
+const PID_LIMIT = 4194304;
+const U32 = 0xffffffff;
+const S32 = 0x7fffffff;
+/** a 64-bit unsigned counter (sizes, rss): kept as a Number, exact below 2^53 */
+const U64 = 2 ** 64;
+
+export interface ProcParseOptions {
+  /** the host's SEMMSL: sets up to it are accepted when it is above SEMMSL_CEILING (never above NSEMS_KERNEL_MAX) */
+  semmsl?: number;
+}
+
+/**
+ * The range of each column as the kernel can print it. A row with a value outside is an EPARSE item error
+ * naming the column: a remote host (or a corrupted capture) cannot put 10^12 semaphores or a pid of 2^40
+ * into a snapshot, where a view would loop over them or a check would compare garbage.
+ */
+function ceilings(opts: ProcParseOptions): Record<string, [number, number]> {
+  const nsemsMax = Math.min(NSEMS_KERNEL_MAX, Math.max(SEMMSL_CEILING, opts.semmsl ?? 0));
+  return {
+    key: [-(S32 + 1), U32], semid: [0, S32], shmid: [0, S32], msqid: [0, S32],
+    nsems: [0, nsemsMax],
+    uid: [0, U32], gid: [0, U32], cuid: [0, U32], cgid: [0, U32],
+    otime: [0, Number.MAX_SAFE_INTEGER], ctime: [0, Number.MAX_SAFE_INTEGER], atime: [0, Number.MAX_SAFE_INTEGER],
+    dtime: [0, Number.MAX_SAFE_INTEGER], stime: [0, Number.MAX_SAFE_INTEGER], rtime: [0, Number.MAX_SAFE_INTEGER],
+    cpid: [0, PID_LIMIT], lpid: [0, PID_LIMIT], lspid: [0, PID_LIMIT], lrpid: [0, PID_LIMIT],
+    nattch: [0, Number.MAX_SAFE_INTEGER],
+    size: [0, U64], rss: [0, U64], swap: [0, U64],
+    cbytes: [0, S32], qnum: [0, S32],
+  };
+}
+
 /** Splits the text into lines, finds the header, and yields (lineNumber, column -> string) rows. */
 function* rows(
   kind: SysvKind,
   text: string,
   source: string,
   errors: ItemError[],
+  opts: ProcParseOptions = {},
 ): Generator<Row> {
+  const range = ceilings(opts);
   let columns = DEFAULT_COLUMNS[kind];
   let index = new Map(columns.map((c, i) => [c, i]));
   const required = REQUIRED[kind];
@@ -90,11 +128,21 @@ function* rows(
       if (i === undefined) return 0;
       const f = fields[i];
       if (f === undefined) return 0;
-      if (!INT.test(f) || (name === 'perms' && !/^[0-7]+$/.test(f))) {
-        bad ??= `column ${name} is not ${name === 'perms' ? 'an octal mode' : 'an integer'}: ${JSON.stringify(f)}`;
+      if (!INT.test(f) || f.length > 21 || (name === 'perms' && !/^[0-7]{1,6}$/.test(f))) {
+        bad ??= `column ${name} is not ${name === 'perms' ? 'an octal mode' : 'an integer'}: ${JSON.stringify(f.slice(0, 40))}`;
         return 0;
       }
-      return Number(f);
+      const v = Number(f);
+      const r = range[name];
+      if (r && (v < r[0] || v > r[1])) {
+        bad ??= `column ${name} is ${f}, outside ${r[0]}..${r[1]} (the most the kernel can report${name === 'nsems' ? ': SEMMSL' : ''})`;
+        return 0;
+      }
+      if (name === 'perms' && parseInt(f, 8) > 0o7777) {
+        bad ??= `column perms is ${f}, more than the 12 mode bits (07777)`;
+        return 0;
+      }
+      return v;
     };
     const has = (name: string): boolean => index.has(name) && fields[index.get(name)!] !== undefined;
     const row = { line: lineNo, get, has };
@@ -123,11 +171,26 @@ interface Row {
 }
 
 /** Every well-formed row of the table as an item; malformed rows become `errors`. */
-function parseTable<T>(kind: SysvKind, text: string, source: string, item: (r: Row) => T): ParseResult<T> {
+function parseTable<T extends { id: number }>(
+  kind: SysvKind, text: string, source: string, item: (r: Row) => T, opts: ProcParseOptions = {},
+): ParseResult<T> {
   const errors: ItemError[] = [];
   const items: T[] = [];
-  for (const r of rows(kind, text, source, errors)) items.push(item(r));
-  return { items, errors };
+  const lines = new Map<number, number[]>();
+  for (const r of rows(kind, text, source, errors, opts)) {
+    const it = item(r);
+    items.push(it);
+    const l = lines.get(it.id);
+    if (l) l.push(r.line);
+    else lines.set(it.id, [r.line]);
+  }
+  // The kernel lists an id once. Two rows with one id cannot both be true and nothing says which is: both
+  // are left out (an object nobody can be sure of is never shown as a fact, nor planned for removal).
+  const dup = [...lines].filter(([, l]) => l.length > 1);
+  if (!dup.length) return { items, errors };
+  const bad = new Set(dup.map(([id]) => id));
+  for (const [id, l] of dup) errors.push(parseError(kind, source, l[1], `id ${id} appears on lines ${l.join(', ')}; all of them are ignored`, id));
+  return { items: items.filter((x) => !bad.has(x.id)), errors };
 }
 
 /** The ipc_perm columns every kind has: key, owner, creator and mode. */
@@ -142,7 +205,7 @@ function permFields(r: Row): { key: number; uid: number; gid: number; cuid: numb
   };
 }
 
-export function parseProcSem(text: string, source = PATHS.sem): ParseResult<SemSet> {
+export function parseProcSem(text: string, source = PATHS.sem, opts: ProcParseOptions = {}): ParseResult<SemSet> {
   return parseTable('sem', text, source, (r): SemSet => ({
     kind: 'sem',
     id: r.get('semid'),
@@ -150,7 +213,7 @@ export function parseProcSem(text: string, source = PATHS.sem): ParseResult<SemS
     nsems: r.get('nsems'),
     otime: r.get('otime'),
     ctime: r.get('ctime'),
-  }));
+  }), opts);
 }
 
 export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmSegment> {

@@ -8,7 +8,7 @@
  *   @@section NAME            a section; its body is every line up to the next `@@` line
  *   ...
  *   @@end                     last line: its absence means the output was cut short
- * Bodies never start a line with `@@`: /proc, ipcs and stat output cannot, and /dev/shm names holding a
+ * Bodies never start a line with `@@`: /proc, ipcs and find output cannot, and /dev/shm names holding a
  * newline are skipped by the script (counted in section `devshm-skipped`).
  */
 
@@ -43,28 +43,53 @@ Linux)
     if [ -r "$f" ]; then printf '%s ' "$f"; tr '\t\n' '  ' < "$f"; echo; fi
   done
   s devshm
+  # One pass, never following a symlink, no process per file: GNU find -printf (else one stat per batch of
+  # names through find -exec +), sorted by name, at most $devshm_cap lines; names holding a newline are
+  # counted, not listed (they would break the line format).
   nl='
 '
+  list=
   skipped=0
-  semfiles=
-  if [ -d /dev/shm ]; then
-    for f in /dev/shm/* /dev/shm/.[!.]*; do
-      [ -f "$f" ] || continue
-      case "$f" in *"$nl"*) skipped=$((skipped+1)); continue;; esac
-      stat -c '%u %g %a %s %Y %d %i %n' -- "$f" 2>/dev/null
-    done
+  # semaphores and other files share the bound (half each, what one kind leaves goes to the other), as in
+  # the local listing: a flood of one kind cannot push the other out
+  devshm_pick='{ p = $0; for (i = 1; i <= 7; i++) sub(/^[^ ]* /, "", p) }
+    p ~ /^\/dev\/shm\/sem\./ { if (ns < cap) sem[++ns] = $0; else ms++; next }
+    { if (no < cap) oth[++no] = $0; else mo++ }
+    END { nS = ns + ms; nO = no + mo; half = int((cap + 1) / 2); kS = cap - nO; if (kS < half) kS = half; if (kS > nS) kS = nS
+      kO = cap - kS; if (kO > nO) kO = nO; if (kS < cap - kO) kS = cap - kO; if (kS > nS) kS = nS
+      for (i = 1; i <= kS; i++) print sem[i]; for (i = 1; i <= kO; i++) print oth[i]; print "#total " NR }'
+  if [ -d /dev/shm ] && [ ! -h /dev/shm ]; then
+    if find -P /dev/shm -maxdepth 0 -printf '' >/dev/null 2>&1; then
+      list=$(find -P /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -printf '%U %G %m %s %T@ %D %i %p\n' 2>/dev/null |
+        sort -t / -k 4 | awk -v cap="$devshm_cap" "$devshm_pick")
+    else
+      list=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -exec stat -c '%u %g %a %s %Y %d %i %n' -- {} + 2>/dev/null |
+        sort -t / -k 4 | awk -v cap="$devshm_cap" "$devshm_pick")
+    fi
+    skipped=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f -name "*$nl*" -print0 2>/dev/null | tr -cd '\000' | wc -c | tr -d ' ')
   fi
+  total=$(printf '%s\n' "$list" | sed -n 's/^#total //p' | tail -n 1)
+  list=$(printf '%s\n' "$list" | sed '$d')
+  [ -n "$list" ] && printf '%s\n' "$list"
+  s devshm-total; echo "$total"
   s devshm-skipped; echo "$skipped"
   s devshm-sem
-  for f in /dev/shm/sem.*; do
-    [ -f "$f" ] || continue
-    case "$f" in *"$nl"*) continue;; esac
-    i=$(stat -c '%i' -- "$f" 2>/dev/null) || continue
-    x=$(od -An -tx1 -v -N32 -- "$f" 2>/dev/null | tr -d ' \n')
-    echo "$i $x"
-  done
+  # The listed semaphores' first 64 bytes, in one perl: O_NOFOLLOW (a symlink swapped in is refused),
+  # O_NONBLOCK (a FIFO does not block), fstat on the fd must say regular file of at most 64 bytes; the line
+  # carries the inode read, so bytes are matched to the file listed, not to whatever took its name.
+  if [ -n "$list" ]; then
+    if command -v perl >/dev/null 2>&1; then
+      printf '%s\n' "$list" | awk '{ p = $0; for (i = 1; i <= 7; i++) sub(/^[^ ]* /, "", p) } $4 <= 64 && p ~ /^\/dev\/shm\/sem\./ { print p }' |
+        perl -e 'use Fcntl; while (my $f = <STDIN>) { chomp $f; sysopen(my $h, $f, O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY) or next; my @s = stat($h); if (@s && -f _ && $s[7] <= 64) { my $b = ""; my $n = sysread($h, $b, 64); print "$s[1] ", unpack("H*", $b), "\n" if defined $n; } close($h); }' 2>/dev/null
+    else
+      echo "! no-perl"
+    fi
+  fi
   s maps
-  maps=$(grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' /proc/[0-9]*/maps 2>/dev/null)
+  # every process's /SYSV and /dev/shm mappings, one grep per batch of maps files (xargs: no argv limit),
+  # at most $maps_cap lines
+  maps=$(printf '%s\n' /proc/[0-9]*/maps | xargs grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' 2>/dev/null |
+    awk -v cap="$maps_cap" 'NR <= cap { print; next } END { if (NR > cap) print "! cut " (NR - cap) }')
   [ -n "$maps" ] && printf '%s\n' "$maps"
   s pids
   pids=$( { awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm 2>/dev/null
@@ -116,9 +141,25 @@ const ID_MAX = 0x7fffffff;
  * The probe, reporting process facts also for `extraPids` (validated integers): the last-op pids of sets
  * whose detail was read, which /proc/sysvipc does not show, so verdicts can tell whether they are alive.
  */
-export function probeScript(extraPids: readonly number[] = []): string {
-  return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` + PROBE_SCRIPT;
+export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}): string {
+  const devshmCap = assertId(bounds.devShm ?? PROBE_DEVSHM_CAP, 'devShm bound');
+  const mapsCap = assertId(bounds.mapsLines ?? PROBE_MAPS_LINES_CAP, 'maps bound');
+  return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` +
+    `devshm_cap=${devshmCap}; maps_cap=${mapsCap}\n` + PROBE_SCRIPT;
 }
+
+/** Bounds on what one probe lists (the rest is counted and reported as a warning). */
+export interface ProbeBounds {
+  /** /dev/shm files listed (default PROBE_DEVSHM_CAP) */
+  devShm?: number;
+  /** /SYSV and /dev/shm mapping lines reported (default PROBE_MAPS_LINES_CAP) */
+  mapsLines?: number;
+}
+
+/** Default bound on /dev/shm files listed per probe (the same as the local sources' MAX_DEVSHM_LIST). */
+export const PROBE_DEVSHM_CAP = 10000;
+/** Default bound on mapping lines per probe (65,530 mappings per process is the kernel's default maximum). */
+export const PROBE_MAPS_LINES_CAP = 200000;
 
 /** Refuse anything that is not a non-negative 31-bit integer, so only digits are ever spliced into a script. */
 export function assertId(id: unknown, what = 'id'): number {

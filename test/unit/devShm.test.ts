@@ -11,6 +11,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { itemErrorLine } from '../../extension/cli/render';
+import { renderFields, renderTable } from '../../extension/cli/table';
 import { fsReadPosixSem, listDevShm, readMapsBounded, scanAttachers, type PosixSemReader } from '../../extension/backend/procfs';
 
 const dirs: string[] = [];
@@ -143,4 +145,14 @@ test('/proc/PID/maps of many MB: read in chunks, a match at the very end found; 
   assert.deepEqual(full.attachers.shm.get(98765), [4242]);
   const budget = scanAttachers(new Set(), { proc, devShm: root }, 100, undefined, { total: 1024 * 1024 });
   assert.equal(budget.cut, 1, 'the whole-scan budget bounds the first process too');
+});
+
+test('a name with terminal control sequences prints escaped in ipcx tables, fields, warnings and error lines', () => {
+  const evil = '/esc\x1b]0;pwned\x07\x1b[2J\nfake row\x9b';
+  const t = renderTable([{ header: 'NAME' }, { header: 'SIZE', right: true }], [[evil, '3']]);
+  assert.equal(t, 'NAME                                       SIZE\n/esc\\x1b]0;pwned\\x07\\x1b[2J\\nfake row\\x9b     3\n');
+  assert.equal(renderFields([['name', evil]]), 'name: /esc\\x1b]0;pwned\\x07\\x1b[2J\\nfake row\\x9b\n');
+  assert.equal(itemErrorLine({ kind: 'posixSem', name: evil, error: { code: 'EINVAL', message: 'x (EINVAL)' } }),
+    'posixSem /esc\\x1b]0;pwned\\x07\\x1b[2J\\nfake row\\x9b: x (EINVAL)');
+  assert.doesNotMatch(t + renderFields([['n', evil]]), /[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
 });

@@ -1,0 +1,108 @@
+/**
+ * The probe's /dev/shm and maps sections against a real sshd host (its own private IPC + mount namespace
+ * and tmpfs /dev/shm): symlinks planted under semaphore names are never followed, and 100,000 files are
+ * listed in one pass under the probe's bound, with the rest counted in a warning. The probe runs under
+ * `strace -f -c -e trace=execve` through an authorized_keys forced command (still the real sshd and a real
+ * session), so the test counts the processes it starts instead of trusting a wall-clock number.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { after, before, test } from 'node:test';
+import { parseHostSpec } from '../../extension/remote/hostName';
+import { SshSource } from '../../extension/remote/sshSource';
+import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { SshdHarness } from './sshdHarness';
+
+let h: SshdHarness;
+let traceDir = '';
+const sources: SshSource[] = [];
+
+function source(alias: string): SshSource {
+  const d = parseHostSpec(alias);
+  assert.ok(d.ok);
+  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, timeoutMs: 120_000 });
+  sources.push(s);
+  return s;
+}
+
+/** execve calls of every traced session since the last call (the trace files are then removed). */
+function execsSinceLast(): number {
+  let n = 0;
+  for (const f of fs.readdirSync(traceDir)) {
+    const text = fs.readFileSync(path.join(traceDir, f), 'utf8');
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?execve$/m.exec(text);
+    if (m) n += Number(m[1]);
+    fs.rmSync(path.join(traceDir, f));
+  }
+  return n;
+}
+
+before(async () => {
+  assertPrivateIpcNamespace();
+  h = new SshdHarness();
+  await h.startHost('s');
+  h.addAlias('plain', 's');
+  traceDir = path.join(h.dir, 'traces');
+  fs.mkdirSync(traceDir);
+  h.addForcedAlias('traced', 's',
+    `#!/bin/sh\nexec strace -f -qq -c -e trace=execve -o '${traceDir}'/trace.$$ /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
+});
+
+after(async () => {
+  for (const s of sources) await s.close();
+  await h?.stopAll();
+});
+
+function hostSh(script: string): string {
+  const r = h.hosts.get('s')!.exec('sh', ['-c', script]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('symlinks and FIFOs under semaphore names: never listed, never read (the probe does not follow them)', async () => {
+  // a secret outside /dev/shm shaped like a semaphore with value 4242; links to it under sem.* names
+  const secret = path.join(h.dir, 'secret');
+  const img = Buffer.alloc(32);
+  img.writeUInt32LE(4242, 0);
+  img.writeInt32LE(128, 8);
+  fs.writeFileSync(secret, img);
+  hostSh(`cd /dev/shm && ln -s '${secret}' sem.evil && ln -s '${secret}' evil-shm && mkfifo sem.fifo && ` +
+    `printf '\\003\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0' > sem.real`);
+  try {
+    const snap = await source('plain').snapshot();
+    assert.deepEqual(snap.posixSems.map((s) => [s.name, s.decoded?.value]), [['/real', 3]]);
+    assert.deepEqual(snap.posixShms.map((s) => s.name), []);
+    assert.ok(!JSON.stringify(snap).includes('4242'), 'the secret behind the link was not read');
+  } finally {
+    hostSh('cd /dev/shm && rm -f sem.evil evil-shm sem.fifo sem.real');
+  }
+});
+
+test('a host with 100,000 files in /dev/shm: one pass, 10,000 listed with a "more not listed" warning, no process per file', async () => {
+  const src = source('traced');
+  execsSinceLast();
+  const t0 = performance.now();
+  await src.snapshot();
+  const floorMs = performance.now() - t0;
+  const floor = execsSinceLast();
+  assert.ok(floor > 5, `the trace counts the probe's processes (${floor})`);
+  hostSh('cd /dev/shm && seq -f PostgreSQL.%.0f 1000000 1099999 | xargs touch && ' +
+    "printf '\\007\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0' > sem.flood");
+  try {
+    const t1 = performance.now();
+    const snap = await src.snapshot();
+    const bigMs = performance.now() - t1;
+    const big = execsSinceLast();
+    assert.equal(snap.posixSems.length + snap.posixShms.length, 10000);
+    assert.equal(snap.posixSems.find((s) => s.name === '/flood')?.decoded?.value, 7, 'the semaphore is listed and read despite the flood');
+    assert.ok(snap.warnings.includes('/dev/shm: 100,001 files; 10,000 listed (the first by name: 1 sem.*, 9,999 others), 90,001 more not listed (the probe\'s bound per snapshot)'),
+      snap.warnings.join('\n'));
+    // processes: the same script as with an empty /dev/shm, plus at most the perl that reads semaphores
+    assert.ok(big <= floor + 3, `processes started: ${big} with 100,000 files vs ${floor} with none`);
+    console.log(`remote probe, 100,000 files: ${big} processes (floor ${floor}), ${bigMs.toFixed(0)} ms traced (floor ${floorMs.toFixed(0)} ms)`);
+  } finally {
+    hostSh('cd /dev/shm && find . -maxdepth 1 -name "PostgreSQL.1*" -delete; rm -f sem.flood');
+  }
+});
