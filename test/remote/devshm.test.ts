@@ -48,6 +48,12 @@ before(async () => {
   fs.mkdirSync(traceDir);
   h.addForcedAlias('traced', 's',
     `#!/bin/sh\nexec strace -f -qq -c -e trace=execve -o '${traceDir}'/trace.$$ /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
+  // a host whose find has no -printf (BusyBox, BSD find): a `find` first on PATH that refuses it
+  const shim = path.join(h.dir, 'shim');
+  fs.mkdirSync(shim);
+  fs.writeFileSync(path.join(shim, 'find'), '#!/bin/sh\nfor a in "$@"; do [ "$a" = -printf ] && { echo "find: unrecognized: -printf" >&2; exit 1; }; done\nexec /usr/bin/find "$@"\n', { mode: 0o755 });
+  h.addForcedAlias('noprintf', 's',
+    `#!/bin/sh\nPATH='${shim}':$PATH; export PATH\nexec strace -f -qq -c -e trace=execve -o '${traceDir}'/trace.$$ /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
 });
 
 after(async () => {
@@ -104,5 +110,25 @@ test('a host with 100,000 files in /dev/shm: one pass, 10,000 listed with a "mor
     console.log(`remote probe, 100,000 files: ${big} processes (floor ${floor}), ${bigMs.toFixed(0)} ms traced (floor ${floorMs.toFixed(0)} ms)`);
   } finally {
     hostSh('cd /dev/shm && find . -maxdepth 1 -name "PostgreSQL.1*" -delete; rm -f sem.flood');
+  }
+});
+
+test('a find without -printf: the same listing through `find -exec stat -c … {} +` (a stat per batch, not per file), symlinks still not followed', async () => {
+  hostSh('cd /dev/shm && seq -f f%.0f 1 5000 | xargs touch && ln -s /etc/passwd sem.link && ' +
+    "printf '\\005\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0' > sem.five && chmod 640 sem.five");
+  try {
+    const gnu = await source('plain').snapshot();
+    execsSinceLast();
+    const other = await source('noprintf').snapshot();
+    const execs = execsSinceLast();
+    const view = (x: typeof gnu) => [...x.posixSems, ...x.posixShms].map((o) => [o.name, o.uid, o.gid, o.mode, o.size, o.mtime, o.dev, o.ino]);
+    assert.equal(other.posixShms.length, 5000);
+    assert.deepEqual(view(other), view(gnu));
+    assert.equal(other.posixSems.find((x) => x.name === '/five')?.decoded?.value, 5);
+    assert.ok(!other.posixSems.some((x) => x.name === '/link'));
+    // 5,000 files: a handful of stat batches on top of the probe's own processes, not 5,000
+    assert.ok(execs < 150, `processes started: ${execs}`);
+  } finally {
+    hostSh('cd /dev/shm && find . -maxdepth 1 -name "f*" -delete; rm -f sem.link sem.five');
   }
 });
