@@ -200,7 +200,14 @@ export function readMapsBounded(
     let carry = '';
     for (;;) {
       if (bytes >= maxBytes) {
-        cut = true;
+        // at the bound: cut only if there is more (one byte tells)
+        let more = 0;
+        try {
+          more = fs.readSync(fd, buf, 0, 1, null);
+        } catch {
+          more = 0;
+        }
+        cut = more > 0;
         break;
       }
       let n: number;
