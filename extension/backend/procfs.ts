@@ -156,6 +156,17 @@ export interface AttacherScan {
   cut: number;
   /** true when the byte budget of the whole scan ran out and the remaining processes were not read */
   budgetExhausted: boolean;
+  /** the first few processes whose maps could not be read (pid, comm when readable), so a warning can name them */
+  unreadablePids: { pid: number; comm?: string }[];
+}
+
+/** How many of the processes whose maps were unreadable a warning names. */
+const MAX_NAMED_UNREADABLE = 8;
+
+/** `pid 812 (sshd), pid 990` and `and N more` past the named ones. */
+export function namePids(named: readonly { pid: number; comm?: string }[], total: number): string {
+  const list = named.map((p) => `pid ${p.pid}${p.comm ? ` (${p.comm})` : ''}`).join(', ');
+  return total > named.length ? `${list} and ${total - named.length} more` : list;
 }
 
 /** Default bound on the number of processes whose maps are read per snapshot. */
@@ -264,6 +275,7 @@ export function scanAttachers(
   }
   const entries: [number, MapsEntry, string?][] = [];
   let scanned = 0, unreadable = 0, cut = 0, truncated = false, budgetExhausted = false;
+  const unreadablePids: { pid: number; comm?: string }[] = [];
   for (const name of names) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
@@ -281,6 +293,15 @@ export function scanAttachers(
       r = readMapsBounded(path.join(paths.proc, name, 'maps'), wantedFiles, Math.min(perProcess, budget));
     } catch {
       unreadable++;
+      if (unreadablePids.length < MAX_NAMED_UNREADABLE) {
+        let comm: string | undefined;
+        try {
+          comm = readTextIfExists(path.join(paths.proc, name, 'comm'))?.trim() || undefined;
+        } catch {
+          comm = undefined;
+        }
+        unreadablePids.push(comm ? { pid: Number(name), comm } : { pid: Number(name) });
+      }
       continue;
     }
     if (!r) continue; // gone
@@ -290,7 +311,7 @@ export function scanAttachers(
     if (e.sysvShmids.length) entries.push([Number(name), e, readIpcNs(path.join(paths.proc, name))]);
     else if (e.files.length) entries.push([Number(name), e]);
   }
-  return { attachers: collectAttachers(entries, ownIpcNs), scanned, truncated, unreadable, cut, budgetExhausted };
+  return { attachers: collectAttachers(entries, ownIpcNs), scanned, truncated, unreadable, unreadablePids, cut, budgetExhausted };
 }
 
 /** Reads a semaphore file's bytes: natively (one atomic 8-byte load) or with fs (atomic: false). */
@@ -540,7 +561,11 @@ export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSna
       const who = typeof process.geteuid === 'function' && process.geteuid() === 0
         ? 'denied even to root (ptrace access mode or another user namespace)'
         : 'not readable (run as root to see every attacher)';
-      snap.warnings.push(`attachers: /proc/PID/maps of ${scan.unreadable} process(es) ${who}; their attachments are not counted`);
+      const n = scan.unreadable;
+      snap.warnings.push(
+        `attachers: /proc/PID/maps of ${n} process${n === 1 ? '' : 'es'} (${namePids(scan.unreadablePids, n)}) ${who}; ` +
+          `${n === 1 ? 'its' : 'their'} attachments are not counted`,
+      );
     }
   } else if (!opts.noAttachers) {
     for (const s of snap.shms) s.attachers = [];

@@ -57,7 +57,7 @@ export function renderHeader(snap: IpcSnapshot): string {
     snap.ipcNamespace ?? 'namespace unknown',
     `source ${snap.source}`,
     snap.uid !== undefined ? `uid ${snap.uid}` : '',
-    `taken ${formatTime(Math.floor(snap.takenAt / 1000), true)}`,
+    `taken ${formatTime(Math.floor(snap.takenAt / 1000))}`,
   ].filter(Boolean);
   let out = printable(bits.join(' · ')) + '\n';
   for (const w of snap.warnings) out += `warning: ${printable(w)}\n`;
@@ -73,7 +73,7 @@ export function renderSnapshot(snap: IpcSnapshot, nowSeconds: number): string {
     verdicts = new Map();
   }
   const P = snap.processes;
-  const t = (s: number) => formatTime(s, true);
+  const t = (s: number) => formatTime(s);
   let out = renderHeader(snap);
 
   out += `\nSemaphore sets (${snap.sems.length})\n`;

@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import { capacity } from '../domain/capacity';
 import { formatDiagnosis, type Diagnosis } from '../domain/doctor';
 import { findObject } from '../domain/verdict';
-import { formatPercent } from '../shared/format';
+import { formatPercent, formatTimestamp } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
 import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
@@ -47,7 +47,7 @@ export function renderObject(host: string, o: IpcObject, snap: IpcSnapshot, v: V
   const user = (uid: number): string => (host === LOCAL_HOST ? localUserName(uid) : String(uid));
   const out: string[] = [];
   out.push(`${KIND_NOUN[o.kind]} ${objectLabel(o)} on ${host === LOCAL_HOST ? 'the local machine' : host}`);
-  out.push(`snapshot taken ${new Date(snap.takenAt).toISOString()} (${snap.source}${snap.ipcNamespace ? `, ${snap.ipcNamespace}` : ''})`, '');
+  out.push(`snapshot taken ${formatTimestamp(snap.takenAt)} (${snap.source}${snap.ipcNamespace ? `, ${snap.ipcNamespace}` : ''})`, '');
   out.push('Record', table(objectRows(o, snap, user)), '');
   out.push('Verdict', table(verdictRows(v)), '');
   if (o.kind === 'sem' && o.elems) {
@@ -66,7 +66,7 @@ export function renderObject(host: string, o: IpcObject, snap: IpcSnapshot, v: V
 
 export function renderLimits(host: string, snap: IpcSnapshot): string {
   const rows = capacity(snap);
-  const out = [`Kernel IPC limits on ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})`, ''];
+  const out = [`Kernel IPC limits on ${host === LOCAL_HOST ? 'the local machine' : host} (${formatTimestamp(snap.takenAt)})`, ''];
   const w = Math.max(...rows.map((r) => limitValueText(r).length));
   out.push(`  ${'limit'.padEnd(14)}${'used/limit'.padStart(w)}  ${'use%'.padStart(6)}  description`);
   for (const r of rows) {
@@ -74,12 +74,12 @@ export function renderLimits(host: string, snap: IpcSnapshot): string {
     out.push(`${hot ? '! ' : '  '}${r.name.padEnd(14)}${limitValueText(r).padStart(w)}  ${formatPercent(r.percent).padStart(6)}  ${r.label}${r.basis ? ` (${r.basis})` : ''}`);
   }
   out.push('', `! = at or above ${WARN_PERCENT} %.`);
-  for (const r of rows.filter((x) => x.raise)) out.push(`  ${r.name}: raise with ${r.raise}`);
+  for (const r of rows.filter((x) => x.raise)) out.push(`  ${r.name}: ${r.raise}`);
   return out.join('\n') + '\n';
 }
 
 export function diagnosisText(host: string, snap: IpcSnapshot, d: Diagnosis): string {
-  return `ENOSPC diagnosis for ${host === LOCAL_HOST ? 'the local machine' : host} (${new Date(snap.takenAt).toISOString()})\n\n${formatDiagnosis(d)}`;
+  return `ENOSPC diagnosis for ${host === LOCAL_HOST ? 'the local machine' : host} (${formatTimestamp(snap.takenAt)})\n\n${formatDiagnosis(d)}`;
 }
 
 /** Texts computed once (diagnoses, recycle plans and reports), by document URI; the last few only. */
@@ -152,7 +152,7 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
     if (!st || !snap) return `${host}: no snapshot${st?.error ? `: ${st.error.message}` : ''}. Refresh IPC Explorer and try again.\n`;
     if (m[3] !== undefined) {
       const o = findObject(snap, m[3]);
-      if (!o) return `${m[3]} is no longer on ${host} (removed since the document was opened; refreshed ${new Date(snap.takenAt).toISOString()}).\n`;
+      if (!o) return `${m[3]} is no longer on ${host} (removed since the document was opened; refreshed ${formatTimestamp(snap.takenAt)}).\n`;
       return renderObject(host, o, snap, st.verdicts.get(m[3]));
     }
     if (m[2] === 'limits.txt') return renderLimits(host, snap);

@@ -11,7 +11,7 @@
  *
  * Percent is null where there is no usage to compare (lsipc prints `-`) or the limit is 0/unknown.
  */
-import { LIMIT_DESCRIPTORS, type LimitDescriptor, type LimitName, type LimitUnit } from '../shared/limitDescriptors';
+import { LIMIT_DESCRIPTORS, raiseHint, type LimitDescriptor, type LimitName, type LimitUnit } from '../shared/limitDescriptors';
 import type { IpcLimits, IpcSnapshot, Platform, SysvKind } from '../shared/model';
 
 export interface CapacityRow {
@@ -96,7 +96,7 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
       unlimited: unlimited.has(d.field.toLowerCase()),
     };
     const platform = snap.platform ?? 'linux';
-    const raise = platform === 'freebsd' ? d.raise.freebsd : platform === 'darwin' ? d.raise.darwin : d.raise.linux;
+    const raise = raiseHint(d.name, limits, platform)?.text;
     if (raise) row.raise = raise;
     switch (d.name) {
       case 'SEMMNI':

@@ -14,6 +14,7 @@
 import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
 import { pgSizing, type PgSettings, type PgSizing } from './pgSizing';
 import { objectRef } from './verdict';
+import { SYSCTL_PERSIST_FILE } from '../shared/limitDescriptors';
 
 /** The kernel's id-space cap (IPCMNI; 16M with the `ipcmni_extend` boot option). */
 export const IPCMNI = 32768;
@@ -125,7 +126,8 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       const a = after;
       const mniNeed = a[1].used + sets;
       const mnsNeed = a[2].used + sets * nsems;
-      d.advice.push(`or raise the limits: echo "${Math.max(L.semmsl, nsems)} ${Math.max(L.semmns, mnsNeed)} ${L.semopm} ${Math.max(L.semmni, mniNeed)}" > /proc/sys/kernel/sem (SEMMSL SEMMNS SEMOPM SEMMNI; kernel.sem in /etc/sysctl.conf to keep it).`);
+      const line = `${Math.max(L.semmsl, nsems)} ${Math.max(L.semmns, mnsNeed)} ${L.semopm} ${Math.max(L.semmni, mniNeed)}`;
+      d.advice.push(`or raise the limits: sysctl -w kernel.sem="${line}" (now "${L.semmsl} ${L.semmns} ${L.semopm} ${L.semmni}": SEMMSL SEMMNS SEMOPM SEMMNI); to keep it after a reboot, put "kernel.sem = ${line}" in ${SYSCTL_PERSIST_FILE}.`);
     }
   }
   if (req.pg) {

@@ -15,6 +15,7 @@ import type {
   Verdict,
 } from '../shared/model';
 import { allObjects, formatAge, objectRef } from './verdict';
+import { formatBytesExact, formatTimestamp } from '../shared/format';
 
 export interface RecycleCandidate {
   ref: ObjectRef;
@@ -211,7 +212,7 @@ export function planSummary(plan: RecyclePlan): string {
   const f = plan.frees;
   const parts: string[] = [];
   if (f.semSets) parts.push(`${f.semSets} semaphore set(s) (${f.semaphores} semaphores)`);
-  if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) (${f.shmBytes} bytes)`);
+  if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) (${formatBytesExact(f.shmBytes)})`);
   if (f.msgQueues) parts.push(`${f.msgQueues} message queue(s)`);
   const c = plan.counts;
   const head = plan.candidates.length
@@ -232,7 +233,7 @@ function removalLine(plan: RecyclePlan): string {
 /** The full readable report: what goes and why, what stays and why. */
 export function formatPlanReport(plan: RecyclePlan): string {
   const out: string[] = [];
-  out.push(`IPC Explorer recycle plan for ${plan.host} at ${new Date(plan.now * 1000).toISOString()}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
+  out.push(`IPC Explorer recycle plan for ${plan.host} at ${formatTimestamp(plan.now * 1000)}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
   out.push('');
   out.push(planSummary(plan));
   if (plan.removal) out.push(`Removal mode on ${plan.host}: ${plan.removal.mode === 'locked' ? 'locked' : 'unlocked check-then-ipcrm'} (${plan.removal.detail}).`);

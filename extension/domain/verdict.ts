@@ -35,6 +35,7 @@ import type {
 } from '../shared/model';
 import { recognizeOwner } from './recognizers/index';
 import type { OwnerEvidence, PidStatus, RecognizerContext } from './recognizers/types';
+import { formatTime } from '../shared/format';
 
 /** Seconds of uncertainty in a process start time (/proc/PID/stat starttime + btime, btime is whole seconds). */
 export const START_TIME_SLACK_SECONDS = 2;
@@ -184,7 +185,7 @@ export function pidStatusIn(snapshot: IpcSnapshot, pid: number, refTime: number)
 }
 
 function isoTime(t: number): string {
-  return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  return formatTime(t);
 }
 
 function describePid(role: string, st: PidStatus, refTime: number): string {

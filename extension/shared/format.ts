@@ -100,18 +100,34 @@ function pad2(n: number): string {
   return n < 10 ? '0' + n : String(n);
 }
 
+/** `+02:00` / `-05:30` for an offset east of UTC in minutes. */
+function formatOffset(eastMinutes: number): string {
+  const sign = eastMinutes < 0 ? '-' : '+';
+  const m = Math.abs(Math.round(eastMinutes));
+  return `${sign}${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`;
+}
+
 /**
- * A kernel time (seconds since the epoch; 0 = never) as `YYYY-MM-DD HH:MM:SS`, in UTC unless `local` is set.
- * Returns `never` for 0.
+ * The one time format of the tree, the dashboard, the reports and the CLI: ISO 8601 in local time with the
+ * offset, `2026-12-03 00:21:14+01:00` (a person reads local time; the offset keeps it unambiguous next to
+ * UTC logs). `epochMs` is milliseconds since the epoch; `offsetMinutes` (east of UTC) defaults to the
+ * machine's offset at that instant.
  */
-export function formatTime(epochSeconds: number, local = false): string {
+export function formatTimestamp(epochMs: number, offsetMinutes?: number): string {
+  const d0 = new Date(epochMs);
+  if (!Number.isFinite(epochMs) || Number.isNaN(d0.getTime())) return String(epochMs);
+  const off = offsetMinutes ?? -d0.getTimezoneOffset();
+  const d = new Date(Math.floor(epochMs / 1000) * 1000 + off * 60_000);
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}${formatOffset(off)}`;
+}
+
+/**
+ * A kernel time (seconds since the epoch; 0 = never) in the one time format (`formatTimestamp`):
+ * `2017-07-14 04:40:00+02:00`. Returns `never` for 0.
+ */
+export function formatTime(epochSeconds: number, offsetMinutes?: number): string {
   if (!epochSeconds) return 'never';
-  const d = new Date(epochSeconds * 1000);
-  if (Number.isNaN(d.getTime())) return String(epochSeconds);
-  const [y, mo, da, h, mi, s] = local
-    ? [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()]
-    : [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-  return `${y}-${pad2(mo)}-${pad2(da)} ${pad2(h)}:${pad2(mi)}:${pad2(s)}${local ? '' : 'Z'}`;
+  return formatTimestamp(epochSeconds * 1000, offsetMinutes);
 }
 
 /** How long ago a kernel time was, relative to `nowSeconds`: `5m 2s ago`, `never`. */
@@ -120,6 +136,13 @@ export function formatAge(epochSeconds: number, nowSeconds: number): string {
   const delta = nowSeconds - epochSeconds;
   if (delta < 0) return `in ${formatDuration(-delta)}`;
   return `${formatDuration(delta)} ago`;
+}
+
+/** Bytes as a person reads them and the exact count: `1.06 MiB (1,114,112 bytes)`, `512 bytes`. */
+export function formatBytesExact(bytes: number): string {
+  if (!Number.isInteger(bytes)) return formatBytes(bytes);
+  if (Math.abs(bytes) < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  return `${formatBytes(bytes)} (${formatCount(bytes)} bytes)`;
 }
 
 /** A percentage with one decimal, `-` when there is no usage to compare (null). */

@@ -69,8 +69,8 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
   {
     name: 'SEMVMX', field: 'semvmx', kind: 'sem', unit: 'value',
     label: 'Semaphore max value',
-    help: 'Largest value a semaphore can hold (ERANGE beyond it). Fixed at 32767 on Linux. Used: the largest value seen.',
-    raise: { linux: 'fixed in the kernel (SEMVMX 32767)', freebsd: 'kern.ipc.semvmx (loader tunable)' },
+    help: 'Largest value a semaphore can hold (ERANGE beyond it). A compile-time constant on Linux (32767). Used: the largest value seen.',
+    raise: { linux: 'cannot be raised on Linux: SEMVMX is a compile-time constant (32767)', freebsd: 'kern.ipc.semvmx (loader tunable)' },
   },
   {
     name: 'SHMMNI', field: 'shmmni', kind: 'shm', unit: 'count',
@@ -85,7 +85,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
   {
     name: 'SHMALL', field: 'shmall', kind: 'shm', unit: 'pages',
     label: 'Shared memory pages',
-    help: 'Maximum total shared memory, in pages, of all segments together; shmget() fails with ENOSPC beyond it.',
+    help: 'Maximum total shared memory of all segments together, counted in pages (of the page size, usually 4096 bytes); shmget() fails with ENOSPC beyond it.',
     raise: {
       linux: 'sysctl -w kernel.shmall=PAGES',
       freebsd: 'sysctl kern.ipc.shmall=PAGES',
@@ -106,7 +106,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     name: 'SHMMIN', field: 'shmmin', kind: 'shm', unit: 'bytes',
     label: 'Min size of shared memory segment (bytes)',
     help: 'Smallest size of one segment (1 on Linux). No usage to compare.',
-    raise: { linux: 'fixed in the kernel (SHMMIN 1)', freebsd: 'sysctl kern.ipc.shmmin=BYTES', darwin: 'sysctl -w kern.sysv.shmmin=BYTES' },
+    raise: { linux: 'cannot be changed on Linux: SHMMIN is a compile-time constant (1)', freebsd: 'sysctl kern.ipc.shmmin=BYTES', darwin: 'sysctl -w kern.sysv.shmmin=BYTES' },
   },
   {
     name: 'MSGMNI', field: 'msgmni', kind: 'msg', unit: 'count',
@@ -138,4 +138,92 @@ export function limitDescriptor(name: LimitName): LimitDescriptor {
   const d = LIMIT_DESCRIPTORS.find((x) => x.name === name);
   if (!d) throw new Error(`unknown limit ${name}`);
   return d;
+}
+
+/** Where a raised Linux limit is kept across reboots (read by systemd-sysctl and `sysctl --system`). */
+export const SYSCTL_PERSIST_FILE = '/etc/sysctl.d/60-ipc.conf';
+
+/** kernel.sem's four fields, in the order the kernel reads them. */
+const SEM_FIELDS = ['SEMMSL', 'SEMMNS', 'SEMOPM', 'SEMMNI'] as const;
+const ORDINAL = ['1st', '2nd', '3rd', '4th'];
+/** the sysctl behind each single-valued Linux limit. */
+const LINUX_SYSCTL: Partial<Record<LimitName, string>> = {
+  SHMMNI: 'kernel.shmmni', SHMALL: 'kernel.shmall', SHMMAX: 'kernel.shmmax',
+  MSGMNI: 'kernel.msgmni', MSGMNB: 'kernel.msgmnb', MSGMAX: 'kernel.msgmax', MQ_QUEUES_MAX: 'fs.mqueue.queues_max',
+};
+/** IPCMNI: Linux refuses more identifiers than this (without ipcmni_extend). */
+const LINUX_IPCMNI = 32768;
+const CAPPED_AT_IPCMNI: readonly LimitName[] = ['SEMMNI', 'SHMMNI', 'MSGMNI'];
+
+export interface RaiseHint {
+  /** the command that raises it now (a suggested value: the current one doubled), when it can be raised */
+  command?: string;
+  /** the line that keeps it across reboots, and its file */
+  persist?: { line: string; file: string };
+  /** the current value(s) in words, e.g. `now "250 32000 32 128": SEMMNS is the 2nd field` */
+  now?: string;
+  /** the whole hint in one line, as the tooltips, the limits report and the CLI print it */
+  text: string;
+}
+
+function limitOf(limits: IpcLimits, d: LimitDescriptor): number | undefined {
+  return d.field === 'mqueue.queuesMax' ? limits.mqueue?.queuesMax : limits[d.field];
+}
+
+/** the current value doubled (a starting point, not advice), capped where Linux caps it. */
+function doubled(name: LimitName, v: number): number {
+  const n = Math.max(1, v) * 2;
+  return CAPPED_AT_IPCMNI.includes(name) ? Math.min(n, LINUX_IPCMNI) : n;
+}
+
+function bytesText(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * How to raise one limit on this machine: on Linux the real `sysctl -w` line built from the current values
+ * (kernel.sem's four fields with the one that matters doubled) and the /etc/sysctl.d line that keeps it;
+ * SHMALL says its unit (pages of `pageSize` bytes, and the bytes). On FreeBSD and macOS, the descriptor's
+ * text. Unchangeable limits (SEMVMX, SHMMIN on Linux) say so.
+ */
+export function raiseHint(name: LimitName, limits: IpcLimits, platform: 'linux' | 'freebsd' | 'darwin' | string = 'linux'): RaiseHint | undefined {
+  const d = limitDescriptor(name);
+  if (platform === 'freebsd') return d.raise.freebsd ? { text: d.raise.freebsd } : undefined;
+  if (platform === 'darwin') return d.raise.darwin ? { text: d.raise.darwin } : undefined;
+  if (name === 'SEMVMX' || name === 'SHMMIN') return { text: d.raise.linux };
+  const cur = limitOf(limits, d);
+  const unlimited = (limits.unlimited ?? []).map((x) => x.toLowerCase()).includes(String(d.field).toLowerCase());
+  const semIdx = (SEM_FIELDS as readonly string[]).indexOf(name);
+  if (semIdx >= 0) {
+    const now = SEM_FIELDS.map((f) => limitOf(limits, limitDescriptor(f)));
+    if (now.some((v) => v === undefined || !Number.isSafeInteger(v))) return { text: d.raise.linux };
+    const next = now.map((v, i) => (i === semIdx ? doubled(name, v!) : v!));
+    const line = next.join(' ');
+    const command = `sysctl -w kernel.sem="${line}"`;
+    const nowText = `now "${now.join(' ')}": ${name} is the ${ORDINAL[semIdx]} field (SEMMSL SEMMNS SEMOPM SEMMNI)`;
+    const persist = { line: `kernel.sem = ${line}`, file: SYSCTL_PERSIST_FILE };
+    return { command, persist, now: nowText, text: `${command} (${nowText}); to keep it after a reboot, put "${persist.line}" in ${persist.file}` };
+  }
+  const key = LINUX_SYSCTL[name];
+  if (!key) return { text: d.raise.linux };
+  if (cur === undefined) return { text: d.raise.linux };
+  if (unlimited || !Number.isSafeInteger(cur * 2)) {
+    return { now: `now ${cur}`, text: `${key} is ${cur}: effectively unlimited already` };
+  }
+  const next = doubled(name, cur);
+  const command = `sysctl -w ${key}=${next}`;
+  const page = limits.pageSize > 0 ? limits.pageSize : 4096;
+  const nowText =
+    name === 'SHMALL'
+      ? `now ${cur} pages = ${bytesText(cur * page)}; ${key} counts pages of ${page} bytes, ${next} pages = ${bytesText(next * page)}`
+      : d.unit === 'bytes' ? `now ${cur} bytes = ${bytesText(cur)}` : `now ${cur}`;
+  const persist = { line: `${key} = ${next}`, file: SYSCTL_PERSIST_FILE };
+  return { command, persist, now: nowText, text: `${command} (${nowText}); to keep it after a reboot, put "${persist.line}" in ${persist.file}` };
 }

@@ -2,7 +2,7 @@
  * Every field of an object as labelled rows, shared by the tree's markdown tooltips and the inspect document.
  * Pure (no vscode): data in, rows out.
  */
-import { formatBytes, formatKey, formatMode, formatTime } from '../shared/format';
+import { formatBytes, formatBytesExact, formatKey, formatMode, formatTime } from '../shared/format';
 import type { IpcObject, IpcSnapshot, Verdict } from '../shared/model';
 import { pidText, stateText } from './presentation';
 
@@ -21,7 +21,7 @@ export function objectRows(o: IpcObject, snap: IpcSnapshot, name: (uid: number) 
   const rows: Row[] = [];
   if (o.kind === 'posixSem' || o.kind === 'posixShm') {
     rows.push(['name', o.name], ['path', o.path], ['owner', `${user(o.uid, name)} gid ${o.gid}`], ['mode', formatMode(o.mode)]);
-    rows.push(['size', `${formatBytes(o.size)} (${o.size} bytes)`], ['mtime', formatTime(o.mtime)], ['dev:ino', `${o.dev}:${o.ino}`]);
+    rows.push(['size', formatBytesExact(o.size)], ['mtime', formatTime(o.mtime)], ['dev:ino', `${o.dev}:${o.ino}`]);
     if (o.kind === 'posixSem') {
       if (o.decoded) {
         const d = o.decoded;
@@ -50,7 +50,7 @@ export function objectRows(o: IpcObject, snap: IpcSnapshot, name: (uid: number) 
       if (o.valuesError) rows.push(['read error', o.valuesError.message + (o.valuesError.hint ? ` (${o.valuesError.hint})` : '')]);
       break;
     case 'shm':
-      rows.push(['size (segsz)', `${formatBytes(o.segsz)} (${o.segsz} bytes)`], ['attached (nattch)', String(o.nattch)]);
+      rows.push(['size (segsz)', formatBytesExact(o.segsz)], ['attached (nattch)', String(o.nattch)]);
       rows.push(['creator pid (cpid)', pidText(o.cpid, facts)], ['last attach/detach pid (lpid)', pidText(o.lpid, facts)]);
       rows.push(['attached by', pids(o.attachers)]);
       rows.push(['attached (atime)', formatTime(o.atime)], ['detached (dtime)', formatTime(o.dtime)], ['changed (ctime)', formatTime(o.ctime)]);

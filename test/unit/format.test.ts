@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   formatAge, formatBytes, formatCount, formatDuration, formatKey, formatKeyHex, formatMode, formatModeOctal,
-  formatModeRwx, formatPercent, formatTime, ipcrmArgs, parseKey,
+  formatModeRwx, formatPercent, formatTime, formatTimestamp, formatBytesExact, ipcrmArgs, parseKey,
 } from '../../extension/shared/format';
 
 test('formatKey: 0x%08x of the unsigned value, 0 is IPC_PRIVATE', () => {
@@ -51,9 +51,15 @@ test('formatDuration: two most significant units', () => {
   assert.equal(formatDuration(-61), '-1m 1s');
 });
 
-test('formatTime / formatAge: 0 is never; UTC by default', () => {
+test('formatTime / formatAge: 0 is never; one format, local time with its offset', () => {
   assert.equal(formatTime(0), 'never');
-  assert.equal(formatTime(1500000000), '2017-07-14 02:40:00Z');
+  assert.equal(formatTime(1500000000, 0), '2017-07-14 02:40:00+00:00');
+  assert.equal(formatTime(1500000000, 120), '2017-07-14 04:40:00+02:00');
+  assert.equal(formatTime(1500000000, -330), '2017-07-13 21:10:00-05:30');
+  // the default offset is the machine's at that instant, and the text says which
+  const off = -new Date(1500000000 * 1000).getTimezoneOffset();
+  assert.equal(formatTime(1500000000), formatTime(1500000000, off));
+  assert.equal(formatTimestamp(1500000000_999, 0), '2017-07-14 02:40:00+00:00', 'milliseconds are cut, not rounded');
   assert.equal(formatAge(0, 100), 'never');
   assert.equal(formatAge(100, 400), '5m ago');
   assert.equal(formatAge(500, 400), 'in 1m 40s');
@@ -70,4 +76,11 @@ test('formatPercent / formatCount / ipcrmArgs', () => {
   assert.equal(formatCount(999), '999');
   assert.deepEqual(ipcrmArgs('sem', 5), ['ipcrm', '-s', '5']);
   assert.deepEqual(ipcrmArgs('msg', 7), ['ipcrm', '-q', '7']);
+});
+
+test('formatBytesExact: readable size and the exact count with grouping', () => {
+  assert.equal(formatBytesExact(1114112), '1.06 MiB (1,114,112 bytes)');
+  assert.equal(formatBytesExact(512), '512 bytes');
+  assert.equal(formatBytesExact(1), '1 byte');
+  assert.equal(formatBytesExact(16 * 1024 * 1024), '16 MiB (16,777,216 bytes)');
 });

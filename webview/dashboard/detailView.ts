@@ -1,6 +1,6 @@
 /** The detail pane: every field of the selected object, a set's semaphores, the verdict and the actions. */
 import { select } from 'd3-selection';
-import { formatAge, formatBytes, formatKey, formatMode, formatTime } from '../../extension/shared/format';
+import { formatAge, formatBytes, formatBytesExact, formatKey, formatMode, formatTime } from '../../extension/shared/format';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, Verdict } from '../../extension/shared/model';
 import { refOf } from '../layout/refs';
 import type { CopyWhat } from '../../extension/shared/protocol';
@@ -43,7 +43,7 @@ function fieldsOf(o: IpcObject, snapshot: IpcSnapshot): Field[] {
       ];
     case 'shm':
       return [
-        ['key', formatKey(o.key)], ['id', String(o.id)], ['size', `${formatBytes(o.segsz)} (${o.segsz} bytes)`], ['owner', `uid ${o.uid} gid ${o.gid}`],
+        ['key', formatKey(o.key)], ['id', String(o.id)], ['size', formatBytesExact(o.segsz)], ['owner', `uid ${o.uid} gid ${o.gid}`],
         ['creator', `uid ${o.cuid} gid ${o.cgid}`], ['mode', formatMode(o.mode)], ['creator pid', pidText(snapshot, o.cpid)], ['last pid', pidText(snapshot, o.lpid)],
         ['nattch', String(o.nattch)], ['attachers', o.attachers ? (o.attachers.map((p) => pidText(snapshot, p)).join(', ') || 'none') : 'not scanned'],
         ['attached (atime)', t(o.atime)], ['detached (dtime)', t(o.dtime)], ['changed (ctime)', t(o.ctime)],
@@ -59,7 +59,7 @@ function fieldsOf(o: IpcObject, snapshot: IpcSnapshot): Field[] {
     case 'posixSem':
     case 'posixShm': {
       const f: Field[] = [
-        ['name', o.name], ['path', o.path], ['owner', `uid ${o.uid} gid ${o.gid}`], ['mode', formatMode(o.mode)], ['size', `${o.size} bytes`],
+        ['name', o.name], ['path', o.path], ['owner', `uid ${o.uid} gid ${o.gid}`], ['mode', formatMode(o.mode)], ['size', formatBytesExact(o.size)],
         ['modified', t(o.mtime)], ['attachers', o.attachers ? (o.attachers.map((p) => pidText(snapshot, p)).join(', ') || 'none') : 'not scanned'],
       ];
       if (o.kind === 'posixSem' && o.decoded) f.push(['value', String(o.decoded.value)], ['waiters', String(o.decoded.nwaiters)], ['layout', o.decoded.layout]);

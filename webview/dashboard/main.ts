@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { select } from 'd3-selection';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../../extension/shared/model';
 import { PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type SnapshotDiff } from '../../extension/shared/protocol';
+import { formatBytesExact, formatTimestamp } from '../../extension/shared/format';
 import { WebviewMessenger } from '../common/messenger';
 import { loadState, saveState } from '../common/viewState';
 import { capacityBars, orphanSummary, orphanUsage } from '../layout/capacity';
@@ -261,7 +262,7 @@ function requestRecycle(ref: ObjectRef): void {
 function render(): void {
   hostLine.text(
     data
-      ? `${data.host}${data.snapshot.hostname ? ` (${data.snapshot.hostname})` : ''} · ${data.snapshot.platform}${data.snapshot.kernel ? ` ${data.snapshot.kernel}` : ''} · source ${data.snapshot.source} · taken ${new Date(data.snapshot.takenAt).toISOString().replace('T', ' ').slice(0, 19)}Z`
+      ? `${data.host}${data.snapshot.hostname ? ` (${data.snapshot.hostname})` : ''} · ${data.snapshot.platform}${data.snapshot.kernel ? ` ${data.snapshot.kernel}` : ''} · source ${data.snapshot.source} · taken ${formatTimestamp(data.snapshot.takenAt)}`
       : 'Waiting for the first snapshot…',
   );
   if (!data) return;
@@ -311,7 +312,7 @@ function render(): void {
     const rows: PosixRow[] = posix.map((o) => {
       const ref = refOf(o);
       const p = o as Extract<IpcObject, { kind: 'posixSem' | 'posixShm' }>;
-      const text = p.kind === 'posixSem' && p.decoded ? `value ${p.decoded.value}, ${p.decoded.nwaiters} waiters` : `${p.size} bytes`;
+      const text = p.kind === 'posixSem' && p.decoded ? `value ${p.decoded.value}, ${p.decoded.nwaiters} waiters` : formatBytesExact(p.size);
       return { ref, kind: p.kind, name: p.name, text, state: verdicts.get(ref)?.state ?? 'unknown' };
     });
     renderPosix(panels.get('posix')!, rows, selected, onSelect);

@@ -4,7 +4,7 @@
  * tab stop (roving tabindex); arrow keys move between cells, Enter/Space opens the detail.
  */
 import { select } from 'd3-selection';
-import type { AggMark, GroupMark, SemMapLayout, SetMark } from '../layout/semSets';
+import { cellKeyLabel, type AggMark, type GroupMark, type SemMapLayout, type SetMark } from '../layout/semSets';
 
 export interface SemMapHandlers {
   select(ref: string): void;
@@ -76,7 +76,7 @@ export function renderSemMap(root: HTMLElement, layout: SemMapLayout, selected: 
   g.select('text.cell-label')
     .attr('x', (c) => c.w / 2)
     .attr('y', (c) => c.h / 2 + 4)
-    .text((c) => (c.type === 'agg' ? `${c.count} sets` : c.w >= 44 ? c.keyText.replace(/^0x0*/, '') || '0' : String(c.nsems)));
+    .text((c) => (c.type === 'agg' ? `${c.count} sets` : cellKeyLabel(c.keyText, c.w)));
   g.select('title').text((c) => c.label);
 
   g.on('click', (_e, c) => activate(c, handlers))

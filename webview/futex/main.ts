@@ -15,6 +15,7 @@ import {
 import {
   FUTEX_PROTOCOL_VERSION, isFutexHostToWebview, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
 } from '../../extension/shared/futexProtocol';
+import { formatTimestamp } from '../../extension/shared/format';
 import { renderChoices, renderExplorer, renderLanes, renderMemory, renderQueue, renderTimeline, renderViolations } from './render';
 import { renderEditor, type Draft } from './editor';
 
@@ -243,7 +244,7 @@ function render(): void {
   storySel.disabled = playBtn.disabled = stories.length === 0;
   liveBox.replaceChildren();
   if (live) {
-    liveBox.append(`live ${live.name} on ${live.host}: ${live.value} tokens, ${live.nwaiters} waiters (read ${new Date(live.readAt).toLocaleTimeString()}) `, refreshBtn);
+    liveBox.append(`live ${live.name} on ${live.host}: ${live.value} tokens, ${live.nwaiters} waiters (read ${formatTimestamp(live.readAt)}) `, refreshBtn);
   }
   renderMemory(select(svg as SVGSVGElement), sel(hexPre), sel(memStatus), s);
   svg.setAttribute('aria-label', `memory words as bit fields; memory is ${s.mem.status}`);

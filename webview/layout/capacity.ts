@@ -87,7 +87,7 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
     const usedFrac = unlimited || used === null ? 0 : Math.max(0, Math.min(1, used / row.limit));
     const orphanUsed = used === null ? 0 : Math.min(used, row.orphanUsed ?? orphans.get(row.name) ?? 0);
     const orphanFrac = unlimited ? 0 : Math.max(0, Math.min(usedFrac, orphanUsed / row.limit));
-    const sysctl = [row.sysctl.linux ? `Linux: sysctl ${row.sysctl.linux}` : '', row.sysctl.bsd ? `BSD: ${row.sysctl.bsd}` : '']
+    const sysctl = [row.sysctl.linux ? `Linux: ${row.sysctl.linux}` : '', row.sysctl.bsd ? `BSD: ${row.sysctl.bsd}` : '']
       .filter((s) => s !== '')
       .join('; ');
     const usedText = used === null ? '—' : fmt(row, used);
@@ -103,7 +103,7 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
       `${valueText} (${pctText})`,
       row.note ?? '',
       orphanText,
-      sysctl ? `Raise it with ${sysctl}` : '',
+      sysctl ? `To raise it: ${sysctl}` : '',
     ]
       .filter((s) => s !== '')
       .join('\n');

@@ -3,7 +3,7 @@
  * descriptors: pure, used by dashboardPanel.ts and by the tests' fixtures. SHMALL is shown in bytes.
  */
 import { capacity } from '../../extension/domain/capacity';
-import { LIMIT_DESCRIPTORS, type LimitName } from '../../extension/shared/limitDescriptors';
+import { LIMIT_DESCRIPTORS, raiseHint, type LimitName } from '../../extension/shared/limitDescriptors';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import type { CapacityRow } from '../../extension/shared/protocol';
 
@@ -22,12 +22,12 @@ export function capacityRowsFor(snapshot: IpcSnapshot): CapacityRow[] {
     const used = bytes ? r.usedBytes! : r.used;
     const limit = bytes ? r.limitBytes! : r.limit;
     const title = r.name === 'MQ_QUEUES_MAX' ? 'POSIX mqueues' : r.name;
-    const raise = raiseFor(r.name);
+    const raise = raiseFor(r.name, snapshot);
     out.push({
       name: r.name.toLowerCase(),
       title,
       label: r.label,
-      help: r.name === 'SHMALL' ? `${r.help} Shown in bytes (${r.limit} pages).` : r.help,
+      help: r.name === 'SHMALL' ? `${r.help} Shown in bytes: the limit is ${r.limit} pages of ${snapshot.limits.pageSize > 0 ? snapshot.limits.pageSize : 4096} bytes.` : r.help,
       sysctl: raise,
       unit: bytes || r.unit === 'bytes' ? 'bytes' : 'count',
       used,
@@ -40,8 +40,10 @@ export function capacityRowsFor(snapshot: IpcSnapshot): CapacityRow[] {
   return out;
 }
 
-function raiseFor(name: LimitName): { linux?: string; bsd?: string } {
+/** Linux: the real sysctl line from this snapshot's values (on a Linux host); BSD: the tunable's name. */
+function raiseFor(name: LimitName, snapshot: IpcSnapshot): { linux?: string; bsd?: string } {
   const d = LIMIT_DESCRIPTORS.find((x) => x.name === name);
   if (!d) return {};
-  return { linux: d.raise.linux, ...(d.raise.freebsd ? { bsd: d.raise.freebsd } : {}) };
+  const linux = snapshot.platform === 'linux' ? raiseHint(name, snapshot.limits, 'linux')?.text ?? d.raise.linux : d.raise.linux;
+  return { linux, ...(d.raise.freebsd ? { bsd: d.raise.freebsd } : {}) };
 }

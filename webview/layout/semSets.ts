@@ -275,3 +275,19 @@ export function layoutSemSets(
     widthScale: { type: 'sqrt', domain, range },
   };
 }
+
+/** px per character of the cell label (10px monospace) and the padding a label keeps from the cell's edge. */
+const LABEL_CHAR_PX = 6.2;
+const LABEL_PAD_PX = 4;
+
+/**
+ * What a set's cell says: its key exactly as everywhere else (`0x0052e2c1`, `IPC_PRIVATE`) when it fits,
+ * else the key's last four hex digits after an ellipsis (`…5555`), else nothing (the tooltip and the
+ * accessible name carry the key). Never another number: a bare count in a cell reads as a key.
+ */
+export function cellKeyLabel(keyText: string, width: number): string {
+  const fits = (t: string): boolean => t.length * LABEL_CHAR_PX + LABEL_PAD_PX <= width;
+  if (fits(keyText)) return keyText;
+  if (/^0x[0-9a-f]{8}$/.test(keyText) && fits('…0000')) return `…${keyText.slice(-4)}`;
+  return '';
+}

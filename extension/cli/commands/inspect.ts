@@ -39,7 +39,7 @@ export interface InspectResult {
 function fields(r: InspectResult, names: ReturnType<typeof namesFor>): [string, string][] {
   const o = r.object;
   const P = r.processes;
-  const t = (s: number) => (s ? `${formatTime(s, true)} (${s})` : 'never (0)');
+  const t = (s: number) => (s ? `${formatTime(s)} (${s})` : 'never (0)');
   if (o.kind === 'posixSem' || o.kind === 'posixShm') {
     const f: [string, string][] = [
       ['kind', WHAT[o.kind]],

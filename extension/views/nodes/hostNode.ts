@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { IpcKind } from '../../shared/model';
 import { capacity, worstUsage } from '../../domain/capacity';
 import { LOCAL_HOST } from '../../services/snapshotStore';
+import { formatTimestamp } from '../../shared/format';
 import { KindNode } from './kindNode';
 import { LimitsNode } from './limitsNode';
 import { MessageNode } from './messageNode';
@@ -52,7 +53,7 @@ export class HostNode extends TreeNode {
       md.appendMarkdown(`**${local ? 'local machine' : this.host}**\n\n`);
       md.appendText(
         `source: ${snap.source}\nplatform: ${snap.platform}${snap.kernel ? ` ${snap.kernel}` : ''}\n` +
-          `taken: ${new Date(snap.takenAt).toISOString()}\n` +
+          `taken: ${formatTimestamp(snap.takenAt)}\n` +
           (snap.ipcNamespace ? `IPC namespace: ${snap.ipcNamespace}\n` : '') +
           (snap.uid !== undefined ? `as uid ${snap.uid}\n` : '') +
           (st?.refreshMs !== undefined ? `refresh took ${st.refreshMs.toFixed(0)} ms\n` : ''),
