@@ -21,6 +21,7 @@ import { registerDashboard } from './webviews/dashboardPanel';
 import { registerRecycle, setRecycleConfirmForTests } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
 import { registerFutexVisualizer } from './webviews/futexPanel';
+import { registerStatusIndicators, type StatusIndicators } from './views/statusIndicators';
 
 /** What activate() returns: used by the integration tests and by other extensions' tests. */
 export interface IpcExplorerApi {
@@ -28,6 +29,8 @@ export interface IpcExplorerApi {
   store: SnapshotStore;
   notify: Notifier;
   tree: TreeViews;
+  /** the status-bar item, the views' orphan badge and the welcome views' context keys */
+  status: StatusIndicators;
   /** ms activate() took */
   activationMs: number;
   /**
@@ -52,9 +55,10 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerRecycle(context, services);
   registerRemote(context, services);
   registerFutexVisualizer(context, services);
+  const status = registerStatusIndicators(context, services, [tree.treeView, tree.explorerView]);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
-  const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, activationMs };
+  const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, status, activationMs };
   if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests };
   return api;
 }

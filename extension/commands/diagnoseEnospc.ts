@@ -59,7 +59,14 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
       ? `${call} would succeed on ${host} now. ${d.checks.map((c) => c.text).join('; ')}.`
       : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
     if (d.wouldSucceed) services.notify.info(text);
-    else services.notify.warn(text);
+    else {
+      // the next steps, one click away: recycle what is provably orphaned, or look at the whole picture
+      const recycle = vscode.workspace.getConfiguration('ipcExplorer.recycle').get<boolean>('enabled', true) !== false;
+      services.notify.warn(text, [
+        ...(recycle ? [{ title: 'Recycle Orphans…', run: () => vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host, open: true }) }] : []),
+        { title: 'Open Dashboard', run: () => vscode.commands.executeCommand('ipcExplorer.openDashboard', host) },
+      ]);
+    }
     if (given.open !== false) {
       const uri = diagnosisDocUri(host, nsems, sets, prep.snapshot.takenAt);
       rememberDiagnosis(uri, diagnosisText(host, prep.snapshot, d));

@@ -33,6 +33,7 @@ import { registerGuarded } from './guard';
 import { removalNote } from './removalNote';
 import { formatKey } from '../shared/format';
 import { AUDIT_DOC_URI, auditLogPath, documentChanged, reportDocUri, showDocument } from './documents';
+import { pendingOrphans, pendingText } from '../domain/nextActions';
 
 /** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
 const MAX_BACKGROUND_DETAIL = 4096;
@@ -91,6 +92,33 @@ export interface RecycleResult {
   plan: RecyclePlan;
   report?: RecycleReport;
   cancelled?: boolean;
+  /** nothing was recyclable yet: the last pending orphan becomes recyclable in this many seconds */
+  pendingSeconds?: number;
+}
+
+/** Waits (a cancellable countdown) until the pending orphans are old enough, then plans again. */
+async function retryRecycleAfter(services: Services, host: string, args: RecycleArgs, seconds: number): Promise<void> {
+  const done = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `IPC Explorer: waiting for the orphans on ${host} to be old enough`, cancellable: true },
+    (progress, token) =>
+      new Promise<boolean>((resolve) => {
+        // one second of margin: the kernel's times have a one-second resolution
+        let left = Math.max(0, Math.ceil(seconds)) + 1;
+        const tick = (): void => {
+          if (token.isCancellationRequested) return resolve(false);
+          if (left <= 0) return resolve(true);
+          progress.report({ message: `retrying in ${left} s`, increment: 100 / (seconds + 1) });
+          left--;
+          setTimeout(tick, 1000);
+        };
+        tick();
+      }),
+  );
+  if (!done) {
+    services.notify.info('Recycle retry cancelled: nothing was removed.');
+    return;
+  }
+  await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { ...args, host, open: args.open ?? true });
 }
 
 function isArgs(a: unknown): a is RecycleArgs {
@@ -164,6 +192,15 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
   const summary = planSummary(plan);
   services.log.info(`recycle plan on ${host}: ${summary}`);
   if (!plan.candidates.length) {
+    // right after a crash the orphans are there but younger than the minimum age: say when, offer to wait
+    const soon = pendingText(pendingOrphans(plan.stays.map((s) => s.verdict), prep.options.minOrphanAgeSeconds));
+    if (soon.text) {
+      const wait = soon.waitSeconds;
+      services.notify.info(`Nothing on ${host} is recyclable yet: ${soon.text} (minimum orphan age ${prep.options.minOrphanAgeSeconds} s).`, [
+        { title: wait > 0 ? `Retry in ${wait} s` : 'Retry', run: () => retryRecycleAfter(services, host, args, wait) },
+      ]);
+      return { plan, pendingSeconds: wait };
+    }
     const why = args.refs?.length === 1 && plan.stays[0] ? ` ${plan.stays[0].ref} stays: ${plan.stays[0].why}` : '';
     services.notify.info(`${summary}${why}`);
     return { plan };

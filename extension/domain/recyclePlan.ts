@@ -212,7 +212,7 @@ export function planSummary(plan: RecyclePlan): string {
   const f = plan.frees;
   const parts: string[] = [];
   if (f.semSets) parts.push(`${f.semSets} semaphore set(s) (${f.semaphores} semaphores)`);
-  if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) (${formatBytesExact(f.shmBytes)})`);
+  if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) holding ${formatBytesExact(f.shmBytes)}`);
   if (f.msgQueues) parts.push(`${f.msgQueues} message queue(s)`);
   const c = plan.counts;
   const head = plan.candidates.length

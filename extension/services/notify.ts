@@ -16,6 +16,14 @@ export interface Shown {
   severity: 'error' | 'warning' | 'info';
   text: string;
   at: number;
+  /** the buttons offered, in order */
+  actions?: string[];
+}
+
+/** A next step offered on a notification: its button and what it runs. */
+export interface NotifyAction {
+  title: string;
+  run(): unknown;
 }
 
 export class Notifier {
@@ -24,8 +32,8 @@ export class Notifier {
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  private remember(severity: Shown['severity'], text: string): void {
-    this.shown.push({ severity, text, at: Date.now() });
+  private remember(severity: Shown['severity'], text: string, actions?: string[]): void {
+    this.shown.push({ severity, text, at: Date.now(), ...(actions ? { actions } : {}) });
     if (this.shown.length > 50) this.shown.shift();
   }
 
@@ -42,17 +50,30 @@ export class Notifier {
     return info;
   }
 
-  warn(text: string): void {
+  /** A warning with `actions` (the next steps) before Show Log. */
+  warn(text: string, actions: readonly NotifyAction[] = []): void {
     this.log.warn(text);
-    this.remember('warning', text);
-    void vscode.window.showWarningMessage(text, 'Show Log').then((c) => {
-      if (c) this.log.show(true);
-    });
+    this.show('warning', text, [...actions, { title: 'Show Log', run: () => this.log.show(true) }]);
   }
 
-  info(text: string): void {
+  /** Information, with `actions` as its buttons when there are any. */
+  info(text: string, actions: readonly NotifyAction[] = []): void {
     this.log.info(text);
-    this.remember('info', text);
-    void vscode.window.showInformationMessage(text);
+    this.show('info', text, actions);
+  }
+
+  private show(severity: 'warning' | 'info', text: string, actions: readonly NotifyAction[]): void {
+    this.remember(severity, text, actions.length ? actions.map((a) => a.title) : undefined);
+    const titles = actions.map((a) => a.title);
+    const shown = severity === 'warning' ? vscode.window.showWarningMessage(text, ...titles) : vscode.window.showInformationMessage(text, ...titles);
+    void shown.then(async (pick) => {
+      const a = actions.find((x) => x.title === pick);
+      if (!a) return;
+      try {
+        await a.run();
+      } catch (err) {
+        this.error(`${a.title} failed`, err);
+      }
+    });
   }
 }

@@ -83,6 +83,8 @@ export type WebviewToHost =
   | { type: 'selectObject'; ref: ObjectRef }
   | { type: 'requestDetail'; kind: 'sem'; id: number }
   | { type: 'requestRecycle'; kind: SysvKind; id: number; key: number; ctime: number }
+  /** "Recycle orphans…": the host runs the guarded Recycle Orphans command (plan, modal, re-checks) */
+  | { type: 'requestRecycleOrphans' }
   | { type: 'copy'; ref: ObjectRef; what: CopyWhat }
   | { type: 'inspect'; ref: ObjectRef }
   | { type: 'setFilter'; text: string }
@@ -176,6 +178,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'setFilter':
       return hasExactKeys(x, ['type', 'text']) && typeof x.text === 'string' && x.text.length <= MAX_FILTER_LENGTH;
     case 'refresh':
+    case 'requestRecycleOrphans':
       return hasExactKeys(x, ['type']);
     default:
       return false;

@@ -5,6 +5,7 @@
  * rows when their per-semaphore detail arrives). getChildren makes no UI calls.
  */
 import * as vscode from 'vscode';
+import { treeState } from '../domain/nextActions';
 import { objectRef } from '../domain/verdict';
 import type { ObjectRef } from '../shared/model';
 import { readTreeSettings, type TreeSettings } from '../services/settings';
@@ -25,6 +26,8 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   /** object rows handed to VS Code, by `host|ref`, so a detail update can re-render exactly that row */
   private readonly shown = new Map<string, ObjectNode>();
   private settingsCache: TreeSettings = readTreeSettings();
+  /** what the root showed last: nothing (the welcome) or the hosts */
+  private rootEmpty = false;
   private readonly subs: vscode.Disposable[] = [];
   readonly ctx: ViewContext;
 
@@ -98,9 +101,15 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
         break;
       case 'snapshot':
       case 'loading': {
-        const n = this.hostNodes.get(c.host);
         if (c.reason === 'snapshot') for (const k of [...this.shown.keys()]) if (k.startsWith(`${c.host}|`)) this.shown.delete(k);
-        this.fire(n);
+        const empty = treeState(this.store.hosts()) === 'empty';
+        if (empty || empty !== this.rootEmpty) {
+          // the root shows (or switches to or from) the welcome instead of the host rows
+          this.rootEmpty = empty;
+          this.fire();
+          break;
+        }
+        this.fire(this.hostNodes.get(c.host));
         break;
       }
       case 'detail':
@@ -118,6 +127,10 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
     if (!node) {
+      // only the local machine, read, holding nothing: no rows, so the view shows its welcome (package.json
+      // viewsWelcome: what this means, Refresh, Show Limits, Add SSH Host)
+      this.rootEmpty = treeState(this.store.hosts()) === 'empty';
+      if (this.rootEmpty) return [];
       const hosts = this.store.hosts().map((h) => {
         let n = this.hostNodes.get(h.host);
         if (!n) this.hostNodes.set(h.host, (n = new HostNode(h.host)));

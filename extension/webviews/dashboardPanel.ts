@@ -16,6 +16,7 @@ import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
 import { capacityRowsFor } from '../../webview/layout/capacityRows';
 import { HostMessenger } from './hostMessenger';
+import { panelIcon } from './panelIcon';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'ipcExplorer.dashboard';
@@ -23,6 +24,7 @@ export const OPEN_DASHBOARD_COMMAND = 'ipcExplorer.openDashboard';
 /** H5's guarded flow: re-reads the object, shows the reasons, asks to confirm, removes with expectations. */
 export const RECYCLE_COMMAND = 'ipcExplorer.recycleObject';
 export const INSPECT_COMMAND = 'ipcExplorer.inspectObject';
+export const RECYCLE_ORPHANS_COMMAND = 'ipcExplorer.recycleOrphans';
 /**
  * Per-semaphore detail (GETPID/GETNCNT/GETZCNT) decides many verdicts (waiters, last-op pids). The
  * dashboard reads it in the background for at most this many sets per snapshot (17 semaphores x 3
@@ -91,7 +93,7 @@ export class DashboardPanel implements vscode.Disposable {
   ) {
     const webview = panel.webview;
     webview.options = webviewOptions(services.context.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(services.context.extensionUri, 'media', 'ipc-explorer.svg');
+    panel.iconPath = panelIcon(services.context.extensionUri);
     this.messenger = new HostMessenger(webview, services.log);
     this.disposables.push(
       this.messenger,
@@ -226,6 +228,10 @@ export class DashboardPanel implements vscode.Disposable {
           return;
         case 'requestRecycle':
           await this.recycle(m);
+          return;
+        case 'requestRecycleOrphans':
+          // the same guarded command as the palette's, with its plan and modal (`open` is not a confirmation)
+          await vscode.commands.executeCommand(RECYCLE_ORPHANS_COMMAND, { host: this.host, open: true });
           return;
         default:
           assertNever(m);

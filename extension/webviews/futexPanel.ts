@@ -16,6 +16,7 @@ import {
 } from '../shared/futexProtocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
+import { panelIcon } from './panelIcon';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 export const FUTEX_VIEW_TYPE = 'ipcExplorer.futexVisualizer';
@@ -50,7 +51,7 @@ export class FutexPanel implements vscode.Disposable {
 
   private constructor(readonly panel: vscode.WebviewPanel, private readonly services: Services) {
     panel.webview.options = webviewOptions(services.context.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(services.context.extensionUri, 'media', 'ipc-explorer.svg');
+    panel.iconPath = panelIcon(services.context.extensionUri);
     panel.webview.html = buildWebviewHtml(panel.webview, {
       extensionUri: services.context.extensionUri, app: 'futex', title: 'Futex Semaphores', styles: ['futex.css'],
     });

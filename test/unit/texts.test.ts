@@ -69,7 +69,8 @@ test('sem-map cell labels: the key as everywhere else, its tail when narrow, nev
   assert.equal(cellKeyLabel('0x0052e2c1', 120), '0x0052e2c1');
   assert.equal(cellKeyLabel('0x00005555', 120), '0x00005555', 'leading zeros are kept');
   assert.equal(cellKeyLabel('0x00005555', 36), '…5555');
-  assert.equal(cellKeyLabel('0x00005555', 22), '');
+  assert.equal(cellKeyLabel('0x00005555', 28), '…55');
+  assert.equal(cellKeyLabel('0x00005555', 20), '');
   assert.equal(cellKeyLabel('IPC_PRIVATE', 120), 'IPC_PRIVATE');
   assert.equal(cellKeyLabel('IPC_PRIVATE', 40), '');
 });

@@ -1,8 +1,24 @@
-/** Capacity bars, one per limit, drawn with a keyed join (the row keeps its element across refreshes). */
+/**
+ * Capacity bars, one per limit, drawn with a keyed join (the row keeps its element across refreshes), and
+ * the headline with its next action (Recycle orphans…). Keyboard: the gauges are ONE tab stop (a roving
+ * tabindex over the rows); arrow keys, Home and End move between them.
+ */
 import { select, type Selection } from 'd3-selection';
 import type { CapacityBar, OrphanSummary } from '../layout/capacity';
 
-export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], summary: OrphanSummary | null): void {
+/** The headline's next action. */
+export interface RecycleOffer {
+  /** provably recyclable objects now */
+  recyclable: number;
+  /** "5 PostgreSQL sets become recyclable in 8 s", or '' */
+  pending: string;
+  onRecycle(): void;
+}
+
+/** the gauge holding the tab stop (by limit name), kept across renders. */
+let focusedGauge: string | null = null;
+
+export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], summary: OrphanSummary | null, offer?: RecycleOffer): void {
   const sel = select(root);
   const full = bars.filter((b) => b.level === 'full');
   const headline = sel.selectAll<HTMLDivElement, number>('div.cap-headline').data([0]).join('div').attr('class', 'cap-headline');
@@ -19,6 +35,27 @@ export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], 
     .join('div')
     .attr('class', 'cap-orphans')
     .text((d) => d);
+  // the next action, next to what it would free
+  const show = !!offer && !!summary && (offer.recyclable > 0 || offer.pending !== '');
+  const act = headline
+    .selectAll<HTMLDivElement, number>('div.cap-action')
+    .data(show ? [0] : [])
+    .join((e) => {
+      const a = e.append('div').attr('class', 'cap-action');
+      a.append('vscode-button').attr('class', 'act-recycle-orphans').text('Recycle orphans…');
+      a.append('span').attr('class', 'cap-pending').attr('role', 'status');
+      return a;
+    });
+  if (show && offer) {
+    act
+      .select('.act-recycle-orphans')
+      .attr('disabled', offer.recyclable > 0 || offer.pending ? null : '')
+      .attr('title', offer.recyclable > 0
+        ? `Plan the recycle of the ${offer.recyclable} provable orphan${offer.recyclable === 1 ? '' : 's'}: the extension shows the plan, asks you to confirm, and re-checks each object before removing it.`
+        : 'Nothing is recyclable yet: the extension says when it will be and offers to wait.')
+      .on('click', () => offer.onRecycle());
+    act.select('.cap-pending').text(offer.pending);
+  }
 
   const grid = sel.selectAll<HTMLDivElement, number>('div.cap-grid').data([0]).join('div').attr('class', 'cap-grid');
   grid
@@ -41,7 +78,6 @@ export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], 
     .attr('class', (b) => `cap-row level-${b.level}`)
     .attr('data-limit', (b) => b.name)
     .attr('title', (b) => b.tooltip)
-    .attr('tabindex', 0)
     .attr('role', 'meter')
     .attr('aria-label', (b) => `${b.title}, ${b.label}: ${b.valueText}, ${b.pctText}${b.orphanText ? `, ${b.orphanText}` : ''}`)
     .attr('aria-valuemin', 0)
@@ -60,4 +96,38 @@ export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], 
       rows.select('.cap-pct').text((b) => b.pctText);
       rows.select('.cap-orphan-text').text((b) => b.orphanText);
     });
+
+  // one tab stop for the whole group: the row last focused (else the first) holds tabindex 0
+  grid.attr('role', 'group').attr('aria-label', 'kernel limits: use the arrow keys to move between them');
+  if (!bars.some((b) => b.name === focusedGauge)) focusedGauge = bars[0]?.name ?? null;
+  const rows = grid.selectAll<HTMLDivElement, CapacityBar>('div.cap-row');
+  rows.attr('tabindex', (b) => (b.name === focusedGauge ? 0 : -1));
+  rows.on('focus', (_e, b) => {
+    focusedGauge = b.name;
+    rows.attr('tabindex', (x) => (x.name === b.name ? 0 : -1));
+  });
+  rows.on('keydown', (e: KeyboardEvent, b) => {
+    const i = bars.findIndex((x) => x.name === b.name);
+    const cols = gridColumns(grid.node()!);
+    let next = -1;
+    if (e.key === 'ArrowRight') next = i + 1;
+    else if (e.key === 'ArrowLeft') next = i - 1;
+    else if (e.key === 'ArrowDown') next = i + cols;
+    else if (e.key === 'ArrowUp') next = i - cols;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = bars.length - 1;
+    else return;
+    e.preventDefault();
+    next = Math.max(0, Math.min(bars.length - 1, next));
+    const target = grid.node()!.querySelector<HTMLElement>(`div.cap-row[data-limit="${bars[next]!.name}"]`);
+    target?.focus();
+  });
+}
+
+/** columns of the gauge grid as laid out now (rows wrap with the width). */
+function gridColumns(grid: HTMLElement): number {
+  const rows = [...grid.querySelectorAll<HTMLElement>('div.cap-row')];
+  const top = rows[0]?.offsetTop;
+  const n = rows.filter((r) => r.offsetTop === top).length;
+  return Math.max(1, n);
 }

@@ -22,7 +22,8 @@ import { layoutSemSets, type ChangeMark } from '../layout/semSets';
 import { renderCapacity } from './capacityView';
 import { renderDetail } from './detailView';
 import { renderMsg, renderPids, renderPosix, renderShm, type PosixRow } from './listsView';
-import { renderSemMap } from './semMapView';
+import { focusMapCell, renderSemMap } from './semMapView';
+import { pendingOrphans, pendingText } from '../../extension/domain/nextActions';
 
 const TABS = ['sems', 'pids', 'shm', 'msg', 'posix'] as const;
 type Tab = (typeof TABS)[number];
@@ -81,6 +82,10 @@ const filterBox = tools
   .property('value', ui.filter);
 tools.append('vscode-button').attr('class', 'refresh').attr('secondary', '').text('Refresh').on('click', () => messenger.post({ type: 'refresh' }));
 const warnings = app.append('div').attr('class', 'warnings').attr('role', 'alert');
+/** warnings the person dismissed (by text: a changed warning shows again), for this panel's life. */
+const dismissed = new Set<string>();
+/** re-render while a "becomes recyclable in N s" countdown is on screen. */
+let countdown: number | undefined;
 const capacitySection = app.append('section').attr('class', 'capacity').attr('aria-label', 'capacity against kernel limits');
 capacitySection.append('h2').text('Capacity');
 const capacityRoot = capacitySection.append('div').attr('class', 'capacity-body');
@@ -111,9 +116,7 @@ filterBox.on('input', (e: Event) => {
 });
 window.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && ui.selected) {
-    ui.selected = null;
-    persist();
-    render();
+    closeDetail();
   } else if (e.key === '/' && !(e.target instanceof HTMLInputElement) && (e.target as HTMLElement | null)?.tagName !== 'VSCODE-TEXTFIELD') {
     e.preventDefault();
     (filterBox.node() as HTMLElement).focus();
@@ -128,6 +131,23 @@ new ResizeObserver(() => {
     render();
   });
 }).observe(panels.get('sems')!);
+
+/** Closes the detail and gives focus back to the map cell (or list row) it was opened from. */
+function closeDetail(): void {
+  const ref = ui.selected;
+  ui.selected = null;
+  persist();
+  render();
+  if (ref) focusObject(ref);
+}
+
+function focusObject(ref: ObjectRef): void {
+  const panel = panels.get(ui.tab);
+  const el = [...(panel?.querySelectorAll<HTMLElement | SVGElement>('[data-ref]') ?? [])].find((x) => x.dataset.ref === ref);
+  if (!el) return;
+  if (el instanceof SVGElement) focusMapCell(panel!, ref);
+  else el.focus();
+}
 
 function setFilter(value: string): void {
   if (value === ui.filter) return;
@@ -269,12 +289,42 @@ function render(): void {
   const { snapshot, verdicts } = data;
   warnings
     .selectAll<HTMLDivElement, string>('div.warning')
-    .data([...snapshot.warnings, ...snapshot.errors.slice(0, 5).map((e) => `${e.kind} ${e.id ?? e.name ?? ''}: ${e.error.code} ${e.error.message}`)])
-    .join('div')
-    .attr('class', 'warning')
-    .text((d) => d);
+    .data(
+      [...snapshot.warnings, ...snapshot.errors.slice(0, 5).map((e) => `${e.kind} ${e.id ?? e.name ?? ''}: ${e.error.code} ${e.error.message}`)].filter((w) => !dismissed.has(w)),
+      (d) => d,
+    )
+    .join((e) => {
+      const w = e.append('div').attr('class', 'warning');
+      w.append('span').attr('class', 'warning-text');
+      w.append('vscode-button').attr('class', 'warning-dismiss').attr('secondary', '').text('Dismiss');
+      return w;
+    })
+    .call((w) => w.select('.warning-text').text((d) => d))
+    .call((w) =>
+      w.select('.warning-dismiss')
+        .attr('aria-label', (d) => `dismiss: ${d.slice(0, 80)}`)
+        .on('click', (_e, d) => {
+          dismissed.add(d);
+          render();
+          (filterBox.node() as HTMLElement).focus();
+        }),
+    );
 
-  renderCapacity(capacityRoot.node()!, capacityBars(data.capacity, orphanUsage(snapshot, verdicts)), orphanSummary(snapshot, verdicts));
+  // the next action next to what it frees: recycle the provable orphans, or say when they will be
+  let recyclable = 0;
+  for (const v of verdicts.values()) if (v.recyclable && /^(sem|shm|msg):/.test(v.ref)) recyclable++;
+  const elapsed = Math.max(0, (Date.now() - snapshot.takenAt) / 1000);
+  const soon = pendingText(pendingOrphans(verdicts.values()), elapsed);
+  window.clearTimeout(countdown);
+  if (soon.waitSeconds > 0) countdown = window.setTimeout(render, 1000);
+  renderCapacity(capacityRoot.node()!, capacityBars(data.capacity, orphanUsage(snapshot, verdicts)), orphanSummary(snapshot, verdicts), {
+    recyclable,
+    pending: soon.text,
+    onRecycle: () => {
+      status = 'Asked the extension to plan the recycle: it shows the plan and asks you to confirm.';
+      messenger.post({ type: 'requestRecycleOrphans' });
+    },
+  });
 
   const match = compileFilter(ui.filter, snapshot, verdicts);
   const keep = <T extends IpcObject>(xs: T[]): T[] => (match ? xs.filter(match) : xs);
@@ -332,11 +382,7 @@ function render(): void {
       copy,
       inspect: (ref) => messenger.post({ type: 'inspect', ref }),
       recycle: requestRecycle,
-      close: () => {
-        ui.selected = null;
-        persist();
-        render();
-      },
+      close: () => closeDetail(),
     },
   );
   select(detailRoot).select('h2').attr('tabindex', -1);

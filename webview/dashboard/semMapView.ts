@@ -134,6 +134,11 @@ function rowStride(cells: readonly Cell[], i: number): number {
   return Math.max(1, cells.filter((c) => c.y === y).length);
 }
 
+/** Focuses the cell of `ref` and gives it the map's tab stop (Escape from the detail comes back here). */
+export function focusMapCell(root: HTMLElement, ref: string): void {
+  moveFocus(root, ref);
+}
+
 function moveFocus(root: HTMLElement, ref: string): void {
   focusedRef = ref;
   const all = root.querySelectorAll<SVGGElement>('g.cell');

@@ -282,12 +282,15 @@ const LABEL_PAD_PX = 4;
 
 /**
  * What a set's cell says: its key exactly as everywhere else (`0x0052e2c1`, `IPC_PRIVATE`) when it fits,
- * else the key's last four hex digits after an ellipsis (`…5555`), else nothing (the tooltip and the
+ * else the key's last four (or two) hex digits after an ellipsis (`…5555`), else nothing (the tooltip and the
  * accessible name carry the key). Never another number: a bare count in a cell reads as a key.
  */
 export function cellKeyLabel(keyText: string, width: number): string {
   const fits = (t: string): boolean => t.length * LABEL_CHAR_PX + LABEL_PAD_PX <= width;
   if (fits(keyText)) return keyText;
-  if (/^0x[0-9a-f]{8}$/.test(keyText) && fits('…0000')) return `…${keyText.slice(-4)}`;
+  if (/^0x[0-9a-f]{8}$/.test(keyText)) {
+    if (fits('…0000')) return `…${keyText.slice(-4)}`;
+    if (fits('…00')) return `…${keyText.slice(-2)}`;
+  }
   return '';
 }

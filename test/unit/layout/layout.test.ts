@@ -66,7 +66,7 @@ test('capacity bars: thresholds, orphan share, tooltip with how to raise the lim
   assert.equal(semmns.pctText, '100 %');
   assert.equal(semmns.orphanText, 'orphans hold 238 (70 % of used)');
   assert.match(semmns.tooltip, /^SEMMNS: Total number of semaphores\n.*ENOSPC/);
-  assert.match(semmns.tooltip, /Raise it with Linux: sysctl .*kernel\.sem.*; BSD: kern\.ipc\.semmns/);
+  assert.match(semmns.tooltip, /To raise it: Linux: sysctl -w kernel\.sem="\d+ \d+ \d+ \d+".*; BSD: kern\.ipc\.semmns/);
   const semopm = bars.find((b) => b.name === 'semopm')!;
   assert.equal(semopm.level, 'none');
   assert.equal(semopm.pctText, 'no usage to compare');

@@ -39,7 +39,7 @@ test('SEMMNS blocks; four more sets need more than recycling frees, so the docto
   assert.deepEqual(d.blockedBy, ['SEMMNS']);
   assert.equal(d.afterRecycle.wouldSucceed, false, '8 + 68 > 70');
   assert.equal(d.recyclingIsEnough, false);
-  assert.ok(d.advice.some((a) => a.includes('echo "250 76 32 100" > /proc/sys/kernel/sem')), d.advice.join('\n'));
+  assert.ok(d.advice.some((a) => a.includes('sysctl -w kernel.sem="250 76 32 100"') && a.includes('/etc/sysctl.d/60-ipc.conf')), d.advice.join('\n'));
 });
 
 test('nsems above SEMMSL is EINVAL, and recycling cannot help', () => {

@@ -56,7 +56,7 @@ test('report text names what goes, what stays and the re-checks', () => {
   assert.match(text, /semaphore set id 1 key 0x0052e2c1 - PostgreSQL, semaphore set, postmaster PID 21599 \(dead\) \(orphan for 1 h\)/);
   assert.match(text, /STAYS \(3\):/);
   assert.match(text, /same id, key, ctime/);
-  assert.match(planSummary(plan), /^Recycle would remove 3 object\(s\) on local: 2 semaphore set\(s\) \(34 semaphores\), 1 shared memory segment\(s\) \(8192 bytes\)\./);
+  assert.match(planSummary(plan), /^Recycle would remove 3 object\(s\) on local: 2 semaphore set\(s\) \(34 semaphores\), 1 shared memory segment\(s\) holding 8 KiB \(8,192 bytes\)\./);
   const r = formatRecycleReport({ host: 'local', outcomes: [{ ref: 'sem:1', kind: 'sem', id: 1, key: 5432001, action: 'refused', code: 'ECHANGED', reasons: ['new last-op pid'] }], removed: 0, refused: 1, failed: 0, auditPath: '/tmp/a.jsonl' });
   assert.match(r, /REFUSED sem id 1 key 0x0052e2c1 \(ECHANGED\): new last-op pid/);
   assert.match(r, /Audit log: \/tmp\/a.jsonl/);
