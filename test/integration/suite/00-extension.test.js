@@ -37,15 +37,26 @@ describe('extension: activation and the objects view', function () {
     assert.deepEqual(fs.readdirSync('/dev/shm'), [], 'a fresh tmpfs on /dev/shm');
   });
 
-  it('takes the first snapshot because the view became visible, and lists the local host first', async function () {
+  it('takes the first snapshot because the view became visible; an empty machine shows the welcome, not empty rows', async function () {
     await h.waitFor(() => api.store.get('local')?.snapshot, 'the first local snapshot');
-    const roots = await api.tree.provider.getChildren();
+    assert.deepEqual(await api.tree.provider.getChildren(), [], 'no rows: the view shows its welcome content');
+    assert.equal(api.status.treeState(), 'empty');
+  });
+
+  it('lists the local host first once there is an object', async function () {
+    const id = h.make.semSet({ key: 0x5000001, nsems: 1 });
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+    const roots = await h.waitFor(async () => {
+      const r = await api.tree.provider.getChildren();
+      return r.length ? r : undefined;
+    }, 'the host row');
     assert.equal(roots[0].host, 'local');
     const kids = await api.tree.provider.getChildren(roots[0]);
     const labels = kids.map((k) => api.tree.provider.getTreeItem(k).label);
     assert.deepEqual(labels, [
-      'Semaphore sets 0/32,000', 'Shared memory 0/4,096', 'Message queues 0/32,000', 'POSIX semaphores 0', 'POSIX shared memory 0', 'Limits',
+      'Semaphore sets 1/32,000', 'Shared memory 0/4,096', 'Message queues 0/32,000', 'POSIX semaphores 0', 'POSIX shared memory 0', 'Limits',
     ]);
+    assert.ok(id >= 0);
   });
 
   it('shows the same tree in the Explorer', async function () {
@@ -58,5 +69,7 @@ describe('extension: activation and the objects view', function () {
     }, 'the kind rows rendered in the Explorer');
     assert.ok(r);
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    h.removeAllObjects();
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
   });
 });
