@@ -10,10 +10,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { scope?: string }> } };
-};
-const props = pkg.contributes.configuration.properties;
+type Section = { properties: Record<string, { scope?: string }> };
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: Section | Section[] } };
+// one section or titled sections (Recycle, Tree and status bar, SSH hosts): every property of every section
+const sections = Array.isArray(pkg.contributes.configuration) ? pkg.contributes.configuration : [pkg.contributes.configuration];
+const props: Section['properties'] = Object.assign({}, ...sections.map((s) => s.properties));
 
 test('every ipcExplorer.recycle.* and ipcExplorer.ssh* setting is machine- or application-scoped', () => {
   const safety = Object.keys(props).filter((k) => k.startsWith('ipcExplorer.recycle.') || k.startsWith('ipcExplorer.ssh'));
