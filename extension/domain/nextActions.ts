@@ -101,7 +101,7 @@ export function secondsUntilRecyclable(v: Verdict, minAgeSeconds?: number): numb
 
 function whatOf(v: Verdict): string {
   const kind = v.ref.slice(0, v.ref.indexOf(':'));
-  const noun = kind === 'sem' ? 'set' : kind === 'shm' ? 'segment' : kind === 'msg' ? 'queue' : 'object';
+  const noun = kind === 'sem' ? 'set' : kind === 'shm' ? 'shared memory segment' : kind === 'msg' ? 'message queue' : 'object';
   const app = v.owner?.app;
   if (app) return `${app === 'postgresql' ? 'PostgreSQL' : app} ${noun}`;
   return kind === 'sem' ? 'semaphore set' : kind === 'shm' ? 'shared memory segment' : kind === 'msg' ? 'message queue' : 'object';
