@@ -49,7 +49,7 @@ export async function pickHost(services: Services, arg: unknown): Promise<string
 
 /** `23:12:05` (local time of day) of a snapshot's `takenAt` (ms). */
 export function snapshotClock(takenAt: number): string {
-  return formatTime(Math.floor(takenAt / 1000), true).slice(11);
+  return formatTime(Math.floor(takenAt / 1000)).slice(11, 19);
 }
 
 /** `snapshot from 23:12:05, 5m 2s ago`. */
