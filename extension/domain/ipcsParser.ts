@@ -113,6 +113,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
   const unknownNames = new Set<string>();
   const missingWarned = new Set<string>();
   const lines = text.split('\n');
+  const lineOf = new Map<object, number>();
   for (let ln = 0; ln < lines.length; ln++) {
     const line = lines[ln].replace(/\r$/, '');
     const trimmed = line.trim();
@@ -227,6 +228,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
       out.errors.push(parseError(kind, source, ln + 1, bad, /^\d+$/.test(idText) ? Number(idText) : undefined));
       continue;
     }
+    lineOf.set(obj, ln + 1);
     if (obj.kind === 'sem') out.sems.push(obj);
     else if (obj.kind === 'shm') out.shms.push(obj);
     else out.msgs.push(obj);
@@ -234,6 +236,20 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
   if (unknownNames.size) {
     out.warnings.push(`${source}: owner/group names without a known id (shown as -1): ${[...unknownNames].sort().join(', ')}`);
   }
+  // ipcs lists an id once per kind: rows sharing one cannot both be true, so all of them are left out
+  const dedupe = <T extends { id: number; kind: SysvKind }>(items: T[]): T[] => {
+    const at = new Map<number, number[]>();
+    for (const o of items) at.set(o.id, [...(at.get(o.id) ?? []), lineOf.get(o) ?? 0]);
+    const dup = [...at].filter(([, l]) => l.length > 1).map(([id]) => id);
+    for (const id of dup) {
+      const l = at.get(id)!;
+      out.errors.push(parseError(items[0].kind, source, l[1], `id ${id} appears on lines ${l.join(', ')}; all of them are ignored`, id));
+    }
+    return dup.length ? items.filter((o) => !dup.includes(o.id)) : items;
+  };
+  out.sems = dedupe(out.sems);
+  out.shms = dedupe(out.shms);
+  out.msgs = dedupe(out.msgs);
   return out;
 }
 

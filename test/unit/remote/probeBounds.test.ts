@@ -148,3 +148,16 @@ test('FreeBSD/macOS ipcs rows: NSEMS, pids and sizes past the kernel\'s range ar
   assert.deepEqual(r.sems.map((s) => s.id), [65537]);
   assert.match(r.errors[0].error.message, /column NSEMS is 1000000000000, above 32000/);
 });
+
+test('FreeBSD/macOS ipcs rows sharing one id: all of them are left out with an EPARSE', () => {
+  const listing = [
+    'Shared Memory:',
+    'T           ID          KEY MODE        OWNER    GROUP    CREATOR  CGROUP NATTCH        SEGSZ         CPID         LPID ATIME    DTIME    CTIME',
+    'm        65536      5432001 --rw-------     root    wheel     root    wheel      0         4096          100          100 no-entry no-entry 10:00:00',
+    'm        65536      5432009 --rw-------     root    wheel     root    wheel      0         8192          101          101 no-entry no-entry 10:00:01',
+    'm        65537      5432002 --rw-------     root    wheel     root    wheel      0         4096          100          100 no-entry no-entry 10:00:00',
+  ].join('\n');
+  const r = parseIpcsListing(listing, { ids: { users: { root: 0 }, groups: { wheel: 0 } } });
+  assert.deepEqual(r.shms.map((s) => s.id), [65537]);
+  assert.match(r.errors[0].error.message, /line 4: id 65536 appears on lines 3, 4; all of them are ignored$/);
+});
