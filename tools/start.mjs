@@ -1,9 +1,16 @@
 // `npm start`: IPC Explorer in a real VS Code, from a fresh clone.
 //
-//   npm start                     serve VS Code at http://127.0.0.1:PORT with IPC Explorer installed (loopback
-//                                 only, no password: do not forward the port), showing THIS machine's objects
+//   npm start                     serve VS Code at http://127.0.0.1:PORT with IPC Explorer installed, showing THIS
+//                                 machine's objects; loopback only, behind a random password printed once
 //   npm start -- --port 9000      choose the port (default $PORT or 8765; the next free one if taken)
+//   npm start -- --no-auth        no password (a throwaway machine with no other users only: anyone who can
+//                                 reach the port, including a web page in your browser, gets a shell as you)
 //   npm start -- --desktop        run VS Code desktop (`code` on PATH) with the extension under development
+//
+// Why a password: the workbench has a terminal, so whoever reaches the server gets a shell as the user running
+// it (root, when IPC Explorer should see and recycle everything). 127.0.0.1 alone does not stop other users of
+// the machine, nor a DNS-rebinding page in your browser. code-server's own login (`--auth password`, the
+// password passed only in its environment, a rate-limited login form, a SameSite session cookie) stops both.
 //
 // Steps, each skipped when already done: Debian packages (tools/install-system-deps.sh, needs root), the
 // native binding (tools/build-native.mjs), the bundles (esbuild), the VS Code server (code-server 4.100.3 via
@@ -109,13 +116,27 @@ async function main() {
     '# IPC Explorer\n\nThis folder only tells IPC Explorer to open its view (the `.ipc-explorer-open` file). ' +
     'The objects shown are those of the machine running `npm start`.\n');
   const port = await choosePort();
+  const noAuth = flag('no-auth');
   const server = await startCodeServer({
     dir,
     port,
     folder: workspace,
     log: say,
+    auth: noAuth ? 'none' : 'password',
   });
-  console.log(`\n  IPC Explorer in VS Code: ${server.url}\n  (listening on 127.0.0.1 only; IPC Explorer is the icon in the activity bar, "IPC Objects" in the Explorer. Ctrl-C stops it.)\n`);
+  if (noAuth) {
+    console.log('\n  ' + '!'.repeat(100));
+    console.log('  WARNING: --no-auth: NO PASSWORD. Any local user of this machine, and any web page open in your browser');
+    console.log('  (DNS rebinding), can open this VS Code and its terminal: a shell as ' + (process.getuid?.() === 0 ? 'ROOT' : 'you') + '.');
+    console.log('  Use it only on a throwaway machine with no other users; stop it (Ctrl-C) when done.');
+    console.log('  ' + '!'.repeat(100));
+    console.log(`\n  IPC Explorer in VS Code: ${server.url}   (no password)\n`);
+  } else {
+    console.log(`\n  IPC Explorer in VS Code: ${server.url}\n  Password: ${server.password}\n` +
+      '  (random, printed only here; a new one at each start. Listening on 127.0.0.1 only: from another machine use\n' +
+      `  ssh -L ${port}:127.0.0.1:${port} THIS-HOST. IPC Explorer is the icon in the activity bar, "IPC Objects" in the Explorer.\n` +
+      '  Ctrl-C stops it.)\n');
+  }
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

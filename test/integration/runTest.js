@@ -8,9 +8,12 @@
 //   IPCX_SKIP_VSIX=1                                 skip the VSIX install + activation session
 //   IPCX_SKIP_SUITE=1                                skip the suite (run only the sessions below it)
 //   IPCX_SKIP_FALLBACK=1                             skip the "no native binding" session
+//   IPCX_SKIP_START=1                                skip the `npm start` session (password-protected server)
 //
-// Sessions: the suite (extension under development), the installed VSIX, and the extension without its
-// native binary (/proc fallback). A session that does not run counts as one skipped test and prints
+// Sessions: the suite (extension under development), the installed VSIX, the extension without its
+// native binary (/proc fallback), and `npm start` itself (its server refuses requests without the password;
+// plain node, test/integration/start/). Every VS Code server here asks for a password (codeServer.js); the
+// runner logs its browser in with it. A session that does not run counts as one skipped test and prints
 // `skipped: SESSION — REASON` (test/run-all.mjs lists those lines): switched off above, left out by
 // IPCX_IT_FILES, or no Chromium (/usr/bin/chromium or $IPCX_CHROMIUM; with IPCX_REQUIRE_CHROMIUM=1 that
 // fails instead).
@@ -26,7 +29,7 @@ const { ensureInstalled } = require('../../tools/vscode-server/codeServer');
 const root = path.resolve(__dirname, '..', '..');
 const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
 const totals = { passed: 0, failed: 0, skipped: 0 };
-const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)'];
+const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)'];
 
 /** A session that does not run: one skipped test, with its reason on a line run-all.mjs collects. */
 function skipSession(label, reason) {
@@ -136,6 +139,18 @@ function npm(args) {
       extensionTestsPath: path.join(__dirname, 'fallback', 'index.js'),
     });
     fs.rmSync(copy, { recursive: true, force: true });
+  }
+  // 4. `npm start`: the real command; its server must refuse whoever does not have the printed password
+  if (process.env.IPCX_SKIP_START === '1') skipSession(SESSIONS[3], 'IPCX_SKIP_START=1');
+  else if (process.env.IPCX_IT_FILES) skipSession(SESSIONS[3], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+  else {
+    const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-it-')), 'results.json');
+    console.log(`\n--- ${SESSIONS[3]}`);
+    spawnSync(process.execPath, [path.join(__dirname, 'start', 'index.js')], {
+      cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, IPCX_TEST_RESULTS: results },
+    });
+    readResults(results, SESSIONS[3]);
+    fs.rmSync(path.dirname(results), { recursive: true, force: true });
   }
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   process.exit(totals.failed ? 1 : 0);

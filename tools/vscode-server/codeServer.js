@@ -3,6 +3,7 @@
 // tools/start.mjs (`npm start`). Plain CommonJS so both can load it without a build step.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -45,10 +46,19 @@ function privateIpcArgv(cmd, args) {
   return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
 }
 
+/** A random login password: 144 bits, URL-safe, so it can be typed and pasted. */
+function randomPassword() {
+  return crypto.randomBytes(18).toString('base64url');
+}
+
 /**
- * Starts code-server. Resolves once it listens.
- * opts: { dir (throwaway state dir), port?, privateIpc?, env?, extraArgs?, folder?, log? }
- * Returns { port, url, pid, logFile, stop() }.
+ * Starts code-server on 127.0.0.1. Resolves once it listens.
+ * opts: { dir (throwaway state dir), port?, privateIpc?, env?, extraArgs?, folder?, log?,
+ *         auth? ('password', the default, or 'none'), password? (default: a random one) }
+ * With password auth (code-server's own login page, rate-limited, session cookie) the password reaches
+ * code-server only through $PASSWORD in its environment: not in argv (other users can read a process's
+ * argv in /proc, not its environment) and not in a file.
+ * Returns { port, url, pid, logFile, auth, password, stop() }.
  */
 async function startCodeServer(opts) {
   const log = opts.log || (() => {});
@@ -70,8 +80,11 @@ async function startCodeServer(opts) {
       ...(opts.settings || {}),
     }, null, 2));
   }
+  const auth = opts.auth || 'password';
+  if (auth !== 'password' && auth !== 'none') throw new Error(`startCodeServer: auth must be 'password' or 'none', not ${auth}`);
+  const password = auth === 'password' ? (opts.password || randomPassword()) : undefined;
   const args = [
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`, '--auth', auth,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--ignore-last-opened',
     '--user-data-dir', userData, '--extensions-dir', extensions, '--config', path.join(dir, 'config.yaml'),
@@ -87,6 +100,9 @@ async function startCodeServer(opts) {
     VSCODE_CLI: '1',
     ...(opts.env || {}),
   };
+  delete env.PASSWORD;
+  delete env.HASHED_PASSWORD;
+  if (password) env.PASSWORD = password;
   const [cmd, argv] = opts.privateIpc ? privateIpcArgv(codeServerBin, args) : [codeServerBin, args];
   const logFile = path.join(dir, 'server.log');
   const out = fs.openSync(logFile, 'a');
@@ -122,7 +138,7 @@ async function startCodeServer(opts) {
     closed = true;
     fs.closeSync(out);
   }
-  return { port, url: `http://127.0.0.1:${port}/`, pid: child.pid, logFile, userData, extensions, stop, exited: exitP };
+  return { port, url: `http://127.0.0.1:${port}/`, pid: child.pid, logFile, userData, extensions, auth, password, stop, exited: exitP };
 }
 
 /** Installs a .vsix into an extensions dir with code-server's own CLI (no server needed). */
@@ -135,4 +151,4 @@ function installVsix(vsix, extensionsDir, dir) {
   return r.stdout;
 }
 
-module.exports = { codeServerBin, isInstalled, ensureInstalled, freePort, privateIpcArgv, startCodeServer, installVsix };
+module.exports = { codeServerBin, isInstalled, ensureInstalled, freePort, privateIpcArgv, randomPassword, startCodeServer, installVsix };

@@ -201,6 +201,13 @@ async function main() {
     const payload = [['extensionDevelopmentPath', remote(devPath)], ['extensionTestsPath', remote(testsPath)]];
     let url = `http://${authority}/?payload=${encodeURIComponent(JSON.stringify(payload))}`;
     if (folder) url += `&folder=${encodeURIComponent(path.resolve(folder))}`;
+    // the server asks for a password like `npm start`'s: log in the way a person does (POST /login), which
+    // leaves the session cookie in this browser context
+    if (server.password) {
+      const r = await context.request.post(`http://${authority}/login`, { form: { password: server.password }, maxRedirects: 0 });
+      const cookie = (await context.cookies(`http://${authority}/`)).find((c) => c.name === 'code-server-session');
+      if (r.status() !== 302 || !cookie) throw new Error(`code-server login failed: HTTP ${r.status()}, no session cookie`);
+    }
     log('opening the workbench');
     await page.goto(url);
     const timer = setTimeout(() => resolveExit('timeout'), timeoutMs);
