@@ -49,20 +49,34 @@ function patchVerdictOptions(api, patch) {
   return () => { api.services.verdictOptions = base; };
 }
 
+/**
+ * Compiles one C source with `flags` into test-artifacts/bin/HASH/NAME (the hash covers the source, the flags and
+ * gcc's version) and returns the path: an edited source or changed flags always rebuild, and nothing is put at a
+ * predictable path in a shared directory such as /tmp, where another user could plant a file for root to run.
+ */
+function compileC(src, name, flags) {
+  const gcc = spawnSync('gcc', ['-dumpfullversion', '-dumpversion'], { encoding: 'utf8' });
+  if (gcc.error) throw new Error(`cannot run gcc: ${gcc.error.message}`);
+  const hash = crypto.createHash('sha256').update(`${gcc.stdout.trim()}\0${name}\0${flags.join('\0')}\0`).update(fs.readFileSync(src)).digest('hex').slice(0, 16);
+  const out = path.join(root, 'test-artifacts', 'bin', hash, name);
+  if (!fs.existsSync(out)) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    const r = spawnSync('gcc', [...flags, '-o', tmp, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`gcc ${path.basename(src)} failed: ${r.stderr}`);
+    fs.renameSync(tmp, out);
+  }
+  return out;
+}
+
 let ipcobjPath;
-/** Compiles test/integration/fixtures/ipcobj.c once per run and returns the binary's path. */
+/** Compiles test/integration/fixtures/ipcobj.c once per run and returns the binary's path (comm: ipcobj-<hash>). */
 function ipcobjBinary() {
   if (ipcobjPath) return ipcobjPath;
   const src = path.join(__dirname, 'fixtures', 'ipcobj.c');
-  const hash = crypto.createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 12);
-  const out = path.join(os.tmpdir(), `ipcobj-${hash.slice(0, 8)}`); // comm: ipcobj-<hash>
-  if (!fs.existsSync(out)) {
-    const r = spawnSync('gcc', ['-O1', '-Wall', '-o', out + '.tmp', src, '-pthread'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`gcc ipcobj.c failed: ${r.stderr}`);
-    fs.renameSync(out + '.tmp', out);
-  }
-  ipcobjPath = out;
-  return out;
+  const hash = crypto.createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 8);
+  ipcobjPath = compileC(src, `ipcobj-${hash}`, ['-O1', '-Wall', '-pthread']);
+  return ipcobjPath;
 }
 
 function ipcobj(...args) {
@@ -172,6 +186,6 @@ async function waitFor(fn, what, timeoutMs = 10000, intervalMs = 100) {
 }
 
 module.exports = {
-  EXTENSION_ID, root, artifacts, vscode, activateExtension, assertPrivateIpcNamespace, patchVerdictOptions, ipcobjBinary, make,
+  EXTENSION_ID, root, artifacts, vscode, activateExtension, assertPrivateIpcNamespace, patchVerdictOptions, compileC, ipcobjBinary, make,
   startHolder, stopHolders, removeSysv, removeAllObjects, procRows, bridge, screenshot, sleep, waitFor,
 };

@@ -15,13 +15,7 @@ const { vscode } = h;
 const root = path.resolve(__dirname, '..', '..', '..');
 
 function semprobe() {
-  const src = path.join(root, 'test', 'futex', 'c', 'semprobe.c');
-  const out = path.join(os.tmpdir(), `semprobe-${process.pid}`);
-  if (!fs.existsSync(out)) {
-    const r = spawnSync('gcc', ['-O2', '-D_GNU_SOURCE', '-pthread', '-o', out, src], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`gcc semprobe.c: ${r.stderr}`);
-  }
-  return out;
+  return h.compileC(path.join(root, 'test', 'futex', 'c', 'semprobe.c'), 'semprobe', ['-O2', '-D_GNU_SOURCE', '-pthread']);
 }
 
 describe('futex visualizer in the real VS Code', function () {

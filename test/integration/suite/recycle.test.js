@@ -22,11 +22,8 @@ const workspaceSettingsDir = path.join(root, 'test', 'integration', 'workspace',
 let pgSema;
 function pgSemaBinary() {
   if (pgSema) return pgSema;
-  const out = path.join(os.tmpdir(), `pg_sema-it-${process.pid}`);
-  const r = spawnSync('gcc', ['-O1', '-Wall', '-D_GNU_SOURCE', '-o', out, path.join(root, 'test', 'helpers', 'c', 'pg_sema.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc pg_sema.c: ${r.stderr}`);
-  pgSema = out;
-  return out;
+  pgSema = h.compileC(path.join(root, 'test', 'helpers', 'c', 'pg_sema.c'), 'pg_sema', ['-O1', '-Wall', '-D_GNU_SOURCE']);
+  return pgSema;
 }
 
 function trySemget(nsems) {
@@ -67,7 +64,6 @@ describe('recycle: the field story in VS Code', function () {
     await cfg().update('enabled', undefined, vscode.ConfigurationTarget.Global);
     if (api && api.testHooks) api.testHooks.setRecycleConfirm(undefined);
     fs.rmSync(workspaceSettingsDir, { recursive: true, force: true });
-    if (pgSema) fs.rmSync(pgSema, { force: true });
   });
 
   it('ENOSPC from dead PostgreSQL sets; Recycle Orphans removes exactly those; live objects intact; audit log', async function () {
