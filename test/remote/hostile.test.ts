@@ -49,9 +49,11 @@ before(async () => {
   h.addForcedAlias('huge', 's', '#!/bin/sh\ncat >/dev/null\nexec head -c 100000000 /dev/zero\n');
   h.addForcedAlias('silent', 's', '#!/bin/sh\nexec sleep 600\n');
   h.addForcedAlias('truncated', 's', '#!/bin/sh\nsh -s | head -n 12\n');
-  // a real login whose session says it started, then waits 0.6 s before running the probe: lets a test
-  // stop sshd mid-refresh, once the login shell's own startup (root's rc files) is over
-  h.addForcedAlias('slow', 's', `#!/bin/sh\ntouch '${h.dir}/slow-started'\nsleep 0.6\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
+  // a real login whose session says it started, then runs the probe only once the gate file exists: a test
+  // removes the gate to hold a refresh in the middle (after the login shell's own startup) for as long as it
+  // needs, whatever the scheduler does, and stops sshd there
+  fs.writeFileSync(path.join(h.dir, 'slow-gate'), '');
+  h.addForcedAlias('slow', 's', `#!/bin/sh\ntouch '${h.dir}/slow-started'\nwhile [ ! -e '${h.dir}/slow-gate' ]; do sleep 0.02; done\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
   h.addForcedAlias('badversion', 's', '#!/bin/sh\ncat >/dev/null\necho "@@ipcx-probe 9"; echo "@@end"\n');
   // an alias whose key is not in authorized_keys: the host refuses it
   const stranger = path.join(h.dir, 'stranger_ed25519');
@@ -126,12 +128,15 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
   const host = h.hosts.get('s')!;
   // start a refresh; while its session is running on the host, stop the sshd WE started and its sessions
   const marker = path.join(h.dir, 'slow-started');
+  const gate = path.join(h.dir, 'slow-gate');
   fs.rmSync(marker, { force: true });
+  fs.rmSync(gate); // the next session waits at the gate until the sshd is stopped under it
   const pending = s.snapshot();
   for (let i = 0; i < 400 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(fs.existsSync(marker), 'the session started');
   assert.equal(s.status().state, 'connecting');
   await host.stop();
+  fs.writeFileSync(gate, ''); // later sessions run straight through
   const e = await rejection(pending);
   assert.equal(e.code, 'ESSH', e.message);
   assert.match(e.message, /connection was lost/);
