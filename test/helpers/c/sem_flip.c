@@ -4,10 +4,13 @@
 //   sem_flip new PERIOD_US     creates a 1-semaphore set (IPC_PRIVATE, mode 0600, owned by the running user)
 //   sem_flip SEMID PERIOD_US   uses an existing set
 //
-// Prints "sem ID" and "READY", then every PERIOD_US microseconds a freshly forked child does semop(+1,-1) on
-// semaphore 0 and exits, so the set's sempid changes with every operation. A child's semop that fails with
-// EACCES (the set is locked: IPC_SET mode 0 by a guarded removal) counts as "blocked". When the set is gone
-// (EIDRM/EINVAL) it prints "ops N blocked N gone" and exits 0; on SIGTERM it prints the same line with "stopped".
+//   sem_flip new|SEMID step    one operation per line read on stdin, answered "op ok|blocked|gone"
+//
+// Prints "sem ID" and "READY", then every PERIOD_US microseconds (or for each stdin line, in step mode: the
+// test decides exactly when) a freshly forked child does semop(+1,-1) on semaphore 0 and exits, so the set's
+// sempid changes with every operation. A child's semop that fails with EACCES (the set is locked: IPC_SET
+// mode 0 by a guarded removal) counts as "blocked". When the set is gone (EIDRM/EINVAL) it prints
+// "ops N blocked N gone" and exits 0; on SIGTERM (or end of stdin in step mode) the same line with "stopped".
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +30,7 @@ static void on_term(int sig) {
 
 int main(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: sem_flip new|SEMID PERIOD_US\n");
+    fprintf(stderr, "usage: sem_flip new|SEMID PERIOD_US|step\n");
     return 64;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -41,7 +44,8 @@ int main(int argc, char **argv) {
   } else {
     id = atoi(argv[1]);
   }
-  long period = atol(argv[2]);
+  int step = strcmp(argv[2], "step") == 0;
+  long period = step ? 0 : atol(argv[2]);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_term;
@@ -49,7 +53,9 @@ int main(int argc, char **argv) {
   printf("sem %d\nREADY\n", id);
   long ops = 0, blocked = 0;
   const char *end = "stopped";
+  char line[64];
   while (!stopping) {
+    if (step && !fgets(line, sizeof line, stdin)) break;
     pid_t c = fork();
     if (c < 0) {
       perror("sem_flip: fork");
@@ -64,6 +70,7 @@ int main(int argc, char **argv) {
     while (waitpid(c, &st, 0) < 0 && errno == EINTR) {
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+    if (step) printf("op %s\n", code == 0 ? "ok" : code == 1 ? "blocked" : code == 2 ? "gone" : "failed");
     if (code == 0) ops++;
     else if (code == 1) blocked++;
     else if (code == 2) {
@@ -73,6 +80,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "sem_flip: semop failed unexpectedly\n");
       return 2;
     }
+    if (step) continue;
     struct timespec ts = {period / 1000000, (period % 1000000) * 1000};
     nanosleep(&ts, NULL);
   }
