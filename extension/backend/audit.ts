@@ -18,7 +18,15 @@ export interface AuditRecord {
   /** uid that acted. */
   uid: number;
   pid: number;
-  action: 'removed' | 'refused' | 'failed';
+  /**
+   * 'intent' is written before the guarded primitive locks the object (IPC_SET mode 0); the outcome record
+   * with the same `txn` follows. An intent without an outcome is a crash while the object may be locked.
+   */
+  action: 'intent' | 'removed' | 'refused' | 'failed';
+  /** pairs an intent with its outcome. */
+  txn?: string;
+  /** intent only: the object as it will be locked, with its original mode (what a restore puts back). */
+  lock?: LockIntent;
   ref: string;
   /** errno name or ECHANGED for refused/failed. */
   code?: string;
@@ -28,6 +36,18 @@ export interface AuditRecord {
   object: IpcObject;
   /** how the removal was done on that host: 'locked' (lock -> verify -> remove) or 'unlocked' (check-then-ipcrm). */
   removalMode?: 'locked' | 'unlocked';
+}
+
+export interface LockIntent {
+  kind: 'sem' | 'shm' | 'msg';
+  id: number;
+  key: number;
+  /** ctime before the lock (IPC_SET moves it to the time of the lock). */
+  ctime: number;
+  /** the original permission bits (0777 part). */
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 export function defaultAuditPath(env: Record<string, string | undefined> = process.env): string {

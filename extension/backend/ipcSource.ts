@@ -1,4 +1,5 @@
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
+import type { TaskWaits } from '../domain/taskWaits';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
 
 /**
  * A place IPC objects can be read from and removed on: the local machine (native binding or /proc
@@ -16,8 +17,31 @@ export interface IpcSource {
    * Guarded removal: re-read the object, refuse (reject with code 'ECHANGED', or EIDRM/EINVAL when gone) if any
    * expectation fails, otherwise IPC_RMID. Rejects with a structured IpcError on failure.
    */
-  remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void>;
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation, opts?: RemoveOptions): Promise<void>;
+  /**
+   * One object's header, read right now by id (IPC_STAT). Rejects with an IpcError (EINVAL/EIDRM when gone).
+   * Absent where a per-object read costs a round trip (SSH): the executor then re-reads a whole snapshot.
+   */
+  stat?(kind: SysvKind, id: number): Promise<SysvObject>;
+  /**
+   * Which processes are blocked in msgrcv/msgsnd/semop right now, or why that cannot be proven (local:
+   * /proc/PID/task/TID/syscall). Absent: never provable here, so no queue is removed.
+   */
+  taskWaits?(): TaskWaits;
+  /**
+   * True when `remove` itself proves, on the host and right before removing a queue, that no process is
+   * blocked in msgrcv/msgsnd on it (the SSH removal scripts): then no `taskWaits` is needed.
+   */
+  readonly removeChecksWaits?: boolean;
   /** How `remove` works on this host (locked or unlocked, and why), decided by a self-test where needed. */
   removalMode?(): Promise<RemovalMode>;
   dispose?(): void;
+}
+
+export interface RemoveOptions {
+  /**
+   * Runs while the object is locked (mode 0), right before IPC_RMID: '' lets the removal go on, any other
+   * text refuses it (ECHANGED) and the mode is restored. Only the local native primitive supports it.
+   */
+  afterLock?: () => string;
 }

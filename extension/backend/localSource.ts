@@ -5,17 +5,21 @@
  * facts (procfs.enrichLocal).
  */
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
-import type { IpcSource } from './ipcSource';
+import type { TaskWaits } from '../domain/taskWaits';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, SysvObject } from '../shared/model';
+import type { IpcSource, RemoveOptions } from './ipcSource';
 import { nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
 import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
 import { ProcSource } from './procSource';
+import { scanTaskWaits, type ScanOptions } from './taskWaits';
 
 export interface LocalSourceOptions extends EnrichOptions {
   /** how to load the binding (tests pass a failing loader); default: the process-wide nativeBinding() */
   load?: () => LoadResult;
   /** read semaphore values (one GETALL per set); default true */
   values?: boolean;
+  /** how blocked tasks are scanned (tests in a private pid namespace pass trustPidNamespace) */
+  taskScan?: ScanOptions;
 }
 
 /** One line saying why the binding is not used, naming every path tried. */
@@ -123,15 +127,34 @@ export class LocalSource implements IpcSource {
     return out;
   }
 
-  async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
+  async remove(kind: SysvKind, id: number, expected: RemovalExpectation, opts: RemoveOptions = {}): Promise<void> {
     if (!this.native) return this.fallback!.remove(kind, id, expected);
     // The guarded primitive blocks for one RCU grace period (~13 ms, see native/src/sysv_util.h): yield to
     // the event loop first, so a recycle of many objects never freezes the extension host in one stretch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      this.native.remove(kind, id, expected);
+      this.native.remove(kind, id, expected, opts.afterLock);
     } catch (e) {
       throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_RMID', id }) });
     }
+  }
+
+  async stat(kind: SysvKind, id: number): Promise<SysvObject> {
+    if (!this.native) {
+      // the /proc fallback has no per-object read: the whole file, then the one object
+      const s = await this.fallback!.snapshot();
+      const o = (kind === 'sem' ? s.sems : kind === 'shm' ? s.shms : s.msgs).find((x) => x.id === id);
+      if (!o) throw new IpcError({ code: 'EINVAL', syscall: 'open', op: 'IPC_STAT', id, message: `${kind} ${id} is not in /proc/sysvipc/${kind} (gone)` });
+      return o;
+    }
+    try {
+      return this.native.statObject(kind, id);
+    } catch (e) {
+      throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_STAT', id }) });
+    }
+  }
+
+  taskWaits(): TaskWaits {
+    return scanTaskWaits(this.opts.taskScan);
   }
 }

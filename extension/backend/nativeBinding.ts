@@ -124,7 +124,9 @@ export interface RawNative {
   limits(): RawLimits;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
   semDetail(id: number): Int32Array;
-  remove(kind: SysvKind, id: number, expected: RawRemovalExpectation): void;
+  remove(kind: SysvKind, id: number, expected: RawRemovalExpectation, afterLock?: () => string): void;
+  /** one object's header row (IPC_STAT by id), in the snapshot's column layout (SEM/SHM/MSG_STRIDE doubles). */
+  statObject(kind: SysvKind, id: number): Float64Array;
   shmPeek(id: number, length: number): Buffer;
   readPosixSem(path: string | Buffer): PosixSemRead;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
@@ -192,9 +194,13 @@ export interface NativeBinding {
   /**
    * Guarded IPC_RMID: checks every RemovalExpectation field with IPC_STAT (and GETNCNT/GETZCNT/GETPID for
    * sets) immediately before removing. Throws IpcError 'ECHANGED' (message names the failed check),
-   * 'EIDRM'/'EINVAL' when gone, or the errno of IPC_RMID.
+   * 'EIDRM'/'EINVAL' when gone, or the errno of IPC_RMID. `afterLock` runs while the object is locked, after
+   * the kernel re-verification and right before IPC_RMID: '' lets the removal go on, any other text (or a
+   * throw) refuses it with ECHANGED and that text; the mode is restored.
    */
-  remove(kind: SysvKind, id: number, expected: RemovalExpectation): void;
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation, afterLock?: () => string): void;
+  /** One object's header by id (IPC_STAT; a set without values). Throws IpcError (EINVAL/EIDRM when gone). */
+  statObject(kind: SysvKind, id: number): SemSet | ShmSegment | MsgQueue;
   /**
    * Copy min(length, segsz) bytes of a segment: shmat(SHM_RDONLY), copy, shmdt. Note: attaching updates the
    * segment's atime/dtime/lpid and briefly raises nattch, as any attach does.
@@ -219,7 +225,7 @@ export const NATIVE_FILE = 'ipc_native.node';
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 const RAW_FUNCTIONS = [
-  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'shmPeek', 'readPosixSem', 'formatSemsJson',
 ] as const satisfies ReadonlyArray<keyof RawNative>;
 
 /**
@@ -469,6 +475,9 @@ export function stringifyWithSemsJson<T extends object>(doc: T, semsJson: Buffer
   return Buffer.concat([Buffer.from(text.slice(0, at)), semsJson, Buffer.from(text.slice(at + quoted.length))]);
 }
 
+/** The shm and msg header fields a RemovalExpectation may carry (the native side checks each one given). */
+const EXPECTED_FIELDS = ['nattch', 'cpid', 'lpid', 'atime', 'dtime', 'qnum', 'cbytes', 'lspid', 'lrpid', 'stime', 'rtime'] as const;
+
 function wrapRaw(raw: RawNative, file: string): NativeBinding {
   const rest = (r: RawSnapshot, lu: { limits: IpcLimits; usage: IpcUsage }) => ({
     shms: buildShms(r.shm),
@@ -527,13 +536,21 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
     limitsAndUsage() {
       return buildLimitsAndUsage(call(() => raw.limits()));
     },
-    remove(kind, id, expected) {
+    remove(kind, id, expected, afterLock) {
       const e: RawRemovalExpectation = { key: expected.key, ctime: expected.ctime };
       if (expected.nattchZero !== undefined) e.nattchZero = expected.nattchZero;
       if (expected.noWaiters !== undefined) e.noWaiters = expected.noWaiters;
       if (expected.otime !== undefined) e.otime = expected.otime;
       if (expected.semPids !== undefined) e.semPids = [...expected.semPids];
-      call(() => raw.remove(kind, id, e));
+      for (const f of EXPECTED_FIELDS) if (expected[f] !== undefined) e[f] = expected[f];
+      call(() => (afterLock ? raw.remove(kind, id, e, afterLock) : raw.remove(kind, id, e)));
+    },
+    statObject(kind: SysvKind, id: number) {
+      const h = call(() => raw.statObject(kind, id));
+      const cols = { count: 1, headers: h };
+      if (kind === 'sem') return buildSems({ ...cols, values: new Uint16Array(0), valueErrors: [] }, false)[0]!;
+      if (kind === 'shm') return buildShms(cols)[0]!;
+      return buildMsgs(cols)[0]!;
     },
     shmPeek(id, length) {
       return call(() => raw.shmPeek(id, length));

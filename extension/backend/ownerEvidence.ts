@@ -68,6 +68,8 @@ export async function withDetail(source: IpcSource, snapshot: IpcSnapshot, opts:
 interface Peek {
   bytes: Uint8Array;
   before: Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'>;
+  /** what our attach + detach left (IPC_STAT right after it, only when lpid is ours and nothing is attached). */
+  after?: Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'>;
 }
 const peekCache = new Map<string, Peek>();
 
@@ -99,7 +101,16 @@ export function peekShmHeaders(
     try {
       const buf = binding.shmPeek(m.id, PG_SHMEM_HEADER_BYTES);
       const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      peekCache.set(k, { bytes, before: { atime: m.atime, dtime: m.dtime, lpid: m.lpid } });
+      const peek: Peek = { bytes, before: { atime: m.atime, dtime: m.dtime, lpid: m.lpid } };
+      try {
+        const now = binding.statObject('shm', m.id);
+        if (now.kind === 'shm' && now.ctime === m.ctime && now.lpid === process.pid && now.nattch === 0) {
+          peek.after = { atime: now.atime, dtime: now.dtime, lpid: now.lpid };
+        }
+      } catch {
+        // gone or unreadable: no record, so a later removal sees the peek as a change and refuses
+      }
+      peekCache.set(k, peek);
       out[m.id] = bytes;
     } catch (e) {
       out[m.id] = toIpcErrorInfo(e);
@@ -125,6 +136,11 @@ export function shmBeforePeek(): NonNullable<OwnerEvidence['shmBefore']> {
     out[id] = { ctime, ...p.before };
   }
   return out;
+}
+
+/** The atime/dtime/lpid our own peek of segment `id` (created at `ctime`) left, when recorded. */
+export function ownPeekAfter(id: number, ctime: number): Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'> | undefined {
+  return peekCache.get(`${id}:${ctime}`)?.after;
 }
 
 /** Put back atime/dtime/lpid our own peek overwrote (only when the segment still shows our pid as lpid). */

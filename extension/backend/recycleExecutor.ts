@@ -1,23 +1,28 @@
 /**
- * Executes a recycle plan, one candidate at a time, never removing on doubt:
- *   1. re-read: a fresh snapshot at the start (header fields: key, ctime, otime, nattch, cpid/lpid,
- *      lspid/lrpid...), then right before each set's removal its per-semaphore detail (waiters, last-op
- *      pids) through `IpcSource.semDetail`;
+ * Executes a recycle plan, one candidate at a time, never removing on doubt. For each candidate, right
+ * before its own removal (not once per run):
+ *   1. re-read its header by id (IPC_STAT through `IpcSource.stat`; sources without it re-read one snapshot
+ *      per run) and compare every field the plan saw (headerChanges); for a set, its per-semaphore detail
+ *      (waiters, last-op pids) through `IpcSource.semDetail`;
  *   2. re-check the liveness of every pid involved (fresh process facts), pid reuse included;
- *   3. remove through the guarded primitive `IpcSource.remove(kind, id, expected)`, which repeats the
- *      IPC_STAT (+ GETPID/GETNCNT/GETZCNT) checks immediately before IPC_RMID;
- *   4. report removed / refused (why) / failed (errno), and append every decision to the audit log.
+ *   3. for a queue, prove that no process is blocked in msgrcv/msgsnd on it (`IpcSource.taskWaits`);
+ *   4. write the intent (object, original mode) to the audit log, then call the guarded primitive
+ *      `IpcSource.remove(kind, id, expected)`: IPC_STAT + every check, LOCK (IPC_SET mode 0), the same
+ *      checks again (and the blocked-process scan, locally), IPC_RMID or restore + ECHANGED;
+ *   5. report removed / refused (why) / failed (errno), and append the outcome to the audit log.
+ * A crash between 4 and 5 leaves an intent without an outcome: `pendingLocks` finds the object still locked.
  */
 import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { OwnerEvidence } from '../domain/recognizers/types';
+import { blockedReason } from '../domain/taskWaits';
 import { buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
 import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
-import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, SemElem, SysvObject, Verdict } from '../shared/model';
-import type { AuditLog } from './audit';
+import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
+import type { AuditLog, AuditRecord } from './audit';
 import type { IpcSource } from './ipcSource';
 import { nativeBinding, type NativeBinding } from './nativeBinding';
-import { findDataDirs, localProcessFacts, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
+import { findDataDirs, localProcessFacts, ownPeekAfter, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
 
 export interface ExecutorDeps {
   source: IpcSource;
@@ -30,16 +35,17 @@ export interface ExecutorDeps {
   onOutcome?(o: RecycleOutcome): void;
   /** called right before the guarded removal of each candidate (tests use it to inject races). */
   beforeRemove?(c: RecycleCandidate): Promise<void> | void;
-}
-
-function find(s: IpcSnapshot, c: RecycleCandidate): SysvObject | undefined {
-  const list: SysvObject[] = c.kind === 'sem' ? s.sems : c.kind === 'shm' ? s.shms : s.msgs;
-  return list.find((o) => o.id === c.id);
+  /** the atime/dtime/lpid our own header peek left on a segment (default: ownerEvidence's record). */
+  ownPeek?(id: number, ctime: number): Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'> | undefined;
 }
 
 /** Header differences between the planned and the re-read object that forbid removal. */
-export function headerChanges(planned: SysvObject, now: SysvObject, ownPids: number[] = []): string[] {
+export function headerChanges(planned: SysvObject, now: SysvObject, ownPeek?: Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'>): string[] {
   const out: string[] = [];
+  const field = (name: string, a: number, b: number, why: string): void => {
+    if (a !== b) out.push(`${name} changed ${a} -> ${b}: ${why}`);
+  };
+  if (now.kind !== planned.kind) return [`kind changed (${planned.kind} -> ${now.kind})`];
   if (now.key !== planned.key) out.push(`key changed (${planned.key} -> ${now.key}): the id now names another object`);
   if (now.ctime !== planned.ctime) out.push(`ctime changed (${planned.ctime} -> ${now.ctime}): recreated or changed`);
   if (planned.kind === 'sem' && now.kind === 'sem') {
@@ -48,12 +54,24 @@ export function headerChanges(planned: SysvObject, now: SysvObject, ownPids: num
   }
   if (planned.kind === 'shm' && now.kind === 'shm') {
     if (now.nattch !== 0) out.push(`now attached (nattch ${now.nattch})`);
-    if (now.cpid !== planned.cpid) out.push(`creator pid changed (${planned.cpid} -> ${now.cpid})`);
-    if (now.lpid !== planned.lpid && !ownPids.includes(now.lpid)) out.push(`new last attach/detach pid ${now.lpid}`);
+    else field('shm nattch', planned.nattch, now.nattch, 'attached since the plan');
+    field('shm cpid', planned.cpid, now.cpid, 'another creator');
+    // our own read-only header peek (after the plan's snapshot) moved lpid/atime/dtime: accepted only when
+    // the segment shows exactly what that peek left (any attach or detach since would show its own values)
+    const peek = ownPeek && now.lpid === ownPeek.lpid && now.atime === ownPeek.atime && now.dtime === ownPeek.dtime;
+    if (!peek) {
+      field('shm lpid', planned.lpid, now.lpid, 'attached or detached since the plan');
+      field('shm atime', planned.atime, now.atime, 'attached since the plan');
+      field('shm dtime', planned.dtime, now.dtime, 'detached since the plan');
+    }
   }
   if (planned.kind === 'msg' && now.kind === 'msg') {
-    if (now.lspid !== planned.lspid || now.stime !== planned.stime) out.push(`new send (pid ${now.lspid})`);
-    if (now.lrpid !== planned.lrpid || now.rtime !== planned.rtime) out.push(`new receive (pid ${now.lrpid})`);
+    field('msg qnum', planned.qnum, now.qnum, 'messages sent or received since the plan');
+    field('msg cbytes', planned.cbytes, now.cbytes, 'messages sent or received since the plan');
+    field('msg lspid', planned.lspid, now.lspid, 'a new sender');
+    field('msg lrpid', planned.lrpid, now.lrpid, 'a new receiver');
+    field('msg stime', planned.stime, now.stime, 'a message was sent since the plan');
+    field('msg rtime', planned.rtime, now.rtime, 'a message was received since the plan');
   }
   return out;
 }
@@ -72,68 +90,104 @@ export function elemChanges(planned: SemElem[] | undefined, now: SemElem[]): str
   return out;
 }
 
+/**
+ * A pid is dead only when proven: liveness 'dead', or (facts without a liveness answer) alive false and no
+ * read error. Anything else (alive, unknown, missing) keeps the object.
+ */
+export function provenDead(fact: ProcessFact | undefined): boolean {
+  if (!fact) return false;
+  if (fact.liveness !== undefined) return fact.liveness === 'dead';
+  return fact.alive === false && !fact.error;
+}
+
+let journalSeq = 0;
+
 export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps): Promise<RecycleReport> {
   const report: RecycleReport = { host: plan.host, outcomes: [], removed: 0, refused: 0, failed: 0 };
   if (deps.audit) report.auditPath = deps.audit.path;
-  const own = deps.ownPids ?? [process.pid];
   const hostname = os.hostname();
   const uid = process.geteuid ? process.geteuid() : -1;
-  let fresh: IpcSnapshot | undefined;
-  let freshError: string | undefined;
-  if (plan.candidates.length) {
+  const source = deps.source;
+  const ownPeek = deps.ownPeek ?? (source.host === 'local' ? ownPeekAfter : undefined);
+  // sources without a per-object read: one snapshot for the run (the remote removal re-checks on the host)
+  let runSnapshot: IpcSnapshot | undefined;
+  let runSnapshotError: string | undefined;
+  if (plan.candidates.length && !source.stat) {
     try {
-      fresh = await deps.source.snapshot();
+      runSnapshot = await source.snapshot();
     } catch (e) {
-      freshError = toIpcErrorInfo(e).message;
+      runSnapshotError = toIpcErrorInfo(e).message;
     }
   }
+  const base: Pick<AuditRecord, 'host' | 'hostname' | 'uid' | 'pid'> = { host: plan.host, hostname, uid, pid: process.pid };
+  const writeAudit = (rec: AuditRecord): string | undefined => {
+    if (!deps.audit) return undefined;
+    try {
+      deps.audit.append(rec);
+      return undefined;
+    } catch (e) {
+      return `audit log write failed: ${toIpcErrorInfo(e).message}`;
+    }
+  };
 
-  const decide = (c: RecycleCandidate, action: RecycleOutcome['action'], reasons: string[], record: IpcObject, code?: string): void => {
+  const decide = (c: RecycleCandidate, action: RecycleOutcome['action'], reasons: string[], record: IpcObject, code?: string, txn?: string): void => {
     const o: RecycleOutcome = { ref: c.ref, kind: c.kind, id: c.id, key: c.key, action, reasons };
     if (code) o.code = code;
     report.outcomes.push(o);
     report[action]++;
     if (deps.audit) {
       const v = c.verdict;
-      const verdict: NonNullable<Parameters<AuditLog['append']>[0]['verdict']> = { state: v.state, reasons: v.reasons };
+      const verdict: AuditRecord['verdict'] = { state: v.state, reasons: v.reasons };
       if (v.owner) verdict.owner = v.owner;
       if (v.orphanForSeconds !== undefined) verdict.orphanForSeconds = v.orphanForSeconds;
-      const rec: Parameters<AuditLog['append']>[0] = {
-        time: new Date().toISOString(), host: plan.host, hostname, uid, pid: process.pid, action, ref: c.ref, reasons, verdict, object: record,
-      };
+      const rec: AuditRecord = { time: new Date().toISOString(), ...base, action, ref: c.ref, reasons, verdict, object: record };
       if (code) rec.code = code;
       if (plan.removal) rec.removalMode = plan.removal.mode;
-      try {
-        deps.audit.append(rec);
-      } catch (e) {
-        o.reasons = [...o.reasons, `audit log write failed: ${toIpcErrorInfo(e).message}`];
-      }
+      if (txn) rec.txn = txn;
+      const bad = writeAudit(rec);
+      if (bad) o.reasons = [...o.reasons, bad];
     }
     deps.onOutcome?.(o);
   };
 
   for (const c of plan.candidates) {
     let record: SysvObject = c.object;
+    let txn: string | undefined;
     try {
-      // 1. re-read the header
-      if (!fresh) {
-        decide(c, 'refused', [`could not re-read the objects: ${freshError ?? 'unknown error'}`], record, 'EUNKNOWN');
-        continue;
-      }
-      const now = find(fresh, c);
-      if (!now) {
-        decide(c, 'refused', ['gone since the plan (removed by someone else)'], record, 'EIDRM');
-        continue;
+      // 1. re-read this object now
+      let now: SysvObject | undefined;
+      if (source.stat) {
+        try {
+          now = await source.stat(c.kind, c.id);
+        } catch (e) {
+          const info = toIpcErrorInfo(e);
+          if (info.code === 'EIDRM' || info.code === 'EINVAL') {
+            decide(c, 'refused', ['gone since the plan (removed by someone else)'], record, info.code);
+          } else decide(c, 'refused', [`could not re-read the object: ${info.message}`], record, info.code ?? 'EUNKNOWN');
+          continue;
+        }
+      } else {
+        if (!runSnapshot) {
+          decide(c, 'refused', [`could not re-read the objects: ${runSnapshotError ?? 'unknown error'}`], record, 'EUNKNOWN');
+          continue;
+        }
+        const list: SysvObject[] = c.kind === 'sem' ? runSnapshot.sems : c.kind === 'shm' ? runSnapshot.shms : runSnapshot.msgs;
+        now = list.find((o) => o.id === c.id);
+        if (!now) {
+          decide(c, 'refused', ['gone since the plan (removed by someone else)'], record, 'EIDRM');
+          continue;
+        }
       }
       record = now;
-      const hdr = headerChanges(c.object, now, own);
+      const peek = c.kind === 'shm' ? ownPeek?.(c.id, c.object.ctime) : undefined;
+      const hdr = headerChanges(c.object, now, peek);
       if (hdr.length) {
         decide(c, 'refused', hdr, record, 'ECHANGED');
         continue;
       }
       // 1b. per-semaphore detail right before
       if (c.kind === 'sem') {
-        const d = (await deps.source.semDetail([c.id])).get(c.id);
+        const d = (await source.semDetail([c.id])).get(c.id);
         if (!d || !Array.isArray(d)) {
           const info = d && !Array.isArray(d) ? d : undefined;
           const gone = info && (info.code === 'EIDRM' || info.code === 'EINVAL');
@@ -149,28 +203,79 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       }
       // 2. liveness of every pid involved, right now
       const facts = await deps.processFacts(c.pids);
-      const probe: IpcSnapshot = { ...fresh, processes: facts };
+      const probe: IpcSnapshot = { ...emptySnapshot(plan.host), processes: facts };
+      const ns = plan.ipcNamespace ?? runSnapshot?.ipcNamespace;
+      if (ns) probe.ipcNamespace = ns;
       const ref = lastActivity(c.object); // planned times: our own header peek may have moved atime/dtime since
       const alive = c.pids
-        .map((p) => pidStatusIn(probe, p, ref))
-        .filter((st) => st.state === 'alive' || st.state === 'doubt')
-        .map((st) => (st.state === 'doubt' ? `pid ${st.pid}: ${st.why}` : `pid ${st.pid}${st.comm ? ` (${st.comm})` : ''} is alive now`));
+        .map((p) => ({ p, st: pidStatusIn(probe, p, ref) }))
+        .filter(({ p, st }) => st.state === 'alive' || st.state === 'doubt' || (st.state === 'dead' && !provenDead(facts[p])))
+        .map(({ p, st }) =>
+          st.state === 'doubt' ? `pid ${st.pid}: ${st.why}` : st.state === 'alive' ? `pid ${st.pid}${st.comm ? ` (${st.comm})` : ''} is alive now` : `pid ${p}: not proven dead (${facts[p]?.livenessReason ?? facts[p]?.error?.message ?? 'unknown'})`,
+        );
       if (alive.length) {
         decide(c, 'refused', alive, record, 'ECHANGED');
         continue;
       }
+      // 3. a queue: nobody blocked in msgrcv/msgsnd on it (no trace in the header)
+      let afterLock: (() => string) | undefined;
+      if (c.kind === 'msg' && !source.removeChecksWaits) {
+        const scan = source.taskWaits?.() ?? { ok: false as const, why: `${plan.host} offers no list of blocked processes` };
+        const why = blockedReason(scan, 'msg', c.id);
+        if (why) {
+          decide(c, 'refused', [why], record, 'ECHANGED');
+          continue;
+        }
+        // again under the lock: a root process is not fenced by it and may have blocked meanwhile
+        afterLock = () => blockedReason(source.taskWaits!(), 'msg', c.id) ?? '';
+      }
       await deps.beforeRemove?.(c);
-      // 3. the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID (or restore + ECHANGED)
-      await deps.source.remove(c.kind, c.id, c.expected);
-      decide(c, 'removed', c.verdict.reasons, record);
+      // 4. intent, then the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID
+      const expected = expectedNow(c, now);
+      txn = `${process.pid}-${Date.now().toString(36)}-${++journalSeq}`;
+      if (deps.audit) {
+        const bad = writeAudit({
+          time: new Date().toISOString(), ...base, action: 'intent', ref: c.ref, reasons: ['locking (IPC_SET mode 0) to verify and remove'],
+          verdict: { state: c.verdict.state, reasons: c.verdict.reasons }, object: now, txn,
+          lock: { kind: c.kind, id: c.id, key: now.key, ctime: now.ctime, mode: now.mode & 0o777, uid: now.uid, gid: now.gid },
+        });
+        if (bad) {
+          decide(c, 'refused', [`${bad}: not locking an object whose lock could not be journaled`], record, 'EIO');
+          continue;
+        }
+      }
+      await source.remove(c.kind, c.id, expected, afterLock ? { afterLock } : {});
+      decide(c, 'removed', c.verdict.reasons, record, undefined, txn);
     } catch (e) {
       const info = toIpcErrorInfo(e);
-      if (info.code === 'ECHANGED') decide(c, 'refused', [info.message], record, info.code);
-      else if (info.code === 'EIDRM' || info.code === 'EINVAL') decide(c, 'refused', [`gone since the plan: ${info.message}`], record, info.code);
-      else decide(c, 'failed', [info.hint ? `${info.message} - ${info.hint}` : info.message], record, info.code);
+      if (info.code === 'ECHANGED') decide(c, 'refused', [info.message], record, info.code, txn);
+      else if (info.code === 'EIDRM' || info.code === 'EINVAL') decide(c, 'refused', [`gone since the plan: ${info.message}`], record, info.code, txn);
+      else decide(c, 'failed', [info.hint ? `${info.message} - ${info.hint}` : info.message], record, info.code, txn);
     }
   }
   return report;
+}
+
+/** A snapshot shell for the liveness helper when no run snapshot exists (only `processes` matters there). */
+function emptySnapshot(host: string): IpcSnapshot {
+  return {
+    version: 1, host, platform: 'linux', source: 'native', takenAt: Date.now(), sems: [], shms: [], msgs: [], posixSems: [], posixShms: [],
+    errors: [], limits: {} as IpcSnapshot['limits'], usage: {} as IpcSnapshot['usage'], processes: {}, warnings: [],
+  };
+}
+
+/**
+ * The expectation handed to the primitive: the plan's, with the shm fields our own header peek moved taken
+ * from the re-read (headerChanges accepted them only as exactly what the peek left).
+ */
+function expectedNow(c: RecycleCandidate, now: SysvObject): RemovalExpectation {
+  const e: RemovalExpectation = { ...c.expected };
+  if (now.kind === 'shm' && e.lpid !== undefined) {
+    e.lpid = now.lpid;
+    e.atime = now.atime;
+    e.dtime = now.dtime;
+  }
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -229,6 +334,9 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
   const planOpts: PlanOptions = {};
   if (req.kinds) planOpts.kinds = req.kinds;
   if (req.refs) planOpts.refs = req.refs;
+  // who is blocked in msgrcv/msgsnd (no trace in a queue's header): scanned once for the plan, again per queue
+  if (source.removeChecksWaits) planOpts.waitsCheckedAtRemoval = true;
+  else if (snapshot.msgs.length && source.taskWaits) planOpts.waits = source.taskWaits();
   const plan = buildRecyclePlan(snapshot, verdicts, now, planOpts);
   const removal = await source.removalMode?.();
   if (removal) plan.removal = removal;

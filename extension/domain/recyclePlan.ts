@@ -14,6 +14,7 @@ import type {
   SysvObject,
   Verdict,
 } from '../shared/model';
+import { blockedReason, type TaskWaits } from './taskWaits';
 import { allObjects, formatAge, objectRef } from './verdict';
 import { formatBytesExact, formatTimestamp } from '../shared/format';
 
@@ -56,6 +57,8 @@ export interface RecyclePlan {
   now: number;
   /** uid that will remove (snapshot.uid), when known. */
   uid?: number;
+  /** `ipc:[inode]` the plan's snapshot listed (a pid alive in another IPC namespace is doubt, not dead). */
+  ipcNamespace?: string;
   candidates: RecycleCandidate[];
   stays: RecycleStay[];
   frees: RecycleFrees;
@@ -70,6 +73,13 @@ export interface PlanOptions {
   kinds?: IpcKind[];
   /** only these objects are considered (the tree's "Recycle" on one object). */
   refs?: ObjectRef[];
+  /**
+   * Who is blocked in msgrcv/msgsnd right now (a scan of the host's tasks), or undefined when this host cannot
+   * tell: then no queue is removed (a blocked server leaves no trace in the queue's header).
+   */
+  waits?: TaskWaits;
+  /** the source's removal itself proves no process is blocked on a queue (SSH scripts): `waits` not needed. */
+  waitsCheckedAtRemoval?: boolean;
 }
 
 const SYSV: readonly string[] = ['sem', 'shm', 'msg'];
@@ -78,7 +88,11 @@ function isSysv(o: IpcObject): o is SysvObject {
   return SYSV.includes(o.kind);
 }
 
-/** The expectation the guarded primitive checks immediately before IPC_RMID. */
+/**
+ * The expectation the guarded primitive checks before and again after its lock: everything the plan saw
+ * that activity would change (sem: otime, waiters, every sempid; shm: nattch, cpid, lpid, atime, dtime;
+ * msg: qnum, cbytes, lspid, lrpid, stime, rtime), plus key and ctime (the same object).
+ */
 export function expectationFor(o: SysvObject): RemovalExpectation {
   const e: RemovalExpectation = { key: o.key, ctime: o.ctime };
   if (o.kind === 'shm') {
@@ -89,6 +103,11 @@ export function expectationFor(o: SysvObject): RemovalExpectation {
     e.atime = o.atime;
     e.dtime = o.dtime;
   }
+  if (o.kind === 'sem') {
+    e.noWaiters = true;
+    e.otime = o.otime;
+    if (o.elems) e.semPids = o.elems.map((x) => x.pid);
+  }
   if (o.kind === 'msg') {
     e.qnum = o.qnum;
     e.cbytes = o.cbytes;
@@ -96,11 +115,6 @@ export function expectationFor(o: SysvObject): RemovalExpectation {
     e.lrpid = o.lrpid;
     e.stime = o.stime;
     e.rtime = o.rtime;
-  }
-  if (o.kind === 'sem') {
-    e.noWaiters = true;
-    e.otime = o.otime;
-    if (o.elems) e.semPids = o.elems.map((x) => x.pid);
   }
   return e;
 }
@@ -142,6 +156,7 @@ export function buildRecyclePlan(
     counts: { live: 0, orphan: 0, unreadable: 0, unknown: 0 },
   };
   if (snapshot.uid !== undefined) plan.uid = snapshot.uid;
+  if (snapshot.ipcNamespace) plan.ipcNamespace = snapshot.ipcNamespace;
   for (const o of allObjects(snapshot)) {
     const ref = objectRef(o);
     if (opts.kinds && !opts.kinds.includes(o.kind)) continue;
@@ -168,6 +183,13 @@ export function buildRecyclePlan(
     if (o.kind === 'sem' && !o.elems) {
       stay('per-semaphore detail not loaded: waiters and last-op pids cannot be re-checked');
       continue;
+    }
+    if (o.kind === 'msg' && !opts.waitsCheckedAtRemoval) {
+      const blocked = blockedReason(opts.waits ?? { ok: false, why: `${snapshot.host} offers no list of blocked processes` }, 'msg', o.id);
+      if (blocked) {
+        stay(blocked);
+        continue;
+      }
     }
     plan.candidates.push({ ref, kind: o.kind, id: o.id, key: o.key, object: o, verdict: v, expected: expectationFor(o), pids: pidsToRecheck(o, v) });
     if (o.kind === 'sem') {

@@ -127,6 +127,9 @@ export class SshSource implements IpcSource {
     return describeLock(lock);
   }
 
+  /** the removal scripts refuse a queue a process is blocked on (Linux: /proc/PID/syscall; elsewhere every queue). */
+  readonly removeChecksWaits = true;
+
   async remove(kind: SysvKind, id: number, expected: RemovalExpectation): Promise<void> {
     assertId(id);
     assertKey(expected.key);

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("limits", Napi::Function::New(env, ipcx::JsLimits, "limits"));
   exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));
   exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));
+  exports.Set("statObject", Napi::Function::New(env, ipcx::JsStatObject, "statObject"));
   exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
   exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));

@@ -101,28 +101,67 @@ Napi::Value JsSemDetail(const Napi::CallbackInfo& info) {
 
 Napi::Value JsRemove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...})";
-  if (info.Length() != 3 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
+  const char* usage =
+      "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, afterLock?: () => string)";
+  if (info.Length() < 3 || info.Length() > 4 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
+  if (info.Length() == 4 && !info[3].IsFunction() && !info[3].IsUndefined()) Usage(env, usage);
   std::string kind = info[0].As<Napi::String>().Utf8Value();
   int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
   RemovalExpectation e = ExpectationFromJs(env, info[2]);
+  const bool semOnly = e.noWaiters || e.hasOtime || e.hasSemPids;
+  const bool shmOnly = e.nattchZero || e.nattch.has || e.cpid.has || e.lpid.has || e.atime.has || e.dtime.has;
+  const bool msgOnly = e.qnum.has || e.cbytes.has || e.lspid.has || e.lrpid.has || e.stime.has || e.rtime.has;
+  // The caller's check under the lock: a JS function returning "" (go on) or the reason to refuse. A throw
+  // refuses too (the mode is restored by the core): nothing escapes between the lock and the restore.
+  AfterLockCheck afterLock;
+  if (info.Length() == 4 && info[3].IsFunction()) {
+    Napi::Function fn = info[3].As<Napi::Function>();
+    afterLock = [env, fn]() -> std::string {
+      try {
+        Napi::Value r = fn.Call(env.Undefined(), {});
+        if (r.IsString()) return r.As<Napi::String>().Utf8Value();
+        if (r.IsUndefined() || r.IsNull()) return "";
+        return "the check after the lock returned a non-string";
+      } catch (const Napi::Error& err) {
+        return std::string("the check after the lock failed: ") + err.Message();
+      }
+    };
+  }
   Guard(env, [&] {
     if (kind == "sem") {
-      RemoveSem(id, e);
+      if (shmOnly || msgOnly) Usage(env, "remove('sem', ...): only key, ctime, noWaiters, otime and semPids apply to sem");
+      RemoveSem(id, e, afterLock);
     } else if (kind == "shm") {
-      if (e.noWaiters || e.hasOtime || e.hasSemPids) Usage(env, "remove('shm', ...): noWaiters/otime/semPids apply to sem only");
-      RemoveShm(id, e);
-    } else if (kind == "msg") {
-      if (e.nattchZero || e.noWaiters || e.hasOtime || e.hasSemPids) {
-        Usage(env, "remove('msg', ...): only key and ctime apply to msg");
+      if (semOnly || msgOnly) {
+        Usage(env, "remove('shm', ...): only key, ctime, nattchZero, nattch, cpid, lpid, atime and dtime apply to shm");
       }
-      RemoveMsg(id, e);
+      RemoveShm(id, e, afterLock);
+    } else if (kind == "msg") {
+      if (semOnly || shmOnly) {
+        Usage(env, "remove('msg', ...): only key, ctime, qnum, cbytes, lspid, lrpid, stime and rtime apply to msg");
+      }
+      RemoveMsg(id, e, afterLock);
     } else {
       Usage(env, usage);
     }
     return 0;
   });
   return env.Undefined();
+}
+
+Napi::Value JsStatObject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "statObject(kind: 'sem' | 'shm' | 'msg', id: number)";
+  if (info.Length() != 2 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
+  if (kind != "sem" && kind != "shm" && kind != "msg") Usage(env, usage);
+  return Guard(env, [&] {
+    std::vector<double> h = kind == "sem" ? StatSem(id) : kind == "shm" ? StatShm(id) : StatMsg(id);
+    Napi::Float64Array a = Napi::Float64Array::New(env, h.size());
+    for (size_t i = 0; i < h.size(); i++) a[i] = h[i];
+    return a;
+  });
 }
 
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info) {

@@ -10,6 +10,7 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info);
 Napi::Value JsLimits(const Napi::CallbackInfo& info);
 Napi::Value JsSemDetail(const Napi::CallbackInfo& info);
 Napi::Value JsRemove(const Napi::CallbackInfo& info);
+Napi::Value JsStatObject(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info);

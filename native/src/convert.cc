@@ -242,6 +242,21 @@ RemovalExpectation ExpectationFromJs(Napi::Env env, const Napi::Value& v) {
     e.hasOtime = true;
     e.otime = static_cast<long long>(ot.As<Napi::Number>().DoubleValue());
   }
+  // shm/msg header fields the plan saw: integers (pids, counts, seconds)
+  const std::pair<const char*, RemovalExpectation::Field*> fields[] = {
+      {"nattch", &e.nattch}, {"cpid", &e.cpid},   {"lpid", &e.lpid},     {"atime", &e.atime},
+      {"dtime", &e.dtime},   {"qnum", &e.qnum},   {"cbytes", &e.cbytes}, {"lspid", &e.lspid},
+      {"lrpid", &e.lrpid},   {"stime", &e.stime}, {"rtime", &e.rtime},
+  };
+  for (const auto& f : fields) {
+    Napi::Value fv = o.Get(f.first);
+    if (fv.IsUndefined()) continue;
+    if (!IsIntegral(fv)) BadField(env, f.first, "an integer");
+    double d = fv.As<Napi::Number>().DoubleValue();
+    if (d < -9007199254740991.0 || d > 9007199254740991.0) BadField(env, f.first, "a safe integer");
+    f.second->has = true;
+    f.second->value = static_cast<long long>(d);
+  }
   Napi::Value sp = o.Get("semPids");
   if (!sp.IsUndefined()) {
     if (!sp.IsArray()) BadField(env, "semPids", "an array of pids");

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -84,11 +85,27 @@ struct RemovalExpectation {
   long long otime = 0;
   bool hasSemPids = false;
   std::vector<int32_t> semPids;
+  // One header field the plan saw (shm nattch/cpid/lpid/atime/dtime, msg qnum/cbytes/lspid/lrpid/stime/rtime).
+  struct Field {
+    bool has = false;
+    long long value = 0;
+  };
+  Field nattch, cpid, lpid, atime, dtime;                // shm
+  Field qnum, cbytes, lspid, lrpid, stime, rtime;        // msg
 };
+// Called after the lock and the kernel's own re-verification, right before IPC_RMID: "" lets the removal
+// go on, any other text refuses it (the mode is restored). May be empty (no extra check).
+using AfterLockCheck = std::function<std::string()>;
 // Each throws OpFailure (ECHANGED with the failed check, or the errno of IPC_STAT/IPC_RMID).
-void RemoveSem(int id, const RemovalExpectation& e);
-void RemoveShm(int id, const RemovalExpectation& e);
-void RemoveMsg(int id, const RemovalExpectation& e);
+void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
+void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
+void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
+
+// One object's header row by id (IPC_STAT), in the snapshot's column layout (kSemStride / kShmStride /
+// kMsgStride doubles). Throws OpFailure (EINVAL/EIDRM when gone, EACCES...).
+std::vector<double> StatSem(int id);
+std::vector<double> StatShm(int id);
+std::vector<double> StatMsg(int id);
 
 // --- limits.cc ---
 struct Limits {

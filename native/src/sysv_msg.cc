@@ -4,11 +4,53 @@
 #include <sys/msg.h>
 
 #include <cerrno>
+#include <string>
 
 #include "ipc_core.h"
 #include "sysv_util.h"
 
 namespace ipcx {
+
+namespace {
+
+void MsgRow(int id, const struct msqid_ds& ds, double* h) {
+  h[0] = id;
+  h[1] = static_cast<int>(ds.msg_perm.__key);
+  h[2] = ds.msg_perm.uid;
+  h[3] = ds.msg_perm.gid;
+  h[4] = ds.msg_perm.cuid;
+  h[5] = ds.msg_perm.cgid;
+  h[6] = ds.msg_perm.mode & 0777;
+  h[7] = static_cast<double>(ds.__msg_cbytes);
+  h[8] = static_cast<double>(ds.msg_qnum);
+  h[9] = static_cast<double>(ds.msg_qbytes);
+  h[10] = ds.msg_lspid;
+  h[11] = ds.msg_lrpid;
+  h[12] = static_cast<double>(ds.msg_stime);
+  h[13] = static_cast<double>(ds.msg_rtime);
+  h[14] = static_cast<double>(ds.msg_ctime);
+}
+
+// Every field the plan recorded, against `ds`: "" or the first difference.
+std::string MsgFieldsChanged(const struct msqid_ds& ds, const RemovalExpectation& e) {
+  std::string w;
+  if (!(w = FieldChanged("msg", "qnum", e.qnum, static_cast<long long>(ds.msg_qnum))).empty()) return w;
+  if (!(w = FieldChanged("msg", "cbytes", e.cbytes, static_cast<long long>(ds.__msg_cbytes))).empty()) return w;
+  if (!(w = FieldChanged("msg", "lspid", e.lspid, ds.msg_lspid)).empty()) return w;
+  if (!(w = FieldChanged("msg", "lrpid", e.lrpid, ds.msg_lrpid)).empty()) return w;
+  if (!(w = FieldChanged("msg", "stime", e.stime, static_cast<long long>(ds.msg_stime))).empty()) return w;
+  return FieldChanged("msg", "rtime", e.rtime, static_cast<long long>(ds.msg_rtime));
+}
+
+}  // namespace
+
+std::vector<double> StatMsg(int id) {
+  struct msqid_ds ds;
+  if (msgctl(id, IPC_STAT, &ds) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
+  std::vector<double> h(kMsgStride);
+  MsgRow(id, ds, h.data());
+  return h;
+}
 
 void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
   struct msginfo mi{};
@@ -32,48 +74,41 @@ void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
     }
     size_t at = out.headers.size();
     out.headers.resize(at + kMsgStride);
-    double* h = out.headers.data() + at;
-    h[0] = id;
-    h[1] = static_cast<int>(ds.msg_perm.__key);
-    h[2] = ds.msg_perm.uid;
-    h[3] = ds.msg_perm.gid;
-    h[4] = ds.msg_perm.cuid;
-    h[5] = ds.msg_perm.cgid;
-    h[6] = ds.msg_perm.mode & 0777;
-    h[7] = static_cast<double>(ds.__msg_cbytes);
-    h[8] = static_cast<double>(ds.msg_qnum);
-    h[9] = static_cast<double>(ds.msg_qbytes);
-    h[10] = ds.msg_lspid;
-    h[11] = ds.msg_lrpid;
-    h[12] = static_cast<double>(ds.msg_stime);
-    h[13] = static_cast<double>(ds.msg_rtime);
-    h[14] = static_cast<double>(ds.msg_ctime);
+    MsgRow(id, ds, out.headers.data() + at);
     out.count++;
   }
 }
 
-void RemoveMsg(int id, const RemovalExpectation& e) {
+void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
   struct msqid_ds before;
   if (msgctl(id, IPC_STAT, &before) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
   CheckKeyCtime("msgctl", id, static_cast<int>(before.msg_perm.__key), static_cast<long long>(before.msg_ctime), e);
+  std::string pre = MsgFieldsChanged(before, e);
+  if (!pre.empty()) Changed("msgctl", id, pre);
   // LOCK -> VERIFY -> REMOVE (sysv_util.h): msgsnd needs write, msgrcv read permission. IPC_SET also sets
-  // msg_qbytes: `before` carries the current value, so it is unchanged.
+  // msg_qbytes: `before` carries the current value, so it is unchanged. Note: IPC_SET wakes every process
+  // sleeping in msgrcv/msgsnd on the queue so it re-checks its permission (ipc/msg.c expunge_all,
+  // ss_wakeup): a non-root one then fails with EACCES. The executor proves nobody is blocked on the queue
+  // before calling this, and again through `afterLock`.
   LockVerifyRemove(
       "msgctl", id, before, [](auto& d) -> auto& { return d.msg_perm; },
       [](const struct msqid_ds& d) { return static_cast<long long>(d.msg_ctime); },
       [id](struct msqid_ds* d) { return msgctl(id, IPC_STAT, d); },
       [id](struct msqid_ds* d) { return msgctl(id, IPC_SET, d); }, [id] { return msgctl(id, IPC_RMID, nullptr); },
       [&](const struct msqid_ds& locked) -> std::string {
-        if (locked.msg_qnum != before.msg_qnum || locked.msg_cbytes != before.msg_cbytes ||
-            locked.msg_lspid != before.msg_lspid || locked.msg_lrpid != before.msg_lrpid ||
-            locked.msg_stime != before.msg_stime || locked.msg_rtime != before.msg_rtime) {
-          return "messages sent or received while locking: qnum " + std::to_string(locked.msg_qnum) + " (was " +
-                 std::to_string(before.msg_qnum) + "), lspid " + std::to_string(locked.msg_lspid) + " (was " +
-                 std::to_string(before.msg_lspid) + "), lrpid " + std::to_string(locked.msg_lrpid) + " (was " +
-                 std::to_string(before.msg_lrpid) + ")";
-        }
-        return "";
-      });
+        std::string w;
+        if (!(w = ChangedWhileLocked("msg", "qnum", static_cast<long long>(before.msg_qnum),
+                                     static_cast<long long>(locked.msg_qnum))).empty()) return w;
+        if (!(w = ChangedWhileLocked("msg", "cbytes", static_cast<long long>(before.__msg_cbytes),
+                                     static_cast<long long>(locked.__msg_cbytes))).empty()) return w;
+        if (!(w = ChangedWhileLocked("msg", "lspid", before.msg_lspid, locked.msg_lspid)).empty()) return w;
+        if (!(w = ChangedWhileLocked("msg", "lrpid", before.msg_lrpid, locked.msg_lrpid)).empty()) return w;
+        if (!(w = ChangedWhileLocked("msg", "stime", static_cast<long long>(before.msg_stime),
+                                     static_cast<long long>(locked.msg_stime))).empty()) return w;
+        return ChangedWhileLocked("msg", "rtime", static_cast<long long>(before.msg_rtime),
+                                  static_cast<long long>(locked.msg_rtime));
+      },
+      afterLock);
 }
 
 }  // namespace ipcx

@@ -27,7 +27,28 @@ void StatById(int id, struct semid_ds* ds) {
   if (semctl(id, 0, IPC_STAT, arg) < 0) Fail(errno, "semctl", "IPC_STAT", id);
 }
 
+void SemRow(int id, const struct semid_ds& ds, double* h) {
+  h[0] = id;
+  h[1] = static_cast<int>(ds.sem_perm.__key);
+  h[2] = ds.sem_perm.uid;
+  h[3] = ds.sem_perm.gid;
+  h[4] = ds.sem_perm.cuid;
+  h[5] = ds.sem_perm.cgid;
+  h[6] = ds.sem_perm.mode & 0777;
+  h[7] = static_cast<double>(ds.sem_nsems);
+  h[8] = static_cast<double>(ds.sem_otime);
+  h[9] = static_cast<double>(ds.sem_ctime);
+}
+
 }  // namespace
+
+std::vector<double> StatSem(int id) {
+  struct semid_ds ds;
+  StatById(id, &ds);
+  std::vector<double> h(kSemStride);
+  SemRow(id, ds, h.data());
+  return h;
+}
 
 namespace {
 
@@ -49,16 +70,7 @@ void ListSemSlots(int from, int to, bool values, SemColumns& out, std::vector<It
     size_t at = out.headers.size();
     out.headers.resize(at + kSemStride);
     double* h = out.headers.data() + at;
-    h[0] = id;
-    h[1] = static_cast<int>(ds.sem_perm.__key);
-    h[2] = ds.sem_perm.uid;
-    h[3] = ds.sem_perm.gid;
-    h[4] = ds.sem_perm.cuid;
-    h[5] = ds.sem_perm.cgid;
-    h[6] = ds.sem_perm.mode & 0777;
-    h[7] = static_cast<double>(nsems);
-    h[8] = static_cast<double>(ds.sem_otime);
-    h[9] = static_cast<double>(ds.sem_ctime);
+    SemRow(id, ds, h);
     if (values) {
       size_t off = out.values.size();
       out.values.resize(off + nsems);
@@ -210,7 +222,7 @@ std::string OtimeChanged(long long found, long long expected, const char* when) 
 
 }  // namespace
 
-void RemoveSem(int id, const RemovalExpectation& e) {
+void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
   struct semid_ds before;
   StatById(id, &before);
   const size_t n = before.sem_nsems;
@@ -248,7 +260,8 @@ void RemoveSem(int id, const RemovalExpectation& e) {
                               " while locking");
         }
         return CheckSemState(ReadSemState(id, n), e, &s0, " while locking");
-      });
+      },
+      afterLock);
 }
 
 }  // namespace ipcx

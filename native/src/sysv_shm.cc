@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "ipc_core.h"
 #include "sysv_util.h"
@@ -18,7 +19,42 @@ void StatById(int id, struct shmid_ds* ds) {
   if (shmctl(id, IPC_STAT, ds) < 0) Fail(errno, "shmctl", "IPC_STAT", id);
 }
 
+void ShmRow(int id, const struct shmid_ds& ds, double* h) {
+  h[0] = id;
+  h[1] = static_cast<int>(ds.shm_perm.__key);
+  h[2] = ds.shm_perm.uid;
+  h[3] = ds.shm_perm.gid;
+  h[4] = ds.shm_perm.cuid;
+  h[5] = ds.shm_perm.cgid;
+  h[6] = ds.shm_perm.mode & (0777 | SHM_DEST | SHM_LOCKED);
+  h[7] = ClampU64(ds.shm_segsz, nullptr);
+  h[8] = ds.shm_cpid;
+  h[9] = ds.shm_lpid;
+  h[10] = static_cast<double>(ds.shm_nattch);
+  h[11] = static_cast<double>(ds.shm_atime);
+  h[12] = static_cast<double>(ds.shm_dtime);
+  h[13] = static_cast<double>(ds.shm_ctime);
+}
+
+// Every field the plan recorded, against `ds`: "" or the first difference.
+std::string ShmFieldsChanged(const struct shmid_ds& ds, const RemovalExpectation& e) {
+  std::string w;
+  if (!(w = FieldChanged("shm", "nattch", e.nattch, static_cast<long long>(ds.shm_nattch))).empty()) return w;
+  if (!(w = FieldChanged("shm", "cpid", e.cpid, ds.shm_cpid)).empty()) return w;
+  if (!(w = FieldChanged("shm", "lpid", e.lpid, ds.shm_lpid)).empty()) return w;
+  if (!(w = FieldChanged("shm", "atime", e.atime, static_cast<long long>(ds.shm_atime))).empty()) return w;
+  return FieldChanged("shm", "dtime", e.dtime, static_cast<long long>(ds.shm_dtime));
+}
+
 }  // namespace
+
+std::vector<double> StatShm(int id) {
+  struct shmid_ds ds;
+  StatById(id, &ds);
+  std::vector<double> h(kShmStride);
+  ShmRow(id, ds, h.data());
+  return h;
+}
 
 void ListShms(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
   struct shm_info si{};
@@ -42,21 +78,7 @@ void ListShms(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
     }
     size_t at = out.headers.size();
     out.headers.resize(at + kShmStride);
-    double* h = out.headers.data() + at;
-    h[0] = id;
-    h[1] = static_cast<int>(ds.shm_perm.__key);
-    h[2] = ds.shm_perm.uid;
-    h[3] = ds.shm_perm.gid;
-    h[4] = ds.shm_perm.cuid;
-    h[5] = ds.shm_perm.cgid;
-    h[6] = ds.shm_perm.mode & (0777 | SHM_DEST | SHM_LOCKED);
-    h[7] = ClampU64(ds.shm_segsz, nullptr);
-    h[8] = ds.shm_cpid;
-    h[9] = ds.shm_lpid;
-    h[10] = static_cast<double>(ds.shm_nattch);
-    h[11] = static_cast<double>(ds.shm_atime);
-    h[12] = static_cast<double>(ds.shm_dtime);
-    h[13] = static_cast<double>(ds.shm_ctime);
+    ShmRow(id, ds, out.headers.data() + at);
     out.count++;
   }
 }
@@ -73,7 +95,7 @@ std::vector<uint8_t> ShmPeek(int id, size_t length) {
   return out;
 }
 
-void RemoveShm(int id, const RemovalExpectation& e) {
+void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
   struct shmid_ds before;
   StatById(id, &before);
   CheckKeyCtime("shmctl", id, static_cast<int>(before.shm_perm.__key), static_cast<long long>(before.shm_ctime), e);
@@ -81,24 +103,28 @@ void RemoveShm(int id, const RemovalExpectation& e) {
     Changed("shmctl", id, "nattch: " + std::to_string(static_cast<unsigned long>(before.shm_nattch)) +
                               " attachment(s), expected none");
   }
-  // LOCK -> VERIFY -> REMOVE (sysv_util.h): shmat needs read (SHM_RDONLY) or read+write permission.
+  std::string pre = ShmFieldsChanged(before, e);
+  if (!pre.empty()) Changed("shmctl", id, pre);
+  // LOCK -> VERIFY -> REMOVE (sysv_util.h): shmat needs read (SHM_RDONLY) or read+write permission. After
+  // the lock, every field again, against the pre-lock read (which matched the plan): an attach or a detach
+  // in between moves nattch, lpid, atime or dtime.
   LockVerifyRemove(
       "shmctl", id, before, [](auto& d) -> auto& { return d.shm_perm; },
       [](const struct shmid_ds& d) { return static_cast<long long>(d.shm_ctime); },
       [id](struct shmid_ds* d) { return shmctl(id, IPC_STAT, d); },
       [id](struct shmid_ds* d) { return shmctl(id, IPC_SET, d); }, [id] { return shmctl(id, IPC_RMID, nullptr); },
       [&](const struct shmid_ds& locked) -> std::string {
-        if (locked.shm_nattch != before.shm_nattch) {
-          return "nattch changed while locking: " + std::to_string(static_cast<unsigned long>(locked.shm_nattch)) +
-                 " attachment(s), was " + std::to_string(static_cast<unsigned long>(before.shm_nattch));
-        }
-        if (locked.shm_lpid != before.shm_lpid || locked.shm_atime != before.shm_atime ||
-            locked.shm_dtime != before.shm_dtime) {
-          return "attached or detached while locking: lpid " + std::to_string(locked.shm_lpid) + " (was " +
-                 std::to_string(before.shm_lpid) + "), atime/dtime changed";
-        }
-        return "";
-      });
+        std::string w;
+        if (!(w = ChangedWhileLocked("shm", "nattch", static_cast<long long>(before.shm_nattch),
+                                     static_cast<long long>(locked.shm_nattch))).empty()) return w;
+        if (!(w = ChangedWhileLocked("shm", "cpid", before.shm_cpid, locked.shm_cpid)).empty()) return w;
+        if (!(w = ChangedWhileLocked("shm", "lpid", before.shm_lpid, locked.shm_lpid)).empty()) return w;
+        if (!(w = ChangedWhileLocked("shm", "atime", static_cast<long long>(before.shm_atime),
+                                     static_cast<long long>(locked.shm_atime))).empty()) return w;
+        return ChangedWhileLocked("shm", "dtime", static_cast<long long>(before.shm_dtime),
+                                  static_cast<long long>(locked.shm_dtime));
+      },
+      afterLock);
 }
 
 }  // namespace ipcx

@@ -67,6 +67,20 @@ inline void CheckKeyCtime(const char* syscall, long long id, int key, long long 
   }
 }
 
+// "" when the plan did not record the field or it still holds; else "shm lpid changed 0 -> 4123".
+inline std::string FieldChanged(const char* kind, const char* name, const RemovalExpectation::Field& f,
+                                long long found) {
+  if (!f.has || f.value == found) return "";
+  return std::string(kind) + " " + name + " changed " + std::to_string(f.value) + " -> " + std::to_string(found);
+}
+
+// "" or "<kind> <name> changed while locking <was> -> <found>" (the pre-lock read against the locked one).
+inline std::string ChangedWhileLocked(const char* kind, const char* name, long long was, long long found) {
+  if (was == found) return "";
+  return std::string(kind) + " " + name + " changed while locking " + std::to_string(was) + " -> " +
+         std::to_string(found);
+}
+
 // Waits until every System V operation that passed its permission check before this call has finished.
 // semop/semtimedop, SETVAL/SETALL, shmat and msgrcv check the mode (ipcperms) under rcu_read_lock() before
 // they take the object's lock, so an IPC_SET that takes permission away does not stop a call that is already
@@ -93,9 +107,11 @@ inline void QuiesceIpcOps() {
 // mode is restored (only if the permissions are still exactly our lock: a concurrent IPC_SET by the owner
 // wins) and the removal is refused. IPC_SET updates ctime, so the ctime recorded after our own IPC_SET is the
 // reference from then on, together with mode, uid and gid (an IPC_SET by someone else shows in one of them).
+// `afterLock` (may be empty) runs after `verify` passed, still under the lock: the caller's own checks (the
+// executor's scan for processes blocked on the object); its non-empty answer refuses like a failed verify.
 template <typename Ds, typename Perm, typename Ctime, typename Stat, typename Set, typename Rmid, typename Verify>
 void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, Ctime ctimeOf, Stat stat, Set set,
-                      Rmid rmid, Verify verify) {
+                      Rmid rmid, Verify verify, const AfterLockCheck& afterLock) {
   const unsigned origMode = perm(before).mode & 0777;
   auto withMode = [&](unsigned mode) {
     Ds d = before;
@@ -139,6 +155,7 @@ void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, 
     }
     const long long lockedCtime = ctimeOf(locked);
     std::string why = verify(locked);
+    if (why.empty() && afterLock) why = afterLock();
     if (why.empty()) {
       Ds last;
       if (stat(&last) < 0) Fail(errno, syscall, "IPC_STAT", id);

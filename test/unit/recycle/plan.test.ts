@@ -75,8 +75,9 @@ test('executor re-checks: header and per-semaphore changes refuse', () => {
   assert.match(headerChanges(a, { ...a, otime: a.otime + 1 })[0], /sem_otime changed/);
   const m = shm(1, 2, 3);
   assert.match(headerChanges(m, { ...m, nattch: 1 })[0], /now attached/);
-  assert.match(headerChanges(m, { ...m, lpid: 77 })[0], /new last attach/);
-  assert.deepEqual(headerChanges(m, { ...m, lpid: 77, atime: NOW }, [77]), [], 'our own peek');
+  assert.match(headerChanges(m, { ...m, lpid: 77 })[0], /shm lpid changed 3 -> 77/);
+  assert.deepEqual(headerChanges(m, { ...m, lpid: 77, atime: NOW }, { lpid: 77, atime: NOW, dtime: m.dtime }), [], 'exactly what our own peek left');
+  assert.match(headerChanges(m, { ...m, lpid: 77, atime: NOW + 1 }, { lpid: 77, atime: NOW, dtime: m.dtime })[0]!, /shm lpid changed/, 'activity after our peek');
   assert.deepEqual(elemChanges(a.elems, a.elems!), []);
   const moved = a.elems!.map((e, i) => (i === 3 ? { ...e, pid: 50 } : e));
   assert.match(elemChanges(a.elems, moved)[0], /new last-op pid on semaphore\(s\) 3 \(50\)/);
