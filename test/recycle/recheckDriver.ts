@@ -86,7 +86,13 @@ async function main(): Promise<void> {
   out['left'] = snap.msgs.map((q) => q.id);
   out['serverLines'] = server.lines;
   out['senderLines'] = sender.lines;
-  out['blockedStill'] = [server.pid, sender.pid].map((p) => fs.readFileSync(`/proc/${p}/syscall`, 'utf8').split(' ')[0]);
+  out['blockedStill'] = [server.pid, sender.pid].map((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/syscall`, 'utf8').split(' ')[0];
+    } catch {
+      return 'exited';
+    }
+  });
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
