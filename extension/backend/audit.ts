@@ -20,9 +20,10 @@ export interface AuditRecord {
   pid: number;
   /**
    * 'intent' is written before the guarded primitive locks the object (IPC_SET mode 0); the outcome record
-   * with the same `txn` follows. An intent without an outcome is a crash while the object may be locked.
+   * with the same `txn` follows. An intent without an outcome is a crash while the object may be locked;
+   * 'restored' (the mode put back) or 'closed' (nothing left to restore) ends it later.
    */
-  action: 'intent' | 'removed' | 'refused' | 'failed';
+  action: 'intent' | 'removed' | 'refused' | 'failed' | 'restored' | 'closed';
   /** pairs an intent with its outcome. */
   txn?: string;
   /** intent only: the object as it will be locked, with its original mode (what a restore puts back). */

@@ -105,6 +105,15 @@ export interface RawLimits {
 /** The binding takes the model's expectation as it is. */
 export type RawRemovalExpectation = RemovalExpectation;
 
+/** An object left locked by a recycle: what it must still be (ctime as read while locked) and its mode. */
+export interface LockedObject {
+  key: number;
+  ctime: number;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
 export interface PosixSemRead {
   /** file size in bytes. */
   size: number;
@@ -127,6 +136,7 @@ export interface RawNative {
   remove(kind: SysvKind, id: number, expected: RawRemovalExpectation, afterLock?: () => string): void;
   /** one object's header row (IPC_STAT by id), in the snapshot's column layout (SEM/SHM/MSG_STRIDE doubles). */
   statObject(kind: SysvKind, id: number): Float64Array;
+  restoreMode(kind: SysvKind, id: number, locked: LockedObject): void;
   shmPeek(id: number, length: number): Buffer;
   readPosixSem(path: string | Buffer): PosixSemRead;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
@@ -202,6 +212,11 @@ export interface NativeBinding {
   /** One object's header by id (IPC_STAT; a set without values). Throws IpcError (EINVAL/EIDRM when gone). */
   statObject(kind: SysvKind, id: number): SemSet | ShmSegment | MsgQueue;
   /**
+   * Put back the mode of an object a crashed recycle left locked: IPC_STAT, refuse (ECHANGED) unless key,
+   * uid, gid and ctime are as given and the mode is still a lock (0 or 0400), then IPC_SET `mode`.
+   */
+  restoreMode(kind: SysvKind, id: number, locked: LockedObject): void;
+  /**
    * Copy min(length, segsz) bytes of a segment: shmat(SHM_RDONLY), copy, shmdt. Note: attaching updates the
    * segment's atime/dtime/lpid and briefly raises nattch, as any attach does.
    */
@@ -225,7 +240,7 @@ export const NATIVE_FILE = 'ipc_native.node';
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 const RAW_FUNCTIONS = [
-  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
 ] as const satisfies ReadonlyArray<keyof RawNative>;
 
 /**
@@ -551,6 +566,9 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
       if (kind === 'sem') return buildSems({ ...cols, values: new Uint16Array(0), valueErrors: [] }, false)[0]!;
       if (kind === 'shm') return buildShms(cols)[0]!;
       return buildMsgs(cols)[0]!;
+    },
+    restoreMode(kind, id, locked) {
+      call(() => raw.restoreMode(kind, id, { key: locked.key, ctime: locked.ctime, uid: locked.uid, gid: locked.gid, mode: locked.mode }));
     },
     shmPeek(id, length) {
       return call(() => raw.shmPeek(id, length));

@@ -5,6 +5,9 @@
  *   IPC_RMID) -> the outcome report; every decision appended to the audit log in globalStorage.
  * - `ipcExplorer.recycleObject` (object context): the same for one object, same guards.
  * - `ipcExplorer.showRecycleAuditLog`: opens the audit log.
+ * - `ipcExplorer.restoreLockedObject`: puts back the mode of objects an interrupted recycle left locked (an
+ *   intent in the audit log without an outcome, the object still at mode 0); offered in a notification
+ *   when the extension starts and finds such objects.
  * Gated by `ipcExplorer.recycle.enabled`. Also installs `services.verdictOptions` from the
  * `ipcExplorer.recycle.*` settings plus owner evidence (PostgreSQL data directories, shm header peeks of
  * unattached local segments), so the tree and dashboard show the same verdicts recycle acts on.
@@ -19,6 +22,7 @@
  */
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
+import { closeSettled, findLeftLocks, restorable, restoreLeftLock } from '../backend/lockJournal';
 import { findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
 import { nativeBinding } from '../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
@@ -283,6 +287,28 @@ class EvidenceCache {
   }
 }
 
+/** Objects an interrupted recycle left locked, from this extension's audit log (local host, native binding). */
+function leftLocks(context: vscode.ExtensionContext): ReturnType<typeof findLeftLocks> | undefined {
+  const binding = nativeBinding().binding;
+  if (!binding) return undefined;
+  return findLeftLocks(new AuditLog(auditPath(context)), binding);
+}
+
+/** On start: report objects left locked by a recycle that was interrupted, with a one-click restore. */
+async function offerRestore(context: vscode.ExtensionContext, services: Services): Promise<void> {
+  const left = leftLocks(context);
+  if (!left) return;
+  const todo = restorable(left);
+  if (!todo.length) return;
+  for (const f of todo) services.log.warn(`recycle: ${f.why}`);
+  const text =
+    `${todo.length} object(s) were left locked (mode 0) by an interrupted recycle: ` +
+    `${todo.map((f) => `${f.intent.lock.kind} id ${f.intent.lock.id}`).join(', ')}. Their owners' processes cannot use them until their mode is restored.`;
+  const pick = await vscode.window.showWarningMessage(text, 'Restore', 'Show Log');
+  if (pick === 'Restore') await vscode.commands.executeCommand('ipcExplorer.restoreLockedObject');
+  else if (pick === 'Show Log') services.log.show(true);
+}
+
 export function registerRecycle(context: vscode.ExtensionContext, services: Services): void {
   testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const evidence = new EvidenceCache();
@@ -356,6 +382,31 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
     }
     return runRecycle(services, host, { ...given, host, refs });
   });
+
+  registerGuarded(context, services, 'ipcExplorer.restoreLockedObject', 'Restore locked object', async (arg?: unknown) => {
+    const left = leftLocks(context);
+    if (!left) {
+      services.notify.warn('Restore locked object: the native binding is not loaded, so locked objects cannot be checked or restored.');
+      return undefined;
+    }
+    const only = typeof arg === 'object' && arg !== null && typeof (arg as { txn?: unknown }).txn === 'string' ? (arg as { txn: string }).txn : undefined;
+    const todo = restorable(left).filter((f) => !only || f.intent.txn === only);
+    const audit = new AuditLog(auditPath(context));
+    const results = todo.map((f) => restoreLeftLock(f, nativeBinding().binding!, audit));
+    closeSettled(left, audit);
+    for (const r of results) services.log.info(`recycle: ${r.message}`);
+    if (!results.length) services.notify.info('No object is left locked by an interrupted recycle.');
+    else if (results.every((r) => r.ok)) services.notify.info(results.map((r) => r.message).join('; '));
+    else services.notify.warn(results.map((r) => r.message).join('; '));
+    await services.store.refresh(LOCAL_HOST);
+    return results;
+  });
+
+  // after activation (which reads nothing itself): objects a previous recycle left locked
+  const timer = setTimeout(() => {
+    offerRestore(context, services).catch((e) => services.log.warn(`recycle: checking for objects left locked: ${String(e)}`));
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(timer) });
 
   registerGuarded(context, services, 'ipcExplorer.showRecycleAuditLog', 'Show recycle audit log', async () => {
     const file = vscode.Uri.file(auditPath(context));

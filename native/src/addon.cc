@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));
   exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));
   exports.Set("statObject", Napi::Function::New(env, ipcx::JsStatObject, "statObject"));
+  exports.Set("restoreMode", Napi::Function::New(env, ipcx::JsRestoreMode, "restoreMode"));
   exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
   exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));

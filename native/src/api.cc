@@ -164,6 +164,36 @@ Napi::Value JsStatObject(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value JsRestoreMode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "restoreMode(kind: 'sem' | 'shm' | 'msg', id: number, locked: {key, ctime, uid, gid, mode})";
+  if (info.Length() != 3 || !info[0].IsString() || !IsId(info[1]) || !info[2].IsObject()) Usage(env, usage);
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto num = [&](const char* name, double lo, double hi) -> double {
+    Napi::Value v = o.Get(name);
+    if (!v.IsNumber()) Usage(env, usage);
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d != std::floor(d) || d < lo || d > hi) Usage(env, usage);
+    return d;
+  };
+  LockedObject l;
+  l.key = static_cast<int32_t>(static_cast<uint32_t>(static_cast<long long>(num("key", -2147483648.0, 4294967295.0))));
+  l.ctime = static_cast<long long>(num("ctime", 0, 9007199254740991.0));
+  l.uid = static_cast<unsigned>(num("uid", 0, 4294967295.0));
+  l.gid = static_cast<unsigned>(num("gid", 0, 4294967295.0));
+  l.mode = static_cast<unsigned>(num("mode", 0, 0777));
+  Guard(env, [&] {
+    if (kind == "sem") RestoreSem(id, l);
+    else if (kind == "shm") RestoreShm(id, l);
+    else if (kind == "msg") RestoreMsg(id, l);
+    else Usage(env, usage);
+    return 0;
+  });
+  return env.Undefined();
+}
+
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !IsId(info[0]) || !IsId(info[1])) Usage(env, "shmPeek(id: number, length: number)");

@@ -11,6 +11,7 @@ Napi::Value JsLimits(const Napi::CallbackInfo& info);
 Napi::Value JsSemDetail(const Napi::CallbackInfo& info);
 Napi::Value JsRemove(const Napi::CallbackInfo& info);
 Napi::Value JsStatObject(const Napi::CallbackInfo& info);
+Napi::Value JsRestoreMode(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info);

@@ -101,6 +101,20 @@ void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
 void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
 void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
 
+// An object a recycle locked (IPC_SET mode 0 or 0400) and never finished with (it crashed between the lock
+// and the outcome): what it must still be, and the mode to put back.
+struct LockedObject {
+  int32_t key = 0;
+  long long ctime = 0;  // as read while locked (the lock's IPC_SET set it)
+  unsigned uid = 0, gid = 0;
+  unsigned mode = 0;  // the original permission bits
+};
+// IPC_STAT, check key/uid/gid/ctime and that the mode is still a lock (0 or 0400), then IPC_SET the mode
+// back. Throws OpFailure (ECHANGED naming the check, or the errno).
+void RestoreSem(int id, const LockedObject& l);
+void RestoreShm(int id, const LockedObject& l);
+void RestoreMsg(int id, const LockedObject& l);
+
 // One object's header row by id (IPC_STAT), in the snapshot's column layout (kSemStride / kShmStride /
 // kMsgStride doubles). Throws OpFailure (EINVAL/EIDRM when gone, EACCES...).
 std::vector<double> StatSem(int id);

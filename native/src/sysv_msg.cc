@@ -111,4 +111,11 @@ void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
       afterLock);
 }
 
+void RestoreMsg(int id, const LockedObject& l) {
+  RestoreLocked<struct msqid_ds>(
+      "msgctl", id, [](auto& d) -> auto& { return d.msg_perm; },
+      [](const struct msqid_ds& d) { return static_cast<long long>(d.msg_ctime); },
+      [id](struct msqid_ds* d) { return msgctl(id, IPC_STAT, d); }, [id](struct msqid_ds* d) { return msgctl(id, IPC_SET, d); }, l);
+}
+
 }  // namespace ipcx

@@ -264,4 +264,21 @@ void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
       afterLock);
 }
 
+void RestoreSem(int id, const LockedObject& l) {
+  RestoreLocked<struct semid_ds>(
+      "semctl", id, [](auto& d) -> auto& { return d.sem_perm; },
+      [](const struct semid_ds& d) { return static_cast<long long>(d.sem_ctime); },
+      [id](struct semid_ds* d) {
+        semun a;
+        a.buf = d;
+        return semctl(id, 0, IPC_STAT, a);
+      },
+      [id](struct semid_ds* d) {
+        semun a;
+        a.buf = d;
+        return semctl(id, 0, IPC_SET, a);
+      },
+      l);
+}
+
 }  // namespace ipcx

@@ -127,4 +127,11 @@ void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
       afterLock);
 }
 
+void RestoreShm(int id, const LockedObject& l) {
+  RestoreLocked<struct shmid_ds>(
+      "shmctl", id, [](auto& d) -> auto& { return d.shm_perm; },
+      [](const struct shmid_ds& d) { return static_cast<long long>(d.shm_ctime); },
+      [id](struct shmid_ds* d) { return shmctl(id, IPC_STAT, d); }, [id](struct shmid_ds* d) { return shmctl(id, IPC_SET, d); }, l);
+}
+
 }  // namespace ipcx

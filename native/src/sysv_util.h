@@ -181,6 +181,32 @@ void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, 
   }
 }
 
+// Puts back the mode of an object a crashed recycle left locked (ipc_core.h RestoreSem/Shm/Msg).
+template <typename Ds, typename Perm, typename Ctime, typename Stat, typename Set>
+void RestoreLocked(const char* syscall, int id, Perm perm, Ctime ctimeOf, Stat stat, Set set, const LockedObject& l) {
+  Ds now;
+  if (stat(&now) < 0) {
+    OpError err = Err(errno, syscall, "IPC_STAT", id);
+    if (err.err == EACCES) {
+      err.detail = "cannot read the locked object (its mode is 0): only root (CAP_IPC_OWNER) can verify and restore it";
+    }
+    throw OpFailure{err};
+  }
+  const unsigned m = perm(now).mode & 0777;
+  if (static_cast<int>(perm(now).__key) != l.key) {
+    Changed(syscall, id, "key changed: expected " + Hex32(l.key) + ", found " + Hex32(perm(now).__key) + " (another object)");
+  }
+  if (perm(now).uid != l.uid || perm(now).gid != l.gid) Changed(syscall, id, "owner changed since the lock");
+  if (m != 0 && m != 0400) Changed(syscall, id, "not locked any more (mode 0" + Oct(m) + ")");
+  if (ctimeOf(now) != l.ctime) {
+    Changed(syscall, id, "ctime changed: expected " + std::to_string(l.ctime) + ", found " +
+                             std::to_string(ctimeOf(now)) + " (changed since it was checked)");
+  }
+  Ds r = now;
+  perm(r).mode = l.mode & 0777;
+  if (set(&r) < 0) Fail(errno, syscall, "IPC_SET", id);
+}
+
 // Tracks whether *_STAT_ANY works on this kernel (Linux >= 4.17); falls back to *_STAT on EINVAL.
 // Returns the id, or -1 with errno set. `op` receives the name of the command that produced the result.
 template <typename StatFn>

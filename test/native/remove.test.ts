@@ -120,7 +120,7 @@ test('expectation fields that do not apply to the kind, or malformed ones, are r
   const [m] = make('msg', ['-n', '1']);
   created.push(m!);
   const q = find('msg', m!.id)!;
-  assert.throws(() => native().remove('msg', m!.id, { key: q.key, ctime: q.ctime, noWaiters: true }), /only key and ctime apply to msg/);
+  assert.throws(() => native().remove('msg', m!.id, { key: q.key, ctime: q.ctime, noWaiters: true }), /only key, ctime, qnum, cbytes, lspid, lrpid, stime and rtime apply to msg/);
   assert.throws(
     () => native().remove('msg', m!.id, { key: q.key, ctime: 'yesterday' } as unknown as RemovalExpectation),
     /expected\.ctime must be an integer/,

@@ -139,8 +139,13 @@ test('field story: ENOSPC from leftovers of a killed PostgreSQL; recycle removes
   assert.match(pgLive.verdict.owner.label, /postmaster PID \d+ \(alive/);
 
   // the audit log holds every decision with the full record before removal
-  const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const journal = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // each removal: its intent (written before the lock, with the original mode), then its outcome
+  const intents = journal.filter((a: { action: string }) => a.action === 'intent');
+  const audit = journal.filter((a: { action: string }) => a.action !== 'intent');
   assert.equal(audit.length, 4);
+  assert.deepEqual(intents.map((i: { txn: string }) => i.txn).sort(), audit.map((a: { txn: string }) => a.txn).sort(), 'every outcome closes its intent');
+  for (const i of intents) assert.equal(i.lock.mode, 0o600);
   for (const a of audit) {
     assert.equal(a.action, 'removed');
     assert.equal(a.object.kind, 'sem');

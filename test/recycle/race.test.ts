@@ -111,7 +111,11 @@ test(`race: recycle against re-creation, attach and semop under the same keys ($
   assert.ok(totals.removed > 0, 'the recycler did remove orphans (the test exercised removal)');
   assert.ok(counts['adopted']! > 0, 'the partner did adopt sets');
   assert.equal(totals.failed, 0, `no removal failed: ${totals.failures.join(' | ')}`);
-  const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const journal = fs.readFileSync(auditFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const audit = journal.filter((a) => a.action !== 'intent');
   assert.equal(audit.length, totals.removed + totals.refused + totals.failed, 'every decision is in the audit log');
+  const open = new Set(journal.filter((a) => a.action === 'intent').map((a) => a.txn));
+  for (const a of audit) open.delete(a.txn);
+  assert.equal(open.size, 0, 'every intent (written before a lock) has its outcome');
   assert.equal(audit.filter((a) => a.action === 'removed').length, totals.removed);
 });

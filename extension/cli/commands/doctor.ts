@@ -2,7 +2,8 @@ import { prepareRecycle } from '../../backend/recycleExecutor';
 import { diagnoseSemget, formatDiagnosis, type SemgetRequest } from '../../domain/doctor';
 import { pgDefaults } from '../../domain/pgSizing';
 import { EXIT, UsageError, checkHosts, parseCommandArgs, type Subcommand } from '../cliSupport';
-import { onOneSource, orphanOptions } from './recycle';
+import { defaultAuditPath } from '../../backend/audit';
+import { leftLockLines, onOneSource, orphanOptions } from './recycle';
 
 function int(name: string, v: string | undefined, dflt?: number): number | undefined {
   if (v === undefined) return dflt;
@@ -26,6 +27,8 @@ Answers "semget(key, N) fails with ENOSPC: why, and what would recycling free?".
                    PostgreSQL settings (defaults: 100, 3, 10, 8)
   --num-os-semaphores N   PostgreSQL 18: the value of \`postgres -C num_os_semaphores\`
   --min-age S, --recent S, --include-unrecognized   as for ipcx recycle (what counts as recyclable)
+  --audit FILE     the recycle audit log to check for objects an interrupted recycle left locked
+                   (default ~/.local/state/ipc-explorer/audit.jsonl)
 Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail now but recycling is enough,
 1 error, 2 usage.`,
   async run(args, io) {
@@ -47,6 +50,7 @@ Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail 
         'min-age': { type: 'string' },
         recent: { type: 'string' },
         'include-unrecognized': { type: 'boolean' },
+        audit: { type: 'string' },
       },
       false,
     );
@@ -72,6 +76,8 @@ Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail 
       const prep = await prepareRecycle(source, { dataDirs: values['data-dir'] ?? [], verdict: orphanOptions(values) });
       const d = diagnoseSemget(prep.snapshot, prep.verdicts, req);
       io.out(values.json ? JSON.stringify(d, null, io.isTTY ? 2 : 0) + '\n' : formatDiagnosis(d));
+      // an interrupted recycle may have left objects locked (mode 0): their owners' processes get EACCES
+      if (source.host === 'local') for (const l of leftLockLines(values.audit ?? defaultAuditPath(io.env))) io.err(`ipcx: ${l}\n`);
       if (d.wouldSucceed) return EXIT.OK;
       return d.recyclingIsEnough ? EXIT.FINDING : EXIT.PARTIAL;
     });

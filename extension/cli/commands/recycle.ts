@@ -1,4 +1,6 @@
 import { AuditLog, defaultAuditPath } from '../../backend/audit';
+import { closeSettled, findLeftLocks, formatLeftLocks, restorable, restoreLeftLock } from '../../backend/lockJournal';
+import { nativeBinding } from '../../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
 import type { ObjectRule } from '../../domain/verdict';
@@ -45,6 +47,39 @@ export async function onOneSource(name: string, hosts: string[], io: CliIo, fn: 
   }
 }
 
+/**
+ * Objects a killed or crashed recycle left locked (intent in the audit log, no outcome, still at mode 0), as
+ * report lines; [] when none or when they cannot be checked here (no native binding).
+ */
+export function leftLockLines(auditPath: string): string[] {
+  const binding = nativeBinding().binding;
+  if (!binding) return [];
+  return formatLeftLocks(findLeftLocks(new AuditLog(auditPath), binding), 'ipcx recycle --restore');
+}
+
+/** `ipcx recycle --restore`: put back the mode of every object a stopped recycle left locked. */
+async function restoreLocks(auditPath: string, io: CliIo): Promise<number> {
+  const b = nativeBinding();
+  if (!b.binding) {
+    io.err(`ipcx: recycle --restore: ${b.error?.message ?? 'the native binding is missing'}\n`);
+    return EXIT.ERROR;
+  }
+  const audit = new AuditLog(auditPath);
+  const left = findLeftLocks(audit, b.binding);
+  const todo = restorable(left);
+  let failed = 0;
+  if (!todo.length) io.out(`IPC Explorer: no object left locked by an interrupted recycle (audit log ${auditPath}).\n`);
+  for (const f of todo) {
+    io.out(`${f.why}\n`);
+    const r = restoreLeftLock(f, b.binding, audit);
+    io.out(`  ${r.message}\n`);
+    if (!r.ok) failed++;
+  }
+  for (const l of formatLeftLocks({ findings: left.findings.filter((f) => f.state === 'other'), remote: left.remote }, '')) io.out(`${l}\n`);
+  closeSettled(left, audit);
+  return failed ? EXIT.PARTIAL : EXIT.OK;
+}
+
 export function parseKinds(v: string[] | undefined): IpcKind[] | undefined {
   if (!v || !v.length) return undefined;
   for (const k of v) if (!(KINDS as readonly string[]).includes(k)) throw new UsageError(`--kind ${k}: expected sem, shm or msg`);
@@ -66,11 +101,17 @@ const command: Subcommand = {
   usage: `usage: ipcx recycle [--json] [--yes] [--kind sem|shm|msg]... [--data-dir DIR]... [--audit FILE]
                     [--min-age SECONDS] [--recent SECONDS] [--include-unrecognized]
                     [--ignore-key KEY]... [--trust-key KEY]... [--host DEST]
+       ipcx recycle --restore [--audit FILE]
 
 Prints the recycle plan: each object it would remove with its verdict and reasons, and everything that stays
-and why. Removes nothing unless --yes is given; then every object is re-checked immediately before IPC_RMID
-(same id, key and ctime; still nothing attached; no waiters; no new last-op pid; its pids still dead) and
-each removal, refusal and failure is appended to the audit log (JSON lines).
+and why. Removes nothing unless --yes is given; then every object is re-read right before its own removal and
+re-checked (same id, key and ctime; every header field the plan saw: nattch, lpid, atime, dtime, qnum,
+lspid, stime...; no waiters; no new last-op pid; no process blocked in msgrcv/msgsnd on a queue; its pids
+still dead), locked (mode 0), checked again and removed. The audit log (JSON lines) gets each lock's intent
+(object, original mode) before the lock, and each removal, refusal and failure after it.
+  --restore               put back the mode of objects an interrupted recycle left locked (an intent in
+                          the audit log without an outcome, the object still at mode 0): each is checked
+                          to be the same object first
   --yes                   perform the removals (after printing the plan)
   --kind K                only this kind (repeatable; default all System V kinds)
   --data-dir DIR          a PostgreSQL data directory to match shm interlock segments and sets against
@@ -99,10 +140,15 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
         'include-unrecognized': { type: 'boolean' },
         'ignore-key': { type: 'string', multiple: true },
         'trust-key': { type: 'string', multiple: true },
+        restore: { type: 'boolean' },
       },
       false,
     );
     const hosts = checkHosts(values.host);
+    if (values.restore) {
+      if (hosts.some((h) => h !== 'local')) throw new UsageError('--restore works on the local host (check locked objects on SSH hosts there)');
+      return restoreLocks(values.audit ?? defaultAuditPath(io.env), io);
+    }
     if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
     const kinds = parseKinds(values.kind);
     const verdict = {
@@ -115,13 +161,14 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
       if (kinds) req.kinds = kinds;
       const prep = await prepareRecycle(source, req);
       const { plan } = prep;
+      const auditPath = values.audit ?? defaultAuditPath(io.env);
+      if (source.host === 'local') for (const l of leftLockLines(auditPath)) io.err(`ipcx: ${l}\n`);
       if (!values.json) io.out(formatPlanReport(plan));
       if (!values.yes) {
         if (values.json) io.out(JSON.stringify({ plan: planJson(plan) }, null, io.isTTY ? 2 : 0) + '\n');
         else if (plan.candidates.length) io.out('\nNothing removed: run again with --yes to remove the objects above (each is re-checked first).\n');
         return EXIT.OK;
       }
-      const auditPath = values.audit ?? defaultAuditPath(io.env);
       const audit = new AuditLog(auditPath);
       if (!values.json) io.err(`ipcx: audit log: ${auditPath}\n`);
       const report = await executeRecyclePlan(plan, { source, processFacts: prep.processFacts, audit, ownPids: [process.pid] });

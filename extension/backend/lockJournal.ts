@@ -1,0 +1,126 @@
+/**
+ * Objects a crashed recycle left locked: the audit log's unfinished intents (domain/lockJournal.ts), each
+ * object read again by id, and a guarded restore of the original mode (native restoreMode: only while the
+ * object still has the same key, owner and post-lock ctime and a lock mode). Local host only: the intents
+ * of SSH hosts are listed with a hint, never acted on from here.
+ */
+import os from 'node:os';
+import { toIpcErrorInfo } from '../domain/errors';
+import { judgeIntent, unfinishedIntents, type LockFinding, type UnfinishedIntent } from '../domain/lockJournal';
+import type { SysvObject } from '../shared/model';
+import type { AuditLog, AuditRecord } from './audit';
+import type { NativeBinding } from './nativeBinding';
+import { readProcessFacts } from './procfs';
+
+/** True when `pid` is the recycle that wrote the intent and it is still running (alive, started before it). */
+function writerRunning(intent: UnfinishedIntent): boolean {
+  if (intent.pid === process.pid) return true; // this very process: its recycle has not finished yet
+  const f = readProcessFacts([intent.pid])[intent.pid];
+  if (!f) return true; // cannot tell: do not touch a lock that may still be in use
+  if (f.liveness === 'dead' || (f.liveness === undefined && !f.alive && !f.error)) return false;
+  if (f.startTime !== undefined && f.startTime > Date.parse(intent.time) / 1000 + 2) return false; // a reused pid
+  return true;
+}
+
+export interface LeftLocks {
+  /** local intents, judged. */
+  findings: LockFinding[];
+  /** intents of other hosts (SSH): listed, not checked here. */
+  remote: UnfinishedIntent[];
+}
+
+/** Every unfinished intent of the audit log, with what is left of it now (local objects read by id). */
+export function findLeftLocks(audit: AuditLog, binding: Pick<NativeBinding, 'statObject'>): LeftLocks {
+  const host = os.hostname();
+  const out: LeftLocks = { findings: [], remote: [] };
+  for (const intent of unfinishedIntents(audit.read())) {
+    if (intent.host !== 'local' || (intent.hostname && intent.hostname !== host)) {
+      out.remote.push(intent);
+      continue;
+    }
+    let now: SysvObject | undefined;
+    try {
+      now = binding.statObject(intent.lock.kind, intent.lock.id);
+    } catch (e) {
+      const info = toIpcErrorInfo(e);
+      if (info.code !== 'EINVAL' && info.code !== 'EIDRM') {
+        out.findings.push({
+          intent,
+          state: 'other',
+          why: `${intent.lock.kind} id ${intent.lock.id}: cannot read it (${info.code}); a lock with mode 0 can only be checked and restored by root`,
+        });
+        continue;
+      }
+    }
+    out.findings.push(judgeIntent(intent, now, writerRunning(intent)));
+  }
+  return out;
+}
+
+/** Locks to report: still locked by a recycle that is not running any more. */
+export function restorable(l: LeftLocks): LockFinding[] {
+  return l.findings.filter((f) => f.state === 'locked');
+}
+
+function record(intent: UnfinishedIntent, action: AuditRecord['action'], reasons: string[], code?: string): AuditRecord {
+  const rec: AuditRecord = {
+    time: new Date().toISOString(), host: intent.host, hostname: os.hostname(), uid: process.geteuid ? process.geteuid() : -1, pid: process.pid,
+    action, ref: intent.ref, reasons, verdict: { state: 'orphan', reasons: [] }, object: (intent as unknown as AuditRecord).object, txn: intent.txn,
+  };
+  if (code) rec.code = code;
+  return rec;
+}
+
+/**
+ * Restore the original mode of a 'locked' finding (guarded: same key, owner, ctime, still a lock mode) and
+ * close its intent in the audit log. Returns a line for people; throws nothing.
+ */
+export function restoreLeftLock(f: LockFinding, binding: Pick<NativeBinding, 'restoreMode'>, audit: AuditLog): { ok: boolean; message: string } {
+  const l = f.intent.lock;
+  const what = `${l.kind} id ${l.id}`;
+  if (f.state !== 'locked' || !f.now) return { ok: false, message: `${what}: ${f.why}` };
+  const mode = `0${(l.mode & 0o777).toString(8).padStart(3, '0')}`;
+  try {
+    binding.restoreMode(l.kind, l.id, { key: l.key, ctime: f.now.ctime, uid: l.uid, gid: l.gid, mode: l.mode });
+  } catch (e) {
+    const info = toIpcErrorInfo(e);
+    return { ok: false, message: `${what}: not restored: ${info.message}${info.hint ? ` - ${info.hint}` : ''}` };
+  }
+  const message = `${what}: mode restored to ${mode}`;
+  try {
+    audit.append(record(f.intent, 'restored', [message]));
+  } catch (e) {
+    return { ok: true, message: `${message} (audit log write failed: ${toIpcErrorInfo(e).message})` };
+  }
+  return { ok: true, message };
+}
+
+/** Close intents with nothing left to restore (gone, released, another object), so they are not re-checked. */
+export function closeSettled(l: LeftLocks, audit: AuditLog): number {
+  let n = 0;
+  for (const f of l.findings) {
+    if (f.state !== 'gone' && f.state !== 'released') continue;
+    try {
+      audit.append(record(f.intent, 'closed', [f.why]));
+      n++;
+    } catch {
+      // stays unfinished: re-checked next time
+    }
+  }
+  return n;
+}
+
+/** The report lines `ipcx recycle` / `ipcx doctor` / VS Code show. */
+export function formatLeftLocks(l: LeftLocks, restoreHint: string): string[] {
+  const out: string[] = [];
+  const locked = restorable(l);
+  if (locked.length) {
+    out.push(`${locked.length} object(s) left locked by an interrupted recycle (${restoreHint}):`);
+    for (const f of locked) out.push(`  - ${f.why}`);
+  }
+  for (const f of l.findings.filter((x) => x.state === 'other' && !x.now)) out.push(`  - ${f.why}`);
+  if (l.remote.length) {
+    out.push(`${l.remote.length} unfinished recycle(s) on SSH hosts (${[...new Set(l.remote.map((r) => r.host))].join(', ')}): check those objects' modes there`);
+  }
+  return out;
+}
