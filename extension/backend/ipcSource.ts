@@ -40,8 +40,9 @@ export interface IpcSource {
 
 export interface RemoveOptions {
   /**
-   * Runs while the object is locked (mode 0), right before IPC_RMID: '' lets the removal go on, any other
-   * text refuses it (ECHANGED) and the mode is restored. Only the local native primitive supports it.
+   * Runs right before the lock ('beforeLock') and while the object is locked, right before IPC_RMID
+   * ('afterLock'): '' lets the removal go on, any other text refuses it (ECHANGED; after the lock the mode is
+   * restored). Only the local native primitive supports it.
    */
-  afterLock?: () => string;
+  check?: (phase: 'beforeLock' | 'afterLock') => string;
 }

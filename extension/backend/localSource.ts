@@ -133,7 +133,7 @@ export class LocalSource implements IpcSource {
     // the event loop first, so a recycle of many objects never freezes the extension host in one stretch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      this.native.remove(kind, id, expected, opts.afterLock);
+      this.native.remove(kind, id, expected, opts.check);
     } catch (e) {
       throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_RMID', id }) });
     }

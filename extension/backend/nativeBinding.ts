@@ -105,6 +105,9 @@ export interface RawLimits {
 /** The binding takes the model's expectation as it is. */
 export type RawRemovalExpectation = RemovalExpectation;
 
+/** When the guarded removal calls its caller's check: right before the lock, and under it before IPC_RMID. */
+export type LockPhase = 'beforeLock' | 'afterLock';
+
 /** An object left locked by a recycle: what it must still be (ctime as read while locked) and its mode. */
 export interface LockedObject {
   key: number;
@@ -133,7 +136,7 @@ export interface RawNative {
   limits(): RawLimits;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
   semDetail(id: number): Int32Array;
-  remove(kind: SysvKind, id: number, expected: RawRemovalExpectation, afterLock?: () => string): void;
+  remove(kind: SysvKind, id: number, expected: RawRemovalExpectation, check?: (phase: LockPhase) => string): void;
   /** one object's header row (IPC_STAT by id), in the snapshot's column layout (SEM/SHM/MSG_STRIDE doubles). */
   statObject(kind: SysvKind, id: number): Float64Array;
   restoreMode(kind: SysvKind, id: number, locked: LockedObject): void;
@@ -204,11 +207,12 @@ export interface NativeBinding {
   /**
    * Guarded IPC_RMID: checks every RemovalExpectation field with IPC_STAT (and GETNCNT/GETZCNT/GETPID for
    * sets) immediately before removing. Throws IpcError 'ECHANGED' (message names the failed check),
-   * 'EIDRM'/'EINVAL' when gone, or the errno of IPC_RMID. `afterLock` runs while the object is locked, after
-   * the kernel re-verification and right before IPC_RMID: '' lets the removal go on, any other text (or a
-   * throw) refuses it with ECHANGED and that text; the mode is restored.
+   * 'EIDRM'/'EINVAL' when gone, or the errno of IPC_RMID. `check` runs right before the lock ('beforeLock')
+   * and under it, after the kernel re-verification, right before IPC_RMID ('afterLock'): '' lets the removal
+   * go on, any other text (or a throw) refuses it with ECHANGED and that text (after the lock: the mode is
+   * restored).
    */
-  remove(kind: SysvKind, id: number, expected: RemovalExpectation, afterLock?: () => string): void;
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation, check?: (phase: LockPhase) => string): void;
   /** One object's header by id (IPC_STAT; a set without values). Throws IpcError (EINVAL/EIDRM when gone). */
   statObject(kind: SysvKind, id: number): SemSet | ShmSegment | MsgQueue;
   /**
@@ -551,14 +555,14 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
     limitsAndUsage() {
       return buildLimitsAndUsage(call(() => raw.limits()));
     },
-    remove(kind, id, expected, afterLock) {
+    remove(kind, id, expected, check) {
       const e: RawRemovalExpectation = { key: expected.key, ctime: expected.ctime };
       if (expected.nattchZero !== undefined) e.nattchZero = expected.nattchZero;
       if (expected.noWaiters !== undefined) e.noWaiters = expected.noWaiters;
       if (expected.otime !== undefined) e.otime = expected.otime;
       if (expected.semPids !== undefined) e.semPids = [...expected.semPids];
       for (const f of EXPECTED_FIELDS) if (expected[f] !== undefined) e[f] = expected[f];
-      call(() => (afterLock ? raw.remove(kind, id, e, afterLock) : raw.remove(kind, id, e)));
+      call(() => (check ? raw.remove(kind, id, e, check) : raw.remove(kind, id, e)));
     },
     statObject(kind: SysvKind, id: number) {
       const h = call(() => raw.statObject(kind, id));

@@ -218,7 +218,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
         continue;
       }
       // 3. a queue: nobody blocked in msgrcv/msgsnd on it (no trace in the header)
-      let afterLock: (() => string) | undefined;
+      let check: (() => string) | undefined;
       if (c.kind === 'msg' && !source.removeChecksWaits) {
         const scan = source.taskWaits?.() ?? { ok: false as const, why: `${plan.host} offers no list of blocked processes` };
         const why = blockedReason(scan, 'msg', c.id);
@@ -226,8 +226,10 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
           decide(c, 'refused', [why], record, 'ECHANGED');
           continue;
         }
-        // again under the lock: a root process is not fenced by it and may have blocked meanwhile
-        afterLock = () => blockedReason(source.taskWaits!(), 'msg', c.id) ?? '';
+        // again right before the lock (IPC_SET on a queue wakes its sleeping receivers and senders, and a
+        // non-root one then fails with EACCES: never lock a queue someone waits on) and under it (a root
+        // process, which the lock does not fence, may have started waiting meanwhile)
+        check = () => blockedReason(source.taskWaits!(), 'msg', c.id) ?? '';
       }
       await deps.beforeRemove?.(c);
       // 4. intent, then the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID
@@ -244,7 +246,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
           continue;
         }
       }
-      await source.remove(c.kind, c.id, expected, afterLock ? { afterLock } : {});
+      await source.remove(c.kind, c.id, expected, check ? { check } : {});
       decide(c, 'removed', c.verdict.reasons, record, undefined, txn);
     } catch (e) {
       const info = toIpcErrorInfo(e);

@@ -102,7 +102,7 @@ Napi::Value JsSemDetail(const Napi::CallbackInfo& info) {
 Napi::Value JsRemove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage =
-      "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, afterLock?: () => string)";
+      "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, check?: (phase) => string)";
   if (info.Length() < 3 || info.Length() > 4 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
   if (info.Length() == 4 && !info[3].IsFunction() && !info[3].IsUndefined()) Usage(env, usage);
   std::string kind = info[0].As<Napi::String>().Utf8Value();
@@ -111,36 +111,37 @@ Napi::Value JsRemove(const Napi::CallbackInfo& info) {
   const bool semOnly = e.noWaiters || e.hasOtime || e.hasSemPids;
   const bool shmOnly = e.nattchZero || e.nattch.has || e.cpid.has || e.lpid.has || e.atime.has || e.dtime.has;
   const bool msgOnly = e.qnum.has || e.cbytes.has || e.lspid.has || e.lrpid.has || e.stime.has || e.rtime.has;
-  // The caller's check under the lock: a JS function returning "" (go on) or the reason to refuse. A throw
-  // refuses too (the mode is restored by the core): nothing escapes between the lock and the restore.
-  AfterLockCheck afterLock;
+  // The caller's check before the lock and under it: a JS function (phase: 'beforeLock' | 'afterLock') returning
+  // "" (go on) or the reason to refuse. A throw refuses too (after the lock the core restores the mode):
+  // nothing escapes between the lock and the restore.
+  LockCheck check;
   if (info.Length() == 4 && info[3].IsFunction()) {
     Napi::Function fn = info[3].As<Napi::Function>();
-    afterLock = [env, fn]() -> std::string {
+    check = [env, fn](const char* phase) -> std::string {
       try {
-        Napi::Value r = fn.Call(env.Undefined(), {});
+        Napi::Value r = fn.Call(env.Undefined(), {Napi::String::New(env, phase)});
         if (r.IsString()) return r.As<Napi::String>().Utf8Value();
         if (r.IsUndefined() || r.IsNull()) return "";
-        return "the check after the lock returned a non-string";
+        return std::string("the check (") + phase + ") returned a non-string";
       } catch (const Napi::Error& err) {
-        return std::string("the check after the lock failed: ") + err.Message();
+        return std::string("the check (") + phase + ") failed: " + err.Message();
       }
     };
   }
   Guard(env, [&] {
     if (kind == "sem") {
       if (shmOnly || msgOnly) Usage(env, "remove('sem', ...): only key, ctime, noWaiters, otime and semPids apply to sem");
-      RemoveSem(id, e, afterLock);
+      RemoveSem(id, e, check);
     } else if (kind == "shm") {
       if (semOnly || msgOnly) {
         Usage(env, "remove('shm', ...): only key, ctime, nattchZero, nattch, cpid, lpid, atime and dtime apply to shm");
       }
-      RemoveShm(id, e, afterLock);
+      RemoveShm(id, e, check);
     } else if (kind == "msg") {
       if (semOnly || shmOnly) {
         Usage(env, "remove('msg', ...): only key, ctime, qnum, cbytes, lspid, lrpid, stime and rtime apply to msg");
       }
-      RemoveMsg(id, e, afterLock);
+      RemoveMsg(id, e, check);
     } else {
       Usage(env, usage);
     }

@@ -93,13 +93,15 @@ struct RemovalExpectation {
   Field nattch, cpid, lpid, atime, dtime;                // shm
   Field qnum, cbytes, lspid, lrpid, stime, rtime;        // msg
 };
-// Called after the lock and the kernel's own re-verification, right before IPC_RMID: "" lets the removal
-// go on, any other text refuses it (the mode is restored). May be empty (no extra check).
-using AfterLockCheck = std::function<std::string()>;
+// The caller's own check (the executor's scan for processes blocked on the object), called with "beforeLock"
+// right before the IPC_SET that locks, and with "afterLock" after the lock and the kernel re-verification,
+// right before IPC_RMID: "" lets the removal go on, any other text refuses it (after the lock: with the mode
+// restored). May be empty (no extra check).
+using LockCheck = std::function<std::string(const char* phase)>;
 // Each throws OpFailure (ECHANGED with the failed check, or the errno of IPC_STAT/IPC_RMID).
-void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
-void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
-void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock = {});
+void RemoveSem(int id, const RemovalExpectation& e, const LockCheck& check = {});
+void RemoveShm(int id, const RemovalExpectation& e, const LockCheck& check = {});
+void RemoveMsg(int id, const RemovalExpectation& e, const LockCheck& check = {});
 
 // An object a recycle locked (IPC_SET mode 0 or 0400) and never finished with (it crashed between the lock
 // and the outcome): what it must still be, and the mode to put back.

@@ -79,7 +79,7 @@ void ListMsgs(Columns& out, std::vector<ItemErr>& errors, bool& statAny) {
   }
 }
 
-void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
+void RemoveMsg(int id, const RemovalExpectation& e, const LockCheck& check) {
   struct msqid_ds before;
   if (msgctl(id, IPC_STAT, &before) < 0) Fail(errno, "msgctl", "IPC_STAT", id);
   CheckKeyCtime("msgctl", id, static_cast<int>(before.msg_perm.__key), static_cast<long long>(before.msg_ctime), e);
@@ -89,7 +89,7 @@ void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
   // msg_qbytes: `before` carries the current value, so it is unchanged. Note: IPC_SET wakes every process
   // sleeping in msgrcv/msgsnd on the queue so it re-checks its permission (ipc/msg.c expunge_all,
   // ss_wakeup): a non-root one then fails with EACCES. The executor proves nobody is blocked on the queue
-  // before calling this, and again through `afterLock`.
+  // right before the lock and again under it (`check`).
   LockVerifyRemove(
       "msgctl", id, before, [](auto& d) -> auto& { return d.msg_perm; },
       [](const struct msqid_ds& d) { return static_cast<long long>(d.msg_ctime); },
@@ -108,7 +108,7 @@ void RemoveMsg(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
         return ChangedWhileLocked("msg", "rtime", static_cast<long long>(before.msg_rtime),
                                   static_cast<long long>(locked.msg_rtime));
       },
-      afterLock);
+      check);
 }
 
 void RestoreMsg(int id, const LockedObject& l) {

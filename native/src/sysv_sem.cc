@@ -222,7 +222,7 @@ std::string OtimeChanged(long long found, long long expected, const char* when) 
 
 }  // namespace
 
-void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
+void RemoveSem(int id, const RemovalExpectation& e, const LockCheck& check) {
   struct semid_ds before;
   StatById(id, &before);
   const size_t n = before.sem_nsems;
@@ -261,7 +261,7 @@ void RemoveSem(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
         }
         return CheckSemState(ReadSemState(id, n), e, &s0, " while locking");
       },
-      afterLock);
+      check);
 }
 
 void RestoreSem(int id, const LockedObject& l) {

@@ -95,7 +95,7 @@ std::vector<uint8_t> ShmPeek(int id, size_t length) {
   return out;
 }
 
-void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterLock) {
+void RemoveShm(int id, const RemovalExpectation& e, const LockCheck& check) {
   struct shmid_ds before;
   StatById(id, &before);
   CheckKeyCtime("shmctl", id, static_cast<int>(before.shm_perm.__key), static_cast<long long>(before.shm_ctime), e);
@@ -124,7 +124,7 @@ void RemoveShm(int id, const RemovalExpectation& e, const AfterLockCheck& afterL
         return ChangedWhileLocked("shm", "dtime", static_cast<long long>(before.shm_dtime),
                                   static_cast<long long>(locked.shm_dtime));
       },
-      afterLock);
+      check);
 }
 
 void RestoreShm(int id, const LockedObject& l) {

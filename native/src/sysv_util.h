@@ -107,17 +107,22 @@ inline void QuiesceIpcOps() {
 // mode is restored (only if the permissions are still exactly our lock: a concurrent IPC_SET by the owner
 // wins) and the removal is refused. IPC_SET updates ctime, so the ctime recorded after our own IPC_SET is the
 // reference from then on, together with mode, uid and gid (an IPC_SET by someone else shows in one of them).
-// `afterLock` (may be empty) runs after `verify` passed, still under the lock: the caller's own checks (the
-// executor's scan for processes blocked on the object); its non-empty answer refuses like a failed verify.
+// `check` (may be empty): the caller's own check, right before the lock ("beforeLock": a non-empty answer
+// refuses with nothing changed) and after `verify` passed, still under the lock ("afterLock": refuses like a
+// failed verify).
 template <typename Ds, typename Perm, typename Ctime, typename Stat, typename Set, typename Rmid, typename Verify>
 void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, Ctime ctimeOf, Stat stat, Set set,
-                      Rmid rmid, Verify verify, const AfterLockCheck& afterLock) {
+                      Rmid rmid, Verify verify, const LockCheck& check) {
   const unsigned origMode = perm(before).mode & 0777;
   auto withMode = [&](unsigned mode) {
     Ds d = before;
     perm(d).mode = mode;
     return d;
   };
+  if (check) {
+    std::string w = check("beforeLock");
+    if (!w.empty()) Changed(syscall, id, w);
+  }
   unsigned lockMode = 0;
   Ds lk = withMode(lockMode);
   if (set(&lk) < 0) {
@@ -155,7 +160,7 @@ void LockVerifyRemove(const char* syscall, int id, const Ds& before, Perm perm, 
     }
     const long long lockedCtime = ctimeOf(locked);
     std::string why = verify(locked);
-    if (why.empty() && afterLock) why = afterLock();
+    if (why.empty() && check) why = check("afterLock");
     if (why.empty()) {
       Ds last;
       if (stat(&last) < 0) Fail(errno, syscall, "IPC_STAT", id);

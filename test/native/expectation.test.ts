@@ -23,9 +23,9 @@ function find(kind: SysvKind, id: number): SysvObject | undefined {
   return (kind === 'sem' ? s.sems : kind === 'shm' ? s.shms : s.msgs).find((o) => o.id === id);
 }
 
-function refusal(kind: SysvKind, id: number, exp: RemovalExpectation, afterLock?: () => string): IpcError {
+function refusal(kind: SysvKind, id: number, exp: RemovalExpectation, check?: (phase: 'beforeLock' | 'afterLock') => string): IpcError {
   try {
-    native().remove(kind, id, exp, afterLock);
+    native().remove(kind, id, exp, check);
   } catch (e) {
     assert.ok(e instanceof IpcError, `an IpcError, got ${String(e)}`);
     return e;
@@ -103,24 +103,35 @@ test('msg: each field the plan saw refuses by name; a send + receive that leaves
   assert.match(err.message, new RegExp(`msg lspid changed ${plan.lspid} -> ${pid}`));
 });
 
-test('afterLock: runs with the object locked (mode 0); its reason or its throw refuses and restores the mode', () => {
+test('check: runs right before the lock and under it (mode 0); its reason or its throw refuses, restoring the mode', () => {
   assertPrivateIpcNamespace();
   const [q] = make('msg', ['-n', '1', '-m', '640']);
   created.push(q!);
-  const plan = expectationFor(find('msg', q!.id)!);
-  let seenMode = -1;
-  const err = refusal('msg', q!.id, plan, () => {
-    seenMode = native().statObject('msg', q!.id).mode;
+  const before = find('msg', q!.id)!;
+  const plan = expectationFor(before);
+  const seen: string[] = [];
+  const look = (phase: string) => seen.push(`${phase} 0${native().statObject('msg', q!.id).mode.toString(8)}`);
+  const early = refusal('msg', q!.id, plan, (phase) => {
+    look(phase);
     return 'pid 4123 is blocked in msgrcv on it';
   });
-  assert.equal(seenMode, 0, 'the callback ran under the lock');
+  assert.deepEqual(seen, ['beforeLock 0640'], 'refused before the lock: not called again');
+  assert.match(early.message, /refused, pid 4123 is blocked in msgrcv on it \(ECHANGED\)$/);
+  assert.deepEqual(find('msg', q!.id), before, 'never locked: mode and ctime untouched');
+  seen.length = 0;
+  const err = refusal('msg', q!.id, plan, (phase) => {
+    look(phase);
+    return phase === 'afterLock' ? 'pid 4123 is blocked in msgrcv on it' : '';
+  });
+  assert.deepEqual(seen, ['beforeLock 0640', 'afterLock 00'], 'the second call runs under the lock');
   assert.equal(err.code, 'ECHANGED');
   assert.match(err.message, /pid 4123 is blocked in msgrcv on it; mode restored to 0640/);
   assert.equal(find('msg', q!.id)!.mode, 0o640);
-  const thrown = refusal('msg', q!.id, plan, () => {
-    throw new Error('scan failed');
+  const thrown = refusal('msg', q!.id, plan, (phase) => {
+    if (phase === 'afterLock') throw new Error('scan failed');
+    return '';
   });
-  assert.match(thrown.message, /the check after the lock failed: scan failed; mode restored to 0640/);
+  assert.match(thrown.message, /the check \(afterLock\) failed: scan failed; mode restored to 0640/);
   assert.equal(find('msg', q!.id)!.mode, 0o640);
   native().remove('msg', q!.id, plan, () => '');
   assert.equal(find('msg', q!.id), undefined, 'an empty answer lets the removal go on');

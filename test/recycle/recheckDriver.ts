@@ -44,7 +44,8 @@ async function blockedUser(args: string[], nr: number): Promise<{ child: ChildPr
     } catch {
       // not yet
     }
-    if (st.startsWith(`${nr} `)) return { child, pid, lines };
+    // asleep in the call, and its first line read (it prints "pid N" before the call)
+    if (st.startsWith(`${nr} `) && lines.length >= (args[0] === 'fill' ? 2 : 1)) return { child, pid, lines };
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`ipc_user ${args.join(' ')} never blocked in syscall ${nr}: ${lines.join(' | ')}`);
