@@ -235,11 +235,13 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       // 4. intent, then the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID
       const expected = expectedNow(c, now);
       txn = `${process.pid}-${Date.now().toString(36)}-${++journalSeq}`;
-      if (deps.audit) {
+      // the journal is for the lock: an unlocked removal (an SSH host's check-then-ipcrm) takes none
+      if (deps.audit && plan.removal?.mode !== 'unlocked') {
         const bad = writeAudit({
           time: new Date().toISOString(), ...base, action: 'intent', ref: c.ref, reasons: ['locking (IPC_SET mode 0) to verify and remove'],
           verdict: { state: c.verdict.state, reasons: c.verdict.reasons }, object: now, txn,
           lock: { kind: c.kind, id: c.id, key: now.key, ctime: now.ctime, mode: now.mode & 0o777, uid: now.uid, gid: now.gid },
+          ...(plan.removal ? { removalMode: plan.removal.mode } : {}),
         });
         if (bad) {
           decide(c, 'refused', [`${bad}: not locking an object whose lock could not be journaled`], record, 'EIO');

@@ -60,7 +60,8 @@ test(`race: recycle against re-creation, attach and semop under the same keys ($
   const driverDone = new Promise<number | null>((r) => driver.proc.once('exit', (c) => r(c)));
 
   // the partner is an ordinary user: the objects are its own (created 0600 by it), the lock fences it off
-  const racer = ns.start(bin, ['race', '8800000', '4', String(ROUNDS)], { user: 'nobody' });
+  // 16 keys: an orphan outlives a plan + execution cycle even on a loaded machine (4 keys: ~20 ms)
+  const racer = ns.start(bin, ['race', '8800000', '16', String(ROUNDS)], { user: 'nobody' });
   started.push(racer);
   const lines = await racer.until('DONE', 540000);
   fs.writeFileSync(stop, '');

@@ -131,8 +131,11 @@ describe('recycle: the field story in VS Code', function () {
 
     const auditFile = path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
     const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const mine = audit.filter((a) => dead.includes(a.object.id) && a.object.kind === 'sem');
+    const mine = audit.filter((a) => a.action !== 'intent' && dead.includes(a.object.id) && a.object.kind === 'sem');
     assert.equal(mine.length, 3);
+    // each lock was journaled first: an intent (original mode) with the outcome's txn
+    const intents = audit.filter((a) => a.action === 'intent' && dead.includes(a.lock.id) && a.lock.kind === 'sem');
+    assert.deepEqual(intents.map((a) => a.txn).sort(), mine.map((a) => a.txn).sort());
     for (const a of mine) {
       assert.equal(a.action, 'removed');
       assert.equal(a.object.elems[16].semval, 537);
