@@ -35,9 +35,15 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * The system-wide pools whose exhaustion makes the next get fail with ENOSPC: what the status bar watches.
+ * (SEMMSL, SEMVMX, SHMMAX, MSGMNB compare the largest object with a per-object maximum: not a fill level.)
+ */
+const POOLS: readonly string[] = ['SEMMNI', 'SEMMNS', 'SHMMNI', 'SHMALL', 'MSGMNI'];
+
 /** `SEMMNS 90 % · 5 orphans` for one host's snapshot and verdicts. */
 export function statusText(snapshot: IpcSnapshot, verdicts: Iterable<Verdict>, warnPercent: number): StatusText {
-  const worst = worstUsage(capacity(snapshot));
+  const worst = worstUsage(capacity(snapshot).filter((r) => POOLS.includes(r.name)));
   const { orphans, recyclable } = countOrphans(verdicts);
   const parts: string[] = [];
   const details: string[] = [];

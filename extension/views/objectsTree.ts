@@ -30,6 +30,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   private rootEmpty = false;
   private readonly subs: vscode.Disposable[] = [];
   readonly ctx: ViewContext;
+  private readonly dismissed = new Set<string>();
 
   constructor(private readonly store: SnapshotStore) {
     this.ctx = {
@@ -37,6 +38,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
       settings: () => this.settingsCache,
       userName: (host, uid) => (host === LOCAL_HOST ? localUserName(uid) : String(uid)),
       decorationScheme: DECORATION_SCHEME,
+      dismissed: this.dismissed,
     };
     this.subs.push(
       new vscode.Disposable(store.onDidChange((c) => this.onStoreChange(c)).dispose),
@@ -119,6 +121,14 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
         }
         break;
     }
+  }
+
+  /** Hides a warning row (the same text on every host) for the rest of the session; a new text shows again. */
+  dismissWarning(text: string): void {
+    if (this.dismissed.has(text)) return;
+    this.dismissed.add(text);
+    this.hostNodes.clear();
+    this.fire();
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Services } from '../services/services';
 import { AutoRefresh } from './autoRefresh';
 import { NewObjectDecorations } from './decorations';
+import { MessageNode } from './nodes/messageNode';
 import type { TreeNode } from './nodes/node';
 import { ObjectsTreeProvider } from './objectsTree';
 
@@ -35,6 +36,9 @@ export function registerTreeViews(context: vscode.ExtensionContext, services: Se
     autoRefresh,
     decorations,
     vscode.window.registerFileDecorationProvider(decorations),
+    vscode.commands.registerCommand('ipcExplorer.dismissWarning', (node?: unknown) => {
+      if (node instanceof MessageNode && node.severity === 'warning') provider.dismissWarning(node.text);
+    }),
   );
   revealIfAsked();
   return { provider, treeView, explorerView, autoRefresh, decorations };

@@ -20,6 +20,9 @@ test('status text: the fullest limit and the orphans; warning at the threshold',
   assert.equal(s.text, 'SEMMNS 100 % · 15 orphans');
   assert.equal(s.warn, true);
   assert.equal(statusText(snap, v.values(), 100.5).warn, false);
+  // a per-object maximum (SEMVMX: the largest value against 32767) is not a fill level
+  const quiet = { ...snap, usage: { ...snap.usage, semTotal: 1, semSets: 1 }, limits: { ...snap.limits, semmns: 1000000, semmni: 32000 } };
+  assert.match(statusText(quiet, [], 90).text, /^(SEMMNI|SEMMNS|SHMMNI|SHMALL|MSGMNI) /);
   assert.deepEqual(countOrphans(v.values()), { orphans: 15, recyclable: countOrphans(v.values()).recyclable });
   assert.match(s.details.join('\n'), /15 orphaned objects, \d+ recyclable now/);
 });

@@ -77,7 +77,9 @@ export class HostNode extends TreeNode {
     if (!snap) {
       if (!st.error) kids.push(new MessageNode(`${this.id}|loading`, this.host, 'loading', 'Reading IPC objects…'));
     } else {
-      snap.warnings.forEach((w, i) => kids.push(new MessageNode(`${this.id}|warn${i}`, this.host, 'warning', w)));
+      snap.warnings.forEach((w, i) => {
+        if (!ctx.dismissed?.has(w)) kids.push(new MessageNode(`${this.id}|warn${i}`, this.host, 'warning', w));
+      });
       for (const k of KINDS) kids.push(new KindNode(this.host, k, snap));
       kids.push(new LimitsNode(this.host, snap));
     }

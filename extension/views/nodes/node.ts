@@ -14,6 +14,8 @@ export interface ViewContext {
   userName(host: string, uid: number): string;
   /** the URI scheme of tree items' resourceUri, for the decoration provider (new-object highlight). */
   readonly decorationScheme: string;
+  /** warning texts the person dismissed (this session): their rows are not shown */
+  readonly dismissed?: ReadonlySet<string>;
 }
 
 export abstract class TreeNode {

@@ -197,6 +197,44 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     await dismissToasts();
   });
 
+  it('a warning row in the tree names the pid and can be dismissed (Dismiss on the row)', async function () {
+    // A second host whose snapshot is this machine's own (real objects, real limits) plus the warning procfs
+    // writes when /proc/PID/maps is unreadable: the sources make warnings; what is tested is the tree's Dismiss.
+    const local = api.store.get('local').source;
+    const W = 'attachers: /proc/PID/maps of 1 process (pid 812 (sshd)) not readable (run as root to see every attacher); its attachments are not counted';
+    const source = {
+      host: 'warnings-test',
+      async snapshot() {
+        const snap = await local.snapshot();
+        return { ...snap, host: 'warnings-test', warnings: [...snap.warnings, W] };
+      },
+      semDetail: (ids) => local.semDetail(ids),
+      remove: async () => { throw Object.assign(new Error('this test host removes nothing'), { code: 'EPERM' }); },
+    };
+    const sub = api.store.addSource(source);
+    try {
+      await api.store.refresh('warnings-test');
+      const host = await h.waitFor(async () => (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test'), 'the test host row');
+      const row = (await api.tree.provider.getChildren(host)).find((n) => n.text === W);
+      assert.ok(row, 'the warning row');
+      assert.equal(api.tree.provider.getTreeItem(row).contextValue, 'message.warning');
+      const menus = api.services.context.extension.packageJSON.contributes.menus['view/item/context'];
+      assert.ok(menus.some((m) => m.command === 'ipcExplorer.dismissWarning' && m.group === 'inline@1' && /viewItem == message\.warning/.test(m.when)), 'an inline Dismiss on warning rows');
+      await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+      await h.waitFor(async () => (await texts('.monaco-list-row')).some((t) => t.includes('pid 812 (sshd)')), 'the row on screen');
+      await vscode.commands.executeCommand('ipcExplorer.dismissWarning', row);
+      const host2 = (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test');
+      assert.ok(!(await api.tree.provider.getChildren(host2)).some((n) => n.text === W), 'gone from the tree');
+      await h.waitFor(async () => !(await texts('.monaco-list-row')).some((t) => t.includes('pid 812 (sshd)')), 'the row gone from the screen');
+      // the next refresh brings the same text: it stays dismissed
+      await api.store.refresh('warnings-test');
+      const host3 = (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test');
+      assert.ok(!(await api.tree.provider.getChildren(host3)).some((n) => n.text === W));
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it('settings: "IPC Explorer" in titled sections; the machine-scoped ones are on the Remote tab, not User', async function () {
     // User tab: the sections a workspace-independent user setting can hold
     await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:ipc-explorer.ipc-explorer');
