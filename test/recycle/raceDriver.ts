@@ -1,7 +1,8 @@
 /**
  * The recycler side of the race test (run by race.test.ts inside the nested namespace, never by itself):
  * plans and executes recycle rounds in-process (LocalSource, native guarded removal) until the stop file
- * appears, then prints one JSON line with what it saw.
+ * appears, then one last round (the sweep, over what the test left orphaned after the race), and prints one
+ * JSON line with what it saw.
  */
 import fs from 'node:fs';
 import { AuditLog } from '../../extension/backend/audit';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     removals: [] as Array<{ ref: string; t0: string; t1: string }>,
   };
   const started = new Map<string, bigint>();
-  while (!fs.existsSync(stopFile)) {
+  const round = async (): Promise<void> => {
     const prep = await prepareRecycle(source, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 } });
     totals.rounds++;
     totals.planned += prep.plan.candidates.length;
@@ -45,8 +46,11 @@ async function main(): Promise<void> {
       if (o.action === 'refused' && o.reasons.some((r) => /while lock/.test(r))) totals.refusedAfterLock++;
       if (o.action === 'failed' && totals.failures.length < 10) totals.failures.push(`${o.ref}: ${o.code} ${o.reasons.join('; ')}`);
     }
-  }
-  process.stdout.write(JSON.stringify(totals) + '\n');
+  };
+  while (!fs.existsSync(stopFile)) await round();
+  const raceRemoved = totals.removed;
+  await round();
+  process.stdout.write(JSON.stringify({ ...totals, raceRemoved, sweepRemoved: totals.removed - raceRemoved }) + '\n');
 }
 
 main().catch((e) => {
