@@ -106,13 +106,14 @@ test('ipcx recycle --host: the plan removes nothing; --yes removes only the dead
   const audit = path.join(h.dir, 'audit.jsonl');
   const plan = run(['recycle', '--json', '--host', 'hostB', '--min-age', '0', '--recent', '0', '--audit', audit]);
   assert.equal(plan.status, 0, plan.stderr);
-  const p = JSON.parse(plan.stdout) as { plan: { candidates: { key: number }[] } };
+  const p = JSON.parse(plan.stdout) as { plan: { candidates: { key: number }[]; removal?: { mode: string } } };
   assert.deepEqual(p.plan.candidates.map((c) => c.key), [5432001]);
+  assert.equal(p.plan.removal?.mode, 'locked', 'the plan names the removal mode the host got (perl is there)');
   assert.equal(rows(), 8, 'a plan removes nothing');
   const done = run(['recycle', '--json', '--yes', '--host', 'hostB', '--min-age', '0', '--recent', '0', '--audit', audit]);
   assert.equal(done.status, 0, done.stderr);
   assert.equal(rows(), 7);
-  const recs = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; action: string });
+  const recs = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; action: string; removalMode?: string });
   // a locked removal journals its intent first (the lock journal); an unlocked one has no lock to journal
-  assert.deepEqual(recs.filter((r) => r.action !== 'intent').map((r) => [r.host, r.action]), [['hostB', 'removed']]);
+  assert.deepEqual(recs.filter((r) => r.action !== 'intent').map((r) => [r.host, r.action, r.removalMode]), [['hostB', 'removed', 'locked']]);
 });
