@@ -16,7 +16,7 @@ import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { OwnerEvidence } from '../domain/recognizers/types';
 import { blockedReason } from '../domain/taskWaits';
-import { buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
+import { applyRemovalMode, buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
 import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
 import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
 import type { AuditLog, AuditRecord } from './audit';
@@ -343,6 +343,6 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
   else if (snapshot.msgs.length && source.taskWaits) planOpts.waits = source.taskWaits();
   const plan = buildRecyclePlan(snapshot, verdicts, now, planOpts);
   const removal = await source.removalMode?.();
-  if (removal) plan.removal = removal;
+  if (removal) applyRemovalMode(plan, removal);
   return { snapshot, verdicts, plan, options, processFacts };
 }

@@ -203,6 +203,20 @@ export function buildRecyclePlan(
   return plan;
 }
 
+/**
+ * Records how the source will remove (the plan and the audit name it); where queues cannot be removed there
+ * (`queuesStay`), the queue candidates become stays with that reason instead of refusals at removal time.
+ */
+export function applyRemovalMode(plan: RecyclePlan, mode: RemovalMode): void {
+  plan.removal = mode;
+  if (!mode.queuesStay) return;
+  const keep = plan.candidates.filter((c) => c.kind === 'msg');
+  if (!keep.length) return;
+  plan.candidates = plan.candidates.filter((c) => c.kind !== 'msg');
+  plan.frees.msgQueues -= keep.length;
+  for (const c of keep) plan.stays.push({ ref: c.ref, kind: c.kind, id: c.id, key: c.key, verdict: c.verdict, why: mode.queuesStay });
+}
+
 export function hexKey(key: number): string {
   return `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
 }

@@ -124,7 +124,10 @@ export class SshSource implements IpcSource {
       lock = { mode: 'unlocked', reason: `the lock self-test could not run: ${e instanceof Error ? e.message : String(e)}` };
     }
     this.lock = lock;
-    return describeLock(lock);
+    const mode = describeLock(lock);
+    const platform = this.status_.platform;
+    if (platform && platform !== 'linux') mode.queuesStay = QUEUES_STAY(platform);
+    return mode;
   }
 
   /** the removal scripts refuse a queue a process is blocked on (Linux: /proc/PID/syscall; elsewhere every queue). */
@@ -167,7 +170,7 @@ export class SshSource implements IpcSource {
       }
     } else {
       if (kind === 'msg') {
-        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: cannot prove on ${platform} that no process is blocked in msgrcv/msgsnd on msg ${id} (no /proc/PID/syscall); the queue stays`, hint: 'Remove it by hand once you know its users are gone: ipcrm -q ID.' });
+        throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: ${QUEUES_STAY(platform)}; msg ${id} stays`, hint: 'Remove it by hand once you know its users are gone: ipcrm -q ID.' });
       }
       const tod = this.ipcsClock ? timeOfDayOf(expected.ctime, this.ipcsClock) : undefined;
       if (tod === undefined) {
@@ -225,6 +228,9 @@ export class SshSource implements IpcSource {
     return this.runner.close();
   }
 }
+
+const QUEUES_STAY = (platform: string): string =>
+  `queues stay on ${platform}: nothing there shows a process blocked in msgrcv/msgsnd (no /proc/PID/syscall), so no queue is provably unused`;
 
 function describeLock(l: LockProbeOutcome): RemovalMode {
   if (l.mode === 'locked') {

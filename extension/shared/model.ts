@@ -292,6 +292,8 @@ export interface RemovalExpectation {
 export interface RemovalMode {
   mode: 'locked' | 'unlocked';
   detail: string;
+  /** set when no message queue can be removed there (nothing shows threads blocked in msgrcv/msgsnd): why. */
+  queuesStay?: string;
 }
 
 /**

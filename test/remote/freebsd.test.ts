@@ -101,3 +101,12 @@ test('FreeBSD stand-in: per-set values are refused clearly (no ipcs -i there); r
     assert.equal(e.code, 'EIDRM');
   }
 });
+
+test('FreeBSD stand-in: removal mode is unlocked (not Linux) and queues stay, in the plan and at removal', sshd, async () => {
+  await src.snapshot();
+  const mode = await src.removalMode();
+  assert.equal(mode.mode, 'unlocked');
+  assert.match(mode.detail, /check-then-ipcrm, no lock: not Linux/);
+  assert.match(mode.queuesStay ?? '', /queues stay on freebsd: nothing there shows a process blocked in msgrcv\/msgsnd/);
+  await assert.rejects(src.remove('msg', 65536, { key: 1, ctime: 1 }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /queues stay on freebsd/.test(e.message));
+});

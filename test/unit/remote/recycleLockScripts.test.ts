@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { parseLockProbe } from '../../../extension/domain/probeParser';
-import { formatPlanReport, planSummary, type RecyclePlan } from '../../../extension/domain/recyclePlan';
+import { applyRemovalMode, formatPlanReport, planSummary, type RecyclePlan } from '../../../extension/domain/recyclePlan';
 import { LOCK_PERL, lockProbeScript, removeScriptLocked } from '../../../extension/remote/lockScript';
 import { BLOCKED_ON_QUEUE_SH, removeScriptLinux, removeScriptIpcs } from '../../../extension/remote/probeScript';
 
@@ -83,4 +83,27 @@ test('the plan names the removal mode in its summary (the confirmation) and its 
   plan.removal = { mode: 'locked', detail: 'lock -> verify -> remove with the host\'s perl' };
   assert.match(planSummary(plan), / Removal on db1: locked \(lock -> verify -> remove\)\.$/);
   assert.match(formatPlanReport({ ...plan, candidates: [] }), /^Removal mode on db1: locked \(lock -> verify -> remove with the host's perl\)\.$/m);
+});
+
+test('a host where queues cannot be proven unused: queue candidates become stays with the reason, before any removal', () => {
+  const v = { ref: 'x', state: 'orphan', recyclable: true, reasons: ['dead'] };
+  const plan = {
+    host: 'bsd1', now: 1, stays: [],
+    candidates: [
+      { ref: 'msg:3', kind: 'msg', id: 3, key: 30, verdict: { ...v, ref: 'msg:3' } },
+      { ref: 'shm:4', kind: 'shm', id: 4, key: 40, verdict: { ...v, ref: 'shm:4' } },
+    ],
+    frees: { semSets: 0, semaphores: 0, shmSegments: 1, shmBytes: 4096, msgQueues: 1 },
+    counts: { live: 0, orphan: 2, unreadable: 0, unknown: 0 },
+  } as unknown as RecyclePlan;
+  const why = 'queues stay on freebsd: nothing there shows a process blocked in msgrcv/msgsnd';
+  applyRemovalMode(plan, { mode: 'unlocked', detail: 'check-then-ipcrm, no lock: not Linux', queuesStay: why });
+  assert.deepEqual(plan.candidates.map((c) => c.ref), ['shm:4']);
+  assert.deepEqual(plan.stays.map((x) => [x.ref, x.why]), [['msg:3', why]]);
+  assert.equal(plan.frees.msgQueues, 0);
+  assert.equal(plan.removal?.mode, 'unlocked');
+  // a Linux host keeps its queue candidates: the proof is made on the host at removal time
+  const linux = { ...plan, candidates: [...plan.candidates, { ref: 'msg:5', kind: 'msg', id: 5, key: 50, verdict: v }], stays: [] } as unknown as RecyclePlan;
+  applyRemovalMode(linux, { mode: 'locked', detail: 'lock' });
+  assert.deepEqual(linux.candidates.map((c) => c.ref), ['shm:4', 'msg:5']);
 });
