@@ -99,6 +99,11 @@ export function peekShmHeaders(
     // never disturb a segment in use: attached ones are recognised through postmaster.pid instead
     if (m.nattch > 0 || m.dest || m.segsz < PG_SHMEM_HEADER_BYTES || !only(m) || n++ >= max) continue;
     try {
+      // Our attach and detach overwrite lpid/atime/dtime: peek only a segment still exactly as the snapshot
+      // saw it, so no attach + detach since the snapshot is hidden under ours (left open: one between this
+      // IPC_STAT and our shmat; the native peek brackets its own attach the same way).
+      const pre = binding.statObject('shm', m.id);
+      if (pre.kind !== 'shm' || pre.ctime !== m.ctime || pre.lpid !== m.lpid || pre.atime !== m.atime || pre.dtime !== m.dtime || pre.nattch !== 0) continue;
       const buf = binding.shmPeek(m.id, PG_SHMEM_HEADER_BYTES);
       const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       const peek: Peek = { bytes, before: { atime: m.atime, dtime: m.dtime, lpid: m.lpid } };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 #include <string>
 
 #include "ipc_core.h"
@@ -88,10 +89,25 @@ std::vector<uint8_t> ShmPeek(int id, size_t length) {
   StatById(id, &ds);
   void* p = shmat(id, nullptr, SHM_RDONLY);
   if (p == reinterpret_cast<void*>(-1)) Fail(errno, "shmat", "SHM_RDONLY", id);
+  // Our attach and detach overwrite lpid/atime/dtime, which would hide another process's attach + detach in
+  // between. Bracket the read: right after our attach and right before our detach, lpid must be ours and
+  // nattch the same (any other attach or detach sets lpid to that process); else the peek is refused, so the
+  // caller records nothing and a later removal sees the change. Left open: an attach + detach by another
+  // process entirely between the second IPC_STAT and our shmdt (two consecutive system calls).
+  const pid_t self = getpid();
+  struct shmid_ds a, b;
+  bool clean = shmctl(id, IPC_STAT, &a) == 0 && a.shm_lpid == self;
   size_t n = std::min(length, static_cast<size_t>(ds.shm_segsz));
   std::vector<uint8_t> out(n);
   if (n) std::memcpy(out.data(), p, n);
+  clean = clean && shmctl(id, IPC_STAT, &b) == 0 && b.shm_lpid == self && b.shm_nattch == a.shm_nattch;
   if (shmdt(p) < 0) Fail(errno, "shmdt", "", id);
+  if (!clean) {
+    OpError e = Err(0, "shmat", "SHM_RDONLY", id);
+    e.code = "ECHANGED";
+    e.detail = "another process attached or detached while its header was read";
+    throw OpFailure{e};
+  }
   return out;
 }
 

@@ -1,0 +1,78 @@
+/**
+ * The recycler side of the activity race (raceActivity.test.ts), run only as
+ *   unshare --ipc --pid --fork --mount-proc node --import tsx raceActivityDriver.ts shm|msg ROUNDS AUDIT
+ * i.e. as pid 1 of a pid namespace created together with its IPC namespace: it starts the partner
+ * (race_activity, as nobody) itself, so every process that can use the objects is in this pid namespace and
+ * visible in its /proc, and tells the blocked-process scan so (taskScan.trustPidNamespace, a test-only
+ * option). Plans and executes recycle rounds in-process (LocalSource, native guarded removal,
+ * recycleUnrecognized: queues have no recogniser) until the partner prints DONE, then prints one JSON line:
+ * the recycler's totals and the partner's counts.
+ */
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { AuditLog } from '../../extension/backend/audit';
+import { LocalSource } from '../../extension/backend/localSource';
+import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
+import { buildC } from '../helpers/cprog';
+
+async function main(): Promise<void> {
+  const [kind, rounds, auditFile] = process.argv.slice(2);
+  if (process.pid !== 1) throw new Error('raceActivityDriver must be pid 1 of its own pid namespace');
+  if ((kind !== 'shm' && kind !== 'msg') || !rounds || !auditFile) throw new Error('usage: raceActivityDriver shm|msg ROUNDS AUDIT');
+  const partner = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', buildC('race_activity'), kind, '0x7a0000', '4', rounds], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  let done = false;
+  const finished = new Promise<void>((resolve, reject) => {
+    readline.createInterface({ input: partner.stdout! }).on('line', (l) => {
+      if (l === 'DONE') {
+        done = true;
+        resolve();
+      } else lines.push(l);
+    });
+    partner.once('exit', (code) => (done ? resolve() : reject(new Error(`race_activity exited ${code} before DONE: ${lines.join(' | ')}`))));
+  });
+  finished.catch(() => undefined);
+  const source = new LocalSource({ taskScan: { trustPidNamespace: true } });
+  if (source.mode !== 'native') throw new Error('the race needs the native binding');
+  const audit = new AuditLog(auditFile);
+  const totals = {
+    rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedAfterLock: 0, refusedWhy: {} as Record<string, number>,
+    failures: [] as string[], removals: [] as Array<{ ref: string; t0: string; t1: string }>,
+  };
+  const started = new Map<string, bigint>();
+  while (!done) {
+    const prep = await prepareRecycle(source, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0, recycleUnrecognized: true }, kinds: [kind] });
+    totals.rounds++;
+    totals.planned += prep.plan.candidates.length;
+    const r = await executeRecyclePlan(prep.plan, {
+      source, processFacts: prep.processFacts, audit, ownPids: [process.pid],
+      beforeRemove: (c) => void started.set(c.ref, process.hrtime.bigint()),
+      onOutcome: (o) => {
+        const t1 = process.hrtime.bigint();
+        const t0 = started.get(o.ref);
+        started.delete(o.ref);
+        if (o.action === 'removed' && t0 !== undefined) totals.removals.push({ ref: o.ref, t0: String(t0), t1: String(t1) });
+      },
+    });
+    totals.removed += r.removed;
+    totals.refused += r.refused;
+    totals.failed += r.failed;
+    for (const o of r.outcomes) {
+      if (o.action === 'refused') {
+        const why = o.code === 'ECHANGED' ? (/blocked in msgrcv|cannot prove/.test(o.reasons.join(' ')) ? 'ECHANGED(blocked)' : 'ECHANGED') : (o.code ?? '?');
+        totals.refusedWhy[why] = (totals.refusedWhy[why] ?? 0) + 1;
+      }
+      if (o.action === 'refused' && o.reasons.some((x) => /while lock|after the lock|; mode restored/.test(x))) totals.refusedAfterLock++;
+      if (o.action === 'failed' && totals.failures.length < 10) totals.failures.push(`${o.ref}: ${o.code} ${o.reasons.join('; ')}`);
+    }
+  }
+  await finished;
+  process.stdout.write(JSON.stringify({ totals, partner: lines }) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`raceActivityDriver: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});
