@@ -41,9 +41,14 @@ function plural(n: number, one: string, many = `${one}s`): string {
  */
 const POOLS: readonly string[] = ['SEMMNI', 'SEMMNS', 'SHMMNI', 'SHMALL', 'MSGMNI'];
 
+/** The fullest of the ENOSPC pools (what the status bar and a host row show). */
+export function fullestPool(rows: ReturnType<typeof capacity>): ReturnType<typeof worstUsage> {
+  return worstUsage(rows.filter((r) => POOLS.includes(r.name)));
+}
+
 /** `SEMMNS 90 % · 5 orphans` for one host's snapshot and verdicts. */
 export function statusText(snapshot: IpcSnapshot, verdicts: Iterable<Verdict>, warnPercent: number): StatusText {
-  const worst = worstUsage(capacity(snapshot).filter((r) => POOLS.includes(r.name)));
+  const worst = fullestPool(capacity(snapshot));
   const { orphans, recyclable } = countOrphans(verdicts);
   const parts: string[] = [];
   const details: string[] = [];
