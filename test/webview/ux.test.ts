@@ -187,6 +187,25 @@ describe('dashboard: next actions, keyboard, formatting', () => {
     await d.page.close();
   });
 
+  test('keyboard: a list is one tab stop too; Escape from a row\'s detail returns to that row', async () => {
+    const d = await seeded('dark');
+    await d.page.locator('vscode-tab-header[data-tab="shm"]').click();
+    await d.page.waitForSelector('.body-shm .row');
+    assert.equal(await d.page.locator('.body-shm .row[tabindex="0"]').count(), 1, 'one tab stop for the list');
+    await d.page.locator('.body-shm .row[tabindex="0"]').focus();
+    assert.equal(await active(d), 'div.row[shm:3]');
+    await d.page.keyboard.press('ArrowDown');
+    assert.equal(await active(d), 'div.row[shm:7]');
+    assert.equal(await d.page.locator('.body-shm .row[tabindex="0"]').getAttribute('data-ref'), 'shm:7');
+    await d.page.keyboard.press('Enter');
+    await d.page.waitForSelector('aside.detail:not(.hidden)');
+    await d.page.keyboard.press('Escape');
+    await d.page.waitForSelector('aside.detail.hidden', { state: 'attached' });
+    assert.equal(await active(d), 'div.row[shm:7]');
+    await noErrors(d);
+    await d.page.close();
+  });
+
   for (const theme of ['light', 'dark', 'high-contrast'] as Theme[]) {
     test(`screenshot: dashboard with the detail open, ${theme}`, async () => {
       const d = await seeded(theme);

@@ -6,13 +6,30 @@ export interface ListHandlers {
   select(ref: string): void;
 }
 
+/** per list (its root), the row holding the list's one tab stop. */
+const focusedRow = new WeakMap<HTMLElement, string>();
+
+/**
+ * Rows that open the detail on click, Enter or Space. The list is ONE tab stop (roving tabindex: the row last
+ * focused, else the selected one, else the first); ArrowUp/ArrowDown move between rows.
+ */
 function clickable<T extends { ref: string }>(
   sel: import('d3-selection').Selection<HTMLElement, T, HTMLElement, unknown>,
   handlers: ListHandlers,
+  root: HTMLElement,
+  selected: string | null,
 ): void {
+  const refs = sel.data().map((d) => d.ref);
+  let stop = focusedRow.get(root);
+  if (!stop || !refs.includes(stop)) stop = selected && refs.includes(selected) ? selected : refs[0];
+  if (stop) focusedRow.set(root, stop);
   sel
-    .attr('tabindex', 0)
+    .attr('tabindex', (d) => (d.ref === stop ? 0 : -1))
     .attr('role', 'button')
+    .on('focus', (_e, d) => {
+      focusedRow.set(root, d.ref);
+      sel.attr('tabindex', (x) => (x.ref === d.ref ? 0 : -1));
+    })
     .on('click', (_e, d) => handlers.select(d.ref))
     .on('keydown', (e: KeyboardEvent, d) => {
       if (e.key === 'Enter' || e.key === ' ') {
@@ -58,7 +75,7 @@ function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], select
   rows.select('.row-key').text((b) => `${b.keyText} · id ${b.id}`);
   rows.select<HTMLSpanElement>('.row-fill').style('width', (b) => `${(b.frac * 100).toFixed(1)}%`);
   rows.select('.row-text').text(text);
-  clickable(rows as never, handlers);
+  clickable(rows as never, handlers, root, selected);
   emptyNote(root, bars.length === 0 ? empty : null);
 }
 
@@ -136,7 +153,7 @@ export function renderPosix(root: HTMLElement, items: readonly PosixRow[], selec
     .attr('aria-label', (p) => `${p.kind} ${p.name}, ${p.text}, ${p.state}`);
   rows.select('.row-key').text((p) => `${p.kind === 'posixSem' ? 'sem' : 'shm'} ${p.name}`);
   rows.select('.row-text').text((p) => p.text);
-  clickable(rows as never, handlers);
+  clickable(rows as never, handlers, root, selected);
   emptyNote(root, items.length === 0 ? 'No POSIX semaphores or shared memory match.' : null);
 }
 
