@@ -274,7 +274,7 @@ export function formatPlanReport(plan: RecyclePlan): string {
   out.push(planSummary(plan));
   if (plan.removal) out.push(`Removal mode on ${plan.host}: ${plan.removal.mode === 'locked' ? 'locked' : 'unlocked check-then-ipcrm'} (${plan.removal.detail}).`);
   out.push('');
-  out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-checked immediately before IPC_RMID (same id, key, ctime; still nothing attached; no waiters; no new last-op pid; pids still dead):`);
+  out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-read and re-checked right before its own removal, then locked and checked again (same id, key, ctime; every header field as planned: nattch, lpid, atime, dtime, qnum, lspid, stime...; no waiters; no new last-op pid; no process blocked on a queue; pids still dead):`);
   for (const c of plan.candidates) {
     out.push(`  - ${objectLine(c.kind, c.id, c.key, undefined, c.verdict)}`);
     for (const r of c.verdict.reasons) out.push(`      ${r}`);
