@@ -226,7 +226,9 @@ describe('tree: the objects view on known objects', function () {
     // reveal an object deep in a group (getParent chain works)
     const node = await provider.findObjectNode('local', `sem:${ids.pg}`);
     await api.tree.treeView.reveal(node, { select: true, focus: false, expand: false });
-    assert.equal(api.tree.treeView.selection[0], node);
+    // the selection comes back from the workbench in its own message, after reveal() resolved
+    await h.waitFor(() => api.tree.treeView.selection[0] === node, 'the revealed row selected', 10000)
+      .catch((e) => { throw new Error(`${e.message}: selection ${api.tree.treeView.selection.map((n) => n.id).join(', ') || 'empty'}`); });
     h.removeAllObjects();
     await refresh();
   });
