@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pidsOf } from '../domain/processFacts';
 import { readProcessFacts } from './procfs';
-import { PG_SHMEM_HEADER_BYTES } from '../domain/recognizers/postgresql';
+import { parsePgShmemHeader, PG_SHMEM_HEADER_BYTES } from '../domain/recognizers/postgresql';
 import type { DataDirFact, OwnerEvidence } from '../domain/recognizers/types';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { IpcSnapshot, ProcessFact, SemSet, ShmSegment } from '../shared/model';
@@ -131,6 +131,16 @@ export function peekShmHeaders(
  */
 export function looksLikePgInterlock(m: ShmSegment): boolean {
   return m.segsz === PG_SHMEM_HEADER_BYTES;
+}
+
+/** The DSM control handles (dsm_control) of the PostgreSQL headers among these peeks. */
+export function dsmControlHandles(headers: NonNullable<OwnerEvidence['shmHeaders']>): number[] {
+  const out = new Set<number>();
+  for (const raw of Object.values(headers)) {
+    const h = raw instanceof Uint8Array ? parsePgShmemHeader(raw) : undefined;
+    if (h && h.dsmControl !== 0) out.add(h.dsmControl);
+  }
+  return [...out];
 }
 
 /** Pre-peek atime/dtime/lpid of every segment we peeked (OwnerEvidence.shmBefore). */

@@ -18,11 +18,12 @@ import type { OwnerEvidence } from '../domain/recognizers/types';
 import { blockedReason } from '../domain/taskWaits';
 import { applyRemovalMode, buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
 import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
-import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
+import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, PgDsmUnit, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
 import type { AuditLog, AuditRecord } from './audit';
 import type { IpcSource } from './ipcSource';
 import { nativeBinding, type NativeBinding } from './nativeBinding';
-import { findDataDirs, localProcessFacts, ownPeekAfter, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
+import { dsmControlHandles, findDataDirs, localProcessFacts, ownPeekAfter, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
+import { readDsmFacts, removeDsmUnit, type DsmRemoval } from './pgDsm';
 
 export interface ExecutorDeps {
   source: IpcSource;
@@ -37,6 +38,11 @@ export interface ExecutorDeps {
   beforeRemove?(c: RecycleCandidate): Promise<void> | void;
   /** the atime/dtime/lpid our own header peek left on a segment (default: ownerEvidence's record). */
   ownPeek?(id: number, ctime: number): Pick<ShmSegment, 'atime' | 'dtime' | 'lpid'> | undefined;
+  /**
+   * removes a PostgreSQL interlock segment's DSM files right before the segment (default: local /dev/shm,
+   * pgDsm.removeDsmUnit; other hosts have none, so such a segment is refused).
+   */
+  removeDsm?(unit: PgDsmUnit): DsmRemoval;
 }
 
 /** Header differences between the planned and the re-read object that forbid removal. */
@@ -130,9 +136,15 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
     }
   };
 
+  const removeDsm = deps.removeDsm ?? (deps.source.host === 'local' ? (u: PgDsmUnit) => removeDsmUnit(u) : undefined);
+  let dsmDone: DsmRemoval | undefined;
   const decide = (c: RecycleCandidate, action: RecycleOutcome['action'], reasons: string[], record: IpcObject, code?: string, txn?: string): void => {
+    const d = dsmDone;
+    dsmDone = undefined;
+    if (d && !d.refused && d.removed.length) reasons = [...reasons, `PostgreSQL DSM files removed first: ${d.removed.join(', ')}`];
     const o: RecycleOutcome = { ref: c.ref, kind: c.kind, id: c.id, key: c.key, action, reasons };
     if (code) o.code = code;
+    if (d) o.dsm = { removed: d.removed, remaining: d.remaining, gone: d.gone };
     report.outcomes.push(o);
     report[action]++;
     if (deps.audit) {
@@ -232,6 +244,21 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
         check = () => blockedReason(source.taskWaits!(), 'msg', c.id) ?? '';
       }
       await deps.beforeRemove?.(c);
+      // 2b. a PostgreSQL interlock segment goes only with its DSM files, and after them (see pgDsm.ts)
+      const dsm = c.kind === 'shm' ? c.verdict.owner?.dsm : undefined;
+      if (dsm && (dsm.segments.length || dsm.control)) {
+        if (!removeDsm) {
+          decide(c, 'refused', ['its PostgreSQL DSM files cannot be removed from here; the segment stays with them'], record, 'ENOTSUP');
+          continue;
+        }
+        dsmDone = removeDsm(dsm);
+        if (dsmDone.refused) {
+          const left = dsmDone.remaining.length ? `; still there: ${dsmDone.remaining.join(', ')}` : '';
+          const done = dsmDone.removed.length ? `; already removed: ${dsmDone.removed.join(', ')}` : '';
+          decide(c, 'refused', [`PostgreSQL DSM: ${dsmDone.refused}${done}${left}; the segment stays so that PostgreSQL can clean up the rest through its header`], record, dsmDone.code);
+          continue;
+        }
+      }
       // 4. intent, then the guarded primitive: IPC_STAT + checks, lock (IPC_SET mode 0), re-verify, IPC_RMID
       const expected = expectedNow(c, now);
       txn = `${process.pid}-${Date.now().toString(36)}-${++journalSeq}`;
@@ -331,6 +358,7 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
       evidence.shmBefore = shmBeforePeek();
     }
     evidence.dataDirs = findDataDirs(req.dataDirs ?? []);
+    if (evidence.shmHeaders) evidence.pgDsm = readDsmFacts(dsmControlHandles(evidence.shmHeaders), evidence.dataDirs);
   }
   const options = verdictOptions({ ...req.verdict, evidence, ownPids: [process.pid] });
   const now = req.now ?? Math.floor(Date.now() / 1000);

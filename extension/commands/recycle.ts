@@ -23,11 +23,12 @@
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
 import { closeSettled, findLeftLocks, restorable, restoreLeftLock } from '../backend/lockJournal';
-import { findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
+import { dsmControlHandles, findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
+import { readDsmFacts } from '../backend/pgDsm';
 import { nativeBinding } from '../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
 import type { OwnerEvidence } from '../domain/recognizers/types';
-import { formatPlanReport, formatRecycleReport, planSummary, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
+import { formatPlanReport, formatRecycleReport, planSummary, waitingLine, type ProceedHint, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
 import { DEFAULT_VERDICT_OPTIONS, parseObjectRule, type ObjectRule, type VerdictOptions } from '../domain/verdict';
 import type { ObjectRef } from '../shared/model';
 import type { Services } from '../services/services';
@@ -166,6 +167,9 @@ export function auditPath(context: vscode.ExtensionContext): string {
   return auditLogPath(context);
 }
 
+/** How to skip the waiting rules in VS Code (the CLI's hint names its flags). */
+const VSCODE_PROCEED: ProceedHint = (w) =>
+  `set ipcExplorer.recycle.minOrphanAgeSeconds${w.recency ? ' and recentActivitySeconds' : ''} to 0 to proceed now`;
 
 async function runRecycle(services: Services, host: string, args: RecycleArgs): Promise<RecycleResult | undefined> {
   const settings = readSettings();
@@ -192,8 +196,9 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
     }
   }
   const open = args.open !== false;
-  if (open) await openText(host, 'plan', formatPlanReport(plan));
-  const summary = planSummary(plan);
+  if (open) await openText(host, 'plan', formatPlanReport(plan, VSCODE_PROCEED));
+  const wait = waitingLine(plan, VSCODE_PROCEED);
+  const summary = wait ? `${planSummary(plan)} ${wait}` : planSummary(plan);
   services.log.info(`recycle plan on ${host}: ${summary}`);
   if (!plan.candidates.length) {
     // right after a crash the orphans are there but younger than the minimum age: say when, offer to wait
@@ -239,8 +244,7 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
   services.log.info(formatRecycleReport(report));
   if (report.failed || report.refused) services.notify.warn(text);
   else services.notify.info(text);
-  documentChanged(AUDIT_DOC_URI);
-  if (open) await openText(host, 'report', formatRecycleReport(report) + '\n' + formatPlanReport(plan));
+  if (open) await openText(host, 'report', formatRecycleReport(report) + '\n' + formatPlanReport(plan, VSCODE_PROCEED));
   await services.store.refresh(host);
   return { plan, report };
 }
@@ -275,10 +279,12 @@ class EvidenceCache {
     if (binding) {
       next.shmHeaders = peekShmHeaders(binding, snap.shms, 4096, looksLikePgInterlock);
       next.shmBefore = shmBeforePeek();
+      next.pgDsm = readDsmFacts(dsmControlHandles(next.shmHeaders ?? {}), next.dataDirs);
     }
     const sig = JSON.stringify([
       next.dataDirs?.map((d) => [d.path, d.dev, d.ino, d.postmasterPid, d.shmId]),
       Object.keys(next.shmHeaders ?? {}).sort(),
+      Object.values(next.pgDsm ?? {}).map((f) => [f.handle, f.file?.ino, f.error?.code, f.items?.map((i) => [i.handle, i.refcnt, i.file?.ino, i.error])]),
     ]);
     this.evidence = next;
     if (sig === this.signature) return false;

@@ -41,6 +41,20 @@ export interface RecycleStay {
   verdict: Verdict;
   /** the decisive reason it stays. */
   why: string;
+  /** only waiting keeps it: it becomes recyclable in this many seconds if nothing happens to it. */
+  becomesRecyclableIn?: number;
+}
+
+/** Objects that only the waiting rules keep (recentActivitySeconds / minOrphanAgeSeconds). */
+export interface RecycleWaiting {
+  /** how many, per kind. */
+  count: number;
+  byKind: Partial<Record<SysvKind, number>>;
+  /** seconds until the first and the last of them becomes recyclable. */
+  minSeconds: number;
+  maxSeconds: number;
+  /** some are kept by the recency window (proceeding now needs --recent 0 as well). */
+  recency: boolean;
 }
 
 export interface RecycleFrees {
@@ -49,6 +63,9 @@ export interface RecycleFrees {
   shmSegments: number;
   shmBytes: number;
   msgQueues: number;
+  /** PostgreSQL DSM files removed with their interlock segments (/dev/shm/PostgreSQL.*), and their bytes. */
+  dsmFiles: number;
+  dsmBytes: number;
 }
 
 export interface RecyclePlan {
@@ -66,6 +83,8 @@ export interface RecyclePlan {
   counts: Record<Verdict['state'], number>;
   /** how the source will remove (locked / unlocked check-then-ipcrm), when the source says. */
   removal?: RemovalMode;
+  /** stays that only waiting keeps, when there are any. */
+  waiting?: RecycleWaiting;
 }
 
 export interface PlanOptions {
@@ -152,7 +171,7 @@ export function buildRecyclePlan(
     now: nowSeconds,
     candidates: [],
     stays: [],
-    frees: { semSets: 0, semaphores: 0, shmSegments: 0, shmBytes: 0, msgQueues: 0 },
+    frees: { semSets: 0, semaphores: 0, shmSegments: 0, shmBytes: 0, msgQueues: 0, dsmFiles: 0, dsmBytes: 0 },
     counts: { live: 0, orphan: 0, unreadable: 0, unknown: 0 },
   };
   if (snapshot.uid !== undefined) plan.uid = snapshot.uid;
@@ -169,6 +188,15 @@ export function buildRecyclePlan(
       if (isSysv(o)) {
         s.id = o.id;
         s.key = o.key;
+        if (v.becomesRecyclableIn !== undefined && mayRemove(o, snapshot.uid) && !(o.kind === 'sem' && !o.elems)) {
+          s.becomesRecyclableIn = v.becomesRecyclableIn;
+          const w = (plan.waiting ??= { count: 0, byKind: {}, minSeconds: Infinity, maxSeconds: 0, recency: false });
+          w.count++;
+          w.byKind[o.kind] = (w.byKind[o.kind] ?? 0) + 1;
+          w.minSeconds = Math.min(w.minSeconds, v.becomesRecyclableIn);
+          w.maxSeconds = Math.max(w.maxSeconds, v.becomesRecyclableIn);
+          if (v.state === 'unknown') w.recency = true;
+        }
       } else s.name = o.name;
       plan.stays.push(s);
     };
@@ -198,6 +226,11 @@ export function buildRecyclePlan(
     } else if (o.kind === 'shm') {
       plan.frees.shmSegments++;
       plan.frees.shmBytes += o.segsz;
+      const dsm = v.owner?.dsm;
+      for (const f of dsm ? [...dsm.segments, ...(dsm.control ? [dsm.control] : [])] : []) {
+        plan.frees.dsmFiles++;
+        plan.frees.dsmBytes += f.size;
+      }
     } else plan.frees.msgQueues++;
   }
   return plan;
@@ -250,6 +283,7 @@ export function planSummary(plan: RecyclePlan): string {
   if (f.semSets) parts.push(`${f.semSets} semaphore set(s) (${f.semaphores} semaphores)`);
   if (f.shmSegments) parts.push(`${f.shmSegments} shared memory segment(s) holding ${formatBytesExact(f.shmBytes)}`);
   if (f.msgQueues) parts.push(`${f.msgQueues} message queue(s)`);
+  if (f.dsmFiles) parts.push(`${f.dsmFiles} PostgreSQL DSM file(s) in /dev/shm (${f.dsmBytes} bytes)`);
   const c = plan.counts;
   const head = plan.candidates.length
     ? `Recycle would remove ${plan.candidates.length} object(s) on ${plan.host}: ${parts.join(', ')}.`
@@ -266,8 +300,34 @@ function removalLine(plan: RecyclePlan): string {
     : ` Removal on ${plan.host}: unlocked check-then-ipcrm (${r.detail.replace(/^check-then-ipcrm, no lock: /, '')}).`;
 }
 
+const KIND_PLURAL: Record<SysvKind, [string, string]> = {
+  sem: ['semaphore set', 'semaphore sets'],
+  shm: ['shared memory segment', 'shared memory segments'],
+  msg: ['message queue', 'message queues'],
+};
+
+/** How to proceed without waiting, for the CLI (the default) or another front end. */
+export type ProceedHint = (w: RecycleWaiting) => string;
+
+export const CLI_PROCEED: ProceedHint = (w) => `\`ipcx recycle --min-age 0${w.recency ? ' --recent 0' : ''}\` to proceed now`;
+
+/**
+ * "2 semaphore sets become recyclable in 58 s; `ipcx recycle --min-age 0` to proceed now", or undefined
+ * when nothing is only waiting.
+ */
+export function waitingLine(plan: RecyclePlan, proceed: ProceedHint = CLI_PROCEED): string | undefined {
+  const w = plan.waiting;
+  if (!w || !w.count) return undefined;
+  const what = (Object.keys(w.byKind) as SysvKind[])
+    .map((k) => `${w.byKind[k]} ${KIND_PLURAL[k][w.byKind[k] === 1 ? 0 : 1]}`)
+    .join(' and ');
+  const verb = w.count === 1 ? 'becomes' : 'become';
+  const when = w.maxSeconds - w.minSeconds <= 1 ? `in ${formatAge(w.maxSeconds)}` : `in ${formatAge(w.minSeconds)} to ${formatAge(w.maxSeconds)}`;
+  return `${what} ${verb} recyclable ${when} if nothing happens to ${w.count === 1 ? 'it' : 'them'}; ${proceed(w)}.`;
+}
+
 /** The full readable report: what goes and why, what stays and why. */
-export function formatPlanReport(plan: RecyclePlan): string {
+export function formatPlanReport(plan: RecyclePlan, proceed: ProceedHint = CLI_PROCEED): string {
   const out: string[] = [];
   out.push(`IPC Explorer recycle plan for ${plan.host} at ${formatTimestamp(plan.now * 1000)}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
   out.push('');
@@ -277,6 +337,12 @@ export function formatPlanReport(plan: RecyclePlan): string {
   out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-read and re-checked right before its own removal, then locked and checked again (same id, key, ctime; every header field as planned: nattch, lpid, atime, dtime, qnum, lspid, stime...; no waiters; no new last-op pid; no process blocked on a queue; pids still dead):`);
   for (const c of plan.candidates) {
     out.push(`  - ${objectLine(c.kind, c.id, c.key, undefined, c.verdict)}`);
+    const dsm = c.verdict.owner?.dsm;
+    if (dsm && (dsm.segments.length || dsm.control)) {
+      out.push(`      first its PostgreSQL DSM files, each only if no process maps it and it is still the same file:`);
+      for (const f of dsm.segments) out.push(`        ${f.path} (${f.size} bytes)`);
+      if (dsm.control) out.push(`        ${dsm.control.path} (${dsm.control.size} bytes, the control segment, last)`);
+    }
     for (const r of c.verdict.reasons) out.push(`      ${r}`);
   }
   if (!plan.candidates.length) out.push('  (none)');
@@ -285,9 +351,12 @@ export function formatPlanReport(plan: RecyclePlan): string {
   for (const s of plan.stays) {
     out.push(`  - ${objectLine(s.kind, s.id, s.key, s.name, s.verdict)} [${s.verdict.state}]`);
     out.push(`      why: ${s.why}`);
+    if (s.becomesRecyclableIn !== undefined) out.push(`      becomes recyclable in ${formatAge(s.becomesRecyclableIn)} if nothing happens to it`);
     for (const r of s.verdict.reasons) if (r !== s.why && `${s.verdict.state}: ${r}` !== s.why) out.push(`      ${r}`);
   }
   if (!plan.stays.length) out.push('  (none)');
+  const wait = waitingLine(plan, proceed);
+  if (wait) out.push('', wait);
   return out.join('\n') + '\n';
 }
 
@@ -302,6 +371,8 @@ export interface RecycleOutcome {
   reasons: string[];
   /** errno name or 'ECHANGED' for refused/failed. */
   code?: string;
+  /** a PostgreSQL interlock segment's DSM files: unlinked, still there, already gone. */
+  dsm?: { removed: string[]; remaining: string[]; gone: string[] };
 }
 
 export interface RecycleReport {
@@ -317,6 +388,9 @@ export function formatRecycleReport(r: RecycleReport): string {
   const out = [`Recycle on ${r.host}: ${r.removed} removed, ${r.refused} refused, ${r.failed} failed.`];
   for (const o of r.outcomes) {
     out.push(`  ${o.action.toUpperCase().padEnd(7)} ${o.kind} id ${o.id} key ${hexKey(o.key)}${o.code ? ` (${o.code})` : ''}${o.action === 'removed' ? '' : `: ${o.reasons.join('; ')}`}`);
+    if (o.dsm?.removed.length) out.push(`          PostgreSQL DSM files removed first: ${o.dsm.removed.join(', ')}`);
+    if (o.dsm?.gone.length) out.push(`          PostgreSQL DSM files already gone: ${o.dsm.gone.join(', ')}`);
+    if (o.dsm?.remaining.length) out.push(`          PostgreSQL DSM files still there: ${o.dsm.remaining.join(', ')}`);
   }
   if (r.auditPath) out.push(`Audit log: ${r.auditPath}`);
   return out.join('\n') + '\n';

@@ -18,6 +18,14 @@
  *   PostgreSQL's marker semaphore; or a `trust` rule / `recycleUnrecognized`), no `ignore` rule, a SysV kind
  *   (the guarded primitive only exists for those), a kind the settings allow, and an age of at least
  *   `minOrphanAgeSeconds`.
+ * - no waiting for proven owners: when a recogniser proves identity and the owner's death the way the
+ *   application itself does before reusing the object (OwnerInfo.proof: PostgreSQL's marker semaphore with
+ *   a dead postmaster; its interlock segment's header matching a data directory, nattch 0, creator and
+ *   postmaster.pid's postmaster dead), neither `recentActivitySeconds` nor `minOrphanAgeSeconds` applies:
+ *   the application would reuse it at once, and nothing else can be using it. Everything else that waits
+ *   only for time carries `becomesRecyclableIn`.
+ * - a PostgreSQL interlock segment whose dynamic shared memory cannot be removed with it stays
+ *   (OwnerInfo.dsm.blocked): removing it alone leaks the DSM files.
  */
 import type {
   IpcKind,
@@ -354,6 +362,8 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
   const reasons: string[] = [];
   let state: VerdictState;
   const unreadable = o.kind === 'sem' && (o.valuesError?.code === 'EACCES' || o.valuesError?.code === 'EPERM');
+  // identity and the owner's death proven as the application itself proves them: no waiting rules
+  const proven = owner?.proof !== undefined && f.live.length === 0 && f.doubt.length === 0 && !unreadable;
 
   if (f.live.length > 0) {
     state = 'live';
@@ -374,7 +384,7 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
   } else if (o.kind === 'shm' && f.deadPidEvidence === 0) {
     state = 'unknown';
     reasons.push('no creator pid recorded: no evidence either way');
-  } else if (idle !== undefined && idle < ctx.opts.recentActivitySeconds) {
+  } else if (!proven && idle !== undefined && idle < ctx.opts.recentActivitySeconds) {
     state = 'unknown';
     reasons.push(`last activity ${formatAge(idle)} ago (within recentActivitySeconds = ${ctx.opts.recentActivitySeconds} s)`, ...f.dead);
   } else {
@@ -383,36 +393,52 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
     const noWait = o.kind === 'sem' ? ['no waiters'] : [];
     reasons.push(...f.dead, ...noAttach, ...noWait);
     if (idle !== undefined) reasons.push(`no activity for ${formatAge(idle)} (since ${isoTime(last)})`);
+    if (proven) reasons.push(`proven the way PostgreSQL proves it, so no waiting: ${owner!.proof}`);
   }
   reasons.push(...f.notes);
   if (owner) reasons.push(`owner: ${owner.label} [${owner.evidence.join('; ')}]`);
 
   let recyclable = false;
+  let waitFor: number | undefined;
+  const other = state === 'orphan' || state === 'unknown' ? recycleBlocker(o, owner, ownerPid, ctx.opts) : undefined;
   if (state === 'orphan') {
-    const why = recycleBlocker(o, owner, ownerPid, ctx.opts, idle);
+    const age = proven ? undefined : ageBlocker(idle, ctx.opts);
+    const why = other ?? age;
     if (why) reasons.push(`not recyclable: ${why}`);
     else recyclable = true;
+    if (!other && age && idle !== undefined) waitFor = ctx.opts.minOrphanAgeSeconds - idle;
+  } else if (state === 'unknown' && !other && idle !== undefined && idle < ctx.opts.recentActivitySeconds && !f.doubt.length && f.deadPidEvidence > 0) {
+    // kept only by the recency window (then the minimum age)
+    waitFor = Math.max(ctx.opts.recentActivitySeconds, ctx.opts.minOrphanAgeSeconds) - idle;
   }
   const v: Verdict = { ref, state, recyclable, reasons };
   if (owner) v.owner = owner;
   if (state === 'orphan' && idle !== undefined) v.orphanForSeconds = idle;
+  if (waitFor !== undefined && waitFor > 0) v.becomesRecyclableIn = Math.ceil(waitFor);
   return v;
 }
 
-/** Why an orphan may not be recycled, or undefined when it may. */
+/** The waiting rule for orphans nothing proves: an age of at least minOrphanAgeSeconds. */
+function ageBlocker(idle: number | undefined, opts: VerdictOptions): string | undefined {
+  if (idle === undefined || idle < opts.minOrphanAgeSeconds) {
+    return `orphaned for ${idle === undefined ? 'an unknown time' : formatAge(idle)}, less than minOrphanAgeSeconds = ${opts.minOrphanAgeSeconds} s`;
+  }
+  return undefined;
+}
+
+/** Why an orphan may not be recycled whatever its age, or undefined when it may. */
 function recycleBlocker(
   o: IpcObject,
   owner: OwnerInfo | undefined,
   ownerPid: PidStatus | undefined,
   opts: VerdictOptions,
-  idle: number | undefined,
 ): string | undefined {
   if (o.kind === 'posixSem' || o.kind === 'posixShm') return 'POSIX objects are not recycled (no guarded removal exists for them)';
   if (!opts.kinds.includes(o.kind)) return `kind ${o.kind} is not selected for recycling`;
   const ignored = opts.ignore.find((r) => ruleMatches(r, o, owner));
   if (ignored) return `matches an ignore rule${ignored.note ? ` (${ignored.note})` : ''}`;
-  if (idle === undefined || idle < opts.minOrphanAgeSeconds) {
-    return `orphaned for ${idle === undefined ? 'an unknown time' : formatAge(idle)}, less than minOrphanAgeSeconds = ${opts.minOrphanAgeSeconds} s`;
+  if (owner?.dsm?.blocked) {
+    return `${owner.dsm.blocked}; the segment stays with its dynamic shared memory (removing it alone would leak the DSM files until reboot); starting PostgreSQL on its data directory cleans up all of them`;
   }
   if (o.kind === 'shm') return undefined; // creator pid recorded and dead, nothing attached
   // e.g. PostgreSQL's marker semaphore names the creating postmaster, and it is dead (or its pid reused)

@@ -326,6 +326,48 @@ export interface OwnerInfo {
   pidAlive?: boolean;
   /** evidence, e.g. "semnum 16 = 537 (PGSemaMagic)". */
   evidence: string[];
+  /**
+   * Set only when the recogniser proves both the object's identity and its owner's death the way the
+   * application itself does before it reuses the object (PostgreSQL: marker 537 + dead postmaster; header
+   * magic + data directory device/inode + dead creator + nothing attached). Such an orphan needs no waiting
+   * (no minimum age, no recency window). The text says what was proven.
+   */
+  proof?: string;
+  /** PostgreSQL's dynamic shared memory that belongs with this object (see domain/recognizers/postgresql.ts). */
+  dsm?: PgDsmUnit;
+}
+
+/** A /dev/shm file that is part of a unit, as planned (the removal re-checks every field). */
+export interface UnitFile {
+  /** e.g. '/dev/shm/PostgreSQL.1804289383' */
+  path: string;
+  /** the DSM handle the file is named after. */
+  handle: number;
+  dev: number;
+  ino: number;
+  uid: number;
+  size: number;
+}
+
+/**
+ * PostgreSQL's POSIX dynamic shared memory of one cluster: the control segment named by the interlock
+ * segment's header (dsm_control) and the segments it lists. PostgreSQL cleans these up at its next start
+ * only through that header, so they are removed together with the interlock segment (DSM files first,
+ * control segment last, then the segment) or not at all.
+ */
+export interface PgDsmUnit {
+  /** dsm_control from the header. */
+  controlHandle: number;
+  /** the control segment file, when it exists and is sane. */
+  control?: UnitFile;
+  /** the listed segments whose files exist (refcnt > 0, not in the main region). */
+  segments: UnitFile[];
+  /** listed handles whose files no longer exist (nothing to remove). */
+  missing: number[];
+  /** why the unit cannot be removed (the interlock segment then stays too); undefined when it can. */
+  blocked?: string;
+  /** notes for the reasons (layout, versions, files left out). */
+  notes: string[];
 }
 
 export interface Verdict {
@@ -338,4 +380,9 @@ export interface Verdict {
   owner?: OwnerInfo;
   /** seconds the object has been orphaned (from the newest of ctime/otime/dtime...), when times allow. */
   orphanForSeconds?: number;
+  /**
+   * Set when only the waiting rules (recentActivitySeconds, minOrphanAgeSeconds) keep the object: it becomes
+   * recyclable in this many seconds if nothing happens to it meanwhile.
+   */
+  becomesRecyclableIn?: number;
 }

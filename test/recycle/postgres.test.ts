@@ -1,87 +1,43 @@
 /**
- * A real PostgreSQL server (Debian's package, the highest version installed: findPostgresBin), run as the postgres user inside a nested private IPC
- * namespace on a temporary data directory, a temporary socket directory and a free loopback port:
+ * A real PostgreSQL server (Debian's package, the newest installed major), run as the postgres user inside a
+ * private pid + IPC + mount namespace (pgHarness.ts) on a temporary data directory, a temporary socket
+ * directory and a free loopback port:
  * - while it runs, its SysV shm interlock segment is recognised (postmaster.pid names its key and shmid)
  *   with the right data directory, and it is `live` (attached);
  * - after SIGKILL of the whole server (the postmaster we started and its children, by pid) the segment is
  *   a recyclable orphan, recognised from its header (magic, creatorPID, device + inode of the data dir);
- * - `ipcx recycle --yes` removes it, and the server starts again.
+ * - `ipcx recycle --yes` removes it (with its DSM files, see postgresDsm.test.ts), and the server starts again.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { NestedNs, ensureCliBuilt, type Started } from './nsHarness';
-import { findPostgresBin, needs } from '../helpers/capabilities';
+import { ensureCliBuilt } from './nsHarness';
+import { PG, PidNs, childrenOf, exists as alive, freePort, nsPid, waitFor } from './pgHarness';
+import { needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const pg = needs('postgres');
-const PGBIN = findPostgresBin()?.bin ?? '/usr/lib/postgresql/(none)/bin';
-const PGVERSION = findPostgresBin()?.version ?? '(none)';
-
-let ns: NestedNs;
+const PGBIN = PG?.bin ?? '/usr/lib/postgresql/(none)/bin';
+let ns: PidNs;
 let tmp = '';
 let dataDir = '';
 let sockDir = '';
-const servers: Started[] = [];
+const servers: Array<{ pid: number; launcher: number }> = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const ppid = Number(fs.readFileSync(`/proc/${e}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      if (ppid === pid) out.push(Number(e));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[0];
-    return st !== 'Z' && st !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 30000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function startServer(port: number): Promise<Started> {
-  const s = ns.start(path.join(PGBIN, 'postgres'), [
+async function startServer(port: number): Promise<{ pid: number; launcher: number }> {
+  const { pid, proc } = await ns.start(path.join(PGBIN, 'postgres'), [
     '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sockDir}`,
     '-c', 'shared_buffers=16MB', '-c', 'max_connections=20', '-c', 'logging_collector=off', '-c', 'fsync=off',
-  ], { user: 'postgres', quiet: true });
+  ], 'postgres');
+  const s = { pid, launcher: proc.pid! };
   servers.push(s);
-  s.proc.stdout?.resume();
   await waitFor('postmaster.pid "ready"', () => {
     try {
       const l = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-      return Number(l[0]) === s.pid && l[7]?.trim() === 'ready';
+      return Number(l[0]) === nsPid(pid) && l[7]?.trim() === 'ready';
     } catch {
       return false;
     }
@@ -100,41 +56,40 @@ before(async () => {
   if (!pg.ready()) return;
   assertPrivateIpcNamespace();
   ensureCliBuilt();
-  ns = await NestedNs.create();
+  ns = await PidNs.create();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pg-'));
   fs.chmodSync(tmp, 0o755);
   dataDir = path.join(tmp, 'data');
   sockDir = path.join(tmp, 'sock');
   fs.mkdirSync(sockDir);
   spawnSync('chown', ['postgres:postgres', tmp, sockDir]);
-  const r = ns.run(path.join(PGBIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], { user: 'postgres' });
+  const r = ns.run(path.join(PGBIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], 'postgres');
   assert.equal(r.status, 0, `initdb failed: ${r.stderr}`);
 });
 
 after(async () => {
   for (const s of servers) {
-    if (s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+    if (!alive(s.pid)) continue;
     const kids = childrenOf(s.pid);
     try {
       process.kill(s.pid, 'SIGQUIT'); // immediate shutdown of the server we started
     } catch {
       // gone
     }
-    await waitFor('server exit', () => !alive(s.pid) && kids.every((k) => !alive(k)), 15000).catch(async () => {
-      for (const k of kids) if (alive(k)) process.kill(k, 'SIGKILL');
-      await s.kill();
+    await waitFor('server exit', () => !alive(s.pid) && kids.every((k) => !alive(k)), 15000).catch(() => {
+      for (const k of [s.pid, ...kids]) if (alive(k)) process.kill(k, 'SIGKILL');
     });
   }
   ns?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recyclable orphan after SIGKILL, restart after recycle`, pg, async () => {
+test(`real PostgreSQL ${PG?.version ?? '(none)'}: interlock segment live while running, recyclable orphan after SIGKILL, restart after recycle`, pg, async () => {
   assertPrivateIpcNamespace();
   const port = await freePort();
   const server = await startServer(port);
   const pm = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-  assert.equal(Number(pm[0]), server.pid, 'postmaster.pid names the postmaster we started');
+  assert.equal(Number(pm[0]), nsPid(server.pid), 'postmaster.pid names the postmaster we started');
   const [shmKey, shmId] = pm[6].trim().split(/\s+/).map(Number);
 
   // running: recognised through postmaster.pid (attached segments are never peeked) and live
@@ -145,13 +100,14 @@ test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recycl
   assert.equal(seg.verdict.state, 'live');
   assert.equal(seg.verdict.owner?.app, 'postgresql');
   assert.equal(seg.verdict.owner?.dataDir, fs.realpathSync(dataDir));
-  assert.match(seg.verdict.owner!.label, new RegExp(`^PostgreSQL, data directory ${fs.realpathSync(dataDir)}, postmaster PID ${server.pid} \\(alive`));
+  assert.match(seg.verdict.owner!.label, new RegExp(`^PostgreSQL, data directory ${fs.realpathSync(dataDir)}, postmaster PID ${nsPid(server.pid)} \\(alive`));
   assert.equal(running.plan.candidates.length, 0, 'nothing of a running server is a candidate');
 
   // SIGKILL the whole server: the postmaster (so it forks nothing more), then its children, by pid
   const kids = childrenOf(server.pid);
   assert.ok(kids.length >= 3, `postgres children: ${kids.join(',')}`);
-  await server.kill();
+  process.kill(server.pid, 'SIGKILL');
+  process.kill(server.launcher, 'SIGCONT'); // in case nsenter stopped itself (it passes job control on)
   for (const k of kids) {
     try {
       process.kill(k, 'SIGKILL');
@@ -159,7 +115,7 @@ test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recycl
       // already exited after the postmaster died
     }
   }
-  await waitFor('children gone', () => kids.every((k) => !alive(k)));
+  await waitFor('server gone', () => !alive(server.pid) && kids.every((k) => !alive(k)));
 
   const dead = JSON.parse(ns.ipcx(['recycle', '--json', '--min-age', '0', '--recent', '0', '--data-dir', dataDir]).stdout);
   const cand = dead.plan.candidates.find((c: { kind: string; id: number }) => c.kind === 'shm' && c.id === shmId);
@@ -169,7 +125,7 @@ test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recycl
   assert.equal(cand.verdict.owner.dataDir, fs.realpathSync(dataDir));
   assert.ok(cand.verdict.owner.evidence.some((e: string) => /header magic 679834894/.test(e)), 'recognised from the header');
   assert.ok(cand.verdict.owner.evidence.some((e: string) => /device \d+ \+ inode \d+ = /.test(e)), 'matched by device + inode');
-  assert.match(cand.verdict.owner.label, new RegExp(`postmaster PID ${server.pid} \\(dead\\)`));
+  assert.match(cand.verdict.owner.label, new RegExp(`postmaster PID ${Number(pm[0])} \\(dead\\)`));
   assert.equal(cand.expected.nattchZero, true);
 
   const auditFile = path.join(tmp, 'audit.jsonl');
@@ -177,7 +133,7 @@ test(`real PostgreSQL ${PGVERSION}: interlock segment live while running, recycl
   assert.equal(rec.status, 0, rec.stderr + rec.stdout);
   const report = JSON.parse(rec.stdout).report;
   assert.ok(report.outcomes.some((o: { action: string; id: number; kind: string }) => o.action === 'removed' && o.kind === 'shm' && o.id === shmId));
-  assert.ok(!ns.read('/proc/sysvipc/shm').split('\n').slice(1).some((l) => l.trim() && Number(l.trim().split(/\s+/)[1]) === shmId), 'segment gone');
+  assert.ok(!ns.run('cat', ['/proc/sysvipc/shm']).stdout.split('\n').slice(1).some((l) => l.trim() && Number(l.trim().split(/\s+/)[1]) === shmId), 'segment gone');
 
   // and the server starts again (its stale postmaster.pid still names the removed segment)
   const again = await startServer(port);

@@ -1,12 +1,12 @@
 /** The owner-recogniser registry. Order matters: the first recogniser that claims an object wins. */
 import type { IpcObject, OwnerInfo } from '../../shared/model';
-import { postgresSemRecognizer, postgresShmRecognizer } from './postgresql';
+import { postgresDsmFileRecognizer, postgresSemRecognizer, postgresShmRecognizer } from './postgresql';
 import type { OwnerRecognizer, RecognizerContext } from './types';
 
-export type { DataDirFact, OwnerEvidence, OwnerRecognizer, PidStatus, RecognizerContext } from './types';
+export type { DataDirFact, DsmControlFact, OwnerEvidence, OwnerRecognizer, PidStatus, RecognizerContext } from './types';
 export { parsePgShmemHeader, PG_SEMA_MAGIC, PG_SHMEM_HEADER_BYTES, PG_SHMEM_MAGIC } from './postgresql';
 
-const registry: OwnerRecognizer[] = [postgresSemRecognizer, postgresShmRecognizer];
+const registry: OwnerRecognizer[] = [postgresSemRecognizer, postgresShmRecognizer, postgresDsmFileRecognizer];
 
 /** Add a recogniser (e.g. from another module); returns a function that removes it again. */
 export function registerRecognizer(r: OwnerRecognizer): () => void {

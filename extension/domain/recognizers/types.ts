@@ -6,7 +6,27 @@
  * Pure: no I/O here. The backend (extension/backend/ownerEvidence.ts) peeks shm headers, stats data
  * directories and reads postmaster.pid, and passes the results in as `OwnerEvidence`.
  */
-import type { IpcErrorInfo, IpcObject, IpcSnapshot, OwnerInfo } from '../../shared/model';
+import type { IpcErrorInfo, IpcObject, IpcSnapshot, OwnerInfo, UnitFile } from '../../shared/model';
+
+/**
+ * What the backend found for one DSM control handle (an interlock segment's dsm_control): the control
+ * segment file read with O_NOFOLLOW, PostgreSQL's sanity checks on it, and an lstat of every file it lists.
+ */
+export interface DsmControlFact {
+  handle: number;
+  /** the control segment file (regular file, as fstat saw it when read). */
+  file?: UnitFile;
+  /** why it could not be read (ENOENT: not in this /dev/shm). */
+  error?: IpcErrorInfo;
+  /** when the bytes are not a sane control segment: why (PostgreSQL ignores such a segment). */
+  parseError?: string;
+  /** which dsm_control_item layout matched (PostgreSQL versions), nitems, maxitems. */
+  layout?: { versions: string; itemSize: number; nitems: number; maxitems: number };
+  /** slots in use (refcnt > 0), each with its file or the lstat error code; main-region slots have no file. */
+  items?: Array<{ handle: number; refcnt: number; mainRegion: boolean; file?: UnitFile; error?: string }>;
+  /** data directories holding pg_dynshmem/mmap.<handle> (dynamic_shared_memory_type = mmap). */
+  mmapIn?: string[];
+}
 
 /** A PostgreSQL data directory we know about, with where we learnt of it. */
 export interface DataDirFact {
@@ -33,6 +53,8 @@ export interface OwnerEvidence {
    * verdict.ts only while the segment's ctime is the same and its lpid is one of `ownPids`).
    */
   shmBefore?: Record<number, { ctime: number; atime: number; dtime: number; lpid: number }>;
+  /** PostgreSQL DSM control segments named by interlock headers (control handle -> what was found). */
+  pgDsm?: Record<number, DsmControlFact>;
 }
 
 export interface RecognizerContext {

@@ -20,7 +20,7 @@ test('the plan: candidates with expectations, what stays and why, what it frees'
   const s = field();
   const plan = buildRecyclePlan(s, assessSnapshot(s, opts, NOW), NOW);
   assert.deepEqual(plan.candidates.map((c) => c.ref), ['sem:1', 'sem:2', 'shm:6']);
-  assert.deepEqual(plan.frees, { semSets: 2, semaphores: 34, shmSegments: 1, shmBytes: 8192, msgQueues: 0 });
+  assert.deepEqual(plan.frees, { semSets: 2, semaphores: 34, shmSegments: 1, shmBytes: 8192, msgQueues: 0, dsmFiles: 0, dsmBytes: 0 });
   assert.deepEqual(plan.stays.map((x) => [x.ref, x.verdict.state]), [['sem:3', 'live'], ['sem:4', 'live'], ['shm:5', 'live']]);
   assert.match(plan.stays[1].why, /^live: 1 process\(es\) waiting/);
   const sem1 = plan.candidates[0];

@@ -4,7 +4,7 @@ import { removalNote } from '../../../extension/commands/removalNote';
 import type { RecyclePlan } from '../../../extension/domain/recyclePlan';
 
 const plan = (host: string): RecyclePlan => ({
-  host, now: 0, candidates: [], stays: [], frees: { semSets: 0, semaphores: 0, shmSegments: 0, shmBytes: 0, msgQueues: 0 },
+  host, now: 0, candidates: [], stays: [], frees: { semSets: 0, semaphores: 0, shmSegments: 0, shmBytes: 0, msgQueues: 0, dsmFiles: 0, dsmBytes: 0 },
   counts: { live: 0, orphan: 0, unreadable: 0, unknown: 0 },
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessSnapshot, formatAge, objectRef, parseObjectRule, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
 import type { Verdict } from '../../../extension/shared/model';
-import { NOW, elems, msg, pgSet, proc, procs, semSet, shm, snapshot } from './fixtures';
+import { NOW, elems, msg, pgHeader, pgSet, proc, procs, semSet, shm, snapshot } from './fixtures';
 
 const opts = verdictOptions({ minOrphanAgeSeconds: 60, recentActivitySeconds: 10 });
 
@@ -104,16 +104,72 @@ test('a pid alive in another IPC namespace is doubt', () => {
   assert.ok(v.reasons.some((r) => r.includes('alive in another IPC namespace (ipc:[2])')));
 });
 
-test('recent activity keeps an object out of orphan; young orphans are not recyclable yet', () => {
-  const recent = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 3)], processes: procs(proc(5, false)) });
-  const v = one(recent, 'sem:1');
+test('recent activity keeps an unproven object out of orphan; young orphans wait, and say how long', () => {
+  // a segment with a dead creator but no header evidence: nothing proves whose it is the way its owner would
+  const t = (dt: number) => ({ atime: NOW - dt, dtime: NOW - dt, ctime: NOW - dt });
+  const recent = snapshot({ shms: [shm(1, 77, 5, t(3))], processes: procs(proc(5, false)) });
+  const v = one(recent, 'shm:1');
   assert.equal(v.state, 'unknown');
   assert.match(v.reasons[0], /last activity 3 s ago/);
-  const young = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 30)], processes: procs(proc(5, false)) });
-  const y = one(young, 'sem:1');
+  assert.equal(v.becomesRecyclableIn, 57, 'recency, then the minimum age');
+  const young = snapshot({ shms: [shm(1, 77, 5, t(30))], processes: procs(proc(5, false)) });
+  const y = one(young, 'shm:1');
   assert.equal(y.state, 'orphan');
   assert.equal(y.recyclable, false);
   assert.ok(y.reasons.some((r) => /less than minOrphanAgeSeconds = 60 s/.test(r)));
+  assert.equal(y.becomesRecyclableIn, 30);
+  // something other than time keeps it: no countdown
+  const unrecognised = snapshot({ sems: [semSet(2, 9, elems(3, 5), NOW - 30)], processes: procs(proc(5, false)) });
+  assert.equal(one(unrecognised, 'sem:2').becomesRecyclableIn, undefined);
+  assert.equal(one(snapshot({ shms: [shm(1, 77, 5, t(3))], processes: procs(proc(5, true)) }), 'shm:1').becomesRecyclableIn, undefined);
+});
+
+test('a PostgreSQL set proven the way PostgreSQL proves it (537 + dead postmaster) needs no waiting', () => {
+  const fresh = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 3)], processes: procs(proc(5, false)) });
+  const v = one(fresh, 'sem:1');
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, true, v.reasons.join('|'));
+  assert.equal(v.becomesRecyclableIn, undefined);
+  assert.match(v.owner!.proof!, /sysv_sema\.c IpcSemaphoreCreate\): semnum 16 = 537 and its creating postmaster 5 is dead/);
+  assert.ok(v.reasons.some((r) => r.startsWith('proven the way PostgreSQL proves it, so no waiting')));
+  // a reused pid (started after the set's last change) is a dead postmaster too
+  const reused = snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 8)], processes: procs(proc(5, true, { startTime: NOW - 1 })) });
+  assert.equal(one(reused, 'sem:1').recyclable, true);
+  // not proven: the postmaster alive, no facts about it, a waiter, another last-op pid alive
+  assert.equal(one(snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 3)], processes: procs(proc(5, true)) }), 'sem:1').state, 'live');
+  const noFacts = one(snapshot({ sems: [pgSet(1, 5432001, 5, NOW - 3)] }), 'sem:1');
+  assert.equal(noFacts.recyclable, false);
+  assert.equal(noFacts.owner?.proof, undefined);
+  const waiter = pgSet(1, 5432001, 5, NOW - 3);
+  waiter.elems![3] = { ...waiter.elems![3], ncount: 1 };
+  assert.equal(one(snapshot({ sems: [waiter], processes: procs(proc(5, false)) }), 'sem:1').state, 'live');
+  const backend = pgSet(1, 5432001, 5, NOW - 3);
+  backend.elems![2] = { ...backend.elems![2], pid: 6 };
+  assert.equal(one(snapshot({ sems: [backend], processes: procs(proc(5, false), proc(6, true)) }), 'sem:1').state, 'live');
+});
+
+test('a PostgreSQL interlock segment proven the way PostgreSQL proves it needs no waiting; anything unproven waits', () => {
+  const seg = shm(9, 0x52e2c1, 700, { atime: NOW - 2, dtime: NOW - 2, ctime: NOW - 100 });
+  const dir = { path: '/pg/data', dev: 2049, ino: 5431000, source: 'user' as const, postmasterPid: 700, shmKey: 0x52e2c1, shmId: 9 };
+  const evidence = { shmHeaders: { 9: pgHeader(700, 2049n, 5431000n) }, dataDirs: [dir] };
+  const o = verdictOptions({ evidence });
+  const dead = snapshot({ shms: [seg], processes: procs(proc(700, false)) });
+  const v = one(dead, 'shm:9', o);
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, true, v.reasons.join('|'));
+  assert.match(v.owner!.proof!, /PGSharedMemoryAttach\): header magic, device and inode of \/pg\/data, nattch 0; creatorPID 700 is dead; postmaster.pid names postmaster 700, which is dead/);
+  // no known data directory: identity not proven as PostgreSQL proves it -> the waiting rules apply
+  const noDir = one(dead, 'shm:9', verdictOptions({ evidence: { shmHeaders: evidence.shmHeaders } }));
+  assert.equal(noDir.recyclable, false);
+  assert.equal(noDir.becomesRecyclableIn, 58);
+  assert.ok(noDir.owner!.evidence.some((e) => e.includes('--data-dir')));
+  // postmaster.pid names another, live postmaster: not proven
+  const other = verdictOptions({ evidence: { ...evidence, dataDirs: [{ ...dir, postmasterPid: 800 }] } });
+  const vo = one(snapshot({ shms: [seg], processes: procs(proc(700, false), proc(800, true)) }), 'shm:9', other);
+  assert.equal(vo.owner?.proof, undefined);
+  assert.equal(vo.recyclable, false);
+  // attached: live
+  assert.equal(one(snapshot({ shms: [{ ...seg, nattch: 1 }], processes: procs(proc(700, false)) }), 'shm:9', o).state, 'live');
 });
 
 test('shm: attached is live; dead creator and nothing attached is a recyclable orphan', () => {
