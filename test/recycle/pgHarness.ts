@@ -95,14 +95,31 @@ export class PidNs {
     return spawnSync('nsenter', this.argv(cmd, args, user), { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
   }
 
-  /** starts a program in the namespace; resolves with nsenter's process and the program's host pid. */
-  async start(cmd: string, args: string[], user?: string): Promise<{ proc: ChildProcess; pid: number }> {
-    const proc = spawn('nsenter', this.argv(cmd, args, user), { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
-    proc.stdout!.resume();
+  /**
+   * starts a program in the namespace; resolves with nsenter's process and the program's host pid, after the
+   * program printed the line `ready` when one is given (its output is read from the start: no line is lost).
+   */
+  async start(cmd: string, args: string[], user?: string, ready?: string): Promise<{ proc: ChildProcess; pid: number }> {
+    const proc = spawn('nsenter', this.argv(cmd, args, user), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
     proc.stderr!.resume();
+    const seen = ready
+      ? new Promise<void>((resolve, reject) => {
+          readline.createInterface({ input: proc.stdout! }).on('line', (l) => l === ready && resolve());
+          proc.once('exit', (c) => reject(new Error(`${cmd} exited (${c}) before ${ready}`)));
+        })
+      : (proc.stdout!.resume(), Promise.resolve());
     let pid = 0;
     await waitFor(`${cmd} started`, () => ([pid] = childrenOf(proc.pid!), pid > 0));
+    await seen;
     return { proc, pid };
+  }
+
+  /** SIGKILL a program started with `start` (by its pid) and wait until nsenter has reaped it. */
+  async kill(started: { proc: ChildProcess; pid: number }): Promise<void> {
+    if (started.proc.exitCode !== null || started.proc.signalCode !== null) return;
+    const done = new Promise<void>((resolve) => started.proc.once('exit', () => resolve()));
+    if (exists(started.pid)) process.kill(started.pid, 'SIGKILL');
+    await done;
   }
 
   ipcx(args: string[]): SpawnSyncReturns<string> {

@@ -21,7 +21,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
@@ -140,8 +139,7 @@ test(`real PostgreSQL ${PG?.major ?? ''}: after SIGKILL its DSM files and interl
     const st = (p: number) => { try { return fs.readFileSync(`/proc/${p}/stat`, 'utf8'); } catch { return 'gone'; } };
     throw new Error(`${e.message}: ${[postmaster, ...server].map((p) => `${p}: ${st(p)}`).join(' | ')}`);
   });
-  client.proc.kill('SIGKILL');
-  await waitFor('the client gone', () => !exists(client.pid));
+  await ns.kill(client);
   const left = pgFiles();
   assert.deepEqual(left, during, 'a crash leaves every DSM file behind');
 
@@ -170,8 +168,7 @@ test(`real PostgreSQL ${PG?.major ?? ''}: after SIGKILL its DSM files and interl
 
   // 2. a process that still maps one DSM segment file keeps the whole unit
   const victim = dsm.segments[0].path as string;
-  const mapper = await ns.start(buildC('map_file'), [victim]);
-  await new Promise<void>((resolve) => readline.createInterface({ input: mapper.proc.stdout! }).on('line', (l) => l === 'READY' && resolve()));
+  const mapper = await ns.start(buildC('map_file'), [victim], undefined, 'READY');
   const kept = ns.ipcx(['recycle', '--yes', '--json', '--data-dir', dataDir, '--audit', path.join(tmp, 'audit.jsonl')]);
   const keptOut = JSON.parse(kept.stdout);
   assert.ok(!keptOut.report.outcomes.some((o: Outcome) => o.action === 'removed' && o.id === shmId), 'segment not removed');
@@ -179,10 +176,8 @@ test(`real PostgreSQL ${PG?.major ?? ''}: after SIGKILL its DSM files and interl
   assert.match(why, new RegExp(`${victim.replace(/\./g, '\\.')} is mapped by pid\\(s\\) ${nsPid(mapper.pid)}`));
   assert.deepEqual(pgFiles(), left, 'every DSM file stays');
   assert.ok(shmIdsNow().includes(shmId), 'the segment stays with them');
-  await new Promise<void>((resolve) => {
-    mapper.proc.once('exit', () => resolve());
-    process.kill(mapper.pid, 'SIGKILL');
-  });
+  await ns.kill(mapper);
+
 
   // 3. the first recycle without --min-age 0 removes the proven unit: DSM files first, control last, then the segment
   const rec = ns.ipcx(['recycle', '--yes', '--json', '--data-dir', dataDir, '--audit', path.join(tmp, 'audit.jsonl')]);
