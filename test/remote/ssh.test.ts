@@ -70,11 +70,14 @@ before(async () => {
   // host B: other objects
   make('b', ['sem', '-n', '5', '-s', '17', '-k', '70000']);
   make('b', ['shm', '-n', '1', '-s', '4096']);
-  // wait until the holder has attached
-  for (let i = 0; i < 100; i++) {
+  // wait until the holder has attached (the kernel says nattch 1): no test may start before that, however
+  // slow the machine; give up loudly after a minute
+  const attached = (): boolean => {
     const t = h.hosts.get('a')!.exec('cat', ['/proc/sysvipc/shm']).stdout;
-    if (/\s1\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s*$/m.test(t) || t.split('\n').some((l) => l.trim().split(/\s+/)[6] === '1')) break;
-    await new Promise((r) => setTimeout(r, 50));
+    return /\s1\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s*$/m.test(t) || t.split('\n').some((l) => l.trim().split(/\s+/)[6] === '1');
+  };
+  for (const until = Date.now() + 60_000; !attached(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > until) throw new Error('the shm holder on host a did not attach within 60 s');
   }
 });
 

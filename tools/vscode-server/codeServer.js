@@ -9,7 +9,11 @@ const net = require('node:net');
 const path = require('node:path');
 
 const here = __dirname;
-const codeServerBin = process.env.CODE_SERVER_BIN || path.join(here, 'node_modules', '.bin', 'code-server');
+/** Where install.sh puts code-server: here, or the user's cache directory when this path has whitespace. */
+const installDir = /\s/.test(here)
+  ? path.join(process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache'), 'ipc-explorer', 'vscode-server')
+  : here;
+const codeServerBin = process.env.CODE_SERVER_BIN || path.join(installDir, 'node_modules', '.bin', 'code-server');
 
 function isInstalled() {
   return fs.existsSync(codeServerBin);
