@@ -32,6 +32,8 @@ export function registerStatusIndicators(
   item.command = { command: 'ipcExplorer.openDashboard', title: 'Open Dashboard', arguments: [LOCAL_HOST] };
   let badge: vscode.ViewBadge | undefined;
   let state: TreeState = 'objects';
+  /** what the status bar shows now (text, colour, tooltip), so an unchanged one is not sent again */
+  let shownKey = '';
   const keys = new Map<string, unknown>();
   const setKey = (key: string, value: unknown): void => {
     if (keys.get(key) === value) return;
@@ -53,18 +55,26 @@ export function registerStatusIndicators(
       orphans += c.orphans;
       recyclable += c.recyclable;
     }
-    badge = orphans
+    const next: vscode.ViewBadge | undefined = orphans
       ? { value: orphans, tooltip: `${orphans} orphaned IPC object${orphans === 1 ? '' : 's'} (${recyclable} recyclable now)` }
       : undefined;
-    for (const v of views) v.badge = badge;
+    // only a changed badge goes to the window (store changes come many per refresh)
+    if (next?.value !== badge?.value || next?.tooltip !== badge?.tooltip) {
+      badge = next;
+      for (const v of views) v.badge = badge;
+    }
 
     const settings = readStatusSettings();
     const local = services.store.get(LOCAL_HOST);
     if (!settings.enabled || !local?.snapshot) {
+      shownKey = '';
       item.hide();
       return;
     }
     const s = statusText(local.snapshot, local.verdicts.values(), settings.warnPercent);
+    const key = `${s.text}|${s.warn}|${s.details.join('|')}`;
+    if (key === shownKey) return;
+    shownKey = key;
     item.text = `$(server-process) ${s.text}`;
     item.backgroundColor = s.warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const md = new vscode.MarkdownString(undefined, true);
