@@ -24,17 +24,11 @@ function readOr(file: string): string | undefined {
 }
 
 /**
- * Fresh facts for these pids from the local /proc (procfs.readProcessFacts). A pid whose /proc entry could
- * not be read for another reason than "does not exist" is left out, so it counts as doubt, never as dead.
+ * Fresh facts for these pids from the local /proc and kill(pid, 0) (procfs.readProcessFacts): each with its
+ * liveness (alive / dead / unknown) and the reason; a pid the reader cannot see is unknown, never dead.
  */
 export function localProcessFacts(pids: Iterable<number>): Record<number, ProcessFact> {
-  const list = [...pids].filter((p) => p > 0);
-  const facts = readProcessFacts(list);
-  for (const p of list) {
-    const f = facts[p];
-    if (f && !f.alive && f.error) delete facts[p];
-  }
-  return facts;
+  return readProcessFacts([...pids].filter((p) => p > 0));
 }
 
 export interface PrepareOptions {

@@ -11,8 +11,9 @@ import { toIpcErrorInfo } from '../domain/errors';
 import { collectAttachers, devInoKey, parseMaps, type Attachers, type MapsEntry } from '../domain/mapsParser';
 import { decodePosixSem, type PosixSemRead } from '../domain/posixSem';
 import { LIMIT_FILES, type LimitFiles } from '../domain/procParser';
-import { buildProcessFact, parseBootTime, pidsOf, type ProcessFiles } from '../domain/processFacts';
-import type { IpcSnapshot, ItemError, Platform, PosixSem, PosixShm, ProcessFact } from '../shared/model';
+import { buildProcessFact, parseBootTime, pidsOf, type KillProbe, type ProcessFiles } from '../domain/processFacts';
+import { parseReaderView } from '../domain/readerView';
+import type { IpcSnapshot, ItemError, Platform, PosixSem, PosixShm, ProcessFact, ReaderView } from '../shared/model';
 
 export interface ProcPaths {
   /** where procfs is mounted (default /proc) */
@@ -111,17 +112,94 @@ export function readBootTime(paths: ProcPaths = DEFAULT_PATHS): number | undefin
   }
 }
 
-/** stat, cmdline, status and ns/ipc of one pid; `stat` undefined = the process does not exist. */
-export function readProcessFiles(pid: number, paths: ProcPaths = DEFAULT_PATHS): ProcessFiles {
+/** kill(pid, 0): whether a pid exists in the reader's pid namespace (nothing is sent). */
+export type KillFn = (pid: number) => KillProbe;
+
+export const killProbe: KillFn = (pid) => {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 0x7fffffff) return 'other';
+  try {
+    process.kill(pid, 0);
+    return 'ok';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ESRCH' ? 'ESRCH' : code === 'EPERM' ? 'EPERM' : 'other';
+  }
+};
+
+/** kill(2) answers only for the real /proc: a fixture tree's pids are not this machine's. */
+function defaultKill(paths: ProcPaths): KillFn | undefined {
+  return paths.proc === DEFAULT_PATHS.proc ? killProbe : undefined;
+}
+
+/**
+ * What this reader can see of processes: its pid namespace (and whether it is the initial one), whether the
+ * /proc it reads is its own pid namespace's, /proc's hidepid option, and realtime - boottime read together.
+ */
+export function readReaderView(paths: ProcPaths = DEFAULT_PATHS): ReaderView {
+  const read = (rel: string) => {
+    try {
+      return readTextIfExists(path.join(paths.proc, rel), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  let pidNs: string | undefined;
+  let selfLink: string | undefined;
+  try {
+    pidNs = fs.readlinkSync(path.join(paths.proc, 'self', 'ns', 'pid'));
+  } catch {
+    // no /proc/self: /proc is not a pid namespace we are visible in
+  }
+  try {
+    selfLink = fs.readlinkSync(path.join(paths.proc, 'self'));
+  } catch {
+    selfLink = undefined;
+  }
+  const t0 = Date.now();
+  const uptime = read('uptime');
+  const t1 = Date.now();
+  const groups = typeof process.getgroups === 'function' ? process.getgroups() : [];
+  return parseReaderView({
+    pidNsLink: pidNs,
+    selfLink,
+    ownPid: process.pid,
+    selfStatus: read('self/status'),
+    mountinfo: read('self/mountinfo'),
+    procMountPoint: paths.proc,
+    uptime,
+    realtime: [t0 / 1000, (t1 + 1) / 1000], // Date.now() is whole milliseconds
+    euid: typeof process.geteuid === 'function' ? process.geteuid() : undefined,
+    groups: typeof process.getegid === 'function' ? [process.getegid(), ...groups] : groups,
+  });
+}
+
+/**
+ * stat, cmdline, status and ns/ipc of one pid, and kill(pid, 0) when /proc does not show it (hidepid, or it
+ * is gone). When /proc belongs to another pid namespace (`view.procIsOwnPidNs === false`) its entries are
+ * other processes: only kill answers.
+ */
+export function readProcessFiles(pid: number, paths: ProcPaths = DEFAULT_PATHS, view?: ReaderView, kill = defaultKill(paths)): ProcessFiles {
   const dir = path.join(paths.proc, String(pid));
   const files: ProcessFiles = { pid };
-  try {
-    files.stat = readTextIfExists(path.join(dir, 'stat'), 'utf8');
-  } catch (e) {
-    files.error = toIpcErrorInfo(e, { syscall: 'open' });
+  const probe = () => {
+    if (kill) files.kill = kill(pid);
+  };
+  if (view?.procIsOwnPidNs === false) {
+    files.statCode = 'skipped';
+    probe();
     return files;
   }
-  if (files.stat === undefined) return files;
+  try {
+    files.stat = readTextIfExists(path.join(dir, 'stat'), 'utf8');
+    if (files.stat === undefined) files.statCode = 'ENOENT';
+  } catch (e) {
+    files.error = toIpcErrorInfo(e, { syscall: 'open' });
+    files.statCode = files.error.code;
+  }
+  if (files.stat === undefined) {
+    probe();
+    return files;
+  }
   try {
     files.cmdline = readTextIfExists(path.join(dir, 'cmdline'), 'utf8');
     files.status = readTextIfExists(path.join(dir, 'status'), 'utf8');
@@ -137,10 +215,12 @@ export function readProcessFacts(
   pids: readonly number[],
   paths: ProcPaths = DEFAULT_PATHS,
   clkTck = DEFAULT_CLK_TCK,
+  view: ReaderView = readReaderView(paths),
+  kill = defaultKill(paths),
 ): Record<number, ProcessFact> {
   const btime = readBootTime(paths);
   const out: Record<number, ProcessFact> = {};
-  for (const pid of pids) out[pid] = buildProcessFact(readProcessFiles(pid, paths), btime, clkTck);
+  for (const pid of pids) out[pid] = buildProcessFact(readProcessFiles(pid, paths, view, kill), btime, clkTck, view);
   return out;
 }
 
@@ -572,7 +652,9 @@ export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSna
   }
 
   const pids = pidsOf([...snap.sems, ...snap.shms, ...snap.msgs, ...snap.posixSems, ...snap.posixShms]);
-  snap.processes = readProcessFacts(pids, paths, opts.clkTck ?? DEFAULT_CLK_TCK);
+  const view = readReaderView(paths);
+  snap.reader = view;
+  snap.processes = readProcessFacts(pids, paths, opts.clkTck ?? DEFAULT_CLK_TCK, view);
 
   snap.hostname = os.hostname();
   snap.kernel = os.release();

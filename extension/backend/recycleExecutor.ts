@@ -348,7 +348,9 @@ export function processFactsFor(source: IpcSource): (pids: number[]) => Promise<
 export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): Promise<PreparedRecycle> {
   const processFacts = processFactsFor(source);
   const base = await source.snapshot();
-  const snapshot = await withDetail(source, restorePeekedFields(base), { processFacts });
+  const local = source.host === 'local';
+  // header peeks (and their pre-peek fields) are this machine's: a remote segment with the same id is another one
+  const snapshot = await withDetail(source, local ? restorePeekedFields(base) : base, { processFacts });
   const evidence: OwnerEvidence = {};
   if (source.host === 'local') {
     const binding = req.binding === undefined ? nativeBinding().binding : (req.binding ?? undefined);
@@ -360,7 +362,7 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
     evidence.dataDirs = findDataDirs(req.dataDirs ?? []);
     if (evidence.shmHeaders) evidence.pgDsm = readDsmFacts(dsmControlHandles(evidence.shmHeaders), evidence.dataDirs);
   }
-  const options = verdictOptions({ ...req.verdict, evidence, ownPids: [process.pid] });
+  const options = verdictOptions({ ...req.verdict, evidence, ownPids: local ? [process.pid] : [] });
   const now = req.now ?? Math.floor(Date.now() / 1000);
   const verdicts = assessSnapshot(snapshot, options, now);
   const planOpts: PlanOptions = {};

@@ -18,12 +18,12 @@ export function namesFor(snap: IpcSnapshot): NameMaps {
   return snap.host === 'local' ? localNames() : numericNames;
 }
 
-/** `21599 (postgres)`, `21599 (dead)`, `-` for 0. */
+/** `21599 (postgres)`, `21599 (dead)`, `21599 (unknown)` (cannot be seen), `-` for 0. */
 export function pidLabel(pid: number, processes: Record<number, ProcessFact>): string {
   if (!pid) return '-';
   const f = processes[pid];
   if (!f) return String(pid);
-  if (!f.alive) return `${pid} (dead)`;
+  if (!f.alive) return `${pid} (${f.liveness === 'dead' ? 'dead' : 'unknown'})`;
   return f.comm ? `${pid} (${f.comm})` : String(pid);
 }
 

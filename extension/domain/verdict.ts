@@ -41,12 +41,10 @@ import type {
   Verdict,
   VerdictState,
 } from '../shared/model';
+import { livenessOf, pidReuse } from './processFacts';
 import { recognizeOwner } from './recognizers/index';
 import type { OwnerEvidence, PidStatus, RecognizerContext } from './recognizers/types';
 import { formatTime } from '../shared/format';
-
-/** Seconds of uncertainty in a process start time (/proc/PID/stat starttime + btime, btime is whole seconds). */
-export const START_TIME_SLACK_SECONDS = 2;
 
 /** Matches objects for `ignore` / `trust` rules. Every field given must match. */
 export interface ObjectRule {
@@ -178,18 +176,51 @@ export function formatAge(seconds: number): string {
   return `${Math.round(seconds / 86400)} d`;
 }
 
-/** The liveness of one pid as far as this object is concerned (pid reuse and namespaces included). */
+/**
+ * The liveness of one pid (as the kernel reported it to this reader) as far as this object is concerned:
+ * the fact's three answers (alive / dead / unknown), then, for a live pid, whether it can be the process that
+ * acted on the object at `refTime` (pid reuse, compared on the boot clock: processFacts.pidReuse), and its IPC
+ * namespace.
+ */
 export function pidStatusIn(snapshot: IpcSnapshot, pid: number, refTime: number): PidStatus {
   const fact = snapshot.processes[pid];
-  if (!fact) return { state: 'doubt', pid, why: 'no facts about this pid' };
-  if (!fact.alive) return { state: 'dead', pid };
-  if (fact.startTime !== undefined && refTime > 0 && fact.startTime > refTime + START_TIME_SLACK_SECONDS) {
-    return { state: 'reused', pid, comm: fact.comm, startTime: fact.startTime };
+  if (!fact) return { state: 'doubt', pid, why: 'no facts about this pid (liveness unknown)' };
+  const l = livenessOf(fact);
+  if (l === 'dead') return fact.livenessReason ? { state: 'dead', pid, why: fact.livenessReason } : { state: 'dead', pid };
+  if (l === 'unknown') return { state: 'doubt', pid, why: fact.livenessReason ?? 'liveness unknown (the source could not tell)' };
+  const r = snapshot.reader;
+  const reuse = pidReuse(fact.startBoot, refTime, { offset: r?.clockOffset, error: r?.clockOffsetError });
+  if (reuse.answer === 'later') {
+    return { state: 'reused', pid, comm: fact.comm, startTime: fact.startTime ?? 0, gapSeconds: reuse.gap, marginSeconds: reuse.margin };
+  }
+  if (reuse.answer === 'clock-stepped') {
+    return {
+      state: 'doubt', pid,
+      why: `is alive${fact.comm ? ` (${fact.comm})` : ''} and started after the object's time by the realtime clock, but that time is ` +
+        `${Math.round(reuse.beforeBoot)} s before this boot on the boot clock: the realtime clock was stepped forward since, ` +
+        'so whether it is the original process or a later one reusing the pid cannot be told',
+    };
   }
   if (fact.ipcNs && snapshot.ipcNamespace && fact.ipcNs !== snapshot.ipcNamespace) {
     return { state: 'doubt', pid, why: `alive in another IPC namespace (${fact.ipcNs})` };
   }
   return { state: 'alive', pid, comm: fact.comm };
+}
+
+/**
+ * Why a pid field the kernel reported as 0 decides nothing. pid_vnr() gives 0 for a process that has no pid
+ * in the reader's pid namespace (one outside it); in the initial pid namespace every process has a pid, so
+ * there a 0 is a field never set.
+ */
+export function zeroPidReason(snapshot: IpcSnapshot, role: string): string {
+  switch (snapshot.reader?.initialPidNs) {
+    case false:
+      return `${role} pid not visible from this pid namespace (reported as 0): a process outside it, whose liveness cannot be checked from here`;
+    case true:
+      return `${role} pid reported as 0 although it was set (this reader is in the initial pid namespace, where that does not happen): nothing can be checked`;
+    default:
+      return `${role} pid reported as 0: a process outside this reader's pid namespace (not visible from here), or never set; which one cannot be told (pid namespace not determined)`;
+  }
 }
 
 function isoTime(t: number): string {
@@ -201,11 +232,14 @@ function describePid(role: string, st: PidStatus, refTime: number): string {
     case 'alive':
       return `${role} pid ${st.pid}${st.comm ? ` (${st.comm})` : ''} is alive`;
     case 'dead':
-      return `${role} pid ${st.pid} is dead`;
+      return `${role} pid ${st.pid} is dead${st.why ? ` (${st.why})` : ''}`;
     case 'reused':
       return (
-        `${role} pid ${st.pid} is alive${st.comm ? ` (${st.comm})` : ''} but started at ${isoTime(st.startTime)}, ` +
-        `after the object's last change at ${isoTime(refTime)}: a different process (pid reuse); the original is dead`
+        `${role} pid ${st.pid} is alive${st.comm ? ` (${st.comm})` : ''} but started ` +
+        `${st.startTime ? `at ${isoTime(st.startTime)}, ` : ''}${st.gapSeconds !== undefined ? `${Math.round(st.gapSeconds)} s ` : ''}` +
+        `after the object's last change at ${isoTime(refTime)}` +
+        `${st.marginSeconds !== undefined ? ` (on the boot clock, beyond the ${st.marginSeconds.toFixed(2)} s margin)` : ''}` +
+        ': a different process (pid reuse); the original is dead'
       );
     case 'doubt':
       return `${role} pid ${st.pid}: ${st.why}`;
@@ -280,15 +314,33 @@ function semFindings(s: SemSet, ctx: Ctx, f: Findings): void {
   const ref = Math.max(s.otime, s.ctime);
   const pids = [...new Set(s.elems.map((e) => e.pid).filter((p) => p > 0))];
   for (const pid of pids) f.pid('last-op', pidStatusIn(ctx.snapshot, pid, ref), ref);
-  if (pids.length === 0) f.notes.push('no semaphore has a last-op pid (never operated on since creation)');
+  // a semaphore's sempid is 0 until a semop/SETVAL/SETALL, and also when the last one came from a process
+  // outside the reader's pid namespace: only in the initial pid namespace does 0 mean "never operated on"
+  const zero = s.elems.map((e, i) => (e.pid === 0 ? i : -1)).filter((i) => i >= 0);
+  if (pids.length === 0) {
+    f.notes.push(
+      ctx.snapshot.reader?.initialPidNs === true
+        ? 'no semaphore has a last-op pid (never operated on since creation)'
+        : 'no semaphore shows a last-op pid: never operated on, or only by processes outside this pid namespace',
+    );
+  } else if (zero.length && ctx.snapshot.reader?.initialPidNs !== true) {
+    f.doubt.push(
+      `semaphore(s) ${zero.join(', ')} show last-op pid 0: never operated on, or last operated on by a process outside this ` +
+        `pid namespace (not visible from here)${ctx.snapshot.reader?.initialPidNs === undefined ? '; the pid namespace was not determined' : ''}`,
+    );
+  }
 }
 
 function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
   if (m.nattch > 0) f.live.push(`attached ${m.nattch} time(s) (nattch ${m.nattch})`);
   if (m.attachers && m.attachers.length > 0) f.live.push(`mapped by pid(s) ${m.attachers.join(', ')}`);
   if (m.dest) f.notes.push('marked for removal (SHM_DEST): goes away at the last detach');
+  // the kernel records a creator for every segment: 0 means one this reader cannot see
   if (m.cpid > 0) f.pid('creator', pidStatusIn(ctx.snapshot, m.cpid, m.ctime), m.ctime);
+  else f.doubt.push(zeroPidReason(ctx.snapshot, 'creator'));
   const lref = Math.max(m.atime, m.dtime, m.ctime);
+  // lpid 0 with no attach/detach time: never attached since creation (the kernel sets them together)
+  if (m.lpid === 0 && (m.atime > 0 || m.dtime > 0)) f.doubt.push(zeroPidReason(ctx.snapshot, 'last attach/detach'));
   if (m.lpid > 0 && m.lpid !== m.cpid) {
     if (ctx.opts.ownPids?.includes(m.lpid)) f.notes.push(`last attach/detach pid ${m.lpid} is IPC Explorer's own read-only header peek`);
     else f.pid('last attach/detach', pidStatusIn(ctx.snapshot, m.lpid, lref), lref);
@@ -296,6 +348,9 @@ function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
 }
 
 function msgFindings(q: MsgQueue, ctx: Ctx, f: Findings): void {
+  // lspid/stime and lrpid/rtime are set together: a 0 pid with its time set is a process we cannot see
+  if (q.lspid === 0 && q.stime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last sender'));
+  if (q.lrpid === 0 && q.rtime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last receiver'));
   if (q.lspid > 0) f.pid('last sender', pidStatusIn(ctx.snapshot, q.lspid, Math.max(q.stime, q.ctime)), Math.max(q.stime, q.ctime));
   if (q.lrpid > 0 && q.lrpid !== q.lspid) {
     f.pid('last receiver', pidStatusIn(ctx.snapshot, q.lrpid, Math.max(q.rtime, q.ctime)), Math.max(q.rtime, q.ctime));

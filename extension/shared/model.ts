@@ -213,8 +213,13 @@ export interface ProcessFact {
   /** the full command line, when readable */
   cmdline?: string;
   uid?: number;
-  /** process start time, seconds since the epoch (from /proc/PID/stat starttime + btime). */
+  /** process start time, seconds since the epoch (from /proc/PID/stat starttime + btime): for display only. */
   startTime?: number;
+  /**
+   * process start on the boot clock: seconds since boot (/proc/PID/stat starttime / CLK_TCK, exact to a tick).
+   * A realtime clock step cannot move it; pid reuse is decided with it (see IpcSnapshot.reader.clockOffset).
+   */
+  startBoot?: number;
   /** `ipc:[inode]` of /proc/PID/ns/ipc, when readable: a pid in another IPC namespace does not use our objects. */
   ipcNs?: string;
   /** why facts are missing (EACCES on /proc/PID/...). */
@@ -249,6 +254,33 @@ export interface IpcSnapshot {
   processes: Record<number, ProcessFact>;
   /** snapshot-level notes a person should see (e.g. "native binding missing: /proc fallback"). */
   warnings: string[];
+  /** what the reader can see of processes (pid namespace, hidepid, clocks); absent = not determined. */
+  reader?: ReaderView;
+}
+
+/**
+ * How much of the process table the reader of a snapshot can see, and the clock offset that converts object
+ * times (realtime seconds) to the boot clock of process start times. Every field is optional: a missing
+ * fact is never taken as the reassuring answer.
+ */
+export interface ReaderView {
+  /** `pid:[inode]` of the reader's pid namespace. */
+  pidNs?: string;
+  /**
+   * true: the reader is in the kernel's initial pid namespace (every process has a pid there, so a pid the
+   * kernel reports as 0 was never set); false: a child pid namespace (a process outside it is reported as 0).
+   */
+  initialPidNs?: boolean;
+  /** false when the /proc read belongs to another pid namespace than the reader's (its pid numbers differ). */
+  procIsOwnPidNs?: boolean;
+  /** /proc's hidepid mount option as mounted: 'off', 'noaccess' (1), 'invisible' (2), 'ptraceable' (4). */
+  hidepid?: 'off' | 'noaccess' | 'invisible' | 'ptraceable';
+  /** true when the reader is exempt from hidepid (root, or a member of the mount's gid=). */
+  hidepidExempt?: boolean;
+  /** realtime - boottime in seconds, read together at snapshot time (object time - offset = boot clock). */
+  clockOffset?: number;
+  /** how far clockOffset may be off (seconds): measurement and resolution of the two clocks. */
+  clockOffsetError?: number;
 }
 
 /**

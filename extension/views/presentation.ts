@@ -98,13 +98,13 @@ export function objectDescription(o: IpcObject, v: Verdict | undefined, user: (u
   return parts.join(' · ');
 }
 
-/** `pid 1234 (postgres, alive)`, `pid 99 (dead)`, `pid 7 (no facts)`; `none` for 0. */
+/** `pid 1234 (postgres, alive)`, `pid 99 (dead)`, `pid 8 (liveness unknown)`, `pid 7 (no facts)`; `none` for 0. */
 export function pidText(pid: number, facts: Record<number, ProcessFact>): string {
   if (!pid) return 'none';
   const f = facts[pid];
   if (!f) return `pid ${pid} (no facts)`;
   const name = f.comm ? `${f.comm}, ` : '';
-  return `pid ${pid} (${name}${f.alive ? 'alive' : 'dead'})`;
+  return `pid ${pid} (${name}${f.alive ? 'alive' : f.liveness === 'dead' ? 'dead' : 'liveness unknown'})`;
 }
 
 export function countText(n: number, limit: number | undefined): string {

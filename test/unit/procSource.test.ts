@@ -75,8 +75,8 @@ test('attachers from maps (shmid 0 included) and POSIX objects by dev:inode; pro
   assert.deepEqual(snap.posixShms.map((s) => [s.name, s.size, s.attachers]), [['/cache', 100, []]]);
   assert.deepEqual(Object.keys(snap.processes), ['23333']);
   assert.deepEqual(snap.processes[23333], {
-    pid: 23333, alive: true, comm: 'python3', cmdline: 'python3 /tmp/h2mk.py', uid: 0, startTime: 1795555965 + 1022,
-    ipcNs: 'ipc:[4026532180]',
+    pid: 23333, alive: true, liveness: 'alive', livenessReason: 'visible in /proc/23333', comm: 'python3', cmdline: 'python3 /tmp/h2mk.py', uid: 0,
+    startTime: 1795555965 + 1022, startBoot: 1022, ipcNs: 'ipc:[4026532180]',
   });
 });
 

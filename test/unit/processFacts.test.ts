@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  buildProcessFact, parseBootTime, parseCmdline, parseProcStat, parseStatusUid, pidsOf, startedAfter,
+  PID_REUSE_MARGIN_SECONDS, buildProcessFact, decideLiveness, parseBootTime, parseCmdline, parseProcStat, parseStatusUid, pidReuse, pidsOf,
 } from '../../extension/domain/processFacts';
 import type { IpcObject } from '../../extension/shared/model';
 
@@ -25,37 +25,84 @@ test('btime, status Uid, cmdline', () => {
   assert.equal(parseCmdline(''), undefined);
 });
 
-test('buildProcessFact: start time = btime + starttime / CLK_TCK', () => {
+test('buildProcessFact: start time = btime + starttime / CLK_TCK, and on the boot clock', () => {
   const f = buildProcessFact(
     { pid: 23800, stat: CAT, comm: 'cat\n', cmdline: 'cat\0-\0', status: 'Uid:\t0\t0\t0\t0\n', nsIpc: 'ipc:[4026531839]' },
     1795555965,
     100,
   );
   assert.deepEqual(f, {
-    pid: 23800, alive: true, comm: 'cat', cmdline: 'cat -', uid: 0, startTime: 1795555965 + 1027, ipcNs: 'ipc:[4026531839]',
+    pid: 23800, alive: true, liveness: 'alive', livenessReason: 'visible in /proc/23800', comm: 'cat', cmdline: 'cat -', uid: 0,
+    startTime: 1795555965 + 1027, startBoot: 1027.99, ipcNs: 'ipc:[4026531839]',
   });
 });
 
-test('a missing process is dead; a zombie is not alive; EACCES is kept as the error', () => {
-  assert.deepEqual(buildProcessFact({ pid: 9 }, 100, 100), { pid: 9, alive: false });
+test('a zombie is dead; an unreadable-but-present stat keeps the error; a missing /proc/PID alone proves nothing', () => {
+  const none = buildProcessFact({ pid: 9 }, 100, 100);
+  assert.equal(none.alive, false);
+  assert.equal(none.liveness, 'unknown', 'no /proc entry and no kill(0) answer: not proof of death');
   const z = buildProcessFact({ pid: 4242, stat: ODD.replace(') S ', ') Z ') }, 100, 100);
   assert.equal(z.alive, false);
+  assert.equal(z.liveness, 'dead');
   assert.equal(z.comm, 'a) b (c');
   const e = buildProcessFact({ pid: 1, stat: CAT, error: { code: 'EACCES', message: 'open: Permission denied' } }, 100, 100);
   assert.equal(e.error?.code, 'EACCES');
   assert.equal(e.alive, true);
 });
 
-test('startedAfter: pid reuse only when proven (alive, start time known, beyond slack)', () => {
-  const f = { pid: 5, alive: true, startTime: 1000 };
-  assert.equal(startedAfter(f, 900), true);
-  assert.equal(startedAfter(f, 999), false, 'within a second of slack: not proven');
-  assert.equal(startedAfter(f, 1000), false);
-  assert.equal(startedAfter(f, 2000), false);
-  assert.equal(startedAfter({ pid: 5, alive: true }, 900), false, 'unknown start time');
-  assert.equal(startedAfter({ pid: 5, alive: false, startTime: 1000 }, 900), false);
-  assert.equal(startedAfter(undefined, 900), false);
-  assert.equal(startedAfter(f, 0), false, 'no reference time');
+test('liveness has three answers: /proc absent is dead only with kill(0) = ESRCH (or hidepid off on our own /proc)', () => {
+  const own = { hidepid: 'off' as const, procIsOwnPidNs: true };
+  assert.deepEqual(decideLiveness({ pid: 7, statCode: 'ENOENT', kill: 'ESRCH' }, own).liveness, 'dead');
+  assert.equal(decideLiveness({ pid: 7, statCode: 'ENOENT' }, own).liveness, 'dead', 'hidepid off, /proc ours: absence is proof');
+  assert.equal(decideLiveness({ pid: 7, statCode: 'ENOENT' }, { hidepid: 'invisible', procIsOwnPidNs: true }).liveness, 'unknown');
+  assert.equal(decideLiveness({ pid: 7, statCode: 'ENOENT' }, { hidepid: 'off' }).liveness, 'unknown', '/proc pid namespace not determined');
+  // hidepid=2: another user's process is invisible; kill(0) says EPERM: it exists
+  const hidden = decideLiveness({ pid: 4123, statCode: 'ENOENT', kill: 'EPERM' }, { hidepid: 'invisible', procIsOwnPidNs: true });
+  assert.equal(hidden.liveness, 'unknown');
+  assert.match(hidden.reason, /exists \(kill\(4123, 0\): EPERM\) but \/proc\/4123 is hidden by hidepid=2/);
+  // hidepid=1: the directory is there, its files are not readable (EPERM from the kernel's proc_pid_permission)
+  const noaccess = decideLiveness({ pid: 4123, statCode: 'EPERM', kill: 'EPERM' }, { hidepid: 'noaccess', procIsOwnPidNs: true });
+  assert.equal(noaccess.liveness, 'unknown');
+  assert.match(noaccess.reason, /not readable \(EPERM, hidepid=1 \(noaccess\)\)/);
+  assert.equal(decideLiveness({ pid: 4123, statCode: 'EACCES', kill: 'ESRCH' }, {}).liveness, 'dead', 'exited after the stat attempt');
+  // /proc of another pid namespace: its numbers are not ours; only kill answers
+  const other = decideLiveness({ pid: 12, statCode: 'skipped', kill: 'ok' }, { procIsOwnPidNs: false });
+  assert.equal(other.liveness, 'unknown');
+  assert.match(other.reason, /\/proc belongs to another pid namespace/);
+  assert.equal(decideLiveness({ pid: 12, statCode: 'skipped', kill: 'ESRCH' }, { procIsOwnPidNs: false }).liveness, 'dead');
+  assert.equal(decideLiveness({ pid: 12, stat: CAT }, {}).liveness, 'alive');
+});
+
+test('pid reuse on the boot clock: a realtime step (btime moved) never turns the live creator into a reused pid', () => {
+  const BOOT = 1_800_000_000; // realtime at boot, before any step
+  const clock = { offset: BOOT, error: 0.02 };
+  // the creator started 10 s after boot and made the object at boot + 11 s (its ctime, whole seconds)
+  const startBoot = 10.5;
+  const ctime = BOOT + 11;
+  assert.deepEqual(pidReuse(startBoot, ctime, clock), { answer: 'maybe-original' });
+  // NTP steps the realtime clock 1 h forward at boot + 60 s: /proc/stat btime (= realtime - uptime) moves by
+  // 3600 and the epoch start time built from it (btime + starttime / CLK_TCK) lands after ctime: the old
+  // rule (startTime > ctime + 2) called the live creator a reused pid, i.e. dead
+  const stepped = { offset: BOOT + 3600, error: 0.02 };
+  const btimeStartTime = stepped.offset + Math.floor(startBoot);
+  assert.ok(btimeStartTime > ctime + 2, 'the epoch start time built from the moved btime is after the object');
+  const r = pidReuse(startBoot, ctime, stepped);
+  assert.equal(r.answer, 'clock-stepped', 'the object time falls before boot on the boot clock: a step, not a reuse');
+  // a step backwards makes every object look newer: never a false reuse
+  assert.deepEqual(pidReuse(startBoot, ctime, { offset: BOOT - 3600, error: 0.02 }), { answer: 'maybe-original' });
+  // a real reuse: started 100 s after the object on the boot clock
+  const later = pidReuse(111, ctime, clock);
+  assert.equal(later.answer, 'later');
+  if (later.answer === 'later') assert.ok(Math.abs(later.gap - 100) < 1e-9);
+  // within the margin (ctime is rounded down, ticks, offset error): not proven
+  assert.deepEqual(pidReuse(11 + PID_REUSE_MARGIN_SECONDS, ctime, clock), { answer: 'maybe-original' });
+  assert.equal(pidReuse(11 + PID_REUSE_MARGIN_SECONDS + 0.03, ctime, clock).answer, 'later');
+  // a worse offset measurement widens the margin
+  assert.deepEqual(pidReuse(14, ctime, { offset: BOOT, error: 1.5 }), { answer: 'maybe-original' });
+  // missing facts: not checked (a live pid then counts as the original)
+  assert.deepEqual(pidReuse(undefined, ctime, clock), { answer: 'unchecked' });
+  assert.deepEqual(pidReuse(111, ctime, undefined), { answer: 'unchecked' });
+  assert.deepEqual(pidReuse(111, 0, clock), { answer: 'unchecked' });
 });
 
 test('pidsOf: every pid the objects name, distinct and sorted, without 0', () => {

@@ -26,7 +26,7 @@ function snapshot(): IpcSnapshot {
     errors: [{ kind: 'shm', id: 9, error: { code: 'EIDRM', message: 'shmctl(SHM_STAT_ANY) id=9: Identifier removed (EIDRM)' } }],
     limits: { semmsl: 340, semmns: 340, semopm: 100, semmni: 50, semvmx: 32767, shmmax: 536870912, shmall: 4097152, shmmni: 192, shmmin: 1, msgmax: 0, msgmnb: 0, msgmni: 0, pageSize: 4096 },
     usage: { semSets: 13, semTotal: 41, shmSegments: 1, shmPages: 1, msgQueues: 1, msgMessages: 2, msgBytes: 16 },
-    processes: { 21599: { pid: 21599, alive: false }, 30000: { pid: 30000, alive: true, comm: 'postgres' } },
+    processes: { 21599: { pid: 21599, alive: false, liveness: 'dead' }, 30000: { pid: 30000, alive: true, liveness: 'alive', comm: 'postgres' } },
     warnings: ['ipcs -a: times print as time of day only'],
   };
 }

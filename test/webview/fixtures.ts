@@ -98,11 +98,13 @@ export function seedSnapshot(opts: SeedOptions = {}): IpcSnapshot {
       msgQueues: msgs.length, msgMessages: 3, msgBytes: 12288,
     },
     processes: {
-      [DEAD_POSTMASTER]: { pid: DEAD_POSTMASTER, alive: false },
-      [LIVE_APP]: { pid: LIVE_APP, alive: true, comm: 'orderd', uid: 1000, startTime: NOW - 2 * DAY },
-      [LIVE_APP + 1]: { pid: LIVE_APP + 1, alive: true, comm: 'orderd-worker', uid: 1000, startTime: NOW - 2 * DAY },
+      [DEAD_POSTMASTER]: { pid: DEAD_POSTMASTER, alive: false, liveness: 'dead', livenessReason: 'no such process' },
+      [LIVE_APP]: { pid: LIVE_APP, alive: true, liveness: 'alive', comm: 'orderd', uid: 1000, startTime: NOW - 2 * DAY, startBoot: 8 * DAY },
+      [LIVE_APP + 1]: { pid: LIVE_APP + 1, alive: true, liveness: 'alive', comm: 'orderd-worker', uid: 1000, startTime: NOW - 2 * DAY, startBoot: 8 * DAY },
     },
     warnings: [],
+    // booted 10 days ago, in the initial pid namespace
+    reader: { pidNs: 'pid:[4026531836]', initialPidNs: true, procIsOwnPidNs: true, hidepid: 'off', clockOffset: NOW - 10 * DAY, clockOffsetError: 0.02 },
   };
 }
 

@@ -28,7 +28,7 @@ function pidText(snapshot: IpcSnapshot, pid: number): string {
   if (!pid) return 'none';
   const f = snapshot.processes[pid];
   if (!f) return String(pid);
-  return `${pid}${f.comm ? ` ${f.comm}` : ''} (${f.alive ? 'alive' : 'dead'})`;
+  return `${pid}${f.comm ? ` ${f.comm}` : ''} (${f.alive ? 'alive' : f.liveness === 'dead' ? 'dead' : 'liveness unknown'})`;
 }
 
 function fieldsOf(o: IpcObject, snapshot: IpcSnapshot): Field[] {

@@ -145,7 +145,8 @@ export function layoutPids(
   }
   const rows: PidRow[] = [...byPid.entries()].map(([pid, objs]) => {
     const fact = snapshot.processes[pid];
-    const alive = fact ? fact.alive : null;
+    // null = unknown: no facts, or a pid the reader cannot see (only a proven death is "dead")
+    const alive = fact ? (fact.alive ? true : fact.liveness === 'dead' ? false : null) : null;
     const comm = fact?.comm ?? '';
     const objects = [...objs.entries()].map(([ref, o]) => ({ ref, text: o.text, roles: [...o.roles], state: verdicts.get(ref)?.state ?? 'unknown' }));
     return {

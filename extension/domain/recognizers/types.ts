@@ -64,10 +64,15 @@ export interface RecognizerContext {
   pidStatus(pid: number, refTime: number): PidStatus;
 }
 
+/**
+ * A pid's three answers for one object: alive (and may be the process that acted on it), dead (`dead`, or
+ * `reused`: alive, but proven to be a later process than the one the object recorded) and `doubt` (unknown:
+ * the reader cannot tell; keeps the object).
+ */
 export type PidStatus =
   | { state: 'alive'; pid: number; comm?: string }
-  | { state: 'dead'; pid: number }
-  | { state: 'reused'; pid: number; comm?: string; startTime: number }
+  | { state: 'dead'; pid: number; why?: string }
+  | { state: 'reused'; pid: number; comm?: string; startTime: number; gapSeconds?: number; marginSeconds?: number }
   | { state: 'doubt'; pid: number; why: string };
 
 export interface OwnerRecognizer {

@@ -2,6 +2,11 @@
 import type { IpcLimits, IpcSnapshot, MsgQueue, ProcessFact, SemElem, SemSet, ShmSegment } from '../../../extension/shared/model';
 
 export const NOW = 1_800_000_000;
+/** realtime - boottime of the fixture host: it booted 200 days before NOW. */
+export const BOOT = NOW - 200 * 86400;
+
+/** A reader in the initial pid namespace, /proc its own, no hidepid, the clock offset known to 20 ms. */
+export const READER = { pidNs: 'pid:[4026531836]', initialPidNs: true, procIsOwnPidNs: true, hidepid: 'off' as const, clockOffset: BOOT, clockOffsetError: 0.02 };
 
 export const LIMITS: IpcLimits = {
   semmsl: 250, semmns: 32000, semopm: 32, semmni: 128, semvmx: 32767, shmmax: 2 ** 40, shmall: 2 ** 30,
@@ -13,7 +18,7 @@ export function snapshot(parts: Partial<IpcSnapshot> = {}): IpcSnapshot {
     version: 1, host: 'local', platform: 'linux', source: 'fixture', takenAt: NOW * 1000, ipcNamespace: 'ipc:[1]', uid: 0,
     sems: [], shms: [], msgs: [], posixSems: [], posixShms: [], errors: [], limits: LIMITS,
     usage: { semSets: 0, semTotal: 0, shmSegments: 0, shmPages: 0, msgQueues: 0, msgMessages: 0, msgBytes: 0 },
-    processes: {}, warnings: [], ...parts,
+    processes: {}, warnings: [], reader: READER, ...parts,
   };
   if (!parts.usage) {
     s.usage.semSets = s.sems.length;
@@ -59,8 +64,13 @@ export function msg(id: number, key: number, lspid: number, lrpid: number, over:
   };
 }
 
+/** A fact as a local source makes it: alive (visible, with its start on both clocks) or dead (proven). */
 export function proc(pid: number, alive: boolean, over: Partial<ProcessFact> = {}): ProcessFact {
-  return { pid, alive, comm: alive ? 'app' : undefined, startTime: alive ? NOW - 86400 : undefined, ipcNs: 'ipc:[1]', ...over };
+  const f: ProcessFact = {
+    pid, alive, liveness: alive ? 'alive' : 'dead', comm: alive ? 'app' : undefined, startTime: alive ? NOW - 86400 : undefined, ipcNs: 'ipc:[1]', ...over,
+  };
+  if (f.startTime !== undefined && !('startBoot' in over)) f.startBoot = f.startTime - BOOT;
+  return f;
 }
 
 export function procs(...facts: ProcessFact[]): Record<number, ProcessFact> {
