@@ -14,7 +14,8 @@ import { hintFor } from './errors';
 import { devFromMaps, devInoKey } from './mapsParser';
 import { decodePosixSem, fromHex } from './posixSem';
 import { deriveUsage, NSEMS_KERNEL_MAX, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm, type LimitFiles } from './procParser';
-import { buildProcessFact, parseBootTime, pidsOf } from './processFacts';
+import { buildProcessFact, parseBootTime, pidsOf, type KillProbe, type ProcessFiles } from './processFacts';
+import { parseReaderView } from './readerView';
 import { buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
 
 export type ProbeResult<T> = { ok: true; value: T } | { ok: false; error: IpcErrorInfo };
@@ -357,25 +358,40 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     const m = /^c (\d+) (.*)$/.exec(line);
     if (m) cmdlines.set(Number(m[1]), m[2].replace(/ +$/, ''));
   }
+  const view = readerViewOf(doc.sections, snap.uid);
+  snap.reader = view;
   const processes: Record<number, ProcessFact> = {};
+  const seen = new Set<number>();
+  const twice = new Set<number>();
+  const once = (pid: number) => {
+    if (seen.has(pid)) twice.add(pid);
+    seen.add(pid);
+  };
   for (const line of pidLines) {
-    const m = /^p (\d+) ([01]) (\S+) (\S+) (.*)$/.exec(line);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (m[2] === '0') {
-      processes[pid] = { pid, alive: false };
-      continue;
+    const m = /^p (\d+) 1 (\S+) (\S+) (.*)$/.exec(line);
+    const q = /^q (\d+) (ENOENT|unreadable) (ok|ESRCH|EPERM|other)$/.exec(line);
+    if (m) {
+      const pid = Number(m[1]);
+      once(pid);
+      // a /proc of another pid namespace than the probe's shell shows other processes under these numbers
+      const files: ProcessFiles = view.procIsOwnPidNs === false
+        ? { pid, statCode: 'skipped' }
+        : { pid, stat: m[4], ...(/^ipc:\[\d+\]$/.test(m[3]) ? { nsIpc: m[3] } : {}) };
+      const fact = buildProcessFact(files, btime, clkTck, view);
+      if (/^\d+$/.test(m[2])) fact.uid = Number(m[2]);
+      const c = cmdlines.get(pid);
+      if (c) fact.cmdline = c;
+      processes[pid] = fact;
+    } else if (q) {
+      const pid = Number(q[1]);
+      once(pid);
+      const files: ProcessFiles = { pid, statCode: q[2], kill: q[3] as KillProbe };
+      processes[pid] = buildProcessFact(files, btime, clkTck, view);
     }
-    const fact = buildProcessFact({ pid, stat: m[5], ...(/^ipc:\[\d+\]$/.test(m[4]) ? { nsIpc: m[4] } : {}) }, btime, clkTck);
-    if (/^\d+$/.test(m[3])) fact.uid = Number(m[3]);
-    const c = cmdlines.get(pid);
-    if (c) fact.cmdline = c;
-    processes[pid] = fact;
   }
+  for (const pid of twice) processes[pid] = unknownFact(pid, `${host}: the probe reported pid ${pid} more than once (conflicting lines)`);
   for (const pid of wanted) {
-    if (!processes[pid]) {
-      processes[pid] = { pid, alive: false, error: { code: 'EPARSE', message: `${host}: the probe reported nothing about pid ${pid}` } };
-    }
+    if (!processes[pid]) processes[pid] = unknownFact(pid, `${host}: the probe reported nothing about pid ${pid}`);
   }
   snap.processes = processes;
 
@@ -526,15 +542,30 @@ function parseIpcsProbe(
   snap.limits = limits.limits;
   if (limits.missing.length) snap.warnings.push(`limits not reported by this host (shown as 0): ${limits.missing.join(', ')}`);
   snap.usage = deriveUsage(snap.sems, snap.shms, snap.msgs, snap.limits.pageSize);
+  // `p PID 1 COMM` (ps lists it; COMM may hold spaces, never a newline) or `q PID ENOENT KILL` (ps does not
+  // list it: kill -0 tells dead from hidden, e.g. security.bsd.see_other_uids=0)
   const processes: Record<number, ProcessFact> = {};
+  const seen = new Set<number>();
+  const twice = new Set<number>();
   for (const line of (sections.get('pids') ?? '').split('\n')) {
-    const m = /^p (\d+) ([01]) (.*)$/.exec(line);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    const fact: ProcessFact = { pid, alive: m[2] === '1' };
-    if (fact.alive && m[3].trim() && m[3].trim() !== '-') fact.comm = m[3].trim();
-    processes[pid] = fact;
+    const m = /^p (\d+) 1 ?(.*)$/.exec(line);
+    const q = /^q (\d+) ENOENT (ok|ESRCH|EPERM|other)$/.exec(line);
+    if (!m && !q) continue;
+    const pid = Number((m ?? q)![1]);
+    if (seen.has(pid)) twice.add(pid);
+    seen.add(pid);
+    if (m) {
+      const fact: ProcessFact = { pid, alive: true, liveness: 'alive', livenessReason: `listed by ps -p ${pid}` };
+      if (m[2].trim()) fact.comm = m[2].trim();
+      processes[pid] = fact;
+    } else {
+      processes[pid] = buildProcessFact({ pid, statCode: 'ENOENT', kill: q![2] as KillProbe }, undefined, 0, {});
+      const f = processes[pid];
+      if (f.liveness === 'unknown') f.livenessReason = `not listed by ps, but kill -0 ${pid} ${q![2] === 'EPERM' ? 'says it exists (EPERM): another user\'s process hidden from ps' : `answered ${q![2]}`}`;
+      else f.livenessReason = `not listed by ps -p ${pid}, and kill -0 ${pid}: No such process`;
+    }
   }
+  for (const pid of twice) processes[pid] = unknownFact(pid, `${snap.host}: the probe reported pid ${pid} more than once (conflicting lines)`);
   snap.processes = processes;
   return { ok: true, snapshot: snap, utcOffsetSeconds: tz };
 }
@@ -560,4 +591,32 @@ export function parseLockProbe(text: string, host: string): ProbeResult<LockProb
 function printable(s: string): string {
   const t = s.replace(/[^\x20-\x7e]/g, '?');
   return t.length > 300 ? t.slice(0, 300) + '...' : t;
+}
+
+/** A fact the probe could not establish: unknown, never dead. */
+function unknownFact(pid: number, message: string): ProcessFact {
+  return { pid, alive: false, liveness: 'unknown', livenessReason: message.replace(/^[^:]*: /, ''), error: { code: 'EPARSE', message } };
+}
+
+/** The reader's view of the host's process table from the probe (pid namespace, /proc, hidepid, clocks). */
+function readerViewOf(sections: Map<string, string>, uid: number | undefined) {
+  const clock = (sections.get('clock') ?? '').split('\n');
+  const real = (t: string | undefined): [number, number] | undefined => {
+    const m = /^(\d+)(?:\.(\d{1,9}))?/.exec((t ?? '').trim());
+    if (!m) return undefined;
+    return m[2] !== undefined ? [Number(`${m[1]}.${m[2]}`), 1e-9] : [Number(m[1]), 1]; // no %N: whole seconds
+  };
+  const d0 = real(clock[0]);
+  const d1 = real(clock[2]);
+  const groups = (sections.get('groups') ?? '').trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number);
+  return parseReaderView({
+    pidNsLink: firstLine(sections.get('pidns')) || undefined,
+    selfStatus: sections.get('nspid'),
+    mountinfo: sections.get('procmount'),
+    procMountPoint: '/proc',
+    uptime: clock[1],
+    realtime: d0 && d1 ? [d0[0], d1[0] + d1[1]] : undefined,
+    euid: uid,
+    groups,
+  });
 }

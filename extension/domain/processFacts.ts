@@ -136,7 +136,7 @@ export function decideLiveness(files: ProcessFiles, view: ReaderView = {}): { li
   if (files.kill === 'ESRCH') return esrch(`/proc/${p}/stat ${files.statCode}, then `);
   return {
     liveness: 'unknown',
-    reason: `exists but /proc/${p}/stat is not readable (${files.statCode}${hide ? `, ${hide}` : ''}): its start time cannot be read, so it may be a later process reusing the pid`,
+    reason: `exists but /proc/${p}/stat is not readable (${files.statCode === 'unreadable' ? 'permission denied' : files.statCode}${hide ? `, ${hide}` : ''}): its start time cannot be read, so it may be a later process reusing the pid`,
   };
 }
 

@@ -7,7 +7,7 @@ import { parseHostSpec, type SshDestination } from './hostName';
 
 export interface HostEntry {
   destination: SshDestination;
-  /** run removals and per-set value reads as `sudo -n sh -s` on this host. */
+  /** run the probe, removals and per-set value reads as `sudo -n sh -s` on this host. */
   sudo: boolean;
 }
 

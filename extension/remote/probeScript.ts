@@ -20,6 +20,11 @@ export const PROBE_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH
 echo '@@ipcx-probe 1'
 s() { echo "@@section $1"; }
+# kill -0 PID: ok (exists, may signal), ESRCH (no such process), EPERM (exists, another user's), other
+alive0() {
+  if k=$(kill -0 "$1" 2>&1); then echo ok; return; fi
+  case "$k" in *"No such process"*) echo ESRCH;; *"ermitted"*) echo EPERM;; *) echo other;; esac
+}
 os=$(uname -s 2>/dev/null)
 s uname; uname -srm 2>&1
 s hostname; hostname 2>/dev/null || uname -n
@@ -31,6 +36,11 @@ Linux)
   s ipcns; readlink /proc/self/ns/ipc 2>&1
   s btime; grep '^btime ' /proc/stat 2>&1
   s clktck; getconf CLK_TCK 2>&1
+  s pidns; readlink /proc/self/ns/pid 2>/dev/null
+  s nspid; grep '^NSpid:' /proc/self/status 2>/dev/null
+  s procmount; awk '$5 == "/proc"' /proc/self/mountinfo 2>/dev/null
+  s groups; id -G 2>/dev/null
+  s clock; date +%s.%N; cat /proc/uptime 2>/dev/null; date +%s.%N
   s pagesize; getconf PAGESIZE 2>&1
   for k in sem shm msg; do
     s "sysvipc-$k"
@@ -99,17 +109,17 @@ Linux)
           } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
-    if [ -d "/proc/$p" ]; then
+    st=$(tr '\n' ' ' < "/proc/$p/stat" 2>/dev/null) || st=
+    if [ -n "$st" ]; then
       ns=$(readlink "/proc/$p/ns/ipc" 2>/dev/null) || ns=-
       uid=-
       while read -r k v _; do [ "$k" = "Uid:" ] && { uid=$v; break; }; done < "/proc/$p/status" 2>/dev/null
-      st=$(tr '\n' ' ' < "/proc/$p/stat" 2>/dev/null) || st=
-      if [ -n "$st" ]; then
-        echo "p $p 1 $uid $ns $st"
-        c=$(tr '\000\n' '  ' < "/proc/$p/cmdline" 2>/dev/null) && [ -n "$c" ] && echo "c $p $c"
-      else echo "p $p 0 - - -"; fi
+      echo "p $p 1 $uid $ns $st"
+      c=$(tr '\000\n' '  ' < "/proc/$p/cmdline" 2>/dev/null) && [ -n "$c" ] && echo "c $p $c"
     else
-      echo "p $p 0 - - -"
+      # not readable: absent (ENOENT; hidepid=2 hides too) or present but closed (hidepid=1); kill -0 tells
+      if [ -e "/proc/$p" ]; then sc=unreadable; else sc=ENOENT; fi
+      echo "q $p $sc $(alive0 "$p")"
     fi
   done
   ;;
@@ -127,8 +137,13 @@ Linux)
             for p in $extra_pids; do echo "$p"; done; } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
-    c=$(ps -o comm= -p "$p" 2>/dev/null) && [ -n "$c" ] && { echo "p $p 1 $c"; continue; }
-    echo "p $p 0 -"
+    # the pid column alone decides (digits only); a command name may hold newlines: they become spaces
+    if [ "$(ps -o pid= -p "$p" 2>/dev/null | tr -d ' \n')" = "$p" ]; then
+      c=$(ps -o comm= -p "$p" 2>/dev/null); c=$(printf '%s' "$c" | tr '\n\r\t' '   ')
+      echo "p $p 1 $c"
+    else
+      echo "q $p ENOENT $(alive0 "$p")"
+    fi
   done
   ;;
 esac

@@ -86,7 +86,7 @@ export function registerRemote(context: vscode.ExtensionContext, services: Servi
       const source = new SshSource(w.entry.destination, w.opts);
       const handle = store.addSource(source);
       live.set(host, { source, handle, key: w.key });
-      log.info(`SSH host added: ${host}${w.entry.sudo ? ' (sudo -n for removals)' : ''}`);
+      log.info(`SSH host added: ${host}${w.entry.sudo ? ' (sudo -n for the probe and removals)' : ''}`);
     }
   };
 

@@ -15,7 +15,7 @@ import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error';
 
 export interface SshSourceOptions extends SshRunnerOptions {
-  /** run removals and per-set value reads as `sudo -n sh -s` (never prompts, never a stored password). */
+  /** run the probe, removals and per-set value reads as `sudo -n sh -s` (never prompts, never a stored password). */
   sudo?: boolean;
   /** at most this many sets per semDetail round trip (default 512). */
   semDetailBatch?: number;
@@ -59,7 +59,8 @@ export class SshSource implements IpcSource {
   async snapshot(): Promise<IpcSnapshot> {
     this.status_ = { ...this.status_, state: 'connecting' };
     try {
-      const r = await this.runner.run(probeScript([...this.sempids]));
+      // with sudo the probe sees what the removal (also under sudo) will act as: uid 0, every /proc/PID
+      const r = this.noDocument(await this.runner.run(probeScript([...this.sempids]), { sudo: this.sudo }));
       if (r.code !== 0 && !r.stdout.includes('@@end')) {
         const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
         throw new IpcError({

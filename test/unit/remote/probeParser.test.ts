@@ -19,6 +19,18 @@ ipc:[4026532178]
 btime 1795555965
 @@section clktck
 100
+@@section pidns
+pid:[4026531836]
+@@section nspid
+NSpid:	11300
+@@section procmount
+22 27 0:21 / /proc rw,relatime - proc proc rw
+@@section groups
+0
+@@section clock
+1795556584.250000000
+619.00 1000.00
+1795556584.260000000
 @@section pagesize
 4096
 @@section sysvipc-sem
@@ -54,8 +66,8 @@ btime 1795555965
 /proc/11251/maps:7f0000000000-7f0000001000 rw-s 00000000 00:01 0                          /SYSV08041d17 (deleted)
 /proc/11251/maps:7f0000002000-7f0000003000 rw-s 00000000 00:28 2                          /dev/shm/sem.orders
 @@section pids
-p 7001 0 - - -
-p 11250 0 - - -
+q 7001 ENOENT ESRCH
+q 11250 ENOENT EPERM
 p 11251 1 0 ipc:[4026532178] 11251 (my app) S 1 11251 11251 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 5000 1000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0
 c 11251 /usr/bin/my app --flag 
 @@end
@@ -94,7 +106,15 @@ test('a Linux probe document becomes a full ssh-linux snapshot', () => {
   assert.equal(s.posixSems[0].decoded?.value, 2);
   assert.equal(s.posixSems[0].decoded?.nwaiters, 1);
   assert.deepEqual(s.posixSems[0].attachers, [11251]); // 00:28 = dev 40
-  assert.deepEqual(s.processes[11250], { pid: 11250, alive: false });
+  // kill -0 says EPERM: the process exists though /proc does not show it (here hidepid is off: another reason)
+  assert.deepEqual([s.processes[11250].alive, s.processes[11250].liveness], [false, 'unknown']);
+  assert.match(s.processes[11250].livenessReason!, /exists \(kill\(11250, 0\): EPERM\) but \/proc\/11250 is hidden/);
+  assert.deepEqual([s.processes[7001].liveness, s.processes[7001].livenessReason], ['dead', 'no such process (/proc/7001 absent, kill(7001, 0): ESRCH)']);
+  const { clockOffset, clockOffsetError, ...view } = s.reader!;
+  assert.deepEqual(view, { pidNs: 'pid:[4026531836]', initialPidNs: true, procIsOwnPidNs: true, hidepid: 'off' });
+  assert.ok(Math.abs(clockOffset! - (1795556584.255 - 619)) < 1e-6, 'realtime (middle of the two dates) - uptime');
+  assert.ok(Math.abs(clockOffsetError! - 0.015) < 1e-6, 'half the bracket + the 10 ms of /proc/uptime');
+  assert.equal(s.processes[11251].startBoot, 50);
   assert.equal(s.processes[11251].alive, true);
   assert.equal(s.processes[11251].comm, 'my app');
   assert.equal(s.processes[11251].startTime, 1795555965 + 50);
@@ -213,4 +233,30 @@ test('scripts splice only validated integers', async () => {
   assert.throws(() => removeScriptLinux({ ...base, semPids: ['1' as unknown as number] }), RangeError);
   assert.equal(semDetailScript([0, 32768]).includes('for id in 0 32768; do'), true);
   assert.ok(probeScript([7, 9]).startsWith("extra_pids='7 9'\n"));
+});
+
+test('hidepid on the host: the probe says which pids exist but are hidden; a pid it did not report is unknown, not dead', () => {
+  const doc = LINUX.replace('22 27 0:21 / /proc rw,relatime - proc proc rw', '22 27 0:21 / /proc rw,relatime - proc proc rw,hidepid=invisible,gid=4')
+    .replace('@@section uid\n0', '@@section uid\n1000')
+    .replace('@@section groups\n0', '@@section groups\n1000 4')
+    .replace('q 11250 ENOENT EPERM\n', '')
+    .replace('q 7001 ENOENT ESRCH', 'q 7001 unreadable EPERM');
+  const r = parseProbe(doc, { host: 'app@db1' });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const s = r.value.snapshot;
+  assert.equal(s.reader?.hidepid, 'invisible');
+  assert.equal(s.reader?.hidepidExempt, true, 'a member of the gid= group sees everything');
+  assert.equal(s.processes[7001].liveness, 'unknown');
+  assert.match(s.processes[7001].livenessReason!, /not readable \(permission denied, hidepid=2 \(invisible\)\)/);
+  assert.deepEqual([s.processes[11250].alive, s.processes[11250].liveness, s.processes[11250].livenessReason], [false, 'unknown', 'the probe reported nothing about pid 11250']);
+});
+
+test('a /proc of another pid namespace than the probe\'s shell: visible entries are other processes, unknown', () => {
+  const doc = LINUX.replace('NSpid:\t11300', 'NSpid:\t11300\t4');
+  const r = parseProbe(doc, { host: 'db1' });
+  assert.ok(r.ok);
+  const f = r.value.snapshot.processes[11251];
+  assert.equal(r.value.snapshot.reader?.procIsOwnPidNs, false);
+  assert.deepEqual([f.alive, f.liveness], [false, 'unknown']);
+  assert.match(f.livenessReason!, /\/proc belongs to another pid namespace/);
 });
