@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pidsOf } from '../domain/processFacts';
+import { livenessOf, pidsOf } from '../domain/processFacts';
 import { readProcessFacts } from './procfs';
 import { parsePgShmemHeader, PG_SHMEM_HEADER_BYTES } from '../domain/recognizers/postgresql';
 import type { DataDirFact, OwnerEvidence } from '../domain/recognizers/types';
@@ -56,6 +56,17 @@ export async function withDetail(source: IpcSource, snapshot: IpcSnapshot, opts:
     if (missing.length) Object.assign(next.processes, await opts.processFacts(missing));
   }
   return next;
+}
+
+/**
+ * Segments whose header may be peeked without destroying liveness evidence: a peek is an attach, so the kernel
+ * records our pid as lpid (and moves atime/dtime) for every later reader, including the next `ipcx` run, which
+ * cannot restore what this process saw. Only a segment whose creator and last attacher are both proven dead
+ * (the case in which the header matters for recycling) is peeked; a live or unknown lpid is left in place.
+ */
+export function peekable(snapshot: IpcSnapshot): (m: ShmSegment) => boolean {
+  const dead = (pid: number) => livenessOf(snapshot.processes[pid]) === 'dead';
+  return (m) => m.cpid > 0 && dead(m.cpid) && (m.lpid === m.cpid || (m.lpid > 0 ? dead(m.lpid) : m.atime === 0 && m.dtime === 0));
 }
 
 /** Cached header peeks, keyed by `id:ctime`, with the fields our own attach overwrote. */

@@ -22,7 +22,7 @@ import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, PgDsmUnit, ProcessFact
 import type { AuditLog, AuditRecord } from './audit';
 import type { IpcSource } from './ipcSource';
 import { nativeBinding, type NativeBinding } from './nativeBinding';
-import { dsmControlHandles, findDataDirs, localProcessFacts, ownPeekAfter, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
+import { dsmControlHandles, findDataDirs, localProcessFacts, ownPeekAfter, peekable, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
 import { readDsmFacts, removeDsmUnit, type DsmRemoval } from './pgDsm';
 
 export interface ExecutorDeps {
@@ -356,7 +356,7 @@ export async function prepareRecycle(source: IpcSource, req: PlanRequest = {}): 
     const binding = req.binding === undefined ? nativeBinding().binding : (req.binding ?? undefined);
     // peek after the snapshot: the snapshot keeps the segments' pre-peek atime/dtime/lpid
     if (binding) {
-      evidence.shmHeaders = peekShmHeaders(binding, snapshot.shms);
+      evidence.shmHeaders = peekShmHeaders(binding, snapshot.shms, 4096, peekable(snapshot));
       evidence.shmBefore = shmBeforePeek();
     }
     evidence.dataDirs = findDataDirs(req.dataDirs ?? []);

@@ -23,7 +23,7 @@
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
 import { closeSettled, findLeftLocks, restorable, restoreLeftLock } from '../backend/lockJournal';
-import { dsmControlHandles, findDataDirs, looksLikePgInterlock, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
+import { dsmControlHandles, findDataDirs, looksLikePgInterlock, peekable, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
 import { readDsmFacts } from '../backend/pgDsm';
 import { nativeBinding } from '../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
@@ -277,7 +277,8 @@ class EvidenceCache {
     const binding = nativeBinding().binding;
     const next: OwnerEvidence = { dataDirs: findDataDirs(dataDirs) };
     if (binding) {
-      next.shmHeaders = peekShmHeaders(binding, snap.shms, 4096, looksLikePgInterlock);
+      const safe = peekable(snap);
+      next.shmHeaders = peekShmHeaders(binding, snap.shms, 4096, (m) => looksLikePgInterlock(m) && safe(m));
       next.shmBefore = shmBeforePeek();
       next.pgDsm = readDsmFacts(dsmControlHandles(next.shmHeaders ?? {}), next.dataDirs);
     }

@@ -19,7 +19,8 @@ export function ensureCliBuilt(): void {
   const srcs = [
     'extension/cli/commands/recycle.ts', 'extension/cli/commands/doctor.ts', 'extension/domain/verdict.ts',
     'extension/domain/recyclePlan.ts', 'extension/backend/recycleExecutor.ts', 'extension/backend/ownerEvidence.ts',
-    'extension/domain/recognizers/postgresql.ts', 'extension/domain/doctor.ts',
+    'extension/domain/recognizers/postgresql.ts', 'extension/domain/doctor.ts', 'extension/backend/procfs.ts',
+    'extension/domain/processFacts.ts', 'extension/domain/readerView.ts',
   ].map((p) => path.join(root, p));
   const built = fs.existsSync(ipcxJs) ? fs.statSync(ipcxJs).mtimeMs : 0;
   if (built && srcs.every((s) => !fs.existsSync(s) || fs.statSync(s).mtimeMs <= built)) return;

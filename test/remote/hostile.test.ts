@@ -157,11 +157,14 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
 
 test('sudo -n on a host without sudo (none is installed here): a clear ESSH, nothing removed', sshd, async () => {
   const s = source('good', { sudo: true });
-  await s.snapshot(); // snapshots never use sudo
+  // the probe runs as sudo -n too (it must see the uid and the processes the removal acts with)
+  const p = await rejection(s.snapshot());
+  assert.equal(p.code, 'ESSH');
+  assert.equal(p.op, 'sudo');
+  assert.match(p.hint ?? '', /sudo is not installed/);
   const e = await rejection(s.remove('sem', 0, { key: 1, ctime: 1 }));
-  assert.equal(e.code, 'ESSH');
-  assert.equal(e.op, 'sudo');
-  assert.match(e.hint ?? '', /sudo is not installed/);
+  assert.equal(e.code, 'ECHANGED');
+  assert.match(e.message, /nothing was removed/);
 });
 
 test('hostile host names are refused by validation, nothing is created', sshd, async () => {
