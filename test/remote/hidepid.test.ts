@@ -78,25 +78,26 @@ test('hidepid=2 over SSH: a non-root owner\'s segment in use by another user\'s 
   const src = source('hpuser');
   const prepared = await prepareRecycle(src, { verdict: { recentActivitySeconds: 0, minOrphanAgeSeconds: 0 } });
   assert.equal(prepared.snapshot.uid, 65534);
+  // behaviour first: not a candidate, and executing the plan removes nothing
+  assert.equal(prepared.plan.candidates.find((c) => c.id === segId), undefined, JSON.stringify(prepared.plan.candidates));
+  const report = await executeRecyclePlan(prepared.plan, { source: src, processFacts: prepared.processFacts, audit: new AuditLog(path.join(h.dir, 'hidepid.jsonl')) });
+  assert.deepEqual(report.outcomes, []);
+  assert.ok(shmIds().includes(segId), 'the segment still exists');
   assert.equal(prepared.snapshot.reader?.hidepid, 'invisible');
   const fact = prepared.snapshot.processes[userPid];
   assert.equal(fact?.liveness, 'unknown', JSON.stringify(fact));
-  assert.equal(prepared.plan.candidates.find((c) => c.id === segId), undefined, JSON.stringify(prepared.plan.candidates));
   const st = prepared.plan.stays.find((s) => s.id === segId)!;
   assert.equal(st.verdict.state, 'unknown');
   assert.ok(
     st.verdict.reasons.some((r) => r.startsWith(`last attach/detach pid ${userPid}: exists (kill(${userPid}, 0): EPERM) but /proc/${userPid} is hidden by hidepid=2`)),
     st.verdict.reasons.join(' | '),
   );
-  const report = await executeRecyclePlan(prepared.plan, { source: src, processFacts: prepared.processFacts, audit: new AuditLog(path.join(h.dir, 'hidepid.jsonl')) });
-  assert.deepEqual(report.outcomes, []);
-  assert.ok(shmIds().includes(segId), 'the segment still exists');
 });
 
 test('the same host as root (what sudo gives): every process visible, the user\'s live process keeps the segment live', async () => {
   const src = source('hproot');
   const prepared = await prepareRecycle(src, { verdict: { recentActivitySeconds: 0, minOrphanAgeSeconds: 0 } });
   assert.equal(prepared.snapshot.uid, 0);
-  assert.equal(prepared.snapshot.processes[userPid]?.liveness, 'alive');
   assert.equal(prepared.plan.stays.find((s) => s.id === segId)?.verdict.state, 'live');
+  assert.equal(prepared.snapshot.processes[userPid]?.liveness, 'alive');
 });
