@@ -22,6 +22,7 @@ import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, PgDsmUnit, ProcessFact
 import type { AuditLog, AuditRecord } from './audit';
 import type { IpcSource } from './ipcSource';
 import { nativeBinding, type NativeBinding } from './nativeBinding';
+import { readReaderView } from './procfs';
 import { dsmControlHandles, findDataDirs, localProcessFacts, ownPeekAfter, peekable, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
 import { readDsmFacts, removeDsmUnit, type DsmRemoval } from './pgDsm';
 
@@ -216,6 +217,9 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       // 2. liveness of every pid involved, right now
       const facts = await deps.processFacts(c.pids);
       const probe: IpcSnapshot = { ...emptySnapshot(plan.host), processes: facts };
+      // the reader's view (pid namespace, hidepid, realtime - boottime) words the reasons and decides pid reuse
+      const reader = source.host === 'local' ? readReaderView() : runSnapshot?.reader;
+      if (reader) probe.reader = reader;
       const ns = plan.ipcNamespace ?? runSnapshot?.ipcNamespace;
       if (ns) probe.ipcNamespace = ns;
       const ref = lastActivity(c.object); // planned times: our own header peek may have moved atime/dtime since

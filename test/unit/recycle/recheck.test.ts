@@ -54,7 +54,7 @@ test('provenDead: only a dead answer (or alive false without an error on older f
   assert.equal(provenDead(proc(5, false, { liveness: 'unknown' })), false);
   assert.equal(provenDead(proc(5, true, { liveness: 'alive' })), false);
   assert.equal(provenDead(proc(5, false)), true);
-  assert.equal(provenDead(proc(5, false, { error: { code: 'EACCES', message: 'denied' } })), false);
+  assert.equal(provenDead(proc(5, false, { liveness: undefined, error: { code: 'EACCES', message: 'denied' } })), false);
   assert.equal(provenDead(undefined), false);
 });
 
