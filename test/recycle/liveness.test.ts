@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
+import { forOtherUsers, stagedIpcx } from '../helpers/stage';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { NestedNs, ensureCliBuilt, ipcxJs, parseHelperLines, type Started } from './nsHarness';
 
@@ -119,7 +120,7 @@ for (const hidepid of ['2', '1'] as const) {
     const [seg] = parseHelperLines(await mk.until()).shms;
     await mk.kill();
     // uid 1001 attaches and detaches and keeps running (lpid = a live process of another user)
-    const user = ns.start('setpriv', ['--reuid=1001', '--regid=1001', '--clear-groups', '--', owner, 'touch', String(seg.id)]);
+    const user = ns.start('setpriv', ['--reuid=1001', '--regid=1001', '--clear-groups', '--', forOtherUsers(owner), 'touch', String(seg.id)]);
     started.push(user);
     const lines = await user.until();
     const touchPid = Number(lines[0].split(' ')[1]);
@@ -133,7 +134,9 @@ for (const hidepid of ['2', '1'] as const) {
       'uid=$1; gid=$2; shift 2',
       'exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"',
     ].join('\n');
-    const run = (args: string[]) => ns.run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', uid, gid, process.execPath, ipcxJs, ...args], { env: { ...process.env, HOME: tmp } });
+    // the owner runs the CLI as itself: a staged copy, since the checkout may sit in a directory it cannot enter
+    const staged = stagedIpcx({ ...process.env, HOME: tmp });
+    const run = (args: string[]) => ns.run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', uid, gid, process.execPath, staged.js, ...args], { env: staged.env });
     const planRun = run(RECYCLE);
     assert.equal(planRun.status, 0, planRun.stderr);
     const p: Out = JSON.parse(planRun.stdout);
