@@ -4,7 +4,7 @@
  * sessions see only that namespace's objects; objects are made there with `nsenter`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -64,8 +64,10 @@ before(async () => {
   make('a', ['msg', '-n', '1', '-M', '3', '-B', '16', '-k', '12288']);
   // attach the SECOND segment: shmid 0 shows as inode 0 in /proc/PID/maps, which H2's mapsParser skips
   const shmid = shm.trim().split('\n')[1].split(' ')[1];
-  const hold = spawnSync('sh', ['-c', `nsenter --ipc --mount --target ${h.namespacePid('a')} -- ${shmHold} ${shmid} >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
-  holders.push(Number(hold.stdout.trim()));
+  // an argv, not a shell line: the checkout's path may hold spaces
+  const hold = spawn('nsenter', ['--ipc', '--mount', '--target', String(h.namespacePid('a')), '--', shmHold, shmid], { stdio: 'ignore', detached: true });
+  hold.unref();
+  holders.push(hold.pid!);
   assert.equal(h.hosts.get('a')!.exec(posixSem, ['create', '/orders', '3']).status, 0);
   // host B: other objects
   make('b', ['sem', '-n', '5', '-s', '17', '-k', '70000']);
