@@ -1,5 +1,5 @@
 // Explorer throughput: distinct states per second and wall time per scenario/model (median of runs).
-// Targets (issue 7): the seed scenario and a 3-thread scenario each explore in under a second.
+// Targets: the seed scenario and a 3-thread scenario each explore in under a second.
 // There is no ipcs/lsipc counterpart for a model checker; the reference ratio printed is against the
 // naive enumeration (no state hashing) of the same scenario, measured in the same run.
 import { enabled, explore, findScenario, initialState, step, type FutexState, type ModelId } from '../extension/domain/futex';

@@ -4,7 +4,7 @@
  * command needs one). Activation is lazy: on the views or a command (package.json activationEvents are
  * implied by the contributed views and commands).
  *
- * Other features add ONE import and ONE `register…(context, services)` line below (COMMON.md).
+ * Other features add ONE import and ONE `register…(context, services)` line below.
  */
 import * as vscode from 'vscode';
 import { createServices, type Services } from './services/services';

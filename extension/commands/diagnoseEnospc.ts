@@ -2,7 +2,7 @@
  * `ipcExplorer.diagnoseEnospc`: "would semget(IPC_PRIVATE, nsems) succeed here now, and which limit blocks
  * it?" Asks for nsems (default 17, PostgreSQL's set size), takes a fresh snapshot with recycle's complete
  * verdicts (commands/recycle.ts verdictsForRecycle, as `ipcx doctor` does), and shows the answer of
- * the ENOSPC doctor (domain/doctor.ts, track H5) as a notification and in a document (what recycling the
+ * the ENOSPC doctor (domain/doctor.ts) as a notification and in a document (what recycling the
  * provable orphans would free; how to raise the limits).
  * Tests and other features may pass `{ host?, nsems, sets? }` to skip the question. Returns the Diagnosis.
  */

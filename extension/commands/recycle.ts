@@ -1,5 +1,5 @@
 /**
- * Guarded recycle in VS Code (track H5):
+ * Guarded recycle in VS Code:
  * - `ipcExplorer.recycleOrphans` (palette, host context): plan -> the full readable report in a document ->
  *   a modal summary asking for explicit confirmation -> execute (each object re-checked immediately before
  *   IPC_RMID) -> the outcome report; every decision appended to the audit log in globalStorage.

@@ -8,7 +8,7 @@
  *   used_sems + nsems > SEMMNS            -> ENOSPC;
  *   sets in use >= min(SEMMNI, IPCMNI)    -> ENOSPC.
  *
- * API for the VS Code command (track H4 or recycle.ts): `diagnoseSemget(snapshot, verdicts, {nsems, sets})`
+ * API for the VS Code command (commands/diagnoseEnospc.ts): `diagnoseSemget(snapshot, verdicts, {nsems, sets})`
  * then `formatDiagnosis(result)`.
  */
 import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';

@@ -202,7 +202,7 @@ export const HINTS: HintRow[] = [
     code: 'EACCES',
     hint: 'Permission denied for this user; run as the object\'s owner or as root.',
   },
-  // --- SSH hosts (track H7; extension/remote/sshRunner.ts gives more specific hints per ssh message) ---
+  // --- SSH hosts (extension/remote/sshRunner.ts gives more specific hints per ssh message) ---
   {
     code: 'ESSH',
     hint: 'ssh could not run the probe on this host. IPC Explorer uses the system ssh with BatchMode=yes (keys or ' +

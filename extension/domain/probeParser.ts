@@ -501,7 +501,7 @@ export function parseRemoveResult(text: string, host: string): ProbeResult<Remov
 
 /**
  * FreeBSD/macOS: `ipcs -a` (objects), `ipcs -M -S -Q` blocks and `sysctl kern.ipc` / `kern.sysv` (limits),
- * through H2's ipcsParser. BSD ipcs prints times as time of day only: they are placed on the host's clock
+ * through ipcsParser. BSD ipcs prints times as time of day only: they are placed on the host's clock
  * (sections `now` and `tz`), exact for the last 24 hours (ipcsParser's rule).
  */
 function parseIpcsProbe(

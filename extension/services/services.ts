@@ -13,7 +13,7 @@ import { localProcessFacts } from '../backend/ownerEvidence';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
-  /** per-host snapshots, verdicts, errors; `store.addSource(source)` adds a host (H7's SSH hosts). */
+  /** per-host snapshots, verdicts, errors; `store.addSource(source)` adds a host (an SSH host). */
   readonly store: SnapshotStore;
   /** the "IPC Explorer" LogOutputChannel: details of everything that went wrong. */
   readonly log: vscode.LogOutputChannel;
@@ -23,7 +23,7 @@ export interface Services {
   readonly localSource: LocalSource;
   /**
    * Settings and evidence for verdicts, per host. Default: domain/verdict.ts's defaults. The recycle
-   * feature (H5) replaces it with one that reads its `ipcExplorer.recycle.*` settings and owner evidence.
+   * commands replace it with one that reads its `ipcExplorer.recycle.*` settings and owner evidence.
    */
   verdictOptions: (host: string) => VerdictOptions;
   /** How many sets each refresh of a host reads per-semaphore detail for before publishing (store option). */

@@ -1,6 +1,6 @@
 /**
  * SnapshotStore: the one place the extension keeps IPC data. Per host (local first, then the remote hosts
- * track H7's code adds with `addSource`): its IpcSource, the latest and the previous snapshot, the verdicts
+ * the SSH code adds with `addSource`): its IpcSource, the latest and the previous snapshot, the verdicts
  * (domain/verdict.ts), which objects appeared since the previous refresh, the last error and whether a
  * refresh is running. Views, commands and webviews read from here and listen to `onDidChange`; only
  * `refresh()` and `semDetail()` talk to a source.

@@ -21,7 +21,7 @@ import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'ipcExplorer.dashboard';
 export const OPEN_DASHBOARD_COMMAND = 'ipcExplorer.openDashboard';
-/** H5's guarded flow: re-reads the object, shows the reasons, asks to confirm, removes with expectations. */
+/** The guarded recycle flow (commands/recycle.ts): re-reads the object, shows the reasons, asks to confirm, removes with expectations. */
 export const RECYCLE_COMMAND = 'ipcExplorer.recycleObject';
 export const INSPECT_COMMAND = 'ipcExplorer.inspectObject';
 export const RECYCLE_ORPHANS_COMMAND = 'ipcExplorer.recycleOrphans';

@@ -1,4 +1,4 @@
-// Prints the LOCAL snapshot (track H2's LocalSource: native binding or /proc fallback) as JSON. The remote
+// Prints the LOCAL snapshot (LocalSource: native binding or /proc fallback) as JSON. The remote
 // tests run it with `nsenter --target <namespace keeper>` so it lists the same namespace an sshd serves.
 import { LocalSource } from '../../extension/backend/localSource';
 

@@ -1,6 +1,6 @@
 /**
- * Remote recycle over a real sshd: the same plan, verdicts and executor as locally (track H5's
- * prepareRecycle + executeRecyclePlan over the IpcSource seam); SshSource.remove is the guarded primitive
+ * Remote recycle over a real sshd: the same plan, verdicts and executor as locally
+ * (prepareRecycle + executeRecyclePlan over the IpcSource seam); SshSource.remove is the guarded primitive
  * that re-verifies on the host immediately before ipcrm. Audit records name the host.
  */
 import assert from 'node:assert/strict';

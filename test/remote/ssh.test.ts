@@ -62,7 +62,7 @@ before(async () => {
   make('a', ['sem', '-n', '3', '-s', '4', '-v', 'p', '-k', '4096']);
   const shm = make('a', ['shm', '-n', '2', '-s', '65536', '-k', '8192']);
   make('a', ['msg', '-n', '1', '-M', '3', '-B', '16', '-k', '12288']);
-  // attach the SECOND segment: shmid 0 shows as inode 0 in /proc/PID/maps, which H2's mapsParser skips
+  // attach the SECOND segment: shmid 0 shows as inode 0 in /proc/PID/maps, which mapsParser skips
   const shmid = shm.trim().split('\n')[1].split(' ')[1];
   // an argv, not a shell line: the checkout's path may hold spaces
   const hold = spawn('nsenter', ['--ipc', '--mount', '--target', String(h.namespacePid('a')), '--', shmHold, shmid], { stdio: 'ignore', detached: true });
@@ -99,8 +99,8 @@ after(async () => {
 /** The fields both sources must agree on (see the notes where they cannot). */
 function comparable(s: IpcSnapshot) {
   // A /SYSV mapping of a process in ANOTHER IPC namespace is another segment with the same shmid (other
-  // tests run their own namespaces meanwhile). The probe parser drops such attachers; LocalSource (track
-  // H2) does not yet, so both sides are compared without them.
+  // tests run their own namespaces meanwhile). The probe parser drops such attachers; LocalSource
+  // keeps them, so both sides are compared without them.
   const foreign = (pid: number) => s.processes[pid]?.ipcNs !== undefined && s.ipcNamespace !== undefined && s.processes[pid].ipcNs !== s.ipcNamespace;
   const attachersHere = (a: number[] | undefined) => a?.filter((p) => !foreign(p));
   const mentioned = new Set<number>();

@@ -250,7 +250,7 @@ async function stopTree(pid: number, proc: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** The real FreeBSD 11 outputs (copied from shared/fixtures/freebsd by track H2). */
+/** The real FreeBSD 11 outputs (test/fixtures/freebsd). */
 export const FREEBSD_FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'freebsd');
 
 /**

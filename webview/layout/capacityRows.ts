@@ -1,5 +1,5 @@
 /**
- * The capacity rows the host sends (protocol CapacityRow) from H2's domain/capacity.ts and the limit
+ * The capacity rows the host sends (protocol CapacityRow) from domain/capacity.ts and the limit
  * descriptors: pure, used by dashboardPanel.ts and by the tests' fixtures. SHMALL is shown in bytes.
  */
 import { capacity } from '../../extension/domain/capacity';

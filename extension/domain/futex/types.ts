@@ -2,7 +2,7 @@
  * Futex semaphore model checker: the explicit state, the choices a scheduler can make, and the records a
  * step leaves behind. Pure data (no vscode, DOM or node:*): shared by the webview bundle and `ipcx`.
  *
- * Vocabulary and semantics follow /work/shared/design/FUTEX-SEMAPHORES.md (the spec): §1 glibc >= 2.21
+ * Vocabulary and semantics follow the design's FUTEX-SEMAPHORES.md (the spec): §1 glibc >= 2.21
  * (64-bit and 32-bit variants), §2 glibc <= 2.20, §4 the kernel's futex, §5 the PostgreSQL futex
  * semaphore, §6 the state model and the interleavings.
  */

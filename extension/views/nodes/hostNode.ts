@@ -33,7 +33,7 @@ export class HostNode extends TreeNode {
     if (snap?.hostname) parts.push(snap.hostname);
     if (snap) parts.push(snap.source === 'proc' ? '/proc fallback' : snap.source);
     if (snap?.ipcNamespace) parts.push(snap.ipcNamespace);
-    // fleet columns (track H7): platform, worst limit usage, orphan count, connection state of SSH hosts
+    // fleet columns: platform, worst limit usage, orphan count, connection state of SSH hosts
     if (snap && !local) parts.push(snap.platform);
     const worst = snap ? worstUsage(capacity(snap)) : undefined;
     if (worst && worst.percent !== null) parts.push(`${worst.name} ${Math.round(worst.percent)}%`);

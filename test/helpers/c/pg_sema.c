@@ -1,4 +1,4 @@
-// Test helper for the recycle track (H5): System V objects made the way PostgreSQL and other applications
+// Test helper for the recycle tests: System V objects made the way PostgreSQL and other applications
 // make them, in whatever IPC namespace it runs in (tests run it inside private ones only).
 //
 //   pg_sema pg BASEKEY NSETS [GENERIC]

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * The field story in the real VS Code (track H5): leftovers of a crashed PostgreSQL (17-semaphore sets with
+ * The field story in the real VS Code: leftovers of a crashed PostgreSQL (17-semaphore sets with
  * the 537 marker, their sempid a dead process) plus live objects (a set with a waiter blocked in semop, a shm
  * segment attached by a live process, a live PostgreSQL-like set) in the VS Code server's private IPC
  * namespace with SEMMNI lowered so that semget(17) fails with ENOSPC. "Recycle orphans" (the modal answered
@@ -99,7 +99,7 @@ describe('recycle: the field story in VS Code', function () {
     assert.match(api.store.verdict('local', `sem:${dead[0]}`).owner.label, /^PostgreSQL, semaphore set, postmaster PID \d+ \(dead\)$/);
     assert.equal(api.store.verdict('local', `sem:${pgLiveId}`).state, 'live', 'a live postmaster\'s set: live');
 
-    // the doctor (track H4's command calling domain/doctor.ts) agrees semget is blocked by SEMMNI
+    // the doctor (the Diagnose ENOSPC command, domain/doctor.ts) agrees semget is blocked by SEMMNI
     const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
     assert.deepEqual(d.blockedBy, ['SEMMNI']);
