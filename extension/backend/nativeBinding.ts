@@ -25,6 +25,7 @@ import type {
   ShmSegment,
   SysvKind,
 } from '../shared/model';
+import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 
 // ---------------------------------------------------------------------------------------------------------
 // Raw binding (what ipc_native.node exports). Layouts are fixed by native/src/convert.cc.
@@ -495,7 +496,7 @@ export function stringifyWithSemsJson<T extends object>(doc: T, semsJson: Buffer
 }
 
 /** The shm and msg header fields a RemovalExpectation may carry (the native side checks each one given). */
-const EXPECTED_FIELDS = ['nattch', 'cpid', 'lpid', 'atime', 'dtime', 'qnum', 'cbytes', 'lspid', 'lrpid', 'stime', 'rtime'] as const;
+const EXPECTED_FIELDS = [...SHM_ACTIVITY_FIELDS, ...MSG_ACTIVITY_FIELDS] as const;
 
 function wrapRaw(raw: RawNative, file: string): NativeBinding {
   const rest = (r: RawSnapshot, lu: { limits: IpcLimits; usage: IpcUsage }) => ({

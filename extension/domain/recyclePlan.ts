@@ -14,6 +14,7 @@ import type {
   SysvObject,
   Verdict,
 } from '../shared/model';
+import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { blockedReason, type TaskWaits } from './taskWaits';
 import { allObjects, formatAge, objectRef } from './verdict';
 import { formatBytesExact, formatTimestamp } from '../shared/format';
@@ -116,25 +117,14 @@ export function expectationFor(o: SysvObject): RemovalExpectation {
   const e: RemovalExpectation = { key: o.key, ctime: o.ctime };
   if (o.kind === 'shm') {
     e.nattchZero = true;
-    e.nattch = o.nattch;
-    e.cpid = o.cpid;
-    e.lpid = o.lpid;
-    e.atime = o.atime;
-    e.dtime = o.dtime;
+    for (const f of SHM_ACTIVITY_FIELDS) e[f] = o[f];
   }
   if (o.kind === 'sem') {
     e.noWaiters = true;
     e.otime = o.otime;
     if (o.elems) e.semPids = o.elems.map((x) => x.pid);
   }
-  if (o.kind === 'msg') {
-    e.qnum = o.qnum;
-    e.cbytes = o.cbytes;
-    e.lspid = o.lspid;
-    e.lrpid = o.lrpid;
-    e.stime = o.stime;
-    e.rtime = o.rtime;
-  }
+  if (o.kind === 'msg') for (const f of MSG_ACTIVITY_FIELDS) e[f] = o[f];
   return e;
 }
 

@@ -23,6 +23,7 @@
  * Arguments reach the program only as numbers on its command line (validated by the assert* helpers); it
  * never reads a value from the host's text into a command.
  */
+import type { ActivityFields } from '../shared/model';
 import { assertId, assertKey, assertTime } from './probeScript';
 
 /** Which struct layout the lock probe verified on a host (passed back to the removal program). */
@@ -372,7 +373,8 @@ export function lockProbeScript(): string {
 }
 
 /** Everything the locked removal re-checks, all integers (-1 or absent = not checked). */
-export interface LockedRemoveCheck {
+/** shm and msg: the activity fields the plan saw (ActivityFields). */
+export interface LockedRemoveCheck extends ActivityFields {
   kind: 'sem' | 'shm' | 'msg';
   id: number;
   key: number;
@@ -382,19 +384,6 @@ export interface LockedRemoveCheck {
   otime?: number;
   noWaiters?: boolean;
   semPids?: readonly number[];
-  /** shm */
-  nattch?: number;
-  cpid?: number;
-  lpid?: number;
-  atime?: number;
-  dtime?: number;
-  /** msg */
-  qnum?: number;
-  cbytes?: number;
-  lspid?: number;
-  lrpid?: number;
-  stime?: number;
-  rtime?: number;
 }
 
 const COUNTS = ['nattch', 'qnum', 'cbytes'] as const;

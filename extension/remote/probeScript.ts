@@ -12,6 +12,8 @@
  * newline are skipped by the script (counted in section `devshm-skipped`).
  */
 
+import type { ActivityFields } from '../shared/model';
+
 export const PROBE_FORMAT = 'ipcx-probe';
 export const PROBE_VERSION = 1;
 
@@ -217,7 +219,8 @@ export function semDetailScript(ids: readonly number[]): string {
 }
 
 /** What the remote removal script re-checks, all integers. */
-export interface RemoteRemoveCheck {
+/** shm and msg: the activity fields the plan saw (Linux: all; ipcs hosts: the pids and counts). */
+export interface RemoteRemoveCheck extends ActivityFields {
   kind: 'sem' | 'shm' | 'msg';
   id: number;
   key: number;
@@ -229,19 +232,6 @@ export interface RemoteRemoveCheck {
   otime: number;
   /** sem (Linux): the last-op pid of every semaphore must still be these (empty = do not check). */
   semPids?: readonly number[];
-  /** shm: what the plan saw (absent = not checked; Linux: all, ipcs hosts: the pids and counts). */
-  nattch?: number;
-  cpid?: number;
-  lpid?: number;
-  atime?: number;
-  dtime?: number;
-  /** msg: what the plan saw (absent = not checked). */
-  qnum?: number;
-  cbytes?: number;
-  lspid?: number;
-  lrpid?: number;
-  stime?: number;
-  rtime?: number;
 }
 
 /** /proc/sysvipc column (1-based) of each checked field. */

@@ -6,7 +6,8 @@
 import type { IpcSource } from '../backend/ipcSource';
 import { IpcError, fromErrorInfo } from '../domain/errors';
 import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome } from '../domain/probeParser';
-import type { IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
+import type { ActivityFields, IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
+import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { lockProbeScript, removeScriptLocked } from './lockScript';
 import type { SshDestination } from './hostName';
 import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
@@ -145,11 +146,12 @@ export class SshSource implements IpcSource {
       throw new IpcError({ code: 'ECHANGED', syscall, op, id, message: `${this.host}: no snapshot of this host yet; nothing was removed`, hint: 'Refresh the host, review the object, then retry.' });
     }
     const nattch = expected.nattch ?? ((expected.nattchZero ?? kind === 'shm') ? 0 : undefined);
-    const fields = {
-      ...(kind === 'shm' ? { nattch, cpid: expected.cpid, lpid: expected.lpid, atime: expected.atime, dtime: expected.dtime } : {}),
-      ...(kind === 'msg' ? { qnum: expected.qnum, cbytes: expected.cbytes, lspid: expected.lspid, lrpid: expected.lrpid, stime: expected.stime, rtime: expected.rtime } : {}),
-    };
-    const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, number>;
+    const names = kind === 'shm' ? SHM_ACTIVITY_FIELDS : kind === 'msg' ? MSG_ACTIVITY_FIELDS : [];
+    const defined: ActivityFields = {};
+    for (const f of names) {
+      const v = f === 'nattch' ? nattch : expected[f];
+      if (v !== undefined) defined[f] = v;
+    }
     let script: string;
     if (platform === 'linux') {
       const lock = this.lock ?? (await this.removalMode(), this.lock!);

@@ -283,13 +283,22 @@ export interface ReaderView {
   clockOffsetError?: number;
 }
 
+/** The shm header fields that activity changes; a removal refuses if one differs from what the plan saw. */
+export const SHM_ACTIVITY_FIELDS = ['nattch', 'cpid', 'lpid', 'atime', 'dtime'] as const;
+/** The same for a message queue. */
+export const MSG_ACTIVITY_FIELDS = ['qnum', 'cbytes', 'lspid', 'lrpid', 'stime', 'rtime'] as const;
+/** Those fields as the plan saw them (absent = not checked). */
+export type ActivityFields = Partial<
+  Pick<ShmSegment, (typeof SHM_ACTIVITY_FIELDS)[number]> & Pick<MsgQueue, (typeof MSG_ACTIVITY_FIELDS)[number]>
+>;
+
 /**
  * What must still hold right before a guarded removal. The native primitive checks it, locks the object
  * (IPC_SET mode 0), waits out calls already past their permission check, checks everything again and only
  * then does IPC_RMID (README, recycle section). A failed check refuses the removal with code 'ECHANGED'
  * (or 'EIDRM'/'EINVAL' when the object is gone) and restores the mode.
  */
-export interface RemovalExpectation {
+export interface RemovalExpectation extends ActivityFields {
   key: number;
   ctime: number;
   /** shm: refuse unless nattch is still 0. */
@@ -300,19 +309,6 @@ export interface RemovalExpectation {
   otime?: number;
   /** sem: refuse if any semaphore's last-op pid (GETPID) differs from these. */
   semPids?: number[];
-  /** shm: refuse if any of these differs from what the plan saw (activity after planning). */
-  nattch?: number;
-  cpid?: number;
-  lpid?: number;
-  atime?: number;
-  dtime?: number;
-  /** msg: refuse if any of these differs from what the plan saw. */
-  qnum?: number;
-  cbytes?: number;
-  lspid?: number;
-  lrpid?: number;
-  stime?: number;
-  rtime?: number;
 }
 
 /**
