@@ -15,6 +15,7 @@ namespace ipcx {
 
 namespace {
 
+// semctl(IPC_STAT/IPC_SET/SEM_STAT...) with a semid_ds buffer
 int SemStatFor(int idx, int cmd, struct semid_ds* ds) {
   semun arg;
   arg.buf = ds;
@@ -22,9 +23,7 @@ int SemStatFor(int idx, int cmd, struct semid_ds* ds) {
 }
 
 void StatById(int id, struct semid_ds* ds) {
-  semun arg;
-  arg.buf = ds;
-  if (semctl(id, 0, IPC_STAT, arg) < 0) Fail(errno, "semctl", "IPC_STAT", id);
+  if (SemStatFor(id, IPC_STAT, ds) < 0) Fail(errno, "semctl", "IPC_STAT", id);
 }
 
 void SemRow(int id, const struct semid_ds& ds, double* h) {
@@ -242,16 +241,8 @@ void RemoveSem(int id, const RemovalExpectation& e, const LockCheck& check) {
   LockVerifyRemove(
       "semctl", id, before, [](auto& d) -> auto& { return d.sem_perm; },
       [](const struct semid_ds& d) { return static_cast<long long>(d.sem_ctime); },
-      [id](struct semid_ds* d) {
-        semun a;
-        a.buf = d;
-        return semctl(id, 0, IPC_STAT, a);
-      },
-      [id](struct semid_ds* d) {
-        semun a;
-        a.buf = d;
-        return semctl(id, 0, IPC_SET, a);
-      },
+      [id](struct semid_ds* d) { return SemStatFor(id, IPC_STAT, d); },
+      [id](struct semid_ds* d) { return SemStatFor(id, IPC_SET, d); },
       [id] { return semctl(id, 0, IPC_RMID); },
       [&](const struct semid_ds& locked) -> std::string {
         if (locked.sem_nsems != n) return "nsems changed while locked";
@@ -268,16 +259,8 @@ void RestoreSem(int id, const LockedObject& l) {
   RestoreLocked<struct semid_ds>(
       "semctl", id, [](auto& d) -> auto& { return d.sem_perm; },
       [](const struct semid_ds& d) { return static_cast<long long>(d.sem_ctime); },
-      [id](struct semid_ds* d) {
-        semun a;
-        a.buf = d;
-        return semctl(id, 0, IPC_STAT, a);
-      },
-      [id](struct semid_ds* d) {
-        semun a;
-        a.buf = d;
-        return semctl(id, 0, IPC_SET, a);
-      },
+      [id](struct semid_ds* d) { return SemStatFor(id, IPC_STAT, d); },
+      [id](struct semid_ds* d) { return SemStatFor(id, IPC_SET, d); },
       l);
 }
 
