@@ -12,37 +12,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
-import { NestedNs, ensureCliBuilt, parseHelperLines, root, type Started } from './nsHarness';
+import { nestedFixture, parseHelperLines, root } from './nsHarness';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
-let bin: string;
-let tmp = '';
-const started: Started[] = [];
-const namespaces: NestedNs[] = [];
+const { tmp, started, nested } = nestedFixture('ipcx-guards-');
+let bin = '';
 
 before(() => {
-  assertPrivateIpcNamespace();
-  ensureCliBuilt();
   bin = buildC('pg_sema');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-guards-'));
-  fs.chmodSync(tmp, 0o777);
 });
-
-after(async () => {
-  for (const s of started) await s.kill();
-  for (const n of namespaces) n.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function nested(): Promise<NestedNs> {
-  const n = await NestedNs.create();
-  namespaces.push(n);
-  return n;
-}
 
 interface PlanEntry {
   id: number;
@@ -75,7 +56,7 @@ test('pid reuse: a live pid that started after the set was made is not its postm
     assert.equal(c.verdict.state, 'orphan');
     assert.ok(c.verdict.reasons.some((r: string) => r.includes(`pid ${pid} is alive`) && r.includes('pid reuse')), c.verdict.reasons.join(' | '));
     assert.match(c.verdict.owner.label, /the pid now belongs to a later process/);
-    const res = JSON.parse(ns.ipcx(['recycle', '--yes', '--json', '--min-age', '0', '--recent', '0', '--audit', path.join(tmp, 'reuse.jsonl')]).stdout);
+    const res = JSON.parse(ns.ipcx(['recycle', '--yes', '--json', '--min-age', '0', '--recent', '0', '--audit', path.join(tmp(), 'reuse.jsonl')]).stdout);
     assert.deepEqual(res.report.outcomes.map((o: { id: number; action: string }) => [o.id, o.action]), [[set.id, 'removed']]);
   } finally {
     process.kill(pid, 'SIGKILL'); // the child we made with that pid
@@ -95,8 +76,8 @@ test('EACCES: a non-root user cannot prove anything about root 0600 sets; they s
   await rootPg.kill();
   await userPg.kill();
 
-  const audit = path.join(tmp, 'eacces.jsonl');
-  const r = ns.ipcx(['recycle', '--yes', '--json', '--min-age', '0', '--recent', '0', '--audit', audit], { user: 'nobody', env: { ...process.env, HOME: tmp } });
+  const audit = path.join(tmp(), 'eacces.jsonl');
+  const r = ns.ipcx(['recycle', '--yes', '--json', '--min-age', '0', '--recent', '0', '--audit', audit], { user: 'nobody', env: { ...process.env, HOME: tmp() } });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   for (const s of rootSets) {
@@ -119,7 +100,7 @@ test('an object removed by someone else between plan and execution is refused as
   started.push(dead);
   const sets = parseHelperLines(await dead.until()).sems;
   await dead.kill();
-  const audit = path.join(tmp, 'vanish.jsonl');
+  const audit = path.join(tmp(), 'vanish.jsonl');
   const r = ns.run(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'recycle', 'scenarioDriver.ts'), 'vanish', audit]);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -144,7 +125,7 @@ test('adopted right before the guarded primitive: its own IPC_STAT/GETPID checks
   const seg = ns.run('sh', ['-c', 'ipcmk -M 4096 | sed "s/[^0-9]//g"']).stdout.trim();
   assert.match(seg, /^\d+$/);
   await new Promise((r) => setTimeout(r, 50));
-  const audit = path.join(tmp, 'adopt.jsonl');
+  const audit = path.join(tmp(), 'adopt.jsonl');
   const r = ns.run(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'recycle', 'scenarioDriver.ts'), 'adopt', audit, bin]);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

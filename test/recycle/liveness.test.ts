@@ -10,38 +10,19 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { forOtherUsers, stagedIpcx } from '../helpers/stage';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { NestedNs, ensureCliBuilt, ipcxJs, parseHelperLines, type Started } from './nsHarness';
+import { nestedFixture, NestedNs, ipcxJs, parseHelperLines } from './nsHarness';
 
+const { tmp, started, nested } = nestedFixture('ipcx-liveness-');
 let owner = '';
-let tmp = '';
-const started: Started[] = [];
-const namespaces: NestedNs[] = [];
 
 before(() => {
-  assertPrivateIpcNamespace();
-  ensureCliBuilt();
   owner = buildC('ipc_owner');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-liveness-'));
-  fs.chmodSync(tmp, 0o777);
 });
-
-after(async () => {
-  for (const s of started) await s.kill();
-  for (const n of namespaces) n.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function nested(): Promise<NestedNs> {
-  const n = await NestedNs.create();
-  namespaces.push(n);
-  return n;
-}
 
 interface Entry {
   kind: string;
@@ -78,9 +59,9 @@ test('child pid namespace: a live creator outside it is reported as 0, and its s
 
   // the sidecar: a child pid namespace sharing the IPC namespace; one of its processes attaches and detaches,
   // then exits (lpid = a dead pid that the sidecar can see); ipcx plans and executes from inside
-  const touched = path.join(tmp, 'touched.txt');
-  const plan = path.join(tmp, 'plan.json');
-  const done = path.join(tmp, 'done.json');
+  const touched = path.join(tmp(), 'touched.txt');
+  const plan = path.join(tmp(), 'plan.json');
+  const done = path.join(tmp(), 'done.json');
   const script = [
     'owner=$1; id=$2; out=$3; node=$4; ipcx=$5; plan=$6; done=$7; audit=$8',
     '"$owner" touch "$id" > "$out" & p=$!',
@@ -89,7 +70,7 @@ test('child pid namespace: a live creator outside it is reported as 0, and its s
     '"$node" "$ipcx" recycle --json --min-age 0 --recent 0 > "$plan" || exit 4',
     '"$node" "$ipcx" recycle --yes --json --min-age 0 --recent 0 --audit "$audit" > "$done"',
   ].join('\n');
-  const r = ns.run('unshare', ['--pid', '--fork', '--mount-proc', '--', 'sh', '-c', script, 'sh', owner, String(seg.id), touched, process.execPath, ipcxJs, plan, done, path.join(tmp, 'pidns.jsonl')]);
+  const r = ns.run('unshare', ['--pid', '--fork', '--mount-proc', '--', 'sh', '-c', script, 'sh', owner, String(seg.id), touched, process.execPath, ipcxJs, plan, done, path.join(tmp(), 'pidns.jsonl')]);
   assert.ok(r.status === 0 || r.status === 3, `status ${r.status}: ${r.stderr}`);
   const inner = fs.readFileSync(touched, 'utf8');
   assert.match(inner, /^touched [0-9]+$/m);
@@ -135,7 +116,7 @@ for (const hidepid of ['2', '1'] as const) {
       'exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"',
     ].join('\n');
     // the owner runs the CLI as itself: a staged copy, since the checkout may sit in a directory it cannot enter
-    const staged = stagedIpcx({ ...process.env, HOME: tmp });
+    const staged = stagedIpcx({ ...process.env, HOME: tmp() });
     const run = (args: string[]) => ns.run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', uid, gid, process.execPath, staged.js, ...args], { env: staged.env });
     const planRun = run(RECYCLE);
     assert.equal(planRun.status, 0, planRun.stderr);
@@ -149,7 +130,7 @@ for (const hidepid of ['2', '1'] as const) {
     assert.ok(st.verdict.reasons.some((x) => why.test(x)), st.verdict.reasons.join(' | '));
     assert.ok(st.verdict.reasons.some((x) => /^creator pid [0-9]+ is dead/.test(x)), 'the dead creator is reported');
 
-    const yes = run([...RECYCLE, '--yes', '--audit', path.join(tmp, `hidepid${hidepid}.jsonl`)]);
+    const yes = run([...RECYCLE, '--yes', '--audit', path.join(tmp(), `hidepid${hidepid}.jsonl`)]);
     assert.equal(yes.status, 0, yes.stderr);
     assert.deepEqual(JSON.parse(yes.stdout).report.outcomes, [], 'nothing executed');
     assert.ok(shmIds(ns).includes(seg.id), 'the segment still exists');

@@ -6,8 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after, before } from 'node:test';
 import { assertPrivateIpcNamespace, spawnInNewIpcNamespace } from '../helpers/ns';
 import { forOtherUsers, stageDir, stagedIpcx } from '../helpers/stage';
 
@@ -169,4 +171,35 @@ export function parseHelperLines(lines: string[]): { sems: Array<{ id: number; k
     else if (w[0] === 'waiter') out.waiters.push(Number(w[1]));
   }
   return out;
+}
+
+/**
+ * The per-file set-up of tests that work in nested namespaces: a world-writable temp dir (other users
+ * write plans and audits there), and after the file every process started and namespace made is ended.
+ * Call at module level; `tmp()` is valid from the first test on.
+ */
+export function nestedFixture(prefix: string): { tmp: () => string; started: Started[]; nested: () => Promise<NestedNs> } {
+  let dir = '';
+  const started: Started[] = [];
+  const namespaces: NestedNs[] = [];
+  before(() => {
+    assertPrivateIpcNamespace();
+    ensureCliBuilt();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fs.chmodSync(dir, 0o777);
+  });
+  after(async () => {
+    for (const s of started) await s.kill();
+    for (const n of namespaces) n.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    tmp: () => dir,
+    started,
+    nested: async () => {
+      const n = await NestedNs.create();
+      namespaces.push(n);
+      return n;
+    },
+  };
 }

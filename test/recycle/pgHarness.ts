@@ -140,3 +140,29 @@ export class PidNs {
   }
 }
 
+
+/**
+ * Starts the installed PostgreSQL's postmaster as user postgres inside `ns` (Unix socket in `sockDir`, small
+ * memory, no fsync, plus `settings` as `-c name=value`) and waits until its postmaster.pid says "ready".
+ * `started` hears the server's pid and nsenter's (the launcher that waits for it) before the wait, so a server
+ * that never gets ready is still ended by the caller; the same pair is returned.
+ */
+export async function startPostgres(
+  ns: PidNs, dataDir: string, sockDir: string, port: number, settings: string[],
+  started: (s: { pid: number; launcher: number }) => void,
+): Promise<{ pid: number; launcher: number }> {
+  const args = ['-D', dataDir, '-p', String(port), '-c', `unix_socket_directories=${sockDir}`,
+    '-c', 'shared_buffers=16MB', '-c', 'max_connections=20', '-c', 'fsync=off'];
+  for (const s of settings) args.push('-c', s);
+  const { pid, proc } = await ns.start(path.join(PG!.bin, 'postgres'), args, 'postgres');
+  started({ pid, launcher: proc.pid! });
+  await waitFor('postmaster.pid "ready"', () => {
+    try {
+      const l = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+      return Number(l[0]) === nsPid(pid) && l[7]?.trim() === 'ready';
+    } catch {
+      return false;
+    }
+  });
+  return { pid, launcher: proc.pid! };
+}

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureCliBuilt } from './nsHarness';
-import { PG, PidNs, childrenOf, exists as alive, freePort, nsPid, waitFor } from './pgHarness';
+import { PG, PidNs, childrenOf, exists as alive, freePort, nsPid, startPostgres, waitFor } from './pgHarness';
 import { needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
@@ -28,21 +28,7 @@ let sockDir = '';
 const servers: Array<{ pid: number; launcher: number }> = [];
 
 async function startServer(port: number): Promise<{ pid: number; launcher: number }> {
-  const { pid, proc } = await ns.start(path.join(PGBIN, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sockDir}`,
-    '-c', 'shared_buffers=16MB', '-c', 'max_connections=20', '-c', 'logging_collector=off', '-c', 'fsync=off',
-  ], 'postgres');
-  const s = { pid, launcher: proc.pid! };
-  servers.push(s);
-  await waitFor('postmaster.pid "ready"', () => {
-    try {
-      const l = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-      return Number(l[0]) === nsPid(pid) && l[7]?.trim() === 'ready';
-    } catch {
-      return false;
-    }
-  });
-  return s;
+  return startPostgres(ns, dataDir, sockDir, port, ['listen_addresses=127.0.0.1', 'logging_collector=off'], (s) => servers.push(s));
 }
 
 interface Stay {

@@ -25,7 +25,7 @@ import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { ensureCliBuilt } from './nsHarness';
-import { PG, PSQL, PidNs, descendants, exists, freePort, nsPid, waitFor } from './pgHarness';
+import { PG, PSQL, PidNs, descendants, exists, freePort, nsPid, startPostgres, waitFor } from './pgHarness';
 import { needs } from '../helpers/capabilities';
 
 const pg = needs('postgres');
@@ -41,20 +41,11 @@ const launcher = new Map<number, number>();
 const pgFiles = (): string[] => fs.readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')).sort();
 
 async function startServer(port: number): Promise<number> {
-  const { pid, proc } = await ns.start(path.join(PG!.bin, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${sockDir}`,
-    '-c', 'shared_buffers=16MB', '-c', 'max_connections=20', '-c', 'fsync=off', '-c', 'dynamic_shared_memory_type=posix',
-    '-c', 'max_worker_processes=4', '-c', 'max_parallel_workers=2',
-  ], 'postgres');
-  started.push(pid);
-  launcher.set(pid, proc.pid!);
-  await waitFor('postmaster.pid "ready"', () => {
-    try {
-      const l = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-      return Number(l[0]) === nsPid(pid) && l[7]?.trim() === 'ready';
-    } catch {
-      return false;
-    }
+  const { pid } = await startPostgres(ns, dataDir, sockDir, port, [
+    'listen_addresses=', 'dynamic_shared_memory_type=posix', 'max_worker_processes=4', 'max_parallel_workers=2',
+  ], (s) => {
+    started.push(s.pid);
+    launcher.set(s.pid, s.launcher);
   });
   return pid;
 }

@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { AuditLog } from '../../extension/backend/audit';
 import { LocalSource } from '../../extension/backend/localSource';
-import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { buildC } from '../helpers/cprog';
+import { raceRecycler } from './raceRecycler';
 
 async function main(): Promise<void> {
   const [kind, rounds, auditFile] = process.argv.slice(2);
@@ -37,37 +37,15 @@ async function main(): Promise<void> {
   const source = new LocalSource({ taskScan: { trustPidNamespace: true } });
   if (source.mode !== 'native') throw new Error('the race needs the native binding');
   const audit = new AuditLog(auditFile);
-  const totals = {
-    rounds: 0, planned: 0, removed: 0, refused: 0, failed: 0, refusedAfterLock: 0, refusedWhy: {} as Record<string, number>,
-    failures: [] as string[], removals: [] as Array<{ ref: string; t0: string; t1: string }>,
-  };
-  const started = new Map<string, bigint>();
-  while (!done) {
-    const prep = await prepareRecycle(source, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0, recycleUnrecognized: true }, kinds: [kind] });
-    totals.rounds++;
-    totals.planned += prep.plan.candidates.length;
-    const r = await executeRecyclePlan(prep.plan, {
-      source, processFacts: prep.processFacts, audit, ownPids: [process.pid],
-      beforeRemove: (c) => void started.set(c.ref, process.hrtime.bigint()),
-      onOutcome: (o) => {
-        const t1 = process.hrtime.bigint();
-        const t0 = started.get(o.ref);
-        started.delete(o.ref);
-        if (o.action === 'removed' && t0 !== undefined) totals.removals.push({ ref: o.ref, t0: String(t0), t1: String(t1) });
-      },
-    });
-    totals.removed += r.removed;
-    totals.refused += r.refused;
-    totals.failed += r.failed;
-    for (const o of r.outcomes) {
-      if (o.action === 'refused') {
-        const why = o.code === 'ECHANGED' ? (/blocked in msgrcv|cannot prove/.test(o.reasons.join(' ')) ? 'ECHANGED(blocked)' : 'ECHANGED') : (o.code ?? '?');
-        totals.refusedWhy[why] = (totals.refusedWhy[why] ?? 0) + 1;
-      }
-      if (o.action === 'refused' && o.reasons.some((x) => /while lock|after the lock|; mode restored/.test(x))) totals.refusedAfterLock++;
-      if (o.action === 'failed' && totals.failures.length < 10) totals.failures.push(`${o.ref}: ${o.code} ${o.reasons.join('; ')}`);
-    }
-  }
+  const { totals, round } = raceRecycler(
+    source, audit,
+    { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0, recycleUnrecognized: true }, kinds: [kind] },
+    {
+      refusedAs: (o) => (o.code === 'ECHANGED' ? (/blocked in msgrcv|cannot prove/.test(o.reasons.join(' ')) ? 'ECHANGED(blocked)' : 'ECHANGED') : (o.code ?? '?')),
+      afterLock: /while lock|after the lock|; mode restored/,
+    },
+  );
+  while (!done) await round();
   await finished;
   process.stdout.write(JSON.stringify({ totals, partner: lines }) + '\n');
 }
