@@ -65,7 +65,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     assert.ok(welcome.some((x) => /over SSH/.test(x)), 'the Add SSH Host hint (no SSH hosts yet)');
     const buttons = await texts('.welcome-view-content .monaco-button');
     for (const b of ['Refresh', 'Show Limits', 'Open Dashboard', 'Add SSH Host...']) assert.ok(buttons.includes(b), `a ${b} button: ${JSON.stringify(buttons)}`);
-    await h.screenshot('welcome-empty-dark');
+    await h.screenshot('welcome-empty');
     // contributed for the Explorer copy too
     const pkg = api.services.context.extension.packageJSON;
     const views = new Set(pkg.contributes.viewsWelcome.map((w) => w.view));
@@ -290,7 +290,9 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
       await h.sleep(500);
       await h.screenshot(`workbench-${name}-dashboard`);
       await vscode.commands.executeCommand('ipcExplorer.openFutexVisualizer');
-      await h.sleep(1500);
+      // the screenshot waits for the visualizer's story text (a fixed pause caught an empty panel)
+      await h.waitFor(async () => (await texts('#description', 'webview'))[0], 'the futex visualizer', 20000);
+      await h.sleep(500);
       await h.screenshot(`workbench-${name}-futex`);
       await closeEditors();
       restoreVerdicts();
