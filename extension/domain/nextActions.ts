@@ -52,8 +52,9 @@ export function statusText(snapshot: IpcSnapshot, verdicts: Iterable<Verdict>, w
   const { orphans, recyclable } = countOrphans(verdicts);
   const parts: string[] = [];
   const details: string[] = [];
-  if (worst && worst.percent !== null) {
-    const pct = worst.percent >= 99.5 && worst.percent < 100 ? 99 : Math.round(worst.percent);
+  if (worst && worst.percent !== null && worst.percent > 0) {
+    // never "0 %" for a pool in use, never "100 %" for one not yet full
+    const pct = worst.percent < 0.5 ? '<1' : worst.percent >= 99.5 && worst.percent < 100 ? '99' : String(Math.round(worst.percent));
     parts.push(`${worst.name} ${pct} %`);
     details.push(`Fullest limit: ${worst.name} (${worst.label}) at ${worst.percent.toFixed(1)} %`);
   }

@@ -135,6 +135,14 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     return node.treeItem(this.ctx);
   }
 
+  /** how many children answers each node has served (tests wait for the fetch a refresh causes) */
+  private readonly served = new WeakMap<TreeNode, number>();
+
+  /** The number of getChildren answers served for `node` so far. */
+  fetchCount(node: TreeNode): number {
+    return this.served.get(node) ?? 0;
+  }
+
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
     if (!node) {
       // only the local machine, read, holding nothing: no rows, so the view shows its welcome (package.json
@@ -162,6 +170,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
       }
     }
     for (const k of kids) if (k instanceof ObjectNode) this.shown.set(k.id, k);
+    this.served.set(node, this.fetchCount(node) + 1);
     return kids;
   }
 

@@ -23,6 +23,11 @@ test('status text: the fullest limit and the orphans; warning at the threshold',
   // a per-object maximum (SEMVMX: the largest value against 32767) is not a fill level
   const quiet = { ...snap, usage: { ...snap.usage, semTotal: 1, semSets: 1 }, limits: { ...snap.limits, semmns: 1000000, semmni: 32000 } };
   assert.match(statusText(quiet, [], 90).text, /^(SEMMNI|SEMMNS|SHMMNI|SHMALL|MSGMNI) /);
+  // a pool in use that rounds to 0 % says "<1 %"; nothing in use says so instead of "0 %"
+  const idle = { ...snap, sems: [], shms: [], msgs: [], usage: { ...snap.usage, semTotal: 0, semSets: 0, shmSegments: 0, shmPages: 0, msgQueues: 0 } };
+  assert.equal(statusText(idle, [], 90).text, 'no IPC limit in use');
+  const tiny = { ...idle, usage: { ...idle.usage, semSets: 1, semTotal: 1 }, limits: { ...snap.limits, semmni: 32000, semmns: 1024000000 } };
+  assert.equal(statusText(tiny, [], 90).text, 'SEMMNI <1 %');
   assert.deepEqual(countOrphans(v.values()), { orphans: 15, recyclable: countOrphans(v.values()).recyclable });
   assert.match(s.details.join('\n'), /15 orphaned objects, \d+ recyclable now/);
 });

@@ -81,10 +81,14 @@ describe('targets and freshness: the object and the time on screen', function ()
         .catch(async (e) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
       const rounds = async (what) => {
         for (let round = 0; round < 4; round++) {
+          const host = api.tree.provider.hostNode('local');
+          const before = api.tree.provider.fetchCount(host);
           await refresh();
-          // let VS Code's tree take the refresh and the detail that follows (its events are debounced by 200 ms)
           await h.waitFor(async () => api.store.verdict('local', `sem:${waited}`).state === 'live', 'the waited set re-assessed');
-          await h.sleep(600);
+          // VS Code has fetched the refreshed host's rows again (the fetch where a stale registration would
+          // fail) and the provider holds no event back
+          await h.waitFor(async () => api.tree.provider.fetchCount(host) > before, 'the tree fetched the refreshed host', 20000);
+          await api.tree.provider.whenSettled();
           const bad = (await notificationTexts()).filter((t) => /already registered|Element with id/.test(t));
           assert.deepEqual(bad, [], `${what}, refresh ${round + 1}`);
           await h.waitFor(shows, `${what}, after refresh ${round + 1}: both sets still expanded, their semaphores listed, the waited set live`, 20000)
