@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatIpcMessage, toIpcErrorInfo } from '../domain/errors';
 import type { IpcErrorInfo } from '../shared/model';
 
-/** Documented exit codes (README, section "ipcx"). */
+/** Documented exit codes (docs/cli.md). */
 export const EXIT = {
   /** everything was read and printed */
   OK: 0,
@@ -24,7 +24,7 @@ export const EXIT = {
   FINDING: 4,
 } as const;
 
-/** The exit code table of `ipcx --help` (the README's "Exit codes" table says the same). */
+/** The exit code table of `ipcx --help` (the "Exit codes" table of docs/cli.md says the same). */
 export const EXIT_CODES_HELP = `exit codes:
   0  ok
   1  runtime error: nothing useful could be printed

@@ -212,7 +212,7 @@ export type ReuseAnswer =
  * is realtime - boottime read together at snapshot time. A realtime step moves btime (and so /proc-based
  * epoch start times) but not startBoot; a forward step after the object's time still makes refBoot too
  * early by the step, which shows when refBoot falls before boot (answer 'clock-stepped': unknown). A forward
- * step smaller than the object's time since boot cannot be seen from here (README, recycle section).
+ * step smaller than the object's time since boot cannot be seen from here (docs/recycle.md).
  */
 export function pidReuse(
   startBoot: number | undefined,

@@ -6,7 +6,7 @@
  * command locally), whitespace and control characters are never part of a host name and would be a sign of
  * injected text, and a very long value is refused outright.
  *
- * Accepted forms (decided here, documented in the README's SSH section):
+ * Accepted forms (decided here, documented in docs/ssh.md):
  *   alias                 a `Host` alias from ~/.ssh/config, or a DNS name: letters, digits, `.`, `_`, `-`
  *   user@host             user: letters, digits, `.`, `_`, `-` (not starting with `-`)
  *   host:port             a port is NOT part of ssh's destination syntax: we split it off and pass `-p PORT`

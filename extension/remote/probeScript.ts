@@ -292,7 +292,7 @@ export const BLOCKED_ON_QUEUE_SH = String.raw`blocked() {
  * from `ipcs -s -i`, no waiters and the same last-op pids); for a queue, prove from /proc that no thread is
  * blocked in msgrcv/msgsnd on it. One result line: `@@result ok`, `@@result changed <reason>`,
  * `@@result gone`, or `@@result failed <ipcrm text>`. Without a lock, an operation that starts between this
- * check and `ipcrm` is not seen (the README says so).
+ * check and `ipcrm` is not seen (docs/ssh.md says so).
  */
 export function removeScriptLinux(c: RemoteRemoveCheck): string {
   const id = assertId(c.id);

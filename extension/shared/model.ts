@@ -295,7 +295,7 @@ export type ActivityFields = Partial<
 /**
  * What must still hold right before a guarded removal. The native primitive checks it, locks the object
  * (IPC_SET mode 0), waits out calls already past their permission check, checks everything again and only
- * then does IPC_RMID (README, recycle section). A failed check refuses the removal with code 'ECHANGED'
+ * then does IPC_RMID (docs/recycle.md). A failed check refuses the removal with code 'ECHANGED'
  * (or 'EIDRM'/'EINVAL' when the object is gone) and restores the mode.
  */
 export interface RemovalExpectation extends ActivityFields {

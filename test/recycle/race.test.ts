@@ -6,7 +6,7 @@
  * compare-and-remove, so the guarded primitive closes the window itself: LOCK (IPC_SET mode 0) -> wait out calls
  * already past their permission check -> VERIFY everything again -> IPC_RMID. The partner runs as a non-root
  * user (nobody) that creates and legitimately uses its own objects, so once an object is locked its semop/shmat
- * fail with EACCES ("blocked"); root bypasses permission checks (CAP_IPC_OWNER) and cannot be fenced (README).
+ * fail with EACCES ("blocked"); root bypasses permission checks (CAP_IPC_OWNER) and cannot be fenced (docs/recycle.md).
  * Each wrong removal would still be classified with CLOCK_MONOTONIC times from both sides (guard failure vs.
  * adoption while the primitive ran) to say where it came from. The test prints how many removals, refusals and
  * lock-blocked adoptions it saw, and checks the audit log holds every decision.

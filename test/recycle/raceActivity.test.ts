@@ -8,7 +8,7 @@
  * /proc/PID/task/TID/syscall and its lock is woken by the lock with EACCES and the queue then goes. Each wrong
  * removal would be classified with CLOCK_MONOTONIC times (in use before the guarded primitive began, or
  * while it ran). The recycler runs as pid 1 of its own pid + IPC namespace (raceActivityDriver), the only
- * setting on this machine where the blocked-process scan can prove anything (README).
+ * setting on this machine where the blocked-process scan can prove anything (docs/recycle.md).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -83,7 +83,7 @@ for (const kind of ['shm', 'msg'] as const) {
     assert.equal(c['wrong'], before + during, 'every wrong removal is classified');
     assert.equal(c['wrong'], 0, 'no object in use was removed');
     // a receiver that starts waiting between the recycler's last scan and its IPC_SET is woken by the lock with
-    // EACCES (ipc/msg.c wakes every waiter on IPC_SET), and the queue then goes: the one window left (README).
+    // EACCES (ipc/msg.c wakes every waiter on IPC_SET), and the queue then goes: the one window left (docs/recycle.md).
     // Each such case must have started while the guarded primitive ran, never before it.
     assert.equal(wokenDuring, c['lockWokenRemoved'] ?? 0, 'every queue removed after its receiver was woken by the lock had that receiver start waiting while the primitive ran');
     assert.equal(c['stuck'], 0, 'every lock was released or ended by the removal');

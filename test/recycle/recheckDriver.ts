@@ -3,7 +3,7 @@
  *   unshare --ipc --pid --fork --mount-proc node --import tsx recheckDriver.ts MODE AUDIT
  * i.e. as pid 1 of a pid namespace created together with its own IPC namespace, so every process that can
  * use its queues is visible in its /proc. (This machine's real pid 1 cannot be read even by root, so a
- * proof in the initial pid namespace is impossible here: see the README.)
+ * proof in the initial pid namespace is impossible here: see docs/recycle.md.)
  *   trusted   the executor is told to accept this pid namespace (LocalSource taskScan.trustPidNamespace, a
  *             test-only option): a server blocked in msgrcv (Q1) and a sender blocked on a full queue (Q3)
  *             keep their queues at planning; a server that blocks on Q4 after planning keeps it at

@@ -52,7 +52,7 @@ const command: Subcommand = {
 
 Prints every System V semaphore set, shared memory segment and message queue, the POSIX semaphores and
 shared memory in /dev/shm, per-object errors and the processes the objects name.
-  --json        the whole snapshot as JSON (keys documented in the README, "ipcx snapshot --json");
+  --json        the whole snapshot as JSON (keys documented in docs/cli.md, "ipcx snapshot --json");
                 with several --host options, a JSON array with one snapshot (or {host, error}) per host
   --host DEST   read DEST instead of the local machine (repeatable; "local" is this machine)
 Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but incomplete (an object, a set's values or

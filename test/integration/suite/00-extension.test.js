@@ -25,7 +25,7 @@ describe('extension: activation and the objects view', function () {
     api = await h.activateExtension();
     console.log(`    activation took ${api.activationMs.toFixed(1)} ms; native binding: ${api.services.localSource.mode}`);
     // activate() reads no kernel state (the first snapshot comes from the view becoming visible): a few ms
-    // (README, measured); a second would mean it started doing I/O or waiting on something
+    // (docs/extension.md, measured); a second would mean it started doing I/O or waiting on something
     assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0, `activationMs ${api.activationMs}`);
     assert.ok(api.activationMs < 1000, `activate() took ${api.activationMs} ms`);
     await h.waitFor(() => api.tree.treeView.visible, 'the activity-bar view to become visible');
