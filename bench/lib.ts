@@ -3,6 +3,7 @@
  * the process on failure. (Not a bench itself: bench/run.mjs runs only `*.bench.ts`.)
  */
 import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** Runs per measurement: IPCX_BENCH_RUNS, else the bench's default. */
@@ -60,4 +61,30 @@ export function runBench(main: () => Promise<void>): void {
     console.error(e);
     process.exit(1);
   });
+}
+
+/** One goal of the summary table bench/run.mjs prints and writes to docs/benchmarks.md. */
+export interface GoalResult {
+  /** the goal as stated, e.g. "in-process snapshot <= 1.3x floor (32,000 sets)" */
+  goal: string;
+  /** what was measured, with its unit, e.g. "71.2 ms = 1.12x floor (63.5 ms)" */
+  measured: string;
+  /** true: met; false: missed; undefined: not measured (the note says why) */
+  pass: boolean | undefined;
+  note?: string;
+}
+
+/**
+ * Hands a goal's result (or a machine-header line) to bench/run.mjs, which runs each bench in its own process:
+ * one JSON line appended to $IPCX_BENCH_RESULTS (nothing when a bench runs on its own).
+ */
+export function recordResult(r: { bench: string } & ({ goal: GoalResult } | { header: string })): void {
+  const file = process.env['IPCX_BENCH_RESULTS'];
+  if (!file) return;
+  appendFileSync(file, JSON.stringify(r) + '\n');
+}
+
+/** "PASS" / "MISS" / "n/a" for a goal. */
+export function verdictText(pass: boolean | undefined): string {
+  return pass === undefined ? 'n/a' : pass ? 'PASS' : 'MISS';
 }
