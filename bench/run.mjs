@@ -3,7 +3,7 @@
 // against the machine's floor and against ipcs/lsipc in the same run, and hands its goals (PASS/MISS) and
 // machine-header lines here (bench/lib.ts recordResult). At the end: one summary table; a full run (no names
 // given, or IPCX_BENCH_WRITE_DOCS=1) also writes it, with the machine header, the date and every bench's
-// own output, to docs/benchmarks.md.
+// own output, into docs/benchmarks.md between its generated-section markers (the prose around them stays).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +47,8 @@ for (const b of benches) {
 
 const records = fs.readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 fs.rmSync(path.dirname(resultsFile), { recursive: true, force: true });
+const BEGIN = '<!-- npm run bench: generated section, do not edit by hand -->';
+const END = '<!-- end of the generated section -->';
 const verdict = (p) => (p === undefined || p === null ? 'n/a' : p ? 'PASS' : 'MISS');
 const esc = (s) => String(s ?? '').replaceAll('|', '\\|');
 const goalRows = records.filter((r) => r.goal).map((r) => `| ${r.bench} | ${esc(r.goal.goal)} | ${esc(r.goal.measured)} | **${verdict(r.goal.pass)}** | ${esc(r.goal.note)} |`);
@@ -68,32 +70,47 @@ console.log(summary);
 if (failed) console.log(`\n${failed} bench(es) failed`);
 
 if (!only.length || process.env.IPCX_BENCH_WRITE_DOCS === '1') {
-  const doc = [
-    '# Benchmarks',
+  const generated = [
+    BEGIN,
+    '## Latest run (generated)',
     '',
-    'Written by `npm run bench` (bench/run.mjs): every goal is a ratio against a reference measured in the same',
-    'run on the same machine: the floor (bench/c/floor.c: the least work that yields the same facts, by the fastest',
-    'means this kernel offers), `lsipc`/`ipcs`, `ssh host cat`/`ssh host true` on the same warm connection, and',
-    '`node -e 0` for Node\'s own start (outside this project\'s control). Figures from another machine compare',
-    'through the machine header (syscall and page-fault cost), not directly.',
+    'Written by `npm run bench` (bench/run.mjs) between these markers; the rest of this page is prose. Every goal is a',
+    'ratio against a reference measured in the same run on the same machine: the floor (bench/c/floor.c: the least',
+    'work that yields the same facts, by the fastest means this kernel offers), `lsipc`/`ipcs`, `ssh host cat` /',
+    '`ssh host true` on the same warm connection, and `node -e 0` for Node\'s own start (outside this project\'s',
+    'control). Figures from another machine compare through the machine line (syscall and page-fault cost).',
     '',
     `Command: \`npm run bench${only.length ? ' ' + only.join(' ') : ''}\``,
     '',
-    '## Machine',
-    '',
     ...machine.map((l) => `- ${l}`),
-    '',
-    '## Summary',
     '',
     summary,
     '',
     ...(failed ? [`${failed} bench(es) failed; their goals are missing above.`, ''] : []),
-    '## Each bench\'s output',
-    '',
-    ...outputs.flatMap(([b, status, out]) => [`### ${b}${status === 0 ? '' : ` (failed: exit ${status})`}`, '', out.trim(), '']),
+    ...outputs.flatMap(([b, status, out]) => [
+      '<details>',
+      `<summary>${b}${status === 0 ? '' : ` (failed: exit ${status})`}: full output</summary>`,
+      '',
+      out.trim(),
+      '',
+      '</details>',
+      '',
+    ]),
+    END,
   ].join('\n');
-  fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), doc);
-  console.log('\nwritten to docs/benchmarks.md');
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const a = old.indexOf(BEGIN);
+  const z = old.indexOf(END);
+  let doc;
+  if (a >= 0 && z > a) doc = old.slice(0, a) + generated + old.slice(z + END.length);
+  else {
+    // after the title line
+    const nl = old.indexOf('\n');
+    doc = nl < 0 ? `${old}\n\n${generated}\n` : `${old.slice(0, nl + 1)}\n${generated}\n${old.slice(nl + 1)}`;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, doc);
+  console.log('\nwritten to docs/benchmarks.md (between its generated-section markers)');
 }
 process.exit(failed ? 1 : 0);
