@@ -29,7 +29,7 @@ export const EXIT_CODES_HELP = `exit codes:
   0  ok
   1  runtime error: nothing useful could be printed
   2  usage error: unknown command or option, bad argument, refused host name
-  3  partial or at a limit: snapshot, limits, inspect: printed, but some object or host failed;
+  3  partial or at a limit: snapshot, limits, inspect, metrics: printed, but some object or host failed;
      recycle: something was refused or failed; doctor: semget would fail, even after recycling;
      futex: exploration truncated by --max-states (no violation seen)
   4  a finding: futex: violations found; doctor: semget fails now, but recycling is enough`;

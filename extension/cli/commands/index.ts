@@ -11,3 +11,4 @@ export { default as inspect } from './inspect';
 export { default as recycle } from './recycle';
 export { default as doctor } from './doctor';
 export { default as futex } from './futex';
+export { default as metrics } from './metrics';
