@@ -127,8 +127,8 @@ function lanesOf(s: FutexState): Lane[] {
       })),
       pc: finished ? '' : t.pc,
       locals: s.model === 'glibc-new-64'
-        ? `d=(${Math.floor(t.d / 2 ** 32)},${t.d % 2 ** 32}) p=${t.p}`
-        : `v=${t.d} p=${t.p}${s.model === 'glibc-new-32' ? ` g=${t.g}` : ''}`,
+        ? `d=(${Math.floor(t.word / 2 ** 32)},${t.word % 2 ** 32}) p=${t.priv}`
+        : `v=${t.word} p=${t.priv}${s.model === 'glibc-new-32' ? ` g=${t.guess}` : ''}`,
       active: lastActor === t.name,
       flags: [t.registered ? 'registered' : '', t.pendingCancel ? 'cancel pending' : '', t.unwinding ? 'unwinding' : ''].filter(Boolean).join(', '),
     };

@@ -7,6 +7,11 @@
  * semaphore, §6 the state model and the interleavings.
  */
 
+import type { New32Pc } from './models/glibcNew32';
+import type { New64Pc } from './models/glibcNew64';
+import type { OldPc } from './models/glibcOld';
+import type { PgPc } from './models/pgFutex';
+
 /** The four algorithms. */
 export type ModelId = 'glibc-new-64' | 'glibc-new-32' | 'glibc-old' | 'pg-futex';
 export const MODEL_IDS: readonly ModelId[] = ['glibc-new-64', 'glibc-new-32', 'glibc-old', 'pg-futex'];
@@ -100,21 +105,27 @@ export interface Memory {
 
 export type ThreadStatus = 'ready' | 'blocked' | 'done' | 'cancelled' | 'crashed';
 
-export interface ThreadState {
+/** Program counters, one union per model (each model's file lists what each value means). */
+export type Pc = New64Pc | New32Pc | OldPc | PgPc;
+
+export interface ThreadState<P extends Pc = Pc> {
   name: string;
   /** index of the current operation in the thread's spec. */
   op: number;
   /** program counter inside the operation ('start' before its first step). */
-  pc: string;
+  pc: P;
   status: ThreadStatus;
-  /** locals: d/v = the thread's copy of the word (64-bit data as nwaiters*2^32+value), p = private,
-   *  g = nwaiters guess (finish32), n = wake count, r = pending return value / errno. */
-  d: number;
-  p: number;
-  g: number;
-  n: number;
+  /** the thread's local copy of the semaphore word (glibc-new-64: `data` as nwaiters * 2^32 + value;
+   *  glibc-new-32: `value`; glibc-old and pg-futex: the value/counter). */
+  word: number;
+  /** the `private` field as the thread loaded it (the futex op's private flag comes from it). */
+  priv: number;
+  /** glibc-new-32 finish32: the speculative nwaiters guess. glibc-old post: the nwaiters it loaded. */
+  guess: number;
+  /** the count the next futex_wake passes (1, the repair's token count, or INT_MAX). */
+  wakeCount: number;
   /** pending result of the current op: '' while none, else e.g. '0', '-1 ETIMEDOUT'. */
-  r: string;
+  pendingRet: string;
   /** between register and deregister (nwaiters counts this thread). */
   registered: boolean;
   /** pthread_cancel has been called on this thread and has not acted yet. */
@@ -157,6 +168,103 @@ export interface StepRecord {
   /** the return of the operation when this step finished it. */
   ret?: string;
   violations?: Violation[];
+  /** where the step is in the thread's script and program (absent for environment events). */
+  at?: StepPosition;
+  /** the accesses to the semaphore's memory this step made, in order (usually one; none for a futex call). */
+  access?: MemAccess[];
+  /** the futex system call this step made, with its result. */
+  futex?: FutexCall;
+  /** futex_wait calls that this step ended (a wake, a spurious wake-up, a signal, a timeout, a cancel). */
+  resumed?: FutexResume[];
+  /** x86-TSO: a store buffer entry written to memory by this step ('env' flush or a locked instruction). */
+  flush?: { thread: string; word: WordName; value: number }[];
+}
+
+/** glibc versions whose semaphore code differs (FUTEX-SEMAPHORES.md §0 "Later fixes"). */
+export type GlibcVersion = '2.20' | '2.21-2.24' | '2.25-2.40' | '2.41+';
+export const GLIBC_VERSIONS: readonly GlibcVersion[] = ['2.20', '2.21-2.24', '2.25-2.40', '2.41+'];
+
+/** The memory model a run uses: sequential consistency, or x86-TSO (per-thread FIFO store buffers). */
+export type MemoryModel = 'sc' | 'x86-tso';
+export const MEMORY_MODELS: readonly MemoryModel[] = ['sc', 'x86-tso'];
+
+/** A named field of the semaphore's memory (see layout.ts for offsets per model). */
+export type WordName = 'data' | 'value' | 'nwaiters' | 'private' | 'counter';
+
+/** Where a thread step is: the script position and the program line. */
+export interface StepPosition {
+  /** thread index in the scenario. */
+  tid: number;
+  /** index of the operation in the thread's script, and the operation. */
+  opIndex: number;
+  op: OpKind;
+  /** program counter the step ran at (before it moved on). */
+  pc: Pc;
+  /** id of the pseudocode line (`PSEUDOCODE` in pseudocode.ts), e.g. 'new64.post.cas'. */
+  line: string;
+}
+
+/** One access to the semaphore's memory. */
+export interface MemAccess {
+  /** read: a load; write: a plain store; cas: compare-and-swap (ok says whether it swapped); rmw: an atomic
+   *  fetch_add / fetch_and / fetch_or (rmw names which). */
+  kind: 'read' | 'write' | 'cas' | 'rmw';
+  rmw?: 'fetch_add' | 'fetch_and' | 'fetch_or';
+  word: WordName;
+  /** byte offset and size of the word in the semaphore (layout of the model). */
+  offset: number;
+  size: number;
+  /** the value read (read, failed cas) or the value written (write, successful cas, rmw: the new value). */
+  value: number;
+  /** cas and rmw: the value before. */
+  before?: number;
+  /** cas only. */
+  ok?: boolean;
+  /** C11 order of the access in the real code ('plain' for a non-atomic access). */
+  order: 'plain' | 'relaxed' | 'acquire' | 'release' | 'acq_rel' | 'seq_cst';
+  /** x86-TSO: a read served from the thread's own store buffer, or a store that went into the buffer. */
+  buffered?: boolean;
+  /** the memory was not live (destroyed, freed, unmapped, reused) when it was touched. */
+  stale?: MemStatus;
+}
+
+/** The futex operations glibc and PostgreSQL use. */
+export type FutexOpName = 'FUTEX_WAIT' | 'FUTEX_WAIT_BITSET' | 'FUTEX_WAKE';
+
+/** One futex(2) system call, as strace would show it. */
+export interface FutexCall {
+  op: FutexOpName;
+  /** FUTEX_PRIVATE_FLAG (128) set in the op. */
+  private: boolean;
+  /** FUTEX_WAIT_BITSET: FUTEX_CLOCK_REALTIME set ('realtime') or not ('monotonic'); absent for the others. */
+  clock?: 'realtime' | 'monotonic';
+  /** the op argument as a number (e.g. 393 = FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME). */
+  opCode: number;
+  /** strace's spelling of the op, e.g. 'FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME'. */
+  opText: string;
+  /** the futex word, and its byte offset from the start of the semaphore. */
+  word: WordName;
+  offset: number;
+  /** FUTEX_WAIT*: the expected value; FUTEX_WAKE: the wake count. */
+  val: number;
+  /** the kernel's futex key: 'shared' (the page) or 'private:<address space>' (§3.3). */
+  key: string;
+  /** a timeout was passed (sem_timedwait / sem_clockwait). */
+  timeout?: boolean;
+  /** the return: a number (woken count, 0), or -1 with errno; 'blocked' while the waiter sleeps (its
+   *  return is recorded in `resumed` of the step that ends the sleep). */
+  result: { ret: number; errno?: string } | 'blocked';
+  /** FUTEX_WAKE: the threads it woke. */
+  woken?: string[];
+}
+
+/** The end of a blocked futex_wait: the thread and what the call returned. */
+export interface FutexResume {
+  thread: string;
+  ret: number;
+  errno?: 'EINTR' | 'ETIMEDOUT';
+  /** woken by a FUTEX_WAKE, spurious, a signal, the timeout, or unwound by cancellation (no return). */
+  why: 'wake' | 'spurious' | 'signal' | 'timeout' | 'cancel';
 }
 
 export interface FutexState {

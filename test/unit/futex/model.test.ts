@@ -33,7 +33,7 @@ test('seed, glibc-new-64, 6a: exact states along B waking A', () => {
   assert.deepEqual(word(s[2]), [1, 0]); // after register
   assert.deepEqual(s[3].queue, [0]); // A asleep
   assert.equal(s[3].threads[0].status, 'blocked');
-  assert.equal(s[4].threads[1].p, 0); // private read before publishing (pshared 0)
+  assert.equal(s[4].threads[1].priv, 0); // private read before publishing (pshared 0)
   assert.equal(data64(s[5].mem), 2 ** 32, 'B loaded (1,0)');
   assert.deepEqual(word(s[6]), [1, 1]); // B's CAS published the token
   assert.equal(s[6].threads[1].pc, 'futex_wake');

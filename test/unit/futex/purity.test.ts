@@ -1,5 +1,5 @@
 // The futex core is shared by the webview bundle and ipcx: it must import neither vscode, nor node:*, nor
-// the DOM, and only relative modules of its own folder (checked on the source text of every file).
+// the DOM, and only relative modules of its own folder (and subfolders) (checked on the source text of every file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,13 +8,18 @@ import path from 'node:path';
 const dir = path.resolve(__dirname, '..', '..', '..', 'extension', 'domain', 'futex');
 
 test('extension/domain/futex imports only its own modules', () => {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
-  assert.ok(files.length >= 6, files.join(','));
+  const files = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 10, files.join(','));
+  assert.ok(files.some((f) => f.startsWith('models')), 'the per-model files are checked too');
   for (const f of files) {
     const src = fs.readFileSync(path.join(dir, f), 'utf8');
     const specs = [...src.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]);
     assert.ok(f === 'types.ts' || specs.length > 0, `${f}: no imports found (the pattern is broken)`);
-    for (const s of specs) assert.match(s, /^\.\/[a-zA-Z]+$/, `${f} imports ${s}`);
+    for (const s of specs) {
+      assert.match(s, /^\.\.?\/[a-zA-Z0-9/.]+$/, `${f} imports ${s}`);
+      const target = path.resolve(dir, path.dirname(f), s);
+      assert.ok(target.startsWith(dir + path.sep), `${f} imports ${s}, outside extension/domain/futex`);
+    }
     assert.doesNotMatch(src, /(?<![.\w])(document|window|navigator|globalThis)\s*\.|acquireVsCodeApi|\brequire\(|\bprocess\./, `${f} touches the DOM, process or require`);
   }
 });

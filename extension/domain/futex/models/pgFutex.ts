@@ -1,0 +1,90 @@
+/**
+ * PostgreSQL's futex semaphore (FUTEX-SEMAPHORES.md §5, macdice/postgres sem_init.c): one 32-bit counter,
+ * no waiter count.
+ *
+ *   post:  start (fetch_add) → futex_wake(INT_MAX)
+ *   wait:  start (trywait load) → cas → futex_wait → start ...
+ */
+import { wakeStep, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import type { OpKind } from '../types';
+import { INT_MAX } from '../words';
+
+/** Program counters of this model (the step each one runs is in the doc comment above). */
+export type PgPc =
+  | 'start' | 'cas' | 'futex_wait' | 'futex_wake';
+
+function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
+  const t = c.t;
+  const m = c.s.mem;
+  if (op === 'sem_post') {
+    switch (t.pc) {
+      case 'start':
+        c.name('fetch_add', `fetch_add(counter, 1): ${m.value}→${m.value + 1}`);
+        if (!c.touch('counter', true)) return;
+        m.value += 1;
+        c.s.tokens += 1;
+        t.wakeCount = INT_MAX;
+        t.pc = 'futex_wake';
+        return;
+      case 'futex_wake':
+        wakeStep(c, choice.wake, true, () => c.ret(c.s.mem.status === 'unmapped' ? '-1 EFAULT' : '0'));
+        return;
+    }
+  }
+  if (op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait') {
+    const tryw = op === 'sem_trywait';
+    const noToken = (): void => {
+      if (tryw) c.ret('-1 EAGAIN');
+      else t.pc = 'futex_wait';
+    };
+    switch (t.pc) {
+      case 'start':
+        c.name('load', `pg_sem_trywait: v := ${m.value}`);
+        if (!c.touch('counter', false)) return;
+        t.word = m.value;
+        if (t.word > 0) t.pc = 'cas';
+        else noToken();
+        return;
+      case 'cas':
+        if (m.value === t.word) {
+          c.name('cas_ok', `CAS ${t.word}→${t.word - 1}: token taken`);
+          if (!c.touch('counter', true)) return;
+          m.value -= 1;
+          c.s.tokens -= 1;
+          c.ret('0');
+        } else {
+          c.name('cas_fail', `CAS: expected ${t.word}, found ${m.value}`);
+          if (!c.touch('counter', false)) return;
+          t.word = m.value;
+          if (t.word <= 0) noToken();
+        }
+        return;
+      case 'futex_wait': {
+        const r = c.futexWait(0);
+        c.name('futex_wait', r === 'blocked' ? `counter is 0: enqueued, ${t.name} sleeps`
+          : `futex_wait(exp 0): kernel reads ${m.value} ≠ 0 → ${r}`);
+        if (r === 'blocked') {
+          t.pc = 'start';
+        } else {
+          c.rec.note = 'pg_sem_wait returns -1 on any futex_wait error, EAGAIN included (sem_init.c)';
+          c.violate({
+            kind: 'assertion', thread: t.name,
+            message: `${t.name}: pg_sem_wait failed with EAGAIN because a post changed the counter between its ` +
+              'trywait and futex_wait; POSIX sem_wait has no EAGAIN, so a caller that does not retry misreads it',
+          });
+          c.ret(`-1 ${r}`);
+        }
+        return;
+      }
+    }
+  }
+  throw new Error(`pg-futex: no step for ${op} at ${t.pc}`);
+}
+
+export const pgFutex: ModelProgram<PgPc> = {
+  id: 'pg-futex',
+  resumePc: 'start',
+  errorPc: null,
+  weakCasPcs: [],
+  step: stepPg,
+};
