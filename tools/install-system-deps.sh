@@ -20,6 +20,8 @@ g++               native,cli,recycle,integration,start   the native binding (nod
 make              native,cli,recycle,integration,start   the native binding (node-gyp)
 python3           native,cli,recycle,integration,start   the native binding (node-gyp)
 gcc-multilib      futex                       the i386 (-m32) glibc-new-32 faithfulness tests
+qemu-user         native                      qemu-aarch64: the linux-arm64 binding and ipcx run under emulation
+g++-aarch64-linux-gnu native                  cross-building the linux-arm64 binding (npm run package:arm64)
 strace            cli                         counting the syscalls of one ipcx snapshot (/dev/shm listing cost)
 openssh-server    remote                      a real sshd on 127.0.0.1
 openssh-client    remote                      ssh, ssh-keygen

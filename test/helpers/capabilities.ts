@@ -17,6 +17,9 @@
  *   chromium  IPCX_REQUIRE_CHROMIUM   Debian's Chromium (/usr/bin/chromium, or $IPCX_CHROMIUM)
  *   sshd      IPCX_REQUIRE_SSHD       /usr/sbin/sshd (or $IPCX_SSHD), ssh and ssh-keygen
  *   strace    IPCX_REQUIRE_STRACE     strace on PATH (syscall counts)
+ *   arm64     IPCX_REQUIRE_ARM64      the linux-arm64 cross toolchain (aarch64-linux-gnu-g++), qemu-aarch64, and a
+ *                                     Node.js for arm64 in test-artifacts/arm64-node (tools/arm64-runtime.sh)
+ *                                     that runs under it
  *
  * Every probe takes its environment as a parameter (PATH, the PostgreSQL root ...) so a unit test can
  * simulate a machine without the capability.
@@ -27,8 +30,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../../extension/backend/nativeBinding';
 
-export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace';
-export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace'];
+export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace' | 'arm64';
+export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace', 'arm64'];
 
 export interface Capability {
   ok: boolean;
@@ -197,6 +200,26 @@ function probeStrace(opts: ProbeEnv = {}): Capability {
   return p ? { ok: true, reason: `strace at ${p}` } : { ok: false, reason: 'no strace on PATH (Debian package strace)' };
 }
 
+/** Where tools/arm64-runtime.sh unpacks Debian's Node.js for arm64 (or $IPCX_ARM64_ROOT). */
+export function arm64Root(env: NodeJS.ProcessEnv = process.env): string {
+  return env['IPCX_ARM64_ROOT'] || path.join(__dirname, '..', '..', 'test-artifacts', 'arm64-node');
+}
+
+export function probeArm64(opts: ProbeEnv = {}): Capability {
+  const env = opts.env ?? process.env;
+  const missing = ['aarch64-linux-gnu-g++ (Debian package g++-aarch64-linux-gnu)', 'qemu-aarch64 (Debian package qemu-user)']
+    .filter((c) => !which(c.split(' ')[0]!, env));
+  if (missing.length) return { ok: false, reason: `no ${missing.join(', ')} on PATH` };
+  const root = arm64Root(env);
+  const node = path.join(root, 'usr', 'bin', 'node');
+  if (!isExecutable(node)) return { ok: false, reason: `no Node.js for arm64 at ${node} (as root: sh tools/arm64-runtime.sh ${root})` };
+  const r = spawnSync(which('qemu-aarch64', env)!, ['-L', root, node, '-p', 'process.arch'], { encoding: 'utf8', env, timeout: 60_000 });
+  if (r.status !== 0 || r.stdout.trim() !== 'arm64') {
+    return { ok: false, reason: `qemu-aarch64 cannot run ${node}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]}` };
+  }
+  return { ok: true, reason: `aarch64-linux-gnu-g++, qemu-aarch64 and Node.js for arm64 in ${root}` };
+}
+
 const PROBES: Record<CapabilityName, (o: ProbeEnv) => Capability> = {
   native: () => probeNative(),
   i386: probeI386,
@@ -204,6 +227,7 @@ const PROBES: Record<CapabilityName, (o: ProbeEnv) => Capability> = {
   chromium: probeChromium,
   sshd: probeSshd,
   strace: probeStrace,
+  arm64: probeArm64,
 };
 
 const cache = new Map<CapabilityName, Capability>();

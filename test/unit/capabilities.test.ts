@@ -95,3 +95,21 @@ test('skip or require: missing and not required skips with the reason; IPCX_REQU
   const two = needsIn({}, [['sshd', { ok: true, reason: 'x' }], ['postgres', { ok: false, reason: 'no server' }]]);
   assert.match(two.skip ?? '', /^needs postgres: no server/);
 });
+
+test('arm64: missing cross compiler or qemu names the Debian packages; a missing runtime names the script', () => {
+  const none = capability('arm64', { env: { PATH: path.join(tmp, 'empty') } });
+  assert.equal(none.ok, false);
+  assert.match(none.reason, /g\+\+-aarch64-linux-gnu/);
+  assert.match(none.reason, /qemu-user/);
+  const bin = path.join(tmp, 'armbin');
+  exe(path.join(bin, 'aarch64-linux-gnu-g++'));
+  exe(path.join(bin, 'qemu-aarch64'));
+  const noRuntime = capability('arm64', { env: { PATH: bin, IPCX_ARM64_ROOT: path.join(tmp, 'no-root') } });
+  assert.equal(noRuntime.ok, false);
+  assert.match(noRuntime.reason, /tools\/arm64-runtime\.sh/);
+  // a qemu that cannot run the runtime's node (here: it prints nothing) is not taken for a working one
+  exe(path.join(tmp, 'root', 'usr', 'bin', 'node'));
+  const broken = capability('arm64', { env: { PATH: bin, IPCX_ARM64_ROOT: path.join(tmp, 'root') } });
+  assert.equal(broken.ok, false);
+  assert.match(broken.reason, /qemu-aarch64 cannot run/);
+});

@@ -1,0 +1,58 @@
+// Cross-builds the native binding for another Linux architecture with Debian's cross toolchain, into
+// prebuilds/linux-<arch>/ipc_native.node, where the loader looks after native/build (so a VSIX for that
+// target carries it). The build runs in a copy of native/ (build/cross/<arch>/native) so the machine's own
+// build in native/build stays as it is.
+//
+//   node tools/build-native-cross.mjs arm64     needs g++-aarch64-linux-gnu (Debian)
+//
+// N-API is a stable ABI: the binary loads in any Node.js with N-API 8 or later on that architecture.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const TRIPLES = { arm64: 'aarch64-linux-gnu' };
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Builds the binding for `arch`; returns the output path. Throws with the compiler's output on failure. */
+export function buildCross(arch) {
+  const triple = TRIPLES[arch];
+  if (!triple) throw new Error(`build-native-cross: no cross toolchain known for ${arch} (known: ${Object.keys(TRIPLES).join(', ')})`);
+  const cxx = `${triple}-g++`;
+  const probe = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(`build-native-cross: ${cxx} not found (ENOENT); install Debian's g++-${triple}`);
+  }
+  const work = path.join(root, 'build', 'cross', arch);
+  const copy = path.join(work, 'native');
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+  fs.cpSync(path.join(root, 'native'), copy, { recursive: true, filter: (src) => !src.includes(`${path.sep}build`) && !src.includes(`${path.sep}node_modules`) });
+  const require = createRequire(import.meta.url);
+  const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+  // the running Node's headers (N-API headers do not depend on the architecture)
+  const prefix = path.dirname(path.dirname(process.execPath));
+  const nodedir = process.env.npm_config_nodedir
+    || (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
+  const args = [gyp, 'rebuild', '--directory', copy, `--arch=${arch}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  const env = { ...process.env, CC: `${triple}-gcc`, CXX: cxx, LINK: cxx, AR: `${triple}-ar` };
+  const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`build-native-cross: node-gyp rebuild for ${arch} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
+  }
+  const out = path.join(root, 'prebuilds', `linux-${arch}`, 'ipc_native.node');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.copyFileSync(path.join(copy, 'build', 'Release', 'ipc_native.node'), out);
+  return out;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    console.log(buildCross(process.argv[2] ?? 'arm64'));
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  }
+}
