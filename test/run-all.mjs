@@ -22,7 +22,7 @@ import { nativeSourceHash, stampFile } from '../tools/native-stamp.mjs';
 try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } catch { /* not Linux */ }
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const NODE_STAGES = ['unit', 'native', 'cli', 'recycle', 'remote', 'webview', 'futex'];
+const NODE_STAGES = ['unit', 'native', 'cli', 'recycle', 'remote', 'webview', 'futex', 'metrics'];
 const ALL = ['typecheck', ...NODE_STAGES, 'integration'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const stages = wanted.length ? ALL.filter((s) => wanted.includes(s)) : ALL;
@@ -34,7 +34,7 @@ const lines = [];
 /** `stage: title — reason` of every skipped test, printed before the summary line. */
 const skips = [];
 
-const KERNEL_STAGES = new Set(['native', 'cli', 'recycle', 'remote', 'webview', 'futex', 'integration']);
+const KERNEL_STAGES = new Set(['native', 'cli', 'recycle', 'remote', 'webview', 'futex', 'metrics', 'integration']);
 
 function systemPackages() {
   const need = stages.filter((s) => KERNEL_STAGES.has(s));

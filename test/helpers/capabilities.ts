@@ -20,6 +20,7 @@
  *   arm64     IPCX_REQUIRE_ARM64      the linux-arm64 cross toolchain (aarch64-linux-gnu-g++), qemu-aarch64, and a
  *                                     Node.js for arm64 in test-artifacts/arm64-node (tools/arm64-runtime.sh)
  *                                     that runs under it
+ *   prometheus IPCX_REQUIRE_PROMETHEUS a Prometheus server and promtool (Debian package prometheus)
  *
  * Every probe takes its environment as a parameter (PATH, the PostgreSQL root ...) so a unit test can
  * simulate a machine without the capability.
@@ -30,8 +31,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../../extension/backend/nativeBinding';
 
-export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace' | 'arm64';
-export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace', 'arm64'];
+export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace' | 'arm64' | 'prometheus';
+export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace', 'arm64', 'prometheus'];
 
 export interface Capability {
   ok: boolean;
@@ -220,6 +221,17 @@ export function probeArm64(opts: ProbeEnv = {}): Capability {
   return { ok: true, reason: `aarch64-linux-gnu-g++, qemu-aarch64 and Node.js for arm64 in ${root}` };
 }
 
+/** The Prometheus server and promtool, on PATH (Debian installs both in /usr/bin). */
+function probePrometheus(opts: ProbeEnv = {}): Capability {
+  const env = opts.env ?? process.env;
+  const missing = ['prometheus', 'promtool'].filter((c) => !which(c, env));
+  if (missing.length) return { ok: false, reason: `no ${missing.join(', ')} on PATH (Debian package prometheus)` };
+  const v = spawnSync(which('prometheus', env)!, ['--version'], { encoding: 'utf8', env, timeout: 10_000 });
+  const line = `${v.stdout ?? ''}${v.stderr ?? ''}`.split('\n')[0]?.trim();
+  if (v.status !== 0) return { ok: false, reason: `prometheus --version failed: ${line || v.error?.message || `exit ${v.status}`}` };
+  return { ok: true, reason: line || 'prometheus and promtool on PATH' };
+}
+
 const PROBES: Record<CapabilityName, (o: ProbeEnv) => Capability> = {
   native: () => probeNative(),
   i386: probeI386,
@@ -228,6 +240,7 @@ const PROBES: Record<CapabilityName, (o: ProbeEnv) => Capability> = {
   sshd: probeSshd,
   strace: probeStrace,
   arm64: probeArm64,
+  prometheus: probePrometheus,
 };
 
 const cache = new Map<CapabilityName, Capability>();

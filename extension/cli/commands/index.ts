@@ -12,3 +12,4 @@ export { default as recycle } from './recycle';
 export { default as doctor } from './doctor';
 export { default as futex } from './futex';
 export { default as metrics } from './metrics';
+export { default as serve } from './serve';
