@@ -2,8 +2,37 @@
  * One step's working copy of the state (`Ctx`) and the pieces every model's program uses: memory accesses
  * that flag use after free, the kernel's futex_wait/futex_wake, finishing an operation, cancellation.
  */
-import { INT_MAX } from './words';
-import type { Choice, FutexState, ModelId, OpKind, Pc, Scenario, StepName, StepRecord, ThreadState, Violation } from './types';
+import { wordLocation } from './layout';
+import { FUTEX_PRIVATE, type Choice, type FutexCall, type FutexState, type MemAccess, type ModelId, type OpKind, type Pc,
+  type Scenario, type StepName, type StepRecord, type ThreadState, type Violation, type WordName } from './types';
+import { INT_MAX, wordValue } from './words';
+
+const FUTEX_WAIT = 0;
+const FUTEX_WAKE = 1;
+const FUTEX_WAIT_BITSET = 9;
+const FUTEX_PRIVATE_FLAG = 128;
+const FUTEX_CLOCK_REALTIME = 256;
+
+/** strace's spelling of a futex op argument. */
+export function futexOpText(code: number): string {
+  const base = code & 127;
+  const name = base === FUTEX_WAIT ? 'FUTEX_WAIT' : base === FUTEX_WAKE ? 'FUTEX_WAKE' : base === FUTEX_WAIT_BITSET
+    ? 'FUTEX_WAIT_BITSET' : `FUTEX_${base}`;
+  let t = name + (code & FUTEX_PRIVATE_FLAG ? '_PRIVATE' : '');
+  if (code & FUTEX_CLOCK_REALTIME) t += '|FUTEX_CLOCK_REALTIME';
+  const rest = code & ~(127 | FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  if (rest) t += `|0x${rest.toString(16)}`;
+  return t;
+}
+
+/** Maps the `what` of a touch to the word it names ('nwaiters (offset 8)' → nwaiters). */
+function wordOf(what: string): WordName | null {
+  const w = what.split(' ')[0];
+  return w === 'data' || w === 'value' || w === 'nwaiters' || w === 'private' || w === 'counter' ? w : null;
+}
+
+/** How the access at a program line is made (kind and C11 order, §1.8); reads default to relaxed loads. */
+export type AccessSpec = Pick<MemAccess, 'kind' | 'rmw' | 'order'>;
 
 /** The scenario a state was made from (kept on the state by reference, not part of its identity). */
 export function scenarioOf(s: FutexState): Scenario {
@@ -24,6 +53,8 @@ export class Ctx<P extends Pc = Pc> {
   readonly t: ThreadState<P>;
   readonly rec: StepRecord;
   crashed = false;
+  /** how the current line accesses memory (set by the scheduler from the program's table). */
+  accessSpec: AccessSpec | undefined;
 
   constructor(prev: FutexState, readonly tid: number, actor: string) {
     this.s = {
@@ -52,6 +83,16 @@ export class Ctx<P extends Pc = Pc> {
   /** A user-space access to the semaphore's memory. Flags use after free; returns false if it faulted. */
   touch(what: string, store: boolean): boolean {
     const st = this.s.mem.status;
+    const word = wordOf(what);
+    if (word) {
+      const spec: AccessSpec = word === 'private' || !this.accessSpec
+        ? { kind: store ? 'write' : 'read', order: word === 'private' ? 'plain' : store ? 'plain' : 'relaxed' }
+        : this.accessSpec;
+      const loc = wordLocation(this.model, word);
+      const a: MemAccess = { ...spec, word, offset: loc.offset, size: loc.size, value: wordValue(this.model, this.s.mem, word) };
+      if (st !== 'live') a.stale = st;
+      (this.rec.access ??= []).push(a);
+    }
     if (st === 'live') return true;
     const orig = this.rec.name;
     this.rec.name = store ? 'UAF_store' : 'UAF_load';
@@ -108,37 +149,112 @@ export class Ctx<P extends Pc = Pc> {
     t.registered = false;
   }
 
-  /** The kernel's futex_wait: compare the futex word with `expected` and block, as one step (§4.1). */
-  futexWait(expected: number): 'EAGAIN' | 'EFAULT' | 'blocked' {
+  /** The address space whose futex keys a private futex op of this thread uses (its process). */
+  get process(): number {
+    return scenarioOf(this.s).threads[this.tid]?.process ?? 0;
+  }
+
+  /**
+   * The futex op argument a call of this model makes: glibc >= 2.21 computes (op | FUTEX_PRIVATE_FLAG) ^
+   * private and waits with FUTEX_WAIT_BITSET (| FUTEX_CLOCK_REALTIME unless sem_clockwait on
+   * CLOCK_MONOTONIC); glibc <= 2.20's assembly ORs its inverted `private` into FUTEX_WAIT/FUTEX_WAKE;
+   * PostgreSQL uses the shared FUTEX_WAIT/FUTEX_WAKE.
+   */
+  futexOpCode(wake: boolean, priv: number, monotonic = false): number {
+    switch (this.model) {
+      case 'glibc-new-64':
+      case 'glibc-new-32':
+        return wake ? (FUTEX_WAKE | FUTEX_PRIVATE_FLAG) ^ priv
+          : ((FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG) ^ priv) | (monotonic ? 0 : FUTEX_CLOCK_REALTIME);
+      case 'glibc-old':
+        return (wake ? FUTEX_WAKE : FUTEX_WAIT) | priv;
+      case 'pg-futex':
+        return wake ? FUTEX_WAKE : FUTEX_WAIT;
+    }
+  }
+
+  /** The FutexCall record of a call with op argument `code` on the futex word. */
+  futexCall(code: number, val: number, timeout = false): FutexCall {
+    const base = code & 127;
+    const word: WordName = this.model === 'pg-futex' ? 'counter' : 'value';
+    const priv = (code & FUTEX_PRIVATE_FLAG) !== 0;
+    const call: FutexCall = {
+      op: base === FUTEX_WAKE ? 'FUTEX_WAKE' : base === FUTEX_WAIT_BITSET ? 'FUTEX_WAIT_BITSET' : 'FUTEX_WAIT',
+      private: priv, opCode: code, opText: futexOpText(code), word, offset: wordLocation(this.model, word).offset,
+      val, key: priv ? `private:p${this.process}` : 'shared', result: { ret: 0 },
+    };
+    if (base === FUTEX_WAIT_BITSET) call.clock = code & FUTEX_CLOCK_REALTIME ? 'realtime' : 'monotonic';
+    if (timeout) call.timeout = true;
+    this.rec.futex = call;
+    return call;
+  }
+
+  /**
+   * The kernel's futex_wait: compare the futex word with `expected` and block, as one step (§4.1). glibc
+   * loads `private` from the semaphore right before each call (do_futex_wait; the old assembly likewise).
+   */
+  futexWait(expected: number, opts: { monotonic?: boolean; timeout?: boolean } = {}): 'EAGAIN' | 'EFAULT' | 'blocked' {
     const m = this.s.mem;
-    if (m.status === 'unmapped') return 'EFAULT';
-    if (m.value !== expected) return 'EAGAIN';
+    let priv = FUTEX_PRIVATE;
+    if (this.model !== 'pg-futex') {
+      this.touch('private', false);
+      priv = m.priv;
+    }
+    const call = this.futexCall(this.futexOpCode(false, priv, opts.monotonic), expected, opts.timeout);
+    if (m.status === 'unmapped') {
+      call.result = { ret: -1, errno: 'EFAULT' };
+      return 'EFAULT';
+    }
+    if (m.value !== expected) {
+      call.result = { ret: -1, errno: 'EAGAIN' };
+      return 'EAGAIN';
+    }
+    call.result = 'blocked';
     this.s.queue.push(this.tid);
     this.t.status = 'blocked';
+    this.t.futexKey = call.key;
     return 'blocked';
   }
 
-  /** The kernel's futex_wake(n): dequeues up to n sleepers (which ones: `pick`, else FIFO). Returns k. */
-  futexWake(n: number, shared: boolean, pick?: number[]): number | 'EFAULT' {
+  /**
+   * The kernel's futex_wake(n) with op argument `code`: dequeues up to n sleepers whose futex key matches
+   * (which ones: `pick`, else FIFO). Returns k.
+   */
+  futexWake(n: number, code: number, pick?: number[]): number | 'EFAULT' {
     const m = this.s.mem;
+    const call = this.futexCall(code, n);
+    const shared = !call.private;
     if (m.status !== 'live') {
       this.rec.note = m.status === 'unmapped' && shared
         ? 'benign: the address is unmapped, the kernel returns EFAULT and glibc ignores it'
         : `benign: no user-space access to the ${m.status} memory; the kernel wakes nobody (or an unrelated ` +
           'reuser of the address, spuriously)';
-      if (m.status === 'unmapped' && shared) return 'EFAULT';
+      if (m.status === 'unmapped' && shared) {
+        call.result = { ret: -1, errno: 'EFAULT' };
+        return 'EFAULT';
+      }
     }
     const q = this.s.queue;
-    const chosen = pick && pick.length ? pick.filter((x) => q.includes(x)).slice(0, n) : q.slice(0, n);
+    const match = q.filter((x) => this.s.threads[x].futexKey === call.key);
+    const chosen = pick && pick.length ? pick.filter((x) => match.includes(x)).slice(0, n) : match.slice(0, n);
     for (const w of chosen) {
       const i = q.indexOf(w);
       if (i >= 0) q.splice(i, 1);
       const x = this.s.threads[w];
-      this.s.threads[w] = { ...x, status: 'ready', window: true };
+      this.s.threads[w] = { ...x, status: 'ready', window: true, futexKey: '' };
+      (this.rec.resumed ??= []).push({ thread: x.name, ret: 0, why: 'wake' });
     }
+    if (match.length < q.length + chosen.length && chosen.length < n) {
+      const other = q.filter((x) => this.s.threads[x].futexKey !== call.key);
+      if (other.length) {
+        this.rec.note = `${threadNames(this.s, other)} ${other.length > 1 ? 'sleep' : 'sleeps'} under another futex key ` +
+          `(${this.s.threads[other[0]].futexKey}, this wake uses ${call.key}): the kernel does not see ${other.length > 1 ? 'them' : 'it'}`;
+      }
+    }
+    call.result = { ret: chosen.length };
+    call.woken = chosen.map((w) => this.s.threads[w].name);
     return chosen.length;
   }
-
 }
 
 export function threadNames(s: FutexState, tids: number[]): string {
@@ -163,10 +279,11 @@ export function cancelAtSyscall<P extends Pc>(c: Ctx<P>, unwindPc: P): boolean {
   return true;
 }
 
-export function wakeStep<P extends Pc>(c: Ctx<P>, pick: number[] | undefined, shared: boolean, then: () => void): void {
+/** futex_wake(t.wakeCount) with the private value `priv` (as the model encodes it), then `then`. */
+export function wakeStep<P extends Pc>(c: Ctx<P>, pick: number[] | undefined, priv: number, then: () => void): void {
   const t = c.t;
   const before = [...c.s.queue];
-  const k = c.futexWake(t.wakeCount, shared, pick);
+  const k = c.futexWake(t.wakeCount, c.futexOpCode(true, priv), pick);
   const woken = before.filter((x) => !c.s.queue.includes(x));
   c.name('futex_wake', `futex_wake(${t.wakeCount === INT_MAX ? 'INT_MAX' : t.wakeCount}) → ${k}${woken.length ? ` [${threadNames(c.s, woken)}]` : ''}`);
   then();
@@ -184,6 +301,9 @@ export interface ModelProgram<P extends Pc> {
   errorPc: P | null;
   /** the weak CASes (glibc >= 2.21, §1.8): a spurious failure is a schedulable choice there. */
   weakCasPcs: readonly P[];
+  /** how the step at `pc` of operation `op` accesses memory (kind and C11 order, §1.8); undefined: a
+   *  relaxed load or a plain store. */
+  access(op: OpKind, pc: P): AccessSpec | undefined;
   /** one step of thread `c.t` in operation `op`. */
   step(c: Ctx<P>, op: OpKind, choice: RunChoice): void;
 }

@@ -5,3 +5,4 @@ export * from './scenarios';
 export * from './explore';
 export * from './layout';
 export * from './live';
+export * from './pseudocode';

@@ -3,7 +3,7 @@
  * the field list the visualizer draws as bit fields, and the exact bytes the faithfulness tests compare
  * with a real glibc semaphore.
  */
-import { TWO32, type Memory, type ModelId } from './types';
+import { TWO32, type Memory, type ModelId, type WordName } from './types';
 
 export interface Field {
   name: string;
@@ -68,4 +68,13 @@ export function hexBytes(b: Uint8Array, group = 4): string {
     out.push([...b.slice(i, i + group)].map((x) => x.toString(16).padStart(2, '0')).join(''));
   }
   return out.join(' ');
+}
+
+/** Byte offset and size of a named word in the model's layout (glibc-new-64: nwaiters is bytes 4..7 of data). */
+export function wordLocation(model: ModelId, word: WordName): { offset: number; size: number } {
+  if (model === 'glibc-new-64' && word === 'nwaiters') return { offset: 4, size: 4 };
+  if (model === 'glibc-new-64' && word === 'value') return { offset: 0, size: 4 };
+  const zero: Memory = { status: 'live', value: 0, nwaiters: 0, priv: 0 };
+  const f = memoryFields(model, zero).find((x) => x.name === word || (word === 'counter' && x.name === 'counter'));
+  return f ? { offset: f.offset, size: f.size } : { offset: 0, size: 4 };
 }

@@ -7,6 +7,7 @@
  */
 import { Ctx, opOf, scenarioOf, threadNames, type ModelProgram } from './ctx';
 import { stepLifetime } from './lifetime';
+import { lineId } from './pseudocode';
 import { glibcNew32 } from './models/glibcNew32';
 import { glibcNew64 } from './models/glibcNew64';
 import { glibcOld } from './models/glibcOld';
@@ -14,7 +15,7 @@ import { pgFutex } from './models/pgFutex';
 import type {
   Choice, FutexState, ModelId, Pc, Scenario, ThreadState, Violation,
 } from './types';
-import { casWord, initMemory, tokensOf } from './words';
+import { casWord, initMemory, tokensOf, wordValue } from './words';
 
 export { scenarioOf } from './ctx';
 export { data64, fmtMem, fmtWord, hi, initMemory, lo, tokensOf } from './words';
@@ -30,7 +31,7 @@ export const PROGRAMS: { readonly [M in ModelId]: ModelProgram<Pc> } = {
 function freshThread(name: string): ThreadState {
   return {
     name, op: 0, pc: 'start', status: 'ready', word: 0, priv: 0, guess: 0, wakeCount: 0, pendingRet: '',
-    registered: false, pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
+    registered: false, futexKey: '', pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
   };
 }
 
@@ -59,6 +60,7 @@ export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState 
       t.pc = PROGRAMS[model].resumePc;
       if (tokens === 0) {
         t.status = 'blocked';
+        t.futexKey = sc.initial.pshared || model === 'pg-futex' ? 'shared' : `private:p${spec.process ?? 0}`;
         queue.push(tid);
       }
     }
@@ -156,6 +158,7 @@ export function choiceLabel(s: FutexState, c: Choice): string {
 function removeFromQueue(s: FutexState, tid: number): void {
   const i = s.queue.indexOf(tid);
   if (i >= 0) s.queue.splice(i, 1);
+  s.threads[tid].futexKey = '';
 }
 
 function interrupted(c: Ctx, err: 'EINTR' | 'ETIMEDOUT'): void {
@@ -179,18 +182,21 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
       t.status = 'ready';
       t.window = true;
       x.name('spurious', `futex_wait of ${t.name} returns 0 without a matching wake (e.g. a stale wake for an earlier object at this address)`);
+      x.rec.resumed = [{ thread: t.name, ret: 0, why: 'spurious' }];
       break;
     case 'signal':
       if (!inQ || x.s.left.signals <= 0) throw new Error('signal: thread not asleep or budget spent');
       removeFromQueue(x.s, c.tid);
       x.s.left.signals -= 1;
       x.name('signal', `a signal handler runs in ${t.name}: futex_wait returns EINTR`);
+      x.rec.resumed = [{ thread: t.name, ret: -1, errno: 'EINTR', why: 'signal' }];
       interrupted(x, 'EINTR');
       break;
     case 'timeout':
       if (!inQ || !canTimeout(prev, c.tid)) throw new Error('timeout: thread not asleep in sem_timedwait');
       removeFromQueue(x.s, c.tid);
       x.name('timeout', `the absolute timeout of ${t.name} passes: futex_wait returns ETIMEDOUT`);
+      x.rec.resumed = [{ thread: t.name, ret: -1, errno: 'ETIMEDOUT', why: 'timeout' }];
       interrupted(x, 'ETIMEDOUT');
       break;
     case 'cancel':
@@ -207,6 +213,7 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
         t.status = 'ready';
         t.pc = 'cancel_unwind';
         x.name('cancel', `pthread_cancel(${t.name}): it is asleep in a cancellable futex_wait, so it unwinds now`);
+        x.rec.resumed = [{ thread: t.name, ret: -1, why: 'cancel' }];
       } else {
         t.pendingCancel = true;
         x.name('cancel', `pthread_cancel(${t.name}): pending until its next cancellation point`);
@@ -224,6 +231,8 @@ export function step(prev: FutexState, choice: Choice): FutexState {
   const c = new Ctx(prev, choice.tid, t0.name);
   const op = opOf(prev, choice.tid);
   if (!op) throw new Error(`thread ${t0.name} has no operation left`);
+  c.rec.at = { tid: choice.tid, opIndex: t0.op, op, pc: t0.pc, line: lineId(prev.model, op, t0.pc) };
+  c.accessSpec = PROGRAMS[prev.model].access(op, t0.pc);
   if (!(t0.pc === 'start' && stepLifetime(c, op))) {
     if (op === 'sem_post_broken' && prev.model !== 'glibc-new-64') {
       throw new Error('sem_post_broken exists only in the glibc-new-64 model');
@@ -237,6 +246,16 @@ export function step(prev: FutexState, choice: Choice): FutexState {
 function finishStep(c: Ctx): FutexState {
   const s = c.s;
   const m = s.mem;
+  for (const a of c.rec.access ?? []) {
+    if (a.kind === 'read') continue;
+    const before = a.value;
+    a.before = before;
+    if (a.kind === 'cas') {
+      a.ok = c.rec.name !== 'cas_fail' && c.rec.name !== 'UAF_load';
+      if (!a.ok) continue;
+    }
+    if (!c.crashed) a.value = wordValue(s.model, m, a.word);
+  }
   if (!c.crashed && (m.status === 'live' || m.status === 'destroyed')) {
     const tokens = tokensOf(s.model, m);
     if (tokens !== s.tokens) {
@@ -292,7 +311,7 @@ export function stateKey(s: FutexState): string {
   let k = `${m.status[0]}${m.value},${m.nwaiters},${m.priv}|${[...s.queue].sort().join(',')}|` +
     `${s.left.spurious},${s.left.weakCas},${s.left.signals}|${s.tokens}|${s.violations.length ? 1 : 0}`;
   for (const t of s.threads) {
-    k += `|${t.op}.${t.pc}.${t.status[0]}.${t.word}.${t.priv}.${t.guess}.${t.wakeCount}.${t.pendingRet}.${t.registered ? 1 : 0}` +
+    k += `|${t.op}.${t.pc}.${t.status[0]}.${t.word}.${t.priv}.${t.guess}.${t.wakeCount}.${t.pendingRet}.${t.futexKey}.${t.registered ? 1 : 0}` +
       `${t.pendingCancel ? 1 : 0}${t.cancelSent ? 1 : 0}${t.unwinding ? 1 : 0}${async && t.window ? 1 : 0}`;
   }
   return k;

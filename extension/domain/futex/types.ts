@@ -50,6 +50,9 @@ export interface ThreadSpec {
   ops: OpSpec[];
   /** some other thread calls pthread_cancel(this) at a moment the scheduler picks (sent exactly once). */
   cancel?: boolean;
+  /** the process (address space) the thread belongs to; default 0. Threads of different processes share the
+   *  semaphore's memory (MAP_SHARED, or inherited across fork), but private futex keys differ. */
+  process?: number;
   /** starts already registered as a waiter inside sem_wait (used to import a live semaphore's nwaiters). */
   registered?: boolean;
 }
@@ -128,6 +131,9 @@ export interface ThreadState<P extends Pc = Pc> {
   pendingRet: string;
   /** between register and deregister (nwaiters counts this thread). */
   registered: boolean;
+  /** the futex key the thread sleeps under while in the kernel queue ('' otherwise): 'shared' or
+   *  'private:p<process>' (a private futex is keyed by address space and address, §3.3). */
+  futexKey: string;
   /** pthread_cancel has been called on this thread and has not acted yet. */
   pendingCancel: boolean;
   cancelSent: boolean;

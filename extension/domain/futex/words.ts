@@ -2,7 +2,7 @@
  * The semaphore's words as numbers: encodings, formatting and the memory right after sem_init, per model
  * (FUTEX-SEMAPHORES.md §1.2, §2.1, §5).
  */
-import { FUTEX_PRIVATE, FUTEX_SHARED, TWO32, type Memory, type ModelId } from './types';
+import { FUTEX_PRIVATE, FUTEX_SHARED, TWO32, type Memory, type ModelId, type WordName } from './types';
 
 export const INT_MAX = 2147483647;
 /** What the reusing object writes over a freed block (recognisable in a hex dump). */
@@ -49,4 +49,15 @@ export function initMemory(model: ModelId, value: number, pshared: boolean): Mem
     case 'pg-futex':
       return { status: 'live', value, nwaiters: 0, priv: 0 };
   }
+}
+
+/** The current value of a named word (glibc-new-64: 'nwaiters' is the high half of `data`). */
+export function wordValue(model: ModelId, m: Memory, word: WordName): number {
+  switch (word) {
+    case 'data': return data64(m);
+    case 'value': case 'counter': return m.value;
+    case 'nwaiters': return m.nwaiters;
+    case 'private': return m.priv;
+  }
+  void model;
 }

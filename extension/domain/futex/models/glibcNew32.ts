@@ -7,8 +7,8 @@
  *          → reload → take_cas → finish32: finish_guess → clear_bit → deregister → repair → repair_wake
  *          (cancel_unwind runs finish32 as the cleanup)
  */
-import { cancelAtEntry, cancelAtSyscall, threadNames, wakeStep, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
-import { FUTEX_SHARED, SEM_VALUE_MAX, type OpKind } from '../types';
+import { cancelAtEntry, cancelAtSyscall, threadNames, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { SEM_VALUE_MAX, type OpKind } from '../types';
 import { fmtWord } from '../words';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -74,7 +74,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
       }
       case 'futex_wake':
-        wakeStep(c, choice.wake, t.priv === FUTEX_SHARED, () => c.ret('0'));
+        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
         return;
     }
   }
@@ -136,7 +136,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(1);
+        const r = c.futexWait(1, { timeout: op === 'sem_timedwait' });
         c.name('futex_wait', r === 'blocked' ? `word is 1 (0 tokens, bit set): enqueued, ${t.name} sleeps`
           : `futex_wait(exp 1): kernel reads ${m.value} ≠ 1 → ${r}`);
         t.pc = 'reload';
@@ -215,17 +215,31 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
       case 'repair_wake':
         // futex_wake(&value, tokens, sem->private): reads private (still inside sem_wait: legal).
         if (!c.touch('private', false)) return;
-        wakeStep(c, choice.wake, m.priv === FUTEX_SHARED, finish);
+        wakeStep(c, choice.wake, m.priv, finish);
         return;
     }
   }
   throw new Error(`glibc-new-32: no step for ${op} at ${t.pc}`);
 }
 
+/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
+ *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+const ACCESS: Readonly<Record<string, AccessSpec>> = {
+  'post.cas': { kind: 'cas', order: 'release' },
+  'wait.fast_cas': { kind: 'cas', order: 'acquire' },
+  'wait.register': { kind: 'rmw', rmw: 'fetch_add', order: 'acquire' },
+  'wait.set_bit': { kind: 'cas', order: 'release' },
+  'wait.take_cas': { kind: 'cas', order: 'acquire' },
+  'wait.clear_bit': { kind: 'rmw', rmw: 'fetch_and', order: 'acquire' },
+  'wait.deregister': { kind: 'rmw', rmw: 'fetch_add', order: 'release' },
+  'wait.repair': { kind: 'rmw', rmw: 'fetch_or', order: 'relaxed' },
+};
+
 export const glibcNew32: ModelProgram<New32Pc> = {
   id: 'glibc-new-32',
   resumePc: 'reload',
   errorPc: 'finish_guess',
   weakCasPcs: ['cas', 'fast_cas', 'set_bit', 'take_cas'],
+  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
   step: stepNew32,
 };

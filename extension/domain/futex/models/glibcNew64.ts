@@ -8,8 +8,8 @@
  *   wait:          start (testcancel, fast-path load) → fast_cas → register → futex_wait → reload
  *                  → slow_cas (take the token and deregister) | deregister_err | cancel_unwind
  */
-import { cancelAtEntry, cancelAtSyscall, wakeStep, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
-import { FUTEX_SHARED, SEM_VALUE_MAX, TWO32, type OpKind } from '../types';
+import { cancelAtEntry, cancelAtSyscall, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { SEM_VALUE_MAX, TWO32, type OpKind } from '../types';
 import { data64, fmtWord, hi, lo } from '../words';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -87,7 +87,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         }
         return;
       case 'futex_wake':
-        wakeStep(c, choice.wake, t.priv === FUTEX_SHARED, () => c.ret('0'));
+        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
         return;
     }
   }
@@ -132,7 +132,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(0);
+        const r = c.futexWait(0, { timeout: op === 'sem_timedwait' });
         c.name('futex_wait', r === 'blocked' ? `value half is 0: enqueued, ${t.name} sleeps`
           : `futex_wait(exp 0): kernel reads ${m.value} ≠ 0 → ${r}`);
         t.pc = 'reload';
@@ -184,10 +184,23 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`glibc-new-64: no step for ${op} at ${t.pc}`);
 }
 
+/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
+ *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+const ACCESS: Readonly<Record<string, AccessSpec>> = {
+  'post.cas': { kind: 'cas', order: 'release' },
+  'post.fetch_add': { kind: 'rmw', rmw: 'fetch_add', order: 'release' },
+  'wait.fast_cas': { kind: 'cas', order: 'acquire' },
+  'wait.register': { kind: 'rmw', rmw: 'fetch_add', order: 'relaxed' },
+  'wait.slow_cas': { kind: 'cas', order: 'acquire' },
+  'wait.deregister_err': { kind: 'rmw', rmw: 'fetch_add', order: 'relaxed' },
+  'wait.cancel_unwind': { kind: 'rmw', rmw: 'fetch_add', order: 'relaxed' },
+};
+
 export const glibcNew64: ModelProgram<New64Pc> = {
   id: 'glibc-new-64',
   resumePc: 'reload',
   errorPc: 'deregister_err',
   weakCasPcs: ['cas', 'fast_cas', 'slow_cas'],
+  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
   step: stepNew64,
 };

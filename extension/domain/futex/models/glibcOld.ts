@@ -6,7 +6,7 @@
  *   wait:  start (decrement_if_positive load) → fast_cas → register → futex_wait → dip_load → slow_cas
  *          → deregister | cancel_unwind
  */
-import { cancelAtSyscall, wakeStep, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { cancelAtSyscall, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { FUTEX_SHARED, SEM_VALUE_MAX, type OpKind } from '../types';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -65,7 +65,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           c.ret('-1 EINVAL');
           return;
         }
-        wakeStep(c, choice.wake, t.priv === 0, () => c.ret('0'));
+        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
         return;
     }
   }
@@ -108,7 +108,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(0);
+        const r = c.futexWait(0, { timeout: op === 'sem_timedwait' });
         c.name('futex_wait', r === 'blocked' ? `value is 0: enqueued, ${t.name} sleeps`
           : `futex_wait(exp 0): kernel reads ${m.value} ≠ 0 → ${r === 'EAGAIN' ? 'EWOULDBLOCK' : r}`);
         t.pc = 'dip_load';
@@ -155,10 +155,26 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`glibc-old: no step for ${op} at ${t.pc}`);
 }
 
+/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
+ *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+const ACCESS: Readonly<Record<string, AccessSpec>> = {
+  'post.start': { kind: 'read', order: 'plain' },
+  'post.cas': { kind: 'cas', order: 'seq_cst' },
+  'post.load_nwaiters': { kind: 'read', order: 'plain' },
+  'wait.start': { kind: 'read', order: 'plain' },
+  'wait.fast_cas': { kind: 'cas', order: 'seq_cst' },
+  'wait.register': { kind: 'rmw', rmw: 'fetch_add', order: 'seq_cst' },
+  'wait.dip_load': { kind: 'read', order: 'plain' },
+  'wait.slow_cas': { kind: 'cas', order: 'seq_cst' },
+  'wait.deregister': { kind: 'rmw', rmw: 'fetch_add', order: 'seq_cst' },
+  'wait.cancel_unwind': { kind: 'rmw', rmw: 'fetch_add', order: 'seq_cst' },
+};
+
 export const glibcOld: ModelProgram<OldPc> = {
   id: 'glibc-old',
   resumePc: 'dip_load',
   errorPc: 'deregister',
   weakCasPcs: [],
+  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
   step: stepOld,
 };
