@@ -10,6 +10,7 @@
             "src/addon.cc",
             "src/api.cc",
             "src/convert.cc",
+            "src/json_writer.cc",
             "src/errno_error.cc",
             "src/sysv_sem.cc",
             "src/sysv_shm.cc",

@@ -8,7 +8,7 @@ import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, SysvObject } from '../shared/model';
 import type { IpcSource, RemoveOptions } from './ipcSource';
-import { nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
+import { jsonAroundSems, nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
 import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
 import { ProcSource } from './procSource';
 import { scanTaskWaits, type ScanOptions } from './taskWaits';
@@ -77,6 +77,22 @@ export class LocalSource implements IpcSource {
       json: stringifyWithSemsJson(snap, n.semsJson, pretty),
       partial: snap.errors.length > 0 || n.semValueErrors.length > 0,
     };
+  }
+
+  /**
+   * The compact JSON of the snapshot plus a newline written to `fd` (`ipcx snapshot --json` on a file or
+   * pipe): with the binding, the sets go from the native columns straight to the fd in fixed-size chunks, so
+   * the multi-megabyte text is never built (in C++ or JS). Same bytes as snapshotJson(false).json + '\n'.
+   * Throws IpcError (syscall 'write') when the fd fails, e.g. EPIPE.
+   */
+  async writeSnapshotJson(fd: number): Promise<{ partial: boolean; bytes: number }> {
+    if (!this.native) throw new Error('writeSnapshotJson: the native binding is not loaded (use snapshotJson)');
+    const takenAt = Date.now();
+    const n = this.native.snapshotJson({ values: this.opts.values !== false });
+    const snap = this.assemble(takenAt, [], n);
+    const [before, after] = jsonAroundSems(snap);
+    const bytes = n.writeSemsJson(fd, before, after + '\n');
+    return { partial: snap.errors.length > 0 || n.semValueErrors.length > 0, bytes };
   }
 
   /** The snapshot document around the binding's SysV objects, enriched (POSIX, attachers, processes). */

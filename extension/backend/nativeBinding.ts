@@ -152,6 +152,21 @@ export interface RawNative {
     errIndex: number[],
     errJson: string[],
   ): Buffer;
+  /**
+   * Writes `before`, the same JSON text, then `after` to fd, in 256 KiB chunks straight from the columns (waits
+   * on EAGAIN, retries short writes); returns the bytes written. Throws a RawError (syscall 'write', e.g. EPIPE).
+   */
+  writeSemsJson(
+    fd: number,
+    before: string | Buffer,
+    headers: Float64Array,
+    values: Uint16Array,
+    count: number,
+    withValues: boolean,
+    errIndex: number[],
+    errJson: string[],
+    after: string | Buffer,
+  ): number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -182,7 +197,14 @@ export interface NativeSnapshot {
  * byte-identical to `JSON.stringify(snapshot().sems)` for the same kernel state.
  */
 export interface NativeSnapshotJson extends Omit<NativeSnapshot, 'sems'> {
-  semsJson: Buffer;
+  /** rendered on first access */
+  readonly semsJson: Buffer;
+  /**
+   * Writes `before` + the sets' JSON (the same bytes as semsJson) + `after` to fd without building the text:
+   * for `ipcx snapshot --json`, which then never holds its multi-megabyte output in memory. Returns the bytes
+   * written; throws IpcError (syscall 'write', e.g. EPIPE when the reader went away).
+   */
+  writeSemsJson(fd: number, before: string, after: string): number;
   semCount: number;
   /** the sets whose values could not be read (their valuesError is inside semsJson too). */
   semValueErrors: Array<{ id: number; error: IpcErrorInfo }>;
@@ -246,6 +268,7 @@ export const NATIVE_FILE = 'ipc_native.node';
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 const RAW_FUNCTIONS = [
   'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'writeSemsJson',
 ] as const satisfies ReadonlyArray<keyof RawNative>;
 
 /**
@@ -487,12 +510,21 @@ function toItemError(e: RawItemError): ItemError {
  * as one Buffer: `JSON.parse` of the result deep-equals `{...doc, sems: JSON.parse(semsJson)}`.
  */
 export function stringifyWithSemsJson<T extends object>(doc: T, semsJson: Buffer, pretty = false): Buffer {
+  const [before, after] = jsonAroundSems(doc, pretty);
+  return Buffer.concat([Buffer.from(before), semsJson, Buffer.from(after)]);
+}
+
+/**
+ * The JSON text of `doc` before and after its top-level `sems` value (which is left out): what goes around
+ * NativeSnapshotJson.semsJson (or writeSemsJson) to make the whole document.
+ */
+export function jsonAroundSems<T extends object>(doc: T, pretty = false): [string, string] {
   const marker = `\u0000ipcx-sems-${process.pid}-${Date.now()}\u0000`;
   const text = pretty ? JSON.stringify({ ...doc, sems: marker }, null, 2) : JSON.stringify({ ...doc, sems: marker });
   const quoted = JSON.stringify(marker);
   const at = text.indexOf(quoted);
-  if (at < 0) throw new Error('stringifyWithSemsJson: doc has no top-level sems');
-  return Buffer.concat([Buffer.from(text.slice(0, at)), semsJson, Buffer.from(text.slice(at + quoted.length))]);
+  if (at < 0) throw new Error('jsonAroundSems: doc has no top-level sems');
+  return [text.slice(0, at), text.slice(at + quoted.length)];
 }
 
 /** The shm and msg header fields a RemovalExpectation may carry (the native side checks each one given). */
@@ -529,11 +561,17 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
       const lu = call(() => buildLimitsAndUsage(raw.limits()));
       const h = r.sem.headers;
       const errs = r.sem.valueErrors.map((e) => ({ index: e.index, id: h[e.index * SEM_STRIDE]!, error: rawToInfo(e) }));
-      const semsJson = call(() =>
-        raw.formatSemsJson(h, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error))),
-      );
+      const errIndex = errs.map((e) => e.index);
+      const errJson = errs.map((e) => JSON.stringify(e.error));
+      let semsJson: Buffer | undefined;
       return {
-        semsJson,
+        get semsJson(): Buffer {
+          semsJson ??= call(() => raw.formatSemsJson(h, r.sem.values, r.sem.count, withValues, errIndex, errJson));
+          return semsJson;
+        },
+        writeSemsJson(fd: number, before: string, after: string): number {
+          return call(() => raw.writeSemsJson(fd, before, h, r.sem.values, r.sem.count, withValues, errIndex, errJson, after));
+        },
         semCount: r.sem.count,
         semValueErrors: errs.map((e) => ({ id: e.id, error: e.error })),
         ...rest(r, lu),

@@ -42,6 +42,11 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** stdout is a terminal */
   isTTY: boolean;
+  /**
+   * stdout's file descriptor, when a command may write to it directly (bypassing `out`): `snapshot --json`
+   * streams its document there from the native columns. Absent: everything goes through `out`.
+   */
+  outFd?: number;
 }
 
 /** One `ipcx` subcommand. Other tracks add theirs (futex, recycle, doctor) to commands/index.ts. */

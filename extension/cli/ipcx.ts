@@ -96,6 +96,7 @@ function processIo(): CliIo {
     },
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    outFd: 1,
   };
 }
 

@@ -33,6 +33,7 @@ export const ERRNO: Readonly<Record<string, { errno: number; text: string }>> = 
   ENFILE: { errno: 23, text: 'Too many open files in system' },
   EMFILE: { errno: 24, text: 'Too many open files' },
   EFBIG: { errno: 27, text: 'File too large' },
+  EPIPE: { errno: 32, text: 'Broken pipe' },
   ENOSPC: { errno: 28, text: 'No space left on device' },
   EROFS: { errno: 30, text: 'Read-only file system' },
   ERANGE: { errno: 34, text: 'Numerical result out of range' },

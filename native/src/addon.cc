@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "api.h"
+#include "json_writer.h"
 
 #ifndef IPCX_NATIVE_VERSION
 #define IPCX_NATIVE_VERSION "dev"
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
   exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));
+  exports.Set("writeSemsJson", Napi::Function::New(env, ipcx::JsWriteSemsJson, "writeSemsJson"));
   return exports;
 }
 

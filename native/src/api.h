@@ -14,7 +14,6 @@ Napi::Value JsStatObject(const Napi::CallbackInfo& info);
 Napi::Value JsRestoreMode(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
-Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info);
 Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info);
 
 }  // namespace ipcx

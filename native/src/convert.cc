@@ -1,6 +1,5 @@
 #include "convert.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -124,80 +123,6 @@ Napi::Object PosixSemToJs(Napi::Env env, const PosixSemRead& r) {
   o.Set("lo32", static_cast<double>(r.lo32));
   o.Set("hi32", static_cast<double>(r.hi32));
   return o;
-}
-
-namespace {
-
-// Integers only (every field is one): the same digits as JS Number -> string for |v| < 2^53.
-inline void AppendInt(std::string& out, double v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
-  out.append(buf, r.ptr);
-}
-
-}  // namespace
-
-std::string FormatSemsJson(const double* h, size_t count, const uint16_t* values, size_t nvalues, bool withValues,
-                           const std::vector<std::pair<size_t, std::string>>& errors) {
-  struct Key {
-    const char* text;
-    size_t len;
-  };
-#define IPCX_KEY(s) Key{s, sizeof(s) - 1}
-  static const Key kKeys[] = {IPCX_KEY(",\"id\":"),   IPCX_KEY(",\"key\":"),   IPCX_KEY(",\"uid\":"),
-                              IPCX_KEY(",\"gid\":"),  IPCX_KEY(",\"cuid\":"),  IPCX_KEY(",\"cgid\":"),
-                              IPCX_KEY(",\"mode\":"), IPCX_KEY(",\"nsems\":"), IPCX_KEY(",\"otime\":"),
-                              IPCX_KEY(",\"ctime\":")};
-  static const Key kOpen = IPCX_KEY("{\"kind\":\"sem\"");
-  static const Key kValues = IPCX_KEY(",\"values\":[");
-  static const Key kError = IPCX_KEY(",\"valuesError\":");
-#undef IPCX_KEY
-  // Upper bound: fixed text + 10 integers of at most 20 chars per set, 6 chars per value, the error texts.
-  size_t bound = 2 + count * (kOpen.len + 2 + kValues.len + 2);
-  for (const Key& k : kKeys) bound += count * (k.len + 20);
-  if (withValues) bound += nvalues * 6;
-  for (const auto& e : errors) bound += kError.len + e.second.size();
-  std::string out;
-  out.resize(bound);
-  char* p = out.data();
-  char* const end = p + bound;
-  auto put = [&p](const Key& k) {
-    std::memcpy(p, k.text, k.len);
-    p += k.len;
-  };
-  *p++ = '[';
-  size_t off = 0, e = 0;
-  for (size_t i = 0; i < count; i++, h += kSemStride) {
-    if (i) *p++ = ',';
-    put(kOpen);
-    for (size_t k = 0; k < kSemStride; k++) {
-      put(kKeys[k]);
-      // the columns come from this binding; still, never convert a non-finite double (UB) if a caller
-      // hands us something else
-      const double d = std::isfinite(h[k]) && std::fabs(h[k]) < 9.2e18 ? h[k] : 0;
-      p = std::to_chars(p, end, static_cast<long long>(d)).ptr;
-    }
-    const size_t nsems = h[7] >= 0 && h[7] < 4294967296.0 ? static_cast<size_t>(h[7]) : 0;
-    while (e < errors.size() && errors[e].first < i) e++;
-    if (e < errors.size() && errors[e].first == i) {
-      put(kError);
-      std::memcpy(p, errors[e].second.data(), errors[e].second.size());
-      p += errors[e].second.size();
-    } else if (withValues && off + nsems <= nvalues) {
-      put(kValues);
-      const uint16_t* v = values + off;
-      for (size_t j = 0; j < nsems; j++) {
-        if (j) *p++ = ',';
-        p = std::to_chars(p, end, v[j]).ptr;
-      }
-      *p++ = ']';
-    }
-    *p++ = '}';
-    off += nsems;
-  }
-  *p++ = ']';
-  out.resize(static_cast<size_t>(p - out.data()));
-  return out;
 }
 
 namespace {

@@ -27,6 +27,7 @@ std::string ErrnoName(int err) {
     case ENFILE: return "ENFILE";
     case EMFILE: return "EMFILE";
     case EFBIG: return "EFBIG";
+    case EPIPE: return "EPIPE";
     case ENOSPC: return "ENOSPC";
     case EROFS: return "EROFS";
     case ERANGE: return "ERANGE";

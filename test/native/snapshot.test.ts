@@ -4,7 +4,10 @@
  * value/ncount/zcount/pid against `ipcs -s -i ID`, message-queue qbytes against `ipcs -q -i ID`.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/nativeBinding';
 import { assertPrivateIpcNamespace,
@@ -199,7 +202,7 @@ test('snapshotJson: the native JSON of the sets is byte-identical to JSON.string
     assert.equal(j.semCount, objs.sems.length);
     assert.equal(j.semsJson.toString('utf8'), JSON.stringify(objs.sems), `values: ${values}`);
     const { sems: _s, ...restObjs } = objs;
-    const { semsJson: _j, semCount: _c, semValueErrors, ...restJson } = j;
+    const { semsJson: _j, semCount: _c, semValueErrors, writeSemsJson: _w, ...restJson } = j;
     assert.deepEqual(restJson, restObjs);
     assert.deepEqual(semValueErrors, []);
   }
@@ -208,6 +211,78 @@ test('snapshotJson: the native JSON of the sets is byte-identical to JSON.string
   for (const pretty of [false, true]) {
     const text = stringifyWithSemsJson(doc, j.semsJson, pretty).toString('utf8');
     assert.deepEqual(JSON.parse(text), { ...doc, sems: native().snapshot().sems });
+  }
+});
+
+test('writeSemsJson: before + the sets + after on the fd, byte-identical to semsJson, across 256 KiB chunks', () => {
+  assertPrivateIpcNamespace();
+  // about 200 bytes per set: 3,000 sets make several chunks
+  created.push(...make('sem', ['-n', '3000', '-s', '17', '-v', 'p']));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-json-'));
+  try {
+    for (const values of [true, false]) {
+      const j = native().snapshotJson({ values });
+      const file = path.join(dir, `out-${values}`);
+      const fd = fs.openSync(file, 'w');
+      const before = '{"a":"\u00e9",\n"sems":';
+      const n = j.writeSemsJson(fd, before, '}\n');
+      fs.closeSync(fd);
+      const want = Buffer.concat([Buffer.from(before), j.semsJson, Buffer.from('}\n')]);
+      assert.ok(!values || want.length > 2 * 256 * 1024, `${want.length} bytes span three chunks or more`);
+      assert.equal(n, want.length);
+      assert.ok(fs.readFileSync(file).equals(want), `values: ${values}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing lost; a closed reader is EPIPE', async () => {
+  assertPrivateIpcNamespace();
+  created.push(...make('sem', ['-n', '2000', '-s', '17', '-v', 'p']));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pipe-'));
+  try {
+    const fifo = path.join(dir, 'fifo');
+    run('mkfifo', [fifo]);
+    const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+    const rd = fs.openSync(fifo, O_RDONLY | O_NONBLOCK);
+    const wr = fs.openSync(fifo, O_WRONLY | O_NONBLOCK);
+    // fill the pipe first: the first write of writeSemsJson then meets EAGAIN, whatever the reader does
+    const filler = Buffer.alloc(4096, 0x20);
+    let filled = 0;
+    for (;;) {
+      try {
+        filled += fs.writeSync(wr, filler);
+      } catch (e) {
+        assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
+        break;
+      }
+    }
+    const out = path.join(dir, 'out');
+    const reader = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, out], { stdio: 'ignore' });
+    children.push(reader);
+    const j = native().snapshotJson();
+    const n = j.writeSemsJson(wr, '', '');
+    fs.closeSync(wr);
+    fs.closeSync(rd);
+    await new Promise((r) => reader.on('exit', r));
+    const got = fs.readFileSync(out);
+    // what our own read end did not take went to cat: the filler (some of it) then every byte of the sets
+    assert.equal(n, j.semsJson.length);
+    assert.ok(got.subarray(got.length - n).equals(j.semsJson));
+    assert.ok(got.length - n <= filled);
+
+    // no reader at all: EPIPE, as an IpcError naming write(2)
+    const r2 = fs.openSync(fifo, O_RDONLY | O_NONBLOCK);
+    const w2 = fs.openSync(fifo, O_WRONLY | O_NONBLOCK);
+    fs.closeSync(r2);
+    assert.throws(() => j.writeSemsJson(w2, '', ''), (e: unknown) => {
+      const x = e as { code?: string; syscall?: string; message?: string };
+      return x.code === 'EPIPE' && x.syscall === 'write' && /Broken pipe/.test(x.message ?? '');
+    });
+    fs.closeSync(w2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -1,4 +1,5 @@
 import { LocalSource } from '../../backend/localSource';
+import { IpcError } from '../../domain/errors';
 import type { IpcSnapshot } from '../../shared/model';
 import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
 import { renderSnapshot } from '../render';
@@ -64,6 +65,17 @@ one of several hosts failed).`,
       // the local fast path: the binding renders the sets' JSON itself (same content as JSON.stringify)
       const [source] = getSources(hosts);
       if (source instanceof LocalSource) {
+        if (!io.isTTY && io.outFd !== undefined && source.mode === 'native') {
+          // straight from the native columns to stdout: the document is never built in memory
+          try {
+            const w = await source.writeSnapshotJson(io.outFd);
+            return w.partial ? EXIT.PARTIAL : EXIT.OK;
+          } catch (e) {
+            // a reader that went away (`ipcx snapshot --json | head -c 100`) is not an error
+            if (e instanceof IpcError && e.code === 'EPIPE') return EXIT.OK;
+            throw e;
+          }
+        }
         const r = await source.snapshotJson(io.isTTY);
         io.out(r.json);
         io.out('\n');
