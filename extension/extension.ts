@@ -21,6 +21,7 @@ import { registerDashboard } from './webviews/dashboardPanel';
 import { registerRecycle, setRecycleConfirmForTests } from './commands/recycle';
 import { registerRemote } from './remote/registerRemote';
 import { registerFutexVisualizer } from './webviews/futexPanel';
+import { registerCopyScrapeConfig } from './commands/copyScrapeConfig';
 import { registerStatusIndicators, type StatusIndicators } from './views/statusIndicators';
 
 /** What activate() returns: used by the integration tests and by other extensions' tests. */
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerRecycle(context, services);
   registerRemote(context, services);
   registerFutexVisualizer(context, services);
+  registerCopyScrapeConfig(context, services);
   const status = registerStatusIndicators(context, services, [tree.treeView, tree.explorerView]);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { scrapeConfigYaml } from '../../extension/domain/scrapeConfig';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
@@ -160,33 +161,25 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     await h.startHost('db1');
     h.addAlias('db1', 'db1');
     h.addAlias('unreach', 'db1', { port: await freePort() });
+    // a host that accepts the connection and then never answers; each session leaves a line in a file
+    h.addForcedAlias('silent', 'db1', `#!/bin/sh\necho session >> '${path.join(tmp, 'silent.sessions')}'\nexec sleep 600\n`);
     const r = h.hosts.get('db1')!.exec(ipcMake, ['sem', '-n', '4', '-s', '17', '-k', String(0x8100)]);
     assert.equal(r.status, 0, r.stderr);
 
-    const s = await startUntil(process.execPath, [IPCX, 'serve', '--listen', '127.0.0.1:0', '--target', 'db1', '--target', 'unreach',
+    const s = await startUntil(process.execPath, [IPCX, 'serve', '--listen', '127.0.0.1:0', '--target', 'db1', '--target', 'unreach', '--target', 'silent',
       '--recent', '0', '--min-age', '0', '--timeout', '20'], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { ...process.env, IPCX_SSH_CONFIG: h.configFile });
     serve = { child: s.child, port: Number(/127\.0\.0\.1:(\d+)/.exec(s.out())![1]), stderr: s.out };
 
     // a real Prometheus: loopback, a free port, temp storage, 1 s scrapes, the shipped rules
     fs.copyFileSync(path.join(PROM_DIR, 'alerts.yml'), path.join(tmp, 'alerts.yml'));
     const promPort = await freePort();
+    // the scrape config is the one "Copy Prometheus Scrape Config" puts on the clipboard
     fs.writeFileSync(path.join(tmp, 'prometheus.yml'), [
-      'global:', '  scrape_interval: 2s', '  scrape_timeout: 2s', '  evaluation_interval: 1s',
-      'rule_files: [alerts.yml]',
-      'scrape_configs:',
-      '  - job_name: ipc',
-      `    static_configs: [{ targets: ["127.0.0.1:${serve.port}"] }]`,
-      '  - job_name: ipc-ssh',
-      '    metrics_path: /probe',
-      '    scrape_interval: 3s',
-      '    scrape_timeout: 3s',
-      '    static_configs: [{ targets: [db1, unreach] }]',
-      '    relabel_configs:',
-      '      - { source_labels: [__address__], target_label: __param_target }',
-      '      - { source_labels: [__param_target], target_label: instance }',
-      `      - { target_label: __address__, replacement: "127.0.0.1:${serve.port}" }`,
-      '',
+      'global:', '  scrape_interval: 2s', '  scrape_timeout: 2s', '  evaluation_interval: 1s', 'rule_files: [alerts.yml]',
+      scrapeConfigYaml(['db1', 'unreach'], { exporter: `127.0.0.1:${serve.port}` }),
     ].join('\n'));
+    const check = run('promtool', ['check', 'config', path.join(tmp, 'prometheus.yml')]);
+    assert.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`);
     const p = await startUntil('prometheus', [`--config.file=${path.join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(tmp, 'data')}`,
       `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], undefined);
     prom = { child: p.child, port: promPort };
@@ -198,6 +191,13 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
   });
 
   after(async () => {
+    // SIGTERM first: the exporter closes its ssh connections (control masters included) and exits 0
+    if (serve && serve.child.exitCode === null) {
+      const exited = new Promise<number | null>((r) => serve!.child.once('exit', (code) => r(code)));
+      serve.child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+      assert.equal(code, 0, 'ipcx serve stops on SIGTERM with status 0');
+    }
     for (const c of children) await stop(c);
     await h?.stopAll();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -325,6 +325,24 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
     console.log(`# ipcx serve after 200 concurrent scrapes: VmHWM ${hwm.toFixed(1)} MiB, VmRSS ${rss.toFixed(1)} MiB`);
     assert.ok(hwm < RSS_BOUND_MIB, `peak RSS ${hwm.toFixed(1)} MiB >= ${RSS_BOUND_MIB} MiB`);
+  });
+
+  test('a host that never answers: scrapes end by the scrape deadline with ETIMEDOUT, and 10 concurrent ones share one ssh session', cap, async () => {
+    if (!cap.ready()) return;
+    const t0 = Date.now();
+    const all = await Promise.all(Array.from({ length: 10 }, () =>
+      fetch(`http://127.0.0.1:${serve!.port}/probe?target=silent`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } }).then(async (r) => [r.status, await r.text()] as const)));
+    const took = (Date.now() - t0) / 1000;
+    for (const [code, body] of all) {
+      assert.equal(code, 200);
+      assert.match(body, /^ipc_probe_success\{host="silent"\} 0$/m);
+      assert.match(body, /^ipc_probe_error_info\{host="silent",code="ETIMEDOUT",syscall="ssh"\} 1$/m);
+    }
+    assert.ok(took < 10, `the scrapes took ${took.toFixed(1)} s; the deadline was 2 s - 0.5 s`);
+    assert.equal(fs.readFileSync(path.join(tmp, 'silent.sessions'), 'utf8').trim().split('\n').length, 1, 'one collection (one ssh session) for all ten scrapes');
+    assert.match(serve!.stderr(), /^ipcx serve: probe silent: silent: no snapshot within 1\.5 s \(ETIMEDOUT\)/m);
+    // the exporter still answers
+    assert.equal((await fetch(`http://127.0.0.1:${serve!.port}/metrics`)).status, 200);
   });
 });
 
