@@ -124,7 +124,7 @@ const HELP = {
   semaphores: 'Semaphores in System V sets, by the verdict state of their set (what recycling orphans would give back to SEMMNS).',
   semWaiters: 'Tasks blocked in semop on System V semaphores (sum of GETNCNT and GETZCNT over every semaphore).',
   setsWithWaiters: 'System V semaphore sets with blocked tasks, by what is known of the last-op pids of the set: alive (one is alive), dead (every recorded one is dead: nobody may ever post), unknown.',
-  semDetailMissing: 'System V semaphore sets whose per-semaphore detail (waiters, last-op pids) could not be read.',
+  semDetailMissing: 'System V semaphore sets whose per-semaphore detail (waiters, last-op pids) is missing: unreadable (EACCES), or not available (FreeBSD/macOS over SSH).',
   shmSize: 'Bytes of System V shared memory segments (segsz), by the verdict state of the segment.',
   shmResident: 'Resident bytes of all System V shared memory (SHM_INFO shm_rss).',
   shmSwap: 'Swapped-out bytes of all System V shared memory (SHM_INFO shm_swp).',
@@ -210,18 +210,12 @@ export function snapshotMetrics(input: MetricsInput, opts: MetricsOptions = {}):
   if (snap.ipcNamespace !== undefined) info['ipc_namespace'] = snap.ipcNamespace;
   f.gauge('ipc_snapshot_info', HELP.info, 1, info);
 
-  // per-object read failures, by kind and code (always at least one series so the figure is never absent)
+  // objects that could not be read at all, by kind and code (always at least one series so the figure is never
+  // absent); a set whose per-semaphore detail is missing is in ipc_sem_sets_detail_missing instead
   const errCount = new Map<string, { kind: string; code: string; n: number }>();
   for (const e of snap.errors) {
     const k = `${e.kind}\0${e.error.code}`;
     const c = errCount.get(k) ?? { kind: e.kind, code: e.error.code, n: 0 };
-    c.n++;
-    errCount.set(k, c);
-  }
-  for (const s of snap.sems) {
-    if (!s.valuesError) continue;
-    const k = `sem\0${s.valuesError.code}`;
-    const c = errCount.get(k) ?? { kind: 'sem', code: s.valuesError.code, n: 0 };
     c.n++;
     errCount.set(k, c);
   }

@@ -117,15 +117,18 @@ test('queues, POSIX objects, shm resident bytes, /dev/shm statfs when given and 
   assert.equal(value(f, 'ipc_snapshot_timestamp_seconds'), NOW);
 });
 
-test('snapshot errors by kind and code (values errors too), warnings, and the info series', () => {
+test('unreadable objects by kind and code, sets without detail apart, warnings, and the info series', () => {
   const snap = fleetHost();
   snap.errors.push({ kind: 'shm', id: 99, error: { code: 'EACCES', message: 'no' } }, { kind: 'shm', id: 98, error: { code: 'EACCES', message: 'no' } });
-  snap.sems[0].valuesError = { code: 'EACCES', message: 'no' };
+  // as withDetail leaves a set whose GETALL failed: no values, no elems, the error
+  snap.sems[0] = { ...snap.sems[0], values: undefined, elems: undefined, valuesError: { code: 'EACCES', message: 'no' } };
   snap.warnings.push('native binding not loaded');
   snap.kernel = '6.1.0';
   const f = metricsOf(snap);
   assert.equal(value(f, 'ipc_snapshot_object_errors', { kind: 'shm', code: 'EACCES' }), 2);
-  assert.equal(value(f, 'ipc_snapshot_object_errors', { kind: 'sem', code: 'EACCES' }), 1);
+  // a set whose values could not be read is counted as missing detail, not as an unreadable object
+  assert.equal(f.find((x) => x.name === 'ipc_snapshot_object_errors')!.samples.some((x) => x.labels['kind'] === 'sem'), false);
+  assert.equal(value(f, 'ipc_sem_sets_detail_missing'), 1 + 1);
   assert.equal(value(f, 'ipc_snapshot_warnings'), 1);
   assert.equal(value(f, 'ipc_snapshot_info', { kernel: '6.1.0', platform: 'linux', ipc_namespace: 'ipc:[1]' }), 1);
   // a clean snapshot still has the error series (value 0), so "errors > 0" alerts never see an absent series
