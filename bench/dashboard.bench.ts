@@ -20,7 +20,7 @@ import { slimVerdicts, type HostToWebview } from '../extension/shared/protocol';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { ensureBundle, launchBrowser, openDashboard, serveDashboard } from '../test/webview/harness';
-import { capacityRowsFor } from '../webview/layout/capacityRows';
+import { capacityRowsFor } from '../extension/domain/capacityRows';
 import { benchRuns, markdownTable, median, runBench, timeProcess } from './lib';
 
 const RUNS = benchRuns(7);

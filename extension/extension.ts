@@ -4,7 +4,7 @@
  * command needs one). Activation is lazy: on the views or a command (package.json activationEvents are
  * implied by the contributed views and commands).
  *
- * Other features add ONE import and ONE `register…(context, services)` line below.
+ * A feature is one import and one `register…(context, services)` line below.
  */
 import * as vscode from 'vscode';
 import { createServices, type Services } from './services/services';
@@ -19,7 +19,7 @@ import { registerShowLimits } from './commands/showLimits';
 import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
 import { registerRecycle, setRecycleConfirmForTests } from './commands/recycle';
-import { registerRemote } from './remote/registerRemote';
+import { registerRemote } from './commands/sshHosts';
 import { registerFutexVisualizer } from './webviews/futexPanel';
 import { registerCopyScrapeConfig } from './commands/copyScrapeConfig';
 import { registerStatusIndicators, type StatusIndicators } from './views/statusIndicators';
@@ -51,7 +51,6 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   registerExportSnapshot(context, services);
   registerShowLimits(context, services);
   registerDiagnoseEnospc(context, services);
-  // other features: one register line each, below this one
   registerDashboard(context, services);
   registerRecycle(context, services);
   registerRemote(context, services);

@@ -1,4 +1,4 @@
-// The one test command (`npm test`): typecheck, then node's test runner over test/unit, test/native,
+// The one test command (`npm test`): typecheck, lint (ESLint with the layer rules), then node's test runner over test/unit, test/native,
 // test/cli, test/webview, test/remote, test/recycle (inside a private IPC + mount namespace with a fresh
 // tmpfs on /dev/shm, so no test can see or touch the host's objects), then the integration suite in a real
 // VS Code. Ends with one summary line: `N passed, N failed, N skipped`, after the reason of every skip.
@@ -23,7 +23,7 @@ try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } c
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const NODE_STAGES = ['unit', 'native', 'cli', 'recycle', 'remote', 'webview', 'futex', 'metrics'];
-const ALL = ['typecheck', ...NODE_STAGES, 'integration'];
+const ALL = ['typecheck', 'lint', ...NODE_STAGES, 'integration'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const stages = wanted.length ? ALL.filter((s) => wanted.includes(s)) : ALL;
 const artifacts = path.join(root, 'test-artifacts');
@@ -119,6 +119,15 @@ function runTypecheck() {
   lines.push(`typecheck: ${ok ? 'ok' : 'FAILED'}`);
 }
 
+function runLint() {
+  console.log('\n=== lint (eslint.config.mjs)');
+  const eslint = path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
+  const r = spawnSync(process.execPath, [eslint, '.'], { cwd: root, stdio: 'inherit' });
+  const ok = r.status === 0;
+  if (ok) totals.passed++; else totals.failed++;
+  lines.push(`lint: ${ok ? 'ok' : 'FAILED'}`);
+}
+
 function runIntegration() {
   const runner = path.join(root, 'test', 'integration', 'runTest.js');
   if (!fs.existsSync(runner)) return;
@@ -137,6 +146,7 @@ function runIntegration() {
 systemPackages();
 for (const s of stages) {
   if (s === 'typecheck') runTypecheck();
+  else if (s === 'lint') runLint();
   else if (s === 'integration') runIntegration();
   else runNodeStage(s);
 }

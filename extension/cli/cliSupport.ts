@@ -49,7 +49,7 @@ export interface CliIo {
   outFd?: number;
 }
 
-/** One `ipcx` subcommand. Other tracks add theirs (futex, recycle, doctor) to commands/index.ts. */
+/** One `ipcx` subcommand; commands/index.ts lists them all. */
 export interface Subcommand {
   name: string;
   /** one line for `ipcx --help` */

@@ -119,6 +119,8 @@ export class IpcDocuments implements vscode.TextDocumentContentProvider, vscode.
   private readonly sub: { dispose(): void };
 
   constructor(private readonly services: Services) {
+    // the one provider of this extension host, for the module's helpers
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     provider = this;
     this.sub = services.store.onDidChange((c) => {
       if (c.reason !== 'snapshot' && c.reason !== 'detail') return;

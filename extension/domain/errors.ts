@@ -8,7 +8,7 @@
  * Message shape (STYLE.md, "Native errors"): `semctl(IPC_RMID) id=32769: Operation not permitted (EPERM)`.
  * The hint table is seeded from util-linux `sys-utils/ipcrm.c` (EACCES/EPERM = permission denied for id/key,
  * EINVAL = invalid id, EIDRM = already removed id) and DOMAIN.md (ENOSPC from semget is SEMMNI/SEMMNS, not
- * disk space). Other tracks may add rows to HINTS (most specific rows first within a code).
+ * disk space). Within a code, HINTS lists the most specific rows first.
  */
 import type { IpcErrorInfo } from '../shared/model';
 

@@ -14,9 +14,6 @@
 
 import type { ActivityFields } from '../shared/model';
 
-export const PROBE_FORMAT = 'ipcx-probe';
-export const PROBE_VERSION = 1;
-
 /** One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS). */
 export const PROBE_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH

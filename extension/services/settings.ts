@@ -1,4 +1,4 @@
-/** Typed access to the `ipcExplorer.*` settings this track contributes (package.json `contributes.configuration`). */
+/** Typed access to the `ipcExplorer.*` settings IPC Explorer contributes (package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
 
 export const SECTION = 'ipcExplorer';

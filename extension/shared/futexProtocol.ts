@@ -4,7 +4,7 @@
  * The model checker itself runs inside the webview (pure TS); the host only supplies a starting scenario
  * (a built-in, or a live named semaphore read from the snapshot) and re-reads the live semaphore on request.
  */
-import type { ModelId, Scenario } from '../domain/futex/types';
+import type { ModelId, Scenario } from './futexScenario';
 
 export const FUTEX_PROTOCOL_VERSION = 1;
 

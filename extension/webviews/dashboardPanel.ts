@@ -14,7 +14,7 @@ import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
 import { assertNever, isObjectRef, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
-import { capacityRowsFor } from '../../webview/layout/capacityRows';
+import { capacityRowsFor } from '../domain/capacityRows';
 import { HostMessenger } from './hostMessenger';
 import { panelIcon } from './panelIcon';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';

@@ -1,6 +1,6 @@
 /**
  * Small C helper programs for kernel tests and benches. `buildC('ipc_make')` compiles
- * test/helpers/c/ipc_make.c with gcc and returns the binary's path. Any track may add its own .c file there.
+ * test/helpers/c/ipc_make.c with gcc and returns the binary's path; a new program is one more .c file there.
  *
  * The binary's directory is a hash of everything that decides its content: the source bytes, the compiler
  * flags and the compiler (`gcc -dumpfullversion` + `-dumpmachine`), e.g. test-artifacts/bin/3f9c…/ipc_make

@@ -17,7 +17,8 @@ function runMochaFiles(files) {
       const result = { passed: s.passes, failed: s.failures, pending: s.pending, files: files.map((f) => path.basename(f)), failures: failed };
       console.log(`${result.passed} passed, ${result.failed} failed, ${result.pending} skipped`);
       if (process.env.IPCX_TEST_RESULTS) fs.writeFileSync(process.env.IPCX_TEST_RESULTS, JSON.stringify(result, null, 2));
-      failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve();
+      if (failures > 0) reject(new Error(`${failures} test(s) failed`));
+      else resolve();
     });
     runner.on('fail', (t, err) => failed.push({ title: t.fullTitle(), error: String(err && err.message) }));
   });

@@ -187,7 +187,7 @@ test('snapshot carries the namespace and reader: ipcNamespace is /proc/self/ns/i
   assertPrivateIpcNamespace();
   const snap = native().snapshot({ values: false });
   assert.match(snap.ipcNamespace, /^ipc:\[\d+\]$/);
-  assert.equal(snap.ipcNamespace, require('node:fs').readlinkSync('/proc/self/ns/ipc'));
+  assert.equal(snap.ipcNamespace, fs.readlinkSync('/proc/self/ns/ipc'));
   assert.equal(snap.uid, process.geteuid!());
 });
 

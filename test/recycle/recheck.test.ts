@@ -76,6 +76,7 @@ test('300 orphan segments: a live attach + detach of the last one while the firs
   assert.equal(left[0]!.lpid, touchPid);
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the driver's JSON line, read field by field below
 function driver(mode: 'trusted' | 'cli'): Record<string, any> {
   const audit = path.join(tmp, `${mode}-audit.jsonl`);
   const r = spawnSync('unshare', ['--ipc', '--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', path.join(root, 'test', 'recycle', 'recheckDriver.ts'), mode, audit], {

@@ -5,6 +5,7 @@
  * keys the host refuses, and hostile host names that must never reach ssh.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,7 @@ before(async () => {
   // an alias whose key is not in authorized_keys: the host refuses it
   const stranger = path.join(h.dir, 'stranger_ed25519');
   fs.writeFileSync(path.join(h.dir, 'stranger.conf'), '');
-  require('node:child_process').spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
   h.addAlias('stranger', 's', { identity: stranger });
   h.addAlias('closed', 's', { port: await freePort() });
 });

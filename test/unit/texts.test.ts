@@ -9,7 +9,7 @@ import { capacity } from '../../extension/domain/capacity';
 import { LIMIT_DESCRIPTORS, limitDescriptor, raiseHint, SYSCTL_PERSIST_FILE } from '../../extension/shared/limitDescriptors';
 import type { IpcLimits } from '../../extension/shared/model';
 import { capacityBars } from '../../webview/layout/capacity';
-import { capacityRowsFor } from '../../webview/layout/capacityRows';
+import { capacityRowsFor } from '../../extension/domain/capacityRows';
 import { cellKeyLabel } from '../../webview/layout/semSets';
 import { seedSnapshot } from '../webview/fixtures';
 

@@ -11,7 +11,7 @@
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { IpcSnapshot, MsgQueue, SemElem, SemSet, ShmSegment } from '../../extension/shared/model';
 import { slimVerdicts, type HostToWebview } from '../../extension/shared/protocol';
-import { capacityRowsFor } from '../../webview/layout/capacityRows';
+import { capacityRowsFor } from '../../extension/domain/capacityRows';
 
 /** the fixed clock of every fixture (2026-11-24 12:00:00 UTC). */
 export const NOW_MS = Date.UTC(2026, 10, 24, 12, 0, 0);

@@ -10,7 +10,7 @@ import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTimestamp } from '../../extension/shared/format';
 import type { IpcSnapshot, SemSet, Verdict } from '../../extension/shared/model';
 import { slimVerdicts, type HostToWebview } from '../../extension/shared/protocol';
-import { capacityRowsFor } from '../../webview/layout/capacityRows';
+import { capacityRowsFor } from '../../extension/domain/capacityRows';
 import { seedSnapshot } from './fixtures';
 import { artifactPath, ensureBundle, launchBrowser, openDashboard, pollPage, serveDashboard, type Browser, type DashboardPage, type Served, type Theme } from './harness';
 

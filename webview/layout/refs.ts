@@ -1,5 +1,5 @@
 /** Object references and small display helpers shared by the layout modules (pure; no DOM). */
-import type { IpcObject, ObjectRef, Verdict, VerdictState } from '../../extension/shared/model';
+import type { IpcObject, ObjectRef, Verdict } from '../../extension/shared/model';
 
 /** `sem:32769`, `posixSem:/orders`: the same form as domain/verdict.ts `objectRef()` (see model.ts). */
 export function refOf(o: IpcObject): ObjectRef {
@@ -12,12 +12,6 @@ export { formatKey as keyHex } from '../../extension/shared/format';
 /** unsigned key for sorting (keys arrive as signed 32-bit). */
 export function keyU32(key: number): number {
   return key >>> 0;
-}
-
-export type MarkState = VerdictState;
-
-export function stateOf(verdicts: ReadonlyMap<ObjectRef, Verdict>, ref: ObjectRef): MarkState {
-  return verdicts.get(ref)?.state ?? 'unknown';
 }
 
 export function verdictMap(verdicts: readonly Verdict[]): Map<ObjectRef, Verdict> {

@@ -238,25 +238,3 @@ export function replay(sc: Scenario, ids: readonly string[], model?: ModelId): R
   }
   return { states, steps, choices };
 }
-
-/** A seeded random scheduler (mulberry32): picks among enabled choices; stops at a final state or maxSteps. */
-export function randomSchedule(sc: Scenario, seed: number, model?: ModelId, maxSteps = 200): string[] {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  let s = initialState(sc, { model: model ?? sc.model });
-  const ids: string[] = [];
-  for (let i = 0; i < maxSteps; i++) {
-    const options = enabled(s);
-    if (!options.length) break;
-    const c = options[Math.floor(rnd() * options.length)];
-    ids.push(choiceId(s, c));
-    s = step(s, c);
-  }
-  return ids;
-}

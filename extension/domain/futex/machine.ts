@@ -299,11 +299,6 @@ export function stuck(s: FutexState): Violation[] {
   }];
 }
 
-/** True when no choice is left (all threads finished, or the process crashed). */
-export function isFinal(s: FutexState): boolean {
-  return enabled(s).length === 0;
-}
-
 /** Identity of a state for hashing (everything that influences the future; not history or results). */
 export function stateKey(s: FutexState): string {
   const m = s.mem;

@@ -408,8 +408,3 @@ function recognizeByPidFile(o: ShmSegment, ctx: RecognizerContext): OwnerInfo | 
     evidence,
   };
 }
-
-/** Used by tests and the doctor: true when the object is a PostgreSQL semaphore set by its own rule. */
-export function isPgSemSet(s: ShmSegment | SemSet): boolean {
-  return s.kind === 'sem' && s.nsems === PG_SEMS_PER_SET && semValue(s, PG_SEMS_PER_SET - 1) === PG_SEMA_MAGIC;
-}

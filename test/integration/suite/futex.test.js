@@ -5,9 +5,8 @@
 // Screenshots: test-artifacts/futex-vscode-seed.png, test-artifacts/futex-vscode-live.png.
 'use strict';
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const h = require('../helpers');
 const { vscode } = h;

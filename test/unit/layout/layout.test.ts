@@ -8,7 +8,7 @@ import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdic
 import type { SemSet, Verdict } from '../../../extension/shared/model';
 import type { CapacityRow } from '../../../extension/shared/protocol';
 import { capacityBars, formatPct, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
-import { capacityRowsFor } from '../../../webview/layout/capacityRows';
+import { capacityRowsFor } from '../../../extension/domain/capacityRows';
 import { compileFilter, parseFilter, parseKeyRange } from '../../../webview/layout/filter';
 import { diffRefs, layoutMsg, layoutPids, layoutShm } from '../../../webview/layout/others';
 import { keyHex, refOf, verdictMap } from '../../../webview/layout/refs';

@@ -1,8 +1,7 @@
 /**
  * The host's guard on webview input (extension/shared/protocol.ts `isWebviewToHost`) and the typed host
  * messenger (extension/webviews/hostMessenger.ts). The webview is untrusted: every malformed or hostile
- * message must be rejected, and nothing may reach the host before `ready`. (Kept under test/unit/layout/,
- * the unit folder this track owns.)
+ * message must be rejected, and nothing may reach the host before `ready`.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

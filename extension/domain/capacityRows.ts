@@ -1,11 +1,11 @@
 /**
- * The capacity rows the host sends (protocol CapacityRow) from domain/capacity.ts and the limit
+ * The capacity rows the host sends the dashboard (protocol CapacityRow) from capacity.ts and the limit
  * descriptors: pure, used by dashboardPanel.ts and by the tests' fixtures. SHMALL is shown in bytes.
  */
-import { capacity } from '../../extension/domain/capacity';
-import { LIMIT_DESCRIPTORS, raiseHint, type LimitName } from '../../extension/shared/limitDescriptors';
-import type { IpcSnapshot } from '../../extension/shared/model';
-import type { CapacityRow } from '../../extension/shared/protocol';
+import { capacity } from './capacity';
+import { LIMIT_DESCRIPTORS, raiseHint, type LimitName } from '../shared/limitDescriptors';
+import type { IpcSnapshot } from '../shared/model';
+import type { CapacityRow } from '../shared/protocol';
 
 /** the limits the dashboard draws, in this order (SHMMIN and MSGMAX have no usage worth a gauge). */
 export const DASHBOARD_LIMITS: readonly LimitName[] = [

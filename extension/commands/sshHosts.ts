@@ -1,6 +1,6 @@
 /**
- * VS Code glue for SSH hosts (translation only: validation, probing and parsing live in hostName.ts,
- * hostSettings.ts, sshSource.ts and domain/probeParser.ts).
+ * VS Code glue for SSH hosts (translation only: validation, probing and parsing live in remote/hostName.ts,
+ * remote/hostSettings.ts, remote/sshSource.ts and domain/probeParser.ts).
  *
  * - hosts come from the machine-scoped setting `ipcExplorer.sshHosts` and from "Add SSH Host..." (offers the
  *   concrete `Host` entries of ~/.ssh/config, or a typed destination, validated as typed);
@@ -14,10 +14,10 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
-import { hostOf } from '../commands/args';
-import { hostAliasesFromSshConfig, parseHostSpec } from './hostName';
-import { mapBounded, parseHostsSetting, withHost, withoutHost } from './hostSettings';
-import { SshSource, type SshSourceOptions } from './sshSource';
+import { hostOf } from './args';
+import { hostAliasesFromSshConfig, parseHostSpec } from '../remote/hostName';
+import { mapBounded, parseHostsSetting, withHost, withoutHost } from '../remote/hostSettings';
+import { SshSource, type SshSourceOptions } from '../remote/sshSource';
 
 const SECTION = 'ipcExplorer';
 
