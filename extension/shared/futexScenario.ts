@@ -44,6 +44,9 @@ export interface ThreadSpec {
   ops: OpSpec[];
   /** some other thread calls pthread_cancel(this) at a moment the scheduler picks (sent exactly once). */
   cancel?: boolean;
+  /** the thread stops (skips the rest of its script) when an operation returns -1, as a program that checks
+   *  sem_wait's result would, instead of going on to destroy and free. */
+  stopOnFail?: boolean;
   /** the process (address space) the thread belongs to; default 0. Threads of different processes share the
    *  semaphore's memory (MAP_SHARED, or inherited across fork), but private futex keys differ. */
   process?: number;

@@ -151,7 +151,7 @@ test('seed under glibc-old: stepping the old story reaches the use-after-free, f
   assert.equal(await num(p, 'document.body.dataset.cursor'), 7);
   assert.ok((await num(p, 'document.body.dataset.violations')) > 0);
   const alert = await p.textContent('#violations');
-  assert.match(alert ?? '', /use-after-free \(B\): B reads nwaiters \(offset 8\) after free\(\)/);
+  assert.match(alert ?? '', /use-after-free \(B\): B's sem_post reads nwaiters \(offset 8\) after free\(\)/);
   assert.match(alert ?? '', /bug 12674/);
   const flagged = await p.textContent('#steps li.violation');
   assert.match(flagged ?? '', /7\. B UAF_load/);

@@ -8,7 +8,7 @@
  */
 import { select } from 'd3-selection';
 import {
-  MODEL_IDS, SCENARIOS, choiceId, enabled, explore, findScenario, initialState, scenarioRunsUnder, step,
+  MODEL_IDS, SCENARIOS, VIOLATION_INFO, choiceId, enabled, explore, findScenario, initialState, scenarioRunsUnder, step,
   validateScenario, type Choice, type ExploreResult, type FutexState, type ModelId, type Scenario, type Violation,
   type Witness,
 } from '../../extension/domain/futex';
@@ -214,6 +214,8 @@ function explain(v: Violation): string {
             'sees nwaiters in the same CAS, so after publishing it only calls futex_wake, which touches no user memory.'
         : 'A thread touched the semaphore after sem_destroy/free: in this scenario the program itself uses the ' +
             'semaphore outside its lifetime (e.g. a wait that failed with EINTR/ETIMEDOUT, followed by destroy and free).';
+    case 'misuse':
+      return VIOLATION_INFO.misuse;
     case 'lost-wakeup':
       return 'A waiter sleeps in the kernel while a token is available and nobody is left to wake it. glibc ≥ 2.21 ' +
         'prevents this twice: the post\'s CAS reads nwaiters atomically with the increment, and the kernel\'s ' +

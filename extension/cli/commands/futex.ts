@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import {
-  MODEL_IDS, SCENARIOS, VIOLATION_KINDS, explore, findScenario, replay, scenarioRunsUnder, validateScenario,
+  MODEL_IDS, SCENARIOS, VIOLATION_INFO, VIOLATION_KINDS, explore, findScenario, replay, scenarioRunsUnder, validateScenario,
   type ExploreResult, type ModelId, type Scenario, type StepRecord, type ViolationKind,
 } from '../../domain/futex';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
@@ -99,6 +99,7 @@ function renderResult(r: ExploreResult, sc: Scenario): string {
   }
   for (const w of r.witnesses) {
     out += `\n  witness: ${w.kind} in ${w.choices.length} steps — ${w.violation.message}\n`;
+    out += `  (${w.kind}: ${VIOLATION_INFO[w.kind]})\n`;
     out += renderSteps(w.steps);
     out += `  replay: ipcx futex replay --model ${r.model} --scenario ${sc.id} --schedule ${w.choices.join(',')}\n`;
   }
@@ -141,7 +142,8 @@ Models: glibc-new-64 (glibc >= 2.21, 64-bit atomics), glibc-new-32 (glibc >= 2.2
 glibc-old (glibc <= 2.20), pg-futex (PostgreSQL's futex semaphore, no waiter count). Every operation is a
 sequence of atomic steps; the kernel's futex compare-and-block is one step. explore enumerates every
 interleaving (equal states explored once) and reports schedules, distinct states and violating schedules
-(use-after-free, lost-wakeup, deadlock, assertion) with one shortest witness per kind.
+(use-after-free: the implementation touches memory after its token let the destroyer free it; misuse: the
+program used a destroyed/freed semaphore; lost-wakeup, deadlock, assertion) with one shortest witness per kind.
   --model M          a model, or 'all' (default: the scenario's own)
   --scenario S       a built-in scenario (ipcx futex list); --scenario-file F reads one as JSON
   --spurious N       spurious futex wake-ups allowed per schedule (overrides the scenario's budget)
@@ -149,7 +151,7 @@ interleaving (equal states explored once) and reports schedules, distinct states
   --signals N        signals (EINTR) per schedule
   --max-states N     stop after N distinct states (default 500000)
   --schedule IDS     comma-separated choice ids, e.g. B,B,A,A,A,A,B or spurious(A) or C:wake=A
-  --witness KIND     replay the explorer's witness of KIND (use-after-free, lost-wakeup, deadlock, assertion)
+  --witness KIND     replay the explorer's witness of KIND (use-after-free, misuse, lost-wakeup, deadlock, assertion)
   --json             explore: ExploreResult or [ExploreResult] with --model all; replay: {steps, states, error?}
 exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen), 2 usage, 1 error`,
   async run(args, io) {

@@ -75,6 +75,11 @@ export class Ctx<P extends Pc = Pc> {
     return this.s.model;
   }
 
+  /** The operation the thread is in. */
+  get opName(): string {
+    return scenarioOf(this.s).threads[this.tid]?.ops[this.t.op]?.op ?? 'operation';
+  }
+
   violate(v: Violation): void {
     this.s.violations.push(v);
     (this.rec.violations ??= []).push(v);
@@ -94,22 +99,35 @@ export class Ctx<P extends Pc = Pc> {
       (this.rec.access ??= []).push(a);
     }
     if (st === 'live') return true;
-    const orig = this.rec.name;
-    this.rec.name = store ? 'UAF_store' : 'UAF_load';
-    this.rec.detail = `${orig}: ${this.rec.detail}`.replace(/: $/, '');
     const where =
       st === 'destroyed' ? 'after sem_destroy' : st === 'freed' ? 'after free()' : st === 'reused'
         ? 'after the block was freed and reused' : 'after munmap()';
     const fault = st === 'unmapped';
-    this.violate({
-      kind: 'use-after-free',
-      thread: this.t.name,
-      message: `${this.t.name} ${store ? 'writes' : 'reads'} ${what} ${where}` +
-        (fault ? ': the page is gone, SIGSEGV kills the process' : st === 'reused'
-          ? ': it sees another object\'s bytes' : st === 'destroyed'
-            ? ': the owner may free or unmap the memory at any moment now (POSIX allows it once sem_wait returned)'
-            : ': the bytes are stale, and free() may already have written its own data there'),
-    });
+    const consequence = fault ? ': the page is gone, SIGSEGV kills the process' : st === 'reused'
+      ? ': it sees another object\'s bytes' : st === 'destroyed'
+        ? ': the owner may free or unmap the memory at any moment now'
+        : ': the bytes are stale, and free() may already have written its own data there';
+    if (this.t.published) {
+      // The operation's effect (its token) was visible before the destroy: the thread that took the token was
+      // entitled to destroy and free (POSIX), so touching the memory now is the implementation's fault.
+      const orig = this.rec.name;
+      this.rec.name = store ? 'UAF_store' : 'UAF_load';
+      this.rec.detail = `${orig}: ${this.rec.detail}`.replace(/: $/, '');
+      this.violate({
+        kind: 'use-after-free',
+        thread: this.t.name,
+        message: `${this.t.name}'s ${this.opName} ${store ? 'writes' : 'reads'} ${what} ${where}, after publishing its ` +
+          `token (the destroyer took that token, so POSIX let it destroy)${consequence}`,
+      });
+    } else {
+      this.violate({
+        kind: 'misuse',
+        thread: this.t.name,
+        message: `${this.t.name}'s ${this.opName} ${store ? 'writes' : 'reads'} ${what} ${where}: the program ` +
+          `${this.t.pc === 'start' ? 'called the operation on a semaphore that was already' : 'destroyed the semaphore while this operation had not yet taken effect, so it was not'} ` +
+          `${this.t.pc === 'start' ? (st === 'destroyed' ? 'destroyed' : 'destroyed and released') : 'finished'} (undefined behaviour, not a glibc bug)${consequence}`,
+      });
+    }
     if (fault) {
       this.crashed = true;
       for (let i = 0; i < this.s.threads.length; i++) {
@@ -135,7 +153,13 @@ export class Ctx<P extends Pc = Pc> {
     t.pc = 'start' as P;
     t.word = 0; t.priv = 0; t.guess = 0; t.wakeCount = 0; t.pendingRet = '';
     t.unwinding = false;
+    t.published = false;
     const spec = scenarioOf(this.s).threads[this.tid];
+    if (spec.stopOnFail && r.startsWith('-1') && t.op < spec.ops.length) {
+      this.rec.note = `${this.rec.note ? `${this.rec.note}; ` : ''}${t.name} stops: its script says to stop when an operation fails ` +
+        `(${spec.ops.slice(t.op).map((o) => o.op).join(', ')} not run)`;
+      t.op = spec.ops.length;
+    }
     if (t.op >= spec.ops.length) t.status = 'done';
   }
 

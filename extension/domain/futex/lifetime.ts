@@ -26,7 +26,7 @@ export function stepLifetime(c: Ctx, op: OpKind): boolean {
       const busy = c.s.threads.filter((x, i) => i !== c.tid && x.registered && x.status !== 'done');
       if (busy.length) {
         c.violate({
-          kind: 'assertion', thread: t.name,
+          kind: 'misuse', thread: t.name,
           message: `${t.name} destroys the semaphore while ${busy.map((x) => x.name).join(', ')} ${busy.length > 1 ? 'are' : 'is'} ` +
             'still waiting in sem_wait (undefined behaviour per POSIX)',
         });

@@ -31,7 +31,7 @@ export const PROGRAMS: { readonly [M in ModelId]: ModelProgram<Pc> } = {
 function freshThread(name: string): ThreadState {
   return {
     name, op: 0, pc: 'start', status: 'ready', word: 0, priv: 0, guess: 0, wakeCount: 0, pendingRet: '',
-    registered: false, futexKey: '', pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
+    registered: false, published: false, futexKey: '', pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
   };
 }
 
@@ -306,7 +306,7 @@ export function stateKey(s: FutexState): string {
   let k = `${m.status[0]}${m.value},${m.nwaiters},${m.priv}|${[...s.queue].sort().join(',')}|` +
     `${s.left.spurious},${s.left.weakCas},${s.left.signals}|${s.tokens}|${s.violations.length ? 1 : 0}`;
   for (const t of s.threads) {
-    k += `|${t.op}.${t.pc}.${t.status[0]}.${t.word}.${t.priv}.${t.guess}.${t.wakeCount}.${t.pendingRet}.${t.futexKey}.${t.registered ? 1 : 0}` +
+    k += `|${t.op}.${t.pc}.${t.status[0]}.${t.word}.${t.priv}.${t.guess}.${t.wakeCount}.${t.pendingRet}.${t.futexKey}.${t.published ? 1 : 0}${t.registered ? 1 : 0}` +
       `${t.pendingCancel ? 1 : 0}${t.cancelSent ? 1 : 0}${t.unwinding ? 1 : 0}${async && t.window ? 1 : 0}`;
   }
   return k;

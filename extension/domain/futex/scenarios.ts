@@ -47,6 +47,21 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     ],
   },
   {
+    id: 'seed-checked',
+    title: 'Destroy after a successful wait only',
+    description:
+      'As seed, but A checks sem_wait\'s result: when the wait fails (EINTR from a signal), A stops instead of ' +
+      'destroying and freeing a semaphore B may still post to. With --signals this removes every misuse schedule ' +
+      'of seed; what is left is the implementation\'s own use after free (glibc <= 2.20).',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free'), stopOnFail: true },
+      { name: 'B', ops: ops('sem_post') },
+    ],
+    budget: budget(1, 0, 1),
+  },
+  {
     id: 'seed-munmap',
     title: 'Destroy after wait, then munmap',
     description: 'As seed, but A unmaps the page: the old post faults (SIGSEGV) when it reads nwaiters.',
@@ -327,6 +342,12 @@ export function validateScenario(x: unknown): { ok: true; scenario: Scenario } |
     }
     const spec: ThreadSpec = { name, ops: tops };
     if (t.cancel === true) spec.cancel = true;
+    if (t.stopOnFail === true) spec.stopOnFail = true;
+    if (t.process !== undefined) {
+      const pr = int(t.process, 0, LIMITS.threads);
+      if (pr === null) return fail(`threads[${i}].process: an integer 0..${LIMITS.threads}`);
+      if (pr) spec.process = pr;
+    }
     if (t.registered === true) {
       const first = tops[0]?.op;
       if (first !== 'sem_wait' && first !== 'sem_timedwait') {

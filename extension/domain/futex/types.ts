@@ -57,6 +57,8 @@ export interface ThreadState<P extends Pc = Pc> {
   pendingRet: string;
   /** between register and deregister (nwaiters counts this thread). */
   registered: boolean;
+  /** a sem_post whose token is visible (after its publishing CAS/fetch_add), until the post returns. */
+  published: boolean;
   /** the futex key the thread sleeps under while in the kernel queue ('' otherwise): 'shared' or
    *  'private:p<process>' (a private futex is keyed by address space and address, §3.3). */
   futexKey: string;
@@ -72,8 +74,27 @@ export interface ThreadState<P extends Pc = Pc> {
   results: string[];
 }
 
-export type ViolationKind = 'use-after-free' | 'lost-wakeup' | 'deadlock' | 'assertion';
-export const VIOLATION_KINDS: readonly ViolationKind[] = ['use-after-free', 'lost-wakeup', 'deadlock', 'assertion'];
+/**
+ * use-after-free: the implementation touches the semaphore's memory after the operation's token was
+ * published, so the thread that took it was entitled to destroy and free (the glibc <= 2.20 class, bug 12674).
+ * misuse: the program called an operation on a destroyed or freed semaphore, or destroyed it while an
+ * operation had not taken effect or threads still waited (undefined behaviour; the program's bug).
+ */
+export type ViolationKind = 'use-after-free' | 'misuse' | 'lost-wakeup' | 'deadlock' | 'assertion';
+export const VIOLATION_KINDS: readonly ViolationKind[] = ['use-after-free', 'misuse', 'lost-wakeup', 'deadlock', 'assertion'];
+
+/** One paragraph per violation kind, for the CLI and the visualizer. */
+export const VIOLATION_INFO: Readonly<Record<ViolationKind, string>> = {
+  'use-after-free': 'The implementation touched the semaphore after publishing its token: the thread that took the ' +
+    'token may already have destroyed and freed it, which POSIX allows. This is glibc <= 2.20\'s bug 12674.',
+  misuse: 'The program used the semaphore outside its lifetime: an operation was called on a destroyed or freed ' +
+    'semaphore, or the semaphore was destroyed while an operation had not taken effect or threads waited on it. ' +
+    'Undefined behaviour by POSIX; the program\'s bug, not the implementation\'s (stop a thread whose wait failed ' +
+    'instead of destroying: ThreadSpec.stopOnFail).',
+  'lost-wakeup': 'A thread sleeps in futex_wait forever although tokens are available.',
+  deadlock: 'A thread sleeps forever and no token will come: more waits than posts in the script.',
+  assertion: 'An invariant of the model broke (token conservation, nwaiters) or the script misused memory.',
+};
 
 export interface Violation {
   kind: ViolationKind;

@@ -31,7 +31,7 @@ test('explore seed: glibc-new-64 and glibc-new-32 are safe and exit 0', async ()
     assert.equal(r.code, 0, m);
     const j = JSON.parse(r.out);
     assert.equal(j.model, m);
-    assert.deepEqual(j.violatingSchedules, { 'use-after-free': 0, 'lost-wakeup': 0, deadlock: 0, assertion: 0 });
+    assert.deepEqual(j.violatingSchedules, { 'use-after-free': 0, misuse: 0, 'lost-wakeup': 0, deadlock: 0, assertion: 0 });
     assert.ok(j.states > 0 && j.schedules > 0);
   }
 });
@@ -71,4 +71,18 @@ test('scenario files are validated; usage errors are UsageErrors', async () => {
   await assert.rejects(run(['frobnicate']), UsageError);
   const list = await run(['list', '--json']);
   assert.ok(JSON.parse(list.out).scenarios.some((s: { id: string }) => s.id === 'seed'));
+});
+
+test('explore seed --spurious 2 --weak-cas 2 --signals 1: the program\'s misuse and glibc\'s use after free are counted apart', async () => {
+  const r = await run(['explore', '--model', 'all', '--scenario', 'seed', '--spurious', '2', '--weak-cas', '2', '--signals', '1', '--json']);
+  assert.equal(r.code, 4);
+  const by = Object.fromEntries((JSON.parse(r.out) as { model: string; violatingSchedules: Record<string, number> }[]).map((x) => [x.model, x.violatingSchedules]));
+  for (const m of ['glibc-new-64', 'glibc-new-32', 'pg-futex']) {
+    assert.equal(by[m]['use-after-free'], 0, `${m}: the implementation never touches freed memory`);
+    assert.ok(by[m].misuse > 0, `${m}: A destroys after its wait failed with EINTR, then B posts`);
+  }
+  assert.ok(by['glibc-old']['use-after-free'] > 0 && by['glibc-old'].misuse > 0);
+  const text = await run(['explore', '--model', 'glibc-new-64', '--scenario', 'seed', '--signals', '1']);
+  assert.match(text.out, /witness: misuse .*sem_post reads private after free\(\): the program called the operation on a semaphore that was already destroyed and released/);
+  assert.match(text.out, /\(misuse: The program used the semaphore outside its lifetime/);
 });

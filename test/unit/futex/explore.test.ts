@@ -67,7 +67,7 @@ test('seed: glibc-old has use-after-free schedules; glibc-new-64 and glibc-new-3
   assert.equal(end.last?.actor, 'B');
   for (const m of ['glibc-new-64', 'glibc-new-32'] as const) {
     const n = explore(sc, { model: m });
-    assert.deepEqual(Object.values(n.violatingSchedules), [0, 0, 0, 0], m);
+    assert.deepEqual(Object.values(n.violatingSchedules), [0, 0, 0, 0, 0], m);
     assert.equal(n.witnesses.length, 0);
     assert.ok(n.schedules > 100, `${m} explored ${n.schedules} schedules`);
     // every final outcome: both threads succeeded
@@ -121,11 +121,46 @@ test('b3 under glibc-new-32: all interleavings of 2 waiters and 2 posts, no lost
   assert.ok(r.states > 1000);
 });
 
-test('pg-futex: no UAF in the seed, but pg_sem_wait can fail with EAGAIN (flagged as an assertion)', () => {
-  const r = explore(findScenario('seed')!, { model: 'pg-futex' });
-  assert.equal(r.violatingSchedules['use-after-free'], 0);
-  assert.ok(r.violatingSchedules.assertion > 0);
-  assert.match(r.witnesses[0].violation.message, /EAGAIN/);
+test('pg-futex: the seed has no violation: a changed counter makes pg_sem_wait try again, not fail', () => {
+  for (const budget of [{}, { spurious: 2, weakCas: 2 }]) {
+    const r = explore(findScenario('seed')!, { model: 'pg-futex', budget });
+    assert.deepEqual(r.violatingSchedules, { 'use-after-free': 0, misuse: 0, 'lost-wakeup': 0, deadlock: 0, assertion: 0 });
+    for (const o of r.outcomes) assert.equal(o.outcome, 'A=0/0/0 B=0');
+  }
+  // the EAGAIN path exists and loops: W reads 0, P posts, futex_wait sees 1 and W retakes the token
+  const r = replay(findScenario('b1')!, ['W', 'P', 'W', 'W', 'W'], 'pg-futex');
+  assert.equal(r.error, undefined, r.error);
+  assert.deepEqual(r.steps.map((x) => `${x.actor}.${x.name}`), ['W.load', 'P.fetch_add', 'W.futex_wait', 'W.load', 'W.cas_ok']);
+  assert.deepEqual(r.steps[2].futex?.result, { ret: -1, errno: 'EAGAIN' });
+  assert.deepEqual(r.states[r.states.length - 1].threads[0].results, ['0']);
+});
+
+test('seed with a signal: a wait that failed with EINTR, then destroy + free, then a post: misuse, not glibc\'s fault', () => {
+  const sc = findScenario('seed')!;
+  for (const model of ['glibc-new-64', 'glibc-new-32'] as const) {
+    const r = explore(sc, { model, budget: { signals: 1 } });
+    assert.equal(r.violatingSchedules['use-after-free'], 0, model);
+    assert.ok(r.violatingSchedules.misuse > 0, model);
+    const w = r.witnesses.find((x) => x.kind === 'misuse')!;
+    assert.ok(w.steps.some((x) => x.ret === '-1 EINTR'), `${model}: the witness's wait failed`);
+    assert.match(w.violation.message, /called the operation on a semaphore that was already destroyed/);
+  }
+  // glibc-old keeps its own class apart: the post published its token before the destroy
+  const old = explore(sc, { model: 'glibc-old', budget: { signals: 1 } });
+  assert.ok(old.violatingSchedules['use-after-free'] > 0 && old.violatingSchedules.misuse > 0);
+  assert.match(old.witnesses.find((x) => x.kind === 'use-after-free')!.violation.message, /after publishing its token/);
+});
+
+test('seed-checked: a script that stops after a failed wait has no misuse; glibc-old keeps its use after free', () => {
+  const sc = findScenario('seed-checked')!;
+  for (const model of ['glibc-new-64', 'glibc-new-32', 'pg-futex'] as const) {
+    const r = explore(sc, { model, budget: { spurious: 2, weakCas: 2, signals: 1 } });
+    assert.equal(Object.values(r.violatingSchedules).reduce((a, b) => a + b, 0), 0, model);
+    assert.ok(r.outcomes.some((o) => o.outcome.startsWith('A=-1 EINTR ')), `${model}: A stopped after EINTR`);
+  }
+  const old = explore(sc, { model: 'glibc-old' });
+  assert.ok(old.violatingSchedules['use-after-free'] > 0);
+  assert.equal(old.violatingSchedules.misuse, 0);
 });
 
 test('maxStates truncates and says so', () => {

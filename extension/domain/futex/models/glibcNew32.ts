@@ -58,6 +58,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
           if (!c.touch('value', true)) return;
           m.value += 2;
           c.s.tokens += 1;
+          t.published = true;
           if (t.word & 1) {
             t.wakeCount = 1;
             t.pc = 'futex_wake';

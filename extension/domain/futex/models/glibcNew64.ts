@@ -50,6 +50,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
           if (!c.touch('data', true)) return;
           m.value += 1;
           c.s.tokens += 1;
+          t.published = true;
           if (hi(t.word) > 0) {
             t.wakeCount = 1;
             t.pc = 'futex_wake';
@@ -78,6 +79,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         if (!c.touch('data', true)) return;
         m.value += 1;
         c.s.tokens += 1;
+        t.published = true;
         if (hi(t.word) > 0) {
           t.wakeCount = 1;
           t.pc = 'futex_wake';

@@ -36,6 +36,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           if (!c.touch('value', true)) return;
           m.value += 1;
           c.s.tokens += 1;
+          t.published = true;
           c.rec.note = 'from here on sem_post still reads *S (nwaiters, private)';
           t.pc = 'load_nwaiters';
         } else {
