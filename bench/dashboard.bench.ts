@@ -16,12 +16,12 @@ import os from 'node:os';
 import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, verdictOptions } from '../extension/domain/verdict';
 import type { IpcSnapshot } from '../extension/shared/model';
-import { slimVerdicts, type HostToWebview } from '../extension/shared/protocol';
+import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../extension/shared/protocol';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { ensureBundle, launchBrowser, openDashboard, serveDashboard } from '../test/webview/harness';
 import { capacityRowsFor } from '../extension/domain/capacityRows';
-import { benchRuns, markdownTable, median, runBench, timeProcess } from './lib';
+import { benchRuns, markdownTable, median, recordResult, runBench, timeProcess } from './lib';
 
 const RUNS = benchRuns(7);
 const SIZES = [16, 1000, 32000];
@@ -29,7 +29,7 @@ const NSEMS = 17;
 
 function message(snapshot: IpcSnapshot, diff: Extract<HostToWebview, { type: 'snapshot' }>['diff']): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
-  return { type: 'snapshot', host: 'local', takenAt: snapshot.takenAt, snapshot, verdicts: slimVerdicts(snapshot, verdicts), capacity: capacityRowsFor(snapshot), diff };
+  return { type: 'snapshot', host: 'local', takenAt: snapshot.takenAt, snapshot: slimSnapshot(snapshot), verdicts: slimVerdicts(snapshot, verdicts), capacity: capacityRowsFor(snapshot), diff };
 }
 
 /**
@@ -70,8 +70,12 @@ async function main(): Promise<void> {
       const dropped = new Set(drop.map((s) => s.id));
       const next: IpcSnapshot = { ...snap, takenAt: snap.takenAt + 5000, sems: snap.sems.filter((s) => !dropped.has(s.id)) };
       const update = message(next, { appeared: [], vanished: drop.map((s) => `sem:${s.id}`), changed: [] });
-      const firstJson = JSON.stringify(first);
-      const updateJson = JSON.stringify(update);
+      // as the host posts them (protocol.ts toWire: a big snapshot as JSON text), and the first one also as
+      // the plain object message, for comparison in the same run
+      const firstJson = JSON.stringify(toWire(first));
+      const firstObjJson = JSON.stringify(first);
+      const updateJson = JSON.stringify(toWire(update));
+      const firstObjMs: number[] = [];
 
       const firstMs: number[] = [];
       const firstMsgMs: number[] = [];
@@ -86,6 +90,16 @@ async function main(): Promise<void> {
         const [ft, fm] = (await d.page.evaluate(TIMED_POST)) as [number, number];
         firstMs.push(ft);
         firstMsgMs.push(fm);
+        if (firstObjJson !== firstJson) {
+          await d.page.reload();
+          await d.page.evaluate('new Promise((r) => { const w = () => (window.__posted || []).some((m) => m.type === "ready") ? r() : setTimeout(w, 5); w(); })');
+          await d.page.evaluate(`window.__next = ${firstObjJson}; 0`);
+          firstObjMs.push(((await d.page.evaluate(TIMED_POST)) as [number, number])[0]);
+          await d.page.reload();
+          await d.page.evaluate('new Promise((r) => { const w = () => (window.__posted || []).some((m) => m.type === "ready") ? r() : setTimeout(w, 5); w(); })');
+          await d.page.evaluate(`window.__next = ${firstJson}; 0`);
+          await d.page.evaluate(TIMED_POST);
+        }
         await d.page.evaluate(`window.__next = ${updateJson}; 0`);
         updateMs.push(((await d.page.evaluate(TIMED_POST)) as [number, number])[0]);
         nodes = (await d.page.evaluate('document.querySelectorAll("*").length')) as number;
@@ -100,7 +114,18 @@ async function main(): Promise<void> {
       const f = median(firstMs);
       const u = median(updateMs);
       const ip = median(ipcs);
-      rows.push([n.toLocaleString('en-US'), mode, String(nodes), f.toFixed(1), median(firstMsgMs).toFixed(1), u.toFixed(1), ip.toFixed(1), (f / ip).toFixed(2), (u / ip).toFixed(2), (firstJson.length / 1e6).toFixed(1)]);
+      if (n === 32000) {
+        recordResult({
+          bench: 'dashboard',
+          goal: {
+            goal: 'dashboard first render of 32,000 sets <= 300 ms (headless Chromium)',
+            measured: `${f.toFixed(1)} ms (${firstObjMs.length ? `as an object message: ${median(firstObjMs).toFixed(1)} ms; ` : ''}message delivery ${median(firstMsgMs).toFixed(1)} ms, ${(firstJson.length / 1e6).toFixed(1)} MB as JSON); ` +
+              `${(f / ip).toFixed(2)}x \`ipcs -s\` (${ip.toFixed(1)} ms)`,
+            pass: f <= 300,
+          },
+        });
+      }
+      rows.push([n.toLocaleString('en-US'), mode, String(nodes), f.toFixed(1), firstObjMs.length ? median(firstObjMs).toFixed(1) : '=', median(firstMsgMs).toFixed(1), u.toFixed(1), ip.toFixed(1), (f / ip).toFixed(2), (u / ip).toFixed(2), (firstJson.length / 1e6).toFixed(1)]);
     }
   } finally {
     await browser.close();
@@ -109,9 +134,9 @@ async function main(): Promise<void> {
   console.log(`\ndashboard bench: sets of ${NSEMS} semaphores, median of ${RUNS} runs, headless Chromium (/usr/bin/chromium), ` +
     `node ${process.version}, ${os.cpus().length} CPUs, kernel ${os.release()}, snapshot source ${source.mode}\n`);
   console.log(markdownTable(
-    ['sets', 'map', 'DOM nodes', 'first render ms', 'of which message delivery', 'update ms', '`ipcs -s` ms', 'first / ipcs', 'update / ipcs', 'message MB'],
+    ['sets', 'map', 'DOM nodes', 'first render ms', 'same, object message', 'of which message delivery', 'update ms', '`ipcs -s` ms', 'first / ipcs', 'update / ipcs', 'message MB'],
     rows,
-    ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ));
 }
 

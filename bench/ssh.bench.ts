@@ -19,7 +19,7 @@ import { SshSource } from '../extension/remote/sshSource';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { SshdHarness } from '../test/remote/sshdHarness';
-import { benchRuns, markdownTable, median, runBench, timeMs } from './lib';
+import { benchRuns, markdownTable, median, recordResult, runBench, timeMs } from './lib';
 
 const RUNS = benchRuns(9);
 const SETS = 32000;
@@ -92,6 +92,24 @@ async function main(): Promise<void> {
       row('refresh of a small host, warm connection', m(warmSmall), '3 sets, 2 segments'),
       row('empty round trip (`true`), warm connection', m(ping), 'transport floor'),
     ]));
+    const ratio = m(times.snapshot) / m(times.cat);
+    recordResult({
+      bench: 'ssh',
+      goal: {
+        goal: `remote snapshot <= 1.2x \`ssh host cat /proc/sysvipc/sem\` (same warm connection, ${SETS.toLocaleString('en-US')} sets)`,
+        measured: `${m(times.snapshot).toFixed(1)} ms = ${ratio.toFixed(2)}x (cat ${m(times.cat).toFixed(1)} ms)`,
+        pass: ratio <= 1.2,
+      },
+    });
+    recordResult({
+      bench: 'ssh',
+      goal: {
+        goal: 'small-host refresh costs a round trip, not a login: <= 1.0x `ssh host true` on the warm master',
+        measured: `${m(warmSmall).toFixed(1)} ms = ${(m(warmSmall) / m(ping)).toFixed(2)}x (\`true\` ${m(ping).toFixed(1)} ms)`,
+        pass: m(warmSmall) <= m(ping),
+        note: 'every probe still starts a new session (the login shell and its rc files); a persistent remote sh is not built yet',
+      },
+    });
     console.log(`\nratios: snapshot / ssh cat = ${(m(times.snapshot) / m(times.cat)).toFixed(2)}x; ` +
       `snapshot / ssh ipcs -s = ${(m(times.snapshot) / m(times.ipcs)).toFixed(2)}x`);
   } finally {

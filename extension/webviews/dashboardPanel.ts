@@ -11,7 +11,7 @@ import { diffSnapshots } from '../domain/diff';
 import { findObject, objectRef } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
-import { assertNever, isObjectRef, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
+import { assertNever, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
 import { capacityRowsFor } from '../domain/capacityRows';
@@ -184,7 +184,7 @@ export class DashboardPanel implements vscode.Disposable {
       type: 'snapshot',
       host: st.host,
       takenAt: snapshot.takenAt,
-      snapshot,
+      snapshot: slimSnapshot(snapshot),
       verdicts: slimVerdicts(snapshot, st.verdicts),
       capacity: capacityRowsFor(snapshot),
       diff: this.diffFor(st),

@@ -5,7 +5,7 @@
  * is untrusted input.
  */
 import type * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../shared/protocol';
+import { isWebviewToHost, toWire, type HostToWebview, type WebviewToHost } from '../shared/protocol';
 
 export interface MessengerLog {
   warn(message: string): void;
@@ -47,7 +47,7 @@ export class HostMessenger implements vscode.Disposable {
       this.held.push(message);
       return;
     }
-    void this.webview.postMessage(message).then(undefined, (err: unknown) => {
+    void this.webview.postMessage(toWire(message)).then(undefined, (err: unknown) => {
       this.log.warn(`dashboard: postMessage(${message.type}) failed: ${String(err)}`);
     });
   }

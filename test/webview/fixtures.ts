@@ -10,7 +10,7 @@
  */
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { IpcSnapshot, MsgQueue, SemElem, SemSet, ShmSegment } from '../../extension/shared/model';
-import { slimVerdicts, type HostToWebview } from '../../extension/shared/protocol';
+import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../../extension/shared/protocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 
 /** the fixed clock of every fixture (2026-11-24 12:00:00 UTC). */
@@ -108,16 +108,19 @@ export function seedSnapshot(opts: SeedOptions = {}): IpcSnapshot {
   };
 }
 
-/** The `snapshot` message the host would post for this snapshot. */
+/**
+ * The message the host would post for this snapshot, as it posts it (protocol.ts: above 1,500 sets without
+ * the sets' values, and as JSON text).
+ */
 export function snapshotMessage(snapshot: IpcSnapshot, diff: Extract<HostToWebview, { type: 'snapshot' }>['diff'] = null): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
-  return {
+  return toWire({
     type: 'snapshot',
     host: snapshot.host,
     takenAt: snapshot.takenAt,
-    snapshot,
+    snapshot: slimSnapshot(snapshot),
     verdicts: slimVerdicts(snapshot, verdicts),
     capacity: capacityRowsFor(snapshot),
     diff,
-  };
+  });
 }

@@ -2,9 +2,9 @@
  * The webview side of the typed protocol (mirror of extension/webviews/hostMessenger.ts): acquires the
  * VS Code API once, posts only WebviewToHost messages and hands HostToWebview messages to one handler.
  */
-import type { HostToWebview, WebviewToHost } from '../../extension/shared/protocol';
+import { fromSnapshotText, type HostToWebview, type WebviewToHost } from '../../extension/shared/protocol';
 
-const HOST_TYPES: ReadonlySet<string> = new Set(['snapshot', 'detail', 'didRecycle', 'focus', 'error'] satisfies HostToWebview['type'][]);
+const HOST_TYPES: ReadonlySet<string> = new Set(['snapshot', 'detail', 'didRecycle', 'focus', 'error', 'snapshotText'] satisfies HostToWebview['type'][]);
 
 export interface WebviewApi<S> {
   postMessage(message: WebviewToHost): void;
@@ -26,7 +26,14 @@ export class WebviewMessenger {
       const data = e.data;
       // Only the host posts to us; still, ignore anything that is not one of our messages.
       if (typeof data === 'object' && data !== null && HOST_TYPES.has((data as { type?: unknown }).type as string)) {
-        this.onMessage(data as HostToWebview);
+        const m = data as HostToWebview;
+        if (m.type === 'snapshotText') {
+          // a big snapshot arrives as JSON text (protocol.ts toWire)
+          const snapshot = fromSnapshotText(m.text);
+          if (snapshot) this.onMessage(snapshot);
+          return;
+        }
+        this.onMessage(m);
       }
     });
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, slimVerdicts, type HostToWebview, type WebviewToHost } from '../../../extension/shared/protocol';
+import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, fromSnapshotText, slimSnapshot, slimVerdicts, toWire, type HostToWebview, type WebviewToHost } from '../../../extension/shared/protocol';
 import { HostMessenger, type WebviewPort } from '../../../extension/webviews/hostMessenger';
 
 const VALID: WebviewToHost[] = [
@@ -164,4 +164,41 @@ test('slimVerdicts: set reasons left out only above the threshold; other kinds k
   assert.deepEqual(slimVerdicts(small as never, map).map((x) => x.reasons), [['why'], ['why']]);
   assert.deepEqual(slimVerdicts(big as never, map).map((x) => x.reasons), [[], ['why']]);
   assert.deepEqual(map.get('sem:1')!.reasons, ['why'], 'the store\'s verdicts are not modified');
+});
+
+test('slimSnapshot: sets lose their values only above the threshold; headers, errors and other kinds stay; the input is unchanged', () => {
+  const set = (id: number) => ({ kind: 'sem' as const, id, key: id, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, nsems: 2, otime: 0, ctime: 1, values: [1, 2] });
+  const base = { version: 1, host: 'local', shms: [{ kind: 'shm', id: 9 }], msgs: [], posixSems: [], posixShms: [], errors: [], processes: {}, warnings: [] };
+  const small = { ...base, sems: Array.from({ length: SLIM_SET_REASONS_ABOVE }, (_, i) => set(i)) };
+  assert.equal(slimSnapshot(small as never), small);
+  const big = { ...base, sems: Array.from({ length: SLIM_SET_REASONS_ABOVE + 1 }, (_, i) => set(i)) };
+  const errored = { ...set(99999), values: undefined, valuesError: { code: 'EACCES', message: 'x' } };
+  delete (errored as { values?: unknown }).values;
+  big.sems.push(errored as never);
+  const slim = slimSnapshot(big as never);
+  assert.equal(slim.sems.length, big.sems.length);
+  assert.ok(slim.sems.every((s) => !('values' in s)));
+  const { values: _v, ...header } = set(5);
+  assert.deepEqual(slim.sems[5], header);
+  assert.deepEqual(slim.sems[slim.sems.length - 1], errored);
+  assert.equal(slim.shms, big.shms);
+  assert.deepEqual(big.sems[5]!.values, [1, 2], 'the store\'s snapshot keeps its values');
+});
+
+test('toWire: a snapshot of more than 1,500 sets goes as JSON text that fromSnapshotText turns back; everything else as it is', () => {
+  const msg = (n: number): HostToWebview => ({
+    type: 'snapshot', host: 'local', takenAt: 1,
+    snapshot: { sems: Array.from({ length: n }, (_, i) => ({ kind: 'sem', id: i })) } as never,
+    verdicts: [], capacity: [], diff: null,
+  });
+  const small = msg(SLIM_SET_REASONS_ABOVE);
+  assert.equal(toWire(small), small);
+  const focus: HostToWebview = { type: 'focus', ref: 'sem:1' };
+  assert.equal(toWire(focus), focus);
+  const big = msg(SLIM_SET_REASONS_ABOVE + 1);
+  const wire = toWire(big);
+  assert.equal(wire.type, 'snapshotText');
+  assert.deepEqual(fromSnapshotText((wire as { text: string }).text), big);
+  // anything else in a snapshotText is ignored, never thrown
+  for (const bad of [undefined, 42, '', '{', 'null', '[]', '{"type":"focus","ref":"sem:1"}', '"snapshot"']) assert.equal(fromSnapshotText(bad), null);
 });
