@@ -10,9 +10,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  encodeMemory, enabled, hexBytes, initialState, objectSize, step, tokensOf, type Choice, type FutexState,
-  type ModelId, type Scenario, type ThreadSpec,
+  PROGRAMS, encodeMemory, enabled, hexBytes, initialState, objectSize, step, tokensOf, type Choice, type FutexState,
+  type ModelId, type Pc, type Scenario, type ThreadSpec,
 } from '../../extension/domain/futex';
+import type { ModelProgram } from '../../extension/domain/futex/ctx';
 import { needs, type Need } from '../helpers/capabilities';
 import { compileC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
@@ -46,11 +47,68 @@ interface ProbeLine {
   canceled?: boolean;
 }
 
-function probe(bin: string, kind: string, cmds: string[]): { glibc: string; size: number; lines: ProbeLine[] } {
-  const r = spawnSync(bin, [kind, ...cmds], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, `semprobe ${kind} ${cmds.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+interface Probe {
+  glibc: string;
+  size: number;
+  lines: ProbeLine[];
+  /** under strace: the futex calls on the semaphore, in the order they were made (see straceCalls). */
+  calls?: string[];
+}
+
+function probe(bin: string, kind: string, cmds: string[], traced = false): Probe {
+  const log = traced ? path.join(fs.mkdtempSync(path.join(root, 'test-artifacts', 'strace-')), 'futex.log') : '';
+  const argv = traced
+    ? ['strace', ['-f', '-qq', '-e', 'trace=/^futex', '-e', 'signal=none', '-o', log, bin, kind, ...cmds]] as const
+    : [bin, [kind, ...cmds]] as const;
+  const r = spawnSync(argv[0], [...argv[1]], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `${traced ? 'strace ' : ''}semprobe ${kind} ${cmds.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   const [head, ...rest] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  return { glibc: head.glibc, size: head.sizeof_sem_t, lines: rest as ProbeLine[] };
+  const lines = rest as (ProbeLine & { addr?: string })[];
+  const out: Probe = { glibc: head.glibc, size: head.sizeof_sem_t, lines };
+  if (traced) {
+    out.calls = straceCalls(fs.readFileSync(log, 'utf8'), BigInt(lines[0].addr!), head.sizeof_sem_t);
+    fs.rmSync(path.dirname(log), { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** One futex call as compared: op as strace spells it, word offset, value argument, timeout, result. */
+function callText(op: string, offset: number, val: number, timeout: boolean, result: string): string {
+  return `${op} +${offset} ${val}${timeout ? ' timeout' : ''} = ${result}`;
+}
+
+/**
+ * Parses `strace -f -e trace=/^futex` output: keeps the calls whose address lies inside the semaphore (glibc's
+ * own locks and pthread_join's tid futex are elsewhere), pairs `<unfinished ...>` with `<... futex resumed>`
+ * per thread, and normalises results: a count, `-1 ERRNO`, or `unwound` (the call never returned: the thread
+ * was cancelled inside it, strace's `= ? ERESTARTSYS`).
+ */
+function straceCalls(text: string, base: bigint, size: number): string[] {
+  const calls: { text: string; result?: string }[] = [];
+  const pending = new Map<string, { text: string; result?: string }>();
+  const norm = (r: string): string => {
+    const m = /^(-?\d+)(?: (E[A-Z]+))?/.exec(r.trim());
+    return r.trim().startsWith('?') ? 'unwound' : m ? (m[2] ? `${m[1]} ${m[2]}` : m[1]) : `unparsed(${r})`;
+  };
+  for (const line of text.split('\n')) {
+    let m = /^(\d+)\s+futex(?:_time64)?\((0x[0-9a-f]+), ([A-Z_|0-9x]+), (\d+)(?:, ([^,]*|\{[^}]*\}))?(.*)$/.exec(line);
+    if (m) {
+      const addr = BigInt(m[2]);
+      if (addr < base || addr >= base + BigInt(size)) continue;
+      const entry: { text: string; result?: string } = { text: `${m[3]} +${addr - base} ${m[4]}${m[5]?.startsWith('{') ? ' timeout' : ''}` };
+      calls.push(entry);
+      const done = /\) += (.*)$/.exec(m[6]);
+      if (done) entry.result = norm(done[1]);
+      else pending.set(m[1], entry);
+      continue;
+    }
+    m = /^(\d+)\s+<\.\.\. futex(?:_time64)? resumed>.*\) += (.*)$/.exec(line);
+    if (m && pending.has(m[1])) {
+      pending.get(m[1])!.result = norm(m[2]);
+      pending.delete(m[1]);
+    }
+  }
+  return calls.map((c) => `${c.text} = ${c.result ?? 'unfinished'}`);
 }
 
 /** Builds the model scenario for a probe script: the threads each command uses. */
@@ -97,14 +155,35 @@ function scenarioFor(cmds: string[], pshared: boolean, model: ModelId = 'glibc-n
 /** Model driver: runs choices for one thread (FIFO wake order, no environment events). */
 class Driver {
   s: FutexState;
+  /** the model's futex calls in the order its steps made them, results filled in when a blocked wait ends. */
+  private calls: { thread: string; op: string; offset: number; val: number; timeout: boolean; result?: string }[] = [];
   constructor(sc: Scenario) {
     this.s = initialState(sc);
+  }
+  futexCalls(): string[] {
+    return this.calls.map((c) => callText(c.op, c.offset, c.val, c.timeout, c.result ?? 'unfinished'));
+  }
+  private record(): void {
+    const r = this.s.last;
+    if (!r) return;
+    if (r.futex) {
+      const f = r.futex;
+      this.calls.push({
+        thread: r.actor, op: f.opText, offset: f.offset, val: f.val, timeout: !!f.timeout,
+        result: f.result === 'blocked' ? undefined : f.result.errno ? `${f.result.ret} ${f.result.errno}` : String(f.result.ret),
+      });
+    }
+    for (const x of r.resumed ?? []) {
+      const c = [...this.calls].reverse().find((y) => y.thread === x.thread && y.result === undefined);
+      if (c) c.result = x.why === 'cancel' ? 'unwound' : x.errno ? `${x.ret} ${x.errno}` : String(x.ret);
+    }
   }
   tid(name: string): number {
     return this.s.threads.findIndex((t) => t.name === name);
   }
   private run(c: Choice): void {
     this.s = step(this.s, c);
+    this.record();
     // 'deadlock' only says the script leaves waiters asleep at its end; anything else is a model failure
     const bad = this.s.violations.filter((v) => v.kind !== 'deadlock');
     assert.deepEqual(bad, [], `model violation at ${JSON.stringify(this.s.last)}`);
@@ -137,11 +216,11 @@ class Driver {
   }
 }
 
-function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void }): void {
-  if (!needsFor(arch).ready()) return;
+function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { diagnostic(m: string): void }, traced = false): Driver | undefined {
+  if (!needsFor(arch).ready()) return undefined;
   const bin = build(arch);
   const model = MODEL[arch];
-  const { glibc, size, lines } = probe(bin, kind, cmds);
+  const { glibc, size, lines, calls } = probe(bin, kind, cmds, traced);
   t.diagnostic(`glibc ${glibc} (gnu_get_libc_version), ${arch === '64' ? 'x86_64' : 'i386 (-m32)'}, sizeof(sem_t) = ${size}, model ${model}; ${kind}: ${cmds.join(' ')}`);
   const [maj, min] = glibc.split('.').map(Number);
   assert.ok(maj > 2 || (maj === 2 && min >= 21), `the model is of glibc >= 2.21, this machine has ${glibc}`);
@@ -217,6 +296,12 @@ function check(arch: Arch, kind: string, cmds: string[], pshared: boolean, t: { 
   }
   assert.equal(li, lines.length, 'every probe line compared');
   assert.ok(tryIdx >= 0);
+  if (calls) {
+    const mine = d.futexCalls();
+    t.diagnostic(`  futex calls (strace = model):\n    ${calls.join('\n    ')}`);
+    assert.deepEqual(mine, calls, 'the model makes the futex calls the real glibc made, in order, with the same op, offset, value and result');
+  }
+  return d;
 }
 
 for (const arch of ['64', '32'] as const) {
@@ -302,4 +387,58 @@ test('the comparison can fail: a model run with one post fewer disagrees with th
   d.runOp('W2');
   // real: after one post, nwaiters 1; the model without the post still says 2
   assert.notEqual(lines[2].raw, d.bytes().replace(/ /g, ''));
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// Faithfulness at the futex-call level: the same scripts under `strace -f -e trace=/^futex` (Debian strace;
+// futex_time64 too, which i386 glibc uses). The schedule is forced by semprobe's handshakes (a waiter is
+// asleep in futex() before the next command runs; a post returns only after its woken waiters did).
+
+const straceNeed = needs('strace');
+const tracedNeed = (arch: Arch): Need => ({ ready: () => straceNeed.ready() && needsFor(arch).ready() });
+
+// Only post:1: semprobe's post:M makes M posts back to back, so whether a woken waiter deregisters before the
+// next post (no wake) or after it (a wake that finds nobody, = 0) is the real scheduler's race, not a forced
+// schedule. Timeouts are long enough that the waiter is seen asleep under strace's slowdown.
+const TRACED_SCRIPTS: [kind: string, cmds: string[], pshared: boolean][] = [
+  ['anon', ['init:0', 'block:3', 'post:1', 'post:1', 'post:1', 'post:1', 'trywait', 'timeout:300', 'cancel', 'dump'], true],
+  ['private', ['init:0', 'block:2', 'post:1', 'trywait', 'post:1', 'post:1', 'trywait', 'timeout:300', 'cancel', 'post:1'], false],
+  ['private', ['init:2', 'trywait', 'post:1', 'trywait', 'trywait', 'block:1', 'post:1'], false],
+];
+
+for (const arch of ['64', '32'] as const) {
+  test(`${MODEL[arch]}: the real glibc's futex calls under strace equal the model's (op with private flag and clock, offset, value, result)`, tracedNeed(arch), (t) => {
+    for (const [kind, cmds, pshared] of TRACED_SCRIPTS) check(arch, kind, cmds, pshared, t, true);
+  });
+}
+
+test('strace comparison can fail: a model whose sem_post drops the `nwaiters > 0` condition wakes when nobody waits', tracedNeed('64'), (t) => {
+  const programs = PROGRAMS as Record<ModelId, ModelProgram<Pc>>;
+  const real = programs['glibc-new-64'];
+  const mutant: ModelProgram<Pc> = {
+    ...real,
+    step(c, op, choice) {
+      const priv = c.t.priv;
+      real.step(c, op, choice);
+      // undo the skip: the post returned after its CAS because nwaiters was 0; the mutant calls futex_wake anyway
+      if (op === 'sem_post' && c.rec.name === 'cas_ok' && c.rec.ret === '0') {
+        c.t.results.pop();
+        c.t.op -= 1;
+        c.t.status = 'ready';
+        c.t.pc = 'futex_wake';
+        c.t.priv = priv;
+        c.t.wakeCount = 1;
+        delete c.rec.ret;
+      }
+    },
+  };
+  programs['glibc-new-64'] = mutant;
+  try {
+    assert.throws(() => check('64', 'private', ['init:0', 'post:1', 'trywait', 'block:1', 'post:1'], false, t, true),
+      (e: Error) => /futex calls the real glibc made/.test(e.message) && /FUTEX_WAKE_PRIVATE \+0 1 = 0/.test(e.message));
+  } finally {
+    programs['glibc-new-64'] = real;
+  }
+  // and the unmutated model passes the same script
+  check('64', 'private', ['init:0', 'post:1', 'trywait', 'block:1', 'post:1'], false, t, true);
 });

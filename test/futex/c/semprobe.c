@@ -16,7 +16,7 @@
  *           dump      print the state
  *           hold:MS   keep everything as it is (waiters asleep) for MS ms, e.g. while another process reads it
  *
- * Each output line is JSON: {"cmd","raw","file"?,"value","ret"?,"errno"?,"futex_op"?}. raw is the sizeof(sem_t)
+ * Each output line is JSON: {"cmd","raw","file"?,"value","ret"?,"errno"?,"futex_op"?}; the init line also has "addr". raw is the sizeof(sem_t)
  * bytes (32 on x86_64, 16 when built with -m32), the value word(s) taken by one aligned atomic load.
  * Built twice by the tests: native (glibc's 64-bit variant) and -m32 (i386 glibc: the 32-bit variant). "Asleep" is checked in
  * /proc/self/task/TID/syscall: syscall 202 (futex) whose first argument is the semaphore's address.
@@ -202,7 +202,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bad kind %s\n", kind);
     return 2;
   }
-  dump(argv[2], NULL);
+  {
+    char a[64];
+    snprintf(a, sizeof a, ",\"addr\":\"%p\"", (void *)sem); /* the futex calls' address, for the strace comparison */
+    dump(argv[2], a);
+  }
   for (int c = 3; c < argc; c++) {
     const char *cmd = argv[c];
     int n;
