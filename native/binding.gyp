@@ -16,7 +16,9 @@
             "src/sysv_shm.cc",
             "src/sysv_msg.cc",
             "src/limits.cc",
-            "src/posix_sem.cc"
+            "src/posix_sem.cc",
+            "src/ipc_ns.cc",
+            "src/ns_api.cc"
           ],
           "dependencies": [
             "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -128,6 +128,22 @@ export interface PosixSemRead {
   hi32: number;
 }
 
+/** Inode numbers of /proc/thread-self/ns/ipc on the switched worker thread: before, inside, after. */
+export interface NsTrace {
+  before: number;
+  inside: number;
+  after: number;
+}
+
+/** The sysctl files without a syscall, as read inside a namespace (-1: unreadable; sem as text). */
+export interface RawNsSysctls {
+  shmRmidForced: number;
+  queuesMax: number;
+  msgMax: number;
+  msgsizeMax: number;
+  sem: string;
+}
+
 /** The raw module: typed arrays in, typed arrays out; throws RawError-shaped Errors. */
 export interface RawNative {
   readonly version: string;
@@ -143,6 +159,15 @@ export interface RawNative {
   restoreMode(kind: SysvKind, id: number, locked: LockedObject): void;
   shmPeek(id: number, length: number): Buffer;
   readPosixSem(path: string | Buffer): PosixSemRead;
+  /** The same reads inside the IPC namespace at `path` (an nsfs link) whose inode must be `inode` (0: any). */
+  nsSnapshotAsync(path: string, inode: number, values: boolean): Promise<{ snapshot: RawSnapshot; limits: RawLimits; sysctls: RawNsSysctls; trace: NsTrace }>;
+  nsLimits(path: string, inode: number): { limits: RawLimits; sysctls: RawNsSysctls; trace: NsTrace };
+  nsProbe(path: string, inode: number): NsTrace;
+  nsSemDetail(path: string, inode: number, id: number): Int32Array;
+  nsStatObject(path: string, inode: number, kind: SysvKind, id: number): Float64Array;
+  nsRemove(path: string, inode: number, kind: SysvKind, id: number, expected: RawRemovalExpectation, check?: (phase: LockPhase) => string): void;
+  /** uname().nodename inside the UTS namespace at `path` (/proc/PID/ns/uts). */
+  utsNodename(path: string): string;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
   formatSemsJson(
     headers: Float64Array,
@@ -254,6 +279,25 @@ export interface NativeBinding {
    * Throws IpcError.
    */
   readPosixSem(path: string | Buffer): PosixSemRead;
+  /**
+   * The same kernel reads and the guarded removal inside another IPC namespace (setns(CLONE_NEWIPC) on a
+   * thread made for each call, see native/src/ipc_ns.h). `path` opens it (/proc/PID/ns/ipc), `inode` is what
+   * discovery saw there: a different inode is ECHANGED. Limits and the sysctl files are that namespace's.
+   */
+  inNamespace(path: string, inode: number): NamespaceBinding;
+  /** uname().nodename of the UTS namespace at `path`. Throws IpcError. */
+  utsNodename(path: string): string;
+}
+
+/** NativeBinding's reads and removal, inside one IPC namespace. */
+export interface NamespaceBinding {
+  snapshotAsync(opts?: { values?: boolean }): Promise<Omit<NativeSnapshot, 'ipcNamespace' | 'uid'> & { trace: NsTrace }>;
+  limitsAndUsage(): { limits: IpcLimits; usage: IpcUsage; trace: NsTrace };
+  /** Enter and leave, reporting the inodes the worker thread saw. */
+  probe(): NsTrace;
+  semDetail(id: number): SemElem[];
+  statObject(kind: SysvKind, id: number): SemSet | ShmSegment | MsgQueue;
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation, check?: (phase: LockPhase) => string): void;
 }
 
 export interface LoadResult {
@@ -269,6 +313,7 @@ export const NATIVE_FILE = 'ipc_native.node';
 const RAW_FUNCTIONS = [
   'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
   'writeSemsJson',
+  'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
 ] as const satisfies ReadonlyArray<keyof RawNative>;
 
 /**
@@ -432,6 +477,18 @@ export function buildLimitsAndUsage(r: RawLimits, procRoot = '/proc'): { limits:
     msgBytes: r.msgBytes,
   };
   return { limits, usage };
+}
+
+/** Raw limits + the sysctl files as read inside a namespace -> model limits and usage. */
+export function buildNsLimitsAndUsage(r: RawLimits, s: RawNsSysctls): { limits: IpcLimits; usage: IpcUsage } {
+  const lu = buildLimitsAndUsage(r, '/nonexistent');
+  delete lu.limits.shmRmidForced;
+  delete lu.limits.mqueue;
+  if (s.shmRmidForced >= 0) lu.limits.shmRmidForced = s.shmRmidForced !== 0;
+  if (s.queuesMax >= 0 && s.msgMax >= 0 && s.msgsizeMax >= 0) {
+    lu.limits.mqueue = { queuesMax: s.queuesMax, msgMax: s.msgMax, msgsizeMax: s.msgsizeMax };
+  }
+  return lu;
 }
 
 /** Columnar semaphore sets -> SemSet[] (values as plain arrays). */
@@ -618,6 +675,64 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
     },
     readPosixSem(p) {
       return call(() => raw.readPosixSem(p));
+    },
+    utsNodename(p) {
+      return call(() => raw.utsNodename(p));
+    },
+    inNamespace(nsPath, inode) {
+      return {
+        async snapshotAsync(opts = {}) {
+          const withValues = opts.values !== false;
+          let r: Awaited<ReturnType<RawNative['nsSnapshotAsync']>>;
+          try {
+            r = await raw.nsSnapshotAsync(nsPath, inode, withValues);
+          } catch (e) {
+            throw e instanceof Error && typeof (e as { code?: unknown }).code === 'string' ? toIpcError(e) : e;
+          }
+          const lu = buildNsLimitsAndUsage(r.limits, r.sysctls);
+          return {
+            sems: buildSems(r.snapshot.sem, withValues),
+            shms: buildShms(r.snapshot.shm),
+            msgs: buildMsgs(r.snapshot.msg),
+            errors: r.snapshot.errors.map(toItemError),
+            limits: lu.limits,
+            usage: lu.usage,
+            statAny: r.snapshot.statAny,
+            trace: r.trace,
+          };
+        },
+        limitsAndUsage() {
+          const r = call(() => raw.nsLimits(nsPath, inode));
+          return { ...buildNsLimitsAndUsage(r.limits, r.sysctls), trace: r.trace };
+        },
+        probe() {
+          return call(() => raw.nsProbe(nsPath, inode));
+        },
+        semDetail(id) {
+          const d = call(() => raw.nsSemDetail(nsPath, inode, id));
+          const out: SemElem[] = new Array(d.length >> 2);
+          for (let i = 0, b = 0; b < d.length; i++, b += 4) {
+            out[i] = { semval: d[b]!, ncount: d[b + 1]!, zcount: d[b + 2]!, pid: d[b + 3]! };
+          }
+          return out;
+        },
+        statObject(kind, id) {
+          const h = call(() => raw.nsStatObject(nsPath, inode, kind, id));
+          const cols = { count: 1, headers: h };
+          if (kind === 'sem') return buildSems({ ...cols, values: new Uint16Array(0), valueErrors: [] }, false)[0]!;
+          if (kind === 'shm') return buildShms(cols)[0]!;
+          return buildMsgs(cols)[0]!;
+        },
+        remove(kind, id, expected, check) {
+          const e: RawRemovalExpectation = { key: expected.key, ctime: expected.ctime };
+          if (expected.nattchZero !== undefined) e.nattchZero = expected.nattchZero;
+          if (expected.noWaiters !== undefined) e.noWaiters = expected.noWaiters;
+          if (expected.otime !== undefined) e.otime = expected.otime;
+          if (expected.semPids !== undefined) e.semPids = [...expected.semPids];
+          for (const f of EXPECTED_FIELDS) if (expected[f] !== undefined) e[f] = expected[f];
+          call(() => (check ? raw.nsRemove(nsPath, inode, kind, id, e, check) : raw.nsRemove(nsPath, inode, kind, id, e)));
+        },
+      };
     },
   };
 }

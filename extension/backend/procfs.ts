@@ -13,7 +13,7 @@ import { decodePosixSem, type PosixSemRead } from '../domain/posixSem';
 import { LIMIT_FILES, type LimitFiles } from '../domain/procParser';
 import { buildProcessFact, parseBootTime, pidsOf, type KillProbe, type ProcessFiles } from '../domain/processFacts';
 import { parseReaderView } from '../domain/readerView';
-import type { IpcSnapshot, ItemError, Platform, PosixSem, PosixShm, ProcessFact, ReaderView } from '../shared/model';
+import type { DevShmUsage, IpcSnapshot, ItemError, Platform, PosixSem, PosixShm, ProcessFact, ReaderView } from '../shared/model';
 
 export interface ProcPaths {
   /** where procfs is mounted (default /proc) */
@@ -603,6 +603,29 @@ export interface EnrichOptions {
   mapsBounds?: MapsBounds;
   /** skip /proc/PID/maps (attachers stay unknown) */
   noAttachers?: boolean;
+  /** the IPC namespace listed, when not the reader's own (its SysV attachers are the processes in it) */
+  ipcNamespace?: string;
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** statfs of the directory holding the POSIX objects; undefined when it cannot be read (a warning says why). */
+export function readDevShmUsage(dir: string, warnings: string[]): DevShmUsage | undefined {
+  try {
+    const st = fs.statfsSync(dir);
+    const b = st.bsize;
+    return {
+      path: dir,
+      size: st.blocks * b,
+      used: (st.blocks - st.bfree) * b,
+      avail: st.bavail * b,
+      fsType: st.type === TMPFS_MAGIC ? 'tmpfs' : `0x${st.type.toString(16)}`,
+    };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') warnings.push(`${dir}: statfs failed (${code ?? String(e)}); its size and use are not shown`);
+    return undefined;
+  }
 }
 
 /**
@@ -612,7 +635,9 @@ export interface EnrichOptions {
  */
 export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSnapshot {
   const paths = opts.paths ?? DEFAULT_PATHS;
-  const ns = ipcNamespaceOfSelf(paths);
+  const ns = opts.ipcNamespace ?? ipcNamespaceOfSelf(paths);
+  const devShm = readDevShmUsage(paths.devShm, snap.warnings);
+  if (devShm) snap.devShm = devShm;
   const posix = listDevShm(paths, opts.readSem ?? fsReadPosixSem, opts.maxDevShm ?? MAX_DEVSHM_LIST);
   snap.posixSems = posix.posixSems;
   snap.posixShms = posix.posixShms;

@@ -29,6 +29,11 @@ export interface ScanOptions {
    * together with the IPC namespace they own (nothing outside can share it); never set by the CLI or VS Code.
    */
   trustPidNamespace?: boolean;
+  /**
+   * The IPC namespace whose ids the scan is about (`ipc:[N]`), when it is not this process's own: a task
+   * blocked on id 5 in another namespace waits on another object.
+   */
+  ipcNamespace?: string;
 }
 
 function errCode(e: unknown): string {
@@ -65,11 +70,13 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
   } catch (e) {
     return fail(`cannot read ${proc}/self/mountinfo (${errCode(e)})`);
   }
-  let ownIpcNs: string | undefined;
-  try {
-    ownIpcNs = fs.readlinkSync(path.join(proc, 'self', 'ns', 'ipc'));
-  } catch {
-    ownIpcNs = undefined;
+  let ownIpcNs: string | undefined = opts.ipcNamespace;
+  if (ownIpcNs === undefined) {
+    try {
+      ownIpcNs = fs.readlinkSync(path.join(proc, 'self', 'ns', 'ipc'));
+    } catch {
+      ownIpcNs = undefined;
+    }
   }
   let pids: string[];
   try {

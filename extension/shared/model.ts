@@ -256,6 +256,21 @@ export interface IpcSnapshot {
   warnings: string[];
   /** what the reader can see of processes (pid namespace, hidepid, clocks); absent = not determined. */
   reader?: ReaderView;
+  /** size and use of the file system holding the POSIX objects (statfs of /dev/shm); absent = not read. */
+  devShm?: DevShmUsage;
+  /** the container or namespace this snapshot is of, when it is not the reader's own IPC namespace. */
+  namespaceLabel?: string;
+}
+
+/** statfs(2) of a /dev/shm (a tmpfs: Docker's default is 64 MiB): bytes. */
+export interface DevShmUsage {
+  path: string;
+  size: number;
+  used: number;
+  /** bytes an unprivileged writer may still use (f_bavail) */
+  avail: number;
+  /** 'tmpfs' or the f_type magic in hex */
+  fsType: string;
 }
 
 /**

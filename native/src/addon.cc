@@ -24,6 +24,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
   exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));
   exports.Set("writeSemsJson", Napi::Function::New(env, ipcx::JsWriteSemsJson, "writeSemsJson"));
+  exports.Set("nsSnapshotAsync", Napi::Function::New(env, ipcx::JsNsSnapshotAsync, "nsSnapshotAsync"));
+  exports.Set("nsLimits", Napi::Function::New(env, ipcx::JsNsLimits, "nsLimits"));
+  exports.Set("nsProbe", Napi::Function::New(env, ipcx::JsNsProbe, "nsProbe"));
+  exports.Set("nsSemDetail", Napi::Function::New(env, ipcx::JsNsSemDetail, "nsSemDetail"));
+  exports.Set("nsStatObject", Napi::Function::New(env, ipcx::JsNsStatObject, "nsStatObject"));
+  exports.Set("nsRemove", Napi::Function::New(env, ipcx::JsNsRemove, "nsRemove"));
+  exports.Set("utsNodename", Napi::Function::New(env, ipcx::JsUtsNodename, "utsNodename"));
   return exports;
 }
 

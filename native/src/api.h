@@ -16,4 +16,13 @@ Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info);
 
+// ns_api.cc: inside another IPC namespace (setns on a dedicated thread)
+Napi::Value JsNsSnapshotAsync(const Napi::CallbackInfo& info);
+Napi::Value JsNsLimits(const Napi::CallbackInfo& info);
+Napi::Value JsNsProbe(const Napi::CallbackInfo& info);
+Napi::Value JsNsSemDetail(const Napi::CallbackInfo& info);
+Napi::Value JsNsStatObject(const Napi::CallbackInfo& info);
+Napi::Value JsNsRemove(const Napi::CallbackInfo& info);
+Napi::Value JsUtsNodename(const Napi::CallbackInfo& info);
+
 }  // namespace ipcx

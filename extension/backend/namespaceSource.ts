@@ -1,0 +1,145 @@
+/**
+ * One other IPC namespace of this machine as an IpcSource: the native binding's reads and guarded removal
+ * run on a thread switched into it (setns(CLONE_NEWIPC), native/src/ipc_ns.h), so objects, limits, usage
+ * and the sysctl files are that namespace's. Its POSIX objects are in its main process's mount namespace:
+ * /proc/PID/root/dev/shm. Pids the kernel records are already in our pid namespace's numbers (the thread's
+ * pid namespace does not change), so process facts and verdicts work as for the host.
+ *
+ * Needs the native binding and CAP_SYS_ADMIN; without them `snapshot` rejects with the reason.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { IpcError, toIpcErrorInfo } from '../domain/errors';
+import type { TaskWaits } from '../domain/taskWaits';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, SysvObject } from '../shared/model';
+import type { IpcNamespaceInfo } from '../shared/namespaces';
+import type { IpcSource, RemoveOptions } from './ipcSource';
+import { nativeBinding, type LoadResult, type NamespaceBinding, type NativeBinding } from './nativeBinding';
+import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
+import { scanTaskWaits, type ScanOptions } from './taskWaits';
+
+export interface NamespaceSourceOptions extends EnrichOptions {
+  load?: () => LoadResult;
+  values?: boolean;
+  taskScan?: ScanOptions;
+  /** procfs mount (default /proc) */
+  proc?: string;
+}
+
+export class NamespaceSource implements IpcSource {
+  readonly host: string;
+  private readonly native: NativeBinding | undefined;
+  private readonly loadError: IpcErrorInfo | undefined;
+
+  constructor(readonly namespace: IpcNamespaceInfo, private readonly opts: NamespaceSourceOptions = {}) {
+    this.host = `local:${namespace.ns}`;
+    const r = (opts.load ?? nativeBinding)();
+    this.native = r.binding;
+    this.loadError = r.error;
+  }
+
+  private bound(op: string): NamespaceBinding {
+    if (!this.namespace.enterable) {
+      throw new IpcError({ code: 'EPERM', syscall: 'setns', op: 'CLONE_NEWIPC', message: `${this.namespace.label}: ${this.namespace.reason ?? 'cannot be entered'}` });
+    }
+    if (!this.native) {
+      throw new IpcError({
+        code: 'ENATIVE',
+        syscall: 'setns',
+        op,
+        message: `${this.namespace.label}: reading another IPC namespace needs the native binding (${this.loadError?.message ?? 'not loaded'})`,
+      });
+    }
+    return this.native.inNamespace(this.namespace.nsPath, this.namespace.inode);
+  }
+
+  /** The directory holding this namespace's POSIX objects: its main process's /dev/shm. */
+  get devShmPath(): string {
+    return path.join(this.opts.proc ?? '/proc', String(this.namespace.mainPid), 'root', 'dev', 'shm');
+  }
+
+  async snapshot(): Promise<IpcSnapshot> {
+    const b = this.bound('snapshot');
+    const takenAt = Date.now();
+    const n = await b.snapshotAsync({ values: this.opts.values !== false });
+    const snap: IpcSnapshot = {
+      version: 1,
+      host: 'local',
+      platform: platformOf(),
+      source: 'native',
+      takenAt,
+      sems: n.sems,
+      shms: n.shms,
+      msgs: n.msgs,
+      posixSems: [],
+      posixShms: [],
+      errors: n.errors,
+      limits: n.limits,
+      usage: n.usage,
+      processes: {},
+      warnings: [],
+    };
+    const native = this.native!;
+    const readSem: PosixSemReader = (file) => {
+      const r = native.readPosixSem(file);
+      const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));
+      return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
+    };
+    const proc = this.opts.proc ?? '/proc';
+    enrichLocal(snap, {
+      ...this.opts,
+      paths: { proc, devShm: this.devShmPath },
+      readSem: this.opts.readSem ?? readSem,
+      ipcNamespace: this.namespace.ns,
+    });
+    snap.ipcNamespace = this.namespace.ns;
+    snap.namespaceLabel = this.namespace.label;
+    if (this.namespace.hostname !== undefined) snap.hostname = this.namespace.hostname;
+    else delete snap.hostname;
+    snap.kernel = os.release();
+    return snap;
+  }
+
+  async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {
+    const out = new Map<number, SemElem[] | IpcErrorInfo>();
+    let b: NamespaceBinding;
+    try {
+      b = this.bound('GETALL');
+    } catch (e) {
+      for (const id of ids) out.set(id, toIpcErrorInfo(e, { syscall: 'setns', op: 'GETALL', id }));
+      return out;
+    }
+    for (const id of ids) {
+      try {
+        out.set(id, b.semDetail(id));
+      } catch (e) {
+        out.set(id, toIpcErrorInfo(e, { syscall: 'semctl', op: 'GETALL', id }));
+      }
+    }
+    return out;
+  }
+
+  async remove(kind: SysvKind, id: number, expected: RemovalExpectation, opts: RemoveOptions = {}): Promise<void> {
+    const b = this.bound('IPC_RMID');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      b.remove(kind, id, expected, opts.check);
+    } catch (e) {
+      throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_RMID', id }) });
+    }
+  }
+
+  async stat(kind: SysvKind, id: number): Promise<SysvObject> {
+    const b = this.bound('IPC_STAT');
+    try {
+      return b.statObject(kind, id);
+    } catch (e) {
+      throw e instanceof IpcError ? e : new IpcError({ ...toIpcErrorInfo(e, { op: 'IPC_STAT', id }) });
+    }
+  }
+
+  /** Tasks blocked in semop/msgrcv/msgsnd on this namespace's ids (tasks of other namespaces are skipped). */
+  taskWaits(): TaskWaits {
+    return scanTaskWaits({ ...this.opts.taskScan, ipcNamespace: this.namespace.ns });
+  }
+}

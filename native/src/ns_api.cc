@@ -1,0 +1,252 @@
+// The exported functions that work inside another IPC namespace (ipc_ns.h): a snapshot, limits, one set's
+// detail, one header, a guarded removal, a probe of the namespaces the worker thread went through, and a
+// UTS hostname. Arguments are checked here, on the JS thread; the kernel work runs on the switched thread.
+#include <napi.h>
+
+#include <cmath>
+#include <exception>
+#include <string>
+
+#include "api.h"
+#include "convert.h"
+#include "errno_error.h"
+#include "ipc_core.h"
+#include "ipc_ns.h"
+
+namespace ipcx {
+
+namespace {
+
+[[noreturn]] void Usage(Napi::Env env, const std::string& usage) { throw Napi::TypeError::New(env, "Usage: " + usage); }
+
+bool IsId(const Napi::Value& v) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  return d >= 0 && d <= 2147483647.0 && std::floor(d) == d;
+}
+
+struct Target {
+  std::string path;
+  uint64_t ino = 0;
+};
+
+// (path: string, ino: number) at info[0], info[1]
+Target TargetFrom(const Napi::CallbackInfo& info, const std::string& usage) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) Usage(env, usage);
+  Target t;
+  t.path = info[0].As<Napi::String>().Utf8Value();
+  double d = info[1].As<Napi::Number>().DoubleValue();
+  if (d < 0 || d > 9007199254740991.0 || std::floor(d) != d) Usage(env, usage);
+  t.ino = static_cast<uint64_t>(d);
+  if (t.path.empty() || t.path.find('\0') != std::string::npos) Usage(env, usage);
+  return t;
+}
+
+Napi::Object TraceToJs(Napi::Env env, const NsTrace& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("before", static_cast<double>(t.before));
+  o.Set("inside", static_cast<double>(t.inside));
+  o.Set("after", static_cast<double>(t.after));
+  return o;
+}
+
+Napi::Object SysctlsToJs(Napi::Env env, const NsSysctls& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("shmRmidForced", static_cast<double>(s.shmRmidForced));
+  o.Set("queuesMax", static_cast<double>(s.queuesMax));
+  o.Set("msgMax", static_cast<double>(s.msgMax));
+  o.Set("msgsizeMax", static_cast<double>(s.msgsizeMax));
+  o.Set("sem", s.sem);
+  return o;
+}
+
+template <typename F>
+auto Guard(Napi::Env env, F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const OpFailure& e) {
+    throw MakeOpError(env, e.error);
+  }
+}
+
+class NsSnapshotWorker : public Napi::AsyncWorker {
+ public:
+  NsSnapshotWorker(Napi::Env env, Target t, bool values)
+      : Napi::AsyncWorker(env, "ipcx.nsSnapshot"), t_(std::move(t)), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  // Runs on a libuv pool thread, which itself never switches: RunInIpcNamespace makes its own thread.
+  void Execute() override {
+    try {
+      trace_ = RunInIpcNamespace(t_.path, t_.ino, [&](const std::function<std::string(const char*)>&) {
+        bool statAny = true;
+        ListSems(values_, snap_.sem, snap_.errors, statAny);
+        ListShms(snap_.shm, snap_.errors, statAny);
+        ListMsgs(snap_.msg, snap_.errors, statAny);
+        snap_.statAny = statAny;
+        limits_ = ReadLimits();
+        sysctls_ = ReadNsSysctls();
+      });
+    } catch (const OpFailure& f) {
+      failed_ = true;
+      failure_ = f.error;
+    } catch (const std::exception& e) {
+      SetError(std::string("namespace snapshot failed: ") + e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (failed_) {
+      deferred_.Reject(MakeOpError(env, failure_).Value());
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("snapshot", SnapshotToJs(env, snap_));
+    o.Set("limits", LimitsToJs(env, limits_));
+    o.Set("sysctls", SysctlsToJs(env, sysctls_));
+    o.Set("trace", TraceToJs(env, trace_));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Target t_;
+  bool values_;
+  Snapshot snap_;
+  Limits limits_;
+  NsSysctls sysctls_;
+  NsTrace trace_;
+  bool failed_ = false;
+  OpError failure_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Value JsNsSnapshotAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "nsSnapshotAsync(path: string, inode: number, values: boolean)";
+  Target t = TargetFrom(info, usage);
+  if (info.Length() != 3 || !info[2].IsBoolean()) Usage(env, usage);
+  auto* w = new NsSnapshotWorker(env, t, info[2].As<Napi::Boolean>().Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value JsNsLimits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Target t = TargetFrom(info, "nsLimits(path: string, inode: number)");
+  return Guard(env, [&] {
+    Limits l;
+    NsSysctls s;
+    NsTrace tr = RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) {
+      l = ReadLimits();
+      s = ReadNsSysctls();
+    });
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("limits", LimitsToJs(env, l));
+    o.Set("sysctls", SysctlsToJs(env, s));
+    o.Set("trace", TraceToJs(env, tr));
+    return o;
+  });
+}
+
+Napi::Value JsNsProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Target t = TargetFrom(info, "nsProbe(path: string, inode: number)");
+  return Guard(env, [&] {
+    NsTrace tr = RunInIpcNamespace(t.path, t.ino, [](const std::function<std::string(const char*)>&) {});
+    return TraceToJs(env, tr);
+  });
+}
+
+Napi::Value JsNsSemDetail(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "nsSemDetail(path: string, inode: number, id: number)";
+  Target t = TargetFrom(info, usage);
+  if (info.Length() != 3 || !IsId(info[2])) Usage(env, usage);
+  int id = static_cast<int>(info[2].As<Napi::Number>().Int64Value());
+  return Guard(env, [&] {
+    std::vector<int32_t> d;
+    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { d = SemDetail(id); });
+    return SemDetailToJs(env, d);
+  });
+}
+
+Napi::Value JsNsStatObject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "nsStatObject(path: string, inode: number, kind: 'sem' | 'shm' | 'msg', id: number)";
+  Target t = TargetFrom(info, usage);
+  if (info.Length() != 4 || !info[2].IsString() || !IsId(info[3])) Usage(env, usage);
+  std::string kind = info[2].As<Napi::String>().Utf8Value();
+  if (kind != "sem" && kind != "shm" && kind != "msg") Usage(env, usage);
+  int id = static_cast<int>(info[3].As<Napi::Number>().Int64Value());
+  return Guard(env, [&] {
+    std::vector<double> h;
+    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) {
+      h = kind == "sem" ? StatSem(id) : kind == "shm" ? StatShm(id) : StatMsg(id);
+    });
+    Napi::Float64Array a = Napi::Float64Array::New(env, h.size());
+    for (size_t i = 0; i < h.size(); i++) a[i] = h[i];
+    return a;
+  });
+}
+
+Napi::Value JsNsRemove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "nsRemove(path: string, inode: number, kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, "
+      "check?: (phase) => string)";
+  Target t = TargetFrom(info, usage);
+  if (info.Length() < 5 || info.Length() > 6 || !info[2].IsString() || !IsId(info[3])) Usage(env, usage);
+  if (info.Length() == 6 && !info[5].IsFunction() && !info[5].IsUndefined()) Usage(env, usage);
+  std::string kind = info[2].As<Napi::String>().Utf8Value();
+  int id = static_cast<int>(info[3].As<Napi::Number>().Int64Value());
+  RemovalExpectation e = ExpectationFromJs(env, info[4]);
+  const bool semOnly = e.noWaiters || e.hasOtime || e.hasSemPids;
+  const bool shmOnly = e.nattchZero || e.nattch.has || e.cpid.has || e.lpid.has || e.atime.has || e.dtime.has;
+  const bool msgOnly = e.qnum.has || e.cbytes.has || e.lspid.has || e.lrpid.has || e.stime.has || e.rtime.has;
+  if (kind == "sem" ? (shmOnly || msgOnly) : kind == "shm" ? (semOnly || msgOnly) : kind == "msg" ? (semOnly || shmOnly) : true) {
+    Usage(env, usage);
+  }
+  // The caller's check runs on this (the JS) thread while the switched thread waits for its answer.
+  NsServe serve;
+  if (info.Length() == 6 && info[5].IsFunction()) {
+    Napi::Function fn = info[5].As<Napi::Function>();
+    serve = [env, fn](const char* phase) -> std::string {
+      try {
+        Napi::Value r = fn.Call(env.Undefined(), {Napi::String::New(env, phase)});
+        if (r.IsString()) return r.As<Napi::String>().Utf8Value();
+        if (r.IsUndefined() || r.IsNull()) return "";
+        return std::string("the check (") + phase + ") returned a non-string";
+      } catch (const Napi::Error& err) {
+        return std::string("the check (") + phase + ") failed: " + err.Message();
+      }
+    };
+  }
+  Guard(env, [&] {
+    RunInIpcNamespace(
+        t.path, t.ino,
+        [&](const std::function<std::string(const char*)>& ask) {
+          LockCheck check;
+          if (serve) check = [&ask](const char* phase) { return ask(phase); };
+          if (kind == "sem") RemoveSem(id, e, check);
+          else if (kind == "shm") RemoveShm(id, e, check);
+          else RemoveMsg(id, e, check);
+        },
+        serve);
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value JsUtsNodename(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) Usage(env, "utsNodename(path: string)");
+  std::string p = info[0].As<Napi::String>().Utf8Value();
+  return Guard(env, [&] { return Napi::String::New(env, UtsNodename(p)); });
+}
+
+}  // namespace ipcx
