@@ -205,9 +205,12 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   }
   out.sort((a, b) => rank(a) - rank(b) || a.mainPid - b.mainPid);
   if (unreadable) {
+    const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
     warnings.push(
-      `${unreadable} process${unreadable === 1 ? '' : 'es'}' /proc/PID/ns/ipc could not be read (another user's, or hidepid): ` +
-        'their namespaces may be missing (run as root to see every namespace)',
+      `${unreadable} process${unreadable === 1 ? '' : 'es'}' /proc/PID/ns/ipc could not be read ` +
+        (root
+          ? '(denied even to root: ptrace access mode, e.g. pid 1 in some sandboxes): their namespaces may be missing'
+          : "(another user's, or hidepid): their namespaces may be missing (run as root to see every namespace)"),
     );
   }
   return { namespaces: out, unreadable, warnings };
@@ -238,7 +241,7 @@ export function findNamespace(list: readonly IpcNamespaceInfo[], spec: string): 
   }
   if (/^\d+$/.test(s)) {
     const pid = Number(s);
-    const n = list.find((x) => x.pids.includes(pid) || x.threads?.some((t) => t === `${pid}/${pid}` || t.split('/')[1] === s));
+    const n = list.find((x) => x.pids.includes(pid) || x.threads?.some((t) => t.split('/')[1] === s));
     return n ? { ns: n } : { error: `no IPC namespace holds pid ${pid} (gone, or its /proc/PID/ns/ipc is unreadable)` };
   }
   if (s === 'host') {

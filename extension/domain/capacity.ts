@@ -139,6 +139,31 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
   return rows;
 }
 
+/**
+ * /dev/shm as a capacity row: bytes used of the tmpfs size (statfs). A container's default is 64 MiB (Docker),
+ * and a full one is PostgreSQL's `could not resize shared memory segment "/PostgreSQL.N"` (ENOSPC).
+ */
+export type DevShmRow = Omit<CapacityRow, 'name'> & { name: 'DEVSHM' };
+
+export function devShmRow(snap: Pick<IpcSnapshot, 'devShm'>): DevShmRow | undefined {
+  const d = snap.devShm;
+  if (!d || !(d.size > 0)) return undefined;
+  return {
+    name: 'DEVSHM',
+    label: `${d.path} (${d.fsType})`,
+    help:
+      'Size and use of the file system holding POSIX shared memory and named semaphores. When it is full, ftruncate/posix_fallocate of a ' +
+      'POSIX shm object fails (ENOSPC; PostgreSQL: could not resize shared memory segment). Containers get their own, often 64 MiB.',
+    kind: 'shm',
+    unit: 'bytes',
+    used: d.used,
+    limit: d.size,
+    percent: pct(d.used, d.size),
+    unlimited: false,
+    raise: 'mount -o remount,size=SIZE /dev/shm (docker run --shm-size, a Kubernetes emptyDir with medium: Memory and a sizeLimit)',
+  };
+}
+
 /** The row with the highest percentage (the fleet view's "worst limit usage"); undefined if none has one. */
 export function worstUsage(rows: readonly CapacityRow[]): CapacityRow | undefined {
   let worst: CapacityRow | undefined;

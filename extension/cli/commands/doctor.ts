@@ -72,7 +72,7 @@ Exit status: 0 would succeed, 3 would fail (even after recycling), 4 would fail 
       if (n !== undefined) pg.numOsSemaphores = n;
       req.pg = pg;
     }
-    return onOneSource('doctor', hosts, io, async (source) => {
+    return onOneSource('doctor', hosts, io, undefined, async (source) => {
       const prep = await prepareRecycle(source, { dataDirs: values['data-dir'] ?? [], verdict: orphanOptions(values) });
       const d = diagnoseSemget(prep.snapshot, prep.verdicts, req);
       io.out(values.json ? JSON.stringify(d, null, io.isTTY ? 2 : 0) + '\n' : formatDiagnosis(d));

@@ -13,3 +13,4 @@ export { default as doctor } from './doctor';
 export { default as futex } from './futex';
 export { default as metrics } from './metrics';
 export { default as serve } from './serve';
+export { default as namespaces } from './namespaces';

@@ -1,10 +1,13 @@
-import { capacity, type CapacityRow } from '../../domain/capacity';
+import { capacity, devShmRow, type CapacityRow, type DevShmRow } from '../../domain/capacity';
+
+type Row = CapacityRow | DevShmRow;
 import { formatBytes, formatCount, formatPercent } from '../../shared/format';
 import { COMMON_OPTIONS, EXIT, checkHosts, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
 import { renderTable } from '../table';
-import { jsonText, snapshotAll } from './snapshot';
+import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
+import { jsonText, namespaceResults, snapshotAll, type HostResult } from './snapshot';
 
-function amount(row: CapacityRow, v: number | null | undefined, bytes?: number): string {
+function amount(row: Row, v: number | null | undefined, bytes?: number): string {
   if (v === null || v === undefined) return '-';
   switch (row.unit) {
     case 'bytes':
@@ -16,7 +19,7 @@ function amount(row: CapacityRow, v: number | null | undefined, bytes?: number):
   }
 }
 
-export function renderLimits(rows: CapacityRow[]): string {
+export function renderLimits(rows: readonly Row[]): string {
   return renderTable(
     [
       { header: 'RESOURCE' }, { header: 'DESCRIPTION' }, { header: 'USED', right: true }, { header: 'LIMIT', right: true },
@@ -33,10 +36,16 @@ export function renderLimits(rows: CapacityRow[]): string {
   );
 }
 
+/** The kernel rows plus the /dev/shm capacity row (capacity.devShmRow) when the snapshot has one. */
+function withDevShm(rows: CapacityRow[], snap: Parameters<typeof devShmRow>[0]): Row[] {
+  const r = devShmRow(snap);
+  return r ? [...rows, r] : rows;
+}
+
 const command: Subcommand = {
   name: 'limits',
   summary: 'kernel IPC limits with USED, LIMIT and USE% (like lsipc -g, and more)',
-  usage: `usage: ipcx limits [--json] [--host DEST]...
+  usage: `usage: ipcx limits [--json] [--host DEST]... [--namespace NS]... [--all-namespaces]
 
 Every System V limit (SEMMNI SEMMNS SEMMSL SEMOPM SEMVMX SHMMNI SHMALL SHMMAX SHMMIN MSGMNI MSGMNB MSGMAX)
 and the POSIX message queue limit, with what is used and the percentage. SEMMNS counts every semaphore
@@ -44,12 +53,24 @@ of every set; SEMMSL, SEMVMX, SHMMAX and MSGMNB compare the largest set, value, 
   --json        [{name, label, help, kind, unit, used, limit, percent, unlimited, usedBytes?, limitBytes?,
                   basis?, object?, raise?}] (with several hosts: [{host, limits: [...]} | {host, error}])
   --host DEST   read DEST instead of the local machine (repeatable)
+${NAMESPACE_USAGE}
+                (each namespace's own limits: /proc/sys/kernel/sem, shm*, msg* are per IPC namespace; with
+                several: [{host: "ipc:[N] LABEL", limits} | {host, error}])
+The /dev/shm row is the size and use of the tmpfs holding the POSIX objects (statfs).
 Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but one of several hosts failed.`,
   async run(args, io) {
-    const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
+    const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NAMESPACE_OPTIONS }, false);
     const hosts = checkHosts(values.host);
-    const results = await snapshotAll(hosts);
-    const per = results.map((r) => ({ host: r.host, rows: r.snapshot ? capacity(r.snapshot) : undefined, error: r.error }));
+    const ns = namespaceTargets(values, hosts);
+    let results: HostResult[];
+    if (ns) {
+      for (const w of ns.warnings) io.err(`warning: ${w}\n`);
+      results = (await namespaceResults(ns)).map((r) => ({
+        host: `${r.namespace.ns} ${r.namespace.label}`,
+        ...(r.snapshot ? { snapshot: r.snapshot } : { error: r.error! }),
+      }));
+    } else results = await snapshotAll(hosts);
+    const per = results.map((r) => ({ host: r.host, rows: r.snapshot ? withDevShm(capacity(r.snapshot), r.snapshot) : undefined, error: r.error }));
     const single = per.length === 1;
     if (values.json) {
       if (single) {

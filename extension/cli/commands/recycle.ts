@@ -7,6 +7,7 @@ import type { ObjectRule } from '../../domain/verdict';
 import type { IpcKind } from '../../shared/model';
 import type { IpcSource } from '../../backend/ipcSource';
 import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
+import { NAMESPACE_OPTIONS, namespaceTargets } from '../namespaceArgs';
 import { getSources } from '../sources';
 
 const KINDS = ['sem', 'shm', 'msg'] as const;
@@ -34,8 +35,14 @@ export function orphanOptions(values: { 'min-age'?: string; recent?: string; 'in
  * Runs `fn` on the one source `hosts` name and disposes it; a runtime failure is one `ipcx: NAME: ...` line
  * on stderr and exit 1 (a UsageError still reaches ipcx.ts for the usage message).
  */
-export async function onOneSource(name: string, hosts: string[], io: CliIo, fn: (source: IpcSource) => Promise<number>): Promise<number> {
-  const [source] = getSources(hosts);
+export async function onOneSource(
+  name: string,
+  hosts: string[],
+  io: CliIo,
+  given: IpcSource | undefined,
+  fn: (source: IpcSource) => Promise<number>,
+): Promise<number> {
+  const source = given ?? getSources(hosts)[0]!;
   try {
     return await fn(source);
   } catch (e) {
@@ -100,7 +107,7 @@ const command: Subcommand = {
   summary: 'plan (and with --yes, perform) the guarded removal of provable orphans, with an audit log',
   usage: `usage: ipcx recycle [--json] [--yes] [--kind sem|shm|msg]... [--data-dir DIR]... [--audit FILE]
                     [--min-age SECONDS] [--recent SECONDS] [--include-unrecognized]
-                    [--ignore-key KEY]... [--trust-key KEY]... [--host DEST]
+                    [--ignore-key KEY]... [--trust-key KEY]... [--host DEST | --namespace NS]
        ipcx recycle --restore [--audit FILE]
 
 Prints the recycle plan: each object it would remove with its verdict and reasons, and everything that stays
@@ -123,6 +130,10 @@ still dead), locked (mode 0), checked again and removed. The audit log (JSON lin
   --ignore-key KEY        never recycle this key (repeatable)
   --trust-key KEY         recycle this key's orphan without a recognised owner (repeatable)
   --json                  {plan, report} as JSON
+  --namespace NS          plan and remove inside another IPC namespace of this machine (a pid in it,
+                          ipc:[INODE], or a container name or id prefix, see ipcx namespaces): every read,
+                          re-check and removal runs on a thread switched into it (root: CAP_SYS_ADMIN);
+                          the audit records name the namespace and its container
 Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused or failed.`,
   async run(args, io) {
     const { values } = parseCommandArgs(
@@ -141,6 +152,7 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
         'ignore-key': { type: 'string', multiple: true },
         'trust-key': { type: 'string', multiple: true },
         restore: { type: 'boolean' },
+        ...NAMESPACE_OPTIONS,
       },
       false,
     );
@@ -150,13 +162,16 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
       return restoreLocks(values.audit ?? defaultAuditPath(io.env), io);
     }
     if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
+    if (values['all-namespaces']) throw new UsageError('recycle works in one namespace at a time: give --namespace NS');
+    if ((values.namespace?.length ?? 0) > 1) throw new UsageError('recycle works in one namespace at a time');
+    const ns = namespaceTargets(values, hosts);
     const kinds = parseKinds(values.kind);
     const verdict = {
       ...orphanOptions(values),
       ignore: parseKeyRules(values['ignore-key'], '--ignore-key'),
       trust: parseKeyRules(values['trust-key'], '--trust-key'),
     };
-    return onOneSource('recycle', hosts, io, async (source) => {
+    return onOneSource('recycle', hosts, io, ns?.targets[0]?.source, async (source) => {
       const req: Parameters<typeof prepareRecycle>[1] = { verdict, dataDirs: values['data-dir'] ?? [] };
       if (kinds) req.kinds = kinds;
       const prep = await prepareRecycle(source, req);

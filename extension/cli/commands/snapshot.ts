@@ -1,7 +1,10 @@
+import type { IpcSource } from '../../backend/ipcSource';
 import { LocalSource } from '../../backend/localSource';
 import { IpcError } from '../../domain/errors';
 import type { IpcSnapshot } from '../../shared/model';
-import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
+import type { NamespaceSnapshot } from '../../shared/namespaces';
+import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
+import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
 import { renderSnapshot } from '../render';
 import { getSources } from '../sources';
 
@@ -13,7 +16,11 @@ export interface HostResult {
 
 /** Snapshots of every source, in parallel; one failing host never hides the others. */
 export async function snapshotAll(hosts: string[]): Promise<HostResult[]> {
-  const sources = getSources(hosts);
+  return snapshotSources(getSources(hosts));
+}
+
+/** Snapshots of the given sources (disposed after), in parallel. */
+export async function snapshotSources(sources: IpcSource[]): Promise<HostResult[]> {
   try {
     return await Promise.all(
       sources.map(async (s): Promise<HostResult> => {
@@ -49,18 +56,23 @@ export function jsonText(value: unknown, pretty: boolean): string {
 const command: Subcommand = {
   name: 'snapshot',
   summary: 'every IPC object, limit, usage count and related process (tables, or --json)',
-  usage: `usage: ipcx snapshot [--json] [--host DEST]...
+  usage: `usage: ipcx snapshot [--json] [--host DEST]... [--namespace NS]... [--all-namespaces]
 
 Prints every System V semaphore set, shared memory segment and message queue, the POSIX semaphores and
 shared memory in /dev/shm, per-object errors and the processes the objects name.
   --json        the whole snapshot as JSON (keys documented in docs/cli.md, "ipcx snapshot --json");
                 with several --host options, a JSON array with one snapshot (or {host, error}) per host
   --host DEST   read DEST instead of the local machine (repeatable; "local" is this machine)
+${NAMESPACE_USAGE}
+                with --json and several namespaces: [{namespace: {ns, label, container, pids, ...},
+                snapshot} | {namespace, error}], one per namespace
 Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but incomplete (an object, a set's values or
 one of several hosts failed).`,
   async run(args, io) {
-    const { values } = parseCommandArgs(args, COMMON_OPTIONS, false);
+    const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NAMESPACE_OPTIONS }, false);
     const hosts = checkHosts(values.host);
+    const ns = namespaceTargets(values, hosts);
+    if (ns) return snapshotNamespaces(ns, values.json === true, io);
     if (values.json && hosts.every((h) => h === 'local') && hosts.length <= 1) {
       // the local fast path: the binding renders the sets' JSON itself (same content as JSON.stringify)
       const [source] = getSources(hosts);
@@ -102,5 +114,37 @@ one of several hosts failed).`,
     return exitFor(results);
   },
 };
+
+/** Snapshots of the namespaces `--namespace`/`--all-namespaces` named, one after another. */
+export async function namespaceResults(ns: NonNullable<ReturnType<typeof namespaceTargets>>): Promise<NamespaceSnapshot[]> {
+  const out: NamespaceSnapshot[] = [];
+  for (const t of ns.targets) {
+    const [r] = await snapshotSources([t.source]);
+    if (r!.snapshot) {
+      r!.snapshot.namespaceLabel = t.info.label;
+      out.push({ namespace: t.info, snapshot: r!.snapshot });
+    } else out.push({ namespace: t.info, error: r!.error! });
+  }
+  return out;
+}
+
+async function snapshotNamespaces(ns: NonNullable<ReturnType<typeof namespaceTargets>>, json: boolean, io: CliIo): Promise<number> {
+  for (const w of ns.warnings) io.err(`warning: ${w}\n`);
+  const results = await namespaceResults(ns);
+  const single = results.length === 1;
+  if (json) {
+    if (single) {
+      if (results[0]!.snapshot) io.out(jsonText(results[0]!.snapshot, io.isTTY));
+    } else io.out(jsonText(results, io.isTTY));
+  } else {
+    const now = Math.floor(Date.now() / 1000);
+    results.forEach((r, i) => {
+      io.out(`${i ? '\n' : ''}namespace ${r.namespace.ns} ${r.namespace.label}\n`);
+      if (r.snapshot) io.out(renderSnapshot(r.snapshot, now));
+    });
+  }
+  for (const r of results) if (r.error) io.err(`ipcx: ${r.namespace.ns} (${r.namespace.label}): ${formatErrorLine(r.error)}\n`);
+  return exitFor(results.map((r) => ({ host: r.namespace.ns, ...(r.snapshot ? { snapshot: r.snapshot } : { error: r.error! }) })));
+}
 
 export default command;
