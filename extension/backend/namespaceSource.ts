@@ -32,7 +32,8 @@ export class NamespaceSource implements IpcSource {
   private readonly loadError: IpcErrorInfo | undefined;
 
   constructor(readonly namespace: IpcNamespaceInfo, private readonly opts: NamespaceSourceOptions = {}) {
-    this.host = `local:${namespace.ns}`;
+    // named in recycle reports and audit records: the namespace and its container
+    this.host = `local:${namespace.ns} ${namespace.label}`;
     const r = (opts.load ?? nativeBinding)();
     this.native = r.binding;
     this.loadError = r.error;
