@@ -23,6 +23,8 @@ gcc-multilib      futex                       the i386 (-m32) glibc-new-32 faith
 qemu-user         native                      qemu-aarch64: the linux-arm64 binding and ipcx run under emulation
 g++-aarch64-linux-gnu native                  cross-building the linux-arm64 binding (npm run package:arm64)
 strace            cli                         counting the syscalls of one ipcx snapshot (/dev/shm listing cost)
+podman            cli                         a real container (vfs storage, imported rootfs) for the namespace tests
+runc              cli                         podman's runtime here (crun refuses a hybrid cgroup layout)
 openssh-server    remote,metrics                    a real sshd on 127.0.0.1
 openssh-client    remote,metrics                    ssh, ssh-keygen
 postgresql        recycle                     a real PostgreSQL server (its shm interlock segment)

@@ -33,6 +33,11 @@ export interface IpcSource {
    * blocked in msgrcv/msgsnd on it (the SSH removal scripts): then no `taskWaits` is needed.
    */
   readonly removeChecksWaits?: boolean;
+  /**
+   * True when the pids this source reports are this machine's, in our pid namespace's numbers (another IPC
+   * namespace of this machine): process facts are read from our /proc, as for the local source.
+   */
+  readonly localProcesses?: boolean;
   /** How `remove` works on this host (locked or unlocked, and why), decided by a self-test where needed. */
   removalMode?(): Promise<RemovalMode>;
   dispose?(): void;

@@ -28,6 +28,7 @@ export interface NamespaceSourceOptions extends EnrichOptions {
 
 export class NamespaceSource implements IpcSource {
   readonly host: string;
+  readonly localProcesses = true;
   private readonly native: NativeBinding | undefined;
   private readonly loadError: IpcErrorInfo | undefined;
 
@@ -65,7 +66,8 @@ export class NamespaceSource implements IpcSource {
     const n = await b.snapshotAsync({ values: this.opts.values !== false });
     const snap: IpcSnapshot = {
       version: 1,
-      host: 'local',
+      // not 'local': owner names, lock journal restores and plans must not mistake it for our namespace
+      host: this.host,
       platform: platformOf(),
       source: 'native',
       takenAt,

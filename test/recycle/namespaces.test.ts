@@ -1,8 +1,10 @@
 /**
  * Recycle inside another IPC namespace, through the real `ipcx recycle --namespace PID --yes`: two namespaces
- * made by the test (unshare --ipc --mount --pid --fork), each with one orphaned message queue (its sender,
- * ipc_make, exited) that has the same id in both, and an orphaned queue in the stage's own namespace. Only the
- * named namespace's orphan is removed; the audit records name the namespace and its label.
+ * made by the test (unshare --ipc --mount --pid --fork), each with one orphaned semaphore set (its last-op
+ * pid, ipc_make's SETALL, exited) that has the same id in both, and an orphaned set in the stage's own
+ * namespace. Only the named namespace's orphan is removed; the audit records name the namespace and its
+ * label. (Sets, not queues: proving that no task is blocked on a queue needs every task's
+ * /proc/PID/task/TID/syscall, which this sandbox denies for pid 1 even to root.)
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,7 +27,7 @@ after(async () => {
 before(async () => {
   assertPrivateIpcNamespace();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-nsrecycle-'));
-  made.push(await makeNamespace({ queues: 1 }), await makeNamespace({ queues: 1 }));
+  made.push(await makeNamespace({ sets: 1, nsems: 2 }), await makeNamespace({ sets: 1, nsems: 2 }));
 });
 
 function ipcx(args: string[]) {
@@ -36,32 +38,32 @@ function ipcx(args: string[]) {
 test('recycle --namespace removes that namespace\'s orphan only (same id elsewhere, and ours, stay)', () => {
   const native = loadNative().binding!;
   // an orphan of our own namespace too
-  const r = spawnSync(buildC('ipc_make'), ['msg', '-n', '1', '-M', '1', '-B', '16'], { encoding: 'utf8' });
+  const r = spawnSync(buildC('ipc_make'), ['sem', '-n', '1', '-s', '2', '-v', 'p'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout);
   const ownId = Number(r.stdout.trim().split(' ')[1]);
   const [a, b] = made as [MadeNamespace, MadeNamespace];
-  const idA = native.inNamespace(`/proc/${a.pid}/ns/ipc`, a.inode).statObject('msg', 0).id;
-  const idB = native.inNamespace(`/proc/${b.pid}/ns/ipc`, b.inode).statObject('msg', 0).id;
+  const idA = native.inNamespace(`/proc/${a.pid}/ns/ipc`, a.inode).statObject('sem', 0).id;
+  const idB = native.inNamespace(`/proc/${b.pid}/ns/ipc`, b.inode).statObject('sem', 0).id;
   assert.equal(idA, idB, 'the same id in both namespaces');
 
   const audit = path.join(tmp, 'audit.jsonl');
   const res = ipcx(['recycle', '--namespace', String(a.pid), '--yes', '--json', '--include-unrecognized', '--min-age', '0', '--recent', '0',
-    '--kind', 'msg', '--audit', audit]);
+    '--kind', 'sem', '--audit', audit]);
   assert.equal(res.status, 0, res.err + res.out);
   const report = JSON.parse(res.out).report as { host: string; outcomes: Array<{ kind: string; id: number; action: string }> };
-  assert.deepEqual(report.outcomes.map((o) => [o.kind, o.id, o.action]), [['msg', idA, 'removed']]);
+  assert.deepEqual(report.outcomes.map((o) => [o.kind, o.id, o.action]), [['sem', idA, 'removed']]);
   assert.match(report.host, new RegExp(`^local:ipc:\\[${a.inode}\\] `));
 
   // gone in A; B's queue with the same id and ours stay
-  assert.throws(() => native.inNamespace(`/proc/${a.pid}/ns/ipc`, a.inode).statObject('msg', idA), (e: Error & { code?: string }) =>
+  assert.throws(() => native.inNamespace(`/proc/${a.pid}/ns/ipc`, a.inode).statObject('sem', idA), (e: Error & { code?: string }) =>
     ['EINVAL', 'EIDRM'].includes(e.code ?? ''));
-  assert.equal(native.inNamespace(`/proc/${b.pid}/ns/ipc`, b.inode).statObject('msg', idB).id, idB);
-  assert.equal(native.statObject('msg', ownId).id, ownId);
+  assert.equal(native.inNamespace(`/proc/${b.pid}/ns/ipc`, b.inode).statObject('sem', idB).id, idB);
+  assert.equal(native.statObject('sem', ownId).id, ownId);
 
   const records = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string });
   assert.ok(records.length >= 1);
   for (const rec of records) assert.match(rec.host, new RegExp(`ipc:\\[${a.inode}\\]`), 'the audit names the namespace');
-  spawnSync('ipcrm', ['-q', String(ownId)]);
+  spawnSync('ipcrm', ['-s', String(ownId)]);
 });
 
 test('recycle refuses several namespaces at once', () => {
