@@ -80,7 +80,7 @@ if (!only.length || process.env.IPCX_BENCH_WRITE_DOCS === '1') {
     '`ssh host true` on the same warm connection, and `node -e 0` for Node\'s own start (outside this project\'s',
     'control). Figures from another machine compare through the machine line (syscall and page-fault cost).',
     '',
-    `Command: \`npm run bench${only.length ? ' ' + only.join(' ') : ''}\``,
+    `Command: \`${Object.entries(process.env).filter(([k]) => /^IPCX_BENCH_(RUNS|SCALES|ONLY|GC)$/.test(k)).map(([k, v]) => `${k}=${v} `).join('')}npm run bench${only.length ? ' ' + only.join(' ') : ''}\``,
     '',
     ...machine.map((l) => `- ${l}`),
     '',
