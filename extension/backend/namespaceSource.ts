@@ -7,6 +7,7 @@
  *
  * Needs the native binding and CAP_SYS_ADMIN; without them `snapshot` rejects with the reason.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
@@ -24,6 +25,25 @@ export interface NamespaceSourceOptions extends EnrichOptions {
   taskScan?: ScanOptions;
   /** procfs mount (default /proc) */
   proc?: string;
+}
+
+/**
+ * Whether `<root>/dev/shm` can be listed without following a link the container controls: `dev` and `shm`
+ * must be real directories. Through /proc/PID/root an absolute symlink resolves against OUR root, so a
+ * container whose /dev/shm is a link to /etc would show the host's /etc as its POSIX objects. Returns why not.
+ */
+export function unsafeDevShm(root: string): string | undefined {
+  for (const rel of ['dev', 'dev/shm']) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(root, rel));
+    } catch (e) {
+      return `${path.join(root, rel)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    if (st.isSymbolicLink()) return `${path.join(root, rel)} is a symbolic link (not followed: it would resolve outside the container)`;
+    if (!st.isDirectory()) return `${path.join(root, rel)} is not a directory`;
+  }
+  return undefined;
 }
 
 export class NamespaceSource implements IpcSource {
@@ -89,9 +109,12 @@ export class NamespaceSource implements IpcSource {
       return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
     };
     const proc = this.opts.proc ?? '/proc';
+    const unsafe = unsafeDevShm(path.join(proc, String(this.namespace.mainPid), 'root'));
+    if (unsafe) snap.warnings.push(`/dev/shm of this namespace not listed: ${unsafe}`);
     enrichLocal(snap, {
       ...this.opts,
-      paths: { proc, devShm: this.devShmPath },
+      // a path that does not exist lists nothing (ENOENT is no error)
+      paths: { proc, devShm: unsafe ? path.join(proc, String(this.namespace.mainPid), 'root', '.ipcx-devshm-not-followed') : this.devShmPath },
       readSem: this.opts.readSem ?? readSem,
       ipcNamespace: this.namespace.ns,
     });

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { unsafeDevShm } from '../../extension/backend/namespaceSource';
 import { findNamespace, namespaceLabel } from '../../extension/backend/namespaces';
 import { describeContainer, identifyCgroupPath, parseProcCgroup, podFromLogDirs, systemdUnescape } from '../../extension/domain/containers';
 import type { IpcNamespaceInfo } from '../../extension/shared/namespaces';
@@ -105,4 +107,24 @@ test('namespace labels and --namespace resolution by pid, inode, name, id prefix
   assert.equal(pick('docker 2403ccfe427f · postgres'), 4026532200);
   assert.match(String(pick('999')), /no IPC namespace holds pid 999/);
   assert.match(String(pick('nope')), /no IPC namespace is named "nope"/);
+});
+
+test('a container /dev/shm (or /dev) that is a symbolic link is not followed through /proc/PID/root', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-devshm-link-'));
+  try {
+    const ok = path.join(tmp, 'ok');
+    fs.mkdirSync(path.join(ok, 'dev', 'shm'), { recursive: true });
+    assert.equal(unsafeDevShm(ok), undefined);
+    const linked = path.join(tmp, 'linked');
+    fs.mkdirSync(path.join(linked, 'dev'), { recursive: true });
+    fs.symlinkSync('/etc', path.join(linked, 'dev', 'shm'));
+    assert.match(unsafeDevShm(linked) ?? '', /dev\/shm is a symbolic link/);
+    const devLinked = path.join(tmp, 'devlinked');
+    fs.mkdirSync(devLinked);
+    fs.symlinkSync('/', path.join(devLinked, 'dev'));
+    assert.match(unsafeDevShm(devLinked) ?? '', /dev is a symbolic link/);
+    assert.match(unsafeDevShm(path.join(tmp, 'missing')) ?? '', /ENOENT/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
