@@ -38,6 +38,11 @@ export interface IpcSource {
    * namespace of this machine): process facts are read from our /proc, as for the local source.
    */
   readonly localProcesses?: boolean;
+  /**
+   * True when process facts come only from this source's own snapshots (the local host on macOS/FreeBSD:
+   * no /proc), so nothing reads our /proc for them even though the host is 'local'.
+   */
+  readonly probeProcesses?: boolean;
   /** How `remove` works on this host (locked or unlocked, and why), decided by a self-test where needed. */
   removalMode?(): Promise<RemovalMode>;
   dispose?(): void;

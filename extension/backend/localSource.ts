@@ -5,8 +5,11 @@
  * facts (procfs.enrichLocal).
  */
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
+import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
 import type { TaskWaits } from '../domain/taskWaits';
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, SysvObject } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
+import { SshSource } from '../remote/sshSource';
+import { LocalProbeRunner, type LocalProbeRunnerOptions } from './localProbeRunner';
 import type { IpcSource, RemoveOptions } from './ipcSource';
 import { jsonAroundSems, nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
 import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
@@ -20,6 +23,10 @@ export interface LocalSourceOptions extends EnrichOptions {
   values?: boolean;
   /** how blocked tasks are scanned (tests in a private pid namespace pass trustPidNamespace) */
   taskScan?: ScanOptions;
+  /** the platform to read (default process.platform); tests pass 'win32', 'darwin', 'freebsd' */
+  platform?: NodeJS.Platform;
+  /** macOS/FreeBSD: how the local probe runs (tests put stand-in ipcs, sysctl, uname first on PATH) */
+  probe?: LocalProbeRunnerOptions;
 }
 
 /** One line saying why the binding is not used, naming every path tried. */
@@ -36,8 +43,32 @@ export class LocalSource implements IpcSource {
   private readonly fallback: ProcSource | undefined;
   /** why the binding is not used (undefined when it is) */
   readonly nativeError: IpcErrorInfo | undefined;
+  /** set when this platform has no System V IPC (Windows): the one sentence the tree shows instead of a host */
+  readonly unavailable: { text: string; detail: string } | undefined;
+  readonly platform: NodeJS.Platform;
+  /** macOS/FreeBSD: the SSH path's BSD probe and check-then-ipcrm removal, run as local processes */
+  private readonly ipcs: SshSource | undefined;
+  /** macOS/FreeBSD: removal is check-then-ipcrm, unlocked, and the plan says so (the lock self-test says why) */
+  readonly removalMode?: () => Promise<RemovalMode>;
+  /** macOS/FreeBSD: the removal script refuses every queue (no way to see a blocked msgrcv/msgsnd there) */
+  readonly removeChecksWaits?: boolean;
+  /** macOS/FreeBSD: process facts come from the probe (ps, kill -0), never from a /proc that is not there */
+  readonly probeProcesses?: boolean;
 
   constructor(private readonly opts: LocalSourceOptions = {}) {
+    this.platform = opts.platform ?? process.platform;
+    if (localReaderFor(this.platform) === 'none') {
+      this.unavailable = noLocalIpcNotice(this.platform);
+      return;
+    }
+    if (localReaderFor(this.platform) === 'ipcs') {
+      const ipcs = new SshSource({ spec: 'local', destination: 'local', host: 'local' }, { runner: new LocalProbeRunner(opts.probe), host: 'local' });
+      this.ipcs = ipcs;
+      this.removalMode = () => ipcs.removalMode();
+      this.removeChecksWaits = true;
+      this.probeProcesses = true;
+      return;
+    }
     const r = (opts.load ?? nativeBinding)();
     this.native = r.binding;
     if (!r.binding) {
@@ -46,12 +77,19 @@ export class LocalSource implements IpcSource {
     }
   }
 
-  /** 'native' or 'proc': which reader this source uses. */
-  get mode(): 'native' | 'proc' {
-    return this.native ? 'native' : 'proc';
+  /** 'native', 'proc', or 'none' (no System V IPC on this platform): which reader this source uses. */
+  get mode(): 'native' | 'proc' | 'ipcs' | 'none' {
+    return this.unavailable ? 'none' : this.ipcs ? 'ipcs' : this.native ? 'native' : 'proc';
+  }
+
+  /** every read on a platform without System V IPC: a clear error (callers check `unavailable` first) */
+  private refuse(op: string): IpcError {
+    return new IpcError({ code: 'ENOSYS', syscall: 'ipc', op, message: this.unavailable!.text, hint: this.unavailable!.detail });
   }
 
   async snapshot(): Promise<IpcSnapshot> {
+    if (this.unavailable) throw this.refuse('snapshot');
+    if (this.ipcs) return { ...(await this.ipcs.snapshot()), source: 'ipcs' };
     if (!this.native) return this.fallback!.snapshot();
     const takenAt = Date.now();
     // kernel reads on a libuv worker thread: the extension host's event loop keeps running meanwhile
@@ -65,8 +103,9 @@ export class LocalSource implements IpcSource {
    * content as JSON.stringify(await snapshot()). `partial`: some object or some set's values were unreadable.
    */
   async snapshotJson(pretty = false): Promise<{ json: Uint8Array; partial: boolean }> {
+    if (this.unavailable) throw this.refuse('snapshot');
     if (!this.native) {
-      const snap = await this.fallback!.snapshot();
+      const snap = this.ipcs ? await this.snapshot() : await this.fallback!.snapshot();
       const text = pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
       return { json: Buffer.from(text), partial: snap.errors.length > 0 };
     }
@@ -131,6 +170,8 @@ export class LocalSource implements IpcSource {
   }
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {
+    if (this.unavailable) throw this.refuse('GETALL');
+    if (this.ipcs) return this.ipcs.semDetail(ids);
     if (!this.native) return this.fallback!.semDetail(ids);
     const out = new Map<number, SemElem[] | IpcErrorInfo>();
     for (const id of ids) {
@@ -144,6 +185,8 @@ export class LocalSource implements IpcSource {
   }
 
   async remove(kind: SysvKind, id: number, expected: RemovalExpectation, opts: RemoveOptions = {}): Promise<void> {
+    if (this.unavailable) throw this.refuse('IPC_RMID');
+    if (this.ipcs) return this.ipcs.remove(kind, id, expected);
     if (!this.native) return this.fallback!.remove(kind, id, expected);
     // The guarded primitive blocks for one RCU grace period (~13 ms, see native/src/sysv_util.h): yield to
     // the event loop first, so a recycle of many objects never freezes the extension host in one stretch.
@@ -156,11 +199,13 @@ export class LocalSource implements IpcSource {
   }
 
   async stat(kind: SysvKind, id: number): Promise<SysvObject> {
+    if (this.unavailable) throw this.refuse('IPC_STAT');
     if (!this.native) {
-      // the /proc fallback has no per-object read: the whole file, then the one object
-      const s = await this.fallback!.snapshot();
+      // the /proc fallback and ipcs have no per-object read: the whole listing, then the one object
+      const s = await this.snapshot();
       const o = (kind === 'sem' ? s.sems : kind === 'shm' ? s.shms : s.msgs).find((x) => x.id === id);
-      if (!o) throw new IpcError({ code: 'EINVAL', syscall: 'open', op: 'IPC_STAT', id, message: `${kind} ${id} is not in /proc/sysvipc/${kind} (gone)` });
+      const where = this.ipcs ? 'ipcs -a' : `/proc/sysvipc/${kind}`;
+      if (!o) throw new IpcError({ code: 'EINVAL', syscall: this.ipcs ? 'ipcs' : 'open', op: 'IPC_STAT', id, message: `${kind} ${id} is not in ${where} (gone)` });
       return o;
     }
     try {
@@ -171,6 +216,16 @@ export class LocalSource implements IpcSource {
   }
 
   taskWaits(): TaskWaits {
+    if (this.platform !== 'linux') return { ok: false, why: `${this.platform} shows no process blocked in msgrcv/msgsnd (no /proc/PID/syscall)` };
     return scanTaskWaits(this.opts.taskScan);
+  }
+
+  dispose(): void {
+    this.ipcs?.dispose();
+  }
+
+  /** dispose() that can be awaited (tests, CLI). */
+  async close(): Promise<void> {
+    await this.ipcs?.close();
   }
 }

@@ -218,7 +218,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       const facts = await deps.processFacts(c.pids);
       const probe: IpcSnapshot = { ...emptySnapshot(plan.host), processes: facts };
       // the reader's view (pid namespace, hidepid, realtime - boottime) words the reasons and decides pid reuse
-      const reader = source.host === 'local' || source.localProcesses ? readReaderView() : runSnapshot?.reader;
+      const reader = (source.host === 'local' && !source.probeProcesses) || source.localProcesses ? readReaderView() : runSnapshot?.reader;
       if (reader) probe.reader = reader;
       const ns = plan.ipcNamespace ?? runSnapshot?.ipcNamespace;
       if (ns) probe.ipcNamespace = ns;
@@ -340,7 +340,7 @@ export interface PreparedRecycle {
 
 /** Facts for pids: local /proc for the local source; for others, the facts a fresh snapshot carries. */
 export function processFactsFor(source: IpcSource): (pids: number[]) => Promise<Record<number, ProcessFact>> {
-  if (source.host === 'local' || source.localProcesses) return async (pids) => localProcessFacts(pids);
+  if ((source.host === 'local' && !source.probeProcesses) || source.localProcesses) return async (pids) => localProcessFacts(pids);
   return async (pids) => {
     const s = await source.snapshot();
     const out: Record<number, ProcessFact> = {};

@@ -118,7 +118,10 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   if (d.wouldSucceed) d.advice.push(`semget(key, ${nsems}) x ${sets} would succeed now.`);
   else {
     d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
-    if (d.blockedBy.includes('SEMMSL')) d.advice.push(`raise SEMMSL to at least ${nsems} (first field of /proc/sys/kernel/sem); recycling cannot help with it.`);
+    if (d.blockedBy.includes('SEMMSL')) {
+      const where = snapshot.platform === 'darwin' ? 'kern.sysv.semmsl' : snapshot.platform === 'freebsd' ? 'kern.ipc.semmsl' : 'first field of /proc/sys/kernel/sem';
+      d.advice.push(`raise SEMMSL to at least ${nsems} (${where}); recycling cannot help with it.`);
+    }
     if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores: ${d.recyclingIsEnough ? 'that is enough (ipcx recycle / "Recycle orphans")' : 'not enough on its own'}.`);
     else d.advice.push('no orphan set is provably safe to recycle.');
     if (kept.sets) d.advice.push(`${kept.sets} more orphan set(s) (${kept.semaphores} semaphores) are kept: no recognised owner proves whose they are; review them (trust rules / --include-unrecognized).`);
@@ -127,7 +130,16 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       const mniNeed = a[1].used + sets;
       const mnsNeed = a[2].used + sets * nsems;
       const line = `${Math.max(L.semmsl, nsems)} ${Math.max(L.semmns, mnsNeed)} ${L.semopm} ${Math.max(L.semmni, mniNeed)}`;
-      d.advice.push(`or raise the limits: sysctl -w kernel.sem="${line}" (now "${L.semmsl} ${L.semmns} ${L.semopm} ${L.semmni}": SEMMSL SEMMNS SEMOPM SEMMNI); to keep it after a reboot, put "kernel.sem = ${line}" in ${SYSCTL_PERSIST_FILE}.`);
+      const msl = Math.max(L.semmsl, nsems);
+      const mns = Math.max(L.semmns, mnsNeed);
+      const mni = Math.max(L.semmni, mniNeed);
+      if (snapshot.platform === 'darwin') {
+        d.advice.push(`or raise the limits: sudo sysctl -w kern.sysv.semmsl=${msl} kern.sysv.semmns=${mns} kern.sysv.semmni=${mni} (now ${L.semmsl} ${L.semmns} ${L.semmni}); lost at reboot unless the same names are in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot).`);
+      } else if (snapshot.platform === 'freebsd') {
+        d.advice.push(`or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=${msl}, kern.ipc.semmns=${mns}, kern.ipc.semmni=${mni} in /boot/loader.conf and reboot (now ${L.semmsl} ${L.semmns} ${L.semmni}).`);
+      } else {
+        d.advice.push(`or raise the limits: sysctl -w kernel.sem="${line}" (now "${L.semmsl} ${L.semmns} ${L.semopm} ${L.semmni}": SEMMSL SEMMNS SEMOPM SEMMNI); to keep it after a reboot, put "kernel.sem = ${line}" in ${SYSCTL_PERSIST_FILE}.`);
+      }
     }
   }
   if (req.pg) {

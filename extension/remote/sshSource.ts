@@ -11,6 +11,7 @@ import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { lockProbeScript, removeScriptLocked } from './lockScript';
 import type { SshDestination } from './hostName';
 import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
+import type { ScriptRunner } from '../backend/localProbeRunner';
 import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } from './sshRunner';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error';
@@ -20,6 +21,10 @@ export interface SshSourceOptions extends SshRunnerOptions {
   sudo?: boolean;
   /** at most this many sets per semDetail round trip (default 512). */
   semDetailBatch?: number;
+  /** run the scripts with this instead of ssh (the local host on macOS/FreeBSD: extension/backend/localProbeRunner.ts) */
+  runner?: ScriptRunner;
+  /** the host's name in snapshots and messages (default destination.spec) */
+  host?: string;
 }
 
 export interface SshSourceStatus {
@@ -36,7 +41,7 @@ const MAX_EXTRA_PIDS = 4096;
 
 export class SshSource implements IpcSource {
   readonly host: string;
-  private readonly runner: SshRunner;
+  private readonly runner: ScriptRunner;
   private readonly sudo: boolean;
   private readonly batch: number;
   private status_: SshSourceStatus = { state: 'idle' };
@@ -47,10 +52,10 @@ export class SshSource implements IpcSource {
   private readonly sempids = new Set<number>();
 
   constructor(readonly destination: SshDestination, opts: SshSourceOptions = {}) {
-    this.host = destination.spec;
+    this.host = opts.host ?? destination.spec;
     this.sudo = opts.sudo ?? false;
     this.batch = opts.semDetailBatch ?? SEM_DETAIL_BATCH;
-    this.runner = new SshRunner(destination, { ...opts, sudo: false });
+    this.runner = opts.runner ?? new SshRunner(destination, { ...opts, sudo: false });
   }
 
   status(): SshSourceStatus {

@@ -34,7 +34,7 @@ export interface Services {
 export const LOCAL_REFRESH_DETAIL_SETS = 1024;
 export const REMOTE_REFRESH_DETAIL_SETS = 512;
 
-export function createServices(context: vscode.ExtensionContext): Services {
+export function createServices(context: vscode.ExtensionContext, opts: { platform?: NodeJS.Platform } = {}): Services {
   const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
   context.subscriptions.push(log);
   let verdictOptions: (host: string) => VerdictOptions = () => DEFAULT_VERDICT_OPTIONS;
@@ -44,16 +44,18 @@ export function createServices(context: vscode.ExtensionContext): Services {
     host === LOCAL_HOST ? LOCAL_REFRESH_DETAIL_SETS : snap.platform === 'linux' ? REMOTE_REFRESH_DETAIL_SETS : 0;
   // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
   // takes effect on the next refresh
+  const localSource = new LocalSource({ platform: opts.platform });
   const store = new SnapshotStore({
     verdictOptions: (host) => verdictOptions(host),
     log: (level, msg) => log[level](msg),
-    processFacts: (host, pids) => (host === LOCAL_HOST ? localProcessFacts(pids) : undefined),
+    processFacts: (host, pids) => (host === LOCAL_HOST && !localSource.probeProcesses ? localProcessFacts(pids) : undefined),
     detailSets: (host, snap) => detailSets(host, snap),
   });
   context.subscriptions.push(store);
   const notify = new Notifier(log);
-  const localSource = new LocalSource();
-  context.subscriptions.push(store.addSource(localSource));
+  // no System V IPC here (Windows): no local host in the store, so no snapshot and no error; the tree shows
+  // localSource.unavailable in one row instead
+  if (!localSource.unavailable) context.subscriptions.push(store.addSource(localSource));
   const nativeError = localSource.nativeError;
   if (nativeError) {
     // said once, when the first local snapshot (from the /proc fallback) arrives, i.e. when someone looks

@@ -22,6 +22,7 @@ export type SnapshotSource =
   | 'proc' // pure-TS parse of /proc/sysvipc/* (fallback when the binding is missing)
   | 'ssh-linux' // remote probe reading /proc over SSH
   | 'ssh-ipcs' // remote probe running ipcs/sysctl (FreeBSD, macOS)
+  | 'ipcs' // the same probe run locally (macOS, FreeBSD desktops)
   | 'fixture';
 
 /** A structured error, the same shape as Node's system errors plus a hint. Travels as plain data. */

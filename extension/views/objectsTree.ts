@@ -12,6 +12,7 @@ import { readTreeSettings, type TreeSettings } from '../services/settings';
 import { LOCAL_HOST, type SnapshotStore, type StoreChange } from '../services/snapshotStore';
 import { GroupNode } from './nodes/groupNode';
 import { HostNode } from './nodes/hostNode';
+import { MessageNode } from './nodes/messageNode';
 import { KindNode } from './nodes/kindNode';
 import type { TreeNode, ViewContext } from './nodes/node';
 import { ObjectNode } from './nodes/objectNode';
@@ -32,7 +33,11 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   readonly ctx: ViewContext;
   private readonly dismissed = new Set<string>();
 
-  constructor(private readonly store: SnapshotStore) {
+  constructor(
+    private readonly store: SnapshotStore,
+    /** the local machine has no System V IPC (Windows): this row, first, instead of a local host */
+    private readonly localUnavailable?: { text: string; detail: string },
+  ) {
     this.ctx = {
       store,
       settings: () => this.settingsCache,
@@ -155,6 +160,11 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
         return n;
       });
       for (const k of [...this.hostNodes.keys()]) if (!this.store.get(k)) this.hostNodes.delete(k);
+      if (this.localUnavailable && !this.store.get(LOCAL_HOST)) {
+        const row = new MessageNode('local|unavailable', LOCAL_HOST, 'info', this.localUnavailable.text, this.localUnavailable.detail);
+        row.command = { command: 'ipcExplorer.addSshHost', title: 'Add SSH Host…' };
+        return [row, ...hosts];
+      }
       return hosts;
     }
     const answer = node.children(this.ctx);

@@ -40,7 +40,7 @@ export function registerStatusIndicators(
     keys.set(key, value);
     void vscode.commands.executeCommand('setContext', key, value);
   };
-  setKey('ipcExplorer.nativeBinding', services.localSource.nativeError ? 'missing' : 'loaded');
+  setKey('ipcExplorer.nativeBinding', services.localSource.mode === 'native' ? 'loaded' : services.localSource.mode === 'proc' ? 'missing' : services.localSource.mode);
 
   const update = (): void => {
     const hosts = services.store.hosts();

@@ -7,6 +7,8 @@ import { errorLine } from '../../services/notify';
 export type MessageSeverity = 'error' | 'warning' | 'info' | 'loading';
 
 export class MessageNode extends TreeNode {
+  /** run when the row is clicked (e.g. Add SSH Host… on a machine without System V IPC) */
+  command?: vscode.Command;
   constructor(
     readonly id: string,
     readonly host: string,
@@ -40,6 +42,7 @@ export class MessageNode extends TreeNode {
       md.appendText(this.detail);
     }
     item.tooltip = md;
+    if (this.command) item.command = this.command;
     return item;
   }
 }

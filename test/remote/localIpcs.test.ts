@@ -1,0 +1,87 @@
+/**
+ * The LOCAL source on FreeBSD and macOS, on this Linux machine: the platform is injected and the tools the
+ * probe runs are stand-ins first on PATH (`uname`, `hostname`, `ipcs`, `sysctl`, and an `ipcrm` that only
+ * records its argv), printing REAL outputs of those systems (test/fixtures/freebsd, test/fixtures/macos).
+ * The probe is the SSH path's constant script run by a local `/bin/sh -s`; sh, awk, date, ps, kill are
+ * this machine's. No kernel object is touched: the stand-in ipcrm removes nothing.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { LocalSource } from '../../extension/backend/localSource';
+import { IpcError } from '../../extension/domain/errors';
+import { diagnoseSemget } from '../../extension/domain/doctor';
+import { freebsdStandIn } from './sshdHarness';
+
+let dir = '';
+let bin = '';
+let argvLog = '';
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-local-bsd-'));
+  freebsdStandIn(dir);
+  bin = path.join(dir, 'freebsd-bin');
+  argvLog = path.join(dir, 'ipcrm-argv');
+  // records each call's argv, one line per call, and succeeds: nothing is removed anywhere
+  fs.writeFileSync(path.join(bin, 'ipcrm'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexit 0\n`, { mode: 0o755 });
+});
+
+after(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const freebsd = () => new LocalSource({ platform: 'freebsd', probe: { env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` } } });
+const calls = (): string[] => (fs.existsSync(argvLog) ? fs.readFileSync(argvLog, 'utf8').split('\n').filter(Boolean) : []);
+
+test('freebsd local: the probe runs as a local sh, parsed by the SSH path\'s parser: objects, limits, process facts from ps', async () => {
+  const src = freebsd();
+  assert.equal(src.mode, 'ipcs');
+  const s = await src.snapshot();
+  assert.equal(s.host, 'local');
+  assert.equal(s.source, 'ipcs');
+  assert.equal(s.platform, 'freebsd');
+  assert.equal(s.kernel, '11.2-RELEASE-p4');
+  assert.equal(s.shms.length, 13);
+  assert.equal(s.sems.length, 16);
+  assert.equal(s.sems[0].id, 458752);
+  assert.equal(s.sems[0].nsems, 17);
+  assert.equal(s.limits.semmni, 50);
+  assert.equal(s.limits.semmns, 340);
+  assert.equal(s.limits.shmmax, 536870912);
+  // the fixture's creator pid does not exist here: ps says so, no /proc is read for it
+  assert.equal(s.processes[22110]?.alive, false);
+  assert.equal(src.probeProcesses, true);
+  await src.close();
+});
+
+test('freebsd local: Diagnose ENOSPC answers from the probed limits (266 of 340 semaphores in use: five more 17-sets fail on SEMMNS)', async () => {
+  const src = freebsd();
+  const s = await src.snapshot();
+  const d = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
+  assert.equal(d.usage.semaphores, 14 * 17 + 2 * 14);
+  assert.equal(d.wouldSucceed, false);
+  assert.deepEqual(d.blockedBy, ['SEMMNS']);
+  assert.ok(d.advice.some((a) => /kern\.ipc\.semmns=.*\/boot\/loader\.conf/.test(a)), d.advice.join('\n'));
+  assert.ok(!d.advice.some((a) => /kernel\.sem/.test(a)), d.advice.join('\n'));
+  await src.close();
+});
+
+test('freebsd local: removal is unlocked check-then-ipcrm; a changed ctime is refused before ipcrm runs, the planned one runs `ipcrm -s ID`', async () => {
+  const src = freebsd();
+  const s = await src.snapshot();
+  const mode = await src.removalMode!();
+  assert.equal(mode.mode, 'unlocked');
+  assert.match(mode.detail, /check-then-ipcrm, no lock/);
+  const set = s.sems[0];
+  fs.rmSync(argvLog, { force: true });
+  await assert.rejects(src.remove('sem', set.id, { key: set.key, ctime: set.ctime + 1 }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /ctime is now 8:14:33/.test(e.message));
+  await assert.rejects(src.remove('sem', set.id, { key: set.key + 1, ctime: set.ctime }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /key is now/.test(e.message));
+  assert.deepEqual(calls(), []);
+  await assert.rejects(src.remove('msg', 65536, { key: 1, ctime: 1 }), (e: unknown) => e instanceof IpcError && /queues stay on freebsd/.test(e.message));
+  assert.deepEqual(calls(), []);
+  await src.remove('sem', set.id, { key: set.key, ctime: set.ctime });
+  assert.deepEqual(calls(), [`-s ${set.id}`]);
+  await src.close();
+});
