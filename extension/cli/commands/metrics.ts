@@ -51,6 +51,7 @@ export function writeTextfile(dir: string, text: string): string {
   const tmp = path.join(dir, `.${TEXTFILE_NAME}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
+    fs.rmSync(tmp, { force: true }); // left by a run that died with this pid (unlinks a symlink, never its target)
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
     fs.writeSync(fd, text);
     fs.fsyncSync(fd);
