@@ -16,7 +16,7 @@ import os from 'node:os';
 import { LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, verdictOptions } from '../extension/domain/verdict';
 import type { IpcSnapshot } from '../extension/shared/model';
-import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../extension/shared/protocol';
+import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../extension/shared/dashboardProtocol';
 import { buildC } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { ensureBundle, launchBrowser, openDashboard, serveDashboard } from '../test/webview/harness';

@@ -5,7 +5,7 @@
 import { capacity } from './capacity';
 import { LIMIT_DESCRIPTORS, raiseHint, type LimitName } from '../shared/limitDescriptors';
 import type { IpcSnapshot } from '../shared/model';
-import type { CapacityRow } from '../shared/protocol';
+import type { CapacityRow } from '../shared/dashboardProtocol';
 
 /** the limits the dashboard draws, in this order (SHMMIN and MSGMAX have no usage worth a gauge). */
 export const DASHBOARD_LIMITS: readonly LimitName[] = [

@@ -52,3 +52,13 @@ const HOST_TYPES: ReadonlySet<string> = new Set(['open', 'error'] satisfies Fute
 export function isFutexHostToWebview(x: unknown): x is FutexHostToWebview {
   return typeof x === 'object' && x !== null && HOST_TYPES.has((x as { type?: unknown }).type as string);
 }
+
+/**
+ * The visualizer's protocol for the host's webview controller (extension/webviews/webviewController.ts):
+ * its name in the log, the guard on the page's messages, and a newer `open` replacing a held older one.
+ */
+export const FUTEX_PROTOCOL = {
+  name: 'futex visualizer',
+  isWebviewToHost: isFutexWebviewToHost,
+  supersedes: (older: FutexHostToWebview, newer: FutexHostToWebview): boolean => older.type === 'open' && newer.type === 'open',
+};

@@ -3,7 +3,7 @@
  * showing one host at a time. It only translates between the SnapshotStore / domain and the typed
  * protocol: posts a fresh snapshot (with verdicts, capacity rows and the diff since the previous refresh)
  * after every `ready` and every store change, and answers the webview's requests. Everything from the
- * webview is validated (hostMessenger + isWebviewToHost); recycling is only forwarded to the guarded
+ * webview is validated (webviewController + isWebviewToHost); recycling is only forwarded to the guarded
  * `ipcExplorer.recycleObject` command, which re-verifies and asks the person to confirm.
  */
 import * as vscode from 'vscode';
@@ -11,11 +11,13 @@ import { diffSnapshots } from '../domain/diff';
 import { findObject, objectRef } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
-import { assertNever, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost } from '../shared/protocol';
+import {
+  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost,
+} from '../shared/dashboardProtocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
 import { capacityRowsFor } from '../domain/capacityRows';
-import { HostMessenger } from './hostMessenger';
+import { WebviewController } from './webviewController';
 import { panelIcon } from './panelIcon';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
@@ -47,7 +49,7 @@ export class DashboardPanel implements vscode.Disposable {
   static current: DashboardPanel | undefined;
 
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly messenger: HostMessenger;
+  private readonly messenger: WebviewController<WebviewToHost, HostToWebview>;
   /** the last diff per store generation, so a detail-only change re-sends the same marks. */
   private lastDiff: { generation: number; diff: SnapshotDiff | null } | undefined;
   private pendingFocus: ObjectRef | undefined;
@@ -94,18 +96,13 @@ export class DashboardPanel implements vscode.Disposable {
     const webview = panel.webview;
     webview.options = webviewOptions(services.context.extensionUri);
     panel.iconPath = panelIcon(services.context.extensionUri);
-    this.messenger = new HostMessenger(webview, services.log);
+    this.messenger = new WebviewController(panel, DASHBOARD_PROTOCOL, services.log);
     this.disposables.push(
       this.messenger,
       this.messenger.onReady(() => this.onReady()),
       this.messenger.onMessage((m) => void this.handle(m)),
       services.store.onDidChange((c) => this.onStoreChange(c)),
       panel.onDidDispose(() => this.dispose()),
-      // a hidden webview is torn down (no retainContextWhenHidden: UI state lives in getState); hold posts
-      // until the reloaded page says ready again
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.messenger.reset();
-      }),
     );
     webview.html = buildWebviewHtml(webview, {
       extensionUri: services.context.extensionUri,
@@ -197,11 +194,9 @@ export class DashboardPanel implements vscode.Disposable {
     }
   }
 
-  private async handle(m: WebviewToHost): Promise<void> {
+  private async handle(m: Exclude<WebviewToHost, { type: 'ready' }>): Promise<void> {
     try {
       switch (m.type) {
-        case 'ready':
-          return; // handled by the messenger (onReady)
         case 'selectObject':
           this.services.log.trace(`dashboard: selected ${m.ref} on ${this.host}`);
           return;

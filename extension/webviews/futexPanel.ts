@@ -1,8 +1,9 @@
 /**
  * The futex semaphore visualizer panel. The model checker runs inside the webview (pure TS); this side only
  * opens the panel, hands it a starting scenario (a live POSIX named semaphore from the snapshot: "3 tokens,
- * 2 waiters") and re-reads that semaphore when the webview asks. Messages from the webview are validated
- * with `isFutexWebviewToHost` (untrusted input); nothing is posted before the webview says `ready`.
+ * 2 waiters") and re-reads that semaphore when the webview asks. The webview controller validates what the
+ * page sends (`isFutexWebviewToHost`) and holds posts until the page says `ready`, again after the panel was
+ * hidden (its page is torn down and reloads).
  *
  * Commands: `ipcExplorer.openFutexVisualizer` (optional argument: a built-in scenario id) and
  * `ipcExplorer.openInVisualizer` (argument: a tree node {host, obj: PosixSem}, a PosixSem, or
@@ -11,12 +12,11 @@
 import * as vscode from 'vscode';
 import { findScenario, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
 import type { PosixSem } from '../shared/model';
-import {
-  isFutexWebviewToHost, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
-} from '../shared/futexProtocol';
+import { FUTEX_PROTOCOL, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource } from '../shared/futexProtocol';
 import type { Services } from '../services/services';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { panelIcon } from './panelIcon';
+import { WebviewController } from './webviewController';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 export const FUTEX_VIEW_TYPE = 'ipcExplorer.futexVisualizer';
@@ -25,12 +25,9 @@ export const OPEN_IN_VISUALIZER_COMMAND = 'ipcExplorer.openInVisualizer';
 
 export class FutexPanel implements vscode.Disposable {
   static current: FutexPanel | undefined;
-  private ready = false;
-  private held: FutexHostToWebview[] = [];
+  private readonly messenger: WebviewController<FutexWebviewToHost, FutexHostToWebview>;
   private readonly disposables: vscode.Disposable[] = [];
   private live: LiveTarget | undefined;
-  /** messages refused by the validator (for tests and the log). */
-  rejected = 0;
 
   static createOrShow(services: Services): FutexPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
@@ -55,37 +52,31 @@ export class FutexPanel implements vscode.Disposable {
     panel.webview.html = buildWebviewHtml(panel.webview, {
       extensionUri: services.context.extensionUri, app: 'futex', title: 'Futex Semaphores', styles: ['futex.css'],
     });
+    this.messenger = new WebviewController(panel, FUTEX_PROTOCOL, services.log);
     this.disposables.push(
+      this.messenger,
+      // a page with nothing to open shows what it restored from its own state
+      this.messenger.onReady((flushed) => {
+        if (!flushed) this.post({ type: 'open' });
+      }),
+      this.messenger.onMessage((m) => {
+        switch (m.type) {
+          case 'refreshLive':
+            void this.refreshLive();
+            break;
+        }
+      }),
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
     );
   }
 
-  private receive(raw: unknown): void {
-    if (!isFutexWebviewToHost(raw)) {
-      this.rejected++;
-      this.services.log.warn(`futex visualizer: ignored an invalid message from the webview: ${safeJson(raw)}`);
-      return;
-    }
-    const m: FutexWebviewToHost = raw;
-    switch (m.type) {
-      case 'ready': {
-        this.ready = true;
-        const held = this.held;
-        this.held = [];
-        if (!held.length) held.push({ type: 'open' });
-        for (const h of held) void this.panel.webview.postMessage(h);
-        break;
-      }
-      case 'refreshLive':
-        void this.refreshLive();
-        break;
-    }
+  /** messages refused by the validator (for tests and the log). */
+  get rejected(): number {
+    return this.messenger.rejected;
   }
 
   private post(m: FutexHostToWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
-    else this.held.push(m);
+    this.messenger.post(m);
   }
 
   openScenario(id: string): void {
@@ -135,14 +126,6 @@ export class FutexPanel implements vscode.Disposable {
     if (FutexPanel.current === this) FutexPanel.current = undefined;
     while (this.disposables.length) this.disposables.pop()?.dispose();
     this.panel.dispose();
-  }
-}
-
-function safeJson(x: unknown): string {
-  try {
-    return JSON.stringify(x)?.slice(0, 200) ?? String(x);
-  } catch {
-    return '[unserialisable]';
   }
 }
 

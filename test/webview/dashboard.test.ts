@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTime } from '../../extension/shared/format';
-import type { WebviewToHost } from '../../extension/shared/protocol';
+import type { WebviewToHost } from '../../extension/shared/dashboardProtocol';
 import { DEAD_POSTMASTER, seedSnapshot, snapshotMessage } from './fixtures';
 import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type DashboardPage, type Served, type Theme, pollPage } from './harness';
 import { needs } from '../helpers/capabilities';

@@ -10,7 +10,7 @@
  */
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { IpcSnapshot, MsgQueue, SemElem, SemSet, ShmSegment } from '../../extension/shared/model';
-import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../../extension/shared/protocol';
+import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../../extension/shared/dashboardProtocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 
 /** the fixed clock of every fixture (2026-11-24 12:00:00 UTC). */

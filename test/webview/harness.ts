@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { HostToWebview, WebviewToHost } from '../../extension/shared/protocol';
+import type { HostToWebview, WebviewToHost } from '../../extension/shared/dashboardProtocol';
 import { buildWebviewHtml, type UriLike } from '../../extension/webviews/webviewHtml';
 import { chromiumPath } from '../helpers/capabilities';
 

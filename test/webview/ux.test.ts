@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTimestamp } from '../../extension/shared/format';
 import type { IpcSnapshot, SemSet, Verdict } from '../../extension/shared/model';
-import { slimVerdicts, type HostToWebview } from '../../extension/shared/protocol';
+import { slimVerdicts, type HostToWebview } from '../../extension/shared/dashboardProtocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 import { seedSnapshot } from './fixtures';
 import { artifactPath, ensureBundle, launchBrowser, openDashboard, pollPage, serveDashboard, type Browser, type DashboardPage, type Served, type Theme } from './harness';

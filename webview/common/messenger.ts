@@ -1,16 +1,9 @@
 /**
- * The webview side of the typed protocol (mirror of extension/webviews/hostMessenger.ts): acquires the
- * VS Code API once, posts only WebviewToHost messages and hands HostToWebview messages to one handler.
+ * The page side of a webview's typed protocol (the mirror of extension/webviews/webviewController.ts), one
+ * for every app: acquires the VS Code API once, posts only the app's page-to-host messages and hands the
+ * host's messages that pass the protocol's guard to the listeners (anything else posted to the window is
+ * ignored).
  */
-import { fromSnapshotText, type HostToWebview, type WebviewToHost } from '../../extension/shared/protocol';
-
-const HOST_TYPES: ReadonlySet<string> = new Set(['snapshot', 'detail', 'didRecycle', 'focus', 'error', 'snapshotText'] satisfies HostToWebview['type'][]);
-
-export interface WebviewApi<S> {
-  postMessage(message: WebviewToHost): void;
-  getState(): S | undefined;
-  setState(state: S): S;
-}
 
 let api: ReturnType<typeof acquireVsCodeApi> | undefined;
 
@@ -20,25 +13,28 @@ export function vscodeApi(): ReturnType<typeof acquireVsCodeApi> {
   return api;
 }
 
-export class WebviewMessenger {
-  constructor(private readonly onMessage: (m: HostToWebview) => void) {
+export class WebviewMessenger<In extends { type: string }, Out extends { type: string }> {
+  private readonly listeners = new Set<(m: In) => void>();
+
+  /**
+   * `fromWire` undoes the host protocol's `toWire` (a big snapshot arrives as JSON text); null drops the
+   * message.
+   */
+  constructor(isHostToWebview: (x: unknown) => x is In, onMessage?: (m: In) => void, fromWire?: (m: In) => In | null) {
+    if (onMessage) this.listeners.add(onMessage);
     window.addEventListener('message', (e: MessageEvent<unknown>) => {
       const data = e.data;
-      // Only the host posts to us; still, ignore anything that is not one of our messages.
-      if (typeof data === 'object' && data !== null && HOST_TYPES.has((data as { type?: unknown }).type as string)) {
-        const m = data as HostToWebview;
-        if (m.type === 'snapshotText') {
-          // a big snapshot arrives as JSON text (protocol.ts toWire)
-          const snapshot = fromSnapshotText(m.text);
-          if (snapshot) this.onMessage(snapshot);
-          return;
-        }
-        this.onMessage(m);
-      }
+      if (!isHostToWebview(data)) return;
+      const m = fromWire ? fromWire(data) : data;
+      if (m) for (const l of [...this.listeners]) l(m);
     });
   }
 
-  post(message: WebviewToHost): void {
+  onMessage(listener: (m: In) => void): void {
+    this.listeners.add(listener);
+  }
+
+  post(message: Out): void {
     vscodeApi().postMessage(message);
   }
 }

@@ -3,7 +3,7 @@ import { select } from 'd3-selection';
 import { formatAge, formatBytes, formatBytesExact, formatKey, formatMode, formatTime } from '../../extension/shared/format';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, Verdict } from '../../extension/shared/model';
 import { refOf } from '../layout/refs';
-import type { CopyWhat } from '../../extension/shared/protocol';
+import type { CopyWhat } from '../../extension/shared/dashboardProtocol';
 
 /** Each action gets the ref of the object the pane showed when it was clicked. */
 export interface DetailHandlers {

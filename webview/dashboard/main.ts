@@ -10,7 +10,9 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { select } from 'd3-selection';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../../extension/shared/model';
-import { PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type SnapshotDiff } from '../../extension/shared/protocol';
+import {
+  fromWire, isHostToWebview, PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type SnapshotDiff, type WebviewToHost,
+} from '../../extension/shared/dashboardProtocol';
 import { formatBytesExact, formatTimestamp } from '../../extension/shared/format';
 import { WebviewMessenger } from '../common/messenger';
 import { loadState, saveState } from '../common/viewState';
@@ -67,7 +69,7 @@ const detailVerdicts = new Map<number, Verdict>();
 let status = '';
 let renders = 0;
 
-const messenger = new WebviewMessenger(onMessage);
+const messenger = new WebviewMessenger<HostToWebview, WebviewToHost>(isHostToWebview, onMessage, fromWire);
 
 // ---- page skeleton (built here: the HTML carries no inline markup beyond #app) ----
 const app = select<HTMLElement, unknown>('#app').attr('class', 'dashboard');

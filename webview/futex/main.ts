@@ -16,13 +16,15 @@ import {
   FUTEX_PROTOCOL_VERSION, isFutexHostToWebview, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
 } from '../../extension/shared/futexProtocol';
 import { formatTimestamp } from '../../extension/shared/format';
+import { vscodeApi, WebviewMessenger } from '../common/messenger';
 import { renderChoices, renderExplorer, renderLanes, renderMemory, renderQueue, renderTimeline, renderViolations } from './render';
 import { renderEditor, type Draft } from './editor';
 
 // ----------------------------------------------------------------------------------------------- host link
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi();
+const messenger = new WebviewMessenger<FutexHostToWebview, FutexWebviewToHost>(isFutexHostToWebview);
 function post(m: FutexWebviewToHost): void {
-  vscode.postMessage(m);
+  messenger.post(m);
 }
 
 interface Persisted {
@@ -349,9 +351,7 @@ document.addEventListener('keydown', (e) => {
   else if (e.altKey && (e.key === 'r' || e.key === 'R')) { randomStep(); e.preventDefault(); }
 });
 
-window.addEventListener('message', (e: MessageEvent<unknown>) => {
-  if (!isFutexHostToWebview(e.data)) return;
-  const m: FutexHostToWebview = e.data;
+messenger.onMessage((m: FutexHostToWebview) => {
   if (m.type === 'error') {
     exStatus.textContent = m.message;
     return;

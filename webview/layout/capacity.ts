@@ -3,7 +3,7 @@
  * scale is returned as data (domain/range) so tests can check it without a DOM.
  */
 import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
-import type { CapacityRow } from '../../extension/shared/protocol';
+import type { CapacityRow } from '../../extension/shared/dashboardProtocol';
 import { formatBytes, formatCount } from '../../extension/shared/format';
 import { refOf } from './refs';
 

@@ -62,6 +62,22 @@ describe('futex visualizer in the real VS Code', function () {
     await h.screenshot('futex-vscode-seed');
   });
 
+  it('"Open in Futex Visualizer" on a hidden panel shows the semaphore it was given once the page is back', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.openFutexVisualizer', 'seed');
+    await h.waitFor(async () => (await text('#description'))[0]?.startsWith('Destroy after wait'), 'the visualizer webview');
+    // another editor in the panel's group hides it; without retainContextWhenHidden VS Code tears the page down
+    const column = vscode.window.tabGroups.activeTabGroup.viewColumn;
+    const doc = await vscode.workspace.openTextDocument({ content: 'hides the visualizer' });
+    await vscode.window.showTextDocument(doc, { viewColumn: column, preview: false });
+    await h.waitFor(async () => !(await q('#description')).found, 'the hidden visualizer page torn down');
+    // the command reveals the panel and posts at once, while the page is still loading again
+    await vscode.commands.executeCommand('ipcExplorer.openInVisualizer', { name: '/ipcx-hidden', value: 3, nwaiters: 0 });
+    // the reloaded page restores the scenario it showed before; the host's open message must still arrive
+    await h.waitFor(async () => (await text('#description'))[0]?.startsWith('/ipcx-hidden: 3 tokens, 0 waiters'), 'the semaphore it was given', 15000)
+      .catch(async (e) => { throw new Error(`${e.message}; the panel shows: ${(await text('#description'))[0]}`); });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('opens a live named semaphore ("0 tokens, 2 waiters") and reports it gone on refresh', async function () {
     holder = spawn(semprobe(), [`named:${name}`, 'init:1', 'trywait', 'block:2', 'hold:60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { SemSet, Verdict } from '../../../extension/shared/model';
-import type { CapacityRow } from '../../../extension/shared/protocol';
+import type { CapacityRow } from '../../../extension/shared/dashboardProtocol';
 import { capacityBars, formatPct, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
 import { capacityRowsFor } from '../../../extension/domain/capacityRows';
 import { compileFilter, parseFilter, parseKeyRange } from '../../../webview/layout/filter';

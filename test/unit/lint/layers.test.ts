@@ -30,7 +30,7 @@ const cases: Array<[file: string, code: string, rule: string | null]> = [
   ['extension/cli/probe.ts', "import { registerRefresh as x } from '../commands/refresh';", 'import/no-restricted-paths'],
   ['extension/webviews/probe.ts', "import { layoutSemSets as x } from '../../webview/layout/semSets';", 'import/no-restricted-paths'],
   ['webview/dashboard/probe.ts', "import { LocalSource as x } from '../../extension/backend/localSource';", 'import/no-restricted-paths'],
-  ['webview/dashboard/probe.ts', "import { isWebviewToHost as x } from '../../extension/shared/protocol';", null],
+  ['webview/dashboard/probe.ts', "import { isWebviewToHost as x } from '../../extension/shared/dashboardProtocol';", null],
   ['webview/futex/probe.ts', "import { explore as x } from '../../extension/domain/futex';", null],
 ];
 

@@ -1,12 +1,11 @@
 /**
- * The host's guard on webview input (extension/shared/protocol.ts `isWebviewToHost`) and the typed host
- * messenger (extension/webviews/hostMessenger.ts). The webview is untrusted: every malformed or hostile
- * message must be rejected, and nothing may reach the host before `ready`.
+ * The dashboard protocol's guards (extension/shared/dashboardProtocol.ts): the host's strict check of
+ * webview input (`isWebviewToHost`; the webview is untrusted: every malformed or hostile message must be
+ * rejected), object refs and the slimmed verdicts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, fromSnapshotText, slimSnapshot, slimVerdicts, toWire, type HostToWebview, type WebviewToHost } from '../../../extension/shared/protocol';
-import { HostMessenger, type WebviewPort } from '../../../extension/webviews/hostMessenger';
+import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, fromSnapshotText, slimSnapshot, slimVerdicts, toWire, type HostToWebview, type WebviewToHost } from '../../../extension/shared/dashboardProtocol';
 
 const VALID: WebviewToHost[] = [
   { type: 'ready', protocol: PROTOCOL_VERSION },
@@ -83,77 +82,6 @@ test('strings: length limits and well-formed refs only', () => {
   assert.deepEqual(parseObjectRef('sem:32769'), { kind: 'sem', id: 32769 });
   assert.deepEqual(parseObjectRef('posixSem:/orders'), { kind: 'posixSem', name: '/orders' });
   assert.equal(parseObjectRef('sem:x'), null);
-});
-
-function fakePort(): { port: WebviewPort; sent: HostToWebview[]; deliver(m: unknown): void } {
-  const sent: HostToWebview[] = [];
-  let listener: ((e: unknown) => void) | undefined;
-  return {
-    sent,
-    port: {
-      postMessage: (m) => {
-        sent.push(m);
-        return Promise.resolve(true);
-      },
-      onDidReceiveMessage: (l) => {
-        listener = l;
-        return { dispose: () => (listener = undefined) };
-      },
-    },
-    deliver: (m) => listener?.(m),
-  };
-}
-
-test('messenger: holds posts until ready, keeps only the newest snapshot, ignores and logs invalid input', () => {
-  const f = fakePort();
-  const warnings: string[] = [];
-  const m = new HostMessenger(f.port, { warn: (s) => warnings.push(s) });
-  const received: WebviewToHost[] = [];
-  m.onMessage((x) => received.push(x));
-  let readies = 0;
-  m.onReady(() => readies++);
-  const err: HostToWebview = { type: 'error', error: { code: 'EACCES', message: 'denied' } };
-  const snap = (takenAt: number): HostToWebview =>
-    ({ type: 'snapshot', host: 'local', takenAt, snapshot: {} as never, verdicts: [], capacity: [], diff: null });
-  m.post(snap(1));
-  m.post({ type: 'focus', ref: 'sem:1' });
-  m.post(snap(2));
-  m.post(err);
-  assert.deepEqual(f.sent, [], 'nothing before ready');
-
-  f.deliver({ type: 'inspect', ref: 'sem:1' });
-  assert.deepEqual(received, [{ type: 'inspect', ref: 'sem:1' }], 'incoming requests are validated, not gated on ready');
-  f.deliver({ type: 'requestRecycle', kind: 'sem', id: 1, key: 1, ctime: 1, force: true });
-  f.deliver('rm -rf /');
-  assert.equal(m.rejected, 2);
-  assert.equal(warnings.length, 2);
-  assert.match(warnings[0]!, /ignored an invalid message/);
-
-  f.deliver({ type: 'ready', protocol: 1 });
-  assert.equal(readies, 1);
-  assert.deepEqual(f.sent, [{ type: 'focus', ref: 'sem:1' }, snap(2), err], 'held posts in order, only the newest snapshot');
-  m.post({ type: 'focus', ref: 'sem:2' });
-  assert.equal(f.sent.length, 4, 'posts go straight through after ready');
-
-  m.reset();
-  m.post(err);
-  assert.equal(f.sent.length, 4, 'held again after a reset (webview reloading)');
-  m.dispose();
-  f.deliver({ type: 'ready', protocol: 1 });
-  assert.equal(f.sent.length, 4, 'nothing after dispose');
-});
-
-test('messenger: a valid request reaches the listener; a long hostile payload is logged truncated', () => {
-  const f = fakePort();
-  const warnings: string[] = [];
-  const m = new HostMessenger(f.port, { warn: (s) => warnings.push(s) });
-  const received: WebviewToHost[] = [];
-  m.onMessage((x) => received.push(x));
-  f.deliver({ type: 'requestDetail', kind: 'sem', id: 7 });
-  assert.deepEqual(received, [{ type: 'requestDetail', kind: 'sem', id: 7 }]);
-  f.deliver({ type: 'setFilter', text: 'y'.repeat(100_000) });
-  assert.equal(received.length, 1);
-  assert.ok(warnings[0]!.length < 300);
 });
 
 test('slimVerdicts: set reasons left out only above the threshold; other kinds keep theirs', () => {

@@ -183,6 +183,13 @@ function isId(x: unknown): x is number {
   return isIntIn(x, 0, INT32_MAX);
 }
 
+const HOST_TYPES: ReadonlySet<string> = new Set(['snapshot', 'detail', 'didRecycle', 'focus', 'error', 'snapshotText'] satisfies HostToWebview['type'][]);
+
+/** Shape check on the webview side (the host is trusted, but stray window messages are ignored). */
+export function isHostToWebview(x: unknown): x is HostToWebview {
+  return typeof x === 'object' && x !== null && HOST_TYPES.has((x as { type?: unknown }).type as string);
+}
+
 /**
  * Strict runtime validator for messages from the webview. Returns false for anything not exactly one of
  * the WebviewToHost shapes: unknown types, missing or extra fields, non-integer or out-of-range numbers,
@@ -227,4 +234,21 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
 /** For exhaustive switches over the unions. */
 export function assertNever(x: never): never {
   throw new Error(`unexpected message: ${JSON.stringify(x)}`);
+}
+
+/**
+ * The dashboard's protocol for the host's webview controller (extension/webviews/webviewController.ts):
+ * its name in the log, the guard on the page's messages, a newer snapshot replacing a held older one, and
+ * the wire form of a big snapshot.
+ */
+export const DASHBOARD_PROTOCOL = {
+  name: 'dashboard',
+  isWebviewToHost,
+  supersedes: (older: HostToWebview, newer: HostToWebview): boolean => older.type === 'snapshot' && newer.type === 'snapshot',
+  toWire,
+};
+
+/** The page's side of toWire: a `snapshotText` becomes its snapshot message (null: not one); others pass. */
+export function fromWire(message: HostToWebview): HostToWebview | null {
+  return message.type === 'snapshotText' ? fromSnapshotText(message.text) : message;
 }
