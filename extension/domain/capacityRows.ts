@@ -45,5 +45,17 @@ function raiseFor(name: LimitName, snapshot: IpcSnapshot): { linux?: string; bsd
   const d = LIMIT_DESCRIPTORS.find((x) => x.name === name);
   if (!d) return {};
   const linux = snapshot.platform === 'linux' ? raiseHint(name, snapshot.limits, 'linux')?.text ?? d.raise.linux : d.raise.linux;
+  if (snapshot.platform === 'darwin') {
+    const mac = darwinRaise(name);
+    if (mac) return { linux, bsd: mac };
+  }
   return { linux, ...(d.raise.freebsd ? { bsd: d.raise.freebsd } : {}) };
+}
+
+/** macOS: its own sysctl names; the shm ones are fixed once shared memory is initialised (reboot). */
+export function darwinRaise(name: LimitName): string | undefined {
+  if (!/^(SEM|SHM)/.test(name) || name === 'SEMVMX') return undefined;
+  const oid = `kern.sysv.${name.toLowerCase()}`;
+  if (name.startsWith('SEM')) return `macOS: sudo sysctl -w ${oid}=… (lost at reboot; keep it in /etc/sysctl.conf or a LaunchDaemon plist)`;
+  return `macOS: ${oid}=… in /etc/sysctl.conf with all five kern.sysv.shm* values, then reboot (fixed once shared memory is initialised)`;
 }

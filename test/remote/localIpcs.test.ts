@@ -28,6 +28,24 @@ before(() => {
   fs.writeFileSync(path.join(bin, 'ipcrm'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexit 0\n`, { mode: 0o755 });
 });
 
+/**
+ * macOS stand-ins: `ipcs -a` prints the real OS X `ipcs` capture (test/fixtures/macos/README.md: no public
+ * full-column `-a` capture was found), `ipcs -M/-S/-Q` fail as an ipcs without them would, `sysctl kern.sysv`
+ * prints the real default shm lines. `uname` is the stand-in's own (Darwin 13, the OS X of that capture's date).
+ */
+function macosBin(): string {
+  const mac = path.join(dir, 'macos-bin');
+  const F = path.resolve(__dirname, '..', 'fixtures', 'macos');
+  fs.mkdirSync(mac, { recursive: true });
+  const w = (name: string, body: string) => fs.writeFileSync(path.join(mac, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  w('uname', 'case "$*" in -s) echo Darwin ;; *) echo "Darwin 13.0.0 x86_64" ;; esac');
+  w('hostname', 'echo mikulas-mac');
+  w('ipcs', `case "$*" in -a) cat '${F}/ipcs.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+  w('sysctl', `case "$*" in kern.sysv) cat '${F}/sysctl-shm.txt' ;; *) exit 1 ;; esac`);
+  fs.copyFileSync(path.join(bin, 'ipcrm'), path.join(mac, 'ipcrm'));
+  return mac;
+}
+
 after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -83,5 +101,28 @@ test('freebsd local: removal is unlocked check-then-ipcrm; a changed ctime is re
   assert.deepEqual(calls(), []);
   await src.remove('sem', set.id, { key: set.key, ctime: set.ctime });
   assert.deepEqual(calls(), [`-s ${set.id}`]);
+  await src.close();
+});
+
+test('darwin local: the real OS X ipcs listing and sysctl kern.sysv shm lines; sem limits not reported are said so, not invented', async () => {
+  const src = new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin()}:/usr/bin:/bin` } } });
+  assert.equal(src.mode, 'ipcs');
+  const s = await src.snapshot();
+  assert.equal(s.platform, 'darwin');
+  assert.equal(s.source, 'ipcs');
+  assert.deepEqual(s.msgs.map((m) => [m.id, m.key]), [[65536, 0x41046f6a]]);
+  assert.deepEqual(s.shms.map((m) => [m.id, m.key, m.mode]), [[458752, 0, 0o600], [65538, 0x4d04006c, 0o660]]);
+  assert.deepEqual(s.sems.map((m) => [m.id, m.key, m.mode]), [[65536, 0x0b048802, 0o666]]);
+  assert.equal(s.limits.shmmax, 4194304);
+  assert.equal(s.limits.shmmni, 32);
+  assert.equal(s.limits.shmall, 1024);
+  assert.ok(s.warnings.some((w) => /limits not reported by this host.*semmni/.test(w)), s.warnings.join('\n'));
+  // no CTIME column in this listing: nothing to re-verify on the host, so nothing is removed and ipcrm never runs
+  fs.rmSync(argvLog, { force: true });
+  await assert.rejects(src.remove('sem', 65536, { key: 0x0b048802, ctime: s.sems[0].ctime }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /no known CTIME/.test(e.message));
+  assert.deepEqual(calls(), []);
+  const mode = await src.removalMode!();
+  assert.equal(mode.mode, 'unlocked');
+  assert.match(mode.queuesStay ?? '', /queues stay on darwin/);
   await src.close();
 });

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { LocalSource } from '../../extension/backend/localSource';
 import { IpcError } from '../../extension/domain/errors';
 import { localReaderFor, noLocalIpcNotice, semLimitHelp } from '../../extension/domain/platforms';
+import { darwinRaise } from '../../extension/domain/capacityRows';
 
 test('win32: the local source reads nothing, loads no binding, raises no binding error, and refuses reads with ENOSYS and the notice', async () => {
   let loads = 0;
@@ -43,4 +44,10 @@ test('capacity help names each platform\'s own sysctl, and that macOS shm limits
   assert.match(semLimitHelp('darwin'), /plist/);
   assert.match(semLimitHelp('freebsd'), /kern\.ipc\.semmns=.*\/boot\/loader\.conf/);
   assert.match(semLimitHelp('linux'), /kernel\.sem=/);
+});
+
+test('capacity rows on a macOS snapshot give macOS sysctl names (semmns at run time, shm limits need sysctl.conf and a reboot)', () => {
+  assert.equal(darwinRaise('SEMMNS'), 'macOS: sudo sysctl -w kern.sysv.semmns=… (lost at reboot; keep it in /etc/sysctl.conf or a LaunchDaemon plist)');
+  assert.match(darwinRaise('SHMMAX') ?? '', /kern\.sysv\.shmmax=… in \/etc\/sysctl\.conf .* then reboot/);
+  assert.equal(darwinRaise('MSGMNI'), undefined);
 });
