@@ -91,6 +91,7 @@ function renderResult(r: ExploreResult, sc: Scenario): string {
   const b = r.budget;
   let out = `${sc.id} under ${r.model}: ${r.states} states, ${r.transitions} transitions, ${r.schedules} schedules` +
     `${r.truncated ? ' (TRUNCATED by --max-states)' : ''}\n` +
+    `  memory model: ${r.memoryModel === 'sc' ? 'sequentially consistent (one global order of steps)' : r.memoryModel}\n` +
     `  budget per schedule: ${b.spurious} spurious wake-up(s), ${b.weakCas} weak-CAS failure(s), ${b.signals} signal(s)\n` +
     `  violating schedules: ${VIOLATION_KINDS.map((k) => `${k} ${r.violatingSchedules[k]}`).join(', ')}\n`;
   if (r.outcomes.length) {

@@ -7,7 +7,7 @@
  */
 import { choiceId, enabled, initialState, stateKey, step } from './machine';
 import {
-  VIOLATION_KINDS, type Budget, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
+  VIOLATION_KINDS, type Budget, type MemoryModel, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
   type Violation, type ViolationKind,
 } from './types';
 
@@ -30,6 +30,8 @@ export interface Witness {
 export interface ExploreResult {
   scenario: string;
   model: ModelId;
+  /** the memory model of every run: sequential consistency (one global order of steps). */
+  memoryModel: MemoryModel;
   budget: Budget;
   /** distinct states (after hashing). */
   states: number;
@@ -200,7 +202,7 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
   const violatingSchedules = zero();
   for (const k of VIOLATION_KINDS) violatingSchedules[k] = bad[k][0];
   return {
-    scenario: sc.id, model, budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
+    scenario: sc.id, model, memoryModel: 'sc', budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
     violatingStates, witnesses,
     outcomes: [...outcomes].map(([outcome, schedules]) => ({ outcome, schedules })).sort((a, b) => b.schedules - a.schedules),
     cycles, truncated,

@@ -62,6 +62,23 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     budget: budget(1, 0, 1),
   },
   {
+    id: 'fork-private',
+    title: 'A pshared = 0 semaphore shared across fork loses its wake-up',
+    description:
+      'sem_init(pshared = 0) in memory that fork() shares (MAP_SHARED): the parent (P, process 0) posts, the child ' +
+      '(W, process 1) waits. The bytes are shared, but the futex ops carry FUTEX_PRIVATE_FLAG, keyed by address ' +
+      'space: the parent\'s FUTEX_WAKE_PRIVATE cannot reach the child\'s waiter, which sleeps with a token ' +
+      'available (§3.3). With pshared = 1 the keys match.',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait'), process: 1 },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    stories: [{ title: 'the wake goes to the parent\'s key', choices: ['W', 'W', 'W', 'P', 'P', 'P', 'P'] }],
+  },
+  {
     id: 'seed-munmap',
     title: 'Destroy after wait, then munmap',
     description: 'As seed, but A unmaps the page: the old post faults (SIGSEGV) when it reads nwaiters.',
