@@ -29,7 +29,23 @@ export type FutexHostToWebview =
 export type FutexWebviewToHost =
   | { type: 'ready'; protocol: typeof FUTEX_PROTOCOL_VERSION }
   /** re-read the live semaphore this panel was opened with. */
-  | { type: 'refreshLive' };
+  | { type: 'refreshLive' }
+  /** save the sequence diagram: the host asks where (a save dialog), then writes `svg` there. */
+  | { type: 'saveSvg'; name: string; svg: string };
+
+/** Largest SVG the host writes (a 2,000-step history draws well under this). */
+export const MAX_SVG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * An exported diagram: a file name without a path, and an SVG document that can carry no script (the file
+ * may be opened in a browser later): no <script>, <foreignObject>, event-handler attributes, javascript:
+ * URLs, DTDs or entities.
+ */
+export function isSafeSvgExport(name: unknown, svg: unknown): boolean {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}\.svg$/.test(name)) return false;
+  if (typeof svg !== 'string' || svg.length > MAX_SVG_BYTES || !/^<svg[\s>]/.test(svg)) return false;
+  return !/<script\b|<foreignObject\b|<!DOCTYPE|<!ENTITY|javascript:|<[^>]*\son[a-z]+\s*=/i.test(svg);
+}
 
 /** Strict guard for messages from the webview: exact keys, exact types, nothing else. */
 export function isFutexWebviewToHost(x: unknown): x is FutexWebviewToHost {
@@ -41,6 +57,8 @@ export function isFutexWebviewToHost(x: unknown): x is FutexWebviewToHost {
       return keys === 'protocol,type' && o.protocol === FUTEX_PROTOCOL_VERSION;
     case 'refreshLive':
       return keys === 'type';
+    case 'saveSvg':
+      return keys === 'name,svg,type' && isSafeSvgExport(o.name, o.svg);
     default:
       return false;
   }

@@ -9,6 +9,7 @@
  * `ipcExplorer.openInVisualizer` (argument: a tree node {host, obj: PosixSem}, a PosixSem, or
  * {name, value, nwaiters[, layout, host]}; without one, a quick pick of the local POSIX semaphores).
  */
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { findScenario, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
 import type { PosixSem } from '../shared/model';
@@ -63,6 +64,9 @@ export class FutexPanel implements vscode.Disposable {
         switch (m.type) {
           case 'refreshLive':
             void this.refreshLive();
+            break;
+          case 'saveSvg':
+            void this.saveSvg(m.name, m.svg);
             break;
         }
       }),
@@ -120,6 +124,27 @@ export class FutexPanel implements vscode.Disposable {
       return;
     }
     this.openLive(next, after?.snapshot?.takenAt ?? Date.now());
+  }
+
+  /** Asks where to save the exported diagram (a save dialog: the person picks the file), then writes it. */
+  async saveSvg(name: string, svg: string): Promise<vscode.Uri | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(folder, name), filters: { 'SVG image': ['svg'] }, saveLabel: 'Export diagram',
+      title: 'Export the futex sequence diagram',
+    });
+    if (!uri) return undefined;
+    try {
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(svg, 'utf8'));
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'Unknown';
+      void vscode.window.showErrorMessage(`Futex visualizer: writing ${uri.fsPath} failed (${code}): ${(e as Error).message}. ` +
+        'Choose a folder you can write to.');
+      return undefined;
+    }
+    this.services.log.info(`futex visualizer: sequence diagram saved to ${uri.fsPath} (${svg.length} bytes)`);
+    void vscode.window.showInformationMessage(`Sequence diagram saved to ${uri.fsPath}`);
+    return uri;
   }
 
   dispose(): void {
