@@ -188,6 +188,9 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
   assert.equal(byModel['glibc-new-32'][3], '0');
   await p.click('button[data-witness="glibc-old|use-after-free"]');
   assert.equal(await p.inputValue('#model'), 'glibc-old');
+  // the replay starts at step 0 (and plays); the last row of the history jumps to the violation
+  assert.equal(await num(p, 'document.body.dataset.cursor'), 0);
+  await p.click('#steps li:last-child button.jump');
   assert.match((await p.textContent('#violations')) ?? '', /use-after-free/);
   assert.ok((await num(p, 'document.body.dataset.cursor')) >= 6);
   await p.screenshot({ path: path.join(ARTIFACTS, 'futex-explorer.png'), fullPage: true });
@@ -250,8 +253,11 @@ test('b3 story (32-bit): the waiter bit and tokens are drawn as bit fields; the 
   const { p, errors } = await open();
   await p.selectOption('#scenario', 'b3');
   assert.equal(await p.inputValue('#model'), 'glibc-new-32');
-  await p.click('#play-story'); // loads the story and shows its first state
-  assert.equal(await num(p, 'document.body.dataset.cursor'), 0);
+  // loads the story and plays it from step 0 (test/webview/futexSequence.test.ts drives that with a fake
+  // clock); pause it, then move by hand
+  await p.click('#play-story');
+  await p.click('#play');
+  assert.equal(await p.getAttribute('#play', 'aria-pressed'), 'false');
   // jump to W1's clear_bit (step 17): W2 asleep with the bit clear
   await p.fill('#slider', '17');
   const cur = (await p.textContent('#steps li.current')) ?? '';

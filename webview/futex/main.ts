@@ -10,7 +10,7 @@ import { select } from 'd3-selection';
 import {
   MODEL_IDS, SCENARIOS, VIOLATION_INFO, choiceId, enabled, explore, findScenario, initialState, scenarioRunsUnder, step,
   validateScenario, type Choice, type ExploreResult, type FutexState, type ModelId, type Scenario, type Violation,
-  type Witness,
+  type Story, type Witness,
 } from '../../extension/domain/futex';
 import {
   FUTEX_PROTOCOL_VERSION, isFutexHostToWebview, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
@@ -19,6 +19,9 @@ import { formatTimestamp } from '../../extension/shared/format';
 import { vscodeApi, WebviewMessenger } from '../common/messenger';
 import { renderChoices, renderExplorer, renderLanes, renderMemory, renderQueue, renderTimeline, renderViolations } from './render';
 import { renderEditor, type Draft } from './editor';
+import { encodingNotes, highlightTouched } from './memory';
+import { createSequencePanel } from './sequencePanel';
+import { storyLabel, storyVerdict } from './stories';
 
 // ----------------------------------------------------------------------------------------------- host link
 const vscode = vscodeApi();
@@ -48,8 +51,10 @@ let live: LiveSource | null = null;
 let renders = 0;
 
 function load(sc: Scenario, m: ModelId, ids: string[] = [], at = ids.length): string | null {
+  seq.player.pause();
   scenario = sc;
   model = scenarioRunsUnder(sc, m) ? m : 'glibc-new-64';
+  notice.textContent = model !== m ? `Model switched from ${m} to ${model}: ${sc.id} runs only under ${model}.` : '';
   history = [initialState(scenario, { model })];
   choices = [];
   explored = [];
@@ -89,6 +94,7 @@ function restore(): boolean {
 }
 
 function pick(c: Choice): void {
+  seq.player.pause();
   const s = history[cursor];
   history = history.slice(0, cursor + 1);
   choices = choices.slice(0, cursor);
@@ -101,6 +107,12 @@ function pick(c: Choice): void {
 function jump(i: number): void {
   cursor = Math.max(0, Math.min(i, history.length - 1));
   render();
+}
+
+/** A person moves the cursor: autoplay stops first. */
+function userJump(i: number): void {
+  seq.player.pause();
+  jump(i);
 }
 
 function randomStep(): boolean {
@@ -139,6 +151,7 @@ const lbl = (text: string, control: HTMLElement): HTMLLabelElement => {
 };
 header.append(h1, lbl('Scenario', scenarioSel), lbl('Model', modelSel), lbl('Story', storySel), playBtn, resetBtn, randBtn, runBtn, liveBox);
 const desc = el('p', { id: 'description', class: 'description' });
+const notice = el('p', { id: 'notice', class: 'notice', role: 'status' });
 
 const memSec = el('section', { class: 'memory', 'aria-labelledby': 'mem-h' });
 memSec.append(el('h2', { id: 'mem-h' }, 'Semaphore memory'));
@@ -150,6 +163,9 @@ svg.setAttribute('id', 'mem-bits');
 memSec.append(svg);
 const hexPre = el('pre', { id: 'mem-hex', 'aria-label': 'memory bytes in hex, little-endian' });
 memSec.append(hexPre);
+const touched = el('p', { id: 'mem-touched', class: 'mem-touched', 'aria-live': 'polite' });
+const memNotes = el('ul', { id: 'mem-notes', class: 'mem-notes', 'aria-label': 'how the fields are encoded under this model' });
+memSec.append(touched, memNotes);
 const qWrap = el('div', { class: 'queue' });
 qWrap.append(el('h3', { id: 'q-h' }, 'Futex wait queue'));
 const queueUl = el('ul', { id: 'queue' });
@@ -172,10 +188,24 @@ const tlSec = el('section', { class: 'timeline', 'aria-labelledby': 'tl-h' });
 tlSec.append(el('h2', { id: 'tl-h' }, 'History'));
 const tlBar = el('div', { class: 'tlbar' });
 const backBtn = el('button', { type: 'button', id: 'back', 'aria-keyshortcuts': 'Alt+ArrowLeft', 'aria-label': 'step back' }, '◀ Back');
-const fwdBtn = el('button', { type: 'button', id: 'forward', 'aria-keyshortcuts': 'Alt+ArrowRight', 'aria-label': 'step forward' }, 'Forward ▶');
+const fwdBtn = el('button', { type: 'button', id: 'forward', 'aria-keyshortcuts': 'Alt+ArrowRight', 'aria-label': 'step forward' }, 'Step ▶');
 const slider = el('input', { type: 'range', id: 'slider', min: '0', max: '0', value: '0', 'aria-label': 'jump to step' });
 const pos = el('span', { id: 'pos', 'aria-live': 'polite' });
-tlBar.append(backBtn, slider, fwdBtn, pos);
+const seq = createSequencePanel({
+  jump: (i) => userJump(i),
+  advance: () => {
+    if (cursor >= history.length - 1) return false;
+    jump(cursor + 1);
+    return cursor < history.length - 1;
+  },
+  rewind: () => {
+    if (cursor >= history.length - 1) jump(0);
+  },
+  canPlay: () => history.length > 1,
+  save: (name, svgText) => post({ type: 'saveSvg', name, svg: svgText }),
+  fileName: () => `futex-${scenario.id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${model}-${history.length - 1}-steps.svg`,
+});
+tlBar.append(backBtn, ...seq.controls, fwdBtn, slider, pos);
 const stepsOl = el('ol', { id: 'steps', class: 'steps' });
 tlSec.append(tlBar, stepsOl);
 
@@ -197,8 +227,8 @@ edSec.append(edBody);
 const main = el('main');
 const top = el('div', { class: 'top' });
 top.append(memSec, schedSec);
-main.append(top, violSec, lanesSec, tlSec, exSec, edSec);
-app.append(header, desc, main);
+main.append(top, violSec, seq.section, lanesSec, tlSec, exSec, edSec);
+app.append(header, desc, notice, main);
 
 for (const s of SCENARIOS) scenarioSel.append(el('option', { value: s.id }, s.title.startsWith(`${s.id}:`) ? s.title : `${s.id}: ${s.title}`));
 scenarioSel.append(el('option', { value: '__custom' }, 'custom (editor)'));
@@ -241,8 +271,8 @@ function render(): void {
   for (const o of Array.from(modelSel.options)) o.disabled = !scenarioRunsUnder(scenario, o.value as ModelId);
   desc.textContent = `${scenario.title}. ${scenario.description}`;
   const stories = SCENARIOS.find((x) => x === scenario)?.stories ?? [];
-  select(storySel).selectAll<HTMLOptionElement, { title: string; model?: ModelId }>('option')
-    .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => `${d.title}${d.model ? ` [${d.model}]` : ''}`);
+  select(storySel).selectAll<HTMLOptionElement, Story>('option')
+    .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => storyLabel(d, storyVerdict(scenario, d, model)));
   // the join rebuilds the options: keep the chosen story selected (not whichever option is first)
   if (selectedStory && stories.some((d) => d.title === selectedStory)) storySel.value = selectedStory;
   storySel.disabled = playBtn.disabled = stories.length === 0;
@@ -251,12 +281,15 @@ function render(): void {
     liveBox.append(`live ${live.name} on ${live.host}: ${live.value} tokens, ${live.nwaiters} waiters (read ${formatTimestamp(live.readAt)}) `, refreshBtn);
   }
   renderMemory(select(svg as SVGSVGElement), sel(hexPre), sel(memStatus), s);
+  const trace = seq.update(history, choices, cursor);
+  touched.textContent = highlightTouched(select(svg as SVGSVGElement), cursor > 0 ? trace[cursor - 1] : undefined);
+  select(memNotes).selectAll('li').data(encodingNotes(s)).join('li').text((d) => d);
   svg.setAttribute('aria-label', `memory words as bit fields; memory is ${s.mem.status}`);
   renderQueue(sel(queueUl), s);
   renderLanes(sel(lanesDiv), s);
   renderChoices(sel(choicesDiv), s, enabled(s), pick); // picking from a past step branches off
   renderViolations(sel(violSec), s.violations, explain);
-  renderTimeline(sel(stepsOl), history, cursor, jump);
+  renderTimeline(sel(stepsOl), history, cursor, userJump);
   slider.max = String(history.length - 1);
   slider.value = String(cursor);
   pos.textContent = `step ${cursor} of ${history.length - 1}`;
@@ -271,11 +304,13 @@ function render(): void {
 
 function replayWitness(r: ExploreResult, w: Witness): void {
   const keep = explored;
-  const err = load(scenario, r.model, w.choices);
+  const err = load(scenario, r.model, w.choices, 0);
   explored = keep;
   if (err) exStatus.textContent = err;
   render();
-  stepsOl.querySelector<HTMLButtonElement>('li.current button')?.focus();
+  // the replay starts at step 0 and plays; the focus goes to Pause
+  seq.player.play();
+  document.getElementById('play')?.focus();
 }
 
 // ----------------------------------------------------------------------------------------------- editor
@@ -313,9 +348,16 @@ playBtn.addEventListener('click', () => {
   const st = SCENARIOS.find((x) => x === scenario)?.stories?.find((x) => x.title === storySel.value);
   if (!st) return;
   selectedStory = st.title;
-  const err = load(scenario, st.model ?? scenario.model, st.choices, 0);
+  // keep the selected model when the story's steps replay under it; otherwise switch, and say so
+  const v = storyVerdict(scenario, st, model);
+  const from = model;
+  const err = load(scenario, v.replays ? model : v.writtenFor, st.choices, 0);
+  if (!v.replays && from !== model) {
+    notice.textContent = `Model switched from ${from} to ${model}: the story "${st.title}" is written for ${model} and its steps do not replay under ${from}.`;
+  }
   if (err) exStatus.textContent = err;
   render();
+  if (!err) seq.player.play();
 });
 resetBtn.addEventListener('click', () => {
   load(scenario, model);
@@ -325,9 +367,9 @@ randBtn.addEventListener('click', () => void randomStep());
 runBtn.addEventListener('click', () => {
   for (let i = 0; i < 300 && randomStep(); i++);
 });
-backBtn.addEventListener('click', () => jump(cursor - 1));
-fwdBtn.addEventListener('click', () => jump(cursor + 1));
-slider.addEventListener('input', () => jump(Number(slider.value)));
+backBtn.addEventListener('click', () => userJump(cursor - 1));
+fwdBtn.addEventListener('click', () => userJump(cursor + 1));
+slider.addEventListener('input', () => userJump(Number(slider.value)));
 refreshBtn.addEventListener('click', () => post({ type: 'refreshLive' }));
 function runExplorer(models: ModelId[]): void {
   exStatus.textContent = 'exploring…';
@@ -346,8 +388,8 @@ exAllBtn.addEventListener('click', () => runExplorer(MODEL_IDS.filter((m) => sce
 document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement | null;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
-  if (e.altKey && e.key === 'ArrowLeft') { jump(cursor - 1); e.preventDefault(); }
-  else if (e.altKey && e.key === 'ArrowRight') { jump(cursor + 1); e.preventDefault(); }
+  if (e.altKey && e.key === 'ArrowLeft') { userJump(cursor - 1); e.preventDefault(); }
+  else if (e.altKey && e.key === 'ArrowRight') { userJump(cursor + 1); e.preventDefault(); }
   else if (e.altKey && (e.key === 'r' || e.key === 'R')) { randomStep(); e.preventDefault(); }
 });
 

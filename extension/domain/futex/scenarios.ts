@@ -38,9 +38,9 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     ],
     budget: budget(1, 0, 0),
     stories: [
-      { title: '6a: B wakes A; safe', choices: ['A', 'A', 'A', 'B', 'B', 'B', 'B', 'A', 'A', 'A', 'A'] },
+      { title: '6a: B wakes A', choices: ['A', 'A', 'A', 'B', 'B', 'B', 'B', 'A', 'A', 'A', 'A'] },
       {
-        title: '6b: A wakes spuriously, frees, then B calls futex_wake on the freed address (benign)',
+        title: '6b: A wakes spuriously and frees, then B calls futex_wake on the freed address',
         choices: ['A', 'A', 'A', 'B', 'B', 'B', 'spurious(A)', 'A', 'A', 'A', 'A', 'B'],
       },
       { model: 'glibc-old', title: 'old: A takes the token on the fast path and frees before B reads nwaiters', choices: ['B', 'B', 'A', 'A', 'A', 'A', 'B'] },
@@ -133,7 +133,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       { name: 'P', ops: [{ op: 'sem_post_broken' }] },
     ],
     budget: budget(0, 0, 0),
-    stories: [{ title: 'b2: lost wake-up', choices: ['P', 'P', 'W', 'W', 'W', 'P'] }],
+    stories: [{ title: 'b2: W sleeps between the nwaiters read and the increment', choices: ['P', 'P', 'W', 'W', 'W', 'P'] }],
   },
   {
     id: 'b3',

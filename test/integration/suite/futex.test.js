@@ -55,6 +55,9 @@ describe('futex visualizer in the real VS Code', function () {
     assert.deepEqual(row('glibc-new-64').slice(3), ['0', '0', '0', '0']);
     assert.deepEqual(row('glibc-new-32').slice(3), ['0', '0', '0', '0']);
     await click('button[data-witness="glibc-old|use-after-free"]');
+    // the replay starts at step 0 and plays; the last history row jumps to its end (and pauses)
+    await h.waitFor(async () => (await text('#pos'))[0]?.startsWith('step 0 of'), 'the replay at step 0');
+    await click('#steps li:last-child button.jump');
     const v = await h.waitFor(async () => (await text('#violations .v'))[0], 'the violation in the stepper');
     assert.match(v, /use-after-free \(B\): B reads nwaiters \(offset 8\) after free\(\)/);
     assert.match((await text('#steps li.violation'))[0], /B UAF_load/);

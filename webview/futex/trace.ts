@@ -1,0 +1,218 @@
+/**
+ * A history of model states read as a trace for the sequence diagram, the source pane and the memory view:
+ * per step, who ran (thread or environment event), which operation and program counter, the memory access
+ * it made (load, store, CAS, read-modify-write: word and values), the futex system call (wait/wake, expected
+ * value or count, result, whom it woke), the token's publication, lifetime events, violations.
+ *
+ * The model runs one shared access or one futex call per step (extension/domain/futex/machine.ts), keyed
+ * by the thread's program counter before the step; so the access is read off (model, operation, pc) and the
+ * values off the memory before and after. Pure (no DOM): unit-tested in node.
+ */
+import {
+  fmtWord, memoryFields, scenarioOf, type Choice, type FutexState, type MemStatus, type ModelId, type OpKind,
+  type StepName, type Violation,
+} from '../../extension/domain/futex';
+
+export type AccessKind = 'load' | 'store' | 'cas-ok' | 'cas-fail' | 'rmw';
+
+export interface MemAccess {
+  kind: AccessKind;
+  /** the field as the memory view names it: data, value, nwaiters, private, counter; '*' = every field. */
+  word: string;
+  /** the field's value before and after the step, formatted for the model. */
+  before: string;
+  after: string;
+  /** the access happened on memory that was no longer live (a use after free). */
+  uaf: boolean;
+}
+
+export interface FutexCall {
+  op: 'wait' | 'wake';
+  /** wait: the value the kernel compares the word with. */
+  expected?: number;
+  /** wake: how many it may wake ('all' for INT_MAX). */
+  count?: string;
+  /** wait: 'sleeps' | 'EAGAIN' | 'EWOULDBLOCK' | 'EFAULT'; wake: the number woken, or the error. */
+  result: string;
+  /** wake: the threads it took off the queue. */
+  woken: string[];
+  /** the private flag of the op (from the private value the thread loaded). */
+  privateFlag?: boolean;
+}
+
+export type EventKind = 'spurious' | 'signal' | 'timeout' | 'cancel';
+export type Lifetime = 'init' | 'destroy' | 'free' | 'munmap' | 'reuse';
+
+export interface TraceStep {
+  /** index in the history (1 = the first step). */
+  i: number;
+  /** the thread the step belongs to (an event's target), or -1. */
+  tid: number;
+  thread: string;
+  /** 'env' for an environment event. */
+  actor: string;
+  event: EventKind | null;
+  name: StepName;
+  detail: string;
+  note?: string;
+  ret?: string;
+  violations: Violation[];
+  /** the operation the thread was running and its program counter before the step. */
+  op: OpKind | null;
+  pc: string;
+  access: MemAccess | null;
+  futex: FutexCall | null;
+  /** this step made a token visible to waiters (the post's publishing CAS or fetch_add). */
+  published: boolean;
+  lifetime: Lifetime | null;
+  memAfter: MemStatus;
+  /** thread names in the kernel's futex queue after the step. */
+  queueAfter: string[];
+}
+
+/** The field each (model, program counter) accesses; the post's and the wait's start differ. */
+function wordAt(model: ModelId, op: OpKind | null, pc: string): string | null {
+  const post = op === 'sem_post' || op === 'sem_post_broken';
+  switch (model) {
+    case 'glibc-new-64':
+      if (pc === 'start') return post ? 'private' : 'data';
+      return ['load', 'cas', 'fast_cas', 'slow_cas', 'register', 'reload', 'deregister_err', 'cancel_unwind', 'load_nwaiters', 'fetch_add'].includes(pc) ? 'data' : null;
+    case 'glibc-new-32':
+      if (pc === 'start') return post ? 'private' : 'value';
+      if (['register', 'finish_guess', 'deregister'].includes(pc)) return 'nwaiters';
+      if (pc === 'repair_wake') return 'private';
+      return ['load', 'cas', 'fast_cas', 'load_v', 'set_bit', 'reload', 'take_cas', 'clear_bit', 'repair'].includes(pc) ? 'value' : null;
+    case 'glibc-old':
+      if (pc === 'load_nwaiters' || pc === 'register' || pc === 'deregister' || pc === 'cancel_unwind') return 'nwaiters';
+      if (pc === 'load_private') return 'private';
+      return ['start', 'cas', 'fast_cas', 'dip_load', 'slow_cas'].includes(pc) ? 'value' : null;
+    case 'pg-futex':
+      return ['start', 'cas'].includes(pc) ? 'counter' : null;
+  }
+}
+
+function fieldValue(model: ModelId, s: FutexState, word: string): string {
+  const f = memoryFields(model, s.mem).find((x) => x.name === word);
+  if (!f) return '?';
+  if (model === 'glibc-new-64' && word === 'data') return fmtWord(model, f.value);
+  if (model === 'glibc-new-32' && word === 'value') return `t${f.value >>> 1}·b${f.value & 1}`;
+  return String(f.value);
+}
+
+const KIND: Partial<Record<StepName, AccessKind>> = {
+  read_private: 'load', load: 'load', load_nwaiters: 'load', load_private: 'load', guess: 'load', UAF_load: 'load',
+  cas_ok: 'cas-ok', cas_fail: 'cas-fail', fetch_add: 'rmw', register: 'rmw', deregister: 'rmw', clear_bit: 'rmw',
+  UAF_store: 'rmw', init: 'store',
+};
+
+function accessOf(model: ModelId, op: OpKind | null, pc: string, name: StepName, prev: FutexState, next: FutexState, wasRegistered: boolean): MemAccess | null {
+  let kind = KIND[name];
+  if (name === 'set_bit') kind = pc === 'set_bit' ? 'cas-ok' : 'rmw';
+  if (name === 'cancel_unwind' && pc === 'cancel_unwind' && wasRegistered && model !== 'glibc-new-32') kind = 'rmw';
+  if (name === 'init') {
+    return { kind: 'store', word: '*', before: '', after: '', uaf: prev.mem.status !== 'live' && prev.mem.status !== 'destroyed' };
+  }
+  if (!kind) return null;
+  const word = wordAt(model, op, pc);
+  if (!word) return null;
+  const uaf = name === 'UAF_load' || name === 'UAF_store';
+  return { kind, word, before: fieldValue(model, prev, word), after: fieldValue(model, next, word), uaf };
+}
+
+function futexOf(model: ModelId, pc: string, name: StepName, detail: string, prev: FutexState, next: FutexState, tid: number): FutexCall | null {
+  const t0 = prev.threads[tid];
+  const t1 = next.threads[tid];
+  const tail = /→ ([A-Z]+)(?: \(|$)/.exec(detail)?.[1];
+  if (name === 'futex_wait' && pc === 'futex_wait' && t1?.pc !== 'cancel_unwind') {
+    return {
+      op: 'wait', expected: model === 'glibc-new-32' ? 1 : 0,
+      result: t1?.status === 'blocked' ? 'sleeps' : tail ?? '?', woken: [],
+      privateFlag: model === 'pg-futex' ? false : undefined,
+    };
+  }
+  if (name === 'futex_wake' || (name === 'UAF_load' && (pc === 'futex_wake' || pc === 'repair_wake'))) {
+    const woken = prev.queue.filter((q) => !next.queue.includes(q)).map((q) => next.threads[q].name);
+    const n = t0?.n ?? 0;
+    return {
+      op: 'wake', count: n >= 2147483647 ? 'all' : String(n), result: tail === 'EINVAL' || tail === 'EFAULT' ? tail : String(woken.length),
+      woken,
+    };
+  }
+  return null;
+}
+
+const LIFETIME: Partial<Record<StepName, Lifetime>> = { init: 'init', destroy: 'destroy', free: 'free', munmap: 'munmap', reuse: 'reuse' };
+
+/** The trace of a history (`choices[k]` led from `history[k]` to `history[k + 1]`). */
+export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
+  const out: TraceStep[] = [];
+  for (let i = 1; i < history.length; i++) {
+    const prev = history[i - 1];
+    const next = history[i];
+    const rec = next.last;
+    if (!rec) continue;
+    const c = choices[i - 1];
+    const tid = c ? c.tid : next.threads.findIndex((t, k) => t !== prev.threads[k]);
+    const t0 = prev.threads[tid];
+    const op = t0 ? (scenarioOf(prev).threads[tid]?.ops[t0.op]?.op ?? null) : null;
+    const pc = t0?.pc ?? '';
+    const event = c?.kind === 'event' ? c.event : null;
+    const model = prev.model;
+    out.push({
+      i,
+      tid,
+      thread: t0?.name ?? rec.actor,
+      actor: rec.actor,
+      event,
+      name: rec.name,
+      detail: rec.detail,
+      note: rec.note,
+      ret: rec.ret,
+      violations: rec.violations ?? [],
+      op,
+      pc,
+      access: event ? null : accessOf(model, op, pc, rec.name, prev, next, !!t0?.registered),
+      futex: event ? null : futexOf(model, pc, rec.name, rec.detail, prev, next, tid),
+      published: next.tokens > prev.tokens && rec.name !== 'init',
+      lifetime: LIFETIME[rec.name] ?? null,
+      memAfter: next.mem.status,
+      queueAfter: next.queue.map((q) => next.threads[q].name),
+    });
+  }
+  return out;
+}
+
+/** "value 1→0" when it fits a diagram column, else "data→(1,1)". */
+function change(w: string, a: MemAccess): string {
+  return (a.before + a.after).length <= 7 ? `${w} ${a.before}→${a.after}` : `${w}→${a.after}`;
+}
+
+/** Short text of an access for a diagram mark: kind on one line, word and value on the next. */
+export function accessLabel(a: MemAccess): [string, string] {
+  const w = a.word === 'private' ? 'priv' : a.word === 'nwaiters' ? 'nwait' : a.word;
+  switch (a.kind) {
+    case 'load': return ['load', `${w}=${a.before}`];
+    case 'store': return ['store', a.word === '*' ? 'all' : `${w}=${a.after}`];
+    case 'cas-ok': return ['CAS ✓', change(w, a)];
+    case 'cas-fail': return ['CAS ✗', `${w}=${a.after}`];
+    case 'rmw': return ['RMW', change(w, a)];
+  }
+}
+
+/** The full sentence of an access, for tooltips and screen readers. */
+export function accessText(a: MemAccess): string {
+  const w = a.word === '*' ? 'every field' : a.word;
+  const uaf = a.uaf ? ' (use after free)' : '';
+  switch (a.kind) {
+    case 'load': return `loads ${w} = ${a.before}${uaf}`;
+    case 'store': return `stores ${w}${a.word === '*' ? '' : ` = ${a.after}`}${uaf}`;
+    case 'cas-ok': return `CAS on ${w} succeeds: ${a.before} → ${a.after}${uaf}`;
+    case 'cas-fail': return `CAS on ${w} fails: found ${a.after}${uaf}`;
+    case 'rmw': return `atomic read-modify-write of ${w}: ${a.before} → ${a.after}${uaf}`;
+  }
+}
+
+export function futexText(f: FutexCall): string {
+  if (f.op === 'wait') return `futex_wait(expected ${f.expected}) → ${f.result === 'sleeps' ? 'enqueued, sleeps' : f.result}`;
+  return `futex_wake(${f.count}) → ${f.result}${f.woken.length ? ` (wakes ${f.woken.join(', ')})` : ''}`;
+}
