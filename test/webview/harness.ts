@@ -46,7 +46,7 @@ class FileUri implements UriLike<FileUri> {
 export type Theme = 'light' | 'dark' | 'high-contrast';
 
 /** A subset of VS Code's Light+/Dark+/High Contrast theme colours, as VS Code injects them into webviews. */
-const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, string> }> = {
+export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, string> }> = {
   light: {
     bodyClass: 'vscode-light',
     vars: {
@@ -125,10 +125,15 @@ export interface Served {
 
 /** Serves the page and, like localResourceRoots, only files under dist/ and media/. */
 export async function serveDashboard(): Promise<Served> {
+  return serveApp('dashboard', 'IPC Explorer', ['dashboard.css']);
+}
+
+/** Serves one webview app (webview/<app>/main.ts bundled to dist/webview/<app>.js) at /<app>.html. */
+export async function serveApp(app: string, title: string, styles: string[]): Promise<Served> {
   let origin = '';
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    if (u.pathname === '/dashboard.html') {
+    if (u.pathname === `/${app}.html`) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(page());
       return;
@@ -158,9 +163,9 @@ export async function serveDashboard(): Promise<Served> {
       return { path: u.path, with: (c) => new FileUri(c.path), toString: () => `${origin}/${rel.split(path.sep).join('/')}` };
     },
   };
-  const page = (): string => buildWebviewHtml(webview, { extensionUri: new FileUri(ROOT), app: 'dashboard', title: 'IPC Explorer', styles: ['dashboard.css'] });
+  const page = (): string => buildWebviewHtml(webview, { extensionUri: new FileUri(ROOT), app, title, styles });
   return {
-    url: `${origin}/dashboard.html`,
+    url: `${origin}/${app}.html`,
     html: page(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -234,7 +239,7 @@ export async function openDashboard(browser: Browser, served: Served, theme: The
  * what VS Code's state restore does); CSP violations are collected in `window.__csp`; the theme's variables
  * go on <html> and its class on <body>, as VS Code does.
  */
-function initScript(theme: { bodyClass: string; vars: Record<string, string> }): string {
+export function initScript(theme: { bodyClass: string; vars: Record<string, string> }): string {
   return `(() => {
   window.__posted = [];
   window.__csp = [];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { isFutexWebviewToHost } from '../../../extension/shared/futexProtocol';
 import { liveTargetOf } from '../../../extension/domain/futex';
 
-test('isFutexWebviewToHost accepts exactly the two messages', () => {
+test('isFutexWebviewToHost accepts exactly the three messages', () => {
   assert.equal(isFutexWebviewToHost({ type: 'ready', protocol: 1 }), true);
   assert.equal(isFutexWebviewToHost({ type: 'refreshLive' }), true);
   for (const bad of [

@@ -1,0 +1,142 @@
+// The visualizer's pure parts: the trace the sequence diagram draws (memory access, futex call, publication,
+// lifetime per step, read off the model's states), the pseudocode line of each step, story verdicts per
+// model, and the autoplay player driven by a fake timer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findScenario, MODEL_IDS, replay, SCENARIOS, scenarioRunsUnder, type Scenario } from '../../../extension/domain/futex';
+import { isFutexWebviewToHost, isSafeSvgExport } from '../../../extension/shared/futexProtocol';
+import { Player, type Timer } from '../../../webview/futex/player';
+import { lineOfStep, listingFor } from '../../../webview/futex/source';
+import { storyVerdict } from '../../../webview/futex/stories';
+import { traceOf } from '../../../webview/futex/trace';
+
+const seed = findScenario('seed') as Scenario & { stories: { title: string; model?: Scenario['model']; choices: string[] }[] };
+
+test('trace of the glibc <= 2.20 use after free: accesses, publication, free, the UAF load of nwaiters', () => {
+  const st = seed.stories.find((s) => s.title.startsWith('old'))!;
+  const r = replay(seed, st.choices, 'glibc-old');
+  const t = traceOf(r.states, r.choices);
+  assert.deepEqual(t.map((x) => [x.thread, x.access?.kind ?? null, x.access?.word ?? null]), [
+    ['B', 'load', 'value'], ['B', 'cas-ok', 'value'], ['A', 'load', 'value'], ['A', 'cas-ok', 'value'],
+    ['A', null, null], ['A', null, null], ['B', 'load', 'nwaiters'],
+  ]);
+  assert.deepEqual(t.map((x) => x.published), [false, true, false, false, false, false, false]);
+  assert.deepEqual(t.map((x) => x.lifetime), [null, null, null, null, 'destroy', 'free', null]);
+  assert.equal(t[1].access?.before, '0');
+  assert.equal(t[1].access?.after, '1');
+  assert.equal(t[6].access?.uaf, true);
+  assert.equal(t[6].violations[0]?.kind, 'use-after-free');
+  // every step's line is in its listing
+  for (const x of t) {
+    const id = lineOfStep(x.op, x.pc, x.name, !!x.event);
+    assert.ok(listingFor('glibc-old', x.op).lines.some((l) => l.id === id), `step ${x.i}: line ${id}`);
+  }
+  assert.equal(lineOfStep(t[6].op, t[6].pc, t[6].name, false), 'load_nwaiters');
+});
+
+test('trace of 6a (glibc-new-64): futex_wait enqueues A, futex_wake(1) wakes it; the wake touches no memory', () => {
+  const st = seed.stories[0];
+  const r = replay(seed, st.choices, 'glibc-new-64');
+  const t = traceOf(r.states, r.choices);
+  const futex = t.filter((x) => x.futex).map((x) => [x.i, x.thread, x.futex!.op, x.futex!.result, x.futex!.woken.join(',')]);
+  assert.deepEqual(futex, [[3, 'A', 'wait', 'sleeps', ''], [7, 'B', 'wake', '1', 'A']]);
+  assert.equal(t[6].access, null);
+  assert.deepEqual([t[4].access?.word, t[4].access?.before], ['data', '(1,0)'], 'B loads data after private');
+  assert.deepEqual([t[3].access?.word, t[3].access?.kind], ['private', 'load'], 'B reads private first');
+});
+
+test('every story step of every scenario maps to a line of its listing, under every model it replays under', () => {
+  let checked = 0;
+  for (const sc of SCENARIOS) {
+    for (const st of sc.stories ?? []) {
+      for (const m of MODEL_IDS) {
+        if (!scenarioRunsUnder(sc, m)) continue;
+        const r = replay(sc, st.choices, m);
+        for (const x of traceOf(r.states, r.choices)) {
+          const id = lineOfStep(x.op, x.pc, x.name, !!x.event);
+          assert.ok(listingFor(m, x.op).lines.some((l) => l.id === id), `${sc.id} ${st.title} ${m} step ${x.i} (${x.name} @ ${x.pc}): no line ${id}`);
+          checked++;
+        }
+      }
+    }
+  }
+  assert.ok(checked > 200, `${checked} steps`);
+});
+
+test('story verdicts are computed for the selected model', () => {
+  const [a, b] = seed.stories;
+  assert.deepEqual([storyVerdict(seed, a, 'glibc-new-64').kind, storyVerdict(seed, a, 'glibc-old').kind], ['none', 'no-replay']);
+  const v = storyVerdict(seed, b, 'glibc-old');
+  assert.equal(v.kind, 'use-after-free');
+  assert.equal(v.writtenFor, 'glibc-new-64');
+  assert.match(v.text, /^use-after-free at step \d+$/);
+});
+
+class FakeTimer implements Timer {
+  now = 0;
+  private q: { at: number; fn: () => void; id: number }[] = [];
+  private next = 1;
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.q.push({ at: this.now + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.q = this.q.filter((x) => x.id !== h);
+  }
+  runFor(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      this.q.sort((x, y) => x.at - y.at);
+      const t = this.q[0];
+      if (!t || t.at > end) break;
+      this.q.shift();
+      this.now = t.at;
+      t.fn();
+    }
+    this.now = end;
+  }
+  get pending(): number {
+    return this.q.length;
+  }
+}
+
+test('player: one step per tick, speed change applies at once, stops at the end and on pause', () => {
+  const timer = new FakeTimer();
+  let cursor = 0;
+  const last = 5;
+  const changes: boolean[] = [];
+  const p = new Player(timer, { advance: () => (cursor < last ? ++cursor < last : false), changed: (x) => changes.push(x) }, '1');
+  p.play();
+  timer.runFor(999);
+  assert.equal(cursor, 0);
+  timer.runFor(1);
+  assert.equal(cursor, 1);
+  p.setSpeed('4');
+  timer.runFor(250);
+  assert.equal(cursor, 2, 'the new speed replaces the tick already scheduled');
+  p.pause();
+  timer.runFor(10_000);
+  assert.equal(cursor, 2);
+  assert.equal(timer.pending, 0);
+  p.play();
+  timer.runFor(250 * 3);
+  assert.equal(cursor, 5);
+  assert.equal(p.playing, false, 'stopped at the end');
+  assert.equal(timer.pending, 0);
+  assert.deepEqual(changes, [true, false, true, false]);
+});
+
+test('saveSvg: the guard takes a plain file name and a script-free SVG only', () => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect fill="rgb(0, 0, 0)"/></svg>';
+  assert.equal(isFutexWebviewToHost({ type: 'saveSvg', name: 'futex-seed.svg', svg }), true);
+  for (const [name, body] of [
+    ['../x.svg', svg], ['/etc/x.svg', svg], ['x.html', svg], ['-x.svg', svg], ['x.svg', '<html></html>'], ['x.svg', 42],
+    ['x.svg', '<svg><script>alert(1)</script></svg>'], ['x.svg', '<svg><g onclick="alert(1)"/></svg>'],
+    ['x.svg', '<svg><a href="javascript:alert(1)"/></svg>'], ['x.svg', '<svg><foreignObject/></svg>'],
+    ['x.svg', `<svg>${'x'.repeat(9 * 1024 * 1024)}</svg>`],
+  ] as [string, unknown][]) {
+    assert.equal(isSafeSvgExport(name, body), false, `${name} ${String(body).slice(0, 40)}`);
+  }
+  assert.equal(isFutexWebviewToHost({ type: 'saveSvg', name: 'x.svg', svg, extra: 1 }), false);
+});
