@@ -9,7 +9,7 @@ import { exportSvg, renderSequence } from './sequence';
 import { sourceView } from './source';
 import { renderSource } from './sourcePane';
 import { Player, SPEEDS, type Timer } from './player';
-import { traceOf, type TraceStep } from './trace';
+import { runFacts, traceOf, type TraceStep } from './trace';
 
 export interface SequenceHooks {
   /** move the cursor (a person's click: pauses autoplay first). */
@@ -47,6 +47,7 @@ export function createSequencePanel(hooks: SequenceHooks, timer: Timer = window)
   const legend = el('span', { class: 'seq-legend' },
     '○ load  ■ read-modify-write  ◆ CAS ✓  ◇ CAS ✗  ▲ futex call  ✱ event  │ red ring: violation  │ shaded: after the token was published');
   const exportBtn = el('button', { type: 'button', id: 'export-svg', title: 'Save the diagram as an SVG file (in the current theme\'s colours)' }, 'Export SVG…');
+  const facts = el('p', { class: 'seq-facts', id: 'seq-facts' });
   head.append(legend, exportBtn);
   const row = el('div', { class: 'seq-row' });
   const scroll = el('div', { class: 'seq-scroll', id: 'seq-scroll' });
@@ -60,7 +61,7 @@ export function createSequencePanel(hooks: SequenceHooks, timer: Timer = window)
   const srcList = el('ol', { class: 'src', 'aria-label': 'pseudocode of the operation; the highlighted line ran at this step' });
   src.append(srcHead, srcTitle, srcList);
   row.append(scroll, src);
-  section.append(head, row);
+  section.append(head, facts, row);
 
   const playBtn = el('button', { type: 'button', id: 'play', 'aria-pressed': 'false' }, '▶ Play');
   const speed = el('select', { id: 'speed', 'aria-label': 'autoplay speed' });
@@ -103,6 +104,7 @@ export function createSequencePanel(hooks: SequenceHooks, timer: Timer = window)
       if (x < scroll.scrollLeft + 40 || x > scroll.scrollLeft + scroll.clientWidth - 120) scroll.scrollLeft = Math.max(0, x - scroll.clientWidth / 2);
       const s = history[cursor];
       const sc = scenarioOf(s);
+      facts.textContent = `Run: ${runFacts(s)}.`;
       const step = cursor > 0 ? trace[cursor - 1] : undefined;
       // the line the step ran, and where every thread continues from the state at the cursor
       renderSource(select<HTMLElement, unknown>(src), sourceView(s.model, step, s.threads, (tid, k) => sc.threads[tid]?.ops[k]?.op ?? null));

@@ -9,8 +9,8 @@
  * values off the memory before and after. Pure (no DOM): unit-tested in node.
  */
 import {
-  fmtWord, memoryFields, scenarioOf, type Choice, type FutexState, type MemStatus, type ModelId, type OpKind,
-  type StepName, type Violation,
+  fmtWord, memoryFields, scenarioOf, type Choice, type FutexCall as RecFutex, type FutexState, type MemAccess as RecAccess,
+  type MemStatus, type ModelId, type OpKind, type StepName, type Violation,
 } from '../../extension/domain/futex';
 
 export type AccessKind = 'load' | 'store' | 'cas-ok' | 'cas-fail' | 'rmw';
@@ -38,6 +38,8 @@ export interface FutexCall {
   woken: string[];
   /** the private flag of the op (from the private value the thread loaded). */
   privateFlag?: boolean;
+  /** the op as strace spells it, when the model records it. */
+  opText?: string;
 }
 
 export type EventKind = 'spurious' | 'signal' | 'timeout' | 'cancel';
@@ -91,12 +93,31 @@ function wordAt(model: ModelId, op: OpKind | null, pc: string): string | null {
   }
 }
 
+function fmtField(model: ModelId, word: string, v: number): string {
+  if (model === 'glibc-new-64' && word === 'data') return fmtWord(model, v);
+  if (model === 'glibc-new-32' && word === 'value') return `t${v >>> 1}·b${v & 1}`;
+  return String(v);
+}
+
 function fieldValue(model: ModelId, s: FutexState, word: string): string {
   const f = memoryFields(model, s.mem).find((x) => x.name === word);
-  if (!f) return '?';
-  if (model === 'glibc-new-64' && word === 'data') return fmtWord(model, f.value);
-  if (model === 'glibc-new-32' && word === 'value') return `t${f.value >>> 1}·b${f.value & 1}`;
-  return String(f.value);
+  return f ? fmtField(model, word, f.value) : '?';
+}
+
+/** The access the model recorded on the step (when the model records them), in this module's terms. */
+function fromRecord(model: ModelId, a: RecAccess): MemAccess {
+  const kind: AccessKind = a.kind === 'read' ? 'load' : a.kind === 'write' ? 'store' : a.kind === 'rmw' ? 'rmw' : a.ok ? 'cas-ok' : 'cas-fail';
+  const before = a.kind === 'read' || (a.kind === 'cas' && !a.ok) ? a.value : a.before ?? a.value;
+  return { kind, word: a.word, before: fmtField(model, a.word, before), after: fmtField(model, a.word, a.value), uaf: !!a.stale };
+}
+
+function futexFromRecord(f: RecFutex): FutexCall {
+  const wake = f.op === 'FUTEX_WAKE';
+  const result = f.result === 'blocked' ? 'sleeps' : f.result.errno ?? String(f.result.ret);
+  return {
+    op: wake ? 'wake' : 'wait', expected: wake ? undefined : f.val, count: wake ? (f.val >= 2147483647 ? 'all' : String(f.val)) : undefined,
+    result, woken: f.woken ?? [], privateFlag: f.private, opText: f.opText,
+  };
 }
 
 const KIND: Partial<Record<StepName, AccessKind>> = {
@@ -132,7 +153,7 @@ function futexOf(model: ModelId, pc: string, name: StepName, detail: string, pre
   }
   if (name === 'futex_wake' || (name === 'UAF_load' && (pc === 'futex_wake' || pc === 'repair_wake'))) {
     const woken = prev.queue.filter((q) => !next.queue.includes(q)).map((q) => next.threads[q].name);
-    const n = t0?.n ?? 0;
+    const n = t0?.wakeCount ?? 0;
     return {
       op: 'wake', count: n >= 2147483647 ? 'all' : String(n), result: tail === 'EINVAL' || tail === 'EFAULT' ? tail : String(woken.length),
       woken,
@@ -152,7 +173,7 @@ export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
     const rec = next.last;
     if (!rec) continue;
     const c = choices[i - 1];
-    const tid = c ? c.tid : next.threads.findIndex((t, k) => t !== prev.threads[k]);
+    const tid = c ? c.tid : rec.at?.tid ?? next.threads.findIndex((t, k) => t !== prev.threads[k]);
     const t0 = prev.threads[tid];
     const op = t0 ? (scenarioOf(prev).threads[tid]?.ops[t0.op]?.op ?? null) : null;
     const pc = t0?.pc ?? '';
@@ -171,8 +192,9 @@ export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
       violations: rec.violations ?? [],
       op,
       pc,
-      access: event ? null : accessOf(model, op, pc, rec.name, prev, next, !!t0?.registered),
-      futex: event ? null : futexOf(model, pc, rec.name, rec.detail, prev, next, tid),
+      // what the model recorded wins; otherwise it is read off the program counter and the states
+      access: event ? null : rec.access?.length ? fromRecord(model, rec.access[0]) : accessOf(model, op, pc, rec.name, prev, next, !!t0?.registered),
+      futex: event ? null : rec.futex ? futexFromRecord(rec.futex) : futexOf(model, pc, rec.name, rec.detail, prev, next, tid),
       published: next.tokens > prev.tokens && rec.name !== 'init',
       lifetime: LIFETIME[rec.name] ?? null,
       memAfter: next.mem.status,
@@ -213,6 +235,31 @@ export function accessText(a: MemAccess): string {
 }
 
 export function futexText(f: FutexCall): string {
-  if (f.op === 'wait') return `futex_wait(expected ${f.expected}) → ${f.result === 'sleeps' ? 'enqueued, sleeps' : f.result}`;
-  return `futex_wake(${f.count}) → ${f.result}${f.woken.length ? ` (wakes ${f.woken.join(', ')})` : ''}`;
+  const op = f.opText ? `futex(${f.opText}, ` : f.op === 'wait' ? 'futex_wait(' : 'futex_wake(';
+  if (f.op === 'wait') return `${op}expected ${f.expected}) → ${f.result === 'sleeps' ? 'enqueued, sleeps' : f.result}`;
+  return `${op}${f.count}) → ${f.result}${f.woken.length ? ` (wakes ${f.woken.join(', ')})` : ''}`;
+}
+
+const GLIBC_OF: Record<ModelId, string> = {
+  'glibc-new-64': 'glibc ≥ 2.21, 64-bit atomics', 'glibc-new-32': 'glibc ≥ 2.21, 32-bit', 'glibc-old': 'glibc ≤ 2.20',
+  'pg-futex': 'PostgreSQL futex semaphore',
+};
+
+/**
+ * Which code and which memory model the run uses, for the diagram's caption: the glibc version and memory
+ * model the state or its scenario names, else what the models are (one code per model, sequentially
+ * consistent memory).
+ */
+export function runFacts(s: FutexState): string {
+  const own = s as unknown as Record<string, unknown>;
+  const sc = s.scenario as unknown as Record<string, unknown>;
+  const pick = (k: string): string | undefined => {
+    const v = own[k] ?? sc[k];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const glibc = pick('glibc');
+  const mm = pick('memoryModel') ?? 'sc';
+  const memory = mm === 'sc' ? 'sequentially consistent memory (every store is seen by all threads at once)'
+    : mm === 'x86-tso' ? 'x86-TSO memory (per-thread store buffers; locked instructions drain them)' : `${mm} memory`;
+  return `${s.model}: ${glibc && s.model.startsWith('glibc') ? `glibc ${glibc}` : GLIBC_OF[s.model]}; ${memory}`;
 }
