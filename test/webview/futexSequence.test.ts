@@ -188,12 +188,13 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
   });
 
   test('story names carry the verdict computed for the selected model; a story keeps the model or says why it switches', browserCap, async () => {
-    const o = await open('dark');
+    const o = await open('light');
     const { p } = o;
     await p.selectOption('#scenario', 'seed');
     const options = (): Promise<string[]> => p.$$eval('#story option', (l) => l.map((x) => x.textContent ?? ''));
     await p.selectOption('#model', 'glibc-old');
-    let opts = await options();
+    const oldOpts = await options();
+    let opts = oldOpts;
     assert.equal(opts.length, 3);
     for (const t of opts) assert.doesNotMatch(t, /\bsafe\b|benign/, `no claim the model does not back: ${t}`);
     assert.match(opts[0], /^6a: B wakes A — glibc-old: does not replay under glibc-old \(written for glibc-new-64\)$/);
@@ -209,7 +210,18 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     await p.click('#play-story');
     assert.equal(await p.inputValue('#model'), 'glibc-old', 'the selected model is kept');
     assert.equal(await p.textContent('#notice'), '');
-    await p.click('#play');
+    // played to its end: A slept (kernel lane), woke spuriously, took B's token and freed the semaphore while
+    // B's post, which published that token, still reads private from it
+    const steps = Number(/use-after-free at step (\d+)/.exec(oldOpts[1])![1]);
+    await p.clock.runFor(1000 * steps);
+    assert.equal(await cursor(p), steps);
+    assert.equal(await p.getAttribute('#play', 'aria-pressed'), 'false');
+    assert.deepEqual(await p.$$eval('svg.seq g.mark.violation', (l) => l.map((x) => [x.getAttribute('data-step'), x.getAttribute('data-thread')])), [[String(steps), 'B']]);
+    assert.equal(await p.textContent('svg.seq text.sleep-label'), 'A');
+    assert.equal(await p.$$eval('svg.seq g.mark.k-event', (l) => l.map((x) => x.getAttribute('data-thread')).join()), 'A', 'the spurious wake-up');
+    assert.equal(await p.getAttribute('svg.seq g.mark.published', 'data-thread'), 'B');
+    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'load_private');
+    await p.locator('section.sequence').screenshot({ path: artifactPath('futex-sequence-6b-glibc-old-light.png') });
     // 6a does not replay under glibc-old: it runs under its own model and the page says so
     await p.selectOption('#story', { index: 0 });
     await p.click('#play-story');

@@ -144,6 +144,7 @@ export function renderSequence(svg: Sel<SVGSVGElement>, d: DiagramInput): void {
 
   // memory lifetime strip
   const strip = svg.append('g').attr('class', 'seq-memstrip');
+  strip.append('text').attr('class', 'lane-sub').attr('x', 8).attr('y', AXIS + 9).text('memory');
   let from = 0;
   for (let i = 1; i <= n + 1; i++) {
     const st = i <= n ? d.history[i].mem.status : null;
@@ -151,8 +152,10 @@ export function renderSequence(svg: Sel<SVGSVGElement>, d: DiagramInput): void {
       const status = d.history[from].mem.status;
       const x0 = from === 0 ? GUTTER : xOf(from) - COL / 2;
       const x1 = i > n ? width - 16 : xOf(i) - COL / 2;
-      strip.append('rect').attr('class', `mem-seg mem-${status}`).attr('x', x0).attr('y', AXIS).attr('width', Math.max(0, x1 - x0)).attr('height', STRIP - 4);
-      strip.append('text').attr('class', 'mem-seg-label').attr('x', x0 + 4).attr('y', AXIS - 3).text(`memory ${status}`);
+      strip.append('rect').attr('class', `mem-seg mem-${status}`).attr('x', x0).attr('y', AXIS).attr('width', Math.max(0, x1 - x0)).attr('height', STRIP - 4)
+        .append('title').text(`memory ${status} from step ${from}`);
+      // the label only where it fits (6 px a character at 10 px monospace)
+      if (x1 - x0 >= status.length * 6 + 6) strip.append('text').attr('class', 'mem-seg-label').attr('x', x0 + 4).attr('y', AXIS - 3).text(status);
       from = i;
     }
   }
