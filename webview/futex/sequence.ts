@@ -237,6 +237,17 @@ export function renderSequence(svg: Sel<SVGSVGElement>, d: DiagramInput): void {
     }
   }
 
+  // a thread left asleep for good (lost wake-up, deadlock): said on its own lane, at the step that found it
+  for (const t of d.trace) {
+    for (const v of t.violations) {
+      const tid = v.thread ? names.indexOf(v.thread) : -1;
+      if ((v.kind === 'lost-wakeup' || v.kind === 'deadlock') && tid >= 0 && tid !== t.tid) {
+        svg.append('text').attr('class', 'stuck').attr('x', xOf(t.i)).attr('y', markY(tid) - 10).attr('text-anchor', 'middle')
+          .attr('data-thread', v.thread ?? '').text(`⚠ ${v.kind}: asleep for good`);
+      }
+    }
+  }
+
   // marks
   const marks = d.trace.filter((t) => t.tid >= 0).map((t) => markOf(t, markY(t.tid)));
   const mg = svg.append('g').attr('class', 'seq-marks');
