@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { LocalSource } from '../../extension/backend/localSource';
 import { IpcError } from '../../extension/domain/errors';
 import { diagnoseSemget } from '../../extension/domain/doctor';
+import { prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { freebsdStandIn } from './sshdHarness';
 
 let dir = '';
@@ -124,5 +125,15 @@ test('darwin local: the real OS X ipcs listing and sysctl kern.sysv shm lines; s
   const mode = await src.removalMode!();
   assert.equal(mode.mode, 'unlocked');
   assert.match(mode.queuesStay ?? '', /queues stay on darwin/);
+  await src.close();
+});
+
+test('freebsd local: the recycle plan (prepareRecycle, as the Recycle command builds it) says unlocked check-then-ipcrm and that queues stay', async () => {
+  const src = freebsd();
+  const p = await prepareRecycle(src, {});
+  assert.equal(p.snapshot.platform, 'freebsd');
+  assert.equal(p.plan.removal?.mode, 'unlocked');
+  assert.match(p.plan.removal?.detail ?? '', /check-then-ipcrm, no lock: not Linux/);
+  assert.match(p.plan.removal?.queuesStay ?? '', /queues stay on freebsd/);
   await src.close();
 });
