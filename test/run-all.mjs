@@ -46,9 +46,9 @@ function systemPackages() {
   if (r.status !== 0) {
     lines.push(`system packages: missing (listed above); tests that need them are skipped with the reason, or fail where IPCX_REQUIRE_* asks for them`);
   }
-  // a Node.js for linux-arm64 (unpacked Debian packages) for the cross-built binding's test under qemu-user
+  // the aarch64 cross compiler and a Node.js for linux-arm64 (unpacked Debian packages) for the arm64 binding's test
   if (install && need.includes('native')) {
-    const rt = spawnSync('sh', [path.join(root, 'tools', 'arm64-runtime.sh'), path.join(root, 'test-artifacts', 'arm64-node')], { cwd: root, stdio: 'inherit' });
+    const rt = spawnSync('sh', [path.join(root, 'tools', 'arm64-runtime.sh'), path.join(root, 'test-artifacts', 'arm64')], { cwd: root, stdio: 'inherit' });
     if (rt.status !== 0) lines.push('arm64 runtime: not fetched (above); the linux-arm64 binding test is skipped, or fails where IPCX_REQUIRE_ARM64 asks for it');
   }
   // npm install builds the binding; on a machine that got g++/make/python3 only just now it could not, and

@@ -16,14 +16,36 @@ const TRIPLES = { arm64: 'aarch64-linux-gnu' };
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
+/** Where tools/arm64-runtime.sh unpacks the toolchain and runtime (or $IPCX_ARM64_ROOT). */
+export function toolchainRoot() {
+  return process.env.IPCX_ARM64_ROOT || path.join(root, 'test-artifacts', 'arm64');
+}
+
+function runs(cmd) {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+/**
+ * The cross compiler: an installed one on PATH (Debian's g++-aarch64-linux-gnu), else the one
+ * tools/arm64-runtime.sh unpacked (Debian's package conflicts with gcc-multilib, so the tests use that one).
+ */
+export function findToolchain(triple) {
+  if (runs(`${triple}-g++`)) return { cc: `${triple}-gcc`, cxx: `${triple}-g++`, ar: `${triple}-ar` };
+  const bin = path.join(toolchainRoot(), 'usr', 'bin');
+  const cxx = path.join(bin, `${triple}-g++-12`);
+  if (fs.existsSync(cxx) && runs(cxx)) return { cc: path.join(bin, `${triple}-gcc-12`), cxx, ar: path.join(bin, `${triple}-ar`) };
+  return undefined;
+}
+
 /** Builds the binding for `arch`; returns the output path. Throws with the compiler's output on failure. */
 export function buildCross(arch) {
   const triple = TRIPLES[arch];
   if (!triple) throw new Error(`build-native-cross: no cross toolchain known for ${arch} (known: ${Object.keys(TRIPLES).join(', ')})`);
-  const cxx = `${triple}-g++`;
-  const probe = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(`build-native-cross: ${cxx} not found (ENOENT); install Debian's g++-${triple}`);
+  const tc = findToolchain(triple);
+  if (!tc) {
+    throw new Error(`build-native-cross: no ${triple} cross compiler (ENOENT): neither ${triple}-g++ on PATH nor ` +
+      `${path.join(toolchainRoot(), 'usr', 'bin', `${triple}-g++-12`)}; as root: sh tools/arm64-runtime.sh ${toolchainRoot()}`);
   }
   const work = path.join(root, 'build', 'cross', arch);
   const copy = path.join(work, 'native');
@@ -37,7 +59,7 @@ export function buildCross(arch) {
   const nodedir = process.env.npm_config_nodedir
     || (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
   const args = [gyp, 'rebuild', '--directory', copy, `--arch=${arch}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-  const env = { ...process.env, CC: `${triple}-gcc`, CXX: cxx, LINK: cxx, AR: `${triple}-ar` };
+  const env = { ...process.env, CC: tc.cc, CXX: tc.cxx, LINK: tc.cxx, AR: tc.ar };
   const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status !== 0) {
     throw new Error(`build-native-cross: node-gyp rebuild for ${arch} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);

@@ -21,7 +21,6 @@ make              native,cli,recycle,integration,start,metrics   the native bind
 python3           native,cli,recycle,integration,start,metrics   the native binding (node-gyp)
 gcc-multilib      futex                       the i386 (-m32) glibc-new-32 faithfulness tests
 qemu-user         native                      qemu-aarch64: the linux-arm64 binding and ipcx run under emulation
-g++-aarch64-linux-gnu native                  cross-building the linux-arm64 binding (npm run package:arm64)
 strace            cli                         counting the syscalls of one ipcx snapshot (/dev/shm listing cost)
 podman            cli                         a real container (vfs storage, imported rootfs) for the namespace tests
 runc              cli                         podman's runtime here (crun refuses a hybrid cgroup layout)

@@ -17,9 +17,8 @@
  *   chromium  IPCX_REQUIRE_CHROMIUM   Debian's Chromium (/usr/bin/chromium, or $IPCX_CHROMIUM)
  *   sshd      IPCX_REQUIRE_SSHD       /usr/sbin/sshd (or $IPCX_SSHD), ssh and ssh-keygen
  *   strace    IPCX_REQUIRE_STRACE     strace on PATH (syscall counts)
- *   arm64     IPCX_REQUIRE_ARM64      the linux-arm64 cross toolchain (aarch64-linux-gnu-g++), qemu-aarch64, and a
- *                                     Node.js for arm64 in test-artifacts/arm64-node (tools/arm64-runtime.sh)
- *                                     that runs under it
+ *   arm64     IPCX_REQUIRE_ARM64      an aarch64 cross compiler and a Node.js for arm64 (both unpacked into
+ *                                     test-artifacts/arm64 by tools/arm64-runtime.sh) and qemu-aarch64 that runs it
  *   prometheus IPCX_REQUIRE_PROMETHEUS a Prometheus server and promtool (Debian package prometheus)
  *
  * Every probe takes its environment as a parameter (PATH, the PostgreSQL root ...) so a unit test can
@@ -201,24 +200,27 @@ function probeStrace(opts: ProbeEnv = {}): Capability {
   return p ? { ok: true, reason: `strace at ${p}` } : { ok: false, reason: 'no strace on PATH (Debian package strace)' };
 }
 
-/** Where tools/arm64-runtime.sh unpacks Debian's Node.js for arm64 (or $IPCX_ARM64_ROOT). */
+/** Where tools/arm64-runtime.sh unpacks Debian's aarch64 cross compiler and Node.js for arm64 (or $IPCX_ARM64_ROOT). */
 export function arm64Root(env: NodeJS.ProcessEnv = process.env): string {
-  return env['IPCX_ARM64_ROOT'] || path.join(__dirname, '..', '..', 'test-artifacts', 'arm64-node');
+  return env['IPCX_ARM64_ROOT'] || path.join(__dirname, '..', '..', 'test-artifacts', 'arm64');
 }
 
 export function probeArm64(opts: ProbeEnv = {}): Capability {
   const env = opts.env ?? process.env;
-  const missing = ['aarch64-linux-gnu-g++ (Debian package g++-aarch64-linux-gnu)', 'qemu-aarch64 (Debian package qemu-user)']
-    .filter((c) => !which(c.split(' ')[0]!, env));
-  if (missing.length) return { ok: false, reason: `no ${missing.join(', ')} on PATH` };
   const root = arm64Root(env);
+  const unpacked = path.join(root, 'usr', 'bin', 'aarch64-linux-gnu-g++-12');
+  const missing = [
+    ...(which('aarch64-linux-gnu-g++', env) || isExecutable(unpacked) ? [] : [`an aarch64 cross compiler (aarch64-linux-gnu-g++ on PATH or ${unpacked}; as root: sh tools/arm64-runtime.sh ${root})`]),
+    ...(which('qemu-aarch64', env) ? [] : ['qemu-aarch64 (Debian package qemu-user)']),
+  ];
+  if (missing.length) return { ok: false, reason: `no ${missing.join(', ')}` };
   const node = path.join(root, 'usr', 'bin', 'node');
   if (!isExecutable(node)) return { ok: false, reason: `no Node.js for arm64 at ${node} (as root: sh tools/arm64-runtime.sh ${root})` };
   const r = spawnSync(which('qemu-aarch64', env)!, ['-L', root, node, '-p', 'process.arch'], { encoding: 'utf8', env, timeout: 60_000 });
   if (r.status !== 0 || r.stdout.trim() !== 'arm64') {
     return { ok: false, reason: `qemu-aarch64 cannot run ${node}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]}` };
   }
-  return { ok: true, reason: `aarch64-linux-gnu-g++, qemu-aarch64 and Node.js for arm64 in ${root}` };
+  return { ok: true, reason: `an aarch64 cross compiler, qemu-aarch64 and Node.js for arm64 in ${root}` };
 }
 
 /** The Prometheus server and promtool, on PATH (Debian installs both in /usr/bin). */
