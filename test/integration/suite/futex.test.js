@@ -59,7 +59,7 @@ describe('futex visualizer in the real VS Code', function () {
     await h.waitFor(async () => (await text('#pos'))[0]?.startsWith('step 0 of'), 'the replay at step 0');
     await click('#steps li:last-child button.jump');
     const v = await h.waitFor(async () => (await text('#violations .v'))[0], 'the violation in the stepper');
-    assert.match(v, /use-after-free \(B\): B reads nwaiters \(offset 8\) after free\(\)/);
+    assert.match(v, /use-after-free \(B\): B's sem_post reads nwaiters \(offset 8\) after free\(\), after publishing its token/);
     assert.match((await text('#steps li.violation'))[0], /B UAF_load/);
     assert.deepEqual(await text('#mem-status'), ['freed']);
     await h.screenshot('futex-vscode-seed');
