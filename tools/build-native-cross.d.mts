@@ -3,4 +3,4 @@ export function buildCross(arch: 'arm64'): string;
 /** Where tools/arm64-runtime.sh unpacks the toolchain and runtime. */
 export function toolchainRoot(): string;
 /** The cross compiler for `triple` (on PATH or unpacked), or undefined. */
-export function findToolchain(triple: string): { cc: string; cxx: string; ar: string } | undefined;
+export function findToolchain(triple: string): { cc: string; cxx: string; ar: string; bin?: string } | undefined;

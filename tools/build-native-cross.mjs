@@ -34,7 +34,8 @@ export function findToolchain(triple) {
   if (runs(`${triple}-g++`)) return { cc: `${triple}-gcc`, cxx: `${triple}-g++`, ar: `${triple}-ar` };
   const bin = path.join(toolchainRoot(), 'usr', 'bin');
   const cxx = path.join(bin, `${triple}-g++-12`);
-  if (fs.existsSync(cxx) && runs(cxx)) return { cc: path.join(bin, `${triple}-gcc-12`), cxx, ar: path.join(bin, `${triple}-ar`) };
+  // by name through PATH: make splits a compiler path that holds a space (a checkout in "My Projects")
+  if (fs.existsSync(cxx) && runs(cxx)) return { cc: `${triple}-gcc-12`, cxx: `${triple}-g++-12`, ar: `${triple}-ar`, bin };
   return undefined;
 }
 
@@ -60,6 +61,7 @@ export function buildCross(arch) {
     || (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
   const args = [gyp, 'rebuild', '--directory', copy, `--arch=${arch}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const env = { ...process.env, CC: tc.cc, CXX: tc.cxx, LINK: tc.cxx, AR: tc.ar };
+  if (tc.bin) env.PATH = `${tc.bin}${path.delimiter}${process.env.PATH ?? ''}`;
   const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status !== 0) {
     throw new Error(`build-native-cross: node-gyp rebuild for ${arch} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
