@@ -37,6 +37,35 @@ export function describeLoadFailure(r: LoadResult): string {
   return `tried ${r.tried.join(', ')}; last error: ${last ?? msg}`;
 }
 
+/**
+ * The snapshot document of one native read before enrichment (no POSIX objects, attachers or processes yet):
+ * the SysV objects, errors, limits and usage the binding returned, for `host`.
+ */
+export function nativeSnapshotDocument(
+  host: string,
+  takenAt: number,
+  sems: IpcSnapshot['sems'],
+  n: Pick<ReturnType<NativeBinding['snapshot']>, 'shms' | 'msgs' | 'errors' | 'limits' | 'usage'>,
+): IpcSnapshot {
+  return {
+    version: 1,
+    host,
+    platform: platformOf(),
+    source: 'native',
+    takenAt,
+    sems,
+    shms: n.shms,
+    msgs: n.msgs,
+    posixSems: [],
+    posixShms: [],
+    errors: n.errors,
+    limits: n.limits,
+    usage: n.usage,
+    processes: {},
+    warnings: [],
+  };
+}
+
 export class LocalSource implements IpcSource {
   readonly host = 'local';
   private readonly native: NativeBinding | undefined;
@@ -137,23 +166,7 @@ export class LocalSource implements IpcSource {
   /** The snapshot document around the binding's SysV objects, enriched (POSIX, attachers, processes). */
   private assemble(takenAt: number, sems: IpcSnapshot['sems'], n: Omit<ReturnType<NativeBinding['snapshot']>, 'sems'>): IpcSnapshot {
     const native = this.native!;
-    const snap: IpcSnapshot = {
-      version: 1,
-      host: 'local',
-      platform: platformOf(),
-      source: 'native',
-      takenAt,
-      sems,
-      shms: n.shms,
-      msgs: n.msgs,
-      posixSems: [],
-      posixShms: [],
-      errors: n.errors,
-      limits: n.limits,
-      usage: n.usage,
-      processes: {},
-      warnings: [],
-    };
+    const snap = nativeSnapshotDocument('local', takenAt, sems, n);
     const readSem: PosixSemReader = (file) => {
       const r = native.readPosixSem(file);
       const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));

@@ -16,7 +16,8 @@ import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, 
 import type { IpcNamespaceInfo } from '../shared/namespaces';
 import type { IpcSource, RemoveOptions } from './ipcSource';
 import { nativeBinding, type LoadResult, type NamespaceBinding, type NativeBinding } from './nativeBinding';
-import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
+import { enrichLocal, type EnrichOptions, type PosixSemReader } from './procfs';
+import { nativeSnapshotDocument } from './localSource';
 import { scanTaskWaits, type ScanOptions } from './taskWaits';
 
 export interface NamespaceSourceOptions extends EnrichOptions {
@@ -84,24 +85,8 @@ export class NamespaceSource implements IpcSource {
     const b = this.bound('snapshot');
     const takenAt = Date.now();
     const n = await b.snapshotAsync({ values: this.opts.values !== false });
-    const snap: IpcSnapshot = {
-      version: 1,
-      // not 'local': owner names, lock journal restores and plans must not mistake it for our namespace
-      host: this.host,
-      platform: platformOf(),
-      source: 'native',
-      takenAt,
-      sems: n.sems,
-      shms: n.shms,
-      msgs: n.msgs,
-      posixSems: [],
-      posixShms: [],
-      errors: n.errors,
-      limits: n.limits,
-      usage: n.usage,
-      processes: {},
-      warnings: [],
-    };
+    // not 'local': owner names, lock journal restores and plans must not mistake it for our namespace
+    const snap = nativeSnapshotDocument(this.host, takenAt, n.sems, n);
     const native = this.native!;
     const readSem: PosixSemReader = (file) => {
       const r = native.readPosixSem(file);
