@@ -5,6 +5,8 @@
 //
 //   node test/run-all.mjs                 every stage
 //   node test/run-all.mjs unit native     only those stages (integration = the VS Code suite)
+//   IPCX_TEST_FILES=msgWindow,race node test/run-all.mjs recycle   only those files of the node stages
+//   IPCX_IT_FILES=tree node test/run-all.mjs integration            only those integration suite files
 //
 // Before the kernel stages it makes sure the Debian packages they use are there (tools/install-system-deps.sh
 // with the stages asked for): as root it installs what is missing; otherwise it lists the missing packages and
@@ -87,9 +89,16 @@ function privateNamespaceWrap(cmd, args) {
   return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
 }
 
+/** `IPCX_TEST_FILES=a,b`: only test files whose path (below test/STAGE) contains one of these. */
+const onlyFiles = (process.env.IPCX_TEST_FILES || '').split(',').map((s) => s.trim()).filter(Boolean);
+
 function runNodeStage(stage) {
-  const files = findTests(path.join(root, 'test', stage));
-  if (!files.length) return;
+  const dir = path.join(root, 'test', stage);
+  const files = findTests(dir).filter((f) => !onlyFiles.length || onlyFiles.some((o) => path.relative(dir, f).includes(o)));
+  if (!files.length) {
+    if (onlyFiles.length) lines.push(`${stage}: no test file matches IPCX_TEST_FILES=${onlyFiles.join(',')}`);
+    return;
+  }
   const tap = path.join(artifacts, `${stage}.tap`);
   const args = ['--import', 'tsx', '--test', '--test-concurrency=1',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
