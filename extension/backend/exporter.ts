@@ -49,10 +49,16 @@ export interface ExporterOptions {
   log?: (line: string) => void;
   /** the source of /metrics; default a LocalSource. */
   localSource?: IpcSource;
+  /**
+   * /metrics collects this instead of the local source (`--all-namespaces`: every IPC namespace of this
+   * machine, discovered anew on each collection); still one collection at a time, shared by the scrapes.
+   */
+  collectLocal?: (opts: CollectOptions) => Promise<HostMetrics>;
 }
 
 interface TargetState {
   source: IpcSource;
+  collect?: (opts: CollectOptions) => Promise<HostMetrics>;
   inflight?: Promise<HostMetrics>;
   lastError?: string;
   lastUsed: number;
@@ -120,7 +126,9 @@ export class Exporter {
     this.requests = regs.map((r) => new Counter({ name: 'ipc_exporter_requests_total', help: 'HTTP requests served, by path and status code.', labelNames: ['path', 'code'] as const, registers: [r] }));
     this.inFlight = regs.map((r) => new Gauge({ name: 'ipc_exporter_collections_in_flight', help: 'Snapshots being collected right now (one per target at most).', registers: [r] }));
     this.probes = regs.map((r) => new Counter({ name: 'ipc_exporter_probes_total', help: 'Collections finished, by result (success, failure, timeout).', labelNames: ['result'] as const, registers: [r] }));
-    this.targets.set('local', { source: opts.localSource ?? new LocalSource(), lastUsed: Date.now() });
+    const local: TargetState = { source: opts.localSource ?? new LocalSource(), lastUsed: Date.now() };
+    if (opts.collectLocal) local.collect = opts.collectLocal;
+    this.targets.set('local', local);
   }
 
   /** Starts listening; resolves with the bound address (port 0 = a free port). */
@@ -254,7 +262,8 @@ export class Exporter {
         await this.slots.acquire();
         for (const g of this.inFlight) g.inc();
         try {
-          return await collectHostMetrics(st.source, { ...this.opts.collect, ...(target === 'local' ? {} : { scope: { host: target } }) });
+          const opts: CollectOptions = { ...this.opts.collect, ...(target === 'local' ? {} : { scope: { host: target } }) };
+          return await (st.collect ? st.collect(opts) : collectHostMetrics(st.source, opts));
         } finally {
           for (const g of this.inFlight) g.dec();
           this.slots.release();

@@ -11,11 +11,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { toIpcErrorInfo } from '../domain/errors';
 import { failureMetrics, snapshotMetrics, type DevShmUsage, type MetricFamily, type MetricScope, type MetricsOptions } from '../domain/metrics';
 import { assessSnapshot, verdictOptions, type VerdictOptions } from '../domain/verdict';
 import type { IpcErrorInfo } from '../shared/model';
 import type { IpcSource } from './ipcSource';
+import { NamespaceSource, unsafeDevShm } from './namespaceSource';
 import { findDataDirs, restorePeekedFields, withDetail } from './ownerEvidence';
 import { processFactsFor } from './recycleExecutor';
 
@@ -54,6 +56,21 @@ export function devShmUsage(p = '/dev/shm'): DevShmUsage | undefined {
   }
 }
 
+/**
+ * statfs of the /dev/shm of what a source reads: this machine's (local), another namespace's main process's
+ * (through /proc/PID/root, only when its dev and dev/shm are real directories: a link there would resolve
+ * against our root and report our file system), none for other sources.
+ */
+function devShmOf(source: IpcSource, opts: CollectOptions): DevShmUsage | undefined {
+  if (source.host === 'local') return devShmUsage(opts.devShmPath);
+  if (source instanceof NamespaceSource) {
+    const dir = source.devShmPath;
+    if (unsafeDevShm(path.dirname(path.dirname(dir)))) return undefined;
+    return devShmUsage(dir);
+  }
+  return undefined;
+}
+
 /** The scope label of a source: this machine's hostname for 'local', the SSH destination as named otherwise. */
 export function defaultScope(source: IpcSource): MetricScope {
   return { host: source.host === 'local' ? os.hostname() : source.host };
@@ -70,7 +87,7 @@ export async function collectHostMetrics(source: IpcSource, opts: CollectOptions
     const options = verdictOptions({ ...opts.verdict, evidence, ownPids: local ? [process.pid] : [] });
     const now = opts.now ?? Math.floor(Date.now() / 1000);
     const verdicts = assessSnapshot(snapshot, options, now);
-    const devShm = local ? devShmUsage(opts.devShmPath) : undefined;
+    const devShm = devShmOf(source, opts);
     const scope = opts.scope ?? defaultScope(source);
     const durationSeconds = (performance.now() - t0) / 1000;
     const families = snapshotMetrics({ scope, snapshot, verdicts, durationSeconds, ...(devShm ? { devShm } : {}) }, { ...opts, now });

@@ -96,4 +96,18 @@ test('podman: a real container is named by its id and hostname, and its objects 
   assert.deepEqual(snap.posixShms.map((x) => x.name), ['/x']);
   assert.equal(snap.devShm?.size, 16 * 1024 * 1024);
   assert.equal(snap.namespaceLabel, n.label);
+
+  // its metrics: every series labelled with its namespace and container; the figures are what it made
+  const m = ipcx(['metrics', '--namespace', id.slice(0, 12)]);
+  assert.equal(m.status, 0, m.err);
+  const promtool = spawnSync('promtool', ['check', 'metrics'], { input: m.out, encoding: 'utf8' });
+  if (!promtool.error) assert.equal(promtool.status, 0, `promtool check metrics: ${promtool.stdout}${promtool.stderr}`);
+  const ipcLines = m.out.split('\n').filter((l) => l.startsWith('ipc_'));
+  assert.ok(ipcLines.length > 20);
+  const nsIno = fs.readlinkSync(`/proc/${pid}/ns/ipc`);
+  for (const l of ipcLines) assert.ok(l.includes(`namespace="${nsIno}"`) && l.includes(`container="podman ${id.slice(0, 12)}"`), l);
+  const value = (re: RegExp) => Number(re.exec(m.out)?.[1]);
+  assert.equal(value(/^ipc_used\{[^}]*resource="SEMMNS"[^}]*\} (\d+)$/m), 4);
+  assert.equal(value(/^ipc_used\{[^}]*resource="MSGMNI"[^}]*\} (\d+)$/m), 1);
+  assert.equal(value(/^ipc_devshm_size_bytes\{[^}]*\} (\d+)$/m), 16 * 1024 * 1024);
 });

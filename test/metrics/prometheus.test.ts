@@ -7,6 +7,9 @@
  *   and for an unreachable one; the HTTP API gives the right SEMMNS use, orphan counts and the remote series;
  * - every query of the shipped Grafana dashboard runs through /api/v1/query without error;
  * - `promtool check rules` and `promtool test rules` on prometheus/alerts.yml;
+ * - two more IPC namespaces made here (unshare, own limits, /dev/shm size and objects): `ipcx metrics
+ *   --all-namespaces` and `ipcx serve --all-namespaces` (scraped by the same Prometheus) label each one's series
+ *   with namespace (and container), and the values are the kernel's in each (read by nsenter);
  * - an unreachable target gives ipc_probe_success 0 and an error line, the exporter keeps serving; 100
  *   concurrent scrapes stay within a stated peak RSS.
  * Readiness is polled (Prometheus /-/ready, then the query API until the series exist), never slept for.
@@ -18,7 +21,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { describeContainer, parseProcCgroup } from '../../extension/domain/containers';
 import { scrapeConfigYaml } from '../../extension/domain/scrapeConfig';
+import { makeNamespace, type MadeNamespace } from '../helpers/containers';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
@@ -36,6 +41,10 @@ let ipcMake = '', pgSema = '', semWaiter = '';
 let h: SshdHarness | undefined;
 let serve: { child: ChildProcess; port: number; stderr: () => string } | undefined;
 let prom: { child: ChildProcess; port: number } | undefined;
+/** `ipcx serve --all-namespaces` */
+let nsServe: { child: ChildProcess; port: number } | undefined;
+/** namespaces made by this test, with what was made in them */
+const made: Array<{ m: MadeNamespace; sets: number; nsems: number; queues: number; shmMiB: number; blobMiB: number; semmni: number }> = [];
 const hostname = os.hostname();
 
 function run(cmd: string, args: string[], input?: string) {
@@ -171,6 +180,15 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
       '--recent', '0', '--min-age', '0', '--timeout', '20'], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { ...process.env, IPCX_SSH_CONFIG: h.configFile });
     serve = { child: s.child, port: Number(/127\.0\.0\.1:(\d+)/.exec(s.out())![1]), stderr: s.out };
 
+    // two IPC namespaces with their own limits, /dev/shm sizes and objects, and an exporter of all of them
+    for (const spec of [{ sets: 3, nsems: 3, queues: 1, shmMiB: 8, blobMiB: 2, semmni: 11 }, { sets: 5, nsems: 2, queues: 0, shmMiB: 4, blobMiB: 0, semmni: 0 }]) {
+      const m = await makeNamespace({ shmSize: `${spec.shmMiB}m`, sem: spec.semmni ? `32 320 8 ${spec.semmni}` : '', sets: spec.sets, nsems: spec.nsems, queues: spec.queues, blobMiB: spec.blobMiB });
+      made.push({ m, ...spec });
+    }
+    const ns = await startUntil(process.execPath, [IPCX, 'serve', '--listen', '127.0.0.1:0', '--all-namespaces', '--recent', '0', '--min-age', '0', '--timeout', '30'],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    nsServe = { child: ns.child, port: Number(/127\.0\.0\.1:(\d+)/.exec(ns.out())![1]) };
+
     // a real Prometheus: loopback, a free port, temp storage, 1 s scrapes, the shipped rules
     fs.copyFileSync(path.join(PROM_DIR, 'alerts.yml'), path.join(tmp, 'alerts.yml'));
     const promPort = await freePort();
@@ -178,6 +196,8 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     fs.writeFileSync(path.join(tmp, 'prometheus.yml'), [
       'global:', '  scrape_interval: 2s', '  scrape_timeout: 2s', '  evaluation_interval: 1s', 'rule_files: [alerts.yml]',
       scrapeConfigYaml(['db1', 'unreach'], { exporter: `127.0.0.1:${serve.port}` }),
+      // every namespace of this machine (other tests' too) is read on each scrape: a longer interval
+      '  - job_name: "ipc-ns"', '    scrape_interval: 10s', '    scrape_timeout: 10s', `    static_configs: [{ targets: ["127.0.0.1:${nsServe.port}"] }]`,
     ].join('\n'));
     const check = run('promtool', ['check', 'config', path.join(tmp, 'prometheus.yml')]);
     assert.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`);
@@ -200,6 +220,7 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
       assert.equal(code, 0, 'ipcx serve stops on SIGTERM with status 0');
     }
     for (const c of children) await stop(c);
+    for (const x of made) await x.m.end();
     await h?.stopAll();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -302,6 +323,72 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     }
     assert.equal((await fetch(`http://127.0.0.1:${serve!.port}/metrics`)).status, 200);
     assert.equal(serve!.child.exitCode, null);
+  });
+
+  /** The namespaces to compare: ours and the two made here, with how to read each one's kernel files. */
+  function namespacesToCompare() {
+    const own = fs.readlinkSync('/proc/self/ns/ipc');
+    return [
+      { ns: own, pid: process.pid, cat: (f: string) => fs.readFileSync(f, 'utf8'), sets: 5, semTotal: 2 * 17 + 3 * 5, queues: 1, blobMiB: 0, shmMiB: 0, semmni: 0 },
+      ...made.map((x) => ({
+        ns: x.m.ns, pid: x.m.pid, sets: x.sets, semTotal: x.sets * x.nsems, queues: x.queues, blobMiB: x.blobMiB, shmMiB: x.shmMiB, semmni: x.semmni,
+        cat: (f: string) => {
+          const r = run('nsenter', ['-t', String(x.m.pid), '-i', 'cat', f]);
+          assert.equal(r.status, 0, r.stderr);
+          return r.stdout;
+        },
+      })),
+    ];
+  }
+
+  test('ipcx metrics --all-namespaces: every series under its namespace (and container) label, promtool clean, the values the kernel\'s in each', cap, () => {
+    if (!cap.ready()) return;
+    const r = run(process.execPath, [IPCX, 'metrics', '--all-namespaces', '--recent', '0', '--min-age', '0']);
+    // 3: a namespace of another test run ended between discovery and its snapshot (its series say so)
+    assert.ok(r.status === 0 || r.status === 3, `status ${r.status}: ${r.stderr}`);
+    const check = run('promtool', ['check', 'metrics'], r.stdout);
+    assert.equal(check.status, 0, `promtool check metrics: ${check.stdout}${check.stderr}`);
+    const text = r.stdout;
+    for (const line of text.split('\n')) if (line.startsWith('ipc_')) assert.match(line, /[{,]namespace="ipc:\[\d+\]"/, line);
+    for (const n of namespacesToCompare()) {
+      const k = kernelFigures(n.cat);
+      // what the test made is what the kernel has there (so the comparison below is not vacuous)
+      assert.equal(k.semSets, n.sets, n.ns);
+      assert.equal(k.semTotal, n.semTotal, n.ns);
+      if (n.semmni) assert.equal(k.semmni, n.semmni);
+      const at = { namespace: n.ns, host: hostname };
+      assert.equal(one(text, 'ipc_probe_success', at), 1, n.ns);
+      assert.equal(one(text, 'ipc_used', { ...at, resource: 'SEMMNS' }), k.semTotal, n.ns);
+      assert.equal(one(text, 'ipc_used', { ...at, resource: 'SEMMNI' }), k.semSets, n.ns);
+      assert.equal(one(text, 'ipc_limit', { ...at, resource: 'SEMMNI' }), k.semmni, n.ns);
+      assert.equal(one(text, 'ipc_limit', { ...at, resource: 'SEMMNS' }), k.semmns, n.ns);
+      assert.equal(one(text, 'ipc_used', { ...at, resource: 'MSGMNI' }), k.msgQueues, n.ns);
+      assert.equal(k.msgQueues, n.queues, n.ns);
+      assert.equal(one(text, 'ipc_used', { ...at, resource: 'SHMMNI' }), k.shmSegments, n.ns);
+      // its own /dev/shm: statfs through its main process's root, the size the test mounted
+      const st = fs.statfsSync(`/proc/${n.pid}/root/dev/shm`);
+      assert.equal(one(text, 'ipc_devshm_size_bytes', at), st.blocks * st.bsize, n.ns);
+      if (n.shmMiB) assert.equal(st.blocks * st.bsize, n.shmMiB * 1024 * 1024);
+      assert.equal(one(text, 'ipc_posix_size_bytes', { ...at, kind: 'posixShm' }), n.blobMiB * 1024 * 1024, n.ns);
+      // container: what its cgroup names (none for a bare unshare unless this machine runs in a container)
+      const c = parseProcCgroup(fs.readFileSync(`/proc/${n.pid}/cgroup`, 'utf8'));
+      const labels = samples(text, 'ipc_probe_success').find(([l]) => l['namespace'] === n.ns)![0];
+      assert.equal(labels['container'], c ? describeContainer(c) : undefined, n.ns);
+    }
+  });
+
+  test('ipcx serve --all-namespaces scraped by Prometheus: each namespace\'s SEMMNS use, SEMMNI limit and /dev/shm size under its namespace label', cap, async () => {
+    if (!cap.ready()) return;
+    for (const n of namespacesToCompare()) {
+      const k = kernelFigures(n.cat);
+      const sel = `job="ipc-ns",namespace="${n.ns}"`;
+      assert.equal(num(await until(`ipc_used{${sel},resource="SEMMNS"}`, (r) => r.length === 1)), k.semTotal, n.ns);
+      assert.equal(num(await until(`ipc_limit{${sel},resource="SEMMNI"}`, (r) => r.length === 1)), k.semmni, n.ns);
+      const st = fs.statfsSync(`/proc/${n.pid}/root/dev/shm`);
+      assert.equal(num(await until(`ipc_devshm_size_bytes{${sel}}`, (r) => r.length === 1)), st.blocks * st.bsize, n.ns);
+    }
+    // its own process metrics are there once, not once per namespace
+    assert.equal((await until('process_resident_memory_bytes{job="ipc-ns"}', (r) => r.length === 1)).length, 1);
   });
 
   test('every query of the Grafana dashboard runs through /api/v1/query without error', cap, async () => {

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { collectHostMetrics, type CollectOptions, type HostMetrics } from '../../backend/metricsCollector';
 import { exposition, type ExpositionFormat } from '../../backend/metricsExposition';
+import { collectNamespaceMetrics } from '../../backend/namespaceMetrics';
 import { DEFAULT_MAX_OBJECTS, mergeFamilies } from '../../domain/metrics';
 import { EXIT, UsageError, checkHosts, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
+import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
 import { getSources } from '../sources';
 import { orphanOptions } from './recycle';
 
@@ -88,6 +90,7 @@ const command: Subcommand = {
   name: 'metrics',
   summary: 'Prometheus metrics of one snapshot: limits and use, objects by state, orphans, waiters, /dev/shm (or --textfile DIR)',
   usage: `usage: ipcx metrics [--openmetrics] [--textfile DIR] [--per-object [--max-objects N]] [--host DEST]...
+                   [--namespace NS]... [--all-namespaces]
                    [--min-age S] [--recent S] [--include-unrecognized] [--data-dir DIR]...
 
 Prints the Prometheus text exposition of one snapshot (metric names and labels: docs/prometheus.md).
@@ -97,11 +100,14 @@ Prints the Prometheus text exposition of one snapshot (metric names and labels: 
                    (ipc_probe_success 0), so the alert fires
 ${COLLECT_USAGE}
   --host DEST      read DEST over SSH instead of this machine (repeatable; every series has a host label)
-Exit status: 0 ok, 1 no host could be read, 2 usage, 3 written but one of several hosts failed.`,
+${NAMESPACE_USAGE}
+                   every series of a namespace carries namespace="ipc:[INODE]" and, for a container's,
+                   container="RUNTIME ID-or-NAME"; one that cannot be read is ipc_probe_success 0 under its labels
+Exit status: 0 ok, 1 no host (namespace) could be read, 2 usage, 3 written but one of several failed.`,
   async run(args, io) {
     const { values } = parseCommandArgs(
       args,
-      { help: { type: 'boolean', short: 'h' }, host: { type: 'string', multiple: true }, openmetrics: { type: 'boolean' }, textfile: { type: 'string' }, ...COLLECT_OPTIONS },
+      { help: { type: 'boolean', short: 'h' }, host: { type: 'string', multiple: true }, openmetrics: { type: 'boolean' }, textfile: { type: 'string' }, ...NAMESPACE_OPTIONS, ...COLLECT_OPTIONS },
       false,
     );
     const hosts = checkHosts(values.host);
@@ -112,14 +118,25 @@ Exit status: 0 ok, 1 no host could be read, 2 usage, 3 written but one of severa
       if (!st?.isDirectory()) throw new UsageError(`--textfile ${JSON.stringify(values.textfile)}: not a directory`);
     }
     const opts = collectOptions(values);
-    const results = await collectAll(hosts, opts);
+    const ns = namespaceTargets(values, hosts);
+    let results: HostMetrics[];
+    let names: string[];
+    if (ns) {
+      for (const w of ns.warnings) io.err(`ipcx: warning: ${w}\n`);
+      const byNs = await collectNamespaceMetrics(ns.targets.map((t) => t.info), (info) => ns.targets.find((t) => t.info === info)!.source, opts);
+      results = byNs.map((r) => r.metrics);
+      names = byNs.map((r) => `${r.info.ns} (${r.info.label})`);
+    } else {
+      results = await collectAll(hosts, opts);
+      names = hosts.length ? hosts : ['local'];
+    }
     const text = await exposition(mergeFamilies(results.map((r) => r.families)), format);
     if (values.textfile !== undefined) {
       writeTextfile(values.textfile, text);
     } else {
       io.out(text);
     }
-    reportNotes(results, hosts.length ? hosts : ['local'], io);
+    reportNotes(results, names, io);
     if (results.every((r) => r.error)) return EXIT.ERROR;
     return results.some((r) => r.error) ? EXIT.PARTIAL : EXIT.OK;
   },

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { Exporter } from '../../backend/exporter';
+import { collectNamespaceMetrics, mergeNamespaceMetrics } from '../../backend/namespaceMetrics';
 import { parseHostSpec } from '../../remote/hostName';
 import { parseHostsSetting, type HostEntry } from '../../remote/hostSettings';
 import { EXIT, UsageError, parseCommandArgs, type Subcommand } from '../cliSupport';
+import { discover, sourceFor } from '../namespaceArgs';
 import { sshOptionsFromEnv } from '../sources';
+import type { CollectOptions } from '../../backend/metricsCollector';
 import { COLLECT_OPTIONS, COLLECT_USAGE, collectOptions } from './metrics';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9863';
@@ -64,11 +67,17 @@ function positiveNumber(name: string, v: string | undefined, dflt: number, max: 
   return n;
 }
 
+/** /metrics with --all-namespaces: every IPC namespace discovered now, each under its own labels. */
+async function collectAllNamespaces(opts: CollectOptions) {
+  const d = discover();
+  return mergeNamespaceMetrics(await collectNamespaceMetrics(d.namespaces, sourceFor, opts), d.warnings);
+}
+
 const command: Subcommand = {
   name: 'serve',
   summary: 'a Prometheus exporter: /metrics for this machine, /probe?target=DEST for SSH hosts',
   usage: `usage: ipcx serve [--listen ADDR:PORT] [--target DEST]... [--targets-file FILE] [--allow-any-target]
-                 [--timeout S] [--max-concurrent N] [--allow-non-loopback] [collection options]
+                 [--timeout S] [--max-concurrent N] [--allow-non-loopback] [--all-namespaces] [collection options]
 
 Serves http://ADDR:PORT/metrics (this machine, plus the exporter's own process metrics) and
 /probe?target=DEST (an SSH host: the multi-target pattern of blackbox_exporter; see docs/prometheus.md).
@@ -84,6 +93,9 @@ Serves http://ADDR:PORT/metrics (this machine, plus the exporter's own process m
   --timeout S            deadline of one probe (default 10; Prometheus's scrape timeout, less 0.5 s, when smaller)
   --max-concurrent N     targets collected at the same time (default 4); scrapes of a target that is being
                          collected share that collection
+  --all-namespaces       /metrics reads every IPC namespace of this machine (found anew on each collection),
+                         one after another; their series carry namespace="ipc:[INODE]" and container=...
+                         (entering another namespace needs root: CAP_SYS_ADMIN)
 ${COLLECT_USAGE}
 Environment: IPCX_SSH_CONFIG (ssh -F file), as for --host.
 Runs until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 cannot listen, 2 usage.`,
@@ -100,6 +112,7 @@ Runs until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 cannot liste
         sudo: { type: 'boolean' },
         timeout: { type: 'string' },
         'max-concurrent': { type: 'string' },
+        'all-namespaces': { type: 'boolean' },
         ...COLLECT_OPTIONS,
       },
       false,
@@ -119,6 +132,7 @@ Runs until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 cannot liste
     const exporter = new Exporter({
       host: listen.host, port: listen.port, targets, allowAnyTarget: values['allow-any-target'] === true, collect, timeoutMs,
       maxConcurrentProbes: Math.floor(maxConcurrent), ssh: sshOptionsFromEnv(io.env), log: (l) => io.err(l + '\n'),
+      ...(values['all-namespaces'] ? { collectLocal: collectAllNamespaces } : {}),
     });
     let addr;
     try {
