@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { explore, findScenario, type Scenario } from '../../extension/domain/futex';
+import { explore, findScenario, PSEUDOCODE, type Scenario } from '../../extension/domain/futex';
 import { isFutexWebviewToHost } from '../../extension/shared/futexProtocol';
 import { chromiumPath, needs } from '../helpers/capabilities';
 import { artifactPath, CHROMIUM_ARGS, ensureBundle, initScript, pollPage, serveApp, THEMES, type Served, type Theme } from './harness';
@@ -118,13 +118,16 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     assert.equal(await p.getAttribute('svg.seq g.mark.current', 'data-step'), '4');
     assert.equal(await p.$$eval('svg.seq g.mark.future', (l) => l.length), 3, 'steps 5..7 are after the cursor');
     assert.deepEqual(await p.$$eval('#mem-bits g.field.touched text.fname', (l) => l.map((x) => x.textContent)), ['value @0']);
-    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'fast_cas');
-    assert.match((await p.textContent('#source .src-title')) ?? '', /sem_wait, glibc ≤ 2\.20/);
+    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'old.wait.fast_cas');
+    assert.match((await p.textContent('#source .src-title')) ?? '', /^sem_wait \/ sem_timedwait \/ sem_trywait \(glibc <= 2\.20\)$/);
     // the use after free: B's load of nwaiters, highlighted in the source and in the bit fields
     await p.click('svg.seq text.stepno[data-step="7"]');
     assert.equal(await cursor(p), 7);
-    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'load_nwaiters');
-    assert.match((await p.textContent('#source .src-title')) ?? '', /sem_post, glibc ≤ 2\.20/);
+    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'old.post.load_nwaiters');
+    assert.match((await p.textContent('#source .src-title')) ?? '', /^sem_post \(glibc <= 2\.20, x86_64 sem_post\.S\)$/);
+    // the pane shows the domain's program itself (the one listing the step records name), line for line
+    assert.deepEqual(await p.$$eval('#source ol.src li', (l) => l.map((x) => [x.getAttribute('data-line'), x.querySelector('code')?.textContent?.trim()])),
+      PSEUDOCODE['old.post'].lines.map((l) => [l.id ?? null, l.text]));
     assert.deepEqual(await p.$$eval('#mem-bits g.field.touched text.fname', (l) => l.map((x) => x.textContent)), ['nwaiters @8']);
     assert.match((await p.textContent('#mem-touched')) ?? '', /Step 7: B loads nwaiters = 0 \(use after free\)/);
     // the marks are one tab stop; arrows move the cursor
@@ -185,7 +188,7 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     assert.equal(await p.$$eval('svg.seq .arrow.wake.woken', (l) => l.length), 1, 'an arrow from the kernel to A');
     assert.equal(await p.textContent('svg.seq text.sleep-label'), 'A');
     await p.click('svg.seq g.mark[data-step="7"]');
-    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'futex_wake');
+    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'new64.post.futex_wake');
     assert.equal(await p.$$eval('#mem-bits g.field.touched', (l) => l.length), 0, 'futex_wake touches no user-space memory');
     assert.match((await p.textContent('#mem-touched')) ?? '', /no user-space access/);
     await p.locator('section.sequence').screenshot({ path: artifactPath('futex-sequence-6a-light.png') });
@@ -226,7 +229,7 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     assert.equal(await p.textContent('svg.seq text.sleep-label'), 'A');
     assert.equal(await p.$$eval('svg.seq g.mark.k-event', (l) => l.map((x) => x.getAttribute('data-thread')).join()), 'A', 'the spurious wake-up');
     assert.equal(await p.getAttribute('svg.seq g.mark.published', 'data-thread'), 'B');
-    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'load_private');
+    assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'old.post.load_private');
     await p.locator('section.sequence').screenshot({ path: artifactPath('futex-sequence-6b-glibc-old-light.png') });
     // 6a does not replay under glibc-old: it runs under its own model and the page says so
     await p.selectOption('#story', { index: 0 });

@@ -296,7 +296,7 @@ function lastStepOf(trace: TraceStep[], tid: number, n: number): number {
 // ----------------------------------------------------------------------------------------------- export
 
 const COPIED = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'opacity',
-  'font-family', 'font-size', 'font-weight', 'visibility'] as const;
+  'font-family', 'font-size', 'font-weight', 'visibility', 'paint-order', 'stroke-linejoin'] as const;
 
 /**
  * A standalone SVG document of the diagram as it is drawn now: the theme's colours resolved from the

@@ -1,15 +1,22 @@
-/** Draws the source pane (see source.ts): the listing, the line the step ran, where each thread continues. */
+/** Draws the source pane (see source.ts): the program, the line the step ran, where each thread continues. */
 import type { Selection } from 'd3-selection';
-import type { Line, SourceView } from './source';
+import type { CodeLine } from '../../extension/domain/futex';
+import type { SourceView } from './source';
 
 type Sel<E extends Element> = Selection<E, unknown, null, undefined>;
 
+interface Item {
+  l: CodeLine;
+  k: number;
+  next: string[];
+}
+
 export function renderSource(root: Sel<HTMLElement>, v: SourceView): void {
+  root.select('p.src-title').text(v.program.title);
   root.select('h3.src-heading').text(v.heading);
-  root.select('p.src-title').text(v.listing.title);
-  const items = v.listing.lines.map((l, k) => ({ l, k, next: l.id ? v.next.get(l.id) ?? [] : [] }));
-  const li = root.select('ol.src').selectAll<HTMLLIElement, { l: Line; k: number; next: string[] }>('li')
-    .data(items, (d) => `${v.listing.title}|${d.k}`)
+  const items: Item[] = v.program.lines.map((l, k) => ({ l, k, next: l.id ? v.next.get(l.id) ?? [] : [] }));
+  const li = root.select('ol.src').selectAll<HTMLLIElement, Item>('li')
+    .data(items, (d) => `${v.program.id}|${d.k}`)
     .join((enter) => {
       const e = enter.append('li');
       e.append('span').attr('class', 'gutter');
@@ -21,5 +28,6 @@ export function renderSource(root: Sel<HTMLElement>, v: SourceView): void {
     .attr('aria-current', (d) => (d.l.id && d.l.id === v.current ? 'step' : null));
   li.select('.gutter').text((d) => (d.next.length ? `${d.next.join(',')} ▸` : ''))
     .attr('title', (d) => (d.next.length ? `${d.next.join(', ')} continue${d.next.length === 1 ? 's' : ''} here` : null));
-  li.select('code').text((d) => d.l.text);
+  // the listing's indentation as leading spaces (the list keeps white space: media/futex.css)
+  li.select('code').text((d) => `${'  '.repeat(d.l.depth)}${d.l.text}`);
 }

@@ -9,8 +9,8 @@
  * values off the memory before and after. Pure (no DOM): unit-tested in node.
  */
 import {
-  fmtWord, memoryFields, scenarioOf, type Choice, type FutexCall as RecFutex, type FutexState, type MemAccess as RecAccess,
-  type MemStatus, type ModelId, type OpKind, type StepName, type Violation,
+  fmtWord, lineId, memoryFields, scenarioOf, type Choice, type FutexCall as RecFutex, type FutexState, type MemAccess as RecAccess,
+  type MemStatus, type ModelId, type OpKind, type Pc, type StepName, type Violation,
 } from '../../extension/domain/futex';
 
 export type AccessKind = 'load' | 'store' | 'cas-ok' | 'cas-fail' | 'rmw';
@@ -62,6 +62,8 @@ export interface TraceStep {
   /** the operation the thread was running and its program counter before the step. */
   op: OpKind | null;
   pc: string;
+  /** the pseudocode line the step ran (`PSEUDOCODE` id); an event's: the line its thread was at. */
+  line: string | null;
   access: MemAccess | null;
   futex: FutexCall | null;
   /** this step made a token visible to waiters (the post's publishing CAS or fetch_add). */
@@ -192,6 +194,7 @@ export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
       violations: rec.violations ?? [],
       op,
       pc,
+      line: rec.at?.line ?? (op ? lineId(model, op, pc as Pc) : null),
       // what the model recorded wins; otherwise it is read off the program counter and the states
       access: event ? null : rec.access?.length ? fromRecord(model, rec.access[0]) : accessOf(model, op, pc, rec.name, prev, next, !!t0?.registered),
       futex: event ? null : rec.futex ? futexFromRecord(rec.futex) : futexOf(model, pc, rec.name, rec.detail, prev, next, tid),

@@ -60,6 +60,19 @@ const NEW32_WAIT: Src = [
   ['cancel_unwind', 0, 'cancelled: the cleanup runs finish32, then the thread exits'],
 ];
 
+/** The operations around the algorithms (lifetime.ts), the same under every model: ids `life.${op}`. */
+const LIFETIME: Program = {
+  id: 'life',
+  title: 'the program around the semaphore (the same under every model)',
+  lines: ([
+    ['sem_init', 'sem_init(S, pshared, v)   # plain stores of every field'],
+    ['sem_destroy', 'sem_destroy(S)   # returns 0; touches no memory'],
+    ['free', 'free(S)   # the block goes back to malloc; its bytes stay mapped'],
+    ['munmap', 'munmap(S)   # the page is gone: a later load faults'],
+    ['reuse', '(malloc hands the block to another object, which overwrites it)'],
+  ] as const).map(([op, text]) => ({ id: `life.${op}`, depth: 0, text })),
+};
+
 /** Every program, by id. */
 export const PSEUDOCODE: Readonly<Record<string, Program>> = Object.fromEntries([
   program('new64.post', 'sem_post (glibc >= 2.21, 64-bit atomics)', [
@@ -110,7 +123,13 @@ export const PSEUDOCODE: Readonly<Record<string, Program>> = Object.fromEntries(
     ['cas', 1, 'while v > 0: CAS(counter, v → v - 1) → return 0'],
     ['futex_wait', 1, 'futex_wait(&counter, expected 0)   # EAGAIN or woken: loop; EINTR: -1'],
   ]),
+  LIFETIME,
 ].map((p) => [p.id, p]));
+
+/** The program a line id belongs to ('new64.post.cas' → 'new64.post', 'life.free' → 'life'). */
+export function programOfLine(line: string): string {
+  return line.slice(0, line.lastIndexOf('.'));
+}
 
 const MODEL_KEY: Record<ModelId, string> = {
   'glibc-new-64': 'new64', 'glibc-new-32': 'new32', 'glibc-old': 'old', 'pg-futex': 'pg',

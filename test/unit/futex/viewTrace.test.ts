@@ -3,10 +3,10 @@
 // model, and the autoplay player driven by a fake timer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findScenario, MODEL_IDS, replay, SCENARIOS, scenarioRunsUnder, type Scenario } from '../../../extension/domain/futex';
+import { findScenario, MODEL_IDS, PSEUDOCODE, replay, scenarioOf, SCENARIOS, scenarioRunsUnder, type Scenario } from '../../../extension/domain/futex';
 import { isFutexWebviewToHost, isSafeSvgExport } from '../../../extension/shared/futexProtocol';
 import { Player, type Timer } from '../../../webview/futex/player';
-import { lineOfStep, listingFor } from '../../../webview/futex/source';
+import { programOf, sourceView } from '../../../webview/futex/source';
 import { storyVerdict } from '../../../webview/futex/stories';
 import { traceOf } from '../../../webview/futex/trace';
 
@@ -28,10 +28,9 @@ test('trace of the glibc <= 2.20 use after free: accesses, publication, free, th
   assert.equal(t[6].violations[0]?.kind, 'use-after-free');
   // every step's line is in its listing
   for (const x of t) {
-    const id = lineOfStep(x.op, x.pc, x.name, !!x.event);
-    assert.ok(listingFor('glibc-old', x.op).lines.some((l) => l.id === id), `step ${x.i}: line ${id}`);
+    assert.ok(programOf('glibc-old', x.op).lines.some((l) => l.id === x.line), `step ${x.i}: line ${x.line}`);
   }
-  assert.equal(lineOfStep(t[6].op, t[6].pc, t[6].name, false), 'load_nwaiters');
+  assert.equal(t[6].line, 'old.post.load_nwaiters');
 });
 
 test('trace of 6a (glibc-new-64): futex_wait enqueues A, futex_wake(1) wakes it; the wake touches no memory', () => {
@@ -53,8 +52,7 @@ test('every story step of every scenario maps to a line of its listing, under ev
         if (!scenarioRunsUnder(sc, m)) continue;
         const r = replay(sc, st.choices, m);
         for (const x of traceOf(r.states, r.choices)) {
-          const id = lineOfStep(x.op, x.pc, x.name, !!x.event);
-          assert.ok(listingFor(m, x.op).lines.some((l) => l.id === id), `${sc.id} ${st.title} ${m} step ${x.i} (${x.name} @ ${x.pc}): no line ${id}`);
+          assert.ok(programOf(m, x.op).lines.some((l) => l.id === x.line), `${sc.id} ${st.title} ${m} step ${x.i} (${x.name} @ ${x.pc}): no line ${x.line}`);
           checked++;
         }
       }
@@ -139,4 +137,30 @@ test('saveSvg: the guard takes a plain file name and a script-free SVG only', ()
     assert.equal(isSafeSvgExport(name, body), false, `${name} ${String(body).slice(0, 40)}`);
   }
   assert.equal(isFutexWebviewToHost({ type: 'saveSvg', name: 'x.svg', svg, extra: 1 }), false);
+});
+
+test('the source pane shows the domain\'s programs (PSEUDOCODE), the line the step recorded, where the others continue', () => {
+  const st = seed.stories.find((s) => s.title.startsWith('old'))!;
+  const r = replay(seed, st.choices, 'glibc-old');
+  const t = traceOf(r.states, r.choices);
+  const ops = (tid: number, k: number) => scenarioOf(r.states[0]).threads[tid]?.ops[k]?.op ?? null;
+  // before the first step: the first thread that can run (A) and its sem_wait; no line ran yet
+  const v0 = sourceView('glibc-old', undefined, r.states[0].threads, ops);
+  assert.equal(v0.program, PSEUDOCODE['old.wait'], 'the domain\'s object, not a copy');
+  assert.equal(v0.current, null);
+  assert.deepEqual([...v0.next], [['old.wait.start', ['A']]]);
+  // step 2: B's publishing cmpxchg; A, about to start its sem_wait, runs another program and is not marked here
+  const v2 = sourceView('glibc-old', t[1], r.states[2].threads, ops);
+  assert.equal(v2.program, PSEUDOCODE['old.post']);
+  assert.equal(v2.current, 'old.post.cas');
+  assert.deepEqual([...v2.next], [['old.post.load_nwaiters', ['B']]]);
+  // step 5: A's sem_destroy runs the lifetime program
+  const v5 = sourceView('glibc-old', t[4], r.states[5].threads, ops);
+  assert.equal(v5.program, PSEUDOCODE.life);
+  assert.equal(v5.current, 'life.sem_destroy');
+  assert.deepEqual([...v5.next], [['life.free', ['A']]]);
+  // step 7, the use after free
+  const v7 = sourceView('glibc-old', t[6], r.states[7].threads, ops);
+  assert.equal(v7.current, 'old.post.load_nwaiters');
+  assert.ok(v7.program.lines.some((l) => l.id === v7.current));
 });
