@@ -9,7 +9,10 @@
  *   (`sh -s`, or `sudo -n sh -s`); the script itself is constant text plus validated integers;
  * - BatchMode: never a password or passphrase prompt inside the extension host;
  * - one multiplexed connection per host: the first run starts a master that persists 60 s after the last
- *   use, so a refresh is one round trip; `close()` ends it with `ssh -O exit`;
+ *   use; `close()` ends it with `ssh -O exit`;
+ * - one long-lived remote `sh` per host on that master (remoteShell.ts): run() sends each script to it,
+ *   framed, so a refresh is one round trip, not a new session with the user's login shell and rc files;
+ *   it is started again when it dies, and ended after `persistSec` unused or with the host;
  * - a size limit (the ssh we started is killed at N bytes) and a timeout (killed by its pid);
  * - failures become IpcErrors (code ESSH / ETIMEDOUT / EPARSE) with a hint (domain/errors.ts).
  */
@@ -19,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { IpcError } from '../domain/errors';
 import { sshCommandText, type SshDestination } from './hostName';
+import { RemoteShell, type ShellRequestOptions } from './remoteShell';
 
 export interface SshRunnerOptions {
   /** the ssh binary (default 'ssh' from PATH). */
@@ -37,6 +41,16 @@ export interface SshRunnerOptions {
   sudo?: boolean;
   /** where the private control directory is made (default os.tmpdir()). */
   controlParent?: string;
+  /** false: every run() is a session of its own (runOnce). Default true: one long-lived remote sh. */
+  persistentShell?: boolean;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  sudo?: boolean;
+  /** called when the host starts running the script (tests force an interleaving with it). */
+  onBegin?: () => void;
 }
 
 export interface RunResult {
@@ -123,6 +137,9 @@ export class SshRunner {
   private readonly opts: SshRunnerOptions;
   private readonly live = new Set<number>();
   private closed = false;
+  private readonly shells = new Map<boolean, RemoteShell>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly dest: SshDestination, opts: SshRunnerOptions = {}) {
     this.opts = opts;
@@ -132,8 +149,74 @@ export class SshRunner {
     this.controlPath = path.join(this.controlDir, '%C');
   }
 
-  /** Sends `script` to `sh -s` on the host and collects its output (bounded in size and time). */
-  run(script: string, opts: { timeoutMs?: number; maxOutputBytes?: number; sudo?: boolean } = {}): Promise<RunResult> {
+  /**
+   * Sends `script` to the host's long-lived `sh` (started on first use, or again after it died) and collects
+   * its output, bounded in size and time like runOnce(). One script at a time per host: later calls wait.
+   */
+  run(script: string, opts: RunOptions = {}): Promise<RunResult> {
+    if (this.opts.persistentShell === false) return this.runOnce(script, opts);
+    if (this.closed) return Promise.reject(new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'run', message: `ssh ${this.dest.spec}: connection closed` }));
+    const next = this.queue.then(() => this.runInShell(script, opts));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** the long-lived remote shell (sudo or not), if one is up: its remote and local pids (tests, diagnostics). */
+  shellInfo(sudo = false): { remotePid: number | undefined; localPid: number | undefined; lastBoundary: string | undefined } | undefined {
+    const sh = this.shells.get(sudo);
+    return sh && !sh.dead ? { remotePid: sh.remotePid, localPid: sh.localPid, lastBoundary: sh.lastBoundary } : undefined;
+  }
+
+  /** Ends the long-lived remote shells (the master stays); the next run() starts a new one. */
+  closeShells(): void {
+    clearTimeout(this.idleTimer);
+    for (const sh of this.shells.values()) {
+      sh.close();
+      if (sh.localPid !== undefined) this.live.delete(sh.localPid);
+    }
+    this.shells.clear();
+  }
+
+  private async runInShell(script: string, opts: RunOptions): Promise<RunResult> {
+    if (this.closed) throw new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'run', message: `ssh ${this.dest.spec}: connection closed` });
+    clearTimeout(this.idleTimer);
+    const sudo = opts.sudo ?? this.opts.sudo ?? false;
+    let sh = this.shells.get(sudo);
+    if (!sh || sh.dead) {
+      if (sh?.localPid !== undefined) this.live.delete(sh.localPid);
+      sh = new RemoteShell(this.opts.sshPath ?? 'ssh', sshArgv(this.dest, this.controlPath, { ...this.opts, sudo }, 'run'), this.dest.spec);
+      if (sh.localPid !== undefined) this.live.add(sh.localPid);
+      this.shells.set(sudo, sh);
+    }
+    const req: ShellRequestOptions = {
+      timeoutMs: opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxOutputBytes: opts.maxOutputBytes ?? this.opts.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
+      ...(opts.onBegin ? { onBegin: opts.onBegin } : {}),
+    };
+    const started = Date.now();
+    try {
+      const a = await sh.request(script, req);
+      if (a.ended && a.code === 255) throw classifySshFailure(a.stderr, this.dest.spec);
+      return { stdout: a.stdout, stderr: a.stderr, code: a.code, ms: Date.now() - started };
+    } finally {
+      if (sh.dead && sh.localPid !== undefined) this.live.delete(sh.localPid);
+      this.armIdle();
+    }
+  }
+
+  /** an unused shell ends after persistSec, and the master persistSec after it (ControlPersist). */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.closeShells(), (this.opts.persistSec ?? DEFAULTS.persistSec) * 1000);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Runs `script` in a NEW session (`ssh ... -- DEST sh -s`, the script on stdin, stdin then closed) and
+   * collects its output (bounded in size and time). Every call pays sshd's session start, which runs the
+   * user's login shell and its rc files; run() avoids that.
+   */
+  runOnce(script: string, opts: RunOptions = {}): Promise<RunResult> {
     if (this.closed) return Promise.reject(new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'run', message: `ssh ${this.dest.spec}: connection closed` }));
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULTS.timeoutMs;
     const maxBytes = opts.maxOutputBytes ?? this.opts.maxOutputBytes ?? DEFAULTS.maxOutputBytes;
@@ -252,6 +335,7 @@ export class SshRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeShells();
     for (const pid of this.live) {
       try {
         process.kill(pid, 'SIGKILL');

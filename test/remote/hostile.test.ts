@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
+import { probeScript } from '../../extension/remote/probeScript';
 import { IpcError } from '../../extension/domain/errors';
 import { SshdHarness, freePort } from './sshdHarness';
 import { needs } from '../helpers/capabilities';
@@ -46,16 +47,20 @@ before(async () => {
   h = new SshdHarness();
   await h.startHost('s');
   h.addAlias('good', 's');
-  h.addForcedAlias('garbage', 's', '#!/bin/sh\ncat >/dev/null\nprintf "HTTP/1.1 200 OK\\r\\n\\r\\n<html>not a probe</html>\\n"\n');
-  h.addForcedAlias('huge', 's', '#!/bin/sh\ncat >/dev/null\nexec head -c 100000000 /dev/zero\n');
+  // these answer without waiting for the end of their input: IPC Explorer keeps a session's input open for
+  // the next request, so a host that reads all of it before answering runs into the time limit
+  h.addForcedAlias('garbage', 's', '#!/bin/sh\nprintf "HTTP/1.1 200 OK\\r\\n\\r\\n<html>not a probe</html>\\n"\n');
+  h.addForcedAlias('huge', 's', '#!/bin/sh\nexec head -c 100000000 /dev/zero\n');
   h.addForcedAlias('silent', 's', '#!/bin/sh\nexec sleep 600\n');
-  h.addForcedAlias('truncated', 's', '#!/bin/sh\nsh -s | head -n 12\n');
+  // the real probe's document, cut short, in a session that then ends
+  fs.writeFileSync(path.join(h.dir, 'probe.sh'), probeScript());
+  h.addForcedAlias('truncated', 's', `#!/bin/sh\nsh -s < '${h.dir}/probe.sh' | head -n 12\n`);
   // a real login whose session says it started, then runs the probe only once the gate file exists: a test
   // removes the gate to hold a refresh in the middle (after the login shell's own startup) for as long as it
   // needs, whatever the scheduler does, and stops sshd there
   fs.writeFileSync(path.join(h.dir, 'slow-gate'), '');
   h.addForcedAlias('slow', 's', `#!/bin/sh\ntouch '${h.dir}/slow-started'\nwhile [ ! -e '${h.dir}/slow-gate' ]; do sleep 0.02; done\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
-  h.addForcedAlias('badversion', 's', '#!/bin/sh\ncat >/dev/null\necho "@@ipcx-probe 9"; echo "@@end"\n');
+  h.addForcedAlias('badversion', 's', '#!/bin/sh\necho "@@ipcx-probe 9"; echo "@@end"\n');
   // an alias whose key is not in authorized_keys: the host refuses it
   const stranger = path.join(h.dir, 'stranger_ed25519');
   fs.writeFileSync(path.join(h.dir, 'stranger.conf'), '');
@@ -130,6 +135,8 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
   // start a refresh; while its session is running on the host, stop the sshd WE started and its sessions
   const marker = path.join(h.dir, 'slow-started');
   const gate = path.join(h.dir, 'slow-gate');
+  // refreshes run in one long-lived remote sh: end it (the master stays), so this refresh starts a session
+  (s as unknown as { runner: { closeShells(): void } }).runner.closeShells();
   fs.rmSync(marker, { force: true });
   fs.rmSync(gate); // the next session waits at the gate until the sshd is stopped under it
   const pending = s.snapshot();
