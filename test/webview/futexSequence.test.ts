@@ -73,12 +73,27 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
   test('every explorer witness is drawn with one lane per thread, a kernel lane and one mark per step; a click on a mark moves the stepper', browserCap, async () => {
     const o = await open('dark');
     const { p } = o;
-    for (const id of ['seed', 'seed-munmap', 'b2', 'd4']) {
-      const sc = findScenario(id) as Scenario;
-      await p.selectOption('#scenario', id);
+    // every built-in scenario with a violating schedule, and the seed with a signal (the program's misuse)
+    const seedDef = findScenario('seed') as Scenario;
+    const withSignal: Scenario = {
+      id: 'seed-signal', title: seedDef.title, description: seedDef.description, model: seedDef.model, initial: seedDef.initial,
+      threads: seedDef.threads, budget: { spurious: 1, weakCas: 0, signals: 1 },
+    };
+    const misuseSeen = new Set<string>();
+    for (const id of ['seed', 'seed-checked', 'seed-munmap', 'seed-reuse', 'fork-private', 'b2', 'd4', 'seed-signal']) {
+      const sc = id === 'seed-signal' ? withSignal : findScenario(id) as Scenario;
+      if (id === 'seed-signal') {
+        await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'open', scenario: withSignal })}, '*')`);
+        await pollPage(p, 'document.querySelector("#description").textContent.startsWith("Destroy after wait")');
+        assert.equal(await p.inputValue('#scenario'), '__custom');
+      } else await p.selectOption('#scenario', id);
       await exploreAll(p);
+      // the results table counts every kind apart, the program's misuse included
+      assert.deepEqual(await p.$$eval('#ex-out table.results th', (l) => l.map((x) => x.textContent)),
+        ['model', 'states', 'schedules', 'use-after-free', 'misuse', 'lost-wakeup', 'deadlock', 'assertion']);
       const keys = (await p.$$eval('#ex-out button.replay', (bs) => bs.map((b) => b.getAttribute('data-witness')))) as string[];
       assert.ok(keys.length > 0, `${id}: the explorer finds witnesses`);
+      for (const k of keys) if (k.endsWith('|misuse')) misuseSeen.add(k);
       for (const key of keys) {
         const [model, kind] = key.split('|');
         const w = explore(sc, { model: model as Scenario['model'], maxStates: 300_000 }).witnesses.find((x) => x.kind === kind)!;
@@ -101,6 +116,7 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
         }
       }
     }
+    assert.ok(misuseSeen.size > 0, 'a misuse witness was drawn');
     // the glibc <= 2.20 use-after-free in detail
     await p.selectOption('#scenario', 'seed');
     await exploreAll(p);
@@ -241,6 +257,14 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     // choosing a model by hand clears it
     await p.selectOption('#model', 'glibc-new-32');
     assert.equal(await p.textContent('#notice'), '');
+    // a scenario opens under the model it is written for, and says so when that changes the model
+    await p.selectOption('#scenario', 'b3');
+    assert.equal(await p.inputValue('#model'), 'glibc-new-32');
+    assert.equal(await p.textContent('#notice'), '', 'b3 is written for the model already selected');
+    await p.selectOption('#scenario', 'seed-munmap');
+    assert.equal(await p.inputValue('#model'), 'glibc-old');
+    assert.equal(await p.textContent('#notice'),
+      'Model set to glibc-old: scenario seed-munmap is written for it (choose another model above to run it under that one).');
     await noErrors(o);
     await o.close();
   });

@@ -244,8 +244,7 @@ function explain(v: Violation): string {
             'semaphore. A waiter can take that token without this post\'s wake (fast path, EWOULDBLOCK, spurious wake), ' +
             'return, destroy and free the memory in between (bug 12674). glibc 2.21 reads private before its CAS and ' +
             'sees nwaiters in the same CAS, so after publishing it only calls futex_wake, which touches no user memory.'
-        : 'A thread touched the semaphore after sem_destroy/free: in this scenario the program itself uses the ' +
-            'semaphore outside its lifetime (e.g. a wait that failed with EINTR/ETIMEDOUT, followed by destroy and free).';
+        : VIOLATION_INFO['use-after-free'];
     case 'misuse':
       return VIOLATION_INFO.misuse;
     case 'lost-wakeup':
@@ -332,7 +331,12 @@ scenarioSel.addEventListener('change', () => {
   const sc = findScenario(scenarioSel.value);
   if (sc) {
     live = null;
+    const from = model;
     load(sc, sc.model);
+    // a scenario opens under the model it is written for: say so when that changes the model
+    if (model !== from && !notice.textContent) {
+      notice.textContent = `Model set to ${model}: scenario ${sc.id} is written for it (choose another model above to run it under that one).`;
+    }
     refreshEditor();
     render();
   } else render();

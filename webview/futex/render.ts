@@ -5,7 +5,7 @@
 import { select, type Selection } from 'd3-selection';
 import {
   choiceId, choiceLabel, encodeMemory, memoryFields, scenarioOf, type Choice, type ExploreResult, type FutexState,
-  type StepRecord, type Violation, type Witness,
+  type StepRecord, type Violation, type Witness, VIOLATION_KINDS,
 } from '../../extension/domain/futex';
 
 type Sel<E extends Element> = Selection<E, unknown, null, undefined>;
@@ -220,7 +220,8 @@ export function renderViolations(root: Sel<HTMLElement>, vs: Violation[], explai
 
 /** Explorer results: counts per model and one replay button per witness. */
 export function renderExplorer(root: Sel<HTMLElement>, results: ExploreResult[], onReplay: (r: ExploreResult, w: Witness) => void): void {
-  const kinds = ['use-after-free', 'lost-wakeup', 'deadlock', 'assertion'] as const;
+  // every kind the explorer counts apart, the program's misuse included
+  const kinds = VIOLATION_KINDS;
   const table = root.selectAll<HTMLTableElement, number>('table').data(results.length ? [1] : [])
     .join((enter) => {
       const t = enter.insert('table', ':first-child').attr('class', 'results');
