@@ -159,6 +159,7 @@ test('seed under glibc-old: stepping the old story reaches the use-after-free, f
   // the lanes show A finished all three operations
   assert.match((await p.textContent('#lanes')) ?? '', /sem_wait → 0[\s\S]*sem_destroy → 0[\s\S]*free → 0/);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await p.evaluate('window.scrollTo(0, 0)'); // the sticky toolbar at the top of a full-page shot
   await p.screenshot({ path: path.join(ARTIFACTS, 'futex-seed-old-uaf.png'), fullPage: true });
   // history: back with the keyboard, then jump with the slider
   await p.focus('#back');
@@ -193,6 +194,7 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
   await p.click('#steps li:last-child button.jump');
   assert.match((await p.textContent('#violations')) ?? '', /use-after-free/);
   assert.ok((await num(p, 'document.body.dataset.cursor')) >= 6);
+  await p.evaluate('window.scrollTo(0, 0)'); // the sticky toolbar at the top of a full-page shot
   await p.screenshot({ path: path.join(ARTIFACTS, 'futex-explorer.png'), fullPage: true });
   await p.selectOption('#model', 'glibc-new-64');
   await p.click('#explore');
@@ -267,6 +269,7 @@ test('b3 story (32-bit): the waiter bit and tokens are drawn as bit fields; the 
   // the value word: bit 0 (waiter bit) is off now; the field list names tokens and the waiter bit
   const parts = await p.$$eval('#mem-bits text.part', (l) => l.map((x) => x.textContent));
   assert.ok(parts.includes('waiter bit = 0') && parts.includes('tokens = 0') && parts.includes('nwaiters = 2'), parts.join('|'));
+  await p.evaluate('window.scrollTo(0, 0)'); // the sticky toolbar at the top of a full-page shot
   await p.screenshot({ path: path.join(ARTIFACTS, 'futex-b3-32bit.png'), fullPage: true });
   await p.fill('#slider', '19');
   assert.match((await p.textContent('#steps li.current')) ?? '', /repair/);

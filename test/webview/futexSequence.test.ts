@@ -324,11 +324,15 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
       await p.clock.runFor(7000);
       assert.equal(await cursor(p), 7, 'played to the use after free');
       assert.equal(await p.$$eval('#steps li.current.violation', (l) => l.length), 1);
+      // a row under the mouse (not the current one) keeps readable text too
+      await p.hover('#steps li:first-child button.jump');
       const ratios = (await p.evaluate(CONTRAST)) as [string, number, string, string][];
-      assert.ok(ratios.length >= 4, JSON.stringify(ratios));
+      assert.ok(ratios.length >= 6, JSON.stringify(ratios));
       for (const [what, ratio, fg, bg] of ratios) {
         assert.ok(ratio >= 4.5, `${theme}: ${what} ${fg} on ${bg}: ${ratio.toFixed(2)}:1`);
       }
+      await p.mouse.move(0, 0);
+      await p.evaluate('window.scrollTo(0, 0)');
       await p.screenshot({ path: artifactPath(`futex-sequence-${theme}.png`), fullPage: true });
       await p.locator('section.sequence').screenshot({ path: artifactPath(`futex-sequence-diagram-${theme}.png`) });
       await noErrors(o);
@@ -370,5 +374,7 @@ const CONTRAST = `(() => {
   check('history row violation text', row && row.querySelector('.why'));
   check('source line', document.querySelector('#source ol.src li.current code'));
   check('source gutter', document.querySelector('#source ol.src li.current .gutter'));
+  const hovered = document.querySelector('#steps li:not(.current) button.jump:hover');
+  check('history row under the mouse', hovered);
   return out;
 })()`;

@@ -24,7 +24,8 @@ interface BitCell {
 export function renderMemory(svg: Sel<SVGSVGElement>, hex: Sel<HTMLElement>, status: Sel<HTMLElement>, s: FutexState): void {
   const fields = memoryFields(s.model, s.mem);
   const width = 120 + 64 * BIT + 20;
-  svg.attr('viewBox', `0 0 ${width} ${fields.length * ROW + 6}`).attr('width', width).attr('height', fields.length * ROW + 6);
+  // 4 px of margin on the left: the frame around a touched field (memory.ts) starts left of the field's name
+  svg.attr('viewBox', `-4 0 ${width + 4} ${fields.length * ROW + 6}`).attr('width', width + 4).attr('height', fields.length * ROW + 6);
   svg.classed('mem-dead', s.mem.status !== 'live');
   const rows = svg.selectAll<SVGGElement, (typeof fields)[number]>('g.field').data(fields, (f) => f.name)
     .join((enter) => {
