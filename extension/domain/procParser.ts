@@ -54,6 +54,8 @@ const U64 = 2 ** 64;
 export interface ProcParseOptions {
   /** the host's SEMMSL: sets up to it are accepted when it is above SEMMSL_CEILING (never above NSEMS_KERNEL_MAX) */
   semmsl?: number;
+  /** false: every line goes through the general path (tests compare it with the fast path). Default true. */
+  fastPath?: boolean;
 }
 
 /**
@@ -91,18 +93,42 @@ function* rows(
   let lineNo = 0;
   let start = 0;
   const n = text.length;
+  // Fast path for the common line (only ASCII blanks and decimal integers, every column in range): the
+  // values are read straight from the text; any other line takes the general path below, which says what is
+  // wrong with it.
+  const useFast = opts.fastPath !== false;
+  let fast = fastColumns(columns, range);
+  const vals: number[] = [];
+  const fastRow: Row = {
+    line: 0,
+    get: (name) => {
+      const i = index.get(name);
+      return i === undefined || i >= vals.length ? 0 : vals[i];
+    },
+    has: (name) => {
+      const i = index.get(name);
+      return i !== undefined && i < vals.length;
+    },
+  };
   while (start < n) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = n;
-    const raw = text.slice(start, end);
+    const lineStart = start;
     start = end + 1;
     lineNo++;
+    if (useFast && scanLine(text, lineStart, end, fast, vals)) {
+      fastRow.line = lineNo;
+      yield fastRow;
+      continue;
+    }
+    const raw = text.slice(lineStart, end);
     const trimmed = raw.trim();
     if (!trimmed) continue;
     const fields = trimmed.split(/\s+/);
     if (fields[0] === 'key') {
       columns = fields;
       index = new Map(columns.map((c, i) => [c, i]));
+      fast = fastColumns(columns, range);
       const missing = required.filter((c) => !index.has(c));
       if (missing.length) {
         errors.push(parseError(kind, source, lineNo, `header lacks column(s) ${missing.join(', ')}`));
@@ -157,6 +183,72 @@ function* rows(
   }
 }
 
+interface FastColumns {
+  count: number;
+  lo: Float64Array;
+  hi: Float64Array;
+  perms: number;
+}
+
+function fastColumns(columns: readonly string[], range: Record<string, [number, number]>): FastColumns {
+  const lo = new Float64Array(columns.length).fill(-Infinity);
+  const hi = new Float64Array(columns.length).fill(Infinity);
+  columns.forEach((c, i) => {
+    const r = range[c];
+    if (r) [lo[i], hi[i]] = r;
+  });
+  return { count: columns.length, lo, hi, perms: columns.indexOf('perms') };
+}
+
+/**
+ * Reads a line of blank-separated decimal integers into `vals` when it has at least one value per column,
+ * each at most 21 characters (an optional `-` and digits), within its column's range, and `perms` octal and
+ * at most 07777: exactly the lines the general path accepts without a remark. Anything else (a header, a
+ * blank line, a short or malformed row) returns false and is left to the general path.
+ */
+function scanLine(text: string, from: number, to: number, c: FastColumns, vals: number[]): boolean {
+  let k = 0;
+  let i = from;
+  while (i < to) {
+    let ch = text.charCodeAt(i);
+    if (ch === 32 || ch === 9 || ch === 13) {
+      i++;
+      continue;
+    }
+    const fieldStart = i;
+    let neg = false;
+    if (ch === 45) {
+      neg = true;
+      i++;
+    }
+    const digitsStart = i;
+    let v = 0;
+    let octal = true;
+    while (i < to) {
+      ch = text.charCodeAt(i);
+      if (ch < 48 || ch > 57) break;
+      if (ch > 55) octal = false;
+      v = v * 10 + (ch - 48);
+      i++;
+    }
+    const digits = i - digitsStart;
+    if (digits === 0 || i - fieldStart > 21) return false;
+    if (i < to && ch !== 32 && ch !== 9 && ch !== 13) return false;
+    if (k < c.count) {
+      // beyond 2^53 the running product rounds differently from Number(string): read those digits again
+      if (digits > 15) v = Number(text.slice(digitsStart, i));
+      if (neg) v = -v;
+      if (v < c.lo[k] || v > c.hi[k]) return false;
+      if (k === c.perms && (!octal || digits > 6 || neg || parseInt(text.slice(digitsStart, i), 8) > 0o7777)) return false;
+      vals[k] = v;
+    }
+    k++;
+  }
+  if (k < c.count) return false;
+  vals.length = c.count;
+  return true;
+}
+
 /** Linux `perms` column: octal (`%4o` in the kernel), including SHM_DEST/SHM_LOCKED for shm. */
 function permsOf(raw: number): number {
   // the column was parsed as decimal digits; re-read those digits as octal
@@ -176,17 +268,22 @@ function parseTable<T extends { id: number }>(
 ): ParseResult<T> {
   const errors: ItemError[] = [];
   const items: T[] = [];
-  const lines = new Map<number, number[]>();
+  const firstLine = new Map<number, number>();
+  const dupLines = new Map<number, number[]>();
   for (const r of rows(kind, text, source, errors, opts)) {
     const it = item(r);
     items.push(it);
-    const l = lines.get(it.id);
-    if (l) l.push(r.line);
-    else lines.set(it.id, [r.line]);
+    const first = firstLine.get(it.id);
+    if (first === undefined) firstLine.set(it.id, r.line);
+    else {
+      const l = dupLines.get(it.id);
+      if (l) l.push(r.line);
+      else dupLines.set(it.id, [first, r.line]);
+    }
   }
   // The kernel lists an id once. Two rows with one id cannot both be true and nothing says which is: both
   // are left out (an object nobody can be sure of is never shown as a fact, nor planned for removal).
-  const dup = [...lines].filter(([, l]) => l.length > 1);
+  const dup = [...dupLines].sort((a, b) => a[1][0] - b[1][0]);
   if (!dup.length) return { items, errors };
   const bad = new Set(dup.map(([id]) => id));
   for (const [id, l] of dup) errors.push(parseError(kind, source, l[1], `id ${id} appears on lines ${l.join(', ')}; all of them are ignored`, id));
@@ -216,7 +313,7 @@ export function parseProcSem(text: string, source = PATHS.sem, opts: ProcParseOp
   }), opts);
 }
 
-export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmSegment> {
+export function parseProcShm(text: string, source = PATHS.shm, opts: ProcParseOptions = {}): ParseResult<ShmSegment> {
   return parseTable('shm', text, source, (r): ShmSegment => {
     const perm = permFields(r);
     const seg: ShmSegment = {
@@ -236,10 +333,10 @@ export function parseProcShm(text: string, source = PATHS.shm): ParseResult<ShmS
     if (r.has('rss')) seg.rss = r.get('rss');
     if (r.has('swap')) seg.swap = r.get('swap');
     return seg;
-  });
+  }, opts);
 }
 
-export function parseProcMsg(text: string, source = PATHS.msg): ParseResult<MsgQueue> {
+export function parseProcMsg(text: string, source = PATHS.msg, opts: ProcParseOptions = {}): ParseResult<MsgQueue> {
   return parseTable('msg', text, source, (r): MsgQueue => ({
     kind: 'msg',
     id: r.get('msqid'),
@@ -253,7 +350,7 @@ export function parseProcMsg(text: string, source = PATHS.msg): ParseResult<MsgQ
     stime: r.get('stime'),
     rtime: r.get('rtime'),
     ctime: r.get('ctime'),
-  }));
+  }), opts);
 }
 
 /** The limit files, by their path below /proc/sys (e.g. 'kernel/sem', 'fs/mqueue/queues_max'). */
