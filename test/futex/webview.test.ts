@@ -244,7 +244,7 @@ test('scenario editor builds a new scenario; the state survives a reload (getSta
   assert.equal(await num(p, 'document.body.dataset.cursor'), 2);
   // invalid input is refused with the validator's message
   await p.click('#editor summary');
-  await p.fill('#ed-value', '5000');
+  await p.fill('#ed-value', '2147483648'); // SEM_VALUE_MAX + 1
   await p.click('#ed-apply');
   assert.match((await p.textContent('#editor-error')) ?? '', /initial.value/);
   assert.deepEqual(errors, []);

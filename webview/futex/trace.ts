@@ -42,7 +42,7 @@ export interface FutexCall {
   opText?: string;
 }
 
-export type EventKind = 'spurious' | 'signal' | 'timeout' | 'cancel';
+export type EventKind = 'spurious' | 'signal' | 'timeout' | 'cancel' | 'flush';
 export type Lifetime = 'init' | 'destroy' | 'free' | 'munmap' | 'reuse';
 
 export interface TraceStep {

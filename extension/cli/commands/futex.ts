@@ -2,17 +2,19 @@
  * `ipcx futex`: the futex semaphore model checker on the command line (the same pure code as the webview).
  *
  *   ipcx futex list [--json]
- *   ipcx futex explore [--model M|all] (--scenario S | --scenario-file F) [--spurious N] [--weak-cas N]
- *                      [--signals N] [--max-states N] [--json]
- *   ipcx futex replay [--model M] (--scenario S | --scenario-file F) (--schedule IDS | --witness KIND) [--json]
+ *   ipcx futex explore [--model M|all] [--glibc V|all] [--memory sc|x86-tso|all] (--scenario S | --scenario-file F)
+ *                      [--spurious N] [--weak-cas N] [--signals N] [--max-states N] [--json]
+ *   ipcx futex replay [--model M] [--glibc V] [--memory sc|x86-tso] (--scenario S | --scenario-file F)
+ *                     (--schedule IDS | --witness KIND) [--json]
  *
  * Exit codes: 0 explored, no violation; 4 explored, violations found (the witnesses are printed);
  * 3 exploration truncated by --max-states without a violation; 2 usage; 1 error (unreadable file ...).
  */
 import fs from 'node:fs';
 import {
-  MODEL_IDS, SCENARIOS, VIOLATION_INFO, VIOLATION_KINDS, explore, findScenario, replay, scenarioRunsUnder, validateScenario,
-  type ExploreResult, type ModelId, type Scenario, type StepRecord, type ViolationKind,
+  GLIBC_VERSIONS, MEMORY_MODELS, MODEL_IDS, SCENARIOS, VIOLATION_INFO, VIOLATION_KINDS, defaultGlibc, explore, findScenario,
+  glibcRange, replay, validateScenario, versionsFor, whyNotUnder,
+  type ExploreResult, type GlibcVersion, type MemoryModel, type ModelId, type Scenario, type StepRecord, type ViolationKind,
 } from '../../domain/futex';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
 import { renderTable } from '../table';
@@ -22,6 +24,8 @@ export const EXIT_VIOLATIONS = EXIT.FINDING;
 
 const OPTIONS = {
   model: { type: 'string' },
+  glibc: { type: 'string' },
+  memory: { type: 'string' },
   scenario: { type: 'string' },
   'scenario-file': { type: 'string' },
   spurious: { type: 'string' },
@@ -70,11 +74,61 @@ function loadScenario(values: { scenario?: string; 'scenario-file'?: string }): 
 
 function models(m: string | undefined, sc: Scenario): ModelId[] {
   if (m === undefined) return [sc.model];
-  if (m === 'all') return MODEL_IDS.filter((x) => scenarioRunsUnder(sc, x));
+  if (m === 'all') return [...MODEL_IDS];
   if (!(MODEL_IDS as readonly string[]).includes(m)) throw new UsageError(`--model: one of ${MODEL_IDS.join(', ')}, all`);
-  if (!scenarioRunsUnder(sc, m as ModelId)) throw new UsageError(`scenario ${sc.id} uses sem_post_broken, which only glibc-new-64 has`);
   return [m as ModelId];
 }
+
+/** One run: a model under a glibc version and a memory model. */
+interface Run {
+  model: ModelId;
+  glibc: GlibcVersion | null;
+  memory: MemoryModel;
+}
+
+function memoryModels(v: string | undefined, sc: Scenario): MemoryModel[] {
+  if (v === undefined) return [sc.memory ?? 'sc'];
+  if (v === 'all') return [...MEMORY_MODELS];
+  if (!(MEMORY_MODELS as readonly string[]).includes(v)) throw new UsageError(`--memory: one of ${MEMORY_MODELS.join(', ')}, all`);
+  return [v as MemoryModel];
+}
+
+/**
+ * The runs asked for: each model × glibc version (--glibc: a release such as 2.24 or 2.36, a range such as
+ * 2.25-2.40, or all) × memory model. With --model all, a model the version does not fit is left out (glibc-old
+ * is 2.20 only, glibc-new-* 2.21+); pg-futex has no glibc and runs once.
+ */
+function runsFor(values: { model?: string; glibc?: string; memory?: string }, sc: Scenario): Run[] {
+  const ms = models(values.model, sc);
+  const mems = memoryModels(values.memory, sc);
+  let asked: GlibcVersion | 'all' | undefined;
+  if (values.glibc !== undefined) {
+    if (values.glibc === 'all') asked = 'all';
+    else {
+      const r = glibcRange(values.glibc);
+      if (!r) throw new UsageError(`--glibc: a glibc release such as 2.24 or 2.36, one of ${GLIBC_VERSIONS.join(', ')}, or all`);
+      asked = r;
+    }
+  }
+  const runs: Run[] = [];
+  const skipped: string[] = [];
+  for (const model of ms) {
+    const vs: (GlibcVersion | null)[] = model === 'pg-futex' ? [null]
+      : asked === undefined ? [defaultGlibc(model, sc)] : asked === 'all' ? versionsFor(model) : [asked];
+    for (const glibc of vs) {
+      const why = whyNotUnder(sc, model, glibc);
+      if (why) {
+        skipped.push(why);
+        continue;
+      }
+      for (const memory of mems) runs.push({ model, glibc, memory });
+    }
+  }
+  if (!runs.length) throw new UsageError(`nothing to run: ${[...new Set(skipped)].join('; ')}`);
+  return runs;
+}
+
+const glibcText = (g: GlibcVersion | null): string => (g === null ? 'no glibc' : `glibc ${g}`);
 
 export function renderSteps(steps: StepRecord[]): string {
   return renderTable(
@@ -89,9 +143,10 @@ export function renderSteps(steps: StepRecord[]): string {
 
 function renderResult(r: ExploreResult, sc: Scenario): string {
   const b = r.budget;
-  let out = `${sc.id} under ${r.model}: ${r.states} states, ${r.transitions} transitions, ${r.schedules} schedules` +
-    `${r.truncated ? ' (TRUNCATED by --max-states)' : ''}\n` +
-    `  memory model: ${r.memoryModel === 'sc' ? 'sequentially consistent (one global order of steps)' : r.memoryModel}\n` +
+  let out = `${sc.id} under ${r.model} (${glibcText(r.glibc)}, ${r.memoryModel}): ${r.states} states, ${r.transitions} transitions, ` +
+    `${r.schedules} schedules${r.truncated ? ' (TRUNCATED by --max-states)' : ''}\n` +
+    `  memory model: ${r.memoryModel === 'sc' ? 'sequentially consistent (one global order of steps)'
+      : 'x86-TSO (per-thread FIFO store buffers; locked instructions and system calls drain them; loads read their own buffer first)'}\n` +
     `  budget per schedule: ${b.spurious} spurious wake-up(s), ${b.weakCas} weak-CAS failure(s), ${b.signals} signal(s)\n` +
     `  violating schedules: ${VIOLATION_KINDS.map((k) => `${k} ${r.violatingSchedules[k]}`).join(', ')}\n`;
   if (r.outcomes.length) {
@@ -102,7 +157,8 @@ function renderResult(r: ExploreResult, sc: Scenario): string {
     out += `\n  witness: ${w.kind} in ${w.choices.length} steps — ${w.violation.message}\n`;
     out += `  (${w.kind}: ${VIOLATION_INFO[w.kind]})\n`;
     out += renderSteps(w.steps);
-    out += `  replay: ipcx futex replay --model ${r.model} --scenario ${sc.id} --schedule ${w.choices.join(',')}\n`;
+    out += `  replay: ipcx futex replay --model ${r.model}${r.glibc ? ` --glibc ${r.glibc}` : ''}` +
+      `${r.memoryModel !== 'sc' ? ` --memory ${r.memoryModel}` : ''} --scenario ${sc.id} --schedule ${w.choices.join(',')}\n`;
   }
   return out;
 }
@@ -110,19 +166,21 @@ function renderResult(r: ExploreResult, sc: Scenario): string {
 function summaryTable(rs: ExploreResult[]): string {
   return renderTable(
     [
-      { header: 'MODEL' }, { header: 'STATES', right: true }, { header: 'SCHEDULES', right: true },
-      ...VIOLATION_KINDS.map((k) => ({ header: k.toUpperCase(), right: true })),
+      { header: 'MODEL' }, { header: 'GLIBC' }, { header: 'MEMORY' }, { header: 'STATES', right: true },
+      { header: 'SCHEDULES', right: true }, ...VIOLATION_KINDS.map((k) => ({ header: k.toUpperCase(), right: true })),
     ],
-    rs.map((r) => [r.model, String(r.states), String(r.schedules), ...VIOLATION_KINDS.map((k) => String(r.violatingSchedules[k]))]),
+    rs.map((r) => [r.model, r.glibc ?? '-', r.memoryModel, String(r.states), String(r.schedules),
+      ...VIOLATION_KINDS.map((k) => String(r.violatingSchedules[k]))]),
   );
 }
 
 async function runList(values: { json?: boolean }, io: CliIo): Promise<number> {
   if (values.json) {
-    io.out(json({ models: MODEL_IDS, scenarios: SCENARIOS }, io.isTTY));
+    io.out(json({ models: MODEL_IDS, glibcVersions: GLIBC_VERSIONS, memoryModels: MEMORY_MODELS, scenarios: SCENARIOS }, io.isTTY));
     return EXIT.OK;
   }
-  io.out('models: ' + MODEL_IDS.join(', ') + '\n\nscenarios:\n');
+  io.out('models: ' + MODEL_IDS.join(', ') + '\nglibc versions: ' + GLIBC_VERSIONS.join(', ') +
+    ' (glibc-old is 2.20, glibc-new-* 2.21+)\nmemory models: ' + MEMORY_MODELS.join(', ') + '\n\nscenarios:\n');
   io.out(renderTable(
     [{ header: 'ID' }, { header: 'MODEL' }, { header: 'THREADS' }, { header: 'TITLE' }],
     SCENARIOS.map((s) => [s.id, s.model, s.threads.map((t) => `${t.name}: ${t.ops.map((o) => o.op).join(';')}${t.cancel ? ' (cancelled)' : ''}`).join(' | '), s.title]),
@@ -135,9 +193,11 @@ const command: Subcommand = {
   name: 'futex',
   summary: 'futex semaphore model checker: explore every interleaving of glibc/PostgreSQL semaphore scenarios',
   usage: `usage: ipcx futex list [--json]
-       ipcx futex explore [--model M|all] (--scenario S | --scenario-file F) [--spurious N] [--weak-cas N]
-                          [--signals N] [--max-states N] [--json]
-       ipcx futex replay [--model M] (--scenario S | --scenario-file F) (--schedule IDS | --witness KIND) [--json]
+       ipcx futex explore [--model M|all] [--glibc V|all] [--memory sc|x86-tso|all]
+                          (--scenario S | --scenario-file F) [--spurious N] [--weak-cas N] [--signals N]
+                          [--max-states N] [--json]
+       ipcx futex replay [--model M] [--glibc V] [--memory sc|x86-tso] (--scenario S | --scenario-file F)
+                         (--schedule IDS | --witness KIND) [--json]
 
 Models: glibc-new-64 (glibc >= 2.21, 64-bit atomics), glibc-new-32 (glibc >= 2.21 without them),
 glibc-old (glibc <= 2.20), pg-futex (PostgreSQL's futex semaphore, no waiter count). Every operation is a
@@ -146,6 +206,12 @@ interleaving (equal states explored once) and reports schedules, distinct states
 (use-after-free: the implementation touches memory after its token let the destroyer free it; misuse: the
 program used a destroyed/freed semaphore; lost-wakeup, deadlock, assertion) with one shortest witness per kind.
   --model M          a model, or 'all' (default: the scenario's own)
+  --glibc V          the glibc release the glibc-new-* models follow: 2.21 (32-bit overflow check broken,
+                     BZ#18434), 2.22-2.24 (no entry testcancel), 2.25-2.40 (testcancel at entry; a cancel can
+                     act right after futex_wait returned), 2.41+ (it cannot, BZ#12683); a release such as 2.36
+                     picks its range; 'all' runs every range. glibc-old is 2.20. Default: 2.41+ (2.25-2.40 for
+                     a scenario with asyncCancel)
+  --memory M         sc (sequential consistency, default) or x86-tso (store buffers), or all
   --scenario S       a built-in scenario (ipcx futex list); --scenario-file F reads one as JSON
   --spurious N       spurious futex wake-ups allowed per schedule (overrides the scenario's budget)
   --weak-cas N       spurious weak-CAS failures per schedule (glibc >= 2.21 only)
@@ -153,7 +219,8 @@ program used a destroyed/freed semaphore; lost-wakeup, deadlock, assertion) with
   --max-states N     stop after N distinct states (default 500000)
   --schedule IDS     comma-separated choice ids, e.g. B,B,A,A,A,A,B or spurious(A) or C:wake=A
   --witness KIND     replay the explorer's witness of KIND (use-after-free, misuse, lost-wakeup, deadlock, assertion)
-  --json             explore: ExploreResult or [ExploreResult] with --model all; replay: {steps, states, error?}
+  --json             explore: ExploreResult (with glibc and memoryModel) or [ExploreResult] when several runs
+                     (an 'all'); replay: {model, glibc, memoryModel, steps, final, violations, error?}
 exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen), 2 usage, 1 error`,
   async run(args, io) {
     const [sub, ...rest] = args;
@@ -167,11 +234,12 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
       ...(count(values.signals, 'signals', 5) !== undefined ? { signals: Number(values.signals) } : {}),
     };
     const maxStates = count(values['max-states'], 'max-states', 50_000_000);
-    const ms = models(values.model, sc);
+    const runs = runsFor(values, sc);
     const scb: Scenario = { ...sc, budget: { ...sc.budget, ...budget } };
     if (sub === 'explore') {
-      const rs = ms.map((m) => explore(scb, { model: m, maxStates }));
-      if (values.json) io.out(json(values.model === 'all' ? rs : rs[0], io.isTTY));
+      const rs = runs.map((x) => explore(scb, { ...x, maxStates }));
+      const many = values.model === 'all' || values.glibc === 'all' || values.memory === 'all';
+      if (values.json) io.out(json(many ? rs : rs[0], io.isTTY));
       else {
         if (rs.length > 1) io.out(`${sc.id}: ${sc.title}\n` + summaryTable(rs) + '\n');
         for (const r of rs) io.out(renderResult(r, sc) + '\n');
@@ -180,14 +248,16 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
       return rs.some((r) => r.truncated) ? EXIT.PARTIAL : EXIT.OK;
     }
     // replay
-    if (ms.length !== 1) throw new UsageError('replay takes one --model');
+    if (runs.length !== 1) throw new UsageError('replay takes one --model, one --glibc and one --memory');
+    const run = runs[0];
+    const ms = [run.model];
     let ids: string[];
     if (values.schedule !== undefined && values.witness !== undefined) throw new UsageError('give --schedule or --witness, not both');
     if (values.witness !== undefined) {
       if (!(VIOLATION_KINDS as readonly string[]).includes(values.witness)) {
         throw new UsageError(`--witness: one of ${VIOLATION_KINDS.join(', ')}`);
       }
-      const r = explore(scb, { model: ms[0], maxStates });
+      const r = explore(scb, { ...run, maxStates });
       const w = r.witnesses.find((x) => x.kind === (values.witness as ViolationKind));
       if (!w) {
         io.err(`ipcx futex: no ${values.witness} schedule exists in ${sc.id} under ${ms[0]} (${r.states} states explored)\n`);
@@ -197,12 +267,12 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
     } else if (values.schedule !== undefined) {
       ids = values.schedule.split(',').map((x) => x.trim()).filter(Boolean);
     } else throw new UsageError('replay needs --schedule IDS or --witness KIND');
-    const r = replay(scb, ids, ms[0]);
+    const r = replay(scb, ids, ms[0], run);
     const end = r.states[r.states.length - 1];
     if (values.json) {
-      io.out(json({ model: ms[0], scenario: sc.id, choices: ids.slice(0, r.steps.length), steps: r.steps, final: { mem: end.mem, queue: end.queue, threads: end.threads }, violations: end.violations, error: r.error }, io.isTTY));
+      io.out(json({ model: ms[0], glibc: run.glibc, memoryModel: run.memory, scenario: sc.id, choices: ids.slice(0, r.steps.length), steps: r.steps, final: { mem: end.mem, queue: end.queue, threads: end.threads }, violations: end.violations, error: r.error }, io.isTTY));
     } else {
-      io.out(`${sc.id} under ${ms[0]}:\n` + renderSteps(r.steps));
+      io.out(`${sc.id} under ${ms[0]} (${glibcText(run.glibc)}, ${run.memory}):\n` + renderSteps(r.steps));
       io.out(`  final: memory ${end.mem.status} value=${end.mem.value} nwaiters=${end.mem.nwaiters}, queue [${end.queue.map((i) => end.threads[i].name).join(', ')}], ` +
         `returns ${end.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}`).join(' ')}\n`);
     }

@@ -3,8 +3,10 @@
  * that flag use after free, the kernel's futex_wait/futex_wake, finishing an operation, cancellation.
  */
 import { wordLocation } from './layout';
-import { FUTEX_PRIVATE, type Choice, type FutexCall, type FutexState, type MemAccess, type ModelId, type OpKind, type Pc,
-  type Scenario, type StepName, type StepRecord, type ThreadState, type Violation, type WordName } from './types';
+import { FUTEX_PRIVATE, TWO32, type Choice, type FutexCall, type FutexState, type MemAccess, type Memory, type ModelId, type OpKind,
+  type OpSpec, type Pc, type Scenario, type StepName, type StepRecord, type StoreEntry, type ThreadState, type Violation,
+  type WordName } from './types';
+import { traitsOf, type VersionTraits } from './versions';
 import { INT_MAX, wordValue } from './words';
 
 const FUTEX_WAIT = 0;
@@ -55,13 +57,15 @@ export class Ctx<P extends Pc = Pc> {
   crashed = false;
   /** how the current line accesses memory (set by the scheduler from the program's table). */
   accessSpec: AccessSpec | undefined;
+  /** x86-TSO: the words this step reads from its own store buffer (its loads see them first). */
+  bufferedWords: Set<WordName> | undefined;
 
   constructor(prev: FutexState, readonly tid: number, actor: string) {
     this.s = {
       ...prev,
       mem: { ...prev.mem },
       queue: [...prev.queue],
-      threads: prev.threads.map((x, i) => (i === tid ? { ...x, results: [...x.results] } : x)),
+      threads: prev.threads.map((x, i) => (i === tid ? { ...x, results: [...x.results], buffer: [...x.buffer] } : x)),
       left: { ...prev.left },
       violations: [...prev.violations],
       last: null,
@@ -73,6 +77,34 @@ export class Ctx<P extends Pc = Pc> {
 
   get model(): ModelId {
     return this.s.model;
+  }
+
+  /** What the run's glibc version does differently (versions.ts). */
+  get traits(): VersionTraits {
+    return traitsOf(this.s.glibc);
+  }
+
+  /** The script entry of the current operation. */
+  get opSpec(): OpSpec | undefined {
+    return scenarioOf(this.s).threads[this.tid]?.ops[this.t.op];
+  }
+
+  /** x86-TSO: a locked instruction or a system call writes the thread's store buffer to memory first. */
+  drain(): void {
+    const b = this.t.buffer;
+    if (!b.length) return;
+    for (const e of b) {
+      applyStore(this.s.mem, e);
+      (this.rec.flush ??= []).push({ thread: this.t.name, word: e.word, value: e.value });
+    }
+    this.t.buffer = [];
+  }
+
+  /** A plain store (x86 mov): into the thread's store buffer under x86-TSO, else straight to memory. */
+  plainStore(word: WordName, value: number): void {
+    const e: StoreEntry = { word, value };
+    if (this.s.memory === 'x86-tso') this.t.buffer.push(e);
+    else applyStore(this.s.mem, e);
   }
 
   /** The operation the thread is in. */
@@ -96,6 +128,7 @@ export class Ctx<P extends Pc = Pc> {
       const loc = wordLocation(this.model, word);
       const a: MemAccess = { ...spec, word, offset: loc.offset, size: loc.size, value: wordValue(this.model, this.s.mem, word) };
       if (st !== 'live') a.stale = st;
+      if (this.bufferedWords?.has(word)) a.buffered = true;
       (this.rec.access ??= []).push(a);
     }
     if (st === 'live') return true;
@@ -231,6 +264,8 @@ export class Ctx<P extends Pc = Pc> {
     }
     if (m.value !== expected) {
       call.result = { ret: -1, errno: 'EAGAIN' };
+      // glibc <= 2.40: asynchronous cancellation is still on when the call returns (BZ#12683)
+      this.t.window = true;
       return 'EAGAIN';
     }
     call.result = 'blocked';
@@ -281,13 +316,60 @@ export class Ctx<P extends Pc = Pc> {
   }
 }
 
+/** Writes a store buffer entry (or a plain store) to memory; an unmapped page takes nothing. */
+export function applyStore(m: Memory, e: StoreEntry): void {
+  if (m.status === 'unmapped') return;
+  switch (e.word) {
+    case 'data':
+      m.value = e.value % TWO32;
+      m.nwaiters = Math.floor(e.value / TWO32);
+      return;
+    case 'value': case 'counter':
+      m.value = e.value;
+      return;
+    case 'nwaiters':
+      m.nwaiters = e.value;
+      return;
+    case 'private':
+      m.priv = e.value;
+      return;
+  }
+}
+
+/** The memory as a thread sees it under x86-TSO: its own buffered stores over memory (newest wins). */
+export function ownView(m: Memory, buffer: readonly StoreEntry[]): Memory {
+  const v = { ...m };
+  for (const e of buffer) applyStore(v, e);
+  return v;
+}
+
+/** The timed waits: a timeout event can end their sleep. */
+export function isTimed(op: OpKind | null): boolean {
+  return op === 'sem_timedwait' || op === 'sem_clockwait';
+}
+
+/** The operations that run a model's wait program. */
+export function isWait(op: OpKind | null): boolean {
+  return op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait' || op === 'sem_clockwait';
+}
+
+/** futex_wait options of the current operation: a timeout for the timed waits, the clock of sem_clockwait. */
+export function waitOpts(c: Ctx, op: OpKind): { timeout: boolean; monotonic: boolean } {
+  return { timeout: isTimed(op), monotonic: op === 'sem_clockwait' && (c.opSpec?.clock ?? 'monotonic') === 'monotonic' };
+}
+
 export function threadNames(s: FutexState, tids: number[]): string {
   return tids.map((i) => s.threads[i].name).join(', ');
 }
 
 
-export function cancelAtEntry(c: Ctx): boolean {
-  if (!c.t.pendingCancel) return false;
+/**
+ * sem_wait / sem_timedwait of glibc >= 2.25 call __pthread_testcancel first (BZ#18243): a pending cancel acts
+ * before any access. sem_trywait is no cancellation point; sem_clockwait has no entry test; 2.20-2.24 have none.
+ */
+export function cancelAtEntry(c: Ctx, op: OpKind): boolean {
+  if (op !== 'sem_wait' && op !== 'sem_timedwait') return false;
+  if (!c.traits.entryTestcancel || !c.t.pendingCancel) return false;
   c.t.pendingCancel = false;
   c.name('cancel_unwind', '__pthread_testcancel at entry: the pending cancel acts before any access');
   c.exitCancelled();

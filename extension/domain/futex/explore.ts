@@ -5,14 +5,18 @@
  * enumerating them. A state with a violation ends its schedule (the first violation is what a person
  * wants to replay).
  */
-import { choiceId, enabled, initialState, stateKey, step } from './machine';
+import { choiceId, enabled, initialState, runParams, stateKey, step, type StateOptions } from './machine';
 import {
-  VIOLATION_KINDS, type Budget, type MemoryModel, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
+  VIOLATION_KINDS, type Budget, type GlibcVersion, type MemoryModel, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
   type Violation, type ViolationKind,
 } from './types';
 
 export interface ExploreOptions {
   model?: ModelId;
+  /** the glibc version (default: the scenario's, versions.defaultGlibc). */
+  glibc?: GlibcVersion | null;
+  /** the memory model (default: the scenario's, else sequential consistency). */
+  memory?: MemoryModel;
   /** override the scenario's environment budget. */
   budget?: Partial<Budget>;
   /** stop expanding after this many distinct states (the result says truncated). */
@@ -30,7 +34,9 @@ export interface Witness {
 export interface ExploreResult {
   scenario: string;
   model: ModelId;
-  /** the memory model of every run: sequential consistency (one global order of steps). */
+  /** the glibc version the run followed (null for pg-futex). */
+  glibc: GlibcVersion | null;
+  /** the memory model of every run: 'sc' (one global order of steps) or 'x86-tso' (store buffers). */
   memoryModel: MemoryModel;
   budget: Budget;
   /** distinct states (after hashing). */
@@ -73,9 +79,10 @@ function outcomeOf(s: FutexState): string {
 export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult {
   const budget: Budget = { ...sc.budget, ...opts.budget };
   const scenario: Scenario = { ...sc, budget };
-  const model = opts.model ?? sc.model;
+  const { model, glibc, memory } = runParams(scenario, opts);
+  const run: StateOptions = { model, glibc, memory };
   const maxStates = opts.maxStates ?? 500_000;
-  const init = initialState(scenario, { model });
+  const init = initialState(scenario, run);
   const nodes: Node[] = [{ state: init, parent: -1, via: '', succ: [] }];
   const index = new Map<string, number>([[stateKey(init), 0]]);
   let transitions = 0;
@@ -195,14 +202,14 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
     const choices: string[] = [];
     for (let x = id; nodes[x].parent >= 0; x = nodes[x].parent) choices.push(nodes[x].via);
     choices.reverse();
-    const run = replay(scenario, choices, model);
+    const again = replay(scenario, choices, model, run);
     const v = nodes[id].state.violations.find((y) => y.kind === k) as Violation;
-    witnesses.push({ kind: k, violation: v, choices, steps: run.steps });
+    witnesses.push({ kind: k, violation: v, choices, steps: again.steps });
   }
   const violatingSchedules = zero();
   for (const k of VIOLATION_KINDS) violatingSchedules[k] = bad[k][0];
   return {
-    scenario: sc.id, model, memoryModel: 'sc', budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
+    scenario: sc.id, model, glibc, memoryModel: memory, budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
     violatingStates, witnesses,
     outcomes: [...outcomes].map(([outcome, schedules]) => ({ outcome, schedules })).sort((a, b) => b.schedules - a.schedules),
     cycles, truncated,
@@ -218,9 +225,9 @@ export interface ReplayResult {
   error?: string;
 }
 
-/** Replays a schedule of choice ids from the scenario's initial state. */
-export function replay(sc: Scenario, ids: readonly string[], model?: ModelId): ReplayResult {
-  let s = initialState(sc, { model: model ?? sc.model });
+/** Replays a schedule of choice ids from the scenario's initial state (under `opts`' version and memory model). */
+export function replay(sc: Scenario, ids: readonly string[], model?: ModelId, opts: StateOptions = {}): ReplayResult {
+  let s = initialState(sc, { ...opts, model: model ?? opts.model ?? sc.model });
   const states = [s];
   const steps: StepRecord[] = [];
   const choices: Choice[] = [];

@@ -6,3 +6,4 @@ export * from './explore';
 export * from './layout';
 export * from './live';
 export * from './pseudocode';
+export * from './versions';

@@ -1,6 +1,7 @@
 /** The operations outside the semaphore algorithms: sem_init, sem_destroy and the memory's lifetime. */
 import { scenarioOf, type Ctx } from './ctx';
-import type { OpKind } from './types';
+import { memoryFields } from './layout';
+import type { OpKind, WordName } from './types';
 import { GARBAGE, initMemory } from './words';
 
 /** sem_init / sem_destroy / free / munmap / reuse: the same in every model. */
@@ -16,7 +17,11 @@ export function stepLifetime(c: Ctx, op: OpKind): boolean {
         if (!c.touch('the whole semaphore', true)) return true;
       }
       const fresh = initMemory(c.model, v, scenarioOf(c.s).initial.pshared);
-      c.s.mem = fresh;
+      if (c.s.memory === 'x86-tso') {
+        // plain stores: into the store buffer, field by field in layout order
+        c.s.mem.status = 'live';
+        for (const f of memoryFields(c.model, fresh)) c.plainStore(f.name as WordName, f.value);
+      } else c.s.mem = fresh;
       c.s.tokens = v;
       c.ret('0');
       return true;
@@ -50,7 +55,12 @@ export function stepLifetime(c: Ctx, op: OpKind): boolean {
       if (m.status !== 'freed') {
         c.violate({ kind: 'assertion', thread: t.name, message: `${t.name} reuses memory that was not freed (${m.status})` });
       }
-      c.s.mem = { status: 'reused', ...GARBAGE };
+      if (c.s.memory === 'x86-tso') {
+        c.s.mem.status = 'reused';
+        c.plainStore('value', GARBAGE.value);
+        c.plainStore('private', GARBAGE.priv);
+        c.plainStore('nwaiters', GARBAGE.nwaiters);
+      } else c.s.mem = { status: 'reused', ...GARBAGE };
       c.ret('0');
       return true;
     default:

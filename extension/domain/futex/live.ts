@@ -4,8 +4,8 @@
  * not yet retaken when there are tokens, the normal transient state of §3.2), plus one poster thread the
  * person can step.
  */
-import type { Scenario, ThreadSpec } from './types';
-import type { ModelId } from './types';
+import { SEM_VALUE_MAX, type ModelId, type Scenario, type ThreadSpec } from './types';
+import { glibcRange } from './versions';
 
 export interface LiveSemInput {
   name: string;
@@ -13,6 +13,9 @@ export interface LiveSemInput {
   nwaiters: number;
   /** SemLayout from the snapshot decoder; unknown/absent → glibc-new-64. */
   layout?: string;
+  /** the glibc release of the machine that holds the semaphore (gnu_get_libc_version, `ldd --version`),
+   *  e.g. "2.36"; absent when unknown (the model's default version is used). */
+  glibc?: string;
 }
 
 /** At most this many waiter lanes are drawn; the title says how many the semaphore really has. */
@@ -25,22 +28,27 @@ export function modelForLayout(layout: string | undefined): ModelId {
 }
 
 export function scenarioFromLive(x: LiveSemInput): Scenario {
-  const value = Math.max(0, Math.min(1000, Math.floor(x.value)));
+  const value = Math.max(0, Math.min(SEM_VALUE_MAX, Math.floor(x.value)));
   const nw = Math.max(0, Math.floor(x.nwaiters));
   const shown = Math.min(nw, MAX_LIVE_WAITERS);
   const threads: ThreadSpec[] = [];
   for (let i = 1; i <= shown; i++) threads.push({ name: `W${i}`, ops: [{ op: 'sem_wait' }], registered: true });
   threads.push({ name: 'P', ops: [{ op: 'sem_post' }] });
   const label = `${value} token${value === 1 ? '' : 's'}, ${nw} waiter${nw === 1 ? '' : 's'}`;
+  const model = modelForLayout(x.layout);
+  // the machine's release picks the glibc-new-* version; an old-layout file is glibc <= 2.20 whatever it says
+  const range = typeof x.glibc === 'string' && x.glibc.length <= 40 ? glibcRange(x.glibc) : null;
+  const glibc = model !== 'glibc-old' && range && range !== '2.20' ? range : undefined;
   return {
     id: 'live',
     title: `${x.name}: ${label}`,
     description: `Starting state read from the live semaphore ${x.name} (${label}` +
       `${nw > shown ? `; ${shown} of ${nw} waiters drawn` : ''}). Waiters are threads registered in sem_wait.`,
-    model: modelForLayout(x.layout),
+    model,
     initial: { value, pshared: true },
     threads,
     budget: { spurious: 0, weakCas: 0, signals: 0 },
+    ...(glibc ? { glibc } : {}),
   };
 }
 
@@ -51,6 +59,8 @@ export interface LiveTarget {
   value: number;
   nwaiters: number;
   layout?: string;
+  /** the host's glibc release, when its source could tell. */
+  glibc?: string;
 }
 
 const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;

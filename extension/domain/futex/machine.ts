@@ -5,15 +5,17 @@
  * computation that follows it up to the next shared access. The kernel's compare-and-block is one step (§4).
  * Each model's program is in its own file under models/ (with its program counters); this file schedules.
  */
-import { Ctx, opOf, scenarioOf, threadNames, type ModelProgram } from './ctx';
+import { applyStore, Ctx, isTimed, isWait, opOf, ownView, scenarioOf, threadNames, type AccessSpec, type ModelProgram } from './ctx';
 import { stepLifetime } from './lifetime';
+import { stepSimpleOp } from './simpleOps';
+import { defaultGlibc, opMissing, traitsOf, versionMismatch } from './versions';
 import { lineId } from './pseudocode';
 import { glibcNew32 } from './models/glibcNew32';
 import { glibcNew64 } from './models/glibcNew64';
 import { glibcOld } from './models/glibcOld';
 import { pgFutex } from './models/pgFutex';
 import type {
-  Choice, FutexState, ModelId, Pc, Scenario, ThreadState, Violation,
+  Choice, FutexState, GlibcVersion, MemoryModel, ModelId, OpKind, Pc, Scenario, ThreadState, Violation,
 } from './types';
 import { casWord, initMemory, tokensOf, wordValue } from './words';
 
@@ -32,17 +34,38 @@ function freshThread(name: string): ThreadState {
   return {
     name, op: 0, pc: 'start', status: 'ready', word: 0, priv: 0, guess: 0, wakeCount: 0, pendingRet: '',
     registered: false, published: false, futexKey: '', pendingCancel: false, cancelSent: false, unwinding: false, window: false, results: [],
+    buffer: [],
   };
 }
 
 export interface StateOptions {
   /** run the scenario under another model than its own. */
   model?: ModelId;
+  /** the glibc version (default: the scenario's, see versions.defaultGlibc); null only for pg-futex. */
+  glibc?: GlibcVersion | null;
+  /** the memory model (default: the scenario's, else sequential consistency). */
+  memory?: MemoryModel;
+}
+
+/** The glibc version and memory model a scenario runs under with these options; throws on a combination
+ *  that matches no real code (glibc-old is 2.20, glibc-new-* 2.21+, an operation a version lacks). */
+export function runParams(sc: Scenario, opts: StateOptions = {}): { model: ModelId; glibc: GlibcVersion | null; memory: MemoryModel } {
+  const model = opts.model ?? sc.model;
+  const glibc = opts.glibc !== undefined ? opts.glibc : defaultGlibc(model, sc);
+  const bad = versionMismatch(model, glibc);
+  if (bad) throw new Error(bad);
+  for (const t of sc.threads) {
+    for (const o of t.ops) {
+      const why = opMissing(model, glibc, o.op);
+      if (why) throw new Error(why);
+    }
+  }
+  return { model, glibc, memory: opts.memory ?? sc.memory ?? 'sc' };
 }
 
 /** The initial state of a scenario (threads at their first step; pre-registered waiters imported). */
 export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState {
-  const model = opts.model ?? sc.model;
+  const { model, glibc, memory } = runParams(sc, opts);
   const mem = initMemory(model, sc.initial.value, sc.initial.pshared);
   const threads: ThreadState[] = [];
   const queue: number[] = [];
@@ -53,7 +76,7 @@ export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState 
       // A waiter that a live semaphore's nwaiters says is registered: inside the slow path.
       t.registered = true;
       mem.nwaiters += 1;
-      if (model === 'glibc-new-32') mem.value |= 1;
+      if (model === 'glibc-new-32') mem.value = (mem.value | 1) >>> 0;
     }
     if (spec.registered) {
       const tokens = tokensOf(model, mem);
@@ -67,7 +90,7 @@ export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState 
     threads.push(t);
   });
   return {
-    model, scenario: sc, mem, queue, threads, left: { ...sc.budget }, tokens: sc.initial.value, violations: [],
+    model, glibc, memory, scenario: sc, mem, queue, threads, left: { ...sc.budget }, tokens: sc.initial.value, violations: [],
     last: null,
   };
 }
@@ -81,7 +104,7 @@ function atWeakCas(s: FutexState, tid: number): boolean {
   if (!pcs.length) return false;
   const t = s.threads[tid];
   const op = opOf(s, tid);
-  if (op !== 'sem_post' && op !== 'sem_wait' && op !== 'sem_timedwait' && op !== 'sem_trywait') return false;
+  if (op !== 'sem_post' && !isWait(op)) return false;
   if (!pcs.includes(t.pc)) return false;
   if (s.mem.status !== 'live') return false;
   return casWord(s.model, s.mem) === t.word;
@@ -96,7 +119,7 @@ function combinations(xs: number[], k: number): number[][] {
 
 /** Whether a timeout can fire for this blocked thread (sem_timedwait; PostgreSQL has no timed wait). */
 function canTimeout(s: FutexState, tid: number): boolean {
-  return s.model !== 'pg-futex' && opOf(s, tid) === 'sem_timedwait';
+  return s.model !== 'pg-futex' && isTimed(opOf(s, tid));
 }
 
 function canCancel(s: FutexState, tid: number): boolean {
@@ -125,8 +148,9 @@ export function enabled(s: FutexState): Choice[] {
     if (s.left.signals > 0) out.push({ kind: 'event', event: 'signal', tid });
     if (canTimeout(s, tid)) out.push({ kind: 'event', event: 'timeout', tid });
   }
-  s.threads.forEach((_, tid) => {
+  s.threads.forEach((t, tid) => {
     if (canCancel(s, tid)) out.push({ kind: 'event', event: 'cancel', tid });
+    if (t.buffer.length) out.push({ kind: 'event', event: 'flush', tid });
   });
   return out;
 }
@@ -145,7 +169,10 @@ export function choiceId(s: FutexState, c: Choice): string {
 export function choiceLabel(s: FutexState, c: Choice): string {
   const t = s.threads[c.tid];
   if (c.kind === 'event') {
-    const what = { spurious: 'spurious wake-up of', signal: 'signal (EINTR) to', timeout: 'timeout of', cancel: 'pthread_cancel' }[c.event];
+    const what = {
+      spurious: 'spurious wake-up of', signal: 'signal (EINTR) to', timeout: 'timeout of', cancel: 'pthread_cancel',
+      flush: 'store buffer flush of',
+    }[c.event];
     return `${what} ${t.name}`;
   }
   const op = opOf(s, c.tid) ?? '';
@@ -164,6 +191,7 @@ function removeFromQueue(s: FutexState, tid: number): void {
 function interrupted(c: Ctx, err: 'EINTR' | 'ETIMEDOUT'): void {
   const t = c.t;
   t.status = 'ready';
+  t.window = true;
   t.pendingRet = `-1 ${err}`;
   const next = PROGRAMS[c.model].errorPc;
   if (next === null) c.ret(`-1 ${err}`);
@@ -202,12 +230,14 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
     case 'cancel':
       if (!canCancel(prev, c.tid)) throw new Error('cancel: not allowed here');
       t.cancelSent = true;
-      if (!inQ && t.window && scenarioOf(prev).asyncCancel) {
-        // glibc < 2.41: async cancellation is still enabled right after the syscall returned
+      if (!inQ && t.window && traitsOf(prev.glibc).asyncCancel) {
+        // glibc <= 2.40: async cancellation is still enabled right after the syscall returned
+        const had = t.pendingRet ? ` (${t.pendingRet.slice(3)})` : '';
         t.window = false;
         t.pc = 'cancel_unwind';
-        x.name('cancel', `pthread_cancel(${t.name}) acts in the async-cancel window: futex_wait had already returned 0, ` +
-          'so the wake it received is consumed (glibc < 2.41, BZ#12683)');
+        t.pendingRet = '';
+        x.name('cancel', `pthread_cancel(${t.name}) acts in the async-cancel window: futex_wait had already returned${had}, ` +
+          'and what the call received (a post\'s wake) is consumed (glibc <= 2.40, BZ#12683)');
       } else if (inQ) {
         removeFromQueue(x.s, c.tid);
         t.status = 'ready';
@@ -219,6 +249,14 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
         x.name('cancel', `pthread_cancel(${t.name}): pending until its next cancellation point`);
       }
       break;
+    case 'flush': {
+      const e = t.buffer.shift();
+      if (!e) throw new Error('flush: the store buffer is empty');
+      applyStore(x.s.mem, e);
+      x.name('flush', `${t.name}'s store buffer writes ${e.word} = ${e.value} to memory`);
+      x.rec.flush = [{ thread: t.name, word: e.word, value: e.value }];
+      break;
+    }
   }
   return finishStep(x);
 }
@@ -233,21 +271,79 @@ export function step(prev: FutexState, choice: Choice): FutexState {
   if (!op) throw new Error(`thread ${t0.name} has no operation left`);
   c.rec.at = { tid: choice.tid, opIndex: t0.op, op, pc: t0.pc, line: lineId(prev.model, op, t0.pc) };
   c.accessSpec = PROGRAMS[prev.model].access(op, t0.pc);
-  if (!(t0.pc === 'start' && stepLifetime(c, op))) {
-    if (op === 'sem_post_broken' && prev.model !== 'glibc-new-64') {
-      throw new Error('sem_post_broken exists only in the glibc-new-64 model');
-    }
+  const tso = prev.memory === 'x86-tso' && t0.buffer.length > 0;
+  const kind = tso ? tsoKind(op, t0.pc, c.accessSpec) : 'locked';
+  if (tso && kind === 'locked') c.drain();
+  const real = c.s.mem;
+  if (tso && kind === 'load') {
+    // the thread's loads see its own buffered stores first; the step must not write
+    c.s.mem = ownView(real, t0.buffer);
+    c.bufferedWords = new Set(t0.buffer.map((e) => e.word));
+    if (c.bufferedWords.has('data')) c.bufferedWords.add('value').add('nwaiters');
+  }
+  const seen = { ...c.s.mem };
+  if (!(t0.pc === 'start' && (stepLifetime(c, op) || stepSimpleOp(c, op)))) {
+    const why = opMissing(prev.model, prev.glibc, op);
+    if (why) throw new Error(why);
     PROGRAMS[prev.model].step(c, op, choice);
+  }
+  if (tso && kind === 'load') {
+    const v = c.s.mem;
+    if (v.value !== seen.value || v.nwaiters !== seen.nwaiters || v.priv !== seen.priv) {
+      throw new Error(`x86-TSO: ${op} at ${t0.pc} was taken for a load but wrote memory`);
+    }
+    c.s.mem = { ...real, status: v.status };
   }
   return finishStep(c);
 }
+
+/** The program counters at which a step makes a futex system call (the kernel's locked instructions and
+ *  barriers drain the caller's store buffer). */
+const FUTEX_PCS: ReadonlySet<string> = new Set(['futex_wait', 'futex_wake', 'repair_wake']);
+
+/**
+ * x86-TSO: how a step meets the thread's store buffer. 'locked': a lock-prefixed instruction (CAS, atomic
+ * exchange/add/and/or) or a system call, which writes the buffer to memory first; 'store': plain stores that
+ * go into the buffer (sem_init, reuse, raw_store; free and sem_destroy touch no modelled word); 'load': plain
+ * loads, which read the thread's own buffer first.
+ */
+function tsoKind(op: OpKind, pc: Pc, spec: AccessSpec | undefined): 'locked' | 'store' | 'load' {
+  switch (op) {
+    case 'sem_init': case 'reuse': case 'raw_store': case 'sem_destroy': case 'free':
+      return 'store';
+    case 'munmap':
+      return 'locked';
+    case 'sem_getvalue': case 'raw_load':
+      return 'load';
+    default:
+      if (spec && (spec.kind === 'cas' || spec.kind === 'rmw')) return 'locked';
+      return FUTEX_PCS.has(pc) ? 'locked' : 'load';
+  }
+}
+
+/** Scenarios with raw stores (litmus tests) and with observations (raw loads, sem_getvalue), computed once per
+ *  scenario object. */
+const rawOps = new WeakMap<Scenario, { store: boolean; load: boolean }>();
+function raw(sc: Scenario): { store: boolean; load: boolean } {
+  let r = rawOps.get(sc);
+  if (r === undefined) {
+    r = {
+      store: sc.threads.some((t) => t.ops.some((o) => o.op === 'raw_store')),
+      load: sc.threads.some((t) => t.ops.some((o) => o.op === 'raw_load' || o.op === 'sem_getvalue')),
+    };
+    rawOps.set(sc, r);
+  }
+  return r;
+}
+/** Whose script stores to the words itself: the model's invariants do not apply. */
+const writesRaw = (sc: Scenario): boolean => raw(sc).store;
 
 /** Invariant checks and stuck-state detection after every step. */
 function finishStep(c: Ctx): FutexState {
   const s = c.s;
   const m = s.mem;
   for (const a of c.rec.access ?? []) {
-    if (a.kind === 'read') continue;
+    if (a.kind === 'read' || a.buffered) continue;
     const before = a.value;
     a.before = before;
     if (a.kind === 'cas') {
@@ -256,7 +352,9 @@ function finishStep(c: Ctx): FutexState {
     }
     if (!c.crashed) a.value = wordValue(s.model, m, a.word);
   }
-  if (!c.crashed && (m.status === 'live' || m.status === 'destroyed')) {
+  // Invariants hold of memory once every store is in it: not checked while a store is buffered (x86-TSO).
+  const pending = s.threads.some((t) => t.buffer.length > 0);
+  if (!c.crashed && !pending && !writesRaw(s.scenario) && (m.status === 'live' || m.status === 'destroyed')) {
     const tokens = tokensOf(s.model, m);
     if (tokens !== s.tokens) {
       c.violate({ kind: 'assertion', message: `token conservation: memory says ${tokens}, initial + posts − takes = ${s.tokens}` });
@@ -279,7 +377,7 @@ function finishStep(c: Ctx): FutexState {
  * count. Tokens available → lost wake-up; none → deadlock (more waits than posts).
  */
 export function stuck(s: FutexState): Violation[] {
-  if (s.threads.some((t) => t.status === 'ready' || t.status === 'crashed')) return [];
+  if (s.threads.some((t) => t.status === 'ready' || t.status === 'crashed' || t.buffer.length > 0)) return [];
   const blocked = s.queue;
   if (!blocked.length) return [];
   if (blocked.some((tid) => canTimeout(s, tid))) return [];
@@ -302,12 +400,15 @@ export function stuck(s: FutexState): Violation[] {
 /** Identity of a state for hashing (everything that influences the future; not history or results). */
 export function stateKey(s: FutexState): string {
   const m = s.mem;
-  const async = !!s.scenario.asyncCancel;
+  const async = traitsOf(s.glibc).asyncCancel;
   let k = `${m.status[0]}${m.value},${m.nwaiters},${m.priv}|${[...s.queue].sort().join(',')}|` +
     `${s.left.spurious},${s.left.weakCas},${s.left.signals}|${s.tokens}|${s.violations.length ? 1 : 0}`;
   for (const t of s.threads) {
     k += `|${t.op}.${t.pc}.${t.status[0]}.${t.word}.${t.priv}.${t.guess}.${t.wakeCount}.${t.pendingRet}.${t.futexKey}.${t.published ? 1 : 0}${t.registered ? 1 : 0}` +
       `${t.pendingCancel ? 1 : 0}${t.cancelSent ? 1 : 0}${t.unwinding ? 1 : 0}${async && t.window ? 1 : 0}`;
+    if (t.buffer.length) k += `[${t.buffer.map((e) => `${e.word}=${e.value}`).join(',')}]`;
+    // what a raw load or sem_getvalue saw is the outcome the scenario asks about: states differing in it stay apart
+    if (raw(s.scenario).load) k += `{${t.results.join('/')}}`;
   }
   return k;
 }

@@ -28,7 +28,7 @@ function program(id: string, title: string, src: Src): Program {
 }
 
 const NEW64_WAIT: Src = [
-  ['start', 0, 'pending cancel? act on it (sem_wait, sem_timedwait; glibc >= 2.25); d := load(data)'],
+  ['start', 0, 'pending cancel? act on it (sem_wait, sem_timedwait; glibc >= 2.25; not sem_clockwait); d := load(data)'],
   ['', 0, 'if value(d) == 0: trywait returns EAGAIN, others go to the slow path'],
   ['fast_cas', 0, 'CAS(data, d → d - 1)   # take a token; trywait retries, sem_wait goes slow on failure'],
   ['register', 0, 'd := fetch_add(data, 1 << 32)   # nwaiters + 1'],
@@ -41,7 +41,7 @@ const NEW64_WAIT: Src = [
 ];
 
 const NEW32_WAIT: Src = [
-  ['start', 0, 'pending cancel? act on it (glibc >= 2.25); v := load(value)'],
+  ['start', 0, 'pending cancel? act on it (sem_wait, sem_timedwait; glibc >= 2.25; not sem_clockwait); v := load(value)'],
   ['', 0, 'if tokens(v) == 0: trywait returns EAGAIN, others go to the slow path'],
   ['fast_cas', 0, 'CAS(value, v → v - 2)   # take a token'],
   ['register', 0, 'fetch_add(nwaiters, 1)'],
@@ -87,14 +87,20 @@ export const PSEUDOCODE: Readonly<Record<string, Program>> = Object.fromEntries(
     ['fetch_add', 0, 'fetch_add(value, 1)'],
     ['futex_wake', 0, 'if n > 0: futex_wake(&value, 1, p)'],
   ]),
-  program('new64.wait', 'sem_wait / sem_timedwait / sem_trywait (glibc >= 2.21, 64-bit atomics)', NEW64_WAIT),
+  program('new64.wait', 'sem_wait / sem_timedwait / sem_clockwait / sem_trywait (glibc >= 2.21, 64-bit atomics)', NEW64_WAIT),
+  program('new64.getvalue', 'sem_getvalue (glibc >= 2.21, 64-bit atomics)', [
+    ['start', 0, 'd := load_relaxed(data); *sval := value(d); return 0   # never negative: 0 while threads wait'],
+  ]),
   program('new32.post', 'sem_post (glibc >= 2.21, 32-bit)', [
     ['start', 0, 'p := load(private)'],
     ['load', 0, 'v := load(value)'],
-    ['cas', 0, 'if tokens(v) == SEM_VALUE_MAX: return EOVERFLOW; CAS(value, v → v + 2)   # publish'],
+    ['cas', 0, 'if tokens(v) == SEM_VALUE_MAX: return EOVERFLOW; CAS(value, v → v + 2)   # publish (2.21 tested v << 1: never)'],
     ['futex_wake', 0, 'if bit(v) == 1: futex_wake(&value, 1, p)'],
   ]),
-  program('new32.wait', 'sem_wait / sem_timedwait / sem_trywait (glibc >= 2.21, 32-bit)', NEW32_WAIT),
+  program('new32.wait', 'sem_wait / sem_timedwait / sem_clockwait / sem_trywait (glibc >= 2.21, 32-bit)', NEW32_WAIT),
+  program('new32.getvalue', 'sem_getvalue (glibc >= 2.21, 32-bit)', [
+    ['start', 0, 'v := load_relaxed(value); *sval := tokens(v); return 0   # never negative: 0 while threads wait'],
+  ]),
   program('old.post', 'sem_post (glibc <= 2.20, x86_64 sem_post.S)', [
     ['start', 0, 'v := load(value)'],
     ['cas', 0, 'if v == SEM_VALUE_MAX: return EOVERFLOW; lock cmpxchg(value, v → v + 1)   # publish'],
@@ -112,6 +118,9 @@ export const PSEUDOCODE: Readonly<Record<string, Program>> = Object.fromEntries(
     ['slow_cas', 1, 'if v > 0: lock cmpxchg(value, v → v - 1) → leave with 0'],
     ['deregister', 0, 'atomic nwaiters - 1; return the result'],
     ['cancel_unwind', 0, 'cancelled: cleanup nwaiters - 1; the thread exits'],
+  ]),
+  program('old.getvalue', 'sem_getvalue (glibc <= 2.20)', [
+    ['start', 0, '*sval := value   # a plain load; return 0'],
   ]),
   program('pg.post', 'PGSemaphoreUnlock (PostgreSQL futex semaphore)', [
     ['start', 0, 'fetch_add(counter, 1)'],
@@ -141,7 +150,8 @@ export function programFor(model: ModelId, op: OpKind): string | undefined {
   switch (op) {
     case 'sem_post': return `${k}.post`;
     case 'sem_post_broken': return model === 'glibc-new-64' ? 'new64.post_broken' : undefined;
-    case 'sem_wait': case 'sem_timedwait': case 'sem_trywait': return `${k}.wait`;
+    case 'sem_wait': case 'sem_timedwait': case 'sem_trywait': case 'sem_clockwait': return `${k}.wait`;
+    case 'sem_getvalue': return model === 'pg-futex' ? undefined : `${k}.getvalue`;
     default: return undefined;
   }
 }

@@ -4,7 +4,11 @@
  * stepper can replay it and the unit tests can check it step by step. `validateScenario` checks a scenario
  * built by the editor or sent by the webview (untrusted input).
  */
-import { MODEL_IDS, OP_KINDS, type Budget, type ModelId, type OpKind, type Scenario, type ThreadSpec } from './types';
+import {
+  GLIBC_VERSIONS, MEMORY_MODELS, MODEL_IDS, OP_KINDS, SEM_VALUE_MAX, type Budget, type GlibcVersion, type MemoryModel, type ModelId,
+  type OpKind, type OpSpec, type Scenario, type ThreadSpec, type WordName,
+} from './types';
+import { defaultGlibc, opMissing, versionMismatch } from './versions';
 
 export interface Story {
   title: string;
@@ -281,6 +285,67 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     }],
   },
   {
+    id: 'overflow',
+    title: 'EOVERFLOW at SEM_VALUE_MAX',
+    description: 'The value starts one below SEM_VALUE_MAX (2147483647) and P posts twice: the first post reaches ' +
+      'SEM_VALUE_MAX, the second returns -1 EOVERFLOW and changes nothing. glibc 2.21\'s 32-bit check tested ' +
+      '(v << 1) == SEM_VALUE_MAX (BZ#18434): never true, so there the second post wraps the count to 0 and returns 0 ' +
+      '(glibc-new-32 with --glibc 2.21: a token-conservation assertion).',
+    model: 'glibc-new-64',
+    initial: { value: SEM_VALUE_MAX - 1, pshared: false },
+    threads: [
+      { name: 'P', ops: ops('sem_post', 'sem_post') },
+      { name: 'G', ops: ops('sem_getvalue') },
+    ],
+    budget: budget(0, 0, 0),
+  },
+  {
+    id: 'getvalue',
+    title: 'sem_getvalue while a thread waits',
+    description: 'W waits on an empty semaphore, G calls sem_getvalue, P posts. glibc\'s sem_getvalue is one relaxed ' +
+      'load of the value and never negative: while W is registered (asleep or not yet) it reports 0, not -1 (POSIX ' +
+      'allows either; the source has a FIXME about it).',
+    model: 'glibc-new-64',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'W', ops: ops('sem_wait') },
+      { name: 'G', ops: ops('sem_getvalue') },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+  },
+  {
+    id: 'clockwait',
+    title: 'sem_clockwait: no cancellation test at entry',
+    description: 'W calls sem_clockwait(CLOCK_MONOTONIC) with a cancel pending and a token available. sem_wait and ' +
+      'sem_timedwait (glibc >= 2.25) act on the cancel before touching the semaphore; sem_clockwait has no entry ' +
+      '__pthread_testcancel, takes the token and returns 0 (the cancel stays pending). Its futex call is ' +
+      'FUTEX_WAIT_BITSET without FUTEX_CLOCK_REALTIME. glibc >= 2.30.',
+    model: 'glibc-new-64',
+    initial: { value: 1, pshared: false },
+    threads: [
+      { name: 'W', ops: [{ op: 'sem_clockwait', clock: 'monotonic' }], cancel: true },
+      { name: 'V', ops: [{ op: 'sem_clockwait', clock: 'monotonic' }] },
+      { name: 'P', ops: ops('sem_post') },
+    ],
+    budget: budget(0, 0, 0),
+    glibc: '2.41+',
+  },
+  {
+    id: 'sb',
+    title: 'Store buffering litmus test (memory model)',
+    description: 'T1: value := 1 then r1 := nwaiters; T2: nwaiters := 1 then r2 := value; plain x86 movs on two words ' +
+      'of the semaphore\'s memory, nothing else. Sequential consistency forbids r1 = r2 = 0; x86-TSO allows it (each ' +
+      'store waits in its thread\'s store buffer while the other load reads memory). Run with --memory x86-tso.',
+    model: 'glibc-new-32',
+    initial: { value: 0, pshared: false },
+    threads: [
+      { name: 'T1', ops: [{ op: 'raw_store', word: 'value', value: 1 }, { op: 'raw_load', word: 'nwaiters' }] },
+      { name: 'T2', ops: [{ op: 'raw_store', word: 'nwaiters', value: 1 }, { op: 'raw_load', word: 'value' }] },
+    ],
+    budget: budget(0, 0, 0),
+  },
+  {
     id: 'three',
     title: 'Three threads: two waiters, one poster',
     description: 'A and B wait, C posts twice: the 3-thread benchmark scenario.',
@@ -299,7 +364,14 @@ export function findScenario(id: string): ScenarioDef | undefined {
   return SCENARIOS.find((s) => s.id === id);
 }
 
-export const LIMITS = { threads: 6, ops: 8, value: 1000, budget: 3, nameRe: /^[A-Za-z][A-Za-z0-9_]{0,11}$/ };
+export const LIMITS = { threads: 6, ops: 8, value: SEM_VALUE_MAX, budget: 3, nameRe: /^[A-Za-z][A-Za-z0-9_]{0,11}$/ };
+
+/** The words a raw_store / raw_load may name in a model's layout. */
+export function rawWords(model: ModelId): readonly WordName[] {
+  if (model === 'pg-futex') return ['counter'];
+  if (model === 'glibc-new-64') return ['data', 'value', 'nwaiters', 'private'];
+  return ['value', 'nwaiters', 'private'];
+}
 
 /** Checks an untrusted scenario (editor, webview message, file). Returns the clean copy or an error text. */
 export function validateScenario(x: unknown): { ok: true; scenario: Scenario } | { ok: false; error: string } {
@@ -355,6 +427,23 @@ export function validateScenario(x: unknown): { ok: true; scenario: Scenario } |
         const v = int(p.value ?? 0, 0, LIMITS.value);
         if (v === null) return fail(`threads[${i}].ops[${j}].value: an integer 0..${LIMITS.value}`);
         tops.push({ op, value: v });
+      } else if (op === 'raw_store' || op === 'raw_load') {
+        const words = rawWords(model);
+        if (typeof p.word !== 'string' || !(words as readonly string[]).includes(p.word)) {
+          return fail(`threads[${i}].ops[${j}].word: one of ${words.join(', ')} under ${model}`);
+        }
+        const spec: OpSpec = { op, word: p.word as WordName };
+        if (op === 'raw_store') {
+          const v = int(p.value ?? 0, 0, 0xffffffff);
+          if (v === null) return fail(`threads[${i}].ops[${j}].value: an integer 0..4294967295`);
+          spec.value = v;
+        }
+        tops.push(spec);
+      } else if (op === 'sem_clockwait') {
+        if (p.clock !== undefined && p.clock !== 'monotonic' && p.clock !== 'realtime') {
+          return fail(`threads[${i}].ops[${j}].clock: monotonic or realtime`);
+        }
+        tops.push({ op, clock: p.clock === 'realtime' ? 'realtime' : 'monotonic' });
       } else tops.push({ op });
     }
     const spec: ThreadSpec = { name, ops: tops };
@@ -375,14 +464,42 @@ export function validateScenario(x: unknown): { ok: true; scenario: Scenario } |
     threads.push(spec);
   }
   if (o.asyncCancel !== undefined && typeof o.asyncCancel !== 'boolean') return fail('asyncCancel: boolean');
+  if (o.glibc !== undefined && !(GLIBC_VERSIONS as readonly unknown[]).includes(o.glibc)) {
+    return fail(`glibc: one of ${GLIBC_VERSIONS.join(', ')}`);
+  }
+  if (o.memory !== undefined && !(MEMORY_MODELS as readonly unknown[]).includes(o.memory)) {
+    return fail(`memory: one of ${MEMORY_MODELS.join(', ')}`);
+  }
   const scenario: Scenario = {
     id, title, description, model, initial: { value, pshared: ini.pshared }, threads, budget: { spurious: sp, weakCas: wc, signals: sg },
   };
   if (o.asyncCancel === true) scenario.asyncCancel = true;
+  if (o.glibc !== undefined) scenario.glibc = o.glibc as GlibcVersion;
+  if (o.memory !== undefined) scenario.memory = o.memory as MemoryModel;
+  const why = whyNotUnder(scenario, model);
+  if (why) return fail(why);
   return { ok: true, scenario };
 }
 
-/** Whether a scenario can run under a model (sem_post_broken is a glibc-new-64 hypothetical). */
-export function scenarioRunsUnder(sc: Scenario, model: ModelId): boolean {
-  return model === 'glibc-new-64' || !sc.threads.some((t) => t.ops.some((o) => o.op === 'sem_post_broken'));
+/** Why a scenario cannot run under a model and glibc version (default: the scenario's), or null. */
+export function whyNotUnder(sc: Scenario, model: ModelId, glibc?: GlibcVersion | null): string | null {
+  const v = glibc !== undefined ? glibc : defaultGlibc(model, sc);
+  const bad = versionMismatch(model, v);
+  if (bad) return bad;
+  for (const t of sc.threads) {
+    for (const o of t.ops) {
+      const why = opMissing(model, v, o.op);
+      if (why) return `${t.name}: ${why}`;
+      if ((o.op === 'raw_store' || o.op === 'raw_load') && o.word && !rawWords(model).includes(o.word)) {
+        return `${t.name}: ${model} has no word '${o.word}' (${rawWords(model).join(', ')})`;
+      }
+    }
+  }
+  return null;
+}
+
+/** Whether a scenario can run under a model (and glibc version): sem_post_broken is a glibc-new-64
+ *  hypothetical, sem_clockwait needs glibc >= 2.30, PostgreSQL has neither sem_getvalue nor sem_clockwait. */
+export function scenarioRunsUnder(sc: Scenario, model: ModelId, glibc?: GlibcVersion | null): boolean {
+  return whyNotUnder(sc, model, glibc) === null;
 }

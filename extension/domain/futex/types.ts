@@ -12,9 +12,11 @@ import type { New64Pc } from './models/glibcNew64';
 import type { OldPc } from './models/glibcOld';
 import type { PgPc } from './models/pgFutex';
 
-export { MODEL_IDS, OP_KINDS } from '../../shared/futexScenario';
-export type { Budget, ModelId, OpKind, OpSpec, Scenario, ThreadSpec } from '../../shared/futexScenario';
-import type { Budget, ModelId, OpKind, Scenario } from '../../shared/futexScenario';
+export { GLIBC_VERSIONS, MEMORY_MODELS, MODEL_IDS, OP_KINDS } from '../../shared/futexScenario';
+export type {
+  Budget, GlibcVersion, MemoryModel, ModelId, OpKind, OpSpec, Scenario, ThreadSpec, WordName,
+} from '../../shared/futexScenario';
+import type { Budget, GlibcVersion, MemoryModel, ModelId, OpKind, Scenario, WordName } from '../../shared/futexScenario';
 
 /** The semaphore's memory, as a lifetime plus raw words. */
 export type MemStatus = 'live' | 'destroyed' | 'freed' | 'unmapped' | 'reused';
@@ -72,6 +74,14 @@ export interface ThreadState<P extends Pc = Pc> {
   unwinding: boolean;
   /** return value of each finished operation, for display and the faithfulness tests. */
   results: string[];
+  /** x86-TSO: the thread's store buffer, oldest first (always empty under sequential consistency). */
+  buffer: StoreEntry[];
+}
+
+/** A plain store waiting in a store buffer (x86-TSO). */
+export interface StoreEntry {
+  word: WordName;
+  value: number;
 }
 
 /**
@@ -108,7 +118,7 @@ export type StepName =
   | 'init' | 'read_private' | 'load' | 'load_nwaiters' | 'load_private' | 'cas_ok' | 'cas_fail' | 'fetch_add'
   | 'register' | 'deregister' | 'guess' | 'set_bit' | 'clear_bit' | 'futex_wait' | 'woken' | 'spurious'
   | 'timeout' | 'signal' | 'cancel' | 'cancel_unwind' | 'futex_wake' | 'destroy' | 'free' | 'munmap' | 'reuse'
-  | 'UAF_load' | 'UAF_store' | 'return';
+  | 'UAF_load' | 'UAF_store' | 'return' | 'getvalue' | 'store' | 'flush';
 
 export interface StepRecord {
   /** thread name, or 'env' for an environment event. */
@@ -133,16 +143,6 @@ export interface StepRecord {
   flush?: { thread: string; word: WordName; value: number }[];
 }
 
-/** glibc versions whose semaphore code differs (FUTEX-SEMAPHORES.md §0 "Later fixes"). */
-export type GlibcVersion = '2.20' | '2.21-2.24' | '2.25-2.40' | '2.41+';
-export const GLIBC_VERSIONS: readonly GlibcVersion[] = ['2.20', '2.21-2.24', '2.25-2.40', '2.41+'];
-
-/** The memory model a run uses: sequential consistency, or x86-TSO (per-thread FIFO store buffers). */
-export type MemoryModel = 'sc' | 'x86-tso';
-export const MEMORY_MODELS: readonly MemoryModel[] = ['sc', 'x86-tso'];
-
-/** A named field of the semaphore's memory (see layout.ts for offsets per model). */
-export type WordName = 'data' | 'value' | 'nwaiters' | 'private' | 'counter';
 
 /** Where a thread step is: the script position and the program line. */
 export interface StepPosition {
@@ -222,6 +222,10 @@ export interface FutexResume {
 
 export interface FutexState {
   model: ModelId;
+  /** the glibc release the run follows (versions.ts; null for pg-futex). */
+  glibc: GlibcVersion | null;
+  /** the memory model of the run. */
+  memory: MemoryModel;
   /** the scenario this state belongs to (shared by reference; not part of the state's identity). */
   scenario: Scenario;
   mem: Memory;
@@ -248,7 +252,8 @@ export type Choice =
       /** futex_wake with fewer slots than sleepers: which sleepers it wakes (wake order is unspecified). */
       wake?: number[];
     }
-  | { kind: 'event'; event: 'spurious' | 'signal' | 'timeout' | 'cancel'; tid: number };
+  /** flush: x86-TSO writes the oldest entry of thread tid's store buffer to memory. */
+  | { kind: 'event'; event: 'spurious' | 'signal' | 'timeout' | 'cancel' | 'flush'; tid: number };
 
 export const SEM_VALUE_MAX = 2147483647;
 export const FUTEX_SHARED = 128;

@@ -86,3 +86,38 @@ test('explore seed --spurious 2 --weak-cas 2 --signals 1: the program\'s misuse 
   assert.match(text.out, /witness: misuse .*sem_post reads private after free\(\): the program called the operation on a semaphore that was already destroyed and released/);
   assert.match(text.out, /\(misuse: The program used the semaphore outside its lifetime/);
 });
+
+test('explore --glibc picks the range of a release and --json says the version and the memory model', async () => {
+  const r = await run(['explore', '--model', 'glibc-new-32', '--glibc', '2.21', '--scenario', 'overflow', '--json']);
+  assert.equal(r.code, EXIT_VIOLATIONS, 'glibc 2.21\'s 32-bit overflow check lets the count wrap');
+  const j = JSON.parse(r.out);
+  assert.deepEqual([j.model, j.glibc, j.memoryModel], ['glibc-new-32', '2.21', 'sc']);
+  assert.ok(j.violatingSchedules.assertion > 0);
+  const ok = await run(['explore', '--model', 'glibc-new-32', '--glibc', '2.24', '--scenario', 'overflow', '--json']);
+  assert.equal(ok.code, 0);
+  assert.equal(JSON.parse(ok.out).glibc, '2.22-2.24');
+  const tso = await run(['explore', '--scenario', 'sb', '--memory', 'x86-tso', '--json']);
+  assert.equal(JSON.parse(tso.out).memoryModel, 'x86-tso');
+  const text = await run(['explore', '--scenario', 'sb', '--memory', 'x86-tso']);
+  assert.match(text.out, /glibc 2\.41\+, x86-tso/);
+  assert.match(text.out, /memory model: x86-TSO/);
+});
+
+test('explore --model all --glibc all runs each model under the versions it fits; bad combinations are usage errors', async () => {
+  const r = await run(['explore', '--model', 'all', '--glibc', 'all', '--memory', 'all', '--scenario', 'seed', '--json']);
+  const rs = JSON.parse(r.out) as { model: string; glibc: string | null; memoryModel: string }[];
+  const runs = rs.map((x) => `${x.model}@${x.glibc}/${x.memoryModel}`);
+  assert.ok(runs.includes('glibc-old@2.20/x86-tso'));
+  assert.ok(runs.includes('glibc-new-32@2.21/sc'));
+  assert.ok(runs.includes('pg-futex@null/sc'));
+  assert.ok(!runs.some((x) => x.startsWith('glibc-old@2.2') && !x.startsWith('glibc-old@2.20')));
+  assert.ok(!runs.some((x) => /glibc-new-\d+@2\.20/.test(x)));
+  assert.equal(rs.length, (1 + 4 + 4 + 1) * 2);
+  await assert.rejects(run(['explore', '--model', 'glibc-old', '--glibc', '2.36', '--scenario', 'seed']), /glibc <= 2\.20/);
+  await assert.rejects(run(['explore', '--glibc', 'banana', '--scenario', 'seed']), UsageError);
+  await assert.rejects(run(['explore', '--memory', 'arm', '--scenario', 'seed']), UsageError);
+  const rep = await run(['replay', '--scenario', 'sb', '--memory', 'x86-tso', '--schedule', 'T1,T2,T1,T2', '--json']);
+  const j = JSON.parse(rep.out);
+  assert.deepEqual([j.glibc, j.memoryModel], ['2.41+', 'x86-tso']);
+  assert.deepEqual(j.final.threads.map((t: { results: string[] }) => t.results), [['0', 'r=0'], ['0', 'r=0']]);
+});

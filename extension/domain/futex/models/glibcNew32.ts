@@ -7,7 +7,7 @@
  *          → reload → take_cas → finish32: finish_guess → clear_bit → deregister → repair → repair_wake
  *          (cancel_unwind runs finish32 as the cleanup)
  */
-import { cancelAtEntry, cancelAtSyscall, threadNames, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { cancelAtEntry, cancelAtSyscall, isWait, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, type OpKind } from '../types';
 import { fmtWord } from '../words';
 
@@ -48,22 +48,27 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         t.pc = 'cas';
         return;
       case 'cas': {
-        if (tok(t.word) === SEM_VALUE_MAX) {
+        // glibc 2.21 tested (v << 1) == SEM_VALUE_MAX (BZ#18434): an even number never equals 2^31 - 1, so the
+        // check never fires and v + 2 wraps the 32-bit word (tokens SEM_VALUE_MAX → 0)
+        const full = c.traits.overflowShiftBug ? ((t.word << 1) >>> 0) === SEM_VALUE_MAX : tok(t.word) === SEM_VALUE_MAX;
+        if (full) {
           c.name('return', 'value == SEM_VALUE_MAX');
           c.ret('-1 EOVERFLOW');
           return;
         }
+        const next = (t.word + 2) >>> 0;
         if (m.value === t.word && !spurious) {
-          c.name('cas_ok', `${fmtWord(c.model, t.word)}→${fmtWord(c.model, t.word + 2)}: token published`);
+          c.name('cas_ok', `${fmtWord(c.model, t.word)}→${fmtWord(c.model, next)}: token published`);
           if (!c.touch('value', true)) return;
-          m.value += 2;
+          m.value = next;
           c.s.tokens += 1;
+          if (next < t.word) c.rec.note = 'the 32-bit word wrapped: SEM_VALUE_MAX tokens + 1 = 0 (glibc 2.21\'s overflow check, BZ#18434)';
           t.published = true;
           if (t.word & 1) {
             t.wakeCount = 1;
             t.pc = 'futex_wake';
           } else {
-            c.rec.note = 'skip_wake: the waiter bit was clear at the CAS';
+            c.rec.note = `${c.rec.note ? `${c.rec.note}; ` : ''}skip_wake: the waiter bit was clear at the CAS`;
             c.ret('0');
           }
         } else {
@@ -79,11 +84,11 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
     }
   }
-  if (op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait') {
+  if (isWait(op)) {
     const tryw = op === 'sem_trywait';
     switch (t.pc) {
       case 'start':
-        if (!tryw && cancelAtEntry(c)) return;
+        if (cancelAtEntry(c, op)) return;
         c.name('load', `fast path: v := ${fmtWord(c.model, m.value)}`);
         if (!c.touch('value', false)) return;
         t.word = m.value;
@@ -123,9 +128,9 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'set_bit':
         if (m.value === t.word && !spurious) {
-          c.name('set_bit', `CAS ${fmtWord(c.model, t.word)}→${fmtWord(c.model, t.word | 1)} (local v keeps the old value)`);
+          c.name('set_bit', `CAS ${fmtWord(c.model, t.word)}→${fmtWord(c.model, (t.word | 1) >>> 0)} (local v keeps the old value)`);
           if (!c.touch('value', true)) return;
-          m.value = t.word | 1;
+          m.value = (t.word | 1) >>> 0;
           check();
         } else {
           c.name('cas_fail', `set_bit: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`);
@@ -137,7 +142,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(1, { timeout: op === 'sem_timedwait' });
+        const r = c.futexWait(1, waitOpts(c, op));
         c.name('futex_wait', r === 'blocked' ? `word is 1 (0 tokens, bit set): enqueued, ${t.name} sleeps`
           : `futex_wait(exp 1): kernel reads ${m.value} ≠ 1 → ${r}`);
         t.pc = 'reload';
@@ -182,9 +187,9 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         t.pc = t.guess === 1 ? 'clear_bit' : 'deregister';
         return;
       case 'clear_bit':
-        c.name('clear_bit', `fetch_and(value, ~1): ${fmtWord(c.model, m.value)}→${fmtWord(c.model, m.value & ~1)}`);
+        c.name('clear_bit', `fetch_and(value, ~1): ${fmtWord(c.model, m.value)}→${fmtWord(c.model, (m.value & ~1) >>> 0)}`);
         if (!c.touch('value', true)) return;
-        m.value = m.value & ~1;
+        m.value = (m.value & ~1) >>> 0;
         if (c.s.queue.length > 0) {
           c.rec.note = `danger: ${threadNames(c.s, c.s.queue)} asleep with the waiter bit clear; ${t.name} must repair it`;
         }
@@ -203,10 +208,10 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         return;
       }
       case 'repair': {
-        c.name('set_bit', `repair: fetch_or(value, 1): ${fmtWord(c.model, m.value)}→${fmtWord(c.model, m.value | 1)}`);
+        c.name('set_bit', `repair: fetch_or(value, 1): ${fmtWord(c.model, m.value)}→${fmtWord(c.model, (m.value | 1) >>> 0)}`);
         if (!c.touch('value', true)) return;
         const old = m.value;
-        m.value = m.value | 1;
+        m.value = (m.value | 1) >>> 0;
         if (tok(old) > 0) {
           t.wakeCount = tok(old);
           t.pc = 'repair_wake';

@@ -8,7 +8,7 @@
  *   wait:          start (testcancel, fast-path load) → fast_cas → register → futex_wait → reload
  *                  → slow_cas (take the token and deregister) | deregister_err | cancel_unwind
  */
-import { cancelAtEntry, cancelAtSyscall, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { cancelAtEntry, cancelAtSyscall, isWait, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, TWO32, type OpKind } from '../types';
 import { data64, fmtWord, hi, lo } from '../words';
 
@@ -93,11 +93,11 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         return;
     }
   }
-  if (op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait') {
+  if (isWait(op)) {
     const tryw = op === 'sem_trywait';
     switch (t.pc) {
       case 'start':
-        if (!tryw && cancelAtEntry(c)) return;
+        if (cancelAtEntry(c, op)) return;
         c.name('load', `fast path: d := ${fmtWord(c.model, data64(m))}`);
         if (!c.touch('data', false)) return;
         t.word = data64(m);
@@ -134,7 +134,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(0, { timeout: op === 'sem_timedwait' });
+        const r = c.futexWait(0, waitOpts(c, op));
         c.name('futex_wait', r === 'blocked' ? `value half is 0: enqueued, ${t.name} sleeps`
           : `futex_wait(exp 0): kernel reads ${m.value} ≠ 0 → ${r}`);
         t.pc = 'reload';

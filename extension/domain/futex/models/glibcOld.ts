@@ -6,7 +6,7 @@
  *   wait:  start (decrement_if_positive load) → fast_cas → register → futex_wait → dip_load → slow_cas
  *          → deregister | cancel_unwind
  */
-import { cancelAtSyscall, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { cancelAtSyscall, isWait, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { FUTEX_SHARED, SEM_VALUE_MAX, type OpKind } from '../types';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -70,7 +70,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
         return;
     }
   }
-  if (op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait') {
+  if (isWait(op)) {
     const tryw = op === 'sem_trywait';
     const noToken = (): void => {
       if (tryw) c.ret('-1 EAGAIN');
@@ -109,7 +109,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
-        const r = c.futexWait(0, { timeout: op === 'sem_timedwait' });
+        const r = c.futexWait(0, waitOpts(c, op));
         c.name('futex_wait', r === 'blocked' ? `value is 0: enqueued, ${t.name} sleeps`
           : `futex_wait(exp 0): kernel reads ${m.value} ≠ 0 → ${r === 'EAGAIN' ? 'EWOULDBLOCK' : r}`);
         t.pc = 'dip_load';

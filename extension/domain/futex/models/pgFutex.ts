@@ -5,7 +5,7 @@
  *   post:  start (fetch_add) → futex_wake(INT_MAX)
  *   wait:  start (trywait load) → cas → futex_wait → start ...
  */
-import { wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { isWait, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import type { OpKind } from '../types';
 import { INT_MAX } from '../words';
 
@@ -32,7 +32,7 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
         return;
     }
   }
-  if (op === 'sem_wait' || op === 'sem_timedwait' || op === 'sem_trywait') {
+  if (isWait(op)) {
     const tryw = op === 'sem_trywait';
     const noToken = (): void => {
       if (tryw) c.ret('-1 EAGAIN');
