@@ -120,7 +120,7 @@ export interface Scenario {
    */
   glibc?: GlibcVersion;
   /** The memory model (default sequential consistency). */
-  memory?: MemoryModel;
+  memoryModel?: MemoryModel;
   /**
    * Kept for older scenario files: true means a glibc with asynchronous cancellation around the futex syscall
    * (2.25-2.40 when `glibc` is not given). A cancel can then act after futex_wait has returned, consuming a

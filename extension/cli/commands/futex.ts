@@ -83,11 +83,11 @@ function models(m: string | undefined, sc: Scenario): ModelId[] {
 interface Run {
   model: ModelId;
   glibc: GlibcVersion | null;
-  memory: MemoryModel;
+  memoryModel: MemoryModel;
 }
 
 function memoryModels(v: string | undefined, sc: Scenario): MemoryModel[] {
-  if (v === undefined) return [sc.memory ?? 'sc'];
+  if (v === undefined) return [sc.memoryModel ?? 'sc'];
   if (v === 'all') return [...MEMORY_MODELS];
   if (!(MEMORY_MODELS as readonly string[]).includes(v)) throw new UsageError(`--memory: one of ${MEMORY_MODELS.join(', ')}, all`);
   return [v as MemoryModel];
@@ -121,7 +121,7 @@ function runsFor(values: { model?: string; glibc?: string; memory?: string }, sc
         skipped.push(why);
         continue;
       }
-      for (const memory of mems) runs.push({ model, glibc, memory });
+      for (const memoryModel of mems) runs.push({ model, glibc, memoryModel });
     }
   }
   if (!runs.length) throw new UsageError(`nothing to run: ${[...new Set(skipped)].join('; ')}`);
@@ -270,9 +270,9 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
     const r = replay(scb, ids, ms[0], run);
     const end = r.states[r.states.length - 1];
     if (values.json) {
-      io.out(json({ model: ms[0], glibc: run.glibc, memoryModel: run.memory, scenario: sc.id, choices: ids.slice(0, r.steps.length), steps: r.steps, final: { mem: end.mem, queue: end.queue, threads: end.threads }, violations: end.violations, error: r.error }, io.isTTY));
+      io.out(json({ model: ms[0], glibc: run.glibc, memoryModel: run.memoryModel, scenario: sc.id, choices: ids.slice(0, r.steps.length), steps: r.steps, final: { mem: end.mem, queue: end.queue, threads: end.threads }, violations: end.violations, error: r.error }, io.isTTY));
     } else {
-      io.out(`${sc.id} under ${ms[0]} (${glibcText(run.glibc)}, ${run.memory}):\n` + renderSteps(r.steps));
+      io.out(`${sc.id} under ${ms[0]} (${glibcText(run.glibc)}, ${run.memoryModel}):\n` + renderSteps(r.steps));
       io.out(`  final: memory ${end.mem.status} value=${end.mem.value} nwaiters=${end.mem.nwaiters}, queue [${end.queue.map((i) => end.threads[i].name).join(', ')}], ` +
         `returns ${end.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}`).join(' ')}\n`);
     }

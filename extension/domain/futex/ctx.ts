@@ -103,7 +103,7 @@ export class Ctx<P extends Pc = Pc> {
   /** A plain store (x86 mov): into the thread's store buffer under x86-TSO, else straight to memory. */
   plainStore(word: WordName, value: number): void {
     const e: StoreEntry = { word, value };
-    if (this.s.memory === 'x86-tso') this.t.buffer.push(e);
+    if (this.s.memoryModel === 'x86-tso') this.t.buffer.push(e);
     else applyStore(this.s.mem, e);
   }
 

@@ -16,7 +16,7 @@ export interface ExploreOptions {
   /** the glibc version (default: the scenario's, versions.defaultGlibc). */
   glibc?: GlibcVersion | null;
   /** the memory model (default: the scenario's, else sequential consistency). */
-  memory?: MemoryModel;
+  memoryModel?: MemoryModel;
   /** override the scenario's environment budget. */
   budget?: Partial<Budget>;
   /** stop expanding after this many distinct states (the result says truncated). */
@@ -79,8 +79,8 @@ function outcomeOf(s: FutexState): string {
 export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult {
   const budget: Budget = { ...sc.budget, ...opts.budget };
   const scenario: Scenario = { ...sc, budget };
-  const { model, glibc, memory } = runParams(scenario, opts);
-  const run: StateOptions = { model, glibc, memory };
+  const { model, glibc, memoryModel } = runParams(scenario, opts);
+  const run: StateOptions = { model, glibc, memoryModel };
   const maxStates = opts.maxStates ?? 500_000;
   const init = initialState(scenario, run);
   const nodes: Node[] = [{ state: init, parent: -1, via: '', succ: [] }];
@@ -209,7 +209,7 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
   const violatingSchedules = zero();
   for (const k of VIOLATION_KINDS) violatingSchedules[k] = bad[k][0];
   return {
-    scenario: sc.id, model, glibc, memoryModel: memory, budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
+    scenario: sc.id, model, glibc, memoryModel, budget, states: nodes.length, transitions, schedules: paths[0], violatingSchedules,
     violatingStates, witnesses,
     outcomes: [...outcomes].map(([outcome, schedules]) => ({ outcome, schedules })).sort((a, b) => b.schedules - a.schedules),
     cycles, truncated,

@@ -17,7 +17,7 @@ export function stepLifetime(c: Ctx, op: OpKind): boolean {
         if (!c.touch('the whole semaphore', true)) return true;
       }
       const fresh = initMemory(c.model, v, scenarioOf(c.s).initial.pshared);
-      if (c.s.memory === 'x86-tso') {
+      if (c.s.memoryModel === 'x86-tso') {
         // plain stores: into the store buffer, field by field in layout order
         c.s.mem.status = 'live';
         for (const f of memoryFields(c.model, fresh)) c.plainStore(f.name as WordName, f.value);
@@ -55,7 +55,7 @@ export function stepLifetime(c: Ctx, op: OpKind): boolean {
       if (m.status !== 'freed') {
         c.violate({ kind: 'assertion', thread: t.name, message: `${t.name} reuses memory that was not freed (${m.status})` });
       }
-      if (c.s.memory === 'x86-tso') {
+      if (c.s.memoryModel === 'x86-tso') {
         c.s.mem.status = 'reused';
         c.plainStore('value', GARBAGE.value);
         c.plainStore('private', GARBAGE.priv);

@@ -44,12 +44,12 @@ export interface StateOptions {
   /** the glibc version (default: the scenario's, see versions.defaultGlibc); null only for pg-futex. */
   glibc?: GlibcVersion | null;
   /** the memory model (default: the scenario's, else sequential consistency). */
-  memory?: MemoryModel;
+  memoryModel?: MemoryModel;
 }
 
 /** The glibc version and memory model a scenario runs under with these options; throws on a combination
  *  that matches no real code (glibc-old is 2.20, glibc-new-* 2.21+, an operation a version lacks). */
-export function runParams(sc: Scenario, opts: StateOptions = {}): { model: ModelId; glibc: GlibcVersion | null; memory: MemoryModel } {
+export function runParams(sc: Scenario, opts: StateOptions = {}): { model: ModelId; glibc: GlibcVersion | null; memoryModel: MemoryModel } {
   const model = opts.model ?? sc.model;
   const glibc = opts.glibc !== undefined ? opts.glibc : defaultGlibc(model, sc);
   const bad = versionMismatch(model, glibc);
@@ -60,12 +60,12 @@ export function runParams(sc: Scenario, opts: StateOptions = {}): { model: Model
       if (why) throw new Error(why);
     }
   }
-  return { model, glibc, memory: opts.memory ?? sc.memory ?? 'sc' };
+  return { model, glibc, memoryModel: opts.memoryModel ?? sc.memoryModel ?? 'sc' };
 }
 
 /** The initial state of a scenario (threads at their first step; pre-registered waiters imported). */
 export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState {
-  const { model, glibc, memory } = runParams(sc, opts);
+  const { model, glibc, memoryModel } = runParams(sc, opts);
   const mem = initMemory(model, sc.initial.value, sc.initial.pshared);
   const threads: ThreadState[] = [];
   const queue: number[] = [];
@@ -90,7 +90,7 @@ export function initialState(sc: Scenario, opts: StateOptions = {}): FutexState 
     threads.push(t);
   });
   return {
-    model, glibc, memory, scenario: sc, mem, queue, threads, left: { ...sc.budget }, tokens: sc.initial.value, violations: [],
+    model, glibc, memoryModel, scenario: sc, mem, queue, threads, left: { ...sc.budget }, tokens: sc.initial.value, violations: [],
     last: null,
   };
 }
@@ -271,7 +271,7 @@ export function step(prev: FutexState, choice: Choice): FutexState {
   if (!op) throw new Error(`thread ${t0.name} has no operation left`);
   c.rec.at = { tid: choice.tid, opIndex: t0.op, op, pc: t0.pc, line: lineId(prev.model, op, t0.pc) };
   c.accessSpec = PROGRAMS[prev.model].access(op, t0.pc);
-  const tso = prev.memory === 'x86-tso' && t0.buffer.length > 0;
+  const tso = prev.memoryModel === 'x86-tso' && t0.buffer.length > 0;
   const kind = tso ? tsoKind(op, t0.pc, c.accessSpec) : 'locked';
   if (tso && kind === 'locked') c.drain();
   const real = c.s.mem;

@@ -467,15 +467,15 @@ export function validateScenario(x: unknown): { ok: true; scenario: Scenario } |
   if (o.glibc !== undefined && !(GLIBC_VERSIONS as readonly unknown[]).includes(o.glibc)) {
     return fail(`glibc: one of ${GLIBC_VERSIONS.join(', ')}`);
   }
-  if (o.memory !== undefined && !(MEMORY_MODELS as readonly unknown[]).includes(o.memory)) {
-    return fail(`memory: one of ${MEMORY_MODELS.join(', ')}`);
+  if (o.memoryModel !== undefined && !(MEMORY_MODELS as readonly unknown[]).includes(o.memoryModel)) {
+    return fail(`memoryModel: one of ${MEMORY_MODELS.join(', ')}`);
   }
   const scenario: Scenario = {
     id, title, description, model, initial: { value, pshared: ini.pshared }, threads, budget: { spurious: sp, weakCas: wc, signals: sg },
   };
   if (o.asyncCancel === true) scenario.asyncCancel = true;
   if (o.glibc !== undefined) scenario.glibc = o.glibc as GlibcVersion;
-  if (o.memory !== undefined) scenario.memory = o.memory as MemoryModel;
+  if (o.memoryModel !== undefined) scenario.memoryModel = o.memoryModel as MemoryModel;
   const why = whyNotUnder(scenario, model);
   if (why) return fail(why);
   return { ok: true, scenario };

@@ -44,8 +44,8 @@ export function stepSimpleOp(c: Ctx, op: OpKind): boolean {
       const word = c.opSpec?.word ?? 'value';
       const v = c.opSpec?.value ?? 0;
       c.accessSpec = { kind: 'write', order: 'plain' };
-      c.name('store', `mov: ${word} := ${v}${c.s.memory === 'x86-tso' ? ' (into the store buffer)' : ''}`);
-      if (c.s.memory === 'x86-tso') {
+      c.name('store', `mov: ${word} := ${v}${c.s.memoryModel === 'x86-tso' ? ' (into the store buffer)' : ''}`);
+      if (c.s.memoryModel === 'x86-tso') {
         // the access record says what was written; memory sees it when the buffer is flushed
         c.touch(word, false);
         const a = c.rec.access?.[c.rec.access.length - 1];

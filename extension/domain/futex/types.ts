@@ -225,7 +225,7 @@ export interface FutexState {
   /** the glibc release the run follows (versions.ts; null for pg-futex). */
   glibc: GlibcVersion | null;
   /** the memory model of the run. */
-  memory: MemoryModel;
+  memoryModel: MemoryModel;
   /** the scenario this state belongs to (shared by reference; not part of the state's identity). */
   scenario: Scenario;
   mem: Memory;

@@ -88,7 +88,7 @@ test('initial values up to SEM_VALUE_MAX are accepted (EOVERFLOW becomes reachab
   // the 32-bit word at the top of its range: tokens SEM_VALUE_MAX, bit set, stays unsigned
   const s = initialState({ ...ok.scenario, threads: [{ name: 'W', ops: [{ op: 'sem_wait' }], registered: true }] }, { model: 'glibc-new-32' });
   assert.equal(s.mem.value, 0xffffffff);
-  assert.ok(validateScenario({ ...base, glibc: '2.21', memory: 'x86-tso', initial: { value: 0, pshared: false } }).ok);
+  assert.ok(validateScenario({ ...base, glibc: '2.21', memoryModel: 'x86-tso', initial: { value: 0, pshared: false } }).ok);
   assert.equal(validateScenario({ ...base, glibc: '2.99', initial: { value: 0, pshared: false } }).ok, false);
   assert.equal(validateScenario({ ...base, model: 'glibc-old', glibc: '2.41+', initial: { value: 0, pshared: false } }).ok, true,
     'glibc-old ignores a scenario version (always 2.20)');

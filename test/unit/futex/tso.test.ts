@@ -11,20 +11,20 @@ const both00 = (o: string): boolean => /T1=0\/r=0 T2=0\/r=0/.test(o);
 test('store buffering: SC forbids r1 = r2 = 0, x86-TSO allows it (glibc-new-32 and glibc-old layouts)', () => {
   const sb = findScenario('sb')!;
   for (const model of ['glibc-new-32', 'glibc-old', 'glibc-new-64'] as ModelId[]) {
-    const sc = explore(sb, { model, memory: 'sc' });
+    const sc = explore(sb, { model, memoryModel: 'sc' });
     assert.equal(sc.memoryModel, 'sc');
     const scOut = sc.outcomes.map((o) => o.outcome);
     assert.equal(sc.schedules, 6, `${model}: the 6 interleavings of 2 + 2 steps`);
     assert.ok(!scOut.some(both00), `${model} SC: ${scOut.join('; ')}`);
     assert.equal(scOut.length, 3, `${model} SC: (0,1), (1,0), (1,1)`);
-    const tso = explore(sb, { model, memory: 'x86-tso' });
+    const tso = explore(sb, { model, memoryModel: 'x86-tso' });
     assert.equal(tso.memoryModel, 'x86-tso');
     const tsoOut = tso.outcomes.map((o) => o.outcome);
     assert.ok(tsoOut.some(both00), `${model} TSO: ${tsoOut.join('; ')}`);
     assert.equal(tsoOut.length, 4, `${model} TSO: all four outcomes`);
   }
   // the witness schedule: both stores wait in their buffers while both loads read memory
-  const r = replay(sb, ['T1', 'T2', 'T1', 'T2', 'flush(T1)', 'flush(T2)'], 'glibc-new-32', { memory: 'x86-tso' });
+  const r = replay(sb, ['T1', 'T2', 'T1', 'T2', 'flush(T1)', 'flush(T2)'], 'glibc-new-32', { memoryModel: 'x86-tso' });
   assert.equal(r.error, undefined, r.error);
   assert.deepEqual(r.states[4].threads.map((t) => t.results), [['0', 'r=0'], ['0', 'r=0']]);
   assert.deepEqual(r.states[2].threads.map((t) => t.buffer), [[{ word: 'value', value: 1 }], [{ word: 'nwaiters', value: 1 }]]);
@@ -45,12 +45,12 @@ test('a locked instruction drains the buffer: SB with a sem_post (lock cmpxchg) 
     budget: { spurious: 0, weakCas: 0, signals: 0 },
   };
   for (const model of ['glibc-new-32', 'glibc-old'] as ModelId[]) {
-    const tso = explore(fenced, { model, memory: 'x86-tso' });
+    const tso = explore(fenced, { model, memoryModel: 'x86-tso' });
     const out = tso.outcomes.map((o) => o.outcome);
     assert.ok(out.length > 0);
     assert.ok(!out.some((o) => /T1=0\/0\/r=0 T2=0\/0\/r=0/.test(o)), `${model}: ${out.join('; ')}`);
     // the post's own load of private sees T1's buffered store (its own buffer first)
-    const r = replay(fenced, ['T1', 'T1'], model, { memory: 'x86-tso' });
+    const r = replay(fenced, ['T1', 'T1'], model, { memoryModel: 'x86-tso' });
     assert.equal(r.error, undefined, r.error);
     if (model === 'glibc-new-32') {
       assert.equal(r.states[2].threads[0].priv, 128, 'sem_post read private from its own store buffer');
@@ -69,7 +69,7 @@ test('loads read their own buffer first: a thread always sees its own store, oth
     ],
     budget: { spurious: 0, weakCas: 0, signals: 0 },
   };
-  const r = explore(own, { memory: 'x86-tso' });
+  const r = explore(own, { memoryModel: 'x86-tso' });
   assert.ok(r.outcomes.every((o) => /T1=0\/r=5 /.test(o.outcome)), r.outcomes.map((o) => o.outcome).join('; '));
   assert.ok(r.outcomes.some((o) => /T2=r=0$/.test(o.outcome)));
   assert.ok(r.outcomes.some((o) => /T2=r=5$/.test(o.outcome)));
@@ -81,8 +81,8 @@ test('the shipped semaphore scenarios keep their verdicts under x86-TSO (every s
   for (const id of ['seed', 'seed-reuse', 'b1', 'c1']) {
     const sc = findScenario(id)!;
     for (const model of ['glibc-new-32', 'glibc-old'] as ModelId[]) {
-      const a = explore(sc, { model, memory: 'sc' });
-      const b = explore(sc, { model, memory: 'x86-tso' });
+      const a = explore(sc, { model, memoryModel: 'sc' });
+      const b = explore(sc, { model, memoryModel: 'x86-tso' });
       const kinds = (x: typeof a) => Object.entries(x.violatingSchedules).filter(([, n]) => n > 0).map(([k]) => k);
       assert.deepEqual(kinds(b), kinds(a), `${id} ${model}`);
       assert.ok(b.states >= a.states, `${id} ${model}`);
