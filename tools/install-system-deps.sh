@@ -27,7 +27,7 @@ runc              cli                         podman's runtime here (crun refuse
 openssh-server    remote,metrics                    a real sshd on 127.0.0.1
 openssh-client    remote,metrics                    ssh, ssh-keygen
 postgresql        recycle                     a real PostgreSQL server (its shm interlock segment)
-prometheus        metrics                     a real Prometheus server and promtool (check metrics, check/test rules)
+prometheus        metrics,integration         a real Prometheus server and promtool (check metrics, check/test rules, check config)
 chromium          webview,futex,integration,start   webviews and the VS Code workbench in a real browser
 fonts-dejavu-core webview,futex,integration,start   fonts for the screenshots
 ripgrep           integration,start           code-server's search (no download from GitHub)

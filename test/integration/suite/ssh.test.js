@@ -201,4 +201,35 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     assert.equal(api.store.get('down'), undefined);
     assert.deepEqual(vscode.workspace.getConfiguration('ipcExplorer').get('sshHosts'), ['hostA', 'hostB', 'freebsd']);
   });
+
+  it('"Copy Prometheus Scrape Config" puts on the clipboard a config promtool accepts: the exporter job, and the configured hosts (not a refused entry) as /probe targets', async function () {
+    const hosts = ['hostA', 'hostB', 'freebsd'];
+    // a refused entry in the setting is left out of the config and counted
+    await cfg.update('sshHosts', [...hosts, '-oProxyCommand=true'], vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.env.clipboard.writeText('');
+      assert.equal(await vscode.env.clipboard.readText(), '', 'the clipboard starts empty');
+      const returned = await vscode.commands.executeCommand('ipcExplorer.copyPrometheusScrapeConfig');
+      const clip = await vscode.env.clipboard.readText();
+      assert.equal(clip, returned);
+      // the exporter job, then the multi-target job whose targets are the configured hosts, in their order
+      assert.match(clip, /^ {2}- job_name: "ipc"\n {4}static_configs: \[\{ targets: \["127\.0\.0\.1:9863"\] \}\]$/m);
+      const ssh = clip.slice(clip.indexOf('  - job_name: "ipc-ssh"'));
+      assert.match(ssh, /^ {4}metrics_path: \/probe$/m);
+      assert.deepEqual(JSON.parse(/^ {6}- targets: (\[.*\])$/m.exec(ssh)[1]), hosts);
+      assert.match(ssh, /- \{ source_labels: \[__address__\], target_label: __param_target \}/);
+      assert.match(clip, /^# {3}ipcx serve --listen 127\.0\.0\.1:9863 --target hostA --target hostB --target freebsd$/m);
+      assert.ok(!clip.includes('ProxyCommand'), 'the refused entry is not in the config');
+      assert.ok(api.notify.shown.some((s) => /Copied a Prometheus scrape config for ipcx serve: this machine and 3 SSH hosts \(1 refused entry left out\)\./.test(s.text)),
+        JSON.stringify(api.notify.shown.slice(-3)));
+      // what was copied is a Prometheus configuration as it stands
+      const file = path.join(dir, 'prometheus.yml');
+      fs.writeFileSync(file, clip);
+      const check = spawnSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
+      assert.equal(check.error, undefined, 'promtool runs (Debian package prometheus: tools/install-system-deps.sh integration)');
+      assert.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`);
+    } finally {
+      await cfg.update('sshHosts', hosts, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
