@@ -41,9 +41,25 @@ export interface IpcExplorerApi {
   testHooks?: { setRecycleConfirm: typeof setRecycleConfirmForTests };
 }
 
+/** Platforms the test hook below accepts. */
+const TEST_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'darwin', 'freebsd', 'win32'];
+
+/**
+ * Test hook (documented in docs/platforms.md): only when VS Code runs the extension under its test runner
+ * (extension mode Test), `IPCX_TEST_PLATFORM=darwin|freebsd|win32|linux` in the extension host's environment
+ * makes the local host read as on that platform (the integration suite's desktop sessions on this Linux
+ * machine, with stand-in ipcs/sysctl/uname first on PATH). Never read in a normal run.
+ */
+export function testPlatform(mode: vscode.ExtensionMode, env: NodeJS.ProcessEnv = process.env): NodeJS.Platform | undefined {
+  if (mode !== vscode.ExtensionMode.Test) return undefined;
+  const p = env['IPCX_TEST_PLATFORM'] as NodeJS.Platform | undefined;
+  return p !== undefined && TEST_PLATFORMS.includes(p) ? p : undefined;
+}
+
 export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   const t0 = performance.now();
-  const services = createServices(context);
+  const platform = testPlatform(context.extensionMode);
+  const services = createServices(context, platform ? { platform } : {});
   const tree = registerTreeViews(context, services);
   registerRefresh(context, services);
   registerInspect(context, services);
@@ -59,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   const status = registerStatusIndicators(context, services, [tree.treeView, tree.explorerView]);
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
+  if (platform) services.log.warn(`test hook: the local host is read as on ${platform} (IPCX_TEST_PLATFORM, extension mode Test)`);
   const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, status, activationMs };
   if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests };
   return api;

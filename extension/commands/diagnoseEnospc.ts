@@ -57,6 +57,8 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
     const failing = d.checks.filter((c) => !c.ok);
     const text = d.wouldSucceed
       ? `${call} would succeed on ${host} now. ${d.checks.map((c) => c.text).join('; ')}.`
+      : !d.blockedBy.length && d.unknownLimits.length
+      ? `Cannot tell whether ${call} would succeed on ${host}: it did not report ${d.unknownLimits.join(', ')}. ${d.advice[0] ?? ''}`
       : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
     if (d.wouldSucceed) services.notify.info(text);
     else {

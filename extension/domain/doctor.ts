@@ -36,8 +36,10 @@ export interface LimitCheck {
   /** limitValue - used (SEMMSL: the limit itself). */
   free: number;
   ok: boolean;
-  /** the errno semget would fail with when not ok. */
+  /** the errno semget would fail with when not ok (absent when the limit is not known). */
   errno?: 'ENOSPC' | 'EINVAL';
+  /** the host did not report this limit: nothing can be told from it (never counted as ok). */
+  unknown?: true;
   text: string;
 }
 
@@ -47,6 +49,8 @@ export interface Diagnosis {
   checks: LimitCheck[];
   wouldSucceed: boolean;
   blockedBy: Array<LimitCheck['limit']>;
+  /** limits the host did not report (FreeBSD/macOS ipcs and sysctl may leave some out): no answer from them. */
+  unknownLimits: Array<LimitCheck['limit']>;
   /** what recycling the current recyclable orphan sets would free. */
   recycle: { sets: number; semaphores: number; refs: ObjectRef[] };
   /** orphan sets that recycle keeps (need a decision or a trust rule). */
@@ -56,6 +60,32 @@ export interface Diagnosis {
   recyclingIsEnough: boolean;
   advice: string[];
   pg?: PgSizing & { afterRecycle: PgSizing };
+}
+
+/**
+ * The semaphore limits a snapshot does not know. The ipcs-based sources (FreeBSD, macOS: locally or over
+ * SSH) report a limit that neither `ipcs -S` nor `sysctl` printed as 0, with a warning; a real 0 there would
+ * make every semget fail, so 0 from them is taken as "not reported". A Linux kernel's 0 is its value.
+ */
+export function unknownSemLimits(snapshot: IpcSnapshot): Array<LimitCheck['limit']> {
+  if (snapshot.source !== 'ipcs' && snapshot.source !== 'ssh-ipcs') return [];
+  const L = snapshot.limits;
+  const out: Array<LimitCheck['limit']> = [];
+  if (!(L.semmsl > 0)) out.push('SEMMSL');
+  if (!(L.semmni > 0)) out.push('SEMMNI');
+  if (!(L.semmns > 0)) out.push('SEMMNS');
+  return out;
+}
+
+function markUnknown(cs: LimitCheck[], unknown: ReadonlyArray<LimitCheck['limit']>): LimitCheck[] {
+  for (const c of cs) {
+    if (!unknown.includes(c.limit)) continue;
+    c.ok = false;
+    c.unknown = true;
+    delete c.errno;
+    c.text = `${c.limit} not reported by this host: cannot tell`;
+  }
+  return cs;
 }
 
 function checks(nsems: number, sets: number, used: { sets: number; semaphores: number }, semmsl: number, semmni: number, semmns: number): LimitCheck[] {
@@ -84,7 +114,8 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   const listed = { sets: snapshot.sems.length, semaphores: snapshot.sems.reduce((a, s) => a + s.nsems, 0) };
   // the kernel's own counts (SEM_INFO) when present; never fewer than what we listed
   const usage = { sets: Math.max(snapshot.usage.semSets, listed.sets), semaphores: Math.max(snapshot.usage.semTotal, listed.semaphores) };
-  const now = checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns);
+  const unknown = unknownSemLimits(snapshot);
+  const now = markUnknown(checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns), unknown);
   const recycle = { sets: 0, semaphores: 0, refs: [] as ObjectRef[] };
   const kept = { sets: 0, semaphores: 0 };
   for (const s of snapshot.sems) {
@@ -100,14 +131,15 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
     }
   }
   const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
-  const after = checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns);
-  const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok).map((c) => c.limit);
+  const after = markUnknown(checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns), unknown);
+  const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok && !c.unknown).map((c) => c.limit);
   const d: Diagnosis = {
     request: { nsems, sets },
     usage,
     checks: now,
     wouldSucceed: now.every((c) => c.ok),
     blockedBy: blocked(now),
+    unknownLimits: unknown,
     recycle,
     keptOrphans: kept,
     afterRecycle: { checks: after, wouldSucceed: after.every((c) => c.ok), blockedBy: blocked(after) },
@@ -116,7 +148,12 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   };
   d.recyclingIsEnough = !d.wouldSucceed && d.afterRecycle.wouldSucceed;
   if (d.wouldSucceed) d.advice.push(`semget(key, ${nsems}) x ${sets} would succeed now.`);
-  else {
+  else if (unknown.length && !d.blockedBy.length) {
+    const names = unknown.map((l) => `${snapshot.platform === 'darwin' ? 'kern.sysv.' : 'kern.ipc.'}${l.toLowerCase()}`);
+    d.advice.push(`cannot tell whether semget(key, ${nsems}) x ${sets} would succeed: this host did not report ${unknown.join(', ')} ` +
+      `(neither ipcs -S nor sysctl printed ${names.join(', ')}). Read them there: sysctl ${names.join(' ')}`);
+    if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores.`);
+  } else {
     d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
     if (d.blockedBy.includes('SEMMSL')) {
       const where = snapshot.platform === 'darwin' ? 'kern.sysv.semmsl' : snapshot.platform === 'freebsd' ? 'kern.ipc.semmsl' : 'first field of /proc/sys/kernel/sem';
@@ -151,11 +188,11 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
 
 export function formatDiagnosis(d: Diagnosis): string {
   const out: string[] = [];
-  out.push(`Would semget(key, ${d.request.nsems}) x ${d.request.sets} succeed? ${d.wouldSucceed ? 'YES' : `NO - blocked by ${d.blockedBy.join(', ')}`}`);
-  for (const c of d.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.text}`);
+  out.push(`Would semget(key, ${d.request.nsems}) x ${d.request.sets} succeed? ${d.wouldSucceed ? 'YES' : d.blockedBy.length ? `NO - blocked by ${d.blockedBy.join(', ')}` : `UNKNOWN - not reported by this host: ${d.unknownLimits.join(', ')}`}`);
+  for (const c of d.checks) out.push(`  ${c.ok ? 'ok ' : c.unknown ? '?  ' : 'BAD'} ${c.text}`);
   out.push(`Recyclable orphans: ${d.recycle.sets} set(s), ${d.recycle.semaphores} semaphores.`);
-  out.push(`After recycling: ${d.afterRecycle.wouldSucceed ? 'YES, it would succeed' : `still NO - ${d.afterRecycle.blockedBy.join(', ')}`}`);
-  for (const c of d.afterRecycle.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.text}`);
+  out.push(`After recycling: ${d.afterRecycle.wouldSucceed ? 'YES, it would succeed' : d.afterRecycle.blockedBy.length ? `still NO - ${d.afterRecycle.blockedBy.join(', ')}` : 'UNKNOWN'}`);
+  for (const c of d.afterRecycle.checks) out.push(`  ${c.ok ? 'ok ' : c.unknown ? '?  ' : 'BAD'} ${c.text}`);
   if (d.pg) {
     out.push('');
     out.push(`PostgreSQL ${d.pg.settings.version} sizing: ${d.pg.needs.formula}`);

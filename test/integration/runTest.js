@@ -9,6 +9,8 @@
 //   IPCX_SKIP_SUITE=1                                skip the suite (run only the sessions below it)
 //   IPCX_SKIP_FALLBACK=1                             skip the "no native binding" session
 //   IPCX_SKIP_START=1                                skip the `npm start` session (password-protected server)
+//   IPCX_SKIP_DESKTOPS=1                             skip the FreeBSD/macOS/Windows desktop sessions
+//   IPCX_IT_FILES=platforms                          (a word of it) runs those sessions even with IPCX_IT_FILES
 //
 // Sessions: the suite (extension under development), the installed VSIX, the extension without its
 // native binary (/proc fallback), and `npm start` itself (its server refuses requests without the password;
@@ -30,6 +32,9 @@ const root = path.resolve(__dirname, '..', '..');
 const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)'];
+/** the desktop sessions: the platform the test hook makes the extension read the local host as */
+const DESKTOPS = ['freebsd', 'darwin', 'win32'];
+const desktopLabel = (p) => `${p} desktop (IPCX_TEST_PLATFORM test hook, stand-in ipcs/sysctl/uname)`;
 
 /** A session that does not run: one skipped test, with its reason on a line run-all.mjs collects. */
 function skipSession(label, reason) {
@@ -140,7 +145,21 @@ function npm(args) {
     });
     fs.rmSync(copy, { recursive: true, force: true });
   }
-  // 4. `npm start`: the real command; its server must refuse whoever does not have the printed password
+  // 4. other desktops: the extension under development with IPCX_TEST_PLATFORM (honoured only in extension
+  //    mode Test), one VS Code per platform since the platform is read at activation (platforms/)
+  const onlyFiles = (process.env.IPCX_IT_FILES || '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const platform of DESKTOPS) {
+    if (process.env.IPCX_SKIP_DESKTOPS === '1') skipSession(desktopLabel(platform), 'IPCX_SKIP_DESKTOPS=1');
+    else if (onlyFiles.length && !onlyFiles.some((w) => 'platforms'.includes(w))) skipSession(desktopLabel(platform), `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+    else {
+      await session(desktopLabel(platform), {
+        extensionDevelopmentPath: root,
+        extensionTestsPath: path.join(__dirname, 'platforms', 'index.js'),
+        env: { IPCX_TEST_PLATFORM: platform },
+      });
+    }
+  }
+  // 5. `npm start`: the real command; its server must refuse whoever does not have the printed password
   if (process.env.IPCX_SKIP_START === '1') skipSession(SESSIONS[3], 'IPCX_SKIP_START=1');
   else if (process.env.IPCX_IT_FILES) skipSession(SESSIONS[3], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
   else {

@@ -272,6 +272,22 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     assert.equal(run(process.execPath, [IPCX, 'metrics', '--textfile', path.join(dir, 'nope')]).status, 2);
   });
 
+  test('ipcx metrics --textfile for a host that cannot be reached still writes ipc.prom: ipc_probe_success 0 with its code, an error line, exit 1', cap, () => {
+    if (!cap.ready()) return;
+    const dir = fs.mkdtempSync(path.join(tmp, 'textfile-fail-'));
+    const r = spawnSync(process.execPath, [IPCX, 'metrics', '--textfile', dir, '--host', 'unreach'], {
+      encoding: 'utf8', env: { ...process.env, IPCX_SSH_CONFIG: h!.configFile },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^ipcx: unreach: .*Connection refused/m);
+    assert.deepEqual(fs.readdirSync(dir), ['ipc.prom']);
+    const text = fs.readFileSync(path.join(dir, 'ipc.prom'), 'utf8');
+    assert.equal(run('promtool', ['check', 'metrics'], text).status, 0);
+    assert.equal(one(text, 'ipc_probe_success', { host: 'unreach' }), 0);
+    assert.equal(one(text, 'ipc_probe_error_info', { host: 'unreach', code: 'ESSH' }), 1);
+    assert.equal(samples(text, 'ipc_used').length, 0, 'no figures from a host that was not read');
+  });
+
   test('a real Prometheus scrapes ipcx serve and /probe: SEMMNS use, orphans and the remote host\'s series', cap, async () => {
     if (!cap.ready()) return;
     const k = kernelFigures((f) => fs.readFileSync(f, 'utf8'));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalSource } from '../../extension/backend/localSource';
 import { IpcError } from '../../extension/domain/errors';
-import { diagnoseSemget } from '../../extension/domain/doctor';
+import { diagnoseSemget, formatDiagnosis } from '../../extension/domain/doctor';
 import { prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { freebsdStandIn } from './sshdHarness';
 
@@ -125,6 +125,23 @@ test('darwin local: the real OS X ipcs listing and sysctl kern.sysv shm lines; s
   const mode = await src.removalMode!();
   assert.equal(mode.mode, 'unlocked');
   assert.match(mode.queuesStay ?? '', /queues stay on darwin/);
+  await src.close();
+});
+
+test('darwin local: Diagnose ENOSPC on a listing without semaphore limits says it cannot tell, names the sysctls to read, and blames no limit', async () => {
+  const src = new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin()}:/usr/bin:/bin` } } });
+  const s = await src.snapshot();
+  const d = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
+  assert.equal(d.wouldSucceed, false, 'never claimed');
+  assert.deepEqual(d.blockedBy, [], 'no limit is blamed on a value that was not read');
+  assert.deepEqual(d.unknownLimits, ['SEMMSL', 'SEMMNI', 'SEMMNS']);
+  assert.ok(d.checks.every((c) => c.unknown && c.errno === undefined));
+  assert.match(d.advice[0], /^cannot tell whether semget\(key, 17\) x 5 would succeed: this host did not report SEMMSL, SEMMNI, SEMMNS .*sysctl kern\.sysv\.semmsl kern\.sysv\.semmni kern\.sysv\.semmns$/);
+  assert.ok(!d.advice.some((a) => /sysctl -w|now 0 0 0/.test(a)), d.advice.join('\n'));
+  assert.match(formatDiagnosis(d), /^Would semget\(key, 17\) x 5 succeed\? UNKNOWN - not reported by this host: SEMMSL, SEMMNI, SEMMNS$/m);
+  // FreeBSD reports them: an answer, not "unknown"
+  const bsd = await freebsd().snapshot();
+  assert.deepEqual(diagnoseSemget(bsd, new Map(), { nsems: 17, sets: 5 }).unknownLimits, []);
   await src.close();
 });
 
