@@ -18,6 +18,9 @@ export interface LiveSource {
   nwaiters: number;
   /** when the host read it (ms since the epoch). */
   readAt: number;
+  /** the glibc release of the machine holding the semaphore (gnu_get_libc_version, e.g. '2.36'); absent
+   *  when the host could not tell (an SSH host, a libc that is not glibc). */
+  glibc?: string;
 }
 
 export type FutexHostToWebview =

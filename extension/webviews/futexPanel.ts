@@ -90,7 +90,9 @@ export class FutexPanel implements vscode.Disposable {
 
   openLive(t: LiveTarget, readAt = Date.now()): void {
     this.live = t;
-    const live: LiveSource = { name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt };
+    // this machine's glibc wrote a local semaphore; an SSH host's release is not read (yet)
+    const glibc = t.host === LOCAL_HOST ? localGlibcRelease() : undefined;
+    const live: LiveSource = { name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt, ...(glibc ? { glibc } : {}) };
     this.post({ type: 'open', scenario: scenarioFromLive(t), live });
     this.panel.title = `Futex: ${t.name}`;
   }
@@ -152,6 +154,26 @@ export class FutexPanel implements vscode.Disposable {
     while (this.disposables.length) this.disposables.pop()?.dispose();
     this.panel.dispose();
   }
+}
+
+let glibcRelease: string | null | undefined;
+
+/**
+ * The glibc release this extension host runs on, as gnu_get_libc_version() returns it ('2.36'): Node's
+ * diagnostic report carries it (`header.glibcVersionRuntime`); undefined where the libc is not glibc. Read
+ * once (a report takes some 15 ms).
+ */
+export function localGlibcRelease(): string | undefined {
+  if (glibcRelease === undefined) {
+    try {
+      const r = process.report?.getReport() as { header?: { glibcVersionRuntime?: unknown } } | undefined;
+      const v = r?.header?.glibcVersionRuntime;
+      glibcRelease = typeof v === 'string' && /^\d+\.\d+[0-9.]*$/.test(v) ? v : null;
+    } catch {
+      glibcRelease = null;
+    }
+  }
+  return glibcRelease ?? undefined;
 }
 
 async function pickLocalSemaphore(services: Services): Promise<LiveTarget | undefined> {

@@ -207,11 +207,12 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
 test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host', browserCap, async () => {
   const { p, errors } = await open();
   const sc = scenarioFromLive({ name: '/orders', value: 3, nwaiters: 2, layout: 'glibc-new-64' });
-  const msg: FutexHostToWebview = { type: 'open', scenario: sc, live: { name: '/orders', host: 'local', value: 3, nwaiters: 2, readAt: 0 } };
+  const msg: FutexHostToWebview = { type: 'open', scenario: sc, live: { name: '/orders', host: 'local', value: 3, nwaiters: 2, readAt: 0, glibc: '2.36' } };
   await p.evaluate(`window.postMessage(${JSON.stringify(msg)}, '*')`);
   await poll(p, 'document.getElementById("description").textContent.includes("3 tokens, 2 waiters")');
   assert.match((await p.textContent('#mem-hex')) ?? '', /0000: 03000000 02000000 80000000/);
   assert.equal(await p.inputValue('#scenario'), '__live');
+  assert.match((await p.textContent('#live')) ?? '', /^live \/orders on local \(glibc 2\.36\): 3 tokens, 2 waiters/, 'the machine\'s glibc');
   await p.click('#refresh-live');
   const posted = (await p.evaluate('window.__posted')) as { type: string }[];
   assert.ok(posted.some((m) => m.type === 'refreshLive'));

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { explore, findScenario, PSEUDOCODE, type Scenario } from '../../extension/domain/futex';
 import { isFutexWebviewToHost } from '../../extension/shared/futexProtocol';
 import { chromiumPath, needs } from '../helpers/capabilities';
-import { artifactPath, CHROMIUM_ARGS, ensureBundle, initScript, pollPage, serveApp, THEMES, type Served, type Theme } from './harness';
+import { artifactPath, CHROMIUM_ARGS, ensureBundle, initScript, pollPage, serveApp, vscodeTheme, type Served, type Theme } from './harness';
 
 const browserCap = needs('chromium');
 
@@ -46,7 +46,7 @@ async function open(theme: Theme, viewport = { width: 1400, height: 1000 }): Pro
   p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   const t0 = Date.UTC(2026, 10, 24, 12, 0, 0);
   await p.clock.install({ time: t0 });
-  await p.addInitScript({ content: initScript(THEMES[theme]) });
+  await p.addInitScript({ content: initScript(vscodeTheme(theme)) });
   await p.goto(served.url);
   await pollPage(p, '(window.__posted || []).some((m) => m.type === "ready")');
   // an installed clock still ticks with real time: stop it, so only runFor moves it from here on

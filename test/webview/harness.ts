@@ -239,7 +239,37 @@ export async function openDashboard(browser: Browser, served: Served, theme: The
  * what VS Code's state restore does); CSP violations are collected in `window.__csp`; the theme's variables
  * go on <html> and its class on <body>, as VS Code does.
  */
-export function initScript(theme: { bodyClass: string; vars: Record<string, string> }): string {
+/**
+ * The style sheet VS Code puts first in every webview (its `_defaultStyles`, copied from VS Code's
+ * webview/browser/pre/index.html: the rules that style elements our pages use), in a cascade layer so that,
+ * as in VS Code where it comes first, the page's own rules win over it at equal specificity.
+ */
+export const VSCODE_DEFAULT_STYLES = `@layer vscode-defaults {
+  body { background-color: transparent; color: var(--vscode-editor-foreground); font-family: var(--vscode-font-family);
+    font-weight: var(--vscode-font-weight); font-size: var(--vscode-font-size); margin: 0; padding: 0 20px; }
+  a, a code { color: var(--vscode-textLink-foreground); }
+  a:hover { color: var(--vscode-textLink-activeForeground); }
+  code { font-family: var(--monaco-monospace-font); color: var(--vscode-textPreformat-foreground);
+    background-color: var(--vscode-textPreformat-background); padding: 1px 3px; border-radius: 4px; }
+  pre code { padding: 0; }
+}`;
+
+/** VS Code's colours for the default sheet's variables (its colour registry: textPreformat.*, textLink.*). */
+const DEFAULT_STYLE_VARS: Record<Theme, Record<string, string>> = {
+  light: { 'textPreformat-foreground': '#a31515', 'textPreformat-background': '#0000001a', 'textLink-foreground': '#006ab1', 'textLink-activeForeground': '#006ab1', 'editor-foreground': '#000000' },
+  dark: { 'textPreformat-foreground': '#d7ba7d', 'textPreformat-background': '#ffffff1a', 'textLink-foreground': '#3794ff', 'textLink-activeForeground': '#3794ff', 'editor-foreground': '#d4d4d4' },
+  'high-contrast': { 'textPreformat-foreground': '#000000', 'textPreformat-background': '#ffffff', 'textLink-foreground': '#21a6ff', 'textLink-activeForeground': '#21a6ff', 'editor-foreground': '#ffffff' },
+};
+
+/**
+ * A theme as VS Code's webview host applies it: its variables, and VS Code's default style sheet (added as
+ * a constructed sheet: the page's CSP governs style elements, not the host's own styles).
+ */
+export function vscodeTheme(theme: Theme): { bodyClass: string; vars: Record<string, string>; defaultStyles: string } {
+  return { bodyClass: THEMES[theme].bodyClass, vars: { ...THEMES[theme].vars, ...DEFAULT_STYLE_VARS[theme] }, defaultStyles: VSCODE_DEFAULT_STYLES };
+}
+
+export function initScript(theme: { bodyClass: string; vars: Record<string, string>; defaultStyles?: string }): string {
   return `(() => {
   window.__posted = [];
   window.__csp = [];
@@ -255,9 +285,15 @@ export function initScript(theme: { bodyClass: string; vars: Record<string, stri
     };
   };
   const vars = ${JSON.stringify(theme.vars)};
+  const defaults = ${JSON.stringify(theme.defaultStyles ?? '')};
   const apply = () => {
     for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty('--vscode-' + k, v);
     document.body.classList.add(${JSON.stringify(theme.bodyClass)});
+    if (defaults) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(defaults);
+      document.adoptedStyleSheets = [sheet, ...document.adoptedStyleSheets];
+    }
   };
   if (document.body) apply(); else document.addEventListener('DOMContentLoaded', apply);
 })();`;

@@ -277,7 +277,8 @@ function render(): void {
   storySel.disabled = playBtn.disabled = stories.length === 0;
   liveBox.replaceChildren();
   if (live) {
-    liveBox.append(`live ${live.name} on ${live.host}: ${live.value} tokens, ${live.nwaiters} waiters (read ${formatTimestamp(live.readAt)}) `, refreshBtn);
+    const libc = live.glibc ? `glibc ${live.glibc}` : 'glibc release not known';
+    liveBox.append(`live ${live.name} on ${live.host} (${libc}): ${live.value} tokens, ${live.nwaiters} waiters (read ${formatTimestamp(live.readAt)}) `, refreshBtn);
   }
   renderMemory(select(svg as SVGSVGElement), sel(hexPre), sel(memStatus), s);
   const trace = seq.update(history, choices, cursor);

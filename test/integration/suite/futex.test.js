@@ -5,7 +5,7 @@
 // Screenshots: test-artifacts/futex-vscode-seed.png, test-artifacts/futex-vscode-live.png.
 'use strict';
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const h = require('../helpers');
@@ -47,13 +47,13 @@ describe('futex visualizer in the real VS Code', function () {
     await click('#explore-all');
     const cells = await h.waitFor(async () => {
       const r = await q('#ex-out table.results tbody td');
-      return r.count === 28 ? r.items.map((i) => i.text.trim()) : undefined;
+      return r.count === 32 ? r.items.map((i) => i.text.trim()) : undefined;
     }, 'explorer results for four models', 20000);
-    // columns: model, states, schedules, use-after-free, lost-wakeup, deadlock, assertion
-    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 7); };
+    // columns: model, states, schedules, use-after-free, misuse, lost-wakeup, deadlock, assertion
+    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 8); };
     assert.notEqual(row('glibc-old')[3], '0', 'glibc-old: use-after-free schedules');
-    assert.deepEqual(row('glibc-new-64').slice(3), ['0', '0', '0', '0']);
-    assert.deepEqual(row('glibc-new-32').slice(3), ['0', '0', '0', '0']);
+    assert.deepEqual(row('glibc-new-64').slice(3), ['0', '0', '0', '0', '0']);
+    assert.deepEqual(row('glibc-new-32').slice(3), ['0', '0', '0', '0', '0']);
     await click('button[data-witness="glibc-old|use-after-free"]');
     // the replay starts at step 0 and plays; the last history row jumps to its end (and pauses)
     await h.waitFor(async () => (await text('#pos'))[0]?.startsWith('step 0 of'), 'the replay at step 0');
@@ -95,6 +95,10 @@ describe('futex visualizer in the real VS Code', function () {
     assert.match(d, /Waiters are threads registered in sem_wait/);
     assert.match((await text('#mem-hex'))[0], /^0000: 00000000 02000000 80000000 00000000/);
     assert.deepEqual(await text('#queue li'), ['W1', 'W2']);
+    // the machine's glibc release, as ldd reports it ("ldd (Debian GLIBC 2.36-9+deb12u7) 2.36")
+    const ldd = /\) (\d+\.\d+)\s*$/m.exec(execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0]);
+    assert.ok(ldd, 'ldd --version names a glibc release');
+    assert.match((await text('#live'))[0], new RegExp(`^live ${name} on local \\(glibc ${ldd[1].replace('.', '\\.')}\\): 0 tokens, 2 waiters`));
     // step the poster: read_private, load, cas_ok; then futex_wake(1) with two sleepers: the scheduler
     // offers which one the kernel wakes
     for (let i = 0; i < 3; i++) await click('#choices button[data-choice="P"]');
