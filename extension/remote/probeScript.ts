@@ -43,7 +43,8 @@ Linux)
   s pagesize; getconf PAGESIZE 2>&1
   for k in sem shm msg; do
     s "sysvipc-$k"
-    if [ -r "/proc/sysvipc/$k" ]; then cat "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
+    # the kernel pads every column: squeezing the blanks halves what crosses the network (the parser splits on blanks)
+    if [ -r "/proc/sysvipc/$k" ]; then tr -s ' ' < "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
   done
   s limits
   for f in /proc/sys/kernel/sem /proc/sys/kernel/shmmax /proc/sys/kernel/shmall /proc/sys/kernel/shmmni \
