@@ -18,7 +18,8 @@
             "src/limits.cc",
             "src/posix_sem.cc",
             "src/ipc_ns.cc",
-            "src/ns_api.cc"
+            "src/ns_api.cc",
+            "src/call_watch.cc"
           ],
           "dependencies": [
             "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -83,9 +83,11 @@ function findTests(dir) {
 }
 
 function privateNamespaceWrap(cmd, args) {
-  // unshare: new IPC namespace + new mount namespace with a fresh /dev/shm and /dev/mqueue.
+  // unshare: new IPC namespace + new mount namespace with a fresh /dev/shm and /dev/mqueue, and tracefs
+  // (the queue removal counts msgrcv/msgsnd calls with its syscall tracepoints) where it is not mounted.
   const script = 'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && ' +
-    '(mount -t mqueue mqueue /dev/mqueue 2>/dev/null || true) && exec "$0" "$@"';
+    '(mount -t mqueue mqueue /dev/mqueue 2>/dev/null || true) && ' +
+    '(test -e /sys/kernel/tracing/events || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true) && exec "$0" "$@"';
   return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
 }
 

@@ -1,4 +1,5 @@
-import type { TaskWaits } from '../domain/taskWaits';
+import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
+import type { CallWatch } from './callWatch';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
 
 /**
@@ -27,7 +28,12 @@ export interface IpcSource {
    * Which processes are blocked in msgrcv/msgsnd/semop right now, or why that cannot be proven (local:
    * /proc/PID/task/TID/syscall). Absent: never provable here, so no queue is removed.
    */
-  taskWaits?(): TaskWaits;
+  taskWaits?(opts?: { fence?: QueuePerm }): TaskWaits;
+  /**
+   * Starts counting the msgrcv/msgsnd calls made on queue `id` by any process (local: a perf tracepoint
+   * counter, backend/callWatch.ts). Absent or failing: no queue is removed.
+   */
+  watchQueueCalls?(id: number): CallWatch;
   /**
    * True when `remove` itself proves, on the host and right before removing a queue, that no process is
    * blocked in msgrcv/msgsnd on it (the SSH removal scripts): then no `taskWaits` is needed.

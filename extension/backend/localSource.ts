@@ -6,9 +6,10 @@
  */
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
-import type { TaskWaits } from '../domain/taskWaits';
+import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
+import { watchQueueCalls, type CallWatch } from './callWatch';
 import { LocalProbeRunner, type LocalProbeRunnerOptions } from './localProbeRunner';
 import type { IpcSource, RemoveOptions } from './ipcSource';
 import { jsonAroundSems, nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
@@ -27,6 +28,8 @@ export interface LocalSourceOptions extends EnrichOptions {
   platform?: NodeJS.Platform;
   /** macOS/FreeBSD: how the local probe runs (tests put stand-in ipcs, sysctl, uname first on PATH) */
   probe?: LocalProbeRunnerOptions;
+  /** where to look for tracefs (default /sys/kernel/tracing, /sys/kernel/debug/tracing) */
+  tracefsDirs?: string[];
 }
 
 /** One line saying why the binding is not used, naming every path tried. */
@@ -228,9 +231,15 @@ export class LocalSource implements IpcSource {
     }
   }
 
-  taskWaits(): TaskWaits {
+  taskWaits(opts: { fence?: QueuePerm } = {}): TaskWaits {
     if (this.platform !== 'linux') return { ok: false, why: `${this.platform} shows no process blocked in msgrcv/msgsnd (no /proc/PID/syscall)` };
-    return scanTaskWaits(this.opts.taskScan);
+    return scanTaskWaits(opts.fence ? { ...this.opts.taskScan, fence: opts.fence } : this.opts.taskScan);
+  }
+
+  watchQueueCalls(id: number): CallWatch {
+    if (this.platform !== 'linux') return { ok: false, why: `${this.platform} has no tracefs msgrcv/msgsnd tracepoints` };
+    if (!this.native) return { ok: false, why: `the native binding is not loaded (${this.nativeError?.message ?? 'unknown'})` };
+    return watchQueueCalls(this.native, id, this.opts.tracefsDirs);
   }
 
   dispose(): void {

@@ -168,6 +168,9 @@ export interface RawNative {
   nsRemove(path: string, inode: number, kind: SysvKind, id: number, expected: RawRemovalExpectation, check?: (phase: LockPhase) => string): void;
   /** uname().nodename inside the UTS namespace at `path` (/proc/PID/ns/uts). */
   utsNodename(path: string): string;
+  watchCalls(tracepoints: number[], filter: string): number;
+  watchCount(handle: number): number;
+  watchClose(handle: number): void;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
   formatSemsJson(
     headers: Float64Array,
@@ -280,6 +283,15 @@ export interface NativeBinding {
    */
   readPosixSem(path: string | Buffer): PosixSemRead;
   /**
+   * Counts, system-wide, the events of these tracepoints (perf ids, e.g. syscalls:sys_enter_msgrcv) that
+   * match `filter` (`msqid == 12`), one counter per online CPU, enabled before it returns. Returns a handle.
+   * Throws IpcError (EACCES/EPERM without CAP_PERFMON, ENOENT for an unknown tracepoint, EINVAL for a filter).
+   */
+  watchCalls(tracepoints: number[], filter: string): number;
+  /** Events counted since watchCalls, or -1 when the count cannot be trusted (a counter that did not count the whole time, CPUs brought online or offline). */
+  watchCount(handle: number): number;
+  watchClose(handle: number): void;
+  /**
    * The same kernel reads and the guarded removal inside another IPC namespace (setns(CLONE_NEWIPC) on a
    * thread made for each call, see native/src/ipc_ns.h). `path` opens it (/proc/PID/ns/ipc), `inode` is what
    * discovery saw there: a different inode is ECHANGED. Limits and the sysctl files are that namespace's.
@@ -314,6 +326,7 @@ const RAW_FUNCTIONS = [
   'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
   'writeSemsJson',
   'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
+  'watchCalls', 'watchCount', 'watchClose',
 ] as const satisfies ReadonlyArray<keyof RawNative>;
 
 /**
@@ -733,6 +746,15 @@ function wrapRaw(raw: RawNative, file: string): NativeBinding {
           call(() => (check ? raw.nsRemove(nsPath, inode, kind, id, e, check) : raw.nsRemove(nsPath, inode, kind, id, e)));
         },
       };
+    },
+    watchCalls(tracepoints, filter) {
+      return call(() => raw.watchCalls(tracepoints, filter));
+    },
+    watchCount(handle) {
+      return call(() => raw.watchCount(handle));
+    },
+    watchClose(handle) {
+      raw.watchClose(handle);
     },
   };
 }

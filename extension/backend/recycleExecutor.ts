@@ -15,7 +15,8 @@
 import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
 import type { OwnerEvidence } from '../domain/recognizers/types';
-import { blockedReason } from '../domain/taskWaits';
+import { blockedReason, type QueuePerm } from '../domain/taskWaits';
+import type { CallWatch } from './callWatch';
 import { applyRemovalMode, buildRecyclePlan, type PlanOptions, type RecycleCandidate, type RecycleOutcome, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
 import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type VerdictOptions } from '../domain/verdict';
 import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, PgDsmUnit, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
@@ -166,6 +167,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
   for (const c of plan.candidates) {
     let record: SysvObject = c.object;
     let txn: string | undefined;
+    let watch: Extract<CallWatch, { ok: true }> | undefined;
     try {
       // 1. re-read this object now
       let now: SysvObject | undefined;
@@ -234,7 +236,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
         continue;
       }
       // 3. a queue: nobody blocked in msgrcv/msgsnd on it (no trace in the header)
-      let check: (() => string) | undefined;
+      let check: ((phase: 'beforeLock' | 'afterLock') => string) | undefined;
       if (c.kind === 'msg' && !source.removeChecksWaits) {
         const scan = source.taskWaits?.() ?? { ok: false as const, why: `${plan.host} offers no list of blocked processes` };
         const why = blockedReason(scan, 'msg', c.id);
@@ -242,10 +244,7 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
           decide(c, 'refused', [why], record, 'ECHANGED');
           continue;
         }
-        // again right before the lock (IPC_SET on a queue wakes its sleeping receivers and senders, and a
-        // non-root one then fails with EACCES: never lock a queue someone waits on) and under it (a root
-        // process, which the lock does not fence, may have started waiting meanwhile)
-        check = () => blockedReason(source.taskWaits!(), 'msg', c.id) ?? '';
+        check = queueFence(source, c.id, now as Extract<SysvObject, { kind: 'msg' }>, (w) => (watch = w));
       }
       await deps.beforeRemove?.(c);
       // 2b. a PostgreSQL interlock segment goes only with its DSM files, and after them (see pgDsm.ts)
@@ -286,9 +285,51 @@ export async function executeRecyclePlan(plan: RecyclePlan, deps: ExecutorDeps):
       if (info.code === 'ECHANGED') decide(c, 'refused', [info.message], record, info.code, txn);
       else if (info.code === 'EIDRM' || info.code === 'EINVAL') decide(c, 'refused', [`gone since the plan: ${info.message}`], record, info.code, txn);
       else decide(c, 'failed', [info.hint ? `${info.message} - ${info.hint}` : info.message], record, info.code, txn);
+    } finally {
+      watch?.close();
     }
   }
   return report;
+}
+
+/**
+ * The check a queue's guarded removal runs right before its lock and under it, right before IPC_RMID.
+ * IPC_SET on a queue wakes every process sleeping in msgrcv/msgsnd on it so it re-checks its permission
+ * (ipc/msg.c expunge_all(-EAGAIN), ss_wakeup), and a non-root one then fails with EACCES; the woken process
+ * leaves no trace. So the lock must never meet a waiter:
+ * - before the lock: start counting msgrcv/msgsnd calls on the queue (callWatch), then scan every task: none
+ *   is asleep in msgrcv/msgsnd on it, and every task that could use it was seen asleep elsewhere (not on its
+ *   way into the call, entered before the counter) and runs 64-bit code (compat calls are not traced). From
+ *   the counter on, a process can only start waiting by entering msgrcv/msgsnd, which counts;
+ * - under the lock (after the RCU grace period): the same scan (a root process, which the lock does not fence,
+ *   re-waits after the wake-up and shows there), then the count must still be 0. A count above 0 means someone
+ *   called msgrcv/msgsnd on the queue meanwhile, before the lock (it was woken: EACCES, or it re-waits as
+ *   root) or after it (a non-root newcomer got EACCES at once): the removal is refused, the mode restored.
+ */
+function queueFence(source: IpcSource, id: number, q: Extract<SysvObject, { kind: 'msg' }>, started: (w: Extract<CallWatch, { ok: true }>) => void): (phase: 'beforeLock' | 'afterLock') => string {
+  const fence: QueuePerm = { uid: q.uid, gid: q.gid, cuid: q.cuid, cgid: q.cgid, mode: q.mode & 0o777 };
+  let watch: Extract<CallWatch, { ok: true }> | undefined;
+  return (phase) => {
+    if (phase === 'beforeLock') {
+      const w = source.watchQueueCalls?.(id) ?? { ok: false as const, why: `${source.host} cannot count msgrcv/msgsnd calls` };
+      if (!w.ok) return `cannot prove that no process starts waiting on it while it is locked: ${w.why}`;
+      watch = w;
+      started(w);
+    }
+    const why = blockedReason(source.taskWaits!({ fence }), 'msg', id);
+    if (why) return why;
+    if (phase === 'afterLock') {
+      const n = watch?.count() ?? -1;
+      if (n < 0) return 'cannot prove that no process started waiting on it while it was locked: the msgrcv/msgsnd counter did not count the whole time';
+      if (n > 0) {
+        return (
+          `${n} msgrcv/msgsnd call(s) on it since the last scan: a process may have been waiting on it when the lock woke it ` +
+          '(IPC_SET wakes every waiter; a non-root one then gets EACCES)'
+        );
+      }
+    }
+    return '';
+  };
 }
 
 /** A snapshot shell for the liveness helper when no run snapshot exists (only `processes` matters there). */

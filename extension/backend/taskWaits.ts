@@ -12,9 +12,12 @@ import {
   ipcWaitOf,
   parseSyscallFile,
   pidNamespaceProblem,
+  potentialUser,
+  parseTaskStatus,
   procHidingOption,
   procMountOptions,
   syscallArchOf,
+  type QueuePerm,
   type TaskWait,
   type TaskWaits,
 } from '../domain/taskWaits';
@@ -34,6 +37,38 @@ export interface ScanOptions {
    * blocked on id 5 in another namespace waits on another object.
    */
   ipcNamespace?: string;
+  /**
+   * The fenced scan right before and under a queue's lock: every task that could use the queue (see
+   * domain potentialUser) must be seen asleep somewhere (a running one is re-read a few times: it may be on
+   * its way into msgrcv/msgsnd, where the call watch no longer sees it enter) and must run 64-bit code (the
+   * kernel does not trace compat system calls). Each exception is a doubt in the result.
+   */
+  fence?: QueuePerm;
+}
+
+/**
+ * How long a running task that could use the queue is re-read (its syscall file) before it counts as a doubt,
+ * and how long all re-reads of one scan may take together: a task that is merely busy soon sleeps somewhere.
+ */
+const RUNNING_REREAD_MS = 20;
+const RUNNING_REREAD_BUDGET_MS = 200;
+
+/** ELF class of a process's executable: 1 (32-bit), 2 (64-bit), or undefined (gone, a kernel thread, unreadable: `why`). */
+function elfClass(proc: string, pid: string): { cls?: number; why?: string } {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path.join(proc, pid, 'exe'), 'r');
+    const b = Buffer.alloc(5);
+    const n = fs.readSync(fd, b, 0, 5, 0);
+    if (n < 5 || b.readUInt32BE(0) !== 0x7f454c46) return { why: 'its executable is not an ELF file' };
+    return { cls: b[4] };
+  } catch (e) {
+    const c = errCode(e);
+    if (c === 'ENOENT' || c === 'ESRCH') return {};
+    return { why: `cannot read ${proc}/${pid}/exe (${c})` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 function errCode(e: unknown): string {
@@ -85,6 +120,10 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
     return fail(`cannot list ${proc} (${errCode(e)})`);
   }
   const waits: TaskWait[] = [];
+  const doubts: string[] = [];
+  const elf = new Map<string, { cls?: number; why?: string }>();
+  const budgetEnd = performance.now() + RUNNING_REREAD_BUDGET_MS;
+  const ownPid = String(process.pid);
   let tasks = 0;
   for (const p of pids) {
     let tids: string[];
@@ -112,8 +151,45 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
         return fail(`cannot read ${file} (${c})${comm ? ` of pid ${p} (${comm})` : ''}; run as root (CAP_SYS_PTRACE) to see what every process waits on`);
       }
       tasks++;
-      const st = parseSyscallFile(text);
+      let st = parseSyscallFile(text);
       if (st === undefined) return fail(`cannot parse ${file}: ${JSON.stringify(text.slice(0, 80))}`);
+      // this process's own threads run the recycler (node's libuv and V8 threads; the scanning thread itself)
+      if (opts.fence && p !== ownPid) {
+        let status: string;
+        try {
+          status = fs.readFileSync(path.join(proc, p, 'task', t, 'status'), 'latin1');
+        } catch (e) {
+          const c = errCode(e);
+          if (c === 'ENOENT' || c === 'ESRCH') continue;
+          return fail(`cannot read ${proc}/${p}/task/${t}/status (${c})`);
+        }
+        const creds = parseTaskStatus(status);
+        if (!creds) return fail(`cannot parse the credentials in ${proc}/${p}/task/${t}/status`);
+        const why = potentialUser(creds, opts.fence);
+        if (why) {
+          const name = () => {
+            try {
+              return ` (${fs.readFileSync(path.join(proc, p, 'task', t, 'comm'), 'utf8').trim()})`;
+            } catch {
+              return '';
+            }
+          };
+          const who = () => `pid ${p}${t !== p ? ` thread ${t}` : ''}${name()}`;
+          if (!elf.has(p)) elf.set(p, elfClass(proc, p));
+          const e = elf.get(p)!;
+          if (e.why) doubts.push(`${who()} could use it (${why}) and ${e.why}`);
+          else if (e.cls === 1) doubts.push(`${who()} could use it (${why}) and runs 32-bit code, whose system calls the kernel does not trace`);
+          const until = Math.min(performance.now() + RUNNING_REREAD_MS, budgetEnd);
+          while (st === 'running' && performance.now() < until) {
+            try {
+              st = parseSyscallFile(fs.readFileSync(file, 'latin1')) ?? 'running';
+            } catch {
+              st = 'none'; // exited meanwhile
+            }
+          }
+          if (st === 'running') doubts.push(`${who()} could use it (${why}) and was running: it may be on its way into msgrcv/msgsnd`);
+        }
+      }
       if (st === 'running' || st === 'none') continue;
       const w = ipcWaitOf(arch, st.nr, st.args);
       if (!w) continue;
@@ -138,5 +214,5 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
       waits.push(wait);
     }
   }
-  return { ok: true, waits, tasks };
+  return opts.fence ? { ok: true, waits, tasks, doubts } : { ok: true, waits, tasks };
 }

@@ -27,7 +27,92 @@ export interface TaskWait {
  * The result of one scan: every task in a call that can block on a queue or a set, or why the scan proves
  * nothing (then every queue stays).
  */
-export type TaskWaits = { ok: true; waits: TaskWait[]; tasks: number } | { ok: false; why: string };
+export type TaskWaits = { ok: true; waits: TaskWait[]; tasks: number; doubts?: string[] } | { ok: false; why: string };
+
+/**
+ * What decides who may use a queue (ipc/util.c ipcperms): the owner's and creator's uid and gid and the mode.
+ * A fenced scan (the one right before and the one under the lock) needs it to tell which tasks could start
+ * waiting on the queue at all.
+ */
+export interface QueuePerm {
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  /** permission bits (0o777) */
+  mode: number;
+}
+
+/** The credentials of one task, from /proc/PID/task/TID/status. */
+export interface TaskCreds {
+  /** real, effective, saved, filesystem */
+  uids: number[];
+  gids: number[];
+  groups: number[];
+  capEff: bigint;
+  capPrm: bigint;
+  /** `Kthread: 1` (Linux 6.x+); undefined when the line is absent */
+  kthread?: boolean;
+}
+
+/** Parses the Uid/Gid/Groups/CapEff/CapPrm/Kthread lines of a status file; undefined when one is missing or malformed. */
+export function parseTaskStatus(text: string): TaskCreds | undefined {
+  const line = (k: string): string | undefined => {
+    const m = new RegExp(`^${k}:[ \t]*(.*)$`, 'm').exec(text);
+    return m ? m[1]!.trim() : undefined;
+  };
+  const ids = (k: string): number[] | undefined => {
+    const v = line(k);
+    if (v === undefined) return undefined;
+    const w = v.split(/\s+/).filter(Boolean);
+    return w.every((x) => /^\d+$/.test(x)) ? w.map(Number) : undefined;
+  };
+  const cap = (k: string): bigint | undefined => {
+    const v = line(k);
+    return v !== undefined && /^[0-9a-f]{1,16}$/i.test(v) ? BigInt(`0x${v}`) : undefined;
+  };
+  const uids = ids('Uid');
+  const gids = ids('Gid');
+  const groups = ids('Groups');
+  const capEff = cap('CapEff');
+  const capPrm = cap('CapPrm');
+  if (!uids || uids.length !== 4 || !gids || gids.length !== 4 || !groups || capEff === undefined || capPrm === undefined) return undefined;
+  const c: TaskCreds = { uids, gids, groups, capEff, capPrm };
+  const k = line('Kthread');
+  if (k !== undefined) c.kthread = k === '1';
+  return c;
+}
+
+/** Capabilities that bypass the queue's permission check or let a task take on any uid/gid. */
+const CAP_SETGID = 6n;
+const CAP_SETUID = 7n;
+const CAP_IPC_OWNER = 15n;
+const POWER = (1n << CAP_SETGID) | (1n << CAP_SETUID) | (1n << CAP_IPC_OWNER);
+
+/**
+ * Why this task could be a user of the queue (call msgrcv/msgsnd on it without an error), or undefined when
+ * it provably cannot with the credentials it holds or can switch to by itself: the permission class is picked
+ * by the effective uid (owner if it is the queue's uid or cuid, else group if any gid or supplementary group
+ * is the queue's gid or cgid, else other), and an unprivileged task may make any of its real, effective and
+ * saved ids effective. CAP_IPC_OWNER bypasses the check; CAP_SETUID/CAP_SETGID reach any id. A kernel
+ * thread makes no system calls. (Executing a set-user-ID program is not covered: that task must run, and
+ * what it then does is counted by the call watch.)
+ */
+export function potentialUser(c: TaskCreds, p: QueuePerm): string | undefined {
+  if (c.kthread) return undefined;
+  const powers = (c.capEff | c.capPrm) & POWER;
+  if (powers) return `holds ${[CAP_IPC_OWNER, CAP_SETUID, CAP_SETGID].filter((b) => powers & (1n << b)).map((b) => (b === CAP_IPC_OWNER ? 'CAP_IPC_OWNER' : b === CAP_SETUID ? 'CAP_SETUID' : 'CAP_SETGID')).join(', ')}`;
+  const rw = (bits: number): boolean => (bits & 6) !== 0;
+  const inGroup = [...c.gids.slice(0, 3), ...c.groups].some((g) => g === p.gid || g === p.cgid);
+  for (const u of new Set(c.uids.slice(0, 3))) {
+    if (u === p.uid || u === p.cuid) {
+      if (rw((p.mode >> 6) & 7)) return `uid ${u} is the queue's owner or creator (mode 0${(p.mode & 0o777).toString(8)})`;
+    } else if (inGroup) {
+      if (rw((p.mode >> 3) & 7)) return `a group of it is the queue's (mode 0${(p.mode & 0o777).toString(8)})`;
+    } else if (rw(p.mode & 7)) return `the queue is open to every user (mode 0${(p.mode & 0o777).toString(8)})`;
+  }
+  return undefined;
+}
 
 /** Inode of the initial pid namespace (PROC_PID_INIT_INO, fixed since Linux 3.8): `pid:[4026531836]`. */
 export const INIT_PID_NS_INODE = 4026531836;
@@ -158,7 +243,13 @@ export function blockedReason(w: TaskWaits, kind: 'msg' | 'sem', id: number): st
   const calls = kind === 'msg' ? 'msgrcv/msgsnd' : 'semop/semtimedop';
   if (!w.ok) return `cannot prove that no process is blocked in ${calls} on it: ${w.why}`;
   const on = waitsOn(w, kind, id);
-  if (!on.length) return undefined;
+  if (!on.length) {
+    if (w.doubts?.length) {
+      const d = w.doubts;
+      return `cannot prove that no process is about to wait in ${calls} on it: ${d.slice(0, 3).join('; ')}${d.length > 3 ? ` and ${d.length - 3} more` : ''}`;
+    }
+    return undefined;
+  }
   const who = on
     .slice(0, 4)
     .map((x) => `pid ${x.pid}${x.tid !== x.pid ? ` (thread ${x.tid})` : ''}${x.comm ? ` (${x.comm})` : ''} is blocked in ${x.call === 'ipc' ? 'ipc(2)' : x.call}`)

@@ -31,6 +31,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nsStatObject", Napi::Function::New(env, ipcx::JsNsStatObject, "nsStatObject"));
   exports.Set("nsRemove", Napi::Function::New(env, ipcx::JsNsRemove, "nsRemove"));
   exports.Set("utsNodename", Napi::Function::New(env, ipcx::JsUtsNodename, "utsNodename"));
+  exports.Set("watchCalls", Napi::Function::New(env, ipcx::JsWatchCalls, "watchCalls"));
+  exports.Set("watchCount", Napi::Function::New(env, ipcx::JsWatchCount, "watchCount"));
+  exports.Set("watchClose", Napi::Function::New(env, ipcx::JsWatchClose, "watchClose"));
   return exports;
 }
 

@@ -195,6 +195,36 @@ Napi::Value JsRestoreMode(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value JsWatchCalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "watchCalls(tracepoints: number[], filter: string)";
+  if (info.Length() != 2 || !info[0].IsArray() || !info[1].IsString()) Usage(env, usage);
+  Napi::Array a = info[0].As<Napi::Array>();
+  if (a.Length() == 0 || a.Length() > 8) Usage(env, usage);
+  std::vector<long long> tps;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    if (!IsId(a.Get(i))) Usage(env, usage);
+    tps.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+  }
+  std::string filter = info[1].As<Napi::String>().Utf8Value();
+  if (filter.empty() || filter.size() > 256) Usage(env, usage);
+  return Guard(env, [&] { return Napi::Number::New(env, WatchCalls(tps, filter)); });
+}
+
+Napi::Value JsWatchCount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !IsId(info[0])) Usage(env, "watchCount(handle: number)");
+  int h = static_cast<int>(info[0].As<Napi::Number>().Int64Value());
+  return Guard(env, [&] { return Napi::Number::New(env, static_cast<double>(WatchCount(h))); });
+}
+
+Napi::Value JsWatchClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !IsId(info[0])) Usage(env, "watchClose(handle: number)");
+  WatchClose(static_cast<int>(info[0].As<Napi::Number>().Int64Value()));
+  return env.Undefined();
+}
+
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !IsId(info[0]) || !IsId(info[1])) Usage(env, "shmPeek(id: number, length: number)");

@@ -15,6 +15,9 @@ Napi::Value JsRestoreMode(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info);
+Napi::Value JsWatchCalls(const Napi::CallbackInfo& info);
+Napi::Value JsWatchCount(const Napi::CallbackInfo& info);
+Napi::Value JsWatchClose(const Napi::CallbackInfo& info);
 
 // ns_api.cc: inside another IPC namespace (setns on a dedicated thread)
 Napi::Value JsNsSnapshotAsync(const Napi::CallbackInfo& info);

@@ -103,6 +103,11 @@ void RemoveSem(int id, const RemovalExpectation& e, const LockCheck& check = {})
 void RemoveShm(int id, const RemovalExpectation& e, const LockCheck& check = {});
 void RemoveMsg(int id, const RemovalExpectation& e, const LockCheck& check = {});
 
+// call_watch.cc: system-wide counters of tracepoint events matching `filter` (one per online CPU).
+int WatchCalls(const std::vector<long long>& tracepoints, const std::string& filter);
+long long WatchCount(int handle);
+void WatchClose(int handle);
+
 // An object a recycle locked (IPC_SET mode 0 or 0400) and never finished with (it crashed between the lock
 // and the outcome): what it must still be, and the mode to put back.
 struct LockedObject {

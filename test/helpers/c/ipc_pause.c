@@ -1,4 +1,4 @@
-// ipc_pause CMD ARGS...: runs CMD under a seccomp user-notification supervisor that holds CMD at one point
+// ipc_pause [--at-set] CMD ARGS...: runs CMD under a seccomp user-notification supervisor that holds CMD at one point
 // of a guarded System V removal, so a test can force an interleaving instead of racing the scheduler.
 //
 // Every semctl/shmctl/msgctl and membarrier call of CMD (all its threads) stops in the kernel until this
@@ -7,6 +7,8 @@
 // (IPC_SET mode 0) and is about to wait out in-flight calls and re-verify. There the supervisor writes
 // "PAUSED <syscall> <cmd>\n" to fd 3 and waits for a line on fd 3 before letting it run. fd 3 must be a
 // socket or a pair of pipes the test holds (node: stdio[3] = 'pipe'); CMD does not inherit it.
+// With --at-set the pause is at the first IPC_SET itself, before the kernel runs it: every check before the
+// lock has been made and the lock is not applied yet.
 // Exits with CMD's exit status (128 + signal when killed). x86_64 only.
 #include <errno.h>
 #include <linux/audit.h>
@@ -66,8 +68,13 @@ static const char *name_of(int nr) {
 }
 
 int main(int argc, char **argv) {
+  int atSet = argc > 1 && strcmp(argv[1], "--at-set") == 0;
+  if (atSet) {
+    argv++;
+    argc--;
+  }
   if (argc < 2) {
-    fprintf(stderr, "usage: ipc_pause CMD ARGS...\n");
+    fprintf(stderr, "usage: ipc_pause [--at-set] CMD ARGS...\n");
     return 64;
   }
 #if !defined(__x86_64__)
@@ -133,7 +140,7 @@ int main(int argc, char **argv) {
     // glibc ORs IPC_64 (0x100) into the command; the command is args[2] for semctl, args[1] otherwise
     unsigned cmd = (unsigned)(nr == __NR_semctl ? req->data.args[2] : req->data.args[1]) & 0xff;
     int is_ctl = nr == __NR_semctl || nr == __NR_shmctl || nr == __NR_msgctl;
-    if (locked && !paused) {
+    if (!paused && (atSet ? is_ctl && cmd == IPC_SET : locked)) {
       paused = 1;
       char line[64];
       fprintf(ctl, "PAUSED %s %u\n", name_of(nr), is_ctl ? cmd : 0);

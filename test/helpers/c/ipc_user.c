@@ -12,6 +12,8 @@
 //                                 prints "pid PID" and "full N", then blocks in msgsnd; prints "sent" or
 //                                 "err ERRNAME" when that returns
 //   ipc_user shmloop SHMID N      N times: shmat, shmdt (activity without a lasting attachment); "done N"
+//   ipc_user gorecv MSQID TYPE    prints "pid PID", waits for a line on stdin (asleep in read), then blocks in
+//                                 msgrcv(TYPE); prints "got N" or "err ERRNAME" (exit 3) when that returns
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +72,13 @@ int main(int argc, char **argv) {
     printf("done %d\n", (int)getpid());
     return 0;
   }
-  if (strcmp(argv[1], "recv") == 0) {
+  if (strcmp(argv[1], "gorecv") == 0) {
+    char line[64];
     printf("pid %d\n", (int)getpid());
+    if (!fgets(line, sizeof line, stdin)) return 4;
+  }
+  if (strcmp(argv[1], "recv") == 0 || strcmp(argv[1], "gorecv") == 0) {
+    if (argv[1][0] == 'r') printf("pid %d\n", (int)getpid());
     ssize_t r = msgrcv(id, &m, sizeof m.text, argc > 3 ? atol(argv[3]) : 0, 0);
     if (r < 0) {
       printf("err %s\n", errname(errno));

@@ -17,7 +17,7 @@
 // fine), "blocked N" (use refused with EACCES: the object was locked for removal, fine), "lockWoken N" (a
 // blocked receiver woken with EACCES by a lock: the recycler locked a queue someone was waiting on, which
 // it started doing after the recycler's last scan), "lockWokenRemoved N" (of those, the queue was then
-// removed: "wokenmsg ID NS" each; not counted in "wrong"),
+// removed: "wokenmsg ID NS" each; the test requires 0),
 // "waitedLock N", "stuck N" (still locked after 2 s: a lock never released) and "DONE".
 #include <errno.h>
 #include <signal.h>
