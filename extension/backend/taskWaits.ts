@@ -119,6 +119,18 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
   } catch (e) {
     return fail(`cannot list ${proc} (${errCode(e)})`);
   }
+  const inOtherIpcNs = (p: string, t: string): boolean => {
+    if (!ownIpcNs) return false;
+    try {
+      return fs.readlinkSync(path.join(proc, p, 'task', t, 'ns', 'ipc')) !== ownIpcNs;
+    } catch {
+      try {
+        return fs.readlinkSync(path.join(proc, p, 'ns', 'ipc')) !== ownIpcNs;
+      } catch {
+        return false; // unknown namespace: counted as ours
+      }
+    }
+  };
   const waits: TaskWait[] = [];
   const doubts: string[] = [];
   const elf = new Map<string, { cls?: number; why?: string }>();
@@ -166,7 +178,7 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
         const creds = parseTaskStatus(status);
         if (!creds) return fail(`cannot parse the credentials in ${proc}/${p}/task/${t}/status`);
         const why = potentialUser(creds, opts.fence);
-        if (why) {
+        if (why && !inOtherIpcNs(p, t)) {
           const name = () => {
             try {
               return ` (${fs.readFileSync(path.join(proc, p, 'task', t, 'comm'), 'utf8').trim()})`;
@@ -194,17 +206,7 @@ export function scanTaskWaits(opts: ScanOptions = {}): TaskWaits {
       const w = ipcWaitOf(arch, st.nr, st.args);
       if (!w) continue;
       // an id in another IPC namespace names another object: only a task proven elsewhere is skipped
-      if (ownIpcNs) {
-        try {
-          if (fs.readlinkSync(path.join(proc, p, 'task', t, 'ns', 'ipc')) !== ownIpcNs) continue;
-        } catch {
-          try {
-            if (fs.readlinkSync(path.join(proc, p, 'ns', 'ipc')) !== ownIpcNs) continue;
-          } catch {
-            // unknown namespace: counted as ours
-          }
-        }
-      }
+      if (inOtherIpcNs(p, t)) continue;
       const wait: TaskWait = { pid: Number(p), tid: Number(t), ...w };
       try {
         wait.comm = fs.readFileSync(path.join(proc, p, 'task', t, 'comm'), 'utf8').trim();
