@@ -643,6 +643,8 @@ export function enrichLocal(snap: IpcSnapshot, opts: EnrichOptions = {}): IpcSna
   snap.posixShms = posix.posixShms;
   snap.errors.push(...posix.errors);
   snap.warnings.push(...posix.warnings);
+  if (posix.notListed > 0) snap.devShmIncomplete = `${fmtCount(posix.notListed)} of its ${fmtCount(posix.total)} files are not listed (the bound per snapshot)`;
+  else if (posix.errors.length) snap.devShmIncomplete = `it cannot be listed (${posix.errors[0]!.error.message})`;
 
   const wanted = new Set<string>();
   for (const o of snap.posixSems) wanted.add(devInoKey(o.dev, o.ino));

@@ -263,7 +263,7 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     if (m) semHex.set(Number(m[1]), m[2] ?? '');
   }
   const seenPaths = new Set<string>();
-  let devShmLines = 0, semLines = 0;
+  let devShmLines = 0, semLines = 0, badLines = 0;
   for (const line of (doc.sections.get('devshm') ?? '').split('\n')) {
     if (!line.trim()) continue;
     if (++devShmLines > MAX_DEVSHM_LINES) {
@@ -274,6 +274,7 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
     const bad = !m ? 'unreadable' : Number(m[1]) > UID_MAX || Number(m[2]) > UID_MAX ? 'uid/gid out of range in'
       : parseInt(m[3], 8) > 0o7777 ? 'mode out of range in' : seenPaths.has(m[8]) ? 'duplicate' : undefined;
     if (bad || !m) {
+      badLines++;
       snap.errors.push({ kind: 'posixShm', error: { code: 'EPARSE', syscall: 'parse', op: 'devshm', message: `${host}: ${bad} /dev/shm line ${snippet(line)}` } });
       continue;
     }
@@ -319,6 +320,9 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
   const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
   if (skipped > 0) snap.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);
   const total = intOf(doc.sections.get('devshm-total'));
+  if (total === undefined) snap.devShmIncomplete = 'the probe did not count its files';
+  else if (badLines > 0) snap.devShmIncomplete = `${badLines} of its lines could not be read`;
+  else if (total > devShmLines) snap.devShmIncomplete = `${total - devShmLines} of its ${total} files are not listed (the probe's bound per snapshot)`;
   if (total !== undefined && total > devShmLines) {
     const n = (x: number) => x.toLocaleString('en-US');
     snap.warnings.push(`/dev/shm: ${n(total)} files; ${n(devShmLines)} listed (the first by name: ${n(semLines)} sem.*, ` +

@@ -455,7 +455,7 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
 
   let recyclable = false;
   let waitFor: number | undefined;
-  const other = state === 'orphan' || state === 'unknown' ? recycleBlocker(o, owner, ownerPid, ctx.opts) : undefined;
+  const other = state === 'orphan' || state === 'unknown' ? recycleBlocker(o, owner, ownerPid, ctx) : undefined;
   if (state === 'orphan') {
     const age = proven ? undefined : ageBlocker(idle, ctx.opts);
     const why = other ?? age;
@@ -486,8 +486,9 @@ function recycleBlocker(
   o: IpcObject,
   owner: OwnerInfo | undefined,
   ownerPid: PidStatus | undefined,
-  opts: VerdictOptions,
+  ctx: Ctx,
 ): string | undefined {
+  const opts = ctx.opts;
   if (o.kind === 'posixSem' || o.kind === 'posixShm') return 'POSIX objects are not recycled (no guarded removal exists for them)';
   if (!opts.kinds.includes(o.kind)) return `kind ${o.kind} is not selected for recycling`;
   const ignored = opts.ignore.find((r) => ruleMatches(r, o, owner));
@@ -495,13 +496,51 @@ function recycleBlocker(
   if (owner?.dsm?.blocked) {
     return `${owner.dsm.blocked}; the segment stays with its dynamic shared memory (removing it alone would leak the DSM files until reboot); starting PostgreSQL on its data directory cleans up all of them`;
   }
-  if (o.kind === 'shm') return undefined; // creator pid recorded and dead, nothing attached
+  if (o.kind === 'shm') return pgDsmDoubt(o, owner, ctx); // creator pid recorded and dead, nothing attached
   // e.g. PostgreSQL's marker semaphore names the creating postmaster, and it is dead (or its pid reused)
   if (owner && ownerPid && (ownerPid.state === 'dead' || ownerPid.state === 'reused')) return undefined;
   const trusted = opts.trust.find((r) => ruleMatches(r, o, owner));
   if (trusted) return undefined;
   if (opts.recycleUnrecognized) return undefined;
   return 'no recognised owner proves whose it is (set recycleUnrecognized or add a trust rule to allow it)';
+}
+
+/** sizeof(PGShmemHeader) on LP64: the whole SysV segment of PostgreSQL 9.3+ with shared_memory_type = mmap. */
+const PG_SHMEM_HEADER_BYTES = 56;
+
+/**
+ * A segment whose header was not read (an SSH host, the /proc fallback, a segment that was not peeked) may be
+ * a PostgreSQL interlock segment: its dynamic shared memory (/dev/shm/PostgreSQL.<handle>) is cleaned up only
+ * through that segment's header when PostgreSQL starts again, so removing the segment alone leaks the files
+ * until reboot. Without the header the DSM unit (pgDsm.ts) cannot be formed; the segment stays while /dev/shm
+ * holds PostgreSQL.* files of the segment's owner or creator (PostgreSQL creates both as the cluster's user),
+ * or while /dev/shm is not fully listed. Off Linux, DSM segments are invisible shm_open objects: a segment of
+ * exactly PGShmemHeader's size stays.
+ */
+function pgDsmDoubt(o: Extract<IpcObject, { kind: 'shm' }>, owner: OwnerInfo | undefined, ctx: Ctx): string | undefined {
+  if (owner?.dsm) return undefined; // the unit was formed (its blocked state is handled before)
+  const hdr = ctx.rctx.evidence.shmHeaders?.[o.id];
+  if (hdr instanceof Uint8Array) return undefined; // the header was read: the recogniser decided
+  const snap = ctx.snapshot;
+  const cannot = 'its header cannot be read from here';
+  if (snap.platform !== 'linux') {
+    return o.segsz === PG_SHMEM_HEADER_BYTES
+      ? `${cannot} and it has exactly the size of PostgreSQL's shared memory header (${PG_SHMEM_HEADER_BYTES} bytes): it may be a PostgreSQL interlock segment, whose dynamic shared memory (invisible shm_open objects on ${snap.platform}) would leak if it were removed alone`
+      : undefined;
+  }
+  const files = snap.posixShms.filter((f) => /^\/dev\/shm\/PostgreSQL\.\d+$/.test(f.path) && (f.uid === o.uid || f.uid === o.cuid));
+  if (files.length) {
+    const names = files.slice(0, 3).map((f) => f.path.slice('/dev/shm/'.length)).join(', ');
+    return (
+      `${cannot}, and /dev/shm holds ${files.length} PostgreSQL DSM file(s) of uid ${files[0]!.uid} (${names}${files.length > 3 ? ', ...' : ''}): ` +
+      'it may be the interlock segment of that cluster, and removing it alone would leak them until reboot (PostgreSQL removes them only ' +
+      'through the segment\'s header when it starts again on its data directory); start PostgreSQL there, or recycle on the host itself'
+    );
+  }
+  if (snap.devShmIncomplete) {
+    return `${cannot}, and /dev/shm is not fully listed (${snap.devShmIncomplete}): PostgreSQL DSM files of its owner may be among the rest, and removing a PostgreSQL interlock segment alone would leak them`;
+  }
+  return undefined;
 }
 
 /** Verdicts for every object of a snapshot. */

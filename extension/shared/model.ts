@@ -261,6 +261,11 @@ export interface IpcSnapshot {
   devShm?: DevShmUsage;
   /** the container or namespace this snapshot is of, when it is not the reader's own IPC namespace. */
   namespaceLabel?: string;
+  /**
+   * Why /dev/shm's files are not all in posixSems/posixShms (the listing's bound, an unreadable /dev/shm, a
+   * probe without the listing); absent when every file is listed.
+   */
+  devShmIncomplete?: string;
 }
 
 /** statfs(2) of a /dev/shm (a tmpfs: Docker's default is 64 MiB): bytes. */
