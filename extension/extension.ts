@@ -18,7 +18,7 @@ import { registerExportSnapshot } from './commands/exportSnapshot';
 import { registerShowLimits } from './commands/showLimits';
 import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
-import { registerRecycle, setRecycleConfirmForTests } from './commands/recycle';
+import { registerRecycle, setRecycleConfirmForTests, startupRestoreOfferForTests } from './commands/recycle';
 import { registerRemote } from './commands/sshHosts';
 import { registerFutexVisualizer } from './webviews/futexPanel';
 import { registerCopyScrapeConfig } from './commands/copyScrapeConfig';
@@ -38,7 +38,7 @@ export interface IpcExplorerApi {
    * Only when VS Code runs the extension under its test runner (extension mode Test): stand-ins for the
    * person at modal dialogs. Absent otherwise.
    */
-  testHooks?: { setRecycleConfirm: typeof setRecycleConfirmForTests };
+  testHooks?: { setRecycleConfirm: typeof setRecycleConfirmForTests; startupRestoreOffer: typeof startupRestoreOfferForTests };
 }
 
 /** Platforms the test hook below accepts. */
@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
   if (platform) services.log.warn(`test hook: the local host is read as on ${platform} (IPCX_TEST_PLATFORM, extension mode Test)`);
   const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, status, activationMs };
-  if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests };
+  if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests, startupRestoreOffer: startupRestoreOfferForTests };
   return api;
 }
 

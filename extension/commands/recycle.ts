@@ -152,6 +152,25 @@ export function setRecycleConfirmForTests(answer: ((c: RecycleConfirmation) => b
   testAnswerer = answer;
 }
 
+/** The start-up notification about objects left locked, as a test answers it instead of a click. */
+export interface StartupRestoreOffer {
+  text: string;
+  actions: string[];
+  /** does what a click on `pick` does (undefined: dismissed); resolves when that is done. */
+  answer(pick: string | undefined): Promise<void>;
+}
+
+let startupOffer: { promise: Promise<StartupRestoreOffer | undefined>; resolve(o: StartupRestoreOffer | undefined): void } | undefined;
+
+/**
+ * Test mode only: the notification the start-up check offered (undefined once the check found nothing to
+ * restore). In test mode the check waits for `answer` instead of showing the notification.
+ */
+export function startupRestoreOfferForTests(): Promise<StartupRestoreOffer | undefined> {
+  if (!testMode || !startupOffer) throw new Error('startupRestoreOfferForTests: only available when VS Code runs the extension under its test runner');
+  return startupOffer.promise;
+}
+
 async function confirmRemoval(c: RecycleConfirmation): Promise<boolean> {
   if (testMode && testAnswerer) return (await testAnswerer(c)) === true;
   const pick = await vscode.window.showWarningMessage(c.summary, { modal: true, detail: c.detail }, c.button);
@@ -304,20 +323,34 @@ function leftLocks(context: vscode.ExtensionContext): ReturnType<typeof findLeft
 /** On start: report objects left locked by a recycle that was interrupted, with a one-click restore. */
 async function offerRestore(context: vscode.ExtensionContext, services: Services): Promise<void> {
   const left = leftLocks(context);
-  if (!left) return;
-  const todo = restorable(left);
-  if (!todo.length) return;
+  const todo = left ? restorable(left) : [];
+  if (!todo.length) {
+    startupOffer?.resolve(undefined);
+    return;
+  }
   for (const f of todo) services.log.warn(`recycle: ${f.why}`);
   const text =
     `${todo.length} object(s) were left locked (mode 0) by an interrupted recycle: ` +
     `${todo.map((f) => `${f.intent.lock.kind} id ${f.intent.lock.id}`).join(', ')}. Their owners' processes cannot use them until their mode is restored.`;
-  const pick = await vscode.window.showWarningMessage(text, 'Restore', 'Show Log');
-  if (pick === 'Restore') await vscode.commands.executeCommand('ipcExplorer.restoreLockedObject');
-  else if (pick === 'Show Log') services.log.show(true);
+  const actions = ['Restore', 'Show Log'];
+  const act = async (pick: string | undefined): Promise<void> => {
+    if (pick === 'Restore') await vscode.commands.executeCommand('ipcExplorer.restoreLockedObject');
+    else if (pick === 'Show Log') services.log.show(true);
+  };
+  if (testMode && startupOffer) {
+    startupOffer.resolve({ text, actions, answer: act });
+    return;
+  }
+  await act(await vscode.window.showWarningMessage(text, ...actions));
 }
 
 export function registerRecycle(context: vscode.ExtensionContext, services: Services): void {
   testMode = context.extensionMode === vscode.ExtensionMode.Test;
+  if (testMode) {
+    let resolve!: (o: StartupRestoreOffer | undefined) => void;
+    const promise = new Promise<StartupRestoreOffer | undefined>((r) => (resolve = r));
+    startupOffer = { promise, resolve };
+  }
   const evidence = new EvidenceCache();
   services.verdictOptions = (host: string): VerdictOptions => {
     const s = readSettings();
@@ -411,7 +444,10 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
 
   // after activation (which reads nothing itself): objects a previous recycle left locked
   const timer = setTimeout(() => {
-    offerRestore(context, services).catch((e) => services.log.warn(`recycle: checking for objects left locked: ${String(e)}`));
+    offerRestore(context, services).catch((e) => {
+      services.log.warn(`recycle: checking for objects left locked: ${String(e)}`);
+      startupOffer?.resolve(undefined);
+    });
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(timer) });
 

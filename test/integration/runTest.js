@@ -11,6 +11,7 @@
 //   IPCX_SKIP_START=1                                skip the `npm start` session (password-protected server)
 //   IPCX_SKIP_DESKTOPS=1                             skip the FreeBSD/macOS/Windows desktop sessions
 //   IPCX_IT_FILES=platforms                          (a word of it) runs those sessions even with IPCX_IT_FILES
+//   IPCX_SKIP_RESTORE=1                              skip the "restore at start-up" session (IPCX_IT_FILES=restore runs it)
 //
 // Sessions: the suite (extension under development), the installed VSIX, the extension without its
 // native binary (/proc fallback), and `npm start` itself (its server refuses requests without the password;
@@ -31,7 +32,7 @@ const { ensureInstalled } = require('../../tools/vscode-server/codeServer');
 const root = path.resolve(__dirname, '..', '..');
 const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
 const totals = { passed: 0, failed: 0, skipped: 0 };
-const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)'];
+const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)', 'restore at start-up (a crashed recycle\'s lock)'];
 /** the desktop sessions: the platform the test hook makes the extension read the local host as */
 const DESKTOPS = ['freebsd', 'darwin', 'win32'];
 const desktopLabel = (p) => `${p} desktop (IPCX_TEST_PLATFORM test hook, stand-in ipcs/sysctl/uname)`;
@@ -170,6 +171,16 @@ function npm(args) {
     });
     readResults(results, SESSIONS[3]);
     fs.rmSync(path.dirname(results), { recursive: true, force: true });
+  }
+  // 6. a lock left by a crashed recycle, reported when the extension starts (a fresh server: the lock must be
+  //    in place before the extension activates)
+  if (process.env.IPCX_SKIP_RESTORE === '1') skipSession(SESSIONS[4], 'IPCX_SKIP_RESTORE=1');
+  else if (process.env.IPCX_IT_FILES && !process.env.IPCX_IT_FILES.split(',').includes('restore')) skipSession(SESSIONS[4], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+  else {
+    await session(SESSIONS[4], {
+      extensionDevelopmentPath: root,
+      extensionTestsPath: path.join(__dirname, 'restore', 'index.js'),
+    });
   }
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   process.exit(totals.failed ? 1 : 0);
