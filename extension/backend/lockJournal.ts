@@ -1,8 +1,9 @@
 /**
  * Objects a crashed recycle left locked: the audit log's unfinished intents (domain/lockJournal.ts), each
  * object read again by id, and a guarded restore of the original mode (native restoreMode: only while the
- * object still has the same key, owner and post-lock ctime and a lock mode). Local host only: the intents
- * of SSH hosts are listed with a hint, never acted on from here.
+ * object still has the same key, owner and post-lock ctime and a lock mode). SSH hosts: the intents this
+ * machine wrote are judged against a snapshot of the host and restored with the host's Perl
+ * (findRemoteLeftLocks, restoreRemoteLeftLock); intents another machine wrote are listed only.
  */
 import os from 'node:os';
 import { toIpcErrorInfo } from '../domain/errors';
@@ -14,6 +15,7 @@ import { readProcessFacts } from './procfs';
 
 /** True when `pid` is the recycle that wrote the intent and it is still running (alive, started before it). */
 function writerRunning(intent: UnfinishedIntent): boolean {
+  if (intent.failed) return false; // it recorded its (failed) outcome: done with this object
   if (intent.pid === process.pid) return true; // this very process: its recycle has not finished yet
   const f = readProcessFacts([intent.pid])[intent.pid];
   if (!f) return true; // cannot tell: do not touch a lock that may still be in use
@@ -55,6 +57,56 @@ export function findLeftLocks(audit: AuditLog, binding: Pick<NativeBinding, 'sta
     out.findings.push(judgeIntent(intent, now, writerRunning(intent)));
   }
   return out;
+}
+
+/** What an SSH host offers for its left locks (SshSource). */
+export interface RemoteLockHost {
+  readonly host: string;
+  snapshot(): Promise<{ sems: SysvObject[]; shms: SysvObject[]; msgs: SysvObject[] }>;
+  restoreLocked(kind: 'sem' | 'shm' | 'msg', id: number, l: { key: number; uid: number; gid: number; mode: number; ctime: number }): Promise<void>;
+}
+
+/**
+ * The unfinished intents of recycles this machine ran on SSH host `src.host`, each judged against the host's
+ * objects now (one snapshot). Intents another machine wrote stay listed under `remote` (their recycler cannot
+ * be checked from here).
+ */
+export async function findRemoteLeftLocks(audit: AuditLog, src: RemoteLockHost): Promise<LeftLocks> {
+  const here = os.hostname();
+  const out: LeftLocks = { findings: [], remote: [] };
+  const mine = unfinishedIntents(audit.read()).filter((i) => i.host === src.host);
+  if (!mine.length) return out;
+  const snap = await src.snapshot();
+  for (const intent of mine) {
+    if (intent.hostname && intent.hostname !== here) {
+      out.remote.push(intent);
+      continue;
+    }
+    const list = intent.lock.kind === 'sem' ? snap.sems : intent.lock.kind === 'shm' ? snap.shms : snap.msgs;
+    out.findings.push(judgeIntent(intent, list.find((o) => o.id === intent.lock.id), writerRunning(intent)));
+  }
+  return out;
+}
+
+/** restoreLeftLock for an SSH host: the host's guarded restore (lockScript.ts restore), journaled here. */
+export async function restoreRemoteLeftLock(f: LockFinding, src: RemoteLockHost, audit: AuditLog): Promise<{ ok: boolean; message: string }> {
+  const l = f.intent.lock;
+  const what = `${src.host}: ${l.kind} id ${l.id}`;
+  if (f.state !== 'locked' || !f.now) return { ok: false, message: `${what}: ${f.why}` };
+  const mode = `0${(l.mode & 0o777).toString(8).padStart(3, '0')}`;
+  try {
+    await src.restoreLocked(l.kind, l.id, { key: l.key, uid: l.uid, gid: l.gid, mode: l.mode, ctime: f.now.ctime });
+  } catch (e) {
+    const info = toIpcErrorInfo(e);
+    return { ok: false, message: `${what}: not restored: ${info.message}${info.hint ? ` - ${info.hint}` : ''}` };
+  }
+  const message = `${what}: mode restored to ${mode}`;
+  try {
+    audit.append(record(f.intent, 'restored', [message]));
+  } catch (e) {
+    return { ok: true, message: `${message} (audit log write failed: ${toIpcErrorInfo(e).message})` };
+  }
+  return { ok: true, message };
 }
 
 /** Locks to report: still locked by a recycle that is not running any more. */

@@ -19,13 +19,25 @@ export interface JournalRecord {
   lock?: { kind: 'sem' | 'shm' | 'msg'; id: number; key: number; ctime: number; mode: number; uid: number; gid: number };
 }
 
-export type UnfinishedIntent = JournalRecord & { txn: string; lock: NonNullable<JournalRecord['lock']> };
+/** `failed`: the recycle recorded a failed outcome for it (it is done with the object, whatever it left). */
+export type UnfinishedIntent = JournalRecord & { txn: string; lock: NonNullable<JournalRecord['lock']>; failed?: boolean };
 
-/** Intents with no later record of the same txn (an outcome, a restore, or a close). */
+/**
+ * Intents with no later record of the same txn that settles them (removed, refused, restored, closed). A
+ * `failed` outcome does not: the removal failed after the lock and its own restore may have failed too, or
+ * (SSH) the program on the host was killed and the answer lost; what is left is judged from the object.
+ */
 export function unfinishedIntents(records: JournalRecord[]): UnfinishedIntent[] {
   const closed = new Set<string>();
-  for (const r of records) if (r.txn && r.action !== 'intent') closed.add(r.txn);
-  return records.filter((r): r is UnfinishedIntent => r.action === 'intent' && !!r.txn && !!r.lock && !closed.has(r.txn));
+  const failed = new Set<string>();
+  for (const r of records) {
+    if (!r.txn || r.action === 'intent') continue;
+    if (r.action === 'failed') failed.add(r.txn);
+    else closed.add(r.txn);
+  }
+  return records
+    .filter((r): r is UnfinishedIntent => r.action === 'intent' && !!r.txn && !!r.lock && !closed.has(r.txn))
+    .map((r) => (failed.has(r.txn) ? { ...r, failed: true } : r));
 }
 
 /** The lock modes the primitive sets: 0, or 0400 for a non-root owner (native/src/sysv_util.h). */

@@ -347,8 +347,32 @@ sub remove {
   return result('ok locked');
 }
 
+# ----- restore ----------------------------------------------------------------------------------------
+# Puts back the mode of an object an interrupted removal left locked, only while it is exactly that: the same
+# key, owner and group, a lock mode (0, or 0400 of a non-root owner) and the ctime the caller read (the one the
+# lock's IPC_SET set; any later IPC_SET by someone else moves it).
+sub restore_lock {
+  my ($want_layout, $kind, $id, $key, $uid, $gid, $mode, $ctime) = @_;
+  return result('changed this host\'s perl no longer matches the layout its lock self-test verified; refresh the host')
+    if $layout != $want_layout || !$L{$kind};
+  my $now = stat_of($kind, $id);
+  unless (defined $now) {
+    return result('gone') if $! == POSIX::EINVAL() || $! == POSIX::EIDRM();
+    return result('failed ' . why("IPC_STAT of $kind $id", $!) . ($! == POSIX::EACCES() ? '; a lock with mode 0 can only be checked and restored by root' : ''));
+  }
+  return result('failed IPC_STAT returned ' . length($now) . ' bytes') if length($now) != $L{$kind}{size};
+  return result('changed key is now ' . F($kind, $now, 'key') . ' (another object)') if F($kind, $now, 'key') != $key;
+  return result('changed owner changed since the lock') if F($kind, $now, 'uid') != $uid || F($kind, $now, 'gid') != $gid;
+  my $m = F($kind, $now, 'mode') & 0777;
+  return result(sprintf('changed not locked any more (mode 0%03o)', $m)) unless $m == 0 || $m == 0400;
+  return result('changed ctime is now ' . F($kind, $now, 'ctime') . " (expected $ctime: changed since it was checked)") if F($kind, $now, 'ctime') != $ctime;
+  set_of($kind, $id, withmode($now, $mode & 0777)) or return result('failed ' . why('IPC_SET', $!));
+  return result('ok restored');
+}
+
 my $op = shift @ARGV // '';
 if ($op eq 'probe') { probe(); }
+elsif ($op eq 'restore') { unless (eval { restore_lock(@ARGV); 1 }) { result('failed the restore program died: ' . clean($@)) unless $done; } }
 elsif ($op eq 'remove') { unless (eval { remove(@ARGV); 1 }) { result('failed the removal program died: ' . clean($@) . '; the object may be left at mode 0') unless $done; } }
 print "\@\@end\n";
 `;
@@ -368,6 +392,41 @@ export function lockProbeScript(): string {
     '  "@@section lock"*"@@end") printf \'%s\\n\' "$out" ;;',
     '  *) echo "@@section lock"; printf \'%s\' "unlocked perl failed: $out" | tr -c \'\\040-\\176\' \' \' | cut -c1-300; echo; echo "@@end" ;;',
     'esac',
+    '',
+  ].join('\n');
+}
+
+/** What the restore of a lock left by an interrupted removal re-checks on the host (all integers). */
+export interface LockedRestore {
+  kind: 'sem' | 'shm' | 'msg';
+  id: number;
+  key: number;
+  uid: number;
+  gid: number;
+  /** the original mode to put back */
+  mode: number;
+  /** the ctime read now (the lock's IPC_SET set it) */
+  ctime: number;
+  layout: LockLayout;
+}
+
+function assertUid(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} must be an integer in 0..4294967295, got ${String(v)}`);
+  return v;
+}
+
+/** The restore of one locked object: `@@ipcx-remove 1` + one `@@result ok|gone|changed|failed` line. */
+export function restoreScriptLocked(c: LockedRestore): string {
+  if (!['sem', 'shm', 'msg'].includes(c.kind)) throw new RangeError(`kind must be sem, shm or msg, got ${String(c.kind)}`);
+  if (!Number.isInteger(c.mode) || c.mode < 0 || c.mode > 0o777) throw new RangeError(`mode must be 0..0777, got ${String(c.mode)}`);
+  const args = [String(LAYOUT_CODE[c.layout] ?? 0), c.kind, String(assertId(c.id)), String(assertKey(c.key)), String(assertUid(c.uid, 'uid')), String(assertUid(c.gid, 'gid')), String(c.mode), String(assertTime(c.ctime, 'ctime'))];
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH',
+    "echo '@@ipcx-remove 1'",
+    'if ! command -v perl >/dev/null 2>&1; then echo "@@result failed perl is no longer available on the host; restore the mode by hand (ipcs, then a program calling IPC_SET)"; echo "@@end"; exit 0; fi',
+    `perl - restore ${args.join(' ')} <<'IPCX_PERL'`,
+    LOCK_PERL + 'IPCX_PERL',
     '',
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import { IpcError, fromErrorInfo } from '../domain/errors';
 import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome } from '../domain/probeParser';
 import type { ActivityFields, IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
-import { lockProbeScript, removeScriptLocked } from './lockScript';
+import { lockProbeScript, removeScriptLocked, restoreScriptLocked } from './lockScript';
 import type { SshDestination } from './hostName';
 import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
 import type { ScriptRunner } from '../backend/localProbeRunner';
@@ -204,6 +204,28 @@ export class SshSource implements IpcSource {
       : /sudo/i.test(res.detail) ? 'ESSH' : 'EUNKNOWN';
     const how = this.lock?.mode === 'locked' && platform === 'linux' ? 'the locked removal' : 'ipcrm';
     throw new IpcError({ code, syscall, op, id, message: `${this.host}: ${how} of ${kind} ${id} failed: ${res.detail}` });
+  }
+
+  /**
+   * Puts back `mode` on an object an interrupted locked removal left locked, through the host's Perl (the
+   * layout its lock self-test verified): only while it has the key, owner and group of the lock, a lock mode
+   * (0 or 0400) and the ctime read now. Throws IpcError: ECHANGED (not that lock any more), EIDRM (gone),
+   * ENOTSUP (no verified lock on the host), else the failure.
+   */
+  async restoreLocked(kind: SysvKind, id: number, l: { key: number; uid: number; gid: number; mode: number; ctime: number }): Promise<void> {
+    const syscall = kind === 'sem' ? 'semctl' : kind === 'shm' ? 'shmctl' : 'msgctl';
+    const lock = this.lock ?? (await this.removalMode(), this.lock!);
+    if (lock.mode !== 'locked') {
+      throw new IpcError({ code: 'ENOTSUP', syscall, op: 'IPC_SET', id, message: `${this.host}: no verified lock layout on this host (${lock.reason}); the mode cannot be restored from here`, hint: 'Restore it on the host as root with a program that calls IPC_SET, or remove the object.' });
+    }
+    const r = this.noDocument(await this.runner.run(restoreScriptLocked({ kind, id, key: l.key, uid: l.uid, gid: l.gid, mode: l.mode, ctime: l.ctime, layout: lock.layout }), { sudo: this.sudo }));
+    const p = parseRemoveResult(r.stdout, this.host);
+    if (!p.ok) throw fromErrorInfo(p.error);
+    const res = p.value;
+    if (res.result === 'ok') return;
+    if (res.result === 'gone') throw new IpcError({ code: 'EIDRM', syscall, op: 'IPC_STAT', id, message: `${this.host}: ${kind} ${id} no longer exists` });
+    if (res.result === 'changed') throw new IpcError({ code: 'ECHANGED', syscall, op: 'IPC_SET', id, message: `${this.host}: ${kind} ${id}: ${res.detail}; not restored` });
+    throw new IpcError({ code: /\bEACCES\b/.test(res.detail) ? 'EACCES' : /\bEPERM\b/.test(res.detail) ? 'EPERM' : 'EUNKNOWN', syscall, op: 'IPC_SET', id, message: `${this.host}: restoring ${kind} ${id} failed: ${res.detail}` });
   }
 
   private rememberPid(pid: number): void {

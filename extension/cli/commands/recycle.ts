@@ -1,5 +1,5 @@
 import { AuditLog, defaultAuditPath } from '../../backend/audit';
-import { closeSettled, findLeftLocks, formatLeftLocks, restorable, restoreLeftLock } from '../../backend/lockJournal';
+import { closeSettled, findLeftLocks, findRemoteLeftLocks, formatLeftLocks, restorable, restoreLeftLock, restoreRemoteLeftLock, type RemoteLockHost } from '../../backend/lockJournal';
 import { nativeBinding } from '../../backend/nativeBinding';
 import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
@@ -64,6 +64,28 @@ export function leftLockLines(auditPath: string): string[] {
   return formatLeftLocks(findLeftLocks(new AuditLog(auditPath), binding), 'ipcx recycle --restore');
 }
 
+function isRemoteLockHost(s: IpcSource): s is IpcSource & RemoteLockHost {
+  return typeof (s as Partial<RemoteLockHost>).restoreLocked === 'function';
+}
+
+/** `ipcx recycle --restore --host DEST`: the same for the locks recycles run from here left on an SSH host. */
+async function restoreRemoteLocks(src: RemoteLockHost, auditPath: string, io: CliIo): Promise<number> {
+  const audit = new AuditLog(auditPath);
+  const left = await findRemoteLeftLocks(audit, src);
+  const todo = restorable(left);
+  let failed = 0;
+  if (!todo.length) io.out(`IPC Explorer: no object left locked on ${src.host} by an interrupted recycle run from here (audit log ${auditPath}).\n`);
+  for (const f of todo) {
+    io.out(`${src.host}: ${f.why}\n`);
+    const r = await restoreRemoteLeftLock(f, src, audit);
+    io.out(`  ${r.message}\n`);
+    if (!r.ok) failed++;
+  }
+  for (const l of formatLeftLocks({ findings: left.findings.filter((f) => f.state === 'other'), remote: left.remote }, '')) io.out(`${l}\n`);
+  closeSettled(left, audit);
+  return failed ? EXIT.PARTIAL : EXIT.OK;
+}
+
 /** `ipcx recycle --restore`: put back the mode of every object a stopped recycle left locked. */
 async function restoreLocks(auditPath: string, io: CliIo): Promise<number> {
   const b = nativeBinding();
@@ -108,7 +130,7 @@ const command: Subcommand = {
   usage: `usage: ipcx recycle [--json] [--yes] [--kind sem|shm|msg]... [--data-dir DIR]... [--audit FILE]
                     [--min-age SECONDS] [--recent SECONDS] [--include-unrecognized]
                     [--ignore-key KEY]... [--trust-key KEY]... [--host DEST | --namespace NS]
-       ipcx recycle --restore [--audit FILE]
+       ipcx recycle --restore [--host DEST] [--audit FILE]
 
 Prints the recycle plan: each object it would remove with its verdict and reasons, and everything that stays
 and why. Removes nothing unless --yes is given; then every object is re-read right before its own removal and
@@ -158,8 +180,13 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
     );
     const hosts = checkHosts(values.host);
     if (values.restore) {
-      if (hosts.some((h) => h !== 'local')) throw new UsageError('--restore works on the local host (check locked objects on SSH hosts there)');
-      return restoreLocks(values.audit ?? defaultAuditPath(io.env), io);
+      if (hosts.length > 1) throw new UsageError('--restore works on one host at a time');
+      const auditFile = values.audit ?? defaultAuditPath(io.env);
+      if (hosts[0] === undefined || hosts[0] === 'local') return restoreLocks(auditFile, io);
+      return onOneSource('recycle --restore', hosts, io, async (source) => {
+        if (!isRemoteLockHost(source)) throw new UsageError(`--restore: ${source.host} cannot restore modes`);
+        return restoreRemoteLocks(source, auditFile, io);
+      });
     }
     if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
     if (values['all-namespaces']) throw new UsageError('recycle works in one namespace at a time: give --namespace NS');
@@ -178,6 +205,9 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
       const { plan } = prep;
       const auditPath = values.audit ?? defaultAuditPath(io.env);
       if (source.host === 'local') for (const l of leftLockLines(auditPath)) io.err(`ipcx: ${l}\n`);
+      else if (isRemoteLockHost(source)) {
+        for (const l of formatLeftLocks(await findRemoteLeftLocks(new AuditLog(auditPath), source), `ipcx recycle --restore --host ${source.host}`)) io.err(`ipcx: ${source.host}: ${l}\n`);
+      }
       if (!values.json) io.out(formatPlanReport(plan));
       if (!values.yes) {
         if (values.json) io.out(JSON.stringify({ plan: planJson(plan) }, null, io.isTTY ? 2 : 0) + '\n');

@@ -22,6 +22,18 @@ test('unfinishedIntents: an intent closed by its outcome, a restore or a close i
   assert.deepEqual(unfinishedIntents(recs).map((r) => r.txn), ['c']);
 });
 
+test('unfinishedIntents: a failed outcome does not settle the lock (the removal may have left it), and marks the recycle as done with it', () => {
+  const recs: JournalRecord[] = [
+    intent('e'), { time: T, host: 'db1', pid: 900, action: 'failed', ref: 'shm:4', txn: 'e' },
+    intent('f'),
+  ];
+  const u = unfinishedIntents(recs);
+  assert.deepEqual(u.map((r) => [r.txn, r.failed === true]), [['e', true], ['f', false]]);
+  // judged from the object: still at the lock mode after the lock -> restorable
+  const j = judgeIntent(u[0]!, shm(4, 0x11, 300, { mode: 0, ctime: NOW + 1 }), false);
+  assert.equal(j.state, 'locked');
+});
+
 test('judgeIntent: locked by a stopped recycle is restorable; running, gone, released or another object is not', () => {
   const i = intent('c') as UnfinishedIntent;
   const locked = shm(4, 0x11, 300, { mode: 0, ctime: NOW + 1 });
