@@ -5,7 +5,7 @@
  * symlink, a control segment that changed since the plan).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -240,4 +240,17 @@ test('removal: a process whose maps cannot be read is doubt, and nothing is remo
   assert.match(truncated.refused!, /scan stopped after 20000/);
   const cut = removeDsmUnit(unit, { paths, scan: () => ({ ...clearScan(), cut: 1 }) });
   assert.match(cut.refused!, /1 maps read only in part/);
+});
+
+test('removal: a FIFO (or another non-file) put in a DSM file\'s place neither blocks nor is removed; the unit stays', { timeout: 10000 }, () => {
+  // an open(O_RDONLY) of a FIFO without O_NONBLOCK would wait for a writer forever: the recycler would hang
+  const { dir, paths, unit } = makeUnit([2000]);
+  const victim = path.join(dir, 'PostgreSQL.2000');
+  fs.rmSync(victim);
+  assert.equal(spawnSync('mkfifo', ['-m', '600', victim]).status, 0);
+  const r = removeDsmUnit(unit, { paths, scan: clearScan });
+  assert.ok(r.refused, 'refused');
+  assert.deepEqual(r.removed, []);
+  assert.ok(fs.lstatSync(victim).isFIFO(), 'the FIFO is still there');
+  assert.ok(fs.existsSync(path.join(dir, 'PostgreSQL.1000')), 'and the control segment');
 });
