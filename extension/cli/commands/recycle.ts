@@ -183,7 +183,7 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
       if (hosts.length > 1) throw new UsageError('--restore works on one host at a time');
       const auditFile = values.audit ?? defaultAuditPath(io.env);
       if (hosts[0] === undefined || hosts[0] === 'local') return restoreLocks(auditFile, io);
-      return onOneSource('recycle --restore', hosts, io, async (source) => {
+      return onOneSource('recycle --restore', hosts, io, undefined, async (source) => {
         if (!isRemoteLockHost(source)) throw new UsageError(`--restore: ${source.host} cannot restore modes`);
         return restoreRemoteLocks(source, auditFile, io);
       });
