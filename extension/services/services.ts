@@ -10,6 +10,10 @@ import type { IpcSnapshot } from '../shared/model';
 import { errorLine, Notifier } from './notify';
 import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
 import { localProcessFacts } from '../backend/ownerEvidence';
+import { discoverNamespaces } from '../backend/namespaces';
+import { NamespaceSource } from '../backend/namespaceSource';
+import { nativeBinding } from '../backend/nativeBinding';
+import { NamespaceHosts } from './namespaceHosts';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -28,6 +32,8 @@ export interface Services {
   verdictOptions: (host: string) => VerdictOptions;
   /** How many sets each refresh of a host reads per-semaphore detail for before publishing (store option). */
   detailSets: (host: string, snapshot: IpcSnapshot) => number;
+  /** the machine's other IPC namespaces (containers) as store hosts; discovered with every local refresh */
+  readonly namespaces: NamespaceHosts;
 }
 
 /** Sets whose per-semaphore detail each refresh reads before publishing (beyond: when someone looks). */
@@ -45,13 +51,38 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
   // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
   // takes effect on the next refresh
   const localSource = new LocalSource({ platform: opts.platform });
-  const store = new SnapshotStore({
+  const store: SnapshotStore = new SnapshotStore({
     verdictOptions: (host) => verdictOptions(host),
     log: (level, msg) => log[level](msg),
-    processFacts: (host, pids) => (host === LOCAL_HOST && !localSource.probeProcesses ? localProcessFacts(pids) : undefined),
+    // another IPC namespace's pids are ours (the kernel translates them for the reading thread)
+    processFacts: (host: string, pids: number[]): ReturnType<typeof localProcessFacts> | undefined =>
+      (host === LOCAL_HOST && !localSource.probeProcesses) || namespaces.isNamespaceHost(host) ? localProcessFacts(pids) : undefined,
     detailSets: (host, snap) => detailSets(host, snap),
   });
   context.subscriptions.push(store);
+  const namespaces: NamespaceHosts = new NamespaceHosts(store, {
+    // Linux with System V IPC only: other platforms have no IPC namespaces
+    enabled: () =>
+      (opts.platform ?? process.platform) === 'linux' &&
+      !localSource.unavailable &&
+      vscode.workspace.getConfiguration('ipcExplorer').get<boolean>('namespaces.enabled', true) !== false,
+    discover: () => {
+      const b = nativeBinding().binding;
+      return discoverNamespaces(b ? { utsNodename: (p) => b.utsNodename(p) } : {});
+    },
+    makeSource: (info) => {
+      const r = nativeBinding();
+      if (!r.binding) return { error: `reading another IPC namespace needs the native binding (${r.error?.message ?? 'not loaded'})` };
+      return new NamespaceSource(info);
+    },
+    log: (level, msg) => log[level](msg),
+  });
+  context.subscriptions.push(
+    namespaces,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ipcExplorer.namespaces')) void store.refresh(LOCAL_HOST);
+    }),
+  );
   const notify = new Notifier(log);
   // no System V IPC here (Windows): no local host in the store, so no snapshot and no error; the tree shows
   // localSource.unavailable in one row instead
@@ -76,6 +107,7 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
     log,
     notify,
     localSource,
+    namespaces,
     get verdictOptions() {
       return verdictOptions;
     },

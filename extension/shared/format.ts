@@ -170,3 +170,17 @@ export function ipcrmArgs(kind: 'sem' | 'shm' | 'msg', id: number): string[] {
   const flag = kind === 'sem' ? '-s' : kind === 'shm' ? '-m' : '-q';
   return ['ipcrm', flag, String(id)];
 }
+
+/**
+ * Untrusted text (a container name from a cgroup path, a process's command line) made safe to show as one
+ * line: control characters, line and paragraph separators and bidirectional overrides become `\xNN`/`\u{N}`
+ * escapes (so a name cannot break a row, fake a second line or reverse what follows), and at most `max`
+ * characters are kept.
+ */
+export function visibleText(s: string, max = 200): string {
+  const out = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
+  return out.length > max ? `${out.slice(0, max - 1)}…` : out;
+}

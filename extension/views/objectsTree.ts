@@ -10,6 +10,8 @@ import { objectRef } from '../domain/verdict';
 import type { ObjectRef } from '../shared/model';
 import { readTreeSettings, type TreeSettings } from '../services/settings';
 import { LOCAL_HOST, type SnapshotStore, type StoreChange } from '../services/snapshotStore';
+import type { NamespaceHosts } from '../services/namespaceHosts';
+import { NamespaceNode } from './nodes/namespaceNode';
 import { GroupNode } from './nodes/groupNode';
 import { HostNode } from './nodes/hostNode';
 import { MessageNode } from './nodes/messageNode';
@@ -37,8 +39,11 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     private readonly store: SnapshotStore,
     /** the local machine has no System V IPC (Windows): this row, first, instead of a local host */
     private readonly localUnavailable?: { text: string; detail: string },
+    /** the machine's other IPC namespaces (containers), listed under the local host */
+    private readonly namespaces?: NamespaceHosts,
   ) {
     this.ctx = {
+      namespaces: () => this.namespaces?.current(),
       store,
       settings: () => this.settingsCache,
       userName: (host, uid) => (host === LOCAL_HOST ? localUserName(uid) : String(uid)),
@@ -116,7 +121,8 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
           this.fire();
           break;
         }
-        this.fire(this.hostNodes.get(c.host));
+        // another namespace of this machine: its row is under the local host, which is redrawn with its rows
+        this.fire(this.hostNodes.get(this.namespaces?.isNamespaceHost(c.host) ? LOCAL_HOST : c.host));
         break;
       }
       case 'detail':
@@ -154,7 +160,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
       // viewsWelcome: what this means, Refresh, Show Limits, Add SSH Host)
       this.rootEmpty = treeState(this.store.hosts()) === 'empty';
       if (this.rootEmpty) return [];
-      const hosts = this.store.hosts().map((h) => {
+      const hosts = this.store.hosts().filter((h) => !this.namespaces?.isNamespaceHost(h.host)).map((h) => {
         let n = this.hostNodes.get(h.host);
         if (!n) this.hostNodes.set(h.host, (n = new HostNode(h.host)));
         return n;
@@ -188,6 +194,16 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     return node.parent;
   }
 
+  /** The row of one IPC namespace under the local host (by its store host or `ipc:[N]`), when listed. */
+  async namespaceNode(hostOrNs: string): Promise<NamespaceNode | undefined> {
+    await this.whenSettled();
+    await this.getChildren();
+    const local = this.hostNodes.get(LOCAL_HOST);
+    if (!local) return undefined;
+    const rows = await this.getChildren(local);
+    return rows.find((n): n is NamespaceNode => n instanceof NamespaceNode && (n.entry.host === hostOrNs || n.entry.info.ns === hostOrNs));
+  }
+
   /** The host's node (for reveal and tests). */
   hostNode(host: string): HostNode | undefined {
     return this.hostNodes.get(host);
@@ -200,9 +216,13 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   async findObjectNode(host: string, ref: ObjectRef): Promise<ObjectNode | undefined> {
     await this.whenSettled();
     await this.getChildren();
-    const h = this.hostNodes.get(host);
+    const h = this.hostNodes.get(this.namespaces?.isNamespaceHost(host) ? LOCAL_HOST : host);
     if (!h) return undefined;
     let level: TreeNode[] = await this.getChildren(h);
+    // host -> namespace -> kinds when the local host lists the machine's IPC namespaces
+    const nsRow = level.find((n) => n instanceof NamespaceNode && n.entry.host === host);
+    if (nsRow) level = await this.getChildren(nsRow);
+    else if (this.namespaces?.isNamespaceHost(host)) return undefined;
     for (let depth = 0; depth < 5; depth++) {
       const hit = level.find((n) => n instanceof ObjectNode && n.ref === ref);
       if (hit) return hit as ObjectNode;

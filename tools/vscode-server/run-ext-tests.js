@@ -161,6 +161,9 @@ async function main() {
   }
   const server = await startCodeServer({
     dir: tmp, privateIpc, log,
+    // the suite's files were written for one IPC namespace (local -> kinds); on this machine every other
+    // session's test namespace would be listed too. The file about namespaces turns the level on itself.
+    settings: { 'ipcExplorer.namespaces.enabled': false },
     env: {
       IPCX_TEST_BRIDGE_DIR: bridgeDir,
       IPCX_TEST_ARTIFACTS: artifacts,

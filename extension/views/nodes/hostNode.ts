@@ -1,22 +1,23 @@
 /**
  * A host (local first, then SSH hosts): where the data came from and when; its warnings and its last error
- * (the previous snapshot stays listed, marked stale); then one node per kind and the limits.
+ * (the previous snapshot stays listed, marked stale); then one node per kind and the limits. The local host,
+ * when more than one IPC namespace of the machine is visible (containers), lists the namespaces instead, each
+ * with its kinds (namespaceNode.ts).
  */
 import * as vscode from 'vscode';
-import type { IpcKind } from '../../shared/model';
 import { capacity, worstUsage } from '../../domain/capacity';
 import { LOCAL_HOST } from '../../services/snapshotStore';
 import { formatTimestamp } from '../../shared/format';
-import { KindNode } from './kindNode';
-import { LimitsNode } from './limitsNode';
+import { hostContents } from './hostContents';
 import { MessageNode } from './messageNode';
 import { adopt, TreeNode, type ViewContext } from './node';
+import { NamespaceNode } from './namespaceNode';
 
-export const KINDS: IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixShm'];
+export { KINDS } from './hostContents';
 
 export class HostNode extends TreeNode {
   readonly id: string;
-  private built?: { generation: number; error: unknown; kids: TreeNode[] };
+  private built?: { generation: number; error: unknown; nsVersion: number; kids: TreeNode[] };
 
   constructor(readonly host: string) {
     super();
@@ -66,24 +67,18 @@ export class HostNode extends TreeNode {
   override children(ctx: ViewContext): TreeNode[] {
     const st = this.hostState(ctx);
     if (!st) return [];
-    if (this.built && this.built.generation === st.generation && this.built.error === st.error) return this.built.kids;
-    const kids: TreeNode[] = [];
-    if (st.error) {
-      kids.push(
-        MessageNode.fromError(`${this.id}|error`, this.host, st.snapshot ? 'refresh failed (showing the previous snapshot)' : 'refresh failed', st.error),
-      );
-    }
-    const snap = st.snapshot;
-    if (!snap) {
-      if (!st.error) kids.push(new MessageNode(`${this.id}|loading`, this.host, 'loading', 'Reading IPC objects…'));
-    } else {
-      snap.warnings.forEach((w, i) => {
-        if (!ctx.dismissed?.has(w)) kids.push(new MessageNode(`${this.id}|warn${i}`, this.host, 'warning', w));
-      });
-      for (const k of KINDS) kids.push(new KindNode(this.host, k, snap));
-      kids.push(new LimitsNode(this.host, snap));
-    }
-    this.built = { generation: st.generation, error: st.error, kids: adopt(this, kids) };
+    // more than one IPC namespace visible (containers): host -> namespace -> kinds
+    const ns = this.host === LOCAL_HOST ? ctx.namespaces?.() : undefined;
+    const nsVersion = ns && ns.entries.length > 1 ? ns.version : -1;
+    if (this.built && this.built.generation === st.generation && this.built.error === st.error && this.built.nsVersion === nsVersion) return this.built.kids;
+    const kids: TreeNode[] =
+      ns && nsVersion >= 0
+        ? [
+            ...ns.warnings.filter((w) => !ctx.dismissed?.has(w)).map((w, i) => new MessageNode(`${this.id}|nswarn${i}`, this.host, 'warning', w)),
+            ...ns.entries.map((e) => new NamespaceNode(e, ns.entries.length)),
+          ]
+        : hostContents(this.id, this.host, st, ctx);
+    this.built = { generation: st.generation, error: st.error, nsVersion, kids: adopt(this, kids) };
     return this.built.kids;
   }
 }

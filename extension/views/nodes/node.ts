@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import type { HostState, SnapshotStore } from '../../services/snapshotStore';
 import type { TreeSettings } from '../../services/settings';
+import type { NamespaceView } from '../../services/namespaceHosts';
 
 export interface ViewContext {
   readonly store: SnapshotStore;
@@ -16,6 +17,8 @@ export interface ViewContext {
   readonly decorationScheme: string;
   /** warning texts the person dismissed (this session): their rows are not shown */
   readonly dismissed?: ReadonlySet<string>;
+  /** the IPC namespaces of this machine as discovery saw them last (undefined: off or not yet run) */
+  namespaces?(): NamespaceView | undefined;
 }
 
 export abstract class TreeNode {

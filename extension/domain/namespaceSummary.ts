@@ -1,0 +1,72 @@
+/**
+ * One IPC namespace in a line and in three bars: its object counts, its worst limit (its own limits and its
+ * own /dev/shm), and the figures the dashboard's "by container" view draws. Pure: a snapshot in, numbers out.
+ */
+import type { IpcSnapshot } from '../shared/model';
+import { capacity, devShmRow, worstUsage, type CapacityInput } from './capacity';
+
+export interface UsageBar {
+  /** the limit the bar is measured against, as sysctl names it (SEMMNS, SEMMNI, SHMALL, DEVSHM) */
+  limitName: string;
+  used: number;
+  limit: number;
+  /** 0..100+, null when the limit is 0, unknown or unlimited */
+  percent: number | null;
+  unit: 'count' | 'bytes';
+}
+
+export interface NamespaceSummary {
+  counts: { sem: number; shm: number; msg: number; posixSem: number; posixShm: number };
+  /** the fullest limit of the namespace, /dev/shm included */
+  worst?: { name: string; percent: number };
+  /** semaphores: the fuller of SEMMNS (semaphores) and SEMMNI (sets) */
+  sem: UsageBar;
+  /** System V shared memory in bytes against SHMALL */
+  shm: UsageBar;
+  /** the namespace's /dev/shm tmpfs, when it was read */
+  devShm?: UsageBar;
+}
+
+type SummaryInput = CapacityInput & Pick<IpcSnapshot, 'posixSems' | 'posixShms' | 'devShm'>;
+
+export function namespaceSummary(snap: SummaryInput): NamespaceSummary {
+  const rows = capacity(snap);
+  const dev = devShmRow(snap);
+  const w = worstUsage(rows);
+  const worst = dev && dev.percent !== null && (!w || w.percent === null || dev.percent > w.percent) ? { name: 'DEVSHM', percent: dev.percent } : w && w.percent !== null ? { name: w.name as string, percent: w.percent } : undefined;
+  const row = (n: string) => rows.find((r) => r.name === n);
+  const bar = (n: string): UsageBar | undefined => {
+    const r = row(n);
+    if (!r || r.used === null) return undefined;
+    return { limitName: n, used: r.used, limit: r.limit, percent: r.unlimited ? null : r.percent, unit: 'count' };
+  };
+  const semmns = bar('SEMMNS');
+  const semmni = bar('SEMMNI');
+  const sem =
+    semmns && semmni ? ((semmni.percent ?? -1) > (semmns.percent ?? -1) ? semmni : semmns) : (semmns ?? semmni ?? { limitName: 'SEMMNS', used: 0, limit: 0, percent: null, unit: 'count' as const });
+  const shmall = row('SHMALL');
+  const page = snap.limits.pageSize > 0 ? snap.limits.pageSize : 4096;
+  const shm: UsageBar = {
+    limitName: 'SHMALL',
+    used: shmall?.usedBytes ?? snap.shms.reduce((a, m) => a + m.segsz, 0),
+    limit: shmall?.limitBytes ?? snap.limits.shmall * page,
+    percent: shmall && !shmall.unlimited ? shmall.percent : null,
+    unit: 'bytes',
+  };
+  const out: NamespaceSummary = {
+    counts: { sem: snap.sems.length, shm: snap.shms.length, msg: snap.msgs.length, posixSem: snap.posixSems.length, posixShm: snap.posixShms.length },
+    sem,
+    shm,
+  };
+  if (worst) out.worst = worst;
+  if (dev) out.devShm = { limitName: 'DEVSHM', used: dev.used ?? 0, limit: dev.limit, percent: dev.percent, unit: 'bytes' };
+  return out;
+}
+
+/** `3 sem · 1 shm · 0 msg · 2 POSIX · worst SEMMNI 40 %` (the tree's description of a namespace). */
+export function namespaceDescription(s: NamespaceSummary): string {
+  const c = s.counts;
+  const parts = [`${c.sem} sem`, `${c.shm} shm`, `${c.msg} msg`, `${c.posixSem + c.posixShm} POSIX`];
+  if (s.worst) parts.push(`worst ${s.worst.name === 'DEVSHM' ? '/dev/shm' : s.worst.name} ${Math.round(s.worst.percent)}%`);
+  return parts.join(' · ');
+}

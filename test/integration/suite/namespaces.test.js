@@ -1,0 +1,210 @@
+// The machine's IPC namespaces in the real VS Code tree: two namespaces made here with
+// `unshare --ipc --mount --pid --fork` (each with its own semaphore limits, its own tmpfs /dev/shm of a chosen
+// size, its own objects and a holder process), listed under the local host with their counts and worst limit;
+// Recycle Orphans run on one namespace's row (the guarded flow, the modal stand-in) removes that namespace's
+// orphan only, and the modal and the audit log name the namespace; a namespace whose processes exit after
+// discovery is an error row for itself only; a screenshot of the workbench is kept.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('../helpers');
+const { vscode } = h;
+
+// runs inside the new namespaces: positional parameters only, no text of ours is spliced into the script
+const SCRIPT = [
+  'set -e',
+  'mount --make-rprivate /',
+  'mount -t tmpfs -o "size=$1,mode=1777" tmpfs /dev/shm',
+  'echo "$2" > /proc/sys/kernel/sem',
+  '"$3" sem 0 3 0600 1 1 1 >/dev/null',
+  'if [ "$4" = 1 ]; then "$3" msg 0 0600 >/dev/null; fi',
+  'if [ "$5" = 1 ]; then "$3" shm 0 65536 0600 >/dev/null; fi',
+  'dd if=/dev/zero of=/dev/shm/blob bs=1M count="$6" status=none',
+  'echo READY',
+  'exec sleep 100000',
+].join('\n');
+
+function childrenOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A namespace of our own: { unshare (child process), holder pid, ns, end() }. */
+async function makeNamespace({ shmSize, sem, queue, shm, blobMiB }) {
+  const args = ['--ipc', '--mount', '--pid', '--fork', '--', 'sh', '-c', SCRIPT, 'ns', shmSize, sem, h.ipcobjBinary(), queue ? '1' : '0', shm ? '1' : '0', String(blobMiB)];
+  const unshare = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  unshare.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => unshare.once('exit', () => resolve()));
+  await new Promise((resolve, reject) => {
+    let out = '';
+    unshare.stdout.on('data', (d) => { out += d; if (out.includes('READY')) resolve(); });
+    unshare.once('exit', (code) => reject(new Error(`unshare exited ${code} before READY: ${err}`)));
+  });
+  const pid = await h.waitFor(() => childrenOf(unshare.pid)[0], 'the holder under unshare', 5000, 5);
+  const ns = fs.readlinkSync(`/proc/${pid}/ns/ipc`);
+  return {
+    unshare, pid, ns,
+    async end() {
+      // our own processes, by pid: the holder (pid 1 inside) ends the namespace's pid namespace, unshare follows
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await exited;
+    },
+  };
+}
+
+/** `ipcs` run inside a namespace by nsenter: an independent view of what it holds. */
+function ipcsIn(pid, flag) {
+  const r = spawnSync('nsenter', ['-t', String(pid), '-i', 'ipcs', flag], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
+  this.timeout(120000);
+  let api;
+  let provider;
+  let a;
+  let b;
+  const asked = [];
+  const cfg = (s) => vscode.workspace.getConfiguration(s);
+  const saved = {};
+  const item = (n) => provider.getTreeItem(n);
+  const label = (n) => { const l = item(n).label; return typeof l === 'string' ? l : l.label; };
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    h.removeAllObjects();
+    api = await h.activateExtension();
+    provider = api.tree.provider;
+    api.testHooks.setRecycleConfirm((c) => { asked.push(c); return true; });
+    for (const [s, k, v] of [
+      ['ipcExplorer.recycle', 'minOrphanAgeSeconds', 0], ['ipcExplorer.recycle', 'recentActivitySeconds', 0],
+      ['ipcExplorer.recycle', 'recycleUnrecognized', true], ['ipcExplorer', 'namespaces.enabled', true],
+    ]) {
+      saved[`${s}.${k}`] = [s, k, cfg(s).inspect(k).globalValue];
+      await cfg(s).update(k, v, vscode.ConfigurationTarget.Global);
+    }
+    // alpha: SEMMNI 8 (1 set: 12.5 %), 2 MiB of an 8 MiB /dev/shm (25 %: its worst); beta: SEMMNI 4 (25 %), a queue and a segment,
+    // 3 MiB of a 4 MiB /dev/shm (75 %: its worst)
+    a = await makeNamespace({ shmSize: '8m', sem: '250 32000 32 8', queue: false, shm: false, blobMiB: 2 });
+    b = await makeNamespace({ shmSize: '4m', sem: '250 32000 32 4', queue: true, shm: true, blobMiB: 3 });
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  });
+
+  after(async function () {
+    api.testHooks.setRecycleConfirm(undefined);
+    for (const x of [a, b]) if (x) await x.end();
+    for (const [s, k, v] of Object.values(saved)) await cfg(s).update(k, v, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  });
+
+  it('lists both namespaces under the local host, the machine\'s own first, with their counts and worst limit', async function () {
+    const [local] = await provider.getChildren();
+    assert.equal(label(local), 'local');
+    const rows = (await provider.getChildren(local)).filter((n) => !item(n).contextValue.startsWith('message'));
+    const nsOf = (n) => n.entry && n.entry.info.ns;
+    assert.ok(rows.length >= 3, `the host's namespace, ours and the two made: ${rows.map(label).join(' | ')}`);
+    // the machine's own first (when discovery can tell it), marked; the extension's own namespace marked
+    if (rows[0].entry.info.initial) {
+      assert.equal(label(rows[0]), 'host');
+      assert.match(item(rows[0]).description, /machine's own/);
+    }
+    const own = rows.find((n) => n.entry.info.own);
+    assert.ok(own, 'the namespace IPC Explorer runs in is listed');
+    assert.equal(own.entry.info.ns, fs.readlinkSync('/proc/self/ns/ipc'));
+    assert.match(item(own).description, /IPC Explorer runs here/);
+    assert.ok(rows.indexOf(own) <= 1, 'the own namespace comes right after the machine\'s');
+
+    const rowA = rows.find((n) => nsOf(n) === a.ns);
+    const rowB = rows.find((n) => nsOf(n) === b.ns);
+    assert.ok(rowA && rowB, `both made namespaces are rows: ${rows.map((n) => `${nsOf(n)} ${label(n)}`).join(' | ')}`);
+    assert.equal(item(rowA).contextValue, 'host.namespace');
+    // the counts and the worst limit are each namespace's own (its SEMMNI, its /dev/shm)
+    assert.equal(item(rowA).description, '1 sem · 0 shm · 0 msg · 1 POSIX · worst /dev/shm 25%');
+    assert.equal(item(rowB).description, '1 sem · 1 shm · 1 msg · 1 POSIX · worst /dev/shm 75%');
+    assert.match(label(rowA), /unshare/, 'named by its main process (no container runtime here)');
+    const rowsOf = async (n) => (await provider.getChildren(n)).filter((k) => !item(k).contextValue.startsWith('message')).map(label);
+    assert.deepEqual(await rowsOf(rowB), [
+      'Semaphore sets 1/4', 'Shared memory 1/4,096', 'Message queues 1/32,000', 'POSIX semaphores 0', 'POSIX shared memory 1', 'Limits',
+    ]);
+    const kidsA = await rowsOf(rowA);
+    assert.ok(kidsA.includes('Semaphore sets 1/8'), kidsA.join(' | '));
+    // the tooltip names the main process and the namespace's own /dev/shm
+    // (markdown-escaped: the names and command lines are the namespace's text)
+    const tip = item(rowB).tooltip.value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
+    assert.ok(tip.includes(b.ns) && /\/dev\/shm: 3 MiB of 4 MiB/.test(tip) && tip.includes(`main process: ${b.unshare.pid} (unshare)`), tip);
+  });
+
+  it('shows them in the workbench (DOM), and a screenshot is kept', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    await h.bridge('resizeSidebar', { width: 700 });
+    await vscode.commands.executeCommand('notifications.clearAll');
+    for (const x of [a, b]) {
+      const n = await provider.namespaceNode(x.ns);
+      await api.tree.treeView.reveal(n, { select: false, focus: false, expand: true });
+    }
+    let last = '';
+    const rows = await h.waitFor(async () => {
+      const r = await h.bridge('query', { selector: '.monaco-list-row', frame: 'workbench' });
+      const t = (last = r.items.map((i) => i.text).join('\n'));
+      // (a row's text is its label and description without a space between them)
+      return /worst \/dev\/shm 75%/.test(t) && t.includes('Semaphore sets 1/43/32,000 semaphores') && t.includes('Semaphore sets 1/83/32,000 semaphores') && r;
+    }, 'both namespaces and their kinds in the DOM', 15000).catch(async (e) => {
+      await h.screenshot('namespaces-tree-failed');
+      throw new Error(`${e.message}; the rows:\n${last}`);
+    });
+    assert.ok(rows.items.some((i) => /worst \/dev\/shm 25%/.test(i.text)), rows.items.map((i) => i.text).join('\n'));
+    const file = await h.screenshot('namespaces-tree');
+    assert.ok(fs.statSync(file).size > 10000, 'a real PNG');
+    console.log(`    screenshot: ${file}`);
+  });
+
+  it('Recycle Orphans on one namespace removes its orphan only; the modal and the audit log name it', async function () {
+    // the same id (0) exists in both made namespaces: only alpha's may go
+    assert.match(ipcsIn(a.pid, '-s'), /^0x00000000 0\s/m);
+    assert.match(ipcsIn(b.pid, '-s'), /^0x00000000 0\s/m);
+    const rowA = await provider.namespaceNode(a.ns);
+    const host = rowA.host;
+    assert.ok(host.includes(a.ns), host);
+    const r = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', rowA);
+    assert.ok(r && r.report, 'a recycle ran');
+    assert.deepEqual(r.plan.candidates.map((c) => c.ref), ['sem:0']);
+    assert.equal(r.report.removed, 1);
+    const modal = asked.at(-1);
+    assert.equal(modal.host, host);
+    assert.ok(modal.summary.includes(a.ns), `the modal names the namespace: ${modal.summary}`);
+    assert.doesNotMatch(ipcsIn(a.pid, '-s'), /^0x00000000 0\s/m, 'alpha\'s set is gone');
+    assert.match(ipcsIn(b.pid, '-s'), /^0x00000000 0\s/m, 'beta\'s set of the same id is still there');
+    const auditFile = path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const removed = audit.filter((x) => x.action === 'removed' && x.host === host);
+    assert.equal(removed.length, 1, 'one removal recorded under the namespace');
+    assert.equal(removed[0].object.id, 0);
+  });
+
+  it('a namespace whose processes exit after discovery is an error row for itself only', async function () {
+    const rowB = await provider.namespaceNode(b.ns);
+    const hostB = rowB.host;
+    await b.end();
+    b = undefined;
+    // discovery saw it; its snapshot is read after its last process exited
+    await api.store.refresh(hostB);
+    await api.store.refresh((await provider.namespaceNode(a.ns)).host);
+    const again = await provider.namespaceNode(hostB);
+    assert.match(item(again).description, /error: ENOENT/);
+    const kids = await provider.getChildren(again);
+    assert.match(label(kids[0]), /refresh failed.*ENOENT/);
+    const rowA = await provider.namespaceNode(a.ns);
+    assert.doesNotMatch(item(rowA).description, /error/);
+    assert.equal(api.store.get(rowA.host).error, undefined);
+    // the next discovery drops it
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+    assert.equal(await provider.namespaceNode(hostB), undefined);
+  });
+});
