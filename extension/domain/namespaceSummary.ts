@@ -2,18 +2,13 @@
  * One IPC namespace in a line and in three bars: its object counts, its worst limit (its own limits and its
  * own /dev/shm), and the figures the dashboard's "by container" view draws. Pure: a snapshot in, numbers out.
  */
-import type { IpcSnapshot } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot } from '../shared/model';
+import type { NamespaceItem, NamespaceUsage } from '../shared/dashboardProtocol';
+import type { IpcNamespaceInfo } from '../shared/namespaces';
 import { capacity, devShmRow, worstUsage, type CapacityInput } from './capacity';
 
-export interface UsageBar {
-  /** the limit the bar is measured against, as sysctl names it (SEMMNS, SEMMNI, SHMALL, DEVSHM) */
-  limitName: string;
-  used: number;
-  limit: number;
-  /** 0..100+, null when the limit is 0, unknown or unlimited */
-  percent: number | null;
-  unit: 'count' | 'bytes';
-}
+/** the limit a bar is measured against (SEMMNS, SEMMNI, SHMALL, DEVSHM), used, limit, percent */
+export type UsageBar = NamespaceUsage;
 
 export interface NamespaceSummary {
   counts: { sem: number; shm: number; msg: number; posixSem: number; posixShm: number };
@@ -69,4 +64,29 @@ export function namespaceDescription(s: NamespaceSummary): string {
   const parts = [`${c.sem} sem`, `${c.shm} shm`, `${c.msg} msg`, `${c.posixSem + c.posixShm} POSIX`];
   if (s.worst) parts.push(`worst ${s.worst.name === 'DEVSHM' ? '/dev/shm' : s.worst.name} ${Math.round(s.worst.percent)}%`);
   return parts.join(' · ');
+}
+
+/**
+ * One namespace as the dashboard's picker and "by container" view get it: `host` null when it cannot be read
+ * (then its reason), its last refresh's error, its counts and bars from its latest snapshot.
+ */
+export function namespaceItem(
+  info: Pick<IpcNamespaceInfo, 'ns' | 'label' | 'initial' | 'own' | 'reason'>,
+  host: string | null,
+  state?: { snapshot?: IpcSnapshot; error?: IpcErrorInfo },
+): NamespaceItem {
+  const item: NamespaceItem = { host, ns: info.ns, label: info.initial ? 'host' : info.label, initial: info.initial, own: info.own };
+  if (host === null) {
+    item.reason = info.reason ?? 'cannot be entered';
+    return item;
+  }
+  if (state?.error) item.error = `${state.error.code}: ${state.error.message}`;
+  if (state?.snapshot) {
+    const s = namespaceSummary(state.snapshot);
+    item.counts = { sem: s.counts.sem, shm: s.counts.shm, msg: s.counts.msg, posix: s.counts.posixSem + s.counts.posixShm };
+    item.sem = s.sem;
+    item.shm = s.shm;
+    if (s.devShm) item.devShm = s.devShm;
+  }
+  return item;
 }

@@ -43,7 +43,42 @@ export interface SnapshotDiff {
   changed: ObjectRef[];
 }
 
+/** One figure of a namespace against one of its own limits (or its /dev/shm size). */
+export interface NamespaceUsage {
+  /** SEMMNS, SEMMNI, SHMALL, DEVSHM */
+  limitName: string;
+  used: number;
+  limit: number;
+  /** 0..100+, null when the limit is 0, unknown or unlimited */
+  percent: number | null;
+  unit: 'count' | 'bytes';
+}
+
+/** One IPC namespace of the machine in the dashboard's picker and its "by container" view. */
+export interface NamespaceItem {
+  /** its store host; null: it cannot be read (then `reason`) */
+  host: string | null;
+  /** `ipc:[N]`: what `selectNamespace` names to show it */
+  ns: string;
+  /** `host`, `docker 2403ccfe427f · postgres`, … (the container's own text: the page shows it as text only) */
+  label: string;
+  initial: boolean;
+  own: boolean;
+  reason?: string;
+  /** its last refresh failed: `ENOENT: …` */
+  error?: string;
+  counts?: { sem: number; shm: number; msg: number; posix: number };
+  /** semaphores: the fuller of SEMMNS and SEMMNI */
+  sem?: NamespaceUsage;
+  /** System V shared memory bytes against SHMALL */
+  shm?: NamespaceUsage;
+  /** its /dev/shm tmpfs */
+  devShm?: NamespaceUsage;
+}
+
 export type HostToWebview =
+  /** the machine's IPC namespaces (empty: only one visible, the view hides the picker); `current`: the one shown */
+  | { type: 'namespaces'; current: string; items: NamespaceItem[] }
   | {
       type: 'snapshot';
       host: string;
@@ -127,12 +162,16 @@ export type WebviewToHost =
   | { type: 'copy'; ref: ObjectRef; what: CopyWhat }
   | { type: 'inspect'; ref: ObjectRef }
   | { type: 'setFilter'; text: string }
+  /** show another IPC namespace of the machine (`ipc:[N]`): one the last `namespaces` message listed */
+  | { type: 'selectNamespace'; ns: string }
   | { type: 'refresh' };
 
 export type WebviewToHostType = WebviewToHost['type'];
 export type HostToWebviewType = HostToWebview['type'];
 
 export const MAX_FILTER_LENGTH = 256;
+/** an IPC namespace as /proc/PID/ns/ipc names it: `ipc:[4026532181]` (an inode: at most 20 digits) */
+const NS_RE = /^ipc:\[[1-9][0-9]{0,19}\]$/;
 export const MAX_REF_LENGTH = 300;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -183,7 +222,7 @@ function isId(x: unknown): x is number {
   return isIntIn(x, 0, INT32_MAX);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set(['snapshot', 'detail', 'didRecycle', 'focus', 'error', 'snapshotText'] satisfies HostToWebview['type'][]);
+const HOST_TYPES: ReadonlySet<string> = new Set(['namespaces', 'snapshot', 'detail', 'didRecycle', 'focus', 'error', 'snapshotText'] satisfies HostToWebview['type'][]);
 
 /** Shape check on the webview side (the host is trusted, but stray window messages are ignored). */
 export function isHostToWebview(x: unknown): x is HostToWebview {
@@ -223,6 +262,9 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       );
     case 'setFilter':
       return hasExactKeys(x, ['type', 'text']) && typeof x.text === 'string' && x.text.length <= MAX_FILTER_LENGTH;
+    case 'selectNamespace':
+      // by inode, never by the label (a container's text); the host also checks it is one it listed
+      return hasExactKeys(x, ['type', 'ns']) && typeof x.ns === 'string' && NS_RE.test(x.ns);
     case 'refresh':
     case 'requestRecycleOrphans':
       return hasExactKeys(x, ['type']);
@@ -244,7 +286,8 @@ export function assertNever(x: never): never {
 export const DASHBOARD_PROTOCOL = {
   name: 'dashboard',
   isWebviewToHost,
-  supersedes: (older: HostToWebview, newer: HostToWebview): boolean => older.type === 'snapshot' && newer.type === 'snapshot',
+  supersedes: (older: HostToWebview, newer: HostToWebview): boolean =>
+    (older.type === 'snapshot' && newer.type === 'snapshot') || (older.type === 'namespaces' && newer.type === 'namespaces'),
   toWire,
 };
 

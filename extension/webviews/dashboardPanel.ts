@@ -12,8 +12,9 @@ import { findObject, objectRef } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
 import {
-  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type SnapshotDiff, type WebviewToHost,
+  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type NamespaceItem, type SnapshotDiff, type WebviewToHost,
 } from '../shared/dashboardProtocol';
+import { namespaceItem } from '../domain/namespaceSummary';
 import type { Services } from '../services/services';
 import { LOCAL_HOST, type HostState, type StoreChange } from '../services/snapshotStore';
 import { capacityRowsFor } from '../domain/capacityRows';
@@ -138,12 +139,18 @@ export class DashboardPanel implements vscode.Disposable {
       this.messenger.post({ type: 'error', error: { code: 'ENOENT', message: `host ${this.host} is not configured any more` } });
       return;
     }
+    this.postNamespaces();
     if (st.snapshot) this.postSnapshot();
     if (!st.snapshot || Date.now() - st.snapshot.takenAt > FRESH_MS) void this.services.store.refresh(this.host);
   }
 
   private onStoreChange(c: StoreChange): void {
-    if (this.disposed || c.host !== this.host) return;
+    if (this.disposed) return;
+    // the picker and the "by container" view follow every namespace's refresh (and the local one's discovery)
+    if ((c.reason === 'snapshot' || c.reason === 'hosts') && (c.host === LOCAL_HOST || this.services.namespaces.isNamespaceHost(c.host) || c.host === this.host)) {
+      this.postNamespaces();
+    }
+    if (c.host !== this.host) return;
     if (c.reason === 'snapshot' || c.reason === 'detail') this.postSnapshot();
     else if (c.reason === 'hosts' && !this.services.store.get(this.host)) {
       this.messenger.post({ type: 'error', error: { code: 'ENOENT', message: `host ${this.host} was removed` } });
@@ -167,6 +174,17 @@ export class DashboardPanel implements vscode.Disposable {
     this.detailGeneration = st.generation;
     const missing = st.snapshot.sems.filter((s) => !s.elems && !s.valuesError && !this.services.store.cachedSemDetail(st.host, s.id));
     for (const s of missing.slice(0, BACKGROUND_DETAIL_SETS)) void this.services.store.semDetail(st.host, s.id);
+  }
+
+  /** The machine's IPC namespaces as the picker and the per-container bars show them (empty: only one visible). */
+  namespaceItems(): NamespaceItem[] {
+    const view = this.services.namespaces.current();
+    if (!view || view.entries.length < 2) return [];
+    return view.entries.map((e) => namespaceItem(e.info, e.host ?? null, e.host ? this.services.store.get(e.host) : undefined));
+  }
+
+  private postNamespaces(): void {
+    this.messenger.post({ type: 'namespaces', current: this.host, items: this.namespaceItems() });
   }
 
   private postSnapshot(): void {
@@ -206,6 +224,18 @@ export class DashboardPanel implements vscode.Disposable {
         case 'refresh':
           await this.services.store.refresh(this.host);
           return;
+        case 'selectNamespace': {
+          // only a namespace this panel can list, and only one that can be read
+          const entry = this.services.namespaces.current()?.entries.find((e) => e.info.ns === m.ns);
+          if (!entry?.host) {
+            this.services.log.warn(`dashboard: selectNamespace ${m.ns}: not a namespace that can be shown (ignored)`);
+            this.messenger.post({ type: 'error', error: { code: 'ENOENT', message: `${m.ns} is not listed (any more) or cannot be read: refresh` } });
+            return;
+          }
+          if (entry.host !== this.host) this.setHost(entry.host);
+          this.postNamespaces();
+          return;
+        }
         case 'requestDetail': {
           const r = await this.services.store.semDetail(this.host, m.id);
           const verdict = this.services.store.verdict(this.host, `sem:${m.id}`);
@@ -297,7 +327,7 @@ export class DashboardPanel implements vscode.Disposable {
 }
 
 function title(host: string, filter = ''): string {
-  const base = host === LOCAL_HOST ? 'IPC Dashboard' : `IPC Dashboard: ${host}`;
+  const base = host === LOCAL_HOST ? 'IPC Dashboard' : `IPC Dashboard: ${host.length > 60 ? `${host.slice(0, 59)}…` : host}`;
   return filter ? `${base} (${filter.length > 24 ? `${filter.slice(0, 24)}…` : filter})` : base;
 }
 

@@ -11,8 +11,10 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { select } from 'd3-selection';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../../extension/shared/model';
 import {
-  fromWire, isHostToWebview, PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type SnapshotDiff, type WebviewToHost,
+  fromWire, isHostToWebview, PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type NamespaceItem, type SnapshotDiff, type WebviewToHost,
 } from '../../extension/shared/dashboardProtocol';
+import { layoutNamespaces } from '../layout/namespaces';
+import { renderNamespacePicker, renderNamespaces } from './namespacesView';
 import { formatBytesExact, formatTimestamp } from '../../extension/shared/format';
 import { WebviewMessenger } from '../common/messenger';
 import { loadState, saveState } from '../common/viewState';
@@ -68,6 +70,8 @@ const details = new Map<number, SemElem[] | IpcErrorInfo | 'loading'>();
 const detailVerdicts = new Map<number, Verdict>();
 let status = '';
 let renders = 0;
+/** the machine's IPC namespaces (empty: only one visible) and the one shown */
+let namespaces: { current: string; items: NamespaceItem[] } = { current: '', items: [] };
 
 const messenger = new WebviewMessenger<HostToWebview, WebviewToHost>(isHostToWebview, onMessage, fromWire);
 
@@ -76,6 +80,11 @@ const app = select<HTMLElement, unknown>('#app').attr('class', 'dashboard');
 const header = app.append('header').attr('class', 'top');
 const hostLine = header.append('div').attr('class', 'host-line').attr('role', 'status').attr('aria-live', 'polite');
 const tools = header.append('div').attr('class', 'tools');
+const nsPicker = tools
+  .append('select')
+  .attr('class', 'ns-picker hidden')
+  .attr('aria-label', 'IPC namespace (container) shown')
+  .node()!;
 const filterBox = tools
   .append('vscode-textfield')
   .attr('class', 'filter')
@@ -88,6 +97,9 @@ const warnings = app.append('div').attr('class', 'warnings').attr('role', 'alert
 const dismissed = new Set<string>();
 /** re-render while a "becomes recyclable in N s" countdown is on screen. */
 let countdown: number | undefined;
+const nsSection = app.append('section').attr('class', 'namespaces hidden').attr('aria-labelledby', 'ns-title');
+nsSection.append('h2').attr('id', 'ns-title').text('Shared memory and semaphores by container');
+const nsRoot = nsSection.append('div').attr('class', 'ns-body').node()!;
 const capacitySection = app.append('section').attr('class', 'capacity').attr('aria-label', 'capacity against kernel limits');
 capacitySection.append('h2').text('Capacity');
 const capacityRoot = capacitySection.append('div').attr('class', 'capacity-body');
@@ -167,6 +179,9 @@ function persist(): void {
 // ---- messages ----
 function onMessage(m: HostToWebview): void {
   switch (m.type) {
+    case 'namespaces':
+      namespaces = { current: m.current, items: m.items };
+      break;
     case 'snapshot':
       acceptSnapshot(m.host, m.snapshot, m.verdicts, m.capacity, m.diff);
       break;
@@ -280,8 +295,19 @@ function requestRecycle(ref: ObjectRef): void {
   render();
 }
 
+function pickNamespace(ns: string): void {
+  const it = namespaces.items.find((i) => i.ns === ns);
+  if (!it?.host || it.host === namespaces.current) return;
+  status = '';
+  messenger.post({ type: 'selectNamespace', ns });
+}
+
 // ---- render ----
 function render(): void {
+  const nsRows = layoutNamespaces(namespaces.items, namespaces.current);
+  nsSection.classed('hidden', nsRows.length < 2);
+  renderNamespacePicker(nsPicker, nsRows, pickNamespace);
+  renderNamespaces(nsRoot, nsRows, pickNamespace);
   hostLine.text(
     data
       ? `${data.host}${data.snapshot.hostname ? ` (${data.snapshot.hostname})` : ''} · ${data.snapshot.platform}${data.snapshot.kernel ? ` ${data.snapshot.kernel}` : ''} · source ${data.snapshot.source} · taken ${formatTimestamp(data.snapshot.takenAt)}`

@@ -19,6 +19,8 @@ const VALID: WebviewToHost[] = [
   { type: 'setFilter', text: '' },
   { type: 'setFilter', text: 'x'.repeat(256) },
   { type: 'refresh' },
+  { type: 'selectNamespace', ns: 'ipc:[4026532181]' },
+  { type: 'selectNamespace', ns: 'ipc:[4026531839]' },
 ];
 
 test('accepts every well-formed message', () => {
@@ -129,4 +131,15 @@ test('toWire: a snapshot of more than 1,500 sets goes as JSON text that fromSnap
   assert.deepEqual(fromSnapshotText((wire as { text: string }).text), big);
   // anything else in a snapshotText is ignored, never thrown
   for (const bad of [undefined, 42, '', '{', 'null', '[]', '{"type":"focus","ref":"sem:1"}', '"snapshot"']) assert.equal(fromSnapshotText(bad), null);
+});
+
+test('selectNamespace: an IPC namespace by inode only (never a label, a host name or a path)', () => {
+  for (const ns of [
+    'ipc:[0]', 'ipc:[]', 'ipc:[-1]', 'ipc:[01]', 'ipc:[1.5]', `ipc:[${'9'.repeat(21)}]`, 'ipc:[1] ', ' ipc:[1]', 'ipc:[1]\n', 'net:[4026531840]',
+    'docker 2403ccfe427f · postgres', 'local:ipc:[4026532181] docker', '/proc/1/ns/ipc', '4026532181', '', 42, null,
+  ]) {
+    assert.equal(isWebviewToHost({ type: 'selectNamespace', ns }), false, JSON.stringify(ns));
+  }
+  assert.equal(isWebviewToHost({ type: 'selectNamespace', ns: 'ipc:[4026532181]', host: 'local' }), false, 'no extra fields');
+  assert.equal(isWebviewToHost({ type: 'selectNamespace', host: 'local' }), false);
 });
