@@ -40,20 +40,23 @@ for (const [id, model, memoryModel] of [
   let r = explore(sc, opts);
   for (let i = 0; i < RUNS; i++) times.push(timeSyncMs(() => (r = explore(sc, opts))));
   const ms = median(times);
+  const min = Math.min(...times);
   const naive = id === 'seed' && memoryModel === 'sc' ? `${(timeSyncMs(() => naiveSchedules(id, model)) / ms).toFixed(1)}x` : '';
-  if (memoryModel === 'sc') scMs.set(`${id}|${model}`, ms);
+  // the minimum is what the code costs when it has a core; on a shared, loaded machine it is the stabler figure
+  if (memoryModel === 'sc') scMs.set(`${id}|${model}`, min);
   const base = scMs.get(`${id}|${model}`);
-  const cost = memoryModel === 'x86-tso' && base ? `${(ms / base).toFixed(2)}x SC` : '';
+  const cost = memoryModel === 'x86-tso' && base ? `${(min / base).toFixed(2)}x SC` : '';
   const goal = memoryModel === 'sc' ? GOAL_MS[id] : undefined;
   if (goal !== undefined) {
     const pass = ms < goal;
     if (!pass) missed++;
-    recordResult({ bench: 'futex', goal: { goal: `${id} under ${model} (SC) < ${goal} ms`, measured: `${ms.toFixed(1)} ms (${r.states} states)`, pass, note: `median of ${RUNS}` } });
+    recordResult({ bench: 'futex', goal: { goal: `${id} under ${model} (SC) < ${goal} ms`, measured: `${ms.toFixed(1)} ms (${r.states} states; min ${min.toFixed(1)} ms)`, pass, note: `median of ${RUNS}` } });
   }
   rows.push([id, model, memoryModel, String(r.states), String(r.transitions), r.schedules.toExponential(2), ms.toFixed(1),
-    Math.round(r.states / (ms / 1000)).toString(), naive, cost]);
+    min.toFixed(2), Math.round(r.states / (ms / 1000)).toString(), naive, cost]);
 }
-const head = ['scenario', 'model', 'memory', 'states', 'transitions', 'schedules', 'median ms', 'states/s', 'naive/hashed', 'TSO cost'];
+const head = ['scenario', 'model', 'memory', 'states', 'transitions', 'schedules', 'median ms', 'min ms', 'states/s', 'naive/hashed',
+  'TSO cost (min)'];
 console.log(textTable(head, rows, 3));
 console.log(`median of ${RUNS} runs after one warm-up; node ${process.version}; goals (SC): seed < 10 ms, three < 200 ms`);
 if (missed) {

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import {
   GLIBC_VERSIONS, MEMORY_MODELS, MODEL_IDS, SCENARIOS, VIOLATION_INFO, VIOLATION_KINDS, defaultGlibc, explore, findScenario,
   glibcRange, replay, validateScenario, versionsFor, whyNotUnder,
-  type ExploreResult, type GlibcVersion, type MemoryModel, type ModelId, type Scenario, type StepRecord, type ViolationKind,
+  type Budget, type ExploreResult, type GlibcVersion, type MemoryModel, type ModelId, type Scenario, type StepRecord, type ViolationKind,
 } from '../../domain/futex';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
 import { renderTable } from '../table';
@@ -35,6 +35,7 @@ const OPTIONS = {
   schedule: { type: 'string' },
   witness: { type: 'string' },
   json: { type: 'boolean' },
+  markdown: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,7 +99,7 @@ function memoryModels(v: string | undefined, sc: Scenario): MemoryModel[] {
  * 2.25-2.40, or all) × memory model. With --model all, a model the version does not fit is left out (glibc-old
  * is 2.20 only, glibc-new-* 2.21+); pg-futex has no glibc and runs once.
  */
-function runsFor(values: { model?: string; glibc?: string; memory?: string }, sc: Scenario): Run[] {
+function runsFor(values: { model?: string; glibc?: string; memory?: string }, sc: Scenario, allowNone = false): Run[] {
   const ms = models(values.model, sc);
   const mems = memoryModels(values.memory, sc);
   let asked: GlibcVersion | 'all' | undefined;
@@ -124,8 +125,17 @@ function runsFor(values: { model?: string; glibc?: string; memory?: string }, sc
       for (const memoryModel of mems) runs.push({ model, glibc, memoryModel });
     }
   }
-  if (!runs.length) throw new UsageError(`nothing to run: ${[...new Set(skipped)].join('; ')}`);
+  if (!runs.length && !allowNone) throw new UsageError(`nothing to run: ${[...new Set(skipped)].join('; ')}`);
   return runs;
+}
+
+/** The budget overrides given on the command line. */
+function budgetOf(values: { spurious?: string; 'weak-cas'?: string; signals?: string }): Partial<Budget> {
+  return {
+    ...(count(values.spurious, 'spurious', 5) !== undefined ? { spurious: Number(values.spurious) } : {}),
+    ...(count(values['weak-cas'], 'weak-cas', 5) !== undefined ? { weakCas: Number(values['weak-cas']) } : {}),
+    ...(count(values.signals, 'signals', 5) !== undefined ? { signals: Number(values.signals) } : {}),
+  };
 }
 
 const glibcText = (g: GlibcVersion | null): string => (g === null ? 'no glibc' : `glibc ${g}`);
@@ -174,6 +184,55 @@ function summaryTable(rs: ExploreResult[]): string {
   );
 }
 
+const verdictText = (r: ExploreResult): string => {
+  const v = VIOLATION_KINDS.filter((k) => r.violatingSchedules[k] > 0).map((k) => `${k} ${r.violatingSchedules[k].toLocaleString('en-US')}`);
+  return (v.length ? v.join(', ') : 'none') + (r.truncated ? ' (truncated)' : '');
+};
+const verdictKinds = (r: ExploreResult): string => VIOLATION_KINDS.filter((k) => r.violatingSchedules[k] > 0).join(',');
+
+/**
+ * The verdict tables of docs/futex.md: one row per scenario, model and run of glibc versions with equal
+ * results (versions whose states and violating schedules are equal under every memory model asked for are
+ * merged), one pair of columns per memory model, and whether x86-TSO changes the verdict (the kinds of
+ * violation found) when both were asked for.
+ */
+export function markdownTable(rs: ExploreResult[], mems: MemoryModel[]): string {
+  const cols = mems.flatMap((m) => [`${m === 'sc' ? 'SC' : 'x86-TSO'} states`, `${m === 'sc' ? 'SC' : 'x86-TSO'} violating schedules`]);
+  const both = mems.includes('sc') && mems.includes('x86-tso');
+  const head = ['scenario', 'model', 'glibc', ...cols, ...(both ? ['TSO changes the verdict'] : [])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 3 && i < 3 + cols.length && i % 2 === 1 ? '---:' : '---')).join('|')}|`];
+  const groups = new Map<string, ExploreResult[]>();
+  for (const r of rs) {
+    const k = `${r.scenario}|${r.model}|${r.glibc}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  type Row = { scenario: string; model: string; glibcs: string[]; cells: string[]; sig: string };
+  const rows: Row[] = [];
+  for (const g of groups.values()) {
+    const by = (m: MemoryModel) => g.find((r) => r.memoryModel === m);
+    const cells = mems.flatMap((m) => {
+      const r = by(m);
+      return r ? [r.states.toLocaleString('en-US'), verdictText(r)] : ['', ''];
+    });
+    if (both) {
+      const a = by('sc');
+      const b = by('x86-tso');
+      cells.push(a && b ? (verdictKinds(a) === verdictKinds(b) ? 'no' : '**yes**') : '');
+    }
+    const prev = rows[rows.length - 1];
+    const sig = cells.join('|');
+    const glibc = g[0].glibc ?? '-';
+    if (prev && prev.scenario === g[0].scenario && prev.model === g[0].model && prev.sig === sig) prev.glibcs.push(glibc);
+    else rows.push({ scenario: g[0].scenario, model: g[0].model, glibcs: [glibc], cells, sig });
+  }
+  for (const r of rows) {
+    const last = r.glibcs[r.glibcs.length - 1];
+    const gl = r.glibcs.length > 1 ? `${r.glibcs[0].split('-')[0]}–${last.includes('-') ? last.split('-')[1] : last}` : r.glibcs[0];
+    lines.push(`| ${r.scenario} | ${r.model} | ${gl} | ${r.cells.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 async function runList(values: { json?: boolean }, io: CliIo): Promise<number> {
   if (values.json) {
     io.out(json({ models: MODEL_IDS, glibcVersions: GLIBC_VERSIONS, memoryModels: MEMORY_MODELS, scenarios: SCENARIOS }, io.isTTY));
@@ -212,6 +271,8 @@ program used a destroyed/freed semaphore; lost-wakeup, deadlock, assertion) with
                      picks its range; 'all' runs every range. glibc-old is 2.20. Default: 2.41+ (2.25-2.40 for
                      a scenario with asyncCancel)
   --memory M         sc (sequential consistency, default) or x86-tso (store buffers), or all
+  --markdown         explore: the verdict table (one row per model and run of glibc versions with equal
+                     results; --scenario all explores every built-in scenario), as in docs/futex.md
   --scenario S       a built-in scenario (ipcx futex list); --scenario-file F reads one as JSON
   --spurious N       spurious futex wake-ups allowed per schedule (overrides the scenario's budget)
   --weak-cas N       spurious weak-CAS failures per schedule (glibc >= 2.21 only)
@@ -227,12 +288,20 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
     const { values } = parseCommandArgs(rest, OPTIONS, false);
     if (sub === 'list') return runList(values, io);
     if (sub !== 'explore' && sub !== 'replay') throw new UsageError(`expected list, explore or replay, got '${sub ?? ''}'`);
+    if (sub === 'explore' && values.scenario === 'all') {
+      if (!values.markdown && !values.json) throw new UsageError('--scenario all needs --markdown or --json');
+      const maxStates = count(values['max-states'], 'max-states', 50_000_000);
+      const mems = memoryModels(values.memory, SCENARIOS[0]);
+      const rs: ExploreResult[] = [];
+      for (const one of SCENARIOS) {
+        for (const x of runsFor(values, one, true)) rs.push(explore(one, { ...x, maxStates, budget: budgetOf(values) }));
+      }
+      io.out(values.json ? json(rs, io.isTTY) : markdownTable(rs, mems));
+      if (rs.some((r) => VIOLATION_KINDS.some((k) => r.violatingSchedules[k] > 0))) return EXIT_VIOLATIONS;
+      return rs.some((r) => r.truncated) ? EXIT.PARTIAL : EXIT.OK;
+    }
     const sc = loadScenario(values);
-    const budget = {
-      ...(count(values.spurious, 'spurious', 5) !== undefined ? { spurious: Number(values.spurious) } : {}),
-      ...(count(values['weak-cas'], 'weak-cas', 5) !== undefined ? { weakCas: Number(values['weak-cas']) } : {}),
-      ...(count(values.signals, 'signals', 5) !== undefined ? { signals: Number(values.signals) } : {}),
-    };
+    const budget = budgetOf(values);
     const maxStates = count(values['max-states'], 'max-states', 50_000_000);
     const runs = runsFor(values, sc);
     const scb: Scenario = { ...sc, budget: { ...sc.budget, ...budget } };
@@ -240,6 +309,7 @@ exit codes: 0 no violation, 4 violations found, 3 truncated (no violation seen),
       const rs = runs.map((x) => explore(scb, { ...x, maxStates }));
       const many = values.model === 'all' || values.glibc === 'all' || values.memory === 'all';
       if (values.json) io.out(json(many ? rs : rs[0], io.isTTY));
+      else if (values.markdown) io.out(markdownTable(rs, memoryModels(values.memory, sc)));
       else {
         if (rs.length > 1) io.out(`${sc.id}: ${sc.title}\n` + summaryTable(rs) + '\n');
         for (const r of rs) io.out(renderResult(r, sc) + '\n');

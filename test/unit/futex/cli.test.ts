@@ -121,3 +121,14 @@ test('explore --model all --glibc all runs each model under the versions it fits
   assert.deepEqual([j.glibc, j.memoryModel], ['2.41+', 'x86-tso']);
   assert.deepEqual(j.final.threads.map((t: { results: string[] }) => t.results), [['0', 'r=0'], ['0', 'r=0']]);
 });
+
+test('explore --markdown: one row per model and run of versions with equal results, and whether TSO changes the verdict', async () => {
+  const r = await run(['explore', '--scenario', 'overflow', '--model', 'all', '--glibc', 'all', '--memory', 'all', '--markdown']);
+  const rows = r.out.trim().split('\n');
+  assert.match(rows[0], /^\| scenario \| model \| glibc \| SC states \| SC violating schedules \| x86-TSO states \| x86-TSO violating schedules \| TSO changes the verdict \|$/);
+  assert.ok(rows.includes('| overflow | glibc-new-32 | 2.21 | 18 | assertion 7 | 18 | assertion 7 | no |'), r.out);
+  assert.ok(rows.some((x) => x.startsWith('| overflow | glibc-new-32 | 2.22–2.41+ |') && x.includes('| none |')), r.out);
+  assert.ok(rows.some((x) => x.startsWith('| overflow | glibc-new-64 | 2.21–2.41+ |')), r.out);
+  assert.ok(rows.some((x) => x.startsWith('| overflow | glibc-old | 2.20 |')), r.out);
+  await assert.rejects(run(['explore', '--scenario', 'all']), /--markdown or --json/);
+});

@@ -134,3 +134,14 @@ test('live semaphore: the machine\'s glibc release picks the version; the layout
   const s = initialState(scenarioFromLive({ name: '/q', value: 0, nwaiters: 1, layout: 'glibc-new-32', glibc: '2.21' }));
   assert.deepEqual([s.model, s.glibc], ['glibc-new-32', '2.21']);
 });
+
+test('the machine\'s glibc: Node\'s report (gnu_get_libc_version) agrees with getconf GNU_LIBC_VERSION and ldd', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { localGlibcVersion, REMOTE_GLIBC_PROBE } = await import('../../../extension/backend/libcVersion');
+  const v = localGlibcVersion();
+  assert.ok(v, 'this machine runs glibc');
+  assert.equal(parseLibcVersionOutput(execFileSync('getconf', ['GNU_LIBC_VERSION'], { encoding: 'utf8' })), v);
+  assert.equal(parseLibcVersionOutput(execFileSync('ldd', ['--version'], { encoding: 'utf8' })), v);
+  assert.equal(parseLibcVersionOutput(execFileSync('sh', ['-c', REMOTE_GLIBC_PROBE], { encoding: 'utf8' })), v);
+  assert.ok(glibcRange(v!), `${v} has a range`);
+});
