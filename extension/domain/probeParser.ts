@@ -121,6 +121,24 @@ export function splitDocument(text: string, format: string, version: number, hos
   return { ok: true, value: { format, version, sections, preamble } };
 }
 
+/**
+ * Section devshm-status, `FIND SORT AWK`: the exit status of each step of the /dev/shm listing. Any other
+ * than 0 (or no such line) means the listing may have stopped early, even inside a line the next step then
+ * ended: it is not taken as complete. undefined when every step finished.
+ */
+function listingUnfinished(status: string): string | undefined {
+  const m = /^(\d{1,3}) (\d{1,3}) (\d{1,3})$/.exec(status);
+  if (!m) return 'the probe did not report whether its listing finished';
+  const steps = ['find', 'sort', 'awk'];
+  for (let i = 0; i < 3; i++) {
+    const code = Number(m[i + 1]);
+    if (code === 0) continue;
+    const how = code > 128 ? `was killed by signal ${code - 128}` : `exited with status ${code}`;
+    return `the listing's ${steps[i]} ${how} on the host: the list may end early, even inside a line`;
+  }
+  return undefined;
+}
+
 function need(doc: ProbeDocument, host: string, name: string): ProbeResult<string> {
   const s = doc.sections.get(name);
   if (s === undefined) return { ok: false, error: probeError(host, `the probe output lacks section "${name}"`) };
@@ -320,7 +338,9 @@ function parseLinux(doc: ProbeDocument, snap: IpcSnapshot): ProbeResult<ParsedPr
   const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
   if (skipped > 0) snap.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);
   const total = intOf(doc.sections.get('devshm-total'));
+  const unfinished = listingUnfinished(firstLine(doc.sections.get('devshm-status')));
   if (total === undefined) snap.devShmIncomplete = 'the probe did not count its files';
+  else if (unfinished) snap.devShmIncomplete = unfinished;
   else if (badLines > 0) snap.devShmIncomplete = `${badLines} of its lines could not be read`;
   else if (total > devShmLines) snap.devShmIncomplete = `${total - devShmLines} of its ${total} files are not listed (the probe's bound per snapshot)`;
   if (total !== undefined && total > devShmLines) {

@@ -136,6 +136,17 @@ function* rows(
       }
       continue;
     }
+    if (fields.length > columns.length) {
+      // the kernel prints every row with its header's format: more fields are two rows run together (a
+      // reader or writer that stopped mid-line, the next text glued on), whose columns no longer say what
+      // they name (a cut uid 26 reads as 2)
+      const idField = fields[1];
+      errors.push(
+        parseError(kind, source, lineNo, `expected ${columns.length} columns, got ${fields.length} (two lines run together?): ${JSON.stringify(trimmed.slice(0, 120))}`,
+          idField && INT.test(idField) ? Number(idField) : undefined),
+      );
+      continue;
+    }
     if (fields.length < columns.length) {
       // rss/swap may be absent on old kernels even with them in the header: accept when required ones are there
       const need = Math.max(...required.map((c) => index.get(c) ?? 0)) + 1;
@@ -201,7 +212,7 @@ function fastColumns(columns: readonly string[], range: Record<string, [number, 
 }
 
 /**
- * Reads a line of blank-separated decimal integers into `vals` when it has at least one value per column,
+ * Reads a line of blank-separated decimal integers into `vals` when it has exactly one value per column,
  * each at most 21 characters (an optional `-` and digits), within its column's range, and `perms` octal and
  * at most 07777: exactly the lines the general path accepts without a remark. Anything else (a header, a
  * blank line, a short or malformed row) returns false and is left to the general path.
@@ -244,7 +255,8 @@ function scanLine(text: string, from: number, to: number, c: FastColumns, vals: 
     }
     k++;
   }
-  if (k < c.count) return false;
+  // fewer (rss/swap absent) or more values (two rows run together) than columns: the general path decides
+  if (k !== c.count) return false;
   vals.length = c.count;
   return true;
 }

@@ -302,6 +302,11 @@ function semFindings(s: SemSet, ctx: Ctx, f: Findings): void {
     f.doubt.push('per-semaphore detail (GETNCNT/GETZCNT/GETPID) not loaded: waiters and last-op pids unknown');
     return;
   }
+  // a detail cut short (ipcs -s -i stopped between rows on a host) says nothing about the semaphores it lacks
+  if (s.elems.length !== s.nsems) {
+    f.doubt.push(`per-semaphore detail lists ${s.elems.length} of the set's ${s.nsems} semaphores: waiters and last-op pids of the rest unknown`);
+    return;
+  }
   let waiters = 0;
   const waitingOn: number[] = [];
   s.elems.forEach((e, i) => {

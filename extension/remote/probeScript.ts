@@ -68,20 +68,29 @@ Linux)
     END { nS = ns + ms; nO = no + mo; half = int((cap + 1) / 2); kS = cap - nO; if (kS < half) kS = half; if (kS > nS) kS = nS
       kO = cap - kS; if (kO > nO) kO = nO; if (kS < cap - kO) kS = cap - kO; if (kS > nS) kS = nS
       for (i = 1; i <= kS; i++) print sem[i]; for (i = 1; i <= kO; i++) print oth[i]; print "#total " NR }'
+  # Each step's exit status goes to section devshm-status: a step that dies (a signal, the OOM killer) leaves
+  # a listing cut short, possibly inside a line that the next step ends with a newline (a cut
+  # /dev/shm/PostgreSQL.1804289383 reads as a file /dev/shm/Post), which would otherwise look complete. GNU find:
+  # a file removed between readdir and its stat is no error (-ignore_readdir_race); the stat fallback counts it
+  # as one (the listing is then "not fully listed", which only keeps objects).
+  fst=-; sst=-; ast=-
   if [ -d /dev/shm ] && [ ! -h /dev/shm ]; then
-    if find -P /dev/shm -maxdepth 0 -printf '' >/dev/null 2>&1; then
-      list=$(find -P /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -printf '%U %G %m %s %T@ %D %i %p\n' 2>/dev/null |
-        sort -t / -k 4 | awk -v cap="$devshm_cap" "$devshm_pick")
+    if find -P /dev/shm -maxdepth 0 -ignore_readdir_race -printf '' >/dev/null 2>&1; then
+      found=$(find -P /dev/shm -mindepth 1 -maxdepth 1 -ignore_readdir_race -type f ! -name "*$nl*" -printf '%U %G %m %s %T@ %D %i %p\n' 2>/dev/null); fst=$?
     else
-      list=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -exec stat -c '%u %g %a %s %Y %d %i %n' -- {} + 2>/dev/null |
-        sort -t / -k 4 | awk -v cap="$devshm_cap" "$devshm_pick")
+      found=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -exec stat -c '%u %g %a %s %Y %d %i %n' -- {} + 2>/dev/null); fst=$?
     fi
+    sorted=$([ -z "$found" ] || printf '%s\n' "$found" | sort -t / -k 4); sst=$?
+    found=
+    list=$({ [ -z "$sorted" ] || printf '%s\n' "$sorted"; } | awk -v cap="$devshm_cap" "$devshm_pick"); ast=$?
+    sorted=
     skipped=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f -name "*$nl*" -print0 2>/dev/null | tr -cd '\000' | wc -c | tr -d ' ')
   fi
   total=$(printf '%s\n' "$list" | sed -n 's/^#total //p' | tail -n 1)
   list=$(printf '%s\n' "$list" | sed '$d')
   [ -n "$list" ] && printf '%s\n' "$list"
   s devshm-total; echo "$total"
+  s devshm-status; echo "$fst $sst $ast"
   s devshm-skipped; echo "$skipped"
   s devshm-sem
   # The listed semaphores' first 64 bytes, in one perl: O_NOFOLLOW (a symlink swapped in is refused),

@@ -6,7 +6,10 @@
  * segment (sizeof(PGShmemHeader), PostgreSQL 9.3+ with shared_memory_type = mmap) of uid 65534 whose creator
  * exited, a DSM control file /dev/shm/PostgreSQL.<n> of the same uid (the file a postmaster's shm_open makes),
  * and the same kind of orphan segment of root, which has no PostgreSQL file. The plan over SSH keeps the first
- * with the reason and removes the second; the file and the kept segment are untouched.
+ * with the reason and removes the second; the file and the kept segment are untouched. A listing of the host's
+ * /dev/shm cut short inside the PostgreSQL line (its find, or its sort, killed by SIGKILL: stand-ins first on
+ * PATH through a forced command run the real one and stop mid-line) keeps the segment too: the cut name
+ * (/dev/shm/Post) is not taken as the listing.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -19,6 +22,7 @@ import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { forOtherUsers } from '../helpers/stage';
 import { SshdHarness, type SshdHost } from './sshdHarness';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const sshd = needs('sshd');
@@ -51,6 +55,18 @@ before(async () => {
   const d = parseHostSpec('pgdsmhost');
   assert.ok(d.ok);
   src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  // stand-ins that run the real find (the listing) or sort (of the listing), write their output up to the
+  // middle of the PostgreSQL line, and die by SIGKILL; every other call goes to the real program
+  for (const step of ['find', 'sort']) {
+    const shim = path.join(h.dir, `cut-${step}`);
+    fs.mkdirSync(shim);
+    const listing = step === 'find' ? '*-mindepth*-printf*' : "'-t / -k 4'";
+    fs.writeFileSync(path.join(shim, step),
+      `#!/bin/sh\ncase "$*" in ${listing}) ;; *) exec /usr/bin/${step} "$@";; esac\n` +
+      `/usr/bin/${step} "$@" | awk '/PostgreSQL\\./ { printf "%s", substr($0, 1, index($0, "PostgreSQL") + 3); exit } { print }'\n` +
+      'kill -9 $$\n', { mode: 0o755 });
+    h.addForcedAlias(`cut${step}`, 'pgdsm', `#!/bin/sh\nPATH='${shim}':$PATH; export PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
+  }
 });
 
 after(async () => {
@@ -74,4 +90,26 @@ test('ssh: a segment that may be a PostgreSQL interlock segment stays while the 
   assert.equal(host.exec('rm', ['-f', '/dev/shm/PostgreSQL.1804289383']).status, 0);
   const again = await prepareRecycle(src, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 }, kinds: ['shm'] });
   assert.deepEqual(again.plan.candidates.map((c) => c.id), [pgSeg]);
+});
+
+test('ssh: a /dev/shm listing cut short inside the PostgreSQL line (its find or its sort killed) keeps the possible interlock segment', sshd, async () => {
+  const dsm = host.exec(NOBODY[0]!, [...NOBODY.slice(1), 'sh', '-c', 'umask 077 && head -c 1048 /dev/zero > /dev/shm/PostgreSQL.1804289383']);
+  assert.equal(dsm.status, 0, dsm.stderr);
+  for (const step of ['find', 'sort']) {
+    const d = parseHostSpec(`cut${step}`);
+    assert.ok(d.ok);
+    const cut = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+    try {
+      const prepared = await prepareRecycle(cut, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 }, kinds: ['shm'] });
+      // the stand-in did cut the line: the listing holds the cut name, not the file's
+      assert.deepEqual(prepared.snapshot.posixShms.map((f) => f.path), ['/dev/shm/Post'], `${step}: the listing as the host sent it`);
+      assert.deepEqual(prepared.plan.candidates.map((c) => c.id), [], `${step}: nothing planned; stays: ${JSON.stringify(prepared.plan.stays.map((x) => [x.id, x.why]))}`);
+      const stay = prepared.plan.stays.find((x) => x.id === pgSeg);
+      assert.ok(stay, `${step}: the nobody segment is listed as staying`);
+      assert.match(stay.why, new RegExp(`/dev/shm is not fully listed \\(the listing's ${step} was killed by signal 9 on the host`));
+    } finally {
+      await cut.close();
+    }
+  }
+  assert.ok(shmRow(pgSeg), 'the possible interlock segment is still there');
 });
