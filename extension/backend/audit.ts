@@ -59,12 +59,25 @@ export function defaultAuditPath(env: Record<string, string | undefined> = proce
 export class AuditLog {
   constructor(readonly path: string) {}
 
-  /** Append one record (creates the directory and the file, mode 0600). Synchronous so no decision is lost. */
+  /**
+   * Append one record (creates the directory and the file, mode 0600). Synchronous so no decision is lost;
+   * throws unless the whole line was written. A log whose last line was torn (a power cut or a full disk
+   * mid-write) gets a newline first: glued to that tail the record would be one unreadable line, and an
+   * intent lost that way would leave a lock without a trace.
+   */
   append(rec: AuditRecord): void {
     fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
-    const fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
     try {
-      fs.writeSync(fd, JSON.stringify(rec) + '\n');
+      const st = fs.fstatSync(fd);
+      const last = Buffer.alloc(1);
+      const torn = st.isFile() && st.size > 0 && fs.readSync(fd, last, 0, 1, st.size - 1) === 1 && last[0] !== 0x0a;
+      const buf = Buffer.from((torn ? '\n' : '') + JSON.stringify(rec) + '\n');
+      for (let off = 0; off < buf.length; ) {
+        const n = fs.writeSync(fd, buf, off, buf.length - off);
+        if (n <= 0) throw Object.assign(new Error(`write ${this.path}: wrote ${off} of ${buf.length} bytes`), { code: 'EIO' });
+        off += n;
+      }
     } finally {
       fs.closeSync(fd);
     }
