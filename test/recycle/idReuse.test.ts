@@ -10,12 +10,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { LocalSource } from '../../extension/backend/localSource';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
 import type { SysvKind } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { root } from './nsHarness';
 
 const ARGS: Record<SysvKind, string[]> = {
   sem: ['-s', '3', '-v', '1,2,3'],
@@ -29,8 +31,8 @@ function make(kind: SysvKind, key: number): number {
   return Number(new RegExp(`^${kind} (\\d+)`, 'm').exec(r.stdout)![1]);
 }
 
-// (queues: the same checks, lspid/stime; their removal also needs the blocked-process scan, which this stage's
-// initial pid namespace cannot give here: pid 1 is unreadable)
+// (queues below: their removal also needs the blocked-process scan, which this stage's initial pid namespace
+// cannot give here, pid 1 being unreadable)
 for (const kind of ['sem', 'shm'] as const) {
   test(`id reuse (${kind}): the planned object replaced under the same id, key, mode and owner before its removal is refused; the new one is untouched`, { timeout: 60000 }, async () => {
     assertPrivateIpcNamespace();
@@ -57,3 +59,22 @@ for (const kind of ['sem', 'shm'] as const) {
     spawnSync('ipcrm', [kind === 'sem' ? '-s' : kind === 'shm' ? '-m' : '-q', String(id)]);
   });
 }
+
+test('id reuse (msg): the planned queue replaced under the same id, key, mode and owner before its removal is refused; the new one is untouched', { timeout: 60000 }, () => {
+  assertPrivateIpcNamespace();
+  buildC('ipc_make');
+  // as pid 1 of a pid namespace made with its own IPC namespace (idReuseMsgDriver.ts)
+  const r = spawnSync('unshare', ['--ipc', '--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', path.join(root, 'test', 'recycle', 'idReuseMsgDriver.ts')], {
+    cwd: root, encoding: 'utf8', timeout: 50000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    id: number; planned: number[]; stays: string[]; reusedId: number; replaced: unknown; after: unknown; outcomes: Array<{ action: string; code?: string; reasons: string[] }>;
+  };
+  assert.deepEqual(o.planned, [o.id], JSON.stringify(o.stays));
+  assert.equal(o.reusedId, o.id, 'the new queue has the planned id');
+  const oc = o.outcomes[0]!;
+  assert.equal(oc.action, 'refused', JSON.stringify(oc));
+  assert.equal(oc.code, 'ECHANGED', JSON.stringify(oc));
+  assert.deepEqual(o.after, o.replaced, 'the new queue is exactly as its creator left it');
+});
