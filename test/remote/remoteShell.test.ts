@@ -222,12 +222,34 @@ test('sudo hosts use one long-lived `sudo -n sh -s` (a stand-in sudo: none is in
   assert.equal(runner(s).shellInfo(false), undefined);
   await s.close();
   // both ends are gone: our ssh client (killed by its pid) and, its input closed, the sh on the host
-  for (const pid of [info.localPid, info.remotePid]) {
-    for (const until = Date.now() + 30_000; fs.existsSync(`/proc/${pid}`) && !/^\S+ \S+ Z/.test(statOf(pid)); await new Promise((r) => setTimeout(r, 20))) {
-      if (Date.now() > until) throw new Error(`pid ${pid} still runs 30 s after close()`);
-    }
-  }
+  for (const pid of [info.localPid, info.remotePid]) await gone(pid, 30_000);
 });
+
+test('requests made at once queue on the one remote sh; an unused sh ends after persistSec and the next request starts another', sshd, async () => {
+  const s = source({ persistSec: 1 });
+  const first = await s.snapshot();
+  const pid = runner(s).shellInfo()!.remotePid!;
+  const starts = sessionStarts();
+  const [a, v, b] = await Promise.all([s.snapshot(), s.semDetail(first.sems.map((x) => x.id)), s.snapshot()]);
+  assert.equal(sessionStarts(), starts, 'no new session for requests made at once');
+  assert.deepEqual(comparable(a), comparable(first));
+  assert.deepEqual(comparable(b), comparable(first));
+  assert.equal(v.size, first.sems.length);
+  // unused for persistSec (1 s): the shell on the host ends (its input closed)
+  await gone(pid, 30_000);
+  assert.equal(runner(s).shellInfo(), undefined);
+  const again = await s.snapshot();
+  assert.equal(sessionStarts(), starts + 1);
+  assert.notEqual(runner(s).shellInfo()?.remotePid, pid);
+  assert.deepEqual(comparable(again), comparable(first));
+});
+
+/** waits until `pid` has exited (or is a zombie), at most `ms`. */
+async function gone(pid: number, ms: number): Promise<void> {
+  for (const until = Date.now() + ms; fs.existsSync(`/proc/${pid}`) && !/^\S+ \S+ Z/.test(statOf(pid)); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > until) throw new Error(`pid ${pid} still runs after ${ms} ms`);
+  }
+}
 
 function statOf(pid: number): string {
   try {
