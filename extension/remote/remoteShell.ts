@@ -157,6 +157,9 @@ export class RemoteShell {
   private cur: Pending | undefined;
   private exitCode: number | null | undefined;
   private stdoutEnded = false;
+  private stderrEnded = false;
+  private stderrGrace: NodeJS.Timeout | undefined;
+  private stderrWaited = false;
   private spawnError: IpcError | undefined;
   private dead_ = false;
   /** the boundary of the last request sent (tests replay it in a script's output). */
@@ -175,6 +178,10 @@ export class RemoteShell {
       this.maybeDead();
     });
     this.child.stderr!.on('data', (b: Buffer) => this.onErr(b));
+    this.child.stderr!.on('end', () => {
+      this.stderrEnded = true;
+      this.maybeDead();
+    });
     this.child.stdin!.on('error', () => {
       /* EPIPE when the session ended first: its exit says why */
     });
@@ -196,7 +203,7 @@ export class RemoteShell {
   }
 
   get dead(): boolean {
-    return this.dead_;
+    return this.dead_ || this.exitCode !== undefined;
   }
 
   get ready(): boolean {
@@ -205,7 +212,7 @@ export class RemoteShell {
 
   /** Runs one script; at most one at a time (the caller queues). */
   request(script: string, opts: ShellRequestOptions): Promise<ShellAnswer> {
-    if (this.cur || this.dead_) return Promise.reject(new Error('RemoteShell: one request at a time, on a live session'));
+    if (this.cur || this.dead) return Promise.reject(new Error('RemoteShell: one request at a time, on a live session'));
     let boundary = newBoundary();
     while (script.includes(boundary)) boundary = newBoundary();
     return new Promise<ShellAnswer>((resolve, reject) => {
@@ -419,7 +426,19 @@ export class RemoteShell {
   /** the session is over once ssh exited and its stdout ended: the request in flight gets what there is. */
   private maybeDead(): void {
     if (this.exitCode === undefined || !this.stdoutEnded) return;
+    // ssh's own message may still be on its way on stderr; a ControlPersist master forked by this ssh can
+    // hold that pipe open for good, so it gets a moment, not a promise
+    if (!this.stderrEnded && !this.stderrWaited) {
+      this.stderrGrace ??= setTimeout(() => {
+        this.stderrWaited = true;
+        this.maybeDead();
+      }, 250);
+      return;
+    }
+    clearTimeout(this.stderrGrace);
+    if (this.dead_ && !this.cur) return;
     this.dead_ = true;
+    this.child.stderr?.destroy();
     const p = this.cur;
     if (!p) return;
     if (this.spawnError) {
