@@ -93,7 +93,8 @@ export class FutexPanel implements vscode.Disposable {
     // this machine's glibc wrote a local semaphore; an SSH host's release is not read (yet)
     const glibc = t.host === LOCAL_HOST ? localGlibcRelease() : undefined;
     const live: LiveSource = { name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt, ...(glibc ? { glibc } : {}) };
-    this.post({ type: 'open', scenario: scenarioFromLive(t), live });
+    // the machine's release picks the glibc-new-* version the stepper follows
+    this.post({ type: 'open', scenario: scenarioFromLive({ ...t, glibc: t.glibc ?? glibc }), live });
     this.panel.title = `Futex: ${t.name}`;
   }
 

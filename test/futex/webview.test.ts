@@ -184,9 +184,10 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
     'Array.from(document.querySelectorAll("#ex-out table.results tbody tr")).map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent))',
   )) as string[][];
   const byModel = Object.fromEntries(rows.map((r) => [r[0], r]));
-  assert.notEqual(byModel['glibc-old'][3], '0', 'old: use-after-free schedules');
-  assert.equal(byModel['glibc-new-64'][3], '0');
-  assert.equal(byModel['glibc-new-32'][3], '0');
+  assert.notEqual(byModel['glibc-old'][4], '0', 'old: use-after-free schedules');
+  assert.equal(byModel['glibc-new-64'][4], '0');
+  assert.equal(byModel['glibc-new-32'][4], '0');
+  assert.deepEqual(Object.values(byModel).map((r) => r[1]), ['2.41+, SC', '2.41+, SC', '2.20, SC', 'none, SC'], 'the release and memory model of each row');
   await p.click('button[data-witness="glibc-old|use-after-free"]');
   assert.equal(await p.inputValue('#model'), 'glibc-old');
   // the replay starts at step 0 (and plays); the last row of the history jumps to the violation
@@ -206,13 +207,14 @@ test('explorer in the webview: old finds UAF and replays it; glibc-new-64 is saf
 
 test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host', browserCap, async () => {
   const { p, errors } = await open();
-  const sc = scenarioFromLive({ name: '/orders', value: 3, nwaiters: 2, layout: 'glibc-new-64' });
+  const sc = scenarioFromLive({ name: '/orders', value: 3, nwaiters: 2, layout: 'glibc-new-64', glibc: '2.36' });
   const msg: FutexHostToWebview = { type: 'open', scenario: sc, live: { name: '/orders', host: 'local', value: 3, nwaiters: 2, readAt: 0, glibc: '2.36' } };
   await p.evaluate(`window.postMessage(${JSON.stringify(msg)}, '*')`);
   await poll(p, 'document.getElementById("description").textContent.includes("3 tokens, 2 waiters")');
   assert.match((await p.textContent('#mem-hex')) ?? '', /0000: 03000000 02000000 80000000/);
   assert.equal(await p.inputValue('#scenario'), '__live');
   assert.match((await p.textContent('#live')) ?? '', /^live \/orders on local \(glibc 2\.36\): 3 tokens, 2 waiters/, 'the machine\'s glibc');
+  assert.equal(await p.inputValue('#glibc'), '2.25-2.40', 'the stepper follows the code of the machine\'s release');
   await p.click('#refresh-live');
   const posted = (await p.evaluate('window.__posted')) as { type: string }[];
   assert.ok(posted.some((m) => m.type === 'refreshLive'));

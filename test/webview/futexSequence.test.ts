@@ -90,7 +90,7 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
       await exploreAll(p);
       // the results table counts every kind apart, the program's misuse included
       assert.deepEqual(await p.$$eval('#ex-out table.results th', (l) => l.map((x) => x.textContent)),
-        ['model', 'states', 'schedules', 'use-after-free', 'misuse', 'lost-wakeup', 'deadlock', 'assertion']);
+        ['model', 'glibc, memory', 'states', 'schedules', 'use-after-free', 'misuse', 'lost-wakeup', 'deadlock', 'assertion']);
       const keys = (await p.$$eval('#ex-out button.replay', (bs) => bs.map((b) => b.getAttribute('data-witness')))) as string[];
       assert.ok(keys.length > 0, `${id}: the explorer finds witnesses`);
       for (const k of keys) if (k.endsWith('|misuse')) misuseSeen.add(k);
@@ -309,6 +309,81 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     })()`)) as unknown[];
     assert.equal(parsed[0], 7, 'seven marks');
     assert.equal(parsed[2], 'rgb(255, 255, 255)', 'the light theme\'s editor background');
+    await noErrors(o);
+    await o.close();
+  });
+
+  test('glibc release and memory model pickers: the run, the explorer\'s rows and a replayed witness say which they used', browserCap, async () => {
+    const o = await open('light');
+    const { p } = o;
+    const facts = async (): Promise<string> => (await p.textContent('#seq-facts')) ?? '';
+    const enabledOpts = (sel: string): Promise<string[]> => p.$$eval(`${sel} option:not([disabled])`, (l) => l.map((x) => x.getAttribute("value") ?? ""));
+    // EOVERFLOW at SEM_VALUE_MAX under the 32-bit code: 2.41+ by default, 2.21's wrong shift wraps the count
+    await p.selectOption('#scenario', 'overflow');
+    await p.selectOption('#model', 'glibc-new-32');
+    assert.equal(await p.inputValue('#glibc'), '2.41+', 'the scenario\'s own release');
+    assert.deepEqual(await enabledOpts('#glibc'), ['2.21', '2.22-2.24', '2.25-2.40', '2.41+'], 'the releases the 2.21 algorithm covers');
+    assert.equal(await p.inputValue('#memory'), 'sc');
+    assert.equal(await facts(), 'Run: glibc-new-32: glibc 2.41+, 32-bit; sequentially consistent memory (every store is seen by all threads at once).');
+    const row = async (): Promise<string[]> => {
+      await p.click('#explore');
+      await p.clock.runFor(20);
+      await pollPage(p, 'document.querySelectorAll("#ex-out table.results tbody tr").length === 1');
+      return p.$$eval('#ex-out table.results tbody td', (l) => l.map((x) => x.textContent ?? ''));
+    };
+    let r = await row();
+    assert.deepEqual([r[0], r[1], r.slice(4)], ['glibc-new-32', '2.41+, SC', ['0', '0', '0', '0', '0']]);
+    await p.selectOption('#glibc', '2.21');
+    assert.equal(await p.inputValue('#model'), 'glibc-new-32', 'the model stays');
+    assert.match(await facts(), /^Run: glibc-new-32: glibc 2\.21, 32-bit;/);
+    r = await row();
+    assert.deepEqual([r[0], r[1]], ['glibc-new-32', '2.21, SC']);
+    assert.notEqual(r[8], '0', '2.21: the second post wraps the count (token conservation fails)');
+    // the witness replays under the release it was found under: the second post wraps the count to 0
+    await p.click('#ex-out button.replay[data-witness="glibc-new-32|assertion"]');
+    assert.equal(await p.inputValue('#glibc'), '2.21');
+    assert.match(await facts(), /glibc 2\.21, 32-bit/);
+    await p.click('#play');
+    await p.click('#steps li:last-child button.jump');
+    assert.match((await p.textContent('#violations')) ?? '', /assertion/);
+    // glibc-old is 2.20 and nothing else; back on the new code, the release picked before
+    await p.selectOption('#model', 'glibc-old');
+    assert.equal(await p.inputValue('#glibc'), '2.20');
+    assert.ok(await p.isDisabled('#glibc'), 'one release: nothing to pick');
+    assert.match(await facts(), /^Run: glibc-old: glibc 2\.20; /);
+    await p.selectOption('#model', 'glibc-new-64');
+    assert.equal(await p.inputValue('#glibc'), '2.21');
+    // sem_clockwait exists from glibc 2.30: the releases before it cannot be picked, and say why
+    await p.selectOption('#scenario', 'clockwait');
+    assert.deepEqual(await enabledOpts('#glibc'), ['2.25-2.40', '2.41+']);
+    assert.match((await p.getAttribute('#glibc option[value="2.21"]', 'title')) ?? '', /sem_clockwait appeared in glibc 2\.30/);
+    assert.equal(await p.inputValue('#glibc'), '2.41+');
+    assert.match((await p.textContent('#notice')) ?? '', /Not under glibc 2\.21: W: sem_clockwait appeared in glibc 2\.30/, 'the picked release is not used, and the page says so');
+    await noErrors(o);
+    await o.close();
+  });
+
+  test('x86-TSO: the store-buffering litmus test ends with r1 = r2 = 0 (impossible under SC); buffered stores and flushes are drawn', browserCap, async () => {
+    const o = await open('dark');
+    const { p } = o;
+    await p.selectOption('#scenario', 'sb');
+    const run = async (): Promise<string[]> => {
+      for (const c of ['T1', 'T2', 'T1', 'T2']) await p.click(`#choices button[data-choice="${c}"]`);
+      return p.$$eval('#lanes section.lane ol.ops li', (l) => l.map((x) => x.textContent ?? ''));
+    };
+    assert.equal(await p.inputValue('#memory'), 'sc');
+    assert.deepEqual(await run(), ['raw_store(1) → 0', 'raw_load → r=1', 'raw_store(1) → 0', 'raw_load → r=1'], 'SC: the second load sees the first store');
+    await p.selectOption('#memory', 'x86-tso');
+    assert.match((await p.textContent('#seq-facts')) ?? '', /; x86-TSO memory \(per-thread store buffers/);
+    assert.deepEqual(await run(), ['raw_store(1) → 0', 'raw_load → r=0', 'raw_store(1) → 0', 'raw_load → r=0'], 'TSO: both loads read memory while both stores wait');
+    assert.deepEqual(await p.$$eval('svg.seq g.mark text.l1', (l) => l.map((x) => x.textContent)), ['store→buf', 'store→buf', 'load', 'load']);
+    assert.match((await p.textContent('#lanes')) ?? '', /store buffer: value=1/);
+    // the buffered stores reach memory as flush events, marked on their thread's lane
+    await p.click('#choices button[data-choice="flush(T1)"]');
+    assert.deepEqual(await p.$$eval('svg.seq g.mark.k-event', (l) => l.map((x) => [x.getAttribute('data-thread'), x.querySelector('text.l1')?.textContent, x.querySelector('text.l2')?.textContent])),
+      [['T1', 'flush', 'value=t0·b1']]);
+    assert.match((await p.textContent('#mem-bits')) ?? '', /^value @0= 1 \(0x1\)/, 'the flushed store is in memory');
+    await p.locator('section.sequence').screenshot({ path: artifactPath('futex-sequence-sb-x86-tso-dark.png') });
     await noErrors(o);
     await o.close();
   });

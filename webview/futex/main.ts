@@ -8,9 +8,9 @@
  */
 import { select } from 'd3-selection';
 import {
-  MODEL_IDS, SCENARIOS, VIOLATION_INFO, choiceId, enabled, explore, findScenario, initialState, scenarioRunsUnder, step,
-  validateScenario, type Choice, type ExploreResult, type FutexState, type ModelId, type Scenario, type Violation,
-  type Story, type Witness,
+  GLIBC_VERSIONS, MEMORY_MODELS, MODEL_IDS, SCENARIOS, VIOLATION_INFO, choiceId, enabled, explore, findScenario, initialState,
+  scenarioRunsUnder, step, validateScenario, versionsFor, whyNotUnder, type Choice, type ExploreResult, type FutexState,
+  type GlibcVersion, type MemoryModel, type ModelId, type Scenario, type Violation, type Story, type Witness,
 } from '../../extension/domain/futex';
 import {
   FUTEX_PROTOCOL_VERSION, isFutexHostToWebview, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource,
@@ -34,6 +34,9 @@ interface Persisted {
   v: 1;
   scenario: Scenario;
   model: ModelId;
+  /** the glibc release chosen for the glibc-new-* models (null: the scenario's own). */
+  glibc?: GlibcVersion | null;
+  memoryModel?: MemoryModel;
   choices: string[];
   cursor: number;
 }
@@ -41,6 +44,10 @@ interface Persisted {
 // ----------------------------------------------------------------------------------------------- state
 let scenario: Scenario = findScenario('seed') as Scenario;
 let model: ModelId = 'glibc-old';
+/** the glibc release picked for the glibc-new-* models (null: the scenario's own); glibc-old is 2.20 and
+ *  pg-futex has none whatever is picked. */
+let wantGlibc: GlibcVersion | null = null;
+let memoryModel: MemoryModel = 'sc';
 let history: FutexState[] = [];
 /** title of the story chosen or last played, so a re-render keeps it selected. */
 let selectedStory: string | undefined;
@@ -50,12 +57,32 @@ let explored: ExploreResult[] = [];
 let live: LiveSource | null = null;
 let renders = 0;
 
+/** The glibc release a model runs a scenario under: the one picked when the model and the scenario allow
+ *  it, else the scenario's own (undefined); `notes` says why a picked one is not used. */
+function glibcFor(sc: Scenario, m: ModelId, notes: string[]): GlibcVersion | null | undefined {
+  if (wantGlibc === null || !versionsFor(m).includes(wantGlibc)) return undefined;
+  const why = whyNotUnder(sc, m, wantGlibc);
+  if (!why) return wantGlibc;
+  notes.push(`Not under glibc ${wantGlibc}: ${why}.`);
+  return undefined;
+}
+
 function load(sc: Scenario, m: ModelId, ids: string[] = [], at = ids.length): string | null {
   seq.player.pause();
   scenario = sc;
-  model = scenarioRunsUnder(sc, m) ? m : 'glibc-new-64';
-  notice.textContent = model !== m ? `Model switched from ${m} to ${model}: ${sc.id} runs only under ${model}.` : '';
-  history = [initialState(scenario, { model })];
+  model = scenarioRunsUnder(sc, m) ? m : sc.model;
+  const notes = model !== m ? [`Model switched from ${m} to ${model}: ${sc.id} does not run under ${m} (${whyNotUnder(sc, m)}).`] : [];
+  const glibc = glibcFor(sc, model, notes);
+  try {
+    history = [initialState(scenario, { model, glibc, memoryModel })];
+  } catch (e) {
+    // a combination no real code has (the scenario's own version for another model): the scenario's own run
+    notes.push(`${(e as Error).message}: running ${sc.id} under ${sc.model}.`);
+    model = sc.model;
+    history = [initialState(scenario, { model, memoryModel })];
+  }
+  if (notes.length) notes.push(`Running under glibc ${history[0].glibc ?? '(none)'}.`);
+  notice.textContent = notes.join(' ');
   choices = [];
   explored = [];
   let err: string | null = null;
@@ -79,7 +106,7 @@ function idsOf(): string[] {
 }
 
 function save(): void {
-  const p: Persisted = { v: 1, scenario, model, choices: idsOf(), cursor };
+  const p: Persisted = { v: 1, scenario, model, glibc: wantGlibc, memoryModel, choices: idsOf(), cursor };
   vscode.setState(p);
 }
 
@@ -89,6 +116,8 @@ function restore(): boolean {
   const v = validateScenario(raw.scenario);
   if (!v.ok || typeof raw.model !== 'string' || !(MODEL_IDS as readonly string[]).includes(raw.model)) return false;
   const ids = raw.choices.filter((x): x is string => typeof x === 'string');
+  wantGlibc = (GLIBC_VERSIONS as readonly unknown[]).includes(raw.glibc) ? raw.glibc as GlibcVersion : null;
+  memoryModel = (MEMORY_MODELS as readonly unknown[]).includes(raw.memoryModel) ? raw.memoryModel as MemoryModel : 'sc';
   load(v.scenario, raw.model as ModelId, ids, typeof raw.cursor === 'number' ? raw.cursor : ids.length);
   return true;
 }
@@ -137,6 +166,8 @@ const header = el('header', { class: 'toolbar', role: 'toolbar', 'aria-label': '
 const h1 = el('h1', {}, 'Futex semaphore visualizer');
 const scenarioSel = el('select', { id: 'scenario', 'aria-label': 'scenario' });
 const modelSel = el('select', { id: 'model', 'aria-label': 'algorithm (model)' });
+const glibcSel = el('select', { id: 'glibc', 'aria-label': 'glibc release whose code the model follows' });
+const memorySel = el('select', { id: 'memory', 'aria-label': 'memory model' });
 const storySel = el('select', { id: 'story', 'aria-label': 'narrated interleaving from the specification' });
 const playBtn = el('button', { type: 'button', id: 'play-story' }, 'Play story');
 const resetBtn = el('button', { type: 'button', id: 'reset' }, 'Reset');
@@ -149,7 +180,7 @@ const lbl = (text: string, control: HTMLElement): HTMLLabelElement => {
   l.append(control);
   return l;
 };
-header.append(h1, lbl('Scenario', scenarioSel), lbl('Model', modelSel), lbl('Story', storySel), playBtn, resetBtn, randBtn, runBtn, liveBox);
+header.append(h1, lbl('Scenario', scenarioSel), lbl('Model', modelSel), lbl('glibc', glibcSel), lbl('Memory', memorySel), lbl('Story', storySel), playBtn, resetBtn, randBtn, runBtn, liveBox);
 const desc = el('p', { id: 'description', class: 'description' });
 const notice = el('p', { id: 'notice', class: 'notice', role: 'status' });
 
@@ -234,6 +265,10 @@ for (const s of SCENARIOS) scenarioSel.append(el('option', { value: s.id }, s.ti
 scenarioSel.append(el('option', { value: '__custom' }, 'custom (editor)'));
 scenarioSel.append(el('option', { value: '__live' }, 'live semaphore'));
 for (const m of MODEL_IDS) modelSel.append(el('option', { value: m }, m));
+for (const v of GLIBC_VERSIONS) glibcSel.append(el('option', { value: v }, v));
+glibcSel.append(el('option', { value: '' }, 'none'));
+const MEMORY_LABEL: Record<MemoryModel, string> = { sc: 'sequentially consistent', 'x86-tso': 'x86-TSO (store buffers)' };
+for (const mm of MEMORY_MODELS) memorySel.append(el('option', { value: mm }, MEMORY_LABEL[mm]));
 
 // ----------------------------------------------------------------------------------------------- explanations
 function explain(v: Violation): string {
@@ -268,10 +303,21 @@ function render(): void {
   scenarioSel.value = isBuiltin ? scenario.id : scenario.id === 'live' ? '__live' : '__custom';
   modelSel.value = model;
   for (const o of Array.from(modelSel.options)) o.disabled = !scenarioRunsUnder(scenario, o.value as ModelId);
+  // the releases this model follows, those the scenario's operations exist in; the run's own selected
+  const run = history[0];
+  for (const o of Array.from(glibcSel.options)) {
+    const v = o.value === '' ? null : o.value as GlibcVersion;
+    const why = versionsFor(model).includes(v) ? whyNotUnder(scenario, model, v) : `${model} does not follow this release`;
+    o.disabled = why !== null;
+    o.title = why ?? (v === null ? 'PostgreSQL\'s semaphore: no glibc code' : `the code of glibc ${v}`);
+  }
+  glibcSel.value = run.glibc ?? '';
+  glibcSel.disabled = Array.from(glibcSel.options).filter((o) => !o.disabled).length <= 1;
+  memorySel.value = run.memoryModel;
   desc.textContent = `${scenario.title}. ${scenario.description}`;
   const stories = SCENARIOS.find((x) => x === scenario)?.stories ?? [];
   select(storySel).selectAll<HTMLOptionElement, Story>('option')
-    .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => storyLabel(d, storyVerdict(scenario, d, model)));
+    .data(stories, (d) => d.title).join('option').attr('value', (d) => d.title).text((d) => storyLabel(d, storyVerdict(scenario, d, model, runOptions())));
   // the join rebuilds the options: keep the chosen story selected (not whichever option is first)
   if (selectedStory && stories.some((d) => d.title === selectedStory)) storySel.value = selectedStory;
   storySel.disabled = playBtn.disabled = stories.length === 0;
@@ -302,8 +348,16 @@ function render(): void {
   save();
 }
 
+/** The glibc release and memory model of the run shown (a story's verdict is computed under the same). */
+function runOptions(): { glibc: GlibcVersion | null; memoryModel: MemoryModel } {
+  return { glibc: history[0].glibc, memoryModel: history[0].memoryModel };
+}
+
 function replayWitness(r: ExploreResult, w: Witness): void {
   const keep = explored;
+  // the witness's own run: the pickers show its release and memory model
+  memoryModel = r.memoryModel;
+  if (r.glibc !== null && r.model !== 'glibc-old') wantGlibc = r.glibc;
   const err = load(scenario, r.model, w.choices, 0);
   explored = keep;
   if (err) exStatus.textContent = err;
@@ -346,6 +400,16 @@ modelSel.addEventListener('change', () => {
   load(scenario, modelSel.value as ModelId);
   render();
 });
+glibcSel.addEventListener('change', () => {
+  wantGlibc = glibcSel.value === '' ? null : glibcSel.value as GlibcVersion;
+  load(scenario, model);
+  render();
+});
+memorySel.addEventListener('change', () => {
+  memoryModel = memorySel.value as MemoryModel;
+  load(scenario, model);
+  render();
+});
 storySel.addEventListener('change', () => {
   selectedStory = storySel.value;
 });
@@ -354,7 +418,7 @@ playBtn.addEventListener('click', () => {
   if (!st) return;
   selectedStory = st.title;
   // keep the selected model when the story's steps replay under it; otherwise switch, and say so
-  const v = storyVerdict(scenario, st, model);
+  const v = storyVerdict(scenario, st, model, runOptions());
   const from = model;
   const err = load(scenario, v.replays ? model : v.writtenFor, st.choices, 0);
   if (!v.replays && from !== model) {
@@ -381,7 +445,8 @@ function runExplorer(models: ModelId[]): void {
   exBtn.disabled = exAllBtn.disabled = true;
   setTimeout(() => {
     const t0 = performance.now();
-    explored = models.map((m) => explore(scenario, { model: m, maxStates: 300_000 }));
+    // each model under the release picked when it follows it (glibc-old: 2.20; pg-futex: none)
+    explored = models.map((m) => explore(scenario, { model: m, glibc: glibcFor(scenario, m, []), memoryModel, maxStates: 300_000 }));
     const n = explored.reduce((a, r) => a + r.states, 0);
     exStatus.textContent = `${n} states in ${Math.round(performance.now() - t0)} ms`;
     exBtn.disabled = exAllBtn.disabled = false;
@@ -389,7 +454,7 @@ function runExplorer(models: ModelId[]): void {
   }, 10);
 }
 exBtn.addEventListener('click', () => runExplorer([model]));
-exAllBtn.addEventListener('click', () => runExplorer(MODEL_IDS.filter((m) => scenarioRunsUnder(scenario, m))));
+exAllBtn.addEventListener('click', () => runExplorer(MODEL_IDS.filter((m) => scenarioRunsUnder(scenario, m, glibcFor(scenario, m, [])))));
 document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement | null;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
@@ -410,6 +475,8 @@ messenger.onMessage((m: FutexHostToWebview) => {
       return;
     }
     live = m.live ?? null;
+    // a live semaphore runs under its machine's glibc release (the scenario carries it), not a picked one
+    if (live) wantGlibc = null;
     load(v.scenario, m.model ?? v.scenario.model);
   } else if (m.scenarioId) {
     const sc = findScenario(m.scenarioId);

@@ -131,7 +131,8 @@ function lanesOf(s: FutexState): Lane[] {
         ? `d=(${Math.floor(t.word / 2 ** 32)},${t.word % 2 ** 32}) p=${t.priv}`
         : `v=${t.word} p=${t.priv}${s.model === 'glibc-new-32' ? ` g=${t.guess}` : ''}`,
       active: lastActor === t.name,
-      flags: [t.registered ? 'registered' : '', t.pendingCancel ? 'cancel pending' : '', t.unwinding ? 'unwinding' : ''].filter(Boolean).join(', '),
+      flags: [t.registered ? 'registered' : '', t.pendingCancel ? 'cancel pending' : '', t.unwinding ? 'unwinding' : '',
+        t.buffer.length ? `store buffer: ${t.buffer.map((e) => `${e.word}=${e.value}`).join(', ')}` : ''].filter(Boolean).join(', '),
     };
   });
 }
@@ -219,6 +220,11 @@ export function renderViolations(root: Sel<HTMLElement>, vs: Violation[], explai
   li.select('.explain').text(explain);
 }
 
+/** Which code and memory a result was explored under: "2.41+, SC", "2.20, x86-TSO", "none, SC". */
+export function runText(r: Pick<ExploreResult, 'glibc' | 'memoryModel'>): string {
+  return `${r.glibc ?? 'none'}, ${r.memoryModel === 'sc' ? 'SC' : r.memoryModel === 'x86-tso' ? 'x86-TSO' : r.memoryModel}`;
+}
+
 /** Explorer results: counts per model and one replay button per witness. */
 export function renderExplorer(root: Sel<HTMLElement>, results: ExploreResult[], onReplay: (r: ExploreResult, w: Witness) => void): void {
   // every kind the explorer counts apart, the program's misuse included
@@ -228,16 +234,17 @@ export function renderExplorer(root: Sel<HTMLElement>, results: ExploreResult[],
       const t = enter.insert('table', ':first-child').attr('class', 'results');
       t.append('caption').text('All interleavings (equal states explored once)');
       const tr = t.append('thead').append('tr');
-      for (const h of ['model', 'states', 'schedules', ...kinds]) tr.append('th').attr('scope', 'col').text(h);
+      for (const h of ['model', 'glibc, memory', 'states', 'schedules', ...kinds]) tr.append('th').attr('scope', 'col').text(h);
       t.append('tbody');
       return t;
     });
   table.select('tbody').selectAll<HTMLTableRowElement, ExploreResult>('tr').data(results, (r) => r.model)
     .join('tr')
     .selectAll<HTMLTableCellElement, string>('td')
-    .data((r) => [r.model, `${r.states}${r.truncated ? ' (truncated)' : ''}`, r.schedules.toLocaleString('en-US'), ...kinds.map((k) => `${r.violatingSchedules[k]}`)])
+    .data((r) => [r.model, runText(r), `${r.states}${r.truncated ? ' (truncated)' : ''}`, r.schedules.toLocaleString('en-US'),
+      ...kinds.map((k) => `${r.violatingSchedules[k]}`)])
     .join('td')
-    .classed('bad', (d, i) => i >= 3 && d !== '0')
+    .classed('bad', (d, i) => i >= 4 && d !== '0')
     .text((d) => d);
   const ws = results.flatMap((r) => r.witnesses.map((w) => ({ r, w, key: `${r.model}|${w.kind}` })));
   const list = root.selectAll<HTMLUListElement, number>('ul.witnesses').data([1]).join('ul').attr('class', 'witnesses');
@@ -251,7 +258,7 @@ export function renderExplorer(root: Sel<HTMLElement>, results: ExploreResult[],
   li.select<HTMLButtonElement>('button.replay')
     .attr('aria-label', (d) => `replay the ${d.w.kind} schedule of ${d.r.model} in the stepper`)
     .attr('data-witness', (d) => d.key)
-    .text((d) => `Replay ${d.w.kind} (${d.r.model}, ${d.w.choices.length} steps)`)
+    .text((d) => `Replay ${d.w.kind} (${d.r.model}, ${runText(d.r)}, ${d.w.choices.length} steps)`)
     .on('click', (_e, d) => onReplay(d.r, d.w));
   li.select('.wmsg').text((d) => ` ${d.w.violation.message}`);
   root.select('p.allsafe').remove();

@@ -52,7 +52,9 @@ function markOf(s: TraceStep, y: number): Mark {
   if (s.event) {
     shape = 'event';
     l1 = s.event;
-    l2 = s.event === 'signal' ? 'EINTR' : s.event === 'timeout' ? 'ETIMEDOUT' : s.event === 'spurious' ? 'returns 0' : '';
+    l2 = s.event === 'signal' ? 'EINTR' : s.event === 'timeout' ? 'ETIMEDOUT' : s.event === 'spurious' ? 'returns 0'
+      : s.event === 'flush' ? s.flushed.map((f) => `${f.word === 'nwaiters' ? 'nwait' : f.word}=${f.value}`).join(' ') : '';
+    if (s.event === 'flush') what = `store buffer writes ${s.flushed.map((f) => `${f.word} = ${f.value}`).join(', ')} to memory`;
   } else if (s.futex) {
     shape = 'futex';
     l1 = s.futex.op === 'wait' ? `wait(${s.futex.expected})` : `wake(${s.futex.count})`;
@@ -231,7 +233,7 @@ export function renderSequence(svg: Sel<SVGSVGElement>, d: DiagramInput): void {
         arrows.append('text').attr('class', 'arrow-label').attr('x', bx + 3).attr('y', wy + 22).text(`wakes ${w}`);
       }
     }
-    if (t.event && t.event !== 'cancel' && t.tid >= 0) {
+    if (t.event && t.event !== 'cancel' && t.event !== 'flush' && t.tid >= 0) {
       arrows.append('line').attr('class', 'arrow event').attr('x1', x).attr('x2', x).attr('y1', kernelY + 4).attr('y2', markY(t.tid) + 10)
         .attr('marker-end', 'url(#seq-arrow-event)');
     }

@@ -59,7 +59,9 @@ export function sourceView(model: ModelId, step: SourceStep | undefined, threads
     next.set(id, [...(next.get(id) ?? []), t.name]);
   });
   const who = threads[tid]?.name ?? '';
-  const heading = step
+  const heading = step?.event === 'flush'
+    ? `Step ${step.i}: ${who}'s store buffer writes to memory (no code runs; x86-TSO)`
+    : step
     ? `Step ${step.i}: ${step.event ? `${step.event} of ${who}` : who} in ${op ?? 'no operation'}`
     : `Before the first step: ${who} starts ${op ?? 'nothing'}`;
   return { heading, program, current, next };

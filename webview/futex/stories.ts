@@ -4,7 +4,7 @@
  * selected, so a name never claims "safe" where the same steps end in a violation. A story whose steps do
  * not replay under the selected model says so, and names the model it is written for.
  */
-import { replay, type ModelId, type Scenario, type Story, type ViolationKind } from '../../extension/domain/futex';
+import { replay, type GlibcVersion, type MemoryModel, type ModelId, type Scenario, type Story, type ViolationKind } from '../../extension/domain/futex';
 
 export interface StoryVerdict {
   model: ModelId;
@@ -20,11 +20,12 @@ export interface StoryVerdict {
   text: string;
 }
 
-export function storyVerdict(sc: Scenario, st: Story, model: ModelId): StoryVerdict {
+/** The verdict of a story's steps under `model` (with the run's glibc release and memory model, if given). */
+export function storyVerdict(sc: Scenario, st: Story, model: ModelId, opts: { glibc?: GlibcVersion | null; memoryModel?: MemoryModel } = {}): StoryVerdict {
   const writtenFor = st.model ?? sc.model;
   let r;
   try {
-    r = replay(sc, st.choices, model);
+    r = replay(sc, st.choices, model, opts);
   } catch (e) {
     r = { states: [], error: String(e) };
   }

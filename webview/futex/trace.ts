@@ -24,6 +24,8 @@ export interface MemAccess {
   after: string;
   /** the access happened on memory that was no longer live (a use after free). */
   uaf: boolean;
+  /** x86-TSO: a store that went into the thread's store buffer, or a load its own buffer served. */
+  buffered?: boolean;
 }
 
 export interface FutexCall {
@@ -72,6 +74,8 @@ export interface TraceStep {
   memAfter: MemStatus;
   /** thread names in the kernel's futex queue after the step. */
   queueAfter: string[];
+  /** x86-TSO: buffered stores this step wrote to memory (a flush event, or a locked instruction's drain). */
+  flushed: { thread: string; word: string; value: string }[];
 }
 
 /** The field each (model, program counter) accesses; the post's and the wait's start differ. */
@@ -110,7 +114,10 @@ function fieldValue(model: ModelId, s: FutexState, word: string): string {
 function fromRecord(model: ModelId, a: RecAccess): MemAccess {
   const kind: AccessKind = a.kind === 'read' ? 'load' : a.kind === 'write' ? 'store' : a.kind === 'rmw' ? 'rmw' : a.ok ? 'cas-ok' : 'cas-fail';
   const before = a.kind === 'read' || (a.kind === 'cas' && !a.ok) ? a.value : a.before ?? a.value;
-  return { kind, word: a.word, before: fmtField(model, a.word, before), after: fmtField(model, a.word, a.value), uaf: !!a.stale };
+  return {
+    kind, word: a.word, before: fmtField(model, a.word, before), after: fmtField(model, a.word, a.value), uaf: !!a.stale,
+    ...(a.buffered ? { buffered: true } : {}),
+  };
 }
 
 function futexFromRecord(f: RecFutex): FutexCall {
@@ -202,6 +209,7 @@ export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
       lifetime: LIFETIME[rec.name] ?? null,
       memAfter: next.mem.status,
       queueAfter: next.queue.map((q) => next.threads[q].name),
+      flushed: (rec.flush ?? []).map((f) => ({ thread: f.thread, word: f.word, value: fmtField(model, f.word, f.value) })),
     });
   }
   return out;
@@ -216,8 +224,8 @@ function change(w: string, a: MemAccess): string {
 export function accessLabel(a: MemAccess): [string, string] {
   const w = a.word === 'private' ? 'priv' : a.word === 'nwaiters' ? 'nwait' : a.word;
   switch (a.kind) {
-    case 'load': return ['load', `${w}=${a.before}`];
-    case 'store': return ['store', a.word === '*' ? 'all' : `${w}=${a.after}`];
+    case 'load': return [a.buffered ? 'load (buf)' : 'load', `${w}=${a.before}`];
+    case 'store': return [a.buffered ? 'store→buf' : 'store', a.word === '*' ? 'all' : `${w}=${a.after}`];
     case 'cas-ok': return ['CAS ✓', change(w, a)];
     case 'cas-fail': return ['CAS ✗', `${w}=${a.after}`];
     case 'rmw': return ['RMW', change(w, a)];
@@ -227,7 +235,7 @@ export function accessLabel(a: MemAccess): [string, string] {
 /** The full sentence of an access, for tooltips and screen readers. */
 export function accessText(a: MemAccess): string {
   const w = a.word === '*' ? 'every field' : a.word;
-  const uaf = a.uaf ? ' (use after free)' : '';
+  const uaf = `${a.buffered ? (a.kind === 'load' ? ' (from its own store buffer)' : ' (into its store buffer: other threads do not see it yet)') : ''}${a.uaf ? ' (use after free)' : ''}`;
   switch (a.kind) {
     case 'load': return `loads ${w} = ${a.before}${uaf}`;
     case 'store': return `stores ${w}${a.word === '*' ? '' : ` = ${a.after}`}${uaf}`;
@@ -254,15 +262,10 @@ const GLIBC_OF: Record<ModelId, string> = {
  * consistent memory).
  */
 export function runFacts(s: FutexState): string {
-  const own = s as unknown as Record<string, unknown>;
-  const sc = s.scenario as unknown as Record<string, unknown>;
-  const pick = (k: string): string | undefined => {
-    const v = own[k] ?? sc[k];
-    return typeof v === 'string' ? v : undefined;
-  };
-  const glibc = pick('glibc');
-  const mm = pick('memoryModel') ?? 'sc';
-  const memory = mm === 'sc' ? 'sequentially consistent memory (every store is seen by all threads at once)'
-    : mm === 'x86-tso' ? 'x86-TSO memory (per-thread store buffers; locked instructions drain them)' : `${mm} memory`;
-  return `${s.model}: ${glibc && s.model.startsWith('glibc') ? `glibc ${glibc}` : GLIBC_OF[s.model]}; ${memory}`;
+  const code = s.model === 'pg-futex' || s.glibc === null ? GLIBC_OF[s.model]
+    : `glibc ${s.glibc}${s.model === 'glibc-new-64' ? ', 64-bit atomics' : s.model === 'glibc-new-32' ? ', 32-bit' : ''}`;
+  const memory = s.memoryModel === 'sc' ? 'sequentially consistent memory (every store is seen by all threads at once)'
+    : s.memoryModel === 'x86-tso' ? 'x86-TSO memory (per-thread store buffers; locked instructions and system calls drain them)'
+      : `${s.memoryModel} memory`;
+  return `${s.model}: ${code}; ${memory}`;
 }

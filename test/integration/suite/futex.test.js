@@ -47,13 +47,14 @@ describe('futex visualizer in the real VS Code', function () {
     await click('#explore-all');
     const cells = await h.waitFor(async () => {
       const r = await q('#ex-out table.results tbody td');
-      return r.count === 32 ? r.items.map((i) => i.text.trim()) : undefined;
+      return r.count === 36 ? r.items.map((i) => i.text.trim()) : undefined;
     }, 'explorer results for four models', 20000);
-    // columns: model, states, schedules, use-after-free, misuse, lost-wakeup, deadlock, assertion
-    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 8); };
-    assert.notEqual(row('glibc-old')[3], '0', 'glibc-old: use-after-free schedules');
-    assert.deepEqual(row('glibc-new-64').slice(3), ['0', '0', '0', '0', '0']);
-    assert.deepEqual(row('glibc-new-32').slice(3), ['0', '0', '0', '0', '0']);
+    // columns: model, glibc and memory model, states, schedules, use-after-free, misuse, lost-wakeup, deadlock, assertion
+    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 9); };
+    assert.equal(row('glibc-old')[1], '2.20, SC');
+    assert.notEqual(row('glibc-old')[4], '0', 'glibc-old: use-after-free schedules');
+    assert.deepEqual(row('glibc-new-64').slice(4), ['0', '0', '0', '0', '0']);
+    assert.deepEqual(row('glibc-new-32').slice(4), ['0', '0', '0', '0', '0']);
     await click('button[data-witness="glibc-old|use-after-free"]');
     // the replay starts at step 0 and plays; the last history row jumps to its end (and pauses)
     await h.waitFor(async () => (await text('#pos'))[0]?.startsWith('step 0 of'), 'the replay at step 0');
@@ -99,6 +100,11 @@ describe('futex visualizer in the real VS Code', function () {
     const ldd = /\) (\d+\.\d+)\s*$/m.exec(execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0]);
     assert.ok(ldd, 'ldd --version names a glibc release');
     assert.match((await text('#live'))[0], new RegExp(`^live ${name} on local \\(glibc ${ldd[1].replace('.', '\\.')}\\): 0 tokens, 2 waiters`));
+    // and the stepper follows the code of that release
+    const [maj, min] = ldd[1].split('.').map(Number);
+    const range = maj !== 2 ? null : min <= 20 ? '2.20' : min === 21 ? '2.21' : min <= 24 ? '2.22-2.24' : min <= 40 ? '2.25-2.40' : '2.41+';
+    assert.ok(range, `glibc ${ldd[1]}`);
+    assert.equal((await q('#glibc')).items[0].value, range);
     // step the poster: read_private, load, cas_ok; then futex_wake(1) with two sleepers: the scheduler
     // offers which one the kernel wakes
     for (let i = 0; i < 3; i++) await click('#choices button[data-choice="P"]');
