@@ -6,12 +6,14 @@
  * in test-artifacts/webview/futex-sequence-*.png.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { explore, findScenario, PSEUDOCODE, type Scenario } from '../../extension/domain/futex';
 import { isFutexWebviewToHost } from '../../extension/shared/futexProtocol';
 import { chromiumPath, needs } from '../helpers/capabilities';
-import { artifactPath, CHROMIUM_ARGS, ensureBundle, initScript, pollPage, serveApp, vscodeTheme, type Served, type Theme } from './harness';
+import { artifactPath, CHROMIUM_ARGS, ensureBundle, initScript, pollPage, ROOT, serveApp, vscodeTheme, type Served, type Theme } from './harness';
 
 const browserCap = needs('chromium');
 
@@ -247,6 +249,8 @@ describe('futex visualizer: sequence diagram, source, autoplay', () => {
     assert.equal(await p.getAttribute('svg.seq g.mark.published', 'data-thread'), 'B');
     assert.equal(await p.getAttribute('#source ol.src li.current', 'data-line'), 'old.post.load_private');
     await p.locator('section.sequence').screenshot({ path: artifactPath('futex-sequence-6b-glibc-old-light.png') });
+    // the documentation's picture of the diagram (docs/futex.md) is this one: IPCX_DOC_IMAGES=1 writes it there
+    if (process.env.IPCX_DOC_IMAGES === '1') fs.copyFileSync(artifactPath('futex-sequence-6b-glibc-old-light.png'), path.join(ROOT, 'docs', 'images', 'futex-sequence.png'));
     // 6a does not replay under glibc-old: it runs under its own model and the page says so
     await p.selectOption('#story', { index: 0 });
     await p.click('#play-story');
