@@ -61,6 +61,8 @@ export function sourceView(model: ModelId, step: SourceStep | undefined, threads
   const who = threads[tid]?.name ?? '';
   const heading = step?.event === 'flush'
     ? `Step ${step.i}: ${who}'s store buffer writes to memory (no code runs; x86-TSO)`
+    : step && (op === 'raw_store' || op === 'raw_load')
+    ? `Step ${step.i}: ${who} in ${op}: a plain x86 mov of a litmus test, no semaphore code`
     : step
     ? `Step ${step.i}: ${step.event ? `${step.event} of ${who}` : who} in ${op ?? 'no operation'}`
     : `Before the first step: ${who} starts ${op ?? 'nothing'}`;

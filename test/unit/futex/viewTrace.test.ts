@@ -164,3 +164,15 @@ test('the source pane shows the domain\'s programs (PSEUDOCODE), the line the st
   assert.equal(v7.current, 'old.post.load_nwaiters');
   assert.ok(v7.program.lines.some((l) => l.id === v7.current));
 });
+
+test('the source pane under x86-TSO: a litmus test\'s plain mov and a store buffer\'s flush run no semaphore code', () => {
+  const sb = findScenario('sb') as Scenario;
+  const r = replay(sb, ['T1', 'flush(T1)'], 'glibc-new-32', { memoryModel: 'x86-tso' });
+  assert.equal(r.error, undefined);
+  const t = traceOf(r.states, r.choices);
+  const ops = (tid: number, k: number) => sb.threads[tid]?.ops[k]?.op ?? null;
+  assert.equal(sourceView('glibc-new-32', t[0], r.states[1].threads, ops).heading, 'Step 1: T1 in raw_store: a plain x86 mov of a litmus test, no semaphore code');
+  assert.equal(t[0].access?.buffered, true, 'the store went into T1\'s buffer');
+  assert.deepEqual([t[1].event, t[1].flushed], ['flush', [{ thread: 'T1', word: 'value', value: 't0·b1' }]]);
+  assert.equal(sourceView('glibc-new-32', t[1], r.states[2].threads, ops).heading, 'Step 2: T1\'s store buffer writes to memory (no code runs; x86-TSO)');
+});
