@@ -14,7 +14,11 @@
 
 import type { ActivityFields } from '../shared/model';
 
-/** One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS). */
+/**
+ * One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS).
+ * With `want_ns=1` (Linux) also every other IPC namespace of the host, entered by nsenter (sections `ns-*`,
+ * `ns.INODE.*`). (`$[` stands for a dollar-brace, which a template literal would interpolate.)
+ */
 export const PROBE_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH
 echo '@@ipcx-probe 1'
@@ -110,11 +114,68 @@ Linux)
   maps=$(printf '%s\n' /proc/[0-9]*/maps | xargs grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' 2>/dev/null |
     awk -v cap="$maps_cap" 'NR <= cap { print; next } END { if (NR > cap) print "! cut " (NR - cap) }')
   [ -n "$maps" ] && printf '%s\n' "$maps"
+  ns_pids=
+  if [ "$want_ns" = 1 ]; then
+    # every other IPC namespace of the host, entered with nsenter -t PID -i (as root, or through sudo -n), in
+    # this same round trip. Only pids and inodes read from /proc (digits, checked) reach a command line.
+    me=$(readlink /proc/self/ns/ipc 2>/dev/null)
+    if ! command -v nsenter >/dev/null 2>&1; then enter=no-nsenter
+    elif [ "$(id -u)" = 0 ]; then enter=root
+    elif command -v sudo >/dev/null 2>&1 && sudo -n nsenter --version >/dev/null 2>&1; then enter=sudo
+    elif command -v sudo >/dev/null 2>&1; then enter=no-sudo
+    else enter=none
+    fi
+    s ns-enter; echo "$enter"
+    s ns-unreadable; ls -l /proc/[0-9]*/ns/ipc 2>&1 >/dev/null | grep -c . 
+    nsl=$(ls -l /proc/[0-9]*/ns/ipc 2>/dev/null | awk '{ t = $NF; p = $(NF-2); sub(/^\/proc\//, "", p); sub(/\/.*/, "", p)
+      if (t ~ /^ipc:\[[0-9]+\]$/ && p ~ /^[0-9]+$/) { sub(/^ipc:\[/, "", t); sub(/\]$/, "", t); print t, p } }' | sort -k1,1n -k2,2n | awk '!seen[$1]++')
+    s ns-list; [ -n "$nsl" ] && printf '%s
+' "$nsl"
+    set -f
+    for e in $(printf '%s
+' "$nsl" | awk '{ print $1 "," $2 }'); do
+      ino=$[e%%,*}; p=$[e#*,}
+      case "$ino" in ''|*[!0-9]*) continue ;; esac
+      case "$p" in ''|*[!0-9]*) continue ;; esac
+      [ "ipc:[$ino]" = "$me" ] && continue
+      s "ns.$ino.meta"
+      echo "pid $p"
+      c=$(tr '
+
+	' '   ' < "/proc/$p/comm" 2>/dev/null) && echo "comm $c"
+      awk '{ print "g " $0 }' "/proc/$p/cgroup" 2>/dev/null
+      # its /dev/shm (statfs), unless /dev or /dev/shm is a link: through /proc/PID/root an absolute link
+      # resolves against our root
+      if [ -d "/proc/$p/root/dev/shm" ] && [ ! -h "/proc/$p/root/dev" ] && [ ! -h "/proc/$p/root/dev/shm" ]; then
+        d=$(stat -f -c '%S %b %f %a %T' "/proc/$p/root/dev/shm" 2>/dev/null) && echo "devshm $d"
+      fi
+      rc=255; out=
+      case $enter in
+        root) out=$(nsenter -t "$p" -i -- sh -c "$ns_sub" ns "$ino" 2>&1); rc=$? ;;
+        sudo) out=$(sudo -n nsenter -t "$p" -i -- sh -c "$ns_sub" ns "$ino" 2>&1); rc=$? ;;
+      esac
+      if [ "$rc" = 0 ] && printf '%s
+' "$out" | grep -q "^@@section ns\.$ino\.done$"; then
+        printf '%s
+' "$out" | sed "/^@@section ns\.$ino\.done$/d"
+        ns_pids="$ns_pids $(printf '%s
+' "$out" | awk -v h="@@section ns.$ino.pids" '$0 == h { t = 1; next } /^@@/ { t = 0 } t && /^[0-9]+$/')"
+      else
+        s "ns.$ino.error"
+        case $enter in
+          root|sudo) printf '%s
+' "$out" | head -n 3 | sed 's/^/! /' ;;
+          *) echo "! $enter" ;;
+        esac
+      fi
+    done
+    set +f
+  fi
   s pids
   pids=$( { awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm 2>/dev/null
             awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg 2>/dev/null
             [ -n "$maps" ] && printf '%s\n' "$maps" | sed -n 's|^/proc/\([0-9][0-9]*\)/maps:.*|\1|p'
-            for p in $extra_pids; do echo "$p"; done
+            for p in $extra_pids $ns_pids; do echo "$p"; done
           } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
@@ -157,6 +218,26 @@ Linux)
   ;;
 esac
 echo '@@end'
+`.replaceAll('$[', '${');
+
+/**
+ * What runs inside each other IPC namespace (`nsenter -t PID -i -- sh -c NS_SUB ns INODE`): its
+ * /proc/sysvipc tables and its limits (procfs shows the reading task's IPC namespace), the pids they name,
+ * and a last section that says the script ran to its end. $1 is the inode (digits, checked by the caller).
+ */
+export const NS_SUB_SCRIPT = String.raw`i=$1
+for k in sem shm msg; do
+  echo "@@section ns.$i.sysvipc-$k"
+  if [ -r "/proc/sysvipc/$k" ]; then tr -s ' ' < "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
+done
+echo "@@section ns.$i.limits"
+for f in /proc/sys/kernel/sem /proc/sys/kernel/shmmax /proc/sys/kernel/shmall /proc/sys/kernel/shmmni   /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb /proc/sys/kernel/msgmni /proc/sys/kernel/shm_rmid_forced   /proc/sys/fs/mqueue/queues_max /proc/sys/fs/mqueue/msg_max /proc/sys/fs/mqueue/msgsize_max; do
+  if [ -r "$f" ]; then printf '%s ' "$f"; tr '	
+' '  ' < "$f"; echo; fi
+done
+echo "@@section ns.$i.pids"
+{ awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm; awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg; } 2>/dev/null | sort -un
+echo "@@section ns.$i.done"
 `;
 
 const ID_MAX = 0x7fffffff;
@@ -165,11 +246,12 @@ const ID_MAX = 0x7fffffff;
  * The probe, reporting process facts also for `extraPids` (validated integers): the last-op pids of sets
  * whose detail was read, which /proc/sysvipc does not show, so verdicts can tell whether they are alive.
  */
-export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}): string {
+export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}, opts: { namespaces?: boolean } = {}): string {
   const devshmCap = assertId(bounds.devShm ?? PROBE_DEVSHM_CAP, 'devShm bound');
   const mapsCap = assertId(bounds.mapsLines ?? PROBE_MAPS_LINES_CAP, 'maps bound');
   return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` +
-    `devshm_cap=${devshmCap}; maps_cap=${mapsCap}\n` + PROBE_SCRIPT;
+    `devshm_cap=${devshmCap}; maps_cap=${mapsCap}\n` +
+    (opts.namespaces ? `want_ns=1\nns_sub='${NS_SUB_SCRIPT.replaceAll("'", "'\\''")}'\n` : 'want_ns=0\n') + PROBE_SCRIPT;
 }
 
 /** Bounds on what one probe lists (the rest is counted and reported as a warning). */

@@ -5,7 +5,7 @@
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { IpcError, fromErrorInfo } from '../domain/errors';
-import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome } from '../domain/probeParser';
+import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome, type RemoteNamespaces } from '../domain/probeParser';
 import type { ActivityFields, IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { lockProbeScript, removeScriptLocked, restoreScriptLocked } from './lockScript';
@@ -85,6 +85,27 @@ export class SshSource implements IpcSource {
       this.status_ = { ...this.status_, state: 'error', error: err.toInfo() };
       throw err;
     }
+  }
+
+  /**
+   * The host's snapshot and, in the same round trip, every other IPC namespace of the host: the probe enters
+   * each with `nsenter -t PID -i` (as root, or through `sudo -n`) and reads its /proc/sysvipc tables and
+   * limits there; when it cannot, `namespaces.cannotEnter` says why and each namespace carries that error.
+   */
+  async snapshotWithNamespaces(): Promise<{ snapshot: IpcSnapshot; namespaces: RemoteNamespaces }> {
+    const r = this.noDocument(await this.runner.run(probeScript([...this.sempids], {}, { namespaces: true }), { sudo: this.sudo }));
+    if (r.code !== 0 && !r.stdout.includes('@@end')) {
+      const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
+      throw new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'probe', message: `${this.host}: the probe exited with status ${r.code}${tail ? `: ${tail}` : ''}` });
+    }
+    const p = parseProbe(r.stdout, { host: this.host });
+    if (!p.ok) throw fromErrorInfo(p.error);
+    const namespaces = p.value.namespaces ?? {
+      unreadable: 0,
+      list: [],
+      cannotEnter: `${p.value.snapshot.platform} has no IPC namespaces: only Linux hosts are probed for them`,
+    };
+    return { snapshot: p.value.snapshot, namespaces };
   }
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {

@@ -3,7 +3,8 @@ import { LocalSource } from '../../backend/localSource';
 import { IpcError } from '../../domain/errors';
 import type { IpcSnapshot } from '../../shared/model';
 import type { NamespaceSnapshot } from '../../shared/namespaces';
-import { COMMON_OPTIONS, EXIT, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
+import { SshSource } from '../../remote/sshSource';
+import { COMMON_OPTIONS, EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
 import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
 import { renderSnapshot } from '../render';
 import { getSources } from '../sources';
@@ -71,6 +72,9 @@ one of several hosts failed).`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NAMESPACE_OPTIONS }, false);
     const hosts = checkHosts(values.host);
+    if (values['all-namespaces'] && !values.namespace?.length && hosts.length === 1 && hosts[0] !== 'local') {
+      return snapshotRemoteNamespaces(hosts[0]!, values.json === true, io);
+    }
     const ns = namespaceTargets(values, hosts);
     if (ns) return snapshotNamespaces(ns, values.json === true, io);
     if (values.json && hosts.every((h) => h === 'local') && hosts.length <= 1) {
@@ -128,9 +132,42 @@ export async function namespaceResults(ns: NonNullable<ReturnType<typeof namespa
   return out;
 }
 
+/**
+ * `--host DEST --all-namespaces`: one probe reads the host's namespace and enters every other one with
+ * nsenter (root, or sudo -n); the first entry is the probe's own namespace.
+ */
+async function snapshotRemoteNamespaces(host: string, json: boolean, io: CliIo): Promise<number> {
+  const [source] = getSources([host]);
+  if (!(source instanceof SshSource)) throw new UsageError('--all-namespaces with --host needs an SSH destination');
+  let r: Awaited<ReturnType<SshSource['snapshotWithNamespaces']>>;
+  try {
+    r = await source.snapshotWithNamespaces();
+  } finally {
+    source.dispose?.();
+  }
+  const warnings: string[] = [];
+  if (r.namespaces.cannotEnter) warnings.push(`${host}: ${r.namespaces.cannotEnter}`);
+  if (r.namespaces.unreadable) warnings.push(`${host}: ${r.namespaces.unreadable} process(es)' /proc/PID/ns/ipc could not be read: their namespaces may be missing`);
+  const ownNs = r.snapshot.ipcNamespace ?? 'ipc:[?]';
+  const inode = Number(/\d+/.exec(ownNs)?.[0] ?? 0);
+  const own: NamespaceSnapshot = {
+    namespace: {
+      ns: ownNs, inode, own: true, initial: inode === 4026531839, pids: [], mainPid: 0, nsPath: '/proc/self/ns/ipc',
+      label: inode === 4026531839 ? 'host' : `${ownNs} (the probe's own)`, enterable: true,
+    },
+    snapshot: r.snapshot,
+  };
+  const code = printNamespaceResults([own, ...r.namespaces.list], warnings, json, io);
+  // namespaces that could not be entered make the answer incomplete (unreadable processes are a warning, as locally)
+  return code === EXIT.OK && r.namespaces.cannotEnter ? EXIT.PARTIAL : code;
+}
+
 async function snapshotNamespaces(ns: NonNullable<ReturnType<typeof namespaceTargets>>, json: boolean, io: CliIo): Promise<number> {
-  for (const w of ns.warnings) io.err(`warning: ${w}\n`);
-  const results = await namespaceResults(ns);
+  return printNamespaceResults(await namespaceResults(ns), ns.warnings, json, io);
+}
+
+function printNamespaceResults(results: NamespaceSnapshot[], warnings: readonly string[], json: boolean, io: CliIo): number {
+  for (const w of warnings) io.err(`warning: ${w}\n`);
   const single = results.length === 1;
   if (json) {
     if (single) {
