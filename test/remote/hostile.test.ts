@@ -125,6 +125,13 @@ test('keys the host refuses, unknown host keys and closed ports map to ESSH with
   assert.equal(hk.code, 'ESSH');
   assert.equal(hk.op, 'hostkey');
   assert.match(hk.message, /Host key verification failed/);
+  // the hint is a command a person can paste: a destination with a port becomes `ssh -p PORT user@host`
+  // (`ssh root@127.0.0.1:2222` is not a valid ssh destination)
+  const port = h.hosts.get('s')!.port;
+  const byPort = await rejection(source(`root@127.0.0.1:${port}`, { configFile: cfg }).snapshot());
+  assert.equal(byPort.code, 'ESSH');
+  assert.equal(byPort.op, 'hostkey', byPort.message);
+  assert.match(byPort.hint ?? '', new RegExp(`\\(\`ssh -p ${port} root@127\\.0\\.0\\.1\`\\)`), byPort.hint);
 });
 
 test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', sshd, async () => {
