@@ -1,6 +1,8 @@
 /**
- * Highlights objects that appeared since the previous refresh: a `N` badge and the "added" colour on their
- * row (a FileDecorationProvider keyed on the rows' resourceUri, like source control's added files).
+ * Highlights objects that appeared since the previous refresh: a `N` badge on their row, in the blue the
+ * dashboard draws "appeared since the last refresh" with (a FileDecorationProvider keyed on the rows'
+ * resourceUri, like source control's added files). Not source control's green "added" colour: the colour
+ * tints the whole label, and green is what a live object looks like; a new orphan drawn green read as live.
  */
 import * as vscode from 'vscode';
 import type { SnapshotStore } from '../services/snapshotStore';
@@ -22,7 +24,7 @@ export class NewObjectDecorations implements vscode.FileDecorationProvider, vsco
     if (uri.scheme !== DECORATION_SCHEME || !readTreeSettings().highlightNew) return undefined;
     const [, host, ref] = uri.path.split('/').map(decodeURIComponent);
     if (!host || !ref || !this.store.get(host)?.added.has(ref)) return undefined;
-    return new vscode.FileDecoration('N', 'new since the previous refresh', new vscode.ThemeColor('gitDecoration.addedResourceForeground'));
+    return new vscode.FileDecoration('N', 'new since the previous refresh', new vscode.ThemeColor('charts.blue'));
   }
 
   dispose(): void {

@@ -181,7 +181,7 @@ describe('tree: the objects view on known objects', function () {
     const node = sems.find((n) => n.ref === `sem:${ids.newSem}`);
     const deco = api.tree.decorations.provideFileDecoration(item(node).resourceUri);
     assert.equal(deco.badge, 'N');
-    assert.equal(deco.color.id, 'gitDecoration.addedResourceForeground');
+    assert.equal(deco.color.id, 'charts.blue', 'the dashboard\'s "appeared" blue, not the green of a live object');
     const old = sems.find((n) => n.ref === `sem:${ids.semValues}`);
     assert.equal(api.tree.decorations.provideFileDecoration(item(old).resourceUri), undefined);
   });
