@@ -206,6 +206,21 @@ describe('dashboard: next actions, keyboard, formatting', () => {
     await d.page.close();
   });
 
+  test('the header says how old the data on screen is and keeps counting; the age is not a live region', async () => {
+    const snap = seedSnapshot();
+    snap.takenAt = Date.now() - 302_000;
+    const d = await seeded('dark', snap);
+    const age = d.page.locator('.snapshot-age');
+    const first = (await age.textContent()) ?? '';
+    assert.match(first, /^snapshot taken 5m \d+s ago$/);
+    // the next tick (every 5 s) rewrites it with the time that passed, without a new snapshot
+    await pollPage(d.page, `document.querySelector('.snapshot-age').textContent !== ${JSON.stringify(first)}`, 15_000);
+    assert.match((await age.textContent()) ?? '', /^snapshot taken 5m \d+s ago$/);
+    assert.equal(await d.page.evaluate(`document.querySelector('.snapshot-age').closest('[aria-live]') === null`), true, 'not announced at every tick');
+    await noErrors(d);
+    await d.page.close();
+  });
+
   for (const theme of ['light', 'dark', 'high-contrast'] as Theme[]) {
     test(`screenshot: dashboard with the detail open, ${theme}`, async () => {
       const d = await seeded(theme);

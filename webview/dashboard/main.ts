@@ -15,7 +15,7 @@ import {
 } from '../../extension/shared/dashboardProtocol';
 import { layoutNamespaces } from '../layout/namespaces';
 import { renderNamespacePicker, renderNamespaces } from './namespacesView';
-import { formatBytesExact, formatTimestamp } from '../../extension/shared/format';
+import { formatAge, formatBytesExact, formatTimestamp } from '../../extension/shared/format';
 import { WebviewMessenger } from '../common/messenger';
 import { loadState, saveState } from '../common/viewState';
 import { capacityBars, orphanSummary, orphanUsage } from '../layout/capacity';
@@ -78,7 +78,11 @@ const messenger = new WebviewMessenger<HostToWebview, WebviewToHost>(isHostToWeb
 // ---- page skeleton (built here: the HTML carries no inline markup beyond #app) ----
 const app = select<HTMLElement, unknown>('#app').attr('class', 'dashboard');
 const header = app.append('header').attr('class', 'top');
-const hostLine = header.append('div').attr('class', 'host-line').attr('role', 'status').attr('aria-live', 'polite');
+const hostBox = header.append('div').attr('class', 'host-box');
+const hostLine = hostBox.append('div').attr('class', 'host-line').attr('role', 'status').attr('aria-live', 'polite');
+// how old the data on screen is, kept current between snapshots (outside the live region: a ticking age
+// would be announced every few seconds)
+const ageLine = hostBox.append('div').attr('class', 'snapshot-age');
 const tools = header.append('div').attr('class', 'tools');
 const nsPicker = tools
   .append('select')
@@ -303,7 +307,13 @@ function pickNamespace(ns: string): void {
 }
 
 // ---- render ----
+function renderAge(): void {
+  ageLine.text(data ? `snapshot taken ${formatAge(Math.floor(data.snapshot.takenAt / 1000), Math.floor(Date.now() / 1000))}` : '');
+}
+window.setInterval(renderAge, 5000);
+
 function render(): void {
+  renderAge();
   const nsRows = layoutNamespaces(namespaces.items, namespaces.current);
   nsSection.classed('hidden', nsRows.length < 2);
   renderNamespacePicker(nsPicker, nsRows, pickNamespace);
