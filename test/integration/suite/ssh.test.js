@@ -61,6 +61,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
   let dir;
   const procs = []; // [keeper, sshd] per host, all started here
   const keepers = {};
+  const sshds = {};
   const cfg = vscode.workspace.getConfiguration('ipcExplorer');
   const saved = {};
 
@@ -77,6 +78,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     keepers[name] = keeper.pid;
     const sshd = spawn('nsenter', ['--ipc', '--mount', '--target', String(keeper.pid), '--', '/usr/sbin/sshd', '-D', '-e', '-f', conf], { stdio: 'ignore' });
     procs.push(sshd);
+    sshds[name] = sshd;
     await waitPort(port, sshd);
     return port;
   }
@@ -231,5 +233,28 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     } finally {
       await cfg.update('sshHosts', hosts, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  it('a host that went down: Show Limits shows its last snapshot and says how old it is', async function () {
+    await vscode.commands.executeCommand('ipcExplorer.refresh', 'hostB');
+    const before = api.store.get('hostB').snapshot;
+    assert.ok(before && !api.store.get('hostB').error, 'a snapshot of hostB');
+    // stop the sshd of host B (started by this suite) and its sessions
+    const sshd = sshds.b;
+    for (const d of descendants(sshd.pid)) { try { process.kill(d, 'SIGKILL'); } catch { /* gone */ } }
+    sshd.kill('SIGKILL');
+    await h.waitFor(() => sshd.exitCode !== null || sshd.signalCode !== null, 'sshd of host B stopped');
+    const n = api.notify.shown.length;
+    await vscode.commands.executeCommand('ipcExplorer.showLimits', 'hostB');
+    const said = api.notify.shown.slice(n).map((x) => x.text);
+    const clock = new Date(before.takenAt).toTimeString().slice(0, 8);
+    assert.ok(said.some((t) => new RegExp(`^Show limits of hostB: the refresh failed \\(ESSH .*Connection refused.*\\); showing the snapshot from ${clock}, (\\d+m )?\\d+s ago\\. Refresh to try again\\.$`).test(t)),
+      `the age of the data shown: ${JSON.stringify(said)}`);
+    const doc = vscode.window.activeTextEditor.document;
+    assert.equal(doc.uri.scheme, 'ipcx');
+    assert.match(doc.uri.path, /^\/hostB\//);
+    const semmni = doc.getText().split('\n').find((l) => /^\S*\s*SEMMNI\b/.test(l));
+    assert.match(semmni || '', /\b3\/4\b/, 'the last snapshot of host B (3 of 4 sets)');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
