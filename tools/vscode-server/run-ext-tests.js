@@ -52,9 +52,20 @@ const bridgeOps = {
       if (!el) return { ok: false, error: `no element ${req.selector}` };
       await el.screenshot({ path: req.path });
     } else {
-      await page.screenshot({ path: req.path });
+      await page.screenshot({ path: req.path, clip: req.clip });
     }
     return { ok: true, path: req.path };
+  },
+  // {selector, frame?}: bounding boxes of the matches ({x, y, width, height} in the page's CSS pixels)
+  async bbox(page, req) {
+    for (const f of framesFor(page, req.frame || 'workbench')) {
+      const els = await f.$$(req.selector).catch(() => []);
+      if (!els.length) continue;
+      const boxes = [];
+      for (const e of els) boxes.push(await e.boundingBox());
+      return { ok: true, found: true, boxes: boxes.filter(Boolean) };
+    }
+    return { ok: true, found: false, boxes: [] };
   },
   // {selector, frame: 'workbench'|'webview'|'any', limit?}: text + aria-label of matching elements
   async query(page, req) {
@@ -69,6 +80,7 @@ const bridgeOps = {
           className: typeof e.className === 'string' ? e.className : '',
           ariaExpanded: e.getAttribute('aria-expanded'),
           value: 'value' in e ? String(e.value) : null,
+          naturalWidth: 'naturalWidth' in e ? e.naturalWidth : null, // an <img> that loaded has one
           html: e.outerHTML.slice(0, 4000),
         })), req.limit || 200);
       } catch { continue; /* frame detached or navigating */ }
@@ -98,12 +110,99 @@ const bridgeOps = {
     const after = await page.locator('.part.sidebar').boundingBox();
     return { ok: true, width: after && after.width };
   },
+  // {selector, frame?, min?}: the WCAG contrast ratio of every visible HTML element under the matches that
+  // holds text of its own, against the background it is drawn on (its own and its ancestors' background
+  // colours, alpha-composited); elements over a background image or disabled ones are counted as skipped.
+  // -> { checked, skipped, min, low: [{ text, ratio, fg, bg }], unparsed } (low: those under `min`, default 4.5;
+  // unparsed: colours this code could not read, never guessed)
+  async contrast(page, req) {
+    for (const f of framesFor(page, req.frame || 'workbench')) {
+      let r;
+      try {
+        r = await f.$$eval(req.selector, contrastInPage, req.min || 4.5);
+      } catch { continue; /* frame detached or navigating */ }
+      if (r.checked || r.skipped) return { ok: true, frameUrl: f.url().slice(0, 200), ...r };
+    }
+    return { ok: true, checked: 0, skipped: 0, low: [] };
+  },
+  // {selector, frame?, props: ['background-image', ...], pseudo?: '::before'}: computed styles of the matches
+  async styles(page, req) {
+    for (const f of framesFor(page, req.frame || 'workbench')) {
+      let items;
+      try {
+        items = await f.$$eval(req.selector, (els, a) => els.map((e) => {
+          const cs = getComputedStyle(e, a.pseudo || null);
+          return Object.fromEntries(a.props.map((p) => [p, cs.getPropertyValue(p)]));
+        }), { props: req.props, pseudo: req.pseudo });
+      } catch { continue; }
+      if (items.length) return { ok: true, found: true, items };
+    }
+    return { ok: true, found: false, items: [] };
+  },
   // {keys: ['Escape', ...]}
   async keys(page, req) {
     for (const k of req.keys) await page.keyboard.press(k);
     return { ok: true };
   },
 };
+
+/* global getComputedStyle, HTMLElement -- contrastInPage and the styles op run in the page */
+/** Runs in the page (serialised by playwright): see the contrast bridge op. */
+function contrastInPage(roots, min) {
+  // computed colours are rgb()/rgba(), or color(srgb r g b / a) with channels in 0..1 (color-mix results)
+  const parse = (c) => {
+    const m = /rgba?\(([^)]+)\)/.exec(c || '');
+    const s = /color\(srgb ([^)]+)\)/.exec(c || '');
+    if (!m && !s) return null;
+    const p = (m || s)[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    const k = m ? 1 : 255;
+    return { r: p[0] * k, g: p[1] * k, b: p[2] * k, a: p.length > 3 ? p[3] : 1 };
+  };
+  const over = (top, under) => ({
+    r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1,
+  });
+  const lum = (c) => {
+    const ch = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b);
+  };
+  const hex = (c) => '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
+  const seen = new Set();
+  let checked = 0, skipped = 0;
+  const low = [];
+  const unparsed = [];
+  for (const root of roots) {
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      if (seen.has(el) || !(el instanceof HTMLElement)) continue;
+      seen.add(el);
+      const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()).join(' ').trim();
+      if (!own || !el.getClientRects().length) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility !== 'visible' || cs.display === 'none') continue;
+      if (el.closest('[disabled], [aria-disabled="true"]')) { skipped++; continue; }
+      const layers = [];
+      let opacity = 1, image = false, badBg = '';
+      for (let a = el; a; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        opacity *= Number(s.opacity);
+        if (s.backgroundImage && s.backgroundImage !== 'none') image = true;
+        const bg = parse(s.backgroundColor);
+        if (!bg && s.backgroundColor && s.backgroundColor !== 'transparent') badBg = s.backgroundColor;
+        if (bg && bg.a > 0) { layers.push(bg); if (bg.a >= 1) break; }
+      }
+      if (image) { skipped++; continue; }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      for (const l of layers.reverse()) bg = over(l, bg);
+      const fg0 = parse(cs.color);
+      if (!fg0 || badBg) { unparsed.push(`${own.slice(0, 40)}: ${fg0 ? badBg : cs.color}`); continue; }
+      const fg = over({ ...fg0, a: fg0.a * opacity }, bg);
+      const [l1, l2] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      checked++;
+      if (ratio < min) low.push({ text: own.slice(0, 60), ratio: Math.round(ratio * 100) / 100, fg: hex(fg), bg: hex(bg), cls: String(el.className).slice(0, 60) });
+    }
+  }
+  return { checked, skipped, min, low, unparsed };
+}
 
 function framesFor(page, which) {
   const all = page.frames();
