@@ -30,8 +30,12 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as esbuild from 'esbuild';
-import { loadNative, stringifyWithSemsJson } from '../extension/backend/nativeBinding';
-import { listDevShm } from '../extension/backend/procfs';
+import { listDevShm } from '../extension/backend/devShm';
+import { stringifyWithSemsJson } from '../extension/backend/jsonSplice';
+import { loadNative } from '../extension/backend/nativeLoader';
+import { readLimitFiles } from '../extension/backend/procfs';
+import { posixObjects } from '../extension/domain/assembleSnapshot';
+import { decodeSysv, limitsFromNative, withoutSems } from '../extension/domain/sysvColumns';
 import { DEFAULT_CFLAGS, buildC, compileC, repoRoot } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/native/support';
 import { median, recordResult } from './lib';
@@ -60,9 +64,14 @@ function buildLeanCli(): string {
   fs.writeFileSync(
     entry,
     `import fs from 'node:fs';\n` +
-      `import { loadNative, stringifyWithSemsJson } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeBinding'))};\n` +
+      `import { loadNative } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeLoader'))};\n` +
+      `import { stringifyWithSemsJson } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/jsonSplice'))};\n` +
+      `import { readLimitFiles } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/procfs'))};\n` +
+      `import { decodeSysv, limitsFromNative, withoutSems } from ${JSON.stringify(path.join(repoRoot, 'extension/domain/sysvColumns'))};\n` +
       `const b = loadNative({ env: {}, baseDirs: [${JSON.stringify(repoRoot)}] }).binding!;\n` +
-      `const { semsJson, semCount: _c, semValueErrors: _e, ...rest } = b.snapshotJson();\n` +
+      `const raw = b.sysv();\n` +
+      `const semsJson = b.semsJson(raw, true);\n` +
+      `const rest = { ...decodeSysv(withoutSems(raw), true), ...limitsFromNative(b.limits(), readLimitFiles()) };\n` +
       `const doc = { version: 1, host: 'local', platform: 'linux', source: 'native', takenAt: Date.now(), ...rest, sems: [] };\n` +
       `fs.writeSync(1, stringifyWithSemsJson(doc, semsJson));\n`,
   );
@@ -142,6 +151,9 @@ async function main(): Promise<void> {
   const loaded = loadNative();
   if (!loaded.binding) throw new Error(loaded.error!.message);
   const b = loaded.binding;
+  /** What a local snapshot reads through the binding: the listing decoded, limits and usage with the limit files. */
+  const nativeSnapshot = (values = true) => ({ ...decodeSysv(b.sysv({ values }), values), ...limitsFromNative(b.limits(), readLimitFiles()) });
+  const nativeSnapshotAsync = async () => ({ ...decodeSysv(await b.sysvAsync(), true), ...limitsFromNative(b.limits(), readLimitFiles()) });
   const loadBefore = os.loadavg()[0]!;
   make('shm', ['-n', String(SEGMENTS), '-s', '4096']);
   make('msg', ['-n', String(QUEUES), '-M', '1', '-B', '64']);
@@ -188,13 +200,15 @@ async function main(): Promise<void> {
   ];
   const REFRESH = 'extension refresh: binding snapshotAsync (worker thread + model objects)';
   const inProcess: Contender[] = [
-    { name: REFRESH, run: async () => void (await b.snapshotAsync()) },
-    { name: 'binding snapshot, synchronous (model objects)', run: () => void b.snapshot() },
-    { name: 'binding snapshot, headers only', run: () => void b.snapshot({ values: false }) },
+    { name: REFRESH, run: async () => void (await nativeSnapshotAsync()) },
+    { name: 'binding snapshot, synchronous (model objects)', run: () => void nativeSnapshot() },
+    { name: 'binding snapshot, headers only', run: () => void nativeSnapshot(false) },
     {
       name: 'binding snapshotJson + stringifyWithSemsJson (the CLI\'s JSON path, in-process)',
       run: () => {
-        const { semsJson, ...rest } = b.snapshotJson();
+        const raw = b.sysv();
+        const semsJson = b.semsJson(raw, true);
+        const rest = { ...decodeSysv(withoutSems(raw), true), ...limitsFromNative(b.limits(), readLimitFiles()) };
         void stringifyWithSemsJson({ ...rest, sems: [] }, semsJson);
       },
       gcAfter: true,
@@ -234,7 +248,7 @@ async function main(): Promise<void> {
   for (const sets of SCALES) {
     make('sem', ['-n', String(sets - made), '-s', String(NSEMS), '-v', 'p']);
     made = sets;
-    let check: ReturnType<typeof b.snapshot> | undefined = b.snapshot();
+    let check: ReturnType<typeof nativeSnapshot> | undefined = nativeSnapshot();
     const nvals = check.sems.reduce((a, s) => a + (s.values?.length ?? 0), 0);
     if (check.sems.length !== sets || nvals !== sets * NSEMS || check.shms.length !== SEGMENTS || check.msgs.length !== QUEUES) {
       throw new Error(`unexpected snapshot: ${check.sems.length} sets, ${nvals} values, ${check.shms.length} shm, ${check.msgs.length} msg`);
@@ -265,10 +279,10 @@ async function main(): Promise<void> {
       const list: number[] = [];
       const fl: number[] = [];
       let listed = 0;
-      listDevShm();
+      posixObjects(listDevShm());
       for (let i = 0; i < RUNS; i++) {
         const t = performance.now();
-        listed = listDevShm().posixShms.length;
+        listed = posixObjects(listDevShm()).posixShms.length;
         list.push(performance.now() - t);
         timer.run([floorBin, floorOut, '1', '--no-sysv', '--posix', '/dev/shm', String(listed)]);
         const f = readFloorOut(floorOut);

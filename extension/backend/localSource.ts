@@ -1,23 +1,30 @@
 /**
  * The local machine as an IpcSource: the native binding (SysV headers, every semaphore value with one
  * GETALL per set, limits, usage, guarded removal) when it loads, else the /proc fallback (ProcSource) with
- * a warning naming the paths the loader tried. Both add POSIX objects from /dev/shm, attachers and process
- * facts (procfs.enrichLocal).
+ * a warning naming the paths the loader tried. Both collect the same facts around their listing (POSIX
+ * objects from /dev/shm, mappings, process files: localFacts.ts) and assemble them in the domain.
  */
+import { assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
+import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
+import { withoutSems } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
 import { watchQueueCalls, type CallWatch } from './callWatch';
+import { nativeSemReader } from './devShm';
 import { LocalProbeRunner, type LocalProbeRunnerOptions } from './localProbeRunner';
 import type { IpcSource, RemoveOptions } from './ipcSource';
-import { jsonAroundSems, nativeBinding, stringifyWithSemsJson, type LoadResult, type NativeBinding } from './nativeBinding';
-import { enrichLocal, platformOf, type EnrichOptions, type PosixSemReader } from './procfs';
+import { jsonAroundSems, stringifyWithSemsJson } from './jsonSplice';
+import { collectLocalFacts, type LocalFactsOptions } from './localFacts';
+import type { NativeBinding } from './nativeBinding';
+import { nativeBinding, type LoadResult } from './nativeLoader';
+import { DEFAULT_PATHS, readLimitFiles } from './procfs';
 import { ProcSource } from './procSource';
 import { scanTaskWaits, type ScanOptions } from './taskWaits';
 
-export interface LocalSourceOptions extends EnrichOptions {
+export interface LocalSourceOptions extends LocalFactsOptions {
   /** how to load the binding (tests pass a failing loader); default: the process-wide nativeBinding() */
   load?: () => LoadResult;
   /** read semaphore values (one GETALL per set); default true */
@@ -38,35 +45,6 @@ export function describeLoadFailure(r: LoadResult): string {
   const last = /Last error: (.*)$/s.exec(msg)?.[1];
   if (!r.tried.length) return last ?? msg;
   return `tried ${r.tried.join(', ')}; last error: ${last ?? msg}`;
-}
-
-/**
- * The snapshot document of one native read before enrichment (no POSIX objects, attachers or processes yet):
- * the SysV objects, errors, limits and usage the binding returned, for `host`.
- */
-export function nativeSnapshotDocument(
-  host: string,
-  takenAt: number,
-  sems: IpcSnapshot['sems'],
-  n: Pick<ReturnType<NativeBinding['snapshot']>, 'shms' | 'msgs' | 'errors' | 'limits' | 'usage'>,
-): IpcSnapshot {
-  return {
-    version: 1,
-    host,
-    platform: platformOf(),
-    source: 'native',
-    takenAt,
-    sems,
-    shms: n.shms,
-    msgs: n.msgs,
-    posixSems: [],
-    posixShms: [],
-    errors: n.errors,
-    limits: n.limits,
-    usage: n.usage,
-    processes: {},
-    warnings: [],
-  };
 }
 
 export class LocalSource implements IpcSource {
@@ -121,12 +99,13 @@ export class LocalSource implements IpcSource {
 
   async snapshot(): Promise<IpcSnapshot> {
     if (this.unavailable) throw this.refuse('snapshot');
-    if (this.ipcs) return { ...(await this.ipcs.snapshot()), source: 'ipcs' };
+    if (this.ipcs) return assembleSnapshot({ ...(await this.ipcs.collect()), source: 'ipcs' });
     if (!this.native) return this.fallback!.snapshot();
     const takenAt = Date.now();
     // kernel reads on a libuv worker thread: the extension host's event loop keeps running meanwhile
-    const n = await this.native.snapshotAsync({ values: this.opts.values !== false });
-    return this.assemble(takenAt, n.sems, n);
+    const values = this.opts.values !== false;
+    const raw = await this.native.sysvAsync({ values });
+    return assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values }));
   }
 
   /**
@@ -142,11 +121,13 @@ export class LocalSource implements IpcSource {
       return { json: Buffer.from(text), partial: snap.errors.length > 0 };
     }
     const takenAt = Date.now();
-    const n = this.native.snapshotJson({ values: this.opts.values !== false });
-    const snap = this.assemble(takenAt, [], n);
+    const values = this.opts.values !== false;
+    const raw = this.native.sysv({ values });
+    const semsJson = this.native.semsJson(raw, values);
+    const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw: withoutSems(raw), values }));
     return {
-      json: stringifyWithSemsJson(snap, n.semsJson, pretty),
-      partial: snap.errors.length > 0 || n.semValueErrors.length > 0,
+      json: stringifyWithSemsJson(snap, semsJson, pretty),
+      partial: snap.errors.length > 0 || raw.sem.valueErrors.length > 0,
     };
   }
 
@@ -159,30 +140,22 @@ export class LocalSource implements IpcSource {
   async writeSnapshotJson(fd: number): Promise<{ partial: boolean; bytes: number }> {
     if (!this.native) throw new Error('writeSnapshotJson: the native binding is not loaded (use snapshotJson)');
     const takenAt = Date.now();
-    const n = this.native.snapshotJson({ values: this.opts.values !== false });
-    const snap = this.assemble(takenAt, [], n);
+    const values = this.opts.values !== false;
+    const raw = this.native.sysv({ values });
+    const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw: withoutSems(raw), values }));
     const [before, after] = jsonAroundSems(snap);
-    const bytes = n.writeSemsJson(fd, before, after + '\n');
-    return { partial: snap.errors.length > 0 || n.semValueErrors.length > 0, bytes };
+    const bytes = this.native.writeSemsJson(fd, raw, values, before, after + '\n');
+    return { partial: snap.errors.length > 0 || raw.sem.valueErrors.length > 0, bytes };
   }
 
-  /** The snapshot document around the binding's SysV objects, enriched (POSIX, attachers, processes). */
-  private assemble(takenAt: number, sems: IpcSnapshot['sems'], n: Omit<ReturnType<NativeBinding['snapshot']>, 'sems'>): IpcSnapshot {
+  /** The binding's listing and limits, with what every local source collects around them. */
+  private facts(takenAt: number, sysv: HostFacts['sysv']): HostFacts {
     const native = this.native!;
-    const snap = nativeSnapshotDocument('local', takenAt, sems, n);
-    const readSem: PosixSemReader = (file) => {
-      const r = native.readPosixSem(file);
-      const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));
-      return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
-    };
-    if (n.statAny === false) {
-      snap.warnings.push(
-        'this kernel has no *_STAT_ANY (Linux < 4.17): objects were listed with *_STAT, so those this user may not read could not be listed',
-      );
-    }
-    enrichLocal(snap, { ...this.opts, readSem: this.opts.readSem ?? readSem });
-    if (n.ipcNamespace) snap.ipcNamespace = n.ipcNamespace;
-    return snap;
+    const limits: HostFacts['limits'] = { kind: 'native', raw: native.limits(), files: readLimitFiles(this.opts.paths ?? DEFAULT_PATHS) };
+    return collectLocalFacts(
+      { source: 'native', takenAt, sysv, sysvErrors: [], limits, warnings: [] },
+      { ...this.opts, readSem: this.opts.readSem ?? nativeSemReader(native) },
+    );
   }
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {

@@ -10,17 +10,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
+import type { HostFacts } from '../domain/hostFacts';
 import type { TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind, SysvObject } from '../shared/model';
 import type { IpcNamespaceInfo } from '../shared/namespaces';
+import { nativeSemReader } from './devShm';
 import type { IpcSource, RemoveOptions } from './ipcSource';
-import { nativeBinding, type LoadResult, type NamespaceBinding, type NativeBinding } from './nativeBinding';
-import { enrichLocal, type EnrichOptions, type PosixSemReader } from './procfs';
-import { nativeSnapshotDocument } from './localSource';
+import { collectLocalFacts, type LocalFactsOptions } from './localFacts';
+import type { NamespaceBinding, NativeBinding } from './nativeBinding';
+import { nativeBinding, type LoadResult } from './nativeLoader';
 import { scanTaskWaits, type ScanOptions } from './taskWaits';
 
-export interface NamespaceSourceOptions extends EnrichOptions {
+export interface NamespaceSourceOptions extends LocalFactsOptions {
   load?: () => LoadResult;
   values?: boolean;
   taskScan?: ScanOptions;
@@ -82,33 +85,35 @@ export class NamespaceSource implements IpcSource {
   }
 
   async snapshot(): Promise<IpcSnapshot> {
+    return assembleSnapshot(await this.collect());
+  }
+
+  /** This namespace's objects and limits (read inside it), its /dev/shm, and the processes they name. */
+  async collect(): Promise<HostFacts> {
     const b = this.bound('snapshot');
     const takenAt = Date.now();
-    const n = await b.snapshotAsync({ values: this.opts.values !== false });
-    // not 'local': owner names, lock journal restores and plans must not mistake it for our namespace
-    const snap = nativeSnapshotDocument(this.host, takenAt, n.sems, n);
-    const native = this.native!;
-    const readSem: PosixSemReader = (file) => {
-      const r = native.readPosixSem(file);
-      const bytes = new Uint8Array(r.raw.buffer, r.raw.byteOffset, Math.min(r.raw.length, r.size));
-      return { bytes, atomicWord: { lo32: r.lo32, hi32: r.hi32 } };
-    };
+    const values = this.opts.values !== false;
+    const n = await b.sysvAsync({ values });
     const proc = this.opts.proc ?? '/proc';
+    const warnings: string[] = [];
     const unsafe = unsafeDevShm(path.join(proc, String(this.namespace.mainPid), 'root'));
-    if (unsafe) snap.warnings.push(`/dev/shm of this namespace not listed: ${unsafe}`);
-    enrichLocal(snap, {
-      ...this.opts,
-      // a path that does not exist lists nothing (ENOENT is no error)
-      paths: { proc, devShm: unsafe ? path.join(proc, String(this.namespace.mainPid), 'root', '.ipcx-devshm-not-followed') : this.devShmPath },
-      readSem: this.opts.readSem ?? readSem,
-      ipcNamespace: this.namespace.ns,
-    });
-    snap.ipcNamespace = this.namespace.ns;
-    snap.namespaceLabel = this.namespace.label;
-    if (this.namespace.hostname !== undefined) snap.hostname = this.namespace.hostname;
-    else delete snap.hostname;
-    snap.kernel = os.release();
-    return snap;
+    if (unsafe) warnings.push(`/dev/shm of this namespace not listed: ${unsafe}`);
+    // not 'local': owner names, lock journal restores and plans must not mistake it for our namespace
+    const facts = collectLocalFacts(
+      { host: this.host, source: 'native', takenAt, sysv: { kind: 'columns', raw: n.sysv, values }, sysvErrors: [], limits: { kind: 'native', raw: n.raw, files: n.files }, warnings },
+      {
+        ...this.opts,
+        // a path that does not exist lists nothing (ENOENT is no error)
+        paths: { proc, devShm: unsafe ? path.join(proc, String(this.namespace.mainPid), 'root', '.ipcx-devshm-not-followed') : this.devShmPath },
+        readSem: this.opts.readSem ?? nativeSemReader(this.native!),
+        ipcNamespace: this.namespace.ns,
+      },
+    );
+    facts.namespaceLabel = this.namespace.label;
+    if (this.namespace.hostname !== undefined) facts.hostname = this.namespace.hostname;
+    else delete facts.hostname;
+    facts.kernel = os.release();
+    return facts;
   }
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {

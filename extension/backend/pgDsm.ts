@@ -22,7 +22,8 @@ import { devInoKey } from '../domain/mapsParser';
 import { dsmPath, parseDsmControl, PG_DSM_CONTROL_MAX_BYTES } from '../domain/recognizers/postgresql';
 import type { DataDirFact, DsmControlFact } from '../domain/recognizers/types';
 import type { PgDsmUnit, UnitFile } from '../shared/model';
-import { DEFAULT_PATHS, namePids, scanAttachers, type AttacherScan, type ProcPaths } from './procfs';
+import { namePids, scanAttachers, type AttacherScan } from './mapsScan';
+import { DEFAULT_PATHS, type ProcPaths } from './procfs';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 

@@ -22,7 +22,8 @@ import { assessSnapshot, lastActivity, pidStatusIn, verdictOptions, type Verdict
 import type { IpcKind, IpcObject, IpcSnapshot, ObjectRef, PgDsmUnit, ProcessFact, RemovalExpectation, SemElem, ShmSegment, SysvObject, Verdict } from '../shared/model';
 import type { AuditLog, AuditRecord } from './audit';
 import type { IpcSource } from './ipcSource';
-import { nativeBinding, type NativeBinding } from './nativeBinding';
+import type { NativeBinding } from './nativeBinding';
+import { nativeBinding } from './nativeLoader';
 import { readReaderView } from './procfs';
 import { dsmControlHandles, findDataDirs, localProcessFacts, ownPeekAfter, peekable, peekShmHeaders, restorePeekedFields, shmBeforePeek, withDetail } from './ownerEvidence';
 import { readDsmFacts, removeDsmUnit, type DsmRemoval } from './pgDsm';

@@ -5,7 +5,7 @@
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { LocalSource } from '../backend/localSource';
-import { nativeBinding } from '../backend/nativeBinding';
+import { nativeBinding } from '../backend/nativeLoader';
 import { NamespaceSource } from '../backend/namespaceSource';
 import { discoverNamespaces, findNamespace, type Discovery } from '../backend/namespaces';
 import type { IpcNamespaceInfo } from '../shared/namespaces';

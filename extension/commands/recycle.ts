@@ -25,7 +25,7 @@ import { AuditLog } from '../backend/audit';
 import { closeSettled, findLeftLocks, restorable, restoreLeftLock } from '../backend/lockJournal';
 import { dsmControlHandles, findDataDirs, looksLikePgInterlock, peekable, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
 import { readDsmFacts } from '../backend/pgDsm';
-import { nativeBinding } from '../backend/nativeBinding';
+import { nativeBinding } from '../backend/nativeLoader';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
 import type { OwnerEvidence } from '../domain/recognizers/types';
 import { formatPlanReport, formatRecycleReport, planSummary, waitingLine, type ProceedHint, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';

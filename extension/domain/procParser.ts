@@ -9,6 +9,7 @@
  * number), never an exception, so one bad line never loses the rest of the listing.
  */
 import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
+import type { SysvFacts } from './hostFacts';
 
 export interface ParseResult<T> {
   items: T[];
@@ -365,7 +366,10 @@ export function parseProcMsg(text: string, source = PATHS.msg, opts: ProcParseOp
   }), opts);
 }
 
-/** The limit files, by their path below /proc/sys (e.g. 'kernel/sem', 'fs/mqueue/queues_max'). */
+/**
+ * The limit files, by their path below /proc/sys (e.g. 'kernel/sem', 'fs/mqueue/queues_max'): every local
+ * source reads LIMIT_FILES and the SSH probe script lists the same files from it.
+ */
 export type LimitFiles = Partial<Record<
   | 'kernel/sem'
   | 'kernel/shmmax'
@@ -508,4 +512,23 @@ export function deriveUsage(sems: readonly SemSet[], shms: readonly ShmSegment[]
     usage.shmSwapPages = swapPages;
   }
   return usage;
+}
+
+/**
+ * The three /proc/sysvipc tables as rows (a missing text lists nothing of its kind), the sets bounded by the
+ * host's SEMMSL from its limit files. `sourceOf` names each table in parse errors (default its /proc path).
+ */
+export function sysvRowsFromProc(
+  texts: Partial<Record<SysvKind, string>>,
+  files: LimitFiles,
+  sourceOf: (kind: SysvKind) => string | undefined = () => undefined,
+): { sysv: Extract<SysvFacts, { kind: 'rows' }>; errors: ItemError[] } {
+  const semmsl = parseLimitFiles(files, 0).limits.semmsl;
+  const sem = parseProcSem(texts.sem ?? '', sourceOf('sem'), { semmsl });
+  const shm = parseProcShm(texts.shm ?? '', sourceOf('shm'));
+  const msg = parseProcMsg(texts.msg ?? '', sourceOf('msg'));
+  return {
+    sysv: { kind: 'rows', sems: sem.items, shms: shm.items, msgs: msg.items, qbytesListed: false },
+    errors: [...sem.errors, ...shm.errors, ...msg.errors],
+  };
 }

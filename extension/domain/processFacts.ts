@@ -75,6 +75,8 @@ export interface ProcessFiles {
   comm?: string;
   cmdline?: string;
   status?: string;
+  /** the real uid when the source read it without the status file (the probe's `Uid:` field) */
+  uid?: number;
   /** readlink of /proc/PID/ns/ipc */
   nsIpc?: string;
   /** an error reading the files of a process that exists (EACCES ...) */
@@ -176,6 +178,8 @@ export function buildProcessFact(files: ProcessFiles, btime: number | undefined,
   if (files.status !== undefined) {
     const uid = parseStatusUid(files.status);
     if (uid !== undefined) fact.uid = uid;
+  } else if (files.uid !== undefined) {
+    fact.uid = files.uid;
   }
   if (files.nsIpc !== undefined) fact.ipcNs = files.nsIpc;
   if (files.error) fact.error = files.error;
@@ -254,4 +258,9 @@ export function pidsOf(objects: Iterable<IpcObject>): number[] {
     }
   }
   return [...set].sort((a, b) => a - b);
+}
+
+/** A fact a source could not establish (`host: message`): unknown, never dead. */
+export function unknownFact(pid: number, message: string): ProcessFact {
+  return { pid, alive: false, liveness: 'unknown', livenessReason: message.replace(/^[^:]*: /, ''), error: { code: 'EPARSE', message } };
 }

@@ -12,7 +12,11 @@
  * newline are skipped by the script (counted in section `devshm-skipped`).
  */
 
+import { LIMIT_FILES } from '../domain/procParser';
 import type { ActivityFields } from '../shared/model';
+
+/** The limit files the probe prints: the local sources' LIMIT_FILES (constant paths, no host text). */
+const LIMIT_PATHS = LIMIT_FILES.map((f) => `/proc/sys/${f}`).join(' ');
 
 /**
  * One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS).
@@ -51,9 +55,7 @@ Linux)
     if [ -r "/proc/sysvipc/$k" ]; then tr -s ' ' < "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
   done
   s limits
-  for f in /proc/sys/kernel/sem /proc/sys/kernel/shmmax /proc/sys/kernel/shmall /proc/sys/kernel/shmmni \
-    /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb /proc/sys/kernel/msgmni /proc/sys/kernel/shm_rmid_forced \
-    /proc/sys/fs/mqueue/queues_max /proc/sys/fs/mqueue/msg_max /proc/sys/fs/mqueue/msgsize_max; do
+  for f in ${LIMIT_PATHS}; do
     if [ -r "$f" ]; then printf '%s ' "$f"; tr '\t\n' '  ' < "$f"; echo; fi
   done
   s devshm
@@ -231,7 +233,7 @@ for k in sem shm msg; do
   if [ -r "/proc/sysvipc/$k" ]; then tr -s ' ' < "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
 done
 echo "@@section ns.$i.limits"
-for f in /proc/sys/kernel/sem /proc/sys/kernel/shmmax /proc/sys/kernel/shmall /proc/sys/kernel/shmmni   /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb /proc/sys/kernel/msgmni /proc/sys/kernel/shm_rmid_forced   /proc/sys/fs/mqueue/queues_max /proc/sys/fs/mqueue/msg_max /proc/sys/fs/mqueue/msgsize_max; do
+for f in ${LIMIT_PATHS}; do
   if [ -r "$f" ]; then printf '%s ' "$f"; tr '	
 ' '  ' < "$f"; echo; fi
 done

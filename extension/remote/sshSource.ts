@@ -4,8 +4,10 @@
  * re-verifies the object ON THE HOST immediately before `ipcrm`.
  */
 import type { IpcSource } from '../backend/ipcSource';
+import { assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, fromErrorInfo } from '../domain/errors';
-import { parseLockProbe, parseProbe, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome, type RemoteNamespaces } from '../domain/probeParser';
+import type { HostFacts } from '../domain/hostFacts';
+import { parseLockProbe, parseProbe, parseProbeFacts, parseRemoveResult, parseSemDetail, timeOfDayOf, type IpcsClockInfo, type LockProbeOutcome, type RemoteNamespaces } from '../domain/probeParser';
 import type { ActivityFields, IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { lockProbeScript, removeScriptLocked, restoreScriptLocked } from './lockScript';
@@ -63,10 +65,16 @@ export class SshSource implements IpcSource {
   }
 
   async snapshot(): Promise<IpcSnapshot> {
+    return assembleSnapshot(await this.collect());
+  }
+
+  /** One probe round trip: what the host reports, as facts. */
+  async collect(): Promise<HostFacts> {
     this.status_ = { ...this.status_, state: 'connecting' };
     try {
       // with sudo the probe sees what the removal (also under sudo) will act as: uid 0, every /proc/PID
-      const r = this.noDocument(await this.runner.run(probeScript([...this.sempids]), { sudo: this.sudo }));
+      const extraPids = [...this.sempids];
+      const r = this.noDocument(await this.runner.run(probeScript(extraPids), { sudo: this.sudo }));
       if (r.code !== 0 && !r.stdout.includes('@@end')) {
         const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
         throw new IpcError({
@@ -75,11 +83,11 @@ export class SshSource implements IpcSource {
           hint: 'The remote shell could not run the probe (is `sh` a POSIX shell on the host?).',
         });
       }
-      const p = parseProbe(r.stdout, { host: this.host });
+      const p = parseProbeFacts(r.stdout, { host: this.host, extraPids });
       if (!p.ok) throw fromErrorInfo(p.error);
       this.ipcsClock = p.value.ipcsClock;
-      this.status_ = { state: 'connected', platform: p.value.snapshot.platform, lastMs: r.ms };
-      return p.value.snapshot;
+      this.status_ = { state: 'connected', platform: p.value.facts.platform, lastMs: r.ms };
+      return p.value.facts;
     } catch (e) {
       const err = e instanceof IpcError ? e : new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'probe', message: `${this.host}: ${String(e)}` });
       this.status_ = { ...this.status_, state: 'error', error: err.toInfo() };

@@ -12,7 +12,7 @@ import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
 import { localProcessFacts } from '../backend/ownerEvidence';
 import { discoverNamespaces } from '../backend/namespaces';
 import { NamespaceSource } from '../backend/namespaceSource';
-import { nativeBinding } from '../backend/nativeBinding';
+import { nativeBinding } from '../backend/nativeLoader';
 import { NamespaceHosts } from './namespaceHosts';
 
 export interface Services {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadNative } from '../../extension/backend/nativeBinding';
+import { loadNative } from '../../extension/backend/nativeLoader';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';

@@ -28,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadNative } from '../../extension/backend/nativeBinding';
+import { loadNative } from '../../extension/backend/nativeLoader';
 
 export type CapabilityName = 'native' | 'i386' | 'postgres' | 'chromium' | 'sshd' | 'strace' | 'arm64' | 'prometheus';
 export const CAPABILITIES: readonly CapabilityName[] = ['native', 'i386', 'postgres', 'chromium', 'sshd', 'strace', 'arm64', 'prometheus'];

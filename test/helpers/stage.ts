@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
-import { loadNative } from '../../extension/backend/nativeBinding';
+import { loadNative } from '../../extension/backend/nativeLoader';
 import { repoRoot } from './cprog';
 
 let dir: string | undefined;

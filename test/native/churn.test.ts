@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
-import { assertPrivateIpcNamespace, make, native, removeQuietly, spawnReady, stop, type Made } from './support';
+import { assertPrivateIpcNamespace, make, nativeObjects, removeQuietly, spawnReady, stop, type Made } from './support';
 
 const created: Made[] = [];
 let churn: ChildProcess | undefined;
@@ -24,7 +24,7 @@ test('snapshots during heavy create/remove churn: no throw, vanished sets are pe
   let snapshots = 0;
   let vanished = 0;
   while (churn.exitCode === null) {
-    const s = native().snapshot();
+    const s = nativeObjects();
     snapshots++;
     assert.deepEqual(s.errors, []);
     let seen = 0;

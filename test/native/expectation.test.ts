@@ -13,13 +13,13 @@ import { IpcError } from '../../extension/domain/errors';
 import { expectationFor } from '../../extension/domain/recyclePlan';
 import type { RemovalExpectation, SysvKind, SysvObject } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
-import { assertPrivateIpcNamespace, make, native, removeQuietly, type Made } from './support';
+import { assertPrivateIpcNamespace, make, native, nativeObjects, removeQuietly, type Made } from './support';
 
 const created: Made[] = [];
 after(() => removeQuietly(created));
 
 function find(kind: SysvKind, id: number): SysvObject | undefined {
-  const s = native().snapshot({ values: false });
+  const s = nativeObjects({ values: false });
   return (kind === 'sem' ? s.sems : kind === 'shm' ? s.shms : s.msgs).find((o) => o.id === id);
 }
 

@@ -11,13 +11,13 @@ import { IpcError } from '../../extension/domain/errors';
 import type { IpcLimits, IpcUsage } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
 import { runInNewIpcNamespace } from '../helpers/ns';
-import { assertPrivateIpcNamespace, native, parseProbe, probeArgv, repoRoot, run } from './support';
+import { assertPrivateIpcNamespace, nativeLimits, parseProbe, probeArgv, repoRoot, run } from './support';
 
 const readNum = (f: string): number => Number(fs.readFileSync(f, 'utf8').trim());
 
 test('limits equal /proc/sys/kernel and lsipc -g; ULONG-sized shmmax/shmall are clamped and flagged', () => {
   assertPrivateIpcNamespace();
-  const { limits } = native().limitsAndUsage();
+  const { limits } = nativeLimits();
   const [semmsl, semmns, semopm, semmni] = fs.readFileSync('/proc/sys/kernel/sem', 'utf8').trim().split(/\s+/).map(Number);
   assert.deepEqual([limits.semmsl, limits.semmns, limits.semopm, limits.semmni], [semmsl, semmns, semopm, semmni]);
   assert.equal(limits.semvmx, 32767);

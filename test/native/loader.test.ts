@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import * as esbuild from 'esbuild';
-import { loadNative, NATIVE_FILE, nativeCandidates } from '../../extension/backend/nativeBinding';
+import { loadNative, NATIVE_FILE, nativeCandidates } from '../../extension/backend/nativeLoader';
 import { native, repoRoot } from './support';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-loader-'));
@@ -61,7 +61,7 @@ test('from an esbuild bundle in dist/, the binding is found at ../native/build/R
   const entry = path.join(tmp, 'entry.ts');
   fs.writeFileSync(
     entry,
-    `import { loadNative } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeBinding'))};\n` +
+    `import { loadNative } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeLoader'))};\n` +
       `const r = loadNative({ env: {} });\n` +
       `process.stdout.write(JSON.stringify({ ok: !!r.binding, path: r.binding?.path, tried: r.tried, error: r.error }));\n`,
   );

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { NamespaceSource } from '../../extension/backend/namespaceSource';
 import { discoverNamespaces } from '../../extension/backend/namespaces';
+import { limitsFromNative } from '../../extension/domain/sysvColumns';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { makeNamespace, type MadeNamespace } from '../helpers/containers';
 import { assertPrivateIpcNamespace, native, repoRoot } from './support';
@@ -110,14 +111,15 @@ test('the snapshot of each namespace equals the snapshot taken inside it', async
 test('limits are the namespace\'s own: /proc/sys/kernel/sem and shmmni written inside it', () => {
   for (const [i, m] of made.entries()) {
     const b = native().inNamespace(`/proc/${m.pid}/ns/ipc`, m.inode);
-    const { limits } = b.limitsAndUsage();
+    const l = b.limits();
+    const { limits } = limitsFromNative(l.raw, l.files);
     const [semmsl, semmns, semopm, semmni] = SPECS[i]!.sem.split(' ').map(Number);
     assert.deepEqual([limits.semmsl, limits.semmns, limits.semopm, limits.semmni], [semmsl, semmns, semopm, semmni]);
     assert.equal(limits.shmmni, SPECS[i]!.shmmni);
   }
   // ours did not change
   const own = fs.readFileSync('/proc/sys/kernel/sem', 'utf8').trim().split(/\s+/).map(Number);
-  const ownLimits = native().limitsAndUsage().limits;
+  const ownLimits = limitsFromNative(native().limits(), {}).limits;
   assert.deepEqual([ownLimits.semmsl, ownLimits.semmns, ownLimits.semopm, ownLimits.semmni], own);
 });
 
@@ -126,7 +128,7 @@ test('the worker thread enters, and is back in our namespace after the call; no 
   for (const m of made) {
     const t = native().inNamespace(`/proc/${m.pid}/ns/ipc`, m.inode).probe();
     assert.deepEqual(t, { before: ownIno, inside: m.inode, after: ownIno });
-    await native().inNamespace(`/proc/${m.pid}/ns/ipc`, m.inode).snapshotAsync();
+    await native().inNamespace(`/proc/${m.pid}/ns/ipc`, m.inode).sysvAsync();
   }
   for (const tid of fs.readdirSync('/proc/self/task')) {
     assert.equal(fs.readlinkSync(`/proc/self/task/${tid}/ns/ipc`), `ipc:[${ownIno}]`, `thread ${tid} is in our namespace`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { IpcErrorInfo, ItemError, SemSet } from '../../extension/shared/model';
 import { buildC } from '../helpers/cprog';
-import { assertPrivateIpcNamespace, make, native, probe, probeAsNobody, removeQuietly, type Made } from './support';
+import { assertPrivateIpcNamespace, make, nativeObjects, probe, probeAsNobody, removeQuietly, type Made } from './support';
 
 const created: Made[] = [];
 after(() => removeQuietly(created));
@@ -19,7 +19,7 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   const [shm] = make('shm', ['-n', '1', '-s', '4096', '-w', 'secret', '-m', '600']);
   const [msg] = make('msg', ['-n', '1', '-M', '2', '-m', '600']);
   created.push(priv!, pub!, shm!, msg!);
-  const pubSet = native().snapshot().sems.find((s) => s.id === pub!.id)!;
+  const pubSet = nativeObjects().sems.find((s) => s.id === pub!.id)!;
 
   const p = probeAsNobody([
     { op: 'snapshot' },
@@ -65,7 +65,7 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   const j = sj!.value as { semsJson: string; objects: string; semValueErrors: Array<{ id: number; error: IpcErrorInfo }> };
   assert.equal(j.semsJson, j.objects, 'native JSON with a valuesError equals JSON.stringify of the objects');
   assert.ok(j.semValueErrors.some((e) => e.id === priv!.id && e.error.code === 'EACCES'));
-  assert.deepEqual(native().snapshot().sems.find((s) => s.id === pub!.id), pubSet, 'the refused removal left the set as it was (mode 0644, ctime)');
+  assert.deepEqual(nativeObjects().sems.find((s) => s.id === pub!.id), pubSet, 'the refused removal left the set as it was (mode 0644, ctime)');
 });
 
 test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all; nobody gets EACCES items (threaded scan)', () => {
@@ -85,7 +85,7 @@ test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all
   assert.deepEqual(rs.errors, []);
   assert.deepEqual(rs.sems.find((s) => s.id === priv!.id)!.values, [1, 2]);
   assert.ok(rs.shms.some((s) => s.id === shm!.id) && rs.msgs.some((q) => q.id === msg!.id));
-  const inProcess = native().snapshot();
+  const inProcess = nativeObjects();
   assert.equal(inProcess.statAny, true, 'this kernel has *_STAT_ANY');
   assert.deepEqual(rs.sems, inProcess.sems, 'same sets and values through either path');
 

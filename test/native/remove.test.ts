@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { IpcError } from '../../extension/domain/errors';
 import type { RemovalExpectation, SemSet, SysvKind } from '../../extension/shared/model';
-import { assertPrivateIpcNamespace, make, native, removeQuietly, spawnReady, stop, until, type Made } from './support';
+import { assertPrivateIpcNamespace, make, native, nativeObjects, removeQuietly, spawnReady, stop, until, type Made } from './support';
 
 const created: Made[] = [];
 const children: ChildProcess[] = [];
@@ -17,7 +17,7 @@ after(async () => {
 });
 
 function find(kind: SysvKind, id: number) {
-  const s = native().snapshot();
+  const s = nativeObjects();
   return (kind === 'sem' ? s.sems : kind === 'shm' ? s.shms : s.msgs).find((o) => o.id === id);
 }
 

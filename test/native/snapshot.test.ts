@@ -9,14 +9,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { stringifyWithSemsJson } from '../../extension/backend/nativeBinding';
+import { stringifyWithSemsJson } from '../../extension/backend/jsonSplice';
+import { LocalSource } from '../../extension/backend/localSource';
+import { decodeSysv, semValueErrors } from '../../extension/domain/sysvColumns';
 import { assertPrivateIpcNamespace,
   ipcsSem,
   isoToSeconds,
   lsipc,
   permsToMode,
   make,
-  native,
+  native, nativeObjects, nativeObjectsAsync,
   removeQuietly,
   run,
   spawnReady,
@@ -47,7 +49,7 @@ test('sem sets: every header field equals lsipc -s; values, ncount, zcount, pid 
     return e[0]!.ncount === 1 && e[1]!.zcount === 1;
   });
 
-  const snap = native().snapshot();
+  const snap = nativeObjects();
   const rows = lsipc('-s', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'NSEMS', 'OTIME', 'CTIME']);
   assert.equal(snap.errors.length, 0, JSON.stringify(snap.errors));
   assert.deepEqual(snap.sems.map((s) => s.id).sort((a, b) => a - b), rows.map((r) => Number(r['id'])).sort((a, b) => a - b));
@@ -86,11 +88,11 @@ test('values:false lists the same headers without reading values', () => {
   assertPrivateIpcNamespace();
   const m = make('sem', ['-n', '1', '-s', '2', '-v', '7,8']);
   created.push(...m);
-  const snap = native().snapshot({ values: false });
+  const snap = nativeObjects({ values: false });
   const set = snap.sems.find((s) => s.id === m[0]!.id)!;
   assert.equal(set.nsems, 2);
   assert.equal(set.values, undefined);
-  assert.deepEqual(native().snapshot().sems.find((s) => s.id === m[0]!.id)!.values, [7, 8]);
+  assert.deepEqual(nativeObjects().sems.find((s) => s.id === m[0]!.id)!.values, [7, 8]);
 });
 
 test('shm segments: every field equals lsipc -m, incl. nattch, lpid, SHM_DEST; shmPeek reads the bytes', async () => {
@@ -105,7 +107,7 @@ test('shm segments: every field equals lsipc -m, incl. nattch, lpid, SHM_DEST; s
   children.push(destHolder);
   run('ipcrm', ['-m', String(b!.id)]);
 
-  const snap = native().snapshot();
+  const snap = nativeObjects();
   const rows = lsipc('-m', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'SIZE', 'NATTCH', 'STATUS', 'ATTACH', 'DETACH', 'CTIME', 'CPID', 'LPID']);
   assert.equal(snap.errors.length, 0);
   assert.deepEqual(snap.shms.map((s) => s.id).sort((x, y) => x - y), rows.map((r) => Number(r['id'])).sort((x, y) => x - y));
@@ -147,7 +149,7 @@ test('shm segments: every field equals lsipc -m, incl. nattch, lpid, SHM_DEST; s
   assert.equal(whole.length, 100000, 'shmPeek copies at most segsz bytes');
   assert.ok(whole.every((x) => x === 0));
   await stop(destHolder);
-  await until('the SHM_DEST segment goes away at its last detach', () => !native().snapshot().shms.some((x) => x.id === b!.id));
+  await until('the SHM_DEST segment goes away at its last detach', () => !nativeObjects().shms.some((x) => x.id === b!.id));
 });
 
 test('msg queues: every field equals lsipc -q, qbytes equals ipcs -q -i', () => {
@@ -155,7 +157,7 @@ test('msg queues: every field equals lsipc -q, qbytes equals ipcs -q -i', () => 
   const [q1] = make('msg', ['-n', '1', '-M', '3', '-B', '10', '-k', '0x4a130000', '-m', '620']);
   const [q2] = make('msg', ['-n', '1']);
   created.push(q1!, q2!);
-  const snap = native().snapshot();
+  const snap = nativeObjects();
   const rows = lsipc('-q', ['KEY', 'ID', 'PERMS', 'CUID', 'CGID', 'UID', 'GID', 'USEDBYTES', 'MSGS', 'SEND', 'RECV', 'LSPID', 'LRPID', 'CTIME']);
   assert.deepEqual(snap.msgs.map((s) => s.id).sort((x, y) => x - y), rows.map((r) => Number(r['id'])).sort((x, y) => x - y));
   for (const row of rows) {
@@ -183,34 +185,33 @@ test('msg queues: every field equals lsipc -q, qbytes equals ipcs -q -i', () => 
   assert.ok(a.lspid > 0 && a.stime > 0);
 });
 
-test('snapshot carries the namespace and reader: ipcNamespace is /proc/self/ns/ipc, uid is geteuid', () => {
+test('snapshot carries the namespace and reader: ipcNamespace is /proc/self/ns/ipc, uid is geteuid', async () => {
   assertPrivateIpcNamespace();
-  const snap = native().snapshot({ values: false });
-  assert.match(snap.ipcNamespace, /^ipc:\[\d+\]$/);
+  const snap = await new LocalSource({ values: false, noAttachers: true }).snapshot();
+  assert.equal(snap.source, 'native');
+  assert.match(snap.ipcNamespace!, /^ipc:\[\d+\]$/);
   assert.equal(snap.ipcNamespace, fs.readlinkSync('/proc/self/ns/ipc'));
   assert.equal(snap.uid, process.geteuid!());
 });
 
-test('snapshotJson: the native JSON of the sets is byte-identical to JSON.stringify of snapshot().sems', () => {
+test('semsJson: the native JSON of the sets is byte-identical to JSON.stringify of the decoded sets', () => {
   assertPrivateIpcNamespace();
   created.push(...make('sem', ['-n', '40', '-s', '17', '-v', 'p', '-k', '-5', '-m', '604']));
   created.push(...make('sem', ['-n', '3', '-s', '1', '-v', '32767']));
   for (const values of [true, false]) {
-    const objs = native().snapshot({ values });
-    const j = native().snapshotJson({ values });
+    const raw = native().sysv({ values });
+    const objs = decodeSysv(raw, values);
+    const json = native().semsJson(raw, values);
     assert.ok(objs.sems.length >= 43);
-    assert.equal(j.semCount, objs.sems.length);
-    assert.equal(j.semsJson.toString('utf8'), JSON.stringify(objs.sems), `values: ${values}`);
-    const { sems: _s, ...restObjs } = objs;
-    const { semsJson: _j, semCount: _c, semValueErrors, writeSemsJson: _w, ...restJson } = j;
-    assert.deepEqual(restJson, restObjs);
-    assert.deepEqual(semValueErrors, []);
+    assert.equal(json.toString('utf8'), JSON.stringify(objs.sems), `values: ${values}`);
+    assert.deepEqual(semValueErrors(raw.sem), []);
   }
-  const j = native().snapshotJson();
+  const raw = native().sysv();
+  const json = native().semsJson(raw, true);
   const doc = { version: 1, host: 'local', sems: [] as unknown[], tail: { hostname: '"sems":[]' } };
   for (const pretty of [false, true]) {
-    const text = stringifyWithSemsJson(doc, j.semsJson, pretty).toString('utf8');
-    assert.deepEqual(JSON.parse(text), { ...doc, sems: native().snapshot().sems });
+    const text = stringifyWithSemsJson(doc, json, pretty).toString('utf8');
+    assert.deepEqual(JSON.parse(text), { ...doc, sems: decodeSysv(raw, true).sems });
   }
 });
 
@@ -221,13 +222,13 @@ test('writeSemsJson: before + the sets + after on the fd, byte-identical to sems
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-json-'));
   try {
     for (const values of [true, false]) {
-      const j = native().snapshotJson({ values });
+      const raw = native().sysv({ values });
       const file = path.join(dir, `out-${values}`);
       const fd = fs.openSync(file, 'w');
       const before = '{"a":"\u00e9",\n"sems":';
-      const n = j.writeSemsJson(fd, before, '}\n');
+      const n = native().writeSemsJson(fd, raw, values, before, '}\n');
       fs.closeSync(fd);
-      const want = Buffer.concat([Buffer.from(before), j.semsJson, Buffer.from('}\n')]);
+      const want = Buffer.concat([Buffer.from(before), native().semsJson(raw, values), Buffer.from('}\n')]);
       assert.ok(!values || want.length > 2 * 256 * 1024, `${want.length} bytes span three chunks or more`);
       assert.equal(n, want.length);
       assert.ok(fs.readFileSync(file).equals(want), `values: ${values}`);
@@ -261,22 +262,23 @@ test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing los
     const out = path.join(dir, 'out');
     const reader = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, out], { stdio: 'ignore' });
     children.push(reader);
-    const j = native().snapshotJson();
-    const n = j.writeSemsJson(wr, '', '');
+    const raw = native().sysv();
+    const semsJson = native().semsJson(raw, true);
+    const n = native().writeSemsJson(wr, raw, true, '', '');
     fs.closeSync(wr);
     fs.closeSync(rd);
     await new Promise((r) => reader.on('exit', r));
     const got = fs.readFileSync(out);
     // what our own read end did not take went to cat: the filler (some of it) then every byte of the sets
-    assert.equal(n, j.semsJson.length);
-    assert.ok(got.subarray(got.length - n).equals(j.semsJson));
+    assert.equal(n, semsJson.length);
+    assert.ok(got.subarray(got.length - n).equals(semsJson));
     assert.ok(got.length - n <= filled);
 
     // no reader at all: EPIPE, as an IpcError naming write(2)
     const r2 = fs.openSync(fifo, O_RDONLY | O_NONBLOCK);
     const w2 = fs.openSync(fifo, O_WRONLY | O_NONBLOCK);
     fs.closeSync(r2);
-    assert.throws(() => j.writeSemsJson(w2, '', ''), (e: unknown) => {
+    assert.throws(() => native().writeSemsJson(w2, raw, true, '', ''), (e: unknown) => {
       const x = e as { code?: string; syscall?: string; message?: string };
       return x.code === 'EPIPE' && x.syscall === 'write' && /Broken pipe/.test(x.message ?? '');
     });
@@ -286,17 +288,17 @@ test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing los
   }
 });
 
-test('snapshotAsync (kernel reads on a worker thread) returns the same snapshot as snapshot()', async () => {
+test('sysvAsync (kernel reads on a worker thread) returns the same listing as sysv()', async () => {
   assertPrivateIpcNamespace();
   created.push(...make('sem', ['-n', '300', '-s', '17', '-v', 'p']));
-  const pending = native().snapshotAsync();
-  const sync = native().snapshot();
+  const pending = nativeObjectsAsync();
+  const sync = nativeObjects();
   const async = await pending;
   assert.deepEqual(async.sems, sync.sems);
   assert.deepEqual(async.shms, sync.shms);
   assert.deepEqual(async.msgs, sync.msgs);
   assert.deepEqual(async.errors, []);
-  const noValues = await native().snapshotAsync({ values: false });
+  const noValues = await nativeObjectsAsync({ values: false });
   assert.equal(noValues.sems.length, sync.sems.length);
   assert.ok(noValues.sems.every((s) => s.values === undefined));
 });

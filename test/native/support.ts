@@ -1,7 +1,10 @@
 /** Shared helpers for the native tests (real kernel objects; run only inside private IPC namespaces). */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { loadNative, type NativeBinding } from '../../extension/backend/nativeBinding';
+import type { NativeBinding } from '../../extension/backend/nativeBinding';
+import { readLimitFiles } from '../../extension/backend/procfs';
+import { decodeSysv, limitsFromNative, type DecodedSysv } from '../../extension/domain/sysvColumns';
+import { loadNative } from '../../extension/backend/nativeLoader';
 import type { IpcErrorInfo, SysvKind } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { AS_NOBODY, forOtherUsers, stageBundle, stageDir, stagedNativeBinding } from '../helpers/stage';
@@ -18,6 +21,23 @@ export function native(): NativeBinding {
   if (!r.binding) throw new Error(`native binding not loadable: ${r.error?.message}`);
   cached = r.binding;
   return cached;
+}
+
+/** The binding's listing decoded into model objects (what every local snapshot starts from). */
+export function nativeObjects(opts: { values?: boolean } = {}): DecodedSysv {
+  const values = opts.values !== false;
+  return decodeSysv(native().sysv({ values }), values);
+}
+
+/** nativeObjects() with the kernel reads on the binding's worker thread. */
+export async function nativeObjectsAsync(opts: { values?: boolean } = {}): Promise<DecodedSysv> {
+  const values = opts.values !== false;
+  return decodeSysv(await native().sysvAsync({ values }), values);
+}
+
+/** The binding's limits and usage, completed by the limit files, as a local snapshot shows them. */
+export function nativeLimits(): ReturnType<typeof limitsFromNative> {
+  return limitsFromNative(native().limits(), readLimitFiles());
 }
 
 export interface Made {

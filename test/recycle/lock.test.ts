@@ -24,7 +24,7 @@ import type { RemovalExpectation, SemSet } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { AS_NOBODY, forOtherUsers } from '../helpers/stage';
-import { make, native, parseProbe, probeArgv, probeAsNobody, removeQuietly, stop, type Made, type ProbeResult } from '../native/support';
+import { make, native, nativeObjects, parseProbe, probeArgv, probeAsNobody, removeQuietly, stop, type Made, type ProbeResult } from '../native/support';
 
 const created: Made[] = [];
 const children: ChildProcess[] = [];
@@ -34,7 +34,7 @@ after(async () => {
 });
 
 function set(id: number): SemSet | undefined {
-  return native().snapshot().sems.find((s) => s.id === id);
+  return nativeObjects().sems.find((s) => s.id === id);
 }
 
 /** The plan's expectation, as recycleExecutor builds it: key, ctime, otime, no waiters, every sempid. */

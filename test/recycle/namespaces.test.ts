@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadNative } from '../../extension/backend/nativeBinding';
+import { loadNative } from '../../extension/backend/nativeLoader';
 import { makeNamespace, type MadeNamespace } from '../helpers/containers';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';

@@ -33,9 +33,9 @@ function source(spec: string, opts: ConstructorParameters<typeof SshSource>[1] =
   return s;
 }
 
-function localSnapshotIn(host: string): IpcSnapshot {
+function localSnapshotIn(host: string, reader: 'native' | 'headers' | 'proc' = 'native'): IpcSnapshot {
   const r = spawnSync('nsenter', ['--ipc', '--mount', '--target', String(h.namespacePid(host)), `--wd=${process.cwd()}`, '--',
-    process.execPath, '--import', 'tsx', path.join(__dirname, 'localSnapshot.ts')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    process.execPath, '--import', 'tsx', path.join(__dirname, 'localSnapshot.ts'), reader], { encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as IpcSnapshot;
 }
@@ -96,47 +96,15 @@ after(async () => {
   await h?.stopAll();
 });
 
-/** The fields both sources must agree on (see the notes where they cannot). */
-function comparable(s: IpcSnapshot) {
-  // A /SYSV mapping of a process in ANOTHER IPC namespace is another segment with the same shmid (other
-  // tests run their own namespaces meanwhile). The probe parser drops such attachers; LocalSource
-  // keeps them, so both sides are compared without them.
-  const foreign = (pid: number) => s.processes[pid]?.ipcNs !== undefined && s.ipcNamespace !== undefined && s.processes[pid].ipcNs !== s.ipcNamespace;
-  const attachersHere = (a: number[] | undefined) => a?.filter((p) => !foreign(p));
-  const mentioned = new Set<number>();
-  for (const o of s.shms) {
-    mentioned.add(o.cpid);
-    mentioned.add(o.lpid);
-    for (const p of attachersHere(o.attachers) ?? []) mentioned.add(p);
-  }
-  for (const o of s.msgs) {
-    mentioned.add(o.lspid);
-    mentioned.add(o.lrpid);
-  }
-  for (const o of [...s.posixSems, ...s.posixShms]) for (const p of o.attachers ?? []) mentioned.add(p);
-  s = {
-    ...s,
-    shms: s.shms.map((o) => ({ ...o, attachers: attachersHere(o.attachers) })),
-    processes: Object.fromEntries(Object.entries(s.processes).filter(([pid]) => mentioned.has(Number(pid)))),
-  };
-  return {
-    platform: s.platform,
-    ipcNamespace: s.ipcNamespace,
-    uid: s.uid,
-    kernel: s.kernel,
-    // remote has no per-semaphore values in a snapshot (no /proc for them; semDetail reads them on demand)
-    sems: s.sems.map(({ values: _v, elems: _e, valuesError: _ve, ...rest }) => rest),
-    // rss/swap: /proc/sysvipc/shm prints them, SHM_STAT (native) does not
-    shms: s.shms.map(({ rss: _r, swap: _s, ...rest }) => rest),
-    // /proc/sysvipc/msg does not print msg_qbytes (the native binding reads it with MSG_STAT)
-    msgs: s.msgs.map(({ qbytes: _q, ...rest }) => rest),
-    posixShms: s.posixShms,
-    // remote reads the bytes with od (atomic: false); the native binding with one 8-byte load
-    posixSems: s.posixSems.map(({ decoded, ...rest }) => ({ ...rest, value: decoded?.value, nwaiters: decoded?.nwaiters })),
-    limits: s.limits,
-    usage: { semSets: s.usage.semSets, semTotal: s.usage.semTotal, shmSegments: s.usage.shmSegments, shmPages: s.usage.shmPages, msgQueues: s.usage.msgQueues, msgMessages: s.usage.msgMessages, msgBytes: s.usage.msgBytes },
-    processes: Object.fromEntries(Object.entries(s.processes).map(([pid, f]) => [pid, { alive: f.alive, comm: f.comm, startTime: f.startTime, uid: f.uid, ipcNs: f.ipcNs }])),
-  };
+/**
+ * A snapshot without its provenance: who took it (host, source), when (takenAt, and the clock offset the
+ * reader measured at that instant) and the notes about the reader itself (warnings). Everything else is
+ * what the host holds, and two sources reading the same files must agree on all of it.
+ */
+function content(s: IpcSnapshot) {
+  const { host: _h, source: _s, takenAt: _t, warnings: _w, reader, ...rest } = s;
+  const { clockOffset: _o, clockOffsetError: _e, ...view } = reader ?? {};
+  return { ...rest, reader: view };
 }
 
 test('each loopback host shows exactly its own namespace, equal to the local snapshot taken inside it', sshd, async () => {
@@ -159,10 +127,16 @@ test('each loopback host shows exactly its own namespace, equal to the local sna
   assert.equal(sa.processes[attached.attachers![0]].comm, 'shm_hold');
   assert.equal(sa.posixSems[0].decoded?.value, 3);
 
-  const la = localSnapshotIn('a');
-  const lb = localSnapshotIn('b');
-  assert.deepEqual(comparable(sa), comparable(la));
-  assert.deepEqual(comparable(sb), comparable(lb));
+  // the probe reads the host's /proc/sysvipc, limit files, /dev/shm and /proc/PID files; the local /proc
+  // reader reads the same ones, and one assembler builds both snapshots
+  const [la, lb] = [localSnapshotIn('a', 'proc'), localSnapshotIn('b', 'proc')];
+  assert.equal(la.source, 'proc');
+  assert.deepEqual(content(sa), content(la));
+  assert.deepEqual(content(sb), content(lb));
+  // and the set headers equal the native binding's SEM_STAT_ANY reads (taken, like a probe, without values)
+  const na = localSnapshotIn('a', 'headers');
+  assert.equal(na.source, 'native');
+  assert.deepEqual(sa.sems, na.sems);
 });
 
 test('per-set semaphore values of the expanded sets come back in one round trip and match the local GETALL', sshd, async () => {

@@ -13,12 +13,21 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { itemErrorLine } from '../../extension/cli/render';
 import { renderFields, renderTable } from '../../extension/cli/table';
-import { fsReadPosixSem, listDevShm, readMapsBounded, scanAttachers, type PosixSemReader } from '../../extension/backend/procfs';
+import { fsReadPosixSem, listDevShm, type PosixSemReader } from '../../extension/backend/devShm';
+import { posixObjects } from '../../extension/domain/assembleSnapshot';
+import { readMapsBounded, scanAttachers } from '../../extension/backend/mapsScan';
 
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+
+/** The listing (the collector's facts) with the objects the assembler makes of its entries. */
+function listed(...a: Parameters<typeof listDevShm>) {
+  const l = listDevShm(...a);
+  return { ...l, ...posixObjects(l) };
+}
 
 function tmp(prefix: string): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -57,7 +66,7 @@ test('hostile /dev/shm entries: names as bytes (not UTF-8, control characters), 
     return fsReadPosixSem(f);
   };
   try {
-    const l = listDevShm(paths, reader);
+    const l = listed(paths, reader);
     assert.deepEqual(l.errors, []);
     assert.deepEqual(l.warnings, []);
     assert.deepEqual(l.posixSems.map((s) => s.name), ['/bad\\xffx', '/good', '/huge', '/new\nline']);
@@ -77,7 +86,7 @@ test('hostile /dev/shm entries: names as bytes (not UTF-8, control characters), 
       'new\nline': () => { fs.rmSync(path.join(dir, 'sem.new\nline')); fs.symlinkSync('/etc/passwd', path.join(dir, 'sem.new\nline')); },
     };
     reads = [];
-    const l2 = listDevShm(paths, (f) => {
+    const l2 = listed(paths, (f) => {
       const name = path.basename(Buffer.isBuffer(f) ? f.toString('latin1') : f).slice(4);
       swap[name]?.();
       return fsReadPosixSem(f);
@@ -104,9 +113,9 @@ test('a directory with 1,200 files: one pass, the first 500 by name listed, a wa
     lstats++;
     return orig(...a);
   }) as typeof fs.lstatSync;
-  let l: ReturnType<typeof listDevShm>;
+  let l: ReturnType<typeof listed>;
   try {
-    l = listDevShm({ proc: '/proc', devShm: dir }, fsReadPosixSem, 500);
+    l = listed({ proc: '/proc', devShm: dir }, fsReadPosixSem, 500);
   } finally {
     (fs as { lstatSync: typeof fs.lstatSync }).lstatSync = orig;
   }

@@ -1,6 +1,6 @@
 import { AuditLog, defaultAuditPath } from '../../backend/audit';
 import { closeSettled, findLeftLocks, findRemoteLeftLocks, formatLeftLocks, restorable, restoreLeftLock, restoreRemoteLeftLock, type RemoteLockHost } from '../../backend/lockJournal';
-import { nativeBinding } from '../../backend/nativeBinding';
+import { nativeBinding } from '../../backend/nativeLoader';
 import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
 import type { ObjectRule } from '../../domain/verdict';

@@ -4,8 +4,10 @@
  * Argument: a JSON array of operations, e.g. `[{"op":"snapshot"},{"op":"semDetail","id":3}]`.
  * Buffers are printed as hex strings. Errors go through toIpcErrorInfo (code, syscall, op, hint...).
  */
-import { loadNative } from '../../../extension/backend/nativeBinding';
+import { loadNative } from '../../../extension/backend/nativeLoader';
+import { readLimitFiles } from '../../../extension/backend/procfs';
 import { toIpcErrorInfo } from '../../../extension/domain/errors';
+import { decodeSysv, limitsFromNative, semValueErrors } from '../../../extension/domain/sysvColumns';
 import type { RemovalExpectation, SysvKind } from '../../../extension/shared/model';
 
 export type ProbeOp =
@@ -29,11 +31,11 @@ if (b) {
     try {
       let value: unknown;
       switch (o.op) {
-        case 'snapshot': value = b.snapshot({ values: o.values !== false }); break;
-        case 'limits': value = b.limitsAndUsage(); break;
+        case 'snapshot': value = { ...decodeSysv(b.sysv({ values: o.values !== false }), o.values !== false), uid: process.geteuid!() }; break;
+        case 'limits': value = limitsFromNative(b.limits(), readLimitFiles()); break;
         case 'semsJson': {
-          const j = b.snapshotJson();
-          value = { semsJson: j.semsJson.toString('utf8'), semValueErrors: j.semValueErrors, objects: JSON.stringify(b.snapshot().sems) };
+          const raw = b.sysv();
+          value = { semsJson: b.semsJson(raw, true).toString('utf8'), semValueErrors: semValueErrors(raw.sem).map(({ id, error }) => ({ id, error })), objects: JSON.stringify(decodeSysv(raw, true).sems) };
           break;
         }
         case 'semDetail': value = b.semDetail(o.id); break;

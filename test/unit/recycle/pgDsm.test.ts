@@ -12,7 +12,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { after, test } from 'node:test';
 import { readDsmControlFact, removeDsmUnit } from '../../../extension/backend/pgDsm';
-import { scanAttachers, type AttacherScan } from '../../../extension/backend/procfs';
+import { scanAttachers, type AttacherScan } from '../../../extension/backend/mapsScan';
 import { parseDsmControl, PG_DSM_CONTROL_MAGIC } from '../../../extension/domain/recognizers/postgresql';
 import type { DsmControlFact } from '../../../extension/domain/recognizers/types';
 import { buildRecyclePlan, formatPlanReport, waitingLine } from '../../../extension/domain/recyclePlan';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIpcsSemI, parseProbe, parseRemoveResult, parseSemDetail, splitDocument } from '../../../extension/domain/probeParser';
+import { splitDocument } from '../../../extension/domain/probeDocument';
+import { parseIpcsSemI, parseProbe, parseRemoveResult, parseSemDetail } from '../../../extension/domain/probeParser';
 
 // A Linux probe document as the probe prints it (captured on Linux 6.18 in a private namespace, then one
 // shm attacher line and one POSIX semaphore added by hand for coverage).

@@ -1,0 +1,96 @@
+/**
+ * What ipc_native.node exports, as the TypeScript side sees it (layouts fixed by native/src/convert.cc; the
+ * column types live in domain/sysvColumns.ts, which decodes them). Cast once by the loader.
+ */
+import type { RemovalExpectation, SysvKind } from '../shared/model';
+import type { RawLimits, RawNsSysctls, RawSysv } from '../domain/sysvColumns';
+
+/** When the guarded removal calls its caller's check: right before the lock, and under it before IPC_RMID. */
+export type LockPhase = 'beforeLock' | 'afterLock';
+
+/** An object left locked by a recycle: what it must still be (ctime as read while locked) and its mode. */
+export interface LockedObject {
+  key: number;
+  ctime: number;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+export interface PosixSemRead {
+  /** file size in bytes. */
+  size: number;
+  /** the first min(size, 64) bytes, as mapped. */
+  raw: Buffer;
+  /** low and high 32 bits of the first 8 bytes, from ONE aligned 8-byte atomic load (little-endian halves). */
+  lo32: number;
+  hi32: number;
+}
+
+/** Inode numbers of /proc/thread-self/ns/ipc on the switched worker thread: before, inside, after. */
+export interface NsTrace {
+  before: number;
+  inside: number;
+  after: number;
+}
+
+/** The raw module: typed arrays in, typed arrays out; throws RawError-shaped Errors. */
+export interface RawNative {
+  readonly version: string;
+  snapshot(values: boolean): RawSysv;
+  /** the same, with the kernel reads on a libuv worker thread. */
+  snapshotAsync(values: boolean): Promise<RawSysv>;
+  limits(): RawLimits;
+  /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
+  semDetail(id: number): Int32Array;
+  remove(kind: SysvKind, id: number, expected: RemovalExpectation, check?: (phase: LockPhase) => string): void;
+  /** one object's header row (IPC_STAT by id), in the snapshot's column layout (SEM/SHM/MSG_STRIDE doubles). */
+  statObject(kind: SysvKind, id: number): Float64Array;
+  restoreMode(kind: SysvKind, id: number, locked: LockedObject): void;
+  shmPeek(id: number, length: number): Buffer;
+  readPosixSem(path: string | Buffer): PosixSemRead;
+  /** The same reads inside the IPC namespace at `path` (an nsfs link) whose inode must be `inode` (0: any). */
+  nsSnapshotAsync(path: string, inode: number, values: boolean): Promise<{ snapshot: RawSysv; limits: RawLimits; sysctls: RawNsSysctls; trace: NsTrace }>;
+  nsLimits(path: string, inode: number): { limits: RawLimits; sysctls: RawNsSysctls; trace: NsTrace };
+  nsProbe(path: string, inode: number): NsTrace;
+  nsSemDetail(path: string, inode: number, id: number): Int32Array;
+  nsStatObject(path: string, inode: number, kind: SysvKind, id: number): Float64Array;
+  nsRemove(path: string, inode: number, kind: SysvKind, id: number, expected: RemovalExpectation, check?: (phase: LockPhase) => string): void;
+  /** uname().nodename inside the UTS namespace at `path` (/proc/PID/ns/uts). */
+  utsNodename(path: string): string;
+  watchCalls(tracepoints: number[], filter: string): number;
+  watchCount(handle: number): number;
+  watchClose(handle: number): void;
+  /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
+  formatSemsJson(
+    headers: Float64Array,
+    values: Uint16Array,
+    count: number,
+    withValues: boolean,
+    errIndex: number[],
+    errJson: string[],
+  ): Buffer;
+  /**
+   * Writes `before`, the same JSON text, then `after` to fd, in 256 KiB chunks straight from the columns (waits
+   * on EAGAIN, retries short writes); returns the bytes written. Throws a RawError (syscall 'write', e.g. EPIPE).
+   */
+  writeSemsJson(
+    fd: number,
+    before: string | Buffer,
+    headers: Float64Array,
+    values: Uint16Array,
+    count: number,
+    withValues: boolean,
+    errIndex: number[],
+    errJson: string[],
+    after: string | Buffer,
+  ): number;
+}
+
+/** Every function the wrapper calls; a binary lacking one is skipped as stale. */
+export const RAW_FUNCTIONS = [
+  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'writeSemsJson',
+  'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
+  'watchCalls', 'watchCount', 'watchClose',
+] as const satisfies ReadonlyArray<keyof RawNative>;

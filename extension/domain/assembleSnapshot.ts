@@ -1,0 +1,213 @@
+/**
+ * The one place a snapshot is built: HostFacts (what a source collected) in, IpcSnapshot out. Pure: no I/O.
+ * Every source (native binding, /proc fallback, SSH probe) goes through here, so the derived parts (POSIX
+ * objects and their decoding, attachers, process facts, usage, the notes about what a listing lacks) are
+ * computed once and the same way for all of them.
+ */
+import type {
+  IpcLimits, IpcSnapshot, IpcUsage, ItemError, MsgQueue, PosixSem, PosixShm, ProcessFact, SemSet, ShmSegment,
+} from '../shared/model';
+import type { DevShmFacts, HostFacts, LimitFacts, MapsFacts, SysvFacts } from './hostFacts';
+import { collectAttachers, devInoKey } from './mapsParser';
+import { decodePosixSem } from './posixSem';
+import { deriveUsage, parseLimitFiles } from './procParser';
+import { buildProcessFact, pidsOf, unknownFact } from './processFacts';
+import { decodeSysv, limitsFromNative, pidsOfColumns, shmIdsOfColumns, someShmAttached } from './sysvColumns';
+
+/** A glibc sem_t is 32 bytes (16 on 32-bit); a `sem.*` file bigger than this is not read. */
+export const SEM_FILE_MAX_BYTES = 64;
+
+/** Whether a /dev/shm file name is a named semaphore (`sem.NAME`, NAME not empty). */
+export function isSemFile(file: string): boolean {
+  return file.length > 4 && file.startsWith('sem.');
+}
+
+const STAT_ANY_WARNING =
+  'this kernel has no *_STAT_ANY (Linux < 4.17): objects were listed with *_STAT, so those this user may not read could not be listed';
+const QBYTES_WARNING = 'message queues: qbytes shown as MSGMNB (/proc/sysvipc/msg does not list msg_qbytes)';
+
+interface SysvPart {
+  sems: SemSet[];
+  shms: ShmSegment[];
+  msgs: MsgQueue[];
+  errors: ItemError[];
+  limits: IpcLimits;
+  usage: IpcUsage;
+  warnings: string[];
+}
+
+function limitsOf(l: LimitFacts): { limits: IpcLimits; usage?: IpcUsage; warnings: string[] } {
+  switch (l.kind) {
+    case 'native':
+      return { ...limitsFromNative(l.raw, l.files), warnings: [] };
+    case 'files': {
+      const p = parseLimitFiles(l.files, l.pageSize);
+      return { limits: p.limits, warnings: p.errors.map((e) => `limits: ${e.message}`) };
+    }
+    case 'parsed':
+      return { limits: l.limits, warnings: [] };
+  }
+}
+
+function sysvPart(s: SysvFacts, sysvErrors: ItemError[], l: LimitFacts): SysvPart {
+  const lim = limitsOf(l);
+  const warnings = lim.warnings;
+  if (s.kind === 'columns') {
+    const d = decodeSysv(s.raw, s.values);
+    if (!d.statAny) warnings.unshift(STAT_ANY_WARNING);
+    const usage = lim.usage ?? deriveUsage(d.sems, d.shms, d.msgs, lim.limits.pageSize);
+    return { sems: d.sems, shms: d.shms, msgs: d.msgs, errors: [...d.errors, ...sysvErrors], limits: lim.limits, usage, warnings };
+  }
+  if (!s.qbytesListed) {
+    // every queue starts at MSGMNB; an IPC_SET change of msg_qbytes is not seen
+    for (const q of s.msgs) q.qbytes = lim.limits.msgmnb;
+    if (s.msgs.length) warnings.push(QBYTES_WARNING);
+  }
+  const usage = lim.usage ?? deriveUsage(s.sems, s.shms, s.msgs, lim.limits.pageSize);
+  return { sems: s.sems, shms: s.shms, msgs: s.msgs, errors: [...sysvErrors], limits: lim.limits, usage, warnings };
+}
+
+const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** /dev/shm entries -> named semaphores (decoded) and POSIX shm objects, each sorted by path. */
+export function posixObjects(d: DevShmFacts): { posixSems: PosixSem[]; posixShms: PosixShm[] } {
+  const posixSems: PosixSem[] = [];
+  const posixShms: PosixShm[] = [];
+  for (const e of d.entries) {
+    const common = { path: e.path, uid: e.uid, gid: e.gid, mode: e.mode, size: e.size, mtime: e.mtime, dev: e.dev, ino: e.ino };
+    if (!isSemFile(e.file)) {
+      posixShms.push({ kind: 'posixShm', name: '/' + e.file, ...common });
+      continue;
+    }
+    const sem: PosixSem = { kind: 'posixSem', name: '/' + e.file.slice(4), ...common };
+    if (e.size > SEM_FILE_MAX_BYTES) {
+      sem.decodeError = {
+        code: 'EPARSE',
+        syscall: 'decode',
+        op: 'sem_t',
+        message: `${e.path}: unexpected size ${e.size} bytes (a glibc sem_t is 32 bytes on 64-bit, 16 on 32-bit)`,
+        hint: 'The file does not look like a glibc semaphore; its value is not shown.',
+      };
+    } else if (e.sem === undefined) {
+      sem.decodeError = { code: 'ENODATA', syscall: 'read', op: 'sem_t', message: `${e.path}: its bytes were not read` };
+    } else if ('error' in e.sem) {
+      sem.decodeError = e.sem.error;
+    } else {
+      const dec = decodePosixSem(e.sem, e.path);
+      if ('decoded' in dec) sem.decoded = dec.decoded;
+      else sem.decodeError = dec.decodeError;
+    }
+    posixSems.push(sem);
+  }
+  posixSems.sort(byPath);
+  posixShms.sort(byPath);
+  return { posixSems, posixShms };
+}
+
+/**
+ * Why the listing of /dev/shm may miss files (a verdict that needs to see every DSM file of an owner then
+ * keeps its segment), or undefined when it is complete.
+ */
+export function devShmIncomplete(d: DevShmFacts): string | undefined {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  if (d.counted === undefined) return 'its files were not counted';
+  if (d.unfinished) return d.unfinished;
+  if (d.notListed) return `${n(d.notListed)} of its ${n(d.counted)} files are not listed (the bound per snapshot)`;
+  const e = d.errors[0];
+  if (e) return d.errors.length === 1 ? `an entry cannot be read (${e.error.message})` : `${n(d.errors.length)} of its entries cannot be read (${e.error.message}, ...)`;
+  return undefined;
+}
+
+/** Attacher lists from every process's mappings (System V ones only from `ipcNamespace`'s processes). */
+function setAttachers(m: MapsFacts, ipcNamespace: string | undefined, shms: ShmSegment[], posix: Array<PosixSem | PosixShm>): void {
+  const a = collectAttachers(m.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), ipcNamespace);
+  for (const s of shms) s.attachers = a.shm.get(s.id) ?? [];
+  for (const o of posix) o.attachers = a.files.get(devInoKey(o.dev, o.ino)) ?? [];
+}
+
+/**
+ * Facts for every pid the objects mention and every extra pid asked about: from the source's evidence, or
+ * `unknown` (never dead) when the source said nothing about one.
+ */
+function processFacts(f: HostFacts, wanted: Set<number>): Record<number, ProcessFact> {
+  const out: Record<number, ProcessFact> = {};
+  for (const ev of f.processes) {
+    const pid = 'files' in ev ? ev.files.pid : ev.fact.pid;
+    if (!wanted.has(pid)) continue;
+    out[pid] = 'files' in ev ? buildProcessFact(ev.files, f.btime, f.clkTck, f.reader) : ev.fact;
+  }
+  const who = f.source === 'ssh-linux' || f.source === 'ssh-ipcs' || f.source === 'ipcs' ? 'the probe' : 'the source';
+  for (const pid of wanted) if (!out[pid]) out[pid] = unknownFact(pid, `${f.host}: ${who} reported nothing about pid ${pid}`);
+  return out;
+}
+
+/** The pids a snapshot describes: those its objects mention, and the extra ones the source was asked about. */
+export function wantedPids(objects: Parameters<typeof pidsOf>[0], extra: readonly number[] = []): Set<number> {
+  const s = new Set(pidsOf(objects));
+  for (const p of extra) if (p > 0) s.add(p);
+  return s;
+}
+
+/** Whether a maps scan can find anything: a segment is attached, or /dev/shm has files. */
+export function worthScanningMaps(sysv: SysvFacts, devShm: DevShmFacts | undefined): boolean {
+  if (devShm?.entries.length) return true;
+  return sysv.kind === 'columns' ? someShmAttached(sysv.raw) : sysv.shms.some((s) => s.nattch > 0);
+}
+
+/**
+ * The pids a source should collect evidence about (ascending), before the snapshot is assembled: those the
+ * listed objects mention (creator, last-op and attacher pids) and the extra ones. Decodes no set.
+ */
+export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | 'ipcNamespace' | 'extraPids'>): number[] {
+  const set = new Set<number>();
+  const add = (p: number): void => {
+    if (p > 0) set.add(p);
+  };
+  const s = f.sysv;
+  if (s.kind === 'columns') pidsOfColumns(s.raw, add);
+  else for (const p of pidsOf([...s.sems, ...s.shms, ...s.msgs])) add(p);
+  if (f.maps) {
+    const a = collectAttachers(f.maps.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), f.ipcNamespace);
+    const shmIds = s.kind === 'columns' ? shmIdsOfColumns(s.raw) : new Set(s.shms.map((x) => x.id));
+    for (const [id, pids] of a.shm) if (shmIds.has(id)) pids.forEach(add);
+    const files = new Set((f.devShm?.entries ?? []).map((e) => devInoKey(e.dev, e.ino)));
+    for (const [k, pids] of a.files) if (files.has(k)) pids.forEach(add);
+  }
+  for (const p of f.extraPids ?? []) add(p);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** HostFacts -> IpcSnapshot. The facts' arrays are taken over (not copied): collect fresh facts per snapshot. */
+export function assembleSnapshot(f: HostFacts): IpcSnapshot {
+  const sysv = sysvPart(f.sysv, f.sysvErrors, f.limits);
+  const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
+  if (f.maps) setAttachers(f.maps, f.ipcNamespace, sysv.shms, [...posixSems, ...posixShms]);
+  const objects = [...sysv.sems, ...sysv.shms, ...sysv.msgs, ...posixSems, ...posixShms];
+  const snap: IpcSnapshot = {
+    version: 1,
+    host: f.host,
+    platform: f.platform,
+    source: f.source,
+    takenAt: f.takenAt,
+    sems: sysv.sems,
+    shms: sysv.shms,
+    msgs: sysv.msgs,
+    posixSems,
+    posixShms,
+    errors: [...sysv.errors, ...(f.devShm?.errors ?? [])],
+    limits: sysv.limits,
+    usage: sysv.usage,
+    processes: processFacts(f, wantedPids(objects, f.extraPids)),
+    warnings: [...f.warnings, ...sysv.warnings, ...(f.devShm?.warnings ?? []), ...(f.maps?.warnings ?? [])],
+  };
+  if (f.reader !== undefined) snap.reader = f.reader;
+  if (f.devShm?.usage !== undefined) snap.devShm = f.devShm.usage;
+  const incomplete = f.devShm && devShmIncomplete(f.devShm);
+  if (incomplete !== undefined) snap.devShmIncomplete = incomplete;
+  if (f.namespaceLabel !== undefined) snap.namespaceLabel = f.namespaceLabel;
+  if (f.hostname !== undefined) snap.hostname = f.hostname;
+  if (f.kernel !== undefined) snap.kernel = f.kernel;
+  if (f.ipcNamespace !== undefined) snap.ipcNamespace = f.ipcNamespace;
+  if (f.uid !== undefined) snap.uid = f.uid;
+  return snap;
+}

@@ -1,0 +1,287 @@
+/**
+ * The native binding's columnar System V listing and raw limits (layouts fixed by native/src/convert.cc),
+ * and their decoding into model objects. Pure: typed arrays in, model out.
+ *
+ * Why columnar: building 32,000 set objects property by property through N-API costs more than the
+ * syscalls. The binding returns typed arrays (one Float64Array of headers per kind, one Uint16Array of every
+ * semaphore value) and the model objects are built here, in JS, where V8 makes object literals cheap.
+ */
+import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
+import { toIpcErrorInfo } from './errors';
+import { parseLimitFiles, type LimitFiles } from './procParser';
+
+/** Doubles per semaphore set in RawSemColumns.headers. */
+export const SEM_STRIDE = 10; // id key uid gid cuid cgid mode nsems otime ctime
+/** Doubles per segment in RawShmColumns.headers. */
+export const SHM_STRIDE = 14; // id key uid gid cuid cgid mode segsz cpid lpid nattch atime dtime ctime
+/** Doubles per queue in RawMsgColumns.headers. */
+export const MSG_STRIDE = 15; // id key uid gid cuid cgid mode cbytes qnum qbytes lspid lrpid stime rtime ctime
+
+/** An error as the binding reports it (thrown, or listed per item). */
+export interface RawError {
+  code: string;
+  errno: number;
+  syscall: string;
+  op: string;
+  id?: number;
+  message: string;
+}
+
+export interface RawItemError extends RawError {
+  kind: SysvKind;
+  /** kernel index (slot) that failed, when the id is not known. */
+  index: number;
+}
+
+export interface RawSemColumns {
+  count: number;
+  headers: Float64Array;
+  /** every set's values back to back (set i starts at the sum of nsems of sets < i); zero where unread. */
+  values: Uint16Array;
+  /** GETALL failures, by set index (the header is still valid). */
+  valueErrors: Array<RawError & { index: number }>;
+}
+
+export interface RawColumns {
+  count: number;
+  headers: Float64Array;
+}
+
+/** One listing of every System V object, as the binding returns it. */
+export interface RawSysv {
+  sem: RawSemColumns;
+  shm: RawColumns;
+  msg: RawColumns;
+  errors: RawItemError[];
+  /** false when the kernel lacks *_STAT_ANY (< 4.17) and *_STAT was used. */
+  statAny: boolean;
+}
+
+/** IPC_INFO / *_INFO as the binding reads them: every limit and the kernel's usage counters. */
+export interface RawLimits {
+  semmsl: number;
+  semmns: number;
+  semopm: number;
+  semmni: number;
+  semvmx: number;
+  shmmax: number;
+  shmall: number;
+  shmmni: number;
+  shmmin: number;
+  msgmax: number;
+  msgmnb: number;
+  msgmni: number;
+  pageSize: number;
+  unlimited: string[];
+  semSets: number;
+  semTotal: number;
+  shmSegments: number;
+  shmPages: number;
+  shmRssPages: number;
+  shmSwapPages: number;
+  msgQueues: number;
+  msgMessages: number;
+  msgBytes: number;
+}
+
+/**
+ * The limit files without a syscall, as the binding reads them inside another IPC namespace (-1: unreadable;
+ * sem as text, which IPC_INFO covers).
+ */
+export interface RawNsSysctls {
+  shmRmidForced: number;
+  queuesMax: number;
+  msgMax: number;
+  msgsizeMax: number;
+  sem: string;
+}
+
+/** The sysctls read inside a namespace as the limit files they came from (an unreadable one is left out). */
+export function nsSysctlFiles(s: RawNsSysctls): LimitFiles {
+  const files: LimitFiles = {};
+  const put = (k: keyof LimitFiles, v: number): void => {
+    if (v >= 0) files[k] = String(v);
+  };
+  put('kernel/shm_rmid_forced', s.shmRmidForced);
+  put('fs/mqueue/queues_max', s.queuesMax);
+  put('fs/mqueue/msg_max', s.msgMax);
+  put('fs/mqueue/msgsize_max', s.msgsizeMax);
+  return files;
+}
+
+/** The System V objects of a columnar listing, decoded. */
+export interface DecodedSysv {
+  sems: SemSet[];
+  shms: ShmSegment[];
+  msgs: MsgQueue[];
+  errors: ItemError[];
+  statAny: boolean;
+}
+
+/** Columnar semaphore sets -> SemSet[] (values as plain arrays when `withValues`). */
+export function decodeSems(c: RawSemColumns, withValues: boolean): SemSet[] {
+  const h = c.headers;
+  const v = c.values;
+  const errs = new Map<number, IpcErrorInfo>();
+  for (const e of c.valueErrors) errs.set(e.index, toIpcErrorInfo(e));
+  const out: SemSet[] = new Array(c.count);
+  let off = 0;
+  for (let i = 0, b = 0; i < c.count; i++, b += SEM_STRIDE) {
+    const nsems = h[b + 7]!;
+    const err = errs.size ? errs.get(i) : undefined;
+    if (withValues && err === undefined) {
+      const values: number[] = new Array(nsems);
+      for (let j = 0; j < nsems; j++) values[j] = v[off + j]!;
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, values,
+      };
+    } else if (err !== undefined) {
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, valuesError: err,
+      };
+    } else {
+      out[i] = {
+        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
+        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!,
+      };
+    }
+    off += nsems;
+  }
+  return out;
+}
+
+/** SHM_DEST and SHM_LOCKED, the shm status bits the kernel keeps in the mode. */
+export const SHM_DEST = 0o1000;
+export const SHM_LOCKED = 0o2000;
+
+export function decodeShms(c: RawColumns): ShmSegment[] {
+  const h = c.headers;
+  const out: ShmSegment[] = new Array(c.count);
+  for (let i = 0, b = 0; i < c.count; i++, b += SHM_STRIDE) {
+    const mode = h[b + 6]!;
+    out[i] = {
+      kind: 'shm', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
+      mode, segsz: h[b + 7]!, cpid: h[b + 8]!, lpid: h[b + 9]!, nattch: h[b + 10]!, atime: h[b + 11]!,
+      dtime: h[b + 12]!, ctime: h[b + 13]!, dest: (mode & SHM_DEST) !== 0, locked: (mode & SHM_LOCKED) !== 0,
+    };
+  }
+  return out;
+}
+
+export function decodeMsgs(c: RawColumns): MsgQueue[] {
+  const h = c.headers;
+  const out: MsgQueue[] = new Array(c.count);
+  for (let i = 0, b = 0; i < c.count; i++, b += MSG_STRIDE) {
+    out[i] = {
+      kind: 'msg', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
+      mode: h[b + 6]!, cbytes: h[b + 7]!, qnum: h[b + 8]!, qbytes: h[b + 9]!, lspid: h[b + 10]!,
+      lrpid: h[b + 11]!, stime: h[b + 12]!, rtime: h[b + 13]!, ctime: h[b + 14]!,
+    };
+  }
+  return out;
+}
+
+export function decodeItemError(e: RawItemError): ItemError {
+  const item: ItemError = { kind: e.kind, error: toIpcErrorInfo(e) };
+  if (e.id !== undefined) item.id = e.id;
+  else item.name = `index ${e.index}`;
+  return item;
+}
+
+/** A whole columnar listing as model objects. */
+export function decodeSysv(r: RawSysv, withValues: boolean): DecodedSysv {
+  return {
+    sems: decodeSems(r.sem, withValues),
+    shms: decodeShms(r.shm),
+    msgs: decodeMsgs(r.msg),
+    errors: r.errors.map(decodeItemError),
+    statAny: r.statAny,
+  };
+}
+
+/** One object's header row (the binding's statObject) as a model object. */
+export function decodeRow(kind: SysvKind, headers: Float64Array): SemSet | ShmSegment | MsgQueue {
+  const cols = { count: 1, headers };
+  if (kind === 'sem') return decodeSems({ ...cols, values: new Uint16Array(0), valueErrors: [] }, false)[0]!;
+  if (kind === 'shm') return decodeShms(cols)[0]!;
+  return decodeMsgs(cols)[0]!;
+}
+
+/** The sets whose values could not be read: their index, id and error. */
+export function semValueErrors(c: RawSemColumns): Array<{ index: number; id: number; error: IpcErrorInfo }> {
+  return c.valueErrors.map((e) => ({ index: e.index, id: c.headers[e.index * SEM_STRIDE]!, error: toIpcErrorInfo(e) }));
+}
+
+/** The same listing without its semaphore sets (the JSON fast path renders those natively). */
+export function withoutSems(r: RawSysv): RawSysv {
+  return { ...r, sem: { count: 0, headers: new Float64Array(0), values: new Uint16Array(0), valueErrors: [] } };
+}
+
+/** The pids the shm and msg headers name (cpid, lpid, lspid, lrpid), without 0. */
+export function pidsOfColumns(r: RawSysv, add: (pid: number) => void): void {
+  const s = r.shm.headers;
+  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) {
+    add(s[b + 8]!);
+    add(s[b + 9]!);
+  }
+  const m = r.msg.headers;
+  for (let b = 0; b < r.msg.count * MSG_STRIDE; b += MSG_STRIDE) {
+    add(m[b + 10]!);
+    add(m[b + 11]!);
+  }
+}
+
+/** The shmids of the listing. */
+export function shmIdsOfColumns(r: RawSysv): Set<number> {
+  const out = new Set<number>();
+  const s = r.shm.headers;
+  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) out.add(s[b]!);
+  return out;
+}
+
+/** Whether some segment of the listing is attached (nattch > 0): only then is a maps scan worth it. */
+export function someShmAttached(r: RawSysv): boolean {
+  const s = r.shm.headers;
+  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) if (s[b + 10]! > 0) return true;
+  return false;
+}
+
+/**
+ * Limits and usage from IPC_INFO / *_INFO, completed by the limit files the syscalls do not cover
+ * (shm_rmid_forced and /proc/sys/fs/mqueue/*).
+ */
+export function limitsFromNative(r: RawLimits, files: LimitFiles): { limits: IpcLimits; usage: IpcUsage } {
+  const limits: IpcLimits = {
+    semmsl: r.semmsl,
+    semmns: r.semmns,
+    semopm: r.semopm,
+    semmni: r.semmni,
+    semvmx: r.semvmx,
+    shmmax: r.shmmax,
+    shmall: r.shmall,
+    shmmni: r.shmmni,
+    shmmin: r.shmmin,
+    msgmax: r.msgmax,
+    msgmnb: r.msgmnb,
+    msgmni: r.msgmni,
+    pageSize: r.pageSize,
+  };
+  if (r.unlimited.length) limits.unlimited = [...r.unlimited];
+  const fromFiles = parseLimitFiles(files, r.pageSize).limits;
+  if (fromFiles.shmRmidForced !== undefined) limits.shmRmidForced = fromFiles.shmRmidForced;
+  if (fromFiles.mqueue !== undefined) limits.mqueue = fromFiles.mqueue;
+  const usage: IpcUsage = {
+    semSets: r.semSets,
+    semTotal: r.semTotal,
+    shmSegments: r.shmSegments,
+    shmPages: r.shmPages,
+    shmRssPages: r.shmRssPages,
+    shmSwapPages: r.shmSwapPages,
+    msgQueues: r.msgQueues,
+    msgMessages: r.msgMessages,
+    msgBytes: r.msgBytes,
+  };
+  return { limits, usage };
+}
