@@ -3,13 +3,9 @@
  * keys in hex, process names next to pids, and each object's state (from domain/verdict).
  */
 import { assessSnapshot, objectRef, verdictOptions } from '../domain/verdict';
-import {
-  formatBytes,
-  formatKeyHex,
-  formatMode,
-  formatTime,
-} from '../shared/format';
-import type { IpcSnapshot, ItemError, ProcessFact, SemSet, Verdict } from '../shared/model';
+import { formatTime } from '../shared/format';
+import type { IpcKind, IpcObject, IpcSnapshot, ItemError, ProcessFact, Verdict } from '../shared/model';
+import { cliTable, type ColumnContext } from '../shared/objectColumns';
 import { formatErrorLine } from './cliSupport';
 import { localNames, numericNames, type NameMaps } from './names';
 import { printable, renderTable } from './table';
@@ -25,17 +21,6 @@ export function pidLabel(pid: number, processes: Record<number, ProcessFact>): s
   if (!f) return String(pid);
   if (!f.alive) return `${pid} (${f.liveness === 'dead' ? 'dead' : 'unknown'})`;
   return f.comm ? `${pid} (${f.comm})` : String(pid);
-}
-
-export function ownerLabel(uid: number, gid: number, names: NameMaps): string {
-  return `${names.user(uid)}:${names.group(gid)}`;
-}
-
-export function valuesLabel(s: SemSet, max = 8): string {
-  if (s.valuesError) return `(${s.valuesError.code})`;
-  if (!s.values) return '-';
-  const shown = s.values.slice(0, max).join(' ');
-  return s.values.length > max ? `${shown} … (${s.values.length})` : shown;
 }
 
 function stateLabel(v: Verdict | undefined, extra: string[] = []): string {
@@ -64,6 +49,22 @@ export function renderHeader(snap: IpcSnapshot): string {
   return out;
 }
 
+const SECTIONS: Array<[IpcKind, string]> = [
+  ['sem', 'Semaphore sets'],
+  ['shm', 'Shared memory segments'],
+  ['msg', 'Message queues'],
+  ['posixSem', 'POSIX semaphores'],
+  ['posixShm', 'POSIX shared memory'],
+];
+
+const LISTS: { [K in IpcKind]: (s: IpcSnapshot) => Array<Extract<IpcObject, { kind: K }>> } = {
+  sem: (s) => s.sems,
+  shm: (s) => s.shms,
+  msg: (s) => s.msgs,
+  posixSem: (s) => s.posixSems,
+  posixShm: (s) => s.posixShms,
+};
+
 export function renderSnapshot(snap: IpcSnapshot, nowSeconds: number): string {
   const names = namesFor(snap);
   let verdicts: Map<string, Verdict>;
@@ -72,89 +73,20 @@ export function renderSnapshot(snap: IpcSnapshot, nowSeconds: number): string {
   } catch {
     verdicts = new Map();
   }
-  const P = snap.processes;
-  const t = (s: number) => formatTime(s);
+  const ctx: ColumnContext = {
+    pid: (p) => pidLabel(p, snap.processes),
+    user: (uid) => names.user(uid),
+    group: (gid) => names.group(gid),
+    state: (o, extra) => stateLabel(verdicts.get(objectRef(o)), extra),
+  };
   let out = renderHeader(snap);
-
-  out += `\nSemaphore sets (${snap.sems.length})\n`;
-  if (snap.sems.length) {
-    out += renderTable(
-      [
-        { header: 'KEY' }, { header: 'ID', right: true }, { header: 'OWNER' }, { header: 'PERMS' },
-        { header: 'NSEMS', right: true }, { header: 'OTIME' }, { header: 'CTIME' }, { header: 'STATE' }, { header: 'VALUES' },
-      ],
-      snap.sems.map((s) => [
-        formatKeyHex(s.key), String(s.id), ownerLabel(s.uid, s.gid, names), formatMode(s.mode), String(s.nsems),
-        t(s.otime), t(s.ctime), stateLabel(verdicts.get(objectRef(s))), valuesLabel(s),
-      ]),
-    );
-  }
-
-  out += `\nShared memory segments (${snap.shms.length})\n`;
-  if (snap.shms.length) {
-    out += renderTable(
-      [
-        { header: 'KEY' }, { header: 'ID', right: true }, { header: 'OWNER' }, { header: 'PERMS' },
-        { header: 'SIZE', right: true }, { header: 'NATTCH', right: true }, { header: 'CPID' }, { header: 'LPID' },
-        { header: 'CTIME' }, { header: 'STATE' }, { header: 'ATTACHERS' },
-      ],
-      snap.shms.map((s) => {
-        const flags: string[] = [];
-        if (s.dest) flags.push('dest');
-        if (s.locked) flags.push('locked');
-        return [
-          formatKeyHex(s.key), String(s.id), ownerLabel(s.uid, s.gid, names), formatMode(s.mode), formatBytes(s.segsz),
-          String(s.nattch), pidLabel(s.cpid, P), pidLabel(s.lpid, P), t(s.ctime),
-          stateLabel(verdicts.get(objectRef(s)), flags),
-          s.attachers === undefined ? '?' : s.attachers.map((p) => pidLabel(p, P)).join(', ') || '-',
-        ];
-      }),
-    );
-  }
-
-  out += `\nMessage queues (${snap.msgs.length})\n`;
-  if (snap.msgs.length) {
-    out += renderTable(
-      [
-        { header: 'KEY' }, { header: 'ID', right: true }, { header: 'OWNER' }, { header: 'PERMS' },
-        { header: 'MESSAGES', right: true }, { header: 'BYTES', right: true }, { header: 'QBYTES', right: true },
-        { header: 'LSPID' }, { header: 'LRPID' }, { header: 'CTIME' }, { header: 'STATE' },
-      ],
-      snap.msgs.map((q) => [
-        formatKeyHex(q.key), String(q.id), ownerLabel(q.uid, q.gid, names), formatMode(q.mode), String(q.qnum),
-        String(q.cbytes), String(q.qbytes), pidLabel(q.lspid, P), pidLabel(q.lrpid, P), t(q.ctime),
-        stateLabel(verdicts.get(objectRef(q))),
-      ]),
-    );
-  }
-
-  out += `\nPOSIX semaphores (${snap.posixSems.length})\n`;
-  if (snap.posixSems.length) {
-    out += renderTable(
-      [
-        { header: 'NAME' }, { header: 'OWNER' }, { header: 'PERMS' }, { header: 'VALUE', right: true },
-        { header: 'WAITERS', right: true }, { header: 'LAYOUT' }, { header: 'MTIME' }, { header: 'ATTACHERS' },
-      ],
-      snap.posixSems.map((s) => [
-        s.name, ownerLabel(s.uid, s.gid, names), formatMode(s.mode),
-        s.decoded ? String(s.decoded.value) : `(${s.decodeError?.code ?? '?'})`,
-        s.decoded ? String(s.decoded.nwaiters) : '-',
-        s.decoded ? s.decoded.layout + (s.decoded.atomic ? '' : ' (non-atomic read)') : '-',
-        t(s.mtime),
-        s.attachers === undefined ? '?' : s.attachers.map((p) => pidLabel(p, P)).join(', ') || '-',
-      ]),
-    );
-  }
-
-  out += `\nPOSIX shared memory (${snap.posixShms.length})\n`;
-  if (snap.posixShms.length) {
-    out += renderTable(
-      [{ header: 'NAME' }, { header: 'OWNER' }, { header: 'PERMS' }, { header: 'SIZE', right: true }, { header: 'MTIME' }, { header: 'ATTACHERS' }],
-      snap.posixShms.map((s) => [
-        s.name, ownerLabel(s.uid, s.gid, names), formatMode(s.mode), formatBytes(s.size), t(s.mtime),
-        s.attachers === undefined ? '?' : s.attachers.map((p) => pidLabel(p, P)).join(', ') || '-',
-      ]),
-    );
+  for (const [kind, title] of SECTIONS) {
+    const objects = LISTS[kind](snap);
+    out += `\n${title} (${objects.length})\n`;
+    if (objects.length) {
+      const t = cliTable(kind, objects as never[], ctx);
+      out += renderTable(t.columns, t.rows);
+    }
   }
 
   const valueErrors = snap.sems.filter((s) => s.valuesError);

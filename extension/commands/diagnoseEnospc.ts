@@ -6,6 +6,7 @@
  * provable orphans would free; how to raise the limits).
  * Tests and other features may pass `{ host?, nsems, sets? }` to skip the question. Returns the Diagnosis.
  */
+import { readRecycleSettings } from '../services/settings';
 import * as vscode from 'vscode';
 import { diagnoseSemget, type Diagnosis } from '../domain/doctor';
 import type { Services } from '../services/services';
@@ -63,7 +64,7 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
     if (d.wouldSucceed) services.notify.info(text);
     else {
       // the next steps, one click away: recycle what is provably orphaned, or look at the whole picture
-      const recycle = vscode.workspace.getConfiguration('ipcExplorer.recycle').get<boolean>('enabled', true) !== false;
+      const recycle = readRecycleSettings().enabled;
       services.notify.warn(text, [
         ...(recycle ? [{ title: 'Recycle Orphans…', run: () => vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host, open: true }) }] : []),
         { title: 'Open Dashboard', run: () => vscode.commands.executeCommand('ipcExplorer.openDashboard', host) },

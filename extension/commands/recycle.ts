@@ -8,9 +8,9 @@
  * - `ipcExplorer.restoreLockedObject`: puts back the mode of objects an interrupted recycle left locked (an
  *   intent in the audit log without an outcome, the object still at mode 0); offered in a notification
  *   when the extension starts and finds such objects.
- * Gated by `ipcExplorer.recycle.enabled`. Also installs `services.verdictOptions` from the
- * `ipcExplorer.recycle.*` settings plus owner evidence (PostgreSQL data directories, shm header peeks of
- * unattached local segments), so the tree and dashboard show the same verdicts recycle acts on.
+ * Gated by `ipcExplorer.recycle.enabled`. The verdicts the tree and dashboard show come from the same
+ * settings and owner evidence (services.verdicts, services/verdictService.ts), so they are the ones recycle
+ * acts on.
  *
  * Programmatic callers may pass `{ host, refs?, open? }`; no argument can stand in for the modal: every
  * removal is confirmed by the person, or, in the extension's own integration tests only (extension mode
@@ -23,15 +23,12 @@
 import * as vscode from 'vscode';
 import { AuditLog } from '../backend/audit';
 import { closeSettled, findLeftLocks, restorable, restoreLeftLock } from '../backend/lockJournal';
-import { dsmControlHandles, findDataDirs, looksLikePgInterlock, peekable, peekShmHeaders, shmBeforePeek } from '../backend/ownerEvidence';
-import { readDsmFacts } from '../backend/pgDsm';
 import { nativeBinding } from '../backend/nativeLoader';
 import { executeRecyclePlan, prepareRecycle, type PreparedRecycle } from '../backend/recycleExecutor';
-import type { OwnerEvidence } from '../domain/recognizers/types';
 import { formatPlanReport, formatRecycleReport, planSummary, waitingLine, type ProceedHint, type RecyclePlan, type RecycleReport } from '../domain/recyclePlan';
-import { DEFAULT_VERDICT_OPTIONS, parseObjectRule, type ObjectRule, type VerdictOptions } from '../domain/verdict';
 import type { ObjectRef } from '../shared/model';
 import type { Services } from '../services/services';
+import { readRecycleSettings } from '../services/settings';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { hostOf, pickHost } from './args';
 import { registerGuarded } from './guard';
@@ -39,49 +36,6 @@ import { removalNote } from './removalNote';
 import { formatKey } from '../shared/format';
 import { AUDIT_DOC_URI, auditLogPath, documentChanged, reportDocUri, showDocument } from './documents';
 import { pendingOrphans, pendingText } from '../domain/nextActions';
-
-/** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
-const MAX_BACKGROUND_DETAIL = 4096;
-
-function rules(raw: unknown): ObjectRule[] {
-  return Array.isArray(raw) ? raw.map(parseObjectRule).filter((x): x is ObjectRule => x !== undefined) : [];
-}
-
-function num(v: unknown, dflt: number): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
-}
-
-export interface RecycleSettings {
-  enabled: boolean;
-  verdict: Partial<VerdictOptions>;
-  dataDirs: string[];
-}
-
-/**
- * A setting's user/machine value, else its default: workspace and folder values are ignored (VS Code
- * already drops them for machine-scoped settings; this holds even if a setting lost its scope).
- */
-function machineValue(c: vscode.WorkspaceConfiguration, key: string): unknown {
-  const i = c.inspect<unknown>(key);
-  return i?.globalValue !== undefined ? i.globalValue : i?.defaultValue;
-}
-
-export function readSettings(): RecycleSettings {
-  const raw = vscode.workspace.getConfiguration('ipcExplorer.recycle');
-  const c = { get: (key: string): unknown => machineValue(raw, key) };
-  const dirs = c.get('postgresDataDirectories');
-  return {
-    enabled: c.get('enabled') !== false,
-    verdict: {
-      minOrphanAgeSeconds: num(c.get('minOrphanAgeSeconds'), DEFAULT_VERDICT_OPTIONS.minOrphanAgeSeconds),
-      recentActivitySeconds: num(c.get('recentActivitySeconds'), DEFAULT_VERDICT_OPTIONS.recentActivitySeconds),
-      recycleUnrecognized: c.get('recycleUnrecognized') === true,
-      ignore: rules(c.get('ignore')),
-      trust: rules(c.get('trust')),
-    },
-    dataDirs: Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && d.length > 0) : [],
-  };
-}
 
 export interface RecycleArgs {
   host?: string;
@@ -191,7 +145,7 @@ const VSCODE_PROCEED: ProceedHint = (w) =>
   `set ipcExplorer.recycle.minOrphanAgeSeconds${w.recency ? ' and recentActivitySeconds' : ''} to 0 to proceed now`;
 
 async function runRecycle(services: Services, host: string, args: RecycleArgs): Promise<RecycleResult | undefined> {
-  const settings = readSettings();
+  const settings = readRecycleSettings();
   if (!settings.enabled) {
     services.notify.warn('Recycling is turned off (setting ipcExplorer.recycle.enabled). Nothing was removed.');
     return undefined;
@@ -276,41 +230,8 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
 export async function verdictsForRecycle(services: Services, host: string): Promise<PreparedRecycle | undefined> {
   const st = services.store.get(host);
   if (!st) return undefined;
-  const settings = readSettings();
+  const settings = readRecycleSettings();
   return prepareRecycle(st.source, { verdict: settings.verdict, dataDirs: settings.dataDirs });
-}
-
-/** Owner evidence for the store's verdicts (local host): data directories and peeks of unattached segments. */
-class EvidenceCache {
-  private evidence: OwnerEvidence = {};
-  private signature = '';
-
-  get(): OwnerEvidence {
-    return this.evidence;
-  }
-
-  /** Update from the latest local snapshot; true when something new was learnt (verdicts should be redone). */
-  update(services: Services, dataDirs: string[]): boolean {
-    const snap = services.store.get(LOCAL_HOST)?.snapshot;
-    if (!snap) return false;
-    const binding = nativeBinding().binding;
-    const next: OwnerEvidence = { dataDirs: findDataDirs(dataDirs) };
-    if (binding) {
-      const safe = peekable(snap);
-      next.shmHeaders = peekShmHeaders(binding, snap.shms, 4096, (m) => looksLikePgInterlock(m) && safe(m));
-      next.shmBefore = shmBeforePeek();
-      next.pgDsm = readDsmFacts(dsmControlHandles(next.shmHeaders ?? {}), next.dataDirs);
-    }
-    const sig = JSON.stringify([
-      next.dataDirs?.map((d) => [d.path, d.dev, d.ino, d.postmasterPid, d.shmId]),
-      Object.keys(next.shmHeaders ?? {}).sort(),
-      Object.values(next.pgDsm ?? {}).map((f) => [f.handle, f.file?.ino, f.error?.code, f.items?.map((i) => [i.handle, i.refcnt, i.file?.ino, i.error])]),
-    ]);
-    this.evidence = next;
-    if (sig === this.signature) return false;
-    this.signature = sig;
-    return true;
-  }
 }
 
 /** Objects an interrupted recycle left locked, from this extension's audit log (local host, native binding). */
@@ -351,47 +272,6 @@ export function registerRecycle(context: vscode.ExtensionContext, services: Serv
     const promise = new Promise<StartupRestoreOffer | undefined>((r) => (resolve = r));
     startupOffer = { promise, resolve };
   }
-  const evidence = new EvidenceCache();
-  services.verdictOptions = (host: string): VerdictOptions => {
-    const s = readSettings();
-    return {
-      ...DEFAULT_VERDICT_OPTIONS,
-      ...s.verdict,
-      ...(host === LOCAL_HOST ? { evidence: evidence.get(), ownPids: [process.pid] } : {}),
-    };
-  };
-  let updating = false;
-  context.subscriptions.push(
-    // PostgreSQL-looking sets (17 semaphores, 537 on semnum 16) get their per-semaphore detail right away, so
-    // the tree and dashboard can say "PostgreSQL, postmaster PID N (dead)" and orphan without a click
-    services.store.onDidChange((e) => {
-      if (e.reason !== 'snapshot') return;
-      const snap = services.store.get(e.host)?.snapshot;
-      if (!snap) return;
-      let n = 0;
-      for (const set of snap.sems) {
-        if (n >= MAX_BACKGROUND_DETAIL) break;
-        if (!set.elems && !set.valuesError && set.nsems === 17 && set.values?.[16] === 537) {
-          n++;
-          void services.store.semDetail(e.host, set.id);
-        }
-      }
-    }),
-    services.store.onDidChange((e) => {
-      if (e.host !== LOCAL_HOST || e.reason !== 'snapshot' || updating) return;
-      try {
-        updating = true;
-        if (evidence.update(services, readSettings().dataDirs)) void services.store.refresh(LOCAL_HOST);
-      } catch (err) {
-        services.log.warn(`recycle: owner evidence: ${String(err)}`);
-      } finally {
-        updating = false;
-      }
-    }),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('ipcExplorer.recycle')) void services.store.refresh();
-    }),
-  );
 
   registerGuarded(context, services, 'ipcExplorer.recycleOrphans', 'Recycle orphans', async (arg?: unknown) => {
     const host = (isArgs(arg) ? arg.host : undefined) ?? (await pickHost(services, arg));

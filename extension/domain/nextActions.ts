@@ -2,6 +2,7 @@
  * What the status bar, the view's badge, the empty-state welcome and the "not yet" recycle message say
  * (pure: facts in, words out; the VS Code glue is views/statusIndicators.ts).
  */
+import { formatDuration } from '../shared/format';
 import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
 import { capacity, worstUsage } from './capacity';
 
@@ -148,7 +149,7 @@ export function pendingText(pending: readonly PendingOrphan[], elapsedSeconds = 
     wait = Math.max(wait, last);
     const n = secs.length;
     const verb = n === 1 ? 'becomes' : 'become';
-    clauses.push(`${n} ${what}${n === 1 ? '' : 's'} ${verb} recyclable ${last > 0 ? `in ${last} s` : 'now'}`);
+    clauses.push(`${n} ${what}${n === 1 ? '' : 's'} ${verb} recyclable ${last > 0 ? `in ${formatDuration(last)}` : 'now'}`);
   }
   return { text: clauses.join('; '), waitSeconds: wait };
 }

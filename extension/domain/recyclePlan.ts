@@ -16,8 +16,8 @@ import type {
 } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { blockedReason, type TaskWaits } from './taskWaits';
-import { allObjects, formatAge, objectRef } from './verdict';
-import { formatBytesExact, formatTimestamp } from '../shared/format';
+import { allObjects, objectRef } from './verdict';
+import { formatBytesExact, formatDuration, formatTimestamp } from '../shared/format';
 
 export interface RecycleCandidate {
   ref: ObjectRef;
@@ -262,7 +262,7 @@ function kindWord(k: IpcKind): string {
 function objectLine(kind: IpcKind, id: number | undefined, key: number | undefined, name: string | undefined, v: Verdict): string {
   const what = id !== undefined ? `${kindWord(kind)} id ${id} key ${hexKey(key ?? 0)}` : `${kindWord(kind)} ${name ?? ''}`;
   const owner = v.owner ? ` - ${v.owner.label}` : '';
-  const age = v.orphanForSeconds !== undefined ? ` (orphan for ${formatAge(v.orphanForSeconds)})` : '';
+  const age = v.orphanForSeconds !== undefined ? ` (orphan for ${formatDuration(v.orphanForSeconds)})` : '';
   return `${what}${owner}${age}`;
 }
 
@@ -312,7 +312,7 @@ export function waitingLine(plan: RecyclePlan, proceed: ProceedHint = CLI_PROCEE
     .map((k) => `${w.byKind[k]} ${KIND_PLURAL[k][w.byKind[k] === 1 ? 0 : 1]}`)
     .join(' and ');
   const verb = w.count === 1 ? 'becomes' : 'become';
-  const when = w.maxSeconds - w.minSeconds <= 1 ? `in ${formatAge(w.maxSeconds)}` : `in ${formatAge(w.minSeconds)} to ${formatAge(w.maxSeconds)}`;
+  const when = w.maxSeconds - w.minSeconds <= 1 ? `in ${formatDuration(w.maxSeconds)}` : `in ${formatDuration(w.minSeconds)} to ${formatDuration(w.maxSeconds)}`;
   return `${what} ${verb} recyclable ${when} if nothing happens to ${w.count === 1 ? 'it' : 'them'}; ${proceed(w)}.`;
 }
 
@@ -341,7 +341,7 @@ export function formatPlanReport(plan: RecyclePlan, proceed: ProceedHint = CLI_P
   for (const s of plan.stays) {
     out.push(`  - ${objectLine(s.kind, s.id, s.key, s.name, s.verdict)} [${s.verdict.state}]`);
     out.push(`      why: ${s.why}`);
-    if (s.becomesRecyclableIn !== undefined) out.push(`      becomes recyclable in ${formatAge(s.becomesRecyclableIn)} if nothing happens to it`);
+    if (s.becomesRecyclableIn !== undefined) out.push(`      becomes recyclable in ${formatDuration(s.becomesRecyclableIn)} if nothing happens to it`);
     for (const r of s.verdict.reasons) if (r !== s.why && `${s.verdict.state}: ${r}` !== s.why) out.push(`      ${r}`);
   }
   if (!plan.stays.length) out.push('  (none)');

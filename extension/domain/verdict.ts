@@ -44,7 +44,7 @@ import type {
 import { livenessOf, pidReuse } from './processFacts';
 import { recognizeOwner } from './recognizers/index';
 import type { OwnerEvidence, PidStatus, RecognizerContext } from './recognizers/types';
-import { formatTime } from '../shared/format';
+import { formatDuration, formatTime } from '../shared/format';
 
 /** Matches objects for `ignore` / `trust` rules. Every field given must match. */
 export interface ObjectRule {
@@ -166,14 +166,6 @@ export function parseObjectRule(raw: unknown): ObjectRule | undefined {
   }
   if (typeof r['note'] === 'string') out.note = r['note'];
   return Object.keys(out).some((k) => k !== 'note') ? out : undefined;
-}
-
-/** Human duration: 45 s, 12 min, 3 h, 2 d. */
-export function formatAge(seconds: number): string {
-  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} d`;
 }
 
 /**
@@ -446,13 +438,13 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
     reasons.push('no creator pid recorded: no evidence either way');
   } else if (!proven && idle !== undefined && idle < ctx.opts.recentActivitySeconds) {
     state = 'unknown';
-    reasons.push(`last activity ${formatAge(idle)} ago (within recentActivitySeconds = ${ctx.opts.recentActivitySeconds} s)`, ...f.dead);
+    reasons.push(`last activity ${formatDuration(idle)} ago (within recentActivitySeconds = ${ctx.opts.recentActivitySeconds} s)`, ...f.dead);
   } else {
     state = 'orphan';
     const noAttach = o.kind === 'shm' ? ['nothing attached (nattch 0)'] : [];
     const noWait = o.kind === 'sem' ? ['no waiters'] : [];
     reasons.push(...f.dead, ...noAttach, ...noWait);
-    if (idle !== undefined) reasons.push(`no activity for ${formatAge(idle)} (since ${isoTime(last)})`);
+    if (idle !== undefined) reasons.push(`no activity for ${formatDuration(idle)} (since ${isoTime(last)})`);
     if (proven) reasons.push(`proven the way PostgreSQL proves it, so no waiting: ${owner!.proof}`);
   }
   reasons.push(...f.notes);
@@ -481,7 +473,7 @@ function assessWith(input: IpcObject, ctx: Ctx): Verdict {
 /** The waiting rule for orphans nothing proves: an age of at least minOrphanAgeSeconds. */
 function ageBlocker(idle: number | undefined, opts: VerdictOptions): string | undefined {
   if (idle === undefined || idle < opts.minOrphanAgeSeconds) {
-    return `orphaned for ${idle === undefined ? 'an unknown time' : formatAge(idle)}, less than minOrphanAgeSeconds = ${opts.minOrphanAgeSeconds} s`;
+    return `orphaned for ${idle === undefined ? 'an unknown time' : formatDuration(idle)}, less than minOrphanAgeSeconds = ${opts.minOrphanAgeSeconds} s`;
   }
   return undefined;
 }

@@ -5,15 +5,14 @@
  */
 import * as vscode from 'vscode';
 import { LocalSource } from '../backend/localSource';
-import { DEFAULT_VERDICT_OPTIONS, type VerdictOptions } from '../domain/verdict';
-import type { IpcSnapshot } from '../shared/model';
+import { localProcessFacts } from '../backend/ownerEvidence';
 import { errorLine, Notifier } from './notify';
 import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
-import { localProcessFacts } from '../backend/ownerEvidence';
 import { discoverNamespaces } from '../backend/namespaces';
 import { NamespaceSource } from '../backend/namespaceSource';
 import { nativeBinding } from '../backend/nativeLoader';
 import { NamespaceHosts } from './namespaceHosts';
+import { VerdictService } from './verdictService';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -25,41 +24,27 @@ export interface Services {
   readonly notify: Notifier;
   /** the local machine's source (native binding, or the /proc fallback with a warning). */
   readonly localSource: LocalSource;
-  /**
-   * Settings and evidence for verdicts, per host. Default: domain/verdict.ts's defaults. The recycle
-   * commands replace it with one that reads its `ipcExplorer.recycle.*` settings and owner evidence.
-   */
-  verdictOptions: (host: string) => VerdictOptions;
-  /** How many sets each refresh of a host reads per-semaphore detail for before publishing (store option). */
-  detailSets: (host: string, snapshot: IpcSnapshot) => number;
+  /** verdict options per host (settings and owner evidence) and which sets get per-semaphore detail. */
+  readonly verdicts: VerdictService;
   /** the machine's other IPC namespaces (containers) as store hosts; discovered with every local refresh */
   readonly namespaces: NamespaceHosts;
 }
 
-/** Sets whose per-semaphore detail each refresh reads before publishing (beyond: when someone looks). */
-export const LOCAL_REFRESH_DETAIL_SETS = 1024;
-export const REMOTE_REFRESH_DETAIL_SETS = 512;
-
 export function createServices(context: vscode.ExtensionContext, opts: { platform?: NodeJS.Platform } = {}): Services {
   const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
   context.subscriptions.push(log);
-  let verdictOptions: (host: string) => VerdictOptions = () => DEFAULT_VERDICT_OPTIONS;
-  // per-semaphore detail with every refresh, as the recycle plan reads it: locally GETPID/GETNCNT/GETZCNT
-  // (about 10-20 ms per 256 sets of 17 here); over SSH one more round trip (Linux hosts only: BSD ipcs has no -i)
-  let detailSets = (host: string, snap: IpcSnapshot): number =>
-    host === LOCAL_HOST ? LOCAL_REFRESH_DETAIL_SETS : snap.platform === 'linux' ? REMOTE_REFRESH_DETAIL_SETS : 0;
-  // the store asks for verdict options at every refresh, so a later replacement (by the recycle feature)
-  // takes effect on the next refresh
+  const verdicts = new VerdictService();
   const localSource = new LocalSource({ platform: opts.platform });
+  // the store asks for verdict options at every refresh, so a settings change shows on the next refresh
   const store: SnapshotStore = new SnapshotStore({
-    verdictOptions: (host) => verdictOptions(host),
+    verdictOptions: (host) => verdicts.options(host),
     log: (level, msg) => log[level](msg),
     // another IPC namespace's pids are ours (the kernel translates them for the reading thread)
     processFacts: (host: string, pids: number[]): ReturnType<typeof localProcessFacts> | undefined =>
       (host === LOCAL_HOST && !localSource.probeProcesses) || namespaces.isNamespaceHost(host) ? localProcessFacts(pids) : undefined,
-    detailSets: (host, snap) => detailSets(host, snap),
+    detailSets: (host, snap) => verdicts.detailSets(host, snap),
   });
-  context.subscriptions.push(store);
+  context.subscriptions.push(store, verdicts.attach(store, (m) => log.warn(m)));
   const namespaces: NamespaceHosts = new NamespaceHosts(store, {
     // Linux with System V IPC only: other platforms have no IPC namespaces
     enabled: () =>
@@ -108,17 +93,6 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
     notify,
     localSource,
     namespaces,
-    get verdictOptions() {
-      return verdictOptions;
-    },
-    set verdictOptions(f) {
-      verdictOptions = f;
-    },
-    get detailSets() {
-      return detailSets;
-    },
-    set detailSets(f) {
-      detailSets = f;
-    },
+    verdicts,
   };
 }

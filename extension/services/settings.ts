@@ -1,5 +1,7 @@
-/** Typed access to the `ipcExplorer.*` settings IPC Explorer contributes (package.json `contributes.configuration`). */
+/** Typed access to the `ipcExplorer.*` settings (package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
+import { CAPACITY_THRESHOLDS } from '../shared/limitDescriptors';
+import { DEFAULT_VERDICT_OPTIONS, parseObjectRule, type ObjectRule, type VerdictOptions } from '../domain/verdict';
 
 export const SECTION = 'ipcExplorer';
 
@@ -14,16 +16,71 @@ export interface TreeSettings {
   highlightNew: boolean;
 }
 
-function num(v: unknown, dflt: number, min: number, max: number): number {
+function clamp(v: unknown, dflt: number, min: number, max: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : dflt;
 }
 
 export function readTreeSettings(): TreeSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
   return {
-    autoRefreshSeconds: num(c.get('autoRefreshSeconds'), 0, 0, 86400),
-    groupThreshold: num(c.get('tree.groupThreshold'), 200, 10, 100000),
-    rangeSize: num(c.get('tree.rangeSize'), 500, 10, 100000),
+    autoRefreshSeconds: clamp(c.get('autoRefreshSeconds'), 0, 0, 86400),
+    groupThreshold: clamp(c.get('tree.groupThreshold'), 200, 10, 100000),
+    rangeSize: clamp(c.get('tree.rangeSize'), 500, 10, 100000),
     highlightNew: c.get('tree.highlightNew') !== false,
+  };
+}
+
+function rules(raw: unknown): ObjectRule[] {
+  return Array.isArray(raw) ? raw.map(parseObjectRule).filter((x): x is ObjectRule => x !== undefined) : [];
+}
+
+function num(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
+}
+
+/** `ipcExplorer.statusBar.*`: the status-bar item, and the percent from which it shows the warning colour. */
+export function readStatusSettings(): { enabled: boolean; warnPercent: number } {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.statusBar`);
+  const w = c.get<unknown>('warnPercent');
+  return {
+    enabled: c.get<boolean>('enabled', true) !== false,
+    warnPercent: typeof w === 'number' && w > 0 && w <= 100 ? w : CAPACITY_THRESHOLDS.critical,
+  };
+}
+
+export interface RecycleSettings {
+  enabled: boolean;
+  verdict: Partial<VerdictOptions>;
+  dataDirs: string[];
+}
+
+/**
+ * A setting's user/machine value, else its default: workspace and folder values are ignored (VS Code
+ * already drops them for machine-scoped settings; this holds even if a setting lost its scope).
+ */
+function machineValue(c: vscode.WorkspaceConfiguration, key: string): unknown {
+  const i = c.inspect<unknown>(key);
+  return i?.globalValue !== undefined ? i.globalValue : i?.defaultValue;
+}
+
+/**
+ * `ipcExplorer.recycle.*`: machine-scoped (package.json) and read from user/machine settings and defaults
+ * only, so a workspace can neither enable recycling, nor shorten the age gates, nor widen what counts as
+ * recyclable.
+ */
+export function readRecycleSettings(): RecycleSettings {
+  const raw = vscode.workspace.getConfiguration(`${SECTION}.recycle`);
+  const c = { get: (key: string): unknown => machineValue(raw, key) };
+  const dirs = c.get('postgresDataDirectories');
+  return {
+    enabled: c.get('enabled') !== false,
+    verdict: {
+      minOrphanAgeSeconds: num(c.get('minOrphanAgeSeconds'), DEFAULT_VERDICT_OPTIONS.minOrphanAgeSeconds),
+      recentActivitySeconds: num(c.get('recentActivitySeconds'), DEFAULT_VERDICT_OPTIONS.recentActivitySeconds),
+      recycleUnrecognized: c.get('recycleUnrecognized') === true,
+      ignore: rules(c.get('ignore')),
+      trust: rules(c.get('trust')),
+    },
+    dataDirs: Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && d.length > 0) : [],
   };
 }

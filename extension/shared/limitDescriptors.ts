@@ -12,6 +12,24 @@ export type LimitName =
 
 export type LimitUnit = 'count' | 'bytes' | 'pages' | 'value';
 
+/**
+ * How full a limit may get before every surface says so, in percent of the limit: from `warn` the tree marks
+ * the limit and the dashboard draws it amber, from `critical` the dashboard draws it red and the status bar
+ * turns to its warning colour (its `ipcExplorer.statusBar.warnPercent` default), at 100 it is full.
+ */
+export const CAPACITY_THRESHOLDS = { warn: 80, critical: 90 } as const;
+
+export type CapacityLevel = 'ok' | 'warn' | 'critical' | 'full' | 'unlimited';
+
+/** A usage percentage's level (unlimited: no usage to compare, or no limit). */
+export function capacityLevel(pct: number | null, unlimited: boolean): CapacityLevel {
+  if (unlimited || pct === null) return 'unlimited';
+  if (pct >= 100) return 'full';
+  if (pct >= CAPACITY_THRESHOLDS.critical) return 'critical';
+  if (pct >= CAPACITY_THRESHOLDS.warn) return 'warn';
+  return 'ok';
+}
+
 export interface LimitDescriptor {
   name: LimitName;
   /** the IpcLimits field holding the limit */

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { countOrphans, statusText, treeState, type TreeState } from '../domain/nextActions';
 import type { Services } from '../services/services';
+import { readStatusSettings } from '../services/settings';
 import { LOCAL_HOST } from '../services/snapshotStore';
 
 export interface StatusIndicators {
@@ -14,12 +15,6 @@ export interface StatusIndicators {
   /** what the badge says now (undefined: no badge) */
   badge(): vscode.ViewBadge | undefined;
   treeState(): TreeState;
-}
-
-function readStatusSettings(): { enabled: boolean; warnPercent: number } {
-  const c = vscode.workspace.getConfiguration('ipcExplorer.statusBar');
-  const w = c.get<unknown>('warnPercent');
-  return { enabled: c.get<boolean>('enabled', true) !== false, warnPercent: typeof w === 'number' && w > 0 && w <= 100 ? w : 90 };
 }
 
 export function registerStatusIndicators(

@@ -59,8 +59,8 @@ test('seconds until recyclable: from the verdict, only when age is the one reaso
 
 test('pending text: one clause per kind of object, the last one due, counting down', () => {
   const pending = pendingOrphans([young('sem:1', 52, PG), young('sem:2', 55, PG), young('shm:4', 59, PG), young('sem:5', 10)], 60);
-  assert.deepEqual(pendingText(pending), { text: '1 PostgreSQL shared memory segment becomes recyclable in 1 s; 2 PostgreSQL sets become recyclable in 8 s', waitSeconds: 8 });
-  assert.equal(pendingText(pending, 3).text, '1 PostgreSQL shared memory segment becomes recyclable now; 2 PostgreSQL sets become recyclable in 5 s');
+  assert.deepEqual(pendingText(pending), { text: '1 PostgreSQL shared memory segment becomes recyclable in 1s; 2 PostgreSQL sets become recyclable in 8s', waitSeconds: 8 });
+  assert.equal(pendingText(pending, 3).text, '1 PostgreSQL shared memory segment becomes recyclable now; 2 PostgreSQL sets become recyclable in 5s');
   assert.deepEqual(pendingText([]), { text: '', waitSeconds: 0 });
-  assert.equal(pendingText(pendingOrphans([young('shm:9', 50)], 60)).text, '1 shared memory segment becomes recyclable in 10 s');
+  assert.equal(pendingText(pendingOrphans([young('shm:9', 50)], 60)).text, '1 shared memory segment becomes recyclable in 10s');
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderInspect } from '../../extension/cli/commands/inspect';
 import { renderLimits } from '../../extension/cli/commands/limits';
-import { pidLabel, renderSnapshot, valuesLabel } from '../../extension/cli/render';
+import { pidLabel, renderSnapshot } from '../../extension/cli/render';
+import { valuesLabel } from '../../extension/shared/objectColumns';
 import { capacity } from '../../extension/domain/capacity';
 import type { IpcSnapshot, SemSet } from '../../extension/shared/model';
 

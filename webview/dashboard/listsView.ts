@@ -50,13 +50,13 @@ function rowList(root: HTMLElement) {
 }
 
 /** The fields a capacity bar row (shm, msg) shows the same way. */
-type Bar = Pick<ShmBar, 'ref' | 'id' | 'keyText' | 'state' | 'frac' | 'label'>;
+type Bar = Pick<ShmBar, 'ref' | 'id' | 'keyText' | 'state' | 'frac' | 'text' | 'label'>;
 
 /**
- * Keyed join of bar rows (key · id, a track filled to `frac`, a text) in `root`'s list; `text` fills the
- * row's text. Rows are clickable and keyboard-navigable; `empty` is shown when there are none.
+ * Keyed join of bar rows (key · id, a track filled to `frac`, the row's text from the column table) in
+ * `root`'s list. Rows are clickable and keyboard-navigable; `empty` is shown when there are none.
  */
-function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], selected: string | null, handlers: ListHandlers, text: (b: B) => string, empty: string): void {
+function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], selected: string | null, handlers: ListHandlers, empty: string): void {
   const rows = rowList(root)
     .selectAll<HTMLDivElement, B>('div.row')
     .data(bars, (b) => b.ref)
@@ -74,21 +74,17 @@ function renderBars<B extends Bar>(root: HTMLElement, bars: readonly B[], select
     .attr('title', (b) => b.label);
   rows.select('.row-key').text((b) => `${b.keyText} · id ${b.id}`);
   rows.select<HTMLSpanElement>('.row-fill').style('width', (b) => `${(b.frac * 100).toFixed(1)}%`);
-  rows.select('.row-text').text(text);
+  rows.select('.row-text').text((b) => b.text);
   clickable(rows as never, handlers, root, selected);
   emptyNote(root, bars.length === 0 ? empty : null);
 }
 
 export function renderShm(root: HTMLElement, bars: readonly ShmBar[], selected: string | null, handlers: ListHandlers): void {
-  renderBars(
-    root, bars, selected, handlers,
-    (b) => `${b.bytesText} · nattch ${b.nattch}${b.attachers !== null ? ` · ${b.attachers} attacher${b.attachers === 1 ? '' : 's'}` : ''}${b.dest ? ' · dest' : ''}`,
-    'No shared memory segments match.',
-  );
+  renderBars(root, bars, selected, handlers, 'No shared memory segments match.');
 }
 
 export function renderMsg(root: HTMLElement, bars: readonly MsgBar[], selected: string | null, handlers: ListHandlers): void {
-  renderBars(root, bars, selected, handlers, (b) => b.text, 'No message queues match.');
+  renderBars(root, bars, selected, handlers, 'No message queues match.');
 }
 
 export function renderPids(root: HTMLElement, rows: readonly PidRow[], more: number, handlers: ListHandlers): void {

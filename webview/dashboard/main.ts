@@ -15,7 +15,8 @@ import {
 } from '../../extension/shared/dashboardProtocol';
 import { layoutNamespaces } from '../layout/namespaces';
 import { renderNamespacePicker, renderNamespaces } from './namespacesView';
-import { formatAge, formatBytesExact, formatTimestamp } from '../../extension/shared/format';
+import { formatAge, formatTimestamp } from '../../extension/shared/format';
+import { listText } from '../../extension/shared/objectColumns';
 import { WebviewMessenger } from '../common/messenger';
 import { loadState, saveState } from '../common/viewState';
 import { capacityBars, orphanSummary, orphanUsage } from '../layout/capacity';
@@ -400,8 +401,7 @@ function render(): void {
     const rows: PosixRow[] = posix.map((o) => {
       const ref = refOf(o);
       const p = o as Extract<IpcObject, { kind: 'posixSem' | 'posixShm' }>;
-      const text = p.kind === 'posixSem' && p.decoded ? `value ${p.decoded.value}, ${p.decoded.nwaiters} waiters` : formatBytesExact(p.size);
-      return { ref, kind: p.kind, name: p.name, text, state: verdicts.get(ref)?.state ?? 'unknown' };
+      return { ref, kind: p.kind, name: p.name, text: listText(p), state: verdicts.get(ref)?.state ?? 'unknown' };
     });
     renderPosix(panels.get('posix')!, rows, selected, onSelect);
   }

@@ -5,13 +5,10 @@
 import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
 import type { CapacityRow } from '../../extension/shared/dashboardProtocol';
 import { formatBytes, formatCount } from '../../extension/shared/format';
+import { capacityLevel, type CapacityLevel as BaseLevel } from '../../extension/shared/limitDescriptors';
 import { refOf } from './refs';
 
-export type CapacityLevel = 'ok' | 'warn' | 'critical' | 'full' | 'unlimited' | 'none';
-
-/** thresholds in percent: >= WARN amber, >= CRITICAL red, >= 100 full. */
-export const WARN_PCT = 75;
-export const CRITICAL_PCT = 90;
+export type CapacityLevel = BaseLevel | 'none';
 
 export interface CapacityBar {
   name: string;
@@ -34,12 +31,9 @@ export interface CapacityBar {
   row: CapacityRow;
 }
 
+/** The level a bar is drawn at: the one threshold table (shared/limitDescriptors.ts). */
 export function levelOf(pct: number | null, unlimited: boolean): CapacityLevel {
-  if (unlimited || pct === null) return 'unlimited';
-  if (pct >= 100) return 'full';
-  if (pct >= CRITICAL_PCT) return 'critical';
-  if (pct >= WARN_PCT) return 'warn';
-  return 'ok';
+  return capacityLevel(pct, unlimited);
 }
 
 

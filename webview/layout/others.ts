@@ -7,6 +7,7 @@
 import { scaleLog } from 'd3-scale';
 import type { IpcSnapshot, MsgQueue, ObjectRef, ShmSegment, Verdict, VerdictState } from '../../extension/shared/model';
 import { formatBytes } from '../../extension/shared/format';
+import { listText } from '../../extension/shared/objectColumns';
 import { pidsOf } from './filter';
 import { keyHex, keyU32, refOf } from './refs';
 
@@ -22,6 +23,8 @@ export interface ShmBar {
   dest: boolean;
   /** bar length 0..1 of the track (log scale). */
   frac: number;
+  /** the row's text: the list fragments of the segment's columns (shared/objectColumns.ts) */
+  text: string;
   label: string;
 }
 
@@ -60,6 +63,7 @@ export function layoutShm(shms: readonly ShmSegment[], verdicts: ReadonlyMap<Obj
         state,
         dest: s.dest,
         frac: scale(Math.max(1, s.segsz)),
+        text: listText(s),
         label: `shared memory ${keyHex(s.key)} id ${s.id}, ${formatBytes(s.segsz)}, ${s.nattch} attached${
           attachers !== null ? ` by ${attachers} process${attachers === 1 ? '' : 'es'}` : ''
         }, ${state}${s.dest ? ', marked for removal' : ''}`,
@@ -75,7 +79,7 @@ export function layoutMsg(msgs: readonly MsgQueue[], verdicts: ReadonlyMap<Objec
       const ref = refOf(m);
       const state = verdicts.get(ref)?.state ?? 'unknown';
       const frac = m.qbytes > 0 ? Math.min(1, m.cbytes / m.qbytes) : 0;
-      const text = `${formatBytes(m.cbytes)} / ${formatBytes(m.qbytes)} (${m.qnum} message${m.qnum === 1 ? '' : 's'})`;
+      const text = listText(m);
       return {
         ref,
         id: m.id,

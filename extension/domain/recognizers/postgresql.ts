@@ -408,3 +408,11 @@ function recognizeByPidFile(o: ShmSegment, ctx: RecognizerContext): OwnerInfo | 
     evidence,
   };
 }
+
+/**
+ * A set that looks like PostgreSQL's by its own rule (PG_SEMS_PER_SET semaphores, PGSemaMagic on the last):
+ * such sets get their per-semaphore detail right after a snapshot (services/verdictService.ts).
+ */
+export function isPgSemSet(s: SemSet): boolean {
+  return s.nsems === PG_SEMS_PER_SET && semValue(s, PG_SEMS_PER_SET - 1) === PG_SEMA_MAGIC;
+}

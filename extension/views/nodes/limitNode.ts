@@ -1,10 +1,12 @@
-/** One kernel limit: `SEMMNI 16/32000 (0.05%)`, a warning icon at >= 80 %, help and how to raise it. */
+/** One kernel limit: `SEMMNI 16/32000 (0.05%)`, a warning icon from CAPACITY_THRESHOLDS.warn on, help and how to raise it. */
 import * as vscode from 'vscode';
 import type { CapacityRow } from '../../domain/capacity';
+import { CAPACITY_THRESHOLDS } from '../../shared/limitDescriptors';
 import { formatBytes, formatCount, formatPercent } from '../../shared/format';
 import { TreeNode, type ViewContext } from './node';
 
-export const WARN_PERCENT = 80;
+/** The tree marks a limit from the shared warning threshold on. */
+export const WARN_PERCENT = CAPACITY_THRESHOLDS.warn;
 
 export function limitValueText(r: CapacityRow): string {
   const lim = r.unlimited ? 'unlimited' : r.unit === 'bytes' ? formatBytes(r.limit) : formatCount(r.limit);

@@ -1,4 +1,4 @@
-/** The host's kernel IPC limits (domain/capacity.ts rows), with a warning when any is at >= 80 %. */
+/** The host's kernel IPC limits (domain/capacity.ts rows), with a warning when any is at the warning threshold or above. */
 import * as vscode from 'vscode';
 import { capacity, type CapacityRow } from '../../domain/capacity';
 import type { IpcSnapshot } from '../../shared/model';

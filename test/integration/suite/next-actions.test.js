@@ -183,7 +183,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     assert.ok(res && !res.report, 'nothing removed yet');
     assert.ok(res.pendingSeconds >= 1 && res.pendingSeconds <= 6, `pending ${res.pendingSeconds} s`);
     const shown = api.notify.shown.at(-1);
-    assert.match(shown.text, /^Nothing on local is recyclable yet: 1 shared memory segment becomes recyclable in \d s \(minimum orphan age 6 s\)\.$/);
+    assert.match(shown.text, /^Nothing on local is recyclable yet: 1 shared memory segment becomes recyclable in \ds \(minimum orphan age 6 s\)\.$/);
     assert.deepEqual(shown.actions, [`Retry in ${res.pendingSeconds} s`]);
     assert.ok(h.procRows('shm').some((r) => r.shmid === seg), 'still there');
     const r = await h.waitFor(async () => {

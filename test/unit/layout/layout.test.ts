@@ -50,7 +50,8 @@ test('capacity rows from domain/capacity: SEMMNS full, SHMALL in bytes, sysctl n
 
 test('capacity bars: thresholds, orphan share, tooltip with how to raise the limit', () => {
   assert.equal(levelOf(10, false), 'ok');
-  assert.equal(levelOf(75, false), 'warn');
+  assert.equal(levelOf(79.9, false), 'ok');
+  assert.equal(levelOf(80, false), 'warn', 'the tree warns from the same 80 %');
   assert.equal(levelOf(90, false), 'critical');
   assert.equal(levelOf(100, false), 'full');
   assert.equal(levelOf(120, false), 'full');

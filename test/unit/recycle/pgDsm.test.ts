@@ -130,7 +130,7 @@ test('the plan ends with how long the waiting ones take and how to proceed now',
   const plan = buildRecyclePlan(s, assessSnapshot(s, verdictOptions(), NOW), NOW);
   assert.deepEqual(plan.candidates.map((c) => c.ref), ['sem:3'], 'the proven PostgreSQL set goes at once');
   assert.deepEqual(plan.stays.map((x) => [x.ref, x.becomesRecyclableIn]), [['shm:1', 58], ['shm:2', 58]]);
-  assert.equal(waitingLine(plan), '2 shared memory segments become recyclable in 58 s if nothing happens to them; `ipcx recycle --min-age 0 --recent 0` to proceed now.');
+  assert.equal(waitingLine(plan), '2 shared memory segments become recyclable in 58s if nothing happens to them; `ipcx recycle --min-age 0 --recent 0` to proceed now.');
   assert.ok(formatPlanReport(plan).trimEnd().endsWith('`ipcx recycle --min-age 0 --recent 0` to proceed now.'));
 });
 

@@ -53,7 +53,7 @@ test('report text names what goes, what stays and the re-checks', () => {
   const plan = buildRecyclePlan(s, assessSnapshot(s, opts, NOW), NOW);
   const text = formatPlanReport(plan);
   assert.match(text, /WOULD REMOVE \(3\)/);
-  assert.match(text, /semaphore set id 1 key 0x0052e2c1 - PostgreSQL, semaphore set, postmaster PID 21599 \(dead\) \(orphan for 1 h\)/);
+  assert.match(text, /semaphore set id 1 key 0x0052e2c1 - PostgreSQL, semaphore set, postmaster PID 21599 \(dead\) \(orphan for 1h\)/);
   assert.match(text, /STAYS \(3\):/);
   assert.match(text, /same id, key, ctime/);
   assert.match(planSummary(plan), /^Recycle would remove 3 object\(s\) on local: 2 semaphore set\(s\) \(34 semaphores\), 1 shared memory segment\(s\) holding 8 KiB \(8,192 bytes\)\./);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assessSnapshot, formatAge, objectRef, parseObjectRule, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
+import { assessSnapshot, objectRef, parseObjectRule, ruleMatches, verdictOptions } from '../../../extension/domain/verdict';
+import { formatDuration } from '../../../extension/shared/format';
 import type { Verdict } from '../../../extension/shared/model';
 import { NOW, elems, msg, pgHeader, pgSet, proc, procs, semSet, shm, snapshot } from './fixtures';
 
@@ -27,7 +28,7 @@ test('a dead PostgreSQL set is a recyclable orphan with its age and owner', () =
   assert.equal(v.orphanForSeconds, 3600);
   assert.equal(v.owner?.app, 'postgresql');
   assert.equal(v.owner?.label, 'PostgreSQL, semaphore set, postmaster PID 21599 (dead)');
-  assert.ok(v.reasons.some((r) => r.includes('no activity for 1 h')));
+  assert.ok(v.reasons.some((r) => r.includes('no activity for 1h')));
   assert.ok(v.reasons.some((r) => r === 'last-op pid 21599 is dead'));
 });
 
@@ -110,7 +111,7 @@ test('recent activity keeps an unproven object out of orphan; young orphans wait
   const recent = snapshot({ shms: [shm(1, 77, 5, t(3))], processes: procs(proc(5, false)) });
   const v = one(recent, 'shm:1');
   assert.equal(v.state, 'unknown');
-  assert.match(v.reasons[0], /last activity 3 s ago/);
+  assert.match(v.reasons[0], /last activity 3s ago/);
   assert.equal(v.becomesRecyclableIn, 57, 'recency, then the minimum age');
   const young = snapshot({ shms: [shm(1, 77, 5, t(30))], processes: procs(proc(5, false)) });
   const y = one(young, 'shm:1');
@@ -235,11 +236,11 @@ test('ruleMatches compares keys as unsigned 32-bit and by app', () => {
   assert.equal(ruleMatches({ app: 'postgresql' }, s, { app: 'postgresql', label: '', evidence: [] }), true);
 });
 
-test('formatAge', () => {
-  assert.equal(formatAge(45), '45 s');
-  assert.equal(formatAge(600), '10 min');
-  assert.equal(formatAge(3 * 3600), '3 h');
-  assert.equal(formatAge(3 * 86400), '3 d');
+test('durations in reasons use the one duration format (shared/format.ts formatDuration)', () => {
+  assert.equal(formatDuration(45), '45s');
+  assert.equal(formatDuration(600), '10m');
+  assert.equal(formatDuration(3 * 3600 + 125), '3h 2m');
+  assert.equal(formatDuration(3 * 86400), '3d');
 });
 
 test('settings rules are validated field by field', () => {
