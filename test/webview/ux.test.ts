@@ -84,12 +84,12 @@ describe('dashboard: next actions, keyboard, formatting', () => {
     await d.send(msg);
     await d.page.waitForSelector('.cap-pending');
     const text = (await d.page.locator('.cap-pending').textContent()) ?? '';
-    const m = /^14 PostgreSQL sets become recyclable in (\d) s$/.exec(text);
+    const m = /^14 PostgreSQL sets become recyclable in (\d)s$/.exec(text);
     assert.ok(m, `says when: ${JSON.stringify(text)}`);
     assert.ok(Number(m[1]) >= 7 && Number(m[1]) <= 8, text);
     assert.equal(await d.page.locator('.act-recycle-orphans').getAttribute('disabled'), null, 'the button stays: the host offers Retry');
     // the countdown moves with the clock (one re-render a second)
-    await pollPage(d.page, `/in [0-${Number(m[1]) - 1}] s$/.test(document.querySelector('.cap-pending').textContent)`, 4000);
+    await pollPage(d.page, `/in [0-${Number(m[1]) - 1}]s$/.test(document.querySelector('.cap-pending').textContent)`, 4000);
     await d.page.screenshot({ path: artifactPath('ux-light-pending.png'), fullPage: true });
     await noErrors(d);
     await d.page.close();
