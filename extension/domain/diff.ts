@@ -97,3 +97,8 @@ export function diffSnapshots(before: Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs'
   for (const [ref, p] of prev) if (!seen.has(ref)) out.vanished.push(p);
   return out;
 }
+
+/** The refs a diff marks (what the dashboard receives: protocol DiffMarks). */
+export function diffMarks(d: SnapshotDiff): { appeared: ObjectRef[]; vanished: ObjectRef[]; changed: ObjectRef[] } {
+  return { appeared: d.appeared.map(objectRef), vanished: d.vanished.map(objectRef), changed: d.changed.map((c) => c.ref) };
+}

@@ -21,6 +21,12 @@ export const LOCAL_REFRESH_DETAIL_SETS = 1024;
 export const REMOTE_REFRESH_DETAIL_SETS = 512;
 /** PostgreSQL-looking sets whose detail is loaded in the background after each snapshot (per host). */
 export const MAX_BACKGROUND_DETAIL = 4096;
+/**
+ * Per-semaphore detail (GETPID/GETNCNT/GETZCNT) decides many verdicts (waiters, last-op pids). An open
+ * dashboard has it read for at most this many more sets per snapshot (17 semaphores x 3 syscalls each:
+ * ~13,000 syscalls, a few ms); beyond that, sets are read when someone opens them.
+ */
+export const DASHBOARD_DETAIL_SETS = 256;
 
 /** Owner evidence for the store's verdicts (local host): data directories and peeks of unattached segments. */
 class EvidenceCache {
@@ -82,6 +88,19 @@ export class VerdictService {
     for (const set of snap.sems) {
       if (out.length >= MAX_BACKGROUND_DETAIL) break;
       if (!set.elems && !set.valuesError && isPgSemSet(set)) out.push(set.id);
+    }
+    return out;
+  }
+
+  /**
+   * The sets an open dashboard reads the detail of after a snapshot: those still without it, the first
+   * DASHBOARD_DETAIL_SETS (`cached`: whether the store already holds a set's detail).
+   */
+  dashboardDetail(snap: IpcSnapshot, cached: (id: number) => boolean): number[] {
+    const out: number[] = [];
+    for (const s of snap.sems) {
+      if (out.length >= DASHBOARD_DETAIL_SETS) break;
+      if (!s.elems && !s.valuesError && !cached(s.id)) out.push(s.id);
     }
     return out;
   }

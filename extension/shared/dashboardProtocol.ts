@@ -36,8 +36,11 @@ export interface CapacityRow {
   orphanUsed?: number;
 }
 
-/** What changed since the previous snapshot of the same host (objects are marked for one cycle). */
-export interface SnapshotDiff {
+/**
+ * The refs domain/diff.ts's SnapshotDiff marks (appeared, vanished, changed since the previous snapshot of
+ * the same host), as the dashboard receives them: objects are marked for one cycle.
+ */
+export interface DiffMarks {
   appeared: ObjectRef[];
   vanished: ObjectRef[];
   changed: ObjectRef[];
@@ -90,7 +93,7 @@ export type HostToWebview =
        */
       verdicts: Verdict[];
       capacity: CapacityRow[];
-      diff: SnapshotDiff | null;
+      diff: DiffMarks | null;
     }
   /** per-semaphore detail of one set, with the set's verdict re-assessed on it (reasons included). */
   | { type: 'detail'; kind: 'sem'; id: number; elems: SemElem[]; verdict?: Verdict }

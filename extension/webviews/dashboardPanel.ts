@@ -7,12 +7,12 @@
  * `ipcExplorer.recycleObject` command, which re-verifies and asks the person to confirm.
  */
 import * as vscode from 'vscode';
-import { diffSnapshots } from '../domain/diff';
-import { findObject, objectRef } from '../domain/verdict';
+import { diffMarks, diffSnapshots } from '../domain/diff';
+import { findObject } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
 import {
-  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type HostToWebview, type NamespaceItem, type SnapshotDiff, type WebviewToHost,
+  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type DiffMarks, type HostToWebview, type NamespaceItem, type WebviewToHost,
 } from '../shared/dashboardProtocol';
 import { namespaceItem } from '../domain/namespaceSummary';
 import type { Services } from '../services/services';
@@ -28,12 +28,6 @@ export const OPEN_DASHBOARD_COMMAND = 'ipcExplorer.openDashboard';
 export const RECYCLE_COMMAND = 'ipcExplorer.recycleObject';
 export const INSPECT_COMMAND = 'ipcExplorer.inspectObject';
 export const RECYCLE_ORPHANS_COMMAND = 'ipcExplorer.recycleOrphans';
-/**
- * Per-semaphore detail (GETPID/GETNCNT/GETZCNT) decides many verdicts (waiters, last-op pids). The
- * dashboard reads it in the background for at most this many sets per snapshot (17 semaphores x 3
- * syscalls each: ~13,000 syscalls, a few ms); beyond that, sets are read when someone opens them.
- */
-export const BACKGROUND_DETAIL_SETS = 256;
 /** A snapshot younger than this is shown as is when the panel opens; an older one is replaced at once. */
 export const FRESH_MS = 2000;
 
@@ -52,7 +46,7 @@ export class DashboardPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly messenger: WebviewController<WebviewToHost, HostToWebview>;
   /** the last diff per store generation, so a detail-only change re-sends the same marks. */
-  private lastDiff: { generation: number; diff: SnapshotDiff | null } | undefined;
+  private lastDiff: { generation: number; diff: DiffMarks | null } | undefined;
   private pendingFocus: ObjectRef | undefined;
   private detailGeneration = -1;
   private disposed = false;
@@ -157,12 +151,11 @@ export class DashboardPanel implements vscode.Disposable {
     }
   }
 
-  private diffFor(st: HostState): SnapshotDiff | null {
+  private diffFor(st: HostState): DiffMarks | null {
     if (this.lastDiff?.generation === st.generation) return this.lastDiff.diff;
-    let diff: SnapshotDiff | null = null;
+    let diff: DiffMarks | null = null;
     if (st.previous && st.snapshot) {
-      const d = diffSnapshots(st.previous, st.snapshot);
-      diff = { appeared: d.appeared.map(objectRef), vanished: d.vanished.map(objectRef), changed: d.changed.map((c) => c.ref) };
+      diff = diffMarks(diffSnapshots(st.previous, st.snapshot));
     }
     this.lastDiff = { generation: st.generation, diff };
     return diff;
@@ -172,8 +165,8 @@ export class DashboardPanel implements vscode.Disposable {
   private loadDetail(st: HostState): void {
     if (this.detailGeneration === st.generation || !st.snapshot) return;
     this.detailGeneration = st.generation;
-    const missing = st.snapshot.sems.filter((s) => !s.elems && !s.valuesError && !this.services.store.cachedSemDetail(st.host, s.id));
-    for (const s of missing.slice(0, BACKGROUND_DETAIL_SETS)) void this.services.store.semDetail(st.host, s.id);
+    const ids = this.services.verdicts.dashboardDetail(st.snapshot, (id) => !!this.services.store.cachedSemDetail(st.host, id));
+    for (const id of ids) void this.services.store.semDetail(st.host, id);
   }
 
   /** The machine's IPC namespaces as the picker and the per-container bars show them (empty: only one visible). */

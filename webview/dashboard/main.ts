@@ -11,7 +11,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { select } from 'd3-selection';
 import type { IpcErrorInfo, IpcObject, IpcSnapshot, ObjectRef, SemElem, SemSet, Verdict } from '../../extension/shared/model';
 import {
-  fromWire, isHostToWebview, PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type HostToWebview, type NamespaceItem, type SnapshotDiff, type WebviewToHost,
+  fromWire, isHostToWebview, PROTOCOL_VERSION, type CapacityRow, type CopyWhat, type DiffMarks, type HostToWebview, type NamespaceItem, type WebviewToHost,
 } from '../../extension/shared/dashboardProtocol';
 import { layoutNamespaces } from '../layout/namespaces';
 import { renderNamespacePicker, renderNamespaces } from './namespacesView';
@@ -207,7 +207,7 @@ function onMessage(m: HostToWebview): void {
   render();
 }
 
-function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[], capacity: CapacityRow[], diff: SnapshotDiff | null): void {
+function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[], capacity: CapacityRow[], diff: DiffMarks | null): void {
   const prev = data;
   const changes = new Map<ObjectRef, Exclude<ChangeMark, null>>();
   let vanishedRefs: ObjectRef[] = [];
