@@ -6,9 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isSemFile, SEM_FILE_MAX_BYTES } from '../domain/assembleSnapshot';
 import { toIpcErrorInfo } from '../domain/errors';
-import type { DevShmEntry, DevShmFacts } from '../domain/hostFacts';
+import type { DevShmEntry, DevShmFacts, StatfsFacts } from '../domain/hostFacts';
 import type { PosixSemRead } from '../domain/posixSem';
-import type { DevShmUsage } from '../shared/model';
 import type { NativeBinding } from './nativeBinding';
 import { DEFAULT_PATHS, type ProcPaths } from './procfs';
 
@@ -49,20 +48,11 @@ export function fsReadPosixSem(file: string | Buffer): PosixSemRead {
   }
 }
 
-const TMPFS_MAGIC = 0x01021994;
-
 /** statfs of the directory holding the POSIX objects; undefined when it cannot be read (a warning says why). */
-export function readDevShmUsage(dir: string, warnings: string[]): DevShmUsage | undefined {
+export function readDevShmStatfs(dir: string, warnings: string[]): StatfsFacts | undefined {
   try {
     const st = fs.statfsSync(dir);
-    const b = st.bsize;
-    return {
-      path: dir,
-      size: st.blocks * b,
-      used: (st.blocks - st.bfree) * b,
-      avail: st.bavail * b,
-      fsType: st.type === TMPFS_MAGIC ? 'tmpfs' : `0x${st.type.toString(16)}`,
-    };
+    return { path: dir, bsize: st.bsize, blocks: st.blocks, bfree: st.bfree, bavail: st.bavail, files: st.files, ffree: st.ffree, type: st.type };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') warnings.push(`${dir}: statfs failed (${code ?? String(e)}); its size and use are not shown`);

@@ -8,7 +8,7 @@ import { pidsToDescribe, worthScanningMaps } from '../domain/assembleSnapshot';
 import { platformOf, type HostFacts, type LimitFacts, type MapsFacts, type SysvFacts } from '../domain/hostFacts';
 import { devInoKey } from '../domain/mapsParser';
 import type { ItemError, SnapshotSource } from '../shared/model';
-import { fsReadPosixSem, listDevShm, MAX_DEVSHM_LIST, readDevShmUsage, type PosixSemReader } from './devShm';
+import { fsReadPosixSem, listDevShm, MAX_DEVSHM_LIST, readDevShmStatfs, type PosixSemReader } from './devShm';
 import { MAX_MAPS_SCAN, mapsScanWarnings, scanMaps, type MapsBounds } from './mapsScan';
 import { DEFAULT_CLK_TCK, DEFAULT_PATHS, ipcNamespaceOfSelf, readBootTime, readProcessFiles, readReaderView, type ProcPaths } from './procfs';
 
@@ -43,7 +43,7 @@ export function collectLocalFacts(l: LocalListing, opts: LocalFactsOptions = {})
   const paths = opts.paths ?? DEFAULT_PATHS;
   const ipcNamespace = opts.ipcNamespace ?? ipcNamespaceOfSelf(paths);
   const usageWarnings: string[] = [];
-  const usage = readDevShmUsage(paths.devShm, usageWarnings);
+  const statfs = readDevShmStatfs(paths.devShm, usageWarnings);
   const devShm = listDevShm(paths, opts.readSem ?? fsReadPosixSem, opts.maxDevShm ?? MAX_DEVSHM_LIST);
   const euid = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
   let maps: MapsFacts | undefined;
@@ -63,7 +63,7 @@ export function collectLocalFacts(l: LocalListing, opts: LocalFactsOptions = {})
     platform: platformOf(process.platform),
     hostname: os.hostname(),
     kernel: os.release(),
-    devShm: { ...(usage ? { usage } : {}), entries: devShm.entries, errors: devShm.errors, counted: devShm.total, notListed: devShm.notListed, warnings: [...usageWarnings, ...devShm.warnings] },
+    devShm: { ...(statfs ? { statfs } : {}), entries: devShm.entries, errors: devShm.errors, counted: devShm.total, notListed: devShm.notListed, warnings: [...usageWarnings, ...devShm.warnings] },
     processes: [],
     clkTck: opts.clkTck ?? DEFAULT_CLK_TCK,
     reader,

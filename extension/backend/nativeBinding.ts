@@ -9,7 +9,7 @@ import type { LimitFiles } from '../domain/procParser';
 import { decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSysv } from '../domain/sysvColumns';
 import type { MsgQueue, RemovalExpectation, SemElem, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
-import type { LockedObject, LockPhase, NsTrace, PosixSemRead, RawNative } from './nativeRaw';
+import type { LockedObject, LockPhase, NsTrace, PosixSemRead, RawNative, SemsJsonArgs } from './nativeRaw';
 
 export type { LockedObject, LockPhase, NsTrace, PosixSemRead } from './nativeRaw';
 
@@ -149,6 +149,12 @@ function semElems(d: Int32Array): SemElem[] {
   return out;
 }
 
+/** The JSON writers' arguments for a listing's sets (value errors as their index and JSON). */
+function semsJsonArgs(r: RawSysv, withValues: boolean): SemsJsonArgs {
+  const errs = semValueErrors(r.sem);
+  return [r.sem.headers, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error))];
+}
+
 function inNamespace(raw: RawNative, nsPath: string, inode: number): NamespaceBinding {
   return {
     async sysvAsync(opts = {}) {
@@ -186,16 +192,10 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
       return callAsync(() => raw.snapshotAsync(opts.values !== false));
     },
     semsJson(r, withValues) {
-      const errs = semValueErrors(r.sem);
-      return call(() =>
-        raw.formatSemsJson(r.sem.headers, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error))),
-      );
+      return call(() => raw.formatSemsJson(...semsJsonArgs(r, withValues)));
     },
     writeSemsJson(fd, r, withValues, before, after) {
-      const errs = semValueErrors(r.sem);
-      return call(() =>
-        raw.writeSemsJson(fd, before, r.sem.headers, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error)), after),
-      );
+      return call(() => raw.writeSemsJson(fd, before, ...semsJsonArgs(r, withValues), after));
     },
     limits() {
       return call(() => raw.limits());

@@ -34,6 +34,16 @@ export interface NsTrace {
   after: number;
 }
 
+/** The semaphore columns the JSON writers take, and the sets whose values could not be read (by index). */
+export type SemsJsonArgs = [
+  headers: Float64Array,
+  values: Uint16Array,
+  count: number,
+  withValues: boolean,
+  errIndex: number[],
+  errJson: string[],
+];
+
 /** The raw module: typed arrays in, typed arrays out; throws RawError-shaped Errors. */
 export interface RawNative {
   readonly version: string;
@@ -62,29 +72,12 @@ export interface RawNative {
   watchCount(handle: number): number;
   watchClose(handle: number): void;
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
-  formatSemsJson(
-    headers: Float64Array,
-    values: Uint16Array,
-    count: number,
-    withValues: boolean,
-    errIndex: number[],
-    errJson: string[],
-  ): Buffer;
+  formatSemsJson(...sets: SemsJsonArgs): Buffer;
   /**
    * Writes `before`, the same JSON text, then `after` to fd, in 256 KiB chunks straight from the columns (waits
    * on EAGAIN, retries short writes); returns the bytes written. Throws a RawError (syscall 'write', e.g. EPIPE).
    */
-  writeSemsJson(
-    fd: number,
-    before: string | Buffer,
-    headers: Float64Array,
-    values: Uint16Array,
-    count: number,
-    withValues: boolean,
-    errIndex: number[],
-    errJson: string[],
-    after: string | Buffer,
-  ): number;
+  writeSemsJson(fd: number, before: string | Buffer, ...setsThenAfter: [...SemsJsonArgs, after: string | Buffer]): number;
 }
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */

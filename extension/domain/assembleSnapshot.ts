@@ -5,9 +5,9 @@
  * computed once and the same way for all of them.
  */
 import type {
-  IpcLimits, IpcSnapshot, IpcUsage, ItemError, MsgQueue, PosixSem, PosixShm, ProcessFact, SemSet, ShmSegment,
+  DevShmUsage, IpcLimits, IpcSnapshot, IpcUsage, ItemError, MsgQueue, PosixSem, PosixShm, ProcessFact, SemSet, ShmSegment,
 } from '../shared/model';
-import type { DevShmFacts, HostFacts, LimitFacts, MapsFacts, SysvFacts } from './hostFacts';
+import type { DevShmFacts, HostFacts, LimitFacts, MapsFacts, StatfsFacts, SysvFacts } from './hostFacts';
 import { collectAttachers, devInoKey } from './mapsParser';
 import { decodePosixSem } from './posixSem';
 import { deriveUsage, parseLimitFiles } from './procParser';
@@ -65,6 +65,21 @@ function sysvPart(s: SysvFacts, sysvErrors: ItemError[], l: LimitFacts): SysvPar
   }
   const usage = lim.usage ?? deriveUsage(s.sems, s.shms, s.msgs, lim.limits.pageSize);
   return { sems: s.sems, shms: s.shms, msgs: s.msgs, errors: [...sysvErrors], limits: lim.limits, usage, warnings };
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** statfs of /dev/shm -> its size and use in bytes. */
+export function devShmUsage(s: StatfsFacts): DevShmUsage {
+  return {
+    path: s.path,
+    size: s.blocks * s.bsize,
+    used: (s.blocks - s.bfree) * s.bsize,
+    avail: s.bavail * s.bsize,
+    files: s.files,
+    filesFree: s.ffree,
+    fsType: s.type === TMPFS_MAGIC ? 'tmpfs' : `0x${s.type.toString(16)}`,
+  };
 }
 
 const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -201,7 +216,7 @@ export function assembleSnapshot(f: HostFacts): IpcSnapshot {
     warnings: [...f.warnings, ...sysv.warnings, ...(f.devShm?.warnings ?? []), ...(f.maps?.warnings ?? [])],
   };
   if (f.reader !== undefined) snap.reader = f.reader;
-  if (f.devShm?.usage !== undefined) snap.devShm = f.devShm.usage;
+  if (f.devShm?.statfs !== undefined) snap.devShm = devShmUsage(f.devShm.statfs);
   const incomplete = f.devShm && devShmIncomplete(f.devShm);
   if (incomplete !== undefined) snap.devShmIncomplete = incomplete;
   if (f.namespaceLabel !== undefined) snap.namespaceLabel = f.namespaceLabel;

@@ -6,7 +6,7 @@
  * the same way for every source: a new source (another namespace, another OS) only collects facts.
  */
 import type {
-  DevShmUsage, IpcErrorInfo, IpcLimits, ItemError, MsgQueue, Platform, ProcessFact, ReaderView, SemSet, ShmSegment, SnapshotSource,
+  IpcErrorInfo, IpcLimits, ItemError, MsgQueue, Platform, PosixFile, ProcessFact, ReaderView, SemSet, ShmSegment, SnapshotSource,
 } from '../shared/model';
 import type { MapsEntry } from './mapsParser';
 import type { PosixSemRead } from './posixSem';
@@ -36,27 +36,30 @@ export type LimitFacts =
 /** The bytes of a semaphore file, or why they could not be read. */
 export type SemFileBytes = PosixSemRead | { error: IpcErrorInfo };
 
-/** One regular file of /dev/shm. */
-export interface DevShmEntry {
-  /** the file name as shown (an invalid UTF-8 byte as \xNN), e.g. `sem.orders`, `PostgreSQL.1804289383` */
+/** One regular file of /dev/shm: its lstat (PosixFile's fields), and for a semaphore its bytes. */
+export interface DevShmEntry extends Pick<PosixFile, 'path' | 'uid' | 'gid' | 'mode' | 'size' | 'mtime' | 'dev' | 'ino'> {
+  /** the file name as shown (an invalid UTF-8 byte as \xNN), e.g. `sem.orders`, `PostgreSQL.1804289383`; path: as shown */
   file: string;
-  /** the path as shown */
-  path: string;
-  uid: number;
-  gid: number;
-  /** permission bits (& 07777) */
-  mode: number;
-  size: number;
-  mtime: number;
-  dev: number;
-  ino: number;
   /** a `sem.*` file of at most SEM_FILE_MAX_BYTES: its bytes (or the read error); absent when not read */
   sem?: SemFileBytes;
 }
 
+/** statfs(2) of the /dev/shm directory, as read (block counts in f_bsize units, as Node and stat -f give them). */
+export interface StatfsFacts {
+  path: string;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  /** f_type, the file system's magic number */
+  type: number;
+}
+
 export interface DevShmFacts {
   /** statfs of the directory (size and use of its file system); absent when not read */
-  usage?: DevShmUsage;
+  statfs?: StatfsFacts;
   entries: DevShmEntry[];
   /** entries that could not be examined, by name */
   errors: ItemError[];

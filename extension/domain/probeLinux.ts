@@ -5,7 +5,7 @@
  */
 import type { ItemError, ReaderView } from '../shared/model';
 import { hintFor } from './errors';
-import type { DevShmEntry, DevShmFacts, HostFacts, MapsFacts, ProcessEvidence } from './hostFacts';
+import type { DevShmEntry, DevShmFacts, HostFacts, MapsFacts, ProcessEvidence, StatfsFacts } from './hostFacts';
 import { devFromMaps, devInoKey, type MapsEntry } from './mapsParser';
 import { fromHex } from './posixSem';
 import { firstLine, intOf, need, PID_MAX, probeError, sectionError, snippet, type ProbeDocument, type ProbeResult } from './probeDocument';
@@ -48,6 +48,19 @@ function listingUnfinished(status: string): string | undefined {
     return `the listing's ${steps[i]} ${how} on the host: the list may end early, even inside a line`;
   }
   return undefined;
+}
+
+/** Section `devshm-statfs`: `bsize blocks bfree bavail files ffree type(hex)` of /dev/shm, or `! why`. */
+function statfsLine(body: string | undefined, warnings: string[]): StatfsFacts | undefined {
+  const line = firstLine(body);
+  if (!line) return undefined;
+  const m = /^(\d{1,15}) (\d{1,15}) (\d{1,15}) (\d{1,15}) (\d{1,15}) (\d{1,15}) ([0-9a-f]{1,8})$/.exec(line);
+  if (!m) {
+    warnings.push(`/dev/shm: statfs failed on the host (${snippet(line.replace(/^! /, ''), 80)}); its size and use are not shown`);
+    return undefined;
+  }
+  const n = m.slice(1, 7).map(Number);
+  return { path: '/dev/shm', bsize: n[0], blocks: n[1], bfree: n[2], bavail: n[3], files: n[4], ffree: n[5], type: parseInt(m[7], 16) };
 }
 
 /** Sections `devshm` (`uid gid mode(octal) size mtime[.fraction] dev ino path`) and `devshm-sem` (`ino hex`). */
@@ -100,6 +113,8 @@ function devShmFacts(doc: ProbeDocument, host: string): DevShmFacts {
     }
     out.entries.push(entry);
   }
+  const statfs = statfsLine(doc.sections.get('devshm-statfs'), out.warnings);
+  if (statfs) out.statfs = statfs;
   const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
   if (skipped > 0) out.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);
   const total = intOf(doc.sections.get('devshm-total'));

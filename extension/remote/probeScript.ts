@@ -95,6 +95,11 @@ Linux)
   total=$(printf '%s\n' "$list" | sed -n 's/^#total //p' | tail -n 1)
   list=$(printf '%s\n' "$list" | sed '$d')
   [ -n "$list" ] && printf '%s\n' "$list"
+  s devshm-statfs
+  # statfs of /dev/shm: f_bsize f_blocks f_bfree f_bavail f_files f_ffree f_type(hex), or why not
+  if [ -e /dev/shm ]; then
+    if st=$(stat -f -c '%s %b %f %a %c %d %t' /dev/shm 2>&1); then echo "$st"; else echo "! $st" | head -n 1; fi
+  fi
   s devshm-total; echo "$total"
   s devshm-status; echo "$fst $sst $ast"
   s devshm-skipped; echo "$skipped"

@@ -275,6 +275,9 @@ export interface DevShmUsage {
   used: number;
   /** bytes an unprivileged writer may still use (f_bavail) */
   avail: number;
+  /** inodes: the file system's total (a tmpfs nr_inodes) and those still free; absent when not read */
+  files?: number;
+  filesFree?: number;
   /** 'tmpfs' or the f_type magic in hex */
   fsType: string;
 }
