@@ -43,9 +43,10 @@ function assertPrivateIpcNamespace() {
  * that restores the previous options: call it in `after()` (later suites share the extension).
  */
 function patchVerdictOptions(api, patch) {
-  const base = api.services.verdictOptions;
-  api.services.verdictOptions = (host) => ({ ...base(host), ...patch });
-  return () => { api.services.verdictOptions = base; };
+  const verdicts = api.services.verdicts;
+  const base = verdicts.options.bind(verdicts);
+  verdicts.options = (host) => ({ ...base(host), ...patch });
+  return () => { delete verdicts.options; };
 }
 
 /**

@@ -144,8 +144,8 @@ describe('tree: the objects view on known objects', function () {
   });
 
   it('beyond the sets read with the refresh, a set is read when expanded and re-assessed with it', async function () {
-    const saved = api.services.detailSets;
-    api.services.detailSets = () => 0;
+    const saved = api.services.verdicts.detailSets;
+    api.services.verdicts.detailSets = () => 0;
     try {
       await refresh();
       const sems = await provider.getChildren(await kind('Semaphore sets'));
@@ -156,7 +156,7 @@ describe('tree: the objects view on known objects', function () {
       assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
       assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
     } finally {
-      api.services.detailSets = saved;
+      api.services.verdicts.detailSets = saved;
     }
   });
 
@@ -189,12 +189,12 @@ describe('tree: the objects view on known objects', function () {
   it('shows an error row (errno + hint) for a set that vanishes between listing and detail, and keeps working', async function () {
     const id = h.make.semSet({ key: 0x6666, nsems: 2 });
     // a set beyond those read with the refresh (its detail is read when expanded)
-    const saved = api.services.detailSets;
-    api.services.detailSets = () => 0;
+    const saved = api.services.verdicts.detailSets;
+    api.services.verdicts.detailSets = () => 0;
     try {
       await refresh();
     } finally {
-      api.services.detailSets = saved;
+      api.services.verdicts.detailSets = saved;
     }
     const sems = await provider.getChildren(await kind('Semaphore sets'));
     const node = sems.find((n) => n.ref === `sem:${id}`);

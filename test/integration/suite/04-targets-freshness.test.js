@@ -52,8 +52,8 @@ describe('targets and freshness: the object and the time on screen', function ()
   it('refresh with expanded sets keeps their semaphores and verdicts, with and without the dashboard reading detail in the background', async function () {
     // the lazy path: no detail with the refresh, so the tree reads expanded sets itself and the dashboard
     // reads the others in the background (the situation in which VS Code's tree broke)
-    const saved = api.services.detailSets;
-    api.services.detailSets = () => 0;
+    const saved = api.services.verdicts.detailSets;
+    api.services.verdicts.detailSets = () => 0;
     try {
       const waited = h.make.semSet({ key: 0x7100001, nsems: 2 });
       await h.startHolder('wait-sem', waited, 1);
@@ -102,7 +102,7 @@ describe('targets and freshness: the object and the time on screen', function ()
       await rounds('with the dashboard reading detail in the background');
       await h.screenshot('tree-expanded-after-refresh');
     } finally {
-      api.services.detailSets = saved;
+      api.services.verdicts.detailSets = saved;
       h.stopHolders();
       h.removeAllObjects();
       await closeEditors();

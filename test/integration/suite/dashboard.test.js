@@ -26,7 +26,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     h.removeAllObjects();
     savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8');
     api = await h.activateExtension();
-    api.services.verdictOptions = () => ({
+    api.services.verdicts.options = () => ({
       minOrphanAgeSeconds: 0, recentActivitySeconds: 0, ignore: [], trust: [], recycleUnrecognized: false, kinds: ['sem', 'shm', 'msg'],
     });
     // PostgreSQL-like: 17 semaphores, semnum 16 = 537, values set by a process that has exited (dead sempid)
