@@ -41,15 +41,6 @@ export interface MetricScope {
   container?: string;
 }
 
-/** statfs of the /dev/shm the POSIX objects live in. */
-export interface DevShmUsage {
-  sizeBytes: number;
-  freeBytes: number;
-  availBytes: number;
-  files: number;
-  filesFree: number;
-}
-
 export interface MetricsOptions {
   /** emit per-object series. */
   perObject?: boolean;
@@ -66,7 +57,6 @@ export interface MetricsInput {
   verdicts: Map<ObjectRef, Verdict>;
   /** seconds the collection took (snapshot, per-semaphore detail, process facts, verdicts). */
   durationSeconds: number;
-  devShm?: DevShmUsage;
 }
 
 export const DEFAULT_MAX_OBJECTS = 500;
@@ -290,13 +280,13 @@ export function snapshotMetrics(input: MetricsInput, opts: MetricsOptions = {}):
   f.gauge('ipc_posix_size_bytes', HELP.posixSize, snap.posixSems.reduce((a, p) => a + p.size, 0), { kind: 'posixSem' });
   f.gauge('ipc_posix_size_bytes', HELP.posixSize, snap.posixShms.reduce((a, p) => a + p.size, 0), { kind: 'posixShm' });
   f.gauge('ipc_posix_sem_waiters', HELP.posixWaiters, snap.posixSems.reduce((a, p) => a + (p.decoded?.nwaiters ?? 0), 0));
-  if (input.devShm) {
-    const d = input.devShm;
-    f.gauge('ipc_devshm_size_bytes', HELP.devshmSize, d.sizeBytes);
-    f.gauge('ipc_devshm_free_bytes', HELP.devshmFree, d.freeBytes);
-    f.gauge('ipc_devshm_avail_bytes', HELP.devshmAvail, d.availBytes);
-    f.gauge('ipc_devshm_files', HELP.devshmFiles, d.files);
-    f.gauge('ipc_devshm_files_free', HELP.devshmFilesFree, d.filesFree);
+  if (snap.devShm) {
+    const d = snap.devShm;
+    f.gauge('ipc_devshm_size_bytes', HELP.devshmSize, d.size);
+    f.gauge('ipc_devshm_free_bytes', HELP.devshmFree, d.size - d.used);
+    f.gauge('ipc_devshm_avail_bytes', HELP.devshmAvail, d.avail);
+    if (d.files !== undefined) f.gauge('ipc_devshm_files', HELP.devshmFiles, d.files);
+    if (d.filesFree !== undefined) f.gauge('ipc_devshm_files_free', HELP.devshmFilesFree, d.filesFree);
   }
 
   if (opts.perObject) perObjectSeries(f, snap, verdicts, now, opts.maxObjects ?? DEFAULT_MAX_OBJECTS, stateOf);

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exposition, registryOf } from '../../extension/backend/metricsExposition';
-import { failureMetrics, lastOpLiveness, mergeFamilies, snapshotMetrics, type MetricFamily } from '../../extension/domain/metrics';
-import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
-import type { IpcSnapshot, PosixSem } from '../../extension/shared/model';
-import { NOW, elems, msg, pgSet, proc, procs, semSet, shm, snapshot } from './recycle/fixtures';
+import { exposition, registryOf } from '../../../extension/backend/metricsExposition';
+import { failureMetrics, lastOpLiveness, mergeFamilies, snapshotMetrics, type MetricFamily } from '../../../extension/domain/metrics';
+import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
+import type { IpcSnapshot, PosixSem } from '../../../extension/shared/model';
+import { NOW, elems, msg, pgSet, proc, procs, semSet, shm, snapshot } from '../recycle/fixtures';
 
 const LIVE = 100, DEAD = 200, DEAD2 = 201;
 
@@ -103,15 +103,17 @@ test('a set with waiters: waiters summed, the set classified by its last-op pids
 test('queues, POSIX objects, shm resident bytes, /dev/shm statfs when given and absent when not', () => {
   const snap = fleetHost();
   const verdicts = assessSnapshot(snap, verdictOptions(), NOW);
-  const devShm = { sizeBytes: 64 << 20, freeBytes: 1 << 20, availBytes: 1 << 20, files: 1000, filesFree: 990 };
-  const f = snapshotMetrics({ scope: { host: 'db1' }, snapshot: snap, verdicts, durationSeconds: 0.25, devShm }, { now: NOW });
+  const devShm = { path: '/dev/shm', size: 64 << 20, used: (64 << 20) - (1 << 20), avail: 1 << 20, files: 1000, filesFree: 990, fsType: 'tmpfs' };
+  const f = snapshotMetrics({ scope: { host: 'db1' }, snapshot: { ...snap, devShm }, verdicts, durationSeconds: 0.25 }, { now: NOW });
   assert.equal(value(f, 'ipc_msg_queued_messages'), 3);
   assert.equal(value(f, 'ipc_msg_queued_bytes'), 300);
   assert.equal(value(f, 'ipc_posix_size_bytes', { kind: 'posixSem' }), 32);
   assert.equal(value(f, 'ipc_posix_sem_waiters'), 4);
   assert.equal(value(f, 'ipc_shm_resident_bytes'), 3 * 4096);
   assert.equal(value(f, 'ipc_devshm_size_bytes'), 64 << 20);
+  assert.equal(value(f, 'ipc_devshm_free_bytes'), 1 << 20);
   assert.equal(value(f, 'ipc_devshm_avail_bytes'), 1 << 20);
+  assert.equal(value(f, 'ipc_devshm_files_free'), 990);
   assert.equal(metricsOf(snap).some((x) => x.name.startsWith('ipc_devshm_')), false);
   assert.equal(value(f, 'ipc_snapshot_duration_seconds'), 0.25);
   assert.equal(value(f, 'ipc_snapshot_timestamp_seconds'), NOW);
