@@ -131,6 +131,8 @@ test('each loopback host shows exactly its own namespace, equal to the local sna
   // reader reads the same ones, and one assembler builds both snapshots
   const [la, lb] = [localSnapshotIn('a', 'proc'), localSnapshotIn('b', 'proc')];
   assert.equal(la.source, 'proc');
+  // the probe's stat -f of /dev/shm is part of the comparison (a snapshot without it would not equal)
+  assert.equal(sa.devShm?.fsType, 'tmpfs');
   assert.deepEqual(content(sa), content(la));
   assert.deepEqual(content(sb), content(lb));
   // and the set headers equal the native binding's SEM_STAT_ANY reads (taken, like a probe, without values)
