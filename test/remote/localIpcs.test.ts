@@ -30,18 +30,22 @@ before(() => {
 });
 
 /**
- * macOS stand-ins: `ipcs -a` prints the real OS X `ipcs` capture (test/fixtures/macos/README.md: no public
- * full-column `-a` capture was found), `ipcs -M/-S/-Q` fail as an ipcs without them would, `sysctl kern.sysv`
- * prints the real default shm lines. `uname` is the stand-in's own (Darwin 13, the OS X of that capture's date).
+ * macOS stand-ins: `ipcs -a` prints `listing` from test/fixtures/macos: `ipcs-a.txt` (the columns of Apple's
+ * `ipcs -a`, rows derived from the source's printf formats around the objects of a real OS X capture; a file
+ * `ctime-changed` in the stand-in's directory makes it print a later CTIME for segment 458752) or `ipcs.txt`
+ * (the real capture, fewer columns). `ipcs -M/-S/-Q` fail as an ipcs without a capture of them would;
+ * `sysctl kern.sysv` prints the real default shm lines. `uname` is the stand-in's own (Darwin 13, the OS X of
+ * that capture's date).
  */
-function macosBin(): string {
-  const mac = path.join(dir, 'macos-bin');
+function macosBin(listing = 'ipcs-a.txt'): string {
+  const mac = path.join(dir, `macos-bin-${listing}`);
   const F = path.resolve(__dirname, '..', 'fixtures', 'macos');
   fs.mkdirSync(mac, { recursive: true });
   const w = (name: string, body: string) => fs.writeFileSync(path.join(mac, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   w('uname', 'case "$*" in -s) echo Darwin ;; *) echo "Darwin 13.0.0 x86_64" ;; esac');
   w('hostname', 'echo mikulas-mac');
-  w('ipcs', `case "$*" in -a) cat '${F}/ipcs.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+  // rows: m ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ATIME DTIME CTIME
+  w('ipcs', `case "$*" in -a) awk -v changed="$(test -e '${mac}/ctime-changed' && echo 1)" 'changed && $1 == "m" && $2 == "458752" { sub(/19:58:02$/, "20:12:50") } { print }' '${F}/${listing}' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
   w('sysctl', `case "$*" in kern.sysv) cat '${F}/sysctl-shm.txt' ;; *) exit 1 ;; esac`);
   fs.copyFileSync(path.join(bin, 'ipcrm'), path.join(mac, 'ipcrm'));
   return mac;
@@ -105,31 +109,72 @@ test('freebsd local: removal is unlocked check-then-ipcrm; a changed ctime is re
   await src.close();
 });
 
-test('darwin local: the real OS X ipcs listing and sysctl kern.sysv shm lines; sem limits not reported are said so, not invented', async () => {
-  const src = new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin()}:/usr/bin:/bin` } } });
+const darwin = (listing?: string) => new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin(listing)}:/usr/bin:/bin` } } });
+
+test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH, CPID/LPID, space-padded and no-entry times), no column reported missing; sysctl kern.sysv shm lines; sem limits not reported are said so', async () => {
+  const src = darwin();
   assert.equal(src.mode, 'ipcs');
   const s = await src.snapshot();
   assert.equal(s.platform, 'darwin');
   assert.equal(s.source, 'ipcs');
-  assert.deepEqual(s.msgs.map((m) => [m.id, m.key]), [[65536, 0x41046f6a]]);
-  assert.deepEqual(s.shms.map((m) => [m.id, m.key, m.mode]), [[458752, 0, 0o600], [65538, 0x4d04006c, 0o660]]);
-  assert.deepEqual(s.sems.map((m) => [m.id, m.key, m.mode]), [[65536, 0x0b048802, 0o666]]);
+  assert.deepEqual(s.msgs.map((m) => [m.id, m.key, m.qbytes, m.lspid]), [[65536, 0x41046f6a, 2048, 0]]);
+  assert.deepEqual(s.shms.map((m) => [m.id, m.key, m.mode, m.nattch, m.segsz, m.cpid, m.lpid]), [[458752, 0, 0o600, 0, 56, 512, 530], [65538, 0x4d04006c, 0o660, 1, 4096, 97, 97]]);
+  assert.deepEqual(s.sems.map((m) => [m.id, m.key, m.mode, m.nsems]), [[65536, 0x0b048802, 0o666, 3]]);
+  // CTIME is a time of day (placed on the most recent day it fits): 19:58:02 and the space-padded " 8:01:15"
+  // are 11 h 55 min 47 s apart on the clock
+  assert.equal((((s.shms[0].ctime - s.shms[1].ctime) % 86400) + 86400) % 86400, (19 * 3600 + 58 * 60 + 2) - (8 * 3600 + 60 + 15));
+  assert.equal(s.shms[1].dtime, 0, 'no-entry is no time');
+  assert.deepEqual(s.warnings.filter((w) => /has no .* column|expected \d+ columns/.test(w)), []);
+  assert.deepEqual(s.errors ?? [], []);
   assert.equal(s.limits.shmmax, 4194304);
   assert.equal(s.limits.shmmni, 32);
   assert.equal(s.limits.shmall, 1024);
   assert.ok(s.warnings.some((w) => /limits not reported by this host.*semmni/.test(w)), s.warnings.join('\n'));
-  // no CTIME column in this listing: nothing to re-verify on the host, so nothing is removed and ipcrm never runs
-  fs.rmSync(argvLog, { force: true });
-  await assert.rejects(src.remove('sem', 65536, { key: 0x0b048802, ctime: s.sems[0].ctime }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /no known CTIME/.test(e.message));
-  assert.deepEqual(calls(), []);
+  // the listing's creator pids do not exist here: ps says so
+  assert.equal(s.processes[512]?.alive, false);
   const mode = await src.removalMode!();
   assert.equal(mode.mode, 'unlocked');
   assert.match(mode.queuesStay ?? '', /queues stay on darwin/);
   await src.close();
 });
 
+test('darwin local: removal re-checks the `ipcs -a` row on the host: a changed CTIME, key, NATTCH or CPID is refused before ipcrm runs; the planned segment is removed by exactly `ipcrm -m 458752`, once', async () => {
+  const src = darwin();
+  const s = await src.snapshot();
+  const seg = s.shms.find((m) => m.id === 458752)!;
+  const plan = { key: seg.key, ctime: seg.ctime, nattchZero: true, cpid: seg.cpid, lpid: seg.lpid };
+  fs.rmSync(argvLog, { force: true });
+  // the segment replaced between the plan and the removal: the host prints a later CTIME
+  const changed = path.join(dir, 'macos-bin-ipcs-a.txt', 'ctime-changed');
+  fs.writeFileSync(changed, '');
+  await assert.rejects(src.remove('shm', seg.id, plan), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /ctime is now 20:12:50/.test(e.message));
+  fs.rmSync(changed);
+  await assert.rejects(src.remove('shm', seg.id, { ...plan, key: 0x1234 }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /key is now 0x00000000/.test(e.message));
+  await assert.rejects(src.remove('shm', seg.id, { ...plan, cpid: 513 }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /cpid is now 512/.test(e.message));
+  // an attached segment (65538, NATTCH 1) planned as detached
+  const att = s.shms.find((m) => m.id === 65538)!;
+  await assert.rejects(src.remove('shm', att.id, { key: att.key, ctime: att.ctime, nattchZero: true }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /nattch is now 1/.test(e.message));
+  await assert.rejects(src.remove('msg', 65536, { key: 0x41046f6a, ctime: s.msgs[0].ctime }), (e: unknown) => e instanceof IpcError && /queues stay on darwin/.test(e.message));
+  assert.deepEqual(calls(), [], 'ipcrm never ran');
+  await src.remove('shm', seg.id, plan);
+  assert.deepEqual(calls(), ['-m 458752']);
+  await src.close();
+});
+
+test('darwin local: an `ipcs` that prints no CTIME column (the real OS X capture) refuses every removal: nothing to re-verify, ipcrm never runs', async () => {
+  const src = darwin('ipcs.txt');
+  const s = await src.snapshot();
+  assert.deepEqual(s.sems.map((m) => [m.id, m.key, m.mode]), [[65536, 0x0b048802, 0o666]]);
+  assert.ok(s.warnings.some((w) => /listing has no CTIME column/.test(w)), s.warnings.join('\n'));
+  fs.rmSync(argvLog, { force: true });
+  await assert.rejects(src.remove('sem', 65536, { key: 0x0b048802, ctime: s.sems[0].ctime }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /no known CTIME/.test(e.message));
+  await assert.rejects(src.remove('shm', 458752, { key: 0, ctime: s.shms[0].ctime, nattchZero: true }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /no known CTIME/.test(e.message));
+  assert.deepEqual(calls(), []);
+  await src.close();
+});
+
 test('darwin local: Diagnose ENOSPC on a listing without semaphore limits says it cannot tell, names the sysctls to read, and blames no limit', async () => {
-  const src = new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin()}:/usr/bin:/bin` } } });
+  const src = darwin();
   const s = await src.snapshot();
   const d = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
   assert.equal(d.wouldSucceed, false, 'never claimed');
