@@ -7,8 +7,11 @@
 //
 // FreeBSD: the captured `ipcs -a` has no orphan (every segment is attached, every set lacks per-semaphore
 // detail), so the stand-in prints it with ONE derived row: segment 589836 with NATTCH 0 and CPID/LPID a pid
-// this test started and reaped (the state after its processes exited). A file this test writes makes the
-// stand-in print a later CTIME for that row (the segment was replaced between the plan and the removal).
+// this test started and reaped (the state after its processes exited). macOS: no full-column `ipcs -a` capture
+// is public; test/fixtures/macos/ipcs-a.txt is Apple's `ipcs -a` layout (from its source) around the objects
+// of a real OS X capture, and the stand-in prints segment 458752 (NATTCH 0 there) with CPID/LPID that reaped
+// pid. On both, a file this test writes makes the stand-in print a later CTIME for that row (the segment was
+// replaced between the plan and the removal).
 'use strict';
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -55,7 +58,15 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
       const F = path.join(FIXTURES, 'macos');
       w('uname', 'case "$*" in -s) echo Darwin ;; -r) echo 13.0.0 ;; -m) echo x86_64 ;; -n) echo mikulas-mac ;; *) echo "Darwin 13.0.0 x86_64" ;; esac');
       w('hostname', 'echo mikulas-mac');
-      w('ipcs', `case "$*" in -a) cat '${F}/ipcs.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+      w('ipcs', [
+        `F='${F}'`,
+        'case "$*" in',
+        // T ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ATIME DTIME CTIME (Apple's ipcs.c);
+        // the row is rebuilt with the source's printf widths so the listing keeps its layout
+        `  -a) awk -v dead='${deadPid}' -v changed="$(test -e '${dir}/ctime-changed' && echo 1)" '$1 == "m" && $2 == "458752" { $11 = dead; $12 = dead; if (changed) $15 = "20:12:50"; printf "m %6d %s %s %8s %8s %8s %8s %6d %6d %6d %6d %s %s %s\\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15; next } { print }' "$F/ipcs-a.txt" ;;`,
+        '  *) echo "ipcs: no captured output for $*" >&2; exit 1 ;;',
+        'esac',
+      ].join('\n'));
       w('sysctl', `case "$*" in kern.sysv) cat '${F}/sysctl-shm.txt' ;; *) exit 1 ;; esac`);
     }
     return bin;
@@ -186,37 +197,31 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
     assert.ok(!d.advice.some((a) => /kernel\.sem\b|\/proc\/sys/.test(a)), d.advice.join('\n'));
   });
 
-  if (PLATFORM === 'freebsd') {
-    it('Recycle… of the orphaned segment: the plan says unlocked; replaced between plan and removal it is refused and ipcrm never runs; then removed by exactly `ipcrm -m 589836`', async function () {
-      await vscode.commands.executeCommand('ipcExplorer.refresh');
-      let res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: ['shm:589836'], open: false });
-      assert.equal(asked.length, 1, 'confirmed at the modal');
-      assert.deepEqual([...asked[0].refs], ['shm:589836']);
-      assert.equal(res.plan.removal.mode, 'unlocked');
-      assert.match(res.plan.removal.detail, /check-then-ipcrm, no lock/);
-      assert.ok(res.report, JSON.stringify(res.plan.stays));
-      assert.equal(res.report.refused, 1, JSON.stringify(res.report.outcomes));
-      assert.match(JSON.stringify(res.report.outcomes), /ctime/i);
-      assert.deepEqual(ipcrmCalls(), [], 'ipcrm never ran');
-      // the listing as it is now (the later CTIME) is what the next plan sees: it is removed
-      res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: ['shm:589836'], open: false });
-      assert.equal(asked.length, 2);
-      assert.equal(res.report.refused, 0, JSON.stringify(res.report.outcomes));
-      assert.deepEqual(res.report.outcomes.filter((o) => o.action === 'removed').map((o) => o.id), [589836]);
-      assert.deepEqual(ipcrmCalls(), ['-m 589836']);
-      // a live segment is not even planned
-      res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: ['shm:458752'], open: false });
-      assert.equal(res.plan.candidates.length, 0);
-      assert.match(res.plan.stays[0].why, /^live: attached/);
-      assert.deepEqual(ipcrmCalls(), ['-m 589836']);
-    });
-  } else {
-    it('Recycle… is refused: this listing has no CTIME to re-verify, ipcrm never runs; the plan says unlocked and that queues stay', async function () {
-      const prep = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: ['shm:65538'], open: false });
-      assert.equal(prep.plan.removal.mode, 'unlocked');
-      assert.match(prep.plan.removal.queuesStay || '', /queues stay on darwin/);
-      if (prep.report) assert.equal(prep.report.removed || 0, 0);
-      assert.deepEqual(ipcrmCalls(), [], 'ipcrm never ran');
-    });
-  }
+  // the orphaned segment of each listing, and one that is attached
+  const seg = PLATFORM === 'freebsd' ? 589836 : 458752;
+  const live = PLATFORM === 'freebsd' ? 458752 : 65538;
+  it(`Recycle… of the orphaned segment: the plan says unlocked; replaced between plan and removal it is refused and ipcrm never runs; then removed by exactly \`ipcrm -m ${seg}\``, async function () {
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+    let res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${seg}`], open: false });
+    assert.equal(asked.length, 1, 'confirmed at the modal');
+    assert.deepEqual([...asked[0].refs], [`shm:${seg}`]);
+    assert.equal(res.plan.removal.mode, 'unlocked');
+    assert.match(res.plan.removal.detail, /check-then-ipcrm, no lock/);
+    assert.match(res.plan.removal.queuesStay || '', new RegExp(`queues stay on ${PLATFORM}`));
+    assert.ok(res.report, JSON.stringify(res.plan.stays));
+    assert.equal(res.report.refused, 1, JSON.stringify(res.report.outcomes));
+    assert.match(JSON.stringify(res.report.outcomes), /ctime/i);
+    assert.deepEqual(ipcrmCalls(), [], 'ipcrm never ran');
+    // the listing as it is now (the later CTIME) is what the next plan sees: it is removed
+    res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${seg}`], open: false });
+    assert.equal(asked.length, 2);
+    assert.equal(res.report.refused, 0, JSON.stringify(res.report.outcomes));
+    assert.deepEqual(res.report.outcomes.filter((o) => o.action === 'removed').map((o) => o.id), [seg]);
+    assert.deepEqual(ipcrmCalls(), [`-m ${seg}`]);
+    // a live segment is not even planned
+    res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`shm:${live}`], open: false });
+    assert.equal(res.plan.candidates.length, 0);
+    assert.match(res.plan.stays[0].why, /^live: attached/);
+    assert.deepEqual(ipcrmCalls(), [`-m ${seg}`]);
+  });
 });
