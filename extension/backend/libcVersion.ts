@@ -20,4 +20,4 @@ export function localGlibcVersion(): string | null {
 
 /** A POSIX sh command that prints the glibc release on a remote host (for parseLibcVersionOutput): getconf's
  *  confstr first, ldd's first line otherwise; prints nothing on a libc that knows neither. */
-export const REMOTE_GLIBC_PROBE = 'getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>/dev/null | head -n 1';
+export const REMOTE_GLIBC_PROBE = 'getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>&1 | head -n 1';

@@ -224,5 +224,6 @@ export function assembleSnapshot(f: HostFacts): IpcSnapshot {
   if (f.kernel !== undefined) snap.kernel = f.kernel;
   if (f.ipcNamespace !== undefined) snap.ipcNamespace = f.ipcNamespace;
   if (f.uid !== undefined) snap.uid = f.uid;
+  if (f.libc !== undefined) snap.libc = f.libc;
   return snap;
 }

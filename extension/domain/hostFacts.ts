@@ -6,7 +6,7 @@
  * the same way for every source: a new source (another namespace, another OS) only collects facts.
  */
 import type {
-  IpcErrorInfo, IpcLimits, ItemError, MsgQueue, Platform, PosixFile, ProcessFact, ReaderView, SemSet, ShmSegment, SnapshotSource,
+  HostLibc, IpcErrorInfo, IpcLimits, ItemError, MsgQueue, Platform, PosixFile, ProcessFact, ReaderView, SemSet, ShmSegment, SnapshotSource,
 } from '../shared/model';
 import type { MapsEntry } from './mapsParser';
 import type { PosixSemRead } from './posixSem';
@@ -120,6 +120,8 @@ export interface HostFacts {
   btime?: number;
   clkTck: number;
   reader?: ReaderView;
+  /** the host's C library (absent: not read) */
+  libc?: HostLibc;
   /** the source's own notes, shown first */
   warnings: string[];
 }

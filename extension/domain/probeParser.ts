@@ -7,6 +7,7 @@ import type { IpcErrorInfo, IpcSnapshot, SemElem } from '../shared/model';
 import { assembleSnapshot } from './assembleSnapshot';
 import { hintFor } from './errors';
 import { platformOf, type HostFacts } from './hostFacts';
+import { parseHostLibc } from './hostLibc';
 import { ipcsProbeFacts } from './probeIpcs';
 import { firstLine, intOf, need, PID_MAX, probeError, snippet, splitDocument, type ProbeResult } from './probeDocument';
 import { linuxProbeFacts, type ProbeHead } from './probeLinux';
@@ -88,12 +89,15 @@ export function parseProbeFacts(text: string, opts: ParseProbeOptions): ProbeRes
   if (platform === 'linux') {
     const f = linuxProbeFacts(doc, head, opts.extraPids);
     if (!f.ok) return f;
+    // the host's own libc: an entered namespace's processes may run another (a container image's), so only here
+    f.value.libc = parseHostLibc(doc.sections.get('libc'), platform);
     const out: ProbeFacts = { facts: f.value };
     if (doc.sections.has('ns-enter')) out.namespaces = parseNamespaces(doc, head);
     return { ok: true, value: out };
   }
   const r = ipcsProbeFacts(doc.sections, head, opts.extraPids);
   if (!r.ok) return { ok: false, error: probeError(host, r.message) };
+  r.facts.libc = parseHostLibc(doc.sections.get('libc'), platform);
   return { ok: true, value: { facts: r.facts, ipcsClock: { utcOffsetSeconds: r.utcOffsetSeconds } } };
 }
 

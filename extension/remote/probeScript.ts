@@ -49,6 +49,8 @@ Linux)
   s groups; id -G 2>/dev/null
   s clock; date +%s.%N; cat /proc/uptime 2>/dev/null; date +%s.%N
   s pagesize; getconf PAGESIZE 2>&1
+  # glibc's release (its confstr); elsewhere the first line of ldd's answer (musl's ldd names itself on stderr)
+  s libc; getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>&1 | head -n 1
   for k in sem shm msg; do
     s "sysvipc-$k"
     # the kernel pads every column: squeezing the blanks halves what crosses the network (the parser splits on blanks)

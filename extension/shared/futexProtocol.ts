@@ -18,9 +18,11 @@ export interface LiveSource {
   nwaiters: number;
   /** when the host read it (ms since the epoch). */
   readAt: number;
-  /** the glibc release of the machine holding the semaphore (gnu_get_libc_version, e.g. '2.36'); absent
-   *  when the host could not tell (an SSH host, a libc that is not glibc). */
+  /** the glibc release of the machine holding the semaphore (gnu_get_libc_version on this machine, `getconf
+   *  GNU_LIBC_VERSION` on an SSH host, e.g. '2.36'); absent when not known or not glibc. */
   glibc?: string;
+  /** without `glibc`: what is known instead ("not glibc (musl)", why the release is not known). */
+  libcNote?: string;
 }
 
 export type FutexHostToWebview =

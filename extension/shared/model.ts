@@ -266,7 +266,18 @@ export interface IpcSnapshot {
    * probe without the listing); absent when every file is listed.
    */
   devShmIncomplete?: string;
+  /** the C library of the host as its source read it (the futex visualizer follows its glibc release); absent = not read. */
+  libc?: HostLibc;
 }
+
+/**
+ * A host's C library: glibc with its release as gnu_get_libc_version() returns it ('2.36'), another libc
+ * (musl, FreeBSD's, macOS's), or unknown (the host's answer was missing or not understood).
+ */
+export type HostLibc =
+  | { kind: 'glibc'; release: string }
+  | { kind: 'other'; name: string }
+  | { kind: 'unknown'; why: string };
 
 /** statfs(2) of a /dev/shm (a tmpfs: Docker's default is 64 MiB): bytes. */
 export interface DevShmUsage {

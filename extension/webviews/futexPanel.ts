@@ -11,7 +11,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { findScenario, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
+import { findScenario, liveLibc, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
 import type { PosixSem } from '../shared/model';
 import { FUTEX_PROTOCOL, type FutexHostToWebview, type FutexWebviewToHost, type LiveSource } from '../shared/futexProtocol';
 import type { Services } from '../services/services';
@@ -90,9 +90,12 @@ export class FutexPanel implements vscode.Disposable {
 
   openLive(t: LiveTarget, readAt = Date.now()): void {
     this.live = t;
-    // this machine's glibc wrote a local semaphore; an SSH host's release is not read (yet)
-    const glibc = t.host === LOCAL_HOST ? localGlibcRelease() : undefined;
-    const live: LiveSource = { name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt, ...(glibc ? { glibc } : {}) };
+    // the glibc of the machine holding the semaphore: this one's, or the SSH host's as its probe read it
+    const local = t.host === LOCAL_HOST;
+    const { glibc, libcNote } = liveLibc(local, local ? localGlibcRelease() : undefined, local ? undefined : this.services.store.get(t.host)?.snapshot?.libc);
+    const live: LiveSource = {
+      name: t.name, host: t.host, value: t.value, nwaiters: t.nwaiters, readAt, ...(glibc ? { glibc } : {}), ...(libcNote ? { libcNote } : {}),
+    };
     // the machine's release picks the glibc-new-* version the stepper follows
     this.post({ type: 'open', scenario: scenarioFromLive({ ...t, glibc: t.glibc ?? glibc }), live });
     this.panel.title = `Futex: ${t.name}`;

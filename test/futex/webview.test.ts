@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildWebviewHtml, type UriLike } from '../../extension/webviews/webviewHtml';
-import { scenarioFromLive } from '../../extension/domain/futex';
+import { liveLibc, scenarioFromLive } from '../../extension/domain/futex';
 import type { FutexHostToWebview } from '../../extension/shared/futexProtocol';
 import { chromiumPath, needs } from '../helpers/capabilities';
 
@@ -223,6 +223,26 @@ test('live semaphore from the host: "3 tokens, 2 waiters", refresh asks the host
   // (postMessage is asynchronous: wait for the handler to have run)
   await poll(p, 'document.getElementById("ex-status").textContent.includes("bad scenario")');
   assert.match((await p.textContent('#description')) ?? '', /3 tokens, 2 waiters/, 'the previous scenario stays');
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test('live semaphore on an SSH host: its glibc release, or "not glibc" said in so many words', browserCap, async () => {
+  const { p, errors } = await open();
+  const send = async (live: FutexHostToWebview & { type: 'open' }): Promise<void> => {
+    await p.evaluate(`window.postMessage(${JSON.stringify(live)}, '*')`);
+  };
+  const remote = liveLibc(false, undefined, { kind: 'glibc', release: '2.21' });
+  const sc = scenarioFromLive({ name: '/jobs', value: 0, nwaiters: 1, layout: 'glibc-new-64', glibc: remote.glibc });
+  await send({ type: 'open', scenario: sc, live: { name: '/jobs', host: 'db1', value: 0, nwaiters: 1, readAt: 0, ...remote } });
+  await poll(p, 'document.getElementById("live").textContent.includes("/jobs on db1")');
+  assert.match((await p.textContent('#live')) ?? '', /^live \/jobs on db1 \(glibc 2\.21\): 0 tokens, 1 waiters/);
+  assert.equal(await p.inputValue('#glibc'), '2.21', 'the stepper follows the host\'s release, not this machine\'s');
+  const musl = liveLibc(false, undefined, { kind: 'other', name: 'musl' });
+  const sc2 = scenarioFromLive({ name: '/alp', value: 2, nwaiters: 0, glibc: musl.glibc });
+  await send({ type: 'open', scenario: sc2, live: { name: '/alp', host: 'alpine1', value: 2, nwaiters: 0, readAt: 0, ...musl } });
+  await poll(p, 'document.getElementById("live").textContent.includes("/alp on alpine1")');
+  assert.match((await p.textContent('#live')) ?? '', /^live \/alp on alpine1 \(not glibc \(musl\)\): 2 tokens/);
   assert.deepEqual(errors, []);
   await p.close();
 });

@@ -99,10 +99,11 @@ after(async () => {
 /**
  * A snapshot without its provenance: who took it (host, source), when (takenAt, and the clock offset the
  * reader measured at that instant) and the notes about the reader itself (warnings). Everything else is
- * what the host holds, and two sources reading the same files must agree on all of it.
+ * what the host holds, and two sources reading the same files must agree on all of it. The C library
+ * (libc) is read by the SSH probe only (glibc.test.ts compares it with this machine's getconf).
  */
 function content(s: IpcSnapshot) {
-  const { host: _h, source: _s, takenAt: _t, warnings: _w, reader, ...rest } = s;
+  const { host: _h, source: _s, takenAt: _t, warnings: _w, libc: _l, reader, ...rest } = s;
   const { clockOffset: _o, clockOffsetError: _e, ...view } = reader ?? {};
   return { ...rest, reader: view };
 }

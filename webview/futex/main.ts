@@ -323,7 +323,7 @@ function render(): void {
   storySel.disabled = playBtn.disabled = stories.length === 0;
   liveBox.replaceChildren();
   if (live) {
-    const libc = live.glibc ? `glibc ${live.glibc}` : 'glibc release not known';
+    const libc = live.glibc ? `glibc ${live.glibc}` : live.libcNote ?? 'glibc release not known';
     liveBox.append(`live ${live.name} on ${live.host} (${libc}): ${live.value} tokens, ${live.nwaiters} waiters (read ${formatTimestamp(live.readAt)}) `, refreshBtn);
   }
   renderMemory(select(svg as SVGSVGElement), sel(hexPre), sel(memStatus), s);

@@ -5,6 +5,8 @@
  * person can step.
  */
 import { SEM_VALUE_MAX, type ModelId, type Scenario, type ThreadSpec } from './types';
+import type { HostLibc } from '../../shared/model';
+import { hostLibcText } from '../hostLibc';
 import { glibcRange } from './versions';
 
 export interface LiveSemInput {
@@ -85,4 +87,17 @@ export function liveTargetOf(arg: unknown): LiveTarget | { error: string } | und
   }
   if (!isNat(o.value) || !isNat(o.nwaiters)) return { error: `${o.name}: value and nwaiters must be non-negative integers` };
   return { host, name: o.name, value: o.value, nwaiters: o.nwaiters, layout: typeof o.layout === 'string' ? o.layout : undefined };
+}
+
+/**
+ * The C library of the machine holding a live semaphore: the glibc release the stepper follows (`glibc`), or
+ * the words the panel shows instead (`libcNote`: "not glibc (musl)", why the release is not known). This
+ * machine's release comes from gnu_get_libc_version (Node's report); an SSH host's from its snapshot, as its
+ * probe read it in the same round trip as the semaphore.
+ */
+export function liveLibc(local: boolean, localRelease: string | undefined, hostLibc: HostLibc | undefined): { glibc?: string; libcNote?: string } {
+  if (local) return localRelease ? { glibc: localRelease } : { libcNote: 'glibc release not known' };
+  if (hostLibc?.kind === 'glibc') return { glibc: hostLibc.release };
+  if (!hostLibc) return { libcNote: 'glibc release not known: the host\'s snapshot does not report its C library' };
+  return { libcNote: hostLibcText(hostLibc) };
 }
