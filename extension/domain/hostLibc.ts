@@ -28,11 +28,3 @@ export function parseHostLibc(body: string | undefined, platform: Platform): Hos
   if (/^musl libc \([0-9A-Za-z_]{1,20}\)$/.test(line)) return { kind: 'other', name: 'musl' };
   return { kind: 'unknown', why: `not a glibc release: ${snippet(line, 60)}` };
 }
-
-/** How a panel names the C library: "glibc 2.36", "not glibc (musl)", "C library not known (...)". */
-export function hostLibcText(l: HostLibc | undefined): string {
-  if (!l) return 'glibc release not known';
-  if (l.kind === 'glibc') return `glibc ${l.release}`;
-  if (l.kind === 'other') return `not glibc (${l.name})`;
-  return `glibc release not known: ${l.why}`;
-}

@@ -6,7 +6,6 @@
  */
 import { SEM_VALUE_MAX, type ModelId, type Scenario, type ThreadSpec } from './types';
 import type { HostLibc } from '../../shared/model';
-import { hostLibcText } from '../hostLibc';
 import { glibcRange } from './versions';
 
 export interface LiveSemInput {
@@ -87,6 +86,14 @@ export function liveTargetOf(arg: unknown): LiveTarget | { error: string } | und
   }
   if (!isNat(o.value) || !isNat(o.nwaiters)) return { error: `${o.name}: value and nwaiters must be non-negative integers` };
   return { host, name: o.name, value: o.value, nwaiters: o.nwaiters, layout: typeof o.layout === 'string' ? o.layout : undefined };
+}
+
+/** How the panel names a host's C library: "glibc 2.36", "not glibc (musl)", "glibc release not known: why". */
+export function hostLibcText(l: HostLibc | undefined): string {
+  if (!l) return 'glibc release not known';
+  if (l.kind === 'glibc') return `glibc ${l.release}`;
+  if (l.kind === 'other') return `not glibc (${l.name})`;
+  return `glibc release not known: ${l.why}`;
 }
 
 /**

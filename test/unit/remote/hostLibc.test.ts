@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { hostLibcText, LIBC_SECTION_MAX_BYTES, parseHostLibc } from '../../../extension/domain/hostLibc';
-import { liveLibc } from '../../../extension/domain/futex';
+import { LIBC_SECTION_MAX_BYTES, parseHostLibc } from '../../../extension/domain/hostLibc';
+import { hostLibcText, liveLibc } from '../../../extension/domain/futex';
 import { parseProbe } from '../../../extension/domain/probeParser';
 
 test('libc section: glibc N.N is the release; musl, FreeBSD and macOS are "not glibc"', () => {
