@@ -212,7 +212,8 @@ Linux)
   sysctl kern.ipc 2>/dev/null
   sysctl kern.sysv 2>/dev/null
   s pids
-  pids=$( { ipcs -a 2>/dev/null | awk '$1 == "m" && NF >= 12 { print $11; print $12 } $1 == "q" && NF >= 14 { print $13; print $14 }'
+  # -a rows: m ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ...; q ... CGROUP CBYTES QNUM QBYTES LSPID LRPID ...
+  pids=$( { ipcs -a 2>/dev/null | awk '$1 == "m" && NF >= 12 { print $11; print $12 } $1 == "q" && NF >= 13 { print $12; print $13 }'
             for p in $extra_pids; do echo "$p"; done; } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue

@@ -6,6 +6,7 @@
  * this machine's. No kernel object is touched: the stand-in ipcrm removes nothing.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,9 @@ function macosBin(listing = 'ipcs-a.txt'): string {
   w('uname', 'case "$*" in -s) echo Darwin ;; *) echo "Darwin 13.0.0 x86_64" ;; esac');
   w('hostname', 'echo mikulas-mac');
   // rows: m ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ATIME DTIME CTIME
-  w('ipcs', `case "$*" in -a) awk -v changed="$(test -e '${mac}/ctime-changed' && echo 1)" 'changed && $1 == "m" && $2 == "458752" { sub(/19:58:02$/, "20:12:50") } { print }' '${F}/${listing}' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+  //       q ID KEY MODE OWNER GROUP CREATOR CGROUP CBYTES QNUM QBYTES LSPID LRPID STIME RTIME CTIME
+  // a file `queue-pids` ("LSPID LRPID") makes it print those pids in the queue's row
+  w('ipcs', `case "$*" in -a) awk -v changed="$(test -e '${mac}/ctime-changed' && echo 1)" -v qpids="$(cat '${mac}/queue-pids' 2>/dev/null)" 'changed && $1 == "m" && $2 == "458752" { sub(/19:58:02$/, "20:12:50") } qpids != "" && $1 == "q" { split(qpids, p, " "); $12 = p[1]; $13 = p[2] } { print }' '${F}/${listing}' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
   w('sysctl', `case "$*" in kern.sysv) cat '${F}/sysctl-shm.txt' ;; *) exit 1 ;; esac`);
   fs.copyFileSync(path.join(bin, 'ipcrm'), path.join(mac, 'ipcrm'));
   return mac;
@@ -159,6 +162,23 @@ test('darwin local: removal re-checks the `ipcs -a` row on the host: a changed C
   await src.remove('shm', seg.id, plan);
   assert.deepEqual(calls(), ['-m 458752']);
   await src.close();
+});
+
+test('darwin local: the probe asks ps about a queue\'s LSPID and LRPID (the `-a` row\'s 12th and 13th fields), not LRPID and STIME', async () => {
+  const src = darwin();
+  const pids = path.join(dir, 'macos-bin-ipcs-a.txt', 'queue-pids');
+  // a sender that is this test process (alive) and a receiver that was started and reaped (gone)
+  const gone = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+  fs.writeFileSync(pids, `${process.pid} ${gone}`);
+  try {
+    const s = await src.snapshot();
+    assert.deepEqual(s.msgs.map((m) => [m.lspid, m.lrpid]), [[process.pid, gone]]);
+    assert.equal(s.processes[process.pid]?.alive, true, JSON.stringify(Object.keys(s.processes)));
+    assert.equal(s.processes[gone]?.alive, fs.existsSync(`/proc/${gone}`));
+  } finally {
+    fs.rmSync(pids);
+    await src.close();
+  }
 });
 
 test('darwin local: an `ipcs` that prints no CTIME column (the real OS X capture) refuses every removal: nothing to re-verify, ipcrm never runs', async () => {
