@@ -93,20 +93,13 @@ export async function restoreRemoteLeftLock(f: LockFinding, src: RemoteLockHost,
   const l = f.intent.lock;
   const what = `${src.host}: ${l.kind} id ${l.id}`;
   if (f.state !== 'locked' || !f.now) return { ok: false, message: `${what}: ${f.why}` };
-  const mode = `0${(l.mode & 0o777).toString(8).padStart(3, '0')}`;
+  let failure: unknown;
   try {
     await src.restoreLocked(l.kind, l.id, { key: l.key, uid: l.uid, gid: l.gid, mode: l.mode, ctime: f.now.ctime });
   } catch (e) {
-    const info = toIpcErrorInfo(e);
-    return { ok: false, message: `${what}: not restored: ${info.message}${info.hint ? ` - ${info.hint}` : ''}` };
+    failure = e ?? new Error('restore failed');
   }
-  const message = `${what}: mode restored to ${mode}`;
-  try {
-    audit.append(record(f.intent, 'restored', [message]));
-  } catch (e) {
-    return { ok: true, message: `${message} (audit log write failed: ${toIpcErrorInfo(e).message})` };
-  }
-  return { ok: true, message };
+  return journalRestore(f, what, failure, audit);
 }
 
 /** Locks to report: still locked by a recycle that is not running any more. */
@@ -131,14 +124,22 @@ export function restoreLeftLock(f: LockFinding, binding: Pick<NativeBinding, 're
   const l = f.intent.lock;
   const what = `${l.kind} id ${l.id}`;
   if (f.state !== 'locked' || !f.now) return { ok: false, message: `${what}: ${f.why}` };
-  const mode = `0${(l.mode & 0o777).toString(8).padStart(3, '0')}`;
+  let failure: unknown;
   try {
     binding.restoreMode(l.kind, l.id, { key: l.key, ctime: f.now.ctime, uid: l.uid, gid: l.gid, mode: l.mode });
   } catch (e) {
-    const info = toIpcErrorInfo(e);
+    failure = e ?? new Error('restore failed');
+  }
+  return journalRestore(f, what, failure, audit);
+}
+
+/** The outcome of a restore as a line for people; a successful one closes its intent in the audit log. */
+function journalRestore(f: LockFinding, what: string, failure: unknown, audit: AuditLog): { ok: boolean; message: string } {
+  if (failure !== undefined) {
+    const info = toIpcErrorInfo(failure);
     return { ok: false, message: `${what}: not restored: ${info.message}${info.hint ? ` - ${info.hint}` : ''}` };
   }
-  const message = `${what}: mode restored to ${mode}`;
+  const message = `${what}: mode restored to 0${(f.intent.lock.mode & 0o777).toString(8).padStart(3, '0')}`;
   try {
     audit.append(record(f.intent, 'restored', [message]));
   } catch (e) {
