@@ -35,12 +35,12 @@ const DOCKER_HOST = 'local:ipc:[4026532181] docker 2403ccfe427f · postgres';
 const HOSTILE = 'machine evil\n<img src=x onerror="window.__pwned=1">\u202etxt.exe';
 const HOSTILE_HOST = `local:ipc:[4026532190] ${HOSTILE}`;
 
-/** a container's snapshot: 17-semaphore sets against its own SEMMNI 8, 61 MiB of its 64 MiB /dev/shm */
+/** a container's snapshot: 17-semaphore sets against its own SEMMNI 7, 61 MiB of its 64 MiB /dev/shm */
 function containerSnapshot(): IpcSnapshot {
   const s = seedSnapshot();
   s.sems = s.sems.slice(0, 6);
   s.usage = { ...s.usage, semSets: 6, semTotal: 6 * 17 };
-  s.limits = { ...s.limits, semmni: 8, semmns: 32000 };
+  s.limits = { ...s.limits, semmni: 7, semmns: 32000 };
   s.devShm = { path: '/proc/4242/root/dev/shm', size: 64 * MiB, used: 61 * MiB, avail: 3 * MiB, fsType: 'tmpfs' };
   return s;
 }
@@ -84,11 +84,11 @@ describe('dashboard: IPC namespaces (containers)', () => {
     const host = d.page.locator('.ns-row[data-ns="ipc:[4026531839]"]');
     assert.match((await host.getAttribute('class')) ?? '', /\bcurrent\b/);
     assert.equal(await host.locator('.ns-note').textContent(), "machine's own · IPC Explorer runs here · 16 sem · 2 shm · 1 msg · 0 POSIX");
-    // the container: SEMMNI 6 of its own 8 (75 %: warn), its own 64 MiB /dev/shm at 95 % (critical)
+    // the container: SEMMNI 6 of its own 7 (86 %: warn, at >= 80 %), its own 64 MiB /dev/shm at 95 % (critical)
     const docker = d.page.locator('.ns-row[data-ns="ipc:[4026532181]"]');
     const sem = docker.locator('.ns-bar[data-what="sem"]');
-    assert.equal(await sem.locator('.cap-value').textContent(), 'SEMMNI 6 / 8');
-    assert.equal(await sem.locator('.cap-pct').textContent(), '75 %');
+    assert.equal(await sem.locator('.cap-value').textContent(), 'SEMMNI 6 / 7');
+    assert.equal(await sem.locator('.cap-pct').textContent(), '86 %');
     assert.match((await sem.getAttribute('class')) ?? '', /level-warn/);
     const dev = docker.locator('.ns-bar[data-what="devShm"]');
     assert.equal(await dev.locator('.cap-value').textContent(), '61 MiB / 64 MiB');
