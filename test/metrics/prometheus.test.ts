@@ -175,6 +175,9 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     h.addForcedAlias('silent', 'db1', `#!/bin/sh\necho session >> '${path.join(tmp, 'silent.sessions')}'\nexec sleep 600\n`);
     const r = h.hosts.get('db1')!.exec(ipcMake, ['sem', '-n', '4', '-s', '17', '-k', String(0x8100)]);
     assert.equal(r.status, 0, r.stderr);
+    // 3 MiB in db1's own /dev/shm: its free bytes differ from this machine's
+    const dd = h.hosts.get('db1')!.exec('dd', ['if=/dev/zero', 'of=/dev/shm/ipcx-blob', 'bs=1M', 'count=3', 'status=none']);
+    assert.equal(dd.status, 0, dd.stderr);
 
     const s = await startUntil(process.execPath, [IPCX, 'serve', '--listen', '127.0.0.1:0', '--target', 'db1', '--target', 'unreach', '--target', 'silent',
       '--recent', '0', '--min-age', '0', '--timeout', '20'], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { ...process.env, IPCX_SSH_CONFIG: h.configFile });
@@ -304,6 +307,15 @@ describe('IPC metrics on real engines', { concurrency: false }, () => {
     assert.equal(rk.semTotal, 4 * 17);
     assert.equal(remote[0].metric['instance'], 'db1');
     assert.equal(num(await until('ipc_probe_success{job="ipc-ssh",host="db1"}', (r) => r.length === 1)), 1);
+    // its /dev/shm: the statfs the probe read there (stat -f in the same round trip), not this machine's
+    const [bsize, blocks, bfree, files, ffree] = h!.hosts.get('db1')!.exec('stat', ['-f', '-c', '%S %b %f %c %d', '/dev/shm']).stdout.trim().split(' ').map(Number);
+    assert.equal(num(await until('ipc_devshm_size_bytes{job="ipc-ssh",host="db1"}', (r) => r.length === 1)), bsize * blocks);
+    const free = num(await until('ipc_devshm_free_bytes{job="ipc-ssh",host="db1"}', (r) => r.length === 1));
+    assert.equal(free, bsize * bfree);
+    assert.equal(num(await until('ipc_devshm_files{job="ipc-ssh",host="db1"}', (r) => r.length === 1)), files);
+    assert.equal(num(await until('ipc_devshm_files_free{job="ipc-ssh",host="db1"}', (r) => r.length === 1)), ffree);
+    const here = fs.statfsSync('/dev/shm');
+    assert.notEqual(free, here.bfree * here.bsize, 'db1\'s own /dev/shm (3 MiB used there)');
     // every rule of alerts.yml loads and evaluates
     const rules = (await (await fetch(`http://127.0.0.1:${prom!.port}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
     const all = rules.data.groups.flatMap((g) => g.rules);
