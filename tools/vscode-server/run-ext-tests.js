@@ -42,6 +42,17 @@ function arg(name) {
 const t0 = Date.now();
 const log = (...a) => console.log(`[runner +${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
+/** Clicks an element; a failure comes back as the bridge's error with Playwright's reason. */
+async function clickOn(el, req) {
+  try {
+    const opts = { button: req.button === 'right' ? 'right' : 'left', timeout: 15000 };
+    if (req.double) await el.dblclick(opts); else await el.click(opts);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: String(e && e.message || e).split('\n').slice(0, 6).join(' | ') };
+  }
+}
+
 /** Requests a test can make through the bridge. Each gets the page and returns JSON-able data. */
 const bridgeOps = {
   // {path, selector?}: PNG of the whole window, or of the first element matching selector (workbench DOM)
@@ -89,13 +100,17 @@ const bridgeOps = {
     return { ok: true, found: false, count: 0, items: [], frames: page.frames().length };
   },
   // {selector, frame?, double?, button?: 'right'}: click the first match (expand a row, open a context menu)
+  // A visible match wins over one in a hidden frame (a webview of an earlier panel can linger); the click gives
+  // up after 15 s with Playwright's reason (covered, not visible ...) instead of leaving the bridge unanswered.
   async click(page, req) {
+    let hidden = null;
     for (const f of framesFor(page, req.frame || 'workbench')) {
       const el = await f.$(req.selector).catch(() => null);
       if (!el) continue;
-      if (req.double) await el.dblclick(); else await el.click({ button: req.button === 'right' ? 'right' : 'left' });
-      return { ok: true };
+      if (!(await el.isVisible().catch(() => false))) { hidden ??= el; continue; }
+      return clickOn(el, req);
     }
+    if (hidden) return clickOn(hidden, req);
     return { ok: false, error: `no element ${req.selector}` };
   },
   // {width}: drag the sash between the side bar and the editor until the side bar is that wide (px)

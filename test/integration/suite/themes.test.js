@@ -102,7 +102,10 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
       await h.sleep(500);
       const editor = (await h.bridge('bbox', { selector: '.part.editor' })).boxes[0];
       await h.bridge('screenshot', { path: `${h.artifacts}/themes/walkthrough-dashboard-${imageKey}.png`, clip: { x: editor.x, y: editor.y, width: editor.width, height: Math.min(editor.height, 660) } });
-      await h.bridge('click', { selector: cell, frame: 'webview' });
+      // a toast left by an earlier suite can cover the map's corner
+      await vscode.commands.executeCommand('notifications.clearAll');
+      const clicked = await h.bridge('click', { selector: cell, frame: 'webview' });
+      assert.ok(clicked.ok, `click on the map cell: ${clicked.error}`);
       await h.waitFor(async () => ((await q('#detail-title', 'webview')).items[0]?.text ?? '').endsWith(`(id ${pg[1]})`), 'the detail pane');
       await h.waitFor(async () => (await q('table.sems tbody tr', 'webview')).count === 17, 'the semaphores of the set');
       await shot('dashboard-detail');
