@@ -74,6 +74,7 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
   const asked = [];
   const cfg = (s) => vscode.workspace.getConfiguration(s);
   const saved = {};
+  let sideWidth;
   const item = (n) => provider.getTreeItem(n);
   const label = (n) => { const l = item(n).label; return typeof l === 'string' ? l : l.label; };
 
@@ -101,6 +102,8 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     api.testHooks.setRecycleConfirm(undefined);
     for (const x of [a, b]) if (x) await x.end();
     for (const [s, k, v] of Object.values(saved)) await cfg(s).update(k, v, vscode.ConfigurationTarget.Global);
+    // the side bar back to its width: a narrow editor hides the Settings editor's table of contents later on
+    if (sideWidth) await h.bridge('resizeSidebar', { width: sideWidth });
     await vscode.commands.executeCommand('ipcExplorer.refresh');
   });
 
@@ -143,6 +146,7 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
 
   it('shows them in the workbench (DOM), and a screenshot is kept', async function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    sideWidth = (await h.bridge('bbox', { selector: '.part.sidebar' })).boxes[0]?.width;
     await h.bridge('resizeSidebar', { width: 700 });
     await vscode.commands.executeCommand('notifications.clearAll');
     for (const x of [a, b]) {

@@ -236,7 +236,10 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
   });
 
   it('settings: "IPC Explorer" in titled sections; the machine-scoped ones are on the Remote tab, not User', async function () {
-    // User tab: the sections a workspace-independent user setting can hold
+    // User tab: the sections a workspace-independent user setting can hold. The Settings editor shows its table
+    // of contents only when the editor is wide enough: a side bar of ordinary width.
+    await vscode.commands.executeCommand('ipcExplorer.objects.focus');
+    await h.bridge('resizeSidebar', { width: 300 });
     await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:ipc-explorer.ipc-explorer');
     const toc = await h.waitFor(async () => {
       const t = await texts('.settings-toc-container .monaco-list-row');
