@@ -6,32 +6,20 @@
  * with screenshots in test-artifacts/webview/.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTime } from '../../extension/shared/format';
 import type { WebviewToHost } from '../../extension/shared/dashboardProtocol';
 import { DEAD_POSTMASTER, seedSnapshot, snapshotMessage } from './fixtures';
-import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type DashboardPage, type Served, type Theme, pollPage } from './harness';
+import { dashboardSession, artifactPath, type DashboardPage, type Theme, pollPage } from './harness';
 import { needs } from '../helpers/capabilities';
 
 const chromium = needs('chromium');
 
-let browser: Browser;
-let served: Served;
-
-before(async () => {
-  if (!chromium.ready()) return;
-  ensureBundle();
-  served = await serveDashboard();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const session = dashboardSession(chromium.ready);
 
 async function seeded(theme: Theme): Promise<DashboardPage> {
-  const d = await openDashboard(browser, served, theme);
+  const d = await session.open(theme);
   await d.send(snapshotMessage(seedSnapshot()));
   await d.page.waitForSelector('svg.semmap g.cell');
   return d;
@@ -44,7 +32,7 @@ async function noErrors(d: DashboardPage): Promise<void> {
 
 describe('dashboard webview (seed scenario)', () => {
   test('the page is the builder output: CSP with a nonce, one nonce\'d script, no inline script or style', chromium, () => {
-    const html = served.html;
+    const html = session.served.html;
     const csp = (/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '').replace(/&#39;/g, "'");
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]{24}'/);
@@ -225,7 +213,7 @@ describe('dashboard webview (seed scenario)', () => {
   });
 
   test('a host error before any snapshot is shown with errno, call and hint', chromium, async () => {
-    const d = await openDashboard(browser, served, 'light');
+    const d = await session.open('light');
     assert.equal(await d.page.locator('.host-line').textContent(), 'Waiting for the first snapshot…');
     await d.send({ type: 'error', error: { code: 'ESSH', syscall: 'ssh', message: 'ssh db2: connection refused', hint: 'is sshd running on db2?' } });
     await pollPage(d.page, 'document.querySelector(".error-bar").textContent.length > 0');
@@ -319,7 +307,7 @@ describe('dashboard webview (seed scenario)', () => {
   });
 
   test('32,000 sets: aggregated key-range cells, a click zooms to individual sets', chromium, async () => {
-    const d = await openDashboard(browser, served, 'dark');
+    const d = await session.open('dark');
     await d.send(snapshotMessage(seedSnapshot({ extraSets: 31_984 })));
     await d.page.waitForSelector('svg.semmap g.cell.agg');
     const cells = await d.page.locator('svg.semmap g.cell').count();

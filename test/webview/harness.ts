@@ -9,6 +9,7 @@
  * with `window.postMessage`, exactly as the webview receives them from the host.
  */
 import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -316,4 +317,30 @@ export async function pollPage(page: Page, expression: string, timeoutMs = 10_00
 export function artifactPath(name: string): string {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
+}
+
+/**
+ * One Chromium and one served dashboard bundle for a test file: started before its tests (when `ready` says
+ * the browser is there), closed after them. `open(theme)` loads a fresh dashboard page.
+ */
+export function dashboardSession(ready: () => boolean = () => true): { readonly served: Served; open(theme: Theme): Promise<DashboardPage> } {
+  let browser: Browser | undefined;
+  let served: Served | undefined;
+  before(async () => {
+    if (!ready()) return;
+    ensureBundle();
+    served = await serveDashboard();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+  return {
+    get served() { if (!served) throw new Error('the dashboard is not served (Chromium missing?)'); return served; },
+    open: (theme) => {
+      if (!browser || !served) throw new Error('no browser: the session did not start');
+      return openDashboard(browser, served, theme);
+    },
+  };
 }

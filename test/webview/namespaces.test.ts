@@ -7,28 +7,16 @@
  * is hidden with one namespace. Screenshots in light and dark themes under test-artifacts/webview/.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { namespaceItem } from '../../extension/domain/namespaceSummary';
 import { isWebviewToHost, type HostToWebview, type NamespaceItem } from '../../extension/shared/dashboardProtocol';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { seedSnapshot, snapshotMessage } from './fixtures';
-import { artifactPath, ensureBundle, launchBrowser, openDashboard, serveDashboard, type Browser, type Served, type Theme } from './harness';
+import { dashboardSession, artifactPath, type Theme } from './harness';
 import { needs } from '../helpers/capabilities';
 
 const chromium = needs('chromium');
-let browser: Browser;
-let served: Served;
-
-before(async () => {
-  if (!chromium.ready()) return;
-  ensureBundle();
-  served = await serveDashboard();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const session = dashboardSession(chromium.ready);
 
 const MiB = 1024 * 1024;
 const DOCKER_HOST = 'local:ipc:[4026532181] docker 2403ccfe427f · postgres';
@@ -60,7 +48,7 @@ function items(): NamespaceItem[] {
 }
 
 async function shown(theme: Theme) {
-  const d = await openDashboard(browser, served, theme);
+  const d = await session.open(theme);
   const msg: HostToWebview = { type: 'namespaces', current: 'local', items: items() };
   await d.send(msg);
   await d.send(snapshotMessage(seedSnapshot()));
@@ -135,7 +123,7 @@ describe('dashboard: IPC namespaces (containers)', () => {
   });
 
   test('with one namespace visible there is no picker and no per-container view', chromium, async () => {
-    const d = await openDashboard(browser, served, 'light');
+    const d = await session.open('light');
     await d.send({ type: 'namespaces', current: 'local', items: [] });
     await d.send(snapshotMessage(seedSnapshot()));
     await d.page.waitForSelector('svg.semmap g.cell');

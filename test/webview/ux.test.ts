@@ -5,27 +5,16 @@
  * formatted as everywhere else, dismissable warnings. Screenshots of each theme in test-artifacts/webview/.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTimestamp } from '../../extension/shared/format';
 import type { IpcSnapshot, SemSet, Verdict } from '../../extension/shared/model';
 import { slimVerdicts, type HostToWebview } from '../../extension/shared/dashboardProtocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 import { seedSnapshot } from './fixtures';
-import { artifactPath, ensureBundle, launchBrowser, openDashboard, pollPage, serveDashboard, type Browser, type DashboardPage, type Served, type Theme } from './harness';
+import { dashboardSession, artifactPath, pollPage, type DashboardPage, type Theme } from './harness';
 
-let browser: Browser;
-let served: Served;
-
-before(async () => {
-  ensureBundle();
-  served = await serveDashboard();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const session = dashboardSession();
 
 function message(snapshot: IpcSnapshot, patch?: (v: Verdict) => Verdict): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
@@ -34,7 +23,7 @@ function message(snapshot: IpcSnapshot, patch?: (v: Verdict) => Verdict): HostTo
 }
 
 async function seeded(theme: Theme, snapshot = seedSnapshot()): Promise<DashboardPage> {
-  const d = await openDashboard(browser, served, theme);
+  const d = await session.open(theme);
   await d.send(message(snapshot));
   await d.page.waitForSelector('svg.semmap g.cell');
   return d;
@@ -72,7 +61,7 @@ describe('dashboard: next actions, keyboard, formatting', () => {
 
   test('orphans younger than the minimum age: the headline says when they become recyclable, and counts down', async () => {
     const snap = seedSnapshot();
-    const d = await openDashboard(browser, served, 'light');
+    const d = await session.open('light');
     // the host's verdicts right after a crash: orphaned 52 s ago, the minimum age is 60 s
     const msg = message(snap, (v) =>
       v.state === 'orphan' && v.ref.startsWith('sem:')
