@@ -19,7 +19,8 @@
             "src/posix_sem.cc",
             "src/ipc_ns.cc",
             "src/ns_api.cc",
-            "src/call_watch.cc"
+            "src/call_watch.cc",
+            "src/js_args.cc"
           ],
           "dependencies": [
             "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

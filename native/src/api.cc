@@ -8,29 +8,9 @@
 #include "convert.h"
 #include "errno_error.h"
 #include "ipc_core.h"
+#include "js_args.h"
 
 namespace ipcx {
-
-namespace {
-
-bool IsId(const Napi::Value& v) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return d >= 0 && d <= 2147483647.0 && std::floor(d) == d;
-}
-
-[[noreturn]] void Usage(Napi::Env env, const char* usage) { throw Napi::TypeError::New(env, std::string("Usage: ") + usage); }
-
-template <typename F>
-auto Guard(Napi::Env env, F f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const OpFailure& e) {
-    throw MakeOpError(env, e.error);
-  }
-}
-
-}  // namespace
 
 namespace {
 
@@ -95,56 +75,16 @@ Napi::Value JsLimits(const Napi::CallbackInfo& info) {
 Napi::Value JsSemDetail(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !IsId(info[0])) Usage(env, "semDetail(id: number)");
-  int id = static_cast<int>(info[0].As<Napi::Number>().Int64Value());
+  int id = IdOf(info[0]);
   return Guard(env, [&] { return SemDetailToJs(env, ipcx::SemDetail(id)); });
 }
 
 Napi::Value JsRemove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage =
-      "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, check?: (phase) => string)";
-  if (info.Length() < 3 || info.Length() > 4 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
-  if (info.Length() == 4 && !info[3].IsFunction() && !info[3].IsUndefined()) Usage(env, usage);
-  std::string kind = info[0].As<Napi::String>().Utf8Value();
-  int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
-  RemovalExpectation e = ExpectationFromJs(env, info[2]);
-  const bool semOnly = e.noWaiters || e.hasOtime || e.hasSemPids;
-  const bool shmOnly = e.nattchZero || e.nattch.has || e.cpid.has || e.lpid.has || e.atime.has || e.dtime.has;
-  const bool msgOnly = e.qnum.has || e.cbytes.has || e.lspid.has || e.lrpid.has || e.stime.has || e.rtime.has;
-  // The caller's check before the lock and under it: a JS function (phase: 'beforeLock' | 'afterLock') returning
-  // "" (go on) or the reason to refuse. A throw refuses too (after the lock the core restores the mode):
-  // nothing escapes between the lock and the restore.
-  LockCheck check;
-  if (info.Length() == 4 && info[3].IsFunction()) {
-    Napi::Function fn = info[3].As<Napi::Function>();
-    check = [env, fn](const char* phase) -> std::string {
-      try {
-        Napi::Value r = fn.Call(env.Undefined(), {Napi::String::New(env, phase)});
-        if (r.IsString()) return r.As<Napi::String>().Utf8Value();
-        if (r.IsUndefined() || r.IsNull()) return "";
-        return std::string("the check (") + phase + ") returned a non-string";
-      } catch (const Napi::Error& err) {
-        return std::string("the check (") + phase + ") failed: " + err.Message();
-      }
-    };
-  }
+  RemovalArgs a = RemovalArgsFrom(info, 0, "remove",
+                                  "remove(kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, check?: (phase) => string)");
   Guard(env, [&] {
-    if (kind == "sem") {
-      if (shmOnly || msgOnly) Usage(env, "remove('sem', ...): only key, ctime, noWaiters, otime and semPids apply to sem");
-      RemoveSem(id, e, check);
-    } else if (kind == "shm") {
-      if (semOnly || msgOnly) {
-        Usage(env, "remove('shm', ...): only key, ctime, nattchZero, nattch, cpid, lpid, atime and dtime apply to shm");
-      }
-      RemoveShm(id, e, check);
-    } else if (kind == "msg") {
-      if (semOnly || shmOnly) {
-        Usage(env, "remove('msg', ...): only key, ctime, qnum, cbytes, lspid, lrpid, stime and rtime apply to msg");
-      }
-      RemoveMsg(id, e, check);
-    } else {
-      Usage(env, usage);
-    }
+    RemoveOf(a.kind, a.id, a.expected, a.check);
     return 0;
   });
   return env.Undefined();
@@ -153,24 +93,18 @@ Napi::Value JsRemove(const Napi::CallbackInfo& info) {
 Napi::Value JsStatObject(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "statObject(kind: 'sem' | 'shm' | 'msg', id: number)";
-  if (info.Length() != 2 || !info[0].IsString() || !IsId(info[1])) Usage(env, usage);
-  std::string kind = info[0].As<Napi::String>().Utf8Value();
-  int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
-  if (kind != "sem" && kind != "shm" && kind != "msg") Usage(env, usage);
-  return Guard(env, [&] {
-    std::vector<double> h = kind == "sem" ? StatSem(id) : kind == "shm" ? StatShm(id) : StatMsg(id);
-    Napi::Float64Array a = Napi::Float64Array::New(env, h.size());
-    for (size_t i = 0; i < h.size(); i++) a[i] = h[i];
-    return a;
-  });
+  if (info.Length() != 2 || !IsId(info[1])) Usage(env, usage);
+  std::string kind = KindOf(env, info[0], usage);
+  int id = IdOf(info[1]);
+  return Guard(env, [&] { return RowToJs(env, StatOf(kind, id)); });
 }
 
 Napi::Value JsRestoreMode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "restoreMode(kind: 'sem' | 'shm' | 'msg', id: number, locked: {key, ctime, uid, gid, mode})";
-  if (info.Length() != 3 || !info[0].IsString() || !IsId(info[1]) || !info[2].IsObject()) Usage(env, usage);
-  std::string kind = info[0].As<Napi::String>().Utf8Value();
-  int id = static_cast<int>(info[1].As<Napi::Number>().Int64Value());
+  if (info.Length() != 3 || !IsId(info[1]) || !info[2].IsObject()) Usage(env, usage);
+  std::string kind = KindOf(env, info[0], usage);
+  int id = IdOf(info[1]);
   Napi::Object o = info[2].As<Napi::Object>();
   auto num = [&](const char* name, double lo, double hi) -> double {
     Napi::Value v = o.Get(name);
@@ -188,8 +122,7 @@ Napi::Value JsRestoreMode(const Napi::CallbackInfo& info) {
   Guard(env, [&] {
     if (kind == "sem") RestoreSem(id, l);
     else if (kind == "shm") RestoreShm(id, l);
-    else if (kind == "msg") RestoreMsg(id, l);
-    else Usage(env, usage);
+    else RestoreMsg(id, l);
     return 0;
   });
   return env.Undefined();
@@ -228,7 +161,7 @@ Napi::Value JsWatchClose(const Napi::CallbackInfo& info) {
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !IsId(info[0]) || !IsId(info[1])) Usage(env, "shmPeek(id: number, length: number)");
-  int id = static_cast<int>(info[0].As<Napi::Number>().Int64Value());
+  int id = IdOf(info[0]);
   size_t len = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   return Guard(env, [&] { return BytesToJs(env, ipcx::ShmPeek(id, len)); });
 }

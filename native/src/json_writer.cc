@@ -11,6 +11,7 @@
 
 #include "errno_error.h"
 #include "ipc_core.h"
+#include "js_args.h"
 
 namespace ipcx {
 
@@ -132,8 +133,6 @@ void WriteAll(int fd, const char* p, size_t n, size_t& total) {
   }
 }
 
-[[noreturn]] void Usage(Napi::Env env, const char* usage) { throw Napi::TypeError::New(env, std::string("Usage: ") + usage); }
-
 // The column arguments shared by formatSemsJson and writeSemsJson, starting at info[first].
 struct ColumnArgs {
   Napi::Float64Array headers;
@@ -254,7 +253,7 @@ Napi::Value JsWriteSemsJson(const Napi::CallbackInfo& info) {
       "withValues: boolean, errIndex: number[], errJson: string[], after: string | Buffer)";
   if (info.Length() != 9 || !info[0].IsNumber()) Usage(env, usage);
   double fdD = info[0].As<Napi::Number>().DoubleValue();
-  if (!(fdD >= 0) || fdD > 2147483647.0 || fdD != std::floor(fdD)) Usage(env, usage);
+  if (!IsId(info[0])) Usage(env, usage);
   std::string before = TextArg(info[1], env, usage);
   ColumnArgs a = ReadColumnArgs(info, 2, usage);
   std::string after = TextArg(info[8], env, usage);

@@ -12,18 +12,11 @@
 #include "errno_error.h"
 #include "ipc_core.h"
 #include "ipc_ns.h"
+#include "js_args.h"
 
 namespace ipcx {
 
 namespace {
-
-[[noreturn]] void Usage(Napi::Env env, const std::string& usage) { throw Napi::TypeError::New(env, "Usage: " + usage); }
-
-bool IsId(const Napi::Value& v) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return d >= 0 && d <= 2147483647.0 && std::floor(d) == d;
-}
 
 struct Target {
   std::string path;
@@ -59,15 +52,6 @@ Napi::Object SysctlsToJs(Napi::Env env, const NsSysctls& s) {
   o.Set("msgsizeMax", static_cast<double>(s.msgsizeMax));
   o.Set("sem", s.sem);
   return o;
-}
-
-template <typename F>
-auto Guard(Napi::Env env, F f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const OpFailure& e) {
-    throw MakeOpError(env, e.error);
-  }
 }
 
 class NsSnapshotWorker : public Napi::AsyncWorker {
@@ -167,7 +151,7 @@ Napi::Value JsNsSemDetail(const Napi::CallbackInfo& info) {
   const char* usage = "nsSemDetail(path: string, inode: number, id: number)";
   Target t = TargetFrom(info, usage);
   if (info.Length() != 3 || !IsId(info[2])) Usage(env, usage);
-  int id = static_cast<int>(info[2].As<Napi::Number>().Int64Value());
+  int id = IdOf(info[2]);
   return Guard(env, [&] {
     std::vector<int32_t> d;
     RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { d = SemDetail(id); });
@@ -179,18 +163,13 @@ Napi::Value JsNsStatObject(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "nsStatObject(path: string, inode: number, kind: 'sem' | 'shm' | 'msg', id: number)";
   Target t = TargetFrom(info, usage);
-  if (info.Length() != 4 || !info[2].IsString() || !IsId(info[3])) Usage(env, usage);
-  std::string kind = info[2].As<Napi::String>().Utf8Value();
-  if (kind != "sem" && kind != "shm" && kind != "msg") Usage(env, usage);
-  int id = static_cast<int>(info[3].As<Napi::Number>().Int64Value());
+  if (info.Length() != 4 || !IsId(info[3])) Usage(env, usage);
+  std::string kind = KindOf(env, info[2], usage);
+  int id = IdOf(info[3]);
   return Guard(env, [&] {
     std::vector<double> h;
-    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) {
-      h = kind == "sem" ? StatSem(id) : kind == "shm" ? StatShm(id) : StatMsg(id);
-    });
-    Napi::Float64Array a = Napi::Float64Array::New(env, h.size());
-    for (size_t i = 0; i < h.size(); i++) a[i] = h[i];
-    return a;
+    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { h = StatOf(kind, id); });
+    return RowToJs(env, h);
   });
 }
 
@@ -200,41 +179,16 @@ Napi::Value JsNsRemove(const Napi::CallbackInfo& info) {
       "nsRemove(path: string, inode: number, kind: 'sem' | 'shm' | 'msg', id: number, expected: {key, ctime, ...}, "
       "check?: (phase) => string)";
   Target t = TargetFrom(info, usage);
-  if (info.Length() < 5 || info.Length() > 6 || !info[2].IsString() || !IsId(info[3])) Usage(env, usage);
-  if (info.Length() == 6 && !info[5].IsFunction() && !info[5].IsUndefined()) Usage(env, usage);
-  std::string kind = info[2].As<Napi::String>().Utf8Value();
-  int id = static_cast<int>(info[3].As<Napi::Number>().Int64Value());
-  RemovalExpectation e = ExpectationFromJs(env, info[4]);
-  const bool semOnly = e.noWaiters || e.hasOtime || e.hasSemPids;
-  const bool shmOnly = e.nattchZero || e.nattch.has || e.cpid.has || e.lpid.has || e.atime.has || e.dtime.has;
-  const bool msgOnly = e.qnum.has || e.cbytes.has || e.lspid.has || e.lrpid.has || e.stime.has || e.rtime.has;
-  if (kind == "sem" ? (shmOnly || msgOnly) : kind == "shm" ? (semOnly || msgOnly) : kind == "msg" ? (semOnly || shmOnly) : true) {
-    Usage(env, usage);
-  }
+  RemovalArgs a = RemovalArgsFrom(info, 2, "nsRemove", usage);
   // The caller's check runs on this (the JS) thread while the switched thread waits for its answer.
-  NsServe serve;
-  if (info.Length() == 6 && info[5].IsFunction()) {
-    Napi::Function fn = info[5].As<Napi::Function>();
-    serve = [env, fn](const char* phase) -> std::string {
-      try {
-        Napi::Value r = fn.Call(env.Undefined(), {Napi::String::New(env, phase)});
-        if (r.IsString()) return r.As<Napi::String>().Utf8Value();
-        if (r.IsUndefined() || r.IsNull()) return "";
-        return std::string("the check (") + phase + ") returned a non-string";
-      } catch (const Napi::Error& err) {
-        return std::string("the check (") + phase + ") failed: " + err.Message();
-      }
-    };
-  }
+  NsServe serve = a.check;
   Guard(env, [&] {
     RunInIpcNamespace(
         t.path, t.ino,
         [&](const std::function<std::string(const char*)>& ask) {
           LockCheck check;
           if (serve) check = [&ask](const char* phase) { return ask(phase); };
-          if (kind == "sem") RemoveSem(id, e, check);
-          else if (kind == "shm") RemoveShm(id, e, check);
-          else RemoveMsg(id, e, check);
+          RemoveOf(a.kind, a.id, a.expected, check);
         },
         serve);
     return 0;

@@ -1,0 +1,57 @@
+// Argument checks shared by the exported functions (api.cc, ns_api.cc, json_writer.cc): the usage error, ids,
+// object kinds, a guarded removal's arguments with the caller's check, a header row, and core failures as JS
+// errors. Everything here runs on the JS thread.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "errno_error.h"
+#include "ipc_core.h"
+
+namespace ipcx {
+
+// Throws a TypeError "Usage: <usage>".
+[[noreturn]] void Usage(Napi::Env env, const std::string& usage);
+
+// A System V id: an integer in [0, INT_MAX].
+bool IsId(const Napi::Value& v);
+// The id of a value IsId accepted.
+int IdOf(const Napi::Value& v);
+
+// 'sem' | 'shm' | 'msg', or Usage.
+std::string KindOf(Napi::Env env, const Napi::Value& v, const std::string& usage);
+
+// Runs f; a core failure (OpFailure) becomes the structured JS error (code, errno, syscall, op, id).
+template <typename F>
+auto Guard(Napi::Env env, F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const OpFailure& e) {
+    throw MakeOpError(env, e.error);
+  }
+}
+
+// A guarded removal's arguments from info[first]: kind, id, expected {key, ctime, ...} and the optional check
+// (phase) => string. Expectation fields of another kind are a TypeError naming the ones that apply.
+struct RemovalArgs {
+  std::string kind;
+  int id = 0;
+  RemovalExpectation expected;
+  // the caller's JS function, called on the JS thread with the phase; empty when none was given. It returns ""
+  // (go on) or the reason to refuse; a throw or a non-string refuses too.
+  LockCheck check;
+};
+RemovalArgs RemovalArgsFrom(const Napi::CallbackInfo& info, size_t first, const char* name, const std::string& usage);
+
+// The core's guarded removal of a kind's object.
+void RemoveOf(const std::string& kind, int id, const RemovalExpectation& e, const LockCheck& check);
+
+// One object's header row by id (IPC_STAT), in the snapshot's column layout, and as a Float64Array.
+std::vector<double> StatOf(const std::string& kind, int id);
+Napi::Float64Array RowToJs(Napi::Env env, const std::vector<double>& h);
+
+}  // namespace ipcx
