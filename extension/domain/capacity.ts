@@ -11,32 +11,8 @@
  *
  * Percent is null where there is no usage to compare (lsipc prints `-`) or the limit is 0/unknown.
  */
-import { LIMIT_DESCRIPTORS, raiseHint, type LimitDescriptor, type LimitName, type LimitUnit } from '../shared/limitDescriptors';
+import { LIMIT_DESCRIPTORS, raiseHint, type CapacityRow, type LimitDescriptor, type LimitName } from '../shared/limitDescriptors';
 import type { IpcLimits, IpcSnapshot, Platform, SysvKind } from '../shared/model';
-
-export interface CapacityRow {
-  name: LimitName;
-  label: string;
-  help: string;
-  kind: LimitDescriptor['kind'];
-  unit: LimitUnit;
-  /** in the limit's unit (pages for SHMALL); null = no usage to compare */
-  used: number | null;
-  limit: number;
-  /** used / limit * 100, null when used is null or limit is 0 */
-  percent: number | null;
-  /** the limit is effectively unlimited (clamped ULONG_MAX-like value) */
-  unlimited: boolean;
-  /** SHMALL: used and limit in bytes too */
-  usedBytes?: number;
-  limitBytes?: number;
-  /** what `used` measures when it is not a system-wide total, e.g. "largest set: id 5" */
-  basis?: string;
-  /** the object behind a maximum-style usage (SEMMSL, SEMVMX, SHMMAX, MSGMNB) */
-  object?: { kind: SysvKind; id: number };
-  /** how to raise it on the snapshot's platform */
-  raise?: string;
-}
 
 export type CapacityInput = Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs' | 'limits' | 'usage'> & { platform?: Platform };
 
@@ -143,9 +119,7 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
  * /dev/shm as a capacity row: bytes used of the tmpfs size (statfs). A container's default is 64 MiB (Docker),
  * and a full one is PostgreSQL's `could not resize shared memory segment "/PostgreSQL.N"` (ENOSPC).
  */
-export type DevShmRow = Omit<CapacityRow, 'name'> & { name: 'DEVSHM' };
-
-export function devShmRow(snap: Pick<IpcSnapshot, 'devShm'>): DevShmRow | undefined {
+export function devShmRow(snap: Pick<IpcSnapshot, 'devShm'>): CapacityRow | undefined {
   const d = snap.devShm;
   if (!d || !(d.size > 0)) return undefined;
   return {

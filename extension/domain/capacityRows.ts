@@ -1,11 +1,11 @@
 /**
- * The capacity rows the host sends the dashboard (protocol CapacityRow) from capacity.ts and the limit
- * descriptors: pure, used by dashboardPanel.ts and by the tests' fixtures. SHMALL is shown in bytes.
+ * The capacity rows the host sends the dashboard, from capacity.ts: pure, used by dashboardPanel.ts and by the
+ * tests' fixtures. SHMALL is shown in bytes, an unlimited limit has no percentage, and each row names how to
+ * raise it on Linux and on the BSDs.
  */
 import { capacity } from './capacity';
-import { LIMIT_DESCRIPTORS, raiseHint, type LimitName } from '../shared/limitDescriptors';
+import { LIMIT_DESCRIPTORS, raiseHint, type CapacityRow, type LimitName } from '../shared/limitDescriptors';
 import type { IpcSnapshot } from '../shared/model';
-import type { CapacityRow } from '../shared/dashboardProtocol';
 
 /** the limits the dashboard draws, in this order (SHMMIN and MSGMAX have no usage worth a gauge). */
 export const DASHBOARD_LIMITS: readonly LimitName[] = [
@@ -21,20 +21,14 @@ export function capacityRowsFor(snapshot: IpcSnapshot): CapacityRow[] {
     const bytes = r.name === 'SHMALL' && r.usedBytes !== undefined && r.limitBytes !== undefined;
     const used = bytes ? r.usedBytes! : r.used;
     const limit = bytes ? r.limitBytes! : r.limit;
-    const title = r.name === 'MQ_QUEUES_MAX' ? 'POSIX mqueues' : r.name;
-    const raise = raiseFor(r.name, snapshot);
     out.push({
-      name: r.name.toLowerCase(),
-      title,
-      label: r.label,
+      ...r,
       help: r.name === 'SHMALL' ? `${r.help} Shown in bytes: the limit is ${r.limit} pages of ${snapshot.limits.pageSize > 0 ? snapshot.limits.pageSize : 4096} bytes.` : r.help,
-      sysctl: raise,
-      unit: bytes || r.unit === 'bytes' ? 'bytes' : 'count',
+      unit: bytes ? 'bytes' : r.unit,
       used,
       limit,
-      usePct: used === null || !(limit > 0) || r.unlimited ? null : (used / limit) * 100,
-      unlimited: r.unlimited,
-      ...(r.basis ? { note: r.basis } : {}),
+      percent: used === null || !(limit > 0) || r.unlimited ? null : (used / limit) * 100,
+      raiseBy: raiseFor(name, snapshot),
     });
   }
   return out;

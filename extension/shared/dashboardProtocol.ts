@@ -5,36 +5,14 @@
  *
  * The webview is untrusted input: the host runs every incoming message through `isWebviewToHost`, a strict
  * validator (exact keys, types, integer ranges, string lengths, known kinds only), and ignores what fails.
- * This file's only import is ./model so that both bundles can include it.
+ * This file imports only ./model and ./limitDescriptors so that both bundles can include it.
  */
+import type { CapacityRow } from './limitDescriptors';
 import type { IpcErrorInfo, IpcKind, IpcSnapshot, ObjectRef, SemElem, SysvKind, Verdict } from './model';
 
-export const PROTOCOL_VERSION = 1 as const;
+export type { CapacityRow } from './limitDescriptors';
 
-/** One capacity row as the dashboard draws it (the host fills it from domain/capacity + limitDescriptors). */
-export interface CapacityRow {
-  /** the limit's field name in IpcLimits, e.g. 'semmns', or 'mqueues' for POSIX queues. */
-  name: string;
-  /** upper-case name as sysctl/ipcs print it, e.g. 'SEMMNS'. */
-  title: string;
-  /** readable label, e.g. 'Semaphores system-wide'. */
-  label: string;
-  /** what the limit means, in words. */
-  help: string;
-  /** how to raise it: Linux sysctl and, where one exists, the BSD name. */
-  sysctl: { linux?: string; bsd?: string };
-  unit: 'count' | 'bytes';
-  /** null: nothing to compare (SEMOPM, POSIX queues: a per-call or untracked limit). */
-  used: number | null;
-  limit: number;
-  /** 0..100+, or null when there is no usage or the limit is unlimited/unknown. */
-  usePct: number | null;
-  unlimited: boolean;
-  /** e.g. "largest set: id 32769 (17 semaphores)". */
-  note?: string;
-  /** the part of `used` held by orphans (so recycling would free it), when it can be attributed. */
-  orphanUsed?: number;
-}
+export const PROTOCOL_VERSION = 1 as const;
 
 /**
  * The refs domain/diff.ts's SnapshotDiff marks (appeared, vanished, changed since the previous snapshot of

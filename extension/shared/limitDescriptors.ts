@@ -2,7 +2,7 @@
  * One descriptor per kernel IPC limit, modelled on util-linux lsipc's `coldescs[]`: the name lsipc prints,
  * a readable label, help text, the unit, and how to raise it on Linux, FreeBSD and macOS. Pure data.
  */
-import type { IpcLimits } from './model';
+import type { IpcLimits, SysvKind } from './model';
 
 export type LimitName =
   | 'SEMMNI' | 'SEMMNS' | 'SEMMSL' | 'SEMOPM' | 'SEMVMX'
@@ -42,6 +42,38 @@ export interface LimitDescriptor {
   unit: LimitUnit;
   /** how to raise it (runtime sysctl unless noted) */
   raise: { linux: string; freebsd?: string; darwin?: string };
+}
+
+/**
+ * One limit with what is used of it: the row every surface shows (ipcx limits, the tree's Limits, the
+ * dashboard's gauges), built by domain/capacity.ts. `DEVSHM` is the file system holding the POSIX objects.
+ */
+export interface CapacityRow {
+  name: LimitName | 'DEVSHM';
+  label: string;
+  help: string;
+  kind: LimitDescriptor['kind'];
+  unit: LimitUnit;
+  /** in the limit's unit (pages for SHMALL, bytes where the dashboard shows it so); null = no usage to compare */
+  used: number | null;
+  limit: number;
+  /** used / limit * 100, null when used is null or limit is 0 (the dashboard's rows: or unlimited) */
+  percent: number | null;
+  /** the limit is effectively unlimited (clamped ULONG_MAX-like value) */
+  unlimited: boolean;
+  /** SHMALL: used and limit in bytes too */
+  usedBytes?: number;
+  limitBytes?: number;
+  /** what `used` measures when it is not a system-wide total, e.g. "largest set: id 5" */
+  basis?: string;
+  /** the object behind a maximum-style usage (SEMMSL, SEMVMX, SHMMAX, MSGMNB) */
+  object?: { kind: SysvKind; id: number };
+  /** how to raise it on the snapshot's platform */
+  raise?: string;
+  /** how to raise it on Linux and on the BSDs, for a view that names both (the dashboard's hover) */
+  raiseBy?: { linux?: string; bsd?: string };
+  /** the part of `used` held by orphans (so recycling would free it), when it can be attributed */
+  orphanUsed?: number;
 }
 
 export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [

@@ -82,7 +82,7 @@ export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], 
     .attr('aria-label', (b) => `${b.title}, ${b.label}: ${b.valueText}, ${b.pctText}${b.orphanText ? `, ${b.orphanText}` : ''}`)
     .attr('aria-valuemin', 0)
     .attr('aria-valuemax', 100)
-    .attr('aria-valuenow', (b) => (b.row.usePct === null ? 0 : Math.round(Math.min(100, b.usedFrac * 100))))
+    .attr('aria-valuenow', (b) => (b.row.percent === null ? 0 : Math.round(Math.min(100, b.usedFrac * 100))))
     .attr('aria-valuetext', (b) => `${b.valueText} (${b.pctText})`)
     .call((rows: Selection<HTMLDivElement, CapacityBar, HTMLDivElement, number>) => {
       rows.select('.cap-title').text((b) => b.title);

@@ -1,13 +1,12 @@
-import { capacity, devShmRow, type CapacityRow, type DevShmRow } from '../../domain/capacity';
-
-type Row = CapacityRow | DevShmRow;
+import { capacity, devShmRow } from '../../domain/capacity';
+import type { CapacityRow } from '../../shared/limitDescriptors';
 import { formatBytes, formatCount, formatPercent } from '../../shared/format';
 import { COMMON_OPTIONS, EXIT, checkHosts, formatErrorLine, parseCommandArgs, type Subcommand } from '../cliSupport';
 import { renderTable } from '../table';
 import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
 import { jsonText, namespaceResults, snapshotAll, type HostResult } from './snapshot';
 
-function amount(row: Row, v: number | null | undefined, bytes?: number): string {
+function amount(row: CapacityRow, v: number | null | undefined, bytes?: number): string {
   if (v === null || v === undefined) return '-';
   switch (row.unit) {
     case 'bytes':
@@ -19,7 +18,7 @@ function amount(row: Row, v: number | null | undefined, bytes?: number): string 
   }
 }
 
-export function renderLimits(rows: readonly Row[]): string {
+export function renderLimits(rows: readonly CapacityRow[]): string {
   return renderTable(
     [
       { header: 'RESOURCE' }, { header: 'DESCRIPTION' }, { header: 'USED', right: true }, { header: 'LIMIT', right: true },
@@ -37,7 +36,7 @@ export function renderLimits(rows: readonly Row[]): string {
 }
 
 /** The kernel rows plus the /dev/shm capacity row (capacity.devShmRow) when the snapshot has one. */
-function withDevShm(rows: CapacityRow[], snap: Parameters<typeof devShmRow>[0]): Row[] {
+function withDevShm(rows: CapacityRow[], snap: Parameters<typeof devShmRow>[0]): CapacityRow[] {
   const r = devShmRow(snap);
   return r ? [...rows, r] : rows;
 }

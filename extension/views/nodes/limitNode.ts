@@ -1,6 +1,6 @@
 /** One kernel limit: `SEMMNI 16/32000 (0.05%)`, a warning icon from CAPACITY_THRESHOLDS.warn on, help and how to raise it. */
 import * as vscode from 'vscode';
-import type { CapacityRow } from '../../domain/capacity';
+import type { CapacityRow } from '../../shared/limitDescriptors';
 import { CAPACITY_THRESHOLDS } from '../../shared/limitDescriptors';
 import { formatBytes, formatCount, formatPercent } from '../../shared/format';
 import { TreeNode, type ViewContext } from './node';

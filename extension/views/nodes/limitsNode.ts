@@ -1,6 +1,7 @@
 /** The host's kernel IPC limits (domain/capacity.ts rows), with a warning when any is at the warning threshold or above. */
 import * as vscode from 'vscode';
-import { capacity, type CapacityRow } from '../../domain/capacity';
+import { capacity } from '../../domain/capacity';
+import type { CapacityRow } from '../../shared/limitDescriptors';
 import type { IpcSnapshot } from '../../shared/model';
 import { LimitNode, WARN_PERCENT } from './limitNode';
 import { adopt, TreeNode, type ViewContext } from './node';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { SemSet, Verdict } from '../../../extension/shared/model';
-import type { CapacityRow } from '../../../extension/shared/dashboardProtocol';
+import type { CapacityRow } from '../../../extension/shared/limitDescriptors';
 import { capacityBars, formatPct, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
 import { capacityRowsFor } from '../../../extension/domain/capacityRows';
 import { compileFilter, parseFilter, parseKeyRange } from '../../../webview/layout/filter';
@@ -33,19 +33,19 @@ test('capacity rows from domain/capacity: SEMMNS full, SHMALL in bytes, sysctl n
   const { snapshot } = seed();
   const rows = capacityRowsFor(snapshot);
   const by = new Map(rows.map((r) => [r.name, r]));
-  assert.deepEqual(rows.map((r) => r.name), ['semmni', 'semmns', 'semmsl', 'semopm', 'semvmx', 'shmmni', 'shmall', 'shmmax', 'msgmni', 'msgmnb', 'mq_queues_max']);
-  assert.equal(by.get('semmns')!.used, 340);
-  assert.equal(by.get('semmns')!.limit, 340);
-  assert.equal(by.get('semmns')!.usePct, 100);
-  assert.match(by.get('semmns')!.sysctl.linux!, /kernel\.sem/);
-  assert.match(by.get('semmns')!.sysctl.bsd!, /kern\.ipc\.semmns/);
-  assert.equal(by.get('shmall')!.unit, 'bytes');
-  assert.equal(by.get('shmall')!.limit, 65536 * 4096);
-  assert.equal(by.get('shmall')!.used, (1 + 16384) * 4096);
-  assert.equal(by.get('semmsl')!.used, 51);
-  assert.equal(by.get('semmsl')!.note, 'largest set: id 14');
-  assert.equal(by.get('semopm')!.used, null);
-  assert.equal(by.get('semopm')!.usePct, null);
+  assert.deepEqual(rows.map((r) => r.name), ['SEMMNI', 'SEMMNS', 'SEMMSL', 'SEMOPM', 'SEMVMX', 'SHMMNI', 'SHMALL', 'SHMMAX', 'MSGMNI', 'MSGMNB', 'MQ_QUEUES_MAX']);
+  assert.equal(by.get('SEMMNS')!.used, 340);
+  assert.equal(by.get('SEMMNS')!.limit, 340);
+  assert.equal(by.get('SEMMNS')!.percent, 100);
+  assert.match(by.get('SEMMNS')!.raiseBy!.linux!, /kernel\.sem/);
+  assert.match(by.get('SEMMNS')!.raiseBy!.bsd!, /kern\.ipc\.semmns/);
+  assert.equal(by.get('SHMALL')!.unit, 'bytes');
+  assert.equal(by.get('SHMALL')!.limit, 65536 * 4096);
+  assert.equal(by.get('SHMALL')!.used, (1 + 16384) * 4096);
+  assert.equal(by.get('SEMMSL')!.used, 51);
+  assert.equal(by.get('SEMMSL')!.basis, 'largest set: id 14');
+  assert.equal(by.get('SEMOPM')!.used, null);
+  assert.equal(by.get('SEMOPM')!.percent, null);
 });
 
 test('capacity bars: thresholds, orphan share, tooltip with how to raise the limit', () => {
@@ -80,9 +80,9 @@ test('percentages never round to full or empty', () => {
 
 test('capacity bars: unlimited and zero limits do not divide by zero; used over limit is clamped', () => {
   const row = (over: Partial<CapacityRow>): CapacityRow => ({
-    name: 'x', title: 'X', label: 'x', help: 'h', sysctl: {}, unit: 'count', used: 5, limit: 10, usePct: null, unlimited: false, ...over,
+    name: 'SEMMNI', kind: 'sem', label: 'x', help: 'h', unit: 'count', used: 5, limit: 10, percent: null, unlimited: false, ...over,
   });
-  const [a, b, c] = capacityBars([row({ unlimited: true }), row({ limit: 0 }), row({ used: 20 })], new Map([['x', 50]]));
+  const [a, b, c] = capacityBars([row({ unlimited: true }), row({ limit: 0 }), row({ used: 20 })], new Map([['semmni', 50]]));
   assert.equal(a!.level, 'unlimited');
   assert.equal(a!.usedFrac, 0);
   assert.equal(a!.valueText, '5 / unlimited');

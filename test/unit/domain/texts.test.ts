@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { capacity } from '../../extension/domain/capacity';
-import { LIMIT_DESCRIPTORS, limitDescriptor, raiseHint, SYSCTL_PERSIST_FILE } from '../../extension/shared/limitDescriptors';
-import type { IpcLimits } from '../../extension/shared/model';
-import { capacityBars } from '../../webview/layout/capacity';
-import { capacityRowsFor } from '../../extension/domain/capacityRows';
-import { cellKeyLabel } from '../../webview/layout/semSets';
-import { seedSnapshot } from '../webview/fixtures';
+import { capacity } from '../../../extension/domain/capacity';
+import { LIMIT_DESCRIPTORS, limitDescriptor, raiseHint, SYSCTL_PERSIST_FILE } from '../../../extension/shared/limitDescriptors';
+import type { IpcLimits } from '../../../extension/shared/model';
+import { capacityBars } from '../../../webview/layout/capacity';
+import { capacityRowsFor } from '../../../extension/domain/capacityRows';
+import { cellKeyLabel } from '../../../webview/layout/semSets';
+import { seedSnapshot } from '../../webview/fixtures';
 
 const limits: IpcLimits = {
   semmsl: 250, semmns: 32000, semopm: 32, semmni: 128, semvmx: 32767, shmmax: 1 << 30, shmall: 2097152, shmmni: 4096,
@@ -37,7 +37,7 @@ test('SHMALL says its unit: pages of the page size, and the bytes', () => {
   assert.match(h.text, /now 2097152 pages = 8 GiB; kernel\.shmall counts pages of 4096 bytes, 4194304 pages = 16 GiB/);
   assert.match(limitDescriptor('SHMALL').help, /pages \(of the page size/);
   const rows = capacityRowsFor(seedSnapshot());
-  assert.match(rows.find((r) => r.name === 'shmall')!.help, /the limit is \d+ pages of 4096 bytes/);
+  assert.match(rows.find((r) => r.name === 'SHMALL')!.help, /the limit is \d+ pages of 4096 bytes/);
 });
 
 test('SEMVMX and SHMMIN are compile-time constants on Linux, said in a sentence (no "raise with fixed")', () => {
