@@ -3,15 +3,16 @@
  * scale is returned as data (domain/range) so tests can check it without a DOM.
  */
 import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
-import type { CapacityRow } from '../../extension/shared/dashboardProtocol';
 import { formatBytes, formatCount } from '../../extension/shared/format';
-import { capacityLevel, type CapacityLevel as BaseLevel } from '../../extension/shared/limitDescriptors';
+import { capacityLevel, type CapacityLevel as BaseLevel, type CapacityRow } from '../../extension/shared/limitDescriptors';
 import { refOf } from './refs';
 
 export type CapacityLevel = BaseLevel | 'none';
 
 export interface CapacityBar {
+  /** the limit's name in lower case, e.g. 'semmns' (the row's data-limit) */
   name: string;
+  /** the name as sysctl/ipcs print it, e.g. 'SEMMNS'; 'POSIX mqueues' for MQ_QUEUES_MAX */
   title: string;
   label: string;
   level: CapacityLevel;
@@ -76,12 +77,15 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
   return rows.map((row) => {
     const unlimited = row.unlimited || !(row.limit > 0);
     const used = row.used;
-    const pct = unlimited || used === null ? null : row.usePct ?? (used / row.limit) * 100;
+    const name = row.name.toLowerCase();
+    const title = row.name === 'MQ_QUEUES_MAX' ? 'POSIX mqueues' : row.name;
+    const pct = unlimited || used === null ? null : row.percent ?? (used / row.limit) * 100;
     const level = used === null && !unlimited ? 'none' : levelOf(pct, unlimited);
     const usedFrac = unlimited || used === null ? 0 : Math.max(0, Math.min(1, used / row.limit));
-    const orphanUsed = used === null ? 0 : Math.min(used, row.orphanUsed ?? orphans.get(row.name) ?? 0);
+    const orphanUsed = used === null ? 0 : Math.min(used, row.orphanUsed ?? orphans.get(name) ?? 0);
     const orphanFrac = unlimited ? 0 : Math.max(0, Math.min(usedFrac, orphanUsed / row.limit));
-    const sysctl = [row.sysctl.linux ? `Linux: ${row.sysctl.linux}` : '', row.sysctl.bsd ? `BSD: ${row.sysctl.bsd}` : '']
+    const raiseBy = row.raiseBy ?? {};
+    const sysctl = [raiseBy.linux ? `Linux: ${raiseBy.linux}` : '', raiseBy.bsd ? `BSD: ${raiseBy.bsd}` : '']
       .filter((s) => s !== '')
       .join('; ');
     const usedText = used === null ? '—' : fmt(row, used);
@@ -92,18 +96,18 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
         ? `orphans hold ${fmt(row, orphanUsed)}${used > 0 ? ` (${formatPct((orphanUsed / used) * 100)} % of used)` : ''}`
         : '';
     const tooltip = [
-      `${row.title}: ${row.label}`,
+      `${title}: ${row.label}`,
       row.help,
       `${valueText} (${pctText})`,
-      row.note ?? '',
+      row.basis ?? '',
       orphanText,
       sysctl ? `To raise it: ${sysctl}` : '',
     ]
       .filter((s) => s !== '')
       .join('\n');
     return {
-      name: row.name,
-      title: row.title,
+      name,
+      title,
       label: row.label,
       level,
       usedFrac,

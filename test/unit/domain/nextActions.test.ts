@@ -1,10 +1,10 @@
 /** The words of the status bar, the badge, the empty-state welcome and the "not yet recyclable" message. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countOrphans, pendingOrphans, pendingText, secondsUntilRecyclable, statusText, treeState } from '../../extension/domain/nextActions';
-import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
-import type { Verdict } from '../../extension/shared/model';
-import { seedSnapshot } from '../webview/fixtures';
+import { countOrphans, pendingOrphans, pendingText, secondsUntilRecyclable, statusText, treeState } from '../../../extension/domain/nextActions';
+import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
+import type { Verdict } from '../../../extension/shared/model';
+import { seedSnapshot } from '../../webview/fixtures';
 
 const young = (ref: string, orphanFor: number, owner?: Verdict['owner']): Verdict => ({
   ref, state: 'orphan', recyclable: false, orphanForSeconds: orphanFor,

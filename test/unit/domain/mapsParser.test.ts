@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { collectAttachers, devFromMaps, devInoKey, makedev, mapsDevString, parseMaps } from '../../extension/domain/mapsParser';
+import { collectAttachers, devFromMaps, devInoKey, makedev, mapsDevString, parseMaps } from '../../../extension/domain/mapsParser';
 
-const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'proc', f), 'utf8');
+const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'proc', f), 'utf8');
 
 test('SysV attach: the inode column is the shmid, even after IPC_RMID (real maps)', () => {
   // the process attached shmid 0 (key 0x1234), then removed it: `... 00:01 0  /SYSV00001234 (deleted)`;

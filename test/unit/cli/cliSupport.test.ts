@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EXIT, UsageError, checkHosts, formatErrorLine, parseCommandArgs, COMMON_OPTIONS, type CliIo } from '../../extension/cli/cliSupport';
-import { allCommands, main, topHelp } from '../../extension/cli/ipcx';
-import { parseIdFile } from '../../extension/cli/names';
-import { renderFields, renderTable } from '../../extension/cli/table';
+import { EXIT, UsageError, checkHosts, formatErrorLine, parseCommandArgs, COMMON_OPTIONS, type CliIo } from '../../../extension/cli/cliSupport';
+import { allCommands, main, topHelp } from '../../../extension/cli/ipcx';
+import { parseIdFile } from '../../../extension/cli/names';
+import { renderFields, renderTable } from '../../../extension/cli/table';
 
 function io(): CliIo & { stdout: string; stderr: string } {
   const o = {

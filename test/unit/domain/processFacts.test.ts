@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   PID_REUSE_MARGIN_SECONDS, buildProcessFact, decideLiveness, parseBootTime, parseCmdline, parseProcStat, parseStatusUid, pidReuse, pidsOf,
-} from '../../extension/domain/processFacts';
-import type { IpcObject } from '../../extension/shared/model';
+} from '../../../extension/domain/processFacts';
+import type { IpcObject } from '../../../extension/shared/model';
 
 // a real line (cat, Linux 6.18) and one whose comm holds spaces and parentheses
 const CAT = '23800 (cat) R 23749 23749 5601 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 102799 3133440 413 18446744073709551615 94745398681600 94745398701481 140733793193168 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n';

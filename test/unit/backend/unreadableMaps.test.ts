@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { namePids, scanAttachers } from '../../extension/backend/mapsScan';
+import { namePids, scanAttachers } from '../../../extension/backend/mapsScan';
 
 test('unreadable maps: the scan keeps the first pids with their command names; the text names them', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-proc-'));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderInspect } from '../../extension/cli/commands/inspect';
-import { renderLimits } from '../../extension/cli/commands/limits';
-import { pidLabel, renderSnapshot } from '../../extension/cli/render';
-import { valuesLabel } from '../../extension/shared/objectColumns';
-import { capacity } from '../../extension/domain/capacity';
-import type { IpcSnapshot, SemSet } from '../../extension/shared/model';
+import { renderInspect } from '../../../extension/cli/commands/inspect';
+import { renderLimits } from '../../../extension/cli/commands/limits';
+import { pidLabel, renderSnapshot } from '../../../extension/cli/render';
+import { valuesLabel } from '../../../extension/shared/objectColumns';
+import { capacity } from '../../../extension/domain/capacity';
+import type { IpcSnapshot, SemSet } from '../../../extension/shared/model';
 
 const perm = { uid: 770, gid: 770, cuid: 770, cgid: 770 };
 const now = 1795556988;

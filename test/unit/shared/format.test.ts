@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   formatAge, formatBytes, formatCount, formatDuration, formatKey, formatKeyHex, formatMode, formatModeOctal,
   formatModeRwx, formatPercent, formatTime, formatTimestamp, formatBytesExact, ipcrmArgs, parseKey,
-} from '../../extension/shared/format';
+} from '../../../extension/shared/format';
 
 test('formatKey: 0x%08x of the unsigned value, 0 is IPC_PRIVATE', () => {
   assert.equal(formatKey(0), 'IPC_PRIVATE');

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   deriveUsage, parseBigLimit, parseLimitFiles, parseProcMsg, parseProcSem, parseProcShm,
-} from '../../extension/domain/procParser';
+} from '../../../extension/domain/procParser';
 
-const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'proc', f), 'utf8');
+const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'proc', f), 'utf8');
 
 // Captured in a private IPC namespace (Linux 6.18): two sets (key 5432001 x17, IPC_PRIVATE x3), three
 // segments (0: 1 MiB attached then IPC_RMID -> SHM_DEST, key 0, 3 pages touched; 1: SHM_LOCKed; 2: plain),

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { EXIT, type CliIo } from '../../extension/cli/cliSupport';
-import { main } from '../../extension/cli/ipcx';
-import { configuredTargets, isLoopback, parseListen } from '../../extension/cli/commands/serve';
+import { EXIT, type CliIo } from '../../../extension/cli/cliSupport';
+import { main } from '../../../extension/cli/ipcx';
+import { configuredTargets, isLoopback, parseListen } from '../../../extension/cli/commands/serve';
 
 function io(): CliIo & { stdout: string; stderr: string } {
   const o = { stdout: '', stderr: '', env: {}, isTTY: false, out(t: string | Uint8Array) { o.stdout += String(t); }, err(t: string) { o.stderr += t; } };

@@ -1,7 +1,7 @@
 /** The scrape config "Copy Prometheus Scrape Config" copies (promtool and a real Prometheus load it in the metrics stage). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrapeConfigYaml } from '../../extension/domain/scrapeConfig';
+import { scrapeConfigYaml } from '../../../extension/domain/scrapeConfig';
 
 test('no SSH hosts: the exporter job only', () => {
   const y = scrapeConfigYaml([]);

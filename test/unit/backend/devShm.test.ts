@@ -11,11 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { itemErrorLine } from '../../extension/cli/render';
-import { renderFields, renderTable } from '../../extension/cli/table';
-import { fsReadPosixSem, listDevShm, type PosixSemReader } from '../../extension/backend/devShm';
-import { posixObjects } from '../../extension/domain/assembleSnapshot';
-import { readMapsBounded, scanAttachers } from '../../extension/backend/mapsScan';
+import { itemErrorLine } from '../../../extension/cli/render';
+import { renderFields, renderTable } from '../../../extension/cli/table';
+import { fsReadPosixSem, listDevShm, type PosixSemReader } from '../../../extension/backend/devShm';
+import { posixObjects } from '../../../extension/domain/assembleSnapshot';
+import { readMapsBounded, scanAttachers } from '../../../extension/backend/mapsScan';
 
 const dirs: string[] = [];
 after(() => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { capacity, semgetFits, worstUsage, type CapacityInput } from '../../extension/domain/capacity';
-import { LIMIT_DESCRIPTORS } from '../../extension/shared/limitDescriptors';
-import type { IpcLimits, MsgQueue, SemSet, ShmSegment } from '../../extension/shared/model';
+import { capacity, semgetFits, worstUsage, type CapacityInput } from '../../../extension/domain/capacity';
+import { LIMIT_DESCRIPTORS } from '../../../extension/shared/limitDescriptors';
+import type { IpcLimits, MsgQueue, SemSet, ShmSegment } from '../../../extension/shared/model';
 
 const limits: IpcLimits = {
   semmsl: 250, semmns: 1000, semopm: 32, semmni: 10, semvmx: 32767, shmmax: 1 << 20, shmall: 1000, shmmni: 100,

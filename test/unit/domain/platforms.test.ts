@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LocalSource } from '../../extension/backend/localSource';
-import { IpcError } from '../../extension/domain/errors';
-import { localReaderFor, noLocalIpcNotice, semLimitHelp } from '../../extension/domain/platforms';
-import { darwinRaise } from '../../extension/domain/capacityRows';
+import { LocalSource } from '../../../extension/backend/localSource';
+import { IpcError } from '../../../extension/domain/errors';
+import { localReaderFor, noLocalIpcNotice, semLimitHelp } from '../../../extension/domain/platforms';
+import { darwinRaise } from '../../../extension/domain/capacityRows';
 
 test('win32: the local source reads nothing, loads no binding, raises no binding error, and refuses reads with ENOSYS and the notice', async () => {
   let loads = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePosixSem, fromHex, toHex } from '../../extension/domain/posixSem';
+import { decodePosixSem, fromHex, toHex } from '../../../extension/domain/posixSem';
 
 const ZERO16 = '00'.repeat(16);
 const bytes = (hex: string) => fromHex(hex)!;

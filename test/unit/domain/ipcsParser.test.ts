@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { capacity } from '../../extension/domain/capacity';
+import { capacity } from '../../../extension/domain/capacity';
 import {
   buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseModeString, parseSysctlLines, parseUtcOffset,
   timeOfDayToEpoch,
-} from '../../extension/domain/ipcsParser';
-import { deriveUsage } from '../../extension/domain/procParser';
+} from '../../../extension/domain/ipcsParser';
+import { deriveUsage } from '../../../extension/domain/procParser';
 
 // Real FreeBSD 11 outputs (copied from shared/fixtures/freebsd as published, see its README).
-const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'freebsd', f), 'utf8');
+const fx = (f: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'freebsd', f), 'utf8');
 // 2017-07-14 14:00:00 UTC; the host runs UTC.
 const clock = { now: Date.UTC(2017, 6, 14, 14, 0, 0) / 1000, utcOffsetSeconds: 0 };
 

@@ -8,15 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { LocalSource, describeLoadFailure } from '../../extension/backend/localSource';
-import { ProcSource } from '../../extension/backend/procSource';
+import { LocalSource, describeLoadFailure } from '../../../extension/backend/localSource';
+import { ProcSource } from '../../../extension/backend/procSource';
 
 let root = '';
 let paths = { proc: '', devShm: '' };
 
 before(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-proctree-'));
-  fs.cpSync(path.join(__dirname, '..', 'fixtures', 'proctree'), root, { recursive: true, verbatimSymlinks: true });
+  fs.cpSync(path.join(__dirname, '..', '..', 'fixtures', 'proctree'), root, { recursive: true, verbatimSymlinks: true });
   paths = { proc: path.join(root, 'proc'), devShm: path.join(root, 'devshm') };
   // the process maps the segment (shmid 0) and the semaphore under glibc's temporary name: same dev:ino
   const st = fs.statSync(path.join(paths.devShm, 'sem.orders'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deepEqual, diffSnapshots } from '../../extension/domain/diff';
-import type { IpcSnapshot, PosixSem, SemSet, ShmSegment } from '../../extension/shared/model';
+import { deepEqual, diffSnapshots } from '../../../extension/domain/diff';
+import type { IpcSnapshot, PosixSem, SemSet, ShmSegment } from '../../../extension/shared/model';
 
 type Lists = Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs' | 'posixSems' | 'posixShms'>;
 const perm = { uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600 };

@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { unsafeDevShm } from '../../extension/backend/namespaceSource';
-import { findNamespace, namespaceLabel } from '../../extension/backend/namespaces';
-import { describeContainer, identifyCgroupPath, parseProcCgroup, podFromLogDirs, systemdUnescape } from '../../extension/domain/containers';
-import type { IpcNamespaceInfo } from '../../extension/shared/namespaces';
+import { unsafeDevShm } from '../../../extension/backend/namespaceSource';
+import { findNamespace, namespaceLabel } from '../../../extension/backend/namespaces';
+import { describeContainer, identifyCgroupPath, parseProcCgroup, podFromLogDirs, systemdUnescape } from '../../../extension/domain/containers';
+import type { IpcNamespaceInfo } from '../../../extension/shared/namespaces';
 
-const dir = path.join(__dirname, '..', 'fixtures', 'cgroup');
+const dir = path.join(__dirname, '..', '..', 'fixtures', 'cgroup');
 const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
 
 test('every runtime has a cgroup fixture naming its source', () => {
