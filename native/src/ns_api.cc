@@ -36,6 +36,14 @@ Target TargetFrom(const Napi::CallbackInfo& info, const std::string& usage) {
   return t;
 }
 
+// Runs read() on a thread switched into t's namespace and returns what it returned.
+template <typename F>
+auto ReadInNamespace(const Target& t, F read) -> decltype(read()) {
+  decltype(read()) out;
+  RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { out = read(); });
+  return out;
+}
+
 Napi::Object TraceToJs(Napi::Env env, const NsTrace& t) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("before", static_cast<double>(t.before));
@@ -152,11 +160,7 @@ Napi::Value JsNsSemDetail(const Napi::CallbackInfo& info) {
   Target t = TargetFrom(info, usage);
   if (info.Length() != 3 || !IsId(info[2])) Usage(env, usage);
   int id = IdOf(info[2]);
-  return Guard(env, [&] {
-    std::vector<int32_t> d;
-    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { d = SemDetail(id); });
-    return SemDetailToJs(env, d);
-  });
+  return Guard(env, [&] { return SemDetailToJs(env, ReadInNamespace(t, [&] { return SemDetail(id); })); });
 }
 
 Napi::Value JsNsStatObject(const Napi::CallbackInfo& info) {
@@ -166,11 +170,7 @@ Napi::Value JsNsStatObject(const Napi::CallbackInfo& info) {
   if (info.Length() != 4 || !IsId(info[3])) Usage(env, usage);
   std::string kind = KindOf(env, info[2], usage);
   int id = IdOf(info[3]);
-  return Guard(env, [&] {
-    std::vector<double> h;
-    RunInIpcNamespace(t.path, t.ino, [&](const std::function<std::string(const char*)>&) { h = StatOf(kind, id); });
-    return RowToJs(env, h);
-  });
+  return Guard(env, [&] { return RowToJs(env, ReadInNamespace(t, [&] { return StatOf(kind, id); })); });
 }
 
 Napi::Value JsNsRemove(const Napi::CallbackInfo& info) {
