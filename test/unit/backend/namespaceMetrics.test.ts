@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectNamespaceMetrics, mergeNamespaceMetrics, namespaceScope } from '../../extension/backend/namespaceMetrics';
-import type { IpcSource } from '../../extension/backend/ipcSource';
-import { IpcError } from '../../extension/domain/errors';
-import type { IpcNamespaceInfo } from '../../extension/shared/namespaces';
-import { semSet, snapshot } from './recycle/fixtures';
+import { collectNamespaceMetrics, mergeNamespaceMetrics, namespaceScope } from '../../../extension/backend/namespaceMetrics';
+import type { IpcSource } from '../../../extension/backend/ipcSource';
+import { IpcError } from '../../../extension/domain/errors';
+import type { IpcNamespaceInfo } from '../../../extension/shared/namespaces';
+import { semSet, snapshot } from '../recycle/fixtures';
 
 function info(inode: number, over: Partial<IpcNamespaceInfo> = {}): IpcNamespaceInfo {
   return { ns: `ipc:[${inode}]`, inode, own: false, initial: false, pids: [100], mainPid: 100, nsPath: '/proc/100/ns/ipc', label: `ipc:[${inode}]`, enterable: true, ...over };

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseProcMsg, parseProcSem, parseProcShm, type ProcParseOptions } from '../../extension/domain/procParser';
+import { parseProcMsg, parseProcSem, parseProcShm, type ProcParseOptions } from '../../../extension/domain/procParser';
 
 const HEADERS = {
   sem: ['key semid perms nsems uid gid cuid cgid otime ctime'],
