@@ -4,6 +4,7 @@
  * tabindex over the rows); arrow keys, Home and End move between them.
  */
 import { select, type Selection } from 'd3-selection';
+import { appendSpans } from '../common/spans';
 import type { CapacityBar, OrphanSummary } from '../layout/capacity';
 
 /** The headline's next action. */
@@ -63,15 +64,11 @@ export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], 
     .data(bars, (b) => b.name)
     .join((enter) => {
       const row = enter.append('div');
-      const head = row.append('div').attr('class', 'cap-head');
-      head.append('span').attr('class', 'cap-title');
-      head.append('span').attr('class', 'cap-label');
+      appendSpans(row.append('div').attr('class', 'cap-head'), ['cap-title', 'cap-label']);
       const track = row.append('div').attr('class', 'cap-track');
       track.append('div').attr('class', 'cap-used');
       track.append('div').attr('class', 'cap-orphan');
-      const nums = row.append('div').attr('class', 'cap-nums');
-      nums.append('span').attr('class', 'cap-value');
-      nums.append('span').attr('class', 'cap-pct');
+      appendSpans(row.append('div').attr('class', 'cap-nums'), ['cap-value', 'cap-pct']);
       row.append('div').attr('class', 'cap-orphan-text');
       return row;
     })

@@ -1,5 +1,6 @@
 /** Shared memory, message queues, processes (pid view) and POSIX objects: HTML rows via keyed joins. */
 import { select } from 'd3-selection';
+import { appendSpans } from '../common/spans';
 import type { MsgBar, PidRow, ShmBar } from '../layout/others';
 
 export interface ListHandlers {
@@ -94,10 +95,7 @@ export function renderPids(root: HTMLElement, rows: readonly PidRow[], more: num
     .data(rows, (r) => String(r.pid))
     .join((enter) => {
       const r = enter.append('div').attr('role', 'listitem');
-      const h = r.append('div').attr('class', 'pid-head');
-      h.append('span').attr('class', 'pid-num');
-      h.append('span').attr('class', 'pid-comm');
-      h.append('span').attr('class', 'pid-alive');
+      appendSpans(r.append('div').attr('class', 'pid-head'), ['pid-num', 'pid-comm', 'pid-alive']);
       r.append('div').attr('class', 'pid-objects');
       return r;
     })

@@ -5,6 +5,7 @@
  * name) asks the host to show it; the host only accepts one it listed.
  */
 import { select } from 'd3-selection';
+import { appendSpans } from '../common/spans';
 import type { NamespaceBar, NamespaceRow } from '../layout/namespaces';
 
 export function renderNamespacePicker(picker: HTMLSelectElement, rows: readonly NamespaceRow[], onPick: (ns: string) => void): void {
@@ -35,8 +36,7 @@ export function renderNamespaces(root: HTMLElement, rows: readonly NamespaceRow[
       const row = enter.append('div').attr('role', 'listitem');
       const head = row.append('div').attr('class', 'ns-head');
       head.append('button').attr('class', 'ns-name');
-      head.append('span').attr('class', 'ns-id');
-      head.append('span').attr('class', 'ns-note');
+      appendSpans(head, ['ns-id', 'ns-note']);
       row.append('div').attr('class', 'ns-problem');
       row.append('div').attr('class', 'ns-bars');
       return row;
@@ -65,9 +65,7 @@ export function renderNamespaces(root: HTMLElement, rows: readonly NamespaceRow[
           const b = enter.append('div');
           b.append('div').attr('class', 'ns-bar-title');
           b.append('div').attr('class', 'cap-track').append('div').attr('class', 'cap-used');
-          const nums = b.append('div').attr('class', 'cap-nums');
-          nums.append('span').attr('class', 'cap-value');
-          nums.append('span').attr('class', 'cap-pct');
+          appendSpans(b.append('div').attr('class', 'cap-nums'), ['cap-value', 'cap-pct']);
           return b;
         })
         .attr('class', (b) => `ns-bar level-${b.level}`)

@@ -7,6 +7,7 @@ import {
   choiceId, choiceLabel, encodeMemory, memoryFields, scenarioOf, type Choice, type ExploreResult, type FutexState,
   type StepRecord, type Violation, type Witness, VIOLATION_KINDS,
 } from '../../extension/domain/futex';
+import { appendSpans } from '../common/spans';
 
 type Sel<E extends Element> = Selection<E, unknown, null, undefined>;
 
@@ -142,10 +143,7 @@ export function renderLanes(root: Sel<HTMLElement>, s: FutexState): void {
   const lanes = root.selectAll<HTMLElement, Lane>('section.lane').data(lanesOf(s), (l) => l.name)
     .join((enter) => {
       const sec = enter.append('section').attr('class', 'lane');
-      const head = sec.append('header');
-      head.append('span').attr('class', 'tname');
-      head.append('span').attr('class', 'tstatus badge');
-      head.append('span').attr('class', 'tflags');
+      appendSpans(sec.append('header'), ['tname', 'tstatus badge', 'tflags']);
       sec.append('ol').attr('class', 'ops');
       sec.append('div').attr('class', 'pc');
       return sec;
