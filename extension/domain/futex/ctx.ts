@@ -60,14 +60,23 @@ export class Ctx<P extends Pc = Pc> {
   /** x86-TSO: the words this step reads from its own store buffer (its loads see them first). */
   bufferedWords: Set<WordName> | undefined;
 
-  constructor(prev: FutexState, readonly tid: number, actor: string) {
+  /**
+   * `record` false: the step leaves no memory-access records (the explorer's mode; its witnesses are replayed
+   * with records). The thread's `results` and `buffer` arrays and the state's `violations` are shared with
+   * `prev` and replaced, never mutated, when they change.
+   */
+  constructor(prev: FutexState, readonly tid: number, actor: string, readonly record = true) {
+    const threads = prev.threads.slice();
+    const x = threads[tid];
+    if (x) threads[tid] = { ...x };
     this.s = {
-      ...prev,
-      mem: { ...prev.mem },
-      queue: [...prev.queue],
-      threads: prev.threads.map((x, i) => (i === tid ? { ...x, results: [...x.results], buffer: [...x.buffer] } : x)),
-      left: { ...prev.left },
-      violations: [...prev.violations],
+      model: prev.model, glibc: prev.glibc, memoryModel: prev.memoryModel, scenario: prev.scenario,
+      mem: { status: prev.mem.status, value: prev.mem.value, nwaiters: prev.mem.nwaiters, priv: prev.mem.priv },
+      queue: prev.queue.slice(),
+      threads,
+      left: { spurious: prev.left.spurious, weakCas: prev.left.weakCas, signals: prev.left.signals },
+      tokens: prev.tokens,
+      violations: prev.violations,
       last: null,
     };
     this.t = this.s.threads[tid] as ThreadState<P>;
@@ -103,7 +112,7 @@ export class Ctx<P extends Pc = Pc> {
   /** A plain store (x86 mov): into the thread's store buffer under x86-TSO, else straight to memory. */
   plainStore(word: WordName, value: number): void {
     const e: StoreEntry = { word, value };
-    if (this.s.memoryModel === 'x86-tso') this.t.buffer.push(e);
+    if (this.s.memoryModel === 'x86-tso') this.t.buffer = [...this.t.buffer, e];
     else applyStore(this.s.mem, e);
   }
 
@@ -113,20 +122,23 @@ export class Ctx<P extends Pc = Pc> {
   }
 
   violate(v: Violation): void {
-    this.s.violations.push(v);
+    this.s.violations = [...this.s.violations, v];
     (this.rec.violations ??= []).push(v);
   }
 
   /** A user-space access to the semaphore's memory. Flags use after free; returns false if it faulted. */
   touch(what: string, store: boolean): boolean {
     const st = this.s.mem.status;
-    const word = wordOf(what);
+    const word = this.record ? wordOf(what) : null;
     if (word) {
       const spec: AccessSpec = word === 'private' || !this.accessSpec
         ? { kind: store ? 'write' : 'read', order: word === 'private' ? 'plain' : store ? 'plain' : 'relaxed' }
         : this.accessSpec;
       const loc = wordLocation(this.model, word);
-      const a: MemAccess = { ...spec, word, offset: loc.offset, size: loc.size, value: wordValue(this.model, this.s.mem, word) };
+      const value = wordValue(this.model, this.s.mem, word);
+      const a: MemAccess = spec.rmw
+        ? { kind: spec.kind, rmw: spec.rmw, order: spec.order, word, offset: loc.offset, size: loc.size, value }
+        : { kind: spec.kind, order: spec.order, word, offset: loc.offset, size: loc.size, value };
       if (st !== 'live') a.stale = st;
       if (this.bufferedWords?.has(word)) a.buffered = true;
       (this.rec.access ??= []).push(a);
@@ -180,7 +192,7 @@ export class Ctx<P extends Pc = Pc> {
   /** Finish the current operation with return value r. */
   ret(r: string): void {
     const t = this.t;
-    t.results.push(r);
+    t.results = [...t.results, r];
     this.rec.ret = r;
     t.op += 1;
     t.pc = 'start' as P;
@@ -199,7 +211,7 @@ export class Ctx<P extends Pc = Pc> {
   /** The thread leaves through cancellation (its cleanup handlers have run). */
   exitCancelled(): void {
     const t = this.t;
-    t.results.push('PTHREAD_CANCELED');
+    t.results = [...t.results, 'PTHREAD_CANCELED'];
     this.rec.ret = 'PTHREAD_CANCELED';
     t.status = 'cancelled';
     t.unwinding = false;
@@ -386,13 +398,13 @@ export function cancelAtSyscall<P extends Pc>(c: Ctx<P>, unwindPc: P): boolean {
 }
 
 /** futex_wake(t.wakeCount) with the private value `priv` (as the model encodes it), then `then`. */
-export function wakeStep<P extends Pc>(c: Ctx<P>, pick: number[] | undefined, priv: number, then: () => void): void {
+export function wakeStep<P extends Pc>(c: Ctx<P>, pick: number[] | undefined, priv: number, then: (c: Ctx<P>) => void): void {
   const t = c.t;
   const before = [...c.s.queue];
   const k = c.futexWake(t.wakeCount, c.futexOpCode(true, priv), pick);
   const woken = before.filter((x) => !c.s.queue.includes(x));
   c.name('futex_wake', `futex_wake(${t.wakeCount === INT_MAX ? 'INT_MAX' : t.wakeCount}) → ${k}${woken.length ? ` [${threadNames(c.s, woken)}]` : ''}`);
-  then();
+  then(c);
 }
 
 export type RunChoice = Extract<Choice, { kind: 'run' }>;

@@ -5,7 +5,8 @@
  * enumerating them. A state with a violation ends its schedule (the first violation is what a person
  * wants to replay).
  */
-import { choiceId, enabled, initialState, runParams, stateKey, step, type StateOptions } from './machine';
+import { choiceId, enabled, encodeState, initialState, runParams, step, stepQuiet, type StateOptions } from './machine';
+import { StateTable } from './stateTable';
 import {
   VIOLATION_KINDS, type Budget, type GlibcVersion, type MemoryModel, type Choice, type FutexState, type ModelId, type Scenario, type StepRecord,
   type Violation, type ViolationKind,
@@ -58,9 +59,11 @@ export interface ExploreResult {
 }
 
 interface Node {
-  state: FutexState;
+  /** the state; dropped (null) once it is expanded, unless it ends a schedule (violating or final). */
+  state: FutexState | null;
   parent: number;
-  via: string;
+  /** the choice that led here from `parent` (its id is computed for witnesses only). */
+  via: Choice | null;
   succ: number[];
 }
 
@@ -83,8 +86,10 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
   const run: StateOptions = { model, glibc, memoryModel };
   const maxStates = opts.maxStates ?? 500_000;
   const init = initialState(scenario, run);
-  const nodes: Node[] = [{ state: init, parent: -1, via: '', succ: [] }];
-  const index = new Map<string, number>([[stateKey(init), 0]]);
+  const nodes: Node[] = [{ state: init, parent: -1, via: null, succ: [] }];
+  const table = new StateTable();
+  const key: number[] = [];
+  table.add(key, encodeState(init, key));
   let transitions = 0;
   let truncated = false;
   const violatingStates = zero();
@@ -92,13 +97,13 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
 
   for (let head = 0; head < nodes.length; head++) {
     const node = nodes[head];
-    const s = node.state;
+    const s = node.state as FutexState;
     if (s.violations.length) {
       for (const k of new Set(s.violations.map((v) => v.kind))) {
         violatingStates[k] += 1;
         // keep the shortest witness, preferring memory that is really gone over merely destroyed
         const prev = firstByKind.get(k);
-        if (prev === undefined || severity(s) > severity(nodes[prev].state)) firstByKind.set(k, head);
+        if (prev === undefined || severity(s) > severity(nodes[prev].state as FutexState)) firstByKind.set(k, head);
       }
       continue; // a violation ends the schedule
     }
@@ -107,17 +112,16 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
       break;
     }
     for (const c of enabled(s)) {
-      const next = step(s, c);
+      const next = stepQuiet(s, c);
       transitions++;
-      const key = stateKey(next);
-      let id = index.get(key);
-      if (id === undefined) {
-        id = nodes.length;
-        index.set(key, id);
-        nodes.push({ state: next, parent: head, via: choiceId(s, c), succ: [] });
+      const id = table.add(key, encodeState(next, key));
+      if (id === nodes.length) {
+        next.last = null;
+        nodes.push({ state: next, parent: head, via: c, succ: [] });
       }
       node.succ.push(id);
     }
+    if (node.succ.length) node.state = null;
   }
 
   // Count schedules: paths to sinks. Iterative post-order DFS; gray nodes mark the current path.
@@ -147,12 +151,12 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
     stack.pop();
     color[id] = 2;
     const st = n.state;
-    if (st.violations.length) {
+    if (st?.violations.length) {
       paths[id] = 1;
       bad[st.violations[0].kind][id] = 1;
     } else if (n.succ.length === 0) {
       paths[id] = 1;
-      finalCount.set(id, outcomeOf(st));
+      if (st) finalCount.set(id, outcomeOf(st));
     } else {
       let p = 0;
       for (const sId of n.succ) {
@@ -200,10 +204,10 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
     const id = firstByKind.get(k);
     if (id === undefined) continue;
     const choices: string[] = [];
-    for (let x = id; nodes[x].parent >= 0; x = nodes[x].parent) choices.push(nodes[x].via);
+    for (let x = id; nodes[x].parent >= 0; x = nodes[x].parent) choices.push(choiceId(init, nodes[x].via as Choice));
     choices.reverse();
     const again = replay(scenario, choices, model, run);
-    const v = nodes[id].state.violations.find((y) => y.kind === k) as Violation;
+    const v = (nodes[id].state as FutexState).violations.find((y) => y.kind === k) as Violation;
     witnesses.push({ kind: k, violation: v, choices, steps: again.steps });
   }
   const violatingSchedules = zero();

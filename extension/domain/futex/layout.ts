@@ -71,7 +71,19 @@ export function hexBytes(b: Uint8Array, group = 4): string {
 }
 
 /** Byte offset and size of a named word in the model's layout (glibc-new-64: nwaiters is bytes 4..7 of data). */
-export function wordLocation(model: ModelId, word: WordName): { offset: number; size: number } {
+export function wordLocation(model: ModelId, word: WordName): { readonly offset: number; readonly size: number } {
+  const key = `${model}.${word}`;
+  let loc = locations.get(key);
+  if (loc === undefined) {
+    loc = Object.freeze(findLocation(model, word));
+    locations.set(key, loc);
+  }
+  return loc;
+}
+/** wordLocation's answers (every step that touches memory asks). */
+const locations = new Map<string, { readonly offset: number; readonly size: number }>();
+
+function findLocation(model: ModelId, word: WordName): { offset: number; size: number } {
   if (model === 'glibc-new-64' && word === 'nwaiters') return { offset: 4, size: 4 };
   if (model === 'glibc-new-64' && word === 'value') return { offset: 0, size: 4 };
   const zero: Memory = { status: 'live', value: 0, nwaiters: 0, priv: 0 };

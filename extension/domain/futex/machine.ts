@@ -15,8 +15,10 @@ import { glibcNew64 } from './models/glibcNew64';
 import { glibcOld } from './models/glibcOld';
 import { pgFutex } from './models/pgFutex';
 import type {
-  Choice, FutexState, GlibcVersion, MemoryModel, ModelId, OpKind, Pc, Scenario, ThreadState, Violation,
+  Choice, FutexState, GlibcVersion, Memory, MemoryModel, MemStatus, ModelId, OpKind, Pc, Scenario, ThreadState, ThreadStatus,
+  Violation, WordName,
 } from './types';
+import { intern } from './stateTable';
 import { casWord, initMemory, tokensOf, wordValue } from './words';
 
 export { scenarioOf } from './ctx';
@@ -131,27 +133,27 @@ function canCancel(s: FutexState, tid: number): boolean {
 /** Every choice the scheduler can make in this state: thread steps first, then environment events. */
 export function enabled(s: FutexState): Choice[] {
   const out: Choice[] = [];
-  if (s.threads.some((t) => t.status === 'crashed')) return out;
-  s.threads.forEach((t, tid) => {
-    if (t.status !== 'ready') return;
-    if (t.pc === 'futex_wake' || t.pc === 'repair_wake') {
-      if (s.queue.length > t.wakeCount) {
-        for (const w of combinations([...s.queue], t.wakeCount)) out.push({ kind: 'run', tid, wake: w });
-        return;
-      }
+  const threads = s.threads;
+  for (const t of threads) if (t.status === 'crashed') return out;
+  for (let tid = 0; tid < threads.length; tid++) {
+    const t = threads[tid];
+    if (t.status !== 'ready') continue;
+    if ((t.pc === 'futex_wake' || t.pc === 'repair_wake') && s.queue.length > t.wakeCount) {
+      for (const w of combinations([...s.queue], t.wakeCount)) out.push({ kind: 'run', tid, wake: w });
+      continue;
     }
     out.push({ kind: 'run', tid });
     if (s.left.weakCas > 0 && atWeakCas(s, tid)) out.push({ kind: 'run', tid, casSpurious: true });
-  });
+  }
   for (const tid of s.queue) {
     if (s.left.spurious > 0) out.push({ kind: 'event', event: 'spurious', tid });
     if (s.left.signals > 0) out.push({ kind: 'event', event: 'signal', tid });
     if (canTimeout(s, tid)) out.push({ kind: 'event', event: 'timeout', tid });
   }
-  s.threads.forEach((t, tid) => {
+  for (let tid = 0; tid < threads.length; tid++) {
     if (canCancel(s, tid)) out.push({ kind: 'event', event: 'cancel', tid });
-    if (t.buffer.length) out.push({ kind: 'event', event: 'flush', tid });
-  });
+    if (threads[tid].buffer.length) out.push({ kind: 'event', event: 'flush', tid });
+  }
   return out;
 }
 
@@ -198,8 +200,8 @@ function interrupted(c: Ctx, err: 'EINTR' | 'ETIMEDOUT'): void {
   else t.pc = next;
 }
 
-function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): FutexState {
-  const x = new Ctx(prev, c.tid, 'env');
+function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>, record: boolean): FutexState {
+  const x = new Ctx(prev, c.tid, 'env', record);
   const t = x.t;
   const inQ = x.s.queue.includes(c.tid);
   switch (c.event) {
@@ -250,8 +252,9 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
       }
       break;
     case 'flush': {
-      const e = t.buffer.shift();
+      const e = t.buffer[0];
       if (!e) throw new Error('flush: the store buffer is empty');
+      t.buffer = t.buffer.slice(1);
       applyStore(x.s.mem, e);
       x.name('flush', `${t.name}'s store buffer writes ${e.word} = ${e.value} to memory`);
       x.rec.flush = [{ thread: t.name, word: e.word, value: e.value }];
@@ -263,31 +266,44 @@ function applyEvent(prev: FutexState, c: Extract<Choice, { kind: 'event' }>): Fu
 
 /** Apply one choice. Throws if the choice is not enabled-shaped (the UI/explorer only pass enabled ones). */
 export function step(prev: FutexState, choice: Choice): FutexState {
-  if (choice.kind === 'event') return applyEvent(prev, choice);
+  return stepWith(prev, choice, true);
+}
+
+/**
+ * `step` with `record` false: the same successor state, with a StepRecord that has no memory accesses and
+ * no program position (the explorer's mode: its witnesses are replayed with `step`).
+ */
+export function stepQuiet(prev: FutexState, choice: Choice): FutexState {
+  return stepWith(prev, choice, false);
+}
+
+function stepWith(prev: FutexState, choice: Choice, record: boolean): FutexState {
+  if (choice.kind === 'event') return applyEvent(prev, choice, record);
   const t0 = prev.threads[choice.tid];
   if (!t0 || t0.status !== 'ready') throw new Error(`thread ${choice.tid} cannot run`);
-  const c = new Ctx(prev, choice.tid, t0.name);
+  const c = new Ctx(prev, choice.tid, t0.name, record);
   const op = opOf(prev, choice.tid);
   if (!op) throw new Error(`thread ${t0.name} has no operation left`);
-  c.rec.at = { tid: choice.tid, opIndex: t0.op, op, pc: t0.pc, line: lineId(prev.model, op, t0.pc) };
-  c.accessSpec = PROGRAMS[prev.model].access(op, t0.pc);
   const tso = prev.memoryModel === 'x86-tso' && t0.buffer.length > 0;
+  if (record) c.rec.at = { tid: choice.tid, opIndex: t0.op, op, pc: t0.pc, line: lineId(prev.model, op, t0.pc) };
+  if (record || tso) c.accessSpec = PROGRAMS[prev.model].access(op, t0.pc);
   const kind = tso ? tsoKind(op, t0.pc, c.accessSpec) : 'locked';
   if (tso && kind === 'locked') c.drain();
   const real = c.s.mem;
+  let seen: Memory | undefined;
   if (tso && kind === 'load') {
     // the thread's loads see its own buffered stores first; the step must not write
     c.s.mem = ownView(real, t0.buffer);
     c.bufferedWords = new Set(t0.buffer.map((e) => e.word));
     if (c.bufferedWords.has('data')) c.bufferedWords.add('value').add('nwaiters');
+    seen = { ...c.s.mem };
   }
-  const seen = { ...c.s.mem };
   if (!(t0.pc === 'start' && (stepLifetime(c, op) || stepSimpleOp(c, op)))) {
     const why = opMissing(prev.model, prev.glibc, op);
     if (why) throw new Error(why);
     PROGRAMS[prev.model].step(c, op, choice);
   }
-  if (tso && kind === 'load') {
+  if (seen) {
     const v = c.s.mem;
     if (v.value !== seen.value || v.nwaiters !== seen.nwaiters || v.priv !== seen.priv) {
       throw new Error(`x86-TSO: ${op} at ${t0.pc} was taken for a load but wrote memory`);
@@ -360,7 +376,8 @@ function finishStep(c: Ctx): FutexState {
       c.violate({ kind: 'assertion', message: `token conservation: memory says ${tokens}, initial + posts − takes = ${s.tokens}` });
     }
     if (s.model !== 'pg-futex') {
-      const reg = s.threads.filter((t) => t.registered).length;
+      let reg = 0;
+      for (const t of s.threads) if (t.registered) reg++;
       if (m.nwaiters !== reg) {
         c.violate({ kind: 'assertion', message: `nwaiters = ${m.nwaiters} but ${reg} thread(s) are registered waiters` });
       }
@@ -411,4 +428,53 @@ export function stateKey(s: FutexState): string {
     if (raw(s.scenario).load) k += `{${t.results.join('/')}}`;
   }
   return k;
+}
+
+const MEM_STATUS: Readonly<Record<MemStatus, number>> = { live: 0, destroyed: 1, freed: 2, unmapped: 3, reused: 4 };
+const THREAD_STATUS: Readonly<Record<ThreadStatus, number>> = { ready: 0, blocked: 1, done: 2, cancelled: 3, crashed: 4 };
+const WORD: Readonly<Record<WordName, number>> = { data: 0, value: 1, nwaiters: 2, private: 3, counter: 4 };
+
+/**
+ * The identity of a state as numbers, written into `out` (its length is returned): the same fields as
+ * `stateKey`, with strings interned. Two states have equal encodings exactly when they have equal keys
+ * (checked over every scenario's states in test/unit/futex/explore.test.ts); the explorer hashes these.
+ */
+export function encodeState(s: FutexState, out: number[]): number {
+  const m = s.mem;
+  let n = 0;
+  out[n++] = MEM_STATUS[m.status];
+  out[n++] = m.value;
+  out[n++] = m.nwaiters;
+  out[n++] = m.priv;
+  const q = s.queue;
+  out[n++] = q.length;
+  if (q.length === 1) out[n++] = q[0];
+  else if (q.length > 1) for (const x of [...q].sort((a, b) => a - b)) out[n++] = x;
+  out[n++] = s.left.spurious;
+  out[n++] = s.left.weakCas;
+  out[n++] = s.left.signals;
+  out[n++] = s.tokens;
+  out[n++] = s.violations.length ? 1 : 0;
+  const async = traitsOf(s.glibc).asyncCancel;
+  const load = raw(s.scenario).load;
+  for (const t of s.threads) {
+    out[n++] = t.op;
+    out[n++] = intern(t.pc);
+    out[n++] = THREAD_STATUS[t.status];
+    out[n++] = t.word;
+    out[n++] = t.priv;
+    out[n++] = t.guess;
+    out[n++] = t.wakeCount;
+    out[n++] = intern(t.pendingRet);
+    out[n++] = intern(t.futexKey);
+    out[n++] = (t.published ? 1 : 0) | (t.registered ? 2 : 0) | (t.pendingCancel ? 4 : 0) | (t.cancelSent ? 8 : 0) |
+      (t.unwinding ? 16 : 0) | (async && t.window ? 32 : 0);
+    out[n++] = t.buffer.length;
+    for (const e of t.buffer) {
+      out[n++] = WORD[e.word];
+      out[n++] = e.value;
+    }
+    if (load) out[n++] = intern(t.results.join('/'));
+  }
+  return n;
 }

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  choiceId, enabled, explore, findScenario, initialState, replay, scenarioRunsUnder, SCENARIOS, stateKey, step,
-  validateScenario, scenarioFromLive, type FutexState, type ModelId, type Scenario,
+  choiceId, enabled, encodeState, explore, findScenario, initialState, MEMORY_MODELS, MODEL_IDS, replay, scenarioRunsUnder, SCENARIOS,
+  stateKey, step, validateScenario, scenarioFromLive, type FutexState, type ModelId, type Scenario,
 } from '../../../extension/domain/futex';
 
 /** Naive DFS without hashing: every maximal schedule, and the set of distinct states met. */
@@ -41,6 +41,39 @@ test('hashing: explored states and schedule counts equal a naive enumeration (se
       assert.ok(r.transitions > r.states - 1, 'some states are reached more than once');
     }
   }
+});
+
+test('hashing: the explorer\'s numeric state encoding tells states apart exactly as stateKey does (every scenario, model, memory model)', () => {
+  let states = 0;
+  for (const sc of SCENARIOS) {
+    if (sc.id === 'three' || sc.id === 'b3') continue; // the largest; the same code paths as b1/b2
+    for (const model of MODEL_IDS) {
+      if (!scenarioRunsUnder(sc, model)) continue;
+      for (const memoryModel of MEMORY_MODELS) {
+        // every reachable state, by stateKey; the encoding must be a function of the key and the key of the encoding
+        const byKey = new Map<string, string>();
+        const byCode = new Map<string, string>();
+        const buf: number[] = [];
+        const todo = [initialState(sc, { model, memoryModel })];
+        while (todo.length) {
+          const s = todo.pop()!;
+          const k = stateKey(s);
+          const code = buf.slice(0, encodeState(s, buf)).join(',');
+          const seenCode = byKey.get(k);
+          if (seenCode !== undefined) {
+            assert.equal(code, seenCode, `${sc.id}/${model}/${memoryModel}: one key, two encodings`);
+            continue;
+          }
+          assert.equal(byCode.get(code), undefined, `${sc.id}/${model}/${memoryModel}: one encoding for keys ${k} and ${byCode.get(code)}`);
+          byKey.set(k, code);
+          byCode.set(code, k);
+          if (!s.violations.length) for (const c of enabled(s)) todo.push(step(s, c));
+        }
+        states += byKey.size;
+      }
+    }
+  }
+  assert.ok(states > 2000, `${states} states compared`);
 });
 
 test('hashing: two orders of independent steps reach one state', () => {

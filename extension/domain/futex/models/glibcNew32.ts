@@ -8,7 +8,7 @@
  *          (cancel_unwind runs finish32 as the cleanup)
  */
 import { cancelAtEntry, cancelAtSyscall, isWait, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
-import { SEM_VALUE_MAX, type OpKind } from '../types';
+import { SEM_VALUE_MAX, type OpKind, type ThreadState } from '../types';
 import { fmtWord } from '../words';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -17,22 +17,34 @@ export type New32Pc =
   | 'reload' | 'take_cas' | 'cancel_unwind' | 'finish_guess' | 'clear_bit' | 'deregister' | 'repair'
   | 'repair_wake';
 
+/** The tokens of a `value` word. */
+function tok(v: number): number {
+  return v >>> 1;
+}
+
+/** The bit is set in the thread's copy: sleep if it shows no token, else try to take one. */
+function check(t: ThreadState<New32Pc>): void {
+  t.pc = tok(t.word) === 0 ? 'futex_wait' : 'take_cas';
+}
+
+/** The top of the wait loop: set the waiter bit first if the thread's copy has it clear. */
+function top(t: ThreadState<New32Pc>): void {
+  if ((t.word & 1) === 0) t.pc = 'set_bit';
+  else check(t);
+}
+
+/** The end of finish32: return the pending result, or leave through cancellation. */
+function finish(c: Ctx<New32Pc>): void {
+  if (c.t.unwinding) c.exitCancelled();
+  else c.ret(c.t.pendingRet);
+}
+
+// The helpers above are module functions, not closures made at every step: the explorer runs this function
+// hundreds of thousands of times.
 function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
   const m = c.s.mem;
   const spurious = !!choice.casSpurious;
-  const tok = (v: number): number => v >>> 1;
-  const check = (): void => {
-    t.pc = tok(t.word) === 0 ? 'futex_wait' : 'take_cas';
-  };
-  const top = (): void => {
-    if ((t.word & 1) === 0) t.pc = 'set_bit';
-    else check();
-  };
-  const finish = (): void => {
-    if (t.unwinding) c.exitCancelled();
-    else c.ret(t.pendingRet);
-  };
   if (op === 'sem_post') {
     switch (t.pc) {
       case 'start':
@@ -124,20 +136,20 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         c.name('load', `v := ${fmtWord(c.model, m.value)}`);
         if (!c.touch('value', false)) return;
         t.word = m.value;
-        top();
+        top(t);
         return;
       case 'set_bit':
         if (m.value === t.word && !spurious) {
           c.name('set_bit', `CAS ${fmtWord(c.model, t.word)}→${fmtWord(c.model, (t.word | 1) >>> 0)} (local v keeps the old value)`);
           if (!c.touch('value', true)) return;
           m.value = (t.word | 1) >>> 0;
-          check();
+          check(t);
         } else {
           c.name('cas_fail', `set_bit: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`);
           if (spurious) c.s.left.weakCas -= 1;
           if (!c.touch('value', false)) return;
           t.word = m.value;
-          top();
+          top(t);
         }
         return;
       case 'futex_wait': {
@@ -152,7 +164,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         c.name('load', `reload v := ${fmtWord(c.model, m.value)}`);
         if (!c.touch('value', false)) return;
         t.word = m.value;
-        if (tok(t.word) === 0) top();
+        if (tok(t.word) === 0) top(t);
         else t.pc = 'take_cas';
         return;
       case 'take_cas':
@@ -168,7 +180,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
           if (spurious) c.s.left.weakCas -= 1;
           if (!c.touch('value', false)) return;
           t.word = m.value;
-          top();
+          top(t);
         }
         return;
       case 'cancel_unwind':
@@ -204,7 +216,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         if (f > 1 && t.guess === 1) {
           c.rec.note = `misspeculation: guessed 1 waiter, found ${f}: repair`;
           t.pc = 'repair';
-        } else finish();
+        } else finish(c);
         return;
       }
       case 'repair': {
@@ -215,7 +227,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         if (tok(old) > 0) {
           t.wakeCount = tok(old);
           t.pc = 'repair_wake';
-        } else finish();
+        } else finish(c);
         return;
       }
       case 'repair_wake':

@@ -9,7 +9,7 @@
  *                  → slow_cas (take the token and deregister) | deregister_err | cancel_unwind
  */
 import { cancelAtEntry, cancelAtSyscall, isWait, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
-import { SEM_VALUE_MAX, TWO32, type OpKind } from '../types';
+import { SEM_VALUE_MAX, TWO32, type OpKind, type ThreadState } from '../types';
 import { data64, fmtWord, hi, lo } from '../words';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
@@ -17,13 +17,15 @@ export type New64Pc =
   | 'start' | 'load' | 'cas' | 'futex_wake' | 'load_nwaiters' | 'fetch_add'
   | 'fast_cas' | 'register' | 'futex_wait' | 'reload' | 'slow_cas' | 'deregister_err' | 'cancel_unwind';
 
+/** After a failed CAS or a futex_wait return: sleep if the thread's copy shows no token, else try to take one. */
+function afterFail(t: ThreadState<New64Pc>): void {
+  t.pc = lo(t.word) === 0 ? 'futex_wait' : 'slow_cas';
+}
+
 function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
   const m = c.s.mem;
   const spurious = !!choice.casSpurious;
-  const afterFail = (): void => {
-    t.pc = lo(t.word) === 0 ? 'futex_wait' : 'slow_cas';
-  };
   if (op === 'sem_post' || op === 'sem_post_broken') {
     switch (t.pc) {
       case 'start':
@@ -130,7 +132,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         t.word = data64(m);
         m.nwaiters += 1;
         t.registered = true;
-        afterFail();
+        afterFail(t);
         return;
       case 'futex_wait': {
         if (cancelAtSyscall(c, 'cancel_unwind')) return;
@@ -144,7 +146,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         c.name('load', `reload d := ${fmtWord(c.model, data64(m))}`);
         if (!c.touch('data', false)) return;
         t.word = data64(m);
-        afterFail();
+        afterFail(t);
         return;
       case 'slow_cas': {
         const cur = data64(m);
@@ -162,7 +164,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
           if (spurious) c.s.left.weakCas -= 1;
           if (!c.touch('data', false)) return;
           t.word = cur;
-          afterFail();
+          afterFail(t);
         }
         return;
       }

@@ -14,6 +14,12 @@ export type OldPc =
   | 'start' | 'cas' | 'load_nwaiters' | 'load_private' | 'futex_wake' | 'fast_cas' | 'register' | 'futex_wait'
   | 'dip_load' | 'slow_cas' | 'deregister' | 'cancel_unwind';
 
+/** No token in the thread's copy: sem_trywait returns EAGAIN, the waits go on to register. */
+function noToken(c: Ctx<OldPc>, tryw: boolean): void {
+  if (tryw) c.ret('-1 EAGAIN');
+  else c.t.pc = 'register';
+}
+
 function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
   const m = c.s.mem;
@@ -72,10 +78,6 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
   }
   if (isWait(op)) {
     const tryw = op === 'sem_trywait';
-    const noToken = (): void => {
-      if (tryw) c.ret('-1 EAGAIN');
-      else t.pc = 'register';
-    };
     switch (t.pc) {
       case 'start':
         // glibc <= 2.20 has no __pthread_testcancel at entry (BZ#18243 added it in 2016): a pending cancel
@@ -84,7 +86,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
         if (!c.touch('value', false)) return;
         t.word = m.value;
         if (t.word > 0) t.pc = 'fast_cas';
-        else noToken();
+        else noToken(c, tryw);
         return;
       case 'fast_cas':
         if (m.value === t.word) {
@@ -97,7 +99,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           c.name('cas_fail', `lock cmpxchg: expected ${t.word}, found ${m.value}`);
           if (!c.touch('value', false)) return;
           t.word = m.value;
-          if (t.word <= 0) noToken();
+          if (t.word <= 0) noToken(c, tryw);
         }
         return;
       case 'register':

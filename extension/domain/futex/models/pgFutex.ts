@@ -13,6 +13,12 @@ import { INT_MAX } from '../words';
 export type PgPc =
   | 'start' | 'cas' | 'futex_wait' | 'futex_wake';
 
+/** No token in the thread's copy: sem_trywait returns EAGAIN, the waits go on to futex_wait. */
+function noToken(c: Ctx<PgPc>, tryw: boolean): void {
+  if (tryw) c.ret('-1 EAGAIN');
+  else c.t.pc = 'futex_wait';
+}
+
 function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
   const m = c.s.mem;
@@ -34,17 +40,13 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
   }
   if (isWait(op)) {
     const tryw = op === 'sem_trywait';
-    const noToken = (): void => {
-      if (tryw) c.ret('-1 EAGAIN');
-      else t.pc = 'futex_wait';
-    };
     switch (t.pc) {
       case 'start':
         c.name('load', `pg_sem_trywait: v := ${m.value}`);
         if (!c.touch('counter', false)) return;
         t.word = m.value;
         if (t.word > 0) t.pc = 'cas';
-        else noToken();
+        else noToken(c, tryw);
         return;
       case 'cas':
         if (m.value === t.word) {
@@ -57,7 +59,7 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
           c.name('cas_fail', `CAS: expected ${t.word}, found ${m.value}`);
           if (!c.touch('counter', false)) return;
           t.word = m.value;
-          if (t.word <= 0) noToken();
+          if (t.word <= 0) noToken(c, tryw);
         }
         return;
       case 'futex_wait': {
