@@ -114,6 +114,9 @@ function devShmFacts(doc: ProbeDocument, host: string): DevShmFacts {
     out.entries.push(entry);
   }
   const statfs = statfsLine(doc.sections.get('devshm-statfs'), out.warnings);
+  // another IPC namespace's /dev/shm is read through its main process's root (the probe names the directory)
+  const dir = firstLine(doc.sections.get('devshm-dir'));
+  if (statfs && /^\/proc\/\d{1,10}\/root\/dev\/shm$/.test(dir)) statfs.path = dir;
   if (statfs) out.statfs = statfs;
   const skipped = intOf(doc.sections.get('devshm-skipped')) ?? 0;
   if (skipped > 0) out.warnings.push(`/dev/shm: ${skipped} file(s) with a newline in the name were not listed`);

@@ -2,9 +2,9 @@
  * The `ns-*` and `ns.INODE.*` sections of a Linux probe run with `want_ns=1`: per other IPC namespace of the
  * host its main pid, command, cgroup (-> container) and /dev/shm statfs, and, when it was entered, its
  * /proc/sysvipc tables and limits, collected into HostFacts by the same code as the host's own
- * (linuxProbeFacts) and assembled into one snapshot each (no POSIX objects: those are listed for the probe's
- * own namespace only). The host-wide sections (clock, page size, pid facts, whose pids are the probe's pid
- * numbers) are shared. Pure.
+ * (linuxProbeFacts) and assembled into one snapshot each. The probe runs itself inside each namespace
+ * (`nsenter -t PID -i`, the host's mount namespace and /proc), so each has its own objects, limits, pid
+ * facts (the host's pid numbers) and POSIX objects (its /dev/shm as /proc/PID/root/dev/shm). Pure.
  */
 import type { IpcSnapshot } from '../shared/model';
 import type { IpcNamespaceInfo, NamespaceSnapshot } from '../shared/namespaces';
@@ -22,6 +22,8 @@ export interface RemoteNamespaces {
   unreadable: number;
   /** the other namespaces (not the probe's own), by inode */
   list: NamespaceSnapshot[];
+  /** the processes in the probe's own namespace (as far as the probe could read /proc/PID/ns/ipc) */
+  ownPids: number[];
 }
 
 /** The kernel's initial IPC namespace (PROC_IPC_INIT_INO). */
@@ -39,18 +41,31 @@ const ENTER_WHY: Record<string, (uid: number | undefined) => string> = {
   none: (uid) => `the probe runs as uid ${uid ?? '?'} (not root) and the host has no sudo: other IPC namespaces cannot be entered (connect as root, or use a host with passwordless sudo)`,
 };
 
-/** The host-wide sections every namespace's facts share. */
-const SHARED = ['uname', 'hostname', 'uid', 'now', 'tz', 'btime', 'clktck', 'pidns', 'nspid', 'procmount', 'groups', 'clock', 'pagesize', 'pids'];
+
+/** Why the probe could not enter other namespaces (`no-nsenter`, `no-sudo`, `none`), for a person. */
+export function cannotEnterWhy(how: string, uid: number | undefined): string {
+  return (ENTER_WHY[how] ?? ENTER_WHY.none!)(uid);
+}
 
 export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteNamespaces {
   const host = head.host;
   const how = firstLine(doc.sections.get('ns-enter'));
-  const out: RemoteNamespaces = { unreadable: intOf(doc.sections.get('ns-unreadable')) ?? 0, list: [] };
+  const out: RemoteNamespaces = { unreadable: intOf(doc.sections.get('ns-unreadable')) ?? 0, list: [], ownPids: [] };
   if (how === 'root' || how === 'sudo') out.enteredAs = how;
   else out.cannotEnter = (ENTER_WHY[how] ?? ENTER_WHY.none!)(head.uid);
+  // `INODE PID` for every process, sorted by inode then pid: the first pid of an inode is the one entered
+  const members = new Map<string, number[]>();
   for (const line of (doc.sections.get('ns-list') ?? '').split('\n')) {
     const m = /^(\d{1,20}) (\d{1,10})$/.exec(line.trim());
     if (!m) continue;
+    const l = members.get(m[1]!);
+    if (l) l.push(Number(m[2]));
+    else members.set(m[1]!, [Number(m[2])]);
+  }
+  const own = /^ipc:\[(\d{1,20})\]$/.exec(firstLine(doc.sections.get('ipcns')))?.[1];
+  if (own !== undefined) out.ownPids = members.get(own) ?? [];
+  for (const [ino, pids] of members) {
+    const m = [ino, ino, String(pids[0])] as const;
     const inode = Number(m[1]);
     const meta = doc.sections.get(`ns.${m[1]}.meta`);
     if (meta === undefined) continue; // the probe's own namespace (or one that vanished before it was read)
@@ -73,7 +88,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
     const ns = `ipc:[${inode}]`;
     const container = parseProcCgroup(cgroup.join('\n'));
     const info: IpcNamespaceInfo = {
-      ns, inode, own: false, initial: inode === INIT_IPC_INODE, pids: [mainPid], mainPid, nsPath: `/proc/${mainPid}/ns/ipc`,
+      ns, inode, own: false, initial: inode === INIT_IPC_INODE, pids, mainPid, nsPath: `/proc/${mainPid}/ns/ipc`,
       label: '', enterable: out.enteredAs !== undefined,
     };
     if (comm) info.comm = comm;
@@ -86,7 +101,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
       continue;
     }
     const err = doc.sections.get(`ns.${m[1]}.error`);
-    if (err !== undefined || !doc.sections.has(`ns.${m[1]}.limits`)) {
+    if (err !== undefined || !doc.sections.has(`ns.${m[1]}.limits`) || !doc.sections.has(`ns.${m[1]}.ipcns`)) {
       const text = printable((err ?? '').split('\n').map((x) => x.replace(/^! ?/, '')).join(' / ').trim()).slice(0, 300);
       const gone = /No such file|No such process/.test(text);
       out.list.push({
@@ -99,16 +114,15 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
       });
       continue;
     }
+    // the whole probe ran inside it: its sections, named ns.INODE.NAME
+    const prefix = `ns.${m[1]}.`;
     const sub = new Map<string, string>();
-    for (const k of SHARED) {
-      const v = doc.sections.get(k);
-      if (v !== undefined) sub.set(k, v);
+    for (const [k, v] of doc.sections) if (k.startsWith(prefix) && k !== `${prefix}meta`) sub.set(k.slice(prefix.length), v);
+    const seen = firstLine(sub.get('ipcns'));
+    if (seen !== ns) {
+      out.list.push({ namespace: info, error: { code: 'ECHANGED', syscall: 'nsenter', op: 'CLONE_NEWIPC', message: `${host}: ${info.label}: pid ${mainPid} is in ${printable(seen) || 'an unknown namespace'} now, not ${ns}: nothing read` } });
+      continue;
     }
-    for (const k of ['sysvipc-sem', 'sysvipc-shm', 'sysvipc-msg', 'limits']) {
-      const v = doc.sections.get(`ns.${m[1]}.${k}`);
-      if (v !== undefined) sub.set(k, v);
-    }
-    sub.set('ipcns', ns);
     const f = linuxProbeFacts({ ...doc, sections: sub, preamble: '' }, { ...head, warnings: [] });
     if (!f.ok) {
       out.list.push({ namespace: info, error: f.error });
@@ -116,10 +130,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
     }
     const s = assembleSnapshot(f.value);
     s.namespaceLabel = info.label;
-    if (devShm) s.devShm = devShm;
-    else delete s.devShm;
-    // the probe's own namespace's reader view and POSIX listing do not describe this one
-    delete s.reader;
+    if (!s.devShm && devShm) s.devShm = devShm;
     out.list.push({ namespace: info, snapshot: s });
   }
   return out;

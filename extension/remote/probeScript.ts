@@ -63,11 +63,18 @@ Linux)
   s devshm
   # One pass, never following a symlink, no process per file: GNU find -printf (else one stat per batch of
   # names through find -exec +), sorted by name, at most $devshm_cap lines; names holding a newline are
-  # counted, not listed (they would break the line format).
+  # counted, not listed (they would break the line format). $devshm_dir is /dev/shm, or another IPC
+  # namespace's /proc/PID/root/dev/shm (digits checked by the caller); paths are printed as /dev/shm/NAME
+  # either way. Neither it nor its parent (dev) may be a symbolic link: through /proc/PID/root an absolute
+  # link resolves against our root.
   nl='
 '
   list=
   skipped=0
+  devshm_ok=no
+  if [ "$devshm_dir" = /dev/shm ]; then [ -d /dev/shm ] && [ ! -h /dev/shm ] && devshm_ok=yes
+  else [ -d "$devshm_dir" ] && [ ! -h "$devshm_dir" ] && [ ! -h "$[devshm_dir%/shm}" ] && devshm_ok=yes
+  fi
   # semaphores and other files share the bound (half each, what one kind leaves goes to the other), as in
   # the local listing: a flood of one kind cannot push the other out
   devshm_pick='{ p = $0; for (i = 1; i <= 7; i++) sub(/^[^ ]* /, "", p) }
@@ -82,25 +89,29 @@ Linux)
   # a file removed between readdir and its stat is no error (-ignore_readdir_race); the stat fallback counts it
   # as one (the listing is then "not fully listed", which only keeps objects).
   fst=-; sst=-; ast=-
-  if [ -d /dev/shm ] && [ ! -h /dev/shm ]; then
-    if find -P /dev/shm -maxdepth 0 -ignore_readdir_race -printf '' >/dev/null 2>&1; then
-      found=$(find -P /dev/shm -mindepth 1 -maxdepth 1 -ignore_readdir_race -type f ! -name "*$nl*" -printf '%U %G %m %s %T@ %D %i %p\n' 2>/dev/null); fst=$?
+  if [ $devshm_ok = yes ]; then
+    if find -P "$devshm_dir" -maxdepth 0 -ignore_readdir_race -printf '' >/dev/null 2>&1; then
+      found=$(find -P "$devshm_dir" -mindepth 1 -maxdepth 1 -ignore_readdir_race -type f ! -name "*$nl*" -printf '%U %G %m %s %T@ %D %i /dev/shm/%f\n' 2>/dev/null); fst=$?
     else
-      found=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -exec stat -c '%u %g %a %s %Y %d %i %n' -- {} + 2>/dev/null); fst=$?
+      found=$(find "$devshm_dir" -mindepth 1 -maxdepth 1 -type f ! -name "*$nl*" -exec stat -c '%u %g %a %s %Y %d %i %n' -- {} + 2>/dev/null); fst=$?
+      [ "$devshm_dir" = /dev/shm ] || found=$(printf '%s\n' "$found" | sed "s|^\(\([^ ]* \)\{7\}\)$devshm_dir/|\1/dev/shm/|")
     fi
     sorted=$([ -z "$found" ] || printf '%s\n' "$found" | sort -t / -k 4); sst=$?
     found=
     list=$({ [ -z "$sorted" ] || printf '%s\n' "$sorted"; } | awk -v cap="$devshm_cap" "$devshm_pick"); ast=$?
     sorted=
-    skipped=$(find /dev/shm -mindepth 1 -maxdepth 1 -type f -name "*$nl*" -print0 2>/dev/null | tr -cd '\000' | wc -c | tr -d ' ')
+    skipped=$(find "$devshm_dir" -mindepth 1 -maxdepth 1 -type f -name "*$nl*" -print0 2>/dev/null | tr -cd '\000' | wc -c | tr -d ' ')
   fi
   total=$(printf '%s\n' "$list" | sed -n 's/^#total //p' | tail -n 1)
   list=$(printf '%s\n' "$list" | sed '$d')
   [ -n "$list" ] && printf '%s\n' "$list"
+  s devshm-dir; echo "$devshm_dir"
   s devshm-statfs
   # statfs of /dev/shm: f_bsize f_blocks f_bfree f_bavail f_files f_ffree f_type(hex), or why not
-  if [ -e /dev/shm ]; then
-    if st=$(stat -f -c '%s %b %f %a %c %d %t' /dev/shm 2>&1); then echo "$st"; else echo "! $st" | head -n 1; fi
+  if [ -e "$devshm_dir" ] && { [ "$devshm_dir" = /dev/shm ] || [ $devshm_ok = yes ]; }; then
+    if st=$(stat -f -c '%s %b %f %a %c %d %t' "$devshm_dir" 2>&1); then echo "$st"; else echo "! $st" | head -n 1; fi
+  elif [ -e "$devshm_dir" ]; then
+    echo "! $devshm_dir or its parent is a symbolic link or not a directory: not followed"
   fi
   s devshm-total; echo "$total"
   s devshm-status; echo "$fst $sst $ast"
@@ -112,6 +123,7 @@ Linux)
   if [ -n "$list" ]; then
     if command -v perl >/dev/null 2>&1; then
       printf '%s\n' "$list" | awk '{ p = $0; for (i = 1; i <= 7; i++) sub(/^[^ ]* /, "", p) } $4 <= 64 && p ~ /^\/dev\/shm\/sem\./ { print p }' |
+        sed "s|^/dev/shm/|$devshm_dir/|" |
         perl -e 'use Fcntl; while (my $f = <STDIN>) { chomp $f; sysopen(my $h, $f, O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY) or next; my @s = stat($h); if (@s && -f _ && $s[7] <= 64) { my $b = ""; my $n = sysread($h, $b, 64); print "$s[1] ", unpack("H*", $b), "\n" if defined $n; } close($h); }' 2>/dev/null
     else
       echo "! no-perl"
@@ -119,11 +131,14 @@ Linux)
   fi
   s maps
   # every process's /SYSV and /dev/shm mappings, one grep per batch of maps files (xargs: no argv limit),
-  # at most $maps_cap lines
-  maps=$(printf '%s\n' /proc/[0-9]*/maps | xargs grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' 2>/dev/null |
-    awk -v cap="$maps_cap" 'NR <= cap { print; next } END { if (NR > cap) print "! cut " (NR - cap) }')
+  # at most $maps_cap lines. Inside another namespace (the probe run once per namespace) only when there is
+  # something to attach: a segment or a /dev/shm file.
+  maps=
+  if [ "$devshm_dir" = /dev/shm ] || [ -n "$list" ] || [ "$(grep -c . /proc/sysvipc/shm 2>/dev/null)" != 1 ]; then
+    maps=$(printf '%s\n' /proc/[0-9]*/maps | xargs grep -H -e ' /SYSV[0-9a-f]' -e ' /dev/shm/' 2>/dev/null |
+      awk -v cap="$maps_cap" 'NR <= cap { print; next } END { if (NR > cap) print "! cut " (NR - cap) }')
+  fi
   [ -n "$maps" ] && printf '%s\n' "$maps"
-  ns_pids=
   if [ "$want_ns" = 1 ]; then
     # every other IPC namespace of the host, entered with nsenter -t PID -i (as root, or through sudo -n), in
     # this same round trip. Only pids and inodes read from /proc (digits, checked) reach a command line.
@@ -137,12 +152,13 @@ Linux)
     s ns-enter; echo "$enter"
     s ns-unreadable; ls -l /proc/[0-9]*/ns/ipc 2>&1 >/dev/null | grep -c . 
     nsl=$(ls -l /proc/[0-9]*/ns/ipc 2>/dev/null | awk '{ t = $NF; p = $(NF-2); sub(/^\/proc\//, "", p); sub(/\/.*/, "", p)
-      if (t ~ /^ipc:\[[0-9]+\]$/ && p ~ /^[0-9]+$/) { sub(/^ipc:\[/, "", t); sub(/\]$/, "", t); print t, p } }' | sort -k1,1n -k2,2n | awk '!seen[$1]++')
+      if (t ~ /^ipc:\[[0-9]+\]$/ && p ~ /^[0-9]+$/) { sub(/^ipc:\[/, "", t); sub(/\]$/, "", t); print t, p } }' | sort -k1,1n -k2,2n)
     s ns-list; [ -n "$nsl" ] && printf '%s
 ' "$nsl"
     set -f
+    # every member is listed (--namespace PID); each namespace is entered through its lowest pid
     for e in $(printf '%s
-' "$nsl" | awk '{ print $1 "," $2 }'); do
+' "$nsl" | awk '!seen[$1]++ { print $1 "," $2 }'); do
       ino=$[e%%,*}; p=$[e#*,}
       case "$ino" in ''|*[!0-9]*) continue ;; esac
       case "$p" in ''|*[!0-9]*) continue ;; esac
@@ -158,25 +174,28 @@ Linux)
       if [ -d "/proc/$p/root/dev/shm" ] && [ ! -h "/proc/$p/root/dev" ] && [ ! -h "/proc/$p/root/dev/shm" ]; then
         d=$(stat -f -c '%S %b %f %a %T' "/proc/$p/root/dev/shm" 2>/dev/null) && echo "devshm $d"
       fi
+      # the whole probe again inside it (its own /proc/sysvipc, limits, pids; /dev/shm through this pid's
+      # root), its sections renamed ns.INODE.NAME; stderr is dropped so nothing but the document is kept
       rc=255; out=
       case $enter in
-        root) out=$(nsenter -t "$p" -i -- sh -c "$ns_sub" ns "$ino" 2>&1); rc=$? ;;
-        sudo) out=$(sudo -n nsenter -t "$p" -i -- sh -c "$ns_sub" ns "$ino" 2>&1); rc=$? ;;
+        root) out=$(nsenter -t "$p" -i -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
+        sudo) out=$(sudo -n nsenter -t "$p" -i -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
       esac
-      if [ "$rc" = 0 ] && printf '%s
-' "$out" | grep -q "^@@section ns\.$ino\.done$"; then
-        printf '%s
-' "$out" | sed "/^@@section ns\.$ino\.done$/d"
-        ns_pids="$ns_pids $(printf '%s
-' "$out" | awk -v h="@@section ns.$ino.pids" '$0 == h { t = 1; next } /^@@/ { t = 0 } t && /^[0-9]+$/')"
+      if [ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | tail -n 1)" = '@@end' ]; then
+        printf '%s\n' "$out" | sed -e '/^@@ipcx-probe /d' -e '/^@@end$/d' -e "s/^@@section /@@section ns.$ino./"
       else
         s "ns.$ino.error"
         case $enter in
-          root|sudo) printf '%s
-' "$out" | head -n 3 | sed 's/^/! /' ;;
+          root|sudo)
+            if [ ! -e "/proc/$p" ]; then echo "! /proc/$p: No such process"
+            else
+              e=$(case $enter in root) nsenter -t "$p" -i -- true 2>&1 ;; *) sudo -n nsenter -t "$p" -i -- true 2>&1 ;; esac | head -n 2)
+              echo "! nsenter exited $rc$[e:+: }$e" | head -n 3
+            fi ;;
           *) echo "! $enter" ;;
         esac
       fi
+      out=
     done
     set +f
   fi
@@ -184,7 +203,7 @@ Linux)
   pids=$( { awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm 2>/dev/null
             awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg 2>/dev/null
             [ -n "$maps" ] && printf '%s\n' "$maps" | sed -n 's|^/proc/\([0-9][0-9]*\)/maps:.*|\1|p'
-            for p in $extra_pids $ns_pids; do echo "$p"; done
+            for p in $extra_pids; do echo "$p"; done
           } | sort -un)
   for p in $pids; do
     [ "$p" -gt 0 ] 2>/dev/null || continue
@@ -230,38 +249,76 @@ esac
 echo '@@end'
 `.replaceAll('$[', '${');
 
-/**
- * What runs inside each other IPC namespace (`nsenter -t PID -i -- sh -c NS_SUB ns INODE`): its
- * /proc/sysvipc tables and its limits (procfs shows the reading task's IPC namespace), the pids they name,
- * and a last section that says the script ran to its end. $1 is the inode (digits, checked by the caller).
- */
-export const NS_SUB_SCRIPT = String.raw`i=$1
-for k in sem shm msg; do
-  echo "@@section ns.$i.sysvipc-$k"
-  if [ -r "/proc/sysvipc/$k" ]; then tr -s ' ' < "/proc/sysvipc/$k"; else echo "@@error cannot read /proc/sysvipc/$k"; fi
-done
-echo "@@section ns.$i.limits"
-for f in ${LIMIT_PATHS}; do
-  if [ -r "$f" ]; then printf '%s ' "$f"; tr '	
-' '  ' < "$f"; echo; fi
-done
-echo "@@section ns.$i.pids"
-{ awk 'NR>1 { print $5; print $6 }' /proc/sysvipc/shm; awk 'NR>1 { print $6; print $7 }' /proc/sysvipc/msg; } 2>/dev/null | sort -un
-echo "@@section ns.$i.done"
-`;
-
 const ID_MAX = 0x7fffffff;
 
 /**
  * The probe, reporting process facts also for `extraPids` (validated integers): the last-op pids of sets
  * whose detail was read, which /proc/sysvipc does not show, so verdicts can tell whether they are alive.
  */
-export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}, opts: { namespaces?: boolean } = {}): string {
+export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}, opts: { namespaces?: boolean; devShmPid?: number } = {}): string {
   const devshmCap = assertId(bounds.devShm ?? PROBE_DEVSHM_CAP, 'devShm bound');
   const mapsCap = assertId(bounds.mapsLines ?? PROBE_MAPS_LINES_CAP, 'maps bound');
+  const devshmDir = opts.devShmPid === undefined ? '/dev/shm' : `/proc/${assertId(opts.devShmPid, 'pid')}/root/dev/shm`;
   return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` +
-    `devshm_cap=${devshmCap}; maps_cap=${mapsCap}\n` +
-    (opts.namespaces ? `want_ns=1\nns_sub='${NS_SUB_SCRIPT.replaceAll("'", "'\\''")}'\n` : 'want_ns=0\n') + PROBE_SCRIPT;
+    `devshm_cap=${devshmCap}; maps_cap=${mapsCap}; devshm_dir=${devshmDir}\n` +
+    (opts.namespaces ? `want_ns=1\nns_probe='${shQuoted(namespaceProbe(devshmCap, mapsCap))}'\n` : 'want_ns=0\n') + PROBE_SCRIPT;
+}
+
+/** Text for inside single quotes in sh. */
+function shQuoted(text: string): string {
+  return text.replaceAll("'", "'\\''");
+}
+
+/**
+ * The probe as it runs inside another IPC namespace (`sh -c NS_PROBE ipcx PID`, after nsenter -t PID -i):
+ * everything of the host's probe but the namespace loop, with /dev/shm read as /proc/PID/root/dev/shm (the
+ * namespace's main process's mount namespace; PID is checked to be digits before it is used).
+ */
+function namespaceProbe(devshmCap: number, mapsCap: number): string {
+  return `case "$1" in ''|*[!0-9]*) echo '@@ipcx-probe 1'; echo '@@section uname'; exit 1 ;; esac\n` +
+    `extra_pids=; devshm_cap=${devshmCap}; maps_cap=${mapsCap}; devshm_dir="/proc/$1/root/dev/shm"; want_ns=0\n` + PROBE_SCRIPT;
+}
+
+/** One other IPC namespace of an SSH host: a pid in it and its inode (both read from the host's /proc). */
+export interface RemoteNamespaceTarget {
+  pid: number;
+  inode: number;
+}
+
+/** An nsfs inode: digits, at most 20 of them. */
+export function assertInode(inode: unknown): number {
+  if (typeof inode !== 'number' || !Number.isSafeInteger(inode) || inode <= 0) {
+    throw new RangeError(`inode must be a positive integer, got ${String(inode)}`);
+  }
+  return inode;
+}
+
+/**
+ * Runs `script` inside another IPC namespace of the host: `nsenter -t PID -i -- sh -c SCRIPT` as root (the
+ * login, or the long-lived sudo shell), else `sudo -n nsenter` when a passwordless rule allows it. Only the
+ * mount namespace of the host stays: its tools run, never the container's. The script is constant text
+ * passed as one argument; only the validated pid and inode are spliced in. Before the script, the shell
+ * inside checks that it IS in ipc:[INODE] (a pid reused by a process of another namespace is refused, not
+ * read). When it cannot run it, one line says why instead of the script's output:
+ *   @@ipcx-ns gone | changed NS | cannot no-nsenter|no-sudo|none UID | failed RC [nsenter's words]
+ */
+export function inNamespaceScript(script: string, t: RemoteNamespaceTarget): string {
+  const pid = assertId(t.pid, 'pid');
+  const ino = assertInode(t.inode);
+  const inner = `n=$(readlink /proc/self/ns/ipc 2>/dev/null)\n` +
+    `if [ "$n" != "ipc:[${ino}]" ]; then echo "@@ipcx-ns changed $(printf '%s' "$n" | tr -cd 'a-z0-9:[]')"; exit 0; fi\n` + script;
+  return [
+    'PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH',
+    `ipcx_inner='${shQuoted(inner)}'`,
+    `ipcx_try() { "$@" nsenter -t ${pid} -i -- sh -c "$ipcx_inner" ipcx || { r=$?; e=$("$@" nsenter -t ${pid} -i -- true 2>&1 | head -n 2 | tr '\n' ' '); echo "@@ipcx-ns failed $r $e"; }; }`,
+    `if [ ! -e /proc/${pid} ]; then echo '@@ipcx-ns gone'`,
+    "elif ! command -v nsenter >/dev/null 2>&1; then echo '@@ipcx-ns cannot no-nsenter'",
+    'elif [ "$(id -u)" = 0 ]; then ipcx_try',
+    'elif command -v sudo >/dev/null 2>&1 && sudo -n nsenter --version >/dev/null 2>&1; then ipcx_try sudo -n',
+    'elif command -v sudo >/dev/null 2>&1; then echo "@@ipcx-ns cannot no-sudo $(id -u)"',
+    'else echo "@@ipcx-ns cannot none $(id -u)"; fi',
+    '',
+  ].join('\n');
 }
 
 /** Bounds on what one probe lists (the rest is counted and reported as a warning). */

@@ -12,7 +12,9 @@ import type { ActivityFields, IpcErrorInfo, IpcSnapshot, Platform, ProcessFact, 
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import { lockProbeScript, removeScriptLocked, restoreScriptLocked } from './lockScript';
 import type { SshDestination } from './hostName';
-import { assertId, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
+import { assertId, inNamespaceScript, probeScript, assertKey, assertTime, removeScriptIpcs, removeScriptLinux, semDetailScript } from './probeScript';
+import { cannotEnterWhy, printable } from '../domain/probeNamespaces';
+import type { IpcNamespaceInfo } from '../shared/namespaces';
 import type { ScriptRunner } from '../backend/localProbeRunner';
 import { SshRunner, classifySshFailure, type RunResult, type SshRunnerOptions } from './sshRunner';
 
@@ -27,6 +29,13 @@ export interface SshSourceOptions extends SshRunnerOptions {
   runner?: ScriptRunner;
   /** the host's name in snapshots and messages (default destination.spec) */
   host?: string;
+  /**
+   * read and remove inside this other IPC namespace of the host (every script runs under
+   * `nsenter -t PID -i`, probeScript.ts inNamespaceScript); the lock self-test runs in the host's own
+   */
+  namespace?: IpcNamespaceInfo;
+  /** the host's own source: the namespace source shares its runner and its lock self-test */
+  parent?: SshSource;
 }
 
 export interface SshSourceStatus {
@@ -53,11 +62,74 @@ export class SshSource implements IpcSource {
   /** last-op pids seen in semDetail answers: the next snapshots report their process facts too. */
   private readonly sempids = new Set<number>();
 
+  /** the other IPC namespace this source reads in (undefined: the login's own) */
+  readonly namespace: IpcNamespaceInfo | undefined;
+  private readonly parent: SshSource | undefined;
+  /** a snapshot of this namespace the host's probe took in its own round trip, used once by the next snapshot() */
+  private primed: IpcSnapshot | undefined;
+
   constructor(readonly destination: SshDestination, opts: SshSourceOptions = {}) {
     this.host = opts.host ?? destination.spec;
     this.sudo = opts.sudo ?? false;
     this.batch = opts.semDetailBatch ?? SEM_DETAIL_BATCH;
-    this.runner = opts.runner ?? new SshRunner(destination, { ...opts, sudo: false });
+    this.runner = opts.runner ?? opts.parent?.runner ?? new SshRunner(destination, { ...opts, sudo: false });
+    this.namespace = opts.namespace;
+    this.parent = opts.parent;
+  }
+
+  /**
+   * A source for another IPC namespace of this host (as the host's probe listed it): the same connection,
+   * every script run inside it with nsenter, removals guarded as on the host. Named
+   * `HOST:ipc:[N] LABEL` in snapshots, plans and audit records.
+   */
+  forNamespace(info: IpcNamespaceInfo, opts: { closesHost?: boolean } = {}): SshSource {
+    assertId(info.mainPid, 'pid');
+    const s = new SshSource(this.destination, { sudo: this.sudo, semDetailBatch: this.batch, host: `${this.host}:${info.ns} ${info.label}`, namespace: info, parent: this });
+    s.closesHost = opts.closesHost === true;
+    return s;
+  }
+
+  /** This host on the same connection, as a source whose dispose() leaves the connection up (or ends it: closesHost). */
+  sharing(opts: { closesHost?: boolean } = {}): SshSource {
+    const s = new SshSource(this.destination, { sudo: this.sudo, semDetailBatch: this.batch, host: this.host, parent: this });
+    s.closesHost = opts.closesHost === true;
+    return s;
+  }
+
+  /** dispose() of this namespace source also ends its host's connection (one-shot use: the CLI) */
+  private closesHost = false;
+
+  /** Hands this namespace source the snapshot its host's probe just took of it (the next snapshot() returns it). */
+  prime(s: IpcSnapshot): void {
+    this.primed = s;
+    this.status_ = { state: 'connected', platform: s.platform };
+  }
+
+  /** Runs a script on the host, inside this source's namespace when it has one. */
+  private async run(script: string): Promise<RunResult> {
+    const ns = this.namespace;
+    if (!ns) return this.runner.run(script, { sudo: this.sudo });
+    const r = await this.runner.run(inNamespaceScript(script, { pid: ns.mainPid, inode: ns.inode }), { sudo: this.sudo });
+    const m = /^@@ipcx-ns (gone|changed|cannot|failed)(?: (.*))?$/m.exec(r.stdout);
+    if (m) throw this.notEntered(m[1]!, printable(m[2] ?? '').slice(0, 300));
+    return r;
+  }
+
+  private notEntered(what: string, detail: string): IpcError {
+    const ns = this.namespace!;
+    const base = { syscall: 'nsenter', op: 'CLONE_NEWIPC' };
+    const gone = what === 'gone' || /No such file|No such process/.test(detail);
+    if (gone) {
+      return new IpcError({ ...base, code: 'ENOENT', message: `${this.host}: its processes exited (pid ${ns.mainPid}): the namespace is gone`, hint: 'Refresh the host: the next listing drops it.' });
+    }
+    if (what === 'changed') {
+      return new IpcError({ ...base, code: 'ECHANGED', message: `${this.host}: pid ${ns.mainPid} is no longer in ${ns.ns}${detail ? ` (it is in ${detail})` : ''}: nothing was read or removed`, hint: 'Refresh the host: the namespace is listed again under its current processes.' });
+    }
+    if (what === 'cannot') {
+      const [how, uid] = detail.split(' ');
+      return new IpcError({ ...base, code: 'EPERM', message: `${this.host}: ${cannotEnterWhy(how ?? 'none', uid !== undefined && /^\d+$/.test(uid) ? Number(uid) : undefined)}` });
+    }
+    return new IpcError({ ...base, code: 'EPERM', message: `${this.host}: nsenter -t ${ns.mainPid} -i failed${detail ? `: ${detail}` : ''}`, hint: 'nsenter -t PID -i needs CAP_SYS_ADMIN on the host (root, or sudo).' });
   }
 
   status(): SshSourceStatus {
@@ -65,7 +137,12 @@ export class SshSource implements IpcSource {
   }
 
   async snapshot(): Promise<IpcSnapshot> {
-    return assembleSnapshot(await this.collect());
+    const primed = this.primed;
+    this.primed = undefined;
+    if (primed) return primed;
+    const s = assembleSnapshot(await this.collect());
+    if (this.namespace) s.namespaceLabel = this.namespace.label;
+    return s;
   }
 
   /** One probe round trip: what the host reports, as facts. */
@@ -74,7 +151,8 @@ export class SshSource implements IpcSource {
     try {
       // with sudo the probe sees what the removal (also under sudo) will act as: uid 0, every /proc/PID
       const extraPids = [...this.sempids];
-      const r = this.noDocument(await this.runner.run(probeScript(extraPids), { sudo: this.sudo }));
+      const ns = this.namespace;
+      const r = this.noDocument(await this.run(probeScript(extraPids, {}, ns ? { devShmPid: ns.mainPid } : {})));
       if (r.code !== 0 && !r.stdout.includes('@@end')) {
         const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
         throw new IpcError({
@@ -85,6 +163,9 @@ export class SshSource implements IpcSource {
       }
       const p = parseProbeFacts(r.stdout, { host: this.host, extraPids });
       if (!p.ok) throw fromErrorInfo(p.error);
+      if (ns && p.value.facts.ipcNamespace !== ns.ns) {
+        throw new IpcError({ code: 'ECHANGED', syscall: 'nsenter', op: 'CLONE_NEWIPC', message: `${this.host}: the probe ran in ${p.value.facts.ipcNamespace ?? 'an unknown namespace'}, not ${ns.ns}` });
+      }
       this.ipcsClock = p.value.ipcsClock;
       this.status_ = { state: 'connected', platform: p.value.facts.platform, lastMs: r.ms };
       return p.value.facts;
@@ -101,6 +182,7 @@ export class SshSource implements IpcSource {
    * limits there; when it cannot, `namespaces.cannotEnter` says why and each namespace carries that error.
    */
   async snapshotWithNamespaces(): Promise<{ snapshot: IpcSnapshot; namespaces: RemoteNamespaces }> {
+    if (this.namespace) throw new IpcError({ code: 'EINVAL', syscall: 'nsenter', op: 'probe', message: `${this.host}: the namespaces of a host are listed from the host's own namespace` });
     const r = this.noDocument(await this.runner.run(probeScript([...this.sempids], {}, { namespaces: true }), { sudo: this.sudo }));
     if (r.code !== 0 && !r.stdout.includes('@@end')) {
       const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
@@ -111,6 +193,7 @@ export class SshSource implements IpcSource {
     const namespaces = p.value.namespaces ?? {
       unreadable: 0,
       list: [],
+      ownPids: [],
       cannotEnter: `${p.value.snapshot.platform} has no IPC namespaces: only Linux hosts are probed for them`,
     };
     return { snapshot: p.value.snapshot, namespaces };
@@ -134,7 +217,7 @@ export class SshSource implements IpcSource {
     }
     for (let i = 0; i < valid.length; i += this.batch) {
       const chunk = valid.slice(i, i + this.batch);
-      const r = this.noDocument(await this.runner.run(semDetailScript(chunk), { sudo: this.sudo }));
+      const r = this.noDocument(await this.run(semDetailScript(chunk)));
       const p = parseSemDetail(r.stdout, chunk, this.host);
       if (!p.ok) throw fromErrorInfo(p.error);
       for (const [id, v] of p.value) {
@@ -151,6 +234,20 @@ export class SshSource implements IpcSource {
    * `unlocked` (check-then-ipcrm) with the reason. Removals use the answer of the last call.
    */
   async removalMode(): Promise<RemovalMode> {
+    if (this.parent && !this.namespace) {
+      const mode = await this.parent.removalMode();
+      this.lock = this.parent.lock;
+      return mode;
+    }
+    if (this.parent) {
+      // struct layouts are the kernel's, the same in every IPC namespace: the self-test runs in the host's own
+      // namespace (its throwaway objects are never made inside a container)
+      const mode = await this.parent.removalMode();
+      this.lock = this.parent.lock;
+      if (mode.mode === 'locked') mode.detail += '; the lock self-test ran in the host\'s own IPC namespace (same kernel), each removal runs inside this one (nsenter -t PID -i)';
+      else mode.detail += '; each removal runs inside this namespace (nsenter -t PID -i)';
+      return mode;
+    }
     let lock: LockProbeOutcome;
     try {
       const r = this.noDocument(await this.runner.run(lockProbeScript(), { sudo: this.sudo }));
@@ -215,7 +312,7 @@ export class SshSource implements IpcSource {
       }
       script = removeScriptIpcs({ kind, id, key: expected.key, ctime: tod, nattchZero: expected.nattchZero ?? kind === 'shm', noWaiters: false, otime: -1, ...(kind === 'shm' ? { cpid: expected.cpid, lpid: expected.lpid } : {}) });
     }
-    const r = this.noDocument(await this.runner.run(script, { sudo: this.sudo }));
+    const r = this.noDocument(await this.run(script));
     const p = parseRemoveResult(r.stdout, this.host);
     if (!p.ok) throw fromErrorInfo(p.error);
     const res = p.value;
@@ -247,7 +344,7 @@ export class SshSource implements IpcSource {
     if (lock.mode !== 'locked') {
       throw new IpcError({ code: 'ENOTSUP', syscall, op: 'IPC_SET', id, message: `${this.host}: no verified lock layout on this host (${lock.reason}); the mode cannot be restored from here`, hint: 'Restore it on the host as root with a program that calls IPC_SET, or remove the object.' });
     }
-    const r = this.noDocument(await this.runner.run(restoreScriptLocked({ kind, id, key: l.key, uid: l.uid, gid: l.gid, mode: l.mode, ctime: l.ctime, layout: lock.layout }), { sudo: this.sudo }));
+    const r = this.noDocument(await this.run(restoreScriptLocked({ kind, id, key: l.key, uid: l.uid, gid: l.gid, mode: l.mode, ctime: l.ctime, layout: lock.layout })));
     const p = parseRemoveResult(r.stdout, this.host);
     if (!p.ok) throw fromErrorInfo(p.error);
     const res = p.value;
@@ -279,12 +376,14 @@ export class SshSource implements IpcSource {
   }
 
   dispose(): void {
-    void this.runner.close();
+    // a namespace's source shares its host's connection: the host's source closes it
+    if (!this.parent) void this.runner.close();
+    else if (this.closesHost) this.parent.dispose();
   }
 
   /** dispose() that can be awaited (tests, CLI). */
   close(): Promise<void> {
-    return this.runner.close();
+    return !this.parent ? this.runner.close() : this.closesHost ? this.parent.close() : Promise.resolve();
   }
 }
 

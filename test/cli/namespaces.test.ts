@@ -65,11 +65,15 @@ test('limits --namespace PID: that namespace\'s limits and its /dev/shm row', ()
   assert.match(t.out, /DEVSHM .*2 MiB.*8 MiB/);
 });
 
-test('--namespace usage errors: unknown name, with --host, both options', () => {
+test('--namespace usage errors: unknown name, with several --host, both options', () => {
   let r = ipcx(['snapshot', '--namespace', 'no-such-container']);
   assert.equal(r.status, 2);
   assert.match(r.err, /no IPC namespace is named "no-such-container"/);
-  r = ipcx(['snapshot', '--namespace', '1', '--host', 'example']);
+  // one SSH host's namespaces are read with --host DEST (test/remote/namespaceTarget.test.ts); several at once are not
+  r = ipcx(['snapshot', '--namespace', '1', '--host', 'example', '--host', 'other']);
+  assert.equal(r.status, 2);
+  assert.match(r.err, /one host at a time/);
+  r = ipcx(['metrics', '--namespace', '1', '--host', 'example']);
   assert.equal(r.status, 2);
   assert.match(r.err, /this machine only/);
   r = ipcx(['snapshot', '--namespace', '1', '--all-namespaces']);

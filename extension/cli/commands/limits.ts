@@ -60,7 +60,7 @@ Exit status: 0 ok, 1 nothing could be read, 2 usage, 3 printed but one of severa
   async run(args, io) {
     const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NAMESPACE_OPTIONS }, false);
     const hosts = checkHosts(values.host);
-    const ns = namespaceTargets(values, hosts);
+    const ns = await namespaceTargets(values, hosts);
     let results: HostResult[];
     if (ns) {
       for (const w of ns.warnings) io.err(`warning: ${w}\n`);

@@ -118,7 +118,10 @@ Exit status: 0 ok, 1 no host (namespace) could be read, 2 usage, 3 written but o
       if (!st?.isDirectory()) throw new UsageError(`--textfile ${JSON.stringify(values.textfile)}: not a directory`);
     }
     const opts = collectOptions(values);
-    const ns = namespaceTargets(values, hosts);
+    if (hosts.some((h) => h !== 'local') && (values.namespace?.length || values['all-namespaces'])) {
+      throw new UsageError('--namespace and --all-namespaces with metrics read this machine only (not with --host)');
+    }
+    const ns = await namespaceTargets(values, hosts);
     let results: HostMetrics[];
     let names: string[];
     if (ns) {

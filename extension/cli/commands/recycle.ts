@@ -191,7 +191,7 @@ Exit status: 0 done (or plan printed), 1 error, 2 usage, 3 something was refused
     if (hosts.length > 1) throw new UsageError('recycle works on one host at a time');
     if (values['all-namespaces']) throw new UsageError('recycle works in one namespace at a time: give --namespace NS');
     if ((values.namespace?.length ?? 0) > 1) throw new UsageError('recycle works in one namespace at a time');
-    const ns = namespaceTargets(values, hosts);
+    const ns = await namespaceTargets(values, hosts);
     const kinds = parseKinds(values.kind);
     const verdict = {
       ...orphanOptions(values),

@@ -5,7 +5,7 @@ import type { IpcSnapshot } from '../../shared/model';
 import type { NamespaceSnapshot } from '../../shared/namespaces';
 import { SshSource } from '../../remote/sshSource';
 import { COMMON_OPTIONS, EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
-import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets } from '../namespaceArgs';
+import { NAMESPACE_OPTIONS, NAMESPACE_USAGE, namespaceTargets, type NamespaceTargets } from '../namespaceArgs';
 import { renderSnapshot } from '../render';
 import { getSources } from '../sources';
 
@@ -75,7 +75,7 @@ one of several hosts failed).`,
     if (values['all-namespaces'] && !values.namespace?.length && hosts.length === 1 && hosts[0] !== 'local') {
       return snapshotRemoteNamespaces(hosts[0]!, values.json === true, io);
     }
-    const ns = namespaceTargets(values, hosts);
+    const ns = await namespaceTargets(values, hosts);
     if (ns) return snapshotNamespaces(ns, values.json === true, io);
     if (values.json && hosts.every((h) => h === 'local') && hosts.length <= 1) {
       // the local fast path: the binding renders the sets' JSON itself (same content as JSON.stringify)
@@ -120,14 +120,18 @@ one of several hosts failed).`,
 };
 
 /** Snapshots of the namespaces `--namespace`/`--all-namespaces` named, one after another. */
-export async function namespaceResults(ns: NonNullable<ReturnType<typeof namespaceTargets>>): Promise<NamespaceSnapshot[]> {
+export async function namespaceResults(ns: NamespaceTargets): Promise<NamespaceSnapshot[]> {
   const out: NamespaceSnapshot[] = [];
-  for (const t of ns.targets) {
-    const [r] = await snapshotSources([t.source]);
-    if (r!.snapshot) {
-      r!.snapshot.namespaceLabel = t.info.label;
-      out.push({ namespace: t.info, snapshot: r!.snapshot });
-    } else out.push({ namespace: t.info, error: r!.error! });
+  try {
+    for (const t of ns.targets) {
+      const [r] = await snapshotSources([t.source]);
+      if (r!.snapshot) {
+        r!.snapshot.namespaceLabel = t.info.label;
+        out.push({ namespace: t.info, snapshot: r!.snapshot });
+      } else out.push({ namespace: t.info, error: r!.error! });
+    }
+  } finally {
+    ns.dispose?.();
   }
   return out;
 }
@@ -162,7 +166,7 @@ async function snapshotRemoteNamespaces(host: string, json: boolean, io: CliIo):
   return code === EXIT.OK && r.namespaces.cannotEnter ? EXIT.PARTIAL : code;
 }
 
-async function snapshotNamespaces(ns: NonNullable<ReturnType<typeof namespaceTargets>>, json: boolean, io: CliIo): Promise<number> {
+async function snapshotNamespaces(ns: NamespaceTargets, json: boolean, io: CliIo): Promise<number> {
   return printNamespaceResults(await namespaceResults(ns), ns.warnings, json, io);
 }
 

@@ -16,9 +16,11 @@ const HEAD = [
   '@@section sysvipc-msg', ' key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime',
   '@@section limits', '/proc/sys/kernel/sem 250 32000 32 128', '/proc/sys/kernel/shmmni 4096', '/proc/sys/kernel/msgmni 32000',
 ];
-const NS = (ino: string, pid: string, semmni: string) => [
+const NS = (ino: string, pid: string, semmni: string, seen = ino) => [
   `@@section ns.${ino}.meta`, `pid ${pid}`, 'comm postgres', 'g 0::/system.slice/docker-2403ccfe427faaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.scope',
   'g @@section ns.1.limits', 'devshm 4096 16384 1000 1000 tmpfs',
+  // the probe run inside it (its sections renamed ns.INODE.NAME): the namespace it found itself in
+  `@@section ns.${ino}.ipcns`, `ipc:[${seen}]`,
   `@@section ns.${ino}.sysvipc-sem`, ' key semid perms nsems uid gid cuid cgid otime ctime', '0 0 600 17 999 999 999 999 0 1764000000',
   `@@section ns.${ino}.sysvipc-shm`, ' key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap',
   `@@section ns.${ino}.sysvipc-msg`, ' key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime',
@@ -33,7 +35,7 @@ function doc(enter: string, rest: string[]): string {
 
 test('a read namespace, and one gone before nsenter (ENOENT for itself only)', () => {
   const r = parseProbe(doc('root', [...NS('4026532181', '4242', '8'), '@@section ns.4026532190.meta', 'pid 5000', 'comm sleep',
-    '@@section ns.4026532190.error', '! nsenter: cannot open /proc/5000/ns/ipc: No such file or directory']), { host: 'h' });
+    '@@section ns.4026532190.error', '! /proc/5000: No such process']), { host: 'h' });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   const n = r.value.namespaces!;
   assert.equal(n.enteredAs, 'root');
@@ -61,4 +63,22 @@ test('each reason for not entering is said once and carried by every namespace',
     assert.equal(r.value.namespaces!.list[0]!.error?.code, 'EPERM');
     assert.equal(r.value.namespaces!.list[0]!.namespace.enterable, false);
   }
+});
+
+test('a pid that is in another namespace by the time nsenter runs (reused): ECHANGED, nothing of it read', () => {
+  const r = parseProbe(doc('root', NS('4026532181', '4242', '8', '4026532999')), { host: 'h' });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const [a] = r.value.namespaces!.list;
+  assert.equal(a!.snapshot, undefined);
+  assert.equal(a!.error?.code, 'ECHANGED');
+  assert.match(a!.error!.message, /pid 4242 is in ipc:\[4026532999\] now, not ipc:\[4026532181\]: nothing read/);
+});
+
+test('every member pid of a namespace is kept (--namespace PID), the lowest is the one entered', () => {
+  const text = doc('root', NS('4026532181', '4242', '8')).replace('4026532181 4242\n', '4026532181 4242\n4026532181 4300\n');
+  const r = parseProbe(text, { host: 'h' });
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.namespaces!.list[0]!.namespace.pids, [4242, 4300]);
+  assert.equal(r.value.namespaces!.list[0]!.namespace.mainPid, 4242);
+  assert.deepEqual(r.value.namespaces!.ownPids, [1]);
 });
