@@ -10,22 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
-import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { SshdHarness } from './sshdHarness';
 
 let h: SshdHarness;
 let traceDir = '';
-const sources: SshSource[] = [];
-
-function source(alias: string): SshSource {
-  const d = parseHostSpec(alias);
-  assert.ok(d.ok);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, timeoutMs: 120_000 });
-  sources.push(s);
-  return s;
-}
 
 /**
  * execve calls of every traced session since the last call (the trace files are then removed), without the
@@ -64,7 +53,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of sources) await s.close();
   await h?.stopAll();
 });
 
@@ -84,7 +72,7 @@ test('symlinks and FIFOs under semaphore names: never listed, never read (the pr
   hostSh(`cd /dev/shm && ln -s '${secret}' sem.evil && ln -s '${secret}' evil-shm && mkfifo sem.fifo && ` +
     `printf '\\003\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0' > sem.real`);
   try {
-    const snap = await source('plain').snapshot();
+    const snap = await h.source('plain', { timeoutMs: 120_000 }).snapshot();
     assert.deepEqual(snap.posixSems.map((s) => [s.name, s.decoded?.value]), [['/real', 3]]);
     assert.deepEqual(snap.posixShms.map((s) => s.name), []);
     assert.ok(!JSON.stringify(snap).includes('4242'), 'the secret behind the link was not read');
@@ -94,7 +82,7 @@ test('symlinks and FIFOs under semaphore names: never listed, never read (the pr
 });
 
 test('a host with 100,000 files in /dev/shm: one pass, 10,000 listed with a "more not listed" warning, no process per file', async () => {
-  const src = source('traced');
+  const src = h.source('traced', { timeoutMs: 120_000 });
   execsSinceLast();
   const t0 = performance.now();
   await src.snapshot();
@@ -124,9 +112,9 @@ test('a find without -printf: the same listing through `find -exec stat -c … {
   hostSh('cd /dev/shm && seq -f f%.0f 1 5000 | xargs touch && ln -s /etc/passwd sem.link && ' +
     "printf '\\005\\0\\0\\0\\0\\0\\0\\0\\200\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0' > sem.five && chmod 640 sem.five");
   try {
-    const gnu = await source('plain').snapshot();
+    const gnu = await h.source('plain', { timeoutMs: 120_000 }).snapshot();
     execsSinceLast();
-    const other = await source('noprintf').snapshot();
+    const other = await h.source('noprintf', { timeoutMs: 120_000 }).snapshot();
     const execs = execsSinceLast();
     const view = (x: typeof gnu) => [...x.posixSems, ...x.posixShms].map((o) => [o.name, o.uid, o.gid, o.mode, o.size, o.mtime, o.dev, o.ino]);
     assert.equal(other.posixShms.length, 5000);

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { IpcError } from '../../extension/domain/errors';
 import { SshdHarness, freebsdStandIn } from './sshdHarness';
@@ -24,13 +23,10 @@ before(async () => {
   h = new SshdHarness();
   await h.startHost('s');
   h.addForcedAlias('freebsd', 's', freebsdStandIn(h.dir));
-  const d = parseHostSpec('freebsd');
-  assert.ok(d.ok);
-  src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  src = h.source('freebsd');
 });
 
 after(async () => {
-  await src?.close();
   await h?.stopAll();
 });
 

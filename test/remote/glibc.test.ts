@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { needs } from '../helpers/capabilities';
 import { glibcRange, liveLibc, scenarioFromLive } from '../../extension/domain/futex';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { SshdHarness } from './sshdHarness';
 
@@ -25,14 +24,11 @@ before(async () => {
 });
 
 after(async () => {
-  await src?.close();
   await h?.stopAll();
 });
 
 test('the snapshot of an SSH host carries its glibc release, the one `getconf GNU_LIBC_VERSION` prints here', sshd, async () => {
-  const d = parseHostSpec('hostG');
-  assert.ok(d.ok);
-  src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  src = h.source('hostG');
   const snap = await src.snapshot();
   assert.equal(snap.source, 'ssh-linux');
   const local = /^glibc (\d+\.\d+)$/.exec(execFileSync('getconf', ['GNU_LIBC_VERSION'], { encoding: 'utf8' }).trim());

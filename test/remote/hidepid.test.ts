@@ -13,8 +13,6 @@ import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { SshdHarness } from './sshdHarness';
@@ -23,15 +21,6 @@ let h: SshdHarness;
 let user: ChildProcess | undefined;
 let segId = -1;
 let userPid = -1;
-const sources: SshSource[] = [];
-
-function source(alias: string): SshSource {
-  const d = parseHostSpec(alias);
-  assert.ok(d.ok);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
-  sources.push(s);
-  return s;
-}
 
 function shmIds(): number[] {
   const t = h.hosts.get('hp')!.exec('cat', ['/proc/sysvipc/shm']).stdout;
@@ -70,12 +59,11 @@ before(async () => {
 
 after(async () => {
   if (user?.pid && user.exitCode === null) process.kill(user.pid, 'SIGKILL');
-  for (const s of sources) await s.close();
   await h?.stopAll();
 });
 
 test('hidepid=2 over SSH: a non-root owner\'s segment in use by another user\'s live process stays (plan and execution)', async () => {
-  const src = source('hpuser');
+  const src = h.source('hpuser');
   const prepared = await prepareRecycle(src, { verdict: { recentActivitySeconds: 0, minOrphanAgeSeconds: 0 } });
   assert.equal(prepared.snapshot.uid, 65534);
   // behaviour first: not a candidate, and executing the plan removes nothing
@@ -95,7 +83,7 @@ test('hidepid=2 over SSH: a non-root owner\'s segment in use by another user\'s 
 });
 
 test('the same host as root (what sudo gives): every process visible, the user\'s live process keeps the segment live', async () => {
-  const src = source('hproot');
+  const src = h.source('hproot');
   const prepared = await prepareRecycle(src, { verdict: { recentActivitySeconds: 0, minOrphanAgeSeconds: 0 } });
   assert.equal(prepared.snapshot.uid, 0);
   assert.equal(prepared.plan.stays.find((s) => s.id === segId)?.verdict.state, 'live');

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import { probeScript } from '../../extension/remote/probeScript';
 import { IpcError } from '../../extension/domain/errors';
 import { SshdHarness, freePort } from './sshdHarness';
@@ -21,15 +20,6 @@ import { needs } from '../helpers/capabilities';
 const sshd = needs('sshd');
 
 let h: SshdHarness;
-const sources: SshSource[] = [];
-
-function source(spec: string, opts: ConstructorParameters<typeof SshSource>[1] = {}): SshSource {
-  const d = parseHostSpec(spec);
-  assert.ok(d.ok, d.ok ? '' : d.reason);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, ...opts });
-  sources.push(s);
-  return s;
-}
 
 async function rejection(p: Promise<unknown>): Promise<IpcError> {
   try {
@@ -70,24 +60,23 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of sources) await s.close();
   await h?.stopAll();
 });
 
 test('a host answering garbage: a clear EPARSE for that host, nothing parsed', sshd, async () => {
-  const e = await rejection(source('garbage').snapshot());
+  const e = await rejection(h.source('garbage').snapshot());
   assert.equal(e.code, 'EPARSE');
   assert.match(e.message, /^garbage: the output is not an ipcx-probe document; it starts with "HTTP\/1.1 200 OK/);
   assert.ok(e.hint);
-  const v = await rejection(source('badversion').snapshot());
+  const v = await rejection(h.source('badversion').snapshot());
   assert.match(v.message, /version 9/);
-  const t = await rejection(source('truncated').snapshot());
+  const t = await rejection(h.source('truncated').snapshot());
   assert.equal(t.code, 'EPARSE');
   assert.match(t.message, /cut short/);
 });
 
 test('a host answering 100 MB: the ssh we started is killed at the size limit, clear error', sshd, async () => {
-  const s = source('huge', { maxOutputBytes: 8 * 1024 * 1024 });
+  const s = h.source('huge', { maxOutputBytes: 8 * 1024 * 1024 });
   const started = Date.now();
   const e = await rejection(s.snapshot());
   assert.equal(e.code, 'EPARSE');
@@ -98,7 +87,7 @@ test('a host answering 100 MB: the ssh we started is killed at the size limit, c
 });
 
 test('a host answering nothing: timeout, the ssh we started is killed, clear ETIMEDOUT', sshd, async () => {
-  const s = source('silent', { timeoutMs: 1500 });
+  const s = h.source('silent', { timeoutMs: 1500 });
   const e = await rejection(s.snapshot());
   assert.equal(e.code, 'ETIMEDOUT');
   assert.match(e.message, /no complete answer within 1.5 s \(the ssh process was stopped\)/);
@@ -106,13 +95,13 @@ test('a host answering nothing: timeout, the ssh we started is killed, clear ETI
 });
 
 test('keys the host refuses, unknown host keys and closed ports map to ESSH with a hint', sshd, async () => {
-  const auth = await rejection(source('stranger').snapshot());
+  const auth = await rejection(h.source('stranger').snapshot());
   assert.equal(auth.code, 'ESSH');
   assert.equal(auth.op, 'auth');
   assert.match(auth.message, /Permission denied \(publickey\)/);
   assert.match(auth.hint ?? '', /BatchMode=yes.*ssh-copy-id stranger.*ssh-add/s);
 
-  const closed = await rejection(source('closed').snapshot());
+  const closed = await rejection(h.source('closed').snapshot());
   assert.equal(closed.code, 'ESSH');
   assert.match(closed.message, /Connection refused/);
   assert.match(closed.hint ?? '', /sshd running/);
@@ -121,21 +110,21 @@ test('keys the host refuses, unknown host keys and closed ports map to ESSH with
   const cfg = path.join(h.dir, 'ssh_config_unknown_hostkey');
   fs.writeFileSync(cfg, fs.readFileSync(h.configFile, 'utf8').replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${path.join(h.dir, 'empty_known_hosts')}`));
   fs.writeFileSync(path.join(h.dir, 'empty_known_hosts'), '');
-  const hk = await rejection(source('good', { configFile: cfg }).snapshot());
+  const hk = await rejection(h.source('good', { configFile: cfg }).snapshot());
   assert.equal(hk.code, 'ESSH');
   assert.equal(hk.op, 'hostkey');
   assert.match(hk.message, /Host key verification failed/);
   // the hint is a command a person can paste: a destination with a port becomes `ssh -p PORT user@host`
   // (`ssh root@127.0.0.1:2222` is not a valid ssh destination)
   const port = h.hosts.get('s')!.port;
-  const byPort = await rejection(source(`root@127.0.0.1:${port}`, { configFile: cfg }).snapshot());
+  const byPort = await rejection(h.source(`root@127.0.0.1:${port}`, { configFile: cfg }).snapshot());
   assert.equal(byPort.code, 'ESSH');
   assert.equal(byPort.op, 'hostkey', byPort.message);
   assert.match(byPort.hint ?? '', new RegExp(`\\(\`ssh -p ${port} root@127\\.0\\.0\\.1\`\\)`), byPort.hint);
 });
 
 test('sshd stopped in the middle of a refresh: clear error; the next refresh after a restart recovers', sshd, async () => {
-  const s = source('slow');
+  const s = h.source('slow');
   const first = await s.snapshot();
   assert.equal(first.source, 'ssh-linux');
   const host = h.hosts.get('s')!;
@@ -171,7 +160,7 @@ test('sshd stopped in the middle of a refresh: clear error; the next refresh aft
 });
 
 test('sudo -n on a host without sudo (none is installed here): a clear ESSH, nothing removed', sshd, async () => {
-  const s = source('good', { sudo: true });
+  const s = h.source('good', { sudo: true });
   // the probe runs as sudo -n too (it must see the uid and the processes the removal acts with)
   const p = await rejection(s.snapshot());
   assert.equal(p.code, 'ESSH');

@@ -14,7 +14,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { needs } from '../helpers/capabilities';
 import { buildC } from '../helpers/cprog';
@@ -71,14 +70,11 @@ before(async () => {
   fifo = path.join(h.dir, 'left-lock.fifo');
   host = await h.startHost('ll', { sshdConfig: [`SetEnv IPCX_TEST_LOCK_PAUSE_FIFO=${fifo}`] });
   h.addAlias('llhost', 'll');
-  const d = parseHostSpec('llhost');
-  assert.ok(d.ok);
-  src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  src = h.source('llhost');
 });
 
 after(async () => {
   fs.rmSync(fifo, { force: true });
-  await src?.close();
   await h?.stopAll();
 });
 

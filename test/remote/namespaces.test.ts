@@ -13,8 +13,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { discoverNamespaces, findNamespace } from '../../extension/backend/namespaces';
 import { NamespaceSource } from '../../extension/backend/namespaceSource';
-import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import type { NamespaceSnapshot } from '../../extension/shared/namespaces';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { makeNamespace, type MadeNamespace } from '../helpers/containers';
@@ -26,16 +24,7 @@ const sshd = needs('sshd');
 const root = path.resolve(__dirname, '..', '..');
 let h: SshdHarness;
 const made: MadeNamespace[] = [];
-const sources: SshSource[] = [];
 const MiB = 1024 * 1024;
-
-function source(alias: string): SshSource {
-  const d = parseHostSpec(alias);
-  assert.ok(d.ok);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, timeoutMs: 120_000 });
-  sources.push(s);
-  return s;
-}
 
 before(async () => {
   if (!sshd.ready()) return;
@@ -50,7 +39,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of sources) s.dispose?.();
   for (const m of made) await m.end();
   await h?.stopAll();
 });
@@ -68,7 +56,7 @@ function essentials(s: IpcSnapshot) {
 }
 
 test('one round trip enters every other namespace (nsenter -t PID -i as root): each made one equals the snapshot taken inside it', sshd, async () => {
-  const r = await source('rootlogin').snapshotWithNamespaces();
+  const r = await h.source('rootlogin', { timeoutMs: 120_000 }).snapshotWithNamespaces();
   assert.equal(r.namespaces.enteredAs, 'root');
   assert.equal(r.namespaces.cannotEnter, undefined);
   // the probe's own namespace is the sshd's, not listed again
@@ -102,7 +90,7 @@ test('one round trip enters every other namespace (nsenter -t PID -i as root): e
 });
 
 test('a session that is not root and has no sudo: the probe says it cannot enter, and the own snapshot still arrives', sshd, async () => {
-  const r = await source('nobody').snapshotWithNamespaces();
+  const r = await h.source('nobody', { timeoutMs: 120_000 }).snapshotWithNamespaces();
   assert.equal(r.snapshot.uid, 65534);
   assert.equal(r.namespaces.enteredAs, undefined);
   assert.match(r.namespaces.cannotEnter ?? '', /runs as uid 65534 \(not root\) and the host has no sudo: other IPC namespaces cannot be entered/);

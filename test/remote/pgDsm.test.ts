@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { needs } from '../helpers/capabilities';
 import { buildC } from '../helpers/cprog';
@@ -52,9 +51,7 @@ before(async () => {
   const mr = host.exec(buildC('ipc_make'), ['shm', '-n', '1', '-s', '56', '-k', '0x2a0002']);
   assert.equal(mr.status, 0, mr.stderr + mr.stdout);
   rootSeg = Number(mr.stdout.trim().split(' ')[1]);
-  const d = parseHostSpec('pgdsmhost');
-  assert.ok(d.ok);
-  src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  src = h.source('pgdsmhost');
   // stand-ins that run the real find (the listing) or sort (of the listing), write their output up to the
   // middle of the PostgreSQL line, and die by SIGKILL; every other call goes to the real program
   for (const step of ['find', 'sort']) {
@@ -70,7 +67,6 @@ before(async () => {
 });
 
 after(async () => {
-  await src?.close();
   await h?.stopAll();
 });
 
@@ -96,9 +92,7 @@ test('ssh: a /dev/shm listing cut short inside the PostgreSQL line (its find or 
   const dsm = host.exec(NOBODY[0]!, [...NOBODY.slice(1), 'sh', '-c', 'umask 077 && head -c 1048 /dev/zero > /dev/shm/PostgreSQL.1804289383']);
   assert.equal(dsm.status, 0, dsm.stderr);
   for (const step of ['find', 'sort']) {
-    const d = parseHostSpec(`cut${step}`);
-    assert.ok(d.ok);
-    const cut = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+    const cut = h.source(`cut${step}`);
     try {
       const prepared = await prepareRecycle(cut, { verdict: { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 }, kinds: ['shm'] });
       // the stand-in did cut the line: the listing holds the cut name, not the file's

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
@@ -50,9 +49,7 @@ before(async () => {
   await new Promise<void>((resolve) => waiter!.stdout!.once('data', () => resolve()));
   // something that is not PostgreSQL's: unknown owner, must stay
   assert.equal(host.exec(ipcMake, ['sem', '-n', '1', '-s', '3', '-k', '777']).status, 0);
-  const d = parseHostSpec('pghost');
-  assert.ok(d.ok);
-  src = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
+  src = h.source('pghost');
 });
 
 after(async () => {
@@ -63,7 +60,6 @@ after(async () => {
       /* gone */
     }
   }
-  await src?.close();
   await h?.stopAll();
 });
 

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource } from '../../extension/remote/sshSource';
 import { AuditLog } from '../../extension/backend/audit';
 import { executeRecyclePlan, prepareRecycle } from '../../extension/backend/recycleExecutor';
@@ -35,12 +34,6 @@ let fifo: string;
 const spawned: ChildProcess[] = [];
 const PG = [...Array(16).fill('0'), '537'].join(',');
 const NOBODY = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', '--'];
-
-function source(alias: string): SshSource {
-  const d = parseHostSpec(alias);
-  assert.ok(d.ok);
-  return new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5 });
-}
 
 /** The host's /proc/sysvipc row of an object, as columns. */
 function row(host: SshdHost, kind: 'sem' | 'shm' | 'msg', id: number): string[] | undefined {
@@ -141,8 +134,8 @@ before(async () => {
   assert.notEqual(nop.exec('sh', ['-c', 'command -v perl']).status, 0, 'perl is hidden on host nop');
   h.addAlias('lkhost', 'lk');
   h.addAlias('nophost', 'nop');
-  locked = source('lkhost');
-  unlocked = source('nophost');
+  locked = h.source('lkhost');
+  unlocked = h.source('nophost');
 });
 
 after(async () => {
@@ -155,8 +148,6 @@ after(async () => {
       }
     }
   }
-  await locked?.close();
-  await unlocked?.close();
   await h?.stopAll();
 });
 
@@ -301,7 +292,7 @@ test('a host where the lock self-test fails (no queue can be created: msgmni 0) 
   h.addAlias('fullhost', 'full');
   const w = full.exec('sh', ['-c', 'echo 0 > /proc/sys/kernel/msgmni']);
   assert.equal(w.status, 0, w.stderr);
-  const src = source('fullhost');
+  const src = h.source('fullhost');
   try {
     const id = make(full, 'shm', ['-s', '4096', '-k', '5433801', '-m', '600']);
     const exp = expectationFor(await planned(src, 'shm', id));

@@ -10,8 +10,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { SshdHarness } from './sshdHarness';
 import { needs } from '../helpers/capabilities';
@@ -22,16 +20,7 @@ let h: SshdHarness;
 let ipcMake: string;
 let shmHold: string;
 let posixSem: string;
-const sources: SshSource[] = [];
 const holders: number[] = [];
-
-function source(spec: string, opts: ConstructorParameters<typeof SshSource>[1] = {}): SshSource {
-  const d = parseHostSpec(spec);
-  assert.ok(d.ok);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, ...opts });
-  sources.push(s);
-  return s;
-}
 
 function localSnapshotIn(host: string, reader: 'native' | 'headers' | 'proc' = 'native'): IpcSnapshot {
   const r = spawnSync('nsenter', ['--ipc', '--mount', '--target', String(h.namespacePid(host)), `--wd=${process.cwd()}`, '--',
@@ -84,7 +73,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of sources) await s.close();
   for (const p of holders) {
     try {
       // the nsenter'd holder (started by this test); its exec'd shm_hold has the same pid
@@ -109,8 +97,8 @@ function content(s: IpcSnapshot) {
 }
 
 test('each loopback host shows exactly its own namespace, equal to the local snapshot taken inside it', sshd, async () => {
-  const a = source('hostA');
-  const b = source('hostB');
+  const a = h.source('hostA');
+  const b = h.source('hostB');
   const [sa, sb] = await Promise.all([a.snapshot(), b.snapshot()]);
   assert.equal(sa.source, 'ssh-linux');
   assert.equal(sa.host, 'hostA');
@@ -143,7 +131,7 @@ test('each loopback host shows exactly its own namespace, equal to the local sna
 });
 
 test('per-set semaphore values of the expanded sets come back in one round trip and match the local GETALL', sshd, async () => {
-  const a = source('hostA');
+  const a = h.source('hostA');
   const snap = await a.snapshot();
   const ids = snap.sems.map((s) => s.id);
   const detail = await a.semDetail([...ids, 999999]);
@@ -160,7 +148,7 @@ test('per-set semaphore values of the expanded sets come back in one round trip 
 });
 
 test('a refresh on the warm connection reuses the master (ssh -O check) and still sees changes', sshd, async () => {
-  const a = source('hostA');
+  const a = h.source('hostA');
   await a.snapshot();
   assert.equal(await (a as unknown as { runner: { check(): Promise<boolean> } }).runner.check(), true);
   make('a', ['sem', '-n', '1', '-s', '2']);

@@ -14,6 +14,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parseHostSpec } from '../../extension/remote/hostName';
+import { SshSource, type SshSourceOptions } from '../../extension/remote/sshSource';
 import { namespaceArgv } from '../helpers/ns';
 import { sshdPath } from '../helpers/capabilities';
 
@@ -45,6 +47,7 @@ export class SshdHarness {
   private readonly userKey: string;
   private aliasLines: string[] = [];
   private authorized: string[] = [];
+  private readonly sources: SshSource[] = [];
 
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-sshd-'));
@@ -152,7 +155,20 @@ export class SshdHarness {
     return this.keepers.get(name)!.pid!;
   }
 
+  /**
+   * An SshSource for `spec` (an alias of this harness's ssh_config, or user@alias:port) with a 5 s connect
+   * timeout unless `opts` says otherwise; stopAll closes it before it stops the sshds.
+   */
+  source(spec: string, opts: SshSourceOptions = {}): SshSource {
+    const d = parseHostSpec(spec);
+    if (!d.ok) throw new Error(`${spec}: ${d.reason}`);
+    const s = new SshSource(d.value, { configFile: this.configFile, connectTimeoutSec: 5, ...opts });
+    this.sources.push(s);
+    return s;
+  }
+
   async stopAll(): Promise<void> {
+    for (const s of this.sources.splice(0)) await s.close();
     for (const h of this.hosts.values()) await h.stop();
     for (const k of this.keepers.values()) await stopTree(k.pid!, k);
     this.hosts.clear();
