@@ -21,8 +21,6 @@ import { after, before, test } from 'node:test';
 import { discoverNamespaces, findNamespace } from '../../extension/backend/namespaces';
 import { NamespaceSource } from '../../extension/backend/namespaceSource';
 import { loadNative } from '../../extension/backend/nativeLoader';
-import { parseHostSpec } from '../../extension/remote/hostName';
-import { SshSource } from '../../extension/remote/sshSource';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { makeNamespace, type MadeNamespace } from '../helpers/containers';
 import { needs } from '../helpers/capabilities';
@@ -36,18 +34,9 @@ const ipcxJs = path.join(root, 'dist', 'ipcx.js');
 let h: SshdHarness;
 let tmp = '';
 const made: MadeNamespace[] = [];
-const sources: SshSource[] = [];
 const MiB = 1024 * 1024;
 let atFifo = '';
 let goFifo = '';
-
-function source(alias: string): SshSource {
-  const d = parseHostSpec(alias);
-  assert.ok(d.ok);
-  const s = new SshSource(d.value, { configFile: h.configFile, connectTimeoutSec: 5, timeoutMs: 120_000 });
-  sources.push(s);
-  return s;
-}
 
 function ipcx(args: string[]) {
   if (!fs.existsSync(ipcxJs)) spawnSync(process.execPath, [path.join(root, 'tools', 'esbuild.mjs')], { cwd: root });
@@ -87,7 +76,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of sources) s.dispose?.();
   for (const m of made) await m.end();
   await h?.stopAll();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -113,7 +101,7 @@ test('a namespace read over SSH (nsenter -t PID -i, /dev/shm through /proc/PID/r
   const sem = Buffer.alloc(32);
   sem.writeUInt32LE(3, 0);
   for (const m of made) fs.writeFileSync(`/proc/${m.pid}/root/dev/shm/sem.nstarget`, sem);
-  const host = source('rootlogin');
+  const host = h.source('rootlogin', { timeoutMs: 120_000 });
   const listed = await host.snapshotWithNamespaces();
   const discovery = discoverNamespaces();
   for (const [m, want] of [[made[0]!, { semmni: 6, size: 8 * MiB, used: 2 * MiB }], [made[1]!, { semmni: 9, size: 4 * MiB, used: 3 * MiB }]] as const) {
@@ -205,7 +193,7 @@ test('a namespace whose last process exits between the listing and nsenter is EN
   // the probe enters each namespace through its lowest pid: the unshare process
   const lowest = discoverNamespaces().namespaces.find((n) => n.ns === victim.ns)!.pids[0]!;
   fs.writeFileSync(path.join(tmp, 'victim'), String(lowest));
-  const host = source('held');
+  const host = h.source('held', { timeoutMs: 120_000 });
   const running = host.snapshotWithNamespaces();
   // the probe has listed the victim and its nsenter is held: end the namespace, then let nsenter run
   assert.equal((await fs.promises.readFile(atFifo, 'utf8')).trim(), 'at');
