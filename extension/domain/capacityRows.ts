@@ -46,10 +46,8 @@ function raiseFor(name: LimitName, snapshot: IpcSnapshot): { linux?: string; bsd
   return { linux, ...(d.raise.freebsd ? { bsd: d.raise.freebsd } : {}) };
 }
 
-/** macOS: its own sysctl names; the shm ones are fixed once shared memory is initialised (reboot). */
+/** macOS: how its own sysctl (or nothing) changes the limit, from the limit descriptors. */
 export function darwinRaise(name: LimitName): string | undefined {
-  if (!/^(SEM|SHM)/.test(name) || name === 'SEMVMX') return undefined;
-  const oid = `kern.sysv.${name.toLowerCase()}`;
-  if (name.startsWith('SEM')) return `macOS: sudo sysctl -w ${oid}=… (lost at reboot; keep it in /etc/sysctl.conf or a LaunchDaemon plist)`;
-  return `macOS: ${oid}=… in /etc/sysctl.conf with all five kern.sysv.shm* values, then reboot (fixed once shared memory is initialised)`;
+  const mac = LIMIT_DESCRIPTORS.find((x) => x.name === name)?.raise.darwin;
+  return mac ? `macOS: ${mac.replace(/^fixed on macOS: /, 'fixed: ')}` : undefined;
 }

@@ -88,8 +88,13 @@ function markUnknown(cs: LimitCheck[], unknown: ReadonlyArray<LimitCheck['limit'
   return cs;
 }
 
-function checks(nsems: number, sets: number, used: { sets: number; semaphores: number }, semmsl: number, semmni: number, semmns: number): LimitCheck[] {
-  const mni = Math.min(semmni, IPCMNI);
+/** Linux caps SEMMNI at IPCMNI; the BSD and macOS kernels have no such cap below their semmni. */
+function idCap(snapshot: IpcSnapshot): number {
+  return snapshot.platform === 'darwin' || snapshot.platform === 'freebsd' ? Infinity : IPCMNI;
+}
+
+function checks(nsems: number, sets: number, used: { sets: number; semaphores: number }, semmsl: number, semmni: number, semmns: number, cap = IPCMNI): LimitCheck[] {
+  const mni = Math.min(semmni, cap);
   const out: LimitCheck[] = [];
   out.push({
     limit: 'SEMMSL', need: nsems, used: 0, limitValue: semmsl, free: semmsl, ok: nsems <= semmsl,
@@ -97,7 +102,7 @@ function checks(nsems: number, sets: number, used: { sets: number; semaphores: n
   });
   out.push({
     limit: 'SEMMNI', need: sets, used: used.sets, limitValue: semmni, free: mni - used.sets, ok: used.sets + sets <= mni,
-    text: `SEMMNI ${semmni}${mni < semmni ? ` (capped by IPCMNI ${IPCMNI})` : ''}: ${used.sets} sets in use, ${Math.max(0, mni - used.sets)} free, ${sets} needed`,
+    text: `SEMMNI ${semmni}${mni < semmni ? ` (capped by IPCMNI ${cap})` : ''}: ${used.sets} sets in use, ${Math.max(0, mni - used.sets)} free, ${sets} needed`,
   });
   out.push({
     limit: 'SEMMNS', need: sets * nsems, used: used.semaphores, limitValue: semmns, free: semmns - used.semaphores, ok: used.semaphores + sets * nsems <= semmns,
@@ -115,7 +120,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   // the kernel's own counts (SEM_INFO) when present; never fewer than what we listed
   const usage = { sets: Math.max(snapshot.usage.semSets, listed.sets), semaphores: Math.max(snapshot.usage.semTotal, listed.semaphores) };
   const unknown = unknownSemLimits(snapshot);
-  const now = markUnknown(checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns), unknown);
+  const now = markUnknown(checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns, idCap(snapshot)), unknown);
   const recycle = { sets: 0, semaphores: 0, refs: [] as ObjectRef[] };
   const kept = { sets: 0, semaphores: 0 };
   for (const s of snapshot.sems) {
@@ -131,7 +136,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
     }
   }
   const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
-  const after = markUnknown(checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns), unknown);
+  const after = markUnknown(checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns, idCap(snapshot)), unknown);
   const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok && !c.unknown).map((c) => c.limit);
   const d: Diagnosis = {
     request: { nsems, sets },
@@ -171,7 +176,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       const mns = Math.max(L.semmns, mnsNeed);
       const mni = Math.max(L.semmni, mniNeed);
       if (snapshot.platform === 'darwin') {
-        d.advice.push(`or raise the limits: sudo sysctl -w kern.sysv.semmsl=${msl} kern.sysv.semmns=${mns} kern.sysv.semmni=${mni} (now ${L.semmsl} ${L.semmns} ${L.semmni}); lost at reboot unless the same names are in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot).`);
+        d.advice.push(`or raise the limits at boot: put kern.sysv.semmsl=${msl}, kern.sysv.semmns=${mns}, kern.sysv.semmni=${mni} in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot (now ${L.semmsl} ${L.semmns} ${L.semmni}); macOS takes them only before the first semaphore set exists, so on a running system sysctl -w answers "Invalid argument".`);
       } else if (snapshot.platform === 'freebsd') {
         d.advice.push(`or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=${msl}, kern.ipc.semmns=${mns}, kern.ipc.semmni=${mni} in /boot/loader.conf and reboot (now ${L.semmsl} ${L.semmns} ${L.semmni}).`);
       } else {

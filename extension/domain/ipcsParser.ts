@@ -290,10 +290,26 @@ export function parseSysctlLines(text: string): LimitValues {
   return out;
 }
 
+/**
+ * What of an `ipcs -S` block is a limit on this platform. FreeBSD's ipcs prints the kernel's limits. macOS's
+ * prints xnu's `seminfo` (IPCS_SEM_CONF), where semmni, semmns and semmnu count what the kernel has allocated
+ * so far (it grows them in steps of 32, 64 and 32, up to the limits) and semmsl and semume are compile-time
+ * copies; the limits semget() and semop() enforce are xnu's `limitseminfo`, which only `sysctl kern.sysv.*`
+ * reads. So on macOS only semopm and semvmx (enforced from `seminfo` itself) are taken from `ipcs -S`.
+ */
+export function ipcsSemLimits(values: LimitValues, platform: string): LimitValues {
+  if (platform !== 'darwin') return values;
+  const out: LimitValues = {};
+  for (const k of ['semopm', 'semvmx']) if (values[k] !== undefined) out[k] = values[k];
+  return out;
+}
+
 /** SysV names as IpcLimits fields. */
 const LIMIT_FIELDS = [
   'semmsl', 'semmns', 'semopm', 'semmni', 'semvmx', 'shmmax', 'shmall', 'shmmni', 'shmmin', 'msgmax', 'msgmnb', 'msgmni',
 ] as const;
+/** Limits only BSD and macOS report (IpcLimits' optional fields): set when an input gave them. */
+const BSD_ONLY_FIELDS = ['semume', 'semmnu', 'shmseg'] as const;
 
 export interface BsdLimits {
   limits: IpcLimits;
@@ -317,6 +333,7 @@ export function buildBsdLimits(...inputs: LimitValues[]): BsdLimits {
   };
   const limits = {} as IpcLimits;
   for (const f of LIMIT_FIELDS) limits[f] = get(f);
+  for (const f of BSD_ONLY_FIELDS) if (v[f] !== undefined) limits[f] = v[f];
   limits.pageSize = v.pagesize ?? 4096;
   return { limits, missing };
 }

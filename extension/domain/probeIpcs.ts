@@ -6,7 +6,7 @@
  */
 import type { ProcessFact } from '../shared/model';
 import type { HostFacts, ProcessEvidence } from './hostFacts';
-import { buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
+import { buildBsdLimits, ipcsSemLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
 import { firstLine, intOf, snippet } from './probeDocument';
 import type { ProbeHead } from './probeLinux';
 import { buildProcessFact, unknownFact, type KillProbe } from './processFacts';
@@ -69,7 +69,7 @@ export function ipcsProbeFacts(
   const pageSize = intOf(sections.get('pagesize'));
   const limits = buildBsdLimits(
     parseIpcsLimitBlocks(sections.get('ipcs-M') ?? ''),
-    parseIpcsLimitBlocks(sections.get('ipcs-S') ?? ''),
+    ipcsSemLimits(parseIpcsLimitBlocks(sections.get('ipcs-S') ?? ''), head.platform),
     parseIpcsLimitBlocks(sections.get('ipcs-Q') ?? ''),
     parseSysctlLines(sections.get('sysctl') ?? ''),
     pageSize !== undefined && pageSize > 0 ? { pagesize: pageSize } : {},

@@ -5,8 +5,8 @@
 import type { IpcLimits, SysvKind } from './model';
 
 export type LimitName =
-  | 'SEMMNI' | 'SEMMNS' | 'SEMMSL' | 'SEMOPM' | 'SEMVMX'
-  | 'SHMMNI' | 'SHMALL' | 'SHMMAX' | 'SHMMIN'
+  | 'SEMMNI' | 'SEMMNS' | 'SEMMSL' | 'SEMOPM' | 'SEMVMX' | 'SEMUME' | 'SEMMNU'
+  | 'SHMMNI' | 'SHMALL' | 'SHMMAX' | 'SHMMIN' | 'SHMSEG'
   | 'MSGMNI' | 'MSGMNB' | 'MSGMAX'
   | 'MQ_QUEUES_MAX';
 
@@ -33,7 +33,7 @@ export function capacityLevel(pct: number | null, unlimited: boolean): CapacityL
 export interface LimitDescriptor {
   name: LimitName;
   /** the IpcLimits field holding the limit */
-  field: keyof Pick<IpcLimits, 'semmni' | 'semmns' | 'semmsl' | 'semopm' | 'semvmx' | 'shmmni' | 'shmall' | 'shmmax' | 'shmmin' | 'msgmni' | 'msgmnb' | 'msgmax'> | 'mqueue.queuesMax';
+  field: keyof Pick<IpcLimits, 'semmni' | 'semmns' | 'semmsl' | 'semopm' | 'semvmx' | 'semume' | 'semmnu' | 'shmmni' | 'shmall' | 'shmmax' | 'shmmin' | 'shmseg' | 'msgmni' | 'msgmnb' | 'msgmax'> | 'mqueue.queuesMax';
   kind: 'sem' | 'shm' | 'msg' | 'mqueue';
   /** lsipc's description */
   label: string;
@@ -76,6 +76,16 @@ export interface CapacityRow {
   orphanUsed?: number;
 }
 
+/**
+ * macOS (xnu bsd/kern/sysv_sem.c `sysctl_seminfo`): kern.sysv.semmni, semmns, semmnu, semmsl, semume are
+ * accepted only while no semaphore set, pool or undo structure exists since boot; afterwards `sysctl -w`
+ * fails with EINVAL. So they are set at boot.
+ */
+const DARWIN_SEM_AT_BOOT = (oid: string): string =>
+  `put ${oid}=N in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot: macOS accepts it only before the first semaphore set exists (afterwards sysctl -w answers "Invalid argument")`;
+/** macOS's message-queue limits (xnu bsd/kern/sysv_msg.c `msginfo`) have no sysctl. */
+const DARWIN_MSG_FIXED = 'fixed on macOS: a compile-time constant of the kernel (no sysctl)';
+
 export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
   {
     name: 'SEMMNI', field: 'semmni', kind: 'sem', unit: 'count',
@@ -84,7 +94,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (4th field)',
       freebsd: 'kern.ipc.semmni (loader tunable: /boot/loader.conf, reboot)',
-      darwin: 'sysctl -w kern.sysv.semmni=N',
+      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmni'),
     },
   },
   {
@@ -94,7 +104,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (2nd field)',
       freebsd: 'kern.ipc.semmns (loader tunable: /boot/loader.conf, reboot)',
-      darwin: 'sysctl -w kern.sysv.semmns=N',
+      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmns'),
     },
   },
   {
@@ -104,7 +114,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (1st field)',
       freebsd: 'kern.ipc.semmsl (loader tunable: /boot/loader.conf, reboot)',
-      darwin: 'sysctl -w kern.sysv.semmsl=N',
+      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmsl'),
     },
   },
   {
@@ -114,13 +124,38 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (3rd field)',
       freebsd: 'kern.ipc.semopm (loader tunable: /boot/loader.conf, reboot)',
+      darwin: 'fixed on macOS: SEMOPM is a compile-time constant (5; no sysctl)',
     },
   },
   {
     name: 'SEMVMX', field: 'semvmx', kind: 'sem', unit: 'value',
     label: 'Semaphore max value',
     help: 'Largest value a semaphore can hold (ERANGE beyond it). A compile-time constant on Linux (32767). Used: the largest value seen.',
-    raise: { linux: 'cannot be raised on Linux: SEMVMX is a compile-time constant (32767)', freebsd: 'kern.ipc.semvmx (loader tunable)' },
+    raise: {
+      linux: 'cannot be raised on Linux: SEMVMX is a compile-time constant (32767)',
+      freebsd: 'kern.ipc.semvmx (loader tunable)',
+      darwin: 'fixed on macOS: SEMVMX is a compile-time constant (32767; no sysctl)',
+    },
+  },
+  {
+    name: 'SEMUME', field: 'semume', kind: 'sem', unit: 'count',
+    label: 'Max undo entries per process',
+    help: 'Maximum number of semaphores one process may hold SEM_UNDO adjustments on (FreeBSD, macOS); semop() with SEM_UNDO fails with EINVAL beyond it. Not a Linux limit.',
+    raise: {
+      linux: 'not a Linux limit (Linux does not enforce SEMUME)',
+      freebsd: 'kern.ipc.semume (loader tunable: /boot/loader.conf, reboot)',
+      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semume'),
+    },
+  },
+  {
+    name: 'SEMMNU', field: 'semmnu', kind: 'sem', unit: 'count',
+    label: 'Undo structures in system',
+    help: 'Maximum number of processes with SEM_UNDO adjustments at once, system-wide (FreeBSD, macOS); semop() with SEM_UNDO fails with ENOSPC beyond it. Not a Linux limit.',
+    raise: {
+      linux: 'not a Linux limit (Linux does not enforce SEMMNU)',
+      freebsd: 'kern.ipc.semmnu (loader tunable: /boot/loader.conf, reboot)',
+      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmnu'),
+    },
   },
   {
     name: 'SHMMNI', field: 'shmmni', kind: 'shm', unit: 'count',
@@ -129,7 +164,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.shmmni=N',
       freebsd: 'sysctl kern.ipc.shmmni=N (loader tunable on older releases)',
-      darwin: 'sysctl -w kern.sysv.shmmni=N (boot time: /etc/sysctl.conf)',
+      darwin: 'put kern.sysv.shmmni=N in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot: macOS fixes it when the first segment is made (afterwards sysctl -w answers "Operation not permitted")',
     },
   },
   {
@@ -139,7 +174,7 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.shmall=PAGES',
       freebsd: 'sysctl kern.ipc.shmall=PAGES',
-      darwin: 'sysctl -w kern.sysv.shmall=PAGES (boot time: /etc/sysctl.conf)',
+      darwin: 'sudo sysctl -w kern.sysv.shmall=PAGES (pages of 4096 bytes) takes effect at once; keep it in /etc/sysctl.conf (Mac OS X 10.4 and older: all five kern.sysv.shm* there, then reboot)',
     },
   },
   {
@@ -149,32 +184,42 @@ export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
     raise: {
       linux: 'sysctl -w kernel.shmmax=BYTES',
       freebsd: 'sysctl kern.ipc.shmmax=BYTES',
-      darwin: 'sysctl -w kern.sysv.shmmax=BYTES (boot time: /etc/sysctl.conf)',
+      darwin: 'sudo sysctl -w kern.sysv.shmmax=BYTES (a multiple of the page size) takes effect at once; keep it in /etc/sysctl.conf (Mac OS X 10.4 and older: all five kern.sysv.shm* there, then reboot)',
     },
   },
   {
     name: 'SHMMIN', field: 'shmmin', kind: 'shm', unit: 'bytes',
     label: 'Min size of shared memory segment (bytes)',
     help: 'Smallest size of one segment (1 on Linux). No usage to compare.',
-    raise: { linux: 'cannot be changed on Linux: SHMMIN is a compile-time constant (1)', freebsd: 'sysctl kern.ipc.shmmin=BYTES', darwin: 'sysctl -w kern.sysv.shmmin=BYTES' },
+    raise: { linux: 'cannot be changed on Linux: SHMMIN is a compile-time constant (1)', freebsd: 'sysctl kern.ipc.shmmin=BYTES', darwin: 'sudo sysctl -w kern.sysv.shmmin=BYTES; keep it in /etc/sysctl.conf' },
+  },
+  {
+    name: 'SHMSEG', field: 'shmseg', kind: 'shm', unit: 'count',
+    label: 'Max segments attached per process',
+    help: 'Maximum number of segments one process may attach at once (FreeBSD, macOS); shmat() fails with EMFILE ("Too many open files") beyond it. macOS ships 8. Not a Linux limit.',
+    raise: {
+      linux: 'not a Linux limit (Linux does not enforce SHMSEG)',
+      freebsd: 'sysctl kern.ipc.shmseg=N',
+      darwin: 'sudo sysctl -w kern.sysv.shmseg=N takes effect for processes that attach their first segment afterwards (a process sizes its table at its first shmat); keep it in /etc/sysctl.conf',
+    },
   },
   {
     name: 'MSGMNI', field: 'msgmni', kind: 'msg', unit: 'count',
     label: 'Number of message queues',
     help: 'Maximum number of message queues system-wide; msgget() fails with ENOSPC beyond it.',
-    raise: { linux: 'sysctl -w kernel.msgmni=N', freebsd: 'kern.ipc.msgmni (loader tunable: /boot/loader.conf, reboot)' },
+    raise: { linux: 'sysctl -w kernel.msgmni=N', freebsd: 'kern.ipc.msgmni (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
   },
   {
     name: 'MSGMNB', field: 'msgmnb', kind: 'msg', unit: 'bytes',
     label: 'Default max size of queue (bytes)',
     help: 'Default maximum number of bytes in one queue (its msg_qbytes at creation); msgsnd() blocks or fails with EAGAIN when full. Used: the fullest queue.',
-    raise: { linux: 'sysctl -w kernel.msgmnb=BYTES', freebsd: 'kern.ipc.msgmnb (loader tunable: /boot/loader.conf, reboot)' },
+    raise: { linux: 'sysctl -w kernel.msgmnb=BYTES', freebsd: 'kern.ipc.msgmnb (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
   },
   {
     name: 'MSGMAX', field: 'msgmax', kind: 'msg', unit: 'bytes',
     label: 'Max size of message (bytes)',
     help: 'Largest single message; msgsnd() with a larger one fails with EINVAL. No per-message sizes are visible, so no usage.',
-    raise: { linux: 'sysctl -w kernel.msgmax=BYTES', freebsd: 'kern.ipc.msgmax (loader tunable: /boot/loader.conf, reboot)' },
+    raise: { linux: 'sysctl -w kernel.msgmax=BYTES', freebsd: 'kern.ipc.msgmax (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
   },
   {
     name: 'MQ_QUEUES_MAX', field: 'mqueue.queuesMax', kind: 'mqueue', unit: 'count',

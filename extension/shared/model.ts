@@ -177,6 +177,12 @@ export interface IpcLimits {
   msgmax: number; // max message size, bytes
   msgmnb: number; // default max bytes in a queue
   msgmni: number; // max queues
+  /** BSD and macOS only (`ipcs -S`/`-M`, sysctl), when reported: max undo entries per process (semop SEM_UNDO: EINVAL beyond it). */
+  semume?: number;
+  /** BSD and macOS only, when reported: max undo structures system-wide (semop SEM_UNDO: ENOSPC beyond it). */
+  semmnu?: number;
+  /** BSD and macOS only, when reported: max segments one process may attach (shmat: EMFILE beyond it). */
+  shmseg?: number;
   /** /proc/sys/kernel/shm_rmid_forced (Linux), when known. */
   shmRmidForced?: boolean;
   /** /proc/sys/fs/mqueue/* (Linux), when known. */

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalSource } from '../../extension/backend/localSource';
 import { IpcError } from '../../extension/domain/errors';
+import { capacity } from '../../extension/domain/capacity';
 import { diagnoseSemget, formatDiagnosis } from '../../extension/domain/doctor';
 import { prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { freebsdStandIn } from './sshdHarness';
@@ -34,12 +35,14 @@ before(() => {
  * macOS stand-ins: `ipcs -a` prints `listing` from test/fixtures/macos: `ipcs-a.txt` (the columns of Apple's
  * `ipcs -a`, rows derived from the source's printf formats around the objects of a real OS X capture; a file
  * `ctime-changed` in the stand-in's directory makes it print a later CTIME for segment 458752) or `ipcs.txt`
- * (the real capture, fewer columns). `ipcs -M/-S/-Q` fail as an ipcs without a capture of them would;
- * `sysctl kern.sysv` prints the real default shm lines. `uname` is the stand-in's own (Darwin 13, the OS X of
- * that capture's date).
+ * (the real capture, fewer columns). `ipcs -M` and `ipcs -S` print real captures (`ipcs-M.txt`, `ipcs-S.txt`:
+ * the latter's semmni 8 / semmns 64 are what xnu had allocated, not limits); `ipcs -Q` fails, as an ipcs
+ * without a capture of it would. `sysctl kern.sysv` prints the `kern.sysv.` lines of the real captures
+ * `sysctl-shm.txt` and (unless `semSysctl` is false) `sysctl-sem.txt`. `uname` is the stand-in's own
+ * (Darwin 13, the OS X of that capture's date).
  */
-function macosBin(listing = 'ipcs-a.txt'): string {
-  const mac = path.join(dir, `macos-bin-${listing}`);
+function macosBin(listing = 'ipcs-a.txt', semSysctl = true): string {
+  const mac = path.join(dir, `macos-bin-${listing}${semSysctl ? '' : '-no-sem-sysctl'}`);
   const F = path.resolve(__dirname, '..', 'fixtures', 'macos');
   fs.mkdirSync(mac, { recursive: true });
   const w = (name: string, body: string) => fs.writeFileSync(path.join(mac, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
@@ -48,8 +51,8 @@ function macosBin(listing = 'ipcs-a.txt'): string {
   // rows: m ID KEY MODE OWNER GROUP CREATOR CGROUP NATTCH SEGSZ CPID LPID ATIME DTIME CTIME
   //       q ID KEY MODE OWNER GROUP CREATOR CGROUP CBYTES QNUM QBYTES LSPID LRPID STIME RTIME CTIME
   // a file `queue-pids` ("LSPID LRPID") makes it print those pids in the queue's row
-  w('ipcs', `case "$*" in -a) awk -v changed="$(test -e '${mac}/ctime-changed' && echo 1)" -v qpids="$(cat '${mac}/queue-pids' 2>/dev/null)" 'changed && $1 == "m" && $2 == "458752" { sub(/19:58:02$/, "20:12:50") } qpids != "" && $1 == "q" { split(qpids, p, " "); $12 = p[1]; $13 = p[2] } { print }' '${F}/${listing}' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
-  w('sysctl', `case "$*" in kern.sysv) cat '${F}/sysctl-shm.txt' ;; *) exit 1 ;; esac`);
+  w('ipcs', `case "$*" in -a) awk -v changed="$(test -e '${mac}/ctime-changed' && echo 1)" -v qpids="$(cat '${mac}/queue-pids' 2>/dev/null)" 'changed && $1 == "m" && $2 == "458752" { sub(/19:58:02$/, "20:12:50") } qpids != "" && $1 == "q" { split(qpids, p, " "); $12 = p[1]; $13 = p[2] } { print }' '${F}/${listing}' ;; -M) cat '${F}/ipcs-M.txt' ;; -S) cat '${F}/ipcs-S.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
+  w('sysctl', `case "$*" in kern.sysv) grep -h '^kern\\.sysv\\.' '${F}/sysctl-shm.txt' ${semSysctl ? `'${F}/sysctl-sem.txt'` : ''} ;; *) exit 1 ;; esac`);
   fs.copyFileSync(path.join(bin, 'ipcrm'), path.join(mac, 'ipcrm'));
   return mac;
 }
@@ -112,9 +115,9 @@ test('freebsd local: removal is unlocked check-then-ipcrm; a changed ctime is re
   await src.close();
 });
 
-const darwin = (listing?: string) => new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin(listing)}:/usr/bin:/bin` } } });
+const darwin = (listing?: string, semSysctl = true) => new LocalSource({ platform: 'darwin', probe: { env: { ...process.env, PATH: `${macosBin(listing, semSysctl)}:/usr/bin:/bin` } } });
 
-test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH, CPID/LPID, space-padded and no-entry times), no column reported missing; sysctl kern.sysv shm lines; sem limits not reported are said so', async () => {
+test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH, CPID/LPID, space-padded and no-entry times), no column reported missing; every limit `ipcs -M`, `ipcs -S` and `sysctl kern.sysv` report', async () => {
   const src = darwin();
   assert.equal(src.mode, 'ipcs');
   const s = await src.snapshot();
@@ -129,10 +132,23 @@ test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH
   assert.equal(s.shms[1].dtime, 0, 'no-entry is no time');
   assert.deepEqual(s.warnings.filter((w) => /has no .* column|expected \d+ columns/.test(w)), []);
   assert.deepEqual(s.errors ?? [], []);
-  assert.equal(s.limits.shmmax, 4194304);
-  assert.equal(s.limits.shmmni, 32);
-  assert.equal(s.limits.shmall, 1024);
-  assert.ok(s.warnings.some((w) => /limits not reported by this host.*semmni/.test(w)), s.warnings.join('\n'));
+  // sysctl kern.sysv (xnu's limitseminfo and shminfo), ipcs -M; from ipcs -S only what xnu enforces from there
+  const L = s.limits;
+  assert.deepEqual([L.semmni, L.semmns, L.semmsl, L.semmnu, L.semume], [87381, 87381, 87381, 87381, 10]);
+  assert.deepEqual([L.semopm, L.semvmx], [5, 32767]);
+  assert.deepEqual([L.shmmax, L.shmmin, L.shmmni, L.shmseg, L.shmall], [4194304, 1, 32, 8, 1024]);
+  // only the message-queue limits are missing (no ipcs -Q capture; macOS has no sysctl for them)
+  assert.deepEqual(s.warnings.filter((w) => /limits not reported/.test(w)), ['limits not reported by this host (shown as 0): msgmax, msgmnb, msgmni']);
+  // the capacity rows and their help name macOS's own sysctls and when they take effect
+  const rows = capacity(s);
+  const row = (n: string) => rows.find((r) => r.name === n)!;
+  assert.deepEqual([row('SEMMNS').limit, row('SEMUME').limit, row('SEMMNU').limit, row('SHMSEG').limit], [87381, 10, 87381, 8]);
+  assert.equal(row('SEMMNS').used, 3);
+  assert.match(row('SEMMNS').raise!, /^put kern\.sysv\.semmns=N in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot: .*"Invalid argument"/);
+  assert.match(row('SHMMNI').raise!, /kern\.sysv\.shmmni=N in \/etc\/sysctl\.conf .*reboot.*"Operation not permitted"/);
+  assert.match(row('SHMMAX').raise!, /^sudo sysctl -w kern\.sysv\.shmmax=BYTES .*takes effect at once/);
+  assert.match(row('SHMSEG').raise!, /kern\.sysv\.shmseg=N/);
+  assert.match(row('SEMOPM').raise!, /no sysctl/);
   // the listing's pids are asked of ps (this machine's), never guessed
   assert.equal(s.processes[512]?.alive, fs.existsSync('/proc/512'));
   const mode = await src.removalMode!();
@@ -193,9 +209,34 @@ test('darwin local: an `ipcs` that prints no CTIME column (the real OS X capture
   await src.close();
 });
 
-test('darwin local: Diagnose ENOSPC on a listing without semaphore limits says it cannot tell, names the sysctls to read, and blames no limit', async () => {
+test('darwin local: Diagnose ENOSPC answers from the kern.sysv limits: SEMMNI 87381 is not capped at Linux\'s IPCMNI; a request past SEMMNS is blocked with macOS\'s boot-time advice', async () => {
   const src = darwin();
   const s = await src.snapshot();
+  const ok = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
+  assert.equal(ok.wouldSucceed, true);
+  assert.deepEqual(ok.unknownLimits, []);
+  assert.deepEqual(ok.checks.map((c) => c.text), [
+    'SEMMSL 87381: 17 semaphores per set fit',
+    'SEMMNI 87381: 1 sets in use, 87380 free, 5 needed',
+    'SEMMNS 87381: 3 semaphores in use, 87378 free, 85 needed',
+  ]);
+  assert.match(formatDiagnosis(ok), /^Would semget\(key, 17\) x 5 succeed\? YES$/m);
+  // 5140 sets of 17 (87380 semaphores) next to the 3 in use: one more than SEMMNS 87381
+  const bad = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5140 });
+  assert.equal(bad.wouldSucceed, false);
+  assert.deepEqual(bad.blockedBy, ['SEMMNS']);
+  const raise = bad.advice.find((a) => /raise the limits/.test(a)) ?? '';
+  assert.match(raise, /^or raise the limits at boot: put kern\.sysv\.semmsl=87381, kern\.sysv\.semmns=87383, kern\.sysv\.semmni=87381 in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot \(now 87381 87381 87381\); .*sysctl -w answers "Invalid argument"\.$/);
+  assert.ok(!bad.advice.some((a) => /sudo sysctl -w|kernel\.sem|loader\.conf/.test(a)), bad.advice.join('\n'));
+  await src.close();
+});
+
+test('darwin local: `ipcs -S` answering without `sysctl kern.sysv` semaphore lines: its semmni 8 / semmns 64 (what xnu had allocated) are not taken as limits; Diagnose ENOSPC says it cannot tell, names the sysctls to read, and blames no limit', async () => {
+  const src = darwin(undefined, false);
+  const s = await src.snapshot();
+  assert.deepEqual([s.limits.semmni, s.limits.semmns, s.limits.semmsl, s.limits.semmnu, s.limits.semume], [0, 0, 0, undefined, undefined]);
+  assert.equal(s.limits.semopm, 5);
+  assert.ok(s.warnings.some((w) => /limits not reported by this host.*semmsl, semmns, semmni/.test(w)), s.warnings.join('\n'));
   const d = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
   assert.equal(d.wouldSucceed, false, 'never claimed');
   assert.deepEqual(d.blockedBy, [], 'no limit is blamed on a value that was not read');

@@ -31,9 +31,13 @@ function input(over: Partial<CapacityInput> = {}): CapacityInput {
 
 const by = (rows: ReturnType<typeof capacity>, name: string) => rows.find((r) => r.name === name)!;
 
-test('every descriptor gets a row, in descriptor order', () => {
-  const rows = capacity(input());
+test('every descriptor gets a row, in descriptor order; the BSD-only limits (SEMUME, SEMMNU, SHMSEG) only when reported', () => {
+  const bsdOnly = ['SEMUME', 'SEMMNU', 'SHMSEG'];
+  assert.deepEqual(capacity(input()).map((r) => r.name), LIMIT_DESCRIPTORS.map((d) => d.name).filter((n) => !bsdOnly.includes(n)));
+  const rows = capacity(input({ limits: { ...limits, semume: 10, semmnu: 87381, shmseg: 8 }, platform: 'darwin' }));
   assert.deepEqual(rows.map((r) => r.name), LIMIT_DESCRIPTORS.map((d) => d.name));
+  assert.deepEqual(bsdOnly.map((n) => [by(rows, n).limit, by(rows, n).used, by(rows, n).percent]), [[10, null, null], [87381, null, null], [8, null, null]]);
+  assert.match(by(rows, 'SHMSEG').help, /EMFILE/);
 });
 
 test('system-wide counts: SEMMNI, SEMMNS (from usage.semTotal), SHMMNI, MSGMNI', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { capacity } from '../../../extension/domain/capacity';
 import {
-  buildBsdLimits, parseIpcsLimitBlocks, parseIpcsListing, parseModeString, parseSysctlLines, parseUtcOffset,
+  buildBsdLimits, ipcsSemLimits, parseIpcsLimitBlocks, parseIpcsListing, parseModeString, parseSysctlLines, parseUtcOffset,
   timeOfDayToEpoch,
 } from '../../../extension/domain/ipcsParser';
 import { deriveUsage } from '../../../extension/domain/procParser';
@@ -80,6 +80,39 @@ test('FreeBSD ipcs -M / -S limit blocks and sysctl kern.ipc lines give the same 
   assert.equal(limits.semmns, 340);
   assert.equal(limits.semmsl, 340);
   assert.equal(limits.pageSize, 4096);
+});
+
+// Real macOS outputs (test/fixtures/macos/README.md names each source).
+const mac = (f: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'macos', f), 'utf8');
+
+test('macOS ipcs -M (real capture): the five shminfo limits, header line ignored', () => {
+  assert.deepEqual(parseIpcsLimitBlocks(mac('ipcs-M.txt')), { shmmax: 4194304, shmmin: 1, shmmni: 32, shmseg: 8, shmall: 1024 });
+});
+
+test('macOS sysctl kern.sysv semaphore lines (real Leopard capture): semmni, semmns, semmnu, semmsl, semume; the kern.posix and security.mac lines are not limits', () => {
+  assert.deepEqual(parseSysctlLines(mac('sysctl-sem.txt')), { semume: 10, semmsl: 87381, semmnu: 87381, semmns: 87381, semmni: 87381 });
+  assert.deepEqual(parseSysctlLines(mac('sysctl-shm.txt')), { shmmax: 4194304, shmmin: 1, shmmni: 32, shmseg: 8, shmall: 1024 });
+});
+
+test('macOS ipcs -S (real capture) is xnu\'s allocation counters: only semopm and semvmx are limits there; FreeBSD\'s ipcs -S is all limits', () => {
+  const S = parseIpcsLimitBlocks(mac('ipcs-S.txt'));
+  assert.deepEqual([S.semmni, S.semmns, S.semmnu, S.semmsl, S.semopm, S.semume, S.semvmx], [8, 64, 32, 87381, 5, 10, 32767]);
+  assert.deepEqual(ipcsSemLimits(S, 'darwin'), { semopm: 5, semvmx: 32767 });
+  const bsd = parseIpcsLimitBlocks(fx('ipcs-S.txt'));
+  assert.equal(ipcsSemLimits(bsd, 'freebsd'), bsd);
+  // the probe's merge order (ipcs -M, ipcs -S, ipcs -Q, sysctl): every macOS limit the captures print
+  const { limits, missing } = buildBsdLimits(
+    parseIpcsLimitBlocks(mac('ipcs-M.txt')), ipcsSemLimits(S, 'darwin'), parseSysctlLines(mac('sysctl-shm.txt') + mac('sysctl-sem.txt')),
+  );
+  assert.deepEqual(missing, ['msgmax', 'msgmnb', 'msgmni']);
+  assert.deepEqual(
+    [limits.semmni, limits.semmns, limits.semmsl, limits.semmnu, limits.semume, limits.semopm, limits.semvmx, limits.shmmax, limits.shmmin, limits.shmmni, limits.shmseg, limits.shmall],
+    [87381, 87381, 87381, 87381, 10, 5, 32767, 4194304, 1, 32, 8, 1024],
+  );
+  // without the sysctl lines, the allocation counters do not become limits
+  const bare = buildBsdLimits(parseIpcsLimitBlocks(mac('ipcs-M.txt')), ipcsSemLimits(S, 'darwin'));
+  assert.deepEqual([bare.limits.semmni, bare.limits.semmns, bare.limits.semmsl, bare.limits.semume], [0, 0, 0, undefined]);
+  assert.deepEqual(bare.missing, ['semmsl', 'semmns', 'semmni', 'msgmax', 'msgmnb', 'msgmni']);
 });
 
 test('the ENOSPC story in numbers: 16 sets use 266 of SEMMNS 340, a PostgreSQL set of 17 more still fits, SEMMNI at 32%', () => {

@@ -38,16 +38,23 @@ test('linux keeps the binding-or-/proc reader; darwin and freebsd read through i
   assert.match(noLocalIpcNotice('aix').text, /^aix has no System V IPC/);
 });
 
-test('capacity help names each platform\'s own sysctl, and that macOS shm limits need sysctl.conf and a reboot', () => {
-  assert.match(semLimitHelp('darwin'), /sudo sysctl -w kern\.sysv\.semmns=/);
-  assert.match(semLimitHelp('darwin'), /\/etc\/sysctl\.conf.*reboot/s);
-  assert.match(semLimitHelp('darwin'), /plist/);
+test('capacity help names each platform\'s own sysctl, and when macOS takes them (semaphores and shmmni at boot, the other shm limits at once)', () => {
+  const mac = semLimitHelp('darwin');
+  assert.match(mac, /kern\.sysv\.semmni, semmns, semmsl, semmnu and semume are taken only before the first semaphore set exists/);
+  assert.match(mac, /"Invalid argument"/);
+  assert.match(mac, /`kern\.sysv\.semmns=…` lines in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot/);
+  assert.match(mac, /kern\.sysv\.shmmax, shmmin, shmseg and shmall can be set at once with `sudo sysctl -w`/);
+  assert.match(mac, /kern\.sysv\.shmmni only before the first segment exists/);
+  assert.doesNotMatch(mac, /sudo sysctl -w kern\.sysv\.sem/);
   assert.match(semLimitHelp('freebsd'), /kern\.ipc\.semmns=.*\/boot\/loader\.conf/);
   assert.match(semLimitHelp('linux'), /kernel\.sem=/);
 });
 
-test('capacity rows on a macOS snapshot give macOS sysctl names (semmns at run time, shm limits need sysctl.conf and a reboot)', () => {
-  assert.equal(darwinRaise('SEMMNS'), 'macOS: sudo sysctl -w kern.sysv.semmns=… (lost at reboot; keep it in /etc/sysctl.conf or a LaunchDaemon plist)');
-  assert.match(darwinRaise('SHMMAX') ?? '', /kern\.sysv\.shmmax=… in \/etc\/sysctl\.conf .* then reboot/);
-  assert.equal(darwinRaise('MSGMNI'), undefined);
+test('capacity rows on a macOS snapshot give macOS sysctl names and when each takes effect; limits without a sysctl say so', () => {
+  assert.match(darwinRaise('SEMMNS') ?? '', /^macOS: put kern\.sysv\.semmns=N in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot: macOS accepts it only before the first semaphore set exists/);
+  for (const n of ['SEMMNI', 'SEMMSL', 'SEMUME', 'SEMMNU'] as const) assert.match(darwinRaise(n) ?? '', new RegExp(`kern\\.sysv\\.${n.toLowerCase()}=N in /etc/sysctl\\.conf .*reboot`), n);
+  assert.match(darwinRaise('SHMMNI') ?? '', /kern\.sysv\.shmmni=N in \/etc\/sysctl\.conf .*reboot.*"Operation not permitted"/);
+  for (const n of ['SHMMAX', 'SHMALL', 'SHMMIN', 'SHMSEG'] as const) assert.match(darwinRaise(n) ?? '', new RegExp(`sudo sysctl -w kern\\.sysv\\.${n.toLowerCase()}=`), n);
+  for (const n of ['SEMOPM', 'SEMVMX', 'MSGMNI', 'MSGMNB', 'MSGMAX'] as const) assert.match(darwinRaise(n) ?? '', /^macOS: fixed: .*no sysctl/, n);
+  assert.equal(darwinRaise('MQ_QUEUES_MAX'), undefined);
 });
