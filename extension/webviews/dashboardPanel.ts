@@ -12,7 +12,7 @@ import { findObject } from '../domain/verdict';
 import { formatKey, ipcrmArgs } from '../shared/format';
 import type { IpcObject, IpcSnapshot, ObjectRef } from '../shared/model';
 import {
-  assertNever, DASHBOARD_PROTOCOL, isObjectRef, slimSnapshot, slimVerdicts, type DiffMarks, type HostToWebview, type NamespaceItem, type WebviewToHost,
+  assertNever, DASHBOARD_PROTOCOL, isObjectRef, type DiffMarks, type HostToWebview, type NamespaceItem, type WebviewToHost,
 } from '../shared/dashboardProtocol';
 import { namespaceItem } from '../domain/namespaceSummary';
 import type { Services } from '../services/services';
@@ -192,8 +192,9 @@ export class DashboardPanel implements vscode.Disposable {
       type: 'snapshot',
       host: st.host,
       takenAt: snapshot.takenAt,
-      snapshot: slimSnapshot(snapshot),
-      verdicts: slimVerdicts(snapshot, st.verdicts),
+      // as the store holds them: toWire sends a big snapshot as columns, without what the view does not draw
+      snapshot,
+      verdicts: [...st.verdicts.values()],
       capacity: capacityRowsFor(snapshot),
       diff: this.diffFor(st),
     });

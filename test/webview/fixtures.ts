@@ -10,7 +10,7 @@
  */
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import type { IpcSnapshot, MsgQueue, SemElem, SemSet, ShmSegment } from '../../extension/shared/model';
-import { slimSnapshot, slimVerdicts, toWire, type HostToWebview } from '../../extension/shared/dashboardProtocol';
+import { toWire, type HostToWebview } from '../../extension/shared/dashboardProtocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 
 /** the fixed clock of every fixture (2026-11-24 12:00:00 UTC). */
@@ -109,8 +109,8 @@ export function seedSnapshot(opts: SeedOptions = {}): IpcSnapshot {
 }
 
 /**
- * The message the host would post for this snapshot, as it posts it (protocol.ts: above 1,500 sets without
- * the sets' values, and as JSON text).
+ * The message the host would post for this snapshot, as it posts it (dashboardProtocol.ts toWire: above
+ * 1,500 sets as typed-array columns, without the sets' values and their verdicts' reasons).
  */
 export function snapshotMessage(snapshot: IpcSnapshot, diff: Extract<HostToWebview, { type: 'snapshot' }>['diff'] = null): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
@@ -118,8 +118,8 @@ export function snapshotMessage(snapshot: IpcSnapshot, diff: Extract<HostToWebvi
     type: 'snapshot',
     host: snapshot.host,
     takenAt: snapshot.takenAt,
-    snapshot: slimSnapshot(snapshot),
-    verdicts: slimVerdicts(snapshot, verdicts),
+    snapshot,
+    verdicts: [...verdicts.values()],
     capacity: capacityRowsFor(snapshot),
     diff,
   });

@@ -228,7 +228,7 @@ export async function openDashboard(browser: Browser, served: Served, theme: The
     posted: () => page.evaluate('window.__posted') as Promise<WebviewToHost[]>,
     cspViolations: () => page.evaluate('window.__csp') as Promise<string[]>,
     send: async (message) => {
-      await page.evaluate(`window.postMessage(${JSON.stringify(message)}, '*')`);
+      await page.evaluate(`window.postMessage(${pageValue(message)}, '*')`);
     },
     waitForRenders: (n) => pollPage(page, `Number(document.body.dataset.renders || 0) >= ${Number(n)}`),
   };
@@ -298,6 +298,25 @@ export function initScript(theme: { bodyClass: string; vars: Record<string, stri
   };
   if (document.body) apply(); else document.addEventListener('DOMContentLoaded', apply);
 })();`;
+}
+
+const TYPED_ARRAYS = ['Int32Array', 'Uint32Array', 'Float64Array', 'Uint8Array'] as const;
+
+/**
+ * A JS expression that makes `value` in the page, typed arrays included (a `snapshotColumns` message carries
+ * its columns as typed arrays, which JSON alone would turn into plain objects): the page then posts it to
+ * itself, and its structured clone copies the arrays as VS Code's webview does.
+ */
+export function pageValue(value: unknown): string {
+  const json = JSON.stringify(value, (_k, v: unknown) => {
+    if (ArrayBuffer.isView(v)) {
+      const type = TYPED_ARRAYS.find((t) => v.constructor.name === t);
+      if (!type) throw new Error(`pageValue: ${v.constructor.name} is not a column type`);
+      return { $typed: type, data: Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isNaN(x) ? 'NaN' : x)) };
+    }
+    return v;
+  });
+  return `JSON.parse(${JSON.stringify(json)}, (k, v) => v && typeof v === 'object' && ${JSON.stringify(TYPED_ARRAYS)}.includes(v.$typed) ? new globalThis[v.$typed](v.data.map(Number)) : v)`;
 }
 
 /**

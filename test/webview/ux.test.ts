@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../extension/domain/verdict';
 import { formatTimestamp } from '../../extension/shared/format';
 import type { IpcSnapshot, SemSet, Verdict } from '../../extension/shared/model';
-import { slimVerdicts, type HostToWebview } from '../../extension/shared/dashboardProtocol';
+import { type HostToWebview } from '../../extension/shared/dashboardProtocol';
 import { capacityRowsFor } from '../../extension/domain/capacityRows';
 import { seedSnapshot } from './fixtures';
 import { dashboardSession, artifactPath, pollPage, type DashboardPage, type Theme } from './harness';
@@ -19,7 +19,7 @@ const session = dashboardSession();
 function message(snapshot: IpcSnapshot, patch?: (v: Verdict) => Verdict): HostToWebview {
   const verdicts = assessSnapshot(snapshot, verdictOptions(), snapshot.takenAt / 1000);
   if (patch) for (const [ref, v] of verdicts) verdicts.set(ref, patch(v));
-  return { type: 'snapshot', host: snapshot.host, takenAt: snapshot.takenAt, snapshot, verdicts: slimVerdicts(snapshot, verdicts), capacity: capacityRowsFor(snapshot), diff: null };
+  return { type: 'snapshot', host: snapshot.host, takenAt: snapshot.takenAt, snapshot, verdicts: [...verdicts.values()], capacity: capacityRowsFor(snapshot), diff: null };
 }
 
 async function seeded(theme: Theme, snapshot = seedSnapshot()): Promise<DashboardPage> {

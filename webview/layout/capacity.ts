@@ -46,13 +46,19 @@ function fmt(row: CapacityRow, n: number): string {
 /** What the orphans hold of each limit, when it can be attributed to objects. */
 export function orphanUsage(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectRef, Verdict>): Map<string, number> {
   const isOrphan = (ref: ObjectRef): boolean => verdicts.get(ref)?.state === 'orphan';
-  const sems = snapshot.sems.filter((s) => isOrphan(refOf(s)));
+  let orphanSets = 0;
+  let orphanSems = 0;
+  for (const s of snapshot.sems) {
+    if (!isOrphan(refOf(s))) continue;
+    orphanSets++;
+    orphanSems += s.nsems;
+  }
   const shms = snapshot.shms.filter((s) => isOrphan(refOf(s)));
   const msgs = snapshot.msgs.filter((m) => isOrphan(refOf(m)));
   const page = snapshot.limits.pageSize > 0 ? snapshot.limits.pageSize : 4096;
   return new Map([
-    ['semmni', sems.length],
-    ['semmns', sems.reduce((a, s) => a + s.nsems, 0)],
+    ['semmni', orphanSets],
+    ['semmns', orphanSems],
     ['shmmni', shms.length],
     // SHMALL counts pages; rows in bytes carry page-rounded bytes.
     ['shmall', shms.reduce((a, s) => a + Math.ceil(s.segsz / page) * page, 0)],
@@ -143,9 +149,11 @@ export function orphanSummary(snapshot: IpcSnapshot, verdicts: ReadonlyMap<Objec
   let sems = 0;
   let orphanSems = 0;
   let recyclableSems = 0;
+  let undecided = 0;
   for (const s of snapshot.sems) {
     const v = verdicts.get(refOf(s));
     sems += s.nsems;
+    if ((v?.state ?? 'unknown') === 'unknown') undecided++;
     if (v?.state === 'orphan') {
       orphanSets++;
       orphanSems += s.nsems;
@@ -161,7 +169,6 @@ export function orphanSummary(snapshot: IpcSnapshot, verdicts: ReadonlyMap<Objec
   let headline: string;
   if (sets === 0) headline = 'No semaphore sets.';
   else if (orphanSets === 0) {
-    const undecided = snapshot.sems.filter((s) => (verdicts.get(refOf(s))?.state ?? 'unknown') === 'unknown').length;
     headline = undecided
       ? `No semaphore set is a proven orphan; ${formatCount(undecided)} of ${formatCount(sets)} are undecided.`
       : `None of ${formatCount(sets)} semaphore sets is an orphan.`;

@@ -100,6 +100,12 @@ interface GroupKey {
   filterToken: string;
 }
 
+interface Entry {
+  set: SemSet;
+  vanished: boolean;
+  v: Verdict | undefined;
+}
+
 function groupOf(set: SemSet, verdict: Verdict | undefined): GroupKey {
   const owner = verdict?.owner;
   if (owner) {
@@ -132,21 +138,29 @@ export function layoutSemSets(
   const threshold = options.aggregateThreshold ?? DEFAULT_AGGREGATE_THRESHOLD;
   const maxCells = options.maxCellsPerGroup ?? 48;
 
-  const all: Array<{ set: SemSet; vanished: boolean }> = [
-    ...sets.map((set) => ({ set, vanished: false })),
-    ...vanished.map((set) => ({ set, vanished: true })),
-  ];
-  const maxNsems = all.reduce((m, e) => Math.max(m, e.set.nsems), 1);
+  // each set's verdict looked up once (32,000 sets: every lookup builds its ref and hashes it)
+  const all: Entry[] = [];
+  let maxNsems = 1;
+  for (const set of sets) {
+    all.push({ set, vanished: false, v: verdicts.get(refOf(set)) });
+    if (set.nsems > maxNsems) maxNsems = set.nsems;
+  }
+  for (const set of vanished) {
+    all.push({ set, vanished: true, v: verdicts.get(refOf(set)) });
+    if (set.nsems > maxNsems) maxNsems = set.nsems;
+  }
   const domain: [number, number] = [1, Math.max(2, maxNsems)];
   const range: [number, number] = [minW, Math.max(minW, maxW)];
   const wScale = scaleSqrt().domain(domain).range(range).clamp(true);
 
   // group, then order by unsigned key, then id (IPC_PRIVATE sets share key 0)
-  const byGroup = new Map<string, { key: GroupKey; items: Array<{ set: SemSet; vanished: boolean }> }>();
+  const byGroup = new Map<string, { key: GroupKey; items: Entry[] }>();
   for (const e of all) {
-    const g = groupOf(e.set, verdicts.get(refOf(e.set)));
-    let bucket = byGroup.get(g.id);
-    if (!bucket) byGroup.set(g.id, (bucket = { key: g, items: [] }));
+    // the group's key strings are built once per group (an owner's group id needs groupOf's normalisation)
+    const g = e.v?.owner ? groupOf(e.set, e.v) : undefined;
+    const id = g ? g.id : `uid:${e.set.uid}`;
+    let bucket = byGroup.get(id);
+    if (!bucket) byGroup.set(id, (bucket = { key: g ?? groupOf(e.set, e.v), items: [] }));
     bucket.items.push(e);
   }
   const groupsSorted = [...byGroup.values()].sort((a, b) => {
@@ -155,7 +169,7 @@ export function layoutSemSets(
     if (aApp !== bApp) return aApp - bApp;
     return a.key.id.localeCompare(b.key.id, 'en', { numeric: true });
   });
-  for (const g of groupsSorted) g.items.sort((a, b) => keyU32(a.set.key) - keyU32(b.set.key) || a.set.id - b.set.id);
+  for (const g of groupsSorted) g.items.sort((a, b) => (a.set.key >>> 0) - (b.set.key >>> 0) || a.set.id - b.set.id);
 
   const aggregate = sets.length > threshold;
   const groups: GroupMark[] = [];
@@ -168,7 +182,7 @@ export function layoutSemSets(
     for (const e of g.items) {
       if (e.vanished) continue;
       nsems += e.set.nsems;
-      if (verdicts.get(refOf(e.set))?.state === 'orphan') orphans++;
+      if (e.v?.state === 'orphan') orphans++;
     }
     groups.push({
       id: g.key.id,
@@ -195,7 +209,7 @@ export function layoutSemSets(
       for (const e of g.items) {
         const s = e.set;
         const ref = refOf(s);
-        const v = verdicts.get(ref);
+        const v = e.v;
         const w = Math.round(wScale(Math.max(1, s.nsems)));
         const at = place(w);
         const state: VerdictState = v?.state ?? 'unknown';
@@ -229,7 +243,7 @@ export function layoutSemSets(
         const states = emptyStates();
         let ns = 0;
         for (const e of chunk) {
-          states[verdicts.get(refOf(e.set))?.state ?? 'unknown']++;
+          states[e.v?.state ?? 'unknown']++;
           ns += e.set.nsems;
         }
         let dominant: VerdictState = 'unknown';

@@ -101,4 +101,33 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     const copied = await h.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 'the key on the clipboard');
     assert.equal(copied, '0x0052e2c1');
   });
+
+  it('beyond 1,500 sets the snapshot crosses VS Code\'s channel as typed-array columns: the map adds up, a zoomed set opens its detail', async function () {
+    this.timeout(120000);
+    fs.writeFileSync('/proc/sys/kernel/sem', '250 64000 32 4096');
+    h.make.manySemSets({ n: 2000, nsems: 3 });
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+    // the tab counts every set, the key-range cells and the individual cells add up to all of them
+    await h.waitFor(async () => /\(2004\)/.test((await text('vscode-tab-header[data-tab="sems"]'))[0] || ''), 'the 2,004 sets counted in the tab', 30000);
+    const aggs = await q('svg.semmap g.cell.agg');
+    assert.ok(aggs.count > 0 && aggs.count <= 48 * 3, `${aggs.count} key-range cells`);
+    const inAggs = aggs.items.reduce((a, i) => a + Number(/^(\d+) semaphore sets/.exec(i.ariaLabel)[1]), 0);
+    const singles = (await q('svg.semmap g.cell.set')).count;
+    assert.equal(inAggs + singles, 2004);
+    assert.deepEqual(await text('.cap-row[data-limit="semmni"] .cap-value'), ['2,004 / 4,096']);
+    assert.equal((await q('svg.semmap g.cell.state-orphan')).count, 3, 'the PostgreSQL orphans stay individual, with their verdicts');
+    // zoom into one key range, then open a set: its detail (per-semaphore values) is read on demand
+    await h.bridge('click', { selector: 'svg.semmap g.cell.agg', frame: 'webview' });
+    const first = await h.waitFor(async () => {
+      const r = await q('svg.semmap g.cell.set');
+      return r.count > 0 && !(await q('svg.semmap g.cell.agg')).count ? r.items[0] : undefined;
+    }, 'the zoomed key range drawn as individual sets');
+    const id = /id (\d+)/.exec(first.ariaLabel)[1];
+    await h.bridge('click', { selector: `svg.semmap g.cell[data-ref="sem:${id}"]`, frame: 'webview' });
+    await h.waitFor(async () => ((await text('#detail-title'))[0] || '').includes(`(id ${id})`), 'the detail of the zoomed set');
+    await h.waitFor(async () => {
+      const r = await q('table.sems tbody tr');
+      return r.count === 3 && !r.items.some((i) => i.text.includes('…')) ? r : undefined;
+    }, 'its 3 semaphores read through the host', 20000);
+  });
 });

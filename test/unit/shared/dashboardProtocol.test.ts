@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isObjectRef, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, fromSnapshotText, slimSnapshot, slimVerdicts, toWire, type HostToWebview, type WebviewToHost } from '../../../extension/shared/dashboardProtocol';
+import { fromWire, isObjectRef, isSemColumns, isWebviewToHost, parseObjectRef, PROTOCOL_VERSION, SLIM_SET_REASONS_ABOVE, toWire, type HostToWebview, type WebviewToHost } from '../../../extension/shared/dashboardProtocol';
+import type { IpcSnapshot, OwnerInfo, SemSet, Verdict } from '../../../extension/shared/model';
 
 const VALID: WebviewToHost[] = [
   { type: 'ready', protocol: PROTOCOL_VERSION },
@@ -86,51 +87,103 @@ test('strings: length limits and well-formed refs only', () => {
   assert.equal(parseObjectRef('sem:x'), null);
 });
 
-test('slimVerdicts: set reasons left out only above the threshold; other kinds keep theirs', () => {
-  const v = (ref: string) => ({ ref, state: 'orphan' as const, recyclable: true, reasons: ['why'] });
-  const small = { sems: new Array(SLIM_SET_REASONS_ABOVE).fill(null) };
-  const big = { sems: new Array(SLIM_SET_REASONS_ABOVE + 1).fill(null) };
-  const map = new Map([['sem:1', v('sem:1')], ['shm:2', v('shm:2')]]);
-  assert.deepEqual(slimVerdicts(small as never, map).map((x) => x.reasons), [['why'], ['why']]);
-  assert.deepEqual(slimVerdicts(big as never, map).map((x) => x.reasons), [[], ['why']]);
-  assert.deepEqual(map.get('sem:1')!.reasons, ['why'], 'the store\'s verdicts are not modified');
-});
+/** A big snapshot message as the panel posts it (the store's snapshot and verdicts, as they are). */
+function bigMessage(n: number): { msg: Extract<HostToWebview, { type: 'snapshot' }>; pg: OwnerInfo } {
+  const set = (id: number): SemSet => ({ kind: 'sem', id, key: 0x10000000 + id, uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600, nsems: 17, otime: 0, ctime: 1_700_000_000 + id, values: [1, 2] });
+  const pg: OwnerInfo = { app: 'postgresql', label: 'PostgreSQL, data directory /pg, postmaster PID 7 (dead)', pid: 7, pidAlive: false, evidence: ['semnum 16 = 537'] };
+  const sems = Array.from({ length: n }, (_, i) => set(i));
+  // what the columns cannot hold travels as it is: a key past int32, a negative uid, a fractional time,
+  // per-semaphore detail, a read error
+  sems[3] = { ...sems[3]!, key: 2 ** 33, uid: -1, otime: 1.5 };
+  sems[4] = { ...sems[4]!, elems: [{ semval: 1, ncount: 0, zcount: 0, pid: 42 }] };
+  const errored: SemSet = { ...set(n + 7), valuesError: { code: 'EACCES', message: 'x' } };
+  delete errored.values;
+  sems.push(errored);
+  const verdicts: Verdict[] = sems.map((s, i) => ({
+    ref: `sem:${s.id}`,
+    state: (['live', 'orphan', 'unreadable', 'unknown'] as const)[i % 4]!,
+    recyclable: i % 4 === 1,
+    reasons: ['why'],
+    ...(i % 10 === 0 ? { owner: { ...pg, evidence: [...pg.evidence] } } : {}),
+    ...(i % 4 === 1 ? { orphanForSeconds: i } : {}),
+    ...(i === 5 ? { becomesRecyclableIn: 8 } : {}),
+  }));
+  delete (verdicts as Partial<Verdict>[])[6]; // a set the host has no verdict for
+  const all = [...verdicts.filter(Boolean), { ref: 'shm:9', state: 'orphan' as const, recyclable: false, reasons: ['kept'] }];
+  const snapshot = { version: 1, host: 'local', takenAt: 5, shms: [{ kind: 'shm', id: 9 }], msgs: [], posixSems: [], posixShms: [], errors: [], processes: {}, warnings: ['w'], sems } as unknown as IpcSnapshot;
+  return { msg: { type: 'snapshot', host: 'local', takenAt: 5, snapshot, verdicts: all, capacity: [], diff: { appeared: ['sem:1'], vanished: [], changed: [] } }, pg };
+}
 
-test('slimSnapshot: sets lose their values only above the threshold; headers, errors and other kinds stay; the input is unchanged', () => {
-  const set = (id: number) => ({ kind: 'sem' as const, id, key: id, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, nsems: 2, otime: 0, ctime: 1, values: [1, 2] });
-  const base = { version: 1, host: 'local', shms: [{ kind: 'shm', id: 9 }], msgs: [], posixSems: [], posixShms: [], errors: [], processes: {}, warnings: [] };
-  const small = { ...base, sems: Array.from({ length: SLIM_SET_REASONS_ABOVE }, (_, i) => set(i)) };
-  assert.equal(slimSnapshot(small as never), small);
-  const big = { ...base, sems: Array.from({ length: SLIM_SET_REASONS_ABOVE + 1 }, (_, i) => set(i)) };
-  const errored = { ...set(99999), values: undefined, valuesError: { code: 'EACCES', message: 'x' } };
-  delete (errored as { values?: unknown }).values;
-  big.sems.push(errored as never);
-  const slim = slimSnapshot(big as never);
-  assert.equal(slim.sems.length, big.sems.length);
-  assert.ok(slim.sems.every((s) => !('values' in s)));
-  const { values: _v, ...header } = set(5);
-  assert.deepEqual(slim.sems[5], header);
-  assert.deepEqual(slim.sems[slim.sems.length - 1], errored);
-  assert.equal(slim.shms, big.shms);
-  assert.deepEqual(big.sems[5]!.values, [1, 2], 'the store\'s snapshot keeps its values');
-});
+/** As VS Code carries a posted message: JSON, with every typed array's buffer sent beside it as bytes. */
+function throughVsCode(m: HostToWebview): unknown {
+  const buffers: ArrayBufferView[] = [];
+  const json = JSON.stringify(m, (_k, v: unknown) => (ArrayBuffer.isView(v) ? { $buf: buffers.push(v) - 1, type: v.constructor.name } : v));
+  return structuredClone(JSON.parse(json, (_k, v: { $buf?: number; type?: string }) => {
+    if (v && typeof v === 'object' && typeof v.$buf === 'number') {
+      const b = buffers[v.$buf]!;
+      const T = { Int32Array, Uint32Array, Float64Array, Uint8Array }[v.type as 'Int32Array']!;
+      return new T(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    }
+    return v;
+  }));
+}
 
-test('toWire: a snapshot of more than 1,500 sets goes as JSON text that fromSnapshotText turns back; everything else as it is', () => {
-  const msg = (n: number): HostToWebview => ({
-    type: 'snapshot', host: 'local', takenAt: 1,
-    snapshot: { sems: Array.from({ length: n }, (_, i) => ({ kind: 'sem', id: i })) } as never,
-    verdicts: [], capacity: [], diff: null,
-  });
-  const small = msg(SLIM_SET_REASONS_ABOVE);
+test('toWire: a snapshot of more than 1,500 sets crosses as columns that fromWire turns back (without the sets\' values and verdict reasons); everything else as it is', () => {
+  const small = bigMessage(SLIM_SET_REASONS_ABOVE - 1).msg;
   assert.equal(toWire(small), small);
   const focus: HostToWebview = { type: 'focus', ref: 'sem:1' };
   assert.equal(toWire(focus), focus);
-  const big = msg(SLIM_SET_REASONS_ABOVE + 1);
+  const { msg: big } = bigMessage(SLIM_SET_REASONS_ABOVE + 1);
+  const before = JSON.stringify(big);
   const wire = toWire(big);
-  assert.equal(wire.type, 'snapshotText');
-  assert.deepEqual(fromSnapshotText((wire as { text: string }).text), big);
-  // anything else in a snapshotText is ignored, never thrown
-  for (const bad of [undefined, 42, '', '{', 'null', '[]', '{"type":"focus","ref":"sem:1"}', '"snapshot"']) assert.equal(fromSnapshotText(bad), null);
+  assert.equal(wire.type, 'snapshotColumns');
+  assert.equal(JSON.stringify(big), before, 'the store\'s snapshot and verdicts are not changed');
+  const w = wire as Extract<HostToWebview, { type: 'snapshotColumns' }>;
+  assert.deepEqual(w.snapshot.sems, []);
+  assert.equal(w.sems.owners.length, 1, 'one owner table entry for the sets that share an owner');
+  assert.ok(w.sems.extras.length <= 4, `${w.sems.extras.length} sets need extras`);
+  const expected = {
+    ...big,
+    snapshot: { ...big.snapshot, sems: big.snapshot.sems.map(({ values: _v, ...s }) => s) },
+    verdicts: [...big.verdicts.filter((v) => v.ref.startsWith('sem:')).map((v) => ({ ...v, reasons: [] })), ...big.verdicts.filter((v) => !v.ref.startsWith('sem:'))],
+  };
+  for (const through of [(m: HostToWebview) => m, throughVsCode, structuredClone]) {
+    const back = fromWire(through(wire) as HostToWebview);
+    assert.deepStrictEqual(back, expected);
+  }
+});
+
+test('snapshotColumns: the page drops a message whose columns are not exactly the shape (never throws)', () => {
+  const wire = toWire(bigMessage(SLIM_SET_REASONS_ABOVE + 1).msg) as Extract<HostToWebview, { type: 'snapshotColumns' }>;
+  assert.ok(isSemColumns(wire.sems));
+  const n = wire.sems.n;
+  const bad: Array<[string, (c: Record<string, unknown>) => void]> = [
+    ['n fractional', (c) => (c.n = n + 0.5)],
+    ['n too large', (c) => (c.n = 2 ** 31)],
+    ['a column of the wrong type', (c) => (c.key = new Float64Array(n))],
+    ['a column as a plain array', (c) => (c.id = Array.from(c.id as Int32Array))],
+    ['a column too short', (c) => (c.ctime = new Float64Array(n - 1))],
+    ['a column missing', (c) => delete c.uid],
+    ['a state out of range', (c) => ((c.state as Uint8Array)[3] = 4)],
+    ['an owner index out of range', (c) => ((c.owner as Int32Array)[3] = 1)],
+    ['an owner index below -1', (c) => ((c.owner as Int32Array)[3] = -2)],
+    ['an owner without its label', (c) => (c.owners = [{ app: 'x', evidence: [] }])],
+    ['extras out of order', (c) => (c.extras = [...(c.extras as unknown[])].reverse())],
+    ['extras past the end', (c) => (c.extras = [[n, {}, {}]])],
+    ['extras that change the kind', (c) => (c.extras = [[0, { kind: 'shm' }, {}]])],
+    ['extras that change the ref', (c) => (c.extras = [[0, {}, { ref: 'sem:1' }]])],
+    ['extras with an own __proto__', (c) => (c.extras = [[0, JSON.parse('{"__proto__": {"polluted": 1}}'), {}]])],
+    ['not an object', (c) => Object.assign(c, { extras: 'x' })],
+  ];
+  for (const [what, spoil] of bad) {
+    const sems = { ...wire.sems } as unknown as Record<string, unknown>;
+    spoil(sems);
+    assert.equal(isSemColumns(sems), false, what);
+    assert.equal(fromWire({ ...wire, sems } as never), null, what);
+  }
+  for (const x of [undefined, null, 42, 'x', [], new Int32Array(3)]) assert.equal(fromWire({ ...wire, sems: x } as never), null);
+  assert.equal(fromWire({ ...wire, snapshot: null } as never), null);
+  assert.equal(({} as { polluted?: unknown }).polluted, undefined);
 });
 
 test('selectNamespace: an IPC namespace by inode only (never a label, a host name or a path)', () => {

@@ -135,19 +135,20 @@ test('a long hostile payload is logged truncated; a valid request reaches the li
   assert.ok(warnings[0]!.length < 300);
 });
 
-test('dashboard: the protocol\'s wire form is what crosses (a big snapshot as JSON text the page turns back)', () => {
+test('dashboard: the protocol\'s wire form is what crosses (a big snapshot as columns the page turns back)', () => {
   const f = fakePanel<HostToWebview>();
   const m = new WebviewController(f.panel, DASHBOARD, { warn: () => undefined });
   f.deliver({ type: 'ready', protocol: PROTOCOL_VERSION });
+  const set = (id: number) => ({ kind: 'sem' as const, id, key: id, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, nsems: 1, otime: 0, ctime: 1 });
   const big: HostToWebview = {
     type: 'snapshot', host: 'local', takenAt: 1, verdicts: [], capacity: [], diff: null,
-    snapshot: { sems: Array.from({ length: SLIM_SET_REASONS_ABOVE + 1 }, (_, i) => ({ kind: 'sem', id: i })) } as never,
+    snapshot: { sems: Array.from({ length: SLIM_SET_REASONS_ABOVE + 1 }, (_, i) => set(i)) } as never,
   };
   m.post(big);
   m.post(err);
-  assert.equal(f.sent[0]!.type, 'snapshotText');
+  assert.equal(f.sent[0]!.type, 'snapshotColumns');
   assert.deepEqual(fromWire(f.sent[0]!), big);
   assert.deepEqual(f.sent[1], err);
   assert.deepEqual(fromWire(err), err);
-  assert.equal(fromWire({ type: 'snapshotText', text: '{' }), null);
+  assert.equal(fromWire({ ...(f.sent[0] as object), sems: { n: 1 } } as never), null);
 });
