@@ -197,6 +197,23 @@ test('darwin local: the probe asks ps about a queue\'s LSPID and LRPID (the `-a`
   }
 });
 
+test('darwin local: a real Ventura `ipcs -m -a` capture as the listing: seven segments, their CPID/LPID asked of ps; a segment planned from it is removed by exactly `ipcrm -m 327681`, a changed LPID refused first', async () => {
+  const src = darwin('ipcs-ma.txt');
+  const s = await src.snapshot();
+  assert.deepEqual(s.shms.map((m) => m.id), [65536, 327681, 458754, 327683, 131076, 196613, 131078]);
+  assert.deepEqual([s.sems.length, s.msgs.length], [0, 0]);
+  assert.deepEqual(s.warnings.filter((w) => /has no .* column|expected \d+ columns/.test(w)), []);
+  for (const pid of [60021, 93476, 93479, 93679]) assert.equal(s.processes[pid]?.alive, fs.existsSync(`/proc/${pid}`), String(pid));
+  const seg = s.shms.find((m) => m.id === 327681)!;
+  const plan = { key: seg.key, ctime: seg.ctime, nattchZero: true, cpid: seg.cpid, lpid: seg.lpid };
+  fs.rmSync(argvLog, { force: true });
+  await assert.rejects(src.remove('shm', seg.id, { ...plan, lpid: 93478 }), (e: unknown) => e instanceof IpcError && e.code === 'ECHANGED' && /lpid is now 93479/.test(e.message));
+  assert.deepEqual(calls(), []);
+  await src.remove('shm', seg.id, plan);
+  assert.deepEqual(calls(), ['-m 327681']);
+  await src.close();
+});
+
 test('darwin local: an `ipcs` that prints no CTIME column (the real OS X capture) refuses every removal: nothing to re-verify, ipcrm never runs', async () => {
   const src = darwin('ipcs.txt');
   const s = await src.snapshot();

@@ -85,6 +85,23 @@ test('FreeBSD ipcs -M / -S limit blocks and sysctl kern.ipc lines give the same 
 // Real macOS outputs (test/fixtures/macos/README.md names each source).
 const mac = (f: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'macos', f), 'utf8');
 
+test('macOS ipcs -m -a (real Ventura capture): every column of the seven segments, an owner filling its field, a SEGSZ wider than its field, space-padded times', () => {
+  // 2024-02-20 11:56:41 PST, the capture's own header
+  const r = parseIpcsListing(mac('ipcs-ma.txt'), { clock: { now: Date.UTC(2024, 1, 20, 19, 56, 41) / 1000, utcOffsetSeconds: -8 * 3600 }, source: 'ipcs -m -a' });
+  assert.deepEqual(r.errors, []);
+  // Apple's ipcs prints names, never ids: said once, not guessed
+  assert.deepEqual(r.warnings, ['ipcs -m -a: owner/group names without a known id (shown as -1): eswenson, staff']);
+  assert.deepEqual(r.shms.map((m) => [m.id, m.segsz, m.cpid, m.lpid, m.nattch, m.mode]), [
+    [65536, 4194304, 60021, 60021, 0, 0o600], [327681, 4194304, 93476, 93479, 0, 0o600], [458754, 4194304, 93664, 93667, 0, 0o600],
+    [327683, 5416, 93476, 93652, 0, 0o600], [131076, 4016, 93476, 93650, 0, 0o600], [196613, 4194304, 93676, 93679, 0, 0o600],
+    [131078, 5416, 93664, 93669, 0, 0o600],
+  ]);
+  assert.ok(r.shms.every((m) => m.key === 0));
+  // " 8:29:08" PST is earlier that day; 17:48:52 PST is later than the capture's 11:56:41, so the day before
+  assert.equal(r.shms[0].ctime, Date.UTC(2024, 1, 20, 16, 29, 8) / 1000);
+  assert.equal(r.shms[1].dtime, Date.UTC(2024, 1, 21, 1, 48, 52) / 1000 - 86400);
+});
+
 test('macOS ipcs -M (real capture): the five shminfo limits, header line ignored', () => {
   assert.deepEqual(parseIpcsLimitBlocks(mac('ipcs-M.txt')), { shmmax: 4194304, shmmin: 1, shmmni: 32, shmseg: 8, shmall: 1024 });
 });
