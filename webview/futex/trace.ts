@@ -4,12 +4,11 @@
  * it made (load, store, CAS, read-modify-write: word and values), the futex system call (wait/wake, expected
  * value or count, result, whom it woke), the token's publication, lifetime events, violations.
  *
- * The model runs one shared access or one futex call per step (extension/domain/futex/machine.ts), keyed
- * by the thread's program counter before the step; so the access is read off (model, operation, pc) and the
- * values off the memory before and after. Pure (no DOM): unit-tested in node.
+ * The model records each step's memory accesses and futex call on its step record (extension/domain/futex,
+ * Ctx.touch and the futex calls); the trace formats them for the model. Pure (no DOM): unit-tested in node.
  */
 import {
-  fmtWord, lineId, memoryFields, scenarioOf, type Choice, type FutexCall as RecFutex, type FutexState, type MemAccess as RecAccess,
+  fmtWord, lineId, scenarioOf, type Choice, type FutexCall as RecFutex, type FutexState, type MemAccess as RecAccess,
   type MemStatus, type ModelId, type OpKind, type Pc, type StepName, type Violation,
 } from '../../extension/domain/futex';
 
@@ -78,36 +77,10 @@ export interface TraceStep {
   flushed: { thread: string; word: string; value: string }[];
 }
 
-/** The field each (model, program counter) accesses; the post's and the wait's start differ. */
-function wordAt(model: ModelId, op: OpKind | null, pc: string): string | null {
-  const post = op === 'sem_post' || op === 'sem_post_broken';
-  switch (model) {
-    case 'glibc-new-64':
-      if (pc === 'start') return post ? 'private' : 'data';
-      return ['load', 'cas', 'fast_cas', 'slow_cas', 'register', 'reload', 'deregister_err', 'cancel_unwind', 'load_nwaiters', 'fetch_add'].includes(pc) ? 'data' : null;
-    case 'glibc-new-32':
-      if (pc === 'start') return post ? 'private' : 'value';
-      if (['register', 'finish_guess', 'deregister'].includes(pc)) return 'nwaiters';
-      if (pc === 'repair_wake') return 'private';
-      return ['load', 'cas', 'fast_cas', 'load_v', 'set_bit', 'reload', 'take_cas', 'clear_bit', 'repair'].includes(pc) ? 'value' : null;
-    case 'glibc-old':
-      if (pc === 'load_nwaiters' || pc === 'register' || pc === 'deregister' || pc === 'cancel_unwind') return 'nwaiters';
-      if (pc === 'load_private') return 'private';
-      return ['start', 'cas', 'fast_cas', 'dip_load', 'slow_cas'].includes(pc) ? 'value' : null;
-    case 'pg-futex':
-      return ['start', 'cas'].includes(pc) ? 'counter' : null;
-  }
-}
-
 function fmtField(model: ModelId, word: string, v: number): string {
   if (model === 'glibc-new-64' && word === 'data') return fmtWord(model, v);
   if (model === 'glibc-new-32' && word === 'value') return `t${v >>> 1}·b${v & 1}`;
   return String(v);
-}
-
-function fieldValue(model: ModelId, s: FutexState, word: string): string {
-  const f = memoryFields(model, s.mem).find((x) => x.name === word);
-  return f ? fmtField(model, word, f.value) : '?';
 }
 
 /** The access the model recorded on the step (when the model records them), in this module's terms. */
@@ -129,46 +102,12 @@ function futexFromRecord(f: RecFutex): FutexCall {
   };
 }
 
-const KIND: Partial<Record<StepName, AccessKind>> = {
-  read_private: 'load', load: 'load', load_nwaiters: 'load', load_private: 'load', guess: 'load', UAF_load: 'load',
-  cas_ok: 'cas-ok', cas_fail: 'cas-fail', fetch_add: 'rmw', register: 'rmw', deregister: 'rmw', clear_bit: 'rmw',
-  UAF_store: 'rmw', init: 'store',
-};
-
-function accessOf(model: ModelId, op: OpKind | null, pc: string, name: StepName, prev: FutexState, next: FutexState, wasRegistered: boolean): MemAccess | null {
-  let kind = KIND[name];
-  if (name === 'set_bit') kind = pc === 'set_bit' ? 'cas-ok' : 'rmw';
-  if (name === 'cancel_unwind' && pc === 'cancel_unwind' && wasRegistered && model !== 'glibc-new-32') kind = 'rmw';
-  if (name === 'init') {
-    return { kind: 'store', word: '*', before: '', after: '', uaf: prev.mem.status !== 'live' && prev.mem.status !== 'destroyed' };
-  }
-  if (!kind) return null;
-  const word = wordAt(model, op, pc);
-  if (!word) return null;
-  const uaf = name === 'UAF_load' || name === 'UAF_store';
-  return { kind, word, before: fieldValue(model, prev, word), after: fieldValue(model, next, word), uaf };
-}
-
-function futexOf(model: ModelId, pc: string, name: StepName, detail: string, prev: FutexState, next: FutexState, tid: number): FutexCall | null {
-  const t0 = prev.threads[tid];
-  const t1 = next.threads[tid];
-  const tail = /→ ([A-Z]+)(?: \(|$)/.exec(detail)?.[1];
-  if (name === 'futex_wait' && pc === 'futex_wait' && t1?.pc !== 'cancel_unwind') {
-    return {
-      op: 'wait', expected: model === 'glibc-new-32' ? 1 : 0,
-      result: t1?.status === 'blocked' ? 'sleeps' : tail ?? '?', woken: [],
-      privateFlag: model === 'pg-futex' ? false : undefined,
-    };
-  }
-  if (name === 'futex_wake' || (name === 'UAF_load' && (pc === 'futex_wake' || pc === 'repair_wake'))) {
-    const woken = prev.queue.filter((q) => !next.queue.includes(q)).map((q) => next.threads[q].name);
-    const n = t0?.wakeCount ?? 0;
-    return {
-      op: 'wake', count: n >= 2147483647 ? 'all' : String(n), result: tail === 'EINVAL' || tail === 'EFAULT' ? tail : String(woken.length),
-      woken,
-    };
-  }
-  return null;
+/**
+ * sem_init: plain stores of every field. Under sequential consistency the model replaces the memory at once
+ * and records no access, so the diagram's store-all mark comes from the step's name.
+ */
+function initAccess(prev: FutexState): MemAccess {
+  return { kind: 'store', word: '*', before: '', after: '', uaf: prev.mem.status !== 'live' && prev.mem.status !== 'destroyed' };
 }
 
 const LIFETIME: Partial<Record<StepName, Lifetime>> = { init: 'init', destroy: 'destroy', free: 'free', munmap: 'munmap', reuse: 'reuse' };
@@ -202,9 +141,9 @@ export function traceOf(history: FutexState[], choices: Choice[]): TraceStep[] {
       op,
       pc,
       line: rec.at?.line ?? (op ? lineId(model, op, pc as Pc) : null),
-      // what the model recorded wins; otherwise it is read off the program counter and the states
-      access: event ? null : rec.access?.length ? fromRecord(model, rec.access[0]) : accessOf(model, op, pc, rec.name, prev, next, !!t0?.registered),
-      futex: event ? null : rec.futex ? futexFromRecord(rec.futex) : futexOf(model, pc, rec.name, rec.detail, prev, next, tid),
+      // the accesses and futex calls the model recorded on the step
+      access: event ? null : rec.access?.length ? fromRecord(model, rec.access[0]) : rec.name === 'init' ? initAccess(prev) : null,
+      futex: event ? null : rec.futex ? futexFromRecord(rec.futex) : null,
       published: next.tokens > prev.tokens && rec.name !== 'init',
       lifetime: LIFETIME[rec.name] ?? null,
       memAfter: next.mem.status,
