@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalSource } from '../../../extension/backend/localSource';
 import { IpcError } from '../../../extension/domain/errors';
-import { localReaderFor, noLocalIpcNotice, semLimitHelp } from '../../../extension/domain/platforms';
+import { localReaderFor, noLocalIpcNotice } from '../../../extension/domain/platforms';
 import { darwinRaise } from '../../../extension/domain/capacityRows';
 
 test('win32: the local source reads nothing, loads no binding, raises no binding error, and refuses reads with ENOSYS and the notice', async () => {
@@ -36,18 +36,6 @@ test('linux keeps the binding-or-/proc reader; darwin and freebsd read through i
   assert.equal(src.unavailable, undefined);
   assert.deepEqual(['linux', 'darwin', 'freebsd', 'win32', 'aix', 'android'].map(localReaderFor), ['native', 'ipcs', 'ipcs', 'none', 'none', 'none']);
   assert.match(noLocalIpcNotice('aix').text, /^aix has no System V IPC/);
-});
-
-test('capacity help names each platform\'s own sysctl, and when macOS takes them (semaphores and shmmni at boot, the other shm limits at once)', () => {
-  const mac = semLimitHelp('darwin');
-  assert.match(mac, /kern\.sysv\.semmni, semmns, semmsl, semmnu and semume are taken only before the first semaphore set exists/);
-  assert.match(mac, /"Invalid argument"/);
-  assert.match(mac, /`kern\.sysv\.semmns=…` lines in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot/);
-  assert.match(mac, /kern\.sysv\.shmmax, shmmin, shmseg and shmall can be set at once with `sudo sysctl -w`/);
-  assert.match(mac, /kern\.sysv\.shmmni only before the first segment exists/);
-  assert.doesNotMatch(mac, /sudo sysctl -w kern\.sysv\.sem/);
-  assert.match(semLimitHelp('freebsd'), /kern\.ipc\.semmns=.*\/boot\/loader\.conf/);
-  assert.match(semLimitHelp('linux'), /kernel\.sem=/);
 });
 
 test('capacity rows on a macOS snapshot give macOS sysctl names and when each takes effect; limits without a sysctl say so', () => {
