@@ -2,8 +2,9 @@
  * Exhaustive exploration of a scenario's interleavings with state hashing: breadth-first over the state
  * graph (equal states are expanded once; BFS makes the kept witness schedules the shortest), then a
  * post-order pass that counts schedules (maximal paths) and violating schedules per kind without
- * enumerating them. A state with a violation ends its schedule (the first violation is what a person
- * wants to replay).
+ * enumerating them, and a forward pass that counts the schedules reaching each final outcome per sequence
+ * of return values (states that differ only in what operations returned are one state). A state with a
+ * violation ends its schedule (the first violation is what a person wants to replay).
  */
 import { choiceId, enabled, encodeState, initialState, runParams, step, stepQuiet, type StateOptions } from './machine';
 import { StateTable } from './stateTable';
@@ -51,7 +52,8 @@ export interface ExploreResult {
   violatingStates: Record<ViolationKind, number>;
   /** one shortest schedule per violation kind found. */
   witnesses: Witness[];
-  /** distinct final outcomes (each thread's return values), with the number of schedules reaching them. */
+  /** distinct final outcomes (what each thread's operations returned on the schedule, and how the thread
+   *  ended), with the number of schedules reaching them; they sum to the schedules without a violation. */
   outcomes: { outcome: string; schedules: number }[];
   /** back edges met (a cycle in the state graph; not expected in these models, reported if met). */
   cycles: number;
@@ -65,6 +67,9 @@ interface Node {
   /** the choice that led here from `parent` (its id is computed for witnesses only). */
   via: Choice | null;
   succ: number[];
+  /** per successor edge: what the step's operation returned (an id in `labels`; 0: nothing), or null if no
+   *  edge of this node returns anything. */
+  rets: number[] | null;
 }
 
 const zero = (): Record<ViolationKind, number> =>
@@ -75,8 +80,60 @@ function severity(s: FutexState): number {
   return st === 'live' ? 0 : st === 'destroyed' ? 1 : 2;
 }
 
-function outcomeOf(s: FutexState): string {
-  return s.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}${t.status === 'done' ? '' : `(${t.status})`}`).join(' ');
+function outcomeOf(s: FutexState, results: string[][]): string {
+  return s.threads.map((t, i) => `${t.name}=${results[i].join('/') || '-'}${t.status === 'done' ? '' : `(${t.status})`}`).join(' ');
+}
+
+/**
+ * What operations returned along a schedule. A label is what one step's thread(s) returned; a sequence of
+ * labels is a node of a trie (0: the empty sequence), so equal sequences have one id.
+ */
+class Returns {
+  private labelIds = new Map<string, number>([['', 0]]);
+  private labels: { tid: number; values: string[] }[][] = [[]];
+  private seqIds = new Map<number, number>();
+  private seqs: { parent: number; label: number }[] = [{ parent: -1, label: 0 }];
+
+  /** The label of the step from `s` to `next`: the results its threads appended (results arrays are replaced,
+   *  never mutated, so an unchanged array is the same object). */
+  of(s: FutexState, next: FutexState): number {
+    let parts: { tid: number; values: string[] }[] | undefined;
+    for (let i = 0; i < next.threads.length; i++) {
+      const a = s.threads[i].results;
+      const b = next.threads[i].results;
+      if (a !== b && b.length > a.length) (parts ??= []).push({ tid: i, values: b.slice(a.length) });
+    }
+    if (!parts) return 0;
+    const text = parts.map((p) => `${p.tid}:${p.values.join('\u0000')}`).join('\u0001');
+    let id = this.labelIds.get(text);
+    if (id === undefined) {
+      id = this.labels.length;
+      this.labels.push(parts);
+      this.labelIds.set(text, id);
+    }
+    return id;
+  }
+
+  /** The sequence `seq` followed by `label`. */
+  extend(seq: number, label: number): number {
+    const k = seq * 1048576 + label;
+    let id = this.seqIds.get(k);
+    if (id === undefined) {
+      id = this.seqs.length;
+      this.seqs.push({ parent: seq, label });
+      this.seqIds.set(k, id);
+    }
+    return id;
+  }
+
+  /** Each thread's results along the sequence. */
+  results(seq: number, threads: number): string[][] {
+    const out: string[][] = Array.from({ length: threads }, () => []);
+    const path: number[] = [];
+    for (let x = seq; x > 0; x = this.seqs[x].parent) path.push(this.seqs[x].label);
+    for (let i = path.length - 1; i >= 0; i--) for (const p of this.labels[path[i]]) out[p.tid].push(...p.values);
+    return out;
+  }
 }
 
 export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult {
@@ -86,7 +143,8 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
   const run: StateOptions = { model, glibc, memoryModel };
   const maxStates = opts.maxStates ?? 500_000;
   const init = initialState(scenario, run);
-  const nodes: Node[] = [{ state: init, parent: -1, via: null, succ: [] }];
+  const nodes: Node[] = [{ state: init, parent: -1, via: null, succ: [], rets: null }];
+  const rets = new Returns();
   const table = new StateTable();
   const key: number[] = [];
   table.add(key, encodeState(init, key));
@@ -115,9 +173,12 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
       const next = stepQuiet(s, c);
       transitions++;
       const id = table.add(key, encodeState(next, key));
+      const ret = rets.of(s, next);
+      if (ret !== 0) (node.rets ??= node.succ.map(() => 0)).push(ret);
+      else if (node.rets) node.rets.push(0);
       if (id === nodes.length) {
         next.last = null;
-        nodes.push({ state: next, parent: head, via: c, succ: [] });
+        nodes.push({ state: next, parent: head, via: c, succ: [], rets: null });
       }
       node.succ.push(id);
     }
@@ -131,7 +192,8 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
   ) as Record<ViolationKind, Float64Array>;
   const color = new Uint8Array(nodes.length); // 0 white, 1 gray, 2 black
   const outcomes = new Map<string, number>();
-  const finalCount = new Map<number, string>();
+  const finals: number[] = [];
+  const order: number[] = []; // post-order; reversed below into a topological order
   let cycles = 0;
   const stack: [number, number][] = [[0, 0]];
   color[0] = 1;
@@ -150,13 +212,14 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
     }
     stack.pop();
     color[id] = 2;
+    order.push(id);
     const st = n.state;
     if (st?.violations.length) {
       paths[id] = 1;
       bad[st.violations[0].kind][id] = 1;
     } else if (n.succ.length === 0) {
       paths[id] = 1;
-      if (st) finalCount.set(id, outcomeOf(st));
+      if (st) finals.push(id);
     } else {
       let p = 0;
       for (const sId of n.succ) {
@@ -167,37 +230,38 @@ export function explore(sc: Scenario, opts: ExploreOptions = {}): ExploreResult 
       paths[id] = p;
     }
   }
-  // Schedules reaching each final outcome: forward pass in reverse post-order is costly; count via
-  // paths-into-node (number of distinct prefixes), computed by a topological order from the DFS.
-  const order: number[] = [];
-  {
-    const seen = new Uint8Array(nodes.length);
-    const st: [number, number][] = [[0, 0]];
-    seen[0] = 1;
-    while (st.length) {
-      const top = st[st.length - 1];
-      const n = nodes[top[0]];
-      if (top[1] < n.succ.length) {
-        const sId = n.succ[top[1]++];
-        if (!seen[sId]) {
-          seen[sId] = 1;
-          st.push([sId, 0]);
-        }
-        continue;
-      }
-      st.pop();
-      order.push(top[0]);
-    }
-    order.reverse();
-  }
-  const into = new Float64Array(nodes.length);
-  into[0] = 1;
+  // Schedules reaching each final outcome. States that differ only in what operations returned are one state
+  // (the returns do not change what can happen next), so a final state is reached with different return values
+  // along different schedules: a forward pass in topological order carries, per state, the number of
+  // schedule prefixes reaching it for each sequence of returns (an id in `rets`' trie).
+  order.reverse();
   const pos = new Int32Array(nodes.length);
   order.forEach((id, i) => (pos[id] = i));
+  const prefixes: (Map<number, number> | undefined)[] = new Array(nodes.length);
+  prefixes[0] = new Map([[0, 1]]);
   for (const id of order) {
-    for (const sId of nodes[id].succ) if (pos[sId] > pos[id]) into[sId] += into[id];
+    const from = prefixes[id];
+    if (!from) continue;
+    const n = nodes[id];
+    for (let k = 0; k < n.succ.length; k++) {
+      const sId = n.succ[k];
+      if (pos[sId] <= pos[id]) continue; // back edge: not a finite schedule
+      const label = n.rets ? n.rets[k] : 0;
+      const to = (prefixes[sId] ??= new Map());
+      for (const [seq, count] of from) {
+        const next = label === 0 ? seq : rets.extend(seq, label);
+        to.set(next, (to.get(next) ?? 0) + count);
+      }
+    }
+    if (n.succ.length) prefixes[id] = undefined;
   }
-  for (const [id, o] of finalCount) outcomes.set(o, (outcomes.get(o) ?? 0) + into[id]);
+  for (const id of finals) {
+    const st = nodes[id].state as FutexState;
+    for (const [seq, count] of prefixes[id] ?? []) {
+      const o = outcomeOf(st, rets.results(seq, st.threads.length));
+      outcomes.set(o, (outcomes.get(o) ?? 0) + count);
+    }
+  }
 
   const witnesses: Witness[] = [];
   for (const k of VIOLATION_KINDS) {

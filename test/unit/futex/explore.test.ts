@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   choiceId, enabled, encodeState, explore, findScenario, initialState, MEMORY_MODELS, MODEL_IDS, replay, scenarioRunsUnder, SCENARIOS,
-  stateKey, step, validateScenario, scenarioFromLive, type FutexState, type ModelId, type Scenario,
+  stateKey, step, validateScenario, scenarioFromLive, type FutexState, type GlibcVersion, type ModelId, type Scenario,
 } from '../../../extension/domain/futex';
 
-/** Naive DFS without hashing: every maximal schedule, and the set of distinct states met. */
-function naive(sc: Scenario, model: ModelId) {
+/** Naive DFS without hashing: every maximal schedule, the set of distinct states met, and the schedules
+ *  reaching each final outcome (what every operation returned on that very schedule). */
+function naive(sc: Scenario, model: ModelId, glibc?: GlibcVersion) {
   const keys = new Set<string>();
+  const outcomes = new Map<string, number>();
   let schedules = 0;
   let uaf = 0;
   const go = (s: FutexState): void => {
@@ -21,13 +23,17 @@ function naive(sc: Scenario, model: ModelId) {
     const cs = enabled(s);
     if (!cs.length) {
       schedules++;
+      const o = s.threads.map((t) => `${t.name}=${t.results.join('/') || '-'}${t.status === 'done' ? '' : `(${t.status})`}`).join(' ');
+      outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
       return;
     }
     for (const c of cs) go(step(s, c));
   };
-  go(initialState(sc, { model }));
-  return { keys: keys.size, schedules, uaf };
+  go(initialState(sc, { model, glibc }));
+  return { keys: keys.size, schedules, uaf, outcomes };
 }
+
+const sortedOutcomes = (xs: Iterable<[string, number]>): [string, number][] => [...xs].sort((a, b) => a[0].localeCompare(b[0]));
 
 test('hashing: explored states and schedule counts equal a naive enumeration (seed, b1, every model)', () => {
   for (const id of ['seed', 'b1', 'd1']) {
@@ -41,6 +47,31 @@ test('hashing: explored states and schedule counts equal a naive enumeration (se
       assert.ok(r.transitions > r.states - 1, 'some states are reached more than once');
     }
   }
+});
+
+test('outcomes are kept apart per return value: equal to a naive enumeration\'s, schedule by schedule', () => {
+  // Two sem_trywait and one post: the state where W failed and V took the token and the converse are one state
+  // once both have returned; a pg_sem_post's FUTEX_WAKE returns 0 or EFAULT depending on the munmap.
+  const race: Scenario = {
+    id: 'race', title: 'two sem_trywait race a sem_post', description: '', model: 'glibc-new-64', initial: { value: 0, pshared: false }, budget: { spurious: 0, weakCas: 0, signals: 0 },
+    threads: [{ name: 'W', ops: [{ op: 'sem_trywait' }] }, { name: 'V', ops: [{ op: 'sem_trywait' }] }, { name: 'P', ops: [{ op: 'sem_post' }] }],
+  };
+  const cases: [Scenario, ModelId, GlibcVersion?][] = [
+    [race, 'glibc-new-64'], [race, 'glibc-new-32'], [race, 'glibc-old'], [race, 'pg-futex'], [findScenario('seed-munmap')!, 'pg-futex'],
+    [findScenario('seed')!, 'glibc-old'], [findScenario('d1')!, 'glibc-new-32'], [findScenario('b1')!, 'glibc-old'],
+  ];
+  for (const [sc, model, glibc] of cases) {
+    if (!scenarioRunsUnder(sc, model, glibc)) continue;
+    const r = explore(sc, { model, glibc });
+    const n = naive(sc, model, glibc);
+    assert.deepEqual(sortedOutcomes(r.outcomes.map((o) => [o.outcome, o.schedules])), sortedOutcomes(n.outcomes), `${sc.id}/${model}`);
+  }
+  for (const model of MODEL_IDS) {
+    const w = explore(race, { model }).outcomes.map((o) => `${o.outcome}: ${o.schedules}`);
+    assert.ok(w.some((o) => o.startsWith('W=-1 EAGAIN V=0 P=0:')) && w.some((o) => o.startsWith('W=0 V=-1 EAGAIN P=0:')), `${model}: ${w.join('; ')}`);
+  }
+  const pg = explore(findScenario('seed-munmap')!, { model: 'pg-futex' }).outcomes.map((o) => o.outcome);
+  assert.ok(pg.includes('A=0/0/0 B=0') && pg.includes('A=0/0/0 B=-1 EFAULT'), pg.join('; '));
 });
 
 test('hashing: the explorer\'s numeric state encoding tells states apart exactly as stateKey does (every scenario, model, memory model)', () => {
