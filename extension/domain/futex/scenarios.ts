@@ -25,6 +25,9 @@ export interface ScenarioDef extends Scenario {
 
 const ops = (...k: OpKind[]): { op: OpKind }[] => k.map((op) => ({ op }));
 const budget = (spurious = 0, weakCas = 0, signals = 0): Budget => ({ spurious, weakCas, signals });
+const thread = (name: string, ...k: OpKind[]): ThreadSpec => ({ name, ops: ops(...k) });
+/** sem_init(S, 0, 0): a process-private semaphore with no token. */
+const EMPTY_PRIVATE: Scenario['initial'] = Object.freeze({ value: 0, pshared: false });
 
 export const SCENARIOS: readonly ScenarioDef[] = [
   {
@@ -35,11 +38,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'semaphore as soon as its sem_wait returns. glibc <= 2.20 sem_post still reads nwaiters and private after ' +
       'publishing the token (use after free); glibc >= 2.21 does not (§6a).',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free') },
-      { name: 'B', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('A', 'sem_wait', 'sem_destroy', 'free'), thread('B', 'sem_post')],
     budget: budget(1, 0, 0),
     stories: [
       { title: '6a: B wakes A', choices: ['A', 'A', 'A', 'B', 'B', 'B', 'B', 'A', 'A', 'A', 'A'] },
@@ -58,10 +58,10 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'destroying and freeing a semaphore B may still post to. With --signals this removes every misuse schedule ' +
       'of seed; what is left is the implementation\'s own use after free (glibc <= 2.20).',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free'), stopOnFail: true },
-      { name: 'B', ops: ops('sem_post') },
+      thread('B', 'sem_post'),
     ],
     budget: budget(1, 0, 1),
   },
@@ -74,10 +74,10 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'space: the parent\'s FUTEX_WAKE_PRIVATE cannot reach the child\'s waiter, which sleeps with a token ' +
       'available (§3.3). With pshared = 1 the keys match.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'W', ops: ops('sem_wait'), process: 1 },
-      { name: 'P', ops: ops('sem_post') },
+      thread('P', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
     stories: [{ title: 'the wake goes to the parent\'s key', choices: ['W', 'W', 'W', 'P', 'P', 'P', 'P'] }],
@@ -88,10 +88,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     description: 'As seed, but A unmaps the page: the old post faults (SIGSEGV) when it reads nwaiters.',
     model: 'glibc-old',
     initial: { value: 0, pshared: true },
-    threads: [
-      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'munmap') },
-      { name: 'B', ops: ops('sem_post') },
-    ],
+    threads: [thread('A', 'sem_wait', 'sem_destroy', 'munmap'), thread('B', 'sem_post')],
     budget: budget(1, 0, 0),
   },
   {
@@ -101,11 +98,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'As seed, then malloc hands the block to another object that overwrites it: the old post reads a garbage ' +
       'nwaiters and private, and its futex call fails (sem_post returns -1 EINVAL).',
     model: 'glibc-old',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'A', ops: ops('sem_wait', 'sem_destroy', 'free', 'reuse') },
-      { name: 'B', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('A', 'sem_wait', 'sem_destroy', 'free', 'reuse'), thread('B', 'sem_post')],
     budget: budget(0, 0, 0),
   },
   {
@@ -115,11 +109,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'W registers, P posts and its futex_wake finds the queue empty, then W\'s futex_wait sees 1 ≠ 0 and returns ' +
       'EAGAIN: the in-kernel compare prevents the lost wake-up (§6 b1).',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_wait'), thread('P', 'sem_post')],
     budget: budget(0, 0, 0),
     stories: [{ title: 'b1: EAGAIN', choices: ['W', 'W', 'P', 'P', 'P', 'P', 'W', 'W', 'W'] }],
   },
@@ -131,9 +122,9 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'and sleeps in between; the post skips the wake and W sleeps forever with value 1 (§6 b2). Only for ' +
       'glibc-new-64.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
-      { name: 'W', ops: ops('sem_wait') },
+      thread('W', 'sem_wait'),
       { name: 'P', ops: [{ op: 'sem_post_broken' }] },
     ],
     budget: budget(0, 0, 0),
@@ -146,13 +137,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'W1 sleeps, P posts and wakes it; W1 guesses it is the last waiter, but W2 registers and sleeps before W1 ' +
       'clears the bit. W1\'s deregister sees 2, so it re-sets the bit; P2\'s post then wakes W2 (§1.7, §6 b3).',
     model: 'glibc-new-32',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W1', ops: ops('sem_wait') },
-      { name: 'W2', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post') },
-      { name: 'P2', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W1', 'sem_wait'), thread('W2', 'sem_wait'), thread('P', 'sem_post'), thread('P2', 'sem_post')],
     budget: budget(0, 0, 0),
     stories: [{
       title: 'b3: misspeculation repaired',
@@ -174,12 +160,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'P wakes W, but T\'s sem_trywait takes the token first; W reloads, sees 0 and waits again (semaphores are ' +
       'not FIFO). P posts a second token later.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_wait') },
-      { name: 'T', ops: ops('sem_trywait') },
-      { name: 'P', ops: ops('sem_post', 'sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_wait'), thread('T', 'sem_trywait'), thread('P', 'sem_post', 'sem_post')],
     budget: budget(0, 0, 0),
     stories: [{ title: 'c1: T steals, W sleeps again', choices: ['W', 'W', 'W', 'P', 'P', 'P', 'P', 'T', 'T', 'W', 'W'] }],
   },
@@ -188,11 +170,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     title: 'c2: spurious wake-up',
     description: 'W sleeps; a spurious wake returns 0; W reloads, still sees 0 and sleeps again.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_wait'), thread('P', 'sem_post')],
     budget: budget(2, 0, 0),
     stories: [{ title: 'c2: spurious 0', choices: ['W', 'W', 'W', 'spurious(W)', 'W', 'W'] }],
   },
@@ -202,11 +181,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     description: 'W reads 0, P posts before W\'s syscall, futex_wait returns EAGAIN, W reloads and takes the token. ' +
       'Weak CASes may also fail spuriously once.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_wait'), thread('P', 'sem_post')],
     budget: budget(0, 1, 0),
   },
   {
@@ -215,11 +191,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     description: 'W sleeps in sem_timedwait; a signal (EINTR) or the timeout makes futex_wait fail, W deregisters ' +
       'and returns -1. P posts at some point.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_timedwait') },
-      { name: 'P', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_timedwait'), thread('P', 'sem_post')],
     budget: budget(0, 0, 1),
     stories: [{ title: 'c4: timeout', choices: ['W', 'W', 'W', 'timeout(W)', 'W'] }],
   },
@@ -228,10 +201,10 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     title: 'd1: cancellation while asleep (64-bit)',
     description: 'W sleeps registered; pthread_cancel unwinds it out of futex_wait and cleanup64 deregisters.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'W', ops: ops('sem_wait'), cancel: true },
-      { name: 'P', ops: ops('sem_post') },
+      thread('P', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
     stories: [{ title: 'd1: cancel', choices: ['W', 'W', 'W', 'cancel(W)', 'W'] }],
@@ -241,11 +214,11 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     title: 'd2: cancellation while asleep (32-bit, finish32 as cleanup)',
     description: 'W1 is cancelled while asleep; its cleanup is finish32, which may clear the bit and repair it.',
     model: 'glibc-new-32',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'W1', ops: ops('sem_wait'), cancel: true },
-      { name: 'W2', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post', 'sem_post') },
+      thread('W2', 'sem_wait'),
+      thread('P', 'sem_post', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
   },
@@ -258,7 +231,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     initial: { value: 1, pshared: false },
     threads: [
       { name: 'W', ops: ops('sem_wait'), cancel: true },
-      { name: 'P', ops: ops('sem_post') },
+      thread('P', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
     stories: [{ title: 'd3: cancel before entry', choices: ['cancel(W)', 'W'] }],
@@ -271,11 +244,11 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'stays and W2 sleeps on (BZ#12683; 2.41 acts on a cancel only while the syscall blocks). Turn asyncCancel off to ' +
       'compare.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'W1', ops: ops('sem_wait'), cancel: true },
-      { name: 'W2', ops: ops('sem_wait') },
-      { name: 'P', ops: ops('sem_post') },
+      thread('W2', 'sem_wait'),
+      thread('P', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
     asyncCancel: true,
@@ -293,10 +266,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       '(glibc-new-32 with --glibc 2.21: a token-conservation assertion).',
     model: 'glibc-new-64',
     initial: { value: SEM_VALUE_MAX - 1, pshared: false },
-    threads: [
-      { name: 'P', ops: ops('sem_post', 'sem_post') },
-      { name: 'G', ops: ops('sem_getvalue') },
-    ],
+    threads: [thread('P', 'sem_post', 'sem_post'), thread('G', 'sem_getvalue')],
     budget: budget(0, 0, 0),
   },
   {
@@ -306,12 +276,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'load of the value and never negative: while W is registered (asleep or not yet) it reports 0, not -1 (POSIX ' +
       'allows either; the source has a FIXME about it).',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'W', ops: ops('sem_wait') },
-      { name: 'G', ops: ops('sem_getvalue') },
-      { name: 'P', ops: ops('sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('W', 'sem_wait'), thread('G', 'sem_getvalue'), thread('P', 'sem_post')],
     budget: budget(0, 0, 0),
   },
   {
@@ -326,7 +292,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     threads: [
       { name: 'W', ops: [{ op: 'sem_clockwait', clock: 'monotonic' }], cancel: true },
       { name: 'V', ops: [{ op: 'sem_clockwait', clock: 'monotonic' }] },
-      { name: 'P', ops: ops('sem_post') },
+      thread('P', 'sem_post'),
     ],
     budget: budget(0, 0, 0),
     glibc: '2.41+',
@@ -338,7 +304,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       'of the semaphore\'s memory, nothing else. Sequential consistency forbids r1 = r2 = 0; x86-TSO allows it (each ' +
       'store waits in its thread\'s store buffer while the other load reads memory). Run with --memory x86-tso.',
     model: 'glibc-new-32',
-    initial: { value: 0, pshared: false },
+    initial: EMPTY_PRIVATE,
     threads: [
       { name: 'T1', ops: [{ op: 'raw_store', word: 'value', value: 1 }, { op: 'raw_load', word: 'nwaiters' }] },
       { name: 'T2', ops: [{ op: 'raw_store', word: 'nwaiters', value: 1 }, { op: 'raw_load', word: 'value' }] },
@@ -350,12 +316,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     title: 'Three threads: two waiters, one poster',
     description: 'A and B wait, C posts twice: the 3-thread benchmark scenario.',
     model: 'glibc-new-64',
-    initial: { value: 0, pshared: false },
-    threads: [
-      { name: 'A', ops: ops('sem_wait') },
-      { name: 'B', ops: ops('sem_wait') },
-      { name: 'C', ops: ops('sem_post', 'sem_post') },
-    ],
+    initial: EMPTY_PRIVATE,
+    threads: [thread('A', 'sem_wait'), thread('B', 'sem_wait'), thread('C', 'sem_post', 'sem_post')],
     budget: budget(1, 0, 0),
   },
 ];
