@@ -14,30 +14,83 @@ namespace ipcx {
 
 namespace {
 
+// Buffers a listing's semaphore columns are written into in place (ListSemsInto), sized from SEM_INFO with
+// room for sets made during the scan. Allocated on the main thread (they are JS ArrayBuffers; their backing
+// stores do not move, so a worker thread may fill them before JS sees them).
+struct SemBuffers {
+  Napi::ArrayBuffer headers;
+  Napi::ArrayBuffer values;
+  SemDest dest;
+  bool ok = false;
+};
+
+SemBuffers AllocSemBuffers(Napi::Env env, bool values) {
+  SemBuffers b;
+  size_t sets = 0, sems = 0;
+  if (!SemTableSize(sets, sems)) return b;  // the listing reports the SEM_INFO failure
+  const size_t setCap = sets + sets / 8 + 64;
+  const size_t valueCap = values ? sems + sems / 8 + 4096 : 0;
+  b.headers = Napi::ArrayBuffer::New(env, setCap * kSemStride * sizeof(double));
+  b.values = Napi::ArrayBuffer::New(env, valueCap * sizeof(uint16_t));
+  b.dest = SemDest{static_cast<double*>(b.headers.Data()), setCap, static_cast<uint16_t*>(b.values.Data()), valueCap};
+  b.ok = true;
+  return b;
+}
+
+// Every kind, the sets in place when the buffers hold them (else into s.sem, copied later). Returns whether
+// the sets are in place.
+bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
+  bool statAny = true;
+  bool inPlace = false;
+  if (b.ok) {
+    inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
+    if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
+      s.errors.clear();
+      in = SemInPlace{};
+      statAny = true;
+    }
+  }
+  if (!inPlace) ListSems(values, s.sem, s.errors, statAny);
+  ListShms(s.shm, s.errors, statAny);
+  ListMsgs(s.msg, s.errors, statAny);
+  s.statAny = statAny;
+  return inPlace;
+}
+
 // The kernel part of a snapshot (the expensive part) on a libuv worker thread; the JS values are built
 // back on the main thread in OnOK.
 class SnapshotWorker : public Napi::AsyncWorker {
  public:
   SnapshotWorker(Napi::Env env, bool values)
-      : Napi::AsyncWorker(env, "ipcx.snapshot"), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {}
+      : Napi::AsyncWorker(env, "ipcx.snapshot"), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {
+    bufs_ = AllocSemBuffers(env, values);
+    if (bufs_.ok) {
+      headersRef_ = Napi::Persistent(bufs_.headers);
+      valuesRef_ = Napi::Persistent(bufs_.values);
+    }
+  }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      bool statAny = true;
-      ListSems(values_, snap_.sem, snap_.errors, statAny);
-      ListShms(snap_.shm, snap_.errors, statAny);
-      ListMsgs(snap_.msg, snap_.errors, statAny);
-      snap_.statAny = statAny;
+      inPlace_ = ListAll(bufs_, values_, snap_, in_);
     } catch (const std::exception& e) {
       SetError(std::string("snapshot failed: ") + e.what());
     }
   }
-  void OnOK() override { deferred_.Resolve(SnapshotToJs(Env(), snap_)); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    deferred_.Resolve(inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_))
+                               : SnapshotToJs(env, snap_));
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   bool values_;
+  SemBuffers bufs_;
+  Napi::Reference<Napi::ArrayBuffer> headersRef_, valuesRef_;
+  bool inPlace_ = false;
+  SemInPlace in_;
   ipcx::Snapshot snap_;
   Napi::Promise::Deferred deferred_;
 };
@@ -58,12 +111,10 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() > 1 || (info.Length() == 1 && !info[0].IsBoolean())) Usage(env, "snapshot(values: boolean)");
   bool values = info.Length() == 0 || info[0].As<Napi::Boolean>().Value();
+  SemBuffers b = AllocSemBuffers(env, values);
   ipcx::Snapshot s;
-  bool statAny = true;
-  ListSems(values, s.sem, s.errors, statAny);
-  ListShms(s.shm, s.errors, statAny);
-  ListMsgs(s.msg, s.errors, statAny);
-  s.statAny = statAny;
+  SemInPlace in;
+  if (ListAll(b, values, s, in)) return SnapshotToJs(env, s, SemInPlaceToJs(env, b.headers, b.values, in));
   return SnapshotToJs(env, s);
 }
 

@@ -42,22 +42,41 @@ Napi::Object ColumnsToJs(Napi::Env env, size_t count, const std::vector<double>&
 
 }  // namespace
 
+namespace {
+
+Napi::Array ValueErrorsToJs(Napi::Env env, const std::vector<ValueErr>& errs) {
+  Napi::Array ve = Napi::Array::New(env, errs.size());
+  for (size_t i = 0; i < errs.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    SetErrorFields(o, errs[i].error);
+    o.Set("index", static_cast<double>(errs[i].set));
+    ve.Set(static_cast<uint32_t>(i), o);
+  }
+  return ve;
+}
+
+}  // namespace
+
 Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s) {
   Napi::Object sem = ColumnsToJs(env, s.sem.count, s.sem.headers);
-  {
-    size_t n = s.sem.values.size();
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint16_t));
-    if (n) std::memcpy(ab.Data(), s.sem.values.data(), n * sizeof(uint16_t));
-    sem.Set("values", Napi::Uint16Array::New(env, n, ab, 0));
-    Napi::Array ve = Napi::Array::New(env, s.sem.valueErrors.size());
-    for (size_t i = 0; i < s.sem.valueErrors.size(); i++) {
-      Napi::Object o = Napi::Object::New(env);
-      SetErrorFields(o, s.sem.valueErrors[i].error);
-      o.Set("index", static_cast<double>(s.sem.valueErrors[i].set));
-      ve.Set(static_cast<uint32_t>(i), o);
-    }
-    sem.Set("valueErrors", ve);
-  }
+  size_t n = s.sem.values.size();
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint16_t));
+  if (n) std::memcpy(ab.Data(), s.sem.values.data(), n * sizeof(uint16_t));
+  sem.Set("values", Napi::Uint16Array::New(env, n, ab, 0));
+  sem.Set("valueErrors", ValueErrorsToJs(env, s.sem.valueErrors));
+  return SnapshotToJs(env, s, sem);
+}
+
+Napi::Object SemInPlaceToJs(Napi::Env env, Napi::ArrayBuffer headers, Napi::ArrayBuffer values, const SemInPlace& in) {
+  Napi::Object sem = Napi::Object::New(env);
+  sem.Set("count", static_cast<double>(in.count));
+  sem.Set("headers", Napi::Float64Array::New(env, in.count * kSemStride, headers, 0));
+  sem.Set("values", Napi::Uint16Array::New(env, in.nvalues, values, 0));
+  sem.Set("valueErrors", ValueErrorsToJs(env, in.valueErrors));
+  return sem;
+}
+
+Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem) {
   Napi::Array errors = Napi::Array::New(env, s.errors.size());
   for (size_t i = 0; i < s.errors.size(); i++) {
     const ItemErr& ie = s.errors[i];

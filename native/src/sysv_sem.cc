@@ -4,7 +4,9 @@
 #include <sys/sem.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <exception>
 #include <thread>
 
@@ -148,6 +150,184 @@ void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& 
     errors.insert(errors.end(), p.errors.begin(), p.errors.end());
     if (!p.statAny) statAny = false;
   }
+}
+
+bool SemTableSize(size_t& sets, size_t& sems) {
+  struct seminfo si{};
+  semun arg;
+  arg.__buf = &si;
+  if (semctl(0, 0, SEM_INFO, arg) < 0) return false;
+  sets = static_cast<size_t>(si.semusz);
+  sems = static_cast<size_t>(si.semaem);
+  return true;
+}
+
+namespace {
+
+// What the threads of an in-place listing share: the destination and how much of it is still free (rows and
+// values; a thread reserves before it writes, so two threads never write the same place).
+struct InPlaceShared {
+  const SemDest* d = nullptr;
+  std::atomic<long long> rowsFree{0};
+  std::atomic<long long> valuesFree{0};
+  std::atomic<bool> overflow{false};
+};
+
+// One slot range written in place. A forward slice fills d from its start in ascending slot order; a backward
+// slice scans its slots in descending order and fills d from its end downwards, so its rows and values also
+// lie in ascending slot order in memory (the caller moves them down after the forward ones). valueErrors
+// carry the ordinal within the slice, errors are in scan order.
+struct InPlaceSlice {
+  size_t rows = 0;
+  size_t nvalues = 0;
+  std::vector<ValueErr> valueErrors;
+  std::vector<ItemErr> errors;
+  bool statAny = true;
+  std::exception_ptr failure;
+};
+
+void ListSemSlotsInPlace(int from, int to, bool forward, bool values, InPlaceShared& sh, InPlaceSlice& s) {
+  const SemDest& d = *sh.d;
+  int anyState = 0;
+  struct semid_ds ds;
+  auto stat = [&ds](int idx, int cmd) { return SemStatFor(idx, cmd, &ds); };
+  for (int k = 0, n = to - from + 1; k < n; k++) {
+    const int idx = forward ? from + k : to - k;
+    const char* op = "SEM_STAT_ANY";
+    int id = StatSlot(idx, anyState, s.statAny, op, "SEM_STAT_ANY", "SEM_STAT", stat, SEM_STAT_ANY, SEM_STAT);
+    if (id < 0) {
+      int e = errno;
+      if (e == EINVAL || e == EIDRM) continue;  // empty slot, or removed while we looked
+      s.errors.push_back(ItemErr{'s', idx, Err(e, "semctl", op, -1)});
+      continue;
+    }
+    const long long nsems = static_cast<long long>(ds.sem_nsems);
+    if (sh.rowsFree.fetch_sub(1, std::memory_order_relaxed) < 1 ||
+        (values && sh.valuesFree.fetch_sub(nsems, std::memory_order_relaxed) < nsems)) {
+      sh.overflow.store(true, std::memory_order_relaxed);
+      return;
+    }
+    SemRow(id, ds, d.headers + (forward ? s.rows : d.setCap - 1 - s.rows) * kSemStride);
+    if (values) {
+      uint16_t* v = forward ? d.values + s.nvalues : d.values + d.valueCap - s.nvalues - static_cast<size_t>(nsems);
+      semun va;
+      va.array = v;
+      if (nsems > 0 && semctl(id, 0, GETALL, va) < 0) {
+        s.valueErrors.push_back(ValueErr{s.rows, Err(errno, "semctl", "GETALL", id)});
+        std::memset(v, 0, static_cast<size_t>(nsems) * sizeof(uint16_t));  // zero where unread, as ListSems
+      }
+      s.nvalues += static_cast<size_t>(nsems);
+    }
+    s.rows++;
+    if (sh.overflow.load(std::memory_order_relaxed)) return;
+  }
+}
+
+}  // namespace
+
+bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny) {
+  struct seminfo si{};
+  semun arg;
+  arg.__buf = &si;
+  int maxidx = semctl(0, 0, SEM_INFO, arg);
+  if (maxidx < 0) {
+    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
+    return true;
+  }
+  InPlaceShared sh;
+  sh.d = &d;
+  sh.rowsFree = static_cast<long long>(d.setCap);
+  sh.valuesFree = static_cast<long long>(d.valueCap);
+  unsigned hw = std::thread::hardware_concurrency();
+  const unsigned n = maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+  const int per = (maxidx + 1 + static_cast<int>(n) - 1) / static_cast<int>(n);
+  // Slot ranges: the first is written forward in place, the last (with two threads or more) backward in
+  // place, the ones between (more than two threads) into their own columns, copied into the gap after.
+  InPlaceSlice first, last;
+  struct Middle {
+    SemColumns cols;
+    std::vector<ItemErr> errors;
+    bool statAny = true;
+    std::exception_ptr failure;
+  };
+  std::vector<Middle> middle(n > 2 ? n - 2 : 0);
+  auto range = [&](unsigned r, int& from, int& to) {
+    from = static_cast<int>(r) * per;
+    to = std::min(maxidx, from + per - 1);
+  };
+  auto run = [&](unsigned r) {
+    int from, to;
+    range(r, from, to);
+    if (r == 0 || r == n - 1) {
+      InPlaceSlice& s = r == 0 ? first : last;
+      try {
+        if (from <= to) ListSemSlotsInPlace(from, to, r == 0, values, sh, s);
+      } catch (...) {
+        s.failure = std::current_exception();
+      }
+      return;
+    }
+    Middle& m = middle[r - 1];
+    try {
+      m.cols.headers.reserve((static_cast<size_t>(si.semusz) / n + 64) * kSemStride);
+      if (values) m.cols.values.reserve(static_cast<size_t>(si.semaem) / n + 4096);
+      if (from <= to) ListSemSlots(from, to, values, m.cols, m.errors, m.statAny);
+    } catch (...) {
+      m.failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  for (unsigned r = 1; r < n; r++) threads.emplace_back(run, r);
+  run(0);
+  for (auto& th : threads) th.join();
+  if (first.failure) std::rethrow_exception(first.failure);
+  if (last.failure) std::rethrow_exception(last.failure);
+  for (auto& m : middle) {
+    if (m.failure) std::rethrow_exception(m.failure);
+  }
+  if (sh.overflow.load()) return false;
+  size_t midRows = 0, midValues = 0;
+  for (auto& m : middle) {
+    midRows += m.cols.count;
+    midValues += m.cols.values.size();
+  }
+  if (n == 1) last = InPlaceSlice{};
+  if (first.rows + midRows + last.rows > d.setCap || first.nvalues + midValues + last.nvalues > d.valueCap) return false;
+  // the backward slice down behind the forward one and the middle ones, then the middle ones in the gap
+  const size_t lastRow = first.rows + midRows, lastValue = first.nvalues + midValues;
+  std::memmove(d.headers + lastRow * kSemStride, d.headers + (d.setCap - last.rows) * kSemStride,
+               last.rows * kSemStride * sizeof(double));
+  if (values) {
+    std::memmove(d.values + lastValue, d.values + d.valueCap - last.nvalues, last.nvalues * sizeof(uint16_t));
+  }
+  out.count = first.rows;
+  out.nvalues = first.nvalues;
+  out.valueErrors = std::move(first.valueErrors);
+  errors.insert(errors.end(), first.errors.begin(), first.errors.end());
+  if (!first.statAny) statAny = false;
+  for (auto& m : middle) {
+    if (!m.cols.headers.empty()) {
+      std::memcpy(d.headers + out.count * kSemStride, m.cols.headers.data(), m.cols.headers.size() * sizeof(double));
+    }
+    if (values && !m.cols.values.empty()) {
+      std::memcpy(d.values + out.nvalues, m.cols.values.data(), m.cols.values.size() * sizeof(uint16_t));
+    }
+    for (auto& ve : m.cols.valueErrors) out.valueErrors.push_back(ValueErr{ve.set + out.count, ve.error});
+    out.count += m.cols.count;
+    out.nvalues += m.cols.values.size();
+    errors.insert(errors.end(), m.errors.begin(), m.errors.end());
+    if (!m.statAny) statAny = false;
+  }
+  // the backward slice's ordinals count from its highest slot
+  for (auto it = last.valueErrors.rbegin(); it != last.valueErrors.rend(); ++it) {
+    out.valueErrors.push_back(ValueErr{out.count + (last.rows - 1 - it->set), it->error});
+  }
+  errors.insert(errors.end(), last.errors.rbegin(), last.errors.rend());
+  if (!last.statAny) statAny = false;
+  out.count += last.rows;
+  out.nvalues += last.nvalues;
+  return true;
 }
 
 std::vector<int32_t> SemDetail(int id) {

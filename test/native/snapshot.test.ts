@@ -302,3 +302,51 @@ test('sysvAsync (kernel reads on a worker thread) returns the same listing as sy
   assert.equal(noValues.sems.length, sync.sems.length);
   assert.ok(noValues.sems.every((s) => s.values === undefined));
 });
+
+/** Set ids in the order /proc/sysvipc/sem lists them (kernel slot order: an independent path). */
+function procSemIds(): number[] {
+  return fs.readFileSync('/proc/sysvipc/sem', 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
+}
+
+test('a threaded listing (slots split across threads, written in place): every set once, in slot order, each with its own values', async () => {
+  assertPrivateIpcNamespace();
+  // ipc_make's pattern: semaphore j of the i-th set made holds (i * 31 + j) % 32768
+  const made = make('sem', ['-n', '5000', '-s', '3', '-v', 'p']);
+  created.push(...made);
+  const expected = new Map(made.map((m, i) => [m.id, [0, 1, 2].map((j) => (i * 31 + j) % 32768)]));
+  for (const listing of [nativeObjects(), await nativeObjectsAsync()]) {
+    assert.deepEqual(listing.sems.map((s) => s.id), procSemIds(), 'the sets of /proc/sysvipc/sem, in its (slot) order');
+    for (const s of listing.sems) {
+      const want = expected.get(s.id);
+      if (want) assert.deepEqual(s.values, want, `values of set ${s.id}`);
+    }
+    assert.equal(listing.sems.filter((s) => expected.has(s.id)).length, made.length);
+  }
+});
+
+test('sets made between sizing the buffers and the scan (more than their room): listed again, nothing lost', async () => {
+  assertPrivateIpcNamespace();
+  // sysvAsync sizes its buffers when called and scans when a libuv pool thread takes it: hold every pool
+  // thread in an open(2) of a FIFO until the sets are made, then let the scan run
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pool-'));
+  try {
+    const poolSize = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
+    const fifos = Array.from({ length: poolSize }, (_, i) => path.join(dir, `f${i}`));
+    for (const f of fifos) run('mkfifo', [f]);
+    const held = fifos.map((f) => fs.promises.open(f, 'r'));
+    const before = nativeObjects().sems.length;
+    const pending = nativeObjectsAsync();
+    const grown = make('sem', ['-n', String(before + 200), '-s', '2', '-v', 'p']);
+    created.push(...grown);
+    // a writer on each FIFO completes the readers' opens: the pool is free again
+    const writers = fifos.map((f) => fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    const listing = await pending;
+    for (const w of writers) fs.closeSync(w);
+    for (const h of await Promise.all(held)) await h.close();
+    assert.deepEqual(listing.sems.map((s) => s.id), procSemIds(), 'every set, the new ones included');
+    assert.deepEqual(listing.sems, nativeObjects().sems);
+    assert.deepEqual(listing.errors, []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { collectHostMetrics, type CollectOptions, type HostMetrics } from '../../backend/metricsCollector';
-import { exposition, type ExpositionFormat } from '../../backend/metricsExposition';
+import type { ExpositionFormat } from '../../backend/metricsExposition';
 import { collectNamespaceMetrics } from '../../backend/namespaceMetrics';
 import { DEFAULT_MAX_OBJECTS, mergeFamilies } from '../../domain/metrics';
 import { EXIT, UsageError, checkHosts, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
@@ -133,6 +133,8 @@ Exit status: 0 ok, 1 no host (namespace) could be read, 2 usage, 3 written but o
       results = await collectAll(hosts, opts);
       names = hosts.length ? hosts : ['local'];
     }
+    // loaded here, not at start-up: prom-client costs every other command ~10 ms of module initialisation
+    const { exposition } = await import('../../backend/metricsExposition');
     const text = await exposition(mergeFamilies(results.map((r) => r.families)), format);
     if (values.textfile !== undefined) {
       writeTextfile(values.textfile, text);

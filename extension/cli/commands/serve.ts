@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { Exporter } from '../../backend/exporter';
 import { collectNamespaceMetrics, mergeNamespaceMetrics } from '../../backend/namespaceMetrics';
 import { parseHostSpec } from '../../remote/hostName';
 import { parseHostsSetting, type HostEntry } from '../../remote/hostSettings';
@@ -129,6 +128,8 @@ Runs until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 cannot liste
       io.err(`ipcx serve: warning: listening on ${listen.host}, not loopback: anyone who can reach port ${listen.port} reads these metrics` +
         `${targets.length || values['allow-any-target'] ? ' and can make this machine ssh to its targets' : ''}; there is no TLS and no authentication (firewall it, or put a proxy with auth in front)\n`);
     }
+    // loaded here, not at start-up: prom-client costs every other command ~10 ms of module initialisation
+    const { Exporter } = await import('../../backend/exporter');
     const exporter = new Exporter({
       host: listen.host, port: listen.port, targets, allowAnyTarget: values['allow-any-target'] === true, collect, timeoutMs,
       maxConcurrentProbes: Math.floor(maxConcurrent), ssh: sshOptionsFromEnv(io.env), log: (l) => io.err(l + '\n'),
