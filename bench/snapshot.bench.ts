@@ -143,8 +143,17 @@ function readFloorOut(file: string): Map<string, number[]> {
 
 const FLOOR_MODES = ['stat1', 'stat2', 'proc1', 'proc2'] as const;
 
-/** A contender: runs once, returns its own ms when measured elsewhere (a process, the floor), else void. */
-type Contender = { name: string; run: () => void | number | Promise<void | number>; gcAfter?: boolean };
+/** One timing: wall ms and CPU ms (every thread of the process that did the work). */
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * A contender: runs once, returns its own sample when measured elsewhere (a process, the floor), else void
+ * (then the bench process's wall and CPU time around the call are its sample).
+ */
+type Contender = { name: string; run: () => void | Sample | Promise<void | Sample>; gcAfter?: boolean };
 
 async function main(): Promise<void> {
   assertPrivateIpcNamespace();
@@ -161,7 +170,7 @@ async function main(): Promise<void> {
   const floorBin = compileC(path.join(repoRoot, 'bench', 'c', 'floor.c'), 'floor', DEFAULT_CFLAGS);
   const floorOut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-floor-')), 'out');
   const timer = startSpawnTimer();
-  const proc = (cmd: string, args: string[]) => (): number => timer.run([cmd, ...args]).wall;
+  const proc = (cmd: string, args: string[]) => (): Sample => timer.run([cmd, ...args]);
   const ipcx = path.join(repoRoot, 'dist', 'ipcx.js');
   const hasIpcx = fs.existsSync(ipcx);
 
@@ -177,7 +186,10 @@ async function main(): Promise<void> {
   const only = process.env['IPCX_BENCH_ONLY'];
   const keep = (c: Contender[]): Contender[] => (only ? c.filter((x) => new RegExp(only).test(x.name)) : c);
 
-  /** one floor sample: the fastest mode of one floor run (REPS=1 after its warm-up); modes kept per name */
+  /**
+   * one floor sample: the fastest mode of one floor run (REPS=1 after its warm-up), and the least CPU time
+   * of any mode; modes kept per name
+   */
   const floorModes = new Map<string, number[]>(FLOOR_MODES.map((m) => [m, []]));
   let floorFound = '';
   const floor: Contender = {
@@ -190,7 +202,7 @@ async function main(): Promise<void> {
         return f.get(`${m}_ms`)![0]!;
       });
       floorFound = FLOOR_MODES.map((m) => f.get(`${m}_found`)!.slice(0, 4).join('/')).join(' ');
-      return Math.min(...times);
+      return { wall: Math.min(...times), cpu: Math.min(...FLOOR_MODES.map((m) => f.get(`${m}_cpu_ms`)![0]!)) };
     },
   };
   const refs: Contender[] = [
@@ -224,26 +236,32 @@ async function main(): Promise<void> {
     return out;
   };
 
-  /** RUNS interleaved rounds; every sample kept (medians and per-round differences are taken after) */
-  async function phase(contenders: Contender[]): Promise<Map<string, number[]>> {
+  /** RUNS interleaved rounds; every sample kept (medians, minimums and per-round differences are taken after) */
+  async function phase(contenders: Contender[]): Promise<{ times: Map<string, number[]>; cpu: Map<string, number[]> }> {
     const all = [floor, ...contenders, ...refs];
     const times = new Map<string, number[]>(all.map((c) => [c.name, []]));
+    const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
     for (const c of all) await c.run(); // warm-up
     for (const m of floorModes.values()) m.length = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const c of all) {
+        const c0 = process.cpuUsage();
         const t = performance.now();
         const own = await c.run();
-        times.get(c.name)!.push(typeof own === 'number' ? own : performance.now() - t);
+        const wall = performance.now() - t;
+        const used = process.cpuUsage(c0);
+        times.get(c.name)!.push(own ? own.wall : wall);
+        cpu.get(c.name)!.push(own ? own.cpu : (used.user + used.system) / 1000);
         if (c.gcAfter) gc();
       }
     }
-    return times;
+    return { times, cpu };
   }
 
-  const perScale: Array<{ sets: number; med: Map<string, number>; modes: Map<string, number> }> = [];
+  const perScale: Array<{ sets: number; med: Map<string, number>; min: Map<string, number>; cpu: Map<string, number>; modes: Map<string, number>; load: number }> = [];
   let made = 0;
   let procPhase: Map<string, number[]> | undefined;
+  let procCpu: Map<string, number[]> | undefined;
   const setupT0 = performance.now();
   for (const sets of SCALES) {
     make('sem', ['-n', String(sets - made), '-s', String(NSEMS), '-v', 'p']);
@@ -255,16 +273,19 @@ async function main(): Promise<void> {
     }
     check = undefined; // not kept alive (and scanned by every GC) during the timings
     gc();
-    const times = await phase(keep(inProcess));
+    const load = os.loadavg()[0]!;
+    const { times, cpu } = await phase(keep(inProcess));
     // the floor must have read what the contenders read
     for (const f of floorFound.split(' ')) {
       if (f !== `${sets}/${sets * NSEMS}/${SEGMENTS}/${QUEUES}`) throw new Error(`the floor read ${floorFound}, expected ${sets} sets`);
     }
     const med = new Map([...times].map(([k, xs]) => [k, median(xs)]));
+    const min = new Map([...times].map(([k, xs]) => [k, Math.min(...xs)]));
+    const cpuMed = new Map([...cpu].map(([k, xs]) => [k, median(xs)]));
     const modes = new Map([...floorModes].map(([k, xs]) => [k, median(xs)]));
-    perScale.push({ sets, med, modes });
+    perScale.push({ sets, med, min, cpu: cpuMed, modes, load });
     if (sets === SCALES[SCALES.length - 1] && (!only || keep(processes()).length)) {
-      procPhase = await phase(keep(processes()));
+      ({ times: procPhase, cpu: procCpu } = await phase(keep(processes())));
     }
   }
   const setupS = (performance.now() - setupT0) / 1000;
@@ -308,12 +329,20 @@ async function main(): Promise<void> {
 
   const LSIPC = refs[0]!.name;
   const FLOOR = floor.name;
-  console.log('| sets | what | median ms | x floor | x lsipc -s --json |');
-  console.log('|---:|---|---:|---:|---:|');
-  for (const { sets, med, modes } of perScale) {
-    const fl = med.get(FLOOR)!, ls = med.get(LSIPC)!;
-    for (const [name, m] of med) console.log(`| ${sets.toLocaleString('en-US')} | ${name} | ${m.toFixed(1)} | ${(m / fl).toFixed(2)} | ${(m / ls).toFixed(2)} |`);
-    console.log(`| ${sets.toLocaleString('en-US')} | floor modes: ${FLOOR_MODES.map((k) => `${k} ${modes.get(k)!.toFixed(1)}`).join(', ')} | | | |`);
+  console.log('Wall time measures the scheduler as much as the work on a loaded machine; CPU time (user + system of every');
+  console.log('thread of the process doing the work: the bench process for in-process rows, the child for processes, the');
+  console.log('floor\'s own CLOCK_PROCESS_CPUTIME_ID around each mode, its least-CPU mode) is the work. Minimums are the');
+  console.log('least-disturbed run.\n');
+  console.log('| sets | what | median ms | min ms | x floor | x lsipc -s --json | CPU ms (median) | CPU x floor |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const { sets, med, min, cpu, modes, load } of perScale) {
+    const fl = med.get(FLOOR)!, ls = med.get(LSIPC)!, flc = cpu.get(FLOOR)!;
+    for (const [name, m] of med) {
+      console.log(`| ${sets.toLocaleString('en-US')} | ${name} | ${m.toFixed(1)} | ${min.get(name)!.toFixed(1)} | ${(m / fl).toFixed(2)} | ` +
+        `${(m / ls).toFixed(2)} | ${cpu.get(name)!.toFixed(1)} | ${(cpu.get(name)! / flc).toFixed(2)} |`);
+    }
+    console.log(`| ${sets.toLocaleString('en-US')} | floor modes: ${FLOOR_MODES.map((k) => `${k} ${modes.get(k)!.toFixed(1)}`).join(', ')}; ` +
+      `load average ${load.toFixed(1)} at the start of this scale | | | | | | |`);
   }
 
   // growth: µs per set between consecutive scales
@@ -334,39 +363,51 @@ async function main(): Promise<void> {
   const fl = last.med.get(FLOOR)!;
   const ls = last.med.get(LSIPC)!;
   const refresh = last.med.get(REFRESH);
+  const refreshMin = last.min.get(REFRESH);
+  const refreshCpu = last.cpu.get(REFRESH);
   const atSets = `${last.sets.toLocaleString('en-US')} sets`;
   recordResult({
     bench: BENCH,
     goal: {
       goal: `in-process snapshot (extension refresh) <= 1.3x floor (${atSets})`,
       measured: refresh === undefined ? 'not run (IPCX_BENCH_ONLY)' :
-        `${refresh.toFixed(1)} ms = ${(refresh / fl).toFixed(2)}x floor (${fl.toFixed(1)} ms); ${(refresh / ls).toFixed(2)}x lsipc (${ls.toFixed(1)} ms)`,
+        `${refresh.toFixed(1)} ms = ${(refresh / fl).toFixed(2)}x floor (${fl.toFixed(1)} ms); ${(refresh / ls).toFixed(2)}x lsipc (${ls.toFixed(1)} ms); ` +
+        `minimums ${refreshMin!.toFixed(1)} / ${last.min.get(FLOOR)!.toFixed(1)} ms = ${(refreshMin! / last.min.get(FLOOR)!).toFixed(2)}x; ` +
+        `CPU ${refreshCpu!.toFixed(1)} / ${last.cpu.get(FLOOR)!.toFixed(1)} ms = ${(refreshCpu! / last.cpu.get(FLOOR)!).toFixed(2)}x; load average ${last.load.toFixed(1)}`,
       pass: refresh === undefined ? undefined : refresh <= 1.3 * fl,
     },
   });
 
-  if (procPhase) {
+  if (procPhase && procCpu) {
     // own work per round: the process minus `node -e 0` of the same round
     const node0 = procPhase.get(NODE0)!;
+    const node0Cpu = procCpu.get(NODE0)!;
     const lsP = procPhase.get(LSIPC)!;
+    const lsCpu = median(procCpu.get(LSIPC)!);
     const flP = procPhase.get(FLOOR)!;
     const nodeProcesses = new Set(processes().map((c) => c.name).filter((n) => n !== NODE0));
-    console.log('\nprocesses (largest scale); own = minus `node -e 0` of the same round:\n');
-    console.log('| what | median ms | own ms | own x lsipc -s --json | x floor |');
-    console.log('|---|---:|---:|---:|---:|');
+    console.log('\nprocesses (largest scale); own = minus `node -e 0` of the same round (wall, and CPU of the child):\n');
+    console.log('| what | median ms | min ms | own ms | own x lsipc -s --json | CPU ms | own CPU ms | own CPU x lsipc CPU | x floor |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const [name, xs] of procPhase) {
+      const cs = procCpu.get(name)!;
       const own = nodeProcesses.has(name) ? median(xs.map((x, i) => x - node0[i]!)) : undefined;
-      console.log(`| ${name} | ${median(xs).toFixed(1)} | ${own === undefined ? '' : own.toFixed(1)} | ` +
-        `${own === undefined ? '' : (own / median(lsP)).toFixed(2)} | ${(median(xs) / median(flP)).toFixed(2)} |`);
+      const ownCpu = nodeProcesses.has(name) ? median(cs.map((x, i) => x - node0Cpu[i]!)) : undefined;
+      console.log(`| ${name} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${own === undefined ? '' : own.toFixed(1)} | ` +
+        `${own === undefined ? '' : (own / median(lsP)).toFixed(2)} | ${median(cs).toFixed(1)} | ${ownCpu === undefined ? '' : ownCpu.toFixed(1)} | ` +
+        `${ownCpu === undefined ? '' : (ownCpu / lsCpu).toFixed(2)} | ${(median(xs) / median(flP)).toFixed(2)} |`);
     }
     const cli = procPhase.get(IPCX);
     const own = cli ? median(cli.map((x, i) => x - node0[i]!)) : undefined;
+    const cliCpu = procCpu.get(IPCX);
+    const ownCpu = cliCpu ? median(cliCpu.map((x, i) => x - node0Cpu[i]!)) : undefined;
     recordResult({
       bench: BENCH,
       goal: {
         goal: `\`ipcx snapshot --json\` own work (minus \`node -e 0\`) <= 0.5x lsipc -s --json (${atSets})`,
         measured: own === undefined ? 'dist/ipcx.js not built' :
-          `${own.toFixed(1)} ms = ${(own / median(lsP)).toFixed(2)}x lsipc (${median(lsP).toFixed(1)} ms); node -e 0 ${median(node0).toFixed(1)} ms`,
+          `${own.toFixed(1)} ms = ${(own / median(lsP)).toFixed(2)}x lsipc (${median(lsP).toFixed(1)} ms); node -e 0 ${median(node0).toFixed(1)} ms; ` +
+          `CPU: own ${ownCpu!.toFixed(1)} ms = ${(ownCpu! / lsCpu).toFixed(2)}x lsipc's ${lsCpu.toFixed(1)} ms`,
         pass: own === undefined ? undefined : own <= 0.5 * median(lsP),
         note: `Node's own start (${median(node0).toFixed(0)} ms) is outside this project's control`,
       },

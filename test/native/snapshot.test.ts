@@ -312,7 +312,20 @@ test('a threaded listing (slots split across threads, written in place): every s
   assertPrivateIpcNamespace();
   // ipc_make's pattern: semaphore j of the i-th set made holds (i * 31 + j) % 32768
   const made = make('sem', ['-n', '5000', '-s', '3', '-v', 'p']);
-  created.push(...made);
+  try {
+    await listsInSlotOrder(made);
+  } finally {
+    removeAll(made);
+  }
+});
+
+/** ipcrm of many objects in one run (one process per object takes minutes on a loaded machine). */
+function removeAll(objs: Made[]): void {
+  const flag = { sem: '-s', shm: '-m', msg: '-q' } as const;
+  run('ipcrm', objs.flatMap((o) => [flag[o.kind], String(o.id)]));
+}
+
+async function listsInSlotOrder(made: Made[]): Promise<void> {
   const expected = new Map(made.map((m, i) => [m.id, [0, 1, 2].map((j) => (i * 31 + j) % 32768)]));
   for (const listing of [nativeObjects(), await nativeObjectsAsync()]) {
     assert.deepEqual(listing.sems.map((s) => s.id), procSemIds(), 'the sets of /proc/sysvipc/sem, in its (slot) order');
@@ -322,13 +335,14 @@ test('a threaded listing (slots split across threads, written in place): every s
     }
     assert.equal(listing.sems.filter((s) => expected.has(s.id)).length, made.length);
   }
-});
+}
 
 test('sets made between sizing the buffers and the scan (more than their room): listed again, nothing lost', async () => {
   assertPrivateIpcNamespace();
   // sysvAsync sizes its buffers when called and scans when a libuv pool thread takes it: hold every pool
   // thread in an open(2) of a FIFO until the sets are made, then let the scan run
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pool-'));
+  let grown: Made[] = [];
   try {
     const poolSize = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
     const fifos = Array.from({ length: poolSize }, (_, i) => path.join(dir, `f${i}`));
@@ -336,8 +350,7 @@ test('sets made between sizing the buffers and the scan (more than their room): 
     const held = fifos.map((f) => fs.promises.open(f, 'r'));
     const before = nativeObjects().sems.length;
     const pending = nativeObjectsAsync();
-    const grown = make('sem', ['-n', String(before + 200), '-s', '2', '-v', 'p']);
-    created.push(...grown);
+    grown = make('sem', ['-n', String(before + 200), '-s', '2', '-v', 'p']);
     // a writer on each FIFO completes the readers' opens: the pool is free again
     const writers = fifos.map((f) => fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
     const listing = await pending;
@@ -347,6 +360,7 @@ test('sets made between sizing the buffers and the scan (more than their room): 
     assert.deepEqual(listing.sems, nativeObjects().sems);
     assert.deepEqual(listing.errors, []);
   } finally {
+    if (grown.length) removeAll(grown);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
