@@ -1,9 +1,9 @@
 /** One IPC namespace in a line and in bars (domain/namespaceSummary.ts), and untrusted names made one safe line (visibleText). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { namespaceDescription, namespaceSummary } from '../../extension/domain/namespaceSummary';
-import { visibleText } from '../../extension/shared/format';
-import type { IpcLimits, SemSet, ShmSegment } from '../../extension/shared/model';
+import { namespaceDescription, namespaceSummary } from '../../../extension/domain/namespaceSummary';
+import { visibleText } from '../../../extension/shared/format';
+import type { IpcLimits, SemSet, ShmSegment } from '../../../extension/shared/model';
 
 const limits: IpcLimits = {
   semmsl: 250, semmns: 1000, semopm: 32, semmni: 4, semvmx: 32767, shmmax: 1 << 20, shmall: 1000, shmmni: 100,
