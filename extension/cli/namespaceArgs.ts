@@ -15,7 +15,7 @@ import { discoverNamespaces, findNamespace, type Discovery } from '../backend/na
 import type { IpcNamespaceInfo } from '../shared/namespaces';
 import { IpcError } from '../domain/errors';
 import { SshSource } from '../remote/sshSource';
-import type { IpcSnapshot } from '../shared/model';
+import { remoteOwnInfo } from '../domain/probeNamespaces';
 import { UsageError } from './cliSupport';
 import { getSources } from './sources';
 
@@ -46,19 +46,6 @@ export interface NamespaceTargets {
   warnings: string[];
   /** ends what the targets share (an SSH host's connection) */
   dispose?(): void;
-}
-
-/** The kernel's initial IPC namespace (PROC_IPC_INIT_INO). */
-const INIT_IPC_INODE = 4026531839;
-
-/** The namespace an SSH host's probe runs in, as a namespace entry (listed first). */
-export function remoteOwnInfo(snapshot: IpcSnapshot, pids: number[]): IpcNamespaceInfo {
-  const ns = snapshot.ipcNamespace ?? 'ipc:[?]';
-  const inode = Number(/\d+/.exec(ns)?.[0] ?? 0);
-  return {
-    ns, inode, own: true, initial: inode === INIT_IPC_INODE, pids, mainPid: pids[0] ?? 0, nsPath: '/proc/self/ns/ipc',
-    label: inode === INIT_IPC_INODE ? 'host' : `${ns} (the probe's own)`, enterable: true,
-  };
 }
 
 /**

@@ -18,6 +18,7 @@ import { hostOf } from './args';
 import { hostAliasesFromSshConfig, parseHostSpec } from '../remote/hostName';
 import { mapBounded, parseHostsSetting, withHost, withoutHost } from '../remote/hostSettings';
 import { SshSource, type SshSourceOptions } from '../remote/sshSource';
+import { sshNamespaceHosts } from '../services/sshNamespaceHosts';
 
 const SECTION = 'ipcExplorer';
 
@@ -56,6 +57,10 @@ export interface RemoteHosts {
 export function registerRemote(context: vscode.ExtensionContext, services: Services): RemoteHosts {
   const { store, log, notify } = services;
   const live = new Map<string, { source: SshSource; handle: vscode.Disposable; key: string }>();
+  const namespacesOn = () => vscode.workspace.getConfiguration(SECTION).get<boolean>('namespaces.enabled', true) !== false;
+
+  const listNamespaces = (host: string, source: SshSource): vscode.Disposable =>
+    services.hostNamespaces.add(sshNamespaceHosts(store, host, source, { enabled: namespacesOn, log: (level, msg) => log[level](msg) }));
   let reported = '';
 
   const sync = () => {
@@ -83,15 +88,18 @@ export function registerRemote(context: vscode.ExtensionContext, services: Servi
     for (const [host, w] of wanted) {
       if (live.has(host)) continue;
       if (host === LOCAL_HOST || store.get(host)) continue;
-      const source = new SshSource(w.entry.destination, w.opts);
-      const handle = store.addSource(source);
+      const source = new SshSource(w.entry.destination, { ...w.opts, listNamespaces: namespacesOn() });
+      const ns = listNamespaces(host, source);
+      const added = store.addSource(source);
+      const handle = { dispose: () => { ns.dispose(); added.dispose(); } };
       live.set(host, { source, handle, key: w.key });
       log.info(`SSH host added: ${host}${w.entry.sudo ? ' (sudo -n for the probe and removals)' : ''}`);
     }
   };
 
   const refreshAll = async () => {
-    const hosts = store.hosts().map((h) => h.host);
+    // a host's namespaces are read by its own refresh (one round trip), not one by one
+    const hosts = store.hosts().map((h) => h.host).filter((h) => !services.hostNamespaces.isNamespaceHost(h) || services.hostNamespaces.parentOf(h) === LOCAL_HOST);
     const rs = readRemoteSettings();
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'IPC Explorer: refreshing hosts', cancellable: false },
@@ -180,6 +188,12 @@ export function registerRemote(context: vscode.ExtensionContext, services: Servi
     vscode.commands.registerCommand('ipcExplorer.refreshAllHosts', refreshAll),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (['sshHosts', 'sshConfigFile', 'sshTimeoutSeconds', 'sshMaxOutputMB', 'sshConnectTimeoutSeconds'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) sync();
+      if (e.affectsConfiguration(`${SECTION}.namespaces`)) {
+        for (const [host, l] of live) {
+          l.source.setListNamespaces(namespacesOn());
+          void store.refresh(host);
+        }
+      }
     }),
     { dispose: () => { for (const l of live.values()) l.handle.dispose(); live.clear(); } },
   );

@@ -135,3 +135,25 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
   }
   return out;
 }
+
+/** The namespace an SSH host's probe runs in, as a namespace entry (listed first). */
+export function remoteOwnInfo(snapshot: Pick<IpcSnapshot, 'ipcNamespace'>, pids: number[]): IpcNamespaceInfo {
+  const ns = snapshot.ipcNamespace ?? 'ipc:[?]';
+  const inode = Number(/\d+/.exec(ns)?.[0] ?? 0);
+  return {
+    ns, inode, own: true, initial: inode === INIT_IPC_INODE, pids, mainPid: pids[0] ?? 0, nsPath: '/proc/self/ns/ipc',
+    label: inode === INIT_IPC_INODE ? 'host' : `${ns} (the probe's own)`, enterable: true,
+  };
+}
+
+/**
+ * An SSH host's namespaces as discovery lists them (the probe's own first, then the others as the probe
+ * listed them), with the probe's reasons as warnings: what the tree's host -> namespace level shows.
+ */
+export function remoteDiscovery(host: string, snapshot: Pick<IpcSnapshot, 'ipcNamespace'>, n: RemoteNamespaces): { namespaces: IpcNamespaceInfo[]; unreadable: number; warnings: string[] } {
+  const warnings: string[] = [];
+  if (n.cannotEnter) warnings.push(`${host}: ${n.cannotEnter}`);
+  if (n.unreadable) warnings.push(`${host}: ${n.unreadable} process(es)' /proc/PID/ns/ipc could not be read: their namespaces may be missing`);
+  const list = n.list.map((e) => e.namespace);
+  return { namespaces: [remoteOwnInfo(snapshot, n.ownPids), ...list], unreadable: n.unreadable, warnings };
+}

@@ -36,6 +36,11 @@ export interface SshSourceOptions extends SshRunnerOptions {
   namespace?: IpcNamespaceInfo;
   /** the host's own source: the namespace source shares its runner and its lock self-test */
   parent?: SshSource;
+  /**
+   * every snapshot also lists and reads the host's other IPC namespaces in the same round trip (Linux;
+   * `namespaces()` has them after each snapshot): the tree's and dashboard's host -> namespace level
+   */
+  listNamespaces?: boolean;
 }
 
 export interface SshSourceStatus {
@@ -66,7 +71,9 @@ export class SshSource implements IpcSource {
   readonly namespace: IpcNamespaceInfo | undefined;
   private readonly parent: SshSource | undefined;
   /** a snapshot of this namespace the host's probe took in its own round trip, used once by the next snapshot() */
-  private primed: IpcSnapshot | undefined;
+  private primed: { snapshot: IpcSnapshot } | { error: IpcErrorInfo } | undefined;
+  private listNamespaces: boolean;
+  private lastNamespaces: RemoteNamespaces | undefined;
 
   constructor(readonly destination: SshDestination, opts: SshSourceOptions = {}) {
     this.host = opts.host ?? destination.spec;
@@ -75,6 +82,18 @@ export class SshSource implements IpcSource {
     this.runner = opts.runner ?? opts.parent?.runner ?? new SshRunner(destination, { ...opts, sudo: false });
     this.namespace = opts.namespace;
     this.parent = opts.parent;
+    this.listNamespaces = opts.listNamespaces === true && !opts.namespace;
+  }
+
+  /** Turns the namespace listing of every snapshot on or off (setting). */
+  setListNamespaces(on: boolean): void {
+    this.listNamespaces = on && !this.namespace;
+    if (!this.listNamespaces) this.lastNamespaces = undefined;
+  }
+
+  /** What the last snapshot's probe found of the host's other namespaces (undefined: not listed). */
+  namespaces(): RemoteNamespaces | undefined {
+    return this.lastNamespaces;
   }
 
   /**
@@ -100,9 +119,14 @@ export class SshSource implements IpcSource {
   private closesHost = false;
 
   /** Hands this namespace source the snapshot its host's probe just took of it (the next snapshot() returns it). */
-  prime(s: IpcSnapshot): void {
-    this.primed = s;
-    this.status_ = { state: 'connected', platform: s.platform };
+  prime(s: IpcSnapshot | { error: IpcErrorInfo }): void {
+    if ('error' in s && !('sems' in s)) {
+      this.primed = { error: s.error };
+      return;
+    }
+    const snap = s as IpcSnapshot;
+    this.primed = { snapshot: snap };
+    this.status_ = { state: 'connected', platform: snap.platform };
   }
 
   /** Runs a script on the host, inside this source's namespace when it has one. */
@@ -139,7 +163,8 @@ export class SshSource implements IpcSource {
   async snapshot(): Promise<IpcSnapshot> {
     const primed = this.primed;
     this.primed = undefined;
-    if (primed) return primed;
+    if (primed && 'snapshot' in primed) return primed.snapshot;
+    if (primed) throw fromErrorInfo(primed.error);
     const s = assembleSnapshot(await this.collect());
     if (this.namespace) s.namespaceLabel = this.namespace.label;
     return s;
@@ -152,7 +177,8 @@ export class SshSource implements IpcSource {
       // with sudo the probe sees what the removal (also under sudo) will act as: uid 0, every /proc/PID
       const extraPids = [...this.sempids];
       const ns = this.namespace;
-      const r = this.noDocument(await this.run(probeScript(extraPids, {}, ns ? { devShmPid: ns.mainPid } : {})));
+      const listing = this.listNamespaces;
+      const r = this.noDocument(await this.run(probeScript(extraPids, {}, ns ? { devShmPid: ns.mainPid } : { namespaces: listing })));
       if (r.code !== 0 && !r.stdout.includes('@@end')) {
         const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
         throw new IpcError({
@@ -167,6 +193,7 @@ export class SshSource implements IpcSource {
         throw new IpcError({ code: 'ECHANGED', syscall: 'nsenter', op: 'CLONE_NEWIPC', message: `${this.host}: the probe ran in ${p.value.facts.ipcNamespace ?? 'an unknown namespace'}, not ${ns.ns}` });
       }
       this.ipcsClock = p.value.ipcsClock;
+      if (listing) this.lastNamespaces = p.value.namespaces;
       this.status_ = { state: 'connected', platform: p.value.facts.platform, lastMs: r.ms };
       return p.value.facts;
     } catch (e) {

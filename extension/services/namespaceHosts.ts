@@ -11,6 +11,11 @@
  * A namespace discovery saw whose processes exit before its snapshot is read fails that host's refresh
  * (ENOENT): its row shows the error, every other namespace is read as usual; the next discovery drops it.
  *
+ * The same class lists an SSH host's namespaces (`parent` the SSH host, `trigger` 'snapshot'): there the
+ * host's own probe lists and reads every namespace in its round trip, and `prime` hands each namespace's
+ * source what that probe read before its refresh (no second round trip). NamespaceRegistry finds the
+ * NamespaceHosts of a host and the parent of a namespace host.
+ *
  * No `vscode` import: the store and this class are plain TypeScript.
  */
 import type { IpcSource } from '../backend/ipcSource';
@@ -22,8 +27,10 @@ import { LOCAL_HOST, type SnapshotStore } from './snapshotStore';
 /** One namespace as the views list it. */
 export interface NamespaceEntry {
   info: IpcNamespaceInfo;
-  /** its store host (LOCAL_HOST for the reader's own), absent when it cannot be read */
+  /** its store host (LOCAL_HOST, or the SSH host, for the reader's own), absent when it cannot be read */
   host?: string;
+  /** the host it belongs to: LOCAL_HOST, or the SSH host whose probe listed it */
+  parent: string;
 }
 
 export interface NamespaceView {
@@ -35,6 +42,15 @@ export interface NamespaceView {
 }
 
 export interface NamespaceHostsOptions {
+  /** the host whose namespaces these are (default LOCAL_HOST) */
+  parent?: string;
+  /**
+   * when discovery runs: 'loading' (before the parent's refresh: local /proc) or 'snapshot' (after it: an SSH
+   * host's probe lists them in its own round trip). Default 'loading'.
+   */
+  trigger?: 'loading' | 'snapshot';
+  /** called for every namespace source right before the refresh that follows discovery */
+  prime?(info: IpcNamespaceInfo, source: IpcSource): void;
   discover(): Discovery;
   /** the source that reads inside one namespace (undefined: it cannot be read, e.g. no native binding) */
   makeSource(info: IpcNamespaceInfo): IpcSource | { error: string };
@@ -46,7 +62,7 @@ export interface NamespaceHostsOptions {
 export class NamespaceHosts implements Disposable {
   private view: NamespaceView | undefined;
   /** store hosts made here, by namespace inode */
-  private readonly made = new Map<number, { host: string; handle: Disposable; mainPid: number }>();
+  private readonly made = new Map<number, { host: string; handle: Disposable; mainPid: number; source: IpcSource; info: IpcNamespaceInfo }>();
   private readonly sub: Disposable;
   private syncing = false;
   private version = 0;
@@ -56,10 +72,15 @@ export class NamespaceHosts implements Disposable {
     private readonly store: SnapshotStore,
     private readonly opts: NamespaceHostsOptions,
   ) {
+    this.parent = opts.parent ?? LOCAL_HOST;
+    const trigger = opts.trigger ?? 'loading';
     this.sub = store.onDidChange((c) => {
-      if (c.host === LOCAL_HOST && c.reason === 'loading') this.onLocalRefresh();
+      if (c.host === this.parent && c.reason === trigger) this.onLocalRefresh();
     });
   }
+
+  /** the host whose namespaces these are */
+  readonly parent: string;
 
   /** What discovery saw last (undefined: off, or no refresh of the local host yet). */
   current(): NamespaceView | undefined {
@@ -99,7 +120,10 @@ export class NamespaceHosts implements Disposable {
         const runs: Promise<void>[] = [];
         for (const m of this.made.values()) {
           const st = this.store.get(m.host);
-          if (st && !st.loading) runs.push(this.store.refresh(m.host));
+          if (st && !st.loading) {
+            this.opts.prime?.(m.info, m.source);
+            runs.push(this.store.refresh(m.host));
+          }
         }
         void Promise.all(runs).then(() => resolve());
       }),
@@ -123,7 +147,7 @@ export class NamespaceHosts implements Disposable {
     for (const info of d.namespaces) {
       seen.add(info.inode);
       if (info.own) {
-        entries.push({ info, host: LOCAL_HOST });
+        entries.push({ info, host: this.parent, parent: this.parent });
         continue;
       }
       const had = this.made.get(info.inode);
@@ -134,16 +158,17 @@ export class NamespaceHosts implements Disposable {
       }
       const have = this.made.get(info.inode);
       if (have) {
-        entries.push({ info, host: have.host });
+        have.info = info;
+        entries.push({ info, host: have.host, parent: this.parent });
         continue;
       }
       if (!info.enterable) {
-        entries.push({ info });
+        entries.push({ info, parent: this.parent });
         continue;
       }
       const src = this.opts.makeSource(info);
       if ('error' in src) {
-        entries.push({ info: { ...info, enterable: false, reason: src.error } });
+        entries.push({ info: { ...info, enterable: false, reason: src.error }, parent: this.parent });
         continue;
       }
       if (this.store.get(src.host)) {
@@ -151,8 +176,8 @@ export class NamespaceHosts implements Disposable {
         this.store.removeHost(src.host);
       }
       const handle = this.store.addSource(src);
-      this.made.set(info.inode, { host: src.host, handle, mainPid: info.mainPid });
-      entries.push({ info, host: src.host });
+      this.made.set(info.inode, { host: src.host, handle, mainPid: info.mainPid, source: src, info });
+      entries.push({ info, host: src.host, parent: this.parent });
     }
     for (const [ino, m] of [...this.made]) {
       if (!seen.has(ino)) {
@@ -172,5 +197,67 @@ export class NamespaceHosts implements Disposable {
   dispose(): void {
     this.sub.dispose();
     this.clear();
+  }
+}
+
+/**
+ * The NamespaceHosts of every host that lists namespaces: the local machine's (always) and each SSH host's.
+ * A namespace host belongs to exactly one parent.
+ */
+export class NamespaceRegistry implements Disposable {
+  private readonly byParent = new Map<string, NamespaceHosts>();
+
+  constructor(readonly local: NamespaceHosts) {
+    this.byParent.set(local.parent, local);
+  }
+
+  /** Adds an SSH host's NamespaceHosts; disposing the handle disposes it (its namespace hosts leave the store). */
+  add(hosts: NamespaceHosts): Disposable {
+    this.byParent.get(hosts.parent)?.dispose();
+    this.byParent.set(hosts.parent, hosts);
+    return {
+      dispose: () => {
+        if (this.byParent.get(hosts.parent) === hosts) this.byParent.delete(hosts.parent);
+        hosts.dispose();
+      },
+    };
+  }
+
+  /** The namespaces listed under `parent` (LOCAL_HOST or an SSH host). */
+  forHost(parent: string): NamespaceHosts | undefined {
+    return this.byParent.get(parent);
+  }
+
+  current(parent: string = LOCAL_HOST): NamespaceView | undefined {
+    return this.byParent.get(parent)?.current();
+  }
+
+  /** The host a namespace host is listed under (undefined: not a namespace host). */
+  parentOf(host: string): string | undefined {
+    for (const h of this.byParent.values()) if (h.isNamespaceHost(host)) return h.parent;
+    return undefined;
+  }
+
+  isNamespaceHost(host: string): boolean {
+    return this.parentOf(host) !== undefined;
+  }
+
+  /** The namespace behind a store host, under whichever parent lists it. */
+  entryOf(host: string): NamespaceEntry | undefined {
+    for (const h of this.byParent.values()) {
+      const e = h.entryOf(host);
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  /** Resolves when the namespace refreshes that `parent`'s last refresh started have ended. */
+  settled(parent: string = LOCAL_HOST): Promise<void> {
+    return this.byParent.get(parent)?.settled() ?? Promise.resolve();
+  }
+
+  dispose(): void {
+    for (const h of this.byParent.values()) h.dispose();
+    this.byParent.clear();
   }
 }

@@ -11,7 +11,7 @@ import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
 import { discoverNamespaces } from '../backend/namespaces';
 import { NamespaceSource } from '../backend/namespaceSource';
 import { nativeBinding } from '../backend/nativeLoader';
-import { NamespaceHosts } from './namespaceHosts';
+import { NamespaceHosts, NamespaceRegistry } from './namespaceHosts';
 import { VerdictService } from './verdictService';
 
 export interface Services {
@@ -28,6 +28,8 @@ export interface Services {
   readonly verdicts: VerdictService;
   /** the machine's other IPC namespaces (containers) as store hosts; discovered with every local refresh */
   readonly namespaces: NamespaceHosts;
+  /** the namespaces of every host that lists them: this machine's (`namespaces`) and each SSH host's */
+  readonly hostNamespaces: NamespaceRegistry;
 }
 
 export function createServices(context: vscode.ExtensionContext, opts: { platform?: NodeJS.Platform } = {}): Services {
@@ -62,8 +64,9 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
     },
     log: (level, msg) => log[level](msg),
   });
+  const hostNamespaces = new NamespaceRegistry(namespaces);
   context.subscriptions.push(
-    namespaces,
+    hostNamespaces,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ipcExplorer.namespaces')) void store.refresh(LOCAL_HOST);
     }),
@@ -93,6 +96,7 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
     notify,
     localSource,
     namespaces,
+    hostNamespaces,
     verdicts,
   };
 }

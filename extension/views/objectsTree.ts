@@ -10,7 +10,7 @@ import { objectRef } from '../domain/verdict';
 import type { ObjectRef } from '../shared/model';
 import { readTreeSettings, type TreeSettings } from '../services/settings';
 import { LOCAL_HOST, type SnapshotStore, type StoreChange } from '../services/snapshotStore';
-import type { NamespaceHosts } from '../services/namespaceHosts';
+import type { NamespaceRegistry } from '../services/namespaceHosts';
 import { NamespaceNode } from './nodes/namespaceNode';
 import { GroupNode } from './nodes/groupNode';
 import { HostNode } from './nodes/hostNode';
@@ -39,11 +39,11 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     private readonly store: SnapshotStore,
     /** the local machine has no System V IPC (Windows): this row, first, instead of a local host */
     private readonly localUnavailable?: { text: string; detail: string },
-    /** the machine's other IPC namespaces (containers), listed under the local host */
-    private readonly namespaces?: NamespaceHosts,
+    /** the IPC namespaces (containers) of this machine and of each SSH host, listed under their host */
+    private readonly namespaces?: NamespaceRegistry,
   ) {
     this.ctx = {
-      namespaces: () => this.namespaces?.current(),
+      namespaces: (host) => this.namespaces?.current(host),
       store,
       settings: () => this.settingsCache,
       userName: (host, uid) => (host === LOCAL_HOST ? localUserName(uid) : String(uid)),
@@ -121,8 +121,8 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
           this.fire();
           break;
         }
-        // another namespace of this machine: its row is under the local host, which is redrawn with its rows
-        this.fire(this.hostNodes.get(this.namespaces?.isNamespaceHost(c.host) ? LOCAL_HOST : c.host));
+        // another namespace of a host: its row is under that host, which is redrawn with its rows
+        this.fire(this.hostNodes.get(this.namespaces?.parentOf(c.host) ?? c.host));
         break;
       }
       case 'detail':
@@ -194,11 +194,11 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     return node.parent;
   }
 
-  /** The row of one IPC namespace under the local host (by its store host or `ipc:[N]`), when listed. */
-  async namespaceNode(hostOrNs: string): Promise<NamespaceNode | undefined> {
+  /** The row of one IPC namespace under its host (by its store host, or `ipc:[N]` under `parent`), when listed. */
+  async namespaceNode(hostOrNs: string, parent?: string): Promise<NamespaceNode | undefined> {
     await this.whenSettled();
     await this.getChildren();
-    const local = this.hostNodes.get(LOCAL_HOST);
+    const local = this.hostNodes.get(parent ?? this.namespaces?.parentOf(hostOrNs) ?? LOCAL_HOST);
     if (!local) return undefined;
     const rows = await this.getChildren(local);
     return rows.find((n): n is NamespaceNode => n instanceof NamespaceNode && (n.entry.host === hostOrNs || n.entry.info.ns === hostOrNs));
@@ -216,7 +216,7 @@ export class ObjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   async findObjectNode(host: string, ref: ObjectRef): Promise<ObjectNode | undefined> {
     await this.whenSettled();
     await this.getChildren();
-    const h = this.hostNodes.get(this.namespaces?.isNamespaceHost(host) ? LOCAL_HOST : host);
+    const h = this.hostNodes.get(this.namespaces?.parentOf(host) ?? host);
     if (!h) return undefined;
     let level: TreeNode[] = await this.getChildren(h);
     // host -> namespace -> kinds when the local host lists the machine's IPC namespaces

@@ -24,7 +24,7 @@ export interface TreeViews {
 }
 
 export function registerTreeViews(context: vscode.ExtensionContext, services: Services): TreeViews {
-  const provider = new ObjectsTreeProvider(services.store, services.localSource.unavailable, services.namespaces);
+  const provider = new ObjectsTreeProvider(services.store, services.localSource.unavailable, services.hostNamespaces);
   const treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   const explorerView = vscode.window.createTreeView(EXPLORER_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   const autoRefresh = new AutoRefresh(services.store, [treeView, explorerView], [VIEW_ID, EXPLORER_VIEW_ID]);

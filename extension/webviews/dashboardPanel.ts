@@ -141,7 +141,8 @@ export class DashboardPanel implements vscode.Disposable {
   private onStoreChange(c: StoreChange): void {
     if (this.disposed) return;
     // the picker and the "by container" view follow every namespace's refresh (and the local one's discovery)
-    if ((c.reason === 'snapshot' || c.reason === 'hosts') && (c.host === LOCAL_HOST || this.services.namespaces.isNamespaceHost(c.host) || c.host === this.host)) {
+    const parent = this.parentHost();
+    if ((c.reason === 'snapshot' || c.reason === 'hosts') && (c.host === parent || this.services.hostNamespaces.parentOf(c.host) === parent || c.host === this.host)) {
       this.postNamespaces();
     }
     if (c.host !== this.host) return;
@@ -169,9 +170,14 @@ export class DashboardPanel implements vscode.Disposable {
     for (const id of ids) void this.services.store.semDetail(st.host, id);
   }
 
-  /** The machine's IPC namespaces as the picker and the per-container bars show them (empty: only one visible). */
+  /** The host whose namespaces the picker lists: this panel's host, or the host listing this panel's namespace. */
+  private parentHost(): string {
+    return this.services.hostNamespaces.parentOf(this.host) ?? this.host;
+  }
+
+  /** The host's IPC namespaces as the picker and the per-container bars show them (empty: only one visible). */
   namespaceItems(): NamespaceItem[] {
-    const view = this.services.namespaces.current();
+    const view = this.services.hostNamespaces.current(this.parentHost());
     if (!view || view.entries.length < 2) return [];
     return view.entries.map((e) => namespaceItem(e.info, e.host ?? null, e.host ? this.services.store.get(e.host) : undefined));
   }
@@ -220,7 +226,7 @@ export class DashboardPanel implements vscode.Disposable {
           return;
         case 'selectNamespace': {
           // only a namespace this panel can list, and only one that can be read
-          const entry = this.services.namespaces.current()?.entries.find((e) => e.info.ns === m.ns);
+          const entry = this.services.hostNamespaces.current(this.parentHost())?.entries.find((e) => e.info.ns === m.ns);
           if (!entry?.host) {
             this.services.log.warn(`dashboard: selectNamespace ${m.ns}: not a namespace that can be shown (ignored)`);
             this.messenger.post({ type: 'error', error: { code: 'ENOENT', message: `${m.ns} is not listed (any more) or cannot be read: refresh` } });

@@ -68,7 +68,7 @@ export class HostNode extends TreeNode {
     const st = this.hostState(ctx);
     if (!st) return [];
     // more than one IPC namespace visible (containers): host -> namespace -> kinds
-    const ns = this.host === LOCAL_HOST ? ctx.namespaces?.() : undefined;
+    const ns = ctx.namespaces?.(this.host);
     const nsVersion = ns && ns.entries.length > 1 ? ns.version : -1;
     if (this.built && this.built.generation === st.generation && this.built.error === st.error && this.built.nsVersion === nsVersion) return this.built.kids;
     const kids: TreeNode[] =

@@ -28,8 +28,9 @@ export class NamespaceNode extends TreeNode {
     private readonly siblings: number,
   ) {
     super();
-    this.id = `ns:${entry.info.ns}`;
-    this.host = entry.host ?? LOCAL_HOST;
+    // the same namespace can be listed by this machine and by an SSH host of this machine
+    this.id = entry.parent === LOCAL_HOST ? `ns:${entry.info.ns}` : `ns:${entry.parent}|${entry.info.ns}`;
+    this.host = entry.host ?? entry.parent;
   }
 
   /** The namespace's row label: `host` for the machine's own, else the container or `ipc:[N] · comm`. */
@@ -49,7 +50,7 @@ export class NamespaceNode extends TreeNode {
     item.id = this.id;
     const parts: string[] = [];
     if (info.initial) parts.push("machine's own");
-    if (info.own) parts.push('IPC Explorer runs here');
+    if (info.own) parts.push(this.entry.parent === LOCAL_HOST ? 'IPC Explorer runs here' : 'the SSH login runs here');
     if (!this.entry.host) parts.push(`cannot read: ${visibleText(info.reason ?? 'not enterable', 120)}`);
     else if (snap) parts.push(namespaceDescription(namespaceSummary(snap)));
     if (st?.error) parts.push(`error: ${st.error.code}`);
@@ -60,10 +61,11 @@ export class NamespaceNode extends TreeNode {
       : !this.entry.host
         ? new vscode.ThemeIcon('lock')
         : new vscode.ThemeIcon(info.initial ? 'home' : info.container ? 'package' : 'symbol-namespace');
-    item.contextValue = !this.entry.host ? 'namespace.unreadable' : this.entry.host === LOCAL_HOST ? 'host.namespace.own' : 'host.namespace';
+    item.contextValue = !this.entry.host ? 'namespace.unreadable' : this.entry.host === this.entry.parent ? 'host.namespace.own' : 'host.namespace';
     const md = new vscode.MarkdownString();
     md.appendMarkdown('**IPC namespace** ');
-    md.appendText(`${info.ns}${info.initial ? " (the machine's own)" : ''}${info.own ? ' (IPC Explorer runs in it)' : ''}\n\n`);
+    md.appendText(`${info.ns}${info.initial ? " (the machine's own)" : ''}${info.own ? (this.entry.parent === LOCAL_HOST ? ' (IPC Explorer runs in it)' : ' (the SSH login runs in it)') : ''}\n\n`);
+    if (this.entry.parent !== LOCAL_HOST) md.appendText(`on ${this.entry.parent}${info.own ? '' : ', read with nsenter -t PID -i'}\n\n`);
     const lines: string[] = [];
     if (info.container) lines.push(`container: ${visibleText(describeContainer(info.container, info.pod))}`);
     if (info.container?.cgroupPath) lines.push(`cgroup: ${visibleText(info.container.cgroupPath)}`);

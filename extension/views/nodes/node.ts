@@ -17,8 +17,8 @@ export interface ViewContext {
   readonly decorationScheme: string;
   /** warning texts the person dismissed (this session): their rows are not shown */
   readonly dismissed?: ReadonlySet<string>;
-  /** the IPC namespaces of this machine as discovery saw them last (undefined: off or not yet run) */
-  namespaces?(): NamespaceView | undefined;
+  /** the IPC namespaces of `host` (this machine, or an SSH host) as discovery saw them last (undefined: off or not yet run) */
+  namespaces?(host: string): NamespaceView | undefined;
 }
 
 export abstract class TreeNode {
