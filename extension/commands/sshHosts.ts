@@ -57,7 +57,11 @@ export interface RemoteHosts {
 export function registerRemote(context: vscode.ExtensionContext, services: Services): RemoteHosts {
   const { store, log, notify } = services;
   const live = new Map<string, { source: SshSource; handle: vscode.Disposable; key: string }>();
-  const namespacesOn = () => vscode.workspace.getConfiguration(SECTION).get<boolean>('namespaces.enabled', true) !== false;
+  // opt-in (machine scope): every refresh then runs nsenter as root inside each container of the host
+  const namespacesOn = () => {
+    const c = vscode.workspace.getConfiguration(SECTION);
+    return c.get<boolean>('namespaces.enabled', true) !== false && c.get<boolean>('namespaces.sshHosts', false) === true;
+  };
 
   const listNamespaces = (host: string, source: SshSource): vscode.Disposable =>
     services.hostNamespaces.add(sshNamespaceHosts(store, host, source, { enabled: namespacesOn, log: (level, msg) => log[level](msg) }));
