@@ -212,3 +212,68 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     assert.equal(await provider.namespaceNode(hostB), undefined);
   });
 });
+
+describe('namespaces: the dashboard\'s "Shared memory and semaphores by container" in the real VS Code', function () {
+  this.timeout(120000);
+  let api;
+  let a;
+  let b;
+  const cfg = () => vscode.workspace.getConfiguration('ipcExplorer');
+  let saved;
+  const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
+
+  before(async function () {
+    h.assertPrivateIpcNamespace();
+    api = await h.activateExtension();
+    saved = cfg().inspect('namespaces.enabled').globalValue;
+    await cfg().update('namespaces.enabled', true, vscode.ConfigurationTarget.Global);
+    // gamma: SEMMNI 8 (1 set: 13 %), 2 MiB of an 8 MiB /dev/shm (25 %); delta: SEMMNI 4 (25 %), 3 MiB of 4 MiB (75 %)
+    a = await makeNamespace({ shmSize: '8m', sem: '250 32000 32 8', queue: false, shm: false, blobMiB: 2 });
+    b = await makeNamespace({ shmSize: '4m', sem: '250 32000 32 4', queue: true, shm: true, blobMiB: 3 });
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  });
+
+  after(async function () {
+    for (const x of [a, b]) if (x) await x.end();
+    await cfg().update('namespaces.enabled', saved, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('ipcExplorer.refresh');
+  });
+
+  it('one row per namespace, each with its bars against its own limits and /dev/shm; choosing one shows it; a screenshot', async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('ipcExplorer.openDashboard', { host: 'local' });
+    const rowSel = (ns) => `section.namespaces:not(.hidden) .ns-row[data-ns="${ns}"]`;
+    await h.waitFor(async () => (await q(rowSel(a.ns))).found && (await q(rowSel(b.ns))).found, 'both made namespaces in the per-container view', 30000)
+      .catch(async (e) => { await h.screenshot('namespaces-dashboard-failed'); throw e; });
+    // one row per namespace the host lists (the machine's, ours, the made ones, other programs' on this machine)
+    const listed = api.services.namespaces.current().entries.map((e) => e.info.ns);
+    const rows = await q('section.namespaces .ns-row');
+    assert.deepEqual(rows.items.map((r) => /data-ns="([^"]+)"/.exec(r.html)[1]), listed);
+    // each row: semaphores, System V shared memory and /dev/shm, each against that namespace's own limit
+    const bars = async (ns) => (await q(`${rowSel(ns)} .ns-bar`)).items.map((i) => [i.ariaLabel, /aria-valuenow="(\d+)"/.exec(i.html)[1]]);
+    const barsA = await bars(a.ns);
+    const barsB = await bars(b.ns);
+    console.log(`      gamma: ${JSON.stringify(barsA)}\n      delta: ${JSON.stringify(barsB)}`);
+    assert.equal(barsA.length, 3);
+    assert.equal(barsB.length, 3);
+    assert.match(barsA[0][0], /: semaphores SEMMNI 1 \/ 8 13 %$/);
+    assert.match(barsB[0][0], /: semaphores SEMMNI 1 \/ 4 25 %$/);
+    assert.match(barsA[2][0], /: \/dev\/shm 2(\.0)? MiB \/ 8(\.0)? MiB 25 %$/);
+    assert.match(barsB[2][0], /: \/dev\/shm 3(\.0)? MiB \/ 4(\.0)? MiB 75 %$/);
+    assert.deepEqual([barsA[2][1], barsB[2][1]], ['25', '75']);
+    // 75 % is below the one threshold table's warning (>= 80 %): both are ok-level bars
+    const level = async (ns) => (await q(`${rowSel(ns)} .ns-bar[data-what="devShm"]`)).items[0].className;
+    assert.deepEqual([await level(a.ns), await level(b.ns)], ['ns-bar level-ok', 'ns-bar level-ok']);
+    // choosing delta by its name: its row is the current one and the rest of the dashboard is delta's
+    const click = await h.bridge('click', { selector: `${rowSel(b.ns)} .ns-name`, frame: 'webview' });
+    assert.ok(click.ok, click.error);
+    await h.waitFor(async () => (await q(`.ns-row.current[data-ns="${b.ns}"]`)).found, 'delta shown', 15000);
+    const picker = await q('select option:checked');
+    assert.ok(picker.items.some((o) => o.value === b.ns), JSON.stringify(picker.items.map((o) => o.value)));
+    const file = await h.screenshot('namespaces-dashboard');
+    assert.ok(fs.statSync(file).size > 10000, 'a real PNG');
+    console.log(`    screenshot: ${file}`);
+  });
+});
