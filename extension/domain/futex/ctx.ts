@@ -68,7 +68,7 @@ export class Ctx<P extends Pc = Pc> {
   constructor(prev: FutexState, readonly tid: number, actor: string, readonly record = true) {
     const threads = prev.threads.slice();
     const x = threads[tid];
-    if (x) threads[tid] = { ...x };
+    if (x) threads[tid] = copyThread(x);
     this.s = {
       model: prev.model, glibc: prev.glibc, memoryModel: prev.memoryModel, scenario: prev.scenario,
       mem: { status: prev.mem.status, value: prev.mem.value, nwaiters: prev.mem.nwaiters, priv: prev.mem.priv },
@@ -177,7 +177,11 @@ export class Ctx<P extends Pc = Pc> {
       this.crashed = true;
       for (let i = 0; i < this.s.threads.length; i++) {
         const x = this.s.threads[i];
-        if (x.status !== 'done' && x.status !== 'cancelled') this.s.threads[i] = { ...x, status: 'crashed' };
+        if (x.status !== 'done' && x.status !== 'cancelled') {
+          const y = copyThread(x);
+          y.status = 'crashed';
+          this.s.threads[i] = y;
+        }
       }
       this.s.queue = [];
     }
@@ -312,7 +316,11 @@ export class Ctx<P extends Pc = Pc> {
       const i = q.indexOf(w);
       if (i >= 0) q.splice(i, 1);
       const x = this.s.threads[w];
-      this.s.threads[w] = { ...x, status: 'ready', window: true, futexKey: '' };
+      const y = copyThread(x);
+      y.status = 'ready';
+      y.window = true;
+      y.futexKey = '';
+      this.s.threads[w] = y;
       (this.rec.resumed ??= []).push({ thread: x.name, ret: 0, why: 'wake' });
     }
     if (match.length < q.length + chosen.length && chosen.length < n) {
@@ -326,6 +334,18 @@ export class Ctx<P extends Pc = Pc> {
     call.woken = chosen.map((w) => this.s.threads[w].name);
     return chosen.length;
   }
+}
+
+/**
+ * A copy of a thread (its `results` and `buffer` arrays shared: they are replaced, never mutated). Written out
+ * field by field so that every thread object has one shape, which keeps the explorer's copies cheap.
+ */
+export function copyThread<P extends Pc>(x: ThreadState<P>): ThreadState<P> {
+  return {
+    name: x.name, op: x.op, pc: x.pc, status: x.status, word: x.word, priv: x.priv, guess: x.guess, wakeCount: x.wakeCount,
+    pendingRet: x.pendingRet, registered: x.registered, published: x.published, futexKey: x.futexKey, pendingCancel: x.pendingCancel,
+    cancelSent: x.cancelSent, unwinding: x.unwinding, window: x.window, results: x.results, buffer: x.buffer,
+  };
 }
 
 /** Writes a store buffer entry (or a plain store) to memory; an unmapped page takes nothing. */
