@@ -20,7 +20,8 @@ const min = (f: () => void, n: number): number => {
   return best;
 };
 if (!tso) {
-  for (const [id, model, n] of [['seed', 'glibc-new-64', 41], ['seed', 'glibc-new-32', 41], ['three', 'glibc-new-64', 7]] as const) {
+  for (const [id, model, n] of [['seed', 'glibc-new-64', 41], ['seed', 'glibc-new-32', 41], ['seed', 'glibc-old', 41],
+    ['three', 'glibc-new-64', 7], ['three', 'glibc-new-32', 7], ['three', 'glibc-old', 7]] as const) {
     const sc = findScenario(id);
     explore(sc, { model });
     let best = Infinity;
