@@ -312,11 +312,14 @@ export function pageValue(value: unknown): string {
     if (ArrayBuffer.isView(v)) {
       const type = TYPED_ARRAYS.find((t) => v.constructor.name === t);
       if (!type) throw new Error(`pageValue: ${v.constructor.name} is not a column type`);
-      return { $typed: type, data: Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isNaN(x) ? 'NaN' : x)) };
+      // the bytes as they are (NaN included), as base64: little garbage for the page to collect afterwards
+      return { $typed: type, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
     }
     return v;
   });
-  return `JSON.parse(${JSON.stringify(json)}, (k, v) => v && typeof v === 'object' && ${JSON.stringify(TYPED_ARRAYS)}.includes(v.$typed) ? new globalThis[v.$typed](v.data.map(Number)) : v)`;
+  const revive = `(k, v) => v && typeof v === 'object' && ${JSON.stringify(TYPED_ARRAYS)}.includes(v.$typed) ? ` +
+    `new globalThis[v.$typed](Uint8Array.from(atob(v.b64), (c) => c.charCodeAt(0)).buffer) : v`;
+  return `JSON.parse(${JSON.stringify(json)}, ${revive})`;
 }
 
 /**

@@ -22,7 +22,7 @@ import { loadState, saveState } from '../common/viewState';
 import { capacityBars, orphanSummary, orphanUsage, type OrphanSummary } from '../layout/capacity';
 import { compileFilter } from '../layout/filter';
 import { diffRefs, layoutMsg, layoutPids, layoutShm } from '../layout/others';
-import { refOf, verdictMap } from '../layout/refs';
+import { refOf, verdictIndex, type VerdictIndex } from '../layout/refs';
 import { layoutSemSets, type ChangeMark } from '../layout/semSets';
 import { renderCapacity } from './capacityView';
 import { renderDetail } from './detailView';
@@ -56,12 +56,13 @@ function isViewState(x: unknown): x is ViewState {
 interface Data {
   host: string;
   snapshot: IpcSnapshot;
-  verdicts: Map<ObjectRef, Verdict>;
+  /** by ref, and by object for the snapshot's sets (layout/refs.ts) */
+  verdicts: VerdictIndex;
   capacity: CapacityRow[];
   changes: Map<ObjectRef, Exclude<ChangeMark, null>>;
   vanishedSets: SemSet[];
   /** the previous snapshot's verdicts of the vanished sets (they keep their group for their last cycle). */
-  layoutVerdicts: Map<ObjectRef, Verdict>;
+  layoutVerdicts: VerdictIndex;
   /** what depends only on the snapshot and its verdicts, computed at its first render (32,000 sets: tens of ms) */
   derived?: Derived;
 }
@@ -244,14 +245,15 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
   if (prev && prev.host === host && prev.snapshot.takenAt === snapshot.takenAt) {
     // the same refresh re-sent (per-semaphore detail arrived, verdicts updated): keep this cycle's marks
     for (const [r, c] of prev.changes) changes.set(r, c);
-    data = { ...prev, snapshot, verdicts: verdictMap(verdicts), capacity, changes, derived: undefined };
+    data = { ...prev, snapshot, verdicts: verdictIndex(snapshot.sems, verdicts), capacity, changes, derived: undefined };
     data.layoutVerdicts = data.verdicts;
     if (prev.vanishedSets.length) {
-      data.layoutVerdicts = new Map(data.verdicts);
+      const kept: Verdict[] = [];
       for (const s of prev.vanishedSets) {
         const v = prev.layoutVerdicts.get(refOf(s));
-        if (v) data.layoutVerdicts.set(v.ref, v);
+        if (v) kept.push(v);
       }
+      data.layoutVerdicts = data.verdicts.with(kept);
     }
     errorBar.text('');
     return;
@@ -265,15 +267,17 @@ function acceptSnapshot(host: string, snapshot: IpcSnapshot, verdicts: Verdict[]
   // per-semaphore detail belongs to one refresh: a new one reads it again for the set being looked at
   details.clear();
   detailVerdicts.clear();
-  const vanishedSet = new Set(vanishedRefs);
-  const vanishedSets = prev ? prev.snapshot.sems.filter((s) => vanishedSet.has(refOf(s))) : [];
-  const vmap = verdictMap(verdicts);
+  // by id (a number), not by building every set's ref
+  const vanishedIds = new Set(vanishedRefs.filter((r) => r.startsWith('sem:')).map((r) => Number(r.slice(4))));
+  const vanishedSets = prev && vanishedIds.size ? prev.snapshot.sems.filter((s) => vanishedIds.has(s.id)) : [];
+  const vmap = verdictIndex(snapshot.sems, verdicts);
   // the vanished sets keep their last verdict (and so their group) for one refresh
-  const layoutVerdicts = vanishedSets.length ? new Map(vmap) : vmap;
+  const kept: Verdict[] = [];
   for (const s of vanishedSets) {
     const v = prev?.verdicts.get(refOf(s));
-    if (v) layoutVerdicts.set(v.ref, v);
+    if (v) kept.push(v);
   }
+  const layoutVerdicts = kept.length ? vmap.with(kept) : vmap;
   data = { host, snapshot, verdicts: vmap, capacity, changes, vanishedSets, layoutVerdicts };
   const open = ui.selected ? snapshot.sems.find((s) => refOf(s) === ui.selected) : undefined;
   if (open) {

@@ -5,7 +5,7 @@
 import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
 import { formatBytes, formatCount } from '../../extension/shared/format';
 import { capacityLevel, type CapacityLevel as BaseLevel, type CapacityRow } from '../../extension/shared/limitDescriptors';
-import { refOf } from './refs';
+import { refOf, verdictOf } from './refs';
 
 export type CapacityLevel = BaseLevel | 'none';
 
@@ -49,7 +49,7 @@ export function orphanUsage(snapshot: IpcSnapshot, verdicts: ReadonlyMap<ObjectR
   let orphanSets = 0;
   let orphanSems = 0;
   for (const s of snapshot.sems) {
-    if (!isOrphan(refOf(s))) continue;
+    if (verdictOf(verdicts, s)?.state !== 'orphan') continue;
     orphanSets++;
     orphanSems += s.nsems;
   }
@@ -151,7 +151,7 @@ export function orphanSummary(snapshot: IpcSnapshot, verdicts: ReadonlyMap<Objec
   let recyclableSems = 0;
   let undecided = 0;
   for (const s of snapshot.sems) {
-    const v = verdicts.get(refOf(s));
+    const v = verdictOf(verdicts, s);
     sems += s.nsems;
     if ((v?.state ?? 'unknown') === 'unknown') undecided++;
     if (v?.state === 'orphan') {

@@ -4,7 +4,7 @@
  * All terms must match (AND). Case-insensitive.
  */
 import type { IpcObject, IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
-import { keyHex, refOf } from './refs';
+import { keyHex, verdictOf } from './refs';
 
 export type FilterField = 'key' | 'id' | 'owner' | 'uid' | 'pid' | 'state' | 'kind' | 'any';
 export interface FilterTerm {
@@ -102,7 +102,7 @@ export function compileFilter(
   const terms = parseFilter(text);
   if (terms.length === 0) return null;
   return (o) => {
-    const f = facets(o, verdicts.get(refOf(o)), snapshot);
+    const f = facets(o, verdictOf(verdicts, o), snapshot);
     return terms.every((t) => termMatches(t, f));
   };
 }

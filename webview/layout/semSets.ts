@@ -7,7 +7,7 @@
  */
 import { scaleSqrt } from 'd3-scale';
 import type { ObjectRef, SemSet, Verdict, VerdictState } from '../../extension/shared/model';
-import { keyHex, keyU32, refOf } from './refs';
+import { keyHex, keyU32, refOf, verdictOf } from './refs';
 
 export type ChangeMark = 'appeared' | 'vanished' | 'changed' | null;
 
@@ -142,11 +142,11 @@ export function layoutSemSets(
   const all: Entry[] = [];
   let maxNsems = 1;
   for (const set of sets) {
-    all.push({ set, vanished: false, v: verdicts.get(refOf(set)) });
+    all.push({ set, vanished: false, v: verdictOf(verdicts, set) });
     if (set.nsems > maxNsems) maxNsems = set.nsems;
   }
   for (const set of vanished) {
-    all.push({ set, vanished: true, v: verdicts.get(refOf(set)) });
+    all.push({ set, vanished: true, v: verdictOf(verdicts, set) });
     if (set.nsems > maxNsems) maxNsems = set.nsems;
   }
   const domain: [number, number] = [1, Math.max(2, maxNsems)];
