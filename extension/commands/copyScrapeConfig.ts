@@ -4,13 +4,13 @@
  */
 import * as vscode from 'vscode';
 import { scrapeConfigYaml } from '../domain/scrapeConfig';
-import { parseHostsSetting } from '../remote/hostSettings';
 import type { Services } from '../services/services';
+import { readSshHosts } from '../services/settings';
 import { registerGuarded } from './guard';
 
 export function registerCopyScrapeConfig(context: vscode.ExtensionContext, services: Services): void {
   registerGuarded(context, services, 'ipcExplorer.copyPrometheusScrapeConfig', 'Copy Prometheus scrape config', async () => {
-    const parsed = parseHostsSetting(vscode.workspace.getConfiguration('ipcExplorer').get('sshHosts'));
+    const parsed = readSshHosts();
     const hosts = parsed.hosts.map((h) => h.destination.spec);
     const text = scrapeConfigYaml(hosts);
     await vscode.env.clipboard.writeText(text);

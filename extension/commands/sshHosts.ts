@@ -13,38 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services/services';
+import { readRemoteSettings, readSshHosts, SECTION } from '../services/settings';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { hostOf } from './args';
 import { hostAliasesFromSshConfig, parseHostSpec } from '../remote/hostName';
-import { mapBounded, parseHostsSetting, withHost, withoutHost } from '../remote/hostSettings';
+import { mapBounded, withHost, withoutHost } from '../remote/hostSettings';
 import { SshSource, type SshSourceOptions } from '../remote/sshSource';
 import { sshNamespaceHosts } from '../services/sshNamespaceHosts';
-
-const SECTION = 'ipcExplorer';
-
-interface RemoteSettings {
-  configFile?: string;
-  timeoutMs: number;
-  maxOutputBytes: number;
-  connectTimeoutSec: number;
-  concurrency: number;
-}
-
-function num(v: unknown, dflt: number, min: number, max: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : dflt;
-}
-
-function readRemoteSettings(): RemoteSettings {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const cfg = c.get<string>('sshConfigFile');
-  return {
-    configFile: typeof cfg === 'string' && cfg.trim() ? cfg.trim().replace(/^~(?=\/)/, os.homedir()) : undefined,
-    timeoutMs: num(c.get('sshTimeoutSeconds'), 30, 1, 3600) * 1000,
-    maxOutputBytes: num(c.get('sshMaxOutputMB'), 64, 1, 4096) * 1024 * 1024,
-    connectTimeoutSec: Math.round(num(c.get('sshConnectTimeoutSeconds'), 10, 1, 300)),
-    concurrency: Math.round(num(c.get('sshRefreshConcurrency'), 4, 1, 64)),
-  };
-}
 
 export interface RemoteHosts {
   /** the SSH hosts currently in the store, by display name. */
@@ -68,8 +43,7 @@ export function registerRemote(context: vscode.ExtensionContext, services: Servi
   let reported = '';
 
   const sync = () => {
-    const c = vscode.workspace.getConfiguration(SECTION);
-    const parsed = parseHostsSetting(c.get('sshHosts'));
+    const parsed = readSshHosts();
     const problems = parsed.problems.join('\n');
     if (problems && problems !== reported) notify.warn(`Some SSH hosts were ignored:\n${problems}`);
     reported = problems;

@@ -12,6 +12,7 @@ import { discoverNamespaces } from '../backend/namespaces';
 import { NamespaceSource } from '../backend/namespaceSource';
 import { nativeBinding } from '../backend/nativeLoader';
 import { NamespaceHosts, NamespaceRegistry } from './namespaceHosts';
+import { readNamespacesEnabled } from './settings';
 import { VerdictService } from './verdictService';
 
 export interface Services {
@@ -52,7 +53,7 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
     enabled: () =>
       (opts.platform ?? process.platform) === 'linux' &&
       !localSource.unavailable &&
-      vscode.workspace.getConfiguration('ipcExplorer').get<boolean>('namespaces.enabled', true) !== false,
+      readNamespacesEnabled(),
     discover: () => {
       const b = nativeBinding().binding;
       return discoverNamespaces(b ? { utsNodename: (p) => b.utsNodename(p) } : {});

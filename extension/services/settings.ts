@@ -1,7 +1,9 @@
 /** Typed access to the `ipcExplorer.*` settings (package.json `contributes.configuration`). */
+import os from 'node:os';
 import * as vscode from 'vscode';
 import { CAPACITY_THRESHOLDS } from '../shared/limitDescriptors';
 import { DEFAULT_VERDICT_OPTIONS, parseObjectRule, type ObjectRule, type VerdictOptions } from '../domain/verdict';
+import { parseHostsSetting, type HostsSetting } from '../remote/hostSettings';
 
 export const SECTION = 'ipcExplorer';
 
@@ -83,4 +85,39 @@ export function readRecycleSettings(): RecycleSettings {
     },
     dataDirs: Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && d.length > 0) : [],
   };
+}
+
+/** `ipcExplorer.sshHosts`, parsed and validated (entries refused are in `problems`). */
+export function readSshHosts(): HostsSetting {
+  return parseHostsSetting(vscode.workspace.getConfiguration(SECTION).get('sshHosts'));
+}
+
+/** The `ipcExplorer.ssh*` settings every SSH host's source is made with. */
+export interface RemoteSettings {
+  configFile?: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  connectTimeoutSec: number;
+  concurrency: number;
+}
+
+function bounded(v: unknown, dflt: number, min: number, max: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : dflt;
+}
+
+export function readRemoteSettings(): RemoteSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const cfg = c.get<string>('sshConfigFile');
+  return {
+    configFile: typeof cfg === 'string' && cfg.trim() ? cfg.trim().replace(/^~(?=\/)/, os.homedir()) : undefined,
+    timeoutMs: bounded(c.get('sshTimeoutSeconds'), 30, 1, 3600) * 1000,
+    maxOutputBytes: bounded(c.get('sshMaxOutputMB'), 64, 1, 4096) * 1024 * 1024,
+    connectTimeoutSec: Math.round(bounded(c.get('sshConnectTimeoutSeconds'), 10, 1, 300)),
+    concurrency: Math.round(bounded(c.get('sshRefreshConcurrency'), 4, 1, 64)),
+  };
+}
+
+/** `ipcExplorer.namespaces.enabled`: list this machine's other IPC namespaces (default on). */
+export function readNamespacesEnabled(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('namespaces.enabled', true) !== false;
 }
