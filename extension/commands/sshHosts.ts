@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services/services';
-import { readRemoteSettings, readSshHosts, SECTION } from '../services/settings';
+import { readRemoteSettings, readSshHosts, readSshNamespacesEnabled, SECTION } from '../services/settings';
 import { LOCAL_HOST } from '../services/snapshotStore';
 import { hostOf } from './args';
 import { hostAliasesFromSshConfig, parseHostSpec } from '../remote/hostName';
@@ -33,10 +33,7 @@ export function registerRemote(context: vscode.ExtensionContext, services: Servi
   const { store, log, notify } = services;
   const live = new Map<string, { source: SshSource; handle: vscode.Disposable; key: string }>();
   // opt-in (machine scope): every refresh then runs nsenter as root inside each container of the host
-  const namespacesOn = () => {
-    const c = vscode.workspace.getConfiguration(SECTION);
-    return c.get<boolean>('namespaces.enabled', true) !== false && c.get<boolean>('namespaces.sshHosts', false) === true;
-  };
+  const namespacesOn = readSshNamespacesEnabled;
 
   const listNamespaces = (host: string, source: SshSource): vscode.Disposable =>
     services.hostNamespaces.add(sshNamespaceHosts(store, host, source, { enabled: namespacesOn, log: (level, msg) => log[level](msg) }));

@@ -121,3 +121,8 @@ export function readRemoteSettings(): RemoteSettings {
 export function readNamespacesEnabled(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>('namespaces.enabled', true) !== false;
 }
+
+/** `ipcExplorer.namespaces.sshHosts` (off by default) under the namespaces switch: list each SSH host's namespaces. */
+export function readSshNamespacesEnabled(): boolean {
+  return readNamespacesEnabled() && vscode.workspace.getConfiguration(SECTION).get<boolean>('namespaces.sshHosts', false) === true;
+}
