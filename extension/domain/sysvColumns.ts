@@ -1,6 +1,6 @@
 /**
- * The native binding's columnar System V listing and raw limits (layouts fixed by native/src/convert.cc),
- * and their decoding into model objects. Pure: typed arrays in, model out.
+ * The native binding's columnar System V listing and raw limits (header strides of native/src/ipc_core.h,
+ * arrays built in native/src/convert.cc) and their decoding into model objects. Pure: typed arrays in, model out.
  *
  * Why columnar: building 32,000 set objects property by property through N-API costs more than the
  * syscalls. The binding returns typed arrays (one Float64Array of headers per kind, one Uint16Array of every

@@ -10,7 +10,8 @@
 
 namespace ipcx {
 
-// Doubles per object in the header columns (must match extension/backend/nativeBinding.ts).
+// Doubles per object in the header columns; extension/domain/sysvColumns.ts decodes them (SEM/SHM/MSG_STRIDE,
+// held to these by test/unit/domain/sysvColumns.test.ts).
 constexpr size_t kSemStride = 10;  // id key uid gid cuid cgid mode nsems otime ctime
 constexpr size_t kShmStride = 14;  // id key uid gid cuid cgid mode segsz cpid lpid nattch atime dtime ctime
 constexpr size_t kMsgStride = 15;  // id key uid gid cuid cgid mode cbytes qnum qbytes lspid lrpid stime rtime ctime
