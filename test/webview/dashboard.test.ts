@@ -306,6 +306,24 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
+  test('a snapshot is laid out once (the map\'s own height does not lay it out again); a new width lays it out again', chromium, async () => {
+    const d = await session.open('dark');
+    const frames = 'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))))';
+    await d.page.evaluate(frames);
+    const before = Number(await d.page.evaluate('document.body.dataset.renders || 0'));
+    await d.send(snapshotMessage(seedSnapshot()));
+    await d.waitForRenders(before + 1);
+    await d.page.evaluate(frames);
+    await d.page.evaluate(frames);
+    assert.equal(Number(await d.page.evaluate('document.body.dataset.renders')), before + 1, 'one render for one snapshot');
+    const width = await d.page.locator('svg.semmap').getAttribute('width');
+    await d.page.setViewportSize({ width: 900, height: 900 });
+    await pollPage(d.page, `document.querySelector('svg.semmap').getAttribute('width') !== ${JSON.stringify(width)}`);
+    assert.ok(Number(await d.page.evaluate('document.body.dataset.renders')) > before + 1, 'the new width laid the map out again');
+    await noErrors(d);
+    await d.page.close();
+  });
+
   test('32,000 sets: aggregated key-range cells, a click zooms to individual sets', chromium, async () => {
     const d = await session.open('dark');
     await d.send(snapshotMessage(seedSnapshot({ extraSets: 31_984 })));
