@@ -74,13 +74,15 @@ async function main(): Promise<void> {
 
   // the real VS Code (the runner shares this namespace: IPCX_PRIVATE_IPC=0)
   if (!fs.existsSync(path.join(root, 'dist', 'extension.js'))) throw new Error('dist/extension.js missing: npm run build');
+  // bench/index.js loads the integration helpers, which are TypeScript: compiled into out/integration
+  if (spawnSync(process.execPath, [path.join(root, 'tools', 'build-integration-tests.mjs')], { stdio: 'inherit' }).status !== 0) throw new Error('compiling test/integration failed');
   const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-bench-')), 'results.json');
   const r = spawnSync(
     process.execPath,
     [
       path.join(root, 'tools', 'vscode-server', 'run-ext-tests.js'),
       `--extensionDevelopmentPath=${root}`,
-      `--extensionTestsPath=${path.join(root, 'test', 'integration', 'bench', 'index.js')}`,
+      `--extensionTestsPath=${path.join(root, 'out', 'integration', 'bench', 'index.js')}`,
       path.join(root, 'test', 'integration', 'workspace'),
     ],
     {

@@ -7,10 +7,8 @@
  * A feature is one import and one `register…(context, services)` line below.
  */
 import * as vscode from 'vscode';
-import { createServices, type Services } from './services/services';
-import type { SnapshotStore } from './services/snapshotStore';
-import type { Notifier } from './services/notify';
-import { registerTreeViews, type TreeViews } from './views/register';
+import { createServices } from './services/services';
+import { registerTreeViews } from './views/register';
 import { registerRefresh } from './commands/refresh';
 import { registerInspect } from './commands/inspect';
 import { registerCopy } from './commands/copy';
@@ -18,28 +16,12 @@ import { registerExportSnapshot } from './commands/exportSnapshot';
 import { registerShowLimits } from './commands/showLimits';
 import { registerDiagnoseEnospc } from './commands/diagnoseEnospc';
 import { registerDashboard } from './webviews/dashboardPanel';
-import { registerRecycle, setRecycleConfirmForTests, startupRestoreOfferForTests } from './commands/recycle';
+import { registerRecycle } from './commands/recycle';
 import { registerRemote } from './commands/sshHosts';
 import { registerFutexVisualizer } from './webviews/futexPanel';
 import { registerCopyScrapeConfig } from './commands/copyScrapeConfig';
-import { registerStatusIndicators, type StatusIndicators } from './views/statusIndicators';
-
-/** What activate() returns: used by the integration tests and by other extensions' tests. */
-export interface IpcExplorerApi {
-  services: Services;
-  store: SnapshotStore;
-  notify: Notifier;
-  tree: TreeViews;
-  /** the status-bar item, the views' orphan badge and the welcome views' context keys */
-  status: StatusIndicators;
-  /** ms activate() took */
-  activationMs: number;
-  /**
-   * Only when VS Code runs the extension under its test runner (extension mode Test): stand-ins for the
-   * person at modal dialogs. Absent otherwise.
-   */
-  testHooks?: { setRecycleConfirm: typeof setRecycleConfirmForTests; startupRestoreOffer: typeof startupRestoreOfferForTests };
-}
+import { registerStatusIndicators } from './views/statusIndicators';
+import { createTestApi, type IpcExplorerTestApi } from './testApi';
 
 /** Platforms the test hook below accepts. */
 const TEST_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'darwin', 'freebsd', 'win32'];
@@ -56,7 +38,8 @@ export function testPlatform(mode: vscode.ExtensionMode, env: NodeJS.ProcessEnv 
   return p !== undefined && TEST_PLATFORMS.includes(p) ? p : undefined;
 }
 
-export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
+/** Returns the test API (extension/testApi.ts): what the integration suite reads and drives, nothing else. */
+export function activate(context: vscode.ExtensionContext): IpcExplorerTestApi {
   const t0 = performance.now();
   const platform = testPlatform(context.extensionMode);
   const services = createServices(context, platform ? { platform } : {});
@@ -76,9 +59,7 @@ export function activate(context: vscode.ExtensionContext): IpcExplorerApi {
   const activationMs = performance.now() - t0;
   services.log.info(`activated in ${activationMs.toFixed(1)} ms (native binding: ${services.localSource.mode})`);
   if (platform) services.log.warn(`test hook: the local host is read as on ${platform} (IPCX_TEST_PLATFORM, extension mode Test)`);
-  const api: IpcExplorerApi = { services, store: services.store, notify: services.notify, tree, status, activationMs };
-  if (context.extensionMode === vscode.ExtensionMode.Test) api.testHooks = { setRecycleConfirm: setRecycleConfirmForTests, startupRestoreOffer: startupRestoreOfferForTests };
-  return api;
+  return createTestApi(services, tree, status, activationMs);
 }
 
 export function deactivate(): void {

@@ -31,6 +31,8 @@ const { ensureInstalled } = require('../../tools/vscode-server/codeServer');
 
 const root = path.resolve(__dirname, '..', '..');
 const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
+/** the compiled suite (tools/build-integration-tests.mjs): the sessions below load their entries from here */
+const built = path.join(root, 'out', 'integration');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)', 'restore at start-up (a crashed recycle\'s lock)'];
 /** the desktop sessions: the platform the test hook makes the extension read the local host as */
@@ -103,6 +105,10 @@ function npm(args) {
   }
   process.env.CHROMIUM = chromiumPath;
   ensureInstalled();
+  // the suite is TypeScript: compile it (type checking is the typecheck stage's) before any session loads it
+  if (spawnSync(process.execPath, [path.join(root, 'tools', 'build-integration-tests.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) {
+    console.log('compiling the integration suite failed'); console.log('0 passed, 1 failed, 0 skipped'); process.exit(1);
+  }
   if (!fs.existsSync(path.join(root, 'dist', 'extension.js')) && !npm(['run', 'build'])) {
     console.log('build failed'); console.log('0 passed, 1 failed, 0 skipped'); process.exit(1);
   }
@@ -111,7 +117,7 @@ function npm(args) {
   else {
     await session(SESSIONS[0], {
       extensionDevelopmentPath: root,
-      extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
+      extensionTestsPath: path.join(built, 'suite', 'index.js'),
     });
   }
   // 2. the VSIX: `npm run package`, install it into a fresh extensions dir of the VS Code server, and check it
@@ -122,8 +128,8 @@ function npm(args) {
     const vsix = path.join(root, 'dist', 'ipc-explorer-linux-x64.vsix');
     if (npm(['run', 'package', '--silent']) && fs.existsSync(vsix)) {
       await session(SESSIONS[1], {
-        extensionDevelopmentPath: path.join(__dirname, 'vsix-probe'),
-        extensionTestsPath: path.join(__dirname, 'vsix-probe', 'index.js'),
+        extensionDevelopmentPath: path.join(built, 'vsix-probe'),
+        extensionTestsPath: path.join(built, 'vsix-probe', 'index.js'),
         env: { IPCX_VSIX: vsix },
       });
       // leave a development build behind (package made a production one)
@@ -142,7 +148,7 @@ function npm(args) {
     fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.vsix') });
     await session(SESSIONS[2], {
       extensionDevelopmentPath: copy,
-      extensionTestsPath: path.join(__dirname, 'fallback', 'index.js'),
+      extensionTestsPath: path.join(built, 'fallback', 'index.js'),
     });
     fs.rmSync(copy, { recursive: true, force: true });
   }
@@ -155,7 +161,7 @@ function npm(args) {
     else {
       await session(desktopLabel(platform), {
         extensionDevelopmentPath: root,
-        extensionTestsPath: path.join(__dirname, 'platforms', 'index.js'),
+        extensionTestsPath: path.join(built, 'platforms', 'index.js'),
         env: { IPCX_TEST_PLATFORM: platform },
       });
     }
@@ -166,7 +172,7 @@ function npm(args) {
   else {
     const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-it-')), 'results.json');
     console.log(`\n--- ${SESSIONS[3]}`);
-    spawnSync(process.execPath, [path.join(__dirname, 'start', 'index.js')], {
+    spawnSync(process.execPath, [path.join(built, 'start', 'index.js')], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, IPCX_TEST_RESULTS: results },
     });
     readResults(results, SESSIONS[3]);
@@ -179,7 +185,7 @@ function npm(args) {
   else {
     await session(SESSIONS[4], {
       extensionDevelopmentPath: root,
-      extensionTestsPath: path.join(__dirname, 'restore', 'index.js'),
+      extensionTestsPath: path.join(built, 'restore', 'index.js'),
     });
   }
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

@@ -24,40 +24,27 @@ async function run() {
   // first view: activation is already done, so this is the first snapshot of 32,000 sets + the first render
   t0 = now();
   await vscode.commands.executeCommand('ipcExplorer.objects.focus');
-  await h.waitFor(() => api.store.get('local')?.snapshot, 'first snapshot', 60000, 5);
+  await h.waitFor(() => api.host('local')?.snapshot, 'first snapshot', 60000, 5);
   out.firstSnapshotMs = now() - t0;
-  const sets = api.store.get('local').snapshot.sems.length;
+  const sets = api.host('local').snapshot.sems.length;
   out.sets = sets;
-  const provider = api.tree.provider;
-
   // keep the semaphore kind expanded in the UI so VS Code re-asks for its children after every refresh
-  const [local] = await provider.getChildren();
-  const semKind = (await provider.getChildren(local)).find((n) => n.kind === 'sem');
-  await api.tree.treeView.reveal(semKind, { expand: true, select: false, focus: false });
+  const [local] = await api.tree.children();
+  const semKind = (await api.tree.children(local)).find((n) => n.id === 'local|kind:sem');
+  await api.tree.reveal(semKind, { expand: true, select: false, focus: false });
   let kindAnsweredAt = 0;
   let providerMs = 0; // time spent inside the provider (extension host CPU) in one refresh cycle
-  const orig = provider.getChildren.bind(provider);
-  provider.getChildren = async (node) => {
-    const t = now();
-    const r = await orig(node);
-    providerMs += now() - t;
-    if (node && node.id === 'local|kind:sem') kindAnsweredAt = now();
-    return r;
-  };
-  const origItem = provider.getTreeItem.bind(provider);
-  provider.getTreeItem = (node) => {
-    const t = now();
-    const r = origItem(node);
-    providerMs += now() - t;
-    return r;
-  };
+  api.tree.onServed((s) => {
+    providerMs += s.ms;
+    if (s.call === 'children' && s.node && s.node.id === 'local|kind:sem') kindAnsweredAt = s.at;
+  });
 
   const toStore = [], toTree = [], toDom = [], inProvider = [];
   let removed;
   for (let i = 0; i < RUNS; i++) {
     // change the count by one each round: remove a set, then make one again (SEMMNI is full at 32,000)
     if (removed === undefined) {
-      removed = api.store.get('local').snapshot.sems[0].id;
+      removed = api.host('local').snapshot.sems[0].id;
       spawnSync('ipcrm', ['-s', String(removed)]);
     } else {
       spawnSync(process.env.IPCX_BENCH_IPCOBJ, ['sem', '0', '17', '384']);

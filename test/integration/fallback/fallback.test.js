@@ -25,14 +25,14 @@ describe('fallback: no native binding', function () {
     assert.equal(fs.existsSync(path.join(ext.extensionPath, 'native')), false);
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     api = await h.activateExtension();
-    assert.equal(api.services.localSource.mode, 'proc');
-    assert.equal(api.services.localSource.nativeError.code, 'ENATIVE');
+    assert.equal(api.localMode, 'proc');
+    assert.equal(api.nativeError.code, 'ENATIVE');
     assert.ok(!fs.readFileSync('/proc/self/maps', 'utf8').includes('ipc_native.node'), 'no binding mapped');
   });
 
   it('says so once, as a warning notification with the code and a hint', async function () {
-    await h.waitFor(() => api.store.get('local')?.snapshot, 'the first snapshot');
-    const shown = await h.waitFor(() => api.notify.shown.find((n) => n.severity === 'warning' && /native binding/.test(n.text)), 'the warning');
+    await h.waitFor(() => api.host('local')?.snapshot, 'the first snapshot');
+    const shown = await h.waitFor(() => api.notifications().find((n) => n.severity === 'warning' && /native binding/.test(n.text)), 'the warning');
     assert.match(shown.text, /^IPC Explorer: native binding not loaded \(ENATIVE\): reading \/proc\/sysvipc instead .*npm rebuild/);
     const toast = await h.waitFor(async () => {
       const r = await h.bridge('query', { selector: '.notifications-toasts .notification-list-item-message', frame: 'workbench' });
@@ -40,19 +40,19 @@ describe('fallback: no native binding', function () {
     }, 'the toast in the workbench');
     assert.ok(toast);
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    assert.equal(api.notify.shown.filter((n) => /native binding/.test(n.text)).length, 1, 'only once');
+    assert.equal(api.notifications().filter((n) => /native binding/.test(n.text)).length, 1, 'only once');
   });
 
   it('still lists the objects (headers from /proc) and shows the fallback in the tree', async function () {
-    const provider = api.tree.provider;
-    const [local] = await provider.getChildren();
-    assert.match(provider.getTreeItem(local).description, /\/proc fallback/);
-    const rows = await provider.getChildren(local);
-    const warning = rows.find((n) => provider.getTreeItem(n).contextValue === 'message.warning' && /native/i.test(provider.getTreeItem(n).label));
+    const provider = api.tree;
+    const [local] = await provider.children();
+    assert.match(provider.item(local).description, /\/proc fallback/);
+    const rows = await provider.children(local);
+    const warning = rows.find((n) => provider.item(n).contextValue === 'message.warning' && /native/i.test(provider.item(n).label));
     assert.ok(warning, 'a warning row about the binding');
     const node = await provider.findObjectNode('local', `sem:${id}`);
-    assert.equal(provider.getTreeItem(node).label, `0x0000fa11 · id ${id}`);
-    assert.equal(api.store.get('local').snapshot.source, 'proc');
+    assert.equal(provider.item(node).label, `0x0000fa11 · id ${id}`);
+    assert.equal(api.host('local').snapshot.source, 'proc');
     await h.screenshot('fallback-no-native');
   });
 });

@@ -103,31 +103,31 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const provider = () => api.tree.provider;
-  const item = (n) => provider().getTreeItem(n);
+  const provider = () => api.tree;
+  const item = (n) => provider().item(n);
   const label = (n) => { const l = item(n).label; return typeof l === 'string' ? l : l.label; };
   /** a tooltip's text as a person reads it (MarkdownString.appendText escapes punctuation and spaces) */
   const tooltipText = (n) => { const t = item(n).tooltip; return String(t && typeof t === 'object' ? t.value : t).replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1'); };
 
   async function localRows() {
-    await h.waitFor(() => api.store.get('local') && api.store.get('local').snapshot, 'the local snapshot', 30000);
-    const [local] = await provider().getChildren();
-    return { local, rows: await provider().getChildren(local) };
+    await h.waitFor(() => api.host('local') && api.host('local').snapshot, 'the local snapshot', 30000);
+    const [local] = await provider().children();
+    return { local, rows: await provider().children(local) };
   }
 
   if (PLATFORM === 'win32') {
     it('one row says there is no System V IPC here and runs Add SSH Host…; no local host, no snapshot, no error notification', async function () {
-      assert.equal(api.services.localSource.mode, 'none');
-      assert.equal(api.store.get('local'), undefined, 'no local host in the store');
-      const roots = await provider().getChildren();
+      assert.equal(api.localMode, 'none');
+      assert.equal(api.host('local'), undefined, 'no local host in the store');
+      const roots = await provider().children();
       assert.equal(roots.length, 1);
       const row = item(roots[0]);
       assert.equal(label(roots[0]), 'Windows has no System V IPC: nothing local to list. Add SSH Host… to watch a Linux, macOS or FreeBSD machine.');
       assert.equal(row.command && row.command.command, 'ipcExplorer.addSshHost');
       assert.match(tooltipText(roots[0]), /Or open a Remote-SSH window/);
       await vscode.commands.executeCommand('ipcExplorer.refresh');
-      assert.equal(api.store.get('local'), undefined);
-      assert.deepEqual(api.notify.shown.filter((n) => n.severity !== 'info'), [], 'no warning or error notification');
+      assert.equal(api.host('local'), undefined);
+      assert.deepEqual(api.notifications().filter((n) => n.severity !== 'info'), [], 'no warning or error notification');
       // (whether the binding is mapped is not asked here: on this Linux machine other features may load it; the
       // local source's own refusal to load it on win32 is test/unit/platforms.test.ts)
       await h.screenshot('desktop-win32');
@@ -136,9 +136,9 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
   }
 
   it('the tree: the local host read by the ipcs probe, its objects and its limits', async function () {
-    assert.equal(api.services.localSource.mode, 'ipcs');
+    assert.equal(api.localMode, 'ipcs');
     const { local, rows } = await localRows();
-    const snap = api.store.get('local').snapshot;
+    const snap = api.host('local').snapshot;
     assert.equal(snap.platform, PLATFORM);
     assert.equal(snap.source, 'ipcs');
     const desc = String(item(local).description);
@@ -153,7 +153,7 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
       assert.equal(snap.sems.length, 16);
       assert.equal(snap.shms.length, 13);
       assert.ok(kindRow(/semaphore sets?/i), labels.join(' | '));
-      const segs = await provider().getChildren(kindRow(/shared memory/i));
+      const segs = await provider().children(kindRow(/shared memory/i));
       assert.equal(segs.length, 13);
       const node = await provider().findObjectNode('local', 'shm:589836');
       assert.match(label(node), /id 589836/);
@@ -166,7 +166,7 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
     }
     const limitsRow = rows.find((n) => n.id === 'local|limits');
     assert.ok(limitsRow, 'a limits row');
-    const limits = await Promise.all((await provider().getChildren(limitsRow)).map(async (n) => `${label(n)} ${item(n).description || ''}`));
+    const limits = await Promise.all((await provider().children(limitsRow)).map(async (n) => `${label(n)} ${item(n).description || ''}`));
     console.log(`    limits: ${limits.join(' | ')}`);
     if (PLATFORM === 'freebsd') {
       assert.ok(limits.some((l) => /SEMMNI/.test(l) && /50/.test(l)), limits.join(' | '));
@@ -191,8 +191,8 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
       assert.deepEqual(d.blockedBy, []);
       assert.deepEqual(d.unknownLimits, ['SEMMSL', 'SEMMNI', 'SEMMNS']);
       assert.match(d.advice[0], /^cannot tell .* sysctl kern\.sysv\.semmsl kern\.sysv\.semmni kern\.sysv\.semmns$/);
-      const shown = api.notify.shown.find((n) => /^Cannot tell whether semget\(IPC_PRIVATE, 17\) x 5 would succeed on local/.test(n.text));
-      assert.ok(shown, JSON.stringify(api.notify.shown.slice(-2)));
+      const shown = api.notifications().find((n) => /^Cannot tell whether semget\(IPC_PRIVATE, 17\) x 5 would succeed on local/.test(n.text));
+      assert.ok(shown, JSON.stringify(api.notifications().slice(-2)));
     }
     assert.ok(!d.advice.some((a) => /kernel\.sem\b|\/proc\/sys/.test(a)), d.advice.join('\n'));
   });

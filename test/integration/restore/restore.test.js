@@ -53,7 +53,7 @@ describe('restore at start-up: a lock left by a crashed recycle', function () {
   it('on start the extension reports it with a Restore action; Restore puts back mode 0640 and the owner, and journals it', async function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     const api = await h.activateExtension();
-    assert.equal(path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl'), audit, 'the log the test wrote is the extension\'s');
+    assert.equal(api.auditLogPath, audit, 'the log the test wrote is the extension\'s');
     const offer = await api.testHooks.startupRestoreOffer();
     assert.ok(offer, 'the start-up check found the lock');
     assert.match(offer.text, new RegExp(`^1 object\\(s\\) were left locked \\(mode 0\\) by an interrupted recycle: shm id ${id}\\.`));
@@ -66,7 +66,7 @@ describe('restore at start-up: a lock left by a crashed recycle', function () {
     assert.equal(last.action, 'restored');
     assert.equal(last.txn, records[0].txn);
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    const v = api.store.verdict('local', `shm:${id}`);
+    const v = api.verdict('local', `shm:${id}`);
     assert.ok(v, 'the segment is in the view again, readable');
   });
 });

@@ -18,14 +18,14 @@ describe('tree: the objects view on known objects', function () {
   let savedSem;
   let restoreVerdictOptions = () => {};
 
-  const item = (n) => provider.getTreeItem(n);
+  const item = (n) => provider.item(n);
   const label = (n) => {
     const l = item(n).label;
     return typeof l === 'string' ? l : l.label;
   };
   async function hostKids() {
-    const [local] = await provider.getChildren();
-    return provider.getChildren(local);
+    const [local] = await provider.children();
+    return provider.children(local);
   }
   /** the host's rows without its message rows (warnings such as unreadable /proc/PID/maps of sandbox processes) */
   async function kinds() {
@@ -45,7 +45,7 @@ describe('tree: the objects view on known objects', function () {
     h.removeAllObjects();
     savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8');
     api = await h.activateExtension();
-    provider = api.tree.provider;
+    provider = api.tree;
     // decide verdicts on facts alone: no grace period for fresh objects in this test
     restoreVerdictOptions = h.patchVerdictOptions(api, { minOrphanAgeSeconds: 0, recentActivitySeconds: 0 });
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
@@ -79,7 +79,7 @@ describe('tree: the objects view on known objects', function () {
   });
 
   it('labels SysV objects with the key in hex (or IPC_PRIVATE) and the id; describes owner, size and state', async function () {
-    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const sems = await provider.children(await kind('Semaphore sets'));
     const byLabel = Object.fromEntries(sems.map((n) => [label(n), item(n)]));
     assert.ok(byLabel[`0x00001111 · id ${ids.semValues}`], Object.keys(byLabel).join(' | '));
     assert.ok(byLabel[`IPC_PRIVATE · id ${ids.semPrivate}`]);
@@ -87,7 +87,7 @@ describe('tree: the objects view on known objects', function () {
     assert.match(byLabel[`0x00001111 · id ${ids.semValues}`].description, /^root · 3 sems · /);
     assert.equal(byLabel[`0x00001111 · id ${ids.semValues}`].contextValue.split('.')[0], 'semSet');
 
-    const shms = await provider.getChildren(await kind('Shared memory'));
+    const shms = await provider.children(await kind('Shared memory'));
     const live = shms.find((n) => n.ref === `shm:${ids.shmLive}`);
     const orphan = shms.find((n) => n.ref === `shm:${ids.shmOrphan}`);
     assert.equal(label(live), `0x00002222 · id ${ids.shmLive}`);
@@ -96,26 +96,26 @@ describe('tree: the objects view on known objects', function () {
     assert.equal(item(live).iconPath.color.id, 'charts.green');
     assert.equal(item(live).contextValue, 'shmSegment');
     // created by the exited helper, nothing attached: an orphan the rules allow to recycle
-    assert.equal(item(orphan).description, 'root · 64 KiB · 0 attached · orphan, recyclable', api.store.verdict('local', orphan.ref).reasons.join('; '));
+    assert.equal(item(orphan).description, 'root · 64 KiB · 0 attached · orphan, recyclable', api.verdict('local', orphan.ref).reasons.join('; '));
     assert.equal(item(orphan).iconPath.id, 'trash');
     assert.equal(item(orphan).contextValue, 'shmSegment.recyclable');
 
-    const [q] = await provider.getChildren(await kind('Message queues'));
+    const [q] = await provider.children(await kind('Message queues'));
     assert.equal(label(q), `0x00004444 · id ${ids.msg}`);
     assert.equal(item(q).description, 'root · 0 msgs, 0 B · unknown');
     assert.equal(item(q).iconPath.id, 'question');
 
-    const [ps] = await provider.getChildren(await kind('POSIX semaphores'));
+    const [ps] = await provider.children(await kind('POSIX semaphores'));
     assert.equal(label(ps), '/itest');
     assert.match(item(ps).description, /value 2 · 0 waiting/);
     assert.equal(item(ps).contextValue, 'posixSem');
-    const [pm] = await provider.getChildren(await kind('POSIX shared memory'));
+    const [pm] = await provider.children(await kind('POSIX shared memory'));
     assert.equal(label(pm), '/itest-shm');
     assert.match(item(pm).description, /^root · 8 KiB/);
   });
 
   it('puts the full record in a markdown tooltip: creator/last pids with command and liveness, attachers', async function () {
-    const shms = await provider.getChildren(await kind('Shared memory'));
+    const shms = await provider.children(await kind('Shared memory'));
     const tip = item(shms.find((n) => n.ref === `shm:${ids.shmLive}`)).tooltip.value;
     assert.match(tip, /\*\*key\*\* \| 0x00002222/);
     assert.match(tip, /creator pid \(cpid\)\*\* \| pid \d+ \(dead\)/);
@@ -124,48 +124,47 @@ describe('tree: the objects view on known objects', function () {
   });
 
   it('reads per-semaphore detail with the refresh: verdicts are decided without expanding, the rows come from it', async function () {
-    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const sems = await provider.children(await kind('Semaphore sets'));
     const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
-    assert.ok(Array.isArray(api.store.cachedSemDetail('local', ids.semValues)), 'detail read with the refresh');
-    assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
-    const three = await provider.getChildren(setNode);
+    assert.ok(Array.isArray(api.cachedSemDetail('local', ids.semValues)), 'detail read with the refresh');
+    assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
+    const three = await provider.children(setNode);
     assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
     const pgNode = sems.find((n) => n.ref === `sem:${ids.pg}`);
-    const v = api.store.verdict('local', `sem:${ids.pg}`);
+    const v = api.verdict('local', `sem:${ids.pg}`);
     assert.equal(v.state, 'orphan');
     assert.equal(v.owner && v.owner.app, 'postgresql');
     assert.equal(v.recyclable, true, v.reasons.join('; '));
     assert.equal(item(pgNode).contextValue, 'semSet.recyclable');
     assert.match(item(pgNode).description, /^root · 17 sems · orphan, recyclable · PostgreSQL, .*postmaster PID \d+ \(dead\)$/);
-    const kids = await provider.getChildren(pgNode);
+    const kids = await provider.children(pgNode);
     assert.equal(kids.length, 17);
     assert.equal(label(kids[16]), 'sem 16 = 537');
     assert.match(item(kids[16]).description, /^last op pid \d+ \(dead\)$/);
   });
 
   it('beyond the sets read with the refresh, a set is read when expanded and re-assessed with it', async function () {
-    const saved = api.services.verdicts.detailSets;
-    api.services.verdicts.detailSets = () => 0;
+    const restoreDetailSets = api.verdicts.setRefreshDetailSets(0);
     try {
       await refresh();
-      const sems = await provider.getChildren(await kind('Semaphore sets'));
+      const sems = await provider.children(await kind('Semaphore sets'));
       const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
-      assert.equal(api.store.cachedSemDetail('local', ids.semValues), undefined, 'no detail before expanding');
-      assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'unknown');
-      const three = await provider.getChildren(setNode);
+      assert.equal(api.cachedSemDetail('local', ids.semValues), undefined, 'no detail before expanding');
+      assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'unknown');
+      const three = await provider.children(setNode);
       assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
-      assert.equal(api.store.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
+      assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
     } finally {
-      api.services.verdicts.detailSets = saved;
+      restoreDetailSets();
     }
   });
 
   it('shows a live waiter in a set as live without expanding it', async function () {
     await h.startHolder('wait-sem', ids.semPrivate, 1);
     await refresh();
-    assert.equal(api.store.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
-    const sems = await provider.getChildren(await kind('Semaphore sets'));
-    const kids = await provider.getChildren(sems.find((n) => n.ref === `sem:${ids.semPrivate}`));
+    assert.equal(api.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
+    const sems = await provider.children(await kind('Semaphore sets'));
+    const kids = await provider.children(sems.find((n) => n.ref === `sem:${ids.semPrivate}`));
     assert.equal(label(kids[1]), 'sem 1 = 0');
     assert.match(item(kids[1]).description, /^1 waiting for >0, 0 for 0 · /);
   });
@@ -175,31 +174,30 @@ describe('tree: the objects view on known objects', function () {
     ids.newSem = h.make.semSet({ key: 0x5555, nsems: 1 });
     await refresh();
     assert.equal((await kind('Message queues')).label || label(await kind('Message queues')), 'Message queues 0/32,000');
-    const st = api.store.get('local');
+    const st = api.host('local');
     assert.deepEqual([...st.added], [`sem:${ids.newSem}`]);
-    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const sems = await provider.children(await kind('Semaphore sets'));
     const node = sems.find((n) => n.ref === `sem:${ids.newSem}`);
-    const deco = api.tree.decorations.provideFileDecoration(item(node).resourceUri);
+    const deco = api.tree.decoration(item(node).resourceUri);
     assert.equal(deco.badge, 'N');
     assert.equal(deco.color.id, 'charts.blue', 'the dashboard\'s "appeared" blue, not the green of a live object');
     const old = sems.find((n) => n.ref === `sem:${ids.semValues}`);
-    assert.equal(api.tree.decorations.provideFileDecoration(item(old).resourceUri), undefined);
+    assert.equal(api.tree.decoration(item(old).resourceUri), undefined);
   });
 
   it('shows an error row (errno + hint) for a set that vanishes between listing and detail, and keeps working', async function () {
     const id = h.make.semSet({ key: 0x6666, nsems: 2 });
     // a set beyond those read with the refresh (its detail is read when expanded)
-    const saved = api.services.verdicts.detailSets;
-    api.services.verdicts.detailSets = () => 0;
+    const restoreDetailSets = api.verdicts.setRefreshDetailSets(0);
     try {
       await refresh();
     } finally {
-      api.services.verdicts.detailSets = saved;
+      restoreDetailSets();
     }
-    const sems = await provider.getChildren(await kind('Semaphore sets'));
+    const sems = await provider.children(await kind('Semaphore sets'));
     const node = sems.find((n) => n.ref === `sem:${id}`);
     h.removeSysv('sem', id); // gone before anyone expands it
-    const kids = await provider.getChildren(node);
+    const kids = await provider.children(node);
     assert.equal(kids.length, 1);
     const row = item(kids[0]);
     assert.match(label(kids[0]), /per-semaphore detail: .*(EINVAL|EIDRM)/);
@@ -207,7 +205,7 @@ describe('tree: the objects view on known objects', function () {
     assert.match(row.tooltip.value, /Refresh/);
     // the view goes on: the next refresh lists the remaining sets without it
     await refresh();
-    const after = await provider.getChildren(await kind('Semaphore sets'));
+    const after = await provider.children(await kind('Semaphore sets'));
     assert.equal(after.some((n) => n.ref === `sem:${id}`), false);
     assert.ok(after.length >= 4);
   });
@@ -217,18 +215,18 @@ describe('tree: the objects view on known objects', function () {
     await refresh();
     const k = await kind('Semaphore sets');
     assert.equal(label(k), `Semaphore sets ${(1200 + 4).toLocaleString('en-US')}/32,000`);
-    const groups = await provider.getChildren(k);
+    const groups = await provider.children(k);
     assert.deepEqual(groups.map((g) => item(g).contextValue), ['group.range', 'group.range', 'group.range']);
     assert.deepEqual(groups.map((g) => item(g).description), ['500', '500', '204']);
     assert.match(label(groups[0]), /^ids \d+ – \d+$/);
-    const first = await provider.getChildren(groups[0]);
+    const first = await provider.children(groups[0]);
     assert.equal(first.length, 500);
     // reveal an object deep in a group (getParent chain works)
     const node = await provider.findObjectNode('local', `sem:${ids.pg}`);
-    await api.tree.treeView.reveal(node, { select: true, focus: false, expand: false });
+    await api.tree.reveal(node, { select: true, focus: false, expand: false });
     // the selection comes back from the workbench in its own message, after reveal() resolved
-    await h.waitFor(() => api.tree.treeView.selection[0] === node, 'the revealed row selected', 10000)
-      .catch((e) => { throw new Error(`${e.message}: selection ${api.tree.treeView.selection.map((n) => n.id).join(', ') || 'empty'}`); });
+    await h.waitFor(() => api.tree.selection()[0] === node, 'the revealed row selected', 10000)
+      .catch((e) => { throw new Error(`${e.message}: selection ${api.tree.selection().map((n) => n.id).join(', ') || 'empty'}`); });
     h.removeAllObjects();
     await refresh();
   });
@@ -246,7 +244,7 @@ describe('tree: the objects view on known objects', function () {
     const limits = await kind('Limits');
     assert.match(item(limits).description, /SEMMNI at >= 80%/);
     assert.equal(item(limits).iconPath.id, 'warning');
-    const rows = await provider.getChildren(limits);
+    const rows = await provider.children(limits);
     const semmni = rows.find((r) => label(r) === 'SEMMNI');
     assert.equal(item(semmni).description, '4/5 (80%)');
     assert.equal(item(semmni).iconPath.id, 'warning');
@@ -272,7 +270,7 @@ describe('tree: the objects view on known objects', function () {
     await vscode.commands.executeCommand('notifications.clearAll');
     for (const ref of [`sem:${ids.shot1}`, `shm:${ids.shot3}`]) {
       const n = await provider.findObjectNode('local', ref);
-      await api.tree.treeView.reveal(n, { select: ref.startsWith('shm'), focus: false, expand: ref.startsWith('sem') });
+      await api.tree.reveal(n, { select: ref.startsWith('shm'), focus: false, expand: ref.startsWith('sem') });
     }
     const rows = await h.waitFor(async () => {
       const r = await h.bridge('query', { selector: '.monaco-list-row', frame: 'workbench' });
@@ -289,7 +287,7 @@ describe('tree: the objects view on known objects', function () {
   it('context menus follow the row kind (when-clauses on contextValue)', async function () {
     const menuFor = async (ref, labelPart) => {
       const n = await provider.findObjectNode('local', ref);
-      await api.tree.treeView.reveal(n, { select: true, focus: true });
+      await api.tree.reveal(n, { select: true, focus: true });
       const sel = `[id="workbench.view.extension.ipcExplorer"] .monaco-list-row[aria-label*="${labelPart}"]`;
       await h.waitFor(async () => (await h.bridge('query', { selector: sel, frame: 'workbench' })).found, `the row ${labelPart}`);
       assert.ok((await h.bridge('click', { selector: sel, button: 'right' })).ok);

@@ -15,7 +15,7 @@ describe('commands: palette and context-menu commands', function () {
   let savedSem;
   const ids = {};
   const run = (cmd, ...args) => vscode.commands.executeCommand(`ipcExplorer.${cmd}`, ...args);
-  const lastShown = () => api.notify.shown[api.notify.shown.length - 1];
+  const lastShown = () => api.notifications()[api.notifications().length - 1];
 
   before(async function () {
     h.assertPrivateIpcNamespace();

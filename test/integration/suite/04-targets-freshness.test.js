@@ -22,9 +22,9 @@ describe('targets and freshness: the object and the time on screen', function ()
   const notificationTexts = async () =>
     (await h.bridge('query', { selector: '.notification-list-item-message', frame: 'workbench' })).items.map((i) => i.text);
   const refresh = async () => {
-    const g = api.store.get('local').generation;
+    const g = api.host('local').generation;
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    assert.ok(api.store.get('local').generation > g, 'a new snapshot');
+    assert.ok(api.host('local').generation > g, 'a new snapshot');
   };
   const closeEditors = () => vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
@@ -37,7 +37,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     await rcfg().update('recentActivitySeconds', 0, vscode.ConfigurationTarget.Global);
     await closeEditors();
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
-    await h.waitFor(() => api.tree.treeView.visible, 'the objects view');
+    await h.waitFor(() => api.tree.visible(), 'the objects view');
   });
 
   after(async function () {
@@ -52,8 +52,7 @@ describe('targets and freshness: the object and the time on screen', function ()
   it('refresh with expanded sets keeps their semaphores and verdicts, with and without the dashboard reading detail in the background', async function () {
     // the lazy path: no detail with the refresh, so the tree reads expanded sets itself and the dashboard
     // reads the others in the background (the situation in which VS Code's tree broke)
-    const saved = api.services.verdicts.detailSets;
-    api.services.verdicts.detailSets = () => 0;
+    const restoreDetailSets = api.verdicts.setRefreshDetailSets(0);
     try {
       const waited = h.make.semSet({ key: 0x7100001, nsems: 2 });
       await h.startHolder('wait-sem', waited, 1);
@@ -63,8 +62,8 @@ describe('targets and freshness: the object and the time on screen', function ()
       await refresh();
       const expand = async () => {
         for (const id of [waited, valued]) {
-          const node = await api.tree.provider.findObjectNode('local', `sem:${id}`);
-          await api.tree.treeView.reveal(node, { select: false, focus: false, expand: true });
+          const node = await api.tree.findObjectNode('local', `sem:${id}`);
+          await api.tree.reveal(node, { select: false, focus: false, expand: true });
         }
       };
       await expand();
@@ -81,14 +80,14 @@ describe('targets and freshness: the object and the time on screen', function ()
         .catch(async (e) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
       const rounds = async (what) => {
         for (let round = 0; round < 4; round++) {
-          const host = api.tree.provider.hostNode('local');
-          const before = api.tree.provider.fetchCount(host);
+          const host = api.tree.hostNode('local');
+          const before = api.tree.fetchCount(host);
           await refresh();
-          await h.waitFor(async () => api.store.verdict('local', `sem:${waited}`).state === 'live', 'the waited set re-assessed');
+          await h.waitFor(async () => api.verdict('local', `sem:${waited}`).state === 'live', 'the waited set re-assessed');
           // VS Code has fetched the refreshed host's rows again (the fetch where a stale registration would
           // fail) and the provider holds no event back
-          await h.waitFor(async () => api.tree.provider.fetchCount(host) > before, 'the tree fetched the refreshed host', 20000);
-          await api.tree.provider.whenSettled();
+          await h.waitFor(async () => api.tree.fetchCount(host) > before, 'the tree fetched the refreshed host', 20000);
+          await api.tree.whenSettled();
           const bad = (await notificationTexts()).filter((t) => /already registered|Element with id/.test(t));
           assert.deepEqual(bad, [], `${what}, refresh ${round + 1}`);
           await h.waitFor(shows, `${what}, after refresh ${round + 1}: both sets still expanded, their semaphores listed, the waited set live`, 20000)
@@ -102,7 +101,7 @@ describe('targets and freshness: the object and the time on screen', function ()
       await rounds('with the dashboard reading detail in the background');
       await h.screenshot('tree-expanded-after-refresh');
     } finally {
-      api.services.verdicts.detailSets = saved;
+      restoreDetailSets();
       h.stopHolders();
       h.removeAllObjects();
       await closeEditors();
@@ -117,18 +116,18 @@ describe('targets and freshness: the object and the time on screen', function ()
     await refresh();
     const refs = [waited, untouched, dead].map((id) => `sem:${id}`);
     // nobody expanded them: the verdicts come from the detail read with the refresh
-    const node = await api.tree.provider.findObjectNode('local', refs[0]);
-    const item = api.tree.provider.getTreeItem(node);
-    assert.match(item.description, /· live/, `${item.description}: ${api.store.verdict('local', refs[0]).reasons.join('; ')}`);
+    const node = await api.tree.findObjectNode('local', refs[0]);
+    const item = api.tree.item(node);
+    assert.match(item.description, /· live/, `${item.description}: ${api.verdict('local', refs[0]).reasons.join('; ')}`);
     const res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs, open: false });
     assert.equal(res.plan.candidates.length, 0, 'nothing here is a provable, recognised orphan');
     for (const ref of refs) {
       const stay = res.plan.stays.find((s) => s.ref === ref);
-      const tree = api.store.verdict('local', ref);
+      const tree = api.verdict('local', ref);
       assert.equal(tree.state, stay.verdict.state, `${ref}: tree says ${tree.state} (${tree.reasons.join('; ')}), plan says ${stay.verdict.state} (${stay.verdict.reasons.join('; ')})`);
     }
-    assert.equal(api.store.verdict('local', refs[0]).state, 'live');
-    assert.equal(api.store.verdict('local', refs[2]).state, 'orphan', 'dead last-op pids, no waiters');
+    assert.equal(api.verdict('local', refs[0]).state, 'live');
+    assert.equal(api.verdict('local', refs[2]).state, 'orphan', 'dead last-op pids, no waiters');
     h.stopHolders();
     h.removeAllObjects();
   });
@@ -137,11 +136,11 @@ describe('targets and freshness: the object and the time on screen', function ()
     await closeEditors();
     await refresh();
     // the cached snapshot is five minutes old; a crash left a set meanwhile
-    api.store.get('local').snapshot.takenAt -= 5 * 60 * 1000;
+    api.host('local').snapshot.takenAt -= 5 * 60 * 1000;
     const id = h.make.semSet({ key: 0x7300001, nsems: 17, values: PG_MARKER });
     await vscode.commands.executeCommand('ipcExplorer.openDashboard', 'local');
     await h.waitFor(async () => (await wq(`svg.semmap g.cell[data-ref="sem:${id}"]`)).found, 'the new set in the dashboard', 20000);
-    assert.ok(Date.now() - api.store.get('local').snapshot.takenAt < 60000, 'a fresh snapshot');
+    assert.ok(Date.now() - api.host('local').snapshot.takenAt < 60000, 'a fresh snapshot');
     await closeEditors();
   });
 
@@ -161,7 +160,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     const id2 = h.make.semSet({ key: 0x7300003, nsems: 3 });
     const t1 = Date.now();
     const doc = await vscode.commands.executeCommand('ipcExplorer.showLimits', 'local');
-    const snap = api.store.get('local').snapshot;
+    const snap = api.host('local').snapshot;
     assert.ok(snap.takenAt >= t1 && snap.sems.some((s) => s.id === id2), 'Show Limits refreshed first');
     // an editor already open on the limits re-reads them through the provider's change event
     const semmni = () => doc.getText().split('\n').find((l) => /^\S*\s*SEMMNI\b/.test(l));
@@ -175,10 +174,10 @@ describe('targets and freshness: the object and the time on screen', function ()
     const id = h.make.semSet({ key: 0x7300004, nsems: 2 });
     await refresh();
     h.removeSysv('sem', id);
-    const shown = api.notify.shown.length;
+    const shown = api.notifications().length;
     const doc = await vscode.commands.executeCommand('ipcExplorer.inspectObject', { host: 'local', ref: `sem:${id}` });
     assert.equal(doc, undefined, 'no document with the old record');
-    const said = api.notify.shown.slice(shown).map((n) => n.text);
+    const said = api.notifications().slice(shown).map((n) => n.text);
     assert.ok(said.some((t) => new RegExp(`^sem ${id} no longer exists on local \\(removed since the snapshot of \\d\\d:\\d\\d:\\d\\d\\)`).test(t)), said.join(' | '));
   });
 
@@ -218,7 +217,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     const first = h.make.semSet({ key: 0x7500001, nsems: 17, values: PG_MARKER });
     const second = h.make.semSet({ key: 0x7500002, nsems: 17, values: PG_MARKER });
     await refresh();
-    assert.equal(api.store.verdict('local', `sem:${second}`).recyclable, true, api.store.verdict('local', `sem:${second}`).reasons.join('; '));
+    assert.equal(api.verdict('local', `sem:${second}`).recyclable, true, api.verdict('local', `sem:${second}`).reasons.join('; '));
     await vscode.commands.executeCommand('ipcExplorer.openDashboard', 'local');
     for (const id of [first, second]) {
       await h.waitFor(async () => (await wq(`svg.semmap g.cell[data-ref="sem:${id}"]`)).found, `set ${id} in the map`);

@@ -13,6 +13,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
   this.timeout(90000);
   let api;
   let savedSem;
+  let restoreVerdictOptions = () => {};
   const ids = {};
 
   const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
@@ -26,7 +27,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     h.removeAllObjects();
     savedSem = fs.readFileSync('/proc/sys/kernel/sem', 'utf8');
     api = await h.activateExtension();
-    api.services.verdicts.options = () => ({
+    restoreVerdictOptions = h.patchVerdictOptions(api, {
       minOrphanAgeSeconds: 0, recentActivitySeconds: 0, ignore: [], trust: [], recycleUnrecognized: false, kinds: ['sem', 'shm', 'msg'],
     });
     // PostgreSQL-like: 17 semaphores, semnum 16 = 537, values set by a process that has exited (dead sempid)
@@ -38,6 +39,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
   });
 
   after(async function () {
+    restoreVerdictOptions();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     fs.writeFileSync('/proc/sys/kernel/sem', savedSem.trim().split(/\s+/).join(' '));
     h.removeAllObjects();

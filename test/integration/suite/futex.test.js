@@ -87,8 +87,8 @@ describe('futex visualizer in the real VS Code', function () {
     let out = '';
     holder.stdout.on('data', (d) => (out += d));
     await h.waitFor(() => out.includes('"holding":true'), 'two threads asleep in sem_wait', 15000);
-    await api.store.refresh('local');
-    const sem = api.store.get('local').snapshot.posixSems.find((s) => s.name === name);
+    await api.refresh('local');
+    const sem = api.host('local').snapshot.posixSems.find((s) => s.name === name);
     assert.ok(sem, 'the tree/store sees the named semaphore');
     assert.deepEqual([sem.decoded.value, sem.decoded.nwaiters], [0, 2]);
     await vscode.commands.executeCommand('ipcExplorer.openInVisualizer', { host: 'local', obj: sem });

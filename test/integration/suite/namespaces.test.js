@@ -8,7 +8,6 @@
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const path = require('node:path');
 const h = require('../helpers');
 const { vscode } = h;
 
@@ -75,14 +74,14 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
   const cfg = (s) => vscode.workspace.getConfiguration(s);
   const saved = {};
   let sideWidth;
-  const item = (n) => provider.getTreeItem(n);
+  const item = (n) => provider.item(n);
   const label = (n) => { const l = item(n).label; return typeof l === 'string' ? l : l.label; };
 
   before(async function () {
     h.assertPrivateIpcNamespace();
     h.removeAllObjects();
     api = await h.activateExtension();
-    provider = api.tree.provider;
+    provider = api.tree;
     api.testHooks.setRecycleConfirm((c) => { asked.push(c); return true; });
     for (const [s, k, v] of [
       ['ipcExplorer.recycle', 'minOrphanAgeSeconds', 0], ['ipcExplorer.recycle', 'recentActivitySeconds', 0],
@@ -108,9 +107,9 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
   });
 
   it('lists both namespaces under the local host, the machine\'s own first, with their counts and worst limit', async function () {
-    const [local] = await provider.getChildren();
+    const [local] = await provider.children();
     assert.equal(label(local), 'local');
-    const rows = (await provider.getChildren(local)).filter((n) => !item(n).contextValue.startsWith('message'));
+    const rows = (await provider.children(local)).filter((n) => !item(n).contextValue.startsWith('message'));
     const nsOf = (n) => n.entry && n.entry.info.ns;
     assert.ok(rows.length >= 3, `the host's namespace, ours and the two made: ${rows.map(label).join(' | ')}`);
     // the machine's own first (when discovery can tell it), marked; the extension's own namespace marked
@@ -132,7 +131,7 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     assert.equal(item(rowA).description, '1 sem · 0 shm · 0 msg · 1 POSIX · worst /dev/shm 25%');
     assert.equal(item(rowB).description, '1 sem · 1 shm · 1 msg · 1 POSIX · worst /dev/shm 75%');
     assert.match(label(rowA), /unshare/, 'named by its main process (no container runtime here)');
-    const rowsOf = async (n) => (await provider.getChildren(n)).filter((k) => !item(k).contextValue.startsWith('message')).map(label);
+    const rowsOf = async (n) => (await provider.children(n)).filter((k) => !item(k).contextValue.startsWith('message')).map(label);
     assert.deepEqual(await rowsOf(rowB), [
       'Semaphore sets 1/4', 'Shared memory 1/4,096', 'Message queues 1/32,000', 'POSIX semaphores 0', 'POSIX shared memory 1', 'Limits',
     ]);
@@ -151,7 +150,7 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     await vscode.commands.executeCommand('notifications.clearAll');
     for (const x of [a, b]) {
       const n = await provider.namespaceNode(x.ns);
-      await api.tree.treeView.reveal(n, { select: false, focus: false, expand: true });
+      await api.tree.reveal(n, { select: false, focus: false, expand: true });
     }
     let last = '';
     const rows = await h.waitFor(async () => {
@@ -185,7 +184,7 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     assert.ok(modal.summary.includes(a.ns), `the modal names the namespace: ${modal.summary}`);
     assert.doesNotMatch(ipcsIn(a.pid, '-s'), /^0x00000000 0\s/m, 'alpha\'s set is gone');
     assert.match(ipcsIn(b.pid, '-s'), /^0x00000000 0\s/m, 'beta\'s set of the same id is still there');
-    const auditFile = path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+    const auditFile = api.auditLogPath;
     const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const removed = audit.filter((x) => x.action === 'removed' && x.host === host);
     assert.equal(removed.length, 1, 'one removal recorded under the namespace');
@@ -198,15 +197,15 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     await b.end();
     b = undefined;
     // discovery saw it; its snapshot is read after its last process exited
-    await api.store.refresh(hostB);
-    await api.store.refresh((await provider.namespaceNode(a.ns)).host);
+    await api.refresh(hostB);
+    await api.refresh((await provider.namespaceNode(a.ns)).host);
     const again = await provider.namespaceNode(hostB);
     assert.match(item(again).description, /error: ENOENT/);
-    const kids = await provider.getChildren(again);
+    const kids = await provider.children(again);
     assert.match(label(kids[0]), /refresh failed.*ENOENT/);
     const rowA = await provider.namespaceNode(a.ns);
     assert.doesNotMatch(item(rowA).description, /error/);
-    assert.equal(api.store.get(rowA.host).error, undefined);
+    assert.equal(api.host(rowA.host).error, undefined);
     // the next discovery drops it
     await vscode.commands.executeCommand('ipcExplorer.refresh');
     assert.equal(await provider.namespaceNode(hostB), undefined);

@@ -67,19 +67,19 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     for (const b of ['Refresh', 'Show Limits', 'Open Dashboard', 'Add SSH Host...']) assert.ok(buttons.includes(b), `a ${b} button: ${JSON.stringify(buttons)}`);
     await h.screenshot('welcome-empty');
     // contributed for the Explorer copy too
-    const pkg = api.services.context.extension.packageJSON;
+    const pkg = h.packageJSON();
     const views = new Set(pkg.contributes.viewsWelcome.map((w) => w.view));
     assert.deepEqual([...views].sort(), ['ipcExplorer.explorerObjects', 'ipcExplorer.objects']);
     // the Refresh button works from the welcome
-    const gen = api.store.get('local').generation;
+    const gen = api.host('local').generation;
     const r = await h.bridge('click', { selector: '.welcome-view-content .monaco-button:has-text("Refresh")' });
     assert.ok(r.ok, r.error);
-    await h.waitFor(() => api.store.get('local').generation > gen, 'a refresh from the welcome button');
+    await h.waitFor(() => api.host('local').generation > gen, 'a refresh from the welcome button');
     // one object: the welcome goes, the host row comes
     h.make.msgQueue({ key: 0x5000002 });
     await vscode.commands.executeCommand('ipcExplorer.refresh');
     await h.waitFor(() => api.status.treeState() === 'objects', 'the objects state');
-    const roots = await api.tree.provider.getChildren();
+    const roots = await api.tree.children();
     assert.equal(roots[0].host, 'local');
     h.removeAllObjects();
   });
@@ -114,17 +114,17 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     const [msl, , opm, mni] = savedSem.split(/\s+/);
     fs.writeFileSync('/proc/sys/kernel/sem', `${msl} 56 ${opm} ${mni}\n`); // 51 of 56: 91 %
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    await h.waitFor(() => pg.every((id) => api.store.verdict('local', `sem:${id}`)?.state === 'orphan'), 'the three orphans');
-    await h.waitFor(() => /SEMMNS 91 % · 3 orphans/.test(api.status.item.text), `the status text (${api.status.item.text})`);
-    assert.equal(api.status.item.text, '$(server-process) SEMMNS 91 % · 3 orphans');
-    assert.deepEqual(api.status.item.backgroundColor, new vscode.ThemeColor('statusBarItem.warningBackground'));
+    await h.waitFor(() => pg.every((id) => api.verdict('local', `sem:${id}`)?.state === 'orphan'), 'the three orphans');
+    await h.waitFor(() => /SEMMNS 91 % · 3 orphans/.test(api.status.item().text), `the status text (${api.status.item().text})`);
+    assert.equal(api.status.item().text, '$(server-process) SEMMNS 91 % · 3 orphans');
+    assert.deepEqual(api.status.item().backgroundColor, new vscode.ThemeColor('statusBarItem.warningBackground'));
     const item = await h.waitFor(async () => {
       const r = await q('.statusbar-item');
       return r.items.find((i) => /SEMMNS 91 % · 3 orphans/.test(i.text));
     }, 'the item in the status bar');
     assert.match(item.className, /warning-kind/, `the warning colour: ${item.className}`);
     assert.equal(api.status.badge().value, 3);
-    assert.equal(api.tree.treeView.badge.value, 3);
+    assert.equal(api.tree.badge().value, 3);
     const badge = await h.waitFor(async () => {
       const r = await q('.activitybar .action-item');
       return r.items.find((i) => /IPC Explorer/.test(i.ariaLabel || i.title || '') && /badge-content[^>]*>3</.test(i.html));
@@ -145,7 +145,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     await closeEditors();
     const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
-    const shown = api.notify.shown.at(-1);
+    const shown = api.notifications().at(-1);
     assert.deepEqual(shown.actions, ['Recycle Orphans…', 'Open Dashboard', 'Show Log']);
     const buttons = await h.waitFor(async () => {
       const t = await texts('.notifications-toasts .monaco-button');
@@ -182,7 +182,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
     assert.ok(res && !res.report, 'nothing removed yet');
     assert.ok(res.pendingSeconds >= 1 && res.pendingSeconds <= 6, `pending ${res.pendingSeconds} s`);
-    const shown = api.notify.shown.at(-1);
+    const shown = api.notifications().at(-1);
     assert.match(shown.text, /^Nothing on local is recyclable yet: 1 shared memory segment becomes recyclable in \ds \(minimum orphan age 6 s\)\.$/);
     assert.deepEqual(shown.actions, [`Retry in ${res.pendingSeconds} s`]);
     assert.ok(h.procRows('shm').some((r) => r.shmid === seg), 'still there');
@@ -192,7 +192,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     }, 'the Retry button');
     assert.ok(r.ok);
     await h.waitFor(() => !h.procRows('shm').some((x) => x.shmid === seg), 'the segment recycled after the wait', 20000);
-    assert.ok(api.notify.shown.some((n) => /1 removed, 0 refused, 0 failed/.test(n.text)));
+    assert.ok(api.notifications().some((n) => /1 removed, 0 refused, 0 failed/.test(n.text)));
     api.testHooks.setRecycleConfirm(undefined);
     await dismissToasts();
   });
@@ -200,7 +200,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
   it('a warning row in the tree names the pid and can be dismissed (Dismiss on the row)', async function () {
     // A second host whose snapshot is this machine's own (real objects, real limits) plus the warning procfs
     // writes when /proc/PID/maps is unreadable: the sources make warnings; what is tested is the tree's Dismiss.
-    const local = api.store.get('local').source;
+    const local = api.host('local').source;
     const W = 'attachers: /proc/PID/maps of 1 process (pid 812 (sshd)) not readable (run as root to see every attacher); its attachments are not counted';
     const source = {
       host: 'warnings-test',
@@ -211,25 +211,25 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
       semDetail: (ids) => local.semDetail(ids),
       remove: async () => { throw Object.assign(new Error('this test host removes nothing'), { code: 'EPERM' }); },
     };
-    const sub = api.store.addSource(source);
+    const sub = api.addSource(source);
     try {
-      await api.store.refresh('warnings-test');
-      const host = await h.waitFor(async () => (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test'), 'the test host row');
-      const row = (await api.tree.provider.getChildren(host)).find((n) => n.text === W);
+      await api.refresh('warnings-test');
+      const host = await h.waitFor(async () => (await api.tree.children()).find((n) => n.host === 'warnings-test'), 'the test host row');
+      const row = (await api.tree.children(host)).find((n) => n.text === W);
       assert.ok(row, 'the warning row');
-      assert.equal(api.tree.provider.getTreeItem(row).contextValue, 'message.warning');
-      const menus = api.services.context.extension.packageJSON.contributes.menus['view/item/context'];
+      assert.equal(api.tree.item(row).contextValue, 'message.warning');
+      const menus = h.packageJSON().contributes.menus['view/item/context'];
       assert.ok(menus.some((m) => m.command === 'ipcExplorer.dismissWarning' && m.group === 'inline@1' && /viewItem == message\.warning/.test(m.when)), 'an inline Dismiss on warning rows');
       await vscode.commands.executeCommand('ipcExplorer.objects.focus');
       await h.waitFor(async () => (await texts('.monaco-list-row')).some((t) => t.includes('pid 812 (sshd)')), 'the row on screen');
       await vscode.commands.executeCommand('ipcExplorer.dismissWarning', row);
-      const host2 = (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test');
-      assert.ok(!(await api.tree.provider.getChildren(host2)).some((n) => n.text === W), 'gone from the tree');
+      const host2 = (await api.tree.children()).find((n) => n.host === 'warnings-test');
+      assert.ok(!(await api.tree.children(host2)).some((n) => n.text === W), 'gone from the tree');
       await h.waitFor(async () => !(await texts('.monaco-list-row')).some((t) => t.includes('pid 812 (sshd)')), 'the row gone from the screen');
       // the next refresh brings the same text: it stays dismissed
-      await api.store.refresh('warnings-test');
-      const host3 = (await api.tree.provider.getChildren()).find((n) => n.host === 'warnings-test');
-      assert.ok(!(await api.tree.provider.getChildren(host3)).some((n) => n.text === W));
+      await api.refresh('warnings-test');
+      const host3 = (await api.tree.children()).find((n) => n.host === 'warnings-test');
+      assert.ok(!(await api.tree.children(host3)).some((n) => n.text === W));
     } finally {
       sub.dispose();
     }

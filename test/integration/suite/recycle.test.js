@@ -90,13 +90,13 @@ describe('recycle: the field story in VS Code', function () {
     const shmBefore = h.procRows('shm').find((r) => r.shmid === seg);
 
     // the tree's verdicts: PostgreSQL-looking sets get their detail in the background -> orphan, with the owner
-    await api.store.refresh('local');
+    await api.refresh('local');
     await h.waitFor(() => {
-      const v = api.store.verdict('local', `sem:${dead[0]}`);
+      const v = api.verdict('local', `sem:${dead[0]}`);
       return v && v.state === 'orphan' && v.recyclable;
     }, 'dead PostgreSQL set shown as a recyclable orphan in the tree');
-    assert.match(api.store.verdict('local', `sem:${dead[0]}`).owner.label, /^PostgreSQL, semaphore set, postmaster PID \d+ \(dead\)$/);
-    assert.equal(api.store.verdict('local', `sem:${pgLiveId}`).state, 'live', 'a live postmaster\'s set: live');
+    assert.match(api.verdict('local', `sem:${dead[0]}`).owner.label, /^PostgreSQL, semaphore set, postmaster PID \d+ \(dead\)$/);
+    assert.equal(api.verdict('local', `sem:${pgLiveId}`).state, 'live', 'a live postmaster\'s set: live');
 
     // the doctor (the Diagnose ENOSPC command, domain/doctor.ts) agrees semget is blocked by SEMMNI
     const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
@@ -109,7 +109,7 @@ describe('recycle: the field story in VS Code', function () {
     const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
     assert.equal(asked.length, 1, 'the removal was confirmed at the modal');
     assert.deepEqual([...asked[0].refs].sort(), dead.map((id) => `sem:${id}`).sort(), 'the modal named exactly the candidates');
-    assert.ok(res && res.report, `recycle ran: ${JSON.stringify(res && res.plan && res.plan.stays.map((x) => [x.ref, x.why]))} ${JSON.stringify(api.notify.shown.slice(-3))}`);
+    assert.ok(res && res.report, `recycle ran: ${JSON.stringify(res && res.plan && res.plan.stays.map((x) => [x.ref, x.why]))} ${JSON.stringify(api.notifications().slice(-3))}`);
     const removed = res.report.outcomes.filter((o) => o.action === 'removed').map((o) => o.id).sort((a, b) => a - b);
     assert.deepEqual(removed, [...dead].sort((a, b) => a - b), 'exactly the dead PostgreSQL sets');
     assert.equal(res.report.failed, 0);
@@ -122,13 +122,13 @@ describe('recycle: the field story in VS Code', function () {
     assert.deepEqual(h.procRows('shm').find((r) => r.shmid === seg), shmBefore, 'attached segment intact');
 
     // the store (tree, dashboard) sees the same verdicts: waiters and a live postmaster make sets live
-    await api.store.semDetail('local', waited);
-    await api.store.semDetail('local', pgLiveId);
-    assert.equal(api.store.verdict('local', `sem:${waited}`).state, 'live');
-    assert.equal(api.store.verdict('local', `sem:${pgLiveId}`).state, 'live');
-    assert.equal(api.store.verdict('local', `shm:${seg}`).state, 'live');
+    await api.semDetail('local', waited);
+    await api.semDetail('local', pgLiveId);
+    assert.equal(api.verdict('local', `sem:${waited}`).state, 'live');
+    assert.equal(api.verdict('local', `sem:${pgLiveId}`).state, 'live');
+    assert.equal(api.verdict('local', `shm:${seg}`).state, 'live');
 
-    const auditFile = path.join(api.services.context.globalStorageUri.fsPath, 'recycle-audit.jsonl');
+    const auditFile = api.auditLogPath;
     const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const mine = audit.filter((a) => a.action !== 'intent' && dead.includes(a.object.id) && a.object.kind === 'sem');
     assert.equal(mine.length, 3);
@@ -139,7 +139,7 @@ describe('recycle: the field story in VS Code', function () {
       assert.equal(a.action, 'removed');
       assert.equal(a.object.elems[16].semval, 537);
     }
-    assert.ok(api.notify.shown.some((n) => /3 removed, 0 refused, 0 failed/.test(n.text)));
+    assert.ok(api.notifications().some((n) => /3 removed, 0 refused, 0 failed/.test(n.text)));
   });
 
   it('Recycle... on a live object removes nothing and says why', async function () {

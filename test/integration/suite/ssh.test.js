@@ -144,13 +144,13 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
   });
 
   it('lists the hosts from the machine-scoped setting after local, and "Refresh All Hosts" reads them all', async function () {
-    await h.waitFor(() => ['hostA', 'hostB', 'freebsd'].every((x) => api.store.get(x)), 'the SSH hosts in the store');
-    assert.deepEqual(api.store.hosts().map((x) => x.host), ['local', 'hostA', 'hostB', 'freebsd']);
+    await h.waitFor(() => ['hostA', 'hostB', 'freebsd'].every((x) => api.host(x)), 'the SSH hosts in the store');
+    assert.deepEqual(api.hosts().map((x) => x.host), ['local', 'hostA', 'hostB', 'freebsd']);
     await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
-    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.store.get(x).error, undefined, `${x}: ${JSON.stringify(api.store.get(x).error)}`);
-    const a = api.store.get('hostA').snapshot;
-    const b = api.store.get('hostB').snapshot;
-    const f = api.store.get('freebsd').snapshot;
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.host(x).error, undefined, `${x}: ${JSON.stringify(api.host(x).error)}`);
+    const a = api.host('hostA').snapshot;
+    const b = api.host('hostB').snapshot;
+    const f = api.host('freebsd').snapshot;
     assert.equal(a.source, 'ssh-linux');
     assert.equal(a.shms.length, 2);
     assert.equal(b.sems.length, 3);
@@ -163,9 +163,9 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
   });
 
   it('shows each host side by side in the tree with platform, worst limit, orphans and connection state', async function () {
-    const roots = await api.tree.provider.getChildren();
+    const roots = await api.tree.children();
     const byHost = new Map(roots.map((n) => [n.host, n]));
-    const desc = async (host) => String((await api.tree.provider.getTreeItem(byHost.get(host))).description);
+    const desc = async (host) => String((await api.tree.item(byHost.get(host))).description);
     const da = await desc('hostA');
     const db = await desc('hostB');
     const df = await desc('freebsd');
@@ -175,32 +175,32 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     // FreeBSD fixture: the largest segment (536870912) is exactly SHMMAX
     assert.match(df, /pg-jail-host · ssh-ipcs · freebsd · SHMMAX 100% · connected/);
     // the limits under each host
-    const limitsOf = async (host) => (await api.tree.provider.getChildren(byHost.get(host))).find((n) => n.id === `${host}|limits`);
-    const bsdLimits = await api.tree.provider.getChildren(await limitsOf('freebsd'));
-    const labels = await Promise.all(bsdLimits.map(async (n) => `${(await api.tree.provider.getTreeItem(n)).label}`));
+    const limitsOf = async (host) => (await api.tree.children(byHost.get(host))).find((n) => n.id === `${host}|limits`);
+    const bsdLimits = await api.tree.children(await limitsOf('freebsd'));
+    const labels = await Promise.all(bsdLimits.map(async (n) => `${(await api.tree.item(n)).label}`));
     assert.ok(labels.some((l) => /SEMMNI/.test(l)), labels.join(', '));
   });
 
   it('an unreachable host shows its error and never blocks the others; hostile names are not added', async function () {
     await vscode.commands.executeCommand('ipcExplorer.addSshHost', 'down');
-    assert.ok(api.store.get('down'), 'added');
-    assert.equal(api.store.get('down').error.code, 'ESSH');
+    assert.ok(api.host('down'), 'added');
+    assert.equal(api.host('down').error.code, 'ESSH');
     await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
-    assert.equal(api.store.get('down').error.code, 'ESSH');
-    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.store.get(x).error, undefined);
-    const roots = await api.tree.provider.getChildren();
+    assert.equal(api.host('down').error.code, 'ESSH');
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.host(x).error, undefined);
+    const roots = await api.tree.children();
     const downNode = roots.find((n) => n.host === 'down');
-    assert.match(String((await api.tree.provider.getTreeItem(downNode)).description), /error: ESSH/);
-    assert.ok(api.notify.shown.some((s) => /down/.test(s.text) && /Connection refused/.test(s.text)));
+    assert.match(String((await api.tree.item(downNode)).description), /error: ESSH/);
+    assert.ok(api.notifications().some((s) => /down/.test(s.text) && /Connection refused/.test(s.text)));
 
     const pwned = path.join(os.tmpdir(), 'ipcx-it-pwned');
     await vscode.commands.executeCommand('ipcExplorer.addSshHost', `-oProxyCommand=touch ${pwned}`);
-    assert.ok(!api.store.hosts().some((x) => x.host.startsWith('-')));
+    assert.ok(!api.hosts().some((x) => x.host.startsWith('-')));
     assert.ok(!(cfg.get('sshHosts') || []).some((x) => typeof x === 'string' && x.startsWith('-')));
     assert.equal(fs.existsSync(pwned), false);
 
     await vscode.commands.executeCommand('ipcExplorer.removeSshHost', 'down');
-    assert.equal(api.store.get('down'), undefined);
+    assert.equal(api.host('down'), undefined);
     assert.deepEqual(vscode.workspace.getConfiguration('ipcExplorer').get('sshHosts'), ['hostA', 'hostB', 'freebsd']);
   });
 
@@ -222,8 +222,8 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
       assert.match(ssh, /- \{ source_labels: \[__address__\], target_label: __param_target \}/);
       assert.match(clip, /^# {3}ipcx serve --listen 127\.0\.0\.1:9863 --target hostA --target hostB --target freebsd$/m);
       assert.ok(!clip.includes('ProxyCommand'), 'the refused entry is not in the config');
-      assert.ok(api.notify.shown.some((s) => /Copied a Prometheus scrape config for ipcx serve: this machine and 3 SSH hosts \(1 refused entry left out\)\./.test(s.text)),
-        JSON.stringify(api.notify.shown.slice(-3)));
+      assert.ok(api.notifications().some((s) => /Copied a Prometheus scrape config for ipcx serve: this machine and 3 SSH hosts \(1 refused entry left out\)\./.test(s.text)),
+        JSON.stringify(api.notifications().slice(-3)));
       // what was copied is a Prometheus configuration as it stands
       const file = path.join(dir, 'prometheus.yml');
       fs.writeFileSync(file, clip);
@@ -237,16 +237,16 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
 
   it('a host that went down: Show Limits shows its last snapshot and says how old it is', async function () {
     await vscode.commands.executeCommand('ipcExplorer.refresh', 'hostB');
-    const before = api.store.get('hostB').snapshot;
-    assert.ok(before && !api.store.get('hostB').error, 'a snapshot of hostB');
+    const before = api.host('hostB').snapshot;
+    assert.ok(before && !api.host('hostB').error, 'a snapshot of hostB');
     // stop the sshd of host B (started by this suite) and its sessions
     const sshd = sshds.b;
     for (const d of descendants(sshd.pid)) { try { process.kill(d, 'SIGKILL'); } catch { /* gone */ } }
     sshd.kill('SIGKILL');
     await h.waitFor(() => sshd.exitCode !== null || sshd.signalCode !== null, 'sshd of host B stopped');
-    const n = api.notify.shown.length;
+    const n = api.notifications().length;
     await vscode.commands.executeCommand('ipcExplorer.showLimits', 'hostB');
-    const said = api.notify.shown.slice(n).map((x) => x.text);
+    const said = api.notifications().slice(n).map((x) => x.text);
     const clock = new Date(before.takenAt).toTimeString().slice(0, 8);
     assert.ok(said.some((t) => new RegExp(`^Show limits of hostB: the refresh failed \\(.*Connection refused.*\\bESSH\\b.*\\); showing the snapshot from ${clock}, (\\d+m )?\\d+s ago\\. Refresh to try again\\.$`).test(t)),
       `the age of the data shown: ${JSON.stringify(said)}`);

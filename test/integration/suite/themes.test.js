@@ -85,14 +85,14 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
         if (Math.abs(r.width - side.width) < 4) break;
       }
       // a set expanded to its semaphores
-      const node = await api.tree.provider.findObjectNode('local', `sem:${pg[0]}`);
-      await api.tree.treeView.reveal(node, { select: false, focus: false, expand: true });
+      const node = await api.tree.findObjectNode('local', `sem:${pg[0]}`);
+      await api.tree.reveal(node, { select: false, focus: false, expand: true });
       await h.waitFor(async () => (await q('.part.sidebar .monaco-list-row:has-text("sem 16 = 537")')).found, 'the expanded set');
       await h.sleep(300);
       await shot('tree', '.part.sidebar');
 
       // the status-bar item: the fullest pool and the orphans
-      await h.waitFor(() => /orphan/.test(api.status.item.text), `the status text (${api.status.item.text})`);
+      await h.waitFor(() => /orphan/.test(api.status.item().text), `the status text (${api.status.item().text})`);
       await shot('statusbar', '.part.statusbar');
 
       // the dashboard, then one orphan's detail; Escape returns to its cell in the map

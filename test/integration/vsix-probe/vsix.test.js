@@ -33,7 +33,7 @@ describe('VSIX: the installed package', function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     await h.waitFor(() => ext.isActive, 'activation', 20000);
     const api = ext.exports;
-    assert.equal(api.services.localSource.mode, 'native');
+    assert.equal(api.localMode, 'native');
     const maps = fs.readFileSync('/proc/self/maps', 'utf8');
     const mapped = maps.split('\n').find((l) => l.endsWith('/ipc_native.node'));
     assert.ok(mapped, 'ipc_native.node is mapped into the extension host');
@@ -45,10 +45,10 @@ describe('VSIX: the installed package', function () {
     const api = ext.exports;
     const id = h.make.semSet({ key: 0x7e57, nsems: 2, values: [1, 0] });
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    const node = await api.tree.provider.findObjectNode('local', `sem:${id}`);
+    const node = await api.tree.findObjectNode('local', `sem:${id}`);
     assert.ok(node, 'the set is in the tree');
-    const item = api.tree.provider.getTreeItem(node);
+    const item = api.tree.item(node);
     assert.equal(item.label, `0x00007e57 · id ${id}`);
-    assert.equal(api.store.get('local').snapshot.sems.find((s) => s.id === id).values.join(','), '1,0', 'values read by GETALL (native)');
+    assert.equal(api.host('local').snapshot.sems.find((s) => s.id === id).values.join(','), '1,0', 'values read by GETALL (native)');
   });
 });

@@ -1,13 +1,12 @@
 // IPC Explorer activates in a real VS Code, inside the VS Code server's private IPC namespace, and its view
 // shows the local host. (Runs first: the files are sorted.)
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('extension: activation and the objects view', function () {
-  let api;
+  let api: h.IpcExplorerTestApi;
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -23,23 +22,23 @@ describe('extension: activation and the objects view', function () {
   it('activates when its view is opened and returns the test API; activate() itself takes under 1 s (it only builds services)', async function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     api = await h.activateExtension();
-    console.log(`    activation took ${api.activationMs.toFixed(1)} ms; native binding: ${api.services.localSource.mode}`);
+    console.log(`    activation took ${api.activationMs.toFixed(1)} ms; native binding: ${api.localMode}`);
     // activate() reads no kernel state (the first snapshot comes from the view becoming visible): a few ms
     // (docs/extension.md, measured); a second would mean it started doing I/O or waiting on something
     assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0, `activationMs ${api.activationMs}`);
     assert.ok(api.activationMs < 1000, `activate() took ${api.activationMs} ms`);
-    await h.waitFor(() => api.tree.treeView.visible, 'the activity-bar view to become visible');
+    await h.waitFor(() => api.tree.visible(), 'the activity-bar view to become visible');
   });
 
   it('runs in the private IPC namespace of the VS Code server', function () {
-    assert.ok(process.env.IPCX_HOST_IPC_NS, 'the runner says which namespace is the host\'s');
-    assert.notEqual(fs.readlinkSync('/proc/self/ns/ipc'), process.env.IPCX_HOST_IPC_NS);
+    assert.ok(process.env['IPCX_HOST_IPC_NS'], 'the runner says which namespace is the host\'s');
+    assert.notEqual(fs.readlinkSync('/proc/self/ns/ipc'), process.env['IPCX_HOST_IPC_NS']);
     assert.deepEqual(fs.readdirSync('/dev/shm'), [], 'a fresh tmpfs on /dev/shm');
   });
 
   it('takes the first snapshot because the view became visible; an empty machine shows the welcome, not empty rows', async function () {
-    await h.waitFor(() => api.store.get('local')?.snapshot, 'the first local snapshot');
-    assert.deepEqual(await api.tree.provider.getChildren(), [], 'no rows: the view shows its welcome content');
+    await h.waitFor(() => api.host('local')?.snapshot, 'the first local snapshot');
+    assert.deepEqual(await api.tree.children(), [], 'no rows: the view shows its welcome content');
     assert.equal(api.status.treeState(), 'empty');
   });
 
@@ -47,12 +46,12 @@ describe('extension: activation and the objects view', function () {
     const id = h.make.semSet({ key: 0x5000001, nsems: 1 });
     await vscode.commands.executeCommand('ipcExplorer.refresh');
     const roots = await h.waitFor(async () => {
-      const r = await api.tree.provider.getChildren();
+      const r = await api.tree.children();
       return r.length ? r : undefined;
     }, 'the host row');
     assert.equal(roots[0].host, 'local');
-    const kids = await api.tree.provider.getChildren(roots[0]);
-    const labels = kids.map((k) => api.tree.provider.getTreeItem(k).label);
+    const kids = await api.tree.children(roots[0]);
+    const labels = kids.map((k) => api.tree.item(k).label);
     assert.deepEqual(labels, [
       'Semaphore sets 1/32,000', 'Shared memory 0/4,096', 'Message queues 0/32,000', 'POSIX semaphores 0', 'POSIX shared memory 0', 'Limits',
     ]);
@@ -61,7 +60,7 @@ describe('extension: activation and the objects view', function () {
 
   it('shows the same tree in the Explorer', async function () {
     await vscode.commands.executeCommand('ipcExplorer.explorerObjects.focus');
-    await h.waitFor(() => api.tree.explorerView.visible, 'the Explorer copy of the view');
+    await h.waitFor(() => api.tree.explorerVisible(), 'the Explorer copy of the view');
     const r = await h.waitFor(async () => {
       // rows inside the Explorer viewlet only (the activity-bar container's DOM may linger, hidden)
       const q = await h.bridge('query', { selector: '[id="workbench.view.explorer"] .monaco-list-row', frame: 'workbench' });

@@ -1,13 +1,12 @@
 // Automatic refresh in the real VS Code: `ipcExplorer.autoRefreshSeconds` refreshes while a view is visible and
 // never while all are hidden; refreshes asked for while one runs coalesce into one follow-up.
-'use strict';
-const assert = require('node:assert/strict');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('refresh: automatic, only while visible; coalesced', function () {
   this.timeout(60000);
-  let api;
+  let api: h.IpcExplorerTestApi;
   const config = () => vscode.workspace.getConfiguration('ipcExplorer');
 
   before(async function () {
@@ -24,27 +23,27 @@ describe('refresh: automatic, only while visible; coalesced', function () {
 
   it('is off by default', async function () {
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
-    await h.waitFor(() => api.tree.treeView.visible, 'the view');
+    await h.waitFor(() => api.tree.visible(), 'the view');
     assert.equal(config().get('autoRefreshSeconds'), 0);
-    assert.equal(api.tree.autoRefresh.running, false);
+    assert.equal(api.tree.autoRefresh().running, false);
   });
 
   it('refreshes by itself while the view is visible: a new object shows up without a refresh command', async function () {
     await config().update('autoRefreshSeconds', 1, vscode.ConfigurationTarget.Global);
-    await h.waitFor(() => api.tree.autoRefresh.running, 'the timer to start');
+    await h.waitFor(() => api.tree.autoRefresh().running, 'the timer to start');
     const id = h.make.semSet({ key: 0x0a070, nsems: 1 });
-    await h.waitFor(() => api.store.get('local').snapshot.sems.some((s) => s.id === id), 'the new set in the store', 5000);
-    assert.ok(api.tree.autoRefresh.ticks >= 1);
-    assert.ok(api.store.get('local').added.has(`sem:${id}`), 'and it is marked new');
+    await h.waitFor(() => h.snapshotOf(api, 'local').sems.some((s) => s.id === id), 'the new set in the store', 5000);
+    assert.ok(api.tree.autoRefresh().ticks >= 1);
+    assert.ok(h.stateOf(api, 'local').added.has(`sem:${id}`), 'and it is marked new');
   });
 
   it('stops while no view is visible (the timer is cleared; a settings change does not re-arm it), and resumes when one shows again', async function () {
     await vscode.commands.executeCommand('workbench.view.search'); // another side bar: neither copy of the view shows
-    await h.waitFor(() => !api.tree.treeView.visible && !api.tree.explorerView.visible, 'both views hidden');
+    await h.waitFor(() => !api.tree.visible() && !api.tree.explorerVisible(), 'both views hidden');
     // the interval timer is the only source of automatic refreshes: once it is cleared, none can happen
-    await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
-    const generation = api.store.get('local').generation;
-    const ticks = api.tree.autoRefresh.ticks;
+    await h.waitFor(() => !api.tree.autoRefresh().running, 'the timer to stop');
+    const generation = h.stateOf(api, 'local').generation;
+    const ticks = api.tree.autoRefresh().ticks;
     // an event that re-arms the timer when a view is visible: changing the period. The configuration event
     // reaches AutoRefresh.update() before update() below resolves; hidden, it must leave the timer off.
     let configEvents = 0;
@@ -55,19 +54,19 @@ describe('refresh: automatic, only while visible; coalesced', function () {
     } finally {
       sub.dispose();
     }
-    assert.equal(api.tree.autoRefresh.running, false, 'hidden: the new period did not start a timer');
-    assert.equal(api.tree.autoRefresh.ticks, ticks, 'no timer refresh while hidden');
-    assert.equal(api.store.get('local').generation, generation, 'no snapshot taken while hidden');
+    assert.equal(api.tree.autoRefresh().running, false, 'hidden: the new period did not start a timer');
+    assert.equal(api.tree.autoRefresh().ticks, ticks, 'no timer refresh while hidden');
+    assert.equal(h.stateOf(api, 'local').generation, generation, 'no snapshot taken while hidden');
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
-    await h.waitFor(() => api.tree.autoRefresh.running && api.tree.autoRefresh.ticks > ticks, 'the timer to resume', 6000);
+    await h.waitFor(() => api.tree.autoRefresh().running && api.tree.autoRefresh().ticks > ticks, 'the timer to resume', 6000);
   });
 
   it('coalesces refreshes asked for while one runs', async function () {
     await config().update('autoRefreshSeconds', 0, vscode.ConfigurationTarget.Global);
-    await h.waitFor(() => !api.tree.autoRefresh.running, 'the timer to stop');
-    const before = api.store.get('local').generation;
-    await Promise.all(Array.from({ length: 10 }, () => api.store.refresh('local')));
-    const after = api.store.get('local').generation;
+    await h.waitFor(() => !api.tree.autoRefresh().running, 'the timer to stop');
+    const before = h.stateOf(api, 'local').generation;
+    await Promise.all(Array.from({ length: 10 }, () => api.refresh('local')));
+    const after = h.stateOf(api, 'local').generation;
     assert.ok(after - before >= 1 && after - before <= 2, `10 concurrent refreshes took ${after - before} snapshots`);
   });
 });
