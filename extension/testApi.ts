@@ -10,7 +10,8 @@
 import * as vscode from 'vscode';
 import type { IpcSource } from './backend/ipcSource';
 import type { LocalSource } from './backend/localSource';
-import { auditPath, type RecycleConfirmation, type StartupRestoreOffer, setRecycleConfirmForTests, startupRestoreOfferForTests } from './commands/recycle';
+import { auditPath, type RecycleConfirmation, type RecycleResult, type StartupRestoreOffer, setRecycleConfirmForTests, startupRestoreOfferForTests } from './commands/recycle';
+import type { Diagnosis } from './domain/doctor';
 import type { VerdictOptions } from './domain/verdict';
 import type { TreeState } from './domain/nextActions';
 import type { Shown } from './services/notify';
@@ -22,6 +23,8 @@ import type { TreeViews } from './views/register';
 import type { StatusIndicators } from './views/statusIndicators';
 
 export type { HostState, RecycleConfirmation, Shown, StartupRestoreOffer, TreeState, VerdictOptions };
+/** what the commands return to a caller (executeCommand): ipcExplorer.recycleOrphans/recycleObject, ipcExplorer.diagnoseEnospc */
+export type { Diagnosis, RecycleResult };
 
 /**
  * A row of the objects tree as a test holds it: an opaque handle to pass back to `tree.item`, `tree.children`,
@@ -70,6 +73,8 @@ export interface IpcExplorerTestApi {
   semDetail(host: string, id: number): Promise<SemDetail>;
   /** a set's per-semaphore detail only if it was read already */
   cachedSemDetail(host: string, id: number): SemDetail | undefined;
+  /** makes `host`'s cached snapshot look `ms` older (what a command that must take a fresh one is tested against) */
+  backdateSnapshot(host: string, ms: number): void;
   /** adds a host with the given source (a test's own stand-in host); dispose to remove it */
   addSource(source: IpcSource): vscode.Disposable;
 
@@ -93,6 +98,8 @@ export interface IpcExplorerTestApi {
     item(node: TestTreeNode): vscode.TreeItem;
     /** the row of an object (expanding groups on the way), undefined when it is not in the tree */
     findObjectNode(host: string, ref: ObjectRef): Promise<TestTreeNode | undefined>;
+    /** the row of one IPC namespace under the local host (by its store host or `ipc:[N]`), when listed */
+    namespaceNode(hostOrNs: string): Promise<TestTreeNode | undefined>;
     /** a host's row as last served (undefined before the tree listed it) */
     hostNode(host: string): TestTreeNode | undefined;
     /** how many times VS Code fetched the children of `node` */
@@ -183,6 +190,11 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
     semDetail: (host, id) => store.semDetail(host, id),
     cachedSemDetail: (host, id) => store.cachedSemDetail(host, id),
     addSource: (source) => store.addSource(source),
+    backdateSnapshot(host, ms) {
+      const snap = store.get(host)?.snapshot;
+      if (!snap) throw new Error(`backdateSnapshot: no snapshot of ${host} yet`);
+      snap.takenAt -= ms;
+    },
     verdicts: {
       options: (host) => verdicts.options(host),
       patch(patch) {
@@ -207,6 +219,7 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
       children: (n) => tree.provider.getChildren(n && node(n)),
       item: (n) => tree.provider.getTreeItem(node(n)),
       findObjectNode: (host, ref) => tree.provider.findObjectNode(host, ref),
+      namespaceNode: (hostOrNs) => tree.provider.namespaceNode(hostOrNs),
       hostNode: (host) => tree.provider.hostNode(host),
       fetchCount: (n) => tree.provider.fetchCount(node(n)),
       whenSettled: () => tree.provider.whenSettled(),

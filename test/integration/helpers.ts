@@ -6,11 +6,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { HostState, IpcExplorerTestApi, VerdictOptions } from '../../extension/testApi';
+import type { HostState, IpcExplorerTestApi, RecycleConfirmation, Shown, TestTreeNode, VerdictOptions } from '../../extension/testApi';
 import type { IpcSnapshot, Verdict } from '../../extension/shared/model';
 
 export { vscode };
-export type { IpcExplorerTestApi };
+export type { IpcExplorerTestApi, RecycleConfirmation, Shown, TestTreeNode };
 export const EXTENSION_ID = 'ipc-explorer.ipc-explorer';
 /** the repository (this file runs from out/integration/, at the same depth as test/integration/) */
 export const root = path.resolve(__dirname, '..', '..');
@@ -49,6 +49,53 @@ export function verdictOf(api: IpcExplorerTestApi, host: string, ref: string): V
   const v = api.verdict(host, ref);
   assert.ok(v, `a verdict for ${ref} on ${host}`);
   return v;
+}
+
+/**
+ * A tree row's TreeItem as the person reads it, with the union types VS Code allows narrowed to what the
+ * objects tree uses: a string label and description, a tooltip's text (markdown or plain), a ThemeIcon's id
+ * and colour ('' when there is none).
+ */
+export interface Row {
+  label: string;
+  description: string;
+  contextValue: string;
+  tooltip: { value: string };
+  iconPath: { id: string; color: { id: string } };
+  resourceUri: vscode.Uri | undefined;
+  collapsibleState: vscode.TreeItemCollapsibleState | undefined;
+  /** the TreeItem itself */
+  item: vscode.TreeItem;
+}
+
+export function row(api: IpcExplorerTestApi, node: TestTreeNode): Row {
+  const item = api.tree.item(node);
+  const l = item.label;
+  const t = item.tooltip;
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+  return {
+    label: typeof l === 'string' ? l : l?.label ?? '',
+    description: typeof item.description === 'string' ? item.description : '',
+    contextValue: item.contextValue ?? '',
+    tooltip: { value: typeof t === 'string' ? t : t?.value ?? '' },
+    iconPath: { id: icon?.id ?? '', color: { id: icon?.color?.id ?? '' } },
+    resourceUri: item.resourceUri,
+    collapsibleState: item.collapsibleState,
+    item,
+  };
+}
+
+/** The stand-ins for the person at modal dialogs (asserted: VS Code runs the extension in extension mode Test). */
+export function testHooks(api: IpcExplorerTestApi): NonNullable<IpcExplorerTestApi['testHooks']> {
+  assert.ok(api.testHooks, 'the test API has its hooks in extension mode Test');
+  return api.testHooks;
+}
+
+/** The document of the active editor (asserted: there is one). */
+export function activeDocument(): vscode.TextDocument {
+  const ed = vscode.window.activeTextEditor;
+  assert.ok(ed, 'an active editor');
+  return ed.document;
 }
 
 /** The extension's package.json as VS Code read it (contributes: menus, configuration, ...). */
@@ -135,13 +182,15 @@ export const make = {
 
 const started: ChildProcess[] = [];
 /** Starts a long-lived helper (attach-shm ID | wait-sem ID SEMNUM); resolves once it is in place. */
-export function startHolder(...args: (string | number)[]): Promise<ChildProcess> {
+export function startHolder(...args: (string | number)[]): Promise<ChildProcess & { pid: number }> {
   assertPrivateIpcNamespace();
   const child = spawn(ipcobjBinary(), args.map(String), { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
+  const { pid } = child;
+  if (pid === undefined) throw new Error(`ipcobj ${args.join(' ')} did not start`);
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('ready')) setTimeout(() => resolve(child), 100); });
+    child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('ready')) setTimeout(() => resolve(Object.assign(child, { pid })), 100); });
     child.on('exit', (c) => reject(new Error(`ipcobj ${args.join(' ')} exited ${c}`)));
   });
 }
@@ -248,13 +297,16 @@ export async function screenshot(name: string, selector?: string): Promise<strin
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** what `waitFor` returns: the value without its falsy alternatives */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /** Polls fn until it returns a truthy value (returned) or the time is up (throws with `what`). */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10000, intervalMs = 100): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10000, intervalMs = 100): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     try { last = await fn(); } catch (e) { last = undefined; if (Date.now() > deadline) throw e; }
-    if (last) return last;
+    if (last) return last as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(intervalMs);
   }

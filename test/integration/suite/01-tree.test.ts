@@ -2,27 +2,26 @@
 // namespace: labels, descriptions, states, tooltips, lazy per-semaphore detail, a removed object
 // disappearing, new objects highlighted, an object vanishing between listing and detail, grouping of big
 // kinds, the limits with their >= 80 % warning, and a screenshot of the workbench.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
-const hex = (k) => '0x' + (k >>> 0).toString(16).padStart(8, '0');
+const hex = (k: number): string => '0x' + (k >>> 0).toString(16).padStart(8, '0');
 
 describe('tree: the objects view on known objects', function () {
   this.timeout(60000);
-  let api;
-  let provider;
-  const ids = {};
-  let savedSem;
-  let restoreVerdictOptions = () => {};
+  let api: h.IpcExplorerTestApi;
+  let provider: h.IpcExplorerTestApi['tree'];
+  const ids: Record<string, number> = {};
+  let savedSem: string;
+  let restoreVerdictOptions = (): void => {};
 
-  const item = (n) => provider.item(n);
-  const label = (n) => {
-    const l = item(n).label;
-    return typeof l === 'string' ? l : l.label;
+  const item = (n: h.TestTreeNode | undefined): h.Row => {
+    assert.ok(n, 'the row is in the tree');
+    return h.row(api, n);
   };
+  const label = (n: h.TestTreeNode | undefined): string => item(n).label;
   async function hostKids() {
     const [local] = await provider.children();
     return provider.children(local);
@@ -31,7 +30,7 @@ describe('tree: the objects view on known objects', function () {
   async function kinds() {
     return (await hostKids()).filter((n) => !item(n).contextValue.startsWith('message'));
   }
-  async function kind(prefix) {
+  async function kind(prefix: string): Promise<h.TestTreeNode> {
     const k = (await kinds()).find((n) => label(n).startsWith(prefix));
     assert.ok(k, `a "${prefix}" node`);
     return k;
@@ -96,7 +95,7 @@ describe('tree: the objects view on known objects', function () {
     assert.equal(item(live).iconPath.color.id, 'charts.green');
     assert.equal(item(live).contextValue, 'shmSegment');
     // created by the exited helper, nothing attached: an orphan the rules allow to recycle
-    assert.equal(item(orphan).description, 'root · 64 KiB · 0 attached · orphan, recyclable', api.verdict('local', orphan.ref).reasons.join('; '));
+    assert.equal(item(orphan).description, 'root · 64 KiB · 0 attached · orphan, recyclable', h.verdictOf(api, 'local', `shm:${ids.shmOrphan}`).reasons.join('; '));
     assert.equal(item(orphan).iconPath.id, 'trash');
     assert.equal(item(orphan).contextValue, 'shmSegment.recyclable');
 
@@ -127,11 +126,11 @@ describe('tree: the objects view on known objects', function () {
     const sems = await provider.children(await kind('Semaphore sets'));
     const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
     assert.ok(Array.isArray(api.cachedSemDetail('local', ids.semValues)), 'detail read with the refresh');
-    assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
+    assert.equal(h.verdictOf(api, 'local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
     const three = await provider.children(setNode);
     assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
     const pgNode = sems.find((n) => n.ref === `sem:${ids.pg}`);
-    const v = api.verdict('local', `sem:${ids.pg}`);
+    const v = h.verdictOf(api, 'local', `sem:${ids.pg}`);
     assert.equal(v.state, 'orphan');
     assert.equal(v.owner && v.owner.app, 'postgresql');
     assert.equal(v.recyclable, true, v.reasons.join('; '));
@@ -150,10 +149,10 @@ describe('tree: the objects view on known objects', function () {
       const sems = await provider.children(await kind('Semaphore sets'));
       const setNode = sems.find((n) => n.ref === `sem:${ids.semValues}`);
       assert.equal(api.cachedSemDetail('local', ids.semValues), undefined, 'no detail before expanding');
-      assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'unknown');
+      assert.equal(h.verdictOf(api, 'local', `sem:${ids.semValues}`).state, 'unknown');
       const three = await provider.children(setNode);
       assert.deepEqual(three.map(label), ['sem 0 = 1', 'sem 1 = 2', 'sem 2 = 3']);
-      assert.equal(api.verdict('local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
+      assert.equal(h.verdictOf(api, 'local', `sem:${ids.semValues}`).state, 'orphan', 'dead last-op pids, no waiters');
     } finally {
       restoreDetailSets();
     }
@@ -162,7 +161,7 @@ describe('tree: the objects view on known objects', function () {
   it('shows a live waiter in a set as live without expanding it', async function () {
     await h.startHolder('wait-sem', ids.semPrivate, 1);
     await refresh();
-    assert.equal(api.verdict('local', `sem:${ids.semPrivate}`).state, 'live');
+    assert.equal(h.verdictOf(api, 'local', `sem:${ids.semPrivate}`).state, 'live');
     const sems = await provider.children(await kind('Semaphore sets'));
     const kids = await provider.children(sems.find((n) => n.ref === `sem:${ids.semPrivate}`));
     assert.equal(label(kids[1]), 'sem 1 = 0');
@@ -173,12 +172,13 @@ describe('tree: the objects view on known objects', function () {
     h.removeSysv('msg', ids.msg);
     ids.newSem = h.make.semSet({ key: 0x5555, nsems: 1 });
     await refresh();
-    assert.equal((await kind('Message queues')).label || label(await kind('Message queues')), 'Message queues 0/32,000');
-    const st = api.host('local');
+    assert.equal(label(await kind('Message queues')), 'Message queues 0/32,000');
+    const st = h.stateOf(api, 'local');
     assert.deepEqual([...st.added], [`sem:${ids.newSem}`]);
     const sems = await provider.children(await kind('Semaphore sets'));
     const node = sems.find((n) => n.ref === `sem:${ids.newSem}`);
     const deco = api.tree.decoration(item(node).resourceUri);
+    assert.ok(deco && deco.color instanceof vscode.ThemeColor, 'the new set is highlighted');
     assert.equal(deco.badge, 'N');
     assert.equal(deco.color.id, 'charts.blue', 'the dashboard\'s "appeared" blue, not the green of a live object');
     const old = sems.find((n) => n.ref === `sem:${ids.semValues}`);
@@ -223,10 +223,11 @@ describe('tree: the objects view on known objects', function () {
     assert.equal(first.length, 500);
     // reveal an object deep in a group (getParent chain works)
     const node = await provider.findObjectNode('local', `sem:${ids.pg}`);
+    assert.ok(node, 'the set is in the tree');
     await api.tree.reveal(node, { select: true, focus: false, expand: false });
     // the selection comes back from the workbench in its own message, after reveal() resolved
     await h.waitFor(() => api.tree.selection()[0] === node, 'the revealed row selected', 10000)
-      .catch((e) => { throw new Error(`${e.message}: selection ${api.tree.selection().map((n) => n.id).join(', ') || 'empty'}`); });
+      .catch((e: Error) => { throw new Error(`${e.message}: selection ${api.tree.selection().map((n) => n.id).join(', ') || 'empty'}`); });
     h.removeAllObjects();
     await refresh();
   });
@@ -266,10 +267,11 @@ describe('tree: the objects view on known objects', function () {
     await refresh();
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     const resized = await h.bridge('resizeSidebar', { width: 620 });
-    assert.ok(resized.ok && resized.width > 500, JSON.stringify(resized));
+    assert.ok(resized.ok && (resized.width ?? 0) > 500, JSON.stringify(resized));
     await vscode.commands.executeCommand('notifications.clearAll');
     for (const ref of [`sem:${ids.shot1}`, `shm:${ids.shot3}`]) {
       const n = await provider.findObjectNode('local', ref);
+      assert.ok(n, `${ref} is in the tree`);
       await api.tree.reveal(n, { select: ref.startsWith('shm'), focus: false, expand: ref.startsWith('sem') });
     }
     const rows = await h.waitFor(async () => {
@@ -285,8 +287,9 @@ describe('tree: the objects view on known objects', function () {
   });
 
   it('context menus follow the row kind (when-clauses on contextValue)', async function () {
-    const menuFor = async (ref, labelPart) => {
+    const menuFor = async (ref: string, labelPart: string): Promise<string[]> => {
       const n = await provider.findObjectNode('local', ref);
+      assert.ok(n, `${ref} is in the tree`);
       await api.tree.reveal(n, { select: true, focus: true });
       const sel = `[id="workbench.view.extension.ipcExplorer"] .monaco-list-row[aria-label*="${labelPart}"]`;
       await h.waitFor(async () => (await h.bridge('query', { selector: sel, frame: 'workbench' })).found, `the row ${labelPart}`);

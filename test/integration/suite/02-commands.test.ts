@@ -1,21 +1,31 @@
 // IPC Explorer's commands in the real VS Code, on real objects in the VS Code server's private IPC
 // namespace: inspect, copy key / id / ipcrm command, export (valid JSON that matches the kernel), show limits,
 // diagnose semget ENOSPC against a tiny SEMMNI, and errors surfacing as notifications with errno + hint.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Diagnosis } from '../../../extension/testApi';
+import type { IpcSnapshot } from '../../../extension/shared/model';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('commands: palette and context-menu commands', function () {
   this.timeout(60000);
-  let api;
-  let savedSem;
-  const ids = {};
-  const run = (cmd, ...args) => vscode.commands.executeCommand(`ipcExplorer.${cmd}`, ...args);
-  const lastShown = () => api.notifications()[api.notifications().length - 1];
+  let api: h.IpcExplorerTestApi;
+  let savedSem: string;
+  const ids: Record<string, number> = {};
+  const run = <T = unknown>(cmd: string, ...args: unknown[]): Thenable<T> => vscode.commands.executeCommand<T>(`ipcExplorer.${cmd}`, ...args);
+  const lastShown = (): h.Shown => {
+    const all = api.notifications();
+    assert.ok(all.length, 'a notification was shown');
+    return all[all.length - 1];
+  };
+  const activeText = (): string => {
+    assert.ok(vscode.window.activeTextEditor, 'an editor is open');
+    return activeText();
+  };
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -38,12 +48,12 @@ describe('commands: palette and context-menu commands', function () {
   it('every contributed command is registered', async function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(h.root, 'package.json'), 'utf8'));
     const all = new Set(await vscode.commands.getCommands(true));
-    const missing = pkg.contributes.commands.map((c) => c.command).filter((c) => !all.has(c));
+    const missing = (pkg.contributes.commands as { command: string }[]).map((c) => c.command).filter((c) => !all.has(c));
     assert.deepEqual(missing, []);
   });
 
   it('inspect opens a readable document with every field, the verdict, the semaphores and the raw record', async function () {
-    const doc = await run('inspectObject', { host: 'local', ref: `sem:${ids.sem}` });
+    const doc = await run<vscode.TextDocument>('inspectObject', { host: 'local', ref: `sem:${ids.sem}` });
     assert.equal(doc.uri.scheme, 'ipcx');
     const text = doc.getText();
     assert.match(text, new RegExp(`^semaphore set 0x00c0ffee · id ${ids.sem} on the local machine`));
@@ -55,7 +65,7 @@ describe('commands: palette and context-menu commands', function () {
     const raw = JSON.parse(text.slice(text.indexOf('Raw record (JSON)') + 'Raw record (JSON)'.length));
     assert.equal(raw.id, ids.sem);
     assert.equal(raw.key, 0x00c0ffee);
-    assert.equal(vscode.window.activeTextEditor.document.uri.toString(), doc.uri.toString());
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), doc.uri.toString());
   });
 
   it('copies the key, the id and the ipcrm command (clipboard)', async function () {
@@ -63,10 +73,10 @@ describe('commands: palette and context-menu commands', function () {
     assert.equal(await run('copyKey', target), '0x00000abc');
     assert.equal(await vscode.env.clipboard.readText(), '0x00000abc');
     assert.equal(await run('copyId', target), String(ids.shm));
-    assert.equal(await run('copyIpcrmCommand', target), `ipcrm -m ${ids.shm}`);
+    assert.equal(await run<string>('copyIpcrmCommand', target), `ipcrm -m ${ids.shm}`);
     assert.equal(await vscode.env.clipboard.readText(), `ipcrm -m ${ids.shm}`);
-    assert.equal(await run('copyIpcrmCommand', { host: 'local', ref: `msg:${ids.msg}` }), `ipcrm -q ${ids.msg}`);
-    assert.equal(await run('copyIpcrmCommand', { host: 'local', ref: `sem:${ids.sem}` }), `ipcrm -s ${ids.sem}`);
+    assert.equal(await run<string>('copyIpcrmCommand', { host: 'local', ref: `msg:${ids.msg}` }), `ipcrm -q ${ids.msg}`);
+    assert.equal(await run<string>('copyIpcrmCommand', { host: 'local', ref: `sem:${ids.sem}` }), `ipcrm -s ${ids.sem}`);
     // a POSIX object has no key: the command says so instead of copying something wrong
     assert.equal(await run('copyKey', { host: 'local', ref: 'posixSem:/cmdsem' }), undefined);
     assert.match(lastShown().text, /has no key; it is the file \/dev\/shm\/sem\.cmdsem/);
@@ -75,18 +85,20 @@ describe('commands: palette and context-menu commands', function () {
   it('the copied ipcrm command really removes the object', async function () {
     const id = h.make.semSet({ key: 0x0dead, nsems: 1 });
     await run('refresh');
-    const cmd = await run('copyIpcrmCommand', { host: 'local', ref: `sem:${id}` });
+    const cmd = await run<string>('copyIpcrmCommand', { host: 'local', ref: `sem:${id}` });
     const [bin, ...args] = cmd.split(' ');
-    assert.equal(require('node:child_process').spawnSync(bin, args).status, 0);
+    assert.ok(bin, cmd);
+    assert.equal(spawnSync(bin, args).status, 0);
     assert.equal(h.procRows('sem').some((r) => r.semid === id), false);
     await run('refresh');
   });
 
   it('exports the snapshot as valid JSON that matches the kernel', async function () {
     const target = vscode.Uri.file(path.join(os.tmpdir(), `ipcx-export-${process.pid}.json`));
-    const out = await run('exportSnapshot', { host: 'local', target });
+    const out = await run<vscode.Uri | undefined>('exportSnapshot', { host: 'local', target });
+    assert.ok(out, 'exported');
     assert.equal(out.fsPath, target.fsPath);
-    const snap = JSON.parse(fs.readFileSync(target.fsPath, 'utf8'));
+    const snap = JSON.parse(fs.readFileSync(target.fsPath, 'utf8')) as IpcSnapshot & { version: number };
     assert.equal(snap.version, 1);
     assert.equal(snap.host, 'local');
     assert.deepEqual(snap.sems.map((s) => s.id).sort(), h.procRows('sem').map((r) => r.semid).sort());
@@ -112,20 +124,20 @@ describe('commands: palette and context-menu commands', function () {
   });
 
   it('show limits lists every limit with used/limit/%', async function () {
-    const doc = await run('showLimits', 'local');
+    const doc = await run<vscode.TextDocument>('showLimits', 'local');
     const text = doc.getText();
     for (const name of ['SEMMNI', 'SEMMNS', 'SEMMSL', 'SHMMNI', 'SHMALL', 'MSGMNI']) assert.match(text, new RegExp(`^  ${name} `, 'm'));
     assert.match(text, /^  SEMMNI +1\/32,000 +<0\.1%/m);
   });
 
   it('diagnose ENOSPC: semget(IPC_PRIVATE, 17) fits now', async function () {
-    const d = await run('diagnoseEnospc', { host: 'local', nsems: 17, open: false });
+    const d = await run<Diagnosis>('diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, true);
     assert.match(lastShown().text, /^semget\(IPC_PRIVATE, 17\) would succeed on local now/);
   });
 
   it('diagnose ENOSPC from the palette asks for nsems, 17 by default', async function () {
-    const pending = run('diagnoseEnospc');
+    const pending = run<Diagnosis>('diagnoseEnospc');
     // the input box shows "17"; the person just presses Enter
     const box = await h.waitFor(async () => {
       const r = await h.bridge('query', { selector: '.quick-input-widget input', frame: 'workbench' });
@@ -143,17 +155,17 @@ describe('commands: palette and context-menu commands', function () {
     const sets = h.procRows('sem').length;
     fs.writeFileSync('/proc/sys/kernel/sem', `250 32000 32 ${sets}`);
     try {
-      const d = await run('diagnoseEnospc', { host: 'local', nsems: 17 });
+      const d = await run<Diagnosis>('diagnoseEnospc', { host: 'local', nsems: 17 });
       assert.equal(d.wouldSucceed, false);
       assert.deepEqual(d.blockedBy, ['SEMMNI']);
       assert.equal(lastShown().severity, 'warning');
       assert.match(lastShown().text, /would fail on local now with ENOSPC: blocked by SEMMNI/);
-      assert.match(vscode.window.activeTextEditor.document.getText(), /NO - blocked by SEMMNI/);
+      assert.match(activeText(), /NO - blocked by SEMMNI/);
       // the real thing: semget fails exactly so
       assert.throws(() => h.make.semSet({ key: 0, nsems: 17 }), /semget: ENOSPC/);
       // SEMMNS too small instead
       fs.writeFileSync('/proc/sys/kernel/sem', `250 ${4 + 10} 32 32000`);
-      const d2 = await run('diagnoseEnospc', { host: 'local', nsems: 17, open: false });
+      const d2 = await run<Diagnosis>('diagnoseEnospc', { host: 'local', nsems: 17, open: false });
       assert.deepEqual(d2.blockedBy, ['SEMMNS']);
       assert.throws(() => h.make.semSet({ key: 0, nsems: 17 }), /semget: ENOSPC/);
     } finally {

@@ -3,28 +3,29 @@
 // in the background; tree and recycle plan give a set with a waiter the same verdict without expanding it;
 // the dashboard, Show Limits, Export Snapshot and Inspect Object use a fresh snapshot (or say the object is
 // gone); a recycle run leaves no untitled or dirty document; the dashboard's Recycle… asks about the set shown.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { IpcSnapshot } from '../../../extension/shared/model';
+import type { RecycleResult } from '../../../extension/testApi';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 const PG_MARKER = [...Array(16).fill(1), 537];
 
 describe('targets and freshness: the object and the time on screen', function () {
   this.timeout(120000);
-  let api;
+  let api: h.IpcExplorerTestApi;
   const rcfg = () => vscode.workspace.getConfiguration('ipcExplorer.recycle');
-  const wq = (selector) => h.bridge('query', { selector, frame: 'webview' });
+  const wq = (selector: string) => h.bridge('query', { selector, frame: 'webview' });
   const rows = async () => (await h.bridge('query', { selector: '[id="workbench.view.extension.ipcExplorer"] .monaco-list-row', frame: 'workbench' })).items;
   const notificationTexts = async () =>
     (await h.bridge('query', { selector: '.notification-list-item-message', frame: 'workbench' })).items.map((i) => i.text);
   const refresh = async () => {
-    const g = api.host('local').generation;
+    const g = h.stateOf(api, 'local').generation;
     await vscode.commands.executeCommand('ipcExplorer.refresh');
-    assert.ok(api.host('local').generation > g, 'a new snapshot');
+    assert.ok(h.stateOf(api, 'local').generation > g, 'a new snapshot');
   };
   const closeEditors = () => vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
@@ -63,6 +64,7 @@ describe('targets and freshness: the object and the time on screen', function ()
       const expand = async () => {
         for (const id of [waited, valued]) {
           const node = await api.tree.findObjectNode('local', `sem:${id}`);
+          assert.ok(node, `set ${id} in the tree`);
           await api.tree.reveal(node, { select: false, focus: false, expand: true });
         }
       };
@@ -77,13 +79,14 @@ describe('targets and freshness: the object and the time on screen', function ()
       };
       // (a reveal that raced the view's first render of these rows is asked again; the refreshes below never re-expand)
       await h.waitFor(async () => (await shows()) || (await expand(), undefined), 'both sets expanded with their semaphores, the waited set live', 20000, 500)
-        .catch(async (e) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
-      const rounds = async (what) => {
+        .catch(async (e: Error) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
+      const rounds = async (what: string) => {
         for (let round = 0; round < 4; round++) {
           const host = api.tree.hostNode('local');
+          assert.ok(host, 'the local host row');
           const before = api.tree.fetchCount(host);
           await refresh();
-          await h.waitFor(async () => api.verdict('local', `sem:${waited}`).state === 'live', 'the waited set re-assessed');
+          await h.waitFor(async () => h.verdictOf(api, 'local', `sem:${waited}`).state === 'live', 'the waited set re-assessed');
           // VS Code has fetched the refreshed host's rows again (the fetch where a stale registration would
           // fail) and the provider holds no event back
           await h.waitFor(async () => api.tree.fetchCount(host) > before, 'the tree fetched the refreshed host', 20000);
@@ -91,7 +94,7 @@ describe('targets and freshness: the object and the time on screen', function ()
           const bad = (await notificationTexts()).filter((t) => /already registered|Element with id/.test(t));
           assert.deepEqual(bad, [], `${what}, refresh ${round + 1}`);
           await h.waitFor(shows, `${what}, after refresh ${round + 1}: both sets still expanded, their semaphores listed, the waited set live`, 20000)
-            .catch(async (e) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
+            .catch(async (e: Error) => { throw new Error(`${e.message}\nrows: ${(await rows()).map((i) => i.ariaLabel).join(' | ')}`); });
         }
       };
       await rounds('the tree alone');
@@ -117,17 +120,19 @@ describe('targets and freshness: the object and the time on screen', function ()
     const refs = [waited, untouched, dead].map((id) => `sem:${id}`);
     // nobody expanded them: the verdicts come from the detail read with the refresh
     const node = await api.tree.findObjectNode('local', refs[0]);
-    const item = api.tree.item(node);
-    assert.match(item.description, /· live/, `${item.description}: ${api.verdict('local', refs[0]).reasons.join('; ')}`);
-    const res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs, open: false });
+    assert.ok(node, 'the waited set in the tree');
+    const item = h.row(api, node);
+    assert.match(item.description, /· live/, `${item.description}: ${h.verdictOf(api, 'local', refs[0]).reasons.join('; ')}`);
+    const res = await vscode.commands.executeCommand<RecycleResult>('ipcExplorer.recycleObject', { host: 'local', refs, open: false });
     assert.equal(res.plan.candidates.length, 0, 'nothing here is a provable, recognised orphan');
     for (const ref of refs) {
       const stay = res.plan.stays.find((s) => s.ref === ref);
-      const tree = api.verdict('local', ref);
+      assert.ok(stay, `${ref} stays in the plan`);
+      const tree = h.verdictOf(api, 'local', ref);
       assert.equal(tree.state, stay.verdict.state, `${ref}: tree says ${tree.state} (${tree.reasons.join('; ')}), plan says ${stay.verdict.state} (${stay.verdict.reasons.join('; ')})`);
     }
-    assert.equal(api.verdict('local', refs[0]).state, 'live');
-    assert.equal(api.verdict('local', refs[2]).state, 'orphan', 'dead last-op pids, no waiters');
+    assert.equal(h.verdictOf(api, 'local', refs[0]).state, 'live');
+    assert.equal(h.verdictOf(api, 'local', refs[2]).state, 'orphan', 'dead last-op pids, no waiters');
     h.stopHolders();
     h.removeAllObjects();
   });
@@ -136,11 +141,11 @@ describe('targets and freshness: the object and the time on screen', function ()
     await closeEditors();
     await refresh();
     // the cached snapshot is five minutes old; a crash left a set meanwhile
-    api.host('local').snapshot.takenAt -= 5 * 60 * 1000;
+    api.backdateSnapshot('local', 5 * 60 * 1000);
     const id = h.make.semSet({ key: 0x7300001, nsems: 17, values: PG_MARKER });
     await vscode.commands.executeCommand('ipcExplorer.openDashboard', 'local');
     await h.waitFor(async () => (await wq(`svg.semmap g.cell[data-ref="sem:${id}"]`)).found, 'the new set in the dashboard', 20000);
-    assert.ok(Date.now() - api.host('local').snapshot.takenAt < 60000, 'a fresh snapshot');
+    assert.ok(Date.now() - h.snapshotOf(api, 'local').takenAt < 60000, 'a fresh snapshot');
     await closeEditors();
   });
 
@@ -151,7 +156,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     const target = vscode.Uri.file(path.join(os.tmpdir(), `ipcx-export-${process.pid}.json`));
     try {
       await vscode.commands.executeCommand('ipcExplorer.exportSnapshot', { host: 'local', target });
-      const exported = JSON.parse(fs.readFileSync(target.fsPath, 'utf8'));
+      const exported = JSON.parse(fs.readFileSync(target.fsPath, 'utf8')) as IpcSnapshot;
       assert.ok(exported.takenAt >= t0, `exported snapshot taken at ${exported.takenAt}, command ran at ${t0}`);
       assert.ok(exported.sems.some((s) => s.id === id), 'the set made before the export is in it');
     } finally {
@@ -159,13 +164,13 @@ describe('targets and freshness: the object and the time on screen', function ()
     }
     const id2 = h.make.semSet({ key: 0x7300003, nsems: 3 });
     const t1 = Date.now();
-    const doc = await vscode.commands.executeCommand('ipcExplorer.showLimits', 'local');
-    const snap = api.host('local').snapshot;
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument>('ipcExplorer.showLimits', 'local');
+    const snap = h.snapshotOf(api, 'local');
     assert.ok(snap.takenAt >= t1 && snap.sems.some((s) => s.id === id2), 'Show Limits refreshed first');
     // an editor already open on the limits re-reads them through the provider's change event
-    const semmni = () => doc.getText().split('\n').find((l) => /^\S*\s*SEMMNI\b/.test(l));
+    const semmni = () => doc.getText().split('\n').find((l) => /^\S*\s*SEMMNI\b/.test(l)) ?? '';
     await h.waitFor(() => new RegExp(`\\b${snap.sems.length}/`).test(semmni()), `SEMMNI used = ${snap.sems.length} in the limits document`)
-      .catch((e) => { throw new Error(`${e.message}: ${semmni()}`); });
+      .catch((e: Error) => { throw new Error(`${e.message}: ${semmni()}`); });
     await closeEditors();
     h.removeAllObjects();
   });
@@ -185,18 +190,19 @@ describe('targets and freshness: the object and the time on screen', function ()
     await closeEditors();
     const id = h.make.semSet({ key: 0x7400001, nsems: 17, values: PG_MARKER });
     await refresh();
-    api.testHooks.setRecycleConfirm(() => true);
-    let res;
+    h.testHooks(api).setRecycleConfirm(() => true);
+    let res: RecycleResult;
     try {
-      res = await vscode.commands.executeCommand('ipcExplorer.recycleObject', { host: 'local', refs: [`sem:${id}`] });
+      res = await vscode.commands.executeCommand<RecycleResult>('ipcExplorer.recycleObject', { host: 'local', refs: [`sem:${id}`] });
     } finally {
-      api.testHooks.setRecycleConfirm(undefined);
+      h.testHooks(api).setRecycleConfirm(undefined);
     }
+    assert.ok(res.report, 'a report');
     assert.equal(res.report.removed, 1, JSON.stringify(res.report.outcomes));
     const docs = vscode.workspace.textDocuments;
     assert.deepEqual(docs.filter((d) => d.isUntitled || d.uri.scheme === 'untitled').map((d) => d.uri.toString()), []);
     assert.deepEqual(docs.filter((d) => d.isDirty).map((d) => d.uri.toString()), []);
-    const report = vscode.window.activeTextEditor.document;
+    const report = h.activeDocument();
     assert.equal(report.uri.scheme, 'ipcx');
     assert.match(report.uri.path, /^\/local\/recycle-report\.txt$/);
     assert.match(report.getText(), new RegExp(`REMOVED sem id ${id} key 0x07400001`));
@@ -204,7 +210,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     assert.ok(plans.length >= 1, 'the plan is an ipcx: document too');
 
     await vscode.commands.executeCommand('ipcExplorer.showRecycleAuditLog');
-    const audit = vscode.window.activeTextEditor.document;
+    const audit = h.activeDocument();
     assert.equal(audit.uri.scheme, 'ipcx', `the audit log opens as ${audit.uri.toString()}`);
     assert.match(audit.getText(), new RegExp(`"ref":"sem:${id}"`));
     assert.equal(audit.isDirty, false);
@@ -217,7 +223,7 @@ describe('targets and freshness: the object and the time on screen', function ()
     const first = h.make.semSet({ key: 0x7500001, nsems: 17, values: PG_MARKER });
     const second = h.make.semSet({ key: 0x7500002, nsems: 17, values: PG_MARKER });
     await refresh();
-    assert.equal(api.verdict('local', `sem:${second}`).recyclable, true, api.verdict('local', `sem:${second}`).reasons.join('; '));
+    assert.equal(h.verdictOf(api, 'local', `sem:${second}`).recyclable, true, h.verdictOf(api, 'local', `sem:${second}`).reasons.join('; '));
     await vscode.commands.executeCommand('ipcExplorer.openDashboard', 'local');
     for (const id of [first, second]) {
       await h.waitFor(async () => (await wq(`svg.semmap g.cell[data-ref="sem:${id}"]`)).found, `set ${id} in the map`);
@@ -226,15 +232,16 @@ describe('targets and freshness: the object and the time on screen', function ()
     }
     await h.waitFor(async () => (await wq('.act-recycle:not([disabled])')).found, 'Recycle… enabled for the orphan shown');
     // the test answerer stands in for the person at the modal: it sees what the modal shows, and says no
-    const asked = [];
-    api.testHooks.setRecycleConfirm((c) => { asked.push(c); return false; });
+    const asked: h.RecycleConfirmation[] = [];
+    h.testHooks(api).setRecycleConfirm((c) => { asked.push(c); return false; });
     try {
       await h.bridge('click', { selector: '.act-recycle', frame: 'webview' });
       await h.waitFor(() => asked.length > 0, 'the confirmation', 20000);
     } finally {
-      api.testHooks.setRecycleConfirm(undefined);
+      h.testHooks(api).setRecycleConfirm(undefined);
     }
     const [c] = asked;
+    assert.ok(c);
     assert.deepEqual(c.refs, [`sem:${second}`]);
     assert.match(c.summary, new RegExp(`^Remove sem id ${second} \\(key 0x07500002\\) on local\\?`), c.summary);
     assert.doesNotMatch(`${c.summary}\n${c.detail}`, new RegExp(`id ${first}\\b`));
