@@ -22,9 +22,11 @@ import type { TreeNode } from './views/nodes/node';
 import type { TreeViews } from './views/register';
 import type { StatusIndicators } from './views/statusIndicators';
 
-export type { HostState, RecycleConfirmation, Shown, StartupRestoreOffer, TreeState, VerdictOptions };
+export type { HostState, IpcSource, RecycleConfirmation, Shown, StartupRestoreOffer, TreeState, VerdictOptions };
 /** what the commands return to a caller (executeCommand): ipcExplorer.recycleOrphans/recycleObject, ipcExplorer.diagnoseEnospc */
 export type { Diagnosis, RecycleResult };
+/** a line of the recycle audit log (`auditLogPath`, JSON lines) */
+export type { AuditRecord } from './backend/audit';
 
 /**
  * A row of the objects tree as a test holds it: an opaque handle to pass back to `tree.item`, `tree.children`,

@@ -98,10 +98,18 @@ export function activeDocument(): vscode.TextDocument {
   return ed.document;
 }
 
-/** The extension's package.json as VS Code read it (contributes: menus, configuration, ...). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the manifest is JSON; tests read what they check
-export function packageJSON(): any {
-  return extension().packageJSON;
+/** The parts of the extension's package.json the tests read (contributes). */
+export interface Manifest {
+  contributes: {
+    commands: { command: string; title: string }[];
+    menus: Record<string, { command: string; group?: string; when?: string }[]>;
+    viewsWelcome: { view: string; contents: string; when?: string }[];
+  };
+}
+
+/** The extension's package.json as VS Code read it. */
+export function packageJSON(): Manifest {
+  return extension().packageJSON as Manifest;
 }
 
 /**

@@ -22,10 +22,6 @@ describe('commands: palette and context-menu commands', function () {
     assert.ok(all.length, 'a notification was shown');
     return all[all.length - 1];
   };
-  const activeText = (): string => {
-    assert.ok(vscode.window.activeTextEditor, 'an editor is open');
-    return activeText();
-  };
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -46,9 +42,9 @@ describe('commands: palette and context-menu commands', function () {
   });
 
   it('every contributed command is registered', async function () {
-    const pkg = JSON.parse(fs.readFileSync(path.join(h.root, 'package.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(h.root, 'package.json'), 'utf8')) as h.Manifest;
     const all = new Set(await vscode.commands.getCommands(true));
-    const missing = (pkg.contributes.commands as { command: string }[]).map((c) => c.command).filter((c) => !all.has(c));
+    const missing = pkg.contributes.commands.map((c) => c.command).filter((c) => !all.has(c));
     assert.deepEqual(missing, []);
   });
 
@@ -160,7 +156,7 @@ describe('commands: palette and context-menu commands', function () {
       assert.deepEqual(d.blockedBy, ['SEMMNI']);
       assert.equal(lastShown().severity, 'warning');
       assert.match(lastShown().text, /would fail on local now with ENOSPC: blocked by SEMMNI/);
-      assert.match(activeText(), /NO - blocked by SEMMNI/);
+      assert.match(h.activeDocument().getText(), /NO - blocked by SEMMNI/);
       // the real thing: semget fails exactly so
       assert.throws(() => h.make.semSet({ key: 0, nsems: 17 }), /semget: ENOSPC/);
       // SEMMNS too small instead

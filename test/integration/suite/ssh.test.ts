@@ -2,70 +2,76 @@
 // nested private IPC + mount namespace, with throwaway keys and a temp ssh config) and a FreeBSD stand-in
 // (FreeBSD cannot run here: a forced command gives that key's sessions `uname`/`ipcs`/`sysctl` that print
 // the real FreeBSD outputs of test/fixtures/freebsd) side by side in the tree with their limits and orphans.
-'use strict';
-const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 const FREEBSD = path.join(h.root, 'test', 'fixtures', 'freebsd');
 
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
   });
 }
 
-async function waitPort(port, proc) {
+async function waitPort(port: number, proc: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (proc.exitCode !== null) throw new Error(`sshd exited (${proc.exitCode})`);
-    const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1'); c.once('connect', () => { c.destroy(); r(true); }); c.once('error', () => r(false)); });
+    const ok = await new Promise<boolean>((r) => { const c = net.connect(port, '127.0.0.1'); c.once('connect', () => { c.destroy(); r(true); }); c.once('error', () => r(false)); });
     if (ok) return;
     await h.sleep(50);
   }
   throw new Error(`sshd did not listen on ${port}`);
 }
 
-function keygen(file) {
+function keygen(file: string): void {
   const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ipcx-it', '-f', file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
 /** every descendant of pid (processes this suite started: sshd sessions, forced commands) */
-function descendants(pid) {
-  const kids = new Map();
+function descendants(pid: number | undefined): number[] {
+  const kids = new Map<number, number[]>();
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const st = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
       const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
       if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(e));
+      kids.get(ppid)?.push(Number(e));
     } catch { /* gone */ }
   }
-  const out = [];
-  const walk = (p) => { for (const c of kids.get(p) || []) { out.push(c); walk(c); } };
+  const out: number[] = [];
+  if (pid === undefined) return out;
+  const walk = (p: number): void => { for (const c of kids.get(p) || []) { out.push(c); walk(c); } };
   walk(pid);
   return out;
 }
 
 describe('ssh: a fleet of SSH hosts in the tree', function () {
   this.timeout(120000);
-  let api;
-  let dir;
-  const procs = []; // [keeper, sshd] per host, all started here
-  const keepers = {};
-  const sshds = {};
+  let api: h.IpcExplorerTestApi;
+  let dir: string | undefined;
+  const procs: ChildProcess[] = []; // [keeper, sshd] per host, all started here
+  const keepers: Record<string, number | undefined> = {};
+  const sshds: Record<string, ChildProcess> = {};
   const cfg = vscode.workspace.getConfiguration('ipcExplorer');
-  const saved = {};
+  const saved: Record<string, unknown> = {};
+  /** the suite's temporary directory (made in before()) */
+  const tmp = (): string => {
+    assert.ok(dir, 'the suite directory');
+    return dir;
+  };
 
-  async function startHost(name) {
+  async function startHost(name: string): Promise<number> {
+    const dir = tmp();
     const port = await freePort();
     const conf = path.join(dir, `sshd_${name}.conf`);
     fs.writeFileSync(conf, [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/host_key`, `PidFile ${dir}/sshd_${name}.pid`,
@@ -83,7 +89,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     return port;
   }
 
-  function inHost(name, cmd, args) {
+  function inHost(name: string, cmd: string, args: (string | number)[]): string {
     const r = spawnSync('nsenter', ['--ipc', '--mount', '--target', String(keepers[name]), '--', cmd, ...args.map(String)], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
@@ -93,6 +99,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     h.assertPrivateIpcNamespace();
     api = await h.activateExtension();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-it-ssh-'));
+
     fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     keygen(`${dir}/host_key`);
     keygen(`${dir}/user_key`);
@@ -100,7 +107,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     // the FreeBSD stand-in's tools (see the header comment)
     const bin = path.join(dir, 'freebsd-bin');
     fs.mkdirSync(bin);
-    const w = (n, body) => fs.writeFileSync(path.join(bin, n), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const w = (n: string, body: string): void => fs.writeFileSync(path.join(bin, n), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     w('uname', 'case "$*" in -s) echo FreeBSD ;; -n) echo pg-jail-host ;; *) echo "FreeBSD 11.2-RELEASE-p4 amd64" ;; esac');
     w('hostname', 'echo pg-jail-host');
     w('ipcs', `case "$*" in -a) cat '${FREEBSD}/ipcs-a.txt' ;; -M) cat '${FREEBSD}/ipcs-M.txt' ;; -S) cat '${FREEBSD}/ipcs-S.txt' ;; *) echo "ipcs: no captured output for $*" >&2; exit 1 ;; esac`);
@@ -138,7 +145,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     for (const [k, v] of Object.entries(saved)) await cfg.update(k, v, vscode.ConfigurationTarget.Global);
     for (const p of procs.reverse()) {
       for (const d of descendants(p.pid)) { try { process.kill(d, 'SIGKILL'); } catch { /* gone */ } }
-      try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+      try { if (p.pid !== undefined) process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
     }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -147,10 +154,10 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     await h.waitFor(() => ['hostA', 'hostB', 'freebsd'].every((x) => api.host(x)), 'the SSH hosts in the store');
     assert.deepEqual(api.hosts().map((x) => x.host), ['local', 'hostA', 'hostB', 'freebsd']);
     await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
-    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.host(x).error, undefined, `${x}: ${JSON.stringify(api.host(x).error)}`);
-    const a = api.host('hostA').snapshot;
-    const b = api.host('hostB').snapshot;
-    const f = api.host('freebsd').snapshot;
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(h.stateOf(api, x).error, undefined, `${x}: ${JSON.stringify(h.stateOf(api, x).error)}`);
+    const a = h.snapshotOf(api, 'hostA');
+    const b = h.snapshotOf(api, 'hostB');
+    const f = h.snapshotOf(api, 'freebsd');
     assert.equal(a.source, 'ssh-linux');
     assert.equal(a.shms.length, 2);
     assert.equal(b.sems.length, 3);
@@ -165,7 +172,12 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
   it('shows each host side by side in the tree with platform, worst limit, orphans and connection state', async function () {
     const roots = await api.tree.children();
     const byHost = new Map(roots.map((n) => [n.host, n]));
-    const desc = async (host) => String((await api.tree.item(byHost.get(host))).description);
+    const node = (host: string): h.TestTreeNode => {
+      const n = byHost.get(host);
+      assert.ok(n, `the row of ${host}`);
+      return n;
+    };
+    const desc = async (host: string) => String((await api.tree.item(node(host))).description);
     const da = await desc('hostA');
     const db = await desc('hostB');
     const df = await desc('freebsd');
@@ -175,8 +187,10 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     // FreeBSD fixture: the largest segment (536870912) is exactly SHMMAX
     assert.match(df, /pg-jail-host · ssh-ipcs · freebsd · SHMMAX 100% · connected/);
     // the limits under each host
-    const limitsOf = async (host) => (await api.tree.children(byHost.get(host))).find((n) => n.id === `${host}|limits`);
-    const bsdLimits = await api.tree.children(await limitsOf('freebsd'));
+    const limitsOf = async (host: string) => (await api.tree.children(node(host))).find((n) => n.id === `${host}|limits`);
+    const bsdLimitsRow = await limitsOf('freebsd');
+    assert.ok(bsdLimitsRow, 'the limits row of freebsd');
+    const bsdLimits = await api.tree.children(bsdLimitsRow);
     const labels = await Promise.all(bsdLimits.map(async (n) => `${(await api.tree.item(n)).label}`));
     assert.ok(labels.some((l) => /SEMMNI/.test(l)), labels.join(', '));
   });
@@ -184,19 +198,20 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
   it('an unreachable host shows its error and never blocks the others; hostile names are not added', async function () {
     await vscode.commands.executeCommand('ipcExplorer.addSshHost', 'down');
     assert.ok(api.host('down'), 'added');
-    assert.equal(api.host('down').error.code, 'ESSH');
+    assert.equal(h.stateOf(api, 'down').error?.code, 'ESSH');
     await vscode.commands.executeCommand('ipcExplorer.refreshAllHosts');
-    assert.equal(api.host('down').error.code, 'ESSH');
-    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(api.host(x).error, undefined);
+    assert.equal(h.stateOf(api, 'down').error?.code, 'ESSH');
+    for (const x of ['hostA', 'hostB', 'freebsd']) assert.equal(h.stateOf(api, x).error, undefined);
     const roots = await api.tree.children();
     const downNode = roots.find((n) => n.host === 'down');
+    assert.ok(downNode, 'the row of the unreachable host');
     assert.match(String((await api.tree.item(downNode)).description), /error: ESSH/);
     assert.ok(api.notifications().some((s) => /down/.test(s.text) && /Connection refused/.test(s.text)));
 
     const pwned = path.join(os.tmpdir(), 'ipcx-it-pwned');
     await vscode.commands.executeCommand('ipcExplorer.addSshHost', `-oProxyCommand=touch ${pwned}`);
     assert.ok(!api.hosts().some((x) => x.host.startsWith('-')));
-    assert.ok(!(cfg.get('sshHosts') || []).some((x) => typeof x === 'string' && x.startsWith('-')));
+    assert.ok(!(cfg.get<unknown[]>('sshHosts') || []).some((x) => typeof x === 'string' && x.startsWith('-')));
     assert.equal(fs.existsSync(pwned), false);
 
     await vscode.commands.executeCommand('ipcExplorer.removeSshHost', 'down');
@@ -211,21 +226,21 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     try {
       await vscode.env.clipboard.writeText('');
       assert.equal(await vscode.env.clipboard.readText(), '', 'the clipboard starts empty');
-      const returned = await vscode.commands.executeCommand('ipcExplorer.copyPrometheusScrapeConfig');
+      const returned = await vscode.commands.executeCommand<string>('ipcExplorer.copyPrometheusScrapeConfig');
       const clip = await vscode.env.clipboard.readText();
       assert.equal(clip, returned);
       // the exporter job, then the multi-target job whose targets are the configured hosts, in their order
       assert.match(clip, /^ {2}- job_name: "ipc"\n {4}static_configs: \[\{ targets: \["127\.0\.0\.1:9863"\] \}\]$/m);
       const ssh = clip.slice(clip.indexOf('  - job_name: "ipc-ssh"'));
       assert.match(ssh, /^ {4}metrics_path: \/probe$/m);
-      assert.deepEqual(JSON.parse(/^ {6}- targets: (\[.*\])$/m.exec(ssh)[1]), hosts);
+      assert.deepEqual(JSON.parse(/^ {6}- targets: (\[.*\])$/m.exec(ssh)?.[1] ?? 'null'), hosts);
       assert.match(ssh, /- \{ source_labels: \[__address__\], target_label: __param_target \}/);
       assert.match(clip, /^# {3}ipcx serve --listen 127\.0\.0\.1:9863 --target hostA --target hostB --target freebsd$/m);
       assert.ok(!clip.includes('ProxyCommand'), 'the refused entry is not in the config');
       assert.ok(api.notifications().some((s) => /Copied a Prometheus scrape config for ipcx serve: this machine and 3 SSH hosts \(1 refused entry left out\)\./.test(s.text)),
         JSON.stringify(api.notifications().slice(-3)));
       // what was copied is a Prometheus configuration as it stands
-      const file = path.join(dir, 'prometheus.yml');
+      const file = path.join(tmp(), 'prometheus.yml');
       fs.writeFileSync(file, clip);
       const check = spawnSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
       assert.equal(check.error, undefined, 'promtool runs (Debian package prometheus: tools/install-system-deps.sh integration)');
@@ -237,10 +252,11 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
 
   it('a host that went down: Show Limits shows its last snapshot and says how old it is', async function () {
     await vscode.commands.executeCommand('ipcExplorer.refresh', 'hostB');
-    const before = api.host('hostB').snapshot;
-    assert.ok(before && !api.host('hostB').error, 'a snapshot of hostB');
+    const before = h.stateOf(api, 'hostB').snapshot;
+    assert.ok(before && !h.stateOf(api, 'hostB').error, 'a snapshot of hostB');
+    assert.ok(sshds['b'], 'the sshd of host B');
     // stop the sshd of host B (started by this suite) and its sessions
-    const sshd = sshds.b;
+    const sshd = sshds['b'];
     for (const d of descendants(sshd.pid)) { try { process.kill(d, 'SIGKILL'); } catch { /* gone */ } }
     sshd.kill('SIGKILL');
     await h.waitFor(() => sshd.exitCode !== null || sshd.signalCode !== null, 'sshd of host B stopped');
@@ -250,7 +266,7 @@ describe('ssh: a fleet of SSH hosts in the tree', function () {
     const clock = new Date(before.takenAt).toTimeString().slice(0, 8);
     assert.ok(said.some((t) => new RegExp(`^Show limits of hostB: the refresh failed \\(.*Connection refused.*\\bESSH\\b.*\\); showing the snapshot from ${clock}, (\\d+m )?\\d+s ago\\. Refresh to try again\\.$`).test(t)),
       `the age of the data shown: ${JSON.stringify(said)}`);
-    const doc = vscode.window.activeTextEditor.document;
+    const doc = h.activeDocument();
     assert.equal(doc.uri.scheme, 'ipcx');
     assert.match(doc.uri.path, /^\/hostB\//);
     const semmni = doc.getText().split('\n').find((l) => /^\S*\s*SEMMNI\b/.test(l));

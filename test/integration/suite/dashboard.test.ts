@@ -3,21 +3,20 @@
 // SEMMNS lowered to exactly what they use, so a new set would fail with ENOSPC). Opened from the command
 // palette (F1, typed), read through the runner's bridge into the webview's iframe, then a click on an orphan
 // opens its detail with per-semaphore values. Screenshot: test-artifacts/dashboard-vscode.png.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('dashboard: opened from the command palette in the real VS Code', function () {
   this.timeout(90000);
-  let api;
-  let savedSem;
-  let restoreVerdictOptions = () => {};
-  const ids = {};
+  let api: h.IpcExplorerTestApi;
+  let savedSem: string;
+  let restoreVerdictOptions = (): void => {};
+  const ids: { pg: number[]; app: number } = { pg: [], app: -1 };
 
-  const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
-  const text = async (selector) => {
+  const q = (selector: string) => h.bridge('query', { selector, frame: 'webview' });
+  const text = async (selector: string): Promise<string[]> => {
     const r = await q(selector);
     return r.found ? r.items.map((i) => i.text.trim()) : [];
   };
@@ -52,7 +51,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     // Enter runs the focused (first) row: wait until the palette has filtered down to our command
     await h.waitFor(async () => {
       const q = await h.bridge('query', { selector: '.quick-input-widget .monaco-list-row', frame: 'workbench' });
-      return q.items.length && /IPC Explorer: Open Dashboard/.test(q.items[0].text);
+      return q.items.length && /IPC Explorer: Open Dashboard/.test(q.items[0]?.text ?? '');
     }, 'the command palette showing "IPC Explorer: Open Dashboard" first');
     await h.bridge('keys', { keys: ['Enter'] });
     const value = await h.waitFor(async () => {
@@ -67,7 +66,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     assert.equal(orphans, '3 of 4 sets are orphans: recycling frees 51 of 56 semaphores');
     const cells = await q('svg.semmap g.cell.state-orphan');
     assert.equal(cells.count, 3);
-    assert.match(cells.items[0].ariaLabel, /^semaphore set 0x0052e2c1 id \d+, 17 semaphores, orphan \(recyclable\), PostgreSQL/);
+    assert.match(cells.items[0]?.ariaLabel ?? '', /^semaphore set 0x0052e2c1 id \d+, 17 semaphores, orphan \(recyclable\), PostgreSQL/);
     const live = await q(`svg.semmap g.cell[data-ref="sem:${ids.app}"]`);
     assert.equal(live.count, 1);
   });

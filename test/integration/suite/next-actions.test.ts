@@ -3,14 +3,14 @@
 // and the orphan badge, the Diagnose ENOSPC toast's buttons (clicked in the workbench), "becomes
 // recyclable in N s" with a Retry that waits, the settings' section titles, and screenshots of the tree,
 // the dashboard and the futex visualizer in light, dark and high-contrast themes (test-artifacts/).
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { Diagnosis, IpcSource, RecycleResult } from '../../../extension/testApi';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
-const q = (selector, frame = 'workbench') => h.bridge('query', { selector, frame });
-const texts = async (selector, frame) => {
+const q = (selector: string, frame: h.BridgeFrame = 'workbench') => h.bridge('query', { selector, frame });
+const texts = async (selector: string, frame?: h.BridgeFrame): Promise<string[]> => {
   const r = await q(selector, frame);
   return r.found ? r.items.map((i) => i.text.trim()) : [];
 };
@@ -28,9 +28,9 @@ async function dismissToasts() {
 
 describe('next actions: welcome, menus, status bar, badge, toasts, themes', function () {
   this.timeout(180000);
-  let api;
-  let savedSem;
-  let restoreVerdicts = () => {};
+  let api: h.IpcExplorerTestApi;
+  let savedSem: string;
+  let restoreVerdicts = (): void => {};
   const recycleCfg = () => vscode.workspace.getConfiguration('ipcExplorer.recycle');
 
   before(async function () {
@@ -71,10 +71,10 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     const views = new Set(pkg.contributes.viewsWelcome.map((w) => w.view));
     assert.deepEqual([...views].sort(), ['ipcExplorer.explorerObjects', 'ipcExplorer.objects']);
     // the Refresh button works from the welcome
-    const gen = api.host('local').generation;
+    const gen = h.stateOf(api, 'local').generation;
     const r = await h.bridge('click', { selector: '.welcome-view-content .monaco-button:has-text("Refresh")' });
     assert.ok(r.ok, r.error);
-    await h.waitFor(() => api.host('local').generation > gen, 'a refresh from the welcome button');
+    await h.waitFor(() => h.stateOf(api, 'local').generation > gen, 'a refresh from the welcome button');
     // one object: the welcome goes, the host row comes
     h.make.msgQueue({ key: 0x5000002 });
     await vscode.commands.executeCommand('ipcExplorer.refresh');
@@ -123,8 +123,8 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
       return r.items.find((i) => /SEMMNS 91 % · 3 orphans/.test(i.text));
     }, 'the item in the status bar');
     assert.match(item.className, /warning-kind/, `the warning colour: ${item.className}`);
-    assert.equal(api.status.badge().value, 3);
-    assert.equal(api.tree.badge().value, 3);
+    assert.equal(api.status.badge()?.value, 3);
+    assert.equal(api.tree.badge()?.value, 3);
     const badge = await h.waitFor(async () => {
       const r = await q('.activitybar .action-item');
       return r.items.find((i) => /IPC Explorer/.test(i.ariaLabel || i.title || '') && /badge-content[^>]*>3</.test(i.html));
@@ -139,13 +139,14 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
   });
 
   it('Diagnose ENOSPC: the toast offers Recycle Orphans…, Open Dashboard and Show Log; Open Dashboard opens it', async function () {
-    const [msl, mns, opm] = savedSem.split(/\s+/);
+    const [msl, mns, opm] = savedSem.split(/\s+/) as [string, string, string];
     fs.writeFileSync('/proc/sys/kernel/sem', `${msl} ${mns} ${opm} 3\n`); // 3 sets exist: SEMMNI full
     await dismissToasts();
     await closeEditors();
-    const d = await vscode.commands.executeCommand('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
+    const d = await vscode.commands.executeCommand<Diagnosis>('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
     const shown = api.notifications().at(-1);
+    assert.ok(shown, 'a notification');
     assert.deepEqual(shown.actions, ['Recycle Orphans…', 'Open Dashboard', 'Show Log']);
     const buttons = await h.waitFor(async () => {
       const t = await texts('.notifications-toasts .monaco-button');
@@ -178,11 +179,12 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     const seg = h.make.shm({ key: 0x5000003, size: 4096 });
     await dismissToasts();
     // the person's "Remove 1" at the modal (the extension's test-mode-only stand-in)
-    api.testHooks.setRecycleConfirm((c) => c.refs.length === 1 && c.refs[0] === `shm:${seg}`);
-    const res = await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local', open: false });
+    h.testHooks(api).setRecycleConfirm((c) => c.refs.length === 1 && c.refs[0] === `shm:${seg}`);
+    const res = await vscode.commands.executeCommand<RecycleResult | undefined>('ipcExplorer.recycleOrphans', { host: 'local', open: false });
     assert.ok(res && !res.report, 'nothing removed yet');
-    assert.ok(res.pendingSeconds >= 1 && res.pendingSeconds <= 6, `pending ${res.pendingSeconds} s`);
+    assert.ok(res.pendingSeconds !== undefined && res.pendingSeconds >= 1 && res.pendingSeconds <= 6, `pending ${res.pendingSeconds} s`);
     const shown = api.notifications().at(-1);
+    assert.ok(shown, 'a notification');
     assert.match(shown.text, /^Nothing on local is recyclable yet: 1 shared memory segment becomes recyclable in \ds \(minimum orphan age 6 s\)\.$/);
     assert.deepEqual(shown.actions, [`Retry in ${res.pendingSeconds} s`]);
     assert.ok(h.procRows('shm').some((r) => r.shmid === seg), 'still there');
@@ -193,16 +195,16 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     assert.ok(r.ok);
     await h.waitFor(() => !h.procRows('shm').some((x) => x.shmid === seg), 'the segment recycled after the wait', 20000);
     assert.ok(api.notifications().some((n) => /1 removed, 0 refused, 0 failed/.test(n.text)));
-    api.testHooks.setRecycleConfirm(undefined);
+    h.testHooks(api).setRecycleConfirm(undefined);
     await dismissToasts();
   });
 
   it('a warning row in the tree names the pid and can be dismissed (Dismiss on the row)', async function () {
     // A second host whose snapshot is this machine's own (real objects, real limits) plus the warning procfs
     // writes when /proc/PID/maps is unreadable: the sources make warnings; what is tested is the tree's Dismiss.
-    const local = api.host('local').source;
+    const local = h.stateOf(api, 'local').source;
     const W = 'attachers: /proc/PID/maps of 1 process (pid 812 (sshd)) not readable (run as root to see every attacher); its attachments are not counted';
-    const source = {
+    const source: IpcSource = {
       host: 'warnings-test',
       async snapshot() {
         const snap = await local.snapshot();
@@ -219,7 +221,7 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
       assert.ok(row, 'the warning row');
       assert.equal(api.tree.item(row).contextValue, 'message.warning');
       const menus = h.packageJSON().contributes.menus['view/item/context'];
-      assert.ok(menus.some((m) => m.command === 'ipcExplorer.dismissWarning' && m.group === 'inline@1' && /viewItem == message\.warning/.test(m.when)), 'an inline Dismiss on warning rows');
+      assert.ok(menus.some((m) => m.command === 'ipcExplorer.dismissWarning' && m.group === 'inline@1' && /viewItem == message\.warning/.test(m.when ?? '')), 'an inline Dismiss on warning rows');
       await vscode.commands.executeCommand('ipcExplorer.objects.focus');
       await h.waitFor(async () => (await texts('.monaco-list-row')).some((t) => t.includes('pid 812 (sshd)')), 'the row on screen');
       await vscode.commands.executeCommand('ipcExplorer.dismissWarning', row);

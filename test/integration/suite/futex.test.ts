@@ -3,32 +3,31 @@
 // server's private IPC namespace: 0 tokens, 2 threads asleep in sem_wait, made by test/futex/c/semprobe.c)
 // opened from the command with the tree's object, then refreshed after the semaphore is gone.
 // Screenshots: test-artifacts/futex-vscode-seed.png, test-artifacts/futex-vscode-live.png.
-'use strict';
-const assert = require('node:assert/strict');
-const { execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
-function semprobe() {
+function semprobe(): string {
   return h.compileC(path.join(root, 'test', 'futex', 'c', 'semprobe.c'), 'semprobe', ['-O2', '-D_GNU_SOURCE', '-pthread']);
 }
 
 describe('futex visualizer in the real VS Code', function () {
   this.timeout(90000);
-  let api;
-  let holder;
+  let api: h.IpcExplorerTestApi;
+  let holder: ChildProcess | undefined;
   const name = '/ipcx-futex-it';
 
-  const q = (selector) => h.bridge('query', { selector, frame: 'webview' });
-  const text = async (selector) => {
+  const q = (selector: string) => h.bridge('query', { selector, frame: 'webview' });
+  const text = async (selector: string): Promise<string[]> => {
     const r = await q(selector);
     return r.found ? r.items.map((i) => i.text.trim()) : [];
   };
-  const click = (selector) => h.bridge('click', { selector, frame: 'webview' });
+  const click = (selector: string) => h.bridge('click', { selector, frame: 'webview' });
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -50,7 +49,7 @@ describe('futex visualizer in the real VS Code', function () {
       return r.count === 36 ? r.items.map((i) => i.text.trim()) : undefined;
     }, 'explorer results for four models', 20000);
     // columns: model, glibc and memory model, states, schedules, use-after-free, misuse, lost-wakeup, deadlock, assertion
-    const row = (m) => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 9); };
+    const row = (m: string): string[] => { const i = cells.indexOf(m); assert.ok(i >= 0, m); return cells.slice(i, i + 9); };
     assert.equal(row('glibc-old')[1], '2.20, SC');
     assert.notEqual(row('glibc-old')[4], '0', 'glibc-old: use-after-free schedules');
     assert.deepEqual(row('glibc-new-64').slice(4), ['0', '0', '0', '0', '0']);
@@ -83,14 +82,15 @@ describe('futex visualizer in the real VS Code', function () {
   });
 
   it('opens a live named semaphore ("0 tokens, 2 waiters") and reports it gone on refresh', async function () {
-    holder = spawn(semprobe(), [`named:${name}`, 'init:1', 'trywait', 'block:2', 'hold:60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(semprobe(), [`named:${name}`, 'init:1', 'trywait', 'block:2', 'hold:60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    holder = child;
     let out = '';
-    holder.stdout.on('data', (d) => (out += d));
+    child.stdout.on('data', (d: Buffer) => (out += d));
     await h.waitFor(() => out.includes('"holding":true'), 'two threads asleep in sem_wait', 15000);
     await api.refresh('local');
-    const sem = api.host('local').snapshot.posixSems.find((s) => s.name === name);
+    const sem = h.snapshotOf(api, 'local').posixSems.find((s) => s.name === name);
     assert.ok(sem, 'the tree/store sees the named semaphore');
-    assert.deepEqual([sem.decoded.value, sem.decoded.nwaiters], [0, 2]);
+    assert.deepEqual([sem.decoded?.value, sem.decoded?.nwaiters], [0, 2]);
     await vscode.commands.executeCommand('ipcExplorer.openInVisualizer', { host: 'local', obj: sem });
     const d = await h.waitFor(async () => (await text('#description'))[0]?.includes(`${name}: 0 tokens, 2 waiters`) && (await text('#description'))[0], 'the live scenario');
     assert.match(d, /Waiters are threads registered in sem_wait/);
@@ -112,8 +112,8 @@ describe('futex visualizer in the real VS Code', function () {
     const q2 = await h.waitFor(async () => { const t = await text('#queue li'); return t.length === 1 ? t : undefined; }, 'one waiter woken');
     assert.deepEqual(q2, ['W1']);
     await h.screenshot('futex-vscode-live');
-    holder.kill('SIGKILL');
-    await new Promise((r) => holder.once('exit', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
     fs.unlinkSync(`/dev/shm/sem.${name.slice(1)}`);
     await click('#refresh-live');
     const msg = await h.waitFor(async () => { const t = (await text('#ex-status'))[0]; return t && t.includes('no longer exists') ? t : undefined; }, 'the refresh error');
