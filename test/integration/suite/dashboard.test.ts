@@ -112,7 +112,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     await h.waitFor(async () => /\(2004\)/.test((await text('vscode-tab-header[data-tab="sems"]'))[0] || ''), 'the 2,004 sets counted in the tab', 30000);
     const aggs = await q('svg.semmap g.cell.agg');
     assert.ok(aggs.count > 0 && aggs.count <= 48 * 3, `${aggs.count} key-range cells`);
-    const inAggs = aggs.items.reduce((a, i) => a + Number(/^(\d+) semaphore sets/.exec(i.ariaLabel)[1]), 0);
+    const inAggs = aggs.items.reduce((a, i) => a + Number(/^(\d+) semaphore sets/.exec(i.ariaLabel ?? '')?.[1]), 0);
     const singles = (await q('svg.semmap g.cell.set')).count;
     assert.equal(inAggs + singles, 2004);
     assert.deepEqual(await text('.cap-row[data-limit="semmni"] .cap-value'), ['2,004 / 4,096']);
@@ -120,6 +120,7 @@ describe('dashboard: opened from the command palette in the real VS Code', funct
     // a set inside a key-range cell, focused from the tree's context menu: its detail (per-semaphore values)
     // is read on demand through the host
     const row = fs.readFileSync('/proc/sysvipc/sem', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === '0' && f[3] === '3'); // key semid perms nsems …
+    assert.ok(row, 'an IPC_PRIVATE set of 3 in /proc/sysvipc/sem');
     const id = row[1];
     await vscode.commands.executeCommand('ipcExplorer.openDashboard', { host: 'local', ref: `sem:${id}` });
     await h.waitFor(async () => ((await text('#detail-title'))[0] || '').includes(`(id ${id})`), 'the detail of a set inside a key-range cell');
