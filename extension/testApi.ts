@@ -15,6 +15,7 @@ import type { Diagnosis } from './domain/doctor';
 import type { VerdictOptions } from './domain/verdict';
 import type { TreeState } from './domain/nextActions';
 import type { Shown } from './services/notify';
+import type { NamespaceEntry, NamespaceView } from './services/namespaceHosts';
 import type { Services } from './services/services';
 import type { HostState } from './services/snapshotStore';
 import type { IpcErrorInfo, IpcSnapshot, ObjectRef, SemElem, Verdict } from './shared/model';
@@ -41,6 +42,8 @@ export interface TestTreeNode {
   readonly ref?: ObjectRef;
   /** message rows: the text shown */
   readonly text?: string;
+  /** namespace rows: the IPC namespace behind the row (its info, its store host) */
+  readonly entry?: NamespaceEntry;
 }
 
 /** One answer of the tree's provider: which call, for which row (undefined: the hosts), how long it took, when it ended. */
@@ -77,6 +80,8 @@ export interface IpcExplorerTestApi {
   cachedSemDetail(host: string, id: number): SemDetail | undefined;
   /** makes `host`'s cached snapshot look `ms` older (what a command that must take a fresh one is tested against) */
   backdateSnapshot(host: string, ms: number): void;
+  /** this machine's IPC namespaces as discovery saw them last (undefined: off, or not run yet) */
+  namespaces(): NamespaceView | undefined;
   /** adds a host with the given source (a test's own stand-in host); dispose to remove it */
   addSource(source: IpcSource): vscode.Disposable;
 
@@ -192,6 +197,7 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
     semDetail: (host, id) => store.semDetail(host, id),
     cachedSemDetail: (host, id) => store.cachedSemDetail(host, id),
     addSource: (source) => store.addSource(source),
+    namespaces: () => services.namespaces.current(),
     backdateSnapshot(host, ms) {
       const snap = store.get(host)?.snapshot;
       if (!snap) throw new Error(`backdateSnapshot: no snapshot of ${host} yet`);

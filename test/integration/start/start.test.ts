@@ -3,31 +3,31 @@
 // no session for a wrong password or a forged cookie; that the password is printed once and never appears in
 // a process's argv (other users can read /proc/PID/cmdline); and that it listens on 127.0.0.1 only. Runs in
 // plain node (no browser): the HTTP requests are what any local user, or a DNS-rebinding page, could send.
-'use strict';
-const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
-const path = require('node:path');
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
   });
 }
 
 /** One HTTP request to the server; resolves with status, headers and body (redirects are not followed). */
-function request(port, { method = 'GET', path: p = '/', headers = {}, body } = {}) {
+interface Answer { status: number | undefined; headers: http.IncomingHttpHeaders; body: string }
+function request(port: number, { method = 'GET', path: p = '/', headers = {}, body }: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
       let data = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { data += d; });
+      res.on('data', (d: string) => { data += d; });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
     });
     req.on('error', reject);
@@ -38,7 +38,7 @@ function request(port, { method = 'GET', path: p = '/', headers = {}, body } = {
 }
 
 /** A websocket upgrade as the workbench makes it; resolves with the HTTP status the server answered. */
-function upgrade(port, headers = {}) {
+function upgrade(port: number, headers: http.OutgoingHttpHeaders = {}): Promise<number | undefined | 'reset'> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1', port, path: '/?reconnectionToken=ipcx-test&reconnection=false&skipWebSocketFrames=false',
@@ -46,15 +46,15 @@ function upgrade(port, headers = {}) {
     });
     req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
     req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
-    req.on('error', (e) => (e.code === 'ECONNRESET' ? resolve('reset') : reject(e)));
+    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve('reset') : reject(e)));
     req.setTimeout(20000, () => req.destroy(new Error('upgrade: no answer in 20 s')));
     req.end();
   });
 }
 
 /** pids of every descendant of `pid` (from /proc/PID/stat ppid fields). */
-function descendants(pid) {
-  const parent = new Map();
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
@@ -62,22 +62,22 @@ function descendants(pid) {
       parent.set(Number(e), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
     } catch { /* gone */ }
   }
-  const out = [];
-  const walk = (p) => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
+  const out: number[] = [];
+  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
   walk(pid);
   return out;
 }
 
 /** LISTEN sockets on `port` from /proc/net/tcp and tcp6: their local addresses as the kernel prints them. */
-function listeners(port) {
+function listeners(port: number): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const out = [];
+  const out: string[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
     for (const line of text.split('\n').slice(1)) {
       const w = line.trim().split(/\s+/);
-      if (w.length > 3 && w[3] === '0A' && w[1].endsWith(`:${hexPort}`)) out.push(`${path.basename(f)} ${w[1]}`);
+      if (w.length > 3 && w[3] === '0A' && w[1]?.endsWith(`:${hexPort}`)) out.push(`${path.basename(f)} ${w[1]}`);
     }
   }
   return out;
@@ -85,36 +85,39 @@ function listeners(port) {
 
 describe('npm start: the VS Code server is behind a password', function () {
   this.timeout(600000);
-  let proc;
+  let proc: ChildProcess | undefined;
   let output = '';
-  let port;
-  let url;
-  let password;
+  let port = 0;
+  let url = '';
+  let password = '';
 
   before(async function () {
     port = await freePort();
     // detached: its own process group, so after() can end it and everything it started, and nothing else
-    proc = spawn(process.execPath, [path.join(root, 'tools', 'start.mjs'), '--port', String(port)], {
+    const child = spawn(process.execPath, [path.join(root, 'tools', 'start.mjs'), '--port', String(port)], {
       cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PASSWORD: '', HASHED_PASSWORD: '' },
     });
-    proc.stdout.on('data', (d) => { output += d; });
-    proc.stderr.on('data', (d) => { output += d; });
-    await new Promise((resolve, reject) => {
+    proc = child;
+    child.stdout.on('data', (d: Buffer) => { output += d; });
+    child.stderr.on('data', (d: Buffer) => { output += d; });
+    await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`npm start did not print its URL in 9 min:\n${output.slice(-3000)}`)), 540000);
       const check = () => {
         const m = /IPC Explorer in VS Code: (http:\/\/127\.0\.0\.1:(\d+)\/)\s*\n\s*Password: (\S+)/.exec(output);
-        if (m) { clearTimeout(t); url = m[1]; password = m[3]; resolve(); }
+        if (m) { clearTimeout(t); url = m[1] ?? ''; password = m[3] ?? ''; resolve(); }
       };
-      proc.stdout.on('data', check);
-      proc.on('exit', (c) => { clearTimeout(t); reject(new Error(`npm start exited (${c}) before serving:\n${output.slice(-3000)}`)); });
+      child.stdout.on('data', check);
+      child.on('exit', (c) => { clearTimeout(t); reject(new Error(`npm start exited (${c}) before serving:\n${output.slice(-3000)}`)); });
     });
   });
 
   after(async function () {
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const done = new Promise((r) => proc.once('exit', r));
-    process.kill(proc.pid, 'SIGINT'); // start.mjs stops its code-server and exits
-    const t = setTimeout(() => { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }, 15000);
+    const child = proc;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const pid = child.pid;
+    const done = new Promise((r) => child.once('exit', r));
+    process.kill(pid, 'SIGINT'); // start.mjs stops its code-server and exits
+    const t = setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 15000);
     await done;
     clearTimeout(t);
   });
@@ -130,6 +133,7 @@ describe('npm start: the VS Code server is behind a password', function () {
   });
 
   it('the password is in no process\'s argv (other users can read /proc/PID/cmdline)', function () {
+    assert.ok(proc?.pid !== undefined, 'npm start runs');
     const pids = [proc.pid, ...descendants(proc.pid)];
     assert.ok(pids.length >= 2, 'start.mjs and its code-server');
     for (const p of pids) {
@@ -169,7 +173,7 @@ describe('npm start: the VS Code server is behind a password', function () {
     let page = await request(port, { path: '/', headers: session });
     // logged in, `/` may redirect to the folder to open (`./?folder=…`), never to the login page
     for (let hops = 0; page.status === 302 && hops < 3; hops++) {
-      const to = new URL(page.headers.location, `http://127.0.0.1:${port}/`);
+      const to = new URL(page.headers.location ?? '', `http://127.0.0.1:${port}/`);
       assert.doesNotMatch(to.pathname, /login/, 'logged in, no redirect to the login page');
       page = await request(port, { path: to.pathname + to.search, headers: session });
     }

@@ -5,14 +5,13 @@
 // its report (the modal: VS Code shows no dialog under its test runner), and the walkthrough with the images of that theme. Screenshots in test-artifacts/themes/; the
 // dashboard's text is checked for contrast against what it is drawn on (WCAG ratio, in the workbench's own
 // rendering of the theme).
-'use strict';
-const assert = require('node:assert/strict');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 const PG_MARKER = [...Array(16).fill(1), 537];
 const WALKTHROUGH = `${h.EXTENSION_ID}#ipcExplorer.start`;
-const THEMES = [
+const THEMES: [string, string, string, string, string, string][] = [
   // [VS Code theme, artifact name, walkthrough image key, workbench class, webview body, tab icon variant]
   ['Default Light Modern', 'light', 'light', 'vs', 'body.vscode-light', 'light'],
   ['Default Dark Modern', 'dark', 'dark', 'vs-dark', 'body.vscode-dark', 'dark'],
@@ -20,13 +19,13 @@ const THEMES = [
   ['Default High Contrast Light', 'high-contrast-light', 'hcLight', 'hc-light', 'body.vscode-high-contrast-light', 'light'],
 ];
 
-const q = (selector, frame = 'workbench') => h.bridge('query', { selector, frame });
+const q = (selector: string, frame: h.BridgeFrame = 'workbench') => h.bridge('query', { selector, frame });
 const closeEditors = () => vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
 describe('themes: every surface in light, dark and high-contrast themes', function () {
   this.timeout(240000);
-  let api;
-  let restoreVerdicts = () => {};
+  let api: h.IpcExplorerTestApi;
+  let restoreVerdicts = (): void => {};
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -38,7 +37,7 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
 
   after(async function () {
     restoreVerdicts();
-    api.testHooks.setRecycleConfirm(undefined);
+    h.testHooks(api).setRecycleConfirm(undefined);
     h.stopHolders();
     h.removeAllObjects();
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
@@ -49,7 +48,7 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
 
   for (const [theme, name, imageKey, workbenchClass, webviewBody, iconVariant] of THEMES) {
     it(`${name}: welcome, tree, status bar, dashboard and detail, tab icons, recycle report, walkthrough`, async function () {
-      const shot = (what, selector) => h.screenshot(`themes/${name}-${what}`, selector);
+      const shot = (what: string, selector?: string) => h.screenshot(`themes/${name}-${what}`, selector);
       await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
       await h.waitFor(async () => (await q(`.monaco-workbench.${workbenchClass}`)).found, `the ${theme} theme applied`);
       await closeEditors();
@@ -82,10 +81,11 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
       // back to the width it had (a drag can stop short of it: dragged again until it is there)
       for (let i = 0; i < 4; i++) {
         const r = await h.bridge('resizeSidebar', { width: side.width });
-        if (Math.abs(r.width - side.width) < 4) break;
+        if (Math.abs((r.width ?? 0) - side.width) < 4) break;
       }
       // a set expanded to its semaphores
       const node = await api.tree.findObjectNode('local', `sem:${pg[0]}`);
+      assert.ok(node, 'the set is in the tree');
       await api.tree.reveal(node, { select: false, focus: false, expand: true });
       await h.waitFor(async () => (await q('.part.sidebar .monaco-list-row:has-text("sem 16 = 537")')).found, 'the expanded set');
       await h.sleep(300);
@@ -138,11 +138,11 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
       // it runs extension tests; what it would show is what the test answerer receives (recycle.test.js)
 
       // the report of a run (the test answerer says yes), a read-only ipcx: document
-      api.testHooks.setRecycleConfirm(() => true);
+      h.testHooks(api).setRecycleConfirm(() => true);
       try {
         await vscode.commands.executeCommand('ipcExplorer.recycleOrphans', { host: 'local' });
       } finally {
-        api.testHooks.setRecycleConfirm(undefined);
+        h.testHooks(api).setRecycleConfirm(undefined);
       }
       const report = await h.waitFor(() => {
         const d = vscode.window.activeTextEditor?.document;
@@ -175,7 +175,7 @@ describe('themes: every surface in light, dark and high-contrast themes', functi
         const shown = (await q('.getting-started-step.expanded')).items[0].text;
         assert.doesNotMatch(shown, /`/, shown);
         // the image loaded and is on screen
-        await h.waitFor(async () => (await q('.getting-started-media img')).items.some((i) => i.naturalWidth > 0), `the ${image} image loaded`, 20000);
+        await h.waitFor(async () => (await q('.getting-started-media img')).items.some((i) => (i.naturalWidth ?? 0) > 0), `the ${image} image loaded`, 20000);
         const box = (await h.bridge('bbox', { selector: '.getting-started-media img' })).boxes[0];
         assert.ok(box && box.width > 100 && box.height > 50, `the image is drawn: ${JSON.stringify(box)}`);
         await h.sleep(800);

@@ -1,17 +1,16 @@
 // IPC Explorer without its native binary (really absent: this copy of the extension has no native/ folder,
 // as after a failed node-gyp build): it falls back to /proc/sysvipc, says so once as a warning with the
 // errno-style code and a hint, shows the warning in the tree, and still lists the namespace's objects.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('fallback: no native binding', function () {
   this.timeout(60000);
-  let api;
-  let id;
+  let api: h.IpcExplorerTestApi;
+  let id: number;
 
   before(async function () {
     h.assertPrivateIpcNamespace();
@@ -21,12 +20,12 @@ describe('fallback: no native binding', function () {
   after(() => h.removeAllObjects());
 
   it('runs from a copy without native/ and uses the /proc fallback', async function () {
-    const ext = vscode.extensions.getExtension(h.EXTENSION_ID);
+    const ext = h.extension();
     assert.equal(fs.existsSync(path.join(ext.extensionPath, 'native')), false);
     await vscode.commands.executeCommand('ipcExplorer.objects.focus');
     api = await h.activateExtension();
     assert.equal(api.localMode, 'proc');
-    assert.equal(api.nativeError.code, 'ENATIVE');
+    assert.equal(api.nativeError?.code, 'ENATIVE');
     assert.ok(!fs.readFileSync('/proc/self/maps', 'utf8').includes('ipc_native.node'), 'no binding mapped');
   });
 
@@ -45,14 +44,18 @@ describe('fallback: no native binding', function () {
 
   it('still lists the objects (headers from /proc) and shows the fallback in the tree', async function () {
     const provider = api.tree;
+    const row = (n: h.TestTreeNode | undefined): h.Row => {
+      assert.ok(n, 'the row is in the tree');
+      return h.row(api, n);
+    };
     const [local] = await provider.children();
-    assert.match(provider.item(local).description, /\/proc fallback/);
+    assert.match(row(local).description, /\/proc fallback/);
     const rows = await provider.children(local);
-    const warning = rows.find((n) => provider.item(n).contextValue === 'message.warning' && /native/i.test(provider.item(n).label));
+    const warning = rows.find((n) => row(n).contextValue === 'message.warning' && /native/i.test(row(n).label));
     assert.ok(warning, 'a warning row about the binding');
     const node = await provider.findObjectNode('local', `sem:${id}`);
-    assert.equal(provider.item(node).label, `0x0000fa11 · id ${id}`);
-    assert.equal(api.host('local').snapshot.source, 'proc');
+    assert.equal(row(node).label, `0x0000fa11 · id ${id}`);
+    assert.equal(h.snapshotOf(api, 'local').source, 'proc');
     await h.screenshot('fallback-no-native');
   });
 });

@@ -1,15 +1,14 @@
 // The packaged extension, installed from its VSIX (not the development folder), activates in the real
 // VS Code server, loads the native binary it carries, and lists objects of the private IPC namespace.
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const h = require('../helpers');
-const { vscode } = h;
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from '../helpers';
+import { vscode } from '../helpers';
 
 describe('VSIX: the installed package', function () {
   this.timeout(60000);
-  let ext;
+  let ext: vscode.Extension<h.IpcExplorerTestApi>;
 
   before(function () {
     h.assertPrivateIpcNamespace();
@@ -18,8 +17,9 @@ describe('VSIX: the installed package', function () {
   after(() => h.removeAllObjects());
 
   it('is installed from the VSIX into the extensions dir, not run from the repository', function () {
-    ext = vscode.extensions.getExtension(h.EXTENSION_ID);
-    assert.ok(ext, 'installed');
+    const found = vscode.extensions.getExtension<h.IpcExplorerTestApi>(h.EXTENSION_ID);
+    assert.ok(found, 'installed');
+    ext = found;
     assert.ok(!ext.extensionPath.startsWith(h.root + path.sep), `${ext.extensionPath} is outside ${h.root}`);
     assert.match(path.basename(ext.extensionPath), /^ipc-explorer\.ipc-explorer-\d+\.\d+\.\d+(-linux-x64)?$/);
     const files = fs.readdirSync(ext.extensionPath).sort();
@@ -49,6 +49,6 @@ describe('VSIX: the installed package', function () {
     assert.ok(node, 'the set is in the tree');
     const item = api.tree.item(node);
     assert.equal(item.label, `0x00007e57 · id ${id}`);
-    assert.equal(api.host('local').snapshot.sems.find((s) => s.id === id).values.join(','), '1,0', 'values read by GETALL (native)');
+    assert.equal(h.snapshotOf(api, 'local').sems.find((s) => s.id === id)?.values?.join(','), '1,0', 'values read by GETALL (native)');
   });
 });
