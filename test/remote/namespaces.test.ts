@@ -15,10 +15,9 @@ import { discoverNamespaces, findNamespace } from '../../extension/backend/names
 import { NamespaceSource } from '../../extension/backend/namespaceSource';
 import type { NamespaceSnapshot } from '../../extension/shared/namespaces';
 import type { IpcSnapshot } from '../../extension/shared/model';
-import { makeNamespace, type MadeNamespace } from '../helpers/containers';
+import type { MadeNamespace } from '../helpers/containers';
 import { needs } from '../helpers/capabilities';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { SshdHarness } from './sshdHarness';
+import { startNamespacesHost, type SshdHarness } from './sshdHarness';
 
 const sshd = needs('sshd');
 const root = path.resolve(__dirname, '..', '..');
@@ -28,14 +27,7 @@ const MiB = 1024 * 1024;
 
 before(async () => {
   if (!sshd.ready()) return;
-  assertPrivateIpcNamespace();
-  h = new SshdHarness();
-  await h.startHost('s');
-  h.addAlias('rootlogin', 's');
-  // the same sshd, the session dropped to uid/gid 65534 before the probe runs (a user login without sudo)
-  h.addForcedAlias('nobody', 's', '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n');
-  made.push(await makeNamespace({ shmSize: '8m', sem: '250 32000 32 6', sets: 2, nsems: 3, blobMiB: 2 }));
-  made.push(await makeNamespace({ shmSize: '4m', sem: '250 32000 32 9', sets: 1, nsems: 5, queues: 1, blobMiB: 3 }));
+  h = await startNamespacesHost(made);
 });
 
 after(async () => {

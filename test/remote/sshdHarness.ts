@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource, type SshSourceOptions } from '../../extension/remote/sshSource';
-import { namespaceArgv } from '../helpers/ns';
+import { makeNamespace, type MadeNamespace } from '../helpers/containers';
+import { assertPrivateIpcNamespace, namespaceArgv } from '../helpers/ns';
 import { sshdPath } from '../helpers/capabilities';
 
 export interface SshdHost {
@@ -175,6 +176,29 @@ export class SshdHarness {
     this.keepers.clear();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The host the namespace tests share: one sshd (`s`) logged into as root (`rootlogin`) and as uid/gid 65534
+ * without sudo (`nobody`), and two IPC namespaces made on this machine with their own kernel.sem, /dev/shm
+ * size, sets, a queue and a file (test/helpers/containers.ts), pushed to `made` for the caller to end.
+ */
+export async function startNamespacesHost(made: MadeNamespace[]): Promise<SshdHarness> {
+  assertPrivateIpcNamespace();
+  const h = new SshdHarness();
+  try {
+    await h.startHost('s');
+    h.addAlias('rootlogin', 's');
+    // the same sshd, the session dropped to uid/gid 65534 before the probe runs (a user login without sudo)
+    h.addForcedAlias('nobody', 's', '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n');
+    made.push(await makeNamespace({ shmSize: '8m', sem: '250 32000 32 6', sets: 2, nsems: 3, blobMiB: 2 }));
+    made.push(await makeNamespace({ shmSize: '4m', sem: '250 32000 32 9', sets: 1, nsems: 5, queues: 1, blobMiB: 3 }));
+  } catch (e) {
+    for (const m of made.splice(0)) await m.end();
+    await h.stopAll();
+    throw e;
+  }
+  return h;
 }
 
 function readComm(pid: number): string | undefined {
