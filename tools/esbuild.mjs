@@ -11,7 +11,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 
 const node = [
   { in: 'extension/extension.ts', out: 'dist/extension.js' },
-  { in: 'extension/cli/ipcx.ts', out: 'dist/ipcx.js', banner: '#!/usr/bin/env node' },
+  { in: 'extension/cli/ipcx.ts', out: 'dist/ipcx-cli.js' },
+  { in: 'extension/cli/launcher.ts', out: 'dist/ipcx.js', banner: '#!/usr/bin/env node' },
 ];
 const browser = fs.existsSync(path.join(root, 'webview'))
   ? fs.readdirSync(path.join(root, 'webview'), { withFileTypes: true })
@@ -35,4 +36,9 @@ for (const e of browser) {
 }
 await Promise.all(jobs);
 if (fs.existsSync(path.join(root, 'dist/ipcx.js'))) fs.chmodSync(path.join(root, 'dist/ipcx.js'), 0o755);
+// The CLI's V8 code cache, next to the bundle, written only here (see tools/ipcx-code-cache.mjs).
+if (fs.existsSync(path.join(root, 'dist/ipcx-cli.js'))) {
+  for (const f of ['dist/ipcx-cli.js', 'dist/ipcx.js']) fs.chmodSync(path.join(root, f), 0o755 & ~0o022);
+  await import('./ipcx-code-cache.mjs');
+}
 console.log(`esbuild: ${jobs.length} bundle(s)${production ? ' (production)' : ''}`);

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
-import { AS_NOBODY, stagedIpcx } from '../helpers/stage';
+import { AS_NOBODY, stageIpcxFiles, stagedIpcx } from '../helpers/stage';
 import { isRequired, needs } from '../helpers/capabilities';
 
 const IPCX = path.join(repoRoot, 'dist', 'ipcx.js');
@@ -287,8 +287,7 @@ test('/proc fallback: no binding on any tried path -> source proc, says so, head
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-nonative-'));
   try {
     // a copy of the bundle outside the repo: none of the loader's default paths has a build
-    fs.mkdirSync(path.join(dir, 'dist'));
-    fs.copyFileSync(IPCX, path.join(dir, 'dist', 'ipcx.js'));
+    stageIpcxFiles(path.join(dir, 'dist'));
     const missing = path.join(dir, 'missing', 'ipc_native.node');
     const r = ipcx(['snapshot', '--json'], { IPCX_NATIVE_PATH: missing }, path.join(dir, 'dist', 'ipcx.js'));
     assert.equal(r.status, 0, r.stderr);

@@ -100,11 +100,25 @@ export function forOtherUsers(file: string): string {
 export const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
 /**
- * dist/ipcx.js staged for another user: the bundle copied (it needs nothing from node_modules) and the
- * environment that points it at a staged copy of the binding.
+ * dist/ipcx.js staged for another user: the launcher, the bundle (it needs nothing from node_modules) and its
+ * code cache copied into one directory, and the environment that points it at a staged copy of the binding.
  */
 export function stagedIpcx(env: NodeJS.ProcessEnv = process.env): { js: string; env: NodeJS.ProcessEnv } {
-  const js = stageFile(path.join(repoRoot, 'dist', 'ipcx.js'));
+  const js = stageIpcxFiles(path.join(stageDir(), 'ipcx'));
   const r = loadNative();
   return { js, env: r.binding ? { ...env, IPCX_NATIVE_PATH: stageFile(r.binding.path) } : env };
+}
+
+/** The files `ipcx` runs from (launcher, bundle, code cache and its side file when built) copied into `dir`. */
+export function stageIpcxFiles(dir: string): string {
+  const dist = path.join(repoRoot, 'dist');
+  if (!fs.existsSync(path.join(dir, 'ipcx.js'))) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const f of ['ipcx.js', 'ipcx-cli.js', 'ipcx-cli.jsc', 'ipcx-cli.jsc.json']) {
+      if (!fs.existsSync(path.join(dist, f))) continue;
+      fs.copyFileSync(path.join(dist, f), path.join(dir, f));
+      fs.chmodSync(path.join(dir, f), f.endsWith('.js') ? 0o755 : 0o644);
+    }
+  }
+  return path.join(dir, 'ipcx.js');
 }
