@@ -120,10 +120,13 @@ export class NamespaceHosts implements Disposable {
         const runs: Promise<void>[] = [];
         for (const m of this.made.values()) {
           const st = this.store.get(m.host);
-          if (st && !st.loading) {
-            this.opts.prime?.(m.info, m.source);
+          if (!st) continue;
+          if (this.opts.prime) {
+            // what the parent's probe read: a refresh already running (the tree asked for a new row) is
+            // followed by one that takes it, with no round trip, and settled() waits for both
+            this.opts.prime(m.info, m.source);
             runs.push(this.store.refresh(m.host));
-          }
+          } else if (!st.loading) runs.push(this.store.refresh(m.host));
         }
         void Promise.all(runs).then(() => resolve());
       }),

@@ -111,6 +111,8 @@ export class DashboardPanel implements vscode.Disposable {
     this.host = host;
     this.lastDiff = undefined;
     this.panel.title = title(host);
+    // another host may list other namespaces (or none): the picker and the per-container view follow it
+    this.postNamespaces();
     this.postSnapshot();
     if (!this.services.store.get(host)?.snapshot) void this.services.store.refresh(host);
   }
