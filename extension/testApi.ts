@@ -5,7 +5,10 @@
  * glue over the services; nothing here decides anything. docs/tests.md describes it.
  *
  * Not a public API for other extensions: nothing outside this repository relies on it, and it changes with
- * the tests.
+ * the tests. The levers that change what the extension decides or lists (`verdicts.patch`,
+ * `verdicts.setRefreshDetailSets`, `backdateSnapshot`, `addSource`) and `testHooks` work only when VS Code
+ * runs the extension under its test runner (extension mode Test): anywhere else they throw and change nothing,
+ * so no other extension can loosen the recycle gates through them.
  */
 import * as vscode from 'vscode';
 import type { IpcSource } from './backend/ipcSource';
@@ -159,6 +162,10 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
   const { store, verdicts, localSource } = services;
   const node = (n: TestTreeNode): TreeNode => n as TreeNode;
   const testMode = services.context.extensionMode === vscode.ExtensionMode.Test;
+  /** a lever that changes what is decided or listed: extension mode Test only */
+  const lever = (name: string): void => {
+    if (!testMode) throw new Error(`${name}: only available when VS Code runs the extension under its test runner`);
+  };
   const servedListeners = new Set<(served: ServedCall) => void>();
   let timed = false;
   /** wraps the provider's two methods once (own properties: VS Code calls them through the same object) */
@@ -196,9 +203,13 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
     refresh: (host) => store.refresh(host),
     semDetail: (host, id) => store.semDetail(host, id),
     cachedSemDetail: (host, id) => store.cachedSemDetail(host, id),
-    addSource: (source) => store.addSource(source),
+    addSource: (source) => {
+      lever('addSource');
+      return store.addSource(source);
+    },
     namespaces: () => services.namespaces.current(),
     backdateSnapshot(host, ms) {
+      lever('backdateSnapshot');
       const snap = store.get(host)?.snapshot;
       if (!snap) throw new Error(`backdateSnapshot: no snapshot of ${host} yet`);
       snap.takenAt -= ms;
@@ -206,6 +217,7 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
     verdicts: {
       options: (host) => verdicts.options(host),
       patch(patch) {
+        lever('verdicts.patch');
         const own = Object.prototype.hasOwnProperty.call(verdicts, 'options') ? verdicts.options : undefined;
         const base = verdicts.options.bind(verdicts);
         verdicts.options = (host: string) => ({ ...base(host), ...patch });
@@ -215,6 +227,7 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
         };
       },
       setRefreshDetailSets(count) {
+        lever('verdicts.setRefreshDetailSets');
         const own = Object.prototype.hasOwnProperty.call(verdicts, 'detailSets') ? verdicts.detailSets : undefined;
         verdicts.detailSets = (_host: string, _snap: IpcSnapshot) => count;
         return () => {
