@@ -38,6 +38,7 @@ function usedByLargest(row: CapacityRow, max: { id: number; n: number } | undefi
 export function capacity(snap: CapacityInput): CapacityRow[] {
   const { limits, usage } = snap;
   const unlimited = new Set((limits.unlimited ?? []).map((s) => s.toLowerCase()));
+  const notReported = new Set((limits.notReported ?? []).map((s) => s.toLowerCase()));
   const page = limits.pageSize > 0 ? limits.pageSize : 4096;
 
   // maxima over objects, one pass each
@@ -59,7 +60,8 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
   const rows: CapacityRow[] = [];
   for (const d of LIMIT_DESCRIPTORS) {
     const limit = limitValue(limits, d);
-    if (limit === undefined) continue;
+    // a limit the host did not report has no row: its 0 is not the kernel's
+    if (limit === undefined || notReported.has(d.field.toLowerCase())) continue;
     const row: CapacityRow = {
       name: d.name,
       label: d.label,

@@ -74,13 +74,13 @@ export function ipcsProbeFacts(
     parseSysctlLines(sections.get('sysctl') ?? ''),
     pageSize !== undefined && pageSize > 0 ? { pagesize: pageSize } : {},
   );
-  if (limits.missing.length) warnings.push(`limits not reported by this host (shown as 0): ${limits.missing.join(', ')}`);
+  if (limits.missing.length) warnings.push(`limits not reported by this host (left out of the limits): ${limits.missing.join(', ')}`);
   const facts: HostFacts = {
     ...head,
     warnings,
     sysv: { kind: 'rows', sems: l.sems, shms: l.shms, msgs: l.msgs, qbytesListed: true },
     sysvErrors: l.errors,
-    limits: { kind: 'parsed', limits: limits.limits },
+    limits: { kind: 'parsed', limits: limits.missing.length ? { ...limits.limits, notReported: limits.missing } : limits.limits },
     processes: psEvidence(sections.get('pids') ?? '', head.host),
     extraPids,
     clkTck: 0,

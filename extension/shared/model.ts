@@ -191,6 +191,11 @@ export interface IpcLimits {
   pageSize: number;
   /** names of limits that are effectively unlimited (value clamped). */
   unlimited?: string[];
+  /**
+   * names of limits the host did not report (the ipcs-based sources: FreeBSD, macOS). Their value reads 0, which
+   * is not the kernel's; the capacity rows leave them out and the doctor names them as not known.
+   */
+  notReported?: string[];
 }
 
 /** System-wide usage counts as the kernel reports them (SEM_INFO, SHM_INFO, MSG_INFO). */

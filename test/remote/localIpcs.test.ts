@@ -138,12 +138,15 @@ test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH
   assert.deepEqual([L.semopm, L.semvmx], [5, 32767]);
   assert.deepEqual([L.shmmax, L.shmmin, L.shmmni, L.shmseg, L.shmall], [4194304, 1, 32, 8, 1024]);
   // only the message-queue limits are missing (no ipcs -Q capture; macOS has no sysctl for them)
-  assert.deepEqual(s.warnings.filter((w) => /limits not reported/.test(w)), ['limits not reported by this host (shown as 0): msgmax, msgmnb, msgmni']);
+  assert.deepEqual(s.warnings.filter((w) => /limits not reported/.test(w)), ['limits not reported by this host (left out of the limits): msgmax, msgmnb, msgmni']);
+  assert.deepEqual(s.limits.notReported, ['msgmax', 'msgmnb', 'msgmni']);
   // the capacity rows and their help name macOS's own sysctls and when they take effect
   const rows = capacity(s);
   const row = (n: string) => rows.find((r) => r.name === n)!;
   assert.deepEqual([row('SEMMNS').limit, row('SEMUME').limit, row('SEMMNU').limit, row('SHMSEG').limit], [87381, 10, 87381, 8]);
   assert.equal(row('SEMMNS').used, 3);
+  // the limits macOS did not report have no row (not a 1/0 against a 0 that is not the kernel's)
+  assert.deepEqual(rows.filter((r) => r.kind === 'msg').map((r) => r.name), []);
   assert.match(row('SEMMNS').raise!, /^put kern\.sysv\.semmns=N in \/etc\/sysctl\.conf \(or a LaunchDaemon plist that runs sysctl at boot\) and reboot: .*"Invalid argument"/);
   assert.match(row('SHMMNI').raise!, /kern\.sysv\.shmmni=N in \/etc\/sysctl\.conf .*reboot.*"Operation not permitted"/);
   assert.match(row('SHMMAX').raise!, /^sudo sysctl -w kern\.sysv\.shmmax=BYTES .*takes effect at once/);
