@@ -90,6 +90,41 @@ void ListSemSlots(int from, int to, bool values, SemColumns& out, std::vector<It
 constexpr int kParallelSlots = 4096;
 constexpr unsigned kMaxThreads = 4;
 
+/** How many threads list slots 0..maxidx. */
+unsigned ScanThreads(int maxidx) {
+  unsigned hw = std::thread::hardware_concurrency();
+  return maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+}
+
+/** fn(0) .. fn(n - 1), each but the first on a thread of its own; returns when all have. */
+template <typename F>
+void RunOnThreads(unsigned n, F&& fn) {
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  for (unsigned t = 1; t < n; t++) threads.emplace_back(fn, t);
+  fn(0);
+  for (auto& th : threads) th.join();
+}
+
+/** One thread's slot range listed into its own columns (a failure is kept for the caller to rethrow). */
+struct SemPart {
+  SemColumns cols;
+  std::vector<ItemErr> errors;
+  bool statAny = true;
+  std::exception_ptr failure;
+
+  /** slots from..to, of n such parts of the table SEM_INFO described */
+  void List(int from, int to, bool values, const seminfo& si, unsigned n) {
+    try {
+      cols.headers.reserve((static_cast<size_t>(si.semusz) / n + 64) * kSemStride);
+      if (values) cols.values.reserve(static_cast<size_t>(si.semaem) / n + 4096);
+      if (from <= to) ListSemSlots(from, to, values, cols, errors, statAny);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+};
+
 }  // namespace
 
 void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
@@ -101,39 +136,19 @@ void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& 
     errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
     return;
   }
-  unsigned hw = std::thread::hardware_concurrency();
-  unsigned nthreads = maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+  const unsigned nthreads = ScanThreads(maxidx);
   if (nthreads <= 1) {
     out.headers.reserve((static_cast<size_t>(si.semusz) + 64) * kSemStride);
     if (values) out.values.reserve(static_cast<size_t>(si.semaem) + 4096);
     ListSemSlots(0, maxidx, values, out, errors, statAny);
     return;
   }
-  struct Part {
-    SemColumns cols;
-    std::vector<ItemErr> errors;
-    bool statAny = true;
-    std::exception_ptr failure;
-  };
-  std::vector<Part> parts(nthreads);
+  std::vector<SemPart> parts(nthreads);
   const int per = (maxidx + 1 + static_cast<int>(nthreads) - 1) / static_cast<int>(nthreads);
-  auto run = [&](unsigned t) {
-    Part& p = parts[t];
-    try {
-      int from = static_cast<int>(t) * per;
-      int to = std::min(maxidx, from + per - 1);
-      p.cols.headers.reserve((static_cast<size_t>(si.semusz) / nthreads + 64) * kSemStride);
-      if (values) p.cols.values.reserve(static_cast<size_t>(si.semaem) / nthreads + 4096);
-      if (from <= to) ListSemSlots(from, to, values, p.cols, p.errors, p.statAny);
-    } catch (...) {
-      p.failure = std::current_exception();
-    }
-  };
-  std::vector<std::thread> threads;
-  threads.reserve(nthreads - 1);
-  for (unsigned t = 1; t < nthreads; t++) threads.emplace_back(run, t);
-  run(0);
-  for (auto& th : threads) th.join();
+  RunOnThreads(nthreads, [&](unsigned t) {
+    int from = static_cast<int>(t) * per;
+    parts[t].List(from, std::min(maxidx, from + per - 1), values, si, nthreads);
+  });
   size_t nh = 0, nv = 0;
   for (auto& p : parts) {
     if (p.failure) std::rethrow_exception(p.failure);
@@ -238,19 +253,12 @@ bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<It
   sh.d = &d;
   sh.rowsFree = static_cast<long long>(d.setCap);
   sh.valuesFree = static_cast<long long>(d.valueCap);
-  unsigned hw = std::thread::hardware_concurrency();
-  const unsigned n = maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+  const unsigned n = ScanThreads(maxidx);
   const int per = (maxidx + 1 + static_cast<int>(n) - 1) / static_cast<int>(n);
   // Slot ranges: the first is written forward in place, the last (with two threads or more) backward in
   // place, the ones between (more than two threads) into their own columns, copied into the gap after.
   InPlaceSlice first, last;
-  struct Middle {
-    SemColumns cols;
-    std::vector<ItemErr> errors;
-    bool statAny = true;
-    std::exception_ptr failure;
-  };
-  std::vector<Middle> middle(n > 2 ? n - 2 : 0);
+  std::vector<SemPart> middle(n > 2 ? n - 2 : 0);
   auto range = [&](unsigned r, int& from, int& to) {
     from = static_cast<int>(r) * per;
     to = std::min(maxidx, from + per - 1);
@@ -267,20 +275,9 @@ bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<It
       }
       return;
     }
-    Middle& m = middle[r - 1];
-    try {
-      m.cols.headers.reserve((static_cast<size_t>(si.semusz) / n + 64) * kSemStride);
-      if (values) m.cols.values.reserve(static_cast<size_t>(si.semaem) / n + 4096);
-      if (from <= to) ListSemSlots(from, to, values, m.cols, m.errors, m.statAny);
-    } catch (...) {
-      m.failure = std::current_exception();
-    }
+    middle[r - 1].List(from, to, values, si, n);
   };
-  std::vector<std::thread> threads;
-  threads.reserve(n - 1);
-  for (unsigned r = 1; r < n; r++) threads.emplace_back(run, r);
-  run(0);
-  for (auto& th : threads) th.join();
+  RunOnThreads(n, run);
   if (first.failure) std::rethrow_exception(first.failure);
   if (last.failure) std::rethrow_exception(last.failure);
   for (auto& m : middle) {
