@@ -96,6 +96,15 @@ unsigned ScanThreads(int maxidx) {
   return maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
 }
 
+/** SEM_INFO: the table's sizes into si and its highest used slot, or -1 with the error recorded. */
+int SemTableInfo(seminfo& si, std::vector<ItemErr>& errors) {
+  semun arg;
+  arg.__buf = &si;
+  int maxidx = semctl(0, 0, SEM_INFO, arg);
+  if (maxidx < 0) errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
+  return maxidx;
+}
+
 /** fn(0) .. fn(n - 1), each but the first on a thread of its own; returns when all have. */
 template <typename F>
 void RunOnThreads(unsigned n, F&& fn) {
@@ -129,13 +138,8 @@ struct SemPart {
 
 void ListSems(bool values, SemColumns& out, std::vector<ItemErr>& errors, bool& statAny) {
   struct seminfo si{};
-  semun arg;
-  arg.__buf = &si;
-  int maxidx = semctl(0, 0, SEM_INFO, arg);
-  if (maxidx < 0) {
-    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
-    return;
-  }
+  const int maxidx = SemTableInfo(si, errors);
+  if (maxidx < 0) return;
   const unsigned nthreads = ScanThreads(maxidx);
   if (nthreads <= 1) {
     out.headers.reserve((static_cast<size_t>(si.semusz) + 64) * kSemStride);
@@ -242,13 +246,8 @@ void ListSemSlotsInPlace(int from, int to, bool forward, bool values, InPlaceSha
 
 bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny) {
   struct seminfo si{};
-  semun arg;
-  arg.__buf = &si;
-  int maxidx = semctl(0, 0, SEM_INFO, arg);
-  if (maxidx < 0) {
-    errors.push_back(ItemErr{'s', -1, Err(errno, "semctl", "SEM_INFO", -1)});
-    return true;
-  }
+  const int maxidx = SemTableInfo(si, errors);
+  if (maxidx < 0) return true;
   InPlaceShared sh;
   sh.d = &d;
   sh.rowsFree = static_cast<long long>(d.setCap);
