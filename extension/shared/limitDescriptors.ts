@@ -86,141 +86,111 @@ const DARWIN_SEM_AT_BOOT = (oid: string): string =>
 /** macOS's message-queue limits (xnu bsd/kern/sysv_msg.c `msginfo`) have no sysctl. */
 const DARWIN_MSG_FIXED = 'fixed on macOS: a compile-time constant of the kernel (no sysctl)';
 
+type SysvField = Exclude<LimitDescriptor['field'], 'mqueue.queuesMax'>;
+type RaiseText = LimitDescriptor['raise'];
+/** the value a raise command names, by the limit's unit */
+const PLACEHOLDER: Record<LimitUnit, string> = { count: 'N', bytes: 'BYTES', pages: 'PAGES', value: 'N' };
+/** a FreeBSD limit read only at boot */
+const loaderTunable = (oid: string): string => `${oid} (loader tunable: /boot/loader.conf, reboot)`;
+/** one of kernel.sem's four fields, set all together on Linux */
+const kernelSem = (ordinal: string): string => `sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (${ordinal} field)`;
+const notLinux = (name: LimitName): string => `not a Linux limit (Linux does not enforce ${name})`;
+
+/** A semaphore limit: a loader tunable on FreeBSD and set at boot on macOS unless `raise` says otherwise. */
+function semLimit(
+  name: LimitName, field: Extract<SysvField, `sem${string}`>, unit: LimitUnit, label: string, help: string,
+  raise: RaiseText,
+): LimitDescriptor {
+  return {
+    name, field, kind: 'sem', unit, label, help,
+    raise: {
+      linux: raise.linux,
+      freebsd: raise.freebsd ?? loaderTunable(`kern.ipc.${field}`),
+      darwin: raise.darwin ?? DARWIN_SEM_AT_BOOT(`kern.sysv.${field}`),
+    },
+  };
+}
+
+/** A shared-memory limit: a runtime sysctl on Linux and FreeBSD unless `raise` says otherwise. */
+function shmLimit(
+  name: LimitName, field: Extract<SysvField, `shm${string}`>, unit: LimitUnit, label: string, help: string,
+  raise: Partial<RaiseText> & { darwin: string },
+): LimitDescriptor {
+  return {
+    name, field, kind: 'shm', unit, label, help,
+    raise: {
+      linux: raise.linux ?? `sysctl -w kernel.${field}=${PLACEHOLDER[unit]}`,
+      freebsd: raise.freebsd ?? `sysctl kern.ipc.${field}=${PLACEHOLDER[unit]}`,
+      darwin: raise.darwin,
+    },
+  };
+}
+
+/** A message-queue limit: a runtime sysctl on Linux, a loader tunable on FreeBSD, fixed on macOS. */
+function msgLimit(name: LimitName, field: Extract<SysvField, `msg${string}`>, unit: LimitUnit, label: string, help: string): LimitDescriptor {
+  return {
+    name, field, kind: 'msg', unit, label, help,
+    raise: { linux: `sysctl -w kernel.${field}=${PLACEHOLDER[unit]}`, freebsd: loaderTunable(`kern.ipc.${field}`), darwin: DARWIN_MSG_FIXED },
+  };
+}
+
+/** macOS's own shared-memory sysctls that take effect at once, `note` saying what the value is in. */
+const darwinShmNow = (oid: string, value: string, note: string): string =>
+  `sudo sysctl -w kern.sysv.${oid}=${value} (${note}) takes effect at once; keep it in /etc/sysctl.conf (Mac OS X 10.4 and older: all five kern.sysv.shm* there, then reboot)`;
+
 export const LIMIT_DESCRIPTORS: readonly LimitDescriptor[] = [
-  {
-    name: 'SEMMNI', field: 'semmni', kind: 'sem', unit: 'count',
-    label: 'Number of semaphore identifiers',
-    help: 'Maximum number of semaphore sets system-wide (per IPC namespace on Linux). semget() fails with ENOSPC when it would be exceeded.',
-    raise: {
-      linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (4th field)',
-      freebsd: 'kern.ipc.semmni (loader tunable: /boot/loader.conf, reboot)',
-      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmni'),
-    },
-  },
-  {
-    name: 'SEMMNS', field: 'semmns', kind: 'sem', unit: 'count',
-    label: 'Total number of semaphores',
-    help: 'Maximum number of semaphores in all sets together. semget() fails with ENOSPC when a new set would exceed it (PostgreSQL: "could not create semaphores: No space left on device").',
-    raise: {
-      linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (2nd field)',
-      freebsd: 'kern.ipc.semmns (loader tunable: /boot/loader.conf, reboot)',
-      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmns'),
-    },
-  },
-  {
-    name: 'SEMMSL', field: 'semmsl', kind: 'sem', unit: 'count',
-    label: 'Max semaphores per semaphore set',
-    help: 'Maximum number of semaphores in one set; semget() with a larger nsems fails with EINVAL. Used: the largest set.',
-    raise: {
-      linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (1st field)',
-      freebsd: 'kern.ipc.semmsl (loader tunable: /boot/loader.conf, reboot)',
-      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmsl'),
-    },
-  },
-  {
-    name: 'SEMOPM', field: 'semopm', kind: 'sem', unit: 'count',
-    label: 'Max number of operations per semop(2)',
-    help: 'Maximum number of operations in one semop() call (E2BIG beyond it). No usage to compare.',
-    raise: {
-      linux: 'sysctl -w kernel.sem="SEMMSL SEMMNS SEMOPM SEMMNI" (3rd field)',
-      freebsd: 'kern.ipc.semopm (loader tunable: /boot/loader.conf, reboot)',
-      darwin: 'fixed on macOS: SEMOPM is a compile-time constant (5; no sysctl)',
-    },
-  },
-  {
-    name: 'SEMVMX', field: 'semvmx', kind: 'sem', unit: 'value',
-    label: 'Semaphore max value',
-    help: 'Largest value a semaphore can hold (ERANGE beyond it). A compile-time constant on Linux (32767). Used: the largest value seen.',
-    raise: {
+  semLimit('SEMMNI', 'semmni', 'count', 'Number of semaphore identifiers',
+    'Maximum number of semaphore sets system-wide (per IPC namespace on Linux). semget() fails with ENOSPC when it would be exceeded.',
+    { linux: kernelSem('4th') }),
+  semLimit('SEMMNS', 'semmns', 'count', 'Total number of semaphores',
+    'Maximum number of semaphores in all sets together. semget() fails with ENOSPC when a new set would exceed it (PostgreSQL: "could not create semaphores: No space left on device").',
+    { linux: kernelSem('2nd') }),
+  semLimit('SEMMSL', 'semmsl', 'count', 'Max semaphores per semaphore set',
+    'Maximum number of semaphores in one set; semget() with a larger nsems fails with EINVAL. Used: the largest set.',
+    { linux: kernelSem('1st') }),
+  semLimit('SEMOPM', 'semopm', 'count', 'Max number of operations per semop(2)',
+    'Maximum number of operations in one semop() call (E2BIG beyond it). No usage to compare.',
+    { linux: kernelSem('3rd'), darwin: 'fixed on macOS: SEMOPM is a compile-time constant (5; no sysctl)' }),
+  semLimit('SEMVMX', 'semvmx', 'value', 'Semaphore max value',
+    'Largest value a semaphore can hold (ERANGE beyond it). A compile-time constant on Linux (32767). Used: the largest value seen.',
+    {
       linux: 'cannot be raised on Linux: SEMVMX is a compile-time constant (32767)',
       freebsd: 'kern.ipc.semvmx (loader tunable)',
       darwin: 'fixed on macOS: SEMVMX is a compile-time constant (32767; no sysctl)',
-    },
-  },
-  {
-    name: 'SEMUME', field: 'semume', kind: 'sem', unit: 'count',
-    label: 'Max undo entries per process',
-    help: 'Maximum number of semaphores one process may hold SEM_UNDO adjustments on (FreeBSD, macOS); semop() with SEM_UNDO fails with EINVAL beyond it. Not a Linux limit.',
-    raise: {
-      linux: 'not a Linux limit (Linux does not enforce SEMUME)',
-      freebsd: 'kern.ipc.semume (loader tunable: /boot/loader.conf, reboot)',
-      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semume'),
-    },
-  },
-  {
-    name: 'SEMMNU', field: 'semmnu', kind: 'sem', unit: 'count',
-    label: 'Undo structures in system',
-    help: 'Maximum number of processes with SEM_UNDO adjustments at once, system-wide (FreeBSD, macOS); semop() with SEM_UNDO fails with ENOSPC beyond it. Not a Linux limit.',
-    raise: {
-      linux: 'not a Linux limit (Linux does not enforce SEMMNU)',
-      freebsd: 'kern.ipc.semmnu (loader tunable: /boot/loader.conf, reboot)',
-      darwin: DARWIN_SEM_AT_BOOT('kern.sysv.semmnu'),
-    },
-  },
-  {
-    name: 'SHMMNI', field: 'shmmni', kind: 'shm', unit: 'count',
-    label: 'Shared memory segments',
-    help: 'Maximum number of shared memory segments system-wide; shmget() fails with ENOSPC beyond it.',
-    raise: {
-      linux: 'sysctl -w kernel.shmmni=N',
+    }),
+  semLimit('SEMUME', 'semume', 'count', 'Max undo entries per process',
+    'Maximum number of semaphores one process may hold SEM_UNDO adjustments on (FreeBSD, macOS); semop() with SEM_UNDO fails with EINVAL beyond it. Not a Linux limit.',
+    { linux: notLinux('SEMUME') }),
+  semLimit('SEMMNU', 'semmnu', 'count', 'Undo structures in system',
+    'Maximum number of processes with SEM_UNDO adjustments at once, system-wide (FreeBSD, macOS); semop() with SEM_UNDO fails with ENOSPC beyond it. Not a Linux limit.',
+    { linux: notLinux('SEMMNU') }),
+  shmLimit('SHMMNI', 'shmmni', 'count', 'Shared memory segments',
+    'Maximum number of shared memory segments system-wide; shmget() fails with ENOSPC beyond it.',
+    {
       freebsd: 'sysctl kern.ipc.shmmni=N (loader tunable on older releases)',
       darwin: 'put kern.sysv.shmmni=N in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot: macOS fixes it when the first segment is made (afterwards sysctl -w answers "Operation not permitted")',
-    },
-  },
-  {
-    name: 'SHMALL', field: 'shmall', kind: 'shm', unit: 'pages',
-    label: 'Shared memory pages',
-    help: 'Maximum total shared memory of all segments together, counted in pages (of the page size, usually 4096 bytes); shmget() fails with ENOSPC beyond it.',
-    raise: {
-      linux: 'sysctl -w kernel.shmall=PAGES',
-      freebsd: 'sysctl kern.ipc.shmall=PAGES',
-      darwin: 'sudo sysctl -w kern.sysv.shmall=PAGES (pages of 4096 bytes) takes effect at once; keep it in /etc/sysctl.conf (Mac OS X 10.4 and older: all five kern.sysv.shm* there, then reboot)',
-    },
-  },
-  {
-    name: 'SHMMAX', field: 'shmmax', kind: 'shm', unit: 'bytes',
-    label: 'Max size of shared memory segment (bytes)',
-    help: 'Largest size of one segment; shmget() with a larger size fails with EINVAL. Used: the largest segment.',
-    raise: {
-      linux: 'sysctl -w kernel.shmmax=BYTES',
-      freebsd: 'sysctl kern.ipc.shmmax=BYTES',
-      darwin: 'sudo sysctl -w kern.sysv.shmmax=BYTES (a multiple of the page size) takes effect at once; keep it in /etc/sysctl.conf (Mac OS X 10.4 and older: all five kern.sysv.shm* there, then reboot)',
-    },
-  },
-  {
-    name: 'SHMMIN', field: 'shmmin', kind: 'shm', unit: 'bytes',
-    label: 'Min size of shared memory segment (bytes)',
-    help: 'Smallest size of one segment (1 on Linux). No usage to compare.',
-    raise: { linux: 'cannot be changed on Linux: SHMMIN is a compile-time constant (1)', freebsd: 'sysctl kern.ipc.shmmin=BYTES', darwin: 'sudo sysctl -w kern.sysv.shmmin=BYTES; keep it in /etc/sysctl.conf' },
-  },
-  {
-    name: 'SHMSEG', field: 'shmseg', kind: 'shm', unit: 'count',
-    label: 'Max segments attached per process',
-    help: 'Maximum number of segments one process may attach at once (FreeBSD, macOS); shmat() fails with EMFILE ("Too many open files") beyond it. macOS ships 8. Not a Linux limit.',
-    raise: {
-      linux: 'not a Linux limit (Linux does not enforce SHMSEG)',
-      freebsd: 'sysctl kern.ipc.shmseg=N',
+    }),
+  shmLimit('SHMALL', 'shmall', 'pages', 'Shared memory pages',
+    'Maximum total shared memory of all segments together, counted in pages (of the page size, usually 4096 bytes); shmget() fails with ENOSPC beyond it.',
+    { darwin: darwinShmNow('shmall', 'PAGES', 'pages of 4096 bytes') }),
+  shmLimit('SHMMAX', 'shmmax', 'bytes', 'Max size of shared memory segment (bytes)',
+    'Largest size of one segment; shmget() with a larger size fails with EINVAL. Used: the largest segment.',
+    { darwin: darwinShmNow('shmmax', 'BYTES', 'a multiple of the page size') }),
+  shmLimit('SHMMIN', 'shmmin', 'bytes', 'Min size of shared memory segment (bytes)',
+    'Smallest size of one segment (1 on Linux). No usage to compare.',
+    { linux: 'cannot be changed on Linux: SHMMIN is a compile-time constant (1)', darwin: 'sudo sysctl -w kern.sysv.shmmin=BYTES; keep it in /etc/sysctl.conf' }),
+  shmLimit('SHMSEG', 'shmseg', 'count', 'Max segments attached per process',
+    'Maximum number of segments one process may attach at once (FreeBSD, macOS); shmat() fails with EMFILE ("Too many open files") beyond it. macOS ships 8. Not a Linux limit.',
+    {
+      linux: notLinux('SHMSEG'),
       darwin: 'sudo sysctl -w kern.sysv.shmseg=N takes effect for processes that attach their first segment afterwards (a process sizes its table at its first shmat); keep it in /etc/sysctl.conf',
-    },
-  },
-  {
-    name: 'MSGMNI', field: 'msgmni', kind: 'msg', unit: 'count',
-    label: 'Number of message queues',
-    help: 'Maximum number of message queues system-wide; msgget() fails with ENOSPC beyond it.',
-    raise: { linux: 'sysctl -w kernel.msgmni=N', freebsd: 'kern.ipc.msgmni (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
-  },
-  {
-    name: 'MSGMNB', field: 'msgmnb', kind: 'msg', unit: 'bytes',
-    label: 'Default max size of queue (bytes)',
-    help: 'Default maximum number of bytes in one queue (its msg_qbytes at creation); msgsnd() blocks or fails with EAGAIN when full. Used: the fullest queue.',
-    raise: { linux: 'sysctl -w kernel.msgmnb=BYTES', freebsd: 'kern.ipc.msgmnb (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
-  },
-  {
-    name: 'MSGMAX', field: 'msgmax', kind: 'msg', unit: 'bytes',
-    label: 'Max size of message (bytes)',
-    help: 'Largest single message; msgsnd() with a larger one fails with EINVAL. No per-message sizes are visible, so no usage.',
-    raise: { linux: 'sysctl -w kernel.msgmax=BYTES', freebsd: 'kern.ipc.msgmax (loader tunable: /boot/loader.conf, reboot)', darwin: DARWIN_MSG_FIXED },
-  },
+    }),
+  msgLimit('MSGMNI', 'msgmni', 'count', 'Number of message queues',
+    'Maximum number of message queues system-wide; msgget() fails with ENOSPC beyond it.'),
+  msgLimit('MSGMNB', 'msgmnb', 'bytes', 'Default max size of queue (bytes)',
+    'Default maximum number of bytes in one queue (its msg_qbytes at creation); msgsnd() blocks or fails with EAGAIN when full. Used: the fullest queue.'),
+  msgLimit('MSGMAX', 'msgmax', 'bytes', 'Max size of message (bytes)',
+    'Largest single message; msgsnd() with a larger one fails with EINVAL. No per-message sizes are visible, so no usage.'),
   {
     name: 'MQ_QUEUES_MAX', field: 'mqueue.queuesMax', kind: 'mqueue', unit: 'count',
     label: 'POSIX message queues',
