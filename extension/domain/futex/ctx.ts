@@ -427,6 +427,38 @@ export function wakeStep<P extends Pc>(c: Ctx<P>, pick: number[] | undefined, pr
   then(c);
 }
 
+/** sem_post's last step: futex_wake(t.wakeCount) with the private value the post read, then return 0. */
+export function postWakeStep<P extends Pc>(c: Ctx<P>, choice: RunChoice): void {
+  wakeStep(c, choice.wake, c.t.priv, retZero);
+}
+
+function retZero(c: Ctx): void {
+  c.ret('0');
+}
+
+/** The fast path found no token: sem_trywait returns EAGAIN, the waits go on to register at `registerPc`. */
+export function noToken<P extends Pc>(c: Ctx<P>, tryw: boolean, registerPc: P): void {
+  if (tryw) c.ret('-1 EAGAIN');
+  else c.t.pc = registerPc;
+}
+
+/** A failed CAS (`text` says what it expected and found): a spurious weak-CAS failure uses up the budget; the
+ *  failing CAS loads the current word `cur` into the thread's copy. False: the access did not run (see touch). */
+export function casFailed(c: Ctx, text: string, spurious: boolean, word: string, cur: number): boolean {
+  c.name('cas_fail', text);
+  if (spurious) c.s.left.weakCas -= 1;
+  if (!c.touch(word, false)) return false;
+  c.t.word = cur;
+  return true;
+}
+
+/** A model's `access` from its table of each step's access kind and C11 order (§1.8; lock-prefixed x86
+ *  instructions are seq_cst), keyed by 'post.<pc>' / 'wait.<pc>'; steps not in it are relaxed loads or plain
+ *  stores. */
+export function accessTable<P extends Pc>(table: Readonly<Record<string, AccessSpec>>): ModelProgram<P>['access'] {
+  return (op, pc) => table[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`];
+}
+
 export type RunChoice = Extract<Choice, { kind: 'run' }>;
 
 /** One model's program: its step function and the program counters the scheduler and events need. */

@@ -7,7 +7,7 @@
  *          → reload → take_cas → finish32: finish_guess → clear_bit → deregister → repair → repair_wake
  *          (cancel_unwind runs finish32 as the cleanup)
  */
-import { cancelAtEntry, cancelAtSyscall, isWait, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, cancelAtEntry, cancelAtSyscall, casFailed, isWait, noToken, postWakeStep, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, type OpKind, type ThreadState } from '../types';
 import { fmtWord } from '../words';
 
@@ -84,15 +84,12 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
             c.ret('0');
           }
         } else {
-          c.name('cas_fail', `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}; v reloaded`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
+          casFailed(c, `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}; v reloaded`, spurious, 'value', m.value);
         }
         return;
       }
       case 'futex_wake':
-        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
+        postWakeStep(c, choice);
         return;
     }
   }
@@ -104,10 +101,8 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
         c.name('load', `fast path: v := ${fmtWord(c.model, m.value)}`);
         if (!c.touch('value', false)) return;
         t.word = m.value;
-        if (tok(t.word) === 0) {
-          if (tryw) c.ret('-1 EAGAIN');
-          else t.pc = 'register';
-        } else t.pc = 'fast_cas';
+        if (tok(t.word) === 0) noToken(c, tryw, 'register');
+        else t.pc = 'fast_cas';
         return;
       case 'fast_cas':
         if (m.value === t.word && !spurious) {
@@ -117,10 +112,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
           c.s.tokens -= 1;
           c.ret('0');
         } else {
-          c.name('cas_fail', `fast path: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
+          if (!casFailed(c, `fast path: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`, spurious, 'value', m.value)) return;
           if (!tryw) t.pc = 'register';
           else if (tok(t.word) === 0) c.ret('-1 EAGAIN');
         }
@@ -145,11 +137,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
           m.value = (t.word | 1) >>> 0;
           check(t);
         } else {
-          c.name('cas_fail', `set_bit: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
-          top(t);
+          if (casFailed(c, `set_bit: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}`, spurious, 'value', m.value)) top(t);
         }
         return;
       case 'futex_wait': {
@@ -176,11 +164,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
           t.pendingRet = '0';
           t.pc = 'finish_guess';
         } else {
-          c.name('cas_fail', `take: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}; v reloaded`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
-          top(t);
+          if (casFailed(c, `take: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, m.value)}${spurious ? ' (spurious)' : ''}; v reloaded`, spurious, 'value', m.value)) top(t);
         }
         return;
       case 'cancel_unwind':
@@ -240,8 +224,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`glibc-new-32: no step for ${op} at ${t.pc}`);
 }
 
-/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
- *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+/** How each step accesses memory (see accessTable). */
 const ACCESS: Readonly<Record<string, AccessSpec>> = {
   'post.cas': { kind: 'cas', order: 'release' },
   'wait.fast_cas': { kind: 'cas', order: 'acquire' },
@@ -258,6 +241,6 @@ export const glibcNew32: ModelProgram<New32Pc> = {
   resumePc: 'reload',
   errorPc: 'finish_guess',
   weakCasPcs: ['cas', 'fast_cas', 'set_bit', 'take_cas'],
-  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
+  access: accessTable(ACCESS),
   step: stepNew32,
 };

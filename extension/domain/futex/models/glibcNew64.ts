@@ -8,7 +8,7 @@
  *   wait:          start (testcancel, fast-path load) → fast_cas → register → futex_wait → reload
  *                  → slow_cas (take the token and deregister) | deregister_err | cancel_unwind
  */
-import { cancelAtEntry, cancelAtSyscall, isWait, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, cancelAtEntry, cancelAtSyscall, casFailed, isWait, noToken, postWakeStep, waitOpts, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, TWO32, type OpKind, type ThreadState } from '../types';
 import { data64, fmtWord, hi, lo } from '../words';
 
@@ -20,6 +20,16 @@ export type New64Pc =
 /** After a failed CAS or a futex_wait return: sleep if the thread's copy shows no token, else try to take one. */
 function afterFail(t: ThreadState<New64Pc>): void {
   t.pc = lo(t.word) === 0 ? 'futex_wait' : 'slow_cas';
+}
+
+/** sem_post's write to `data` that publishes its token (the CAS, or the BROKEN post's fetch_add); false: the
+ *  access did not run (see Ctx.touch). */
+function publishToken(c: Ctx<New64Pc>): boolean {
+  if (!c.touch('data', true)) return false;
+  c.s.mem.value += 1;
+  c.s.tokens += 1;
+  c.t.published = true;
+  return true;
 }
 
 function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
@@ -49,10 +59,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         const cur = data64(m);
         if (cur === t.word && !spurious) {
           c.name('cas_ok', `${fmtWord(c.model, t.word)}→${fmtWord(c.model, t.word + 1)}: token published`);
-          if (!c.touch('data', true)) return;
-          m.value += 1;
-          c.s.tokens += 1;
-          t.published = true;
+          if (!publishToken(c)) return;
           if (hi(t.word) > 0) {
             t.wakeCount = 1;
             t.pc = 'futex_wake';
@@ -62,10 +69,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
             c.ret('0');
           }
         } else {
-          c.name('cas_fail', `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious weak-CAS failure)' : ''}; d reloaded`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('data', false)) return;
-          t.word = cur;
+          casFailed(c, `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious weak-CAS failure)' : ''}; d reloaded`, spurious, 'data', cur);
         }
         return;
       }
@@ -78,10 +82,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         return;
       case 'fetch_add':
         c.name('fetch_add', `value ${m.value}→${m.value + 1} (nwaiters not re-checked)`);
-        if (!c.touch('data', true)) return;
-        m.value += 1;
-        c.s.tokens += 1;
-        t.published = true;
+        if (!publishToken(c)) return;
         if (hi(t.word) > 0) {
           t.wakeCount = 1;
           t.pc = 'futex_wake';
@@ -91,7 +92,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         }
         return;
       case 'futex_wake':
-        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
+        postWakeStep(c, choice);
         return;
     }
   }
@@ -103,10 +104,8 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
         c.name('load', `fast path: d := ${fmtWord(c.model, data64(m))}`);
         if (!c.touch('data', false)) return;
         t.word = data64(m);
-        if (lo(t.word) === 0) {
-          if (tryw) c.ret('-1 EAGAIN');
-          else t.pc = 'register';
-        } else t.pc = 'fast_cas';
+        if (lo(t.word) === 0) noToken(c, tryw, 'register');
+        else t.pc = 'fast_cas';
         return;
       case 'fast_cas': {
         const cur = data64(m);
@@ -117,10 +116,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
           c.s.tokens -= 1;
           c.ret('0');
         } else {
-          c.name('cas_fail', `fast path: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious)' : ''}`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('data', false)) return;
-          t.word = cur;
+          if (!casFailed(c, `fast path: expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious)' : ''}`, spurious, 'data', cur)) return;
           if (!tryw) t.pc = 'register'; // definitive = 0: one attempt, then the slow path
           else if (lo(t.word) === 0) c.ret('-1 EAGAIN');
         }
@@ -160,11 +156,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
           t.registered = false;
           c.ret('0');
         } else {
-          c.name('cas_fail', `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious)' : ''}; d reloaded`);
-          if (spurious) c.s.left.weakCas -= 1;
-          if (!c.touch('data', false)) return;
-          t.word = cur;
-          afterFail(t);
+          if (casFailed(c, `expected ${fmtWord(c.model, t.word)}, found ${fmtWord(c.model, cur)}${spurious ? ' (spurious)' : ''}; d reloaded`, spurious, 'data', cur)) afterFail(t);
         }
         return;
       }
@@ -188,8 +180,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`glibc-new-64: no step for ${op} at ${t.pc}`);
 }
 
-/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
- *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+/** How each step accesses memory (see accessTable). */
 const ACCESS: Readonly<Record<string, AccessSpec>> = {
   'post.cas': { kind: 'cas', order: 'release' },
   'post.fetch_add': { kind: 'rmw', rmw: 'fetch_add', order: 'release' },
@@ -205,6 +196,6 @@ export const glibcNew64: ModelProgram<New64Pc> = {
   resumePc: 'reload',
   errorPc: 'deregister_err',
   weakCasPcs: ['cas', 'fast_cas', 'slow_cas'],
-  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
+  access: accessTable(ACCESS),
   step: stepNew64,
 };

@@ -6,19 +6,13 @@
  *   wait:  start (decrement_if_positive load) → fast_cas → register → futex_wait → dip_load → slow_cas
  *          → deregister | cancel_unwind
  */
-import { cancelAtSyscall, isWait, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, cancelAtSyscall, casFailed, isWait, noToken, postWakeStep, waitOpts, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { FUTEX_SHARED, SEM_VALUE_MAX, type OpKind } from '../types';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
 export type OldPc =
   | 'start' | 'cas' | 'load_nwaiters' | 'load_private' | 'futex_wake' | 'fast_cas' | 'register' | 'futex_wait'
   | 'dip_load' | 'slow_cas' | 'deregister' | 'cancel_unwind';
-
-/** No token in the thread's copy: sem_trywait returns EAGAIN, the waits go on to register. */
-function noToken(c: Ctx<OldPc>, tryw: boolean): void {
-  if (tryw) c.ret('-1 EAGAIN');
-  else c.t.pc = 'register';
-}
 
 function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
@@ -46,9 +40,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           c.rec.note = 'from here on sem_post still reads *S (nwaiters, private)';
           t.pc = 'load_nwaiters';
         } else {
-          c.name('cas_fail', `lock cmpxchg: expected ${t.word}, found ${m.value}`);
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
+          casFailed(c, `lock cmpxchg: expected ${t.word}, found ${m.value}`, false, 'value', m.value);
         }
         return;
       case 'load_nwaiters':
@@ -72,7 +64,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           c.ret('-1 EINVAL');
           return;
         }
-        wakeStep(c, choice.wake, t.priv, () => c.ret('0'));
+        postWakeStep(c, choice);
         return;
     }
   }
@@ -86,7 +78,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
         if (!c.touch('value', false)) return;
         t.word = m.value;
         if (t.word > 0) t.pc = 'fast_cas';
-        else noToken(c, tryw);
+        else noToken(c, tryw, 'register');
         return;
       case 'fast_cas':
         if (m.value === t.word) {
@@ -96,10 +88,8 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           c.s.tokens -= 1;
           c.ret('0');
         } else {
-          c.name('cas_fail', `lock cmpxchg: expected ${t.word}, found ${m.value}`);
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
-          if (t.word <= 0) noToken(c, tryw);
+          if (!casFailed(c, `lock cmpxchg: expected ${t.word}, found ${m.value}`, false, 'value', m.value)) return;
+          if (t.word <= 0) noToken(c, tryw, 'register');
         }
         return;
       case 'register':
@@ -132,9 +122,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
           t.pendingRet = '0';
           t.pc = 'deregister';
         } else {
-          c.name('cas_fail', `lock cmpxchg: expected ${t.word}, found ${m.value}`);
-          if (!c.touch('value', false)) return;
-          t.word = m.value;
+          if (!casFailed(c, `lock cmpxchg: expected ${t.word}, found ${m.value}`, false, 'value', m.value)) return;
           t.pc = t.word > 0 ? 'slow_cas' : 'futex_wait';
         }
         return;
@@ -158,8 +146,7 @@ function stepOld(c: Ctx<OldPc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`glibc-old: no step for ${op} at ${t.pc}`);
 }
 
-/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
- *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+/** How each step accesses memory (see accessTable). */
 const ACCESS: Readonly<Record<string, AccessSpec>> = {
   'post.start': { kind: 'read', order: 'plain' },
   'post.cas': { kind: 'cas', order: 'seq_cst' },
@@ -178,6 +165,6 @@ export const glibcOld: ModelProgram<OldPc> = {
   resumePc: 'dip_load',
   errorPc: 'deregister',
   weakCasPcs: [],
-  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
+  access: accessTable(ACCESS),
   step: stepOld,
 };

@@ -5,7 +5,7 @@
  *   post:  start (fetch_add) → futex_wake(INT_MAX)
  *   wait:  start (trywait load) → cas → futex_wait → start ...
  */
-import { isWait, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, isWait, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import type { OpKind } from '../types';
 import { INT_MAX } from '../words';
 
@@ -77,8 +77,7 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
   throw new Error(`pg-futex: no step for ${op} at ${t.pc}`);
 }
 
-/** Kind and C11 order of each step's access (§1.8; lock-prefixed x86 instructions are seq_cst); others are
- *  relaxed loads or plain stores. Keyed by 'post.<pc>' / 'wait.<pc>'. */
+/** How each step accesses memory (see accessTable). */
 const ACCESS: Readonly<Record<string, AccessSpec>> = {
   'post.start': { kind: 'rmw', rmw: 'fetch_add', order: 'seq_cst' },
   'wait.cas': { kind: 'cas', order: 'seq_cst' },
@@ -89,6 +88,6 @@ export const pgFutex: ModelProgram<PgPc> = {
   resumePc: 'start',
   errorPc: null,
   weakCasPcs: [],
-  access: (op, pc) => ACCESS[`${op === 'sem_post' || op === 'sem_post_broken' ? 'post' : 'wait'}.${pc}`],
+  access: accessTable(ACCESS),
   step: stepPg,
 };
