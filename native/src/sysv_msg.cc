@@ -14,13 +14,7 @@ namespace ipcx {
 namespace {
 
 void MsgRow(int id, const struct msqid_ds& ds, double* h) {
-  h[0] = id;
-  h[1] = static_cast<int>(ds.msg_perm.__key);
-  h[2] = ds.msg_perm.uid;
-  h[3] = ds.msg_perm.gid;
-  h[4] = ds.msg_perm.cuid;
-  h[5] = ds.msg_perm.cgid;
-  h[6] = ds.msg_perm.mode & 0777;
+  PermColumns(id, ds.msg_perm, 0777, h);
   h[7] = static_cast<double>(ds.__msg_cbytes);
   h[8] = static_cast<double>(ds.msg_qnum);
   h[9] = static_cast<double>(ds.msg_qbytes);

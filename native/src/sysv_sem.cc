@@ -29,13 +29,7 @@ void StatById(int id, struct semid_ds* ds) {
 }
 
 void SemRow(int id, const struct semid_ds& ds, double* h) {
-  h[0] = id;
-  h[1] = static_cast<int>(ds.sem_perm.__key);
-  h[2] = ds.sem_perm.uid;
-  h[3] = ds.sem_perm.gid;
-  h[4] = ds.sem_perm.cuid;
-  h[5] = ds.sem_perm.cgid;
-  h[6] = ds.sem_perm.mode & 0777;
+  PermColumns(id, ds.sem_perm, 0777, h);
   h[7] = static_cast<double>(ds.sem_nsems);
   h[8] = static_cast<double>(ds.sem_otime);
   h[9] = static_cast<double>(ds.sem_ctime);

@@ -21,13 +21,7 @@ void StatById(int id, struct shmid_ds* ds) {
 }
 
 void ShmRow(int id, const struct shmid_ds& ds, double* h) {
-  h[0] = id;
-  h[1] = static_cast<int>(ds.shm_perm.__key);
-  h[2] = ds.shm_perm.uid;
-  h[3] = ds.shm_perm.gid;
-  h[4] = ds.shm_perm.cuid;
-  h[5] = ds.shm_perm.cgid;
-  h[6] = ds.shm_perm.mode & (0777 | SHM_DEST | SHM_LOCKED);
+  PermColumns(id, ds.shm_perm, (0777 | SHM_DEST | SHM_LOCKED), h);
   h[7] = ClampU64(ds.shm_segsz, nullptr);
   h[8] = ds.shm_cpid;
   h[9] = ds.shm_lpid;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <linux/membarrier.h>
+#include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +43,17 @@ inline OpError Err(int err, const char* syscall, const char* op, long long id) {
   e.code = "ECHANGED";
   e.detail = "refused, " + what;
   throw OpFailure{e};
+}
+
+// The columns every System V row starts with: id, key, uid, gid, cuid, cgid, and the mode bits `modeMask` keeps.
+inline void PermColumns(int id, const struct ipc_perm& p, unsigned modeMask, double* h) {
+  h[0] = id;
+  h[1] = static_cast<int>(p.__key);
+  h[2] = p.uid;
+  h[3] = p.gid;
+  h[4] = p.cuid;
+  h[5] = p.cgid;
+  h[6] = p.mode & modeMask;
 }
 
 inline std::string Oct(unsigned v) {
