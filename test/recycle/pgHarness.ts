@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { findPostgresBin } from '../helpers/capabilities';
@@ -140,6 +141,24 @@ export class PidNs {
   }
 }
 
+
+/**
+ * A new cluster for the postgres user: a temporary directory `tmp` (readable by postgres) holding the data
+ * directory `dataDir`, made by initdb inside `ns` (trust auth, no fsync, UTF8, C locale), and the socket
+ * directory `sockDir`. The caller removes `tmp`.
+ */
+export function initCluster(ns: PidNs, prefix: string): { tmp: string; dataDir: string; sockDir: string } {
+  if (!PG) throw new Error('initCluster: no PostgreSQL installed');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(tmp, 0o755);
+  const dataDir = path.join(tmp, 'data');
+  const sockDir = path.join(tmp, 'sock');
+  fs.mkdirSync(sockDir);
+  spawnSync('chown', ['postgres:postgres', tmp, sockDir]);
+  const r = ns.run(path.join(PG.bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], 'postgres');
+  assert.equal(r.status, 0, `initdb failed: ${r.stderr}`);
+  return { tmp, dataDir, sockDir };
+}
 
 /**
  * Starts the installed PostgreSQL's postmaster as user postgres inside `ns` (Unix socket in `sockDir`, small

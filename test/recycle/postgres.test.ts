@@ -9,18 +9,15 @@
  * - `ipcx recycle --yes` removes it (with its DSM files, see postgresDsm.test.ts), and the server starts again.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureCliBuilt } from './nsHarness';
-import { PG, PidNs, childrenOf, exists as alive, freePort, nsPid, startPostgres, waitFor } from './pgHarness';
+import { PG, PidNs, childrenOf, exists as alive, freePort, initCluster, nsPid, startPostgres, waitFor } from './pgHarness';
 import { needs } from '../helpers/capabilities';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 
 const pg = needs('postgres');
-const PGBIN = PG?.bin ?? '/usr/lib/postgresql/(none)/bin';
 let ns: PidNs;
 let tmp = '';
 let dataDir = '';
@@ -43,14 +40,7 @@ before(async () => {
   assertPrivateIpcNamespace();
   ensureCliBuilt();
   ns = await PidNs.create();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pg-'));
-  fs.chmodSync(tmp, 0o755);
-  dataDir = path.join(tmp, 'data');
-  sockDir = path.join(tmp, 'sock');
-  fs.mkdirSync(sockDir);
-  spawnSync('chown', ['postgres:postgres', tmp, sockDir]);
-  const r = ns.run(path.join(PGBIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], 'postgres');
-  assert.equal(r.status, 0, `initdb failed: ${r.stderr}`);
+  ({ tmp, dataDir, sockDir } = initCluster(ns, 'ipcx-pg-'));
 });
 
 after(async () => {

@@ -17,15 +17,13 @@
  * - PostgreSQL starts again on the same data directory and answers a query.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { ensureCliBuilt } from './nsHarness';
-import { PG, PSQL, PidNs, descendants, exists, freePort, nsPid, startPostgres, waitFor } from './pgHarness';
+import { PG, PSQL, PidNs, descendants, exists, freePort, initCluster, nsPid, startPostgres, waitFor } from './pgHarness';
 import { needs } from '../helpers/capabilities';
 
 const pg = needs('postgres');
@@ -60,14 +58,7 @@ before(async () => {
   ensureCliBuilt();
   buildC('map_file');
   ns = await PidNs.create();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pgdsm-'));
-  fs.chmodSync(tmp, 0o755);
-  dataDir = path.join(tmp, 'data');
-  sockDir = path.join(tmp, 'sock');
-  fs.mkdirSync(sockDir);
-  spawnSync('chown', ['postgres:postgres', tmp, sockDir]);
-  const r = ns.run(path.join(PG!.bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], 'postgres');
-  assert.equal(r.status, 0, `initdb failed: ${r.stderr}`);
+  ({ tmp, dataDir, sockDir } = initCluster(ns, 'ipcx-pgdsm-'));
 });
 
 after(async () => {
