@@ -40,18 +40,10 @@ int main(int argc, char **argv) {
     return 64;
   }
   int id = atoi(argv[2]);
-  if (strcmp(argv[1], "touchstay") == 0) {
-    void *p = shmat(id, NULL, SHM_RDONLY);
-    if (p == (void *)-1) {
-      printf("err %s\n", errname(errno));
-      return 3;
-    }
-    shmdt(p);
-    printf("done %d\n", (int)getpid());
-    for (;;) pause();
-  }
-  if (strcmp(argv[1], "touch") == 0 || strcmp(argv[1], "shmloop") == 0) {
-    long n = argc > 3 ? atol(argv[3]) : 1;
+  /* touch and shmloop attach + detach N times (default 1); touchstay once, then stays alive */
+  int stay = strcmp(argv[1], "touchstay") == 0;
+  if (stay || strcmp(argv[1], "touch") == 0 || strcmp(argv[1], "shmloop") == 0) {
+    long n = !stay && argc > 3 ? atol(argv[3]) : 1;
     for (long i = 0; i < n; i++) {
       void *p = shmat(id, NULL, SHM_RDONLY);
       if (p == (void *)-1) {
@@ -61,6 +53,8 @@ int main(int argc, char **argv) {
       shmdt(p);
     }
     printf("done %d\n", (int)getpid());
+    if (stay)
+      for (;;) pause();
     return 0;
   }
   struct msg16 m = {1, "ipc_user message"};
