@@ -2,8 +2,9 @@
  * Small C helper programs for kernel tests and benches. `buildC('ipc_make')` compiles
  * test/helpers/c/ipc_make.c with gcc and returns the binary's path; a new program is one more .c file there.
  *
- * The binary's directory is a hash of everything that decides its content: the source bytes, the compiler
- * flags and the compiler (`gcc -dumpfullversion` + `-dumpmachine`), e.g. test-artifacts/bin/3f9c…/ipc_make
+ * The binary's directory is a hash of everything that decides its content: the source bytes (and those of the
+ * headers it includes with quotes), the compiler flags and the compiler (`gcc -dumpfullversion` +
+ * `-dumpmachine`), e.g. test-artifacts/bin/3f9c…/ipc_make
  * (the file name stays the program's name: tests match processes by their comm).
  * So a changed source or changed flags always build a new binary, and a binary left by an earlier run (or
  * a half-written one) is never mistaken for the current one: it is built to a temporary name and renamed.
@@ -32,6 +33,12 @@ function linkFlags(text: string): string[] {
   return flags;
 }
 
+/** The text of every header the source includes with quotes (`#include "x.h"`, beside it), so a changed header rebuilds too. */
+function localHeaders(src: string, text: string): string {
+  const names = [...text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)].map((m) => m[1]!);
+  return names.map((n) => `${n}\0${fs.readFileSync(path.join(path.dirname(src), n), 'utf8')}`).join('\0');
+}
+
 let compilerId: string | undefined;
 /** gcc's version and target, part of every binary's hash (a compiler upgrade rebuilds). */
 function compiler(): string {
@@ -54,7 +61,7 @@ export function compileC(src: string, name: string, flags: string[]): string {
   if (!fs.existsSync(src)) throw new Error(`compileC: no source ${src}`);
   const text = fs.readFileSync(src, 'utf8');
   const args = [...flags, src, ...linkFlags(text)];
-  const hash = crypto.createHash('sha256').update(compiler()).update('\0').update(name).update('\0').update(args.map((a) => (a === src ? '<src>' : a)).join('\0')).update('\0').update(text).digest('hex').slice(0, 16);
+  const hash = crypto.createHash('sha256').update(compiler()).update('\0').update(name).update('\0').update(args.map((a) => (a === src ? '<src>' : a)).join('\0')).update('\0').update(text).update('\0').update(localHeaders(src, text)).digest('hex').slice(0, 16);
   const bin = path.join(cBinDir, hash, name);
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(path.dirname(bin), { recursive: true });

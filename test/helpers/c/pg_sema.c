@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "race_common.h"
+
 union semun {
   int val;
   struct semid_ds *buf;
@@ -163,18 +165,6 @@ static int cmd_try(int nsems) {
   return 0;
 }
 
-/* CLOCK_MONOTONIC in ns: the clock node's process.hrtime.bigint() reads, so times compare across processes. */
-static long long mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void nap(long us) {
-  struct timespec ts = {0, us * 1000};
-  nanosleep(&ts, NULL);
-}
-
 /* IPC_STAT of an object we adopted, waiting out a recycler's transient lock (IPC_SET mode 0 makes IPC_STAT
  * fail with EACCES for a non-root user until the recycler restores the mode or removes the object). Returns 0
  * (there), -1 with errno EINVAL/EIDRM (removed), or -1 with errno EACCES (still locked after 2 s: a leaked lock). */
@@ -196,6 +186,11 @@ static int stat_past_lock(int sem, int id, struct semid_ds *sds, struct shmid_ds
   return -1;
 }
 
+static int pg_create_orphan(key_t key, int unused) {
+  (void)unused;
+  return pg_create(key);
+}
+
 static int cmd_race(key_t base, int nkeys, int rounds) {
   long adopted = 0, orphans = 0, wrong = 0, lost = 0, shmAdopted = 0, blocked = 0, waitedLock = 0, stuck = 0;
   srand((unsigned)getpid());
@@ -204,11 +199,7 @@ static int cmd_race(key_t base, int nkeys, int rounds) {
       key_t key = base + k;
       int id = semget(key, 0, 0);
       if (id < 0) {
-        pid_t c = fork();
-        if (c == 0) _exit(pg_create(key) < 0 ? 1 : 0);
-        int st;
-        waitpid(c, &st, 0);
-        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
+        orphans += orphan_in_child(pg_create_orphan, key, 0);
         continue;
       }
       /* leave most orphans alone for a while so the recycler gets to them; adopt about one visit in four */

@@ -31,21 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "race_common.h"
+
 struct msg8 {
   long mtype;
   char text[8];
 };
-
-static long long mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void nap(long us) {
-  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-  nanosleep(&ts, NULL);
-}
 
 static long adopted, blockedWaits, orphans, wrong, lost, blocked, lockWoken, lockWokenRemoved, waitedLock, stuck;
 
@@ -205,6 +196,17 @@ static void use_msg(int id) {
   msgctl(id, IPC_RMID, NULL);
 }
 
+/* The orphan's creator: a queue holding one message (msg), or a segment it attached. -1 on failure. */
+static int make_orphan(key_t key, int msg) {
+  if (msg) {
+    int q = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+    struct msg8 m = {1, "orphan"};
+    return q < 0 || msgsnd(q, &m, sizeof m.text, 0) < 0 ? -1 : 0;
+  }
+  int s = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+  return s < 0 || shmat(s, NULL, SHM_RDONLY) == (void *)-1 ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc != 5 || (strcmp(argv[1], "shm") != 0 && strcmp(argv[1], "msg") != 0)) {
@@ -220,19 +222,7 @@ int main(int argc, char **argv) {
       key_t key = base + k;
       int id = msg ? msgget(key, 0) : shmget(key, 0, 0);
       if (id < 0) {
-        pid_t c = fork();
-        if (c == 0) {
-          if (msg) {
-            int q = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
-            struct msg8 m = {1, "orphan"};
-            _exit(q < 0 || msgsnd(q, &m, sizeof m.text, 0) < 0 ? 1 : 0);
-          }
-          int s = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
-          _exit(s < 0 || shmat(s, NULL, SHM_RDONLY) == (void *)-1 ? 1 : 0);
-        }
-        int st;
-        waitpid(c, &st, 0);
-        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) orphans++;
+        orphans += orphan_in_child(make_orphan, key, msg);
         continue;
       }
       if (rand() % 4 != 0) {
