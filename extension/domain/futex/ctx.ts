@@ -436,10 +436,23 @@ function retZero(c: Ctx): void {
   c.ret('0');
 }
 
-/** The fast path found no token: sem_trywait returns EAGAIN, the waits go on to register at `registerPc`. */
+/** The fast path found no token: sem_trywait returns EAGAIN, the waits go on at `registerPc` (register, or
+ *  futex_wait where there is no waiter count). */
 export function noToken<P extends Pc>(c: Ctx<P>, tryw: boolean, registerPc: P): void {
   if (tryw) c.ret('-1 EAGAIN');
   else c.t.pc = registerPc;
+}
+
+/** The entry of glibc >= 2.21's waits: __pthread_testcancel (cancelAtEntry), then the fast path's load (`text`)
+ *  of the futex word `word`, whose value `cur` shows `tokens` tokens: on to the fast path's CAS at `casPc` if
+ *  there is one, else noToken. */
+export function fastPathStart<P extends Pc>(c: Ctx<P>, op: OpKind, text: string, word: string, cur: number, tokens: number, casPc: P, registerPc: P): void {
+  if (cancelAtEntry(c, op)) return;
+  c.name('load', text);
+  if (!c.touch(word, false)) return;
+  c.t.word = cur;
+  if (tokens === 0) noToken(c, op === 'sem_trywait', registerPc);
+  else c.t.pc = casPc;
 }
 
 /** A failed CAS (`text` says what it expected and found): a spurious weak-CAS failure uses up the budget; the

@@ -7,7 +7,7 @@
  *          → reload → take_cas → finish32: finish_guess → clear_bit → deregister → repair → repair_wake
  *          (cancel_unwind runs finish32 as the cleanup)
  */
-import { accessTable, cancelAtEntry, cancelAtSyscall, casFailed, isWait, noToken, postWakeStep, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, cancelAtSyscall, casFailed, fastPathStart, isWait, postWakeStep, threadNames, waitOpts, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, type OpKind, type ThreadState } from '../types';
 import { fmtWord } from '../words';
 
@@ -97,12 +97,7 @@ function stepNew32(c: Ctx<New32Pc>, op: OpKind, choice: RunChoice): void {
     const tryw = op === 'sem_trywait';
     switch (t.pc) {
       case 'start':
-        if (cancelAtEntry(c, op)) return;
-        c.name('load', `fast path: v := ${fmtWord(c.model, m.value)}`);
-        if (!c.touch('value', false)) return;
-        t.word = m.value;
-        if (tok(t.word) === 0) noToken(c, tryw, 'register');
-        else t.pc = 'fast_cas';
+        fastPathStart(c, op, `fast path: v := ${fmtWord(c.model, m.value)}`, 'value', m.value, tok(m.value), 'fast_cas', 'register');
         return;
       case 'fast_cas':
         if (m.value === t.word && !spurious) {

@@ -8,7 +8,7 @@
  *   wait:          start (testcancel, fast-path load) → fast_cas → register → futex_wait → reload
  *                  → slow_cas (take the token and deregister) | deregister_err | cancel_unwind
  */
-import { accessTable, cancelAtEntry, cancelAtSyscall, casFailed, isWait, noToken, postWakeStep, waitOpts, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, cancelAtSyscall, casFailed, fastPathStart, isWait, postWakeStep, waitOpts, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import { SEM_VALUE_MAX, TWO32, type OpKind, type ThreadState } from '../types';
 import { data64, fmtWord, hi, lo } from '../words';
 
@@ -100,12 +100,7 @@ function stepNew64(c: Ctx<New64Pc>, op: OpKind, choice: RunChoice): void {
     const tryw = op === 'sem_trywait';
     switch (t.pc) {
       case 'start':
-        if (cancelAtEntry(c, op)) return;
-        c.name('load', `fast path: d := ${fmtWord(c.model, data64(m))}`);
-        if (!c.touch('data', false)) return;
-        t.word = data64(m);
-        if (lo(t.word) === 0) noToken(c, tryw, 'register');
-        else t.pc = 'fast_cas';
+        fastPathStart(c, op, `fast path: d := ${fmtWord(c.model, data64(m))}`, 'data', data64(m), lo(data64(m)), 'fast_cas', 'register');
         return;
       case 'fast_cas': {
         const cur = data64(m);

@@ -5,19 +5,13 @@
  *   post:  start (fetch_add) → futex_wake(INT_MAX)
  *   wait:  start (trywait load) → cas → futex_wait → start ...
  */
-import { accessTable, isWait, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
+import { accessTable, isWait, noToken, wakeStep, type AccessSpec, type Ctx, type ModelProgram, type RunChoice } from '../ctx';
 import type { OpKind } from '../types';
 import { INT_MAX } from '../words';
 
 /** Program counters of this model (the step each one runs is in the doc comment above). */
 export type PgPc =
   | 'start' | 'cas' | 'futex_wait' | 'futex_wake';
-
-/** No token in the thread's copy: sem_trywait returns EAGAIN, the waits go on to futex_wait. */
-function noToken(c: Ctx<PgPc>, tryw: boolean): void {
-  if (tryw) c.ret('-1 EAGAIN');
-  else c.t.pc = 'futex_wait';
-}
 
 function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
   const t = c.t;
@@ -46,7 +40,7 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
         if (!c.touch('counter', false)) return;
         t.word = m.value;
         if (t.word > 0) t.pc = 'cas';
-        else noToken(c, tryw);
+        else noToken(c, tryw, 'futex_wait');
         return;
       case 'cas':
         if (m.value === t.word) {
@@ -59,7 +53,7 @@ function stepPg(c: Ctx<PgPc>, op: OpKind, choice: RunChoice): void {
           c.name('cas_fail', `CAS: expected ${t.word}, found ${m.value}`);
           if (!c.touch('counter', false)) return;
           t.word = m.value;
-          if (t.word <= 0) noToken(c, tryw);
+          if (t.word <= 0) noToken(c, tryw, 'futex_wait');
         }
         return;
       case 'futex_wait': {
