@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <exception>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "api.h"
 #include "convert.h"
@@ -44,20 +46,19 @@ auto ReadInNamespace(const Target& t, F read) -> decltype(read()) {
   return out;
 }
 
-Napi::Object TraceToJs(Napi::Env env, const NsTrace& t) {
+// A JS object with one number per name, in the order given.
+Napi::Object NumbersToJs(Napi::Env env, std::initializer_list<std::pair<const char*, double>> fields) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("before", static_cast<double>(t.before));
-  o.Set("inside", static_cast<double>(t.inside));
-  o.Set("after", static_cast<double>(t.after));
+  for (const auto& [name, value] : fields) o.Set(name, value);
   return o;
 }
 
+Napi::Object TraceToJs(Napi::Env env, const NsTrace& t) {
+  return NumbersToJs(env, {{"before", t.before}, {"inside", t.inside}, {"after", t.after}});
+}
+
 Napi::Object SysctlsToJs(Napi::Env env, const NsSysctls& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("shmRmidForced", static_cast<double>(s.shmRmidForced));
-  o.Set("queuesMax", static_cast<double>(s.queuesMax));
-  o.Set("msgMax", static_cast<double>(s.msgMax));
-  o.Set("msgsizeMax", static_cast<double>(s.msgsizeMax));
+  Napi::Object o = NumbersToJs(env, {{"shmRmidForced", s.shmRmidForced}, {"queuesMax", s.queuesMax}, {"msgMax", s.msgMax}, {"msgsizeMax", s.msgsizeMax}});
   o.Set("sem", s.sem);
   return o;
 }
