@@ -251,6 +251,12 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
     const limits = await Promise.all((await api.tree.children(limitsRow)).map(async (n) => `${label(n)} ${item(n).description || ''}`));
     console.log(`    limits: ${limits.join(' | ')}`);
     for (const patterns of desktop.limits) assert.ok(limits.some((l) => patterns.every((p) => p.test(l))), limits.join(' | '));
+    // the screenshot once the workbench draws the host row with its description (not "loading…")
+    const shown = await h.waitFor(async () => {
+      const q = await h.bridge('query', { selector: '[id="workbench.view.extension.ipcExplorer"] .monaco-list-row', frame: 'workbench' });
+      return q.items.some((r) => (r.text ?? '').includes(desktop.uname.n)) && !q.items.some((r) => /loading|Reading IPC objects/.test(r.text ?? '')) && q.items;
+    }, 'the host row drawn with its description', 15000, 250);
+    console.log(`    drawn: ${shown.map((r) => r.text).join(' | ')}`);
     await h.screenshot(`desktop-${PLATFORM}`);
   });
 
