@@ -3,8 +3,8 @@
  * on THIS machine: `/bin/sh -s` with the script on stdin, no shell command line built from any text. Used
  * for the local host on macOS and FreeBSD, which have System V IPC but neither our binding nor /proc.
  */
-import { spawn } from 'node:child_process';
 import { IpcError } from '../domain/errors';
+import { childProcess } from './builtins';
 import type { RunResult } from '../remote/sshRunner';
 
 export interface ScriptRunner {
@@ -39,7 +39,7 @@ export class LocalProbeRunner implements ScriptRunner {
     const maxBytes = o.maxOutputBytes ?? this.opts.maxOutputBytes ?? 64 * 1024 * 1024;
     const started = Date.now();
     return new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(shell, ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], env: this.opts.env ?? process.env });
+      const child = childProcess().spawn(shell, ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], env: this.opts.env ?? process.env });
       const pid = child.pid;
       if (pid !== undefined) this.live.add(pid);
       const out: Buffer[] = [];

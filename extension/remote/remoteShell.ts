@@ -21,8 +21,8 @@
  * A session that ends before it is ready (a forced command, `sudo -n` refused, garbage) gives its whole
  * output and exit status as the answer, as a session of its own would have.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess, nodeCrypto } from '../backend/builtins';
 import { IpcError } from '../domain/errors';
 
 /** The remote loop. `R` (a hex token) is set on the line before it. One compound command, so a shell that
@@ -58,7 +58,7 @@ done
 const HEX128 = /^[0-9a-f]{32}$/;
 
 export function newBoundary(): string {
-  return randomBytes(16).toString('hex');
+  return nodeCrypto().randomBytes(16).toString('hex');
 }
 
 /** The bytes of one request; the script always ends with a newline (the server reads whole lines). */
@@ -167,7 +167,7 @@ export class RemoteShell {
 
   constructor(sshPath: string, argv: string[], private readonly label: string) {
     this.out = { s: 'boot', split: new Splitter(`@@ipcx-ready ${this.token} `) };
-    this.child = spawn(sshPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = childProcess().spawn(sshPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.localPid = this.child.pid;
     // an idle session must not keep a CLI process alive; a pending request's timer does
     this.child.unref();

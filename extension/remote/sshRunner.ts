@@ -16,10 +16,10 @@
  * - a size limit (the ssh we started is killed at N bytes) and a timeout (killed by its pid);
  * - failures become IpcErrors (code ESSH / ETIMEDOUT / EPARSE) with a hint (domain/errors.ts).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { childProcess } from '../backend/builtins';
 import { IpcError } from '../domain/errors';
 import { sshCommandText, type SshDestination } from './hostName';
 import { RemoteShell, type ShellRequestOptions } from './remoteShell';
@@ -223,7 +223,7 @@ export class SshRunner {
     const argv = sshArgv(this.dest, this.controlPath, { ...this.opts, sudo: opts.sudo ?? this.opts.sudo }, 'run');
     const started = Date.now();
     return new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(this.opts.sshPath ?? 'ssh', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = childProcess().spawn(this.opts.sshPath ?? 'ssh', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
       const pid = child.pid;
       if (pid !== undefined) this.live.add(pid);
       const out: Buffer[] = [];
@@ -318,7 +318,7 @@ export class SshRunner {
   private control(what: 'check' | 'exit'): Promise<number | null> {
     const argv = sshArgv(this.dest, this.controlPath, this.opts, what);
     return new Promise((resolve) => {
-      const child = spawn(this.opts.sshPath ?? 'ssh', argv, { stdio: ['ignore', 'ignore', 'ignore'] });
+      const child = childProcess().spawn(this.opts.sshPath ?? 'ssh', argv, { stdio: ['ignore', 'ignore', 'ignore'] });
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       child.on('error', () => {
         clearTimeout(timer);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import net from 'node:net';
+import { nodeNet } from '../../backend/builtins';
 import { collectNamespaceMetrics, mergeNamespaceMetrics } from '../../backend/namespaceMetrics';
 import { parseHostSpec } from '../../remote/hostName';
 import { parseHostsSetting, type HostEntry } from '../../remote/hostSettings';
@@ -13,8 +13,8 @@ export const DEFAULT_LISTEN = '127.0.0.1:9863';
 
 /** True for an address only this machine can reach: 127.0.0.0/8, ::1, ::ffff:127.x. */
 export function isLoopback(host: string): boolean {
-  if (net.isIPv4(host)) return host.startsWith('127.');
-  if (net.isIPv6(host)) {
+  if (nodeNet().isIPv4(host)) return host.startsWith('127.');
+  if (nodeNet().isIPv6(host)) {
     const h = host.toLowerCase();
     return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
   }
@@ -29,8 +29,8 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range`);
   if (host === 'localhost') host = '127.0.0.1';
-  if (!net.isIP(host)) throw new UsageError(`--listen: ${JSON.stringify(host)} is not an IP address (or localhost): name the address to bind`);
-  if (m[1] !== undefined && !net.isIPv6(host)) throw new UsageError(`--listen: [${host}] is not an IPv6 address`);
+  if (!nodeNet().isIP(host)) throw new UsageError(`--listen: ${JSON.stringify(host)} is not an IP address (or localhost): name the address to bind`);
+  if (m[1] !== undefined && !nodeNet().isIPv6(host)) throw new UsageError(`--listen: [${host}] is not an IPv6 address`);
   return { host, port };
 }
 
