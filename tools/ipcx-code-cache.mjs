@@ -1,6 +1,6 @@
 // Build step: writes the V8 code cache of the ipcx CLI bundle next to it (dist/ipcx-cli.jsc, read-only
-// 0644 like the bundle) and its side file (dist/ipcx-cli.jsc.json: the bundle's SHA-256, Node and V8
-// versions). The launcher (extension/cli/launcher.ts) uses the cache only if all of that still matches.
+// 0644 like the bundle) and its side file (dist/ipcx-cli.jsc.json: the bundle's SHA-256 and identity, Node
+// and V8 versions). The launcher (extension/cli/launcher.ts) uses the cache only if all of that still matches.
 // The cache is taken after a real `ipcx snapshot --json` ran in a child process, so the functions that
 // command compiles lazily are in it too, not only the top level. The output goes to /dev/null; the run
 // only reads IPC state. Usage: node tools/ipcx-code-cache.mjs [dist/ipcx-cli.js]
@@ -40,6 +40,9 @@ if (!fs.existsSync(tmp)) {
 fs.chmodSync(tmp, 0o644);
 fs.renameSync(tmp, cacheFile);
 const sha256 = crypto.createHash('sha256').update(fs.readFileSync(bundleFile)).digest('hex');
-fs.writeFileSync(metaFile, `${JSON.stringify({ sha256, node: process.version, v8: process.versions.v8 })}\n`, { mode: 0o644 });
+// the bundle's identity as the launcher's fileIdentity() writes it: while it matches, the launcher skips the hash
+const st = fs.statSync(bundleFile, { bigint: true });
+const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+fs.writeFileSync(metaFile, `${JSON.stringify({ sha256, identity, node: process.version, v8: process.versions.v8 })}\n`, { mode: 0o644 });
 fs.chmodSync(metaFile, 0o644);
 console.log(`ipcx code cache: ${path.relative(root, cacheFile)} (${fs.statSync(cacheFile).size} bytes)`);

@@ -54,8 +54,44 @@ function check(c: ReturnType<typeof copyOfDist>): string {
 }
 
 test('code cache: the build\'s own cache is used, output unchanged', () => {
+  // a copy has another inode than the build's bundle: it is recognised by its hash
   const c = copyOfDist();
-  assert.equal(check(c), 'ipcx: code cache used');
+  assert.equal(check(c), 'ipcx: code cache used (bundle hash matches)');
+  // dist/ itself, as the build left it: recognised by its identity, no hash taken
+  assert.equal(run(path.join(dist, 'ipcx.js'), ['--version'], true).stderr.trim(), 'ipcx: code cache used (bundle unchanged since the build)');
+});
+
+/** The identity the side file records (the launcher's fileIdentity()). */
+function identityOf(file: string): string {
+  const st = fs.statSync(file, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+test('code cache: a matching identity skips the hash; any write, rename or chmod of the bundle brings it back', () => {
+  const c = copyOfDist();
+  const meta = JSON.parse(fs.readFileSync(c.meta, 'utf8')) as Record<string, string>;
+  // the copy's identity with a wrong hash: used, so the hash was not consulted
+  fs.writeFileSync(c.meta, JSON.stringify({ ...meta, identity: identityOf(c.bundle), sha256: '0'.repeat(64) }));
+  assert.equal(check(c), 'ipcx: code cache used (bundle unchanged since the build)');
+  // each change below moves the change time (or the inode); the wrong hash then refuses the cache
+  const changes: Array<[string, () => void]> = [
+    ['same bytes rewritten', () => fs.writeFileSync(c.bundle, fs.readFileSync(c.bundle))],
+    ['chmod to the same mode', () => fs.chmodSync(c.bundle, fs.statSync(c.bundle).mode & 0o7777)],
+    ['times set back', () => {
+      const st = fs.statSync(c.bundle);
+      fs.utimesSync(c.bundle, st.atime, st.mtime);
+    }],
+    ['renamed over by a copy', () => {
+      fs.copyFileSync(c.bundle, `${c.bundle}.new`);
+      fs.renameSync(`${c.bundle}.new`, c.bundle);
+    }],
+  ];
+  for (const [what, change] of changes) {
+    fs.writeFileSync(c.meta, JSON.stringify({ ...meta, identity: identityOf(c.bundle), sha256: '0'.repeat(64) }));
+    change();
+    assert.notEqual(identityOf(c.bundle), JSON.parse(fs.readFileSync(c.meta, 'utf8')).identity, what);
+    assert.equal(check(c), 'ipcx: code cache not used (stale: bundle hash differs)', what);
+  }
 });
 
 test('code cache: stale (bundle changed, same length: V8 alone would accept it) -> not used', () => {
