@@ -3,9 +3,9 @@
  * command reads (snapshot, limits) or works in (recycle). The reader's own namespace is read as always
  * (LocalSource); every other one through NamespaceSource (setns on a dedicated native thread).
  *
- * With one `--host DEST` (a Linux SSH host), the host's probe lists its namespaces (and reads them, in the
- * same round trip); the named one is read, or recycled in, by an SshSource whose every script runs under
- * `nsenter -t PID -i` there (root, or sudo -n).
+ * With one `--host DEST` (a Linux SSH host), the host's probe lists its namespaces without entering them
+ * (`--all-namespaces`: and reads them all, in the same round trip); the named one is read, or recycled in, by
+ * an SshSource whose every script runs under `nsenter -t PID -i` there (root, or sudo -n).
  */
 import type { IpcSource } from '../backend/ipcSource';
 import { LocalSource } from '../backend/localSource';
@@ -49,16 +49,17 @@ export interface NamespaceTargets {
 }
 
 /**
- * `--namespace NS` or `--all-namespaces` with one `--host DEST`: one probe lists (and reads) the host's
- * namespaces; the own one is the host's source, every other one its nsenter source. A namespace that cannot
- * be entered is still a target: reading it fails with the probe's reason.
+ * `--namespace NS` or `--all-namespaces` with one `--host DEST`: one probe lists the host's namespaces
+ * (`--all-namespaces`: and reads every one in that round trip; `--namespace`: enters none, only the picked
+ * ones are read, by their own sources); the own one is the host's source, every other one its nsenter
+ * source. A namespace that cannot be entered is still a target: reading it fails with the probe's reason.
  */
 async function remoteTargets(host: string, specs: readonly string[], all: boolean): Promise<NamespaceTargets> {
   const [source] = getSources([host]);
   if (!(source instanceof SshSource)) throw new UsageError('--namespace with --host needs an SSH destination');
   let r: Awaited<ReturnType<SshSource['snapshotWithNamespaces']>>;
   try {
-    r = await source.snapshotWithNamespaces();
+    r = await source.snapshotWithNamespaces({ listOnly: !all });
   } catch (e) {
     source.dispose();
     throw e;
@@ -98,7 +99,7 @@ async function remoteTargets(host: string, specs: readonly string[], all: boolea
       return { info, source: s };
     }
     const ns = source.forNamespace(info, { closesHost });
-    // read in the listing's round trip already: the first snapshot is that one (a recycle plans on a fresh one)
+    // --all-namespaces read it in the listing's round trip already: the first snapshot is that one
     const got = r.namespaces.list.find((e) => e.namespace === info)?.snapshot;
     if (got && all) ns.prime(got);
     return { info, source: ns };

@@ -4,7 +4,8 @@
  * /proc/sysvipc tables and limits, collected into HostFacts by the same code as the host's own
  * (linuxProbeFacts) and assembled into one snapshot each. The probe runs itself inside each namespace
  * (`nsenter -t PID -i`, the host's mount namespace and /proc), so each has its own objects, limits, pid
- * facts (the host's pid numbers) and POSIX objects (its /dev/shm as /proc/PID/root/dev/shm). Pure.
+ * facts (the host's pid numbers) and POSIX objects (its /dev/shm as /proc/PID/root/dev/shm). With
+ * `want_ns=list` the same listing comes without any namespace entered (section `ns-mode` says `list`). Pure.
  */
 import type { IpcSnapshot } from '../shared/model';
 import type { IpcNamespaceInfo, NamespaceSnapshot } from '../shared/namespaces';
@@ -15,9 +16,12 @@ import { linuxProbeFacts, type ProbeHead } from './probeLinux';
 
 /** What a probe with `want_ns=1` found: every other IPC namespace of the host, each read or why not. */
 export interface RemoteNamespaces {
-  /** how the probe entered them: `root`, `sudo`, or undefined with `cannotEnter` saying why it could not */
+  /** how the probe entered them (listed only: how it could): `root`, `sudo`, or undefined with `cannotEnter` saying why it could not */
   enteredAs?: 'root' | 'sudo';
   cannotEnter?: string;
+  /** listed only (`want_ns=list`): no namespace was entered, the entries carry neither snapshot nor error
+   * (unless they cannot be entered: then `cannotEnter` is their error, as when read) */
+  listedOnly?: boolean;
   /** processes whose /proc/PID/ns/ipc the probe could not read (their namespaces may be missing) */
   unreadable: number;
   /** the other namespaces (not the probe's own), by inode */
@@ -53,6 +57,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
   const out: RemoteNamespaces = { unreadable: intOf(doc.sections.get('ns-unreadable')) ?? 0, list: [], ownPids: [] };
   if (how === 'root' || how === 'sudo') out.enteredAs = how;
   else out.cannotEnter = (ENTER_WHY[how] ?? ENTER_WHY.none!)(head.uid);
+  if (firstLine(doc.sections.get('ns-mode')) === 'list') out.listedOnly = true;
   // `INODE PID` for every process, sorted by inode then pid: the first pid of an inode is the one entered
   const members = new Map<string, number[]>();
   for (const line of (doc.sections.get('ns-list') ?? '').split('\n')) {
@@ -98,6 +103,10 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
     if (out.cannotEnter) {
       info.reason = out.cannotEnter;
       out.list.push({ namespace: info, error: { code: 'EPERM', syscall: 'nsenter', op: 'CLONE_NEWIPC', message: `${host}: ${info.label}: ${out.cannotEnter}` } });
+      continue;
+    }
+    if (out.listedOnly) {
+      out.list.push({ namespace: info });
       continue;
     }
     const err = doc.sections.get(`ns.${m[1]}.error`);

@@ -21,7 +21,7 @@ const LIMIT_PATHS = LIMIT_FILES.map((f) => `/proc/sys/${f}`).join(' ');
 /**
  * One snapshot: uname, identity, namespace, /proc/sysvipc, limits, /dev/shm, pid facts (Linux); ipcs + sysctl (BSD, macOS).
  * With `want_ns=1` (Linux) also every other IPC namespace of the host, entered by nsenter (sections `ns-*`,
- * `ns.INODE.*`). (`$[` stands for a dollar-brace, which a template literal would interpolate.)
+ * `ns.INODE.*`); with `want_ns=list` the same listing (`ns-*`, `ns.INODE.meta`) without entering any. (`$[` stands for a dollar-brace, which a template literal would interpolate.)
  */
 export const PROBE_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/bin:/bin:/usr/sbin:/sbin"; export PATH
@@ -139,9 +139,10 @@ Linux)
       awk -v cap="$maps_cap" 'NR <= cap { print; next } END { if (NR > cap) print "! cut " (NR - cap) }')
   fi
   [ -n "$maps" ] && printf '%s\n' "$maps"
-  if [ "$want_ns" = 1 ]; then
+  if [ "$want_ns" = 1 ] || [ "$want_ns" = list ]; then
     # every other IPC namespace of the host, entered with nsenter -t PID -i (as root, or through sudo -n), in
-    # this same round trip. Only pids and inodes read from /proc (digits, checked) reach a command line.
+    # this same round trip; with want_ns=list only listed (pids, inode, labels, whether they can be entered),
+    # none entered. Only pids and inodes read from /proc (digits, checked) reach a command line.
     me=$(readlink /proc/self/ns/ipc 2>/dev/null)
     if ! command -v nsenter >/dev/null 2>&1; then enter=no-nsenter
     elif [ "$(id -u)" = 0 ]; then enter=root
@@ -150,6 +151,7 @@ Linux)
     else enter=none
     fi
     s ns-enter; echo "$enter"
+    s ns-mode; if [ "$want_ns" = list ]; then echo list; else echo read; fi
     s ns-unreadable; ls -l /proc/[0-9]*/ns/ipc 2>&1 >/dev/null | grep -c . 
     nsl=$(ls -l /proc/[0-9]*/ns/ipc 2>/dev/null | awk '{ t = $NF; p = $(NF-2); sub(/^\/proc\//, "", p); sub(/\/.*/, "", p)
       if (t ~ /^ipc:\[[0-9]+\]$/ && p ~ /^[0-9]+$/) { sub(/^ipc:\[/, "", t); sub(/\]$/, "", t); print t, p } }' | sort -k1,1n -k2,2n)
@@ -174,6 +176,7 @@ Linux)
       if [ -d "/proc/$p/root/dev/shm" ] && [ ! -h "/proc/$p/root/dev" ] && [ ! -h "/proc/$p/root/dev/shm" ]; then
         d=$(stat -f -c '%S %b %f %a %T' "/proc/$p/root/dev/shm" 2>/dev/null) && echo "devshm $d"
       fi
+      [ "$want_ns" = list ] && continue
       # the whole probe again inside it (its own /proc/sysvipc, limits, pids; /dev/shm through this pid's
       # root), its sections renamed ns.INODE.NAME; stderr is dropped so nothing but the document is kept
       rc=255; out=
@@ -254,14 +257,17 @@ const ID_MAX = 0x7fffffff;
 /**
  * The probe, reporting process facts also for `extraPids` (validated integers): the last-op pids of sets
  * whose detail was read, which /proc/sysvipc does not show, so verdicts can tell whether they are alive.
+ * `namespaces`: true also reads every other IPC namespace of the host (nsenter into each); 'list' only lists
+ * them (pids, inode, command, cgroup, /dev/shm statfs, whether they could be entered), entering none.
  */
-export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}, opts: { namespaces?: boolean; devShmPid?: number } = {}): string {
+export function probeScript(extraPids: readonly number[] = [], bounds: ProbeBounds = {}, opts: { namespaces?: boolean | 'list'; devShmPid?: number } = {}): string {
   const devshmCap = assertId(bounds.devShm ?? PROBE_DEVSHM_CAP, 'devShm bound');
   const mapsCap = assertId(bounds.mapsLines ?? PROBE_MAPS_LINES_CAP, 'maps bound');
   const devshmDir = opts.devShmPid === undefined ? '/dev/shm' : `/proc/${assertId(opts.devShmPid, 'pid')}/root/dev/shm`;
   return `extra_pids='${extraPids.map((p) => String(assertId(p, 'pid'))).join(' ')}'\n` +
     `devshm_cap=${devshmCap}; maps_cap=${mapsCap}; devshm_dir=${devshmDir}\n` +
-    (opts.namespaces ? `want_ns=1\nns_probe='${shQuoted(namespaceProbe(devshmCap, mapsCap))}'\n` : 'want_ns=0\n') + PROBE_SCRIPT;
+    (opts.namespaces === 'list' ? 'want_ns=list\n'
+      : opts.namespaces ? `want_ns=1\nns_probe='${shQuoted(namespaceProbe(devshmCap, mapsCap))}'\n` : 'want_ns=0\n') + PROBE_SCRIPT;
 }
 
 /** Text for inside single quotes in sh. */

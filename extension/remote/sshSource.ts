@@ -207,10 +207,12 @@ export class SshSource implements IpcSource {
    * The host's snapshot and, in the same round trip, every other IPC namespace of the host: the probe enters
    * each with `nsenter -t PID -i` (as root, or through `sudo -n`) and reads its /proc/sysvipc tables and
    * limits there; when it cannot, `namespaces.cannotEnter` says why and each namespace carries that error.
+   * `listOnly`: the same listing (pids, inode, command, container, whether they can be entered) without
+   * entering any namespace (a `--namespace NAME` resolved on the host: only the one picked is read, later).
    */
-  async snapshotWithNamespaces(): Promise<{ snapshot: IpcSnapshot; namespaces: RemoteNamespaces }> {
+  async snapshotWithNamespaces(opts: { listOnly?: boolean } = {}): Promise<{ snapshot: IpcSnapshot; namespaces: RemoteNamespaces }> {
     if (this.namespace) throw new IpcError({ code: 'EINVAL', syscall: 'nsenter', op: 'probe', message: `${this.host}: the namespaces of a host are listed from the host's own namespace` });
-    const r = this.noDocument(await this.runner.run(probeScript([...this.sempids], {}, { namespaces: true }), { sudo: this.sudo }));
+    const r = this.noDocument(await this.runner.run(probeScript([...this.sempids], {}, { namespaces: opts.listOnly ? 'list' : true }), { sudo: this.sudo }));
     if (r.code !== 0 && !r.stdout.includes('@@end')) {
       const tail = r.stderr.trim().split('\n').slice(-2).join(' / ');
       throw new IpcError({ code: 'ESSH', syscall: 'ssh', op: 'probe', message: `${this.host}: the probe exited with status ${r.code}${tail ? `: ${tail}` : ''}` });

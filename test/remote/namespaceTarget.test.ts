@@ -10,7 +10,9 @@
  * - a namespace whose last process exits while the host's probe is between listing it and entering it (a
  *   `nsenter` first on the session's PATH holds that one call at a fifo until the test has killed it) is
  *   an ENOENT for that namespace only; the other is read;
- * - refusals: a non-root session without sudo, an unknown name, several hosts.
+ * - refusals: a non-root session without sudo, an unknown name, several hosts;
+ * - `--namespace NAME --host DEST` lists the host's namespaces without entering them (a session whose
+ *   `nsenter` logs its `-t PID` shows only the named namespace entered); `--all-namespaces` enters each.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +39,14 @@ const made: MadeNamespace[] = [];
 const MiB = 1024 * 1024;
 let atFifo = '';
 let goFifo = '';
+let countLog = '';
+
+/** The pids the counting session's nsenter was run with (`-t PID`), in order, and the log emptied. */
+function enteredPids(): number[] {
+  const text = fs.existsSync(countLog) ? fs.readFileSync(countLog, 'utf8') : '';
+  fs.writeFileSync(countLog, '');
+  return text.split('\n').map((l) => /^-t (\d+)$/.exec(l)?.[1]).filter((p) => p !== undefined).map(Number);
+}
 
 function ipcx(args: string[]) {
   if (!fs.existsSync(ipcxJs)) spawnSync(process.execPath, [path.join(root, 'tools', 'esbuild.mjs')], { cwd: root });
@@ -71,6 +81,12 @@ before(async () => {
     '',
   ].join('\n'), { mode: 0o755 });
   h.addForcedAlias('held', 's', `#!/bin/sh\nPATH=${bin}:$PATH; export PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
+  // a session whose `nsenter` first writes its first two arguments (`-t PID`, `--version`) to $tmp/nsenter.log
+  const cbin = path.join(tmp, 'cbin');
+  fs.mkdirSync(cbin);
+  countLog = path.join(tmp, 'nsenter.log');
+  fs.writeFileSync(path.join(cbin, 'nsenter'), `#!/bin/sh\nprintf '%s %s\\n' "$1" "$2" >> ${countLog}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  h.addForcedAlias('counted', 's', `#!/bin/sh\nPATH=${cbin}:$PATH; export PATH\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`);
   made.push(await makeNamespace({ shmSize: '8m', sem: '250 32000 32 6', sets: 2, nsems: 3, blobMiB: 2 }));
   made.push(await makeNamespace({ shmSize: '4m', sem: '250 32000 32 9', sets: 1, nsems: 5, queues: 1, blobMiB: 3 }));
 });
@@ -150,6 +166,69 @@ test('ipcx snapshot|limits --host DEST --namespace PID|ipc:[N]: that namespace o
   const two = ipcx(['snapshot', '--host', 'rootlogin', '--host', 'nobody', '--namespace', a.ns]);
   assert.equal(two.status, 2);
   assert.match(two.stderr, /one host at a time/);
+});
+
+test('--namespace with --host lists the host\'s namespaces without entering them: only the one named is entered, by label, ipc:[N] or pid', sshd, async () => {
+  const [a, b] = made as [MadeNamespace, MadeNamespace];
+  // the listing alone: every namespace listed (pids, label), none entered, nothing of them read
+  const host = h.source('counted', { timeoutMs: 120_000 });
+  enteredPids();
+  const listed = await host.snapshotWithNamespaces({ listOnly: true });
+  await host.close();
+  assert.equal(listed.namespaces.listedOnly, true);
+  assert.equal(listed.namespaces.enteredAs, 'root', 'it says how they would be entered');
+  assert.deepEqual(enteredPids(), [], 'the listing entered no namespace');
+  const infoOf = (m: MadeNamespace) => {
+    const e = listed.namespaces.list.find((x) => x.namespace.ns === m.ns);
+    assert.ok(e, `${m.ns} listed`);
+    assert.equal(e.snapshot, undefined, 'not read');
+    assert.equal(e.error, undefined);
+    assert.ok(e.namespace.pids.includes(m.pid), 'every member pid is listed');
+    assert.equal(e.namespace.enterable, true);
+    return e.namespace;
+  };
+  const ia = infoOf(a);
+  const ib = infoOf(b);
+  assert.match(ib.label, /^ipc:\[\d+\] · \S+ \(pid \d+\)$/, 'labelled as `ipcx namespaces` labels it');
+  // the full listing (--all-namespaces) still enters each one in its round trip
+  const full = h.source('counted', { timeoutMs: 120_000 });
+  const all = await full.snapshotWithNamespaces();
+  await full.close();
+  const fullEntered = enteredPids();
+  for (const i of [ia, ib]) assert.ok(fullEntered.includes(i.mainPid), `the full listing entered ${i.ns}`);
+  assert.equal(all.namespaces.list.find((x) => x.namespace.ns === b.ns)?.snapshot?.msgs.length, 1);
+
+  // the CLI resolves a name on the host and enters only that namespace (the listing, then its own read)
+  for (const [spec, want, args] of [
+    [ib.label, ib, ['snapshot', '--json']],
+    [a.ns, ia, ['limits']],
+    [String(b.pid), ib, ['recycle', '--json', '--min-age', '0', '--audit', path.join(tmp, 'plan-audit.jsonl')]],
+  ] as const) {
+    const r = ipcx([...args, '--host', 'counted', '--namespace', spec]);
+    assert.equal(r.status, 0, `${args[0]} --namespace ${spec}: ${r.stderr}`);
+    const pids = enteredPids();
+    assert.ok(pids.length >= 1, `${args[0]}: the named namespace was read (nsenter -t PID)`);
+    assert.deepEqual(pids.filter((p) => !want.pids.includes(p)), [], `${args[0]} --namespace ${spec}: no other namespace was entered`);
+    if (args[0] === 'snapshot') {
+      const snap = JSON.parse(r.stdout) as IpcSnapshot;
+      assert.equal(snap.ipcNamespace, b.ns);
+      assert.equal(snap.msgs.length, 1);
+    }
+    if (args[0] === 'limits') assert.match(r.stdout, /^SEMMNI .* 2 +6 /m, 'its own SEMMNI');
+  }
+
+  // not root, no sudo: listed, each carries the reason, nothing entered; the CLI refuses with it
+  const nobody = h.source('nobody', { timeoutMs: 120_000 });
+  const n = await nobody.snapshotWithNamespaces({ listOnly: true });
+  await nobody.close();
+  assert.match(n.namespaces.cannotEnter ?? '', /uid 65534 \(not root\) and the host has no sudo/);
+  for (const e of n.namespaces.list) {
+    assert.equal(e.error?.code, 'EPERM');
+    assert.equal(e.namespace.enterable, false);
+  }
+  const refused = ipcx(['snapshot', '--host', 'nobody', '--namespace', ib.label]);
+  assert.equal(refused.status, 1, refused.stdout);
+  assert.match(refused.stderr, /uid 65534 \(not root\) and the host has no sudo/);
 });
 
 test('ipcx recycle --host DEST --namespace PID --yes removes that namespace\'s orphan only', sshd, async () => {

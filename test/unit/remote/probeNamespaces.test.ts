@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { findNamespace } from '../../../extension/backend/namespaces';
 import { parseProbe } from '../../../extension/domain/probeParser';
 
 const HEAD = [
@@ -81,4 +82,35 @@ test('every member pid of a namespace is kept (--namespace PID), the lowest is t
   assert.deepEqual(r.value.namespaces!.list[0]!.namespace.pids, [4242, 4300]);
   assert.equal(r.value.namespaces!.list[0]!.namespace.mainPid, 4242);
   assert.deepEqual(r.value.namespaces!.ownPids, [1]);
+});
+
+test('listed only (ns-mode list): every namespace named as when read (container, label, pids), none read; a reason still carried by each', () => {
+  const meta = ['@@section ns.4026532181.meta', 'pid 4242', 'comm postgres',
+    'g 0::/system.slice/docker-2403ccfe427faaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.scope', 'devshm 4096 16384 1000 1000 tmpfs',
+    '@@section ns.4026532190.meta', 'pid 5000', 'comm sleep'];
+  const r = parseProbe(doc('root', ['@@section ns-mode', 'list', ...meta]), { host: 'h' });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const n = r.value.namespaces!;
+  assert.equal(n.listedOnly, true);
+  assert.equal(n.enteredAs, 'root');
+  assert.deepEqual(n.list.map((e) => [e.namespace.ns, e.namespace.label, e.namespace.mainPid, e.namespace.enterable, e.snapshot, e.error]), [
+    ['ipc:[4026532181]', 'docker 2403ccfe427f · postgres', 4242, true, undefined, undefined],
+    ['ipc:[4026532190]', 'ipc:[4026532190] · sleep (pid 5000)', 5000, true, undefined, undefined],
+  ]);
+  // what --namespace NAME matches on: the container id prefix, the label, a pid, the inode
+  const list = n.list.map((e) => e.namespace);
+  for (const [spec, want] of [['2403ccfe', 4026532181], ['ipc:[4026532190] · sleep (pid 5000)', 4026532190], ['5000', 4026532190], ['ipc:[4026532181]', 4026532181]] as const) {
+    const f = findNamespace(list, spec);
+    assert.ok('ns' in f, `${spec}: ${'error' in f ? f.error : ''}`);
+    assert.equal(f.ns.inode, want);
+  }
+  const none = parseProbe(doc('none', ['@@section ns-mode', 'list', ...meta]), { host: 'h' });
+  assert.ok(none.ok);
+  assert.match(none.value.namespaces!.cannotEnter ?? '', /the host has no sudo/);
+  for (const e of none.value.namespaces!.list) assert.equal(e.error?.code, 'EPERM');
+  // without ns-mode (a probe that read them) an entry with no sections read is an error, not a listing
+  const read = parseProbe(doc('root', meta), { host: 'h' });
+  assert.ok(read.ok);
+  assert.equal(read.value.namespaces!.listedOnly, undefined);
+  for (const e of read.value.namespaces!.list) assert.equal(e.error?.code, 'EPERM');
 });
