@@ -219,6 +219,10 @@ export class SshSource implements IpcSource {
     }
     const p = parseProbe(r.stdout, { host: this.host });
     if (!p.ok) throw fromErrorInfo(p.error);
+    if (p.value.namespaces && (p.value.namespaces.listedOnly === true) !== (opts.listOnly === true)) {
+      // every entry is then either read or why not, or (listed only) neither: a host answering the other kind is not believed
+      throw new IpcError({ code: 'EPARSE', syscall: 'ssh', op: 'probe', message: `${this.host}: the probe answered ${opts.listOnly ? 'with namespaces read' : 'a listing only'}, not what it was sent` });
+    }
     const namespaces = p.value.namespaces ?? {
       unreadable: 0,
       list: [],

@@ -29,6 +29,8 @@ import { needs } from '../helpers/capabilities';
 import { buildC } from '../helpers/cprog';
 import { assertPrivateIpcNamespace } from '../helpers/ns';
 import { SshdHarness } from './sshdHarness';
+import { SshSource } from '../../extension/remote/sshSource';
+import { LocalProbeRunner } from '../../extension/backend/localProbeRunner';
 
 const sshd = needs('sshd');
 const root = path.resolve(__dirname, '..', '..');
@@ -229,6 +231,18 @@ test('--namespace with --host lists the host\'s namespaces without entering them
   const refused = ipcx(['snapshot', '--host', 'nobody', '--namespace', ib.label]);
   assert.equal(refused.status, 1, refused.stdout);
   assert.match(refused.stderr, /uid 65534 \(not root\) and the host has no sudo/);
+});
+
+test('a host answering the other kind of listing (read for list, list for read) is refused, not half-believed', async () => {
+  // the real probe run by a real local shell (LocalProbeRunner), behind a filter that flips want_ns on its way in
+  for (const [from, to, listOnly] of [['list', '1', true], ['1', 'list', false]] as const) {
+    const shell = path.join(tmp, `flip-${to}`);
+    fs.writeFileSync(shell, `#!/bin/sh\nsed 's/^want_ns=${from}$/want_ns=${to}/' | exec /bin/sh -s\n`, { mode: 0o755 });
+    const s = new SshSource({ spec: 'flipped', destination: 'flipped', host: 'flipped' }, { runner: new LocalProbeRunner({ shell, timeoutMs: 120_000 }) });
+    await assert.rejects(s.snapshotWithNamespaces({ listOnly }), (e: Error & { code?: string }) =>
+      e.code === 'EPARSE' && /the probe answered .*, not what it was sent/.test(e.message));
+    await s.close();
+  }
 });
 
 test('ipcx recycle --host DEST --namespace PID --yes removes that namespace\'s orphan only', sshd, async () => {
