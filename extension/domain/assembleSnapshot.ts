@@ -58,9 +58,10 @@ function sysvPart(s: SysvFacts, sysvErrors: ItemError[], l: LimitFacts): SysvPar
     const usage = lim.usage ?? deriveUsage(d.sems, d.shms, d.msgs, lim.limits.pageSize);
     return { sems: d.sems, shms: d.shms, msgs: d.msgs, errors: [...d.errors, ...sysvErrors], limits: lim.limits, usage, warnings };
   }
-  if (!s.qbytesListed) {
+  const msgmnb = lim.limits.msgmnb;
+  if (!s.qbytesListed && msgmnb !== undefined) {
     // every queue starts at MSGMNB; an IPC_SET change of msg_qbytes is not seen
-    for (const q of s.msgs) q.qbytes = lim.limits.msgmnb;
+    for (const q of s.msgs) q.qbytes = msgmnb;
     if (s.msgs.length) warnings.push(QBYTES_WARNING);
   }
   const usage = lim.usage ?? deriveUsage(s.sems, s.shms, s.msgs, lim.limits.pageSize);

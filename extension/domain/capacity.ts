@@ -38,7 +38,6 @@ function usedByLargest(row: CapacityRow, max: { id: number; n: number } | undefi
 export function capacity(snap: CapacityInput): CapacityRow[] {
   const { limits, usage } = snap;
   const unlimited = new Set((limits.unlimited ?? []).map((s) => s.toLowerCase()));
-  const notReported = new Set((limits.notReported ?? []).map((s) => s.toLowerCase()));
   const page = limits.pageSize > 0 ? limits.pageSize : 4096;
 
   // maxima over objects, one pass each
@@ -61,7 +60,7 @@ export function capacity(snap: CapacityInput): CapacityRow[] {
   for (const d of LIMIT_DESCRIPTORS) {
     const limit = limitValue(limits, d);
     // a limit the host did not report has no row: its 0 is not the kernel's
-    if (limit === undefined || notReported.has(d.field.toLowerCase())) continue;
+    if (limit === undefined) continue;
     const row: CapacityRow = {
       name: d.name,
       label: d.label,
@@ -152,8 +151,10 @@ export function worstUsage(rows: readonly CapacityRow[]): CapacityRow | undefine
  * or SEMMNS would be exceeded, EINVAL when nsems > SEMMSL.) Pure arithmetic on the snapshot.
  */
 export function semgetFits(snap: CapacityInput, nsems: number): { ok: true } | { ok: false; code: 'ENOSPC' | 'EINVAL'; limit: LimitName } {
-  if (nsems > snap.limits.semmsl) return { ok: false, code: 'EINVAL', limit: 'SEMMSL' };
-  if (snap.usage.semSets + 1 > snap.limits.semmni) return { ok: false, code: 'ENOSPC', limit: 'SEMMNI' };
-  if (snap.usage.semTotal + nsems > snap.limits.semmns) return { ok: false, code: 'ENOSPC', limit: 'SEMMNS' };
+  // a limit the host did not report cannot be what fails (doctor.ts says "cannot tell" for those)
+  const { semmsl, semmni, semmns } = snap.limits;
+  if (semmsl !== undefined && nsems > semmsl) return { ok: false, code: 'EINVAL', limit: 'SEMMSL' };
+  if (semmni !== undefined && snap.usage.semSets + 1 > semmni) return { ok: false, code: 'ENOSPC', limit: 'SEMMNI' };
+  if (semmns !== undefined && snap.usage.semTotal + nsems > semmns) return { ok: false, code: 'ENOSPC', limit: 'SEMMNS' };
   return { ok: true };
 }

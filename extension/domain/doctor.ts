@@ -63,18 +63,21 @@ export interface Diagnosis {
 }
 
 /**
- * The semaphore limits a snapshot does not know. The ipcs-based sources (FreeBSD, macOS: locally or over
- * SSH) report a limit that neither `ipcs -S` nor `sysctl` printed as 0, with a warning; a real 0 there would
- * make every semget fail, so 0 from them is taken as "not reported". A Linux kernel's 0 is its value.
+ * The semaphore limits a snapshot does not know: those the host did not report (the ipcs-based sources,
+ * FreeBSD and macOS, when neither `ipcs -S` nor `sysctl` printed them).
  */
 export function unknownSemLimits(snapshot: IpcSnapshot): Array<LimitCheck['limit']> {
-  if (snapshot.source !== 'ipcs' && snapshot.source !== 'ssh-ipcs') return [];
   const L = snapshot.limits;
   const out: Array<LimitCheck['limit']> = [];
-  if (!(L.semmsl > 0)) out.push('SEMMSL');
-  if (!(L.semmni > 0)) out.push('SEMMNI');
-  if (!(L.semmns > 0)) out.push('SEMMNS');
+  if (L.semmsl === undefined) out.push('SEMMSL');
+  if (L.semmni === undefined) out.push('SEMMNI');
+  if (L.semmns === undefined) out.push('SEMMNS');
   return out;
+}
+
+/** A limit as the advice prints it. */
+function shown(v: number | undefined): string {
+  return v === undefined ? 'not reported' : String(v);
 }
 
 function markUnknown(cs: LimitCheck[], unknown: ReadonlyArray<LimitCheck['limit']>): LimitCheck[] {
@@ -120,7 +123,9 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   // the kernel's own counts (SEM_INFO) when present; never fewer than what we listed
   const usage = { sets: Math.max(snapshot.usage.semSets, listed.sets), semaphores: Math.max(snapshot.usage.semTotal, listed.semaphores) };
   const unknown = unknownSemLimits(snapshot);
-  const now = markUnknown(checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns, idCap(snapshot)), unknown);
+  // an unknown limit is checked as 0, then marked: it never blocks, and never passes
+  const [msl, mni, mns] = [L.semmsl ?? 0, L.semmni ?? 0, L.semmns ?? 0];
+  const now = markUnknown(checks(nsems, sets, usage, msl, mni, mns, idCap(snapshot)), unknown);
   const recycle = { sets: 0, semaphores: 0, refs: [] as ObjectRef[] };
   const kept = { sets: 0, semaphores: 0 };
   for (const s of snapshot.sems) {
@@ -136,7 +141,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
     }
   }
   const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
-  const after = markUnknown(checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns, idCap(snapshot)), unknown);
+  const after = markUnknown(checks(nsems, sets, afterUsage, msl, mni, mns, idCap(snapshot)), unknown);
   const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok && !c.unknown).map((c) => c.limit);
   const d: Diagnosis = {
     request: { nsems, sets },
@@ -171,16 +176,14 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       const a = after;
       const mniNeed = a[1].used + sets;
       const mnsNeed = a[2].used + sets * nsems;
-      const line = `${Math.max(L.semmsl, nsems)} ${Math.max(L.semmns, mnsNeed)} ${L.semopm} ${Math.max(L.semmni, mniNeed)}`;
-      const msl = Math.max(L.semmsl, nsems);
-      const mns = Math.max(L.semmns, mnsNeed);
-      const mni = Math.max(L.semmni, mniNeed);
+      const raise = { msl: Math.max(msl, nsems), mns: Math.max(mns, mnsNeed), mni: Math.max(mni, mniNeed) };
+      const line = `${raise.msl} ${raise.mns} ${shown(L.semopm)} ${raise.mni}`;
       if (snapshot.platform === 'darwin') {
-        d.advice.push(`or raise the limits at boot: put kern.sysv.semmsl=${msl}, kern.sysv.semmns=${mns}, kern.sysv.semmni=${mni} in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot (now ${L.semmsl} ${L.semmns} ${L.semmni}); macOS takes them only before the first semaphore set exists, so on a running system sysctl -w answers "Invalid argument".`);
+        d.advice.push(`or raise the limits at boot: put kern.sysv.semmsl=${raise.msl}, kern.sysv.semmns=${raise.mns}, kern.sysv.semmni=${raise.mni} in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot (now ${shown(L.semmsl)} ${shown(L.semmns)} ${shown(L.semmni)}); macOS takes them only before the first semaphore set exists, so on a running system sysctl -w answers "Invalid argument".`);
       } else if (snapshot.platform === 'freebsd') {
-        d.advice.push(`or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=${msl}, kern.ipc.semmns=${mns}, kern.ipc.semmni=${mni} in /boot/loader.conf and reboot (now ${L.semmsl} ${L.semmns} ${L.semmni}).`);
+        d.advice.push(`or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=${raise.msl}, kern.ipc.semmns=${raise.mns}, kern.ipc.semmni=${raise.mni} in /boot/loader.conf and reboot (now ${shown(L.semmsl)} ${shown(L.semmns)} ${shown(L.semmni)}).`);
       } else {
-        d.advice.push(`or raise the limits: sysctl -w kernel.sem="${line}" (now "${L.semmsl} ${L.semmns} ${L.semopm} ${L.semmni}": SEMMSL SEMMNS SEMOPM SEMMNI); to keep it after a reboot, put "kernel.sem = ${line}" in ${SYSCTL_PERSIST_FILE}.`);
+        d.advice.push(`or raise the limits: sysctl -w kernel.sem="${line}" (now "${shown(L.semmsl)} ${shown(L.semmns)} ${shown(L.semopm)} ${shown(L.semmni)}": SEMMSL SEMMNS SEMOPM SEMMNI); to keep it after a reboot, put "kernel.sem = ${line}" in ${SYSCTL_PERSIST_FILE}.`);
       }
     }
   }
@@ -201,8 +204,13 @@ export function formatDiagnosis(d: Diagnosis): string {
   if (d.pg) {
     out.push('');
     out.push(`PostgreSQL ${d.pg.settings.version} sizing: ${d.pg.needs.formula}`);
-    for (const c of d.pg.checks) out.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.limit}: needs ${c.need}, ${c.limit === 'SEMMSL' ? 'limit' : 'available'} ${c.available} (limit ${c.limitValue})`);
-    out.push(`  fits now: ${d.pg.ok ? 'yes' : 'no'}; after recycling: ${d.pg.afterRecycle.ok ? 'yes' : 'no'}`);
+    for (const c of d.pg.checks) {
+      out.push(c.unknown
+        ? `  ?   ${c.limit}: needs ${c.need}, limit not reported by this host: cannot tell`
+        : `  ${c.ok ? 'ok ' : 'BAD'} ${c.limit}: needs ${c.need}, ${c.limit === 'SEMMSL' ? 'limit' : 'available'} ${c.available} (limit ${c.limitValue})`);
+    }
+    const fits = (p: PgSizing) => (p.ok ? 'yes' : p.unknown ? 'cannot tell' : 'no');
+    out.push(`  fits now: ${fits(d.pg)}; after recycling: ${fits(d.pg.afterRecycle)}`);
     for (const n of d.pg.needs.notes) out.push(`  note: ${n}`);
   }
   out.push('');

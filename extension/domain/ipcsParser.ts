@@ -313,7 +313,7 @@ const BSD_ONLY_FIELDS = ['semume', 'semmnu', 'shmseg'] as const;
 
 export interface BsdLimits {
   limits: IpcLimits;
-  /** limit names no input gave (their value is 0) */
+  /** limit names no input gave (absent from `limits`) */
   missing: string[];
 }
 
@@ -324,15 +324,11 @@ export interface BsdLimits {
 export function buildBsdLimits(...inputs: LimitValues[]): BsdLimits {
   const v: LimitValues = Object.assign({}, ...inputs);
   const missing: string[] = [];
-  const get = (name: string): number => {
-    if (v[name] === undefined) {
-      missing.push(name);
-      return 0;
-    }
-    return v[name];
-  };
-  const limits = {} as IpcLimits;
-  for (const f of LIMIT_FIELDS) limits[f] = get(f);
+  const limits: IpcLimits = { pageSize: 4096 };
+  for (const f of LIMIT_FIELDS) {
+    if (v[f] === undefined) missing.push(f);
+    else limits[f] = v[f];
+  }
   for (const f of BSD_ONLY_FIELDS) if (v[f] !== undefined) limits[f] = v[f];
   limits.pageSize = v.pagesize ?? 4096;
   return { limits, missing };

@@ -44,7 +44,8 @@ export function namespaceSummary(snap: SummaryInput): NamespaceSummary {
   const shm: UsageBar = {
     limitName: 'SHMALL',
     used: shmall?.usedBytes ?? snap.shms.reduce((a, m) => a + m.segsz, 0),
-    limit: shmall?.limitBytes ?? snap.limits.shmall * page,
+    // 0 with a null percent, like the semaphore bar's: a limit this host did not report
+    limit: shmall?.limitBytes ?? (snap.limits.shmall ?? 0) * page,
     percent: shmall && !shmall.unlimited ? shmall.percent : null,
     unit: 'bytes',
   };

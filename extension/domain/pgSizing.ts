@@ -62,10 +62,13 @@ export function pgSemaphoreNeeds(s: PgSettings): PgSemNeeds {
 export interface PgSizingCheck {
   limit: 'SEMMSL' | 'SEMMNI' | 'SEMMNS';
   need: number;
-  /** what is free now (limit - used), or the limit itself for SEMMSL. */
-  available: number;
-  limitValue: number;
+  /** what is free now (limit - used), or the limit itself for SEMMSL; null when the host did not report the limit. */
+  available: number | null;
+  limitValue: number | null;
+  /** false also when the limit is not known */
   ok: boolean;
+  /** the host did not report this limit (an ipcs-based host): whether PostgreSQL fits under it cannot be told */
+  unknown?: true;
 }
 
 export interface PgSizing {
@@ -73,15 +76,22 @@ export interface PgSizing {
   needs: PgSemNeeds;
   checks: PgSizingCheck[];
   ok: boolean;
+  /** no check fails, but some limit is not known: neither "fits" nor "does not fit" */
+  unknown: boolean;
 }
 
 /** Compare PostgreSQL's needs with the limits and current usage (used sets/semaphores system-wide). */
 export function pgSizing(s: PgSettings, limits: IpcLimits, used: { sets: number; semaphores: number }): PgSizing {
   const needs = pgSemaphoreNeeds(s);
-  const checks: PgSizingCheck[] = [
-    { limit: 'SEMMSL', need: needs.semmsl, available: limits.semmsl, limitValue: limits.semmsl, ok: limits.semmsl >= needs.semmsl },
-    { limit: 'SEMMNI', need: needs.sets, available: limits.semmni - used.sets, limitValue: limits.semmni, ok: limits.semmni - used.sets >= needs.sets },
-    { limit: 'SEMMNS', need: needs.semaphores, available: limits.semmns - used.semaphores, limitValue: limits.semmns, ok: limits.semmns - used.semaphores >= needs.semaphores },
+  const check = (limit: PgSizingCheck['limit'], need: number, value: number | undefined, inUse: number): PgSizingCheck => {
+    if (value === undefined) return { limit, need, available: null, limitValue: null, ok: false, unknown: true };
+    return { limit, need, available: value - inUse, limitValue: value, ok: value - inUse >= need };
+  };
+  const checks = [
+    check('SEMMSL', needs.semmsl, limits.semmsl, 0),
+    check('SEMMNI', needs.sets, limits.semmni, used.sets),
+    check('SEMMNS', needs.semaphores, limits.semmns, used.semaphores),
   ];
-  return { settings: s, needs, checks, ok: checks.every((c) => c.ok) };
+  const ok = checks.every((c) => c.ok);
+  return { settings: s, needs, checks, ok, unknown: !ok && checks.every((c) => c.ok || c.unknown) };
 }

@@ -80,7 +80,7 @@ export function ipcsProbeFacts(
     warnings,
     sysv: { kind: 'rows', sems: l.sems, shms: l.shms, msgs: l.msgs, qbytesListed: true },
     sysvErrors: l.errors,
-    limits: { kind: 'parsed', limits: limits.missing.length ? { ...limits.limits, notReported: limits.missing } : limits.limits },
+    limits: { kind: 'parsed', limits: limits.limits },
     processes: psEvidence(sections.get('pids') ?? '', head.host),
     extraPids,
     clkTck: 0,

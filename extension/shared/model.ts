@@ -162,21 +162,23 @@ export interface ItemError {
 /**
  * Kernel limits. Names follow util-linux's struct ipc_limits. Values are numbers; a few Linux limits exceed
  * 2^53 (shmmax/shmall default to ULONG_MAX - 2^24): they are clamped to Number.MAX_SAFE_INTEGER and
- * flagged in `unlimited`.
+ * flagged in `unlimited`. A limit the host did not report is absent: a Linux kernel reports every one, the
+ * ipcs-based sources (FreeBSD, macOS) only what `ipcs -S/-M/-Q` and `sysctl` printed (with a warning naming
+ * the rest). No value stands in for an unknown limit, so no reader can take it for the kernel's.
  */
 export interface IpcLimits {
-  semmsl: number; // max semaphores per set
-  semmns: number; // max semaphores system-wide
-  semopm: number; // max ops per semop call
-  semmni: number; // max semaphore sets
-  semvmx: number; // max semaphore value (32767 on Linux)
-  shmmax: number; // max segment size, bytes
-  shmall: number; // max total shared memory, pages
-  shmmni: number; // max segments
-  shmmin: number; // min segment size, bytes
-  msgmax: number; // max message size, bytes
-  msgmnb: number; // default max bytes in a queue
-  msgmni: number; // max queues
+  semmsl?: number; // max semaphores per set
+  semmns?: number; // max semaphores system-wide
+  semopm?: number; // max ops per semop call
+  semmni?: number; // max semaphore sets
+  semvmx?: number; // max semaphore value (32767 on Linux)
+  shmmax?: number; // max segment size, bytes
+  shmall?: number; // max total shared memory, pages
+  shmmni?: number; // max segments
+  shmmin?: number; // min segment size, bytes
+  msgmax?: number; // max message size, bytes
+  msgmnb?: number; // default max bytes in a queue
+  msgmni?: number; // max queues
   /** BSD and macOS only (`ipcs -S`/`-M`, sysctl), when reported: max undo entries per process (semop SEM_UNDO: EINVAL beyond it). */
   semume?: number;
   /** BSD and macOS only, when reported: max undo structures system-wide (semop SEM_UNDO: ENOSPC beyond it). */
@@ -191,11 +193,6 @@ export interface IpcLimits {
   pageSize: number;
   /** names of limits that are effectively unlimited (value clamped). */
   unlimited?: string[];
-  /**
-   * names of limits the host did not report (the ipcs-based sources: FreeBSD, macOS). Their value reads 0, which
-   * is not the kernel's; the capacity rows leave them out and the doctor names them as not known.
-   */
-  notReported?: string[];
 }
 
 /** System-wide usage counts as the kernel reports them (SEM_INFO, SHM_INFO, MSG_INFO). */

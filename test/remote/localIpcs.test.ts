@@ -15,6 +15,7 @@ import { LocalSource } from '../../extension/backend/localSource';
 import { IpcError } from '../../extension/domain/errors';
 import { capacity } from '../../extension/domain/capacity';
 import { diagnoseSemget, formatDiagnosis } from '../../extension/domain/doctor';
+import { pgDefaults } from '../../extension/domain/pgSizing';
 import { prepareRecycle } from '../../extension/backend/recycleExecutor';
 import { freebsdStandIn } from './sshdHarness';
 
@@ -139,7 +140,9 @@ test('darwin local: Apple\'s `ipcs -a` columns parsed (hex keys, CREATOR, NATTCH
   assert.deepEqual([L.shmmax, L.shmmin, L.shmmni, L.shmseg, L.shmall], [4194304, 1, 32, 8, 1024]);
   // only the message-queue limits are missing (no ipcs -Q capture; macOS has no sysctl for them)
   assert.deepEqual(s.warnings.filter((w) => /limits not reported/.test(w)), ['limits not reported by this host (left out of the limits): msgmax, msgmnb, msgmni']);
-  assert.deepEqual(s.limits.notReported, ['msgmax', 'msgmnb', 'msgmni']);
+  // absent, not 0: no reader can take a value for the kernel's
+  assert.deepEqual([L.msgmax, L.msgmnb, L.msgmni], [undefined, undefined, undefined]);
+  assert.deepEqual(['msgmax', 'msgmnb', 'msgmni'].filter((k) => k in L), []);
   // the capacity rows and their help name macOS's own sysctls and when they take effect
   const rows = capacity(s);
   const row = (n: string) => rows.find((r) => r.name === n)!;
@@ -254,7 +257,7 @@ test('darwin local: Diagnose ENOSPC answers from the kern.sysv limits: SEMMNI 87
 test('darwin local: `ipcs -S` answering without `sysctl kern.sysv` semaphore lines: its semmni 8 / semmns 64 (what xnu had allocated) are not taken as limits; Diagnose ENOSPC says it cannot tell, names the sysctls to read, and blames no limit', async () => {
   const src = darwin(undefined, false);
   const s = await src.snapshot();
-  assert.deepEqual([s.limits.semmni, s.limits.semmns, s.limits.semmsl, s.limits.semmnu, s.limits.semume], [0, 0, 0, undefined, undefined]);
+  assert.deepEqual([s.limits.semmni, s.limits.semmns, s.limits.semmsl, s.limits.semmnu, s.limits.semume], [undefined, undefined, undefined, undefined, undefined]);
   assert.equal(s.limits.semopm, 5);
   assert.ok(s.warnings.some((w) => /limits not reported by this host.*semmsl, semmns, semmni/.test(w)), s.warnings.join('\n'));
   const d = diagnoseSemget(s, new Map(), { nsems: 17, sets: 5 });
@@ -265,6 +268,15 @@ test('darwin local: `ipcs -S` answering without `sysctl kern.sysv` semaphore lin
   assert.match(d.advice[0], /^cannot tell whether semget\(key, 17\) x 5 would succeed: this host did not report SEMMSL, SEMMNI, SEMMNS .*sysctl kern\.sysv\.semmsl kern\.sysv\.semmni kern\.sysv\.semmns$/);
   assert.ok(!d.advice.some((a) => /sysctl -w|now 0 0 0/.test(a)), d.advice.join('\n'));
   assert.match(formatDiagnosis(d), /^Would semget\(key, 17\) x 5 succeed\? UNKNOWN - not reported by this host: SEMMSL, SEMMNI, SEMMNS$/m);
+  // PostgreSQL's sizing against the same unreported limits: no "BAD ... (limit 0)", no "fits now: no"
+  const pg = diagnoseSemget(s, new Map(), { nsems: 17, sets: 7, pg: pgDefaults(16) });
+  assert.ok(pg.pg!.checks.every((c) => c.unknown && !c.ok && c.limitValue === null), JSON.stringify(pg.pg!.checks));
+  assert.equal(pg.pg!.ok, false, 'never claimed to fit');
+  assert.equal(pg.pg!.unknown, true);
+  const text = formatDiagnosis(pg);
+  assert.match(text, /^ {2}\? {3}SEMMNI: needs \d+, limit not reported by this host: cannot tell$/m);
+  assert.match(text, /^ {2}fits now: cannot tell; after recycling: cannot tell$/m);
+  assert.doesNotMatch(text, /BAD|limit 0\)|\bNaN\b|undefined/);
   // FreeBSD reports them: an answer, not "unknown"
   const bsd = await freebsd().snapshot();
   assert.deepEqual(diagnoseSemget(bsd, new Map(), { nsems: 17, sets: 5 }).unknownLimits, []);

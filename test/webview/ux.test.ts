@@ -139,7 +139,7 @@ describe('dashboard: next actions, keyboard, formatting', () => {
     snap.sems.push(small);
     snap.usage.semSets++;
     snap.usage.semTotal += 2;
-    snap.limits.semmns += 2;
+    snap.limits.semmns! += 2;
     snap.shms[1]!.segsz = 1114112;
     snap.warnings.push('attachers: /proc/PID/maps of 1 process (pid 812 (sshd)) not readable (run as root to see every attacher); its attachments are not counted');
     const d = await seeded('light', snap);

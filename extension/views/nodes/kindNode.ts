@@ -28,13 +28,9 @@ export function objectsOf(s: IpcSnapshot, kind: IpcKind): IpcObject[] {
   }
 }
 
-/** A limit the host reported (an ipcs-based host's unreported limit reads 0, which is not the kernel's). */
-function reported(s: IpcSnapshot, field: 'semmni' | 'semmns' | 'shmmni' | 'msgmni'): number | undefined {
-  return s.limits.notReported?.includes(field) ? undefined : s.limits[field];
-}
 
 function limitOf(s: IpcSnapshot, kind: IpcKind): number | undefined {
-  return kind === 'sem' ? reported(s, 'semmni') : kind === 'shm' ? reported(s, 'shmmni') : kind === 'msg' ? reported(s, 'msgmni') : undefined;
+  return kind === 'sem' ? s.limits.semmni : kind === 'shm' ? s.limits.shmmni : kind === 'msg' ? s.limits.msgmni : undefined;
 }
 
 export class KindNode extends TreeNode {
@@ -65,7 +61,7 @@ export class KindNode extends TreeNode {
     );
     item.id = this.id;
     const parts: string[] = [];
-    if (this.kind === 'sem') parts.push(`${countText(s.usage.semTotal, reported(s, 'semmns'))} semaphores`);
+    if (this.kind === 'sem') parts.push(`${countText(s.usage.semTotal, s.limits.semmns)} semaphores`);
     if (this.kind === 'shm') parts.push(`${formatBytes(s.usage.shmPages * s.limits.pageSize)} in use`);
     if (this.kind === 'msg') parts.push(`${formatCount(s.usage.msgMessages)} messages`);
     if (errors) parts.push(`${errors} unreadable`);
