@@ -55,12 +55,23 @@ interface Probe {
   calls?: string[];
 }
 
+/**
+ * A timed wait is observed asleep by semprobe's main thread polling /proc before the waiter's deadline (20 to
+ * 300 ms): on a loaded machine a normal-priority probe (or the strace that stops it at every system call) can
+ * wait longer than that for a CPU, and the waiter times out unseen. The probe, and strace with it, run as
+ * SCHED_FIFO (chrt, util-linux; the stage runs as root), ahead of every normal task; its threads sleep between
+ * polls, so they hold a CPU only for microseconds.
+ */
+function realtime(cmd: string, args: readonly string[]): [string, string[]] {
+  return ['chrt', ['--fifo', '1', cmd, ...args]];
+}
+
 function probe(bin: string, kind: string, cmds: string[], traced = false): Probe {
   const log = traced ? path.join(fs.mkdtempSync(path.join(root, 'test-artifacts', 'strace-')), 'futex.log') : '';
   const argv = traced
-    ? ['strace', ['-f', '-qq', '-e', 'trace=/^futex', '-e', 'signal=none', '-o', log, bin, kind, ...cmds]] as const
-    : [bin, [kind, ...cmds]] as const;
-  const r = spawnSync(argv[0], [...argv[1]], { encoding: 'utf8', timeout: 60_000 });
+    ? realtime('strace', ['-f', '-qq', '-e', 'trace=/^futex', '-e', 'signal=none', '-o', log, bin, kind, ...cmds])
+    : realtime(bin, [kind, ...cmds]);
+  const r = spawnSync(argv[0], argv[1], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `${traced ? 'strace ' : ''}semprobe ${kind} ${cmds.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   const [head, ...rest] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const lines = rest as (ProbeLine & { addr?: string })[];

@@ -119,8 +119,25 @@ static int asleep_on_sem(pid_t tid) {
   return ok;
 }
 
-static void wait_asleep(pid_t tid) {
-  for (int i = 0; i < 5000; i++) {
+struct targ {
+  int idx;
+  int mode; /* 0 wait, 1 timedwait, 2 wait (cancel target) */
+  int ms;
+  int ret, err;
+  atomic_int done; /* the thread's wait returned */
+};
+static struct targ args[MAXT];
+
+/* Waits until waiter `i` is asleep in futex() on the semaphore. A timed waiter whose deadline passed before it
+   was seen asleep fails at once, with that cause (not as a waiter that never slept). */
+static void wait_asleep(int i) {
+  pid_t tid = tids[i];
+  for (int k = 0; k < 5000; k++) {
+    if (atomic_load(&args[i].done)) {
+      errno = ETIMEDOUT;
+      die(args[i].mode == 1 ? "the timed waiter's deadline passed before it was seen asleep in futex()"
+                            : "the waiter returned before it was seen asleep in futex()");
+    }
     if (asleep_on_sem(tid)) {
       sleep_ms(2); /* still there a moment later: really blocked, not passing through */
       if (asleep_on_sem(tid)) return;
@@ -130,14 +147,6 @@ static void wait_asleep(pid_t tid) {
   errno = ETIMEDOUT;
   die("waiter never went to sleep in futex()");
 }
-
-struct targ {
-  int idx;
-  int mode; /* 0 wait, 1 timedwait, 2 wait (cancel target) */
-  int ms;
-  int ret, err;
-};
-static struct targ args[MAXT];
 
 static void *waiter(void *p) {
   struct targ *a = p;
@@ -153,6 +162,7 @@ static void *waiter(void *p) {
     a->ret = sem_wait(sem);
   }
   a->err = a->ret ? errno : 0;
+  atomic_store(&a->done, 1);
   atomic_fetch_add(&finished, 1);
   return NULL;
 }
@@ -164,6 +174,7 @@ static int start(int mode, int ms) {
   }
   int i = nthreads++;
   args[i] = (struct targ){.idx = i, .mode = mode, .ms = ms};
+  atomic_init(&args[i].done, 0);
   tids[i] = 0;
   if (pthread_create(&threads[i], NULL, waiter, &args[i])) die("pthread_create");
   while (__atomic_load_n(&tids[i], __ATOMIC_SEQ_CST) == 0) sleep_ms(1);
@@ -214,7 +225,7 @@ int main(int argc, char **argv) {
     if (sscanf(cmd, "block:%d", &n) == 1) {
       for (int k = 0; k < n; k++) {
         int i = start(0, 0);
-        wait_asleep(tids[i]);
+        wait_asleep(i);
         atomic_fetch_add(&blocked_now, 1);
       }
       snprintf(extra, sizeof extra, ",\"futex_op\":%lu", last_op);
@@ -240,7 +251,7 @@ int main(int argc, char **argv) {
       dump(cmd, extra);
     } else if (sscanf(cmd, "timeout:%d", &n) == 1) {
       int i = start(1, n);
-      wait_asleep(tids[i]);
+      wait_asleep(i);
       dump("timeout:asleep", NULL);
       pthread_join(threads[i], NULL);
       snprintf(extra, sizeof extra, ",\"ret\":%d,\"errno\":\"%s\"", args[i].ret,
@@ -248,7 +259,7 @@ int main(int argc, char **argv) {
       dump(cmd, extra);
     } else if (!strcmp(cmd, "cancel")) {
       int i = start(2, 0);
-      wait_asleep(tids[i]);
+      wait_asleep(i);
       dump("cancel:asleep", NULL);
       if (pthread_cancel(threads[i])) die("pthread_cancel");
       void *rv = NULL;
