@@ -3,8 +3,8 @@
  * host its main pid, command, cgroup (-> container) and /dev/shm statfs, and, when it was entered, its
  * /proc/sysvipc tables and limits, collected into HostFacts by the same code as the host's own
  * (linuxProbeFacts) and assembled into one snapshot each. The probe runs itself inside each namespace
- * (`nsenter -t PID -i`, the host's mount namespace and /proc), so each has its own objects, limits, pid
- * facts (the host's pid numbers) and POSIX objects (its /dev/shm as /proc/PID/root/dev/shm). With
+ * (`nsenter -t PID -i -u`, the host's mount namespace and /proc), so each has its own objects, limits, UTS
+ * hostname, pid facts (the host's pid numbers) and POSIX objects (its /dev/shm as /proc/PID/root/dev/shm). With
  * `want_ns=list` the same listing comes without any namespace entered (section `ns-mode` says `list`). Pure.
  */
 import type { IpcSnapshot } from '../shared/model';
@@ -118,7 +118,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
         error: {
           code: gone ? 'ENOENT' : 'EPERM', syscall: 'nsenter', op: 'CLONE_NEWIPC',
           message: `${host}: ${info.label}: ${gone ? 'its processes exited: the namespace is gone' : 'nsenter failed'}${text ? ` (${text})` : ''}`,
-          ...(gone ? {} : { hint: 'nsenter -t PID -i needs CAP_SYS_ADMIN on the host (root, or sudo).' }),
+          ...(gone ? {} : { hint: 'nsenter -t PID -i -u needs CAP_SYS_ADMIN on the host (root, or sudo).' }),
         },
       });
       continue;
@@ -132,6 +132,9 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
       out.list.push({ namespace: info, error: { code: 'ECHANGED', syscall: 'nsenter', op: 'CLONE_NEWIPC', message: `${host}: ${info.label}: pid ${mainPid} is in ${printable(seen) || 'an unknown namespace'} now, not ${ns}: nothing read` } });
       continue;
     }
+    // entered with nsenter -u too: the probe's hostname inside is the namespace's UTS hostname
+    const hostname = printable(firstLine(sub.get('hostname'))).slice(0, 64);
+    if (hostname) info.hostname = hostname;
     const f = linuxProbeFacts({ ...doc, sections: sub, preamble: '' }, { ...head, warnings: [] });
     if (!f.ok) {
       out.list.push({ namespace: info, error: f.error });
@@ -146,20 +149,22 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
 }
 
 /** The namespace an SSH host's probe runs in, as a namespace entry (listed first). */
-export function remoteOwnInfo(snapshot: Pick<IpcSnapshot, 'ipcNamespace'>, pids: number[]): IpcNamespaceInfo {
+export function remoteOwnInfo(snapshot: Pick<IpcSnapshot, 'ipcNamespace' | 'hostname'>, pids: number[]): IpcNamespaceInfo {
   const ns = snapshot.ipcNamespace ?? 'ipc:[?]';
   const inode = Number(/\d+/.exec(ns)?.[0] ?? 0);
-  return {
+  const info: IpcNamespaceInfo = {
     ns, inode, own: true, initial: inode === INIT_IPC_INODE, pids, mainPid: pids[0] ?? 0, nsPath: '/proc/self/ns/ipc',
     label: inode === INIT_IPC_INODE ? 'host' : `${ns} (the probe's own)`, enterable: true,
   };
+  if (snapshot.hostname) info.hostname = snapshot.hostname;
+  return info;
 }
 
 /**
  * An SSH host's namespaces as discovery lists them (the probe's own first, then the others as the probe
  * listed them), with the probe's reasons as warnings: what the tree's host -> namespace level shows.
  */
-export function remoteDiscovery(host: string, snapshot: Pick<IpcSnapshot, 'ipcNamespace'>, n: RemoteNamespaces): { namespaces: IpcNamespaceInfo[]; unreadable: number; warnings: string[] } {
+export function remoteDiscovery(host: string, snapshot: Pick<IpcSnapshot, 'ipcNamespace' | 'hostname'>, n: RemoteNamespaces): { namespaces: IpcNamespaceInfo[]; unreadable: number; warnings: string[] } {
   const warnings: string[] = [];
   if (n.cannotEnter) warnings.push(`${host}: ${n.cannotEnter}`);
   if (n.unreadable) warnings.push(`${host}: ${n.unreadable} process(es)' /proc/PID/ns/ipc could not be read: their namespaces may be missing`);

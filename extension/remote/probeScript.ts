@@ -140,7 +140,7 @@ Linux)
   fi
   [ -n "$maps" ] && printf '%s\n' "$maps"
   if [ "$want_ns" = 1 ] || [ "$want_ns" = list ]; then
-    # every other IPC namespace of the host, entered with nsenter -t PID -i (as root, or through sudo -n), in
+    # every other IPC namespace of the host, entered with nsenter -t PID -i -u (as root, or through sudo -n), in
     # this same round trip; with want_ns=list only listed (pids, inode, labels, whether they can be entered),
     # none entered. Only pids and inodes read from /proc (digits, checked) reach a command line.
     me=$(readlink /proc/self/ns/ipc 2>/dev/null)
@@ -178,11 +178,11 @@ Linux)
       fi
       [ "$want_ns" = list ] && continue
       # the whole probe again inside it (its own /proc/sysvipc, limits, pids; /dev/shm through this pid's
-      # root), its sections renamed ns.INODE.NAME; stderr is dropped so nothing but the document is kept
+      # root; its UTS namespace too, so its hostname section is the namespace's), its sections renamed ns.INODE.NAME; stderr is dropped so nothing but the document is kept
       rc=255; out=
       case $enter in
-        root) out=$(nsenter -t "$p" -i -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
-        sudo) out=$(sudo -n nsenter -t "$p" -i -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
+        root) out=$(nsenter -t "$p" -i -u -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
+        sudo) out=$(sudo -n nsenter -t "$p" -i -u -- sh -c "$ns_probe" ipcx "$p" 2>/dev/null); rc=$? ;;
       esac
       if [ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | tail -n 1)" = '@@end' ]; then
         printf '%s\n' "$out" | sed -e '/^@@ipcx-probe /d' -e '/^@@end$/d' -e "s/^@@section /@@section ns.$ino./"
@@ -192,7 +192,7 @@ Linux)
           root|sudo)
             if [ ! -e "/proc/$p" ]; then echo "! /proc/$p: No such process"
             else
-              e=$(case $enter in root) nsenter -t "$p" -i -- true 2>&1 ;; *) sudo -n nsenter -t "$p" -i -- true 2>&1 ;; esac | head -n 2)
+              e=$(case $enter in root) nsenter -t "$p" -i -u -- true 2>&1 ;; *) sudo -n nsenter -t "$p" -i -u -- true 2>&1 ;; esac | head -n 2)
               echo "! nsenter exited $rc$[e:+: }$e" | head -n 3
             fi ;;
           *) echo "! $enter" ;;

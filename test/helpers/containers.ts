@@ -36,6 +36,8 @@ export interface NamespaceSpec {
   queues?: number;
   /** MiB written to /dev/shm/blob */
   blobMiB?: number;
+  /** a UTS namespace of its own too (`unshare --uts`), with this hostname */
+  hostname?: string;
 }
 
 const SCRIPT = [
@@ -47,6 +49,7 @@ const SCRIPT = [
   'if [ "$5" != 0 ]; then "$4" sem -n "$5" -s "$6" -v p -q >/dev/null; fi',
   'if [ "$7" != 0 ]; then "$4" msg -n "$7" -M 1 -B 16 -q >/dev/null; fi',
   'if [ "$8" != 0 ]; then dd if=/dev/zero of=/dev/shm/blob bs=1M count="$8" status=none; fi',
+  'if [ -n "$9" ]; then hostname "$9"; fi',
   'echo READY',
   'exec sleep 100000',
 ].join('\n');
@@ -62,9 +65,9 @@ function childrenOf(pid: number): number[] {
 export async function makeNamespace(spec: NamespaceSpec = {}): Promise<MadeNamespace> {
   const make = buildC('ipc_make');
   const args = [
-    '--ipc', '--mount', '--pid', '--fork', '--', 'sh', '-c', SCRIPT, 'ns',
+    '--ipc', '--mount', '--pid', '--fork', ...(spec.hostname ? ['--uts'] : []), '--', 'sh', '-c', SCRIPT, 'ns',
     spec.shmSize ?? '8m', spec.sem ?? '', String(spec.shmmni ?? 0), make, String(spec.sets ?? 0), String(spec.nsems ?? 3),
-    String(spec.queues ?? 0), String(spec.blobMiB ?? 0),
+    String(spec.queues ?? 0), String(spec.blobMiB ?? 0), spec.hostname ?? '',
   ];
   const unshare = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { discoverNamespaces, findNamespace } from '../../extension/backend/namespaces';
@@ -47,7 +48,7 @@ function essentials(s: IpcSnapshot) {
   };
 }
 
-test('one round trip enters every other namespace (nsenter -t PID -i as root): each made one equals the snapshot taken inside it', sshd, async () => {
+test('one round trip enters every other namespace (nsenter -t PID -i -u as root): each made one equals the snapshot taken inside it', sshd, async () => {
   const r = await h.source('rootlogin', { timeoutMs: 120_000 }).snapshotWithNamespaces();
   assert.equal(r.namespaces.enteredAs, 'root');
   assert.equal(r.namespaces.cannotEnter, undefined);
@@ -71,6 +72,8 @@ test('one round trip enters every other namespace (nsenter -t PID -i as root): e
     assert.equal(s.devShm?.size, want.size, 'its own /dev/shm tmpfs');
     assert.equal(s.devShm?.used, want.used);
     assert.match(e.namespace.label, /unshare \(pid \d+\)$/);
+    // entered with -u too: its UTS hostname (the first has a UTS namespace of its own; the second shares the host's)
+    assert.equal(e.namespace.hostname, m === made[0] ? 'ipcx-ns-one' : os.hostname());
     // the native binding's snapshot of the same namespace (setns on a worker thread) agrees
     const found = findNamespace(discovery.namespaces, String(m.pid));
     assert.ok('ns' in found);

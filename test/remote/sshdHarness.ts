@@ -191,7 +191,7 @@ export async function startNamespacesHost(made: MadeNamespace[]): Promise<SshdHa
     h.addAlias('rootlogin', 's');
     // the same sshd, the session dropped to uid/gid 65534 before the probe runs (a user login without sudo)
     h.addForcedAlias('nobody', 's', '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n');
-    made.push(await makeNamespace({ shmSize: '8m', sem: '250 32000 32 6', sets: 2, nsems: 3, blobMiB: 2 }));
+    made.push(await makeNamespace({ shmSize: '8m', sem: '250 32000 32 6', sets: 2, nsems: 3, blobMiB: 2, hostname: 'ipcx-ns-one' }));
     made.push(await makeNamespace({ shmSize: '4m', sem: '250 32000 32 9', sets: 1, nsems: 5, queues: 1, blobMiB: 3 }));
   } catch (e) {
     for (const m of made.splice(0)) await m.end();
