@@ -13,7 +13,8 @@
  *     and the JSON fast path the CLI uses;
  *   - the references `lsipc -s --json`, `ipcs -s` (headers only, both) and `cat /proc/sysvipc/sem`.
  * At the largest scale a process phase adds `ipcx snapshot --json`, `node -e 0` (Node's own start, outside
- * our control) and a lean CLI-shaped bundle; "own work" = process time minus `node -e 0` of the same round.
+ * our control), a lean CLI-shaped bundle and a bare process (the binding's read and JSON writer, nothing
+ * else); "own work" = process time minus `node -e 0` of the same round.
  * Then POSIX: 10,000 and 100,000 files in /dev/shm, listDevShm against the floor's getdents + fstatat.
  * Per-object growth between scales is printed, so a regression in growth shows, not only at 32,000.
  *
@@ -232,11 +233,17 @@ async function main(): Promise<void> {
   ];
   const NODE0 = '`node -e 0` (Node\'s own start)';
   const IPCX = '`ipcx snapshot --json` (process)';
+  const BARE = 'bare Node process: load the binding, read, native JSON writer to stdout';
   const processes = (): Contender[] => {
     const out: Contender[] = [];
     out.push({ name: NODE0, run: proc(process.execPath, ['-e', '0']) });
     if (hasIpcx) out.push({ name: IPCX, run: proc(process.execPath, [ipcx, 'snapshot', '--json']) });
     out.push({ name: 'lean CLI-shaped process: snapshotJson, write JSON', run: proc(process.execPath, [buildLeanCli()]) });
+    // the least any Node CLI does for these facts: load the binding, read, the native writer to stdout; no
+    // limits, process facts, /dev/shm or other kinds: what Node plus the kernel reads cost in a fresh process
+    const bare = `const b = require(${JSON.stringify(b.path)}); const r = b.snapshot(true); ` +
+      `b.writeSemsJson(1, '[', r.sem.headers, r.sem.values, r.sem.count, true, [], [], ']')`;
+    out.push({ name: BARE, run: proc(process.execPath, ['-e', bare]) });
     return out;
   };
 
@@ -407,13 +414,16 @@ async function main(): Promise<void> {
     const own = cli ? median(cli.map((x, i) => x - node0[i]!)) : undefined;
     const cliCpu = procCpu.get(IPCX);
     const ownCpu = cliCpu ? median(cliCpu.map((x, i) => x - node0Cpu[i]!)) : undefined;
+    const bareP = procPhase.get(BARE);
+    const bareOwn = bareP ? median(bareP.map((x, i) => x - node0[i]!)) : undefined;
     recordResult({
       bench: BENCH,
       goal: {
         goal: `\`ipcx snapshot --json\` own work (minus \`node -e 0\`) <= 0.5x lsipc -s --json (${atSets})`,
         measured: own === undefined ? 'dist/ipcx.js not built' :
           `${own.toFixed(1)} ms = ${(own / median(lsP)).toFixed(2)}x lsipc (${median(lsP).toFixed(1)} ms); node -e 0 ${median(node0).toFixed(1)} ms; ` +
-          `CPU: own ${ownCpu!.toFixed(1)} ms = ${(ownCpu! / lsCpu).toFixed(2)}x lsipc's ${lsCpu.toFixed(1)} ms`,
+          `CPU: own ${ownCpu!.toFixed(1)} ms = ${(ownCpu! / lsCpu).toFixed(2)}x lsipc's ${lsCpu.toFixed(1)} ms` +
+          (bareOwn === undefined ? '' : `; the bare Node process (binding, read, native writer, nothing else) ${bareOwn.toFixed(1)} ms = ${(bareOwn / median(lsP)).toFixed(2)}x lsipc`),
         pass: own === undefined ? undefined : own <= 0.5 * median(lsP),
         note: `Node's own start (${median(node0).toFixed(0)} ms) is outside this project's control`,
       },
