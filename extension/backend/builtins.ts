@@ -1,9 +1,9 @@
 /**
  * Node's child_process, crypto and net, loaded on first use. Every `ipcx` command and the extension host
  * load this code, but most runs never start a process, draw a random token or parse an address: a local
- * `ipcx snapshot --json` does none of it. Loading child_process (which brings net and stream) and crypto
- * costs about 10 ms of a Node process's start on the machines this was measured on (docs/benchmarks.md).
- * The modules are the same objects a static import would give.
+ * `ipcx snapshot --json` does none of it. Loading the three cost about 5 ms of wall time of every start on
+ * the machine this was measured on (docs/benchmarks.md, "Start-up"). The modules are the same objects a
+ * static import would give.
  */
 import type * as ChildProcessModule from 'node:child_process';
 import type * as CryptoModule from 'node:crypto';
