@@ -73,7 +73,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "recv") == 0 || strcmp(argv[1], "gorecv") == 0) {
     if (argv[1][0] == 'r') printf("pid %d\n", (int)getpid());
-    ssize_t r = msgrcv(id, &m, sizeof m.text, argc > 3 ? atol(argv[3]) : 0, 0);
+    ssize_t r;
+    /* EINTR: a stop and continue of this process (signal(7)); receive again */
+    while ((r = msgrcv(id, &m, sizeof m.text, argc > 3 ? atol(argv[3]) : 0, 0)) < 0 && errno == EINTR) {}
     if (r < 0) {
       printf("err %s\n", errname(errno));
       return 3;

@@ -48,13 +48,23 @@ int main(int argc, char **argv) {
     }
     printf("blocking %d\n", (int)getpid());
     fflush(stdout);
-    if (msgsnd(id, &m, sizeof m.text, 0) < 0) perror("msgsnd");
+    /* EINTR: a stop and continue of this process (signal(7)); block again */
+    while (msgsnd(id, &m, sizeof m.text, 0) < 0) {
+      if (errno == EINTR) continue;
+      perror("msgsnd");
+      break;
+    }
     return 0;
   }
   if (strcmp(argv[1], "rcv") == 0) {
     printf("blocking %d\n", (int)getpid());
     fflush(stdout);
-    if (msgrcv(id, &m, sizeof m.text, 0, 0) < 0) perror("msgrcv");
+    /* EINTR: a stop and continue of this process (signal(7)); block again */
+    while (msgrcv(id, &m, sizeof m.text, 0, 0) < 0) {
+      if (errno == EINTR) continue;
+      perror("msgrcv");
+      break;
+    }
     return 0;
   }
   fprintf(stderr, "msg_block: unknown mode %s\n", argv[1]);

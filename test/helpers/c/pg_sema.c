@@ -144,7 +144,8 @@ static int cmd_app(key_t base) {
   if (w < 0) die("fork");
   if (w == 0) {
     struct sembuf op = {0, -1, 0};
-    semop(b, &op, 1); /* blocks: semaphore 0 of B is 0 */
+    /* blocks: semaphore 0 of B is 0 (again after EINTR: a stop and continue ends semop, signal(7)) */
+    while (semop(b, &op, 1) < 0 && errno == EINTR) {}
     _exit(0);
   }
   /* wait until the waiter is really blocked (ncount 1) */

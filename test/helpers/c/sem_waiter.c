@@ -17,7 +17,11 @@ int main(int argc, char **argv) {
   struct sembuf op = {.sem_num = (unsigned short)atoi(argv[2]), .sem_op = (short)atoi(argv[3]), .sem_flg = 0};
   printf("waiting %d\n", (int)getpid());
   fflush(stdout);
-  if (semop(atoi(argv[1]), &op, 1) < 0) {
+  /* a stop and continue of this process (a VM snapshot, SIGSTOP/SIGCONT) ends semop and msgrcv/msgsnd with
+     EINTR even without a handler (signal(7)): wait again, so the waiter outlives it */
+  int r;
+  while ((r = semop(atoi(argv[1]), &op, 1)) < 0 && errno == EINTR) {}
+  if (r < 0) {
     printf("semop: %s\n", strerror(errno));
     return errno == EIDRM ? 3 : 2;
   }
