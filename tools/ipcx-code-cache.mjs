@@ -11,7 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const bundleFile = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'ipcx-cli.js'));
+// run by tools/esbuild.mjs (imported: its own options, e.g. --production, are in argv) or on its own with a path
+const given = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const bundleFile = path.resolve(given ?? path.join(root, 'dist', 'ipcx-cli.js'));
 const cacheFile = bundleFile.replace(/\.js$/, '') + '.jsc';
 const metaFile = `${cacheFile}.json`;
 

@@ -130,7 +130,8 @@ function npm(args) {
       await session(SESSIONS[1], {
         extensionDevelopmentPath: path.join(built, 'vsix-probe'),
         extensionTestsPath: path.join(built, 'vsix-probe', 'index.js'),
-        env: { IPCX_VSIX: vsix },
+        // the Node that packaged it (and built its ipcx code cache): the one `ipcx` runs with here
+        env: { IPCX_VSIX: vsix, IPCX_PACKAGING_NODE: process.execPath },
       });
       // leave a development build behind (package made a production one)
       npm(['run', 'build', '--silent']);

@@ -1,6 +1,7 @@
 // The packaged extension, installed from its VSIX (not the development folder), activates in the real
 // VS Code server, loads the native binary it carries, and lists objects of the private IPC namespace.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as h from '../helpers';
@@ -26,6 +27,15 @@ describe('VSIX: the installed package', function () {
     assert.deepEqual(files.filter((f) => ['src', 'extension', 'test', 'node_modules', 'tsconfig.json'].includes(f)), [], 'no sources, tests or node_modules');
     assert.ok(fs.existsSync(path.join(ext.extensionPath, 'native', 'build', 'Release', 'ipc_native.node')), 'carries the linux-x64 binary');
     assert.equal(fs.readdirSync(path.join(ext.extensionPath, 'dist')).filter((f) => f.endsWith('.map')).length, 0, 'no source maps');
+    // the production build's V8 code cache of the ipcx bundle is in the package and the installed launcher
+    // trusts it (an installed copy has another inode: recognised by its hash)
+    const node = process.env['IPCX_PACKAGING_NODE'];
+    assert.ok(node, 'runTest.js names the Node that packaged the VSIX');
+    const r = spawnSync(node, [path.join(ext.extensionPath, 'dist', 'ipcx.js'), '--version'], {
+      encoding: 'utf8', env: { ...process.env, IPCX_CODE_CACHE_DEBUG: '1' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), 'ipcx: code cache used (bundle hash matches)');
   });
 
   it('activates on its view and loads the native binary from the installed package', async function () {
