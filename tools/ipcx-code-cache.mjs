@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // run by tools/esbuild.mjs (imported: its own options, e.g. --production, are in argv) or on its own with a path
@@ -42,9 +43,13 @@ if (!fs.existsSync(tmp)) {
 fs.chmodSync(tmp, 0o644);
 fs.renameSync(tmp, cacheFile);
 const sha256 = crypto.createHash('sha256').update(fs.readFileSync(bundleFile)).digest('hex');
-// the bundle's identity as the launcher's fileIdentity() writes it: while it matches, the launcher skips the hash
-const st = fs.statSync(bundleFile, { bigint: true });
-const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+// the bundle's identity, by the launcher's own function: while it matches, the launcher skips the hash.
+// Node 20 cannot import the .ts module, so esbuild (already loaded by the build) compiles it here.
+const { outputFiles: [identityJs] } = buildSync({
+  entryPoints: [path.join(root, 'extension', 'cli', 'bundleIdentity.ts')], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning',
+});
+const { fileIdentity } = await import(`data:text/javascript,${encodeURIComponent(identityJs.text)}`);
+const identity = fileIdentity(fs.statSync(bundleFile, { bigint: true }));
 fs.writeFileSync(metaFile, `${JSON.stringify({ sha256, identity, node: process.version, v8: process.versions.v8 })}\n`, { mode: 0o644 });
 fs.chmodSync(metaFile, 0o644);
 console.log(`ipcx code cache: ${path.relative(root, cacheFile)} (${fs.statSync(cacheFile).size} bytes)`);

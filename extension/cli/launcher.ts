@@ -22,17 +22,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { nodeCrypto } from '../backend/builtins';
+import { fileIdentity } from './bundleIdentity';
 
 /** Shared with tools/ipcx-code-cache.mjs: the cache is valid only for this exact source text. */
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAP_TAIL = '\n})';
 
 interface CacheMeta { sha256?: unknown; node?: unknown; v8?: unknown; identity?: unknown }
-
-/** What the side file's `identity` holds: the bundle's stat fields that any change to it moves. */
-export function fileIdentity(st: fs.BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-}
 
 function openChecked(file: string, owner: bigint | null): { fd: number; st: fs.BigIntStats } | string {
   let fd: number;

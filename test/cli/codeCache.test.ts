@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { fileIdentity } from '../../extension/cli/bundleIdentity';
 import { repoRoot } from '../helpers/cprog';
 import { stageIpcxFiles } from '../helpers/stage';
 
@@ -61,10 +62,9 @@ test('code cache: the build\'s own cache is used, output unchanged', () => {
   assert.equal(run(path.join(dist, 'ipcx.js'), ['--version'], true).stderr.trim(), 'ipcx: code cache used (bundle unchanged since the build)');
 });
 
-/** The identity the side file records (the launcher's fileIdentity()). */
+/** The identity the side file records. */
 function identityOf(file: string): string {
-  const st = fs.statSync(file, { bigint: true });
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  return fileIdentity(fs.statSync(file, { bigint: true }));
 }
 
 test('code cache: a matching identity skips the hash; any write, rename or chmod of the bundle brings it back', () => {
