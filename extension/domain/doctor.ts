@@ -32,9 +32,10 @@ export interface LimitCheck {
   /** what the request needs of it. */
   need: number;
   used: number;
-  limitValue: number;
-  /** limitValue - used (SEMMSL: the limit itself). */
-  free: number;
+  /** null when the host did not report the limit. */
+  limitValue: number | null;
+  /** limitValue - used (SEMMSL: the limit itself); null when the limit is not known. */
+  free: number | null;
   ok: boolean;
   /** the errno semget would fail with when not ok (absent when the limit is not known). */
   errno?: 'ENOSPC' | 'EINVAL';
@@ -80,39 +81,54 @@ function shown(v: number | undefined): string {
   return v === undefined ? 'not reported' : String(v);
 }
 
-function markUnknown(cs: LimitCheck[], unknown: ReadonlyArray<LimitCheck['limit']>): LimitCheck[] {
-  for (const c of cs) {
-    if (!unknown.includes(c.limit)) continue;
-    c.ok = false;
-    c.unknown = true;
-    delete c.errno;
-    c.text = `${c.limit} not reported by this host: cannot tell`;
-  }
-  return cs;
-}
-
 /** Linux caps SEMMNI at IPCMNI; the BSD and macOS kernels have no such cap below their semmni. */
 function idCap(snapshot: IpcSnapshot): number {
   return snapshot.platform === 'darwin' || snapshot.platform === 'freebsd' ? Infinity : IPCMNI;
 }
 
-function checks(nsems: number, sets: number, used: { sets: number; semaphores: number }, semmsl: number, semmni: number, semmns: number, cap = IPCMNI): LimitCheck[] {
-  const mni = Math.min(semmni, cap);
-  const out: LimitCheck[] = [];
-  out.push({
-    limit: 'SEMMSL', need: nsems, used: 0, limitValue: semmsl, free: semmsl, ok: nsems <= semmsl,
-    text: `SEMMSL ${semmsl}: ${nsems} semaphores per set ${nsems <= semmsl ? 'fit' : 'exceed it (semget fails with EINVAL)'}`,
-  });
-  out.push({
-    limit: 'SEMMNI', need: sets, used: used.sets, limitValue: semmni, free: mni - used.sets, ok: used.sets + sets <= mni,
-    text: `SEMMNI ${semmni}${mni < semmni ? ` (capped by IPCMNI ${cap})` : ''}: ${used.sets} sets in use, ${Math.max(0, mni - used.sets)} free, ${sets} needed`,
-  });
-  out.push({
-    limit: 'SEMMNS', need: sets * nsems, used: used.semaphores, limitValue: semmns, free: semmns - used.semaphores, ok: used.semaphores + sets * nsems <= semmns,
-    text: `SEMMNS ${semmns}: ${used.semaphores} semaphores in use, ${Math.max(0, semmns - used.semaphores)} free, ${sets * nsems} needed`,
-  });
-  for (const c of out) if (!c.ok) c.errno = c.limit === 'SEMMSL' ? 'EINVAL' : 'ENOSPC';
-  return out;
+/**
+ * One limit's row. A limit the host did not report (`value` undefined) is never judged: the row is unknown,
+ * neither ok nor blocking, with no errno; else `judge` tells what the reported value leaves free and whether
+ * the request fits.
+ */
+function check(
+  limit: LimitCheck['limit'], need: number, used: number, value: number | undefined,
+  judge: (value: number) => { free: number; ok: boolean; text: string },
+): LimitCheck {
+  if (value === undefined) {
+    return { limit, need, used, limitValue: null, free: null, ok: false, text: `${limit} not reported by this host: cannot tell`, unknown: true };
+  }
+  const c: LimitCheck = { limit, need, used, limitValue: value, ...judge(value) };
+  if (!c.ok) c.errno = limit === 'SEMMSL' ? 'EINVAL' : 'ENOSPC';
+  return c;
+}
+
+function checks(
+  nsems: number, sets: number, used: { sets: number; semaphores: number },
+  semmsl: number | undefined, semmni: number | undefined, semmns: number | undefined, cap = IPCMNI,
+): LimitCheck[] {
+  return [
+    check('SEMMSL', nsems, 0, semmsl, (msl) => ({
+      free: msl, ok: nsems <= msl,
+      text: `SEMMSL ${msl}: ${nsems} semaphores per set ${nsems <= msl ? 'fit' : 'exceed it (semget fails with EINVAL)'}`,
+    })),
+    check('SEMMNI', sets, used.sets, semmni, (limit) => {
+      const mni = Math.min(limit, cap);
+      return {
+        free: mni - used.sets, ok: used.sets + sets <= mni,
+        text: `SEMMNI ${limit}${mni < limit ? ` (capped by IPCMNI ${cap})` : ''}: ${used.sets} sets in use, ${Math.max(0, mni - used.sets)} free, ${sets} needed`,
+      };
+    }),
+    check('SEMMNS', sets * nsems, used.semaphores, semmns, (mns) => ({
+      free: mns - used.semaphores, ok: used.semaphores + sets * nsems <= mns,
+      text: `SEMMNS ${mns}: ${used.semaphores} semaphores in use, ${Math.max(0, mns - used.semaphores)} free, ${sets * nsems} needed`,
+    })),
+  ];
+}
+
+/** What to raise a limit to: what the request needs, or the limit's current value when that is more. */
+function atLeast(value: number | undefined, need: number): number {
+  return value === undefined ? need : Math.max(value, need);
 }
 
 export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, Verdict>, req: SemgetRequest): Diagnosis {
@@ -123,9 +139,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   // the kernel's own counts (SEM_INFO) when present; never fewer than what we listed
   const usage = { sets: Math.max(snapshot.usage.semSets, listed.sets), semaphores: Math.max(snapshot.usage.semTotal, listed.semaphores) };
   const unknown = unknownSemLimits(snapshot);
-  // an unknown limit is checked as 0, then marked: it never blocks, and never passes
-  const [msl, mni, mns] = [L.semmsl ?? 0, L.semmni ?? 0, L.semmns ?? 0];
-  const now = markUnknown(checks(nsems, sets, usage, msl, mni, mns, idCap(snapshot)), unknown);
+  const now = checks(nsems, sets, usage, L.semmsl, L.semmni, L.semmns, idCap(snapshot));
   const recycle = { sets: 0, semaphores: 0, refs: [] as ObjectRef[] };
   const kept = { sets: 0, semaphores: 0 };
   for (const s of snapshot.sems) {
@@ -141,7 +155,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
     }
   }
   const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
-  const after = markUnknown(checks(nsems, sets, afterUsage, msl, mni, mns, idCap(snapshot)), unknown);
+  const after = checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns, idCap(snapshot));
   const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok && !c.unknown).map((c) => c.limit);
   const d: Diagnosis = {
     request: { nsems, sets },
@@ -176,7 +190,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       const a = after;
       const mniNeed = a[1].used + sets;
       const mnsNeed = a[2].used + sets * nsems;
-      const raise = { msl: Math.max(msl, nsems), mns: Math.max(mns, mnsNeed), mni: Math.max(mni, mniNeed) };
+      const raise = { msl: atLeast(L.semmsl, nsems), mns: atLeast(L.semmns, mnsNeed), mni: atLeast(L.semmni, mniNeed) };
       const line = `${raise.msl} ${raise.mns} ${shown(L.semopm)} ${raise.mni}`;
       if (snapshot.platform === 'darwin') {
         d.advice.push(`or raise the limits at boot: put kern.sysv.semmsl=${raise.msl}, kern.sysv.semmns=${raise.mns}, kern.sysv.semmni=${raise.mni} in /etc/sysctl.conf (or a LaunchDaemon plist that runs sysctl at boot) and reboot (now ${shown(L.semmsl)} ${shown(L.semmns)} ${shown(L.semmni)}); macOS takes them only before the first semaphore set exists, so on a running system sysctl -w answers "Invalid argument".`);

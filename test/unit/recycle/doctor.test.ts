@@ -3,18 +3,23 @@ import { test } from 'node:test';
 import { diagnoseSemget, formatDiagnosis } from '../../../extension/domain/doctor';
 import { pgDefaults, pgSemaphoreNeeds, pgSizing } from '../../../extension/domain/pgSizing';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
+import type { IpcLimits, IpcSnapshot } from '../../../extension/shared/model';
 import { LIMITS, NOW, elems, pgSet, proc, procs, semSet, snapshot } from './fixtures';
 
 const opts = verdictOptions({ minOrphanAgeSeconds: 0, recentActivitySeconds: 0 });
 
-function enospc(semmni: number, semmns: number) {
+/** Three dead PostgreSQL sets (51 semaphores), a live and a dead unrecognised set, under these limits. */
+function scene(limits: Partial<IpcLimits>, platform: IpcSnapshot['platform'] = 'linux') {
   const s = snapshot({
+    platform,
     sems: [pgSet(1, 5432001, 9), pgSet(2, 5432002, 9), pgSet(3, 5432003, 9), semSet(4, 0, elems(3, 10)), semSet(5, 0, elems(5, 11))],
     processes: procs(proc(9, false), proc(10, true), proc(11, false)),
-    limits: { ...LIMITS, semmni, semmns },
+    limits: { ...LIMITS, ...limits },
   });
   return { s, v: assessSnapshot(s, opts, NOW) };
 }
+
+const enospc = (semmni: number, semmns: number) => scene({ semmni, semmns });
 
 test('SEMMNI blocks; recycling the dead PostgreSQL sets is enough', () => {
   const { s, v } = enospc(5, 32000);
@@ -82,4 +87,57 @@ test('the doctor carries the PostgreSQL comparison now and after recycling', () 
   assert.equal(d.pg.ok, false, '8 sets needed, 5 free');
   assert.equal(d.pg.afterRecycle.ok, true, '8 free after recycling 3');
   assert.match(formatDiagnosis(d), /PostgreSQL 15 sizing: ceil\(\(max_connections 100/);
+});
+
+/** The same sets on a FreeBSD host whose ipcs/sysctl left some semaphore limits out. */
+const unreported = (limits: Partial<IpcLimits>) => scene(limits, 'freebsd');
+
+/** The rows of formatDiagnosis (now, then after recycling). */
+const rows = (text: string) => text.split('\n').filter((l) => l.startsWith('  '));
+
+test('a limit the host does not report is "?": never 0, never BAD, never ok, no errno; the known limits still answer', () => {
+  // (--json prints these rows: an unreported limit is null there, not 0 and a negative "free")
+  const unknownRow = (l: string) => ({ limit: l, limitValue: null, free: null, unknown: true, ok: false, errno: undefined, text: `${l} not reported by this host: cannot tell` });
+  // SEMMSL and SEMMNI left out, SEMMNS fits: no answer, and nothing is blamed
+  const fits = unreported({ semmsl: undefined, semmni: undefined, semmns: 32000 });
+  const d = diagnoseSemget(fits.s, fits.v, { nsems: 17 });
+  assert.deepEqual([d.wouldSucceed, d.blockedBy, d.unknownLimits, d.afterRecycle.wouldSucceed, d.recyclingIsEnough], [false, [], ['SEMMSL', 'SEMMNI'], false, false]);
+  for (const cs of [d.checks, d.afterRecycle.checks]) {
+    assert.deepEqual(cs.slice(0, 2).map((c) => ({ limit: c.limit, limitValue: c.limitValue, free: c.free, unknown: c.unknown, ok: c.ok, errno: c.errno, text: c.text })), [unknownRow('SEMMSL'), unknownRow('SEMMNI')]);
+  }
+  const text = formatDiagnosis(d);
+  assert.match(text, /^Would semget\(key, 17\) x 1 succeed\? UNKNOWN - not reported by this host: SEMMSL, SEMMNI$/m);
+  assert.match(text, /^After recycling: UNKNOWN$/m);
+  assert.deepEqual(rows(text), [
+    '  ?   SEMMSL not reported by this host: cannot tell',
+    '  ?   SEMMNI not reported by this host: cannot tell',
+    '  ok  SEMMNS 32000: 59 semaphores in use, 31941 free, 17 needed',
+    '  ?   SEMMSL not reported by this host: cannot tell',
+    '  ?   SEMMNI not reported by this host: cannot tell',
+    '  ok  SEMMNS 32000: 8 semaphores in use, 31992 free, 17 needed',
+  ]);
+  assert.match(d.advice[0], /^cannot tell whether semget\(key, 17\) x 1 would succeed: this host did not report SEMMSL, SEMMNI .*sysctl kern\.ipc\.semmsl kern\.ipc\.semmni$/);
+  // SEMMNS, which is reported, blocks: blamed alone; the raise advice asks the unreported limits for what
+  // the request needs (SEMMSL 17, SEMMNI 5 - 3 recycled + 4 = 6) and says they were not reported
+  const over = unreported({ semmsl: undefined, semmni: undefined, semmns: 70 });
+  const b = diagnoseSemget(over.s, over.v, { nsems: 17, sets: 4 });
+  assert.deepEqual([b.blockedBy, b.afterRecycle.blockedBy, b.unknownLimits], [['SEMMNS'], ['SEMMNS'], ['SEMMSL', 'SEMMNI']]);
+  assert.deepEqual(rows(formatDiagnosis(b)), [
+    '  ?   SEMMSL not reported by this host: cannot tell',
+    '  ?   SEMMNI not reported by this host: cannot tell',
+    '  BAD SEMMNS 70: 59 semaphores in use, 11 free, 68 needed',
+    '  ?   SEMMSL not reported by this host: cannot tell',
+    '  ?   SEMMNI not reported by this host: cannot tell',
+    '  BAD SEMMNS 70: 8 semaphores in use, 62 free, 68 needed',
+  ]);
+  assert.ok(b.advice.includes('or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=17, kern.ipc.semmns=76, kern.ipc.semmni=6 in /boot/loader.conf and reboot (now not reported 70 not reported).'), b.advice.join('\n'));
+  // only SEMMNI left out: SEMMSL's own value in the advice
+  const one = unreported({ semmni: undefined, semmns: 70 });
+  const o = diagnoseSemget(one.s, one.v, { nsems: 17, sets: 4 });
+  assert.deepEqual(rows(formatDiagnosis(o)).slice(0, 3), [
+    '  ok  SEMMSL 250: 17 semaphores per set fit',
+    '  ?   SEMMNI not reported by this host: cannot tell',
+    '  BAD SEMMNS 70: 59 semaphores in use, 11 free, 68 needed',
+  ]);
+  assert.ok(o.advice.includes('or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=250, kern.ipc.semmns=76, kern.ipc.semmni=6 in /boot/loader.conf and reboot (now 250 70 not reported).'), o.advice.join('\n'));
 });
