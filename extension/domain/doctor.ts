@@ -178,7 +178,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       `(neither ipcs -S nor sysctl printed ${names.join(', ')}). Read them there: sysctl ${names.join(' ')}`);
     if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores.`);
   } else {
-    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
+    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok && !c.unknown).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
     if (d.blockedBy.includes('SEMMSL')) {
       const where = snapshot.platform === 'darwin' ? 'kern.sysv.semmsl' : snapshot.platform === 'freebsd' ? 'kern.ipc.semmsl' : 'first field of /proc/sys/kernel/sem';
       d.advice.push(`raise SEMMSL to at least ${nsems} (${where}); recycling cannot help with it.`);

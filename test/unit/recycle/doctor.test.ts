@@ -141,3 +141,14 @@ test('a limit the host does not report is "?": never 0, never BAD, never ok, no 
   ]);
   assert.ok(o.advice.includes('or raise the limits: they are boot-time tunables on FreeBSD: put kern.ipc.semmsl=250, kern.ipc.semmns=76, kern.ipc.semmni=6 in /boot/loader.conf and reboot (now 250 70 not reported).'), o.advice.join('\n'));
 });
+
+test('the errno of a blocked request names only the limits that block it, not the unreported ones', () => {
+  for (const [limits, sets, first] of [
+    [{ semmsl: undefined, semmni: undefined, semmns: 70 }, 4, 'semget(key, 17) x 4 would fail now: SEMMNS (ENOSPC). ENOSPC here is not disk space.'],
+    [{ semmni: undefined, semmns: 70 }, 4, 'semget(key, 17) x 4 would fail now: SEMMNS (ENOSPC). ENOSPC here is not disk space.'],
+    [{ semmsl: 10, semmni: undefined }, 1, 'semget(key, 17) x 1 would fail now: SEMMSL (EINVAL). ENOSPC here is not disk space.'],
+  ] as const) {
+    const { s, v } = unreported(limits);
+    assert.equal(diagnoseSemget(s, v, { nsems: 17, sets }).advice[0], first);
+  }
+});
