@@ -11,7 +11,7 @@
  *
  * Percent is null where there is no usage to compare (lsipc prints `-`) or the limit is 0/unknown.
  */
-import { LIMIT_DESCRIPTORS, raiseHint, type CapacityRow, type LimitDescriptor, type LimitName } from '../shared/limitDescriptors';
+import { CAPACITY_THRESHOLDS, LIMIT_DESCRIPTORS, raiseHint, type CapacityRow, type LimitDescriptor, type LimitName } from '../shared/limitDescriptors';
 import type { IpcLimits, IpcSnapshot, Platform, SysvKind } from '../shared/model';
 
 export type CapacityInput = Pick<IpcSnapshot, 'sems' | 'shms' | 'msgs' | 'limits' | 'usage'> & { platform?: Platform };
@@ -139,11 +139,78 @@ export function devShmRow(snap: Pick<IpcSnapshot, 'devShm'>): CapacityRow | unde
   };
 }
 
-/** The row with the highest percentage (the fleet view's "worst limit usage"); undefined if none has one. */
+/** The row with the highest percentage, whatever it measures; undefined if none has one. */
 export function worstUsage(rows: readonly CapacityRow[]): CapacityRow | undefined {
   let worst: CapacityRow | undefined;
   for (const r of rows) if (r.percent !== null && (!worst || r.percent > worst.percent!)) worst = r;
   return worst;
+}
+
+/**
+ * The pools: system-wide limits that every new object draws from, so that a full one makes the next
+ * semget/shmget/msgget (or a POSIX object's ftruncate on /dev/shm) fail with ENOSPC. Their percentage is a
+ * fill level. The other limits with a usage are per-object maxima (SEMMSL, SEMVMX, SHMMAX, MSGMNB): their
+ * percentage compares the largest object with what ONE object may be, and at 100 % nothing runs out (a
+ * PostgreSQL sized to SHMMAX sits there for good); only a larger object is refused.
+ */
+const POOLS: ReadonlySet<CapacityRow['name']> = new Set(['SEMMNI', 'SEMMNS', 'SHMMNI', 'SHMALL', 'MSGMNI', 'DEVSHM']);
+
+export function isPool(row: Pick<CapacityRow, 'name'>): boolean {
+  return POOLS.has(row.name);
+}
+
+/**
+ * A percentage for a one-line summary: whole numbers, never "0" for a pool in use nor "100" for one not yet
+ * full (0.3 -> "<1", 99.7 -> "99").
+ */
+export function summaryPercent(pct: number): string {
+  if (pct <= 0) return '0';
+  if (pct < 0.5) return '<1';
+  if (pct >= 99.5 && pct < 100) return '99';
+  return String(Math.round(pct));
+}
+
+/** A host's (or a namespace's) fullest pool, as every summary of it shows it. */
+export interface FullestPool {
+  row: CapacityRow;
+  percent: number;
+  /** `SEMMNS 78 %`, `/dev/shm 95 %` */
+  text: string;
+  /** `Fullest pool: SEMMNS (Number of semaphores system wide) at 78.2 %` */
+  detail: string;
+}
+
+/**
+ * The fullest pool in use (isPool; /dev/shm when the snapshot has its size), the one figure the host's tree
+ * row, the status bar and an IPC namespace's row summarise a host by. Per-object maxima are left out (see
+ * POOLS) and so is a limit marked unlimited. Undefined when no pool is in use.
+ */
+export function fullestPool(snap: CapacityInput & Partial<Pick<IpcSnapshot, 'devShm'>>): FullestPool | undefined {
+  const dev = devShmRow(snap);
+  let best: CapacityRow | undefined;
+  for (const r of dev ? [...capacity(snap), dev] : capacity(snap)) {
+    if (!isPool(r) || r.unlimited || r.percent === null || !(r.percent > 0)) continue;
+    if (!best || r.percent > best.percent!) best = r;
+  }
+  if (!best) return undefined;
+  const percent = best.percent!;
+  const name = best.name === 'DEVSHM' ? '/dev/shm' : best.name;
+  return {
+    row: best,
+    percent,
+    text: `${name} ${summaryPercent(percent)} %`,
+    detail: `Fullest pool: ${name} (${best.label}) at ${percent.toFixed(1)} %`,
+  };
+}
+
+/**
+ * The per-object maxima at or above the warning threshold, as a line each for a summary's tooltip:
+ * `SHMMAX 100 % (largest segment: id 589836): per-object maximum, not a pool`.
+ */
+export function maximaNearLimit(snap: CapacityInput): string[] {
+  return capacity(snap)
+    .filter((r) => !isPool(r) && !r.unlimited && r.percent !== null && r.percent >= CAPACITY_THRESHOLDS.warn)
+    .map((r) => `${r.name} ${summaryPercent(r.percent!)} %${r.basis ? ` (${r.basis})` : ''}: a per-object maximum (the largest object against what one may be), not a pool`);
 }
 
 /**

@@ -1,19 +1,19 @@
 /**
- * One IPC namespace in a line and in three bars: its object counts, its worst limit (its own limits and its
- * own /dev/shm), and the figures the dashboard's "by container" view draws. Pure: a snapshot in, numbers out.
+ * One IPC namespace in a line and in three bars: its object counts, its fullest pool (its own limits and its
+ * own /dev/shm: capacity.ts fullestPool, the host row's and the status bar's rule), and the figures the dashboard's "by container" view draws. Pure: a snapshot in, numbers out.
  */
 import type { IpcErrorInfo, IpcSnapshot } from '../shared/model';
 import type { NamespaceItem, NamespaceUsage } from '../shared/dashboardProtocol';
 import type { IpcNamespaceInfo } from '../shared/namespaces';
-import { capacity, devShmRow, worstUsage, type CapacityInput } from './capacity';
+import { capacity, devShmRow, fullestPool, type CapacityInput } from './capacity';
 
 /** the limit a bar is measured against (SEMMNS, SEMMNI, SHMALL, DEVSHM), used, limit, percent */
 export type UsageBar = NamespaceUsage;
 
 export interface NamespaceSummary {
   counts: { sem: number; shm: number; msg: number; posixSem: number; posixShm: number };
-  /** the fullest limit of the namespace, /dev/shm included */
-  worst?: { name: string; percent: number };
+  /** the fullest pool of the namespace, /dev/shm included (`text`: `SEMMNI 40 %`); per-object maxima are not pools */
+  worst?: { name: string; percent: number; text: string };
   /** semaphores: the fuller of SEMMNS (semaphores) and SEMMNI (sets) */
   sem: UsageBar;
   /** System V shared memory in bytes against SHMALL */
@@ -27,8 +27,8 @@ type SummaryInput = CapacityInput & Pick<IpcSnapshot, 'posixSems' | 'posixShms' 
 export function namespaceSummary(snap: SummaryInput): NamespaceSummary {
   const rows = capacity(snap);
   const dev = devShmRow(snap);
-  const w = worstUsage(rows);
-  const worst = dev && dev.percent !== null && (!w || w.percent === null || dev.percent > w.percent) ? { name: 'DEVSHM', percent: dev.percent } : w && w.percent !== null ? { name: w.name as string, percent: w.percent } : undefined;
+  const w = fullestPool(snap);
+  const worst = w ? { name: w.row.name as string, percent: w.percent, text: w.text } : undefined;
   const row = (n: string) => rows.find((r) => r.name === n);
   const bar = (n: string): UsageBar | undefined => {
     const r = row(n);
@@ -63,7 +63,7 @@ export function namespaceSummary(snap: SummaryInput): NamespaceSummary {
 export function namespaceDescription(s: NamespaceSummary): string {
   const c = s.counts;
   const parts = [`${c.sem} sem`, `${c.shm} shm`, `${c.msg} msg`, `${c.posixSem + c.posixShm} POSIX`];
-  if (s.worst) parts.push(`worst ${s.worst.name === 'DEVSHM' ? '/dev/shm' : s.worst.name} ${Math.round(s.worst.percent)}%`);
+  if (s.worst) parts.push(`worst ${s.worst.text}`);
   return parts.join(' · ');
 }
 

@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../shared/format';
 import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
-import { capacity, worstUsage } from './capacity';
+import { fullestPool, maximaNearLimit } from './capacity';
 
 /** Orphans, and how many of them recycling may remove now. */
 export interface OrphanCount {
@@ -36,34 +36,22 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/**
- * The system-wide pools whose exhaustion makes the next get fail with ENOSPC: what the status bar watches.
- * (SEMMSL, SEMVMX, SHMMAX, MSGMNB compare the largest object with a per-object maximum: not a fill level.)
- */
-const POOLS: readonly string[] = ['SEMMNI', 'SEMMNS', 'SHMMNI', 'SHMALL', 'MSGMNI'];
-
-/** The fullest of the ENOSPC pools (what the status bar and a host row show). */
-export function fullestPool(rows: ReturnType<typeof capacity>): ReturnType<typeof worstUsage> {
-  return worstUsage(rows.filter((r) => POOLS.includes(r.name)));
-}
-
-/** `SEMMNS 90 % · 5 orphans` for one host's snapshot and verdicts. */
-export function statusText(snapshot: IpcSnapshot, verdicts: Iterable<Verdict>, warnPercent: number): StatusText {
-  const worst = fullestPool(capacity(snapshot));
+/** `SEMMNS 90 % · 5 orphans` for one host's snapshot and verdicts (its fullest pool: capacity.ts fullestPool). */
+export function statusText(snapshot: Parameters<typeof fullestPool>[0], verdicts: Iterable<Verdict>, warnPercent: number): StatusText {
+  const worst = fullestPool(snapshot);
   const { orphans, recyclable } = countOrphans(verdicts);
   const parts: string[] = [];
   const details: string[] = [];
-  if (worst && worst.percent !== null && worst.percent > 0) {
-    // never "0 %" for a pool in use, never "100 %" for one not yet full
-    const pct = worst.percent < 0.5 ? '<1' : worst.percent >= 99.5 && worst.percent < 100 ? '99' : String(Math.round(worst.percent));
-    parts.push(`${worst.name} ${pct} %`);
-    details.push(`Fullest limit: ${worst.name} (${worst.label}) at ${worst.percent.toFixed(1)} %`);
+  if (worst) {
+    parts.push(worst.text);
+    details.push(worst.detail);
   }
+  details.push(...maximaNearLimit(snapshot));
   if (orphans) parts.push(plural(orphans, 'orphan'));
   details.push(orphans ? `${plural(orphans, 'orphaned object')}, ${recyclable} recyclable now` : 'No orphaned objects');
   return {
     text: parts.length ? parts.join(' · ') : 'no IPC limit in use',
-    warn: !!worst && worst.percent !== null && worst.percent >= warnPercent,
+    warn: !!worst && worst.percent >= warnPercent,
     details,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { select, type Selection } from 'd3-selection';
 import { appendSpans } from '../common/spans';
-import type { CapacityBar, OrphanSummary } from '../layout/capacity';
+import { fullLines, type CapacityBar, type OrphanSummary } from '../layout/capacity';
 
 /** The headline's next action. */
 export interface RecycleOffer {
@@ -21,14 +21,21 @@ let focusedGauge: string | null = null;
 
 export function renderCapacity(root: HTMLElement, bars: readonly CapacityBar[], summary: OrphanSummary | null, offer?: RecycleOffer): void {
   const sel = select(root);
-  const full = bars.filter((b) => b.level === 'full');
+  const full = fullLines(bars);
   const headline = sel.selectAll<HTMLDivElement, number>('div.cap-headline').data([0]).join('div').attr('class', 'cap-headline');
   headline
     .selectAll<HTMLDivElement, string>('div.cap-full')
-    .data(full.length ? [full.map((b) => `${b.title} is full (${b.valueText})`).join('; ') + ': new objects fail with ENOSPC'] : [])
+    .data(full.pools ? [full.pools] : [])
     .join('div')
     .attr('class', 'cap-full')
     .attr('role', 'alert')
+    .text((d) => d);
+  // a per-object maximum reached is not an outage: said apart, without the alert role
+  headline
+    .selectAll<HTMLDivElement, string>('div.cap-maximum')
+    .data(full.maxima)
+    .join((e) => e.insert('div', 'div.cap-orphans'))
+    .attr('class', 'cap-maximum')
     .text((d) => d);
   headline
     .selectAll<HTMLDivElement, string>('div.cap-orphans')

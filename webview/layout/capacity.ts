@@ -5,6 +5,7 @@
 import type { IpcSnapshot, ObjectRef, Verdict } from '../../extension/shared/model';
 import { formatBytes, formatCount } from '../../extension/shared/format';
 import { capacityLevel, type CapacityLevel as BaseLevel, type CapacityRow } from '../../extension/shared/limitDescriptors';
+import { isPool } from '../../extension/domain/capacity';
 import { refOf, verdictOf } from './refs';
 
 export type CapacityLevel = BaseLevel | 'none';
@@ -126,6 +127,31 @@ export function capacityBars(rows: readonly CapacityRow[], orphans: ReadonlyMap<
       row,
     };
   });
+}
+
+/** what a per-object maximum at 100 % refuses (the largest object is exactly the maximum; nothing ran out) */
+const AT_MAXIMUM: Record<string, string> = {
+  SEMMSL: 'a larger set fails with EINVAL',
+  SEMVMX: 'raising that semaphore further fails with ERANGE',
+  SHMMAX: 'a larger segment fails with EINVAL',
+  MSGMNB: 'that queue is full: msgsnd to it blocks (EAGAIN with IPC_NOWAIT)',
+};
+
+/**
+ * The capacity headline's lines: the full pools, which make new objects fail with ENOSPC
+ * (`SEMMNS is full (340 / 340): new objects fail with ENOSPC`), and apart from them the per-object maxima an
+ * object has reached, with what that refuses
+ * (`SHMMAX reached by the largest segment: id 589836 (512 MiB / 512 MiB): a larger segment fails with EINVAL`).
+ */
+export function fullLines(bars: readonly CapacityBar[]): { pools: string | null; maxima: string[] } {
+  const full = bars.filter((b) => b.level === 'full');
+  const pools = full.filter((b) => isPool(b.row));
+  return {
+    pools: pools.length ? `${pools.map((b) => `${b.title} is full (${b.valueText})`).join('; ')}: new objects fail with ENOSPC` : null,
+    maxima: full
+      .filter((b) => !isPool(b.row))
+      .map((b) => `${b.title} reached${b.row.basis ? ` by the ${b.row.basis}` : ''} (${b.valueText})${AT_MAXIMUM[b.title] ? `: ${AT_MAXIMUM[b.title]}` : ''}`),
+  };
 }
 
 export interface OrphanSummary {

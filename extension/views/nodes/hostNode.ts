@@ -5,7 +5,7 @@
  * with its kinds (namespaceNode.ts).
  */
 import * as vscode from 'vscode';
-import { capacity, worstUsage } from '../../domain/capacity';
+import { fullestPool, maximaNearLimit } from '../../domain/capacity';
 import { LOCAL_HOST } from '../../services/snapshotStore';
 import { formatTimestamp } from '../../shared/format';
 import { hostContents } from './hostContents';
@@ -34,10 +34,10 @@ export class HostNode extends TreeNode {
     if (snap?.hostname) parts.push(snap.hostname);
     if (snap) parts.push(snap.source === 'proc' ? '/proc fallback' : snap.source);
     if (snap?.ipcNamespace) parts.push(snap.ipcNamespace);
-    // fleet columns: platform, worst limit usage, orphan count, connection state of SSH hosts
+    // fleet columns: platform, fullest pool (the status bar's figure), orphan count, connection state of SSH hosts
     if (snap && !local) parts.push(snap.platform);
-    const worst = snap ? worstUsage(capacity(snap)) : undefined;
-    if (worst && worst.percent !== null) parts.push(`${worst.name} ${Math.round(worst.percent)}%`);
+    const worst = snap ? fullestPool(snap) : undefined;
+    if (worst) parts.push(worst.text);
     let orphans = 0;
     for (const v of st?.verdicts.values() ?? []) if (v.state === 'orphan') orphans++;
     if (orphans) parts.push(`${orphans} orphan${orphans === 1 ? '' : 's'}`);
@@ -57,7 +57,8 @@ export class HostNode extends TreeNode {
           `taken: ${formatTimestamp(snap.takenAt)}\n` +
           (snap.ipcNamespace ? `IPC namespace: ${snap.ipcNamespace}\n` : '') +
           (snap.uid !== undefined ? `as uid ${snap.uid}\n` : '') +
-          (st?.refreshMs !== undefined ? `refresh took ${st.refreshMs.toFixed(0)} ms\n` : ''),
+          (st?.refreshMs !== undefined ? `refresh took ${st.refreshMs.toFixed(0)} ms\n` : '') +
+          [worst?.detail ?? 'No pool in use', ...maximaNearLimit(snap)].join('\n'),
       );
       item.tooltip = md;
     }

@@ -44,8 +44,10 @@ interface Desktop {
   laterCtime: string;
   /** how awk prints the rewritten row: `print` (fields joined by a space), or a printf keeping the listing's widths */
   rowPrint: string;
-  /** the local host row's description and the release in its tooltip */
+  /** the local host row's description (its fullest pool, the status bar's figure) and the release in its tooltip */
   hostDescription: RegExp;
+  /** lines the host row's tooltip has besides its source and platform */
+  hostTooltip: RegExp[];
   release: string;
   /** the objects of the listing, in the snapshot and the tree */
   checkListing(snap: IpcSnapshot, rows: TestTreeNode[], label: (n: TestTreeNode | undefined) => string, api: IpcExplorerTestApi): Promise<void>;
@@ -65,7 +67,10 @@ const DESKTOPS: Record<'freebsd' | 'darwin', Desktop> = {
     liveSeg: 458752,
     laterCtime: '8:15:38',
     rowPrint: 'print',
-    hostDescription: /^pg-jail-host · ipcs · SHMMAX 100% · 1 orphan$/,
+    // SHMMAX is at 100 % (PostgreSQL's segment 524295 is exactly kern.ipc.shmmax): a per-object maximum, not a
+    // pool; the fullest pool is SEMMNS, 266 of 340
+    hostDescription: /^pg-jail-host · ipcs · SEMMNS 78 % · 1 orphan$/,
+    hostTooltip: [/^Fullest pool: SEMMNS \(Total number of semaphores\) at 78\.2 %$/m, /^SHMMAX 100 % \(largest segment: id 524295\): a per-object maximum/m],
     release: '11\\.2-RELEASE-p4',
     async checkListing(snap, rows, label, api) {
       assert.equal(snap.sems.length, 16);
@@ -101,6 +106,7 @@ const DESKTOPS: Record<'freebsd' | 'darwin', Desktop> = {
     // of Apple's ipcs.c, so the listing keeps its layout
     rowPrint: 'printf "m %6d %s %s %8s %8s %8s %8s %6d %6d %6d %6d %s %s %s\\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15',
     hostDescription: /^mikulas-mac · ipcs · /,
+    hostTooltip: [/^Fullest pool: /m],
     release: '13\\.0\\.0',
     async checkListing(snap, _rows, label, api) {
       assert.deepEqual(snap.sems.map((s) => s.id), [65536]);
@@ -244,6 +250,12 @@ describe(`desktop: the local host on ${PLATFORM} (platform test hook, stand-in t
     assert.match(desc, desktop.hostDescription);
     const tip = tooltipText(local);
     assert.match(tip, new RegExp(`source: ipcs\\s+platform: ${PLATFORM} ${desktop.release}\\s`));
+    for (const re of desktop.hostTooltip) assert.match(tip, re);
+    // the status bar summarises the local host by the same figure as its row
+    const pool = / · ((?:\/dev\/shm|[A-Z]+) (?:<1|\d+) %)(?: ·|$)/.exec(desc)?.[1];
+    assert.ok(pool, desc);
+    await h.waitFor(() => api.status.item().text.includes(pool), `the status bar saying ${pool} (${api.status.item().text})`);
+    assert.match(api.status.item().text, new RegExp(`^\\$\\(server-process\\) ${pool.replace(/[/<]/g, '\\$&')}(?: ·|$)`));
     console.log(`    rows: ${rows.map(label).join(' | ')}`);
     await desktop.checkListing(snap, rows, label, api);
     // a limit the host did not report (msgmni here) is not shown as a 0 to count against

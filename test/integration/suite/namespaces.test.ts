@@ -143,8 +143,8 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
     assert.ok(rowA && rowB, `both made namespaces are rows: ${rows.map((n) => `${nsOf(n)} ${label(n)}`).join(' | ')}`);
     assert.equal(item(rowA).contextValue, 'host.namespace');
     // the counts and the worst limit are each namespace's own (its SEMMNI, its /dev/shm)
-    assert.equal(item(rowA).description, '1 sem · 0 shm · 0 msg · 1 POSIX · worst /dev/shm 25%');
-    assert.equal(item(rowB).description, '1 sem · 1 shm · 1 msg · 1 POSIX · worst /dev/shm 75%');
+    assert.equal(item(rowA).description, '1 sem · 0 shm · 0 msg · 1 POSIX · worst /dev/shm 25 %');
+    assert.equal(item(rowB).description, '1 sem · 1 shm · 1 msg · 1 POSIX · worst /dev/shm 75 %');
     assert.match(label(rowA), /unshare/, 'named by its main process (no container runtime here)');
     const rowsOf = async (n: h.TestTreeNode) => (await provider.children(n)).filter((k) => !item(k).contextValue.startsWith('message')).map(label);
     assert.deepEqual(await rowsOf(rowB), [
@@ -172,12 +172,12 @@ describe('namespaces: the machine\'s IPC namespaces in the tree', function () {
       const r = await h.bridge('query', { selector: '.monaco-list-row', frame: 'workbench' });
       const t = (last = r.items.map((i) => i.text).join('\n'));
       // (a row's text is its label and description without a space between them)
-      return /worst \/dev\/shm 75%/.test(t) && t.includes('Semaphore sets 1/43/32,000 semaphores') && t.includes('Semaphore sets 1/83/32,000 semaphores') && r;
+      return /worst \/dev\/shm 75 %/.test(t) && t.includes('Semaphore sets 1/43/32,000 semaphores') && t.includes('Semaphore sets 1/83/32,000 semaphores') && r;
     }, 'both namespaces and their kinds in the DOM', 15000).catch(async (e: Error) => {
       await h.screenshot('namespaces-tree-failed');
       throw new Error(`${e.message}; the rows:\n${last}`);
     });
-    assert.ok(rows.items.some((i) => /worst \/dev\/shm 25%/.test(i.text)), rows.items.map((i) => i.text).join('\n'));
+    assert.ok(rows.items.some((i) => /worst \/dev\/shm 25 %/.test(i.text)), rows.items.map((i) => i.text).join('\n'));
     const file = await h.screenshot('namespaces-tree');
     assert.ok(fs.statSync(file).size > 10000, 'a real PNG');
     console.log(`    screenshot: ${file}`);

@@ -29,8 +29,8 @@ test('the semaphore bar is the fuller of SEMMNI and SEMMNS; shared memory in byt
   assert.equal(s.shm.used, 100 * 4096);
   assert.equal(s.shm.limit, 1000 * 4096);
   assert.equal(s.devShm, undefined);
-  assert.deepEqual(s.worst, { name: 'SEMMNI', percent: 50 });
-  assert.equal(namespaceDescription(s), '2 sem · 1 shm · 0 msg · 0 POSIX · worst SEMMNI 50%');
+  assert.deepEqual(s.worst, { name: 'SEMMNI', percent: 50, text: 'SEMMNI 50 %' });
+  assert.equal(namespaceDescription(s), '2 sem · 1 shm · 0 msg · 0 POSIX · worst SEMMNI 50 %');
 });
 
 test("a fuller /dev/shm is the namespace's worst limit; SEMMNS wins over SEMMNI when fuller", () => {
@@ -42,10 +42,13 @@ test("a fuller /dev/shm is the namespace's worst limit; SEMMNS wins over SEMMNI 
   assert.equal(s.sem.limitName, 'SEMMNS');
   assert.equal(s.sem.percent, 80);
   assert.deepEqual(s.devShm, { limitName: 'DEVSHM', used: 3 << 20, limit: 4 << 20, percent: 75, unit: 'bytes' });
-  assert.deepEqual(s.worst, { name: 'SEMMNS', percent: 80 });
+  assert.deepEqual(s.worst, { name: 'SEMMNS', percent: 80, text: 'SEMMNS 80 %' });
   const t = namespaceSummary({ ...base, devShm: { path: '/dev/shm', size: 4 << 20, used: 4 << 20, avail: 0, fsType: 'tmpfs' } });
-  assert.deepEqual(t.worst, { name: 'DEVSHM', percent: 100 });
-  assert.match(namespaceDescription(t), /worst \/dev\/shm 100%$/);
+  assert.deepEqual(t.worst, { name: 'DEVSHM', percent: 100, text: '/dev/shm 100 %' });
+  assert.match(namespaceDescription(t), /worst \/dev\/shm 100 %$/);
+  // a segment of exactly SHMMAX (a per-object maximum at 100 %) is not the namespace's worst: SEMMNI 50 % is
+  const u = namespaceSummary({ ...base, shms: [shm(2, 1 << 20)] });
+  assert.deepEqual(u.worst, { name: 'SEMMNI', percent: 50, text: 'SEMMNI 50 %' });
 });
 
 test('visibleText: control, line-separator and bidi characters are escaped, long text is cut', () => {

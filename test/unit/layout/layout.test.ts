@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { SemSet, Verdict } from '../../../extension/shared/model';
 import type { CapacityRow } from '../../../extension/shared/limitDescriptors';
-import { capacityBars, formatPct, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
+import { capacityBars, formatPct, fullLines, levelOf, orphanSummary, orphanUsage } from '../../../webview/layout/capacity';
 import { capacityRowsFor } from '../../../extension/domain/capacityRows';
 import { compileFilter, parseFilter, parseKeyRange } from '../../../webview/layout/filter';
 import { diffRefs, layoutMsg, layoutPids, layoutShm } from '../../../webview/layout/others';
@@ -72,6 +72,23 @@ test('capacity bars: thresholds, orphan share, tooltip with how to raise the lim
   assert.equal(semopm.level, 'none');
   assert.equal(semopm.pctText, 'no usage to compare');
   assert.equal(semopm.usedFrac, 0);
+});
+
+test('capacity headline: a full pool is ENOSPC; a per-object maximum reached is said apart, with what it refuses', () => {
+  const { snapshot, verdicts } = seed();
+  // the seed: SEMMNS 340 / 340, and one segment made exactly SHMMAX and one queue filled to MSGMNB
+  const seg = { ...snapshot.shms[1]!, id: 9, segsz: snapshot.limits.shmmax! };
+  const q = { kind: 'msg' as const, id: 4, key: 1, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600, cbytes: 16384, qnum: 16, qbytes: 16384, lspid: 0, lrpid: 0, stime: 0, rtime: 0, ctime: 1 };
+  const snap = { ...snapshot, shms: [...snapshot.shms, seg], msgs: [q] };
+  const lines = fullLines(capacityBars(capacityRowsFor(snap), orphanUsage(snap, verdicts)));
+  assert.equal(lines.pools, 'SEMMNS is full (340 / 340): new objects fail with ENOSPC');
+  assert.deepEqual(lines.maxima, [
+    'SHMMAX reached by the largest segment: id 9 (128 MiB / 128 MiB): a larger segment fails with EINVAL',
+    'MSGMNB reached by the fullest queue: id 4 (16 KiB / 16 KiB): that queue is full: msgsnd to it blocks (EAGAIN with IPC_NOWAIT)',
+  ]);
+  // nothing full: no line
+  const quiet = { ...snapshot, limits: { ...snapshot.limits, semmns: 100000 } };
+  assert.deepEqual(fullLines(capacityBars(capacityRowsFor(quiet), new Map())), { pools: null, maxima: [] });
 });
 
 test('percentages never round to full or empty', () => {
