@@ -70,6 +70,27 @@ describe('dashboard webview (seed scenario)', () => {
     await d.page.close();
   });
 
+  test('a segment of exactly SHMMAX is said apart from the full pools: no ENOSPC claim, no alert, what it refuses', chromium, async () => {
+    const d = await seeded('light');
+    const seed = seedSnapshot();
+    const seg = { ...seed.shms[1]!, id: 9, segsz: seed.limits.shmmax! };
+    await d.send(snapshotMessage({ ...seed, takenAt: seed.takenAt + 1000, shms: [...seed.shms, seg] }));
+    await pollPage(d.page, "document.querySelectorAll('.cap-maximum').length === 1");
+    assert.equal(await d.page.locator('.cap-full').textContent(), 'SEMMNS is full (340 / 340): new objects fail with ENOSPC');
+    assert.equal(await d.page.locator('.cap-full').getAttribute('role'), 'alert');
+    assert.equal(await d.page.locator('.cap-maximum').textContent(), 'SHMMAX reached by the largest segment: id 9 (128 MiB / 128 MiB): a larger segment fails with EINVAL');
+    assert.equal(await d.page.locator('.cap-maximum').getAttribute('role'), null);
+    // read in order: the full pools, the maximum reached, then what the orphans hold
+    const order = await d.page.locator('.cap-headline > div').evaluateAll((els) => els.map((e) => e.className));
+    assert.deepEqual(order.slice(0, 3), ['cap-full', 'cap-maximum', 'cap-orphans']);
+    // SEMMNS raised: no pool is full, so no ENOSPC line; the maximum stays said
+    await d.send(snapshotMessage({ ...seed, takenAt: seed.takenAt + 2000, shms: [...seed.shms, seg], limits: { ...seed.limits, semmns: 32000 } }));
+    await pollPage(d.page, "document.querySelectorAll('.cap-full').length === 0");
+    assert.equal(await d.page.locator('.cap-maximum').count(), 1);
+    await noErrors(d);
+    await d.page.close();
+  });
+
   test('orphans are coloured as orphans, grouped apart from the live application', chromium, async () => {
     const d = await seeded('light');
     const orphanCells = d.page.locator('svg.semmap g.cell.state-orphan');
