@@ -22,7 +22,7 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['Node start: NODE_EXTRA_CA_CERTS (OpenSSL)', /UseExtraCaCerts|NewRootCertStore/],
   ['semctl (libc + kernel)', /semctl/],
   ['shmctl / msgctl', /shmctl|msgctl/],
-  ['native JSON writer', /SemsJson/],
+  ['native JSON writer', /SemsJson|ShmsJson|MsgsJson|ChunkWriter/],
   ['V8 optimizing compiler (TurboFan)', /compiler::|PipelineImpl|OptimizedCompilationJob/],
   ['V8 parse (scanner, parser, pre-parser)', /Parser|Scanner|AstValue/],
   ['V8 bytecode and other compilation', /Bytecode|Compile/],

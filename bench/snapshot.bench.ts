@@ -239,10 +239,11 @@ async function main(): Promise<void> {
     out.push({ name: NODE0, run: proc(process.execPath, ['-e', '0']) });
     if (hasIpcx) out.push({ name: IPCX, run: proc(process.execPath, [ipcx, 'snapshot', '--json']) });
     out.push({ name: 'lean CLI-shaped process: snapshotJson, write JSON', run: proc(process.execPath, [buildLeanCli()]) });
-    // the least any Node CLI does for these facts: load the binding, read, the native writer to stdout; no
-    // limits, process facts, /dev/shm or other kinds: what Node plus the kernel reads cost in a fresh process
+    // the least any Node CLI does for these facts: load the binding, read, the native writer of every System V
+    // object to stdout; no limits, process facts or /dev/shm: what Node plus the kernel reads cost in a fresh process
     const bare = `const b = require(${JSON.stringify(b.path)}); const r = b.snapshot(true); ` +
-      `b.writeSemsJson(1, '[', r.sem.headers, r.sem.values, r.sem.count, true, [], [], ']')`;
+      `b.writeSysvJson(1, ['{"sems":', ',"shms":', ',"msgs":', '}'], r.sem.headers, r.sem.values, r.sem.count, true, [], [], ` +
+      `r.shm.headers, r.shm.count, null, r.msg.headers, r.msg.count)`;
     out.push({ name: BARE, run: proc(process.execPath, ['-e', bare]) });
     return out;
   };

@@ -4,7 +4,7 @@
  * a warning naming the paths the loader tried. Both collect the same facts around their listing (POSIX
  * objects from /dev/shm, mappings, process files: localFacts.ts) and assemble them in the domain.
  */
-import { assembleSnapshot } from '../domain/assembleSnapshot';
+import { assembleColumnar, assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
@@ -16,7 +16,7 @@ import { watchQueueCalls, type CallWatch } from './callWatch';
 import { nativeSemReader } from './devShm';
 import { LocalProbeRunner, type LocalProbeRunnerOptions } from './localProbeRunner';
 import type { IpcSource, RemoveOptions } from './ipcSource';
-import { jsonAroundSems, stringifyWithSemsJson } from './jsonSplice';
+import { jsonAround, stringifyWithSemsJson } from './jsonSplice';
 import { collectLocalFacts, type LocalFactsOptions } from './localFacts';
 import type { NativeBinding } from './nativeBinding';
 import { nativeBinding, type LoadResult } from './nativeLoader';
@@ -133,18 +133,20 @@ export class LocalSource implements IpcSource {
 
   /**
    * The compact JSON of the snapshot plus a newline written to `fd` (`ipcx snapshot --json` on a file or
-   * pipe): with the binding, the sets go from the native columns straight to the fd in fixed-size chunks, so
-   * the multi-megabyte text is never built (in C++ or JS). Same bytes as snapshotJson(false).json + '\n'.
-   * Throws IpcError (syscall 'write') when the fd fails, e.g. EPIPE.
+   * pipe): with the binding, the System V objects go from the native columns straight to the fd in
+   * fixed-size chunks, never decoded into objects, and the multi-megabyte text is never built (in C++ or
+   * JS). Same bytes as snapshotJson(false).json + '\n'. Throws IpcError (syscall 'write') when the fd fails,
+   * e.g. EPIPE.
    */
   async writeSnapshotJson(fd: number): Promise<{ partial: boolean; bytes: number }> {
     if (!this.native) throw new Error('writeSnapshotJson: the native binding is not loaded (use snapshotJson)');
     const takenAt = Date.now();
     const values = this.opts.values !== false;
     const raw = this.native.sysv({ values });
-    const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw: withoutSems(raw), values }));
-    const [before, after] = jsonAroundSems(snap);
-    const bytes = this.native.writeSemsJson(fd, raw, values, before, after + '\n');
+    const { snap, shmAttachers } = assembleColumnar(this.facts(takenAt, { kind: 'columns', raw, values }));
+    const texts = jsonAround(snap, ['sems', 'shms', 'msgs']);
+    texts[3] += '\n';
+    const bytes = this.native.writeSysvJson(fd, raw, values, texts, shmAttachers);
     return { partial: snap.errors.length > 0 || raw.sem.valueErrors.length > 0, bytes };
   }
 

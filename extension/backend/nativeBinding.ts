@@ -6,7 +6,7 @@
  */
 import { IpcError, fromErrorInfo, toIpcErrorInfo } from '../domain/errors';
 import type { LimitFiles } from '../domain/procParser';
-import { decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSysv } from '../domain/sysvColumns';
+import { SHM_STRIDE, decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSysv } from '../domain/sysvColumns';
 import type { MsgQueue, RemovalExpectation, SemElem, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import type { LockedObject, LockPhase, NsTrace, PosixSemRead, RawNative, SemsJsonArgs } from './nativeRaw';
@@ -28,11 +28,14 @@ export interface NativeBinding {
    */
   semsJson(raw: RawSysv, withValues: boolean): Buffer;
   /**
-   * Writes `before` + the listing's sets as JSON (the same bytes as semsJson) + `after` to fd without
-   * building the text: for `ipcx snapshot --json`, which then never holds its multi-megabyte output in
-   * memory. Returns the bytes written; throws IpcError (syscall 'write', e.g. EPIPE when the reader went away).
+   * Writes texts[0], the listing's sets, texts[1], its segments, texts[2], its queues, texts[3] to fd, the
+   * objects as JSON straight from the columns (the bytes JSON.stringify gives for the decoded objects; the
+   * sets as semsJson): for `ipcx snapshot --json`, which then never builds its multi-megabyte output.
+   * `shmAttachers` (by shmid, assembleColumnar's): each segment's `attachers`, [] when not in it; undefined
+   * leaves the key out. Returns the bytes written; throws IpcError (syscall 'write', e.g. EPIPE when the
+   * reader went away).
    */
-  writeSemsJson(fd: number, raw: RawSysv, withValues: boolean, before: string, after: string): number;
+  writeSysvJson(fd: number, raw: RawSysv, withValues: boolean, texts: string[], shmAttachers?: ReadonlyMap<number, readonly number[]>): number;
   /** IPC_INFO and *_INFO: every limit and the kernel's usage counters. */
   limits(): RawLimits;
   /** GETALL + GETPID/GETNCNT/GETZCNT for each semaphore of one set. Throws IpcError. */
@@ -155,6 +158,20 @@ function semsJsonArgs(r: RawSysv, withValues: boolean): SemsJsonArgs {
   return [r.sem.headers, r.sem.values, r.sem.count, withValues, errs.map((e) => e.index), errs.map((e) => JSON.stringify(e.error))];
 }
 
+/** The segments of the listing that have attachers: their column index and their attachers' JSON. */
+function attachersByIndex(r: RawSysv, byId: ReadonlyMap<number, readonly number[]>): [number[], string[]] {
+  const index: number[] = [];
+  const json: string[] = [];
+  for (let i = 0; i < r.shm.count; i++) {
+    const pids = byId.get(r.shm.headers[i * SHM_STRIDE]!);
+    if (pids?.length) {
+      index.push(i);
+      json.push(JSON.stringify(pids));
+    }
+  }
+  return [index, json];
+}
+
 function inNamespace(raw: RawNative, nsPath: string, inode: number): NamespaceBinding {
   return {
     async sysvAsync(opts = {}) {
@@ -194,8 +211,11 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
     semsJson(r, withValues) {
       return call(() => raw.formatSemsJson(...semsJsonArgs(r, withValues)));
     },
-    writeSemsJson(fd, r, withValues, before, after) {
-      return call(() => raw.writeSemsJson(fd, before, ...semsJsonArgs(r, withValues), after));
+    writeSysvJson(fd, r, withValues, texts, shmAttachers) {
+      if (texts.length !== 4) throw new TypeError('writeSysvJson: four texts (around sems, shms and msgs)');
+      const t = texts as [string, string, string, string];
+      const att = shmAttachers && attachersByIndex(r, shmAttachers);
+      return call(() => raw.writeSysvJson(fd, t, ...semsJsonArgs(r, withValues), r.shm.headers, r.shm.count, att ?? null, r.msg.headers, r.msg.count));
     },
     limits() {
       return call(() => raw.limits());

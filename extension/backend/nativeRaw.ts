@@ -74,16 +74,21 @@ export interface RawNative {
   /** JSON text of the SemSet[] array for these columns (errJson[i] = valuesError JSON of set errIndex[i]). */
   formatSemsJson(...sets: SemsJsonArgs): Buffer;
   /**
-   * Writes `before`, the same JSON text, then `after` to fd, in 256 KiB chunks straight from the columns (waits
-   * on EAGAIN, retries short writes); returns the bytes written. Throws a RawError (syscall 'write', e.g. EPIPE).
+   * Writes texts[0], the sets' JSON (as formatSemsJson), texts[1], the segments' JSON, texts[2], the queues'
+   * JSON, texts[3] to fd, in 256 KiB chunks straight from the columns (waits on EAGAIN, retries short writes);
+   * returns the bytes written. `attachers`: null for no `attachers` key, else the segments that have some (by
+   * column index) and their JSON; the others get []. Throws a RawError (syscall 'write', e.g. EPIPE).
    */
-  writeSemsJson(fd: number, before: string | Buffer, ...setsThenAfter: [...SemsJsonArgs, after: string | Buffer]): number;
+  writeSysvJson(
+    fd: number, texts: [string, string, string, string], ...sets: [...SemsJsonArgs, shmHeaders: Float64Array, shmCount: number,
+      attachers: [index: number[], json: string[]] | null, msgHeaders: Float64Array, msgCount: number]
+  ): number;
 }
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 export const RAW_FUNCTIONS = [
   'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
-  'writeSemsJson',
+  'writeSysvJson',
   'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
   'watchCalls', 'watchCount', 'watchClose',
 ] as const satisfies ReadonlyArray<keyof RawNative>;

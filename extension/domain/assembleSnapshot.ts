@@ -12,7 +12,7 @@ import { collectAttachers, devInoKey } from './mapsParser';
 import { decodePosixSem } from './posixSem';
 import { deriveUsage, parseLimitFiles } from './procParser';
 import { buildProcessFact, pidsOf, unknownFact } from './processFacts';
-import { decodeSysv, limitsFromNative, pidsOfColumns, shmIdsOfColumns, someShmAttached } from './sysvColumns';
+import { decodeItemError, decodeSysv, limitsFromNative, pidsOfColumns, shmIdsOfColumns, someShmAttached } from './sysvColumns';
 
 /** A glibc sem_t is 32 bytes (16 on 32-bit); a `sem.*` file bigger than this is not read. */
 export const SEM_FILE_MAX_BYTES = 64;
@@ -49,15 +49,23 @@ function limitsOf(l: LimitFacts): { limits: IpcLimits; usage?: IpcUsage; warning
   }
 }
 
-function sysvPart(s: SysvFacts, sysvErrors: ItemError[], l: LimitFacts): SysvPart {
+/** The parts of a columnar listing assembleSnapshot keeps besides its objects: item errors, usage, notes. */
+function columnsPart(s: Extract<SysvFacts, { kind: 'columns' }>, sysvErrors: ItemError[], l: LimitFacts, decode: boolean): SysvPart {
   const lim = limitsOf(l);
   const warnings = lim.warnings;
-  if (s.kind === 'columns') {
-    const d = decodeSysv(s.raw, s.values);
-    if (!d.statAny) warnings.unshift(STAT_ANY_WARNING);
-    const usage = lim.usage ?? deriveUsage(d.sems, d.shms, d.msgs, lim.limits.pageSize);
-    return { sems: d.sems, shms: d.shms, msgs: d.msgs, errors: [...d.errors, ...sysvErrors], limits: lim.limits, usage, warnings };
-  }
+  if (!s.raw.statAny) warnings.unshift(STAT_ANY_WARNING);
+  const errors = [...s.raw.errors.map(decodeItemError), ...sysvErrors];
+  // the binding's IPC_INFO counters give the usage; only without them are the objects counted
+  const d = decode || !lim.usage ? decodeSysv(s.raw, s.values) : undefined;
+  const usage = lim.usage ?? deriveUsage(d!.sems, d!.shms, d!.msgs, lim.limits.pageSize);
+  const objects = decode ? { sems: d!.sems, shms: d!.shms, msgs: d!.msgs } : { sems: [], shms: [], msgs: [] };
+  return { ...objects, errors, limits: lim.limits, usage, warnings };
+}
+
+function sysvPart(s: SysvFacts, sysvErrors: ItemError[], l: LimitFacts): SysvPart {
+  if (s.kind === 'columns') return columnsPart(s, sysvErrors, l, true);
+  const lim = limitsOf(l);
+  const warnings = lim.warnings;
   const msgmnb = lim.limits.msgmnb;
   if (!s.qbytesListed && msgmnb !== undefined) {
     // every queue starts at MSGMNB; an IPC_SET change of msg_qbytes is not seen
@@ -135,10 +143,11 @@ export function devShmIncomplete(d: DevShmFacts): string | undefined {
 }
 
 /** Attacher lists from every process's mappings (System V ones only from `ipcNamespace`'s processes). */
-function setAttachers(m: MapsFacts, ipcNamespace: string | undefined, shms: ShmSegment[], posix: Array<PosixSem | PosixShm>): void {
+function setAttachers(m: MapsFacts, ipcNamespace: string | undefined, shms: ShmSegment[], posix: Array<PosixSem | PosixShm>): ReadonlyMap<number, number[]> {
   const a = collectAttachers(m.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), ipcNamespace);
   for (const s of shms) s.attachers = a.shm.get(s.id) ?? [];
   for (const o of posix) o.attachers = a.files.get(devInoKey(o.dev, o.ino)) ?? [];
+  return a.shm;
 }
 
 /**
@@ -199,6 +208,34 @@ export function assembleSnapshot(f: HostFacts): IpcSnapshot {
   const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
   if (f.maps) setAttachers(f.maps, f.ipcNamespace, sysv.shms, [...posixSems, ...posixShms]);
   const objects = [...sysv.sems, ...sysv.shms, ...sysv.msgs, ...posixSems, ...posixShms];
+  return finishSnapshot(f, sysv, posixSems, posixShms, wantedPids(objects, f.extraPids));
+}
+
+/**
+ * A snapshot of a columnar listing whose System V objects stay in their columns, for writers that render
+ * those straight from the columns (the binding's writeSysvJson): decoding tens of thousands of objects only
+ * to serialise them costs more than reading them. `snap` has empty `sems`, `shms` and `msgs`;
+ * `shmAttachers` holds the attachers by shmid when the mappings were read (a listed segment not in it has
+ * none), and is absent when they were not (the segments then have no `attachers`). Everything else is
+ * assembleSnapshot's: putting back the objects the columns decode to (decodeSems, decodeShms with each
+ * segment's attachers, decodeMsgs) gives the same snapshot, key for key.
+ */
+export interface ColumnarSnapshot {
+  snap: IpcSnapshot;
+  shmAttachers?: ReadonlyMap<number, number[]>;
+}
+
+export function assembleColumnar(f: HostFacts): ColumnarSnapshot {
+  if (f.sysv.kind !== 'columns') throw new TypeError('assembleColumnar: the listing is not columnar');
+  const sysv = columnsPart(f.sysv, f.sysvErrors, f.limits, false);
+  const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
+  const shmAttachers = f.maps ? setAttachers(f.maps, f.ipcNamespace, [], [...posixSems, ...posixShms]) : undefined;
+  // the pids the decoded objects would name: the columns' pids, the listed segments' and the files' attachers
+  const snap = finishSnapshot(f, sysv, posixSems, posixShms, new Set(pidsToDescribe(f)));
+  return shmAttachers ? { snap, shmAttachers } : { snap };
+}
+
+function finishSnapshot(f: HostFacts, sysv: SysvPart, posixSems: PosixSem[], posixShms: PosixShm[], wanted: Set<number>): IpcSnapshot {
   const snap: IpcSnapshot = {
     version: 1,
     host: f.host,
@@ -213,7 +250,7 @@ export function assembleSnapshot(f: HostFacts): IpcSnapshot {
     errors: [...sysv.errors, ...(f.devShm?.errors ?? [])],
     limits: sysv.limits,
     usage: sysv.usage,
-    processes: processFacts(f, wantedPids(objects, f.extraPids)),
+    processes: processFacts(f, wanted),
     warnings: [...f.warnings, ...sysv.warnings, ...(f.devShm?.warnings ?? []), ...(f.maps?.warnings ?? [])],
   };
   if (f.reader !== undefined) snap.reader = f.reader;

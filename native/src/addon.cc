@@ -23,7 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shmPeek", Napi::Function::New(env, ipcx::JsShmPeek, "shmPeek"));
   exports.Set("readPosixSem", Napi::Function::New(env, ipcx::JsReadPosixSem, "readPosixSem"));
   exports.Set("formatSemsJson", Napi::Function::New(env, ipcx::JsFormatSemsJson, "formatSemsJson"));
-  exports.Set("writeSemsJson", Napi::Function::New(env, ipcx::JsWriteSemsJson, "writeSemsJson"));
+  exports.Set("writeSysvJson", Napi::Function::New(env, ipcx::JsWriteSysvJson, "writeSysvJson"));
   exports.Set("nsSnapshotAsync", Napi::Function::New(env, ipcx::JsNsSnapshotAsync, "nsSnapshotAsync"));
   exports.Set("nsLimits", Napi::Function::New(env, ipcx::JsNsLimits, "nsLimits"));
   exports.Set("nsProbe", Napi::Function::New(env, ipcx::JsNsProbe, "nsProbe"));

@@ -383,29 +383,51 @@ test('a reader that closes the pipe early (ipcx snapshot --json | head -c 100) e
   }
 });
 
-test('the --json fast path (sets rendered by the binding) has the same content as JSON.stringify(snapshot())', nativeCap, async () => {
+test('the --json fast paths (objects rendered by the binding, in memory and straight to the fd) are JSON.stringify(snapshot()), key for key', nativeCap, async () => {
   const { LocalSource } = await import('../../extension/backend/localSource');
   const sets = make('sem', ['-n', '50', '-s', '17', '-v', 'p', '-k', '0x7000']);
-  const [seg] = make('shm', ['-n', '1', '-s', '4096']);
+  const [seg, held] = make('shm', ['-n', '2', '-s', '4096']);
+  const [queue] = make('msg', ['-n', '1', '-M', '1', '-B', '64']);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-fd-'));
   try {
+    const holder = await startHelper(shmHold, [String(held.id)]);
     const src = new LocalSource();
     const fast = JSON.parse(Buffer.from((await src.snapshotJson()).json).toString('utf8')) as IpcSnapshot;
+    const file = path.join(dir, 'out.json');
+    const fd = fs.openSync(file, 'w');
+    const w = await src.writeSnapshotJson(fd);
+    fs.closeSync(fd);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.equal(w.bytes, Buffer.byteLength(text));
+    assert.ok(text.endsWith('}\n'));
+    const direct = JSON.parse(text) as IpcSnapshot;
     const slow = JSON.parse(JSON.stringify(await src.snapshot())) as IpcSnapshot;
     assert.equal(fast.sems.length, 50);
+    assert.deepEqual(direct.shms.find((x) => x.id === held.id)!.attachers, [holder.child.pid]);
+    assert.deepEqual(direct.shms.find((x) => x.id === seg.id)!.attachers, []);
+    assert.ok(direct.msgs.some((q) => q.id === queue.id));
+    assert.equal(direct.processes[holder.child.pid!]!.comm, 'shm_hold');
     // measurements, not content: the time taken and realtime - boottime (10 ms /proc/uptime resolution)
-    const [fo, so] = [fast.reader!, slow.reader!];
-    assert.ok(Math.abs(fo.clockOffset! - so.clockOffset!) <= fo.clockOffsetError! + so.clockOffsetError!, 'the same offset within its error');
-    for (const x of [fast, slow]) {
+    for (const x of [fast, direct]) {
+      const [fo, so] = [x.reader!, slow.reader!];
+      assert.ok(Math.abs(fo.clockOffset! - so.clockOffset!) <= fo.clockOffsetError! + so.clockOffsetError!, 'the same offset within its error');
+    }
+    for (const x of [fast, direct, slow]) {
       x.takenAt = 0;
       delete x.reader!.clockOffset;
       delete x.reader!.clockOffsetError;
     }
     assert.deepEqual(fast, slow);
+    assert.deepEqual(direct, slow);
+    assert.equal(JSON.stringify(direct), JSON.stringify(slow), 'the same keys in the same order');
     const pretty = Buffer.from((await src.snapshotJson(true)).json).toString('utf8');
     assert.match(pretty, /^\{\n  "version": 1,/);
     assert.equal(JSON.parse(pretty).sems.length, 50);
+    stop(holder.child);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
     ipcrm('sem', ...sets.map((s) => s.id));
-    ipcrm('shm', seg.id);
+    ipcrm('shm', seg.id, held.id);
+    ipcrm('msg', queue.id);
   }
 });

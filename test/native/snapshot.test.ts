@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/jsonSplice';
 import { LocalSource } from '../../extension/backend/localSource';
-import { decodeSysv, semValueErrors } from '../../extension/domain/sysvColumns';
+import { MSG_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
 import { assertPrivateIpcNamespace,
   ipcsSem,
   isoToSeconds,
@@ -215,30 +215,82 @@ test('semsJson: the native JSON of the sets is byte-identical to JSON.stringify 
   }
 });
 
-test('writeSemsJson: before + the sets + after on the fd, byte-identical to semsJson, across 256 KiB chunks', () => {
+/** What writeSysvJson must write: the texts around JSON.stringify of the decoded objects. */
+function expectedSysvJson(raw: RawSysv, values: boolean, texts: string[], attachers?: ReadonlyMap<number, number[]>): Buffer {
+  const shms = decodeShms(raw.shm);
+  if (attachers) for (const s of shms) s.attachers = attachers.get(s.id) ?? [];
+  const parts = [JSON.stringify(decodeSems(raw.sem, values)), JSON.stringify(shms), JSON.stringify(decodeMsgs(raw.msg))];
+  return Buffer.from(texts[0] + parts[0] + texts[1] + parts[1] + texts[2] + parts[2] + texts[3]);
+}
+
+function writtenTo(dir: string, write: (fd: number) => number): { n: number; bytes: Buffer } {
+  const file = path.join(dir, 'out');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const n = write(fd);
+    return { n, bytes: fs.readFileSync(file) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+test('writeSysvJson: texts, sets, segments and queues on the fd, byte-identical to JSON.stringify of the decoded objects, across 256 KiB chunks', () => {
   assertPrivateIpcNamespace();
   // about 200 bytes per set: 3,000 sets make several chunks
   created.push(...make('sem', ['-n', '3000', '-s', '17', '-v', 'p']));
+  created.push(...make('shm', ['-n', '3', '-s', '4096']));
+  created.push(...make('msg', ['-n', '2', '-M', '1', '-B', '64']));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-json-'));
   try {
     for (const values of [true, false]) {
       const raw = native().sysv({ values });
-      const file = path.join(dir, `out-${values}`);
-      const fd = fs.openSync(file, 'w');
-      const before = '{"a":"\u00e9",\n"sems":';
-      const n = native().writeSemsJson(fd, raw, values, before, '}\n');
-      fs.closeSync(fd);
-      const want = Buffer.concat([Buffer.from(before), native().semsJson(raw, values), Buffer.from('}\n')]);
-      assert.ok(!values || want.length > 2 * 256 * 1024, `${want.length} bytes span three chunks or more`);
-      assert.equal(n, want.length);
-      assert.ok(fs.readFileSync(file).equals(want), `values: ${values}`);
+      assert.ok(raw.shm.count >= 3 && raw.msg.count >= 2);
+      const texts = ['{"a":"\u00e9",\n"sems":', ',"shms":', ',"msgs":', '}\n'];
+      const firstShm = raw.shm.headers[0]!;
+      for (const attachers of [undefined, new Map([[firstShm, [7, 4242]], [123456789, [1]]])]) {
+        const { n, bytes } = writtenTo(dir, (fd) => native().writeSysvJson(fd, raw, values, texts, attachers));
+        const want = expectedSysvJson(raw, values, texts, attachers);
+        assert.ok(!values || want.length > 2 * 256 * 1024, `${want.length} bytes span three chunks or more`);
+        assert.equal(n, want.length);
+        assert.equal(bytes.toString('utf8'), want.toString('utf8'), `values: ${values}, attachers: ${attachers !== undefined}`);
+      }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing lost; a closed reader is EPIPE', async () => {
+test('writeSysvJson writes any number as JSON.stringify does (beyond 2^53, fractions, -0, NaN, exponents)', () => {
+  // columns the kernel cannot produce, handed straight to the writer: the promise of identical bytes holds
+  const odd = [2 ** 64, 2 ** 53 + 2, -(2 ** 60), 1e21, 1.5e300, 1.5, -0, 0.000001, 1e-7, 123e-20, NaN, -Infinity, 4294967295, -1];
+  const row = (stride: number, k: number) => Array.from({ length: stride }, (_, i) => odd[(i + k) % odd.length]!);
+  const raw: RawSysv = {
+    sem: { count: 0, headers: new Float64Array(0), values: new Uint16Array(0), valueErrors: [] },
+    shm: { count: odd.length, headers: Float64Array.from(odd.flatMap((_, k) => row(SHM_STRIDE, k))) },
+    msg: { count: odd.length, headers: Float64Array.from(odd.flatMap((_, k) => row(MSG_STRIDE, k))) },
+    errors: [],
+    statAny: true,
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-json-'));
+  try {
+    const texts = ['[', ',', ',', ']'];
+    const { bytes } = writtenTo(dir, (fd) => native().writeSysvJson(fd, raw, true, texts));
+    assert.equal(bytes.toString('utf8'), expectedSysvJson(raw, true, texts).toString('utf8'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeSysvJson refuses malformed arguments with a usage error, not a crash', () => {
+  const raw = native().sysv();
+  const texts = ['', '', '', ''];
+  assert.throws(() => native().writeSysvJson(-1, raw, true, texts), /Usage: writeSysvJson/);
+  assert.throws(() => native().writeSysvJson(1, raw, true, ['', '']), /four texts/);
+  const short = { ...raw, shm: { count: raw.shm.count + 1, headers: raw.shm.headers } };
+  assert.throws(() => native().writeSysvJson(1, short, true, texts), /Usage: writeSysvJson/);
+});
+
+test('writeSysvJson: a full non-blocking pipe is waited on (EAGAIN), nothing lost; a closed reader is EPIPE', async () => {
   assertPrivateIpcNamespace();
   created.push(...make('sem', ['-n', '2000', '-s', '17', '-v', 'p']));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-pipe-'));
@@ -248,7 +300,7 @@ test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing los
     const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
     const rd = fs.openSync(fifo, O_RDONLY | O_NONBLOCK);
     const wr = fs.openSync(fifo, O_WRONLY | O_NONBLOCK);
-    // fill the pipe first: the first write of writeSemsJson then meets EAGAIN, whatever the reader does
+    // fill the pipe first: the first write of writeSysvJson then meets EAGAIN, whatever the reader does
     const filler = Buffer.alloc(4096, 0x20);
     let filled = 0;
     for (;;) {
@@ -263,22 +315,22 @@ test('writeSemsJson: a full non-blocking pipe is waited on (EAGAIN), nothing los
     const reader = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, out], { stdio: 'ignore' });
     children.push(reader);
     const raw = native().sysv();
-    const semsJson = native().semsJson(raw, true);
-    const n = native().writeSemsJson(wr, raw, true, '', '');
+    const want = expectedSysvJson(raw, true, ['', '', '', '']);
+    const n = native().writeSysvJson(wr, raw, true, ['', '', '', '']);
     fs.closeSync(wr);
     fs.closeSync(rd);
     await new Promise((r) => reader.on('exit', r));
     const got = fs.readFileSync(out);
     // what our own read end did not take went to cat: the filler (some of it) then every byte of the sets
-    assert.equal(n, semsJson.length);
-    assert.ok(got.subarray(got.length - n).equals(semsJson));
+    assert.equal(n, want.length);
+    assert.ok(got.subarray(got.length - n).equals(want));
     assert.ok(got.length - n <= filled);
 
     // no reader at all: EPIPE, as an IpcError naming write(2)
     const r2 = fs.openSync(fifo, O_RDONLY | O_NONBLOCK);
     const w2 = fs.openSync(fifo, O_WRONLY | O_NONBLOCK);
     fs.closeSync(r2);
-    assert.throws(() => native().writeSemsJson(w2, raw, true, '', ''), (e: unknown) => {
+    assert.throws(() => native().writeSysvJson(w2, raw, true, ['', '', '', '']), (e: unknown) => {
       const x = e as { code?: string; syscall?: string; message?: string };
       return x.code === 'EPIPE' && x.syscall === 'write' && /Broken pipe/.test(x.message ?? '');
     });
