@@ -193,8 +193,10 @@ export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | '
   else for (const p of pidsOf([...s.sems, ...s.shms, ...s.msgs])) add(p);
   if (f.maps) {
     const a = collectAttachers(f.maps.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), f.ipcNamespace);
-    const shmIds = s.kind === 'columns' ? shmIdsOfColumns(s.raw) : new Set(s.shms.map((x) => x.id));
-    for (const [id, pids] of a.shm) if (shmIds.has(id)) pids.forEach(add);
+    if (a.shm.size) {
+      const shmIds = s.kind === 'columns' ? shmIdsOfColumns(s.raw) : new Set(s.shms.map((x) => x.id));
+      for (const [id, pids] of a.shm) if (shmIds.has(id)) pids.forEach(add);
+    }
     const files = new Set((f.devShm?.entries ?? []).map((e) => devInoKey(e.dev, e.ino)));
     for (const [k, pids] of a.files) if (files.has(k)) pids.forEach(add);
   }

@@ -219,18 +219,23 @@ export function withoutSems(r: RawSysv): RawSysv {
   return { ...r, sem: { count: 0, headers: new Float64Array(0), values: new Uint16Array(0), valueErrors: [] } };
 }
 
-/** The pids the shm and msg headers name (cpid, lpid, lspid, lrpid), without 0. */
+/**
+ * The pids the shm and msg headers name (cpid, lpid, lspid, lrpid), without 0. A pid repeated in the rows
+ * before it (one creator of many objects) is passed once per run: `add` must ignore repeats anyway.
+ */
 export function pidsOfColumns(r: RawSysv, add: (pid: number) => void): void {
-  const s = r.shm.headers;
-  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) {
-    add(s[b + 8]!);
-    add(s[b + 9]!);
-  }
-  const m = r.msg.headers;
-  for (let b = 0; b < r.msg.count * MSG_STRIDE; b += MSG_STRIDE) {
-    add(m[b + 10]!);
-    add(m[b + 11]!);
-  }
+  const each = (h: Float64Array, count: number, stride: number, a: number, b: number): void => {
+    let lastA = 0;
+    let lastB = 0;
+    for (let o = 0; o < count * stride; o += stride) {
+      const pa = h[o + a]!;
+      const pb = h[o + b]!;
+      if (pa !== lastA) add((lastA = pa));
+      if (pb !== lastB) add((lastB = pb));
+    }
+  };
+  each(r.shm.headers, r.shm.count, SHM_STRIDE, 8, 9);
+  each(r.msg.headers, r.msg.count, MSG_STRIDE, 10, 11);
 }
 
 /** The shmids of the listing. */
