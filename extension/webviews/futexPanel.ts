@@ -9,7 +9,7 @@
  * `ipcExplorer.openInVisualizer` (argument: a tree node {host, obj: PosixSem}, a PosixSem, or
  * {name, value, nwaiters[, layout, host]}; without one, a quick pick of the local POSIX semaphores).
  */
-import * as os from 'node:os';
+import os from 'node:os';
 import * as vscode from 'vscode';
 import { findScenario, liveLibc, liveTargetOf, scenarioFromLive, type LiveTarget } from '../domain/futex';
 import type { PosixSem } from '../shared/model';

@@ -7,7 +7,7 @@
  * static pages the headless-Chromium tests serve (test/webview/), with the same CSP as in VS Code.
  */
 import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
+import path from 'node:path';
 import type * as vscode from 'vscode';
 
 /**
@@ -28,7 +28,7 @@ export interface WebviewLike<U extends UriLike<U>> {
 
 /** `vscode.Uri.joinPath` without the runtime `vscode` module. */
 export function joinUri<U extends UriLike<U>>(base: U, ...segments: string[]): U {
-  return base.with({ path: posix.join(base.path, ...segments) });
+  return base.with({ path: path.posix.join(base.path, ...segments) });
 }
 
 export interface WebviewHtmlOptions<U extends UriLike<U>> {
