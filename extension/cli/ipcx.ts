@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { version } from '../../package.json';
+import { devMajorMinor } from '../domain/mapsParser';
 import { EXIT, EXIT_CODES_HELP, UsageError, errorInfoOf, formatErrorLine, type CliIo, type Subcommand } from './cliSupport';
 import * as registry from './commands/index';
 
@@ -105,10 +106,19 @@ function stdout(): NodeJS.WriteStream {
   return stdoutStream;
 }
 
-/** Whether stdout is a terminal: a pipe or a file is not (fstat says so without making the stream). */
+/** Linux's memory devices (/dev/null, /dev/zero, /dev/full, ...): character devices that are never terminals. */
+const LINUX_MEM_MAJOR = 1;
+
+/**
+ * Whether stdout is a terminal. fstat answers without making the stream for a pipe, a file or /dev/null
+ * (a terminal is a character device, and not one of the memory devices); only another character device
+ * is asked through the stream.
+ */
 function stdoutIsTTY(): boolean {
   try {
-    if (!fs.fstatSync(1).isCharacterDevice()) return false;
+    const st = fs.fstatSync(1);
+    if (!st.isCharacterDevice()) return false;
+    if (process.platform === 'linux' && devMajorMinor(st.rdev)[0] === LINUX_MEM_MAJOR) return false;
   } catch {
     return false;
   }

@@ -40,12 +40,18 @@ export interface MapsEntry {
   files: string[];
 }
 
-/** dev_t (glibc encoding, as fs.stat gives it) -> maps' `%02x:%02x` device column. */
-export function mapsDevString(dev: number): string {
+/** dev_t (glibc encoding, as fs.stat gives it) -> [major, minor]. */
+export function devMajorMinor(dev: number): [number, number] {
   const hi = Math.floor(dev / 2 ** 32);
   const lo = dev % 2 ** 32;
   const major = ((hi & 0xfffff000) >>> 0) | ((lo >>> 8) & 0xfff);
   const minor = ((lo & 0xff) | ((lo >>> 12) & 0xffffff00)) >>> 0;
+  return [major, minor];
+}
+
+/** dev_t (glibc encoding, as fs.stat gives it) -> maps' `%02x:%02x` device column. */
+export function mapsDevString(dev: number): string {
+  const [major, minor] = devMajorMinor(dev);
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 

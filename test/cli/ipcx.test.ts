@@ -367,6 +367,29 @@ test('a non-root reader gets a partial snapshot: GETALL EACCES per set, exit 3, 
   }
 });
 
+test('stdout: a terminal gets indented JSON; a pipe and a file get the compact document; /dev/null is written to without error', () => {
+  // a real pseudo-terminal: util-linux script(1) runs ipcx with its stdout on one
+  const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(IPCX)} snapshot --json`, '/dev/null'], { encoding: 'utf8' });
+  assert.equal(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /^\{\r?\n {2}"version": 1,/);
+  const piped = ipcx(['snapshot', '--json']);
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.match(piped.stdout, /^\{"version":1,/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-out-'));
+  try {
+    const file = path.join(dir, 'out.json');
+    for (const target of [file, '/dev/null']) {
+      const fd = fs.openSync(target, 'w');
+      const r = spawnSync(process.execPath, [IPCX, 'snapshot', '--json'], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      fs.closeSync(fd);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.match(fs.readFileSync(file, 'utf8'), /^\{"version":1,.*\}\n$/s);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a reader that closes the pipe early (ipcx snapshot --json | head -c 100) ends quietly', async () => {
   const sets = make('sem', ['-n', '2000', '-s', '17', '-v', 'p']);
   try {
