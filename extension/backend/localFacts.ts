@@ -39,13 +39,42 @@ export interface LocalListing {
   warnings: string[];
 }
 
-export function collectLocalFacts(l: LocalListing, opts: LocalFactsOptions = {}): HostFacts {
+/**
+ * What collectLocalFacts reads that does not depend on the System V listing: a source may read it while the
+ * kernel reads of the listing run on a worker thread.
+ */
+export interface ListingFreeFacts {
+  ipcNamespace?: string;
+  devShm: NonNullable<HostFacts['devShm']>;
+  reader: HostFacts['reader'];
+  btime?: number;
+  euid?: number;
+}
+
+export function collectListingFreeFacts(opts: LocalFactsOptions = {}): ListingFreeFacts {
   const paths = opts.paths ?? DEFAULT_PATHS;
-  const ipcNamespace = opts.ipcNamespace ?? ipcNamespaceOfSelf(paths);
   const usageWarnings: string[] = [];
   const statfs = readDevShmStatfs(paths.devShm, usageWarnings);
-  const devShm = listDevShm(paths, opts.readSem ?? fsReadPosixSem, opts.maxDevShm ?? MAX_DEVSHM_LIST);
-  const euid = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
+  const d = listDevShm(paths, opts.readSem ?? fsReadPosixSem, opts.maxDevShm ?? MAX_DEVSHM_LIST);
+  const out: ListingFreeFacts = {
+    devShm: { ...(statfs ? { statfs } : {}), entries: d.entries, errors: d.errors, counted: d.total, notListed: d.notListed, warnings: [...usageWarnings, ...d.warnings] },
+    reader: readReaderView(paths),
+  };
+  const ipcNamespace = opts.ipcNamespace ?? ipcNamespaceOfSelf(paths);
+  if (ipcNamespace !== undefined) out.ipcNamespace = ipcNamespace;
+  const btime = readBootTime(paths);
+  if (btime !== undefined) out.btime = btime;
+  if (typeof process.geteuid === 'function') out.euid = process.geteuid();
+  return out;
+}
+
+/**
+ * The listing with everything a local source collects around it; `free` is what collectListingFreeFacts
+ * read (read now when not given).
+ */
+export function collectLocalFacts(l: LocalListing, opts: LocalFactsOptions = {}, free: ListingFreeFacts = collectListingFreeFacts(opts)): HostFacts {
+  const paths = opts.paths ?? DEFAULT_PATHS;
+  const { devShm, euid } = free;
   let maps: MapsFacts | undefined;
   if (!opts.noAttachers) {
     if (worthScanningMaps(l.sysv, devShm)) {
@@ -56,23 +85,21 @@ export function collectLocalFacts(l: LocalListing, opts: LocalFactsOptions = {})
       maps = { perPid: [], warnings: [] };
     }
   }
-  const reader = readReaderView(paths);
   const facts: HostFacts = {
     ...l,
     host: l.host ?? 'local',
     platform: platformOf(process.platform),
     hostname: os.hostname(),
     kernel: os.release(),
-    devShm: { ...(statfs ? { statfs } : {}), entries: devShm.entries, errors: devShm.errors, counted: devShm.total, notListed: devShm.notListed, warnings: [...usageWarnings, ...devShm.warnings] },
+    devShm,
     processes: [],
     clkTck: opts.clkTck ?? DEFAULT_CLK_TCK,
-    reader,
+    reader: free.reader,
   };
   if (maps) facts.maps = maps;
-  if (ipcNamespace !== undefined) facts.ipcNamespace = ipcNamespace;
+  if (free.ipcNamespace !== undefined) facts.ipcNamespace = free.ipcNamespace;
   if (euid !== undefined) facts.uid = euid;
-  const btime = readBootTime(paths);
-  if (btime !== undefined) facts.btime = btime;
-  facts.processes = pidsToDescribe(facts).map((pid) => ({ files: readProcessFiles(pid, paths, reader) }));
+  if (free.btime !== undefined) facts.btime = free.btime;
+  facts.processes = pidsToDescribe(facts).map((pid) => ({ files: readProcessFiles(pid, paths, free.reader) }));
   return facts;
 }

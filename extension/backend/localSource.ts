@@ -8,7 +8,7 @@ import { assembleColumnar, assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
-import { withoutSems } from '../domain/sysvColumns';
+import { withoutSems, type RawSysv } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
@@ -17,7 +17,7 @@ import { nativeSemReader } from './devShm';
 import { LocalProbeRunner, type LocalProbeRunnerOptions } from './localProbeRunner';
 import type { IpcSource, RemoveOptions } from './ipcSource';
 import { jsonAround, stringifyWithSemsJson } from './jsonSplice';
-import { collectLocalFacts, type LocalFactsOptions } from './localFacts';
+import { collectListingFreeFacts, collectLocalFacts, type ListingFreeFacts, type LocalFactsOptions } from './localFacts';
 import type { NativeBinding } from './nativeBinding';
 import { nativeBinding, type LoadResult } from './nativeLoader';
 import { DEFAULT_PATHS, readLimitFiles } from './procfs';
@@ -45,6 +45,12 @@ export function describeLoadFailure(r: LoadResult): string {
   const last = /Last error: (.*)$/s.exec(msg)?.[1];
   if (!r.tried.length) return last ?? msg;
   return `tried ${r.tried.join(', ')}; last error: ${last ?? msg}`;
+}
+
+/** What a native snapshot reads besides the listing, and may read while the listing's kernel reads run. */
+interface AroundListing {
+  limits: HostFacts['limits'];
+  free: ListingFreeFacts;
 }
 
 export class LocalSource implements IpcSource {
@@ -102,10 +108,25 @@ export class LocalSource implements IpcSource {
     if (this.ipcs) return assembleSnapshot({ ...(await this.ipcs.collect()), source: 'ipcs' });
     if (!this.native) return this.fallback!.snapshot();
     const takenAt = Date.now();
-    // kernel reads on a libuv worker thread: the extension host's event loop keeps running meanwhile
     const values = this.opts.values !== false;
-    const raw = await this.native.sysvAsync({ values });
-    return assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values }));
+    const { raw, around } = await this.listing(values);
+    return assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values }, around));
+  }
+
+  /**
+   * The binding's listing, its kernel reads on a libuv worker thread (the extension host's event loop keeps
+   * running), and meanwhile on this thread what does not depend on it: limits, /dev/shm, the reader's view.
+   */
+  private async listing(values: boolean): Promise<{ raw: RawSysv; around: AroundListing }> {
+    const pending = this.native!.sysvAsync({ values });
+    let around: AroundListing;
+    try {
+      around = this.aroundListing();
+    } catch (e) {
+      await pending.catch(() => undefined);
+      throw e;
+    }
+    return { raw: await pending, around };
   }
 
   /**
@@ -142,21 +163,30 @@ export class LocalSource implements IpcSource {
     if (!this.native) throw new Error('writeSnapshotJson: the native binding is not loaded (use snapshotJson)');
     const takenAt = Date.now();
     const values = this.opts.values !== false;
-    const raw = this.native.sysv({ values });
-    const { snap, shmAttachers } = assembleColumnar(this.facts(takenAt, { kind: 'columns', raw, values }));
+    const { raw, around } = await this.listing(values);
+    const { snap, shmAttachers } = assembleColumnar(this.facts(takenAt, { kind: 'columns', raw, values }, around));
     const texts = jsonAround(snap, ['sems', 'shms', 'msgs']);
     texts[3] += '\n';
     const bytes = this.native.writeSysvJson(fd, raw, values, texts, shmAttachers);
     return { partial: snap.errors.length > 0 || raw.sem.valueErrors.length > 0, bytes };
   }
 
+  private factsOptions(): LocalFactsOptions {
+    return { ...this.opts, readSem: this.opts.readSem ?? nativeSemReader(this.native!) };
+  }
+
+  /** The binding's limits and the local facts that do not depend on the listing. */
+  private aroundListing(): AroundListing {
+    const limits: HostFacts['limits'] = { kind: 'native', raw: this.native!.limits(), files: readLimitFiles(this.opts.paths ?? DEFAULT_PATHS) };
+    return { limits, free: collectListingFreeFacts(this.factsOptions()) };
+  }
+
   /** The binding's listing and limits, with what every local source collects around them. */
-  private facts(takenAt: number, sysv: HostFacts['sysv']): HostFacts {
-    const native = this.native!;
-    const limits: HostFacts['limits'] = { kind: 'native', raw: native.limits(), files: readLimitFiles(this.opts.paths ?? DEFAULT_PATHS) };
+  private facts(takenAt: number, sysv: HostFacts['sysv'], around: AroundListing = this.aroundListing()): HostFacts {
     return collectLocalFacts(
-      { source: 'native', takenAt, sysv, sysvErrors: [], limits, warnings: [] },
-      { ...this.opts, readSem: this.opts.readSem ?? nativeSemReader(native) },
+      { source: 'native', takenAt, sysv, sysvErrors: [], limits: around.limits, warnings: [] },
+      this.factsOptions(),
+      around.free,
     );
   }
 
