@@ -12,7 +12,7 @@ import { collectAttachers, devInoKey } from './mapsParser';
 import { decodePosixSem } from './posixSem';
 import { deriveUsage, parseLimitFiles } from './procParser';
 import { buildProcessFact, pidsOf, unknownFact } from './processFacts';
-import { decodeItemError, decodeSysv, limitsFromNative, pidsOfColumns, shmIdsOfColumns, someShmAttached } from './sysvColumns';
+import { columnsSummary, decodeItemError, decodeSysv, limitsFromNative, shmIdsOfColumns } from './sysvColumns';
 
 /** A glibc sem_t is 32 bytes (16 on 32-bit); a `sem.*` file bigger than this is not read. */
 export const SEM_FILE_MAX_BYTES = 64;
@@ -176,7 +176,7 @@ export function wantedPids(objects: Parameters<typeof pidsOf>[0], extra: readonl
 /** Whether a maps scan can find anything: a segment is attached, or /dev/shm has files. */
 export function worthScanningMaps(sysv: SysvFacts, devShm: DevShmFacts | undefined): boolean {
   if (devShm?.entries.length) return true;
-  return sysv.kind === 'columns' ? someShmAttached(sysv.raw) : sysv.shms.some((s) => s.nattch > 0);
+  return sysv.kind === 'columns' ? columnsSummary(sysv.raw).someShmAttached : sysv.shms.some((s) => s.nattch > 0);
 }
 
 /**
@@ -189,7 +189,7 @@ export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | '
     if (p > 0) set.add(p);
   };
   const s = f.sysv;
-  if (s.kind === 'columns') pidsOfColumns(s.raw, add);
+  if (s.kind === 'columns') columnsSummary(s.raw).pids.forEach(add);
   else for (const p of pidsOf([...s.sems, ...s.shms, ...s.msgs])) add(p);
   if (f.maps) {
     const a = collectAttachers(f.maps.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), f.ipcNamespace);

@@ -219,23 +219,47 @@ export function withoutSems(r: RawSysv): RawSysv {
   return { ...r, sem: { count: 0, headers: new Float64Array(0), values: new Uint16Array(0), valueErrors: [] } };
 }
 
+/** What the snapshot needs of the segment and queue columns besides rendering them. */
+export interface ColumnsSummary {
+  /** the pids the headers name (cpid, lpid, lspid, lrpid), without 0, ascending */
+  pids: number[];
+  /** whether some segment is attached (nattch > 0): only then is a maps scan worth it */
+  someShmAttached: boolean;
+}
+
+const summaries = new WeakMap<RawSysv, ColumnsSummary>();
+
 /**
- * The pids the shm and msg headers name (cpid, lpid, lspid, lrpid), without 0. A pid repeated in the rows
- * before it (one creator of many objects) is passed once per run: `add` must ignore repeats anyway.
+ * One pass over the segment and queue columns (tens of thousands of values: a pass costs milliseconds in a
+ * fresh process, before V8 optimises it), kept per listing: a listing's columns are never changed.
  */
-export function pidsOfColumns(r: RawSysv, add: (pid: number) => void): void {
-  const each = (h: Float64Array, count: number, stride: number, a: number, b: number): void => {
-    let lastA = 0;
-    let lastB = 0;
-    for (let o = 0; o < count * stride; o += stride) {
-      const pa = h[o + a]!;
-      const pb = h[o + b]!;
-      if (pa !== lastA) add((lastA = pa));
-      if (pb !== lastB) add((lastB = pb));
-    }
-  };
-  each(r.shm.headers, r.shm.count, SHM_STRIDE, 8, 9);
-  each(r.msg.headers, r.msg.count, MSG_STRIDE, 10, 11);
+export function columnsSummary(r: RawSysv): ColumnsSummary {
+  let out = summaries.get(r);
+  if (out) return out;
+  const pids = new Set<number>();
+  let someAttached = false;
+  const s = r.shm.headers;
+  // a pid repeated in the rows before it (one creator of many objects) is added once per run
+  let lastC = 0;
+  let lastL = 0;
+  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) {
+    const c = s[b + 8]!;
+    const l = s[b + 9]!;
+    if (c !== lastC) pids.add((lastC = c));
+    if (l !== lastL) pids.add((lastL = l));
+    if (s[b + 10]! > 0) someAttached = true;
+  }
+  const m = r.msg.headers;
+  lastC = lastL = 0;
+  for (let b = 0; b < r.msg.count * MSG_STRIDE; b += MSG_STRIDE) {
+    const sp = m[b + 10]!;
+    const rp = m[b + 11]!;
+    if (sp !== lastC) pids.add((lastC = sp));
+    if (rp !== lastL) pids.add((lastL = rp));
+  }
+  out = { pids: [...pids].filter((p) => p > 0).sort((a, b) => a - b), someShmAttached: someAttached };
+  summaries.set(r, out);
+  return out;
 }
 
 /** The shmids of the listing. */
@@ -244,13 +268,6 @@ export function shmIdsOfColumns(r: RawSysv): Set<number> {
   const s = r.shm.headers;
   for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) out.add(s[b]!);
   return out;
-}
-
-/** Whether some segment of the listing is attached (nattch > 0): only then is a maps scan worth it. */
-export function someShmAttached(r: RawSysv): boolean {
-  const s = r.shm.headers;
-  for (let b = 0; b < r.shm.count * SHM_STRIDE; b += SHM_STRIDE) if (s[b + 10]! > 0) return true;
-  return false;
 }
 
 /**
