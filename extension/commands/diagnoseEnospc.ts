@@ -8,7 +8,7 @@
  */
 import { readRecycleSettings } from '../services/settings';
 import * as vscode from 'vscode';
-import { diagnoseSemget, type Diagnosis } from '../domain/doctor';
+import { diagnoseSemget, diagnosisHeadline, type Diagnosis } from '../domain/doctor';
 import type { Services } from '../services/services';
 import { pickHost } from './args';
 import { diagnosisDocUri, diagnosisText, rememberDiagnosis, showDocument } from './documents';
@@ -54,13 +54,7 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
       return undefined;
     }
     const d = diagnoseSemget(prep.snapshot, prep.verdicts, { nsems, sets });
-    const call = `semget(IPC_PRIVATE, ${nsems})${sets > 1 ? ` x ${sets}` : ''}`;
-    const failing = d.checks.filter((c) => !c.ok);
-    const text = d.wouldSucceed
-      ? `${call} would succeed on ${host} now. ${d.checks.map((c) => c.text).join('; ')}.`
-      : !d.blockedBy.length && d.unknownLimits.length
-      ? `Cannot tell whether ${call} would succeed on ${host}: it did not report ${d.unknownLimits.join(', ')}. ${d.advice[0] ?? ''}`
-      : `${call} would fail on ${host} now with ${[...new Set(failing.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} (${failing.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
+    const text = diagnosisHeadline(d, host);
     if (d.wouldSucceed) services.notify.info(text);
     else {
       // the next steps, one click away: recycle what is provably orphaned, or look at the whole picture

@@ -208,6 +208,23 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   return d;
 }
 
+/**
+ * The one-paragraph answer for `host` (the extension's notification): would the request succeed, and when
+ * not, the errno and the limits that block it (only those: an unreported limit blocks nothing) or the
+ * limits the host did not report.
+ */
+export function diagnosisHeadline(d: Diagnosis, host: string): string {
+  const { nsems, sets } = d.request;
+  const call = `semget(IPC_PRIVATE, ${nsems})${sets > 1 ? ` x ${sets}` : ''}`;
+  if (d.wouldSucceed) return `${call} would succeed on ${host} now. ${d.checks.map((c) => c.text).join('; ')}.`;
+  if (!d.blockedBy.length && d.unknownLimits.length) {
+    return `Cannot tell whether ${call} would succeed on ${host}: it did not report ${d.unknownLimits.join(', ')}. ${d.advice[0] ?? ''}`;
+  }
+  const blocking = d.checks.filter((c) => !c.ok && !c.unknown);
+  return `${call} would fail on ${host} now with ${[...new Set(blocking.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} ` +
+    `(${blocking.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
+}
+
 export function formatDiagnosis(d: Diagnosis): string {
   const out: string[] = [];
   out.push(`Would semget(key, ${d.request.nsems}) x ${d.request.sets} succeed? ${d.wouldSucceed ? 'YES' : d.blockedBy.length ? `NO - blocked by ${d.blockedBy.join(', ')}` : `UNKNOWN - not reported by this host: ${d.unknownLimits.join(', ')}`}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diagnoseSemget, formatDiagnosis } from '../../../extension/domain/doctor';
+import { diagnoseSemget, diagnosisHeadline, formatDiagnosis } from '../../../extension/domain/doctor';
 import { pgDefaults, pgSemaphoreNeeds, pgSizing } from '../../../extension/domain/pgSizing';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { IpcLimits, IpcSnapshot } from '../../../extension/shared/model';
@@ -151,4 +151,19 @@ test('the errno of a blocked request names only the limits that block it, not th
     const { s, v } = unreported(limits);
     assert.equal(diagnoseSemget(s, v, { nsems: 17, sets }).advice[0], first);
   }
+});
+
+test('the headline (the extension\'s notification) blames the blocking limits only, with their errno', () => {
+  // SEMMNS blocks on a host that did not report SEMMSL and SEMMNI: their rows are not "ok" but block nothing
+  const over = unreported({ semmsl: undefined, semmni: undefined, semmns: 70 });
+  assert.equal(diagnosisHeadline(diagnoseSemget(over.s, over.v, { nsems: 17, sets: 4 }), 'bsd1'),
+    'semget(IPC_PRIVATE, 17) x 4 would fail on bsd1 now with ENOSPC: blocked by SEMMNS (SEMMNS 70: 59 semaphores in use, 11 free, 68 needed).');
+  const fits = unreported({ semmsl: undefined, semmni: undefined, semmns: 32000 });
+  assert.match(diagnosisHeadline(diagnoseSemget(fits.s, fits.v, { nsems: 17 }), 'bsd1'),
+    /^Cannot tell whether semget\(IPC_PRIVATE, 17\) would succeed on bsd1: it did not report SEMMSL, SEMMNI\. cannot tell whether/);
+  const { s, v } = enospc(5, 32000);
+  assert.match(diagnosisHeadline(diagnoseSemget(s, v, { nsems: 17 }), 'db1'),
+    /^semget\(IPC_PRIVATE, 17\) would fail on db1 now with ENOSPC: blocked by SEMMNI \(SEMMNI 5: .*\)\. Recycling the provable orphans would be enough\.$/);
+  const ok = enospc(100, 32000);
+  assert.match(diagnosisHeadline(diagnoseSemget(ok.s, ok.v, { nsems: 17 }), 'db1'), /^semget\(IPC_PRIVATE, 17\) would succeed on db1 now\. SEMMSL 250: /);
 });
