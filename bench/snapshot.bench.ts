@@ -13,8 +13,8 @@
  *     and the JSON fast path the CLI uses;
  *   - the references `lsipc -s --json`, `ipcs -s` (headers only, both) and `cat /proc/sysvipc/sem`.
  * At the largest scale a process phase adds `ipcx snapshot --json`, `node -e 0` (Node's own start, outside
- * our control), a lean CLI-shaped bundle and a bare process (the binding's read and JSON writer, nothing
- * else); "own work" = process time minus `node -e 0` of the same round.
+ * our control), the local source's JSON path bundled without the CLI, and a bare process (the binding's
+ * read and JSON writer, nothing else); "own work" = process time minus `node -e 0` of the same round.
  * Then POSIX: 10,000 and 100,000 files in /dev/shm, listDevShm against the floor's getdents + fstatat.
  * Per-object growth between scales is printed, so a regression in growth shows, not only at 32,000.
  *
@@ -56,8 +56,9 @@ function make(kind: string, args: string[]): void {
 }
 
 /**
- * A minimal CLI-shaped program bundled like dist/ipcx.js: load the binding, snapshotJson, write one JSON
- * document to stdout. It shows what a node process pays beyond its start for the kernel reads and the JSON.
+ * The local source's JSON path alone, bundled like dist/ipcx-cli.js but without the CLI around it (no
+ * launcher, code cache, argument parsing or command table): `new LocalSource().writeSnapshotJson(1)`. Next
+ * to `ipcx snapshot --json` it shows what the CLI itself adds to a start.
  */
 function buildLeanCli(): string {
   const dir = path.join(repoRoot, 'test-artifacts', 'bench');
@@ -65,20 +66,13 @@ function buildLeanCli(): string {
   const entry = path.join(dir, 'leanSnapshotJson.ts');
   fs.writeFileSync(
     entry,
-    `import fs from 'node:fs';\n` +
+    `import { LocalSource } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/localSource'))};\n` +
       `import { loadNative } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/nativeLoader'))};\n` +
-      `import { stringifyWithSemsJson } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/jsonSplice'))};\n` +
-      `import { readLimitFiles } from ${JSON.stringify(path.join(repoRoot, 'extension/backend/procfs'))};\n` +
-      `import { decodeSysv, limitsFromNative, withoutSems } from ${JSON.stringify(path.join(repoRoot, 'extension/domain/sysvColumns'))};\n` +
-      `const b = loadNative({ env: {}, baseDirs: [${JSON.stringify(repoRoot)}] }).binding!;\n` +
-      `const raw = b.sysv();\n` +
-      `const semsJson = b.semsJson(raw, true);\n` +
-      `const rest = { ...decodeSysv(withoutSems(raw), true), ...limitsFromNative(b.limits(), readLimitFiles()) };\n` +
-      `const doc = { version: 1, host: 'local', platform: 'linux', source: 'native', takenAt: Date.now(), ...rest, sems: [] };\n` +
-      `fs.writeSync(1, stringifyWithSemsJson(doc, semsJson));\n`,
+      // the binding from the checkout (the bundle lives in test-artifacts/, where the loader would not look)
+      `void new LocalSource({ load: () => loadNative({ env: {}, baseDirs: [${JSON.stringify(repoRoot)}] }) }).writeSnapshotJson(1);\n`,
   );
   const out = path.join(dir, 'leanSnapshotJson.js');
-  esbuild.buildSync({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
+  esbuild.buildSync({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
   return out;
 }
 
@@ -238,7 +232,7 @@ async function main(): Promise<void> {
     const out: Contender[] = [];
     out.push({ name: NODE0, run: proc(process.execPath, ['-e', '0']) });
     if (hasIpcx) out.push({ name: IPCX, run: proc(process.execPath, [ipcx, 'snapshot', '--json']) });
-    out.push({ name: 'lean CLI-shaped process: snapshotJson, write JSON', run: proc(process.execPath, [buildLeanCli()]) });
+    out.push({ name: 'the JSON path without the CLI: LocalSource.writeSnapshotJson(1) bundled alone', run: proc(process.execPath, [buildLeanCli()]) });
     // the least any Node CLI does for these facts: load the binding, read, the native writer of every System V
     // object to stdout; no limits, process facts or /dev/shm: what Node plus the kernel reads cost in a fresh process
     const bare = `const b = require(${JSON.stringify(b.path)}); const r = b.snapshot(true); ` +

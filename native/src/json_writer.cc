@@ -64,9 +64,8 @@ void PutText(char*& p, const std::string& s) {
   p += s.size();
 }
 
-// A number as JSON.stringify writes it (Number::toString, radix 10). The columns hold integers the kernel
-// reported, so the first branch is the one taken; the rest keeps the promise of identical bytes for any double.
-char* PutNumber(char* p, double d) {
+// A number as JSON.stringify writes it (Number::toString, radix 10), any double: see PutNumber.
+char* PutNumberSlow(char* p, double d) {
   if (!std::isfinite(d)) {
     std::memcpy(p, "null", 4);
     return p + 4;
@@ -117,6 +116,16 @@ char* PutNumber(char* p, double d) {
   return p;
 }
 
+// A number as JSON.stringify writes it. The columns hold integers the kernel reported, nearly all of them
+// unsigned 32-bit ones (ids, uids, modes, sizes, pids, times): those take the inlined first branch.
+inline char* PutNumber(char* p, double d) {
+  if (d >= 0 && d <= 4294967295.0) {
+    const uint32_t u = static_cast<uint32_t>(d);
+    if (static_cast<double>(u) == d) return std::to_chars(p, p + kNumberMax, u).ptr;
+  }
+  return PutNumberSlow(p, d);
+}
+
 // The columns' keys and numbers of one object: ,"id":1,"key":2,...
 char* PutHeaders(char* p, const Key* keys, const double* h, size_t stride) {
   for (size_t k = 0; k < stride; k++) {
@@ -142,11 +151,12 @@ const std::string* Lookup(const IndexedJson& v, size_t i) {
 // leading comma included); objects must be emitted in order.
 class SemsJson {
  public:
-  explicit SemsJson(const SemColumnsView& v) : v_(v) {}
+  explicit SemsJson(const SemColumnsView& v)
+      : v_(v), fixed_(2 + kSemOpen.len + HeadersBound(kSemKeys, kSemStride) + kValues.len + 1) {}
   size_t count() const { return v_.count; }
 
   size_t Bound(size_t i) const {
-    size_t b = 2 + kSemOpen.len + HeadersBound(kSemKeys, kSemStride) + kValues.len + 1;
+    size_t b = fixed_;
     if (const std::string* e = Lookup(v_.errors, i)) return b + kValuesError.len + e->size();
     if (v_.withValues) b += Nsems(i) * 6;
     return b;
@@ -180,16 +190,18 @@ class SemsJson {
     return n >= 0 && n < 4294967296.0 ? static_cast<size_t>(n) : 0;
   }
   const SemColumnsView& v_;
+  const size_t fixed_;
   size_t off_ = 0;
 };
 
 class ShmsJson {
  public:
-  explicit ShmsJson(const ShmColumnsView& v) : v_(v) {}
+  explicit ShmsJson(const ShmColumnsView& v)
+      : v_(v), fixed_(2 + kShmOpen.len + HeadersBound(kShmKeys, kShmStride) + kDest.len + 5 + kLocked.len + 5) {}
   size_t count() const { return v_.count; }
 
   size_t Bound(size_t i) const {
-    size_t b = 2 + kShmOpen.len + HeadersBound(kShmKeys, kShmStride) + kDest.len + 5 + kLocked.len + 5;
+    size_t b = fixed_;
     if (v_.withAttachers) {
       const std::string* a = Lookup(v_.attachers, i);
       b += kAttachers.len + (a ? a->size() : 2);
@@ -228,13 +240,14 @@ class ShmsJson {
     return p + n;
   }
   const ShmColumnsView& v_;
+  const size_t fixed_;
 };
 
 class MsgsJson {
  public:
-  explicit MsgsJson(const MsgColumnsView& v) : v_(v) {}
+  explicit MsgsJson(const MsgColumnsView& v) : v_(v), fixed_(2 + kMsgOpen.len + HeadersBound(kMsgKeys, kMsgStride)) {}
   size_t count() const { return v_.count; }
-  size_t Bound(size_t) const { return 2 + kMsgOpen.len + HeadersBound(kMsgKeys, kMsgStride); }
+  size_t Bound(size_t) const { return fixed_; }
   char* Emit(size_t i, char* p) {
     if (i) *p++ = ',';
     Put(p, kMsgOpen);
@@ -245,6 +258,7 @@ class MsgsJson {
 
  private:
   const MsgColumnsView& v_;
+  const size_t fixed_;
 };
 
 [[noreturn]] void WriteFailed(int err, const char* syscall) {
