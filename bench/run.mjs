@@ -53,9 +53,12 @@ const verdict = (p) => (p === undefined || p === null ? 'n/a' : p ? 'PASS' : 'MI
 const esc = (s) => String(s ?? '').replaceAll('|', '\\|');
 const goalRows = records.filter((r) => r.goal).map((r) => `| ${r.bench} | ${esc(r.goal.goal)} | ${esc(r.goal.measured)} | **${verdict(r.goal.pass)}** | ${esc(r.goal.note)} |`);
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+// `npm run bench` measures the bundles as they are packaged (minified, no source maps: `npm run build --
+// --production`); a development build (`npm run build`) leaves source maps next to them
+const bundles = fs.existsSync(path.join(root, 'dist', 'ipcx-cli.js.map')) ? 'development bundles (npm run build)' : 'production bundles, as packaged (npm run build -- --production)';
 const machine = [
   `date ${started.toISOString()}; ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ` +
-    `kernel ${os.release()}; node ${process.version}; load average (1 min) ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`,
+    `kernel ${os.release()}; node ${process.version}; load average (1 min) ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after; ${bundles}`,
   ...records.filter((r) => r.header).map((r) => `${r.bench}: ${r.header}`),
 ];
 const summary = [

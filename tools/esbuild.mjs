@@ -39,12 +39,15 @@ const browser = fs.existsSync(path.join(root, 'webview'))
 const jobs = [];
 for (const e of node) {
   if (!fs.existsSync(path.join(root, e.in))) continue;
+  // a production build has no source maps: one left by an earlier development build would describe other code
+  if (production) fs.rmSync(path.join(root, `${e.out}.map`), { force: true });
   jobs.push(esbuild.build({
     ...common, entryPoints: [e.in], outfile: e.out, platform: 'node', format: 'cjs', target: 'node20',
     external: ['vscode'], banner: e.banner ? { js: e.banner } : undefined, plugins: [builtinDefaults],
   }));
 }
 for (const e of browser) {
+  if (production) fs.rmSync(path.join(root, `${e.out}.map`), { force: true });
   jobs.push(esbuild.build({
     ...common, entryPoints: [e.in], outfile: e.out, platform: 'browser', format: 'iife', target: 'es2022',
     loader: { '.css': 'text' },
