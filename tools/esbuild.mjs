@@ -13,8 +13,9 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 // module: a fresh object with a getter per property of the builtin (fs has about a hundred), 50-odd times per
 // start; measured at 3-6 ms of an `ipcx` start. A builtin's default export is the module object itself, so
 // these default imports resolve instead to one tiny ES module per builtin that exports `require(name)`, and
-// importers read it directly. Only default imports of these three are used in this code base: a named or
-// namespace import of one fails the build ("No matching export"), not the run.
+// importers read it directly. Only default imports of these three are used in this code base: a named
+// import of one fails the build ("No matching export"), and so does a namespace import's member (esbuild's
+// "import-is-undefined" warning, made an error below), not the run.
 const builtinDefaults = {
   name: 'builtin-defaults',
   setup(build) {
@@ -44,6 +45,7 @@ for (const e of node) {
   jobs.push(esbuild.build({
     ...common, entryPoints: [e.in], outfile: e.out, platform: 'node', format: 'cjs', target: 'node20',
     external: ['vscode'], banner: e.banner ? { js: e.banner } : undefined, plugins: [builtinDefaults],
+    logOverride: { 'import-is-undefined': 'error' },
   }));
 }
 for (const e of browser) {

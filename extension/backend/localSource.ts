@@ -123,7 +123,8 @@ export class LocalSource implements IpcSource {
     try {
       around = this.aroundListing();
     } catch (e) {
-      await pending.catch(() => undefined);
+      // the listing's own failure, if it failed too, is the one to report (as when it was read first)
+      await pending;
       throw e;
     }
     return { raw: await pending, around };

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "errno_error.h"
 #include "ipc_core.h"
@@ -214,7 +215,9 @@ class ShmsJson {
     if (i) *p++ = ',';
     Put(p, kShmOpen);
     p = PutHeaders(p, kShmKeys, h, kShmStride);
-    const long long mode = std::isfinite(h[6]) ? static_cast<long long>(h[6]) : 0;
+    // decodeShms tests the bits with JS's `&` (ToInt32): a mode of 2^63 or more has none of them set there,
+    // and converting it to an integer here would be undefined (arm64 saturates it)
+    const long long mode = std::fabs(h[6]) < 0x1p63 ? static_cast<long long>(h[6]) : 0;
     Put(p, kDest);
     p = PutBool(p, (mode & kShmDest) != 0);
     Put(p, kLocked);
@@ -344,21 +347,27 @@ Napi::Float64Array HeadersArg(Napi::Env env, const Napi::Value& v, const char* u
   return v.As<Napi::Float64Array>();
 }
 
-// Two parallel arrays (item indexes, JSON texts) as IndexedJson sorted by index.
+// Two parallel arrays (item indexes, JSON texts) as IndexedJson sorted by index: at most one text per item,
+// every index below count (so never more texts than items).
 IndexedJson IndexedArg(Napi::Env env, const Napi::Value& idx, const Napi::Value& json, size_t count, const char* usage) {
   if (!idx.IsArray() || !json.IsArray()) Usage(env, usage);
   Napi::Array ia = idx.As<Napi::Array>();
   Napi::Array ja = json.As<Napi::Array>();
-  if (ia.Length() != ja.Length()) Usage(env, usage);
+  if (ia.Length() != ja.Length() || ia.Length() > count) Usage(env, usage);
   IndexedJson out;
   out.reserve(ia.Length());
   for (uint32_t i = 0; i < ia.Length(); i++) {
     Napi::Value x = ia.Get(i);
     Napi::Value t = ja.Get(i);
     if (!t.IsString()) Usage(env, usage);
-    out.emplace_back(CountArg(env, x, count, usage), t.As<Napi::String>().Utf8Value());
+    const size_t at = CountArg(env, x, count, usage);
+    if (at == count) Usage(env, usage);
+    out.emplace_back(at, t.As<Napi::String>().Utf8Value());
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 1; i < out.size(); i++) {
+    if (out[i].first == out[i - 1].first) Usage(env, usage);
+  }
   return out;
 }
 
@@ -376,6 +385,15 @@ SemColumnsView SemArgs(const Napi::CallbackInfo& info, size_t first, const char*
   s.values = v.Data();
   s.nvalues = v.ElementLength();
   s.withValues = info[first + 3].As<Napi::Boolean>().Value();
+  if (s.withValues) {
+    // the values the sets' nsems add up to must all be there (each set's output is sized from its nsems)
+    double total = 0;
+    for (size_t i = 0; i < s.count; i++) {
+      const double n = s.headers[i * kSemStride + 7];
+      total += n >= 0 && n < 4294967296.0 ? std::floor(n) : 0;
+    }
+    if (total > static_cast<double>(s.nvalues)) Usage(env, usage);
+  }
   s.errors = IndexedArg(env, info[first + 4], info[first + 5], s.count, usage);
   return s;
 }
@@ -428,8 +446,12 @@ Napi::Value JsFormatSemsJson(const Napi::CallbackInfo& info) {
       "errIndex: number[], errJson: string[])";
   if (info.Length() != 6) Usage(env, usage);
   SemColumnsView s = SemArgs(info, 0, usage);
-  std::string json = FormatSemsJson(s);
-  return Napi::Buffer<char>::Copy(env, json.data(), json.size());
+  try {
+    std::string json = FormatSemsJson(s);
+    return Napi::Buffer<char>::Copy(env, json.data(), json.size());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "formatSemsJson: out of memory");
+  }
 }
 
 Napi::Value JsWriteSysvJson(const Napi::CallbackInfo& info) {
@@ -464,6 +486,8 @@ Napi::Value JsWriteSysvJson(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, static_cast<double>(WriteSysvJson(IdOf(info[0]), texts, sems, shms, msgs)));
   } catch (const OpFailure& f) {
     throw MakeOpError(env, f.error);
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "writeSysvJson: out of memory");
   }
 }
 

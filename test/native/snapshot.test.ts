@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/jsonSplice';
 import { LocalSource } from '../../extension/backend/localSource';
-import { MSG_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
+import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
 import { assertPrivateIpcNamespace,
   ipcsSem,
   isoToSeconds,
@@ -281,13 +281,36 @@ test('writeSysvJson writes any number as JSON.stringify does (beyond 2^53, fract
   }
 });
 
-test('writeSysvJson refuses malformed arguments with a usage error, not a crash', () => {
+test('writeSysvJson and formatSemsJson refuse malformed arguments with a usage error, never a crash or a huge allocation', () => {
   const raw = native().sysv();
   const texts = ['', '', '', ''];
   assert.throws(() => native().writeSysvJson(-1, raw, true, texts), /Usage: writeSysvJson/);
   assert.throws(() => native().writeSysvJson(1, raw, true, ['', '']), /four texts/);
   const short = { ...raw, shm: { count: raw.shm.count + 1, headers: raw.shm.headers } };
   assert.throws(() => native().writeSysvJson(1, short, true, texts), /Usage: writeSysvJson/);
+  // straight to the raw functions, as a caller with its own columns would: every argument class
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rawFns = require(native().path) as { writeSysvJson: (...a: unknown[]) => number; formatSemsJson: (...a: unknown[]) => Buffer };
+  const e = new Float64Array(0);
+  const set = (nsems: number) => Float64Array.from({ length: SEM_STRIDE }, (_, k) => (k === 7 ? nsems : 0));
+  const call = (semHeaders: Float64Array, values: Uint16Array, count: number, errIndex: unknown, errJson: unknown, ...att: unknown[]) =>
+    () => rawFns.writeSysvJson(1, texts, semHeaders, values, count, true, errIndex, errJson, e, 0, att.length ? att[0] : null, e, 0);
+  const usage = /Usage: writeSysvJson/;
+  // a set whose nsems is far beyond the values given: refused, not a 12 GB buffer
+  assert.throws(call(set(2e9), new Uint16Array(2), 1, [], []), usage);
+  assert.throws(() => rawFns.formatSemsJson(set(2e9), new Uint16Array(2), 1, true, [], []), /Usage: formatSemsJson/);
+  // more error texts than sets (a sparse array of 2^32 - 1 included), an index at or past the count, a repeat
+  assert.throws(call(set(1), new Uint16Array(1), 1, new Array(2 ** 32 - 1), new Array(2 ** 32 - 1)), usage);
+  assert.throws(call(set(1), new Uint16Array(1), 1, [1], ['{}']), usage);
+  assert.throws(call(Float64Array.from([...set(1), ...set(1)]), new Uint16Array(2), 2, [0, 0], ['{}', '{}']), usage);
+  assert.throws(call(set(1), new Uint16Array(1), 1, [0.5], ['{}']), usage);
+  assert.throws(call(set(1), new Uint16Array(1), 1, ['0'], ['{}']), usage);
+  // attachers neither null nor [index[], json[]]
+  for (const att of [undefined, {}, [[0]], [[0], ['[1]'], []], 'x']) assert.throws(call(set(1), new Uint16Array(1), 1, [], [], att), usage, String(att));
+  assert.throws(() => rawFns.writeSysvJson(1, texts, set(1), new Uint16Array(1), 1, true, [], [], e, 0, null, e), usage, 'an argument missing');
+  // the same columns with proper arguments are fine
+  assert.equal(rawFns.writeSysvJson(fs.openSync('/dev/null', 'w'), texts, set(1), new Uint16Array(1), 1, true, [0], ['{"x":1}'], e, 0, null, e, 0),
+    Buffer.byteLength('[' + JSON.stringify({ kind: 'sem', id: 0, key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0, nsems: 1, otime: 0, ctime: 0, valuesError: { x: 1 } }) + '][][]'));
 });
 
 test('writeSysvJson: a full non-blocking pipe is waited on (EAGAIN), nothing lost; a closed reader is EPIPE', async () => {

@@ -49,11 +49,11 @@ const rawLimits: RawLimits = {
 };
 
 /** Fresh facts each call: assembleSnapshot takes their arrays over. */
-function facts(limits: LimitFacts, withMaps: boolean): HostFacts {
+function facts(limits: LimitFacts, withMaps: boolean, values = true): HostFacts {
   const f: HostFacts = {
     host: 'local', platform: 'linux', source: 'native', takenAt: 1700000100000, hostname: 'h', kernel: '6.1.0', uid: 0,
     ipcNamespace: NS,
-    sysv: { kind: 'columns', raw: rawSysv(), values: true },
+    sysv: { kind: 'columns', raw: rawSysv(), values },
     sysvErrors: [{ kind: 'sem', name: 'index 9', error: { code: 'EACCES', syscall: 'semctl', op: 'SEM_STAT_ANY', message: 'denied' } }],
     limits,
     devShm: {
@@ -89,10 +89,10 @@ function facts(limits: LimitFacts, withMaps: boolean): HostFacts {
 function putBack(f: HostFacts): IpcSnapshot {
   const { snap, shmAttachers } = assembleColumnar(f);
   assert.deepEqual([snap.sems, snap.shms, snap.msgs], [[], [], []], 'the objects stay in their columns');
-  const raw = (f.sysv as { raw: RawSysv }).raw;
+  const { raw, values } = f.sysv as { raw: RawSysv; values: boolean };
   const shms = decodeShms(raw.shm);
   if (shmAttachers) for (const s of shms) s.attachers = shmAttachers.get(s.id) ?? [];
-  return { ...snap, sems: decodeSems(raw.sem, true), shms, msgs: decodeMsgs(raw.msg) };
+  return { ...snap, sems: decodeSems(raw.sem, values), shms, msgs: decodeMsgs(raw.msg) };
 }
 
 test('assembleColumnar + the decoded objects is assembleSnapshot, byte for byte (native limits, maps read)', () => {
@@ -122,6 +122,13 @@ test('assembleColumnar: limits without usage counters still count the objects (d
   assert.equal(full.usage.semSets, 2);
   assert.equal(full.usage.shmSegments, 3);
   assert.equal(JSON.stringify(putBack(facts(limits(), true))), JSON.stringify(full));
+});
+
+test('assembleColumnar: a listing read without semaphore values (headers only) is the same snapshot', () => {
+  const limits = (): LimitFacts => ({ kind: 'native', raw: rawLimits, files: {} });
+  const want = JSON.stringify(assembleSnapshot(facts(limits(), true, false)));
+  assert.equal(JSON.stringify(putBack(facts(limits(), true, false))), want);
+  assert.ok(!want.includes('"values"'));
 });
 
 test('assembleColumnar refuses a listing that is not columnar', () => {
