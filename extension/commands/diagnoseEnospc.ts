@@ -54,6 +54,9 @@ export function registerDiagnoseEnospc(context: vscode.ExtensionContext, service
       return undefined;
     }
     const d = diagnoseSemget(prep.snapshot, prep.verdicts, { nsems, sets });
+    // the tree, the status bar and the dashboard the toast offers then show what the diagnosis saw (limits
+    // or objects may have changed since their last snapshot), not an older picture beside its answer
+    await services.store.refresh(host);
     const text = diagnosisHeadline(d, host);
     if (d.wouldSucceed) services.notify.info(text);
     else {

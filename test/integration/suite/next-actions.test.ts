@@ -145,6 +145,8 @@ describe('next actions: welcome, menus, status bar, badge, toasts, themes', func
     await closeEditors();
     const d = await vscode.commands.executeCommand<Diagnosis>('ipcExplorer.diagnoseEnospc', { host: 'local', nsems: 17, open: false });
     assert.equal(d.wouldSucceed, false);
+    // the status bar (and the tree, the dashboard) were refreshed with the diagnosis: they agree with the toast
+    await h.waitFor(() => /SEMMNI 100 % · 3 orphans/.test(api.status.item().text), `the status text after the diagnosis (${api.status.item().text})`);
     const shown = api.notifications().at(-1);
     assert.ok(shown, 'a notification');
     assert.deepEqual(shown.actions, ['Recycle Orphans…', 'Open Dashboard', 'Show Log']);
