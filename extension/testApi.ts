@@ -20,7 +20,7 @@ import type { TreeState } from './domain/nextActions';
 import type { Shown } from './services/notify';
 import type { NamespaceEntry, NamespaceView } from './services/namespaceHosts';
 import type { Services } from './services/services';
-import type { HostState } from './services/snapshotStore';
+import type { HostState, StoreChange } from './services/snapshotStore';
 import type { IpcErrorInfo, IpcSnapshot, ObjectRef, SemElem, Verdict } from './shared/model';
 import type { TreeNode } from './views/nodes/node';
 import type { TreeViews } from './views/register';
@@ -77,6 +77,8 @@ export interface IpcExplorerTestApi {
   verdict(host: string, ref: ObjectRef): Verdict | undefined;
   /** what the Refresh command does for one host (or every host); resolves when the new state is published */
   refresh(host?: string): Promise<void>;
+  /** calls `listener` as each store change is published (a new snapshot: `reason` 'snapshot'); dispose to stop */
+  onStoreChange(listener: (change: StoreChange) => void): vscode.Disposable;
   /** a set's per-semaphore detail, read now if it is not cached */
   semDetail(host: string, id: number): Promise<SemDetail>;
   /** a set's per-semaphore detail only if it was read already */
@@ -201,6 +203,7 @@ export function createTestApi(services: Services, tree: TreeViews, status: Statu
     host: (host) => store.get(host),
     verdict: (host, ref) => store.verdict(host, ref),
     refresh: (host) => store.refresh(host),
+    onStoreChange: (listener) => store.onDidChange(listener),
     semDetail: (host, id) => store.semDetail(host, id),
     cachedSemDetail: (host, id) => store.cachedSemDetail(host, id),
     addSource: (source) => {
