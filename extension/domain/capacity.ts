@@ -183,12 +183,13 @@ export interface FullestPool {
 /**
  * The fullest pool in use (isPool; /dev/shm when the snapshot has its size), the one figure the host's tree
  * row, the status bar and an IPC namespace's row summarise a host by. Per-object maxima are left out (see
- * POOLS) and so is a limit marked unlimited. Undefined when no pool is in use.
+ * POOLS) and so is a limit marked unlimited. Undefined when no pool is in use. `rows`: capacity(snap), when
+ * the caller has it.
  */
-export function fullestPool(snap: CapacityInput & Partial<Pick<IpcSnapshot, 'devShm'>>): FullestPool | undefined {
+export function fullestPool(snap: CapacityInput & Partial<Pick<IpcSnapshot, 'devShm'>>, rows: readonly CapacityRow[] = capacity(snap)): FullestPool | undefined {
   const dev = devShmRow(snap);
   let best: CapacityRow | undefined;
-  for (const r of dev ? [...capacity(snap), dev] : capacity(snap)) {
+  for (const r of dev ? [...rows, dev] : rows) {
     if (!isPool(r) || r.unlimited || r.percent === null || !(r.percent > 0)) continue;
     if (!best || r.percent > best.percent!) best = r;
   }
@@ -205,10 +206,11 @@ export function fullestPool(snap: CapacityInput & Partial<Pick<IpcSnapshot, 'dev
 
 /**
  * The per-object maxima at or above the warning threshold, as a line each for a summary's tooltip:
- * `SHMMAX 100 % (largest segment: id 589836): per-object maximum, not a pool`.
+ * `SHMMAX 100 % (largest segment: id 589836): per-object maximum, not a pool`. `rows`: capacity(snap), when
+ * the caller has it (a pass over every object and semaphore value: 544,000 values at 32,000 sets).
  */
-export function maximaNearLimit(snap: CapacityInput): string[] {
-  return capacity(snap)
+export function maximaNearLimit(snap: CapacityInput, rows: readonly CapacityRow[] = capacity(snap)): string[] {
+  return rows
     .filter((r) => !isPool(r) && !r.unlimited && r.percent !== null && r.percent >= CAPACITY_THRESHOLDS.warn)
     .map((r) => `${r.name} ${summaryPercent(r.percent!)} %${r.basis ? ` (${r.basis})` : ''}: a per-object maximum (the largest object against what one may be), not a pool`);
 }

@@ -27,7 +27,7 @@ type SummaryInput = CapacityInput & Pick<IpcSnapshot, 'posixSems' | 'posixShms' 
 export function namespaceSummary(snap: SummaryInput): NamespaceSummary {
   const rows = capacity(snap);
   const dev = devShmRow(snap);
-  const w = fullestPool(snap);
+  const w = fullestPool(snap, rows);
   const worst = w ? { name: w.row.name as string, percent: w.percent, text: w.text } : undefined;
   const row = (n: string) => rows.find((r) => r.name === n);
   const bar = (n: string): UsageBar | undefined => {

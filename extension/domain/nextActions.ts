@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../shared/format';
 import type { IpcSnapshot, ObjectRef, Verdict } from '../shared/model';
-import { fullestPool, maximaNearLimit } from './capacity';
+import { capacity, fullestPool, maximaNearLimit } from './capacity';
 
 /** Orphans, and how many of them recycling may remove now. */
 export interface OrphanCount {
@@ -38,7 +38,8 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 /** `SEMMNS 90 % · 5 orphans` for one host's snapshot and verdicts (its fullest pool: capacity.ts fullestPool). */
 export function statusText(snapshot: Parameters<typeof fullestPool>[0], verdicts: Iterable<Verdict>, warnPercent: number): StatusText {
-  const worst = fullestPool(snapshot);
+  const rows = capacity(snapshot);
+  const worst = fullestPool(snapshot, rows);
   const { orphans, recyclable } = countOrphans(verdicts);
   const parts: string[] = [];
   const details: string[] = [];
@@ -46,7 +47,7 @@ export function statusText(snapshot: Parameters<typeof fullestPool>[0], verdicts
     parts.push(worst.text);
     details.push(worst.detail);
   }
-  details.push(...maximaNearLimit(snapshot));
+  details.push(...maximaNearLimit(snapshot, rows));
   if (orphans) parts.push(plural(orphans, 'orphan'));
   details.push(orphans ? `${plural(orphans, 'orphaned object')}, ${recyclable} recyclable now` : 'No orphaned objects');
   return {

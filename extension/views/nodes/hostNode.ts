@@ -5,7 +5,7 @@
  * with its kinds (namespaceNode.ts).
  */
 import * as vscode from 'vscode';
-import { fullestPool, maximaNearLimit } from '../../domain/capacity';
+import { capacity, fullestPool, maximaNearLimit } from '../../domain/capacity';
 import { LOCAL_HOST } from '../../services/snapshotStore';
 import { formatTimestamp } from '../../shared/format';
 import { hostContents } from './hostContents';
@@ -36,7 +36,9 @@ export class HostNode extends TreeNode {
     if (snap?.ipcNamespace) parts.push(snap.ipcNamespace);
     // fleet columns: platform, fullest pool (the status bar's figure), orphan count, connection state of SSH hosts
     if (snap && !local) parts.push(snap.platform);
-    const worst = snap ? fullestPool(snap) : undefined;
+    // one pass over the objects for both the figure and the tooltip's per-object maxima
+    const rows = snap ? capacity(snap) : [];
+    const worst = snap ? fullestPool(snap, rows) : undefined;
     if (worst) parts.push(worst.text);
     let orphans = 0;
     for (const v of st?.verdicts.values() ?? []) if (v.state === 'orphan') orphans++;
@@ -58,7 +60,7 @@ export class HostNode extends TreeNode {
           (snap.ipcNamespace ? `IPC namespace: ${snap.ipcNamespace}\n` : '') +
           (snap.uid !== undefined ? `as uid ${snap.uid}\n` : '') +
           (st?.refreshMs !== undefined ? `refresh took ${st.refreshMs.toFixed(0)} ms\n` : '') +
-          [worst?.detail ?? 'No pool in use', ...maximaNearLimit(snap)].join('\n'),
+          [worst?.detail ?? 'No pool in use', ...maximaNearLimit(snap, rows)].join('\n'),
       );
       item.tooltip = md;
     }
