@@ -126,6 +126,11 @@ function checks(
   ];
 }
 
+/** The rows that block the request: not ok, and reported (an unreported limit blocks nothing). */
+function blocking(cs: readonly LimitCheck[]): LimitCheck[] {
+  return cs.filter((c) => !c.ok && !c.unknown);
+}
+
 /** What to raise a limit to: what the request needs, or the limit's current value when that is more. */
 function atLeast(value: number | undefined, need: number): number {
   return value === undefined ? need : Math.max(value, need);
@@ -156,7 +161,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
   }
   const afterUsage = { sets: usage.sets - recycle.sets, semaphores: usage.semaphores - recycle.semaphores };
   const after = checks(nsems, sets, afterUsage, L.semmsl, L.semmni, L.semmns, idCap(snapshot));
-  const blocked = (cs: LimitCheck[]) => cs.filter((c) => !c.ok && !c.unknown).map((c) => c.limit);
+  const blocked = (cs: LimitCheck[]) => blocking(cs).map((c) => c.limit);
   const d: Diagnosis = {
     request: { nsems, sets },
     usage,
@@ -178,7 +183,7 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       `(neither ipcs -S nor sysctl printed ${names.join(', ')}). Read them there: sysctl ${names.join(' ')}`);
     if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores.`);
   } else {
-    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${now.filter((c) => !c.ok && !c.unknown).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
+    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${blocking(now).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
     if (d.blockedBy.includes('SEMMSL')) {
       const where = snapshot.platform === 'darwin' ? 'kern.sysv.semmsl' : snapshot.platform === 'freebsd' ? 'kern.ipc.semmsl' : 'first field of /proc/sys/kernel/sem';
       d.advice.push(`raise SEMMSL to at least ${nsems} (${where}); recycling cannot help with it.`);
@@ -220,9 +225,9 @@ export function diagnosisHeadline(d: Diagnosis, host: string): string {
   if (!d.blockedBy.length && d.unknownLimits.length) {
     return `Cannot tell whether ${call} would succeed on ${host}: it did not report ${d.unknownLimits.join(', ')}. ${d.advice[0] ?? ''}`;
   }
-  const blocking = d.checks.filter((c) => !c.ok && !c.unknown);
-  return `${call} would fail on ${host} now with ${[...new Set(blocking.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} ` +
-    `(${blocking.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
+  const rows = blocking(d.checks);
+  return `${call} would fail on ${host} now with ${[...new Set(rows.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} ` +
+    `(${rows.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
 }
 
 export function formatDiagnosis(d: Diagnosis): string {
