@@ -8,7 +8,7 @@ import type {
   DevShmUsage, IpcLimits, IpcSnapshot, IpcUsage, ItemError, MsgQueue, PosixSem, PosixShm, ProcessFact, SemSet, ShmSegment,
 } from '../shared/model';
 import type { DevShmFacts, HostFacts, LimitFacts, MapsFacts, StatfsFacts, SysvFacts } from './hostFacts';
-import { collectAttachers, devInoKey } from './mapsParser';
+import { collectAttachers, devInoKey, type Attachers } from './mapsParser';
 import { decodePosixSem } from './posixSem';
 import { deriveUsage, parseLimitFiles } from './procParser';
 import { buildProcessFact, pidsOf, unknownFact } from './processFacts';
@@ -143,11 +143,13 @@ export function devShmIncomplete(d: DevShmFacts): string | undefined {
 }
 
 /** Attacher lists from every process's mappings (System V ones only from `ipcNamespace`'s processes). */
-function setAttachers(m: MapsFacts, ipcNamespace: string | undefined, shms: ShmSegment[], posix: Array<PosixSem | PosixShm>): ReadonlyMap<number, number[]> {
-  const a = collectAttachers(m.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), ipcNamespace);
+function attachersOf(m: MapsFacts, ipcNamespace: string | undefined): Attachers {
+  return collectAttachers(m.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), ipcNamespace);
+}
+
+function setAttachers(a: Attachers, shms: ShmSegment[], posix: Array<PosixSem | PosixShm>): void {
   for (const s of shms) s.attachers = a.shm.get(s.id) ?? [];
   for (const o of posix) o.attachers = a.files.get(devInoKey(o.dev, o.ino)) ?? [];
-  return a.shm;
 }
 
 /**
@@ -182,8 +184,12 @@ export function worthScanningMaps(sysv: SysvFacts, devShm: DevShmFacts | undefin
 /**
  * The pids a source should collect evidence about (ascending), before the snapshot is assembled: those the
  * listed objects mention (creator, last-op and attacher pids) and the extra ones. Decodes no set.
+ * `attachers`: the maps' attachers, when the caller has them.
  */
-export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | 'ipcNamespace' | 'extraPids'>): number[] {
+export function pidsToDescribe(
+  f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | 'ipcNamespace' | 'extraPids'>,
+  attachers: Attachers | undefined = f.maps && attachersOf(f.maps, f.ipcNamespace),
+): number[] {
   const set = new Set<number>();
   const add = (p: number): void => {
     if (p > 0) set.add(p);
@@ -191,8 +197,8 @@ export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | '
   const s = f.sysv;
   if (s.kind === 'columns') columnsSummary(s.raw).pids.forEach(add);
   else for (const p of pidsOf([...s.sems, ...s.shms, ...s.msgs])) add(p);
-  if (f.maps) {
-    const a = collectAttachers(f.maps.perPid.map((p): [number, typeof p.maps, string?] => [p.pid, p.maps, p.ipcNs]), f.ipcNamespace);
+  const a = attachers;
+  if (a) {
     if (a.shm.size) {
       const shmIds = s.kind === 'columns' ? shmIdsOfColumns(s.raw) : new Set(s.shms.map((x) => x.id));
       for (const [id, pids] of a.shm) if (shmIds.has(id)) pids.forEach(add);
@@ -208,7 +214,7 @@ export function pidsToDescribe(f: Pick<HostFacts, 'sysv' | 'devShm' | 'maps' | '
 export function assembleSnapshot(f: HostFacts): IpcSnapshot {
   const sysv = sysvPart(f.sysv, f.sysvErrors, f.limits);
   const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
-  if (f.maps) setAttachers(f.maps, f.ipcNamespace, sysv.shms, [...posixSems, ...posixShms]);
+  if (f.maps) setAttachers(attachersOf(f.maps, f.ipcNamespace), sysv.shms, [...posixSems, ...posixShms]);
   const objects = [...sysv.sems, ...sysv.shms, ...sysv.msgs, ...posixSems, ...posixShms];
   return finishSnapshot(f, sysv, posixSems, posixShms, wantedPids(objects, f.extraPids));
 }
@@ -231,10 +237,11 @@ export function assembleColumnar(f: HostFacts): ColumnarSnapshot {
   if (f.sysv.kind !== 'columns') throw new TypeError('assembleColumnar: the listing is not columnar');
   const sysv = columnsPart(f.sysv, f.sysvErrors, f.limits, false);
   const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
-  const shmAttachers = f.maps ? setAttachers(f.maps, f.ipcNamespace, [], [...posixSems, ...posixShms]) : undefined;
+  const a = f.maps && attachersOf(f.maps, f.ipcNamespace);
+  if (a) setAttachers(a, [], [...posixSems, ...posixShms]);
   // the pids the decoded objects would name: the columns' pids, the listed segments' and the files' attachers
-  const snap = finishSnapshot(f, sysv, posixSems, posixShms, new Set(pidsToDescribe(f)));
-  return shmAttachers ? { snap, shmAttachers } : { snap };
+  const snap = finishSnapshot(f, sysv, posixSems, posixShms, new Set(pidsToDescribe(f, a)));
+  return a ? { snap, shmAttachers: a.shm } : { snap };
 }
 
 function finishSnapshot(f: HostFacts, sysv: SysvPart, posixSems: PosixSem[], posixShms: PosixShm[], wanted: Set<number>): IpcSnapshot {
