@@ -4,6 +4,8 @@
 #include <cmath>
 #include <exception>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "convert.h"
 #include "errno_error.h"
@@ -42,18 +44,41 @@ SemBuffers AllocSemBuffers(Napi::Env env, bool values) {
 bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
   bool statAny = true;
   bool inPlace = false;
-  if (b.ok) {
-    inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
-    if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
-      s.errors.clear();
-      in = SemInPlace{};
-      statAny = true;
+  // Segments and queues: with many sets (whose scan is split across threads) and more than one core, on a
+  // thread of their own while the sets are listed, so no core idles while another lists them after the
+  // sets; errors keep their order (sets, segments, queues).
+  std::vector<ItemErr> otherErrors;
+  bool otherStatAny = true;
+  std::exception_ptr otherFailure;
+  auto others = [&]() {
+    try {
+      ListShms(s.shm, otherErrors, otherStatAny);
+      ListMsgs(s.msg, otherErrors, otherStatAny);
+    } catch (...) {
+      otherFailure = std::current_exception();
     }
+  };
+  std::thread aside;
+  if (b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1) aside = std::thread(others);
+  try {
+    if (b.ok) {
+      inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
+      if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
+        s.errors.clear();
+        in = SemInPlace{};
+        statAny = true;
+      }
+    }
+    if (!inPlace) ListSems(values, s.sem, s.errors, statAny);
+  } catch (...) {
+    if (aside.joinable()) aside.join();
+    throw;
   }
-  if (!inPlace) ListSems(values, s.sem, s.errors, statAny);
-  ListShms(s.shm, s.errors, statAny);
-  ListMsgs(s.msg, s.errors, statAny);
-  s.statAny = statAny;
+  if (aside.joinable()) aside.join();
+  else others();
+  if (otherFailure) std::rethrow_exception(otherFailure);
+  s.errors.insert(s.errors.end(), otherErrors.begin(), otherErrors.end());
+  s.statAny = statAny && otherStatAny;
   return inPlace;
 }
 

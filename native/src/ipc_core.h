@@ -82,6 +82,9 @@ struct SemInPlace {
 };
 // SEM_INFO: sets and semaphores in use. false (errno set) when the call fails.
 bool SemTableSize(size_t& sets, size_t& sems);
+
+/** From this many set slots on, a listing's scan is split across threads. */
+constexpr int kParallelSets = 4096;
 // ListSems into `d`, with the same rows, values, errors and order. Returns false when the table grew past
 // d's capacity during the scan (then nothing in d or `out` is usable: list with ListSems instead).
 bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny);

@@ -81,13 +81,12 @@ void ListSemSlots(int from, int to, bool values, SemColumns& out, std::vector<It
 
 // Below this many slots one thread does it all; above, the slots are split across up to kMaxThreads
 // threads (each semctl is independent in the kernel: per-object locks under RCU).
-constexpr int kParallelSlots = 4096;
 constexpr unsigned kMaxThreads = 4;
 
 /** How many threads list slots 0..maxidx. */
 unsigned ScanThreads(int maxidx) {
   unsigned hw = std::thread::hardware_concurrency();
-  return maxidx + 1 >= kParallelSlots ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
+  return maxidx + 1 >= kParallelSets ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
 }
 
 /** SEM_INFO: the table's sizes into si and its highest used slot, or -1 with the error recorded. */

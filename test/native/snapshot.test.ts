@@ -383,16 +383,28 @@ function procSemIds(): number[] {
   return fs.readFileSync('/proc/sysvipc/sem', 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
 }
 
-test('a threaded listing (slots split across threads, written in place): every set once, in slot order, each with its own values', async () => {
+test('a threaded listing (slots split across threads, written in place; segments and queues beside it): every object once, in slot order, each set with its own values', async () => {
   assertPrivateIpcNamespace();
   // ipc_make's pattern: semaphore j of the i-th set made holds (i * 31 + j) % 32768
   const made = make('sem', ['-n', '5000', '-s', '3', '-v', 'p']);
+  const others = [...make('shm', ['-n', '3', '-s', '4096']), ...make('msg', ['-n', '2'])];
   try {
     await listsInSlotOrder(made);
+    for (const listing of [nativeObjects(), await nativeObjectsAsync()]) {
+      assert.deepEqual(listing.shms.map((s) => s.id), procIds('shm'), 'the segments of /proc/sysvipc/shm, in its order');
+      assert.deepEqual(listing.msgs.map((m) => m.id), procIds('msg'), 'the queues of /proc/sysvipc/msg, in its order');
+      assert.deepEqual(listing.errors, []);
+    }
+    for (const o of others) assert.ok(procIds(o.kind as 'shm' | 'msg').includes(o.id), `${o.kind} ${o.id} listed`);
   } finally {
-    removeAll(made);
+    removeAll([...made, ...others]);
   }
 });
+
+/** Segment or queue ids in /proc/sysvipc's order. */
+function procIds(kind: 'shm' | 'msg'): number[] {
+  return fs.readFileSync(`/proc/sysvipc/${kind}`, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
+}
 
 /** ipcrm of many objects in one run (one process per object takes minutes on a loaded machine). */
 function removeAll(objs: Made[]): void {
