@@ -131,6 +131,21 @@ function blocking(cs: readonly LimitCheck[]): LimitCheck[] {
   return cs.filter((c) => !c.ok && !c.unknown);
 }
 
+/**
+ * The errno semget returns when these rows block it: Linux checks nsems against SEMMSL first (EINVAL), then
+ * SEMMNS and SEMMNI (ENOSPC); so do the BSD and macOS kernels.
+ */
+function callErrno(rows: readonly LimitCheck[]): 'EINVAL' | 'ENOSPC' {
+  return rows.some((c) => c.errno === 'EINVAL') ? 'EINVAL' : 'ENOSPC';
+}
+
+/** The blocking limits with their errno, each errno named once: "SEMMNI and SEMMNS (ENOSPC)", "SEMMSL (EINVAL) and SEMMNI (ENOSPC)". */
+function blockersWithErrno(rows: readonly LimitCheck[]): string {
+  const byErrno = new Map<string, string[]>();
+  for (const c of rows) byErrno.set(c.errno ?? '', [...(byErrno.get(c.errno ?? '') ?? []), c.limit]);
+  return [...byErrno].map(([errno, limits]) => `${limits.join(' and ')} (${errno})`).join(' and ');
+}
+
 /** What to raise a limit to: what the request needs, or the limit's current value when that is more. */
 function atLeast(value: number | undefined, need: number): number {
   return value === undefined ? need : Math.max(value, need);
@@ -183,7 +198,9 @@ export function diagnoseSemget(snapshot: IpcSnapshot, verdicts: Map<ObjectRef, V
       `(neither ipcs -S nor sysctl printed ${names.join(', ')}). Read them there: sysctl ${names.join(' ')}`);
     if (recycle.sets) d.advice.push(`recycling ${recycle.sets} orphan set(s) would free ${recycle.semaphores} semaphores.`);
   } else {
-    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${d.blockedBy.join(' and ')} (${blocking(now).map((c) => c.errno).join('/')}). ENOSPC here is not disk space.`);
+    const rows = blocking(now);
+    d.advice.push(`semget(key, ${nsems}) x ${sets} would fail now: ${blockersWithErrno(rows)}.` +
+      (rows.some((c) => c.errno === 'ENOSPC') ? ' ENOSPC here is not disk space.' : ''));
     if (d.blockedBy.includes('SEMMSL')) {
       const where = snapshot.platform === 'darwin' ? 'kern.sysv.semmsl' : snapshot.platform === 'freebsd' ? 'kern.ipc.semmsl' : 'first field of /proc/sys/kernel/sem';
       d.advice.push(`raise SEMMSL to at least ${nsems} (${where}); recycling cannot help with it.`);
@@ -226,7 +243,9 @@ export function diagnosisHeadline(d: Diagnosis, host: string): string {
     return `Cannot tell whether ${call} would succeed on ${host}: it did not report ${d.unknownLimits.join(', ')}. ${d.advice[0] ?? ''}`;
   }
   const rows = blocking(d.checks);
-  return `${call} would fail on ${host} now with ${[...new Set(rows.map((c) => c.errno))].join('/')}: blocked by ${d.blockedBy.join(' and ')} ` +
+  // one errno: the call's; more (SEMMSL with SEMMNI or SEMMNS): each limit's, as the call names only the first
+  const blockers = new Set(rows.map((c) => c.errno)).size > 1 ? blockersWithErrno(rows) : d.blockedBy.join(' and ');
+  return `${call} would fail on ${host} now with ${callErrno(rows)}: blocked by ${blockers} ` +
     `(${rows.map((c) => c.text).join('; ')}).${d.recyclingIsEnough ? ' Recycling the provable orphans would be enough.' : ''}`;
 }
 

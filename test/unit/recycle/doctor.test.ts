@@ -146,7 +146,10 @@ test('the errno of a blocked request names only the limits that block it, not th
   for (const [limits, sets, first] of [
     [{ semmsl: undefined, semmni: undefined, semmns: 70 }, 4, 'semget(key, 17) x 4 would fail now: SEMMNS (ENOSPC). ENOSPC here is not disk space.'],
     [{ semmni: undefined, semmns: 70 }, 4, 'semget(key, 17) x 4 would fail now: SEMMNS (ENOSPC). ENOSPC here is not disk space.'],
-    [{ semmsl: 10, semmni: undefined }, 1, 'semget(key, 17) x 1 would fail now: SEMMSL (EINVAL). ENOSPC here is not disk space.'],
+    [{ semmsl: 10, semmni: undefined }, 1, 'semget(key, 17) x 1 would fail now: SEMMSL (EINVAL).'],
+    // two limits with the same errno: the errno once
+    [{ semmni: 5, semmns: 70 }, 4, 'semget(key, 17) x 4 would fail now: SEMMNI and SEMMNS (ENOSPC). ENOSPC here is not disk space.'],
+    [{ semmsl: 10, semmni: 5 }, 4, 'semget(key, 17) x 4 would fail now: SEMMSL (EINVAL) and SEMMNI (ENOSPC). ENOSPC here is not disk space.'],
   ] as const) {
     const { s, v } = unreported(limits);
     assert.equal(diagnoseSemget(s, v, { nsems: 17, sets }).advice[0], first);
@@ -158,6 +161,10 @@ test('the headline (the extension\'s notification) blames the blocking limits on
   const over = unreported({ semmsl: undefined, semmni: undefined, semmns: 70 });
   assert.equal(diagnosisHeadline(diagnoseSemget(over.s, over.v, { nsems: 17, sets: 4 }), 'bsd1'),
     'semget(IPC_PRIVATE, 17) x 4 would fail on bsd1 now with ENOSPC: blocked by SEMMNS (SEMMNS 70: 59 semaphores in use, 11 free, 68 needed).');
+  // semget answers one errno: EINVAL when nsems exceeds SEMMSL, whatever else blocks
+  const both = unreported({ semmsl: 10, semmni: 5, semmns: 70 });
+  assert.match(diagnosisHeadline(diagnoseSemget(both.s, both.v, { nsems: 17, sets: 4 }), 'bsd1'),
+    /^semget\(IPC_PRIVATE, 17\) x 4 would fail on bsd1 now with EINVAL: blocked by SEMMSL \(EINVAL\) and SEMMNI and SEMMNS \(ENOSPC\) \(SEMMSL 10: /);
   const fits = unreported({ semmsl: undefined, semmni: undefined, semmns: 32000 });
   assert.match(diagnosisHeadline(diagnoseSemget(fits.s, fits.v, { nsems: 17 }), 'bsd1'),
     /^Cannot tell whether semget\(IPC_PRIVATE, 17\) would succeed on bsd1: it did not report SEMMSL, SEMMNI\. cannot tell whether/);
