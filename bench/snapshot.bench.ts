@@ -4,7 +4,10 @@
  *
  * In the private IPC namespace bench/run.mjs provides: 4,096 shm segments (SHMMNI's default), 1,000 message
  * queues, and semaphore sets of 17 semaphores grown through SCALES (1,000, 8,000, 32,000 = SEMMNI's default
- * without ipcmni_extend). At each scale one in-process phase interleaves, round-robin, RUNS timings of:
+ * without ipcmni_extend). At each scale every in-process contender gets a phase of its own that interleaves,
+ * round-robin, RUNS timings of it with the floor and the references (in one process, a contender's garbage
+ * would otherwise be collected, by V8's concurrent marking on the other core, during the next contender's
+ * timing; each is measured in the steady state of doing only that, as a host refreshing every few seconds is):
  *   - the floor (bench/c/floor.c, built here, not shipped): headers of every object + GETALL of every set by
  *     the fastest means available, timed inside that C process (start-up excluded): *_STAT_ANY per slot and
  *     /proc/sysvipc parsing, one and two threads each; the floor of a round is the fastest of the four;
@@ -263,6 +266,31 @@ async function main(): Promise<void> {
     return { times, cpu };
   }
 
+  /**
+   * Each contender in a phase of its own (see the top of this file), a full GC between phases; the floor's and
+   * the references' samples of every phase are kept.
+   */
+  async function phasesApart(contenders: Contender[]): Promise<{ times: Map<string, number[]>; cpu: Map<string, number[]> }> {
+    // rows in the order of one interleaved phase: the floor, the contenders, the references
+    const order = [floor, ...contenders, ...refs].map((c): [string, number[]] => [c.name, []]);
+    const times = new Map<string, number[]>(order);
+    const cpu = new Map<string, number[]>(order.map(([k]) => [k, []]));
+    const modes = new Map<string, number[]>(FLOOR_MODES.map((m) => [m, []]));
+    const add = (to: Map<string, number[]>, from: Map<string, number[]>): void => {
+      for (const [k, xs] of from) to.set(k, [...(to.get(k) ?? []), ...xs]);
+    };
+    // no contender kept (IPCX_BENCH_ONLY): one phase of the floor and the references still runs
+    for (const group of contenders.length ? contenders.map((c) => [c]) : [[]]) {
+      const p = await phase(group);
+      add(times, p.times);
+      add(cpu, p.cpu);
+      add(modes, floorModes);
+      gc();
+    }
+    for (const [m, xs] of modes) floorModes.set(m, xs);
+    return { times, cpu };
+  }
+
   const perScale: Array<{ sets: number; med: Map<string, number>; min: Map<string, number>; cpu: Map<string, number>; modes: Map<string, number>; load: number }> = [];
   let made = 0;
   let procPhase: Map<string, number[]> | undefined;
@@ -279,7 +307,7 @@ async function main(): Promise<void> {
     check = undefined; // not kept alive (and scanned by every GC) during the timings
     gc();
     const load = os.loadavg()[0]!;
-    const { times, cpu } = await phase(keep(inProcess));
+    const { times, cpu } = await phasesApart(keep(inProcess));
     // the floor must have read what the contenders read
     for (const f of floorFound.split(' ')) {
       if (f !== `${sets}/${sets * NSEMS}/${SEGMENTS}/${QUEUES}`) throw new Error(`the floor read ${floorFound}, expected ${sets} sets`);
