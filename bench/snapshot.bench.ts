@@ -359,7 +359,7 @@ async function main(): Promise<void> {
     `(first touch, 4 KiB); ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), kernel ${os.release()}, node ${process.version}`;
   recordResult({ bench: BENCH, header });
   console.log(`\nsnapshot bench: sets x ${NSEMS} sems at ${SCALES.join(' / ')} sets, ${SEGMENTS} shm, ${QUEUES} msg queues; ` +
-    `median of ${RUNS} interleaved runs; setup + timings ${setupS.toFixed(1)} s; ${b.version}; load average ` +
+    `median of ${RUNS} runs (each in-process contender in rounds of its own, interleaved with the floor and the references; the processes interleaved); setup + timings ${setupS.toFixed(1)} s; ${b.version}; load average ` +
     `${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after (1 min)`);
   console.log(`machine: ${header}\n`);
 
