@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -59,7 +61,13 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
     }
   };
   std::thread aside;
-  if (b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1) aside = std::thread(others);
+  if (b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1) {
+    try {
+      aside = std::thread(others);
+    } catch (const std::system_error&) {
+      // no thread to be had (a user at its process limit): they are listed after the sets, here
+    }
+  }
   try {
     if (b.ok) {
       inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
@@ -101,6 +109,8 @@ class SnapshotWorker : public Napi::AsyncWorker {
       inPlace_ = ListAll(bufs_, values_, snap_, in_);
     } catch (const std::exception& e) {
       SetError(std::string("snapshot failed: ") + e.what());
+    } catch (const OpFailure& f) {
+      SetError(std::string("snapshot failed: ") + f.error.syscall + "(" + f.error.op + "): " + std::strerror(f.error.err));
     }
   }
   void OnOK() override {
@@ -139,7 +149,16 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   SemBuffers b = AllocSemBuffers(env, values);
   ipcx::Snapshot s;
   SemInPlace in;
-  if (ListAll(b, values, s, in)) return SnapshotToJs(env, s, SemInPlaceToJs(env, b.headers, b.values, in));
+  bool inPlace = false;
+  try {
+    inPlace = ListAll(b, values, s, in);
+  } catch (const OpFailure& f) {
+    throw MakeOpError(env, f.error);
+  } catch (const std::exception& e) {
+    // a C++ exception must not leave the call (the process would abort): the same error as snapshotAsync's
+    throw Napi::Error::New(env, std::string("snapshot failed: ") + e.what());
+  }
+  if (inPlace) return SnapshotToJs(env, s, SemInPlaceToJs(env, b.headers, b.values, in));
   return SnapshotToJs(env, s);
 }
 
