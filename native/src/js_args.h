@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -25,13 +26,19 @@ int IdOf(const Napi::Value& v);
 // 'sem' | 'shm' | 'msg', or Usage.
 std::string KindOf(Napi::Env env, const Napi::Value& v, const std::string& usage);
 
-// Runs f; a core failure (OpFailure) becomes the structured JS error (code, errno, syscall, op, id).
+// Runs f; a core failure (OpFailure) becomes the structured JS error (code, errno, syscall, op, id), and any
+// other C++ exception (std::bad_alloc, std::system_error) a plain JS error: one leaving the call would abort
+// the process (node-addon-api turns only Napi::Error into a JS exception).
 template <typename F>
 auto Guard(Napi::Env env, F f) -> decltype(f()) {
   try {
     return f();
   } catch (const OpFailure& e) {
     throw MakeOpError(env, e.error);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("native call failed: ") + e.what());
   }
 }
 
