@@ -13,6 +13,7 @@
 #include "errno_error.h"
 #include "ipc_core.h"
 #include "js_args.h"
+#include "sysv_util.h"
 
 namespace ipcx {
 
@@ -46,6 +47,22 @@ SemBuffers AllocSemBuffers(Napi::Env env, bool values) {
 bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
   bool statAny = true;
   bool inPlace = false;
+  std::exception_ptr semFailure;
+  auto sets = [&]() {
+    try {
+      if (b.ok) {
+        inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
+        if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
+          s.errors.clear();
+          in = SemInPlace{};
+          statAny = true;
+        }
+      }
+      if (!inPlace) ListSems(values, s.sem, s.errors, statAny);
+    } catch (...) {
+      semFailure = std::current_exception();
+    }
+  };
   // Segments and queues: with many sets (whose scan is split across threads) and more than one core, on a
   // thread of their own while the sets are listed, so no core idles while another lists them after the
   // sets; errors keep their order (sets, segments, queues).
@@ -60,30 +77,10 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
       otherFailure = std::current_exception();
     }
   };
-  std::thread aside;
-  if (b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1) {
-    try {
-      aside = std::thread(others);
-    } catch (const std::system_error&) {
-      // no thread to be had (a user at its process limit): they are listed after the sets, here
-    }
-  }
-  try {
-    if (b.ok) {
-      inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
-      if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
-        s.errors.clear();
-        in = SemInPlace{};
-        statAny = true;
-      }
-    }
-    if (!inPlace) ListSems(values, s.sem, s.errors, statAny);
-  } catch (...) {
-    if (aside.joinable()) aside.join();
-    throw;
-  }
-  if (aside.joinable()) aside.join();
-  else others();
+  const bool aside = b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1;
+  RunOnThreads(aside ? 2 : 1, [&](unsigned t) { t == 0 ? sets() : others(); });
+  if (!aside) others();
+  if (semFailure) std::rethrow_exception(semFailure);
   if (otherFailure) std::rethrow_exception(otherFailure);
   s.errors.insert(s.errors.end(), otherErrors.begin(), otherErrors.end());
   s.statAny = statAny && otherStatAny;

@@ -99,26 +99,6 @@ int SemTableInfo(seminfo& si, std::vector<ItemErr>& errors) {
   return maxidx;
 }
 
-/**
- * fn(0) .. fn(n - 1), each but the first on a thread of its own; returns when all have. A thread that cannot
- * be made (a user at its process limit: EAGAIN) leaves its part, and the later ones, to this thread.
- */
-template <typename F>
-void RunOnThreads(unsigned n, F&& fn) {
-  std::vector<std::thread> threads;
-  threads.reserve(n - 1);
-  unsigned started = 1;
-  for (; started < n; started++) {
-    try {
-      threads.emplace_back(fn, started);
-    } catch (const std::system_error&) {
-      break;
-    }
-  }
-  fn(0);
-  for (unsigned t = started; t < n; t++) fn(t);
-  for (auto& th : threads) th.join();
-}
 
 /** One thread's slot range listed into its own columns (a failure is kept for the caller to rethrow). */
 struct SemPart {

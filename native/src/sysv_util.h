@@ -11,6 +11,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "ipc_core.h"
 
@@ -252,6 +255,28 @@ int StatSlot(int idx, int& anyState, bool& statAny, const char*& op, const char*
   }
   op = plainName;
   return stat(idx, plainCmd);
+}
+
+/**
+ * fn(0) .. fn(n - 1), each but the first on a thread of its own; returns when all have. A thread that cannot
+ * be made (a user at its process limit: EAGAIN) leaves its part, and the later ones, to this thread. fn must
+ * not throw (an exception leaving a thread ends the process): it keeps its failure for the caller.
+ */
+template <typename F>
+void RunOnThreads(unsigned n, F&& fn) {
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  unsigned started = 1;
+  for (; started < n; started++) {
+    try {
+      threads.emplace_back(fn, started);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  fn(0);
+  for (unsigned t = started; t < n; t++) fn(t);
+  for (auto& th : threads) th.join();
 }
 
 }  // namespace ipcx
