@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { IpcObject, OwnerInfo, VerdictState } from '../shared/model';
+import type { IpcObject, OwnerInfo, RemovalMode, VerdictState } from '../shared/model';
 
 export interface AuditRecord {
   /** ISO 8601 time of the decision. */
@@ -36,7 +36,7 @@ export interface AuditRecord {
   /** the object's full record before removal (re-read at execution time when available, else as planned). */
   object: IpcObject;
   /** how the removal was done on that host: 'locked' (lock -> verify -> remove) or 'unlocked' (check-then-ipcrm). */
-  removalMode?: 'locked' | 'unlocked';
+  removalMode?: RemovalMode['mode'];
 }
 
 export interface LockIntent {

@@ -47,6 +47,22 @@ export function describeLoadFailure(r: LoadResult): string {
   return `tried ${r.tried.join(', ')}; last error: ${last ?? msg}`;
 }
 
+/**
+ * Why this process cannot make the binding's System V reads, or undefined when it can: IPC_INFO and the
+ * usage counters (the kernel lets every process read them) refused means a seccomp filter or a security
+ * module stands between this process and System V IPC (a container profile, systemd SystemCallFilter=, a
+ * sandboxed editor). A filter is never lifted for the life of a process, so this is asked once; /proc/sysvipc
+ * (a file read, which such filters allow) then lists the headers.
+ */
+function deniedSysvReads(binding: NativeBinding): IpcErrorInfo | undefined {
+  try {
+    binding.limits();
+    return undefined;
+  } catch (e) {
+    return toIpcErrorInfo(e, { syscall: 'semctl', op: 'IPC_INFO' });
+  }
+}
+
 /** What a native snapshot reads besides the listing, and may read while the listing's kernel reads run. */
 interface AroundListing {
   limits: HostFacts['limits'];
@@ -86,11 +102,16 @@ export class LocalSource implements IpcSource {
       return;
     }
     const r = (opts.load ?? nativeBinding)();
-    this.native = r.binding;
-    if (!r.binding) {
-      this.nativeError = r.error;
-      this.fallback = new ProcSource({ ...opts, nativeError: describeLoadFailure(r) });
+    const denied = r.binding && deniedSysvReads(r.binding);
+    if (r.binding && !denied) {
+      this.native = r.binding;
+      return;
     }
+    this.nativeError = denied || r.error;
+    this.fallback = new ProcSource(denied ? { ...opts, nativeDenied: denied.message } : { ...opts, nativeError: describeLoadFailure(r) });
+    // the /proc reader removes nothing: a recycle plan says so instead of planning removals that would fail
+    const why = denied ? `System V calls are denied to this process (${denied.message})` : 'the native binding is not loaded';
+    this.removalMode = async () => ({ mode: 'none', detail: `no removal here: ${why}; /proc/sysvipc shows headers only` });
   }
 
   /** 'native', 'proc', or 'none' (no System V IPC on this platform): which reader this source uses. */

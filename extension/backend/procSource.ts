@@ -14,20 +14,29 @@ import { DEFAULT_PATHS, pageSize, readLimitFiles, readSysvipc } from './procfs';
 export interface ProcSourceOptions extends LocalFactsOptions {
   /** why the native binding is not used (its loader's message, naming the paths it tried) */
   nativeError?: string;
+  /** the binding loaded but this process may not make its System V calls: the refused call's message */
+  nativeDenied?: string;
 }
 
 export const PROC_FALLBACK_SUFFIX =
   'reading /proc/sysvipc; per-semaphore values and guarded removal unavailable';
 
-function nativeMissing(op: string, id?: number): IpcError {
+function nativeMissing(op: string, id: number | undefined, denied: string | undefined): IpcError {
+  const why = denied === undefined ? 'the native binding is not loaded' : `this process may not make System V calls (${denied})`;
   return new IpcError({
     code: 'ENATIVE',
     syscall: 'native',
     op,
     ...(id !== undefined ? { id } : {}),
-    message: `${op}${id !== undefined ? ` id=${id}` : ''}: the native binding is not loaded, so this needs a syscall the /proc fallback cannot make (ENATIVE)`,
+    message: `${op}${id !== undefined ? ` id=${id}` : ''}: ${why}, so this needs a syscall the /proc fallback cannot make (ENATIVE)`,
+    ...(denied !== undefined ? { hint: DENIED_HINT } : {}),
   });
 }
+
+const DENIED_HINT =
+  'A seccomp filter or a security module (a container runtime\'s profile, systemd SystemCallFilter=, a Flatpak ' +
+  'or snap sandbox, SELinux) refuses System V IPC calls to this process, so only /proc/sysvipc can be read. ' +
+  'Run IPC Explorer outside the sandbox for semaphore values and guarded removal.';
 
 export class ProcSource implements IpcSource {
   readonly host = 'local';
@@ -40,9 +49,11 @@ export class ProcSource implements IpcSource {
     const texts = readSysvipc(paths);
     const files = readLimitFiles(paths);
     const rows = sysvRowsFromProc(texts, files);
-    const warning = this.opts.nativeError
-      ? `native binding not loaded (${this.opts.nativeError}): ${PROC_FALLBACK_SUFFIX}`
-      : `native binding not used: ${PROC_FALLBACK_SUFFIX}`;
+    const warning = this.opts.nativeDenied !== undefined
+      ? `System V calls denied to this process (${this.opts.nativeDenied}): ${PROC_FALLBACK_SUFFIX}`
+      : this.opts.nativeError
+        ? `native binding not loaded (${this.opts.nativeError}): ${PROC_FALLBACK_SUFFIX}`
+        : `native binding not used: ${PROC_FALLBACK_SUFFIX}`;
     const facts = collectLocalFacts({
       source: 'proc',
       takenAt,
@@ -56,12 +67,12 @@ export class ProcSource implements IpcSource {
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {
     const out = new Map<number, SemElem[] | IpcErrorInfo>();
-    for (const id of ids) out.set(id, nativeMissing('GETALL', id).toInfo());
+    for (const id of ids) out.set(id, nativeMissing('GETALL', id, this.opts.nativeDenied).toInfo());
     return out;
   }
 
   async remove(kind: SysvKind, id: number, _expected: RemovalExpectation): Promise<void> {
     void _expected;
-    throw nativeMissing(`remove ${kind}`, id);
+    throw nativeMissing(`remove ${kind}`, id, this.opts.nativeDenied);
   }
 }

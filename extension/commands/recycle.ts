@@ -176,7 +176,8 @@ async function runRecycle(services: Services, host: string, args: RecycleArgs): 
   if (!plan.candidates.length) {
     // right after a crash the orphans are there but younger than the minimum age: say when, offer to wait
     const soon = pendingText(pendingOrphans(plan.stays.map((s) => s.verdict), prep.options.minOrphanAgeSeconds));
-    if (soon.text) {
+    // (where the source removes nothing, waiting changes nothing)
+    if (soon.text && plan.removal?.mode !== 'none') {
       const wait = soon.waitSeconds;
       services.notify.info(`Nothing on ${host} is recyclable yet: ${soon.text} (minimum orphan age ${prep.options.minOrphanAgeSeconds} s).`, [
         { title: wait > 0 ? `Retry in ${wait} s` : 'Retry', run: () => retryRecycleAfter(services, host, args, wait) },

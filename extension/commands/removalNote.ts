@@ -8,6 +8,7 @@ import type { RecyclePlan } from '../domain/recyclePlan';
 export function removalNote(plan: RecyclePlan & { removal?: { mode?: unknown; detail?: unknown } }, host: string): string {
   const m = plan.removal;
   const detail = typeof m?.detail === 'string' && m.detail ? ` (${m.detail})` : '';
+  if (m?.mode === 'none') return `Nothing is removed on ${host}${detail}.`;
   if (m?.mode === 'locked' || (!m && host === 'local')) {
     return `Each object is re-checked, locked (mode 0, so no other user can start using it), checked again and only then removed${detail}; any change keeps it.`;
   }

@@ -61,6 +61,16 @@ const SYSV_ID_OPS = [
   'semop', 'msgsnd', 'msgrcv', 'shmdt',
 ];
 
+/** The reads of the table's limits and usage, which the kernel lets every process make. */
+const SYSV_INFO_OPS = ['IPC_INFO', 'SEM_INFO', 'SHM_INFO', 'MSG_INFO'];
+
+/** A System V read refused by something between the process and the kernel's IPC code. */
+const SANDBOX_HINT = (why: string): string =>
+  `${why}: a seccomp filter or a security module denies System V IPC calls to this process (a container ` +
+  'runtime\'s profile, systemd SystemCallFilter=, a Flatpak or snap sandbox, SELinux). IPC Explorer reads ' +
+  '/proc/sysvipc instead where it can (headers, no semaphore values, no removal); run it outside the sandbox ' +
+  'for the rest.';
+
 interface HintRow {
   code: string;
   /** matches when the error's op (or, failing that, its syscall) is one of these; absent = any op. */
@@ -92,6 +102,16 @@ export const HINTS: HintRow[] = [
     hint: 'Permission denied: only the owner (uid) or creator (cuid), or root (CAP_SYS_ADMIN), may remove it.',
   },
   // --- reading values / headers ---
+  {
+    // the kernel refuses a read with EACCES (ipcperms) and never checks IPC_INFO/SEM_INFO at all: EPERM
+    // there is an answer a seccomp filter chose
+    code: 'EPERM', op: [...SYSV_READ_OPS, ...SYSV_INFO_OPS, 'SEM_STAT_ANY', 'SHM_STAT_ANY', 'MSG_STAT_ANY'],
+    hint: SANDBOX_HINT('The kernel never answers this read with EPERM (it says EACCES when a permission is missing)'),
+  },
+  {
+    code: 'EACCES', op: SYSV_INFO_OPS,
+    hint: SANDBOX_HINT('The kernel itself checks no permission for this read of the limits'),
+  },
   {
     code: 'EACCES', op: SYSV_READ_OPS,
     hint: 'No read permission on this object (see its mode and owner). Its header is still listed; run as the ' +

@@ -232,6 +232,16 @@ export function buildRecyclePlan(
  */
 export function applyRemovalMode(plan: RecyclePlan, mode: RemovalMode): void {
   plan.removal = mode;
+  if (mode.mode === 'none') {
+    // a source that cannot remove: every candidate stays, saying why, and the plan frees nothing
+    for (const c of plan.candidates) plan.stays.push({ ref: c.ref, kind: c.kind, id: c.id, key: c.key, verdict: c.verdict, why: mode.detail });
+    plan.candidates = [];
+    for (const k of Object.keys(plan.frees) as Array<keyof RecycleFrees>) plan.frees[k] = 0;
+    // nor does waiting make anything recyclable there
+    delete plan.waiting;
+    for (const st of plan.stays) delete st.becomesRecyclableIn;
+    return;
+  }
   if (!mode.queuesStay) return;
   const keep = plan.candidates.filter((c) => c.kind === 'msg');
   if (!keep.length) return;
@@ -281,9 +291,13 @@ export function planSummary(plan: RecyclePlan): string {
   return `${head} ${plan.stays.length} object(s) stay (live ${c.live}, orphan but kept ${Math.max(0, c.orphan - plan.candidates.length)}, unreadable ${c.unreadable}, unknown ${c.unknown}).${removalLine(plan)}`;
 }
 
-/** " Removal on HOST: locked (...)." / " ... unlocked check-then-ipcrm (why)." when the source said and something would go. */
+/**
+ * " Removal on HOST: locked (...)." / " ... unlocked check-then-ipcrm (why)." when the source said and something
+ * would go; " Nothing is removed on HOST: why." when the source removes nothing.
+ */
 function removalLine(plan: RecyclePlan): string {
   const r = plan.removal;
+  if (r?.mode === 'none') return ` Nothing is removed on ${plan.host}: ${r.detail.replace(/^no removal here: /, '')}.`;
   if (!r || !plan.candidates.length) return '';
   return r.mode === 'locked'
     ? ` Removal on ${plan.host}: locked (lock -> verify -> remove).`
@@ -322,7 +336,8 @@ export function formatPlanReport(plan: RecyclePlan, proceed: ProceedHint = CLI_P
   out.push(`IPC Explorer recycle plan for ${plan.host} at ${formatTimestamp(plan.now * 1000)}${plan.uid !== undefined ? ` (uid ${plan.uid})` : ''}`);
   out.push('');
   out.push(planSummary(plan));
-  if (plan.removal) out.push(`Removal mode on ${plan.host}: ${plan.removal.mode === 'locked' ? 'locked' : 'unlocked check-then-ipcrm'} (${plan.removal.detail}).`);
+  const r = plan.removal;
+  if (r) out.push(`Removal mode on ${plan.host}: ${r.mode === 'locked' ? 'locked' : r.mode === 'none' ? 'none' : 'unlocked check-then-ipcrm'} (${r.detail}).`);
   out.push('');
   out.push(`WOULD REMOVE (${plan.candidates.length}) - each is re-read and re-checked right before its own removal, then locked and checked again (same id, key, ctime; every header field as planned: nattch, lpid, atime, dtime, qnum, lspid, stime...; no waiters; no new last-op pid; no process blocked on a queue; pids still dead):`);
   for (const c of plan.candidates) {

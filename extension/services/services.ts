@@ -83,9 +83,12 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
       if (c.host !== LOCAL_HOST || c.reason !== 'snapshot') return;
       sub.dispose();
       log.warn(`native binding: ${errorLine(nativeError)}`);
+      // the binding loaded but its System V calls are refused (a sandbox), or it did not load at all
+      const denied = nativeError.code !== 'ENATIVE';
       notify.warn(
-        `IPC Explorer: native binding not loaded (${nativeError.code}): reading /proc/sysvipc instead (no semaphore ` +
-          `values, no guarded removal). ${nativeError.hint ?? ''} The paths tried are in the log.`,
+        `IPC Explorer: ${denied ? `System V calls denied to this process (${errorLine(nativeError)})` : `native binding not loaded (${nativeError.code})`}: ` +
+          `reading /proc/sysvipc instead (no semaphore values, no guarded removal). ${nativeError.hint ?? ''}` +
+          (denied ? '' : ' The paths tried are in the log.'),
       );
     });
     context.subscriptions.push(sub);

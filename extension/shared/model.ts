@@ -361,7 +361,8 @@ export interface RemovalExpectation extends ActivityFields {
  * layout was verified) or why the lock is not used on that host.
  */
 export interface RemovalMode {
-  mode: 'locked' | 'unlocked';
+  /** 'none': this source removes nothing (the /proc reader); every candidate stays, `detail` says why. */
+  mode: 'locked' | 'unlocked' | 'none';
   detail: string;
   /** set when no message queue can be removed there (nothing shows threads blocked in msgrcv/msgsnd): why. */
   queuesStay?: string;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <system_error>
@@ -101,17 +100,24 @@ class SnapshotWorker : public Napi::AsyncWorker {
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
+  // A failure is rejected as the synchronous call would throw it (Guard): a core failure as the structured
+  // errno error, another C++ exception as a plain error.
   void Execute() override {
     try {
       inPlace_ = ListAll(bufs_, values_, snap_, in_);
-    } catch (const std::exception& e) {
-      SetError(std::string("snapshot failed: ") + e.what());
     } catch (const OpFailure& f) {
-      SetError(std::string("snapshot failed: ") + f.error.syscall + "(" + f.error.op + "): " + std::strerror(f.error.err));
+      failed_ = true;
+      failure_ = f.error;
+    } catch (const std::exception& e) {
+      SetError(std::string("native call failed: ") + e.what());
     }
   }
   void OnOK() override {
     Napi::Env env = Env();
+    if (failed_) {
+      deferred_.Reject(MakeOpError(env, failure_).Value());
+      return;
+    }
     deferred_.Resolve(inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_))
                                : SnapshotToJs(env, snap_));
   }
@@ -122,6 +128,8 @@ class SnapshotWorker : public Napi::AsyncWorker {
   SemBuffers bufs_;
   Napi::Reference<Napi::ArrayBuffer> headersRef_, valuesRef_;
   bool inPlace_ = false;
+  bool failed_ = false;
+  OpError failure_;
   SemInPlace in_;
   ipcx::Snapshot snap_;
   Napi::Promise::Deferred deferred_;
@@ -146,15 +154,7 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   SemBuffers b = AllocSemBuffers(env, values);
   ipcx::Snapshot s;
   SemInPlace in;
-  bool inPlace = false;
-  try {
-    inPlace = ListAll(b, values, s, in);
-  } catch (const OpFailure& f) {
-    throw MakeOpError(env, f.error);
-  } catch (const std::exception& e) {
-    // a C++ exception must not leave the call (the process would abort): the same error as snapshotAsync's
-    throw Napi::Error::New(env, std::string("snapshot failed: ") + e.what());
-  }
+  const bool inPlace = Guard(env, [&] { return ListAll(b, values, s, in); });
   if (inPlace) return SnapshotToJs(env, s, SemInPlaceToJs(env, b.headers, b.values, in));
   return SnapshotToJs(env, s);
 }

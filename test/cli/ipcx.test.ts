@@ -314,6 +314,77 @@ test('/proc fallback: no binding on any tried path -> source proc, says so, head
   }
 });
 
+/** A process of ours holding a fresh IPC namespace (nested in the stage's) for commands run by nsenter. */
+async function holdIpcNamespace(): Promise<{ run: (cmd: string, args: string[]) => SpawnSyncReturns<string>; stop: () => void }> {
+  const holder = spawn('unshare', ['--ipc', '--', 'sleep', '600'], { stdio: 'ignore' });
+  children.push(holder);
+  const own = fs.readlinkSync('/proc/self/ns/ipc');
+  // unshare execs sleep in the new namespace: wait until the pid shows it
+  await until(() => {
+    try {
+      return fs.readlinkSync(`/proc/${holder.pid}/ns/ipc`) !== own;
+    } catch {
+      return false;
+    }
+  }, 'the namespace holder');
+  const run = (cmd: string, args: string[]): SpawnSyncReturns<string> =>
+    spawnSync('nsenter', [`--ipc=/proc/${holder.pid}/ns/ipc`, '--', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { run, stop: () => stop(holder) };
+}
+
+test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /proc headers, the refused call named, a plan that removes nothing', { skip: process.arch !== 'x64' && 'the seccomp helper (deny_sysv) filters x86_64 system calls only' }, async () => {
+  const ns = await holdIpcNamespace();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-sandbox-'));
+  try {
+    const mk = (kind: string, args: string[]): number => {
+      const r = ns.run(ipcMake, [kind, ...args]);
+      assert.equal(r.status, 0, r.stderr);
+      return Number(r.stdout.split(' ')[1]);
+    };
+    const setId = mk('sem', ['-n', '1', '-s', '3', '-v', '1,2,3']);
+    // a segment whose creator (ipc_make) has exited and that nothing attaches: an orphan the plan would remove
+    const shmId = mk('shm', ['-n', '1', '-s', '4096']);
+    const denySysv = buildC('deny_sysv');
+    const planArgs = ['recycle', '--json', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')];
+    type Plan = { plan: { candidates: Array<{ id: number }>; stays: Array<{ kind: string; id?: number; why: string }>; removal?: { mode: string; detail: string } }; report?: { removed: number; failed: number } };
+    // outside the sandbox the segment is a candidate: what the sandbox changes below is the source's doing
+    const free = JSON.parse(ns.run(process.execPath, [IPCX, ...planArgs]).stdout) as Plan;
+    assert.deepEqual(free.plan.candidates.map((c) => c.id), [shmId]);
+    const native = JSON.parse(ns.run(process.execPath, [IPCX, 'snapshot', '--json']).stdout) as IpcSnapshot;
+    for (const [errno, code] of [[1, 'EPERM'], [38, 'ENOSYS']] as const) {
+      const r = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'snapshot', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const snap = JSON.parse(r.stdout) as IpcSnapshot;
+      assert.equal(snap.source, 'proc');
+      assert.equal(snap.warnings[0], `System V calls denied to this process (semctl(IPC_INFO): ${code === 'EPERM' ? 'Operation not permitted' : 'Function not implemented'} (${code})): reading /proc/sysvipc; per-semaphore values and guarded removal unavailable`);
+      const strip = (x: IpcSnapshot) => x.sems.map(({ values: _v, ...rest }) => (void _v, rest));
+      assert.deepEqual(strip(snap), strip(native), 'the same set headers as the binding lists');
+      assert.deepEqual(snap.shms.map((x) => x.id), [shmId]);
+      assert.deepEqual(native.sems.map((x) => x.values), [[1, 2, 3]]);
+      // the plan removes nothing, and says why for the orphan it would otherwise remove
+      const p = ns.run(denySysv, [String(errno), process.execPath, IPCX, ...planArgs, '--yes']);
+      assert.equal(p.status, 0, p.stderr);
+      const plan = JSON.parse(p.stdout) as Plan;
+      assert.equal(plan.plan.removal?.mode, 'none');
+      assert.deepEqual(plan.plan.candidates, []);
+      const stay = plan.plan.stays.find((x) => x.kind === 'shm' && x.id === shmId)!;
+      assert.match(stay.why, new RegExp(`^no removal here: System V calls are denied to this process \\(semctl\\(IPC_INFO\\): .*\\(${code}\\)\\)`));
+      assert.deepEqual([plan.report?.removed ?? 0, plan.report?.failed ?? 0], [0, 0]);
+      const text = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'recycle', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')]);
+      assert.match(text.stdout, /^Removal mode on local: none \(no removal here: System V calls are denied/m);
+      assert.match(text.stdout, /^WOULD REMOVE \(0\)/m);
+      // per-semaphore detail is refused with the reason and the sandbox hint
+      const i = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'inspect', 'sem', String(setId)]);
+      assert.equal(i.status, 3, i.stderr);
+      assert.match(i.stdout, /^semaphores: .*this process may not make System V calls \(semctl\(IPC_INFO\).*\(ENATIVE\) \u2014 A seccomp filter or a security module/m);
+    }
+    assert.match(ns.run('cat', ['/proc/sysvipc/shm']).stdout, new RegExp(`^\\s*-?\\d+\\s+${shmId}\\s`, 'm'), 'the orphan segment is still there');
+  } finally {
+    ns.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('usage errors exit 2; a missing object exits 1 with syscall, errno name and hint; --help/--version exit 0', () => {
   for (const args of [['bogus'], ['snapshot', '--nope'], ['inspect', 'sem'], ['inspect', 'sem', '-5'], ['inspect', 'fifo', '1'], ['limits', '--host', '-oProxyCommand=touch /tmp/pwned']]) {
     const r = ipcx(args);

@@ -50,6 +50,8 @@ test('LocalSource without a binding falls back to /proc and says which paths it 
   assert.deepEqual(snap.errors, []);
   assert.deepEqual(snap.sems.map((s) => [s.id, s.nsems, s.values]), [[0, 17, undefined], [1, 3, undefined]]);
   assert.equal(snap.ipcNamespace, 'ipc:[4026532180]');
+  // and a recycle plan through it removes nothing, saying so before any removal is tried
+  assert.deepEqual(await src.removalMode!(), { mode: 'none', detail: 'no removal here: the native binding is not loaded; /proc/sysvipc shows headers only' });
 });
 
 test('limits and usage come from the files and the objects', async () => {

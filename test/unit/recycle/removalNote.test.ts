@@ -15,4 +15,6 @@ test('the recycle confirmation says whether removal on the host is locked', () =
   // a source that reports its mode wins over the guess from the host
   assert.match(removalNote({ ...plan('db1'), removal: { mode: 'locked', detail: 'lock self-test passed' } }, 'db1'), /locked \(mode 0.*removed \(lock self-test passed\); any change keeps it/);
   assert.match(removalNote({ ...plan('local'), removal: { mode: 'unlocked', detail: 'no IPC_SET' } }, 'local'), /^Removal on local is NOT locked \(no IPC_SET\)/);
+  assert.equal(removalNote({ ...plan('local'), removal: { mode: 'none', detail: 'no removal here: the native binding is not loaded' } }, 'local'),
+    'Nothing is removed on local (no removal here: the native binding is not loaded).');
 });

@@ -107,3 +107,28 @@ test('a host where queues cannot be proven unused: queue candidates become stays
   applyRemovalMode(linux, { mode: 'locked', detail: 'lock' });
   assert.deepEqual(linux.candidates.map((c) => c.ref), ['shm:4', 'msg:5']);
 });
+
+test('a source that removes nothing (the /proc reader): every candidate stays with the reason, nothing is freed or waited for', () => {
+  const v = { ref: 'x', state: 'orphan', recyclable: true, reasons: ['dead'] };
+  const plan = {
+    host: 'local', now: 1,
+    stays: [{ ref: 'sem:9', kind: 'sem', id: 9, key: 90, verdict: { ...v, state: 'unknown' }, why: 'recent activity', becomesRecyclableIn: 50 }],
+    waiting: { count: 1, byKind: { sem: 1 }, minSeconds: 50, maxSeconds: 50, recency: true },
+    candidates: [
+      { ref: 'msg:3', kind: 'msg', id: 3, key: 30, verdict: { ...v, ref: 'msg:3' } },
+      { ref: 'shm:4', kind: 'shm', id: 4, key: 40, verdict: { ...v, ref: 'shm:4' } },
+    ],
+    frees: { semSets: 0, semaphores: 0, shmSegments: 1, shmBytes: 4096, msgQueues: 1, dsmFiles: 0, dsmBytes: 0 },
+    counts: { live: 0, orphan: 2, unreadable: 0, unknown: 1 },
+  } as unknown as RecyclePlan;
+  const why = 'no removal here: the native binding is not loaded; /proc/sysvipc shows headers only';
+  applyRemovalMode(plan, { mode: 'none', detail: why });
+  assert.deepEqual(plan.candidates, []);
+  assert.deepEqual(plan.stays.map((x) => [x.ref, x.why, x.becomesRecyclableIn]), [['sem:9', 'recent activity', undefined], ['msg:3', why, undefined], ['shm:4', why, undefined]]);
+  assert.deepEqual(Object.values(plan.frees), [0, 0, 0, 0, 0, 0, 0]);
+  assert.equal(plan.waiting, undefined);
+  const report = formatPlanReport(plan);
+  assert.match(report, /^Nothing on local is provably safe to remove\. 3 object\(s\) stay \(live 0, orphan but kept 2, unreadable 0, unknown 1\)\. Nothing is removed on local: the native binding is not loaded; \/proc\/sysvipc shows headers only\.$/m);
+  assert.match(report, /^Removal mode on local: none \(no removal here: the native binding is not loaded; \/proc\/sysvipc shows headers only\)\.$/m);
+  assert.doesNotMatch(report, /becomes recyclable|--min-age/);
+});
