@@ -41,7 +41,7 @@ import { LocalSource } from '../extension/backend/localSource';
 import { loadNative } from '../extension/backend/nativeLoader';
 import { readLimitFiles } from '../extension/backend/procfs';
 import { posixObjects } from '../extension/domain/assembleSnapshot';
-import { decodeSysv, limitsFromNative } from '../extension/domain/sysvColumns';
+import { decodeSysv, limitsFromNative, type RawSysv } from '../extension/domain/sysvColumns';
 import { DEFAULT_CFLAGS, buildC, compileC, repoRoot } from '../test/helpers/cprog';
 import { assertPrivateIpcNamespace } from '../test/native/support';
 import { median, recordResult } from './lib';
@@ -161,12 +161,14 @@ async function main(): Promise<void> {
   if (!loaded.binding) throw new Error(loaded.error!.message);
   const b = loaded.binding;
   /** What a local snapshot reads through the binding: the listing decoded, limits and usage with the limit files. */
-  const nativeSnapshot = (values = true) => ({ ...decodeSysv(b.sysv({ values }), values), ...limitsFromNative(b.limits(), readLimitFiles()) });
+  // the binding's listing (read synchronously or on a worker thread) as model objects, with the limits
+  const model = (raw: RawSysv, values: boolean) => ({ ...decodeSysv(raw, values), ...limitsFromNative(b.limits(), readLimitFiles()) });
+  const nativeSnapshot = (values = true) => model(b.sysv({ values }), values);
   const jsonSource = new LocalSource({ load: () => loaded });
   // the source the extension's store refreshes through (the same binding)
   const refreshSource = new LocalSource({ load: () => loaded });
   const devNull = fs.openSync('/dev/null', 'w');
-  const nativeSnapshotAsync = async () => ({ ...decodeSysv(await b.sysvAsync(), true), ...limitsFromNative(b.limits(), readLimitFiles()) });
+  const nativeSnapshotAsync = async () => model(await b.sysvAsync(), true);
   const loadBefore = os.loadavg()[0]!;
   make('shm', ['-n', String(SEGMENTS), '-s', '4096']);
   make('msg', ['-n', String(QUEUES), '-M', '1', '-B', '64']);
