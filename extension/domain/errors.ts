@@ -67,9 +67,9 @@ const SYSV_INFO_OPS = ['IPC_INFO', 'SEM_INFO', 'SHM_INFO', 'MSG_INFO'];
 /** A System V read refused by something between the process and the kernel's IPC code. */
 const SANDBOX_HINT = (why: string): string =>
   `${why}: a seccomp filter or a security module denies System V IPC calls to this process (a container ` +
-  'runtime\'s profile, systemd SystemCallFilter=, a Flatpak or snap sandbox, SELinux). IPC Explorer reads ' +
-  '/proc/sysvipc instead where it can (headers, no semaphore values, no removal); run it outside the sandbox ' +
-  'for the rest.';
+  'runtime\'s profile, systemd SystemCallFilter=, a Flatpak or snap sandbox, SELinux). When even the limits ' +
+  '(IPC_INFO) are refused, IPC Explorer lists the headers from /proc/sysvipc instead (no semaphore values, no ' +
+  'removal); run it outside the sandbox to read everything.';
 
 interface HintRow {
   code: string;

@@ -25,7 +25,7 @@ test('hints depend on the operation, as ipcrm.c distinguishes them', () => {
   assert.match(hintFor('EACCES', 'SEM_STAT')!, /No read permission/);
   // reads the kernel never refuses with EPERM, or never checks at all: a sandbox refused them
   for (const [code, op] of [['EPERM', 'IPC_INFO'], ['EPERM', 'SEM_INFO'], ['EPERM', 'GETALL'], ['EPERM', 'SEM_STAT_ANY'], ['EACCES', 'IPC_INFO'], ['EACCES', 'MSG_INFO']] as const) {
-    assert.match(hintFor(code, op)!, /seccomp filter or a security module denies System V IPC calls to this process.*reads \/proc\/sysvipc instead/, `${code} ${op}`);
+    assert.match(hintFor(code, op)!, /seccomp filter or a security module denies System V IPC calls to this process.*lists the headers from \/proc\/sysvipc instead/, `${code} ${op}`);
   }
   assert.doesNotMatch(hintFor('EPERM', 'IPC_RMID')!, /seccomp/, 'a refused removal is about ownership');
   assert.match(hintFor('EACCES', undefined, 'open')!, /read this file/);
