@@ -332,7 +332,7 @@ async function holdIpcNamespace(): Promise<{ run: (cmd: string, args: string[]) 
   return { run, stop: () => stop(holder) };
 }
 
-test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /proc headers, the refused call named, a plan that removes nothing', { skip: process.arch !== 'x64' && 'the seccomp helper (deny_sysv) filters x86_64 system calls only' }, async () => {
+test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /proc headers, the refused call named, a plan that removes nothing', { skip: process.arch !== 'x64' && 'the seccomp helper (sysv_filter) filters x86_64 system calls only' }, async () => {
   const ns = await holdIpcNamespace();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-sandbox-'));
   try {
@@ -344,7 +344,7 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
     const setId = mk('sem', ['-n', '1', '-s', '3', '-v', '1,2,3']);
     // a segment whose creator (ipc_make) has exited and that nothing attaches: an orphan the plan would remove
     const shmId = mk('shm', ['-n', '1', '-s', '4096']);
-    const denySysv = buildC('deny_sysv');
+    const filter = buildC('sysv_filter');
     const planArgs = ['recycle', '--json', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')];
     type Plan = { plan: { candidates: Array<{ id: number }>; stays: Array<{ kind: string; id?: number; why: string }>; removal?: { mode: string; detail: string } }; report?: { removed: number; failed: number } };
     // outside the sandbox the segment is a candidate: what the sandbox changes below is the source's doing
@@ -352,7 +352,7 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
     assert.deepEqual(free.plan.candidates.map((c) => c.id), [shmId]);
     const native = JSON.parse(ns.run(process.execPath, [IPCX, 'snapshot', '--json']).stdout) as IpcSnapshot;
     for (const [errno, code] of [[1, 'EPERM'], [38, 'ENOSYS']] as const) {
-      const r = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'snapshot', '--json']);
+      const r = ns.run(filter, [`deny=${errno}`, process.execPath, IPCX, 'snapshot', '--json']);
       assert.equal(r.status, 0, r.stderr);
       const snap = JSON.parse(r.stdout) as IpcSnapshot;
       assert.equal(snap.source, 'proc');
@@ -362,7 +362,7 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
       assert.deepEqual(snap.shms.map((x) => x.id), [shmId]);
       assert.deepEqual(native.sems.map((x) => x.values), [[1, 2, 3]]);
       // the plan removes nothing, and says why for the orphan it would otherwise remove
-      const p = ns.run(denySysv, [String(errno), process.execPath, IPCX, ...planArgs, '--yes']);
+      const p = ns.run(filter, [`deny=${errno}`, process.execPath, IPCX, ...planArgs, '--yes']);
       assert.equal(p.status, 0, p.stderr);
       const plan = JSON.parse(p.stdout) as Plan;
       assert.equal(plan.plan.removal?.mode, 'none');
@@ -370,11 +370,11 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
       const stay = plan.plan.stays.find((x) => x.kind === 'shm' && x.id === shmId)!;
       assert.match(stay.why, new RegExp(`^no removal here: System V calls are denied to this process \\(semctl\\(IPC_INFO\\): .*\\(${code}\\)\\)`));
       assert.deepEqual([plan.report?.removed ?? 0, plan.report?.failed ?? 0], [0, 0]);
-      const text = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'recycle', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')]);
+      const text = ns.run(filter, [`deny=${errno}`, process.execPath, IPCX, 'recycle', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')]);
       assert.match(text.stdout, /^Removal mode on local: none \(no removal here: System V calls are denied/m);
       assert.match(text.stdout, /^WOULD REMOVE \(0\)/m);
       // per-semaphore detail is refused with the reason and the sandbox hint
-      const i = ns.run(denySysv, [String(errno), process.execPath, IPCX, 'inspect', 'sem', String(setId)]);
+      const i = ns.run(filter, [`deny=${errno}`, process.execPath, IPCX, 'inspect', 'sem', String(setId)]);
       assert.equal(i.status, 3, i.stderr);
       assert.match(i.stdout, /^semaphores: .*this process may not make System V calls \(semctl\(IPC_INFO\).*\(ENATIVE\) \u2014 A seccomp filter or a security module/m);
     }

@@ -77,7 +77,7 @@ test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all
   created.push(priv!, pub!, shm!, msg!);
   // enough sets (slots >= 4096) for the scan to split across threads, each falling back on its own
   created.push(...make('sem', ['-n', '4100', '-s', '2', '-v', 'p', '-m', '600']));
-  const prefix = [buildC('no_stat_any')];
+  const prefix = [buildC('sysv_filter'), 'no-stat-any'];
   type Snap = { sems: SemSet[]; shms: Array<{ id: number }>; msgs: Array<{ id: number }>; errors: ItemError[]; statAny: boolean };
   const asRoot = probe([{ op: 'snapshot' }], { prefix });
   const rs = asRoot.results[0]!.value as Snap;

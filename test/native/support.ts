@@ -192,13 +192,14 @@ export function parseProbe(r: { status: number | null; stdout: string; stderr: s
 }
 
 /**
- * Runs the probe (as root, or as uid/gid 65534 with no groups), optionally behind a launcher argv prefix.
+ * Runs the probe (as root, or as uid/gid 65534 with no groups), optionally behind a launcher argv prefix (its
+ * program, staged for nobody, and the program's arguments).
  * As nobody it runs a one-file bundle of the probe from a world-readable stage directory (test/helpers/stage.ts)
  * with a staged copy of the binding: the checkout may be where nobody cannot go.
  */
 export function probe(ops: unknown[], opts: { nobody?: boolean; prefix?: string[] } = {}): ProbeResult {
   const argv = opts.nobody
-    ? [...AS_NOBODY, ...(opts.prefix ?? []).map(forOtherUsers), process.execPath, stageBundle('test/native/probes/probe.ts', 'probe'), JSON.stringify(ops)]
+    ? [...AS_NOBODY, ...(opts.prefix ?? []).map((a, i) => (i === 0 ? forOtherUsers(a) : a)), process.execPath, stageBundle('test/native/probes/probe.ts', 'probe'), JSON.stringify(ops)]
     : [...(opts.prefix ?? []), ...probeArgv(ops)];
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
