@@ -10,7 +10,15 @@
 #   sh tools/arm64-runtime.sh DEST
 set -eu
 dest=${1:?usage: arm64-runtime.sh DEST}
-[ -x "$dest/usr/bin/node" ] && [ -x "$dest/usr/bin/aarch64-linux-gnu-g++-12" ] && exit 0
+# glibc's libc.so is a linker script naming its parts by absolute path (/usr/aarch64-linux-gnu/lib/...), which
+# holds them only where the package is installed: unpacked, it names them by file name, which the linker looks
+# up in its library path (the unpacked toolchain's own lib directory)
+libc_script=usr/aarch64-linux-gnu/lib/libc.so
+unpacked() {
+  [ -x "$1/usr/bin/node" ] && [ -x "$1/usr/bin/aarch64-linux-gnu-g++-12" ] && [ -f "$1/$libc_script" ] &&
+    ! grep -q '/usr/aarch64-linux-gnu/lib/' "$1/$libc_script"
+}
+unpacked "$dest" && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "arm64-runtime: not root: cannot add the arm64 architecture to dpkg; run as root: sh tools/arm64-runtime.sh $dest" >&2
   exit 1
@@ -37,6 +45,10 @@ if ! (cd "$work" && apt-get download $pkgs >"$log" 2>&1); then
 fi
 rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
 for deb in "$work"/*.deb; do dpkg -x "$deb" "$dest.tmp"; done
+sed -i 's|/usr/aarch64-linux-gnu/lib/||g' "$dest.tmp/$libc_script"
+if ! unpacked "$dest.tmp"; then
+  echo "arm64-runtime: the unpacked packages lack node, the cross compiler or glibc's libc.so (see $dest.tmp)" >&2; exit 1
+fi
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 echo "arm64 runtime: the aarch64 cross compiler and Node.js for arm64 in $dest"

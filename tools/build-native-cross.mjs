@@ -61,7 +61,13 @@ export function buildCross(arch) {
     || (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
   const args = [gyp, 'rebuild', '--directory', copy, `--arch=${arch}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const env = { ...process.env, CC: tc.cc, CXX: tc.cxx, LINK: tc.cxx, AR: tc.ar };
-  if (tc.bin) env.PATH = `${tc.bin}${path.delimiter}${process.env.PATH ?? ''}`;
+  if (tc.bin) {
+    env.PATH = `${tc.bin}${path.delimiter}${process.env.PATH ?? ''}`;
+    // the unpacked assembler and linker load their BFD libraries (libbfd-2.40-arm64.so, libopcodes-...,
+    // libctf-arm64.so.0) from the toolchain's own lib directory, not from the system's
+    const libs = path.join(path.dirname(tc.bin), 'lib', `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch] ?? process.arch}-linux-gnu`);
+    env.LD_LIBRARY_PATH = [libs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
+  }
   const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status !== 0) {
     throw new Error(`build-native-cross: node-gyp rebuild for ${arch} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
