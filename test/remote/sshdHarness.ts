@@ -171,6 +171,17 @@ export class SshdHarness {
   async stopAll(): Promise<void> {
     for (const s of this.sources.splice(0)) await s.close();
     for (const h of this.hosts.values()) await h.stop();
+    // a session whose sshd process ended before it (a client that gave up on a forced command that never
+    // answers) was reparented away from the sshd's tree, but it stays in the namespaces this harness made
+    for (const k of this.keepers.values()) {
+      for (const pid of sharingIpcNamespace(k.pid!)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
     for (const k of this.keepers.values()) await stopTree(k.pid!, k);
     this.hosts.clear();
     this.keepers.clear();
@@ -268,6 +279,26 @@ export function descendants(pid: number): number[] {
     }
   };
   walk(pid);
+  return out;
+}
+
+/** The pids other than `pid` in `pid`'s IPC namespace (none when it has exited). */
+function sharingIpcNamespace(pid: number): number[] {
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${pid}/ns/ipc`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === pid || Number(e) === process.pid) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${e}/ns/ipc`) === ns) out.push(Number(e));
+    } catch {
+      /* exited */
+    }
+  }
   return out;
 }
 
