@@ -85,16 +85,47 @@ function findTests(dir) {
 function privateNamespaceWrap(cmd, args) {
   // unshare: new IPC namespace + new mount namespace with a fresh /dev/shm and /dev/mqueue, and tracefs
   // (the queue removal counts msgrcv/msgsnd calls with its syscall tracepoints) where it is not mounted.
-  const script = 'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && ' +
+  // The namespace's name goes to $IPCX_STAGE_NS_FILE, so what is left in it after the stage can be found.
+  const script = 'readlink /proc/self/ns/ipc > "$IPCX_STAGE_NS_FILE" && ' +
+    'mount --make-rprivate / && mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && ' +
     '(mount -t mqueue mqueue /dev/mqueue 2>/dev/null || true) && ' +
     '(test -e /sys/kernel/tracing/events || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true) && exec "$0" "$@"';
   return ['unshare', ['--ipc', '--mount', '--', 'sh', '-c', script, cmd, ...args]];
 }
 
+/**
+ * The processes still in the stage's private IPC namespace `ns` a moment after its runner exited: every one was
+ * started by its tests (nothing else lives in that namespace). Each is ended by pid; returns "pid comm args".
+ */
+async function leftInNamespace(ns) {
+  if (!/^ipc:\[\d+\]$/.test(ns)) return [];
+  const find = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+    try {
+      return fs.readlinkSync(`/proc/${e}/ns/ipc`) === ns;
+    } catch {
+      return false; // exited
+    }
+  });
+  // a helper that is exiting as its test ends gets a second to do so
+  for (let i = 0; i < 10 && find().length; i++) await new Promise((r) => setTimeout(r, 100));
+  const out = [];
+  for (const pid of find()) {
+    let what = '';
+    try {
+      what = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 200);
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      continue; // exited meanwhile
+    }
+    out.push(`${pid} ${what}`);
+  }
+  return out;
+}
+
 /** `IPCX_TEST_FILES=a,b`: only test files whose path (below test/STAGE) contains one of these. */
 const onlyFiles = (process.env.IPCX_TEST_FILES || '').split(',').map((s) => s.trim()).filter(Boolean);
 
-function runNodeStage(stage) {
+async function runNodeStage(stage) {
   const dir = path.join(root, 'test', stage);
   const files = findTests(dir).filter((f) => !onlyFiles.length || onlyFiles.some((o) => path.relative(dir, f).includes(o)));
   if (!files.length) {
@@ -107,12 +138,20 @@ function runNodeStage(stage) {
     '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
   const [cmd, cargs] = stage === 'unit' ? [process.execPath, args] : privateNamespaceWrap(process.execPath, args);
   console.log(`\n=== ${stage}: ${files.length} file(s)${stage === 'unit' ? '' : ' (private IPC + mount namespace)'}`);
-  const r = spawnSync(cmd, cargs, { cwd: root, stdio: 'inherit', env: { ...process.env, IPCX_TEST_STAGE: stage } });
+  const nsFile = path.join(artifacts, `${stage}.ipcns`);
+  fs.rmSync(nsFile, { force: true });
+  const r = spawnSync(cmd, cargs, { cwd: root, stdio: 'inherit', env: { ...process.env, IPCX_TEST_STAGE: stage, IPCX_STAGE_NS_FILE: nsFile } });
+  const leftovers = stage === 'unit' ? [] : await leftInNamespace(fs.existsSync(nsFile) ? fs.readFileSync(nsFile, 'utf8').trim() : '');
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const num = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)`, 'm')) || [])[1] || 0);
   let passed = num('pass'), failed = num('fail') + num('cancelled'), skipped = num('skipped') + num('todo');
   tapSkips(stage, text);
   if (r.status !== 0 && failed === 0) failed = 1; // the runner itself failed (crash, bad import)
+  if (leftovers.length) {
+    // a test left a process running after its stage ended: a leak of the tests, counted as a failure
+    console.log(`\n✖ ${stage}: ${leftovers.length} process(es) of its tests were still running after it ended (now ended): ${leftovers.join('; ')}`);
+    failed++;
+  }
   totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
   lines.push(`${stage}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
@@ -159,7 +198,7 @@ for (const s of stages) {
   if (s === 'typecheck') runTypecheck();
   else if (s === 'lint') runLint();
   else if (s === 'integration') runIntegration();
-  else runNodeStage(s);
+  else await runNodeStage(s);
 }
 console.log('\n=== summary');
 if (skips.length) {
