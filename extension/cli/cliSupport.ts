@@ -113,7 +113,8 @@ export function errorInfoOf(e: unknown): IpcErrorInfo {
  */
 export function formatErrorLine(info: IpcErrorInfo): string {
   let msg = info.message || formatIpcMessage(info);
-  if (info.syscall && !msg.includes(info.syscall)) {
+  // the call leads the line unless the message names it already (or starts with its operation)
+  if (info.syscall && !msg.includes(info.syscall) && !(info.op && msg.startsWith(info.op))) {
     const call = `${info.syscall}${info.op ? `(${info.op})` : ''}${info.id !== undefined ? ` id=${info.id}` : ''}`;
     msg = `${call}: ${msg}`;
   }

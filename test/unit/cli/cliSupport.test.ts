@@ -24,6 +24,11 @@ test('error lines: syscall(op) id=N: strerror (CODE) — hint', () => {
     formatErrorLine({ code: 'EPERM', syscall: 'semctl', op: 'IPC_RMID', id: 7, message: 'semctl(IPC_RMID) id=7: Operation not permitted (EPERM)' }),
     'semctl(IPC_RMID) id=7: Operation not permitted (EPERM)',
   );
+  // or that start with the operation (the /proc reader's refusals name no syscall of the kernel)
+  assert.equal(
+    formatErrorLine({ code: 'ENATIVE', syscall: 'native', op: 'GETALL', id: 0, message: 'GETALL id=0: the native binding is not loaded (ENATIVE)' }),
+    'GETALL id=0: the native binding is not loaded (ENATIVE)',
+  );
   assert.equal(formatErrorLine({ code: 'EUNKNOWN', message: 'boom' }), 'boom');
 });
 
