@@ -24,6 +24,9 @@ import { assertPrivateIpcNamespace } from '../test/helpers/ns';
 import { benchRuns, markdownTable, median, runBench, timeMs, timeProcess, timeSyncMs } from './lib';
 
 const root = path.resolve(__dirname, '..');
+// code-server and its runner are plain CommonJS (tools/vscode-server), shared with the integration tests
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureInstalled } = require(path.join(root, 'tools', 'vscode-server', 'codeServer.js')) as { ensureInstalled: () => void };
 const RUNS = benchRuns(7);
 const SETS = 32000;
 const NSEMS = 17;
@@ -72,8 +75,9 @@ async function main(): Promise<void> {
   const mode = source.mode;
   store.dispose();
 
-  // the real VS Code (the runner shares this namespace: IPCX_PRIVATE_IPC=0)
+  // the real VS Code (the runner shares this namespace: IPCX_PRIVATE_IPC=0), installed first where it is not
   if (!fs.existsSync(path.join(root, 'dist', 'extension.js'))) throw new Error('dist/extension.js missing: npm run build');
+  ensureInstalled();
   // bench/index.js loads the integration helpers, which are TypeScript: compiled into out/integration
   if (spawnSync(process.execPath, [path.join(root, 'tools', 'build-integration-tests.mjs')], { stdio: 'inherit' }).status !== 0) throw new Error('compiling test/integration failed');
   const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-bench-')), 'results.json');

@@ -4,7 +4,7 @@
 // machine-header lines here (bench/lib.ts recordResult). At the end: one summary table; a full run (no names
 // given, or IPCX_BENCH_WRITE_DOCS=1) also writes it, with the machine header, the date and every bench's
 // own output, into docs/benchmarks.md between its generated-section markers (the prose around them stays).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,12 @@ const only = process.argv.slice(2);
 const benches = fs.readdirSync(path.join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts') && (!only.length || only.some((o) => f.startsWith(o))))
   .sort();
+// the Debian packages the benches use (lsipc, gcc for the floor, sshd, Chromium, code-server's build deps): as
+// root installed when missing, the way `npm test` does; otherwise listed, and the benches that need them fail
+{
+  const install = process.getuid?.() === 0 && process.env.IPCX_SYSTEM_DEPS !== 'check';
+  spawnSync('sh', [path.join(root, 'tools', 'install-system-deps.sh'), ...(install ? [] : ['--check']), 'bench'], { cwd: root, stdio: 'inherit' });
+}
 const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-bench-results-')), 'results.jsonl');
 fs.writeFileSync(resultsFile, '');
 const started = new Date();

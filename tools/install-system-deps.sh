@@ -5,7 +5,8 @@
 #   sh tools/install-system-deps.sh [STAGE...]           install what is missing (root), for every stage or the named ones
 #   sh tools/install-system-deps.sh --check [STAGE...]   only list what is missing and which stages it gates (exit 1 if any)
 #
-# Stages are test/run-all.mjs's (native cli recycle remote webview futex metrics integration) plus `start` (npm start).
+# Stages are test/run-all.mjs's (native cli recycle remote webview futex metrics integration) plus `start` (npm start)
+# and `bench` (npm run bench).
 # Not root and something missing: lists the packages, the stages they gate, and the command to run; exit 1.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -14,28 +15,28 @@ export DEBIAN_FRONTEND=noninteractive
 TABLE="
 util-linux        all                         unshare, setpriv, nsenter, lsipc, ipcs, ipcmk, ipcrm
 procps            all                         ps, sysctl
-gcc               native,cli,recycle,futex,integration,metrics   the C helper programs the kernel tests run
-libc6-dev         native,cli,recycle,futex,integration,metrics   headers for those helpers
-g++               native,cli,recycle,integration,start,metrics   the native binding (node-gyp, npm install)
-make              native,cli,recycle,integration,start,metrics   the native binding (node-gyp)
-python3           native,cli,recycle,integration,start,metrics   the native binding (node-gyp)
+gcc               native,cli,recycle,futex,integration,metrics,bench the C helper programs the kernel tests run
+libc6-dev         native,cli,recycle,futex,integration,metrics,bench headers for those helpers
+g++               native,cli,recycle,integration,start,metrics,bench the native binding (node-gyp, npm install)
+make              native,cli,recycle,integration,start,metrics,bench the native binding (node-gyp)
+python3           native,cli,recycle,integration,start,metrics,bench the native binding (node-gyp)
 gcc-multilib      futex                       the i386 (-m32) glibc-new-32 faithfulness tests
 qemu-user         native                      qemu-aarch64: the linux-arm64 binding and ipcx run under emulation
 strace            cli                         counting the syscalls of one ipcx snapshot (/dev/shm listing cost)
 podman            cli                         a real container (vfs storage, imported rootfs) for the namespace tests
 runc              cli                         podman's runtime here (crun refuses a hybrid cgroup layout)
-openssh-server    remote,metrics                    a real sshd on 127.0.0.1
-openssh-client    remote,metrics                    ssh, ssh-keygen
+openssh-server    remote,metrics,bench              a real sshd on 127.0.0.1
+openssh-client    remote,metrics,bench              ssh, ssh-keygen
 postgresql        recycle                     a real PostgreSQL server (its shm interlock segment)
 prometheus        metrics,integration         a real Prometheus server and promtool (check metrics, check/test rules, check config)
-chromium          webview,futex,integration,start   webviews and the VS Code workbench in a real browser
-fonts-dejavu-core webview,futex,integration,start   fonts for the screenshots
-ripgrep           integration,start           code-server's search (no download from GitHub)
-libkrb5-dev       integration,start           code-server's native modules build against it
-pkg-config        integration,start           code-server's native modules
-libx11-dev        integration,start           code-server's native modules
-libxkbfile-dev    integration,start           code-server's native modules
-libsecret-1-dev   integration,start           code-server's native modules
+chromium          webview,futex,integration,start,bench webviews and the VS Code workbench in a real browser
+fonts-dejavu-core webview,futex,integration,start,bench fonts for the screenshots
+ripgrep           integration,start,bench     code-server's search (no download from GitHub)
+libkrb5-dev       integration,start,bench     code-server's native modules build against it
+pkg-config        integration,start,bench     code-server's native modules
+libx11-dev        integration,start,bench     code-server's native modules
+libxkbfile-dev    integration,start,bench     code-server's native modules
+libsecret-1-dev   integration,start,bench     code-server's native modules
 "
 
 check=0
