@@ -38,6 +38,11 @@ export interface NativeBinding {
   writeSysvJson(fd: number, raw: RawSysv, withValues: boolean, texts: string[], shmAttachers?: ReadonlyMap<number, readonly number[]>): number;
   /** IPC_INFO and *_INFO: every limit and the kernel's usage counters. */
   limits(): RawLimits;
+  /**
+   * semctl, shmctl and msgctl IPC_INFO alone (three syscalls; limits() also walks the tables): throws IpcError
+   * when this process may not make them (the kernel refuses them to nobody: a sandbox did).
+   */
+  probeSysv(): void;
   /** GETALL + GETPID/GETNCNT/GETZCNT for each semaphore of one set. Throws IpcError. */
   semDetail(id: number): SemElem[];
   /**
@@ -216,6 +221,9 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
       const t = texts as [string, string, string, string];
       const att = shmAttachers && attachersByIndex(r, shmAttachers);
       return call(() => raw.writeSysvJson(fd, t, ...semsJsonArgs(r, withValues), r.shm.headers, r.shm.count, att ?? null, r.msg.headers, r.msg.count));
+    },
+    probeSysv() {
+      call(() => raw.probeSysv());
     },
     limits() {
       return call(() => raw.limits());

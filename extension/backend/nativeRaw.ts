@@ -51,6 +51,7 @@ export interface RawNative {
   /** the same, with the kernel reads on a libuv worker thread. */
   snapshotAsync(values: boolean): Promise<RawSysv>;
   limits(): RawLimits;
+  probeSysv(): void;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
   semDetail(id: number): Int32Array;
   remove(kind: SysvKind, id: number, expected: RemovalExpectation, check?: (phase: LockPhase) => string): void;
@@ -87,7 +88,7 @@ export interface RawNative {
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 export const RAW_FUNCTIONS = [
-  'snapshot', 'snapshotAsync', 'limits', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'snapshot', 'snapshotAsync', 'limits', 'probeSysv', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
   'writeSysvJson',
   'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
   'watchCalls', 'watchCount', 'watchClose',

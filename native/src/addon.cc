@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("snapshot", Napi::Function::New(env, ipcx::JsSnapshot, "snapshot"));
   exports.Set("snapshotAsync", Napi::Function::New(env, ipcx::JsSnapshotAsync, "snapshotAsync"));
   exports.Set("limits", Napi::Function::New(env, ipcx::JsLimits, "limits"));
+  exports.Set("probeSysv", Napi::Function::New(env, ipcx::JsProbeSysv, "probeSysv"));
   exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));
   exports.Set("remove", Napi::Function::New(env, ipcx::JsRemove, "remove"));
   exports.Set("statObject", Napi::Function::New(env, ipcx::JsStatObject, "statObject"));

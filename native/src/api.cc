@@ -159,6 +159,13 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   return SnapshotToJs(env, s);
 }
 
+Napi::Value JsProbeSysv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 0) Usage(env, "probeSysv()");
+  Guard(env, [] { ProbeSysv(); });
+  return env.Undefined();
+}
+
 Napi::Value JsLimits(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&] { return LimitsToJs(env, ReadLimits()); });

@@ -8,6 +8,7 @@ namespace ipcx {
 
 Napi::Value JsSnapshot(const Napi::CallbackInfo& info);
 Napi::Value JsLimits(const Napi::CallbackInfo& info);
+Napi::Value JsProbeSysv(const Napi::CallbackInfo& info);
 Napi::Value JsSemDetail(const Napi::CallbackInfo& info);
 Napi::Value JsRemove(const Napi::CallbackInfo& info);
 Napi::Value JsStatObject(const Napi::CallbackInfo& info);

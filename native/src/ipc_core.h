@@ -165,6 +165,9 @@ struct Limits {
 };
 // Throws OpFailure when an *_INFO call fails.
 Limits ReadLimits();
+// The three IPC_INFO calls alone (no walk of the tables, unlike SEM_INFO/SHM_INFO): throws OpFailure when one
+// is refused, which the kernel never does itself (a seccomp filter or a security module did).
+void ProbeSysv();
 
 // --- posix_sem.cc ---
 struct PosixSemRead {

@@ -26,6 +26,17 @@ double ClampU64(unsigned long long v, bool* clamped) {
   return static_cast<double>(v);
 }
 
+void ProbeSysv() {
+  struct seminfo si{};
+  semun arg;
+  arg.__buf = &si;
+  if (semctl(0, 0, IPC_INFO, arg) < 0) Fail(errno, "semctl", "IPC_INFO", -1);
+  struct shminfo shi{};
+  if (shmctl(0, IPC_INFO, reinterpret_cast<struct shmid_ds*>(&shi)) < 0) Fail(errno, "shmctl", "IPC_INFO", -1);
+  struct msginfo mi{};
+  if (msgctl(0, IPC_INFO, reinterpret_cast<struct msqid_ds*>(&mi)) < 0) Fail(errno, "msgctl", "IPC_INFO", -1);
+}
+
 Limits ReadLimits() {
   Limits l;
   struct seminfo si{};
