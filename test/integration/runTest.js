@@ -12,6 +12,7 @@
 //   IPCX_SKIP_DESKTOPS=1                             skip the FreeBSD/macOS/Windows desktop sessions
 //   IPCX_IT_FILES=platforms                          (a word of it) runs those sessions even with IPCX_IT_FILES
 //   IPCX_SKIP_RESTORE=1                              skip the "restore at start-up" session (IPCX_IT_FILES=restore runs it)
+//   IPCX_SKIP_SANDBOX=1                              skip the "System V calls refused" session (IPCX_IT_FILES=sandbox runs it)
 //
 // Sessions: the suite (extension under development), the installed VSIX, the extension without its
 // native binary (/proc fallback), and `npm start` itself (its server refuses requests without the password;
@@ -34,7 +35,7 @@ const shim = path.join(root, 'tools', 'vscode-server', 'code-test-shim');
 /** the compiled suite (tools/build-integration-tests.mjs): the sessions below load their entries from here */
 const built = path.join(root, 'out', 'integration');
 const totals = { passed: 0, failed: 0, skipped: 0 };
-const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)', 'restore at start-up (a crashed recycle\'s lock)'];
+const SESSIONS = ['suite (extension development host)', 'VSIX (installed extension)', 'no native binding (/proc fallback)', 'npm start (password-protected server)', 'restore at start-up (a crashed recycle\'s lock)', 'System V calls refused (a seccomp filter on the VS Code server)'];
 /** the desktop sessions: the platform the test hook makes the extension read the local host as */
 const DESKTOPS = ['freebsd', 'darwin', 'win32'];
 const desktopLabel = (p) => `${p} desktop (IPCX_TEST_PLATFORM test hook, stand-in ipcs/sysctl/uname)`;
@@ -188,6 +189,27 @@ function npm(args) {
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(built, 'restore', 'index.js'),
     });
+  }
+  // 7. a sandbox that refuses semctl/shmctl/msgctl to the VS Code server and everything it starts (a seccomp
+  //    filter, test/helpers/c/sysv_filter.c): the extension reads /proc/sysvipc and removes nothing
+  if (process.env.IPCX_SKIP_SANDBOX === '1') skipSession(SESSIONS[5], 'IPCX_SKIP_SANDBOX=1');
+  else if (process.env.IPCX_IT_FILES && !process.env.IPCX_IT_FILES.split(',').includes('sandbox')) skipSession(SESSIONS[5], `IPCX_IT_FILES=${process.env.IPCX_IT_FILES} runs only those suite files`);
+  else if (process.arch !== 'x64') skipSession(SESSIONS[5], `the seccomp filter (sysv_filter.c) knows x86_64 system calls only, not ${process.arch}'s`);
+  else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-sandbox-'));
+    const filter = path.join(dir, 'sysv_filter');
+    const cc = spawnSync('gcc', ['-O2', '-Wall', '-D_GNU_SOURCE', '-o', filter, path.join(root, 'test', 'helpers', 'c', 'sysv_filter.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) {
+      console.log(`${SESSIONS[5]}: compiling sysv_filter.c failed: ${cc.stderr}`);
+      totals.failed += 1;
+    } else {
+      await session(SESSIONS[5], {
+        extensionDevelopmentPath: root,
+        extensionTestsPath: path.join(built, 'sandbox', 'index.js'),
+        env: { IPCX_TEST_SERVER_WRAPPER: JSON.stringify([filter, 'deny-ctl=1']) },
+      });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   process.exit(totals.failed ? 1 : 0);

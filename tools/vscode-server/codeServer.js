@@ -58,7 +58,8 @@ function randomPassword() {
 /**
  * Starts code-server on 127.0.0.1. Resolves once it listens.
  * opts: { dir (throwaway state dir), port?, privateIpc?, env?, extraArgs?, folder?, log?,
- *         auth? ('password', the default, or 'none'), password? (default: a random one) }
+ *         auth? ('password', the default, or 'none'), password? (default: a random one),
+ *         wrapper? (argv the server runs behind, inside its namespace: a test's seccomp filter) }
  * With password auth (code-server's own login page, rate-limited, session cookie) the password reaches
  * code-server only through $PASSWORD in its environment: not in argv (other users can read a process's
  * argv in /proc, not its environment) and not in a file.
@@ -107,7 +108,8 @@ async function startCodeServer(opts) {
   delete env.PASSWORD;
   delete env.HASHED_PASSWORD;
   if (password) env.PASSWORD = password;
-  const [cmd, argv] = opts.privateIpc ? privateIpcArgv(codeServerBin, args) : [codeServerBin, args];
+  const [bin, binArgs] = opts.wrapper && opts.wrapper.length ? [opts.wrapper[0], [...opts.wrapper.slice(1), codeServerBin, ...args]] : [codeServerBin, args];
+  const [cmd, argv] = opts.privateIpc ? privateIpcArgv(bin, binArgs) : [bin, binArgs];
   const logFile = path.join(dir, 'server.log');
   const out = fs.openSync(logFile, 'a');
   let closed = false;

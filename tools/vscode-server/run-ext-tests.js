@@ -273,8 +273,13 @@ async function main() {
     log(`installing ${process.env.IPCX_VSIX}`);
     installVsix(path.resolve(process.env.IPCX_VSIX), path.join(tmp, 'extensions'), tmp);
   }
+  // a session whose VS Code runs behind a wrapper (test/integration/runTest.js: a seccomp filter), as JSON argv
+  const wrapper = process.env.IPCX_TEST_SERVER_WRAPPER ? JSON.parse(process.env.IPCX_TEST_SERVER_WRAPPER) : undefined;
+  if (wrapper !== undefined && !(Array.isArray(wrapper) && wrapper.length && wrapper.every((a) => typeof a === 'string'))) {
+    throw new Error(`IPCX_TEST_SERVER_WRAPPER must be a JSON array of strings, got ${process.env.IPCX_TEST_SERVER_WRAPPER}`);
+  }
   const server = await startCodeServer({
-    dir: tmp, privateIpc, log,
+    dir: tmp, privateIpc, log, wrapper,
     // the suite's files were written for one IPC namespace (local -> kinds); on this machine every other
     // session's test namespace would be listed too. The file about namespaces turns the level on itself.
     settings: { 'ipcExplorer.namespaces.enabled': false },

@@ -6,6 +6,9 @@
 //                msgget, msgsnd, msgrcv, msgctl) fails with ERRNO, as in a sandbox that forbids System V IPC
 //                (a container runtime's profile, systemd SystemCallFilter=~@ipc); files (/proc/sysvipc,
 //                /dev/shm) stay readable
+//   deny-ctl=ERRNO  only semctl, shmctl and msgctl fail with ERRNO: the process cannot read, change or remove
+//                objects, but can still make them (semget, shmget, msgget), so a test can set up what the
+//                refused reader is shown
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -31,8 +34,8 @@
   FAIL(EINVAL),                                                                          \
   LOAD(nr)
 
-// the call `sysno` fails with `err`
-#define DENY(sysno, err) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (sysno), 0, 1), FAIL(err)
+// the call `sysno` gets `action` (SECCOMP_RET_ERRNO | errno, or SECCOMP_RET_ALLOW)
+#define ON(sysno, action) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (sysno), 0, 1), BPF_STMT(BPF_RET | BPF_K, (action))
 
 static int install(struct sock_filter *f, unsigned short len) {
   struct sock_fprog prog = {.len = len, .filter = f};
@@ -63,23 +66,28 @@ int main(int argc, char **argv) {
       ALLOW,
     };
     rc = install(f, sizeof f / sizeof f[0]);
-  } else if (strncmp(argv[1], "deny=", 5) == 0) {
+  } else if (strncmp(argv[1], "deny=", 5) == 0 || strncmp(argv[1], "deny-ctl=", 9) == 0) {
+    const int ctlOnly = argv[1][4] == '-';
+    const char *num = argv[1] + (ctlOnly ? 9 : 5);
     char *end = NULL;
-    long e = strtol(argv[1] + 5, &end, 10);
-    if (argv[1][5] == '\0' || *end != '\0' || e <= 0 || e > 4095) {
-      fprintf(stderr, "sysv_filter: deny=ERRNO needs ERRNO in 1..4095, got %s\n", argv[1]);
+    long e = strtol(num, &end, 10);
+    if (*num == '\0' || *end != '\0' || e <= 0 || e > 4095) {
+      fprintf(stderr, "sysv_filter: %s needs ERRNO in 1..4095\n", argv[1]);
       return 64;
     }
-    unsigned err = (unsigned)e;
+    const unsigned deny = SECCOMP_RET_ERRNO | ((unsigned)e & SECCOMP_RET_DATA);
+    // deny-ctl: the calls that make, use or attach objects are let through
+    const unsigned other = ctlOnly ? SECCOMP_RET_ALLOW : deny;
     struct sock_filter f[] = {
       LOAD(arch),
       // another ABI (int 0x80, the i386 ipc() multiplexer) would bypass the numbers below: end the process
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
       LOAD(nr),
-      DENY(__NR_semget, err), DENY(__NR_semop, err), DENY(__NR_semtimedop, err), DENY(__NR_semctl, err),
-      DENY(__NR_shmget, err), DENY(__NR_shmat, err), DENY(__NR_shmdt, err), DENY(__NR_shmctl, err),
-      DENY(__NR_msgget, err), DENY(__NR_msgsnd, err), DENY(__NR_msgrcv, err), DENY(__NR_msgctl, err),
+      ON(__NR_semctl, deny), ON(__NR_shmctl, deny), ON(__NR_msgctl, deny),
+      ON(__NR_semget, other), ON(__NR_semop, other), ON(__NR_semtimedop, other),
+      ON(__NR_shmget, other), ON(__NR_shmat, other), ON(__NR_shmdt, other),
+      ON(__NR_msgget, other), ON(__NR_msgsnd, other), ON(__NR_msgrcv, other),
       ALLOW,
     };
     rc = install(f, sizeof f / sizeof f[0]);
