@@ -478,6 +478,9 @@ function ageBlocker(idle: number | undefined, opts: VerdictOptions): string | un
   return undefined;
 }
 
+export const PROC_READER_REMOVES_NOTHING =
+  'read from /proc/sysvipc (no native binding, or System V calls refused to this process), which removes nothing';
+
 /** Why an orphan may not be recycled whatever its age, or undefined when it may. */
 function recycleBlocker(
   o: IpcObject,
@@ -487,6 +490,8 @@ function recycleBlocker(
 ): string | undefined {
   const opts = ctx.opts;
   if (o.kind === 'posixSem' || o.kind === 'posixShm') return 'POSIX objects are not recycled (no guarded removal exists for them)';
+  // the /proc reader (no binding, or System V calls refused to this process) has no removal at all
+  if (ctx.snapshot.source === 'proc') return PROC_READER_REMOVES_NOTHING;
   if (!opts.kinds.includes(o.kind)) return `kind ${o.kind} is not selected for recycling`;
   const ignored = opts.ignore.find((r) => ruleMatches(r, o, owner));
   if (ignored) return `matches an ignore rule${ignored.note ? ` (${ignored.note})` : ''}`;

@@ -346,7 +346,7 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
     const shmId = mk('shm', ['-n', '1', '-s', '4096']);
     const filter = buildC('sysv_filter');
     const planArgs = ['recycle', '--json', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')];
-    type Plan = { plan: { candidates: Array<{ id: number }>; stays: Array<{ kind: string; id?: number; why: string }>; removal?: { mode: string; detail: string } }; report?: { removed: number; failed: number } };
+    type Plan = { plan: { candidates: Array<{ id: number }>; stays: Array<{ kind: string; id?: number; why: string; verdict: { state: string } }>; removal?: { mode: string; detail: string } }; report?: { removed: number; failed: number } };
     // outside the sandbox the segment is a candidate: what the sandbox changes below is the source's doing
     const free = JSON.parse(ns.run(process.execPath, [IPCX, ...planArgs]).stdout) as Plan;
     assert.deepEqual(free.plan.candidates.map((c) => c.id), [shmId]);
@@ -367,8 +367,11 @@ test('a sandbox that refuses every System V call (seccomp, EPERM or ENOSYS): /pr
       const plan = JSON.parse(p.stdout) as Plan;
       assert.equal(plan.plan.removal?.mode, 'none');
       assert.deepEqual(plan.plan.candidates, []);
+      assert.match(plan.plan.removal?.detail ?? '', new RegExp(`^no removal here: System V calls are denied to this process \\(semctl\\(IPC_INFO\\): .*\\(${code}\\)\\)`));
+      // the orphan is still an orphan; what keeps it is the reader, in its verdict and in the plan
       const stay = plan.plan.stays.find((x) => x.kind === 'shm' && x.id === shmId)!;
-      assert.match(stay.why, new RegExp(`^no removal here: System V calls are denied to this process \\(semctl\\(IPC_INFO\\): .*\\(${code}\\)\\)`));
+      assert.equal(stay.verdict.state, 'orphan');
+      assert.equal(stay.why, 'not recyclable: read from /proc/sysvipc (no native binding, or System V calls refused to this process), which removes nothing');
       assert.deepEqual([plan.report?.removed ?? 0, plan.report?.failed ?? 0], [0, 0]);
       const text = ns.run(filter, [`deny=${errno}`, process.execPath, IPCX, 'recycle', '--min-age', '0', '--recent', '0', '--audit', path.join(dir, 'audit.jsonl')]);
       assert.match(text.stdout, /^Removal mode on local: none \(no removal here: System V calls are denied/m);

@@ -1,7 +1,8 @@
 // IPC Explorer where System V calls are refused: the VS Code server and everything it starts (the extension
 // host, this test) run under a seccomp filter that fails semctl, shmctl and msgctl with EPERM. The native
 // binding loads, its first call is refused: the extension reads /proc/sysvipc instead, names the refused call
-// once in a warning with the sandbox hint, lists the objects, and a recycle removes nothing, saying why.
+// once in a warning with the sandbox hint, lists the objects (an orphan among them, not recyclable from here),
+// and a recycle removes nothing, saying why.
 // The objects it reads are made with semget/shmget, which the filter lets through; nothing here can remove
 // them (shmctl and semctl are refused): they go with this session's private IPC namespace.
 import assert from 'node:assert/strict';
@@ -82,9 +83,12 @@ describe('a sandbox that refuses System V calls (seccomp: semctl, shmctl, msgctl
     assert.equal(res.plan.removal?.mode, 'none');
     assert.deepEqual(res.plan.candidates, []);
     assert.equal(res.report, undefined, 'nothing executed');
+    assert.equal(res.plan.removal?.detail, 'no removal here: System V calls are denied to this process (semctl(IPC_INFO): Operation not permitted (EPERM)); /proc/sysvipc shows headers only');
+    // an orphan by its verdict, which also says it cannot be recycled from here (the tree shows no "recyclable")
+    const v = api.host('local')?.verdicts.get(`shm:${seg}`);
+    assert.deepEqual([v?.state, v?.recyclable], ['orphan', false]);
     const stay = res.plan.stays.find((s) => s.ref === `shm:${seg}`);
-    assert.match(stay?.why ?? '', /^no removal here: System V calls are denied to this process \(semctl\(IPC_INFO\): Operation not permitted \(EPERM\)\); \/proc\/sysvipc shows headers only$/);
-    assert.equal(api.host('local')?.verdicts.get(`shm:${seg}`)?.state, 'orphan', 'an orphan by its verdict: only the removal mode keeps it');
+    assert.equal(stay?.why, 'not recyclable: read from /proc/sysvipc (no native binding, or System V calls refused to this process), which removes nothing');
     assert.ok(h.procRows('shm').some((x) => x.shmid === seg), 'still there');
     const info = await h.waitFor(() => api.notifications().find((n) => /Nothing is removed on local/.test(n.text)), 'the plan summary');
     assert.match(info.text, /Nothing is removed on local: System V calls are denied to this process/);

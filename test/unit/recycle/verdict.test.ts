@@ -32,6 +32,15 @@ test('a dead PostgreSQL set is a recyclable orphan with its age and owner', () =
   assert.ok(v.reasons.some((r) => r === 'last-op pid 21599 is dead'));
 });
 
+test('read from /proc/sysvipc (no binding, or System V calls refused): the same orphan, but nothing is recyclable there', () => {
+  const s = { ...snapshot({ sems: [pgSet(1, 5432001, 21599)], processes: procs(proc(21599, false)) }), source: 'proc' as const };
+  const v = one(s, 'sem:1');
+  assert.equal(v.state, 'orphan');
+  assert.equal(v.recyclable, false);
+  assert.ok(v.reasons.includes('not recyclable: read from /proc/sysvipc (no native binding, or System V calls refused to this process), which removes nothing'), v.reasons.join('; '));
+  assert.equal(v.becomesRecyclableIn, undefined, 'waiting changes nothing');
+});
+
 test('a live postmaster keeps its set live', () => {
   const s = snapshot({ sems: [pgSet(1, 5432001, 100)], processes: procs(proc(100, true, { comm: 'postgres' })) });
   const v = one(s, 'sem:1');
