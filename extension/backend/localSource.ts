@@ -49,10 +49,10 @@ export function describeLoadFailure(r: LoadResult): string {
 
 /**
  * Why this process cannot make the binding's System V reads, or undefined when it can: IPC_INFO of any kind
- * (the kernel lets every process read it) refused means a seccomp filter or a security
- * module stands between this process and System V IPC (a container profile, systemd SystemCallFilter=, a
- * sandboxed editor). A filter is never lifted for the life of a process, so this is asked once; /proc/sysvipc
- * (a file read, which such filters allow) then lists the headers.
+ * (the kernel lets every process read it) refused means a seccomp filter or a security module stands between
+ * this process and System V IPC (a container profile, systemd SystemCallFilter=, a sandboxed editor). A
+ * filter is never lifted for the life of a process, so this is asked once; /proc/sysvipc (a file read, which
+ * such filters allow) then lists the headers.
  */
 function deniedSysvReads(binding: NativeBinding): IpcErrorInfo | undefined {
   try {

@@ -478,7 +478,7 @@ function ageBlocker(idle: number | undefined, opts: VerdictOptions): string | un
   return undefined;
 }
 
-export const PROC_READER_REMOVES_NOTHING =
+const PROC_READER_REMOVES_NOTHING =
   'read from /proc/sysvipc (no native binding, or System V calls refused to this process), which removes nothing';
 
 /** Why an orphan may not be recycled whatever its age, or undefined when it may. */
