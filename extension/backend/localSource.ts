@@ -21,7 +21,7 @@ import { collectListingFreeFacts, collectLocalFacts, type ListingFreeFacts, type
 import type { NativeBinding } from './nativeBinding';
 import { nativeBinding, type LoadResult } from './nativeLoader';
 import { DEFAULT_PATHS, readLimitFiles } from './procfs';
-import { ProcSource } from './procSource';
+import { DENIED_HINT, ProcSource } from './procSource';
 import { scanTaskWaits, type ScanOptions } from './taskWaits';
 
 export interface LocalSourceOptions extends LocalFactsOptions {
@@ -107,7 +107,8 @@ export class LocalSource implements IpcSource {
       this.native = r.binding;
       return;
     }
-    this.nativeError = denied || r.error;
+    // where the calls are refused, the advice is the fallback's (the refused read's own hint explains EPERM)
+    this.nativeError = denied ? { ...denied, hint: DENIED_HINT } : r.error;
     this.fallback = new ProcSource(denied ? { ...opts, nativeDenied: denied.message } : { ...opts, nativeError: describeLoadFailure(r) });
     // the /proc reader removes nothing: a recycle plan says so instead of planning removals that would fail
     const why = denied ? `System V calls are denied to this process (${denied.message})` : 'the native binding is not loaded';

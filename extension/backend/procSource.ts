@@ -33,7 +33,8 @@ function nativeMissing(op: string, id: number | undefined, denied: string | unde
   });
 }
 
-const DENIED_HINT =
+/** What to do where System V calls are refused (the /proc reader's own refusals, the fallback's warning). */
+export const DENIED_HINT =
   'A seccomp filter or a security module (a container runtime\'s profile, systemd SystemCallFilter=, a Flatpak ' +
   'or snap sandbox, SELinux) refuses System V IPC calls to this process, so only /proc/sysvipc can be read. ' +
   'Run IPC Explorer outside the sandbox for semaphore values and guarded removal.';
