@@ -4,11 +4,12 @@
 // machine-header lines here (bench/lib.ts recordResult). At the end: one summary table; a full run (no names
 // given, or IPCX_BENCH_WRITE_DOCS=1) also writes it, with the machine header, the date and every bench's
 // own output, into docs/benchmarks.md between its generated-section markers (the prose around them stays).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { systemDeps } from '../tools/system-deps.mjs';
 
 // The namespace we start in: kernel tests compare against it (test/helpers/ns.ts) to prove they left it.
 try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } catch { /* not Linux */ }
@@ -20,10 +21,7 @@ const benches = fs.readdirSync(path.join(root, 'bench'))
   .sort();
 // the Debian packages the benches use (lsipc, gcc for the floor, sshd, Chromium, code-server's build deps): as
 // root installed when missing, the way `npm test` does; otherwise listed, and the benches that need them fail
-{
-  const install = process.getuid?.() === 0 && process.env.IPCX_SYSTEM_DEPS !== 'check';
-  spawnSync('sh', [path.join(root, 'tools', 'install-system-deps.sh'), ...(install ? [] : ['--check']), 'bench'], { cwd: root, stdio: 'inherit' });
-}
+systemDeps(root, ['bench']);
 const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcx-bench-results-')), 'results.jsonl');
 fs.writeFileSync(resultsFile, '');
 const started = new Date();

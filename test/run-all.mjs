@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeSourceHash, stampFile } from '../tools/native-stamp.mjs';
+import { installsSystemDeps, systemDeps } from '../tools/system-deps.mjs';
 
 // The namespace we start in: kernel tests compare against it (test/helpers/ns.ts) to prove they left it.
 try { process.env.IPCX_HOST_IPC_NS ??= fs.readlinkSync('/proc/self/ns/ipc'); } catch { /* not Linux */ }
@@ -41,11 +42,9 @@ const KERNEL_STAGES = new Set(['native', 'cli', 'recycle', 'remote', 'webview', 
 function systemPackages() {
   const need = stages.filter((s) => KERNEL_STAGES.has(s));
   if (!need.length) return;
-  const script = path.join(root, 'tools', 'install-system-deps.sh');
-  const install = process.getuid?.() === 0 && process.env.IPCX_SYSTEM_DEPS !== 'check';
-  console.log(`\n=== system packages (${install ? 'installing what is missing' : 'checking'}: ${need.join(' ')})`);
-  const r = spawnSync('sh', [script, ...(install ? [] : ['--check']), ...need], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
+  console.log(`\n=== system packages (${installsSystemDeps() ? 'installing what is missing' : 'checking'}: ${need.join(' ')})`);
+  const { install, ok } = systemDeps(root, need);
+  if (!ok) {
     lines.push(`system packages: missing (listed above); tests that need them are skipped with the reason, or fail where IPCX_REQUIRE_* asks for them`);
   }
   // the aarch64 cross compiler and a Node.js for linux-arm64 (unpacked Debian packages) for the arm64 binding's test

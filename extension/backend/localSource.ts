@@ -109,10 +109,9 @@ export class LocalSource implements IpcSource {
     }
     // where the calls are refused, the advice is the fallback's (the refused read's own hint explains EPERM)
     this.nativeError = denied ? { ...denied, hint: DENIED_HINT } : r.error;
-    this.fallback = new ProcSource(denied ? { ...opts, nativeDenied: denied.message } : { ...opts, nativeError: describeLoadFailure(r) });
-    // the /proc reader removes nothing: a recycle plan says so instead of planning removals that would fail
-    const why = denied ? `System V calls are denied to this process (${denied.message})` : 'the native binding is not loaded';
-    this.removalMode = async () => ({ mode: 'none', detail: `no removal here: ${why}; /proc/sysvipc shows headers only` });
+    const fallback = new ProcSource(denied ? { ...opts, nativeDenied: denied.message } : { ...opts, nativeError: describeLoadFailure(r) });
+    this.fallback = fallback;
+    this.removalMode = () => fallback.removalMode();
   }
 
   /** 'native', 'proc', or 'none' (no System V IPC on this platform): which reader this source uses. */

@@ -6,7 +6,7 @@
 import { assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError } from '../domain/errors';
 import { sysvRowsFromProc } from '../domain/procParser';
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, SemElem, SysvKind } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind } from '../shared/model';
 import type { IpcSource } from './ipcSource';
 import { collectLocalFacts, type LocalFactsOptions } from './localFacts';
 import { DEFAULT_PATHS, pageSize, readLimitFiles, readSysvipc } from './procfs';
@@ -64,6 +64,12 @@ export class ProcSource implements IpcSource {
       warnings: [warning],
     }, this.opts);
     return assembleSnapshot(facts);
+  }
+
+  /** This reader removes nothing: a recycle plan says so (and why) instead of planning removals that would fail. */
+  async removalMode(): Promise<RemovalMode> {
+    const why = this.opts.nativeDenied !== undefined ? `System V calls are denied to this process (${this.opts.nativeDenied})` : 'the native binding is not loaded';
+    return { mode: 'none', detail: `no removal here: ${why}; /proc/sysvipc shows headers only` };
   }
 
   async semDetail(ids: number[]): Promise<Map<number, SemElem[] | IpcErrorInfo>> {

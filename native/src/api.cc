@@ -88,51 +88,30 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
 
 // The kernel part of a snapshot (the expensive part) on a libuv worker thread; the JS values are built
 // back on the main thread in OnOK.
-class SnapshotWorker : public Napi::AsyncWorker {
+class SnapshotWorker : public GuardedWorker {
  public:
-  SnapshotWorker(Napi::Env env, bool values)
-      : Napi::AsyncWorker(env, "ipcx.snapshot"), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {
+  SnapshotWorker(Napi::Env env, bool values) : GuardedWorker(env, "ipcx.snapshot", "native call failed"), values_(values) {
     bufs_ = AllocSemBuffers(env, values);
     if (bufs_.ok) {
       headersRef_ = Napi::Persistent(bufs_.headers);
       valuesRef_ = Napi::Persistent(bufs_.values);
     }
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
-  // A failure is rejected as the synchronous call would throw it (Guard): a core failure as the structured
-  // errno error, another C++ exception as a plain error.
-  void Execute() override {
-    try {
-      inPlace_ = ListAll(bufs_, values_, snap_, in_);
-    } catch (const OpFailure& f) {
-      failed_ = true;
-      failure_ = f.error;
-    } catch (const std::exception& e) {
-      SetError(std::string("native call failed: ") + e.what());
-    }
+ protected:
+  void Work() override { inPlace_ = ListAll(bufs_, values_, snap_, in_); }
+  Napi::Value Result(Napi::Env env) override {
+    return inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_))
+                    : SnapshotToJs(env, snap_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (failed_) {
-      deferred_.Reject(MakeOpError(env, failure_).Value());
-      return;
-    }
-    deferred_.Resolve(inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_))
-                               : SnapshotToJs(env, snap_));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   bool values_;
   SemBuffers bufs_;
   Napi::Reference<Napi::ArrayBuffer> headersRef_, valuesRef_;
   bool inPlace_ = false;
-  bool failed_ = false;
-  OpError failure_;
   SemInPlace in_;
   ipcx::Snapshot snap_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "errno_error.h"
@@ -60,5 +61,45 @@ void RemoveOf(const std::string& kind, int id, const RemovalExpectation& e, cons
 // One object's header row by id (IPC_STAT), in the snapshot's column layout, and as a Float64Array.
 std::vector<double> StatOf(const std::string& kind, int id);
 Napi::Float64Array RowToJs(Napi::Env env, const std::vector<double>& h);
+
+// A promise whose work runs on a libuv pool thread (Work) and whose value is built back on the JS thread
+// (Result). A failure is rejected as Guard would throw it: a core failure (OpFailure) as the structured errno
+// error, any other C++ exception as a plain error "<failed>: <what>".
+class GuardedWorker : public Napi::AsyncWorker {
+ public:
+  GuardedWorker(Napi::Env env, const char* name, std::string failed)
+      : Napi::AsyncWorker(env, name), failed_(std::move(failed)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  virtual void Work() = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+ private:
+  void Execute() override {
+    try {
+      Work();
+    } catch (const OpFailure& f) {
+      hasFailure_ = true;
+      failure_ = f.error;
+    } catch (const std::exception& e) {
+      SetError(failed_ + ": " + e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (hasFailure_) {
+      deferred_.Reject(MakeOpError(env, failure_).Value());
+      return;
+    }
+    deferred_.Resolve(Result(env));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+  std::string failed_;
+  bool hasFailure_ = false;
+  OpError failure_;
+  Napi::Promise::Deferred deferred_;
+};
 
 }  // namespace ipcx

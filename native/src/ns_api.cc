@@ -63,45 +63,32 @@ Napi::Object SysctlsToJs(Napi::Env env, const NsSysctls& s) {
   return o;
 }
 
-class NsSnapshotWorker : public Napi::AsyncWorker {
+class NsSnapshotWorker : public GuardedWorker {
  public:
   NsSnapshotWorker(Napi::Env env, Target t, bool values)
-      : Napi::AsyncWorker(env, "ipcx.nsSnapshot"), t_(std::move(t)), values_(values), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+      : GuardedWorker(env, "ipcx.nsSnapshot", "namespace snapshot failed"), t_(std::move(t)), values_(values) {}
 
+ protected:
   // Runs on a libuv pool thread, which itself never switches: RunInIpcNamespace makes its own thread.
-  void Execute() override {
-    try {
-      trace_ = RunInIpcNamespace(t_.path, t_.ino, [&](const std::function<std::string(const char*)>&) {
-        bool statAny = true;
-        ListSems(values_, snap_.sem, snap_.errors, statAny);
-        ListShms(snap_.shm, snap_.errors, statAny);
-        ListMsgs(snap_.msg, snap_.errors, statAny);
-        snap_.statAny = statAny;
-        limits_ = ReadLimits();
-        sysctls_ = ReadNsSysctls();
-      });
-    } catch (const OpFailure& f) {
-      failed_ = true;
-      failure_ = f.error;
-    } catch (const std::exception& e) {
-      SetError(std::string("namespace snapshot failed: ") + e.what());
-    }
+  void Work() override {
+    trace_ = RunInIpcNamespace(t_.path, t_.ino, [&](const std::function<std::string(const char*)>&) {
+      bool statAny = true;
+      ListSems(values_, snap_.sem, snap_.errors, statAny);
+      ListShms(snap_.shm, snap_.errors, statAny);
+      ListMsgs(snap_.msg, snap_.errors, statAny);
+      snap_.statAny = statAny;
+      limits_ = ReadLimits();
+      sysctls_ = ReadNsSysctls();
+    });
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (failed_) {
-      deferred_.Reject(MakeOpError(env, failure_).Value());
-      return;
-    }
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("snapshot", SnapshotToJs(env, snap_));
     o.Set("limits", LimitsToJs(env, limits_));
     o.Set("sysctls", SysctlsToJs(env, sysctls_));
     o.Set("trace", TraceToJs(env, trace_));
-    deferred_.Resolve(o);
+    return o;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Target t_;
@@ -110,9 +97,6 @@ class NsSnapshotWorker : public Napi::AsyncWorker {
   Limits limits_;
   NsSysctls sysctls_;
   NsTrace trace_;
-  bool failed_ = false;
-  OpError failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { IpcSnapshot } from '../../extension/shared/model';
 import { buildC, repoRoot } from '../helpers/cprog';
-import { assertPrivateIpcNamespace } from '../helpers/ns';
+import { assertPrivateIpcNamespace, ipcNamespaceOf, spawnInNewIpcNamespace, tryIpcNamespaceOf } from '../helpers/ns';
 import { AS_NOBODY, stageIpcxFiles, stagedIpcx } from '../helpers/stage';
 import { isRequired, needs } from '../helpers/capabilities';
 
@@ -316,17 +316,11 @@ test('/proc fallback: no binding on any tried path -> source proc, says so, head
 
 /** A process of ours holding a fresh IPC namespace (nested in the stage's) for commands run by nsenter. */
 async function holdIpcNamespace(): Promise<{ run: (cmd: string, args: string[]) => SpawnSyncReturns<string>; stop: () => void }> {
-  const holder = spawn('unshare', ['--ipc', '--', 'sleep', '600'], { stdio: 'ignore' });
+  const holder = spawnInNewIpcNamespace('sleep', ['600'], { stdio: 'ignore' });
   children.push(holder);
-  const own = fs.readlinkSync('/proc/self/ns/ipc');
+  const own = ipcNamespaceOf('self');
   // unshare execs sleep in the new namespace: wait until the pid shows it
-  await until(() => {
-    try {
-      return fs.readlinkSync(`/proc/${holder.pid}/ns/ipc`) !== own;
-    } catch {
-      return false;
-    }
-  }, 'the namespace holder');
+  await until(() => tryIpcNamespaceOf(holder.pid!) !== undefined && tryIpcNamespaceOf(holder.pid!) !== own, 'the namespace holder');
   const run = (cmd: string, args: string[]): SpawnSyncReturns<string> =>
     spawnSync('nsenter', [`--ipc=/proc/${holder.pid}/ns/ipc`, '--', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return { run, stop: () => stop(holder) };

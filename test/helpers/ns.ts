@@ -12,10 +12,21 @@ export function ipcNamespaceOf(pid: number | 'self'): string {
   return fs.readlinkSync(`/proc/${pid}/ns/ipc`);
 }
 
+/** Every pid whose IPC namespace is `ns` (ipc:[INODE]), except `except`. */
+export function pidsInIpcNamespace(ns: string, except: readonly number[] = []): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || except.includes(Number(e))) continue;
+    if (tryIpcNamespaceOf(Number(e)) === ns) out.push(Number(e));
+  }
+  return out;
+}
+
 /** inode of the kernel's initial IPC namespace (PROC_IPC_INIT_INO, a kernel constant). */
 export const INIT_IPC_NS = 'ipc:[4026531839]';
 
-function tryNs(pid: number | 'self'): string | undefined {
+/** `pid`'s IPC namespace, or undefined when it cannot be read (exited, or denied). */
+export function tryIpcNamespaceOf(pid: number | 'self'): string | undefined {
   try {
     return ipcNamespaceOf(pid);
   } catch {
@@ -30,9 +41,9 @@ function tryNs(pid: number | 'self'): string | undefined {
  * runner cannot prove where it is.
  */
 export function inPrivateIpcNamespace(): boolean {
-  const self = tryNs('self');
+  const self = tryIpcNamespaceOf('self');
   if (!self || self === INIT_IPC_NS) return false;
-  const pid1 = tryNs(1);
+  const pid1 = tryIpcNamespaceOf(1);
   const outer = process.env.IPCX_HOST_IPC_NS;
   if (pid1 === undefined && !outer) return false;
   return self !== pid1 && self !== outer;

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseHostSpec } from '../../extension/remote/hostName';
 import { SshSource, type SshSourceOptions } from '../../extension/remote/sshSource';
 import { makeNamespace, type MadeNamespace } from '../helpers/containers';
-import { assertPrivateIpcNamespace, namespaceArgv } from '../helpers/ns';
+import { assertPrivateIpcNamespace, namespaceArgv, pidsInIpcNamespace, tryIpcNamespaceOf } from '../helpers/ns';
 import { sshdPath } from '../helpers/capabilities';
 
 export interface SshdHost {
@@ -174,7 +174,8 @@ export class SshdHarness {
     // a session whose sshd process ended before it (a client that gave up on a forced command that never
     // answers) was reparented away from the sshd's tree, but it stays in the namespaces this harness made
     for (const k of this.keepers.values()) {
-      for (const pid of sharingIpcNamespace(k.pid!)) {
+      const ns = tryIpcNamespaceOf(k.pid!);
+      for (const pid of ns ? pidsInIpcNamespace(ns, [k.pid!, process.pid]) : []) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -279,26 +280,6 @@ export function descendants(pid: number): number[] {
     }
   };
   walk(pid);
-  return out;
-}
-
-/** The pids other than `pid` in `pid`'s IPC namespace (none when it has exited). */
-function sharingIpcNamespace(pid: number): number[] {
-  let ns: string;
-  try {
-    ns = fs.readlinkSync(`/proc/${pid}/ns/ipc`);
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === pid || Number(e) === process.pid) continue;
-    try {
-      if (fs.readlinkSync(`/proc/${e}/ns/ipc`) === ns) out.push(Number(e));
-    } catch {
-      /* exited */
-    }
-  }
   return out;
 }
 
