@@ -242,7 +242,8 @@ export function linuxProbeFacts(doc: ProbeDocument, head: ProbeHead, extraPids: 
     if (!/^\s*key\s/.test(s.value)) {
       return { ok: false, error: probeError(host, `section "sysvipc-${kind}" is not /proc/sysvipc/${kind} (no header line): ${snippet(s.value)}`) };
     }
-    texts[kind] = s.value;
+    // every line of a section was followed by a newline (the section ends at the next @@ line): whole rows
+    texts[kind] = s.value + '\n';
   }
   const rows = sysvRowsFromProc(texts, files, (kind) => `${host}:/proc/sysvipc/${kind}`);
 

@@ -6,7 +6,9 @@
  * /proc/sysvipc files start with a header line naming the columns; columns are found by that header
  * (older kernels lack shm `rss`/`swap`), falling back to the current kernel's order when the header is
  * missing. Keys are signed decimal. A malformed line becomes an ItemError (code 'EPARSE', with the line
- * number), never an exception, so one bad line never loses the rest of the listing.
+ * number), never an exception, so one bad line never loses the rest of the listing. The kernel ends every
+ * row with a newline: a text that ends inside a row was cut short where its reading stopped, and that row
+ * (whose last column may be a shortened number: ctime 1795556988 as 17955) is an ItemError too.
  */
 import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import type { SysvFacts } from './hostFacts';
@@ -114,10 +116,11 @@ function* rows(
   while (start < n) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = n;
+    const unterminated = end === n;
     const lineStart = start;
     start = end + 1;
     lineNo++;
-    if (useFast && scanLine(text, lineStart, end, fast, vals)) {
+    if (useFast && !unterminated && scanLine(text, lineStart, end, fast, vals)) {
       fastRow.line = lineNo;
       yield fastRow;
       continue;
@@ -189,6 +192,13 @@ function* rows(
     if (bad) {
       const idField = fields[1];
       errors.push(parseError(kind, source, lineNo, bad, idField && INT.test(idField) ? Number(idField) : undefined));
+      continue;
+    }
+    if (unterminated) {
+      // a well-formed row the text ends inside: its last column may be cut (ctime 1795556988 read as 17955)
+      const idField = fields[1];
+      errors.push(parseError(kind, source, lineNo, `the text ends inside this row (no newline after it): cut short, not read: ${JSON.stringify(trimmed.slice(0, 120))}`,
+        idField && INT.test(idField) ? Number(idField) : undefined));
       continue;
     }
     yield row;

@@ -91,7 +91,7 @@ test('malformed lines become EPARSE item errors with line numbers; the other lin
     '         4          3   600        abc     0     0     0     0          0 1795556988',
     '         5          4   800         17     0     0     0     0          0 1795556988',
     '         6          5   600          1     0     0     0     0          0 1795556988',
-  ].join('\n');
+  ].join('\n') + '\n';
   const r = parseProcSem(text);
   assert.deepEqual(r.items.map((s) => s.id), [0, 5]);
   assert.equal(r.errors.length, 4);

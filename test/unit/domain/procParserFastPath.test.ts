@@ -103,7 +103,7 @@ test('a kernel-shaped table takes the fast path: values beyond 2^53 read exactly
   const text = [
     '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap',
     '        -0          5  1600  18446744073709551615   970     0      0     0     0     0     0          0          0 1796289733     9007199254740993                     0',
-  ].join('\n');
+  ].join('\n') + '\n';
   const r = parseProcShm(text);
   assert.deepEqual(r.errors, []);
   assert.equal(r.items[0].segsz, Number('18446744073709551615'));

@@ -85,16 +85,16 @@ test('a host whose SEMMSL is above the default admits its bigger sets (never pas
   assert.match(snap.errors[0].error.message, /column nsems is 1000000000, outside 0\.\.65000/);
   // the local /proc reader applies the same ceilings
   assert.deepEqual(parseProcSem(`${SEM_HEAD}\n 1 1 600 50000 0 0 0 0 0 1`).items, []);
-  assert.equal(parseProcSem(`${SEM_HEAD}\n 1 1 600 50000 0 0 0 0 0 1`, undefined, { semmsl: 65000 }).items[0].nsems, 50000);
+  assert.equal(parseProcSem(`${SEM_HEAD}\n 1 1 600 50000 0 0 0 0 0 1\n`, undefined, { semmsl: 65000 }).items[0].nsems, 50000);
 });
 
 test('duplicate ids: every row of that id is left out with an EPARSE (nothing says which one is true)', () => {
-  const sem = parseProcSem([SEM_HEAD, ' 1 5 600 1 0 0 0 0 0 1', ' 2 5 600 2 0 0 0 0 0 1', ' 3 6 600 1 0 0 0 0 0 1'].join('\n'), 'h:/proc/sysvipc/sem');
+  const sem = parseProcSem([SEM_HEAD, ' 1 5 600 1 0 0 0 0 0 1', ' 2 5 600 2 0 0 0 0 0 1', ' 3 6 600 1 0 0 0 0 0 1', ''].join('\n'), 'h:/proc/sysvipc/sem');
   assert.deepEqual(sem.items.map((s) => s.id), [6]);
   assert.equal(sem.errors.length, 1);
   assert.match(sem.errors[0].error.message, /^h:\/proc\/sysvipc\/sem line 3: id 5 appears on lines 2, 3; all of them are ignored$/);
-  assert.deepEqual(parseProcShm([SHM_HEAD, ' 1 7 600 1 1 1 0 0 0 0 0 0 0 1 0 0', ' 1 7 600 1 1 1 0 0 0 0 0 0 0 1 0 0'].join('\n')).items, []);
-  assert.deepEqual(parseProcMsg([MSG_HEAD, ' 1 8 600 0 0 0 0 0 0 0 0 0 0 1', ' 1 8 600 0 0 0 0 0 0 0 0 0 0 1'].join('\n')).items, []);
+  assert.deepEqual(parseProcShm([SHM_HEAD, ' 1 7 600 1 1 1 0 0 0 0 0 0 0 1 0 0', ' 1 7 600 1 1 1 0 0 0 0 0 0 0 1 0 0', ''].join('\n')).items, []);
+  assert.deepEqual(parseProcMsg([MSG_HEAD, ' 1 8 600 0 0 0 0 0 0 0 0 0 0 1', ' 1 8 600 0 0 0 0 0 0 0 0 0 0 1', ''].join('\n')).items, []);
 });
 
 test('/dev/shm lines: out-of-range uid or mode, 400-digit sizes, duplicate paths are EPARSE; fractional mtimes (find %T@) are read; the probe\'s count of files not listed is a warning', () => {
