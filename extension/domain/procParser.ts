@@ -43,6 +43,11 @@ export function parseError(kind: SysvKind, source: string, line: number, message
 
 const INT = /^-?\d+$/;
 
+/** The id column of a row that is not read, for its error: only what an id can be (0..INT_MAX), else none. */
+function idOfField(f: string | undefined): number | undefined {
+  return f !== undefined && /^\d{1,10}$/.test(f) && Number(f) <= 0x7fffffff ? Number(f) : undefined;
+}
+
 /** SEMMSL's default and documented maximum (include/uapi/linux/sem.h). */
 export const SEMMSL_CEILING = 32000;
 /** newary() refuses a set whose array would pass INT_MAX bytes (64-byte struct sem): a hard kernel bound. */
@@ -144,10 +149,9 @@ function* rows(
       // the kernel prints every row with its header's format: more fields are two rows run together (a
       // reader or writer that stopped mid-line, the next text glued on), whose columns no longer say what
       // they name (a cut uid 26 reads as 2)
-      const idField = fields[1];
       errors.push(
         parseError(kind, source, lineNo, `expected ${columns.length} columns, got ${fields.length} (two lines run together?): ${JSON.stringify(trimmed.slice(0, 120))}`,
-          idField && INT.test(idField) ? Number(idField) : undefined),
+          idOfField(fields[1])),
       );
       continue;
     }
@@ -155,10 +159,9 @@ function* rows(
       // rss/swap may be absent on old kernels even with them in the header: accept when required ones are there
       const need = Math.max(...required.map((c) => index.get(c) ?? 0)) + 1;
       if (fields.length < need) {
-        const idField = fields[1];
         errors.push(
           parseError(kind, source, lineNo, `expected ${columns.length} columns, got ${fields.length}: ${JSON.stringify(trimmed.slice(0, 120))}`,
-            idField && INT.test(idField) ? Number(idField) : undefined),
+            idOfField(fields[1])),
         );
         continue;
       }
@@ -190,15 +193,13 @@ function* rows(
     // validate every present column before yielding
     for (const c of columns) get(c);
     if (bad) {
-      const idField = fields[1];
-      errors.push(parseError(kind, source, lineNo, bad, idField && INT.test(idField) ? Number(idField) : undefined));
+      errors.push(parseError(kind, source, lineNo, bad, idOfField(fields[1])));
       continue;
     }
     if (unterminated) {
       // a well-formed row the text ends inside: its last column may be cut (ctime 1795556988 read as 17955)
-      const idField = fields[1];
       errors.push(parseError(kind, source, lineNo, `the text ends inside this row (no newline after it): cut short, not read: ${JSON.stringify(trimmed.slice(0, 120))}`,
-        idField && INT.test(idField) ? Number(idField) : undefined));
+        idOfField(fields[1])));
       continue;
     }
     yield row;
@@ -456,7 +457,8 @@ export function parseLimitFiles(files: LimitFiles, pageSize: number): LimitsPars
   if (sem === undefined) bad('kernel/sem', 'not readable');
   else {
     const f = sem.trim().split(/\s+/);
-    if (f.length !== 4 || !f.every((x) => /^\d+$/.test(x))) bad('kernel/sem', `expected "SEMMSL SEMMNS SEMOPM SEMMNI", got ${JSON.stringify(sem.trim())}`);
+    // four ints in the kernel: a value no Number holds exactly (400 digits: Infinity; past 2^53: rounded) is not one
+    if (f.length !== 4 || !f.every((x) => /^\d+$/.test(x) && Number.isSafeInteger(Number(x)))) bad('kernel/sem', `expected "SEMMSL SEMMNS SEMOPM SEMMNI", got ${JSON.stringify(sem.trim())}`);
     else [semmsl, semmns, semopm, semmni] = f.map(Number);
   }
   const limits: IpcLimits = {
