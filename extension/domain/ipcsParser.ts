@@ -22,7 +22,7 @@
  * users live inside jails (as in the FreeBSD fixtures); non-numeric names map through `opts.ids` or
  * become -1 with a warning. Per-semaphore values, rss/swap and msg details are not in `ipcs -a`.
  */
-import { parseError } from './procParser';
+import { parseBigLimit, parseError } from './procParser';
 import type { IpcLimits, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
 
 export interface IpcsClock {
@@ -98,6 +98,11 @@ export function parseModeString(text: string): { mode: number; flags: string } |
   return { mode, flags: text.slice(0, 2).replace(/-/g, '') };
 }
 
+/** The ID column of a row that is not read, for its error: only what an id can be (0..INT_MAX), else none. */
+function idOfField(f: string | undefined): number | undefined {
+  return f !== undefined && /^\d{1,10}$/.test(f) && Number(f) <= 0x7fffffff ? Number(f) : undefined;
+}
+
 function parseKeyToken(t: string): number | undefined {
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) return parseInt(t.slice(2), 16) | 0;
   if (/^-?\d+$/.test(t)) return Number(t) | 0;
@@ -137,8 +142,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
       continue;
     }
     if (fields.length !== header.length) {
-      const id = /^\d+$/.test(fields[1] ?? '') ? Number(fields[1]) : undefined;
-      out.errors.push(parseError(kind, source, ln + 1, `expected ${header.length} columns (${header.join(' ')}), got ${fields.length}`, id));
+      out.errors.push(parseError(kind, source, ln + 1, `expected ${header.length} columns (${header.join(' ')}), got ${fields.length}`, idOfField(fields[1])));
       continue;
     }
     const col = new Map(header.map((h, i) => [h, fields[i]]));
@@ -186,7 +190,12 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
     const ident = (name: string, table: Record<string, number> | undefined): number => {
       const v = need(name);
       if (v === undefined) return -1;
-      if (/^\d+$/.test(v)) return Number(v);
+      if (/^\d+$/.test(v)) {
+        // uid_t and gid_t are 32-bit: a longer number is no id (400 digits would read as Infinity)
+        if (v.length <= 10 && Number(v) <= 0xffffffff) return Number(v);
+        bad ??= `column ${name} is ${JSON.stringify(v.slice(0, 40))}, not a 32-bit id`;
+        return -1;
+      }
       const id = table?.[v];
       if (id !== undefined) return id;
       unknownNames.add(v);
@@ -225,7 +234,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
       };
     }
     if (bad) {
-      out.errors.push(parseError(kind, source, ln + 1, bad, /^\d+$/.test(idText) ? Number(idText) : undefined));
+      out.errors.push(parseError(kind, source, ln + 1, bad, idOfField(idText)));
       continue;
     }
     lineOf.set(obj, ln + 1);
@@ -258,7 +267,8 @@ export type LimitValues = Record<string, number>;
 
 /**
  * `ipcs -M`, `-S`, `-Q` or `-T` blocks (`shminfo:` / `seminfo:` / `msginfo:` headers, then
- * `name: value (description)` lines) -> lower-case name -> value.
+ * `name: value (description)` lines) -> lower-case name -> value. The value is a whole decimal (`123.5` and
+ * `123abc` are not 123); one above 2^53 is clamped to Number.MAX_SAFE_INTEGER, as the Linux limit files are.
  */
 export function parseIpcsLimitBlocks(text: string): LimitValues {
   const out: LimitValues = {};
@@ -271,8 +281,8 @@ export function parseIpcsLimitBlocks(text: string): LimitValues {
       continue;
     }
     if (!inBlock) continue;
-    const m = /^([a-z_]+):\s+(\d+)\b/.exec(line);
-    if (m) out[m[1]] = Number(m[2]);
+    const m = /^([a-z_]+):\s+(\d+)(?=\s|$)/.exec(line);
+    if (m) out[m[1]] = parseBigLimit(m[2])!.value;
   }
   return out;
 }
@@ -280,12 +290,13 @@ export function parseIpcsLimitBlocks(text: string): LimitValues {
 /**
  * `sysctl kern.ipc` (FreeBSD), `sysctl kern.sysv` (macOS) and `hw.pagesize` lines -> lower-case limit
  * name -> value (`kern.ipc.semmni: 50` -> semmni: 50; `hw.pagesize` -> pagesize). Also accepts `name = value`.
+ * A value above 2^53 is clamped to Number.MAX_SAFE_INTEGER, as the Linux limit files are.
  */
 export function parseSysctlLines(text: string): LimitValues {
   const out: LimitValues = {};
   for (const raw of text.split('\n')) {
     const m = /^\s*(kern\.ipc|kern\.sysv|hw)\.([a-z_]+)\s*[:=]\s*(\d+)\s*$/.exec(raw);
-    if (m) out[m[2]] = Number(m[3]);
+    if (m) out[m[2]] = parseBigLimit(m[3])!.value;
   }
   return out;
 }
