@@ -118,9 +118,13 @@ export function firstLine(s: string | undefined): string {
   return (s ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
+/**
+ * The first line as a whole number, or undefined: every section read with it holds a count, a pid, a uid, a
+ * size or a time, never a negative one; and a number no Number holds exactly (400 digits: Infinity) is none.
+ */
 export function intOf(s: string | undefined): number | undefined {
   const t = firstLine(s);
-  return /^-?\d+$/.test(t) ? Number(t) : undefined;
+  return /^\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : undefined;
 }
 
 /** Any line `@@error ...` the script put in a section instead of the file's contents. */
