@@ -22,7 +22,9 @@ export interface ProcStat {
 
 /**
  * Parses /proc/PID/stat. The comm field is everything between the first '(' and the LAST ')' (a process
- * can name itself `a) b (c`); fields are counted from there: state is field 3, starttime field 22.
+ * can name itself `a) b (c`); fields are counted from there: state is field 3, starttime field 22. pid, ppid
+ * and starttime are whole decimals as the kernel prints them: anything else (`-0`, `0x10`, `1e3`, a number a
+ * Number does not hold exactly) is no stat of a process: undefined.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
@@ -33,22 +35,25 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const rest = text.slice(close + 1).trim().split(/\s+/);
   // rest[0] is field 3 (state); field N is rest[N - 3]
   if (rest.length < 20) return undefined;
-  const ppid = Number(rest[1]);
-  const starttime = Number(rest[19]);
-  if (!Number.isFinite(ppid) || !/^\d+$/.test(rest[19])) return undefined;
-  return { pid: Number(pidText), comm: text.slice(open + 1, close), state: rest[0], ppid, starttime };
+  if (![pidText, rest[1], rest[19]].every(isWhole)) return undefined;
+  return { pid: Number(pidText), comm: text.slice(open + 1, close), state: rest[0], ppid: Number(rest[1]), starttime: Number(rest[19]) };
+}
+
+/** A whole decimal a Number holds exactly (400 digits would be Infinity, 2^53 + 1 rounded). */
+function isWhole(t: string | undefined): t is string {
+  return t !== undefined && /^\d+$/.test(t) && Number.isSafeInteger(Number(t));
 }
 
 /** `btime` (boot time, seconds since the epoch) from /proc/stat. */
 export function parseBootTime(procStat: string): number | undefined {
   const m = /^btime\s+(\d+)\s*$/m.exec(procStat);
-  return m ? Number(m[1]) : undefined;
+  return isWhole(m?.[1]) ? Number(m[1]) : undefined;
 }
 
 /** The real uid (first number of the `Uid:` line) from /proc/PID/status. */
 export function parseStatusUid(status: string): number | undefined {
-  const m = /^Uid:\s+(\d+)/m.exec(status);
-  return m ? Number(m[1]) : undefined;
+  const m = /^Uid:\s+(\d+)(?=\s|$)/m.exec(status);
+  return isWhole(m?.[1]) ? Number(m[1]) : undefined;
 }
 
 /** /proc/PID/cmdline (NUL-separated) as one space-separated line; undefined for kernel threads (empty). */
