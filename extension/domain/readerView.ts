@@ -75,10 +75,11 @@ export function nspidDepth(status: string): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/** The first number of /proc/uptime: seconds on the boot clock (10 ms resolution). */
+/** The first number of /proc/uptime: seconds on the boot clock (10 ms resolution); undefined unless finite. */
 export function parseUptime(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text + ' ');
-  return m ? Number(m[1]) : undefined;
+  // 400 digits read as Infinity, which would make the clock offset -Infinity
+  return m && Number.isFinite(Number(m[1])) ? Number(m[1]) : undefined;
 }
 
 export function parseReaderView(i: ReaderViewInput): ReaderView {
