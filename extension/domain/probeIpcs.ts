@@ -7,7 +7,7 @@
 import type { ProcessFact } from '../shared/model';
 import type { HostFacts, ProcessEvidence } from './hostFacts';
 import { buildBsdLimits, ipcsSemLimits, parseIpcsLimitBlocks, parseIpcsListing, parseSysctlLines, parseUtcOffset } from './ipcsParser';
-import { firstLine, intOf, snippet } from './probeDocument';
+import { firstLine, intOf, PID_MAX, snippet } from './probeDocument';
 import type { ProbeHead } from './probeLinux';
 import { buildProcessFact, unknownFact, type KillProbe } from './processFacts';
 
@@ -19,10 +19,11 @@ function psEvidence(body: string, host: string): ProcessEvidence[] {
   const facts = new Map<number, ProcessFact>();
   const twice = new Set<number>();
   for (const line of body.split('\n')) {
-    const m = /^p (\d+) 1 ?(.*)$/.exec(line);
-    const q = /^q (\d+) ENOENT (ok|ESRCH|EPERM|other)$/.exec(line);
+    const m = /^p (\d{1,10}) 1 ?(.*)$/.exec(line);
+    const q = /^q (\d{1,10}) ENOENT (ok|ESRCH|EPERM|other)$/.exec(line);
     if (!m && !q) continue;
     const pid = Number((m ?? q)![1]);
+    if (pid > PID_MAX) continue; // no process has it: not a line of the probe's
     if (facts.has(pid)) twice.add(pid);
     if (m) {
       const fact: ProcessFact = { pid, alive: true, liveness: 'alive', livenessReason: `listed by ps -p ${pid}` };

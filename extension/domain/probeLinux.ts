@@ -166,23 +166,24 @@ function processEvidence(body: string, host: string, view: ReaderView): ProcessE
   const lines = body.split('\n');
   const cmdlines = new Map<number, string>();
   for (const line of lines) {
-    const m = /^c (\d+) (.*)$/.exec(line);
+    const m = /^c (\d{1,10}) (.*)$/.exec(line);
     if (m) cmdlines.set(Number(m[1]), m[2].replace(/ +$/, ''));
   }
   const byPid = new Map<number, ProcessFiles>();
   const twice = new Set<number>();
   for (const line of lines) {
-    const m = /^p (\d+) 1 (\S+) (\S+) (.*)$/.exec(line);
-    const q = /^q (\d+) (ENOENT|unreadable) (ok|ESRCH|EPERM|other)$/.exec(line);
+    const m = /^p (\d{1,10}) 1 (\S+) (\S+) (.*)$/.exec(line);
+    const q = /^q (\d{1,10}) (ENOENT|unreadable) (ok|ESRCH|EPERM|other)$/.exec(line);
     if (!m && !q) continue;
     const pid = Number((m ?? q)![1]);
+    if (pid > PID_MAX) continue; // no process has it: not a line of the probe's
     if (byPid.has(pid)) twice.add(pid);
     if (m) {
       // a /proc of another pid namespace than the probe's shell shows other processes under these numbers
       const files: ProcessFiles = view.procIsOwnPidNs === false
         ? { pid, statCode: 'skipped' }
         : { pid, stat: m[4], ...(/^ipc:\[\d+\]$/.test(m[3]) ? { nsIpc: m[3] } : {}) };
-      if (/^\d+$/.test(m[2])) files.uid = Number(m[2]);
+      if (/^\d{1,10}$/.test(m[2]) && Number(m[2]) <= UID_MAX) files.uid = Number(m[2]);
       const c = cmdlines.get(pid);
       if (c) files.cmdline = c;
       byPid.set(pid, files);
@@ -200,7 +201,8 @@ function readerViewOf(sections: Map<string, string>, uid: number | undefined): R
   const clock = (sections.get('clock') ?? '').split('\n');
   const real = (t: string | undefined): [number, number] | undefined => {
     const m = /^(\d+)(?:\.(\d{1,9}))?/.exec((t ?? '').trim());
-    if (!m) return undefined;
+    // 400 digits read as Infinity: no time
+    if (!m || !Number.isFinite(Number(m[1]))) return undefined;
     return m[2] !== undefined ? [Number(`${m[1]}.${m[2]}`), 1e-9] : [Number(m[1]), 1]; // no %N: whole seconds
   };
   const d0 = real(clock[0]);
