@@ -55,6 +55,10 @@ export function mapsDevString(dev: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
+/** The inode column is a u64 (`%lu`, at most 20 digits); a /SYSV mapping's inode is its shmid, an int. */
+const INODE = /^\d{1,20}$/;
+const isShmid = (t: string): boolean => /^\d{1,10}$/.test(t) && Number(t) <= 0x7fffffff;
+
 /** Splits one maps line into its columns (address perms offset dev inode path); undefined if too short. */
 function columns(line: string): string[] | undefined {
   const f = line.trim().split(/\s+/, 6);
@@ -81,13 +85,13 @@ export function parseMaps(text: string, wantedFiles?: ReadonlySet<string>): Maps
   for (let i = text.indexOf('/SYSV'); i >= 0; ) {
     const { line, end } = lineAt(text, i);
     const f = columns(line);
-    if (f && f[5]?.startsWith('/SYSV') && /^\d+$/.test(f[4])) shm.add(Number(f[4])); // shmid 0 is valid
+    if (f && f[5]?.startsWith('/SYSV') && isShmid(f[4])) shm.add(Number(f[4])); // shmid 0 is valid
     i = text.indexOf('/SYSV', end);
   }
   if (wantedFiles === undefined) {
     for (const line of text.split('\n')) {
       const f = columns(line);
-      if (!f || f[4] === '0' || !/^\d+$/.test(f[4]) || f[5]?.startsWith('/SYSV')) continue;
+      if (!f || f[4] === '0' || !INODE.test(f[4]) || f[5]?.startsWith('/SYSV')) continue;
       const dev = devFromMaps(f[3]);
       if (dev !== undefined) files.add(devInoKey(dev, Number(f[4])));
     }
@@ -101,7 +105,7 @@ export function parseMaps(text: string, wantedFiles?: ReadonlySet<string>): Maps
       for (let i = text.indexOf(needle); i >= 0; ) {
         const { line, end } = lineAt(text, i);
         const f = columns(line);
-        if (f && f[3] === needle.trim() && /^\d+$/.test(f[4])) {
+        if (f && f[3] === needle.trim() && INODE.test(f[4])) {
           const key = devInoKey(dev, Number(f[4]));
           if (wantedFiles.has(key)) files.add(key);
         }
