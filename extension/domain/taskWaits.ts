@@ -55,7 +55,10 @@ export interface TaskCreds {
   kthread?: boolean;
 }
 
-/** Parses the Uid/Gid/Groups/CapEff/CapPrm/Kthread lines of a status file; undefined when one is missing or malformed. */
+/**
+ * Parses the Uid/Gid/Groups/CapEff/CapPrm/Kthread lines of a status file; undefined when one is missing or
+ * malformed (an id is a 32-bit decimal: a longer one, such as 400 digits read as Infinity, is malformed).
+ */
 export function parseTaskStatus(text: string): TaskCreds | undefined {
   const line = (k: string): string | undefined => {
     const m = new RegExp(`^${k}:[ \t]*(.*)$`, 'm').exec(text);
@@ -65,7 +68,7 @@ export function parseTaskStatus(text: string): TaskCreds | undefined {
     const v = line(k);
     if (v === undefined) return undefined;
     const w = v.split(/\s+/).filter(Boolean);
-    return w.every((x) => /^\d+$/.test(x)) ? w.map(Number) : undefined;
+    return w.every((x) => /^\d{1,10}$/.test(x) && Number(x) <= 0xffffffff) ? w.map(Number) : undefined;
   };
   const cap = (k: string): bigint | undefined => {
     const v = line(k);
@@ -162,13 +165,14 @@ export function procMountOptions(mountinfo: string, mountPoint = '/proc'): strin
 
 export type SyscallState = { nr: number; args: bigint[] } | 'running' | 'none';
 
-/** One /proc/PID/task/TID/syscall text, or undefined when malformed. */
+/** One /proc/PID/task/TID/syscall text, or undefined when malformed (a number a Number does not hold exactly too). */
 export function parseSyscallFile(text: string): SyscallState | undefined {
   const t = text.trim();
   if (t === 'running') return 'running';
   const w = t.split(/\s+/);
   if (!/^-?\d+$/.test(w[0] ?? '')) return undefined;
   const nr = Number(w[0]);
+  if (!Number.isSafeInteger(nr)) return undefined;
   if (nr < 0) return 'none';
   if (w.length < 7) return undefined;
   const args: bigint[] = [];
