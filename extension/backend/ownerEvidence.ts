@@ -186,17 +186,26 @@ export function dataDirFromArgv(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** postmaster.pid: line 1 pid, line 2 data dir, line 4 port, line 7 `key shmid`. */
+/**
+ * postmaster.pid: line 1 pid, line 2 data dir, line 4 port, line 7 `key shmid` (PostgreSQL prints them in
+ * decimal, the key as `%9lu`). A line that is not a decimal a Number holds exactly (`0x1f`, `+1`, `1e3`,
+ * 400 digits) is not read: it never stands for another pid, port or shmid.
+ */
 export function parsePostmasterPid(text: string): { pid?: number; port?: number; shmKey?: number; shmId?: number } {
   const lines = text.split('\n');
   const out: { pid?: number; port?: number; shmKey?: number; shmId?: number } = {};
-  const pid = Number(lines[0]?.trim());
-  if (Number.isInteger(pid) && pid > 0) out.pid = pid;
-  const port = Number(lines[3]?.trim());
-  if (Number.isInteger(port) && port > 0) out.port = port;
-  const m = /^\s*(-?\d+)\s+(\d+)\s*$/.exec(lines[6] ?? '');
-  if (m) {
-    out.shmKey = Number(m[1]) | 0;
+  const whole = (t: string | undefined): number | undefined => {
+    const s = t?.trim() ?? '';
+    return /^\d+$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : undefined;
+  };
+  const pid = whole(lines[0]);
+  if (pid !== undefined && pid > 0) out.pid = pid;
+  const port = whole(lines[3]);
+  if (port !== undefined && port > 0) out.port = port;
+  const m = /^\s*(-?\d{1,20})\s+(\d{1,10})\s*$/.exec(lines[6] ?? '');
+  if (m && Number(m[2]) <= 0x7fffffff) {
+    // key_t is 32 bits: the low 32 bits of the (unsigned long) printed, exactly (a Number rounds past 2^53)
+    out.shmKey = Number(BigInt.asIntN(32, BigInt(m[1])));
     out.shmId = Number(m[2]);
   }
   return out;
