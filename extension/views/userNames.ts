@@ -7,7 +7,8 @@ export function parsePasswd(text: string): Map<number, string> {
   const m = new Map<number, string>();
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f.length >= 3 && f[0] && /^\d+$/.test(f[2]!)) m.set(Number(f[2]), f[0]);
+    // uid_t is 32 bits: a longer number (400 digits would be Infinity) names no user
+    if (f.length >= 3 && f[0] && /^\d{1,10}$/.test(f[2]!) && Number(f[2]) <= 0xffffffff) m.set(Number(f[2]), f[0]);
   }
   return m;
 }
