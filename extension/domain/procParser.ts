@@ -73,7 +73,8 @@ export interface ProcParseOptions {
  */
 function ceilings(opts: ProcParseOptions): Record<string, [number, number]> {
   const nsemsMax = Math.min(NSEMS_KERNEL_MAX, Math.max(SEMMSL_CEILING, opts.semmsl ?? 0));
-  return {
+  // no prototype: a header column named toString or __proto__ has no range (else Object.prototype's member is found)
+  return Object.assign(Object.create(null) as Record<string, [number, number]>, {
     key: [-(S32 + 1), U32], semid: [0, S32], shmid: [0, S32], msqid: [0, S32],
     nsems: [0, nsemsMax],
     uid: [0, U32], gid: [0, U32], cuid: [0, U32], cgid: [0, U32],
@@ -83,7 +84,7 @@ function ceilings(opts: ProcParseOptions): Record<string, [number, number]> {
     nattch: [0, Number.MAX_SAFE_INTEGER],
     size: [0, U64], rss: [0, U64], swap: [0, U64],
     cbytes: [0, S32], qnum: [0, S32],
-  };
+  });
 }
 
 /** Splits the text into lines, finds the header, and yields (lineNumber, column -> string) rows. */
