@@ -48,7 +48,8 @@ const ENTER_WHY: Record<string, (uid: number | undefined) => string> = {
 
 /** Why the probe could not enter other namespaces (`no-nsenter`, `no-sudo`, `none`), for a person. */
 export function cannotEnterWhy(how: string, uid: number | undefined): string {
-  return (ENTER_WHY[how] ?? ENTER_WHY.none!)(uid);
+  // own keys only: a host's answer __proto__ or hasOwnProperty would find Object.prototype's member
+  return (Object.hasOwn(ENTER_WHY, how) ? ENTER_WHY[how]! : ENTER_WHY.none!)(uid);
 }
 
 export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteNamespaces {
@@ -56,7 +57,7 @@ export function parseNamespaces(doc: ProbeDocument, head: ProbeHead): RemoteName
   const how = firstLine(doc.sections.get('ns-enter'));
   const out: RemoteNamespaces = { unreadable: intOf(doc.sections.get('ns-unreadable')) ?? 0, list: [], ownPids: [] };
   if (how === 'root' || how === 'sudo') out.enteredAs = how;
-  else out.cannotEnter = (ENTER_WHY[how] ?? ENTER_WHY.none!)(head.uid);
+  else out.cannotEnter = cannotEnterWhy(how, head.uid);
   if (firstLine(doc.sections.get('ns-mode')) === 'list') out.listedOnly = true;
   // `INODE PID` for every process, sorted by inode then pid: the first pid of an inode is the one entered
   const members = new Map<string, number[]>();
