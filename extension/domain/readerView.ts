@@ -58,7 +58,8 @@ export function procMountOptions(mountinfo: string, mountPoint: string): { hidep
     let gid: number | undefined;
     for (const o of opts) {
       const m = /^hidepid=(\w+)$/.exec(o);
-      if (m) hidepid = HIDEPID[m[1]] ?? 'invisible'; // an unknown value: assume the most hiding
+      // an unknown value (hidepid=constructor too, not Object.prototype's member): assume the most hiding
+      if (m) hidepid = Object.hasOwn(HIDEPID, m[1]) ? HIDEPID[m[1]]! : 'invisible';
       const g = /^gid=(\d+)$/.exec(o);
       if (g) gid = Number(g[1]);
     }
