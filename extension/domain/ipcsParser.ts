@@ -196,7 +196,8 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
         bad ??= `column ${name} is ${JSON.stringify(v.slice(0, 40))}, not a 32-bit id`;
         return -1;
       }
-      const id = table?.[v];
+      // own keys only: an owner named constructor or __proto__ is no user of the table
+      const id = table && Object.hasOwn(table, v) ? table[v] : undefined;
       if (id !== undefined) return id;
       unknownNames.add(v);
       return -1;
