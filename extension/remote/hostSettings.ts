@@ -17,6 +17,15 @@ export interface HostsSetting {
   problems: string[];
 }
 
+/** A refused entry as JSON, cut to 80 characters; JSON.stringify throws on a value nested too deep for its stack. */
+function quoted(spec: unknown): string {
+  try {
+    return JSON.stringify(spec)?.slice(0, 80) ?? '';
+  } catch {
+    return Array.isArray(spec) ? '[...]' : typeof spec === 'object' && spec !== null ? '{...}' : '';
+  }
+}
+
 export function parseHostsSetting(value: unknown): HostsSetting {
   const out: HostsSetting = { hosts: [], problems: [] };
   if (value === undefined || value === null) return out;
@@ -39,7 +48,7 @@ export function parseHostsSetting(value: unknown): HostsSetting {
     }
     const r = parseHostSpec(spec);
     if (!r.ok) {
-      out.problems.push(`ipcExplorer.sshHosts[${i}] ${JSON.stringify(spec)?.slice(0, 80) ?? ''}: ${r.reason}`);
+      out.problems.push(`ipcExplorer.sshHosts[${i}] ${quoted(spec)}: ${r.reason}`);
       return;
     }
     if (r.value.spec === 'local') {
