@@ -140,10 +140,12 @@ export function parseObjectRule(raw: unknown): ObjectRule | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;
   const out: ObjectRule = {};
+  // a key is signed or unsigned 32-bit (-2^31 .. 2^32-1), whether written as a number or as text
+  const inRange = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32;
   const key = (v: unknown): number | undefined => {
-    if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) return v;
+    if (typeof v === 'number' && inRange(v)) return v;
     if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v.trim())) return Number.parseInt(v.trim(), 16);
-    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim())) return Number(v.trim());
+    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim()) && inRange(Number(v.trim()))) return Number(v.trim());
     return undefined;
   };
   if (r['kind'] !== undefined) {
