@@ -14,7 +14,8 @@ const KINDS = ['sem', 'shm', 'msg'] as const;
 
 export function parseSeconds(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
+  // beyond 2^53 a number is no longer the one written (and 400 digits read as Infinity)
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -115,11 +116,16 @@ export function parseKinds(v: string[] | undefined): IpcKind[] | undefined {
   return v as IpcKind[];
 }
 
-/** `--ignore-key 0x0052e2c1` / `--trust-key 5432001`: exact keys, hex or decimal. */
+/**
+ * `--ignore-key 0x0052e2c1` / `--trust-key 5432001`: exact keys, hex or decimal, signed or unsigned 32-bit
+ * (-2147483648 .. 4294967295); a larger number is refused, not wrapped around to another key.
+ */
 export function parseKeyRules(v: string[] | undefined, note: string): ObjectRule[] {
   return (v ?? []).map((s) => {
     const n = /^0x[0-9a-f]{1,8}$/i.test(s) ? Number.parseInt(s, 16) : /^-?\d+$/.test(s) ? Number(s) : NaN;
-    if (!Number.isFinite(n)) throw new UsageError(`key ${JSON.stringify(s)}: expected 0xHEX or a decimal number`);
+    if (!Number.isFinite(n) || n < -(2 ** 31) || n >= 2 ** 32) {
+      throw new UsageError(`key ${JSON.stringify(s)}: expected 0xHEX or a decimal number from -2147483648 to 4294967295`);
+    }
     return { key: n | 0, note };
   });
 }
