@@ -94,8 +94,8 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O, 
 export function checkHosts(hosts: readonly string[] | undefined): string[] {
   const out: string[] = [];
   for (const h of hosts ?? []) {
-    if (h === '' || h.startsWith('-') || /[\s\x00-\x1f\x7f]/.test(h)) {
-      throw new UsageError(`refusing host name ${JSON.stringify(h)}: it is empty, starts with '-' or holds whitespace`);
+    if (h === '' || h.startsWith('-') || /[\s\x00-\x1f\x7f-\x9f]/.test(h)) {
+      throw new UsageError(`refusing host name ${JSON.stringify(h)}: it is empty, starts with '-' or holds whitespace or a control character`);
     }
     if (!out.includes(h)) out.push(h);
   }
