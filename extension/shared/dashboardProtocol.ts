@@ -271,6 +271,8 @@ export function isSemColumns(x: unknown): x is SemColumns {
   for (const e of extras) {
     if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'number' || !Number.isInteger(e[0]) || e[0] <= last || e[0] >= n) return false;
     if (!isRecordOf(e[1]) || !isRecordOf(e[2]) || 'kind' in e[1] || 'ref' in e[2]) return false;
+    // an id from the extras becomes the verdict's ref (`sem:${id}`): an object there (`{"toString": ""}`) cannot be made text
+    if (typeof e[1].id === 'object' && e[1].id !== null) return false;
     // Object.assign of an own `__proto__` (JSON.parse makes one) would set the object's prototype
     if (Object.prototype.hasOwnProperty.call(e[1], '__proto__') || Object.prototype.hasOwnProperty.call(e[2], '__proto__')) return false;
     last = e[0];
