@@ -588,16 +588,16 @@ test('SVG export: a name is accepted only as one plain .svg file name in the fol
   }), { numRuns: 500 });
 });
 
-test('SVG export: the check takes time linear in the document (a page can post 8 MB)', () => {
+// A hang guard, not a speed goal (those live in npm run bench): on a megabyte of such input a check quadratic in
+// the document runs for many minutes (a backtracking pattern took 9 s on 100,000 '<'), a linear one for tens of
+// milliseconds; the test's timeout, far above the linear time on any machine, is what fails.
+test('SVG export: the check is linear in the document (a page can post 8 MB), never stuck on XML\'s special characters', { timeout: 120_000 }, () => {
   // a short run of XML's special characters repeated: a backtracking pattern spends time quadratic in such input
   const fragment = fc.array(fc.constantFrom('<', '>', '"', '\'', ' ', '=', 'on', 'a', '&#', ';', ':', '/', '\n'), { minLength: 1, maxLength: 5 }).map((a) => a.join(''));
   fc.assert(fc.property(fragment, fc.constantFrom('<svg ', '<svg>'), (f, head) => {
-    const svg = head + f.repeat(Math.ceil(60_000 / f.length));
-    const t0 = performance.now();
-    total(() => isSafeSvgExport('x.svg', svg));
-    const ms = performance.now() - t0;
-    assert.ok(ms < 250, `${ms.toFixed(0)} ms for ${svg.length} characters of ${JSON.stringify(f)}`);
-  }), { numRuns: 40 });
+    const svg = head + f.repeat(Math.ceil(1_000_000 / f.length));
+    assert.equal(typeof total(() => isSafeSvgExport('x.svg', svg)), 'boolean');
+  }), { numRuns: 20 });
 });
 
 const validFutexMessage: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
