@@ -243,3 +243,23 @@ test('macOS sysctl kern.sysv and helpers', () => {
   assert.equal(timeOfDayToEpoch('no-entry', undefined), 0);
   assert.equal(timeOfDayToEpoch('1:2:3', undefined), undefined);
 });
+
+test('a shm listing without NATTCH (ipcs -mp) lists no segment as unattached: each row is an error saying why; other missing columns read as 0 with a warning', () => {
+  const text = [
+    'Shared Memory:',
+    'T           ID          KEY MODE        OWNER    GROUP  CPID  LPID',
+    'm        65537      5432001 --rw-------      501       20   400   400',
+    'Semaphores:',
+    'T           ID          KEY MODE        OWNER    GROUP',
+    's        65538      5432001 --rw-------      501       20',
+  ].join('\n');
+  const r = parseIpcsListing(text);
+  assert.deepEqual(r.shms, []);
+  assert.equal(r.errors.length, 1);
+  assert.equal(r.errors[0].kind, 'shm');
+  assert.equal(r.errors[0].id, 65537);
+  assert.match(r.errors[0].error.message, /no NATTCH column: whether the segment is attached is unknown/);
+  // a set without NSEMS is still listed (its size reads 0 and the warning says the column is missing)
+  assert.deepEqual(r.sems.map((s) => [s.id, s.nsems]), [[65538, 0]]);
+  assert.ok(r.warnings.some((w) => w.includes('sem listing has no NSEMS column')), r.warnings.join('\n'));
+});
