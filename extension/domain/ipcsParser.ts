@@ -19,7 +19,8 @@
  * most recent instant at or before `now` with that local time of day: exact for objects touched within the
  * last 24 hours, a day (or more) too recent for older ones. Without a clock every printed time is unknown
  * and set to 0 with a warning. `no-entry` is 0 (never). A missing column reads as 0 with a warning, but for
- * a segment's NATTCH (0 would say "not attached"): a segment row of a listing without it is an error. Owner and group names print numerically when the
+ * a segment's NATTCH beside its pids (0 would say "not attached" next to a creator that may be dead): a
+ * segment row of a listing with CPID or LPID but no NATTCH is an error. Owner and group names print numerically when the
  * users live inside jails (as in the FreeBSD fixtures); non-numeric names map through `opts.ids` or
  * become -1 with a warning. Per-semaphore values, rss/swap and msg details are not in `ipcs -a`.
  */
@@ -223,9 +224,12 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
     if (kind === 'sem') {
       obj = { kind, ...perm, nsems: int('NSEMS'), otime: time('OTIME'), ctime: time('CTIME') };
     } else if (kind === 'shm') {
-      // nattch is the kernel's own proof that a segment is in use: a listing without it (ipcs -m, -mp) cannot
-      // tell an unattached segment from an attached one, and 0 in its place would read as the former
-      if (!col.has('NATTCH')) bad ??= 'the listing has no NATTCH column: whether the segment is attached is unknown (run ipcs -a)';
+      // nattch is the kernel's own proof that a segment is in use: a listing that prints a creator or last pid
+      // but no NATTCH (ipcs -mp) would pair a dead pid with a 0 that reads as "not attached"; without pids
+      // (plain ipcs) nothing can prove the segment unused, and it is listed with the placeholder
+      if (!col.has('NATTCH') && (col.has('CPID') || col.has('LPID'))) {
+        bad ??= 'the listing has pids but no NATTCH column: whether the segment is attached is unknown (run ipcs -a)';
+      }
       const dest = mode?.flags.includes('D') ?? false;
       obj = {
         kind, ...perm, mode: perm.mode | (dest ? 0o1000 : 0),

@@ -244,7 +244,7 @@ test('macOS sysctl kern.sysv and helpers', () => {
   assert.equal(timeOfDayToEpoch('1:2:3', undefined), undefined);
 });
 
-test('a shm listing without NATTCH (ipcs -mp) lists no segment as unattached: each row is an error saying why; other missing columns read as 0 with a warning', () => {
+test('a shm listing with pids but without NATTCH (ipcs -mp) lists no segment as unattached: each row is an error saying why; other missing columns read as 0 with a warning', () => {
   const text = [
     'Shared Memory:',
     'T           ID          KEY MODE        OWNER    GROUP  CPID  LPID',
@@ -258,8 +258,15 @@ test('a shm listing without NATTCH (ipcs -mp) lists no segment as unattached: ea
   assert.equal(r.errors.length, 1);
   assert.equal(r.errors[0].kind, 'shm');
   assert.equal(r.errors[0].id, 65537);
-  assert.match(r.errors[0].error.message, /no NATTCH column: whether the segment is attached is unknown/);
+  assert.match(r.errors[0].error.message, /has pids but no NATTCH column: whether the segment is attached is unknown/);
   // a set without NSEMS is still listed (its size reads 0 and the warning says the column is missing)
   assert.deepEqual(r.sems.map((s) => [s.id, s.nsems]), [[65538, 0]]);
   assert.ok(r.warnings.some((w) => w.includes('sem listing has no NSEMS column')), r.warnings.join('\n'));
+});
+
+test('a plain shm listing (no pids, no NATTCH) still lists its segments: nothing there could prove one unused', () => {
+  const r = parseIpcsListing(['Shared Memory:', 'T     ID     KEY        MODE       OWNER    GROUP', 'm 458752 0x00000000 --rw-------      501       20'].join('\n'));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.shms.map((m) => [m.id, m.cpid, m.lpid]), [[458752, 0, 0]]);
+  assert.ok(r.warnings.some((w) => w.includes('shm listing has no NATTCH column')), r.warnings.join('\n'));
 });
