@@ -335,14 +335,19 @@ function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
   if (m.attachers && m.attachers.length > 0) f.live.push(`mapped by pid(s) ${m.attachers.join(', ')}`);
   if (m.dest) f.notes.push('marked for removal (SHM_DEST): goes away at the last detach');
   // the kernel records a creator for every segment: 0 means one this reader cannot see
-  if (m.cpid > 0) f.pid('creator', pidStatusIn(ctx.snapshot, m.cpid, m.ctime), m.ctime);
+  const creator = m.cpid > 0 ? pidStatusIn(ctx.snapshot, m.cpid, m.ctime) : undefined;
+  if (creator) f.pid('creator', creator, m.ctime);
   else f.doubt.push(zeroPidReason(ctx.snapshot, 'creator'));
   const lref = Math.max(m.atime, m.dtime, m.ctime);
   // lpid 0 with no attach/detach time: never attached since creation (the kernel sets them together)
   if (m.lpid === 0 && (m.atime > 0 || m.dtime > 0)) f.doubt.push(zeroPidReason(ctx.snapshot, 'last attach/detach'));
-  if (m.lpid > 0 && m.lpid !== m.cpid) {
-    if (ctx.opts.ownPids?.includes(m.lpid)) f.notes.push(`last attach/detach pid ${m.lpid} is IPC Explorer's own read-only header peek`);
-    else f.pid('last attach/detach', pidStatusIn(ctx.snapshot, m.lpid, lref), lref);
+  const own = ctx.opts.ownPids?.includes(m.lpid) ?? false;
+  if (m.lpid > 0 && m.lpid !== m.cpid && own) f.notes.push(`last attach/detach pid ${m.lpid} is IPC Explorer's own read-only header peek`);
+  else if (m.lpid > 0 && !own) {
+    // the creator's pid is judged again at the last attach/detach: a process that started after the creation
+    // (a later process reusing the pid, so not the creator) may still be the one that attached last
+    const last = pidStatusIn(ctx.snapshot, m.lpid, lref);
+    if (m.lpid !== m.cpid || last.state !== creator?.state) f.pid('last attach/detach', last, lref);
   }
 }
 
@@ -350,9 +355,13 @@ function msgFindings(q: MsgQueue, ctx: Ctx, f: Findings): void {
   // lspid/stime and lrpid/rtime are set together: a 0 pid with its time set is a process we cannot see
   if (q.lspid === 0 && q.stime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last sender'));
   if (q.lrpid === 0 && q.rtime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last receiver'));
-  if (q.lspid > 0) f.pid('last sender', pidStatusIn(ctx.snapshot, q.lspid, Math.max(q.stime, q.ctime)), Math.max(q.stime, q.ctime));
-  if (q.lrpid > 0 && q.lrpid !== q.lspid) {
-    f.pid('last receiver', pidStatusIn(ctx.snapshot, q.lrpid, Math.max(q.rtime, q.ctime)), Math.max(q.rtime, q.ctime));
+  const sender = q.lspid > 0 ? pidStatusIn(ctx.snapshot, q.lspid, Math.max(q.stime, q.ctime)) : undefined;
+  if (sender) f.pid('last sender', sender, Math.max(q.stime, q.ctime));
+  if (q.lrpid > 0) {
+    // the sender's pid is judged again at the last receive: a process that started after the send (a later
+    // process reusing the pid, so not the sender) may still be the one that received last
+    const receiver = pidStatusIn(ctx.snapshot, q.lrpid, Math.max(q.rtime, q.ctime));
+    if (q.lrpid !== q.lspid || receiver.state !== sender?.state) f.pid('last receiver', receiver, Math.max(q.rtime, q.ctime));
   }
   if (q.qnum > 0) f.notes.push(`holds ${q.qnum} message(s), ${q.cbytes} bytes: removing it discards them`);
 }
