@@ -98,7 +98,10 @@ export interface PlanOptions {
    * tell: then no queue is removed (a blocked server leaves no trace in the queue's header).
    */
   waits?: TaskWaits;
-  /** the source's removal itself proves no process is blocked on a queue (SSH scripts): `waits` not needed. */
+  /**
+   * the source's removal itself proves no process is blocked on a queue (SSH scripts): `waits` not needed;
+   * when given and readable, a task they show blocked on a queue still keeps it.
+   */
   waitsCheckedAtRemoval?: boolean;
 }
 
@@ -202,7 +205,9 @@ export function buildRecyclePlan(
       stay('per-semaphore detail not loaded: waiters and last-op pids cannot be re-checked');
       continue;
     }
-    if (o.kind === 'msg' && !opts.waitsCheckedAtRemoval) {
+    // a source whose removal proves no process is blocked needs no list; one it was given still keeps a queue
+    // that list shows a blocked task on (evidence of life is never set aside)
+    if (o.kind === 'msg' && (!opts.waitsCheckedAtRemoval || opts.waits?.ok)) {
       const blocked = blockedReason(opts.waits ?? { ok: false, why: `${snapshot.host} offers no list of blocked processes` }, 'msg', o.id);
       if (blocked) {
         stay(blocked);

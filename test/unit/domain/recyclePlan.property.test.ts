@@ -491,7 +491,7 @@ function checkCandidateSafe(w: World, p: RecyclePlan): void {
     // the remover's uid is root, unknown, the owner or the creator
     assert.ok(w.snap.uid === undefined || w.snap.uid <= 0 || w.snap.uid === o.uid || w.snap.uid === o.cuid, `${c.ref}: uid ${w.snap.uid}`);
     if (o.kind === 'sem') assert.ok(o.elems, `${c.ref}: a set without per-semaphore detail`);
-    if (o.kind === 'msg') assert.ok(w.plan.waitsCheckedAtRemoval || scanClears(w.plan.waits, o.id), `${c.ref}: a queue the scan does not clear: ${JSON.stringify(w.plan.waits)}`);
+    if (o.kind === 'msg') assert.ok(w.plan.waits?.ok ? scanClears(w.plan.waits, o.id) : w.plan.waitsCheckedAtRemoval === true, `${c.ref}: a queue the scan does not clear: ${JSON.stringify(w.plan.waits)}`);
     assert.notEqual(p.removal?.mode, 'none', `${c.ref}: a candidate where nothing is removed`);
     if (o.kind === 'msg') assert.ok(!p.removal?.queuesStay, `${c.ref}: a queue where queues stay`);
   }
@@ -573,8 +573,12 @@ function keepingChanges(w: World): Array<{ name: string; world: World }> {
       c.plan.waits = c.plan.waits?.ok ? { ...c.plan.waits, waits: [...c.plan.waits.waits, { pid: 900, tid: 900, call: 'msgsnd', kind: 'msg', id: q.id }] } : c.plan.waits;
     });
   }
-  edit('the scan failed', (c) => void (c.plan.waits = { ok: false, why: 'EACCES' }));
-  edit('no scan', (c) => void delete c.plan.waits);
+  // where the removal proves no task is blocked (waitsCheckedAtRemoval), a readable scan's blocked task still
+  // keeps a queue, and losing the scan hands that proof to the removal: no longer a change that only adds doubt
+  if (!w.plan.waitsCheckedAtRemoval) {
+    edit('the scan failed', (c) => void (c.plan.waits = { ok: false, why: 'EACCES' }));
+    edit('no scan', (c) => void delete c.plan.waits);
+  }
   edit('the scan has a doubt', (c) => void (c.plan.waits = c.plan.waits?.ok ? { ...c.plan.waits, doubts: ['pid 7 cannot be read'] } : c.plan.waits));
   edit('the removal no longer checks waits itself', (c) => void delete c.plan.waitsCheckedAtRemoval);
   edit('removal mode none', (c) => void (c.mode = { mode: 'none', detail: 'no removal here: read from /proc/sysvipc' }));
@@ -640,7 +644,7 @@ test('verdicts of any shape (recyclable or not, any state, missing, for objects 
     // still: a candidate is recyclable by its verdict, removable by the uid, with detail and a clear scan
     for (const c of p.candidates) {
       const o = c.object;
-      assert.ok(c.verdict.recyclable && mayRemove(o, w.snap.uid) && (o.kind !== 'sem' || o.elems) && (o.kind !== 'msg' || w.plan.waitsCheckedAtRemoval || scanClears(w.plan.waits, o.id)), c.ref);
+      assert.ok(c.verdict.recyclable && mayRemove(o, w.snap.uid) && (o.kind !== 'sem' || o.elems) && (o.kind !== 'msg' || (w.plan.waits?.ok ? scanClears(w.plan.waits, o.id) : w.plan.waitsCheckedAtRemoval === true)), c.ref);
     }
     formatPlanReport(p);
   });
@@ -673,10 +677,13 @@ test('doubt keeps: a blocked task, a failed or doubtful scan, mode none, queues 
     for (const c of planOf(base).candidates) {
       const stayOf = (x: World): string | undefined => planOf(x).stays.find((s) => s.ref === c.ref)?.why;
       const blocked = cloneWorld(base);
-      if (c.kind === 'msg' && !base.plan.waitsCheckedAtRemoval) {
-        aimed++;
+      if (c.kind === 'msg') {
+        // a blocked task the plan was shown keeps the queue, whether or not the removal checks waits itself
         blocked.plan.waits = { ok: true, tasks: 2, waits: [{ pid: 812, tid: 812, comm: 'server', call: 'msgrcv', kind: 'msg', id: c.id }] };
         assert.match(stayOf(blocked) ?? '', /pid 812 \(server\) is blocked in msgrcv on it/, `${c.ref}: a blocked receiver`);
+      }
+      if (c.kind === 'msg' && !base.plan.waitsCheckedAtRemoval) {
+        aimed++;
         const failed = cloneWorld(base);
         failed.plan.waits = { ok: false, why: 'hidepid=2' };
         assert.match(stayOf(failed) ?? '', /cannot prove that no process is blocked in msgrcv\/msgsnd on it: hidepid=2/, `${c.ref}: a failed scan`);
