@@ -14,6 +14,7 @@ import { toIpcErrorInfo } from '../domain/errors';
 import type { IpcSnapshot, ProcessFact, SemSet, ShmSegment } from '../shared/model';
 import type { IpcSource } from './ipcSource';
 import type { NativeBinding } from './nativeBinding';
+import { wholeDecimal } from '../shared/decimal';
 
 function readOr(file: string): string | undefined {
   try {
@@ -194,10 +195,7 @@ export function dataDirFromArgv(argv: string[]): string | undefined {
 export function parsePostmasterPid(text: string): { pid?: number; port?: number; shmKey?: number; shmId?: number } {
   const lines = text.split('\n');
   const out: { pid?: number; port?: number; shmKey?: number; shmId?: number } = {};
-  const whole = (t: string | undefined): number | undefined => {
-    const s = t?.trim() ?? '';
-    return /^\d+$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : undefined;
-  };
+  const whole = (t: string | undefined): number | undefined => wholeDecimal(t?.trim());
   const pid = whole(lines[0]);
   if (pid !== undefined && pid > 0) out.pid = pid;
   const port = whole(lines[3]);

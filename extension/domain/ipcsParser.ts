@@ -24,8 +24,9 @@
  * users live inside jails (as in the FreeBSD fixtures); non-numeric names map through `opts.ids` or
  * become -1 with a warning. Per-semaphore values, rss/swap and msg details are not in `ipcs -a`.
  */
-import { parseBigLimit, parseError } from './procParser';
+import { idOfField, parseBigLimit, parseError } from './procParser';
 import type { IpcLimits, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
+import { decimalUpTo, U32_MAX } from '../shared/decimal';
 
 export interface IpcsClock {
   /** the host's current time, seconds since the epoch */
@@ -100,10 +101,6 @@ export function parseModeString(text: string): { mode: number; flags: string } |
   return { mode, flags: text.slice(0, 2).replace(/-/g, '') };
 }
 
-/** The ID column of a row that is not read, for its error: only what an id can be (0..INT_MAX), else none. */
-function idOfField(f: string | undefined): number | undefined {
-  return f !== undefined && /^\d{1,10}$/.test(f) && Number(f) <= 0x7fffffff ? Number(f) : undefined;
-}
 
 function parseKeyToken(t: string): number | undefined {
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) return parseInt(t.slice(2), 16) | 0;
@@ -194,7 +191,8 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
       if (v === undefined) return -1;
       if (/^\d+$/.test(v)) {
         // uid_t and gid_t are 32-bit: a longer number is no id (400 digits would read as Infinity)
-        if (v.length <= 10 && Number(v) <= 0xffffffff) return Number(v);
+        const n = decimalUpTo(v, U32_MAX);
+        if (n !== undefined) return n;
         bad ??= `column ${name} is ${JSON.stringify(v.slice(0, 40))}, not a 32-bit id`;
         return -1;
       }
@@ -208,7 +206,7 @@ export function parseIpcsListing(text: string, opts: IpcsOptions = {}): IpcsList
     const key = parseKeyToken(fields[2] ?? '');
     const modeText = col.get('MODE');
     const mode = modeText === undefined ? { mode: 0, flags: '' } : parseModeString(modeText);
-    if (!/^\d{1,10}$/.test(idText) || Number(idText) > 0x7fffffff) bad ??= `ID is not a number in 0..2147483647: ${JSON.stringify(idText)}`;
+    if (idOfField(idText) === undefined) bad ??= `ID is not a number in 0..2147483647: ${JSON.stringify(idText)}`;
     if (key === undefined) bad ??= `KEY is not a number: ${JSON.stringify(fields[2])}`;
     if (!mode) bad ??= `MODE is not a mode string: ${JSON.stringify(modeText)}`;
     const perm = {

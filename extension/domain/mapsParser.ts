@@ -9,6 +9,7 @@
  *
  * nattch counts attachments, not processes: the attacher lists here are distinct pids.
  */
+import { decimalUpTo, INT_MAX } from '../shared/decimal';
 
 /** glibc's makedev(): the dev_t that stat(2) reports for major:minor. */
 export function makedev(major: number, minor: number): number {
@@ -57,7 +58,7 @@ export function mapsDevString(dev: number): string {
 
 /** The inode column is a u64 (`%lu`, at most 20 digits); a /SYSV mapping's inode is its shmid, an int. */
 const INODE = /^\d{1,20}$/;
-const isShmid = (t: string): boolean => /^\d{1,10}$/.test(t) && Number(t) <= 0x7fffffff;
+const isShmid = (t: string): boolean => decimalUpTo(t, INT_MAX) !== undefined;
 
 /** Splits one maps line into its columns (address perms offset dev inode path); undefined if too short. */
 function columns(line: string): string[] | undefined {

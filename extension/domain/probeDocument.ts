@@ -8,6 +8,7 @@
  */
 import type { IpcErrorInfo } from '../shared/model';
 import { hintFor } from './errors';
+import { wholeDecimal } from '../shared/decimal';
 
 export type ProbeResult<T> = { ok: true; value: T } | { ok: false; error: IpcErrorInfo };
 
@@ -123,8 +124,7 @@ export function firstLine(s: string | undefined): string {
  * size or a time, never a negative one; and a number no Number holds exactly (400 digits: Infinity) is none.
  */
 export function intOf(s: string | undefined): number | undefined {
-  const t = firstLine(s);
-  return /^\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : undefined;
+  return wholeDecimal(firstLine(s));
 }
 
 /** Any line `@@error ...` the script put in a section instead of the file's contents. */

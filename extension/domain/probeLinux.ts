@@ -12,9 +12,9 @@ import { firstLine, intOf, need, PID_MAX, probeError, sectionError, snippet, typ
 import { LIMIT_FILES, sysvRowsFromProc, type LimitFiles } from './procParser';
 import { parseBootTime, unknownFact, type KillProbe, type ProcessFiles } from './processFacts';
 import { parseReaderView } from './readerView';
+import { decimalUpTo, U32_MAX } from '../shared/decimal';
 
 /** Bounds on numbers a host reports (a bad value is one item's EPARSE, never a snapshot-wide failure). */
-const UID_MAX = 0xffffffff;
 /** The probe lists at most its bound of /dev/shm files; a host sending far more is not our probe. */
 const MAX_DEVSHM_LINES = 1000000;
 
@@ -84,7 +84,7 @@ function devShmFacts(doc: ProbeDocument, host: string): DevShmFacts {
       break;
     }
     const m = /^(\d{1,20}) (\d{1,20}) ([0-7]{1,6}) (\d{1,20}) (\d{1,20})(?:\.\d{1,10})? (\d{1,20}) (\d{1,20}) (\/dev\/shm\/[^/]+)$/.exec(line);
-    const bad = !m ? 'unreadable' : Number(m[1]) > UID_MAX || Number(m[2]) > UID_MAX ? 'uid/gid out of range in'
+    const bad = !m ? 'unreadable' : Number(m[1]) > U32_MAX || Number(m[2]) > U32_MAX ? 'uid/gid out of range in'
       : parseInt(m[3], 8) > 0o7777 ? 'mode out of range in' : seenPaths.has(m[8]) ? 'duplicate' : undefined;
     if (bad || !m) {
       out.errors.push(parseError(`${bad} /dev/shm line ${snippet(line)}`));
@@ -183,7 +183,8 @@ function processEvidence(body: string, host: string, view: ReaderView): ProcessE
       const files: ProcessFiles = view.procIsOwnPidNs === false
         ? { pid, statCode: 'skipped' }
         : { pid, stat: m[4], ...(/^ipc:\[\d+\]$/.test(m[3]) ? { nsIpc: m[3] } : {}) };
-      if (/^\d{1,10}$/.test(m[2]) && Number(m[2]) <= UID_MAX) files.uid = Number(m[2]);
+      const uid = decimalUpTo(m[2], U32_MAX);
+      if (uid !== undefined) files.uid = uid;
       const c = cmdlines.get(pid);
       if (c) files.cmdline = c;
       byPid.set(pid, files);

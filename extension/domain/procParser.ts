@@ -12,6 +12,7 @@
  */
 import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import type { SysvFacts } from './hostFacts';
+import { decimalUpTo, INT_MAX, wholeDecimal } from '../shared/decimal';
 
 export interface ParseResult<T> {
   items: T[];
@@ -44,9 +45,7 @@ export function parseError(kind: SysvKind, source: string, line: number, message
 const INT = /^-?\d+$/;
 
 /** The id column of a row that is not read, for its error: only what an id can be (0..INT_MAX), else none. */
-function idOfField(f: string | undefined): number | undefined {
-  return f !== undefined && /^\d{1,10}$/.test(f) && Number(f) <= 0x7fffffff ? Number(f) : undefined;
-}
+export const idOfField = (f: string | undefined): number | undefined => decimalUpTo(f, INT_MAX);
 
 /** SEMMSL's default and documented maximum (include/uapi/linux/sem.h). */
 export const SEMMSL_CEILING = 32000;
@@ -459,7 +458,7 @@ export function parseLimitFiles(files: LimitFiles, pageSize: number): LimitsPars
   else {
     const f = sem.trim().split(/\s+/);
     // four ints in the kernel: a value no Number holds exactly (400 digits: Infinity; past 2^53: rounded) is not one
-    if (f.length !== 4 || !f.every((x) => /^\d+$/.test(x) && Number.isSafeInteger(Number(x)))) bad('kernel/sem', `expected "SEMMSL SEMMNS SEMOPM SEMMNI", got ${JSON.stringify(sem.trim())}`);
+    if (f.length !== 4 || !f.every((x) => wholeDecimal(x) !== undefined)) bad('kernel/sem', `expected "SEMMSL SEMMNS SEMOPM SEMMNI", got ${JSON.stringify(sem.trim())}`);
     else [semmsl, semmns, semopm, semmni] = f.map(Number);
   }
   const limits: IpcLimits = {

@@ -9,6 +9,7 @@
  * `unknown` keeps every object it touches just the same.
  */
 import type { IpcErrorInfo, IpcObject, Liveness, ProcessFact, ReaderView } from '../shared/model';
+import { wholeDecimal } from '../shared/decimal';
 
 export interface ProcStat {
   pid: number;
@@ -31,29 +32,24 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const pidText = text.slice(0, open).trim();
-  if (!/^\d+$/.test(pidText)) return undefined;
   const rest = text.slice(close + 1).trim().split(/\s+/);
   // rest[0] is field 3 (state); field N is rest[N - 3]
   if (rest.length < 20) return undefined;
-  if (![pidText, rest[1], rest[19]].every(isWhole)) return undefined;
-  return { pid: Number(pidText), comm: text.slice(open + 1, close), state: rest[0], ppid: Number(rest[1]), starttime: Number(rest[19]) };
-}
-
-/** A whole decimal a Number holds exactly (400 digits would be Infinity, 2^53 + 1 rounded). */
-function isWhole(t: string | undefined): t is string {
-  return t !== undefined && /^\d+$/.test(t) && Number.isSafeInteger(Number(t));
+  const [pid, ppid, starttime] = [pidText, rest[1], rest[19]].map(wholeDecimal);
+  if (pid === undefined || ppid === undefined || starttime === undefined) return undefined;
+  return { pid, comm: text.slice(open + 1, close), state: rest[0], ppid, starttime };
 }
 
 /** `btime` (boot time, seconds since the epoch) from /proc/stat. */
 export function parseBootTime(procStat: string): number | undefined {
   const m = /^btime\s+(\d+)\s*$/m.exec(procStat);
-  return isWhole(m?.[1]) ? Number(m[1]) : undefined;
+  return wholeDecimal(m?.[1]);
 }
 
 /** The real uid (first number of the `Uid:` line) from /proc/PID/status. */
 export function parseStatusUid(status: string): number | undefined {
   const m = /^Uid:\s+(\d+)(?=\s|$)/m.exec(status);
-  return isWhole(m?.[1]) ? Number(m[1]) : undefined;
+  return wholeDecimal(m?.[1]);
 }
 
 /** /proc/PID/cmdline (NUL-separated) as one space-separated line; undefined for kernel threads (empty). */

@@ -7,6 +7,7 @@
  * Pure: the backend (extension/backend/taskWaits.ts) reads the files and hands their text here. Syscall
  * numbers are per architecture; an unknown architecture proves nothing.
  */
+import { decimalUpTo, U32_MAX } from '../shared/decimal';
 
 export type SyscallArch = 'x86_64' | 'aarch64';
 
@@ -68,7 +69,7 @@ export function parseTaskStatus(text: string): TaskCreds | undefined {
     const v = line(k);
     if (v === undefined) return undefined;
     const w = v.split(/\s+/).filter(Boolean);
-    return w.every((x) => /^\d{1,10}$/.test(x) && Number(x) <= 0xffffffff) ? w.map(Number) : undefined;
+    return w.every((x) => decimalUpTo(x, U32_MAX) !== undefined) ? w.map(Number) : undefined;
   };
   const cap = (k: string): bigint | undefined => {
     const v = line(k);

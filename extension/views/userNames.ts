@@ -1,5 +1,6 @@
 /** uid -> user name for the local host, from /etc/passwd (read once, on first use). Remote hosts show numbers. */
 import fs from 'node:fs';
+import { decimalUpTo, U32_MAX } from '../shared/decimal';
 
 let table: Map<number, string> | undefined;
 
@@ -8,7 +9,8 @@ export function parsePasswd(text: string): Map<number, string> {
   for (const line of text.split('\n')) {
     const f = line.split(':');
     // uid_t is 32 bits: a longer number (400 digits would be Infinity) names no user
-    if (f.length >= 3 && f[0] && /^\d{1,10}$/.test(f[2]!) && Number(f[2]) <= 0xffffffff) m.set(Number(f[2]), f[0]);
+    const uid = decimalUpTo(f[2], U32_MAX);
+    if (f[0] && uid !== undefined) m.set(uid, f[0]);
   }
   return m;
 }

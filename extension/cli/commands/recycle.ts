@@ -9,14 +9,16 @@ import type { IpcSource } from '../../backend/ipcSource';
 import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
 import { NAMESPACE_OPTIONS, namespaceTargets } from '../namespaceArgs';
 import { getSources } from '../sources';
+import { wholeDecimal } from '../../shared/decimal';
 
 const KINDS = ['sem', 'shm', 'msg'] as const;
 
 export function parseSeconds(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   // beyond 2^53 a number is no longer the one written (and 400 digits read as Infinity)
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
-  return Number(v);
+  const n = wholeDecimal(v);
+  if (n === undefined) throw new UsageError(`--${name} needs a whole number of seconds, not ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** The verdict options `recycle` and `doctor` share: --min-age, --recent, --include-unrecognized. */
