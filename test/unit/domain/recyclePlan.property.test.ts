@@ -34,7 +34,6 @@ import {
   applyRemovalMode, buildRecyclePlan, expectationFor, formatPlanReport, mayRemove, pidsToRecheck, planSummary,
   type PlanOptions, type RecyclePlan,
 } from '../../../extension/domain/recyclePlan';
-import { PG_SHMEM_MAGIC } from '../../../extension/domain/recognizers/postgresql';
 import type { OwnerEvidence } from '../../../extension/domain/recognizers/types';
 import type { TaskWait, TaskWaits } from '../../../extension/domain/taskWaits';
 import { allObjects, assessSnapshot, objectRef, verdictOptions, type ObjectRule, type VerdictOptions } from '../../../extension/domain/verdict';
@@ -42,6 +41,7 @@ import type {
   IpcKind, IpcObject, IpcSnapshot, MsgQueue, ObjectRef, ProcessFact, ReaderView, RemovalExpectation, RemovalMode, SemElem, SemSet,
   ShmSegment, SnapshotSource, SysvKind, SysvObject, Verdict,
 } from '../../../extension/shared/model';
+import { pgHeader, withDsmControl } from '../recycle/fixtures';
 
 /** Runs per property: the whole file stays within a few seconds. */
 const RUNS = 200;
@@ -79,19 +79,6 @@ interface World {
 /** `arb` once in `1 + absent` draws, else undefined. */
 const sometimes = <T>(arb: fc.Arbitrary<T>, absent: number): fc.Arbitrary<T | undefined> =>
   fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
-
-/** PGShmemHeader's first 56 bytes (LP64 little-endian): magic, creator pid, dsm_control, data directory device and inode. */
-function pgHeader(creatorPid: number, dsmControl: number, dev: number, ino: number): Uint8Array {
-  const b = new Uint8Array(56);
-  const dv = new DataView(b.buffer);
-  dv.setInt32(0, PG_SHMEM_MAGIC, true);
-  dv.setInt32(4, creatorPid | 0, true);
-  dv.setBigUint64(8, 56n, true);
-  dv.setUint32(24, dsmControl, true);
-  dv.setBigUint64(40, BigInt(dev), true);
-  dv.setBigUint64(48, BigInt(ino), true);
-  return b;
-}
 
 /**
  * Snapshots, verdicts, plan options and a removal mode. Dead pids are the most common fact, so that every
@@ -224,7 +211,7 @@ function genWorld(): fc.Arbitrary<World> {
         lpid: x.lpid === 'cpid' ? x.cpid : x.lpid, nattch: x.nattch, atime: at(x.atime), dtime: at(x.dtime), ctime: at(x.ctime), dest: false, locked: false,
       };
       if (x.attachers) m.attachers = x.attachers;
-      if (x.header) headers[id] = pgHeader(x.header.creator ?? x.cpid, x.header.dsmControl, 1, 10 + x.header.dir);
+      if (x.header) headers[id] = withDsmControl(pgHeader(x.header.creator ?? x.cpid, 1n, BigInt(10 + x.header.dir)), x.header.dsmControl);
       return m;
     });
     const msgs: MsgQueue[] = g.msgs.map((x, id) => ({

@@ -38,6 +38,7 @@ import type {
   IpcKind, IpcObject, IpcSnapshot, MsgQueue, Platform, PosixSem, PosixShm, ProcessFact, ReaderView, SemElem, SemSet, ShmSegment,
   SnapshotSource, Verdict,
 } from '../../../extension/shared/model';
+import { pgHeader, withDsmControl } from '../recycle/fixtures';
 
 /** Runs per property: the whole file stays within a few seconds. */
 const RUNS = 250;
@@ -232,7 +233,7 @@ function genWorld(wild: boolean): fc.Arbitrary<World> {
       if (x.attachers) m.attachers = x.attachers;
       if (x.header === 'error') headers[id] = { code: 'EACCES', message: 'shmat: EACCES' };
       else if (x.header === 'junk') headers[id] = new Uint8Array(56).fill(7);
-      else if (x.header) headers[id] = pgHeader(x.header.creator ?? x.cpid, x.header.dsmControl, x.header.dev, x.header.ino);
+      else if (x.header) headers[id] = withDsmControl(pgHeader(x.header.creator ?? x.cpid, BigInt(x.header.dev), BigInt(x.header.ino)), x.header.dsmControl);
       return m;
     });
     const msgs: MsgQueue[] = g.msgs.map((x, id) => ({
@@ -286,19 +287,6 @@ function genWorld(wild: boolean): fc.Arbitrary<World> {
     // plain objects, as JSON and structured clone make them (fast-check also makes ones without a prototype)
     return structuredClone({ snap, opts, now, specs });
   });
-}
-
-/** PGShmemHeader's first 56 bytes (LP64 little-endian). */
-function pgHeader(creatorPid: number, dsmControl: number, dev: number, ino: number): Uint8Array {
-  const b = new Uint8Array(56);
-  const dv = new DataView(b.buffer);
-  dv.setInt32(0, PG_SHMEM_MAGIC, true);
-  dv.setInt32(4, creatorPid | 0, true);
-  dv.setBigUint64(8, 56n, true);
-  dv.setUint32(24, dsmControl, true);
-  dv.setBigUint64(40, BigInt(dev), true);
-  dv.setBigUint64(48, BigInt(ino), true);
-  return b;
 }
 
 /** /proc/PID/stat text with the state and the start time in clock ticks (field 22). */

@@ -1,4 +1,5 @@
 /** Small hand-made snapshots for the recycle unit tests (plain data; no kernel). */
+import { PG_DSM_CONTROL_MAGIC } from '../../../extension/domain/recognizers/postgresql';
 import type { IpcLimits, IpcSnapshot, MsgQueue, ProcessFact, SemElem, SemSet, ShmSegment } from '../../../extension/shared/model';
 
 export const NOW = 1_800_000_000;
@@ -86,5 +87,27 @@ export function pgHeader(creatorPid: number, dev: bigint, ino: bigint, magic = 6
   dv.setBigUint64(8, 56n, true);
   dv.setBigUint64(40, dev, true);
   dv.setBigUint64(48, ino, true);
+  return b;
+}
+
+/** A control segment as dsm.c lays it out on LP64 (itemSize 40: 14+, 24: 10-13, 8: 9.4-9.6). */
+export function controlBytes(items: Array<[number, number]>, maxitems = 8, itemSize: 40 | 24 | 8 = 40): Uint8Array {
+  const header = itemSize === 8 ? 12 : 16;
+  const b = new Uint8Array(header + itemSize * maxitems);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, PG_DSM_CONTROL_MAGIC, true);
+  dv.setUint32(4, items.length, true);
+  dv.setUint32(8, maxitems, true);
+  items.forEach(([h, r], i) => {
+    dv.setUint32(header + i * itemSize, h, true);
+    dv.setUint32(header + i * itemSize + 4, r, true);
+  });
+  return b;
+}
+
+/** A copy of a PGShmemHeader with its dsm_control handle set. */
+export function withDsmControl(header: Uint8Array, handle: number): Uint8Array {
+  const b = new Uint8Array(header);
+  new DataView(b.buffer).setUint32(24, handle, true);
   return b;
 }

@@ -13,34 +13,13 @@ import readline from 'node:readline';
 import { after, test } from 'node:test';
 import { readDsmControlFact, removeDsmUnit } from '../../../extension/backend/pgDsm';
 import { scanAttachers, type AttacherScan } from '../../../extension/backend/mapsScan';
-import { parseDsmControl, PG_DSM_CONTROL_MAGIC } from '../../../extension/domain/recognizers/postgresql';
+import { parseDsmControl } from '../../../extension/domain/recognizers/postgresql';
 import type { DsmControlFact } from '../../../extension/domain/recognizers/types';
 import { buildRecyclePlan, formatPlanReport, waitingLine } from '../../../extension/domain/recyclePlan';
 import { assessSnapshot, verdictOptions } from '../../../extension/domain/verdict';
 import type { PosixShm, UnitFile } from '../../../extension/shared/model';
 import { buildC } from '../../helpers/cprog';
-import { NOW, pgHeader, pgSet, proc, procs, shm, snapshot } from './fixtures';
-
-/** A control segment as dsm.c lays it out on LP64 (itemSize 40: 14+, 24: 10-13, 8: 9.4-9.6). */
-function controlBytes(items: Array<[number, number]>, maxitems = 8, itemSize: 40 | 24 | 8 = 40): Uint8Array {
-  const header = itemSize === 8 ? 12 : 16;
-  const b = new Uint8Array(header + itemSize * maxitems);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, PG_DSM_CONTROL_MAGIC, true);
-  dv.setUint32(4, items.length, true);
-  dv.setUint32(8, maxitems, true);
-  items.forEach(([h, r], i) => {
-    dv.setUint32(header + i * itemSize, h, true);
-    dv.setUint32(header + i * itemSize + 4, r, true);
-  });
-  return b;
-}
-
-function withDsmControl(header: Uint8Array, handle: number): Uint8Array {
-  const b = new Uint8Array(header);
-  new DataView(b.buffer).setUint32(24, handle, true);
-  return b;
-}
+import { controlBytes, NOW, pgHeader, pgSet, proc, procs, shm, snapshot, withDsmControl } from './fixtures';
 
 test('DSM control segment: the three dsm_control_item layouts are told apart by size; PostgreSQL sanity checks', () => {
   const p14 = parseDsmControl(controlBytes([[100, 2], [0, 0], [7, 2]], 8, 40));

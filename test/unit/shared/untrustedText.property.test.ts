@@ -39,11 +39,12 @@ import {
 import { parseBootTime, parseCmdline, parseProcStat, parseStatusUid } from '../../../extension/domain/processFacts';
 import { parseReaderView, parseUptime } from '../../../extension/domain/readerView';
 import {
-  parseDsmControl, parsePgShmemHeader, PG_DSM_CONTROL_MAGIC, PG_SHMEM_HEADER_BYTES, PG_SHMEM_MAGIC,
+  parseDsmControl, parsePgShmemHeader, PG_SHMEM_HEADER_BYTES, PG_SHMEM_MAGIC,
 } from '../../../extension/domain/recognizers/postgresql';
 import { parseSyscallFile, parseTaskStatus } from '../../../extension/domain/taskWaits';
 import type { IpcSnapshot, SysvKind, SysvObject } from '../../../extension/shared/model';
 import { parsePasswd } from '../../../extension/views/userNames';
+import { controlBytes, pgHeader, withDsmControl } from '../recycle/fixtures';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures');
 /** Fixture text as the /proc reader reads it (latin1: one character per byte). */
@@ -1112,15 +1113,10 @@ test('decodePosixSem: any bytes decode to a glibc layout whose values are the by
   });
 });
 
+/** A header with a real capture's pid, dsm handle and data directory, and 8 bytes after it. */
 function pgHeaderBytes(): Uint8Array {
   const b = new Uint8Array(PG_SHMEM_HEADER_BYTES + 8);
-  const dv = new DataView(b.buffer);
-  dv.setInt32(0, PG_SHMEM_MAGIC, true);
-  dv.setInt32(4, 21599, true);
-  dv.setBigUint64(8, 148635648n, true);
-  dv.setUint32(24, 1804289383, true);
-  dv.setBigUint64(40, 64769n, true);
-  dv.setBigUint64(48, 2162189n, true);
+  b.set(withDsmControl(pgHeader(21599, 64769n, 2162189n), 1804289383));
   return b;
 }
 
@@ -1137,22 +1133,8 @@ test('parsePgShmemHeader: any bytes give undefined or the header\'s fields as la
   });
 });
 
-function dsmControlBytes(itemSize: 40 | 24 | 8, items: [number, number][], maxitems: number): Uint8Array {
-  const headerSize = itemSize === 8 ? 12 : 16;
-  const b = new Uint8Array(headerSize + itemSize * maxitems);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, PG_DSM_CONTROL_MAGIC, true);
-  dv.setUint32(4, items.length, true);
-  dv.setUint32(8, maxitems, true);
-  items.forEach(([h, r], i) => {
-    dv.setUint32(headerSize + i * itemSize, h, true);
-    dv.setUint32(headerSize + i * itemSize + 4, r, true);
-  });
-  return b;
-}
-
 test('parseDsmControl: any bytes give an error text or a sane control segment whose items are its used slots', () => {
-  const bases = [dsmControlBytes(40, [[100, 2], [0, 0], [7, 2]], 8), dsmControlBytes(24, [[7, 3]], 4), dsmControlBytes(8, [[9, 2], [11, 1]], 3)];
+  const bases = [controlBytes([[100, 2], [0, 0], [7, 2]], 8, 40), controlBytes([[7, 3]], 4, 24), controlBytes([[9, 2], [11, 1]], 3, 8)];
   run(bytesFrom(bases, 400), (bytes) => {
     const r = twice(() => parseDsmControl(bytes));
     if (typeof r === 'string') return;
