@@ -10,7 +10,7 @@ import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
 import { withoutSems, type RawSysv } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
-import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SysvKind, SysvObject } from '../shared/model';
+import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SemSet, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
 import { watchQueueCalls, type CallWatch } from './callWatch';
 import { nativeSemReader } from './devShm';
@@ -86,6 +86,8 @@ export class LocalSource implements IpcSource {
   readonly removeChecksWaits?: boolean;
   /** macOS/FreeBSD: process facts come from the probe (ps, kill -0), never from a /proc that is not there */
   readonly probeProcesses?: boolean;
+  /** the last snapshot's semaphore sets: the next one reuses those the kernel still lists unchanged */
+  private lastSems: readonly SemSet[] | undefined;
 
   constructor(private readonly opts: LocalSourceOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -131,7 +133,9 @@ export class LocalSource implements IpcSource {
     const takenAt = Date.now();
     const values = this.opts.values !== false;
     const { raw, around } = await this.listing(values);
-    return assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values }, around));
+    const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values, previousSems: this.lastSems }, around));
+    this.lastSems = snap.sems;
+    return snap;
   }
 
   /**

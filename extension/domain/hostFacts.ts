@@ -16,8 +16,11 @@ import type { RawLimits, RawSysv } from './sysvColumns';
 
 /** The System V objects as the source read them. */
 export type SysvFacts =
-  /** the native binding's columns; `values`: whether semaphore values were read (one GETALL per set) */
-  | { kind: 'columns'; raw: RawSysv; values: boolean }
+  /**
+   * the native binding's columns; `values`: whether semaphore values were read (one GETALL per set);
+   * `previousSems`: the same source's last snapshot's sets, reused where unchanged (sysvColumns.ts decodeSems)
+   */
+  | { kind: 'columns'; raw: RawSysv; values: boolean; previousSems?: readonly SemSet[] }
   /**
    * rows already parsed (/proc/sysvipc text, `ipcs -a`) with their parse errors; `qbytesListed: false` when the
    * listing has no msg_qbytes column (Linux /proc/sysvipc/msg): queues then show MSGMNB, with a warning.

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, type RawSysv } from '../../../extension/domain/sysvColumns';
+import fc from 'fast-check';
+import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeSems, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
+import type { SemSet } from '../../../extension/shared/model';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -45,4 +47,131 @@ test('columnsSummary: every pid the segment and queue headers name once, ascendi
   assert.equal(columnsSummary(r), columnsSummary(r), 'kept per listing');
   assert.equal(columnsSummary(raw([shmRow(1, 1, 0), shmRow(1, 1, 2)], [])).someShmAttached, true);
   assert.deepEqual(columnsSummary(raw([], [])), { pids: [], someShmAttached: false });
+});
+
+// decodeSems with the previous listing's sets: the objects a refresh reuses. Reuse must never change what a
+// listing decodes to: a set is the previous object only when every field and value is the same and nobody
+// added detail or an error to it since.
+const semRow = (id: number, over: Partial<Record<number, number>> = {}): number[] =>
+  Object.assign([id, 0x100 + id, 1000, 1000, 1000, 1000, 0o600, 2, 1700000000, 1700000001], over);
+const semCols = (rows: number[][], values: number[], valueErrors: RawSemColumns['valueErrors'] = []): RawSemColumns => ({
+  count: rows.length, headers: Float64Array.from(rows.flat()), values: Uint16Array.from(values), valueErrors,
+});
+
+test('decodeSems reuses every set of an unchanged listing, and the result equals a fresh decode', () => {
+  const c = semCols([semRow(0), semRow(32769), semRow(65538)], [1, 2, 3, 4, 5, 6]);
+  for (const withValues of [true, false]) {
+    const first = decodeSems(c, withValues);
+    const again = decodeSems(c, withValues, first);
+    assert.deepEqual(again, decodeSems(c, withValues));
+    assert.notEqual(again, first, 'a new array: the previous snapshot keeps its own');
+    again.forEach((s, i) => assert.equal(s, first[i], `set ${s.id} is the same object`));
+  }
+});
+
+test('decodeSems decodes anew a set whose header field or value changed, and leaves the previous object as it was', () => {
+  const rows = [semRow(0), semRow(32769)];
+  const values = [1, 2, 3, 4];
+  const first = decodeSems(semCols(rows, values), true);
+  const before = structuredClone(first);
+  for (let field = 0; field < SEM_STRIDE; field++) {
+    if (field === 0 || field === 7) continue; // the id and nsems: below
+    const changed = semCols([rows[0]!, semRow(32769, { [field]: rows[1]![field]! + 1 })], values);
+    const out = decodeSems(changed, true, first);
+    assert.deepEqual(out, decodeSems(changed, true), `field ${field}`);
+    assert.equal(out[0], first[0]);
+    assert.notEqual(out[1], first[1], `field ${field} changed: a new object`);
+  }
+  for (let j = 0; j < values.length; j++) {
+    const changed = semCols(rows, values.map((x, k) => (k === j ? x + 1 : x)));
+    const out = decodeSems(changed, true, first);
+    assert.deepEqual(out, decodeSems(changed, true), `value ${j}`);
+    assert.equal(out.filter((s, i) => s === first[i]).length, 1, `value ${j}: only the other set is reused`);
+  }
+  // a new set under an old id, with another nsems
+  const grown = semCols([rows[0]!, semRow(32769, { 7: 3 })], [1, 2, 3, 4, 5]);
+  assert.deepEqual(decodeSems(grown, true, first), decodeSems(grown, true));
+  assert.deepEqual(first, before, 'the previous sets are never changed');
+});
+
+test('decodeSems never reuses a set given detail or an error since, nor across values read and not read, nor for a row whose values failed', () => {
+  const c = semCols([semRow(0), semRow(32769), semRow(65538)], [1, 2, 3, 4, 5, 6]);
+  const first = decodeSems(c, true);
+  first[0]!.elems = [{ semval: 1, pid: 9, ncnt: 0, zcnt: 0 }, { semval: 2, pid: 9, ncnt: 1, zcnt: 0 }];
+  first[1]!.valuesError = { code: 'EACCES', syscall: 'semctl', op: 'GETALL', message: 'denied' };
+  const out = decodeSems(c, true, first);
+  assert.deepEqual(out, decodeSems(c, true));
+  assert.deepEqual(out.map((s, i) => s === first[i]), [false, false, true]);
+  assert.ok(decodeSems(c, false, first).every((s, i) => s !== first[i]), 'headers only: no set with values is reused');
+  assert.ok(decodeSems(c, true, decodeSems(c, false)).every((s) => s.values), 'values read: no set without them is reused');
+  const failed = semCols([semRow(0), semRow(32769), semRow(65538)], [1, 2, 0, 0, 5, 6],
+    [{ index: 1, code: 'EACCES', errno: 13, syscall: 'semctl', op: 'GETALL', id: 32769, message: 'Permission denied' }]);
+  const again = decodeSems(failed, true, first);
+  assert.deepEqual(again, decodeSems(failed, true));
+  assert.ok(again[1]!.valuesError && again[1] !== first[1]);
+});
+
+test('decodeSems matches sets by id when the listing gained, lost or reordered sets', () => {
+  const ids = [0, 32769, 65538, 98307];
+  const vals = (n: number) => Array.from({ length: n * 2 }, (_, k) => k % 7);
+  const first = decodeSems(semCols(ids.map((id) => semRow(id)), vals(4)), true);
+  for (const now of [[0, 65538, 98307], [7, 0, 32769, 65538, 98307], [98307, 65538, 32769, 0], [32769]]) {
+    // each set keeps the values it had: two per set, at its old place
+    const values = now.flatMap((id) => (ids.includes(id) ? first[ids.indexOf(id)]!.values! : [9, 9]));
+    const c = semCols(now.map((id) => semRow(id)), values);
+    const out = decodeSems(c, true, first);
+    assert.deepEqual(out, decodeSems(c, true), now.join(','));
+    out.forEach((s) => assert.equal(s === first[ids.indexOf(s.id)], ids.includes(s.id), `${now.join(',')}: set ${s.id}`));
+  }
+});
+
+test('property: decodeSems with any previous sets, changed in any way, equals a fresh decode', () => {
+  const small = fc.integer({ min: 0, max: 2 });
+  const row = fc.tuple(fc.constantFrom(0, 1, 2, 3), small, small, small, small, small, small, fc.integer({ min: 0, max: 3 }), small, small);
+  const listing = fc.array(row, { maxLength: 6 }).chain((rows) =>
+    fc.record({
+      rows: fc.constant(rows),
+      values: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: rows.reduce((n, r) => n + r[7], 0), maxLength: rows.reduce((n, r) => n + r[7], 0) }),
+      failed: fc.subarray(rows.map((_, i) => i)),
+      withValues: fc.boolean(),
+    }));
+  const change = fc.record({
+    at: fc.nat(), what: fc.constantFrom('elems', 'valuesError', 'longer', 'shorter', 'value', 'field', 'drop', 'swap', 'none'), field: fc.constantFrom<keyof SemSet>('id', 'key', 'uid', 'gid', 'cuid', 'cgid', 'mode', 'nsems', 'otime', 'ctime'),
+  });
+  const cols = (l: { rows: number[][]; values: number[]; failed: number[] }): RawSemColumns => semCols(l.rows, l.values,
+    l.failed.map((index) => ({ index, code: 'EACCES', errno: 13, syscall: 'semctl', op: 'GETALL', id: l.rows[index]![0]!, message: 'denied' })));
+  // the listing now: mostly the previous one with a few rows or values edited (so that most sets could be
+  // reused), sometimes another listing altogether
+  type Listing = { rows: number[][]; values: number[]; failed: number[]; withValues: boolean };
+  const edit = fc.record({ row: fc.nat(), field: fc.integer({ min: 0, max: SEM_STRIDE - 1 }), value: fc.nat(), to: small });
+  const pair = listing.chain((was) => fc.oneof(
+    { weight: 3, arbitrary: fc.record({ edits: fc.array(edit, { maxLength: 3 }), withValues: fc.oneof(fc.constant(was.withValues), fc.boolean()) }).map(({ edits, withValues }): [Listing, Listing] => {
+      const rows = was.rows.map((r) => [...r]);
+      const values = [...was.values];
+      for (const e of edits) {
+        if (rows.length && e.field !== 7) rows[e.row % rows.length]![e.field] = e.to;
+        if (values.length) values[e.value % values.length] = e.to;
+      }
+      return [was, { rows, values, failed: was.failed, withValues }];
+    }) },
+    { weight: 1, arbitrary: listing.map((now): [Listing, Listing] => [was, now]) },
+  ));
+  fc.assert(fc.property(pair, fc.array(change, { maxLength: 4 }), ([was, now], changes) => {
+    const prev = decodeSems(cols(was), was.withValues);
+    for (const ch of changes) {
+      if (!prev.length) break;
+      const i = ch.at % prev.length;
+      const s = prev[i]!;
+      if (ch.what === 'elems') s.elems = [];
+      else if (ch.what === 'valuesError') s.valuesError = { code: 'EIDRM', syscall: 'semctl', op: 'GETALL', message: 'gone' };
+      else if (ch.what === 'longer') s.values = s.values ? [...s.values, 1] : [0];
+      else if (ch.what === 'shorter' && s.values?.length) s.values = s.values.slice(0, -1);
+      else if (ch.what === 'value' && s.values?.length) s.values[0] = s.values[0]! + 1;
+      else if (ch.what === 'field') (s as unknown as Record<string, number>)[ch.field] = Number(s[ch.field]) + 1;
+      else if (ch.what === 'drop') prev.splice(i, 1);
+      else if (ch.what === 'swap') prev.push(prev.splice(i, 1)[0]!);
+    }
+    const c = cols(now);
+    assert.deepEqual(decodeSems(c, now.withValues, prev), decodeSems(c, now.withValues));
+  }), { numRuns: 2000 });
 });
