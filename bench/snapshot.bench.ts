@@ -12,7 +12,9 @@
  *     the fastest means available, timed inside that C process (start-up excluded): *_STAT_ANY per slot and
  *     /proc/sysvipc parsing, one and two threads each; the floor of a round is the fastest of the four;
  *   - the extension's refresh as the store calls it: LocalSource.snapshot() (the binding's snapshotAsync, kernel
- *     reads on a worker thread, with the local facts around it and the model objects); its parts: the
+ *     reads on a worker thread, with the local facts around it and the model objects, the sets the kernel lists
+ *     unchanged reused from its previous snapshot); the same refresh where every set changed (a new source,
+ *     nothing to reuse: every set decoded); its parts: the
  *     binding's listing decoded into model objects, the synchronous snapshot, headers only, the refresh's
  *     kernel reads alone (columns, no model objects); and the JSON fast path the CLI uses;
  *   - the references `lsipc -s --json`, `ipcs -s` (headers only, both) and `cat /proc/sysvipc/sem`.
@@ -217,10 +219,15 @@ async function main(): Promise<void> {
     { name: '`cat /proc/sysvipc/sem` (process)', run: proc('cat', ['/proc/sysvipc/sem']) },
   ];
   const REFRESH = 'extension refresh: LocalSource.snapshot() (listing on a worker thread, local facts, model objects)';
+  const CHANGED = 'extension refresh where every set changed: LocalSource.snapshot() of a new source (no previous sets to reuse)';
   const MODEL = 'binding snapshotAsync + model objects (the refresh without local facts)';
   const COLUMNS = 'binding snapshotAsync alone (the refresh\'s columns, no model objects)';
   const inProcess: Contender[] = [
     { name: REFRESH, run: async () => void (await refreshSource.snapshot()) },
+    // the refresh above reuses the set objects of its previous snapshot where the kernel lists them unchanged
+    // (the bench's sets are idle); a source without a previous snapshot decodes every set, as a refresh after
+    // every set changed would
+    { name: CHANGED, run: async () => void (await new LocalSource({ load: () => loaded }).snapshot()) },
     { name: MODEL, run: async () => void (await nativeSnapshotAsync()) },
     { name: 'binding snapshot, synchronous (model objects)', run: () => void nativeSnapshot() },
     { name: 'binding snapshot, headers only', run: () => void nativeSnapshot(false) },
@@ -417,6 +424,7 @@ async function main(): Promise<void> {
         `${refresh.toFixed(1)} ms = ${(refresh / fl).toFixed(2)}x floor (${fl.toFixed(1)} ms); ${(refresh / ls).toFixed(2)}x lsipc (${ls.toFixed(1)} ms); ` +
         `minimums ${refreshMin!.toFixed(1)} / ${last.min.get(FLOOR)!.toFixed(1)} ms = ${(refreshMin! / last.min.get(FLOOR)!).toFixed(2)}x; ` +
         `CPU ${refreshCpu!.toFixed(1)} / ${last.cpu.get(FLOOR)!.toFixed(1)} ms = ${(refreshCpu! / last.cpu.get(FLOOR)!).toFixed(2)}x; ` +
+        (last.med.has(CHANGED) ? `a refresh where every set changed ${last.med.get(CHANGED)!.toFixed(1)} ms = ${(last.med.get(CHANGED)! / fl).toFixed(2)}x floor; ` : '') +
         (last.med.has(MODEL) ? `the binding's listing with model objects (no local facts) ${last.med.get(MODEL)!.toFixed(1)} ms = ${(last.med.get(MODEL)! / fl).toFixed(2)}x floor; ` : '') +
         (last.med.has(COLUMNS) ? `its kernel reads alone (columns, no model objects) ${last.med.get(COLUMNS)!.toFixed(1)} ms = ${(last.med.get(COLUMNS)! / fl).toFixed(2)}x floor; ` : '') +
         `load average ${last.load.toFixed(1)}`,

@@ -97,7 +97,7 @@ test('decodeSems decodes anew a set whose header field or value changed, and lea
 test('decodeSems never reuses a set given detail or an error since, nor across values read and not read, nor for a row whose values failed', () => {
   const c = semCols([semRow(0), semRow(32769), semRow(65538)], [1, 2, 3, 4, 5, 6]);
   const first = decodeSems(c, true);
-  first[0]!.elems = [{ semval: 1, pid: 9, ncnt: 0, zcnt: 0 }, { semval: 2, pid: 9, ncnt: 1, zcnt: 0 }];
+  first[0]!.elems = [{ semval: 1, pid: 9, ncount: 0, zcount: 0 }, { semval: 2, pid: 9, ncount: 1, zcount: 0 }];
   first[1]!.valuesError = { code: 'EACCES', syscall: 'semctl', op: 'GETALL', message: 'denied' };
   const out = decodeSems(c, true, first);
   assert.deepEqual(out, decodeSems(c, true));
