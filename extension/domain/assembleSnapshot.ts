@@ -214,9 +214,13 @@ export function pidsToDescribe(
 export function assembleSnapshot(f: HostFacts): IpcSnapshot {
   const sysv = sysvPart(f.sysv, f.sysvErrors, f.limits);
   const { posixSems, posixShms } = f.devShm ? posixObjects(f.devShm) : { posixSems: [], posixShms: [] };
-  if (f.maps) setAttachers(attachersOf(f.maps, f.ipcNamespace), sysv.shms, [...posixSems, ...posixShms]);
-  const objects = [...sysv.sems, ...sysv.shms, ...sysv.msgs, ...posixSems, ...posixShms];
-  return finishSnapshot(f, sysv, posixSems, posixShms, wantedPids(objects, f.extraPids));
+  const a = f.maps && attachersOf(f.maps, f.ipcNamespace);
+  if (a) setAttachers(a, sysv.shms, [...posixSems, ...posixShms]);
+  // the pids the objects name: for a columnar listing, those its columns and the attachers name (a set decoded
+  // from columns has no per-semaphore detail, so no pid), without walking tens of thousands of objects
+  const wanted = f.sysv.kind === 'columns' ? new Set(pidsToDescribe(f, a))
+    : wantedPids([...sysv.sems, ...sysv.shms, ...sysv.msgs, ...posixSems, ...posixShms], f.extraPids);
+  return finishSnapshot(f, sysv, posixSems, posixShms, wanted);
 }
 
 /**
