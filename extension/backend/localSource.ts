@@ -8,7 +8,7 @@ import { assembleColumnar, assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
-import { withoutSems, type RawSysv } from '../domain/sysvColumns';
+import { withoutSems, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SemSet, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
@@ -88,6 +88,11 @@ export class LocalSource implements IpcSource {
   readonly probeProcesses?: boolean;
   /** the last snapshot's semaphore sets: the next one reuses those the kernel still lists unchanged */
   private lastSems: readonly SemSet[] | undefined;
+  /**
+   * the set columns of the last snapshot's listing, decoded and no longer read: the next listing is written
+   * into their buffers (taken while a listing runs, so two snapshots at once never share them)
+   */
+  private spareColumns: RawSemColumns | undefined;
 
   constructor(private readonly opts: LocalSourceOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -132,8 +137,12 @@ export class LocalSource implements IpcSource {
     if (!this.native) return this.fallback!.snapshot();
     const takenAt = Date.now();
     const values = this.opts.values !== false;
-    const { raw, around } = await this.listing(values);
+    const reuse = this.spareColumns;
+    this.spareColumns = undefined;
+    const { raw, around } = await this.listing(values, reuse);
     const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values, previousSems: this.lastSems }, around));
+    // the snapshot keeps no view of the columns (the sets are decoded into objects of their own)
+    this.spareColumns = raw.sem;
     this.lastSems = snap.sems;
     return snap;
   }
@@ -142,8 +151,8 @@ export class LocalSource implements IpcSource {
    * The binding's listing, its kernel reads on a libuv worker thread (the extension host's event loop keeps
    * running), and meanwhile on this thread what does not depend on it: limits, /dev/shm, the reader's view.
    */
-  private async listing(values: boolean): Promise<{ raw: RawSysv; around: AroundListing }> {
-    const pending = this.native!.sysvAsync({ values });
+  private async listing(values: boolean, reuse?: RawSemColumns): Promise<{ raw: RawSysv; around: AroundListing }> {
+    const pending = this.native!.sysvAsync(reuse ? { values, reuse } : { values });
     let around: AroundListing;
     try {
       around = this.aroundListing();

@@ -6,7 +6,7 @@
  */
 import { IpcError, fromErrorInfo, toIpcErrorInfo } from '../domain/errors';
 import type { LimitFiles } from '../domain/procParser';
-import { SHM_STRIDE, decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSysv } from '../domain/sysvColumns';
+import { SHM_STRIDE, decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
 import type { MsgQueue, RemovalExpectation, SemElem, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import type { LockedObject, LockPhase, NsTrace, PosixSemRead, RawNative, SemsJsonArgs } from './nativeRaw';
@@ -21,7 +21,11 @@ export interface NativeBinding {
   /** Every SysV object as columns; with values (default true) one GETALL per set. Never throws for one object. */
   sysv(opts?: { values?: boolean }): RawSysv;
   /** sysv() with the kernel reads on a libuv worker thread, so the extension host's event loop stays free. */
-  sysvAsync(opts?: { values?: boolean }): Promise<RawSysv>;
+  /**
+   * `reuse`: the set columns of a listing the caller is done with; this listing is written into their
+   * buffers when they are large enough (no new pages to fault in), so nothing may read them afterwards.
+   */
+  sysvAsync(opts?: { values?: boolean; reuse?: RawSemColumns }): Promise<RawSysv>;
   /**
    * JSON text of the listing's sets, byte-identical to `JSON.stringify(decodeSems(raw.sem, withValues))`
    * (a set whose values could not be read carries its valuesError).
@@ -211,7 +215,7 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
       return call(() => raw.snapshot(opts.values !== false));
     },
     sysvAsync(opts = {}) {
-      return callAsync(() => raw.snapshotAsync(opts.values !== false));
+      return callAsync(() => raw.snapshotAsync(opts.values !== false, opts.reuse?.headers.buffer, opts.reuse?.values.buffer));
     },
     semsJson(r, withValues) {
       return call(() => raw.formatSemsJson(...semsJsonArgs(r, withValues)));

@@ -48,8 +48,11 @@ export type SemsJsonArgs = [
 export interface RawNative {
   readonly version: string;
   snapshot(values: boolean): RawSysv;
-  /** the same, with the kernel reads on a libuv worker thread. */
-  snapshotAsync(values: boolean): Promise<RawSysv>;
+  /**
+   * the same, with the kernel reads on a libuv worker thread; the sets' columns are written into
+   * `reuseHeaders`/`reuseValues` when given and large enough (the caller keeps no view of them it still reads).
+   */
+  snapshotAsync(values: boolean, reuseHeaders?: ArrayBufferLike, reuseValues?: ArrayBufferLike): Promise<RawSysv>;
   limits(): RawLimits;
   probeSysv(): void;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */

@@ -68,6 +68,33 @@ test('nobody reading 0600 root objects: headers listed, EACCES valuesError, EACC
   assert.deepEqual(nativeObjects().sems.find((s) => s.id === pub!.id), pubSet, 'the refused removal left the set as it was (mode 0644, ctime)');
 });
 
+test('nobody, listing into the buffers of an earlier listing: the unreadable set\'s values are zero there too, never the old bytes', () => {
+  assertPrivateIpcNamespace();
+  const [priv] = make('sem', ['-n', '1', '-s', '4', '-v', '5,6,7,8', '-m', '600']);
+  const [pub] = make('sem', ['-n', '1', '-s', '2', '-v', '3,4', '-m', '644']);
+  created.push(priv!, pub!);
+  const p = probeAsNobody([{ op: 'snapshotReused' }]);
+  assert.ok(p.load.ok, JSON.stringify(p.load));
+  const r = p.results[0]!;
+  assert.ok(r.ok, JSON.stringify(r));
+  const v = r.value as { reused: boolean; values: number[]; sems: SemSet[]; fresh: SemSet[] };
+  assert.ok(v.reused, 'the listing was written into the buffers handed back');
+  assert.deepEqual(v.sems, v.fresh, 'the same sets as a listing into new buffers');
+  assert.equal(v.sems.find((s) => s.id === priv!.id)?.valuesError?.code, 'EACCES');
+  let off = 0;
+  for (const s of v.sems) {
+    const slice = v.values.slice(off, off + s.nsems);
+    if (s.valuesError) {
+      assert.deepEqual(slice, new Array(s.nsems).fill(0), `set ${s.id}: unread values are zero, not the 0xabab the buffer held`);
+    } else {
+      assert.deepEqual(slice, s.values);
+    }
+    off += s.nsems;
+  }
+  assert.equal(off, v.values.length, 'every value exposed belongs to a set');
+  assert.ok(!v.values.includes(0xabab));
+});
+
 test('kernels before 4.17 (no *_STAT_ANY, emulated with seccomp): root lists all; nobody gets EACCES items (threaded scan)', () => {
   assertPrivateIpcNamespace();
   const [priv] = make('sem', ['-n', '1', '-s', '2', '-v', '1,2', '-m', '600']);

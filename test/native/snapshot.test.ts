@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/jsonSplice';
 import { LocalSource } from '../../extension/backend/localSource';
+import type { NativeBinding } from '../../extension/backend/nativeBinding';
 import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
 import { assertPrivateIpcNamespace,
   ipcsSem,
@@ -376,6 +377,98 @@ test('sysvAsync (kernel reads on a worker thread) returns the same listing as sy
   const noValues = await nativeObjectsAsync({ values: false });
   assert.equal(noValues.sems.length, sync.sems.length);
   assert.ok(noValues.sems.every((s) => s.values === undefined));
+});
+
+test('sysvAsync written into a previous listing\'s buffers: the same listing as fresh buffers, nothing of the old bytes shows; small, shared or odd buffers are not used', async () => {
+  assertPrivateIpcNamespace();
+  // enough sets for the threaded scan (its slices are copied together in the buffers)
+  const made = make('sem', ['-n', '4200', '-s', '5', '-v', 'p']);
+  try {
+    const fresh = await native().sysvAsync();
+    const old = await native().sysvAsync();
+    // what a previous listing could have left: every byte 0xab, beyond the new listing's end too
+    new Uint8Array(old.sem.headers.buffer).fill(0xab);
+    new Uint8Array(old.sem.values.buffer).fill(0xab);
+    const again = await native().sysvAsync({ reuse: old.sem });
+    assert.equal(again.sem.headers.buffer, old.sem.headers.buffer, 'the headers went into the buffer handed back');
+    assert.equal(again.sem.values.buffer, old.sem.values.buffer, 'the values too');
+    assert.deepEqual(again.sem.headers, fresh.sem.headers);
+    assert.deepEqual(again.sem.values, fresh.sem.values);
+    assert.deepEqual(again.sem.valueErrors, []);
+    assert.deepEqual(decodeSysv(again, true), decodeSysv(fresh, true));
+    // headers only: no values exposed
+    const noValues = await native().sysvAsync({ values: false, reuse: again.sem });
+    assert.deepEqual(noValues.sem.headers, fresh.sem.headers);
+    assert.equal(noValues.sem.values.length, 0);
+
+    // buffers too small for the table (a listing made before it grew) are not written: new ones are
+    const small = { ...fresh.sem, headers: new Float64Array(8), values: new Uint16Array(8) };
+    const grown = await native().sysvAsync({ reuse: small });
+    assert.notEqual(grown.sem.headers.buffer, small.headers.buffer);
+    assert.notEqual(grown.sem.values.buffer, small.values.buffer);
+    assert.deepEqual(decodeSysv(grown, true), decodeSysv(fresh, true));
+    assert.ok(small.headers.every((x) => x === 0) && small.values.every((x) => x === 0), 'the small buffers were left alone');
+    // one buffer handed back for both: the values get their own
+    const big = new ArrayBuffer(fresh.sem.headers.byteLength * 4 + fresh.sem.values.byteLength * 4);
+    const shared = await native().sysvAsync({ reuse: { ...fresh.sem, headers: new Float64Array(big), values: new Uint16Array(big) } });
+    assert.notEqual(shared.sem.values.buffer, shared.sem.headers.buffer);
+    assert.deepEqual(decodeSysv(shared, true), decodeSysv(fresh, true));
+    // anything but an ArrayBuffer is a usage error, never a write into it
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const rawFns = require(native().path) as { snapshotAsync: (...a: unknown[]) => Promise<unknown> };
+    for (const args of [[true, new Float64Array(64)], [true, undefined, 'x'], [true, new SharedArrayBuffer(1 << 20)], [true, undefined, undefined, undefined]]) {
+      assert.throws(() => rawFns.snapshotAsync(...args), /Usage: snapshotAsync/, String(args));
+    }
+  } finally {
+    removeAll(made);
+  }
+});
+
+test('LocalSource: consecutive and overlapping refreshes equal fresh listings; an unchanged set is the previous snapshot\'s object, a changed one is new', async () => {
+  assertPrivateIpcNamespace();
+  const made = make('sem', ['-n', '50', '-s', '3', '-v', 'p']);
+  try {
+    // the binding as the source calls it, recording which buffers each listing was handed and wrote into
+    const calls: Array<{ reuse: ArrayBufferLike | undefined; wrote?: ArrayBufferLike }> = [];
+    const b0 = native();
+    const spy: NativeBinding = {
+      ...b0,
+      sysvAsync: async (opts) => {
+        const call: (typeof calls)[number] = { reuse: opts?.reuse?.headers.buffer };
+        calls.push(call);
+        const r = await b0.sysvAsync(opts);
+        call.wrote = r.sem.headers.buffer;
+        return r;
+      },
+    };
+    const src = new LocalSource({ noAttachers: true, load: () => ({ binding: spy, tried: [] }) });
+    const first = await src.snapshot();
+    const expected = nativeObjects().sems;
+    assert.deepEqual(first.sems, expected);
+    assert.equal(calls[0]!.reuse, undefined, 'the first listing has nothing to reuse');
+    // two at once: the first takes the spare buffers, the second finds none and gets new ones; both whole
+    const [a, b] = await Promise.all([src.snapshot(), src.snapshot()]);
+    assert.equal(calls[1]!.reuse, calls[0]!.wrote, 'the first of the two writes into the last listing\'s buffers');
+    assert.equal(calls[1]!.wrote, calls[1]!.reuse);
+    assert.equal(calls[2]!.reuse, undefined, 'never the buffers another listing is writing into');
+    assert.notEqual(calls[2]!.wrote, calls[1]!.wrote);
+    assert.deepEqual(a.sems, expected);
+    assert.deepEqual(b.sems, expected);
+    const next = await src.snapshot();
+    assert.ok(calls[3]!.reuse === calls[1]!.wrote || calls[3]!.reuse === calls[2]!.wrote, 'then the buffers of one of them');
+    assert.deepEqual(next.sems, expected);
+    // semctl(SETVAL) on one set (value and ctime change): that set is decoded anew, every other one is reused
+    const target = made[7]!;
+    run('python3', ['-c', `import ctypes, sys; sys.exit(ctypes.CDLL(None, use_errno=True).semctl(${target.id}, 1, 16, 4242) != 0)`]);
+    const after = await src.snapshot();
+    assert.deepEqual(after.sems, nativeObjects().sems);
+    assert.deepEqual(after.sems.find((x) => x.id === target.id)!.values![1], 4242);
+    for (const [i, set] of after.sems.entries()) {
+      assert.equal(set === next.sems[i], set.id !== target.id, `set ${set.id}: reused exactly when unchanged`);
+    }
+  } finally {
+    removeAll(made);
+  }
 });
 
 /** Set ids in the order /proc/sysvipc/sem lists them (kernel slot order: an independent path). */

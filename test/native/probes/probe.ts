@@ -12,6 +12,8 @@ import type { RemovalExpectation, SysvKind } from '../../../extension/shared/mod
 
 export type ProbeOp =
   | { op: 'snapshot'; values?: boolean }
+  /** sysvAsync into the buffers of an earlier listing filled with 0xab: the raw values and the decoded sets */
+  | { op: 'snapshotReused' }
   | { op: 'semsJson' }
   | { op: 'limits' }
   | { op: 'semDetail'; id: number }
@@ -26,12 +28,21 @@ const out: { load: { ok: boolean; error?: unknown; tried: string[] }; results: u
   results: [],
 };
 const b = loaded.binding;
-if (b) {
+async function main(): Promise<void> {
+  if (!b) return;
   for (const o of ops) {
     try {
       let value: unknown;
       switch (o.op) {
         case 'snapshot': value = { ...decodeSysv(b.sysv({ values: o.values !== false }), o.values !== false), uid: process.geteuid!() }; break;
+        case 'snapshotReused': {
+          const old = await b.sysvAsync();
+          new Uint8Array(old.sem.headers.buffer).fill(0xab);
+          new Uint8Array(old.sem.values.buffer).fill(0xab);
+          const raw = await b.sysvAsync({ reuse: old.sem });
+          value = { reused: raw.sem.values.buffer === old.sem.values.buffer, values: [...raw.sem.values], sems: decodeSysv(raw, true).sems, fresh: decodeSysv(b.sysv(), true).sems };
+          break;
+        }
         case 'limits': value = limitsFromNative(b.limits(), readLimitFiles()); break;
         case 'semsJson': {
           const raw = b.sysv();
@@ -53,4 +64,4 @@ if (b) {
     }
   }
 }
-process.stdout.write(JSON.stringify(out));
+void main().then(() => process.stdout.write(JSON.stringify(out)));
