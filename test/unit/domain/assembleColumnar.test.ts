@@ -5,7 +5,7 @@
 // kernel's usage counters.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assembleColumnar, assembleSnapshot } from '../../../extension/domain/assembleSnapshot';
+import { assembleColumnar, assembleSnapshot, wantedPids } from '../../../extension/domain/assembleSnapshot';
 import type { HostFacts, LimitFacts } from '../../../extension/domain/hostFacts';
 import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, type RawLimits, type RawSysv } from '../../../extension/domain/sysvColumns';
 import type { IpcSnapshot } from '../../../extension/shared/model';
@@ -103,6 +103,9 @@ test('assembleColumnar + the decoded objects is assembleSnapshot, byte for byte 
   const s = JSON.parse(want) as IpcSnapshot;
   assert.deepEqual(s.shms.map((x) => x.attachers), [[70, 71], [], [70]]);
   assert.deepEqual(Object.keys(s.processes).map(Number), [3, 40, 41, 42, 43, 44, 50, 51, 70, 71]);
+  // exactly the pids the assembled objects name, and the extra ones
+  const named = wantedPids([...s.sems, ...s.shms, ...s.msgs, ...s.posixSems, ...s.posixShms], [3, 40]);
+  assert.deepEqual(Object.keys(s.processes).map(Number), [...named].sort((a, b) => a - b));
   assert.equal(s.errors.length, 2);
   assert.match(s.warnings[1]!, /STAT_ANY/);
 });
