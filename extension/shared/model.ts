@@ -60,13 +60,25 @@ export interface SemElem {
   pid: number;
 }
 
+/**
+ * A semaphore set. Its header and values are read-only: only the detail someone asks for (`elems`, `values`
+ * replaced with them, `valuesError`) is set after decoding, which lets a refresh reuse an unchanged set's
+ * object (domain/sysvColumns.ts decodeSems) knowing nothing else about it was changed.
+ */
 export interface SemSet extends IpcPerm {
-  kind: 'sem';
-  nsems: number;
-  otime: number;
-  ctime: number;
+  readonly kind: 'sem';
+  readonly id: number;
+  readonly key: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly cuid: number;
+  readonly cgid: number;
+  readonly mode: number;
+  readonly nsems: number;
+  readonly otime: number;
+  readonly ctime: number;
   /** semval of every semaphore (one GETALL); absent when not read (fallback source) or unreadable. */
-  values?: number[];
+  values?: readonly number[];
   /** per-semaphore detail (GETPID/GETNCNT/GETZCNT); only for sets someone asked about. */
   elems?: SemElem[];
   /** why values/elems are missing (e.g. EACCES on GETALL). The header itself is still valid. */

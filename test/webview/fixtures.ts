@@ -49,9 +49,7 @@ export function seedSnapshot(opts: SeedOptions = {}): IpcSnapshot {
   for (let i = 0; i < 14; i++) sems.push(pgSet(i, 5432001 + i, crashed));
   sems.push(appSet(14, 0x1e240001, 51), appSet(15, 0x1e240002, 51));
   for (let i = 0; i < (opts.extraSets ?? 0); i++) {
-    const s = appSet(16 + i, 0x20000000 + i, 1 + (i % 17));
-    s.uid = 1001 + (i % 5);
-    sems.push(s);
+    sems.push({ ...appSet(16 + i, 0x20000000 + i, 1 + (i % 17)), uid: 1001 + (i % 5) });
   }
   if (opts.appearedSet) sems.push(appSet(90000, 0x7fff0001, 4));
   const without = new Set(opts.without ?? []);

@@ -513,9 +513,8 @@ function checkExpectation(w: World, p: RecyclePlan): void {
         z.elems![i]!.zcount = 1;
         changed.push([`zcount ${i}`, z]);
       });
-      const more = structuredClone(o);
+      const more = { ...structuredClone(o), nsems: o.nsems + 1 };
       more.elems!.push({ semval: 0, ncount: 0, zcount: 0, pid: 0 });
-      more.nsems++;
       changed.push(['one semaphore more', more]);
     }
     for (const [f, x] of changed) {

@@ -166,7 +166,7 @@ test('property: decodeSems with any previous sets, changed in any way, equals a 
       else if (ch.what === 'valuesError') s.valuesError = { code: 'EIDRM', syscall: 'semctl', op: 'GETALL', message: 'gone' };
       else if (ch.what === 'longer') s.values = s.values ? [...s.values, 1] : [0];
       else if (ch.what === 'shorter' && s.values?.length) s.values = s.values.slice(0, -1);
-      else if (ch.what === 'value' && s.values?.length) s.values[0] = s.values[0]! + 1;
+      else if (ch.what === 'value' && s.values?.length) (s.values as number[])[0] = s.values[0]! + 1; // in place, past the type
       else if (ch.what === 'field') (s as unknown as Record<string, number>)[ch.field] = Number(s[ch.field]) + 1;
       else if (ch.what === 'drop') prev.splice(i, 1);
       else if (ch.what === 'swap') prev.push(prev.splice(i, 1)[0]!);

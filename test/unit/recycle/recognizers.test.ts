@@ -25,7 +25,7 @@ test('PostgreSQL sets need 17 semaphores and 537 on semnum 16', () => {
   assert.equal(recognizeOwner(pgSet(1, 5432001, 9), ctx(s))?.app, 'postgresql');
   const wrongMarker = pgSet(1, 5432001, 9);
   wrongMarker.elems![16].semval = 536;
-  wrongMarker.values![16] = 536;
+  wrongMarker.values = wrongMarker.values!.map((v, k) => (k === 16 ? 536 : v));
   assert.equal(recognizeOwner(wrongMarker, ctx(s)), undefined);
   assert.equal(recognizeOwner(semSet(2, 5, [{ semval: 537, ncount: 0, zcount: 0, pid: 9 }]), ctx(s)), undefined);
   // values only (no detail): recognised, marker pid unknown
