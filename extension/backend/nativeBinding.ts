@@ -20,8 +20,8 @@ export interface NativeBinding {
   readonly path: string;
   /** Every SysV object as columns; with values (default true) one GETALL per set. Never throws for one object. */
   sysv(opts?: { values?: boolean }): RawSysv;
-  /** sysv() with the kernel reads on a libuv worker thread, so the extension host's event loop stays free. */
   /**
+   * sysv() with the kernel reads on a libuv worker thread, so the extension host's event loop stays free.
    * `reuse`: the set columns of a listing the caller is done with; this listing is written into their
    * buffers when they are large enough (no new pages to fault in), so nothing may read them afterwards.
    */
