@@ -88,9 +88,11 @@ export class LocalSource implements IpcSource {
   readonly probeProcesses?: boolean;
   /** the last snapshot's semaphore sets: the next one reuses those the kernel still lists unchanged */
   private lastSems: readonly SemSet[] | undefined;
+  /** the set columns `lastSems` were decoded from: the next refresh compares its listing with them */
+  private lastColumns: RawSemColumns | undefined;
   /**
-   * the set columns of the last snapshot's listing, decoded and no longer read: the next listing is written
-   * into their buffers (taken while a listing runs, so two snapshots at once never share them)
+   * the set columns of the listing before, compared and no longer read: the next listing is written into
+   * their buffers (taken while a listing runs, so two snapshots at once never share them)
    */
   private spareColumns: RawSemColumns | undefined;
 
@@ -140,9 +142,15 @@ export class LocalSource implements IpcSource {
     const reuse = this.spareColumns;
     this.spareColumns = undefined;
     const { raw, around } = await this.listing(values, reuse);
-    const snap = assembleSnapshot(this.facts(takenAt, { kind: 'columns', raw, values, previousSems: this.lastSems }, around));
-    // the snapshot keeps no view of the columns (the sets are decoded into objects of their own)
-    this.spareColumns = raw.sem;
+    const previousSems = this.lastSems;
+    const previous = this.lastColumns;
+    const sameAsPrevious = previousSems && previous ? this.native.sameSets(previous, raw.sem, values) : undefined;
+    const sysv: HostFacts['sysv'] = { kind: 'columns', raw, values, ...(previousSems && { previousSems }), ...(sameAsPrevious && { sameAsPrevious }) };
+    const snap = assembleSnapshot(this.facts(takenAt, sysv, around));
+    // from here on nothing reads the previous columns (a snapshot keeps no view of columns: its sets are
+    // objects of their own); these columns are what the next refresh compares with
+    this.spareColumns = previous;
+    this.lastColumns = raw.sem;
     this.lastSems = snap.sems;
     return snap;
   }

@@ -53,6 +53,8 @@ export interface RawNative {
    * `reuseHeaders`/`reuseValues` when given and large enough (the caller keeps no view of them it still reads).
    */
   snapshotAsync(values: boolean, reuseHeaders?: ArrayBufferLike, reuseValues?: ArrayBufferLike): Promise<RawSysv>;
+  /** for each set of a listing, the row of an earlier listing it repeats byte for byte (same id), or -1 */
+  sameSets(prevHeaders: Float64Array, prevValues: Uint16Array, headers: Float64Array, values: Uint16Array, withValues: boolean): Int32Array;
   limits(): RawLimits;
   probeSysv(): void;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
@@ -91,7 +93,7 @@ export interface RawNative {
 
 /** Every function the wrapper calls; a binary lacking one is skipped as stale. */
 export const RAW_FUNCTIONS = [
-  'snapshot', 'snapshotAsync', 'limits', 'probeSysv', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
+  'snapshot', 'snapshotAsync', 'sameSets', 'limits', 'probeSysv', 'semDetail', 'remove', 'statObject', 'restoreMode', 'shmPeek', 'readPosixSem', 'formatSemsJson',
   'writeSysvJson',
   'nsSnapshotAsync', 'nsLimits', 'nsProbe', 'nsSemDetail', 'nsStatObject', 'nsRemove', 'utsNodename',
   'watchCalls', 'watchCount', 'watchClose',

@@ -56,7 +56,7 @@ function columnsPart(s: Extract<SysvFacts, { kind: 'columns' }>, sysvErrors: Ite
   if (!s.raw.statAny) warnings.unshift(STAT_ANY_WARNING);
   const errors = [...s.raw.errors.map(decodeItemError), ...sysvErrors];
   // the binding's IPC_INFO counters give the usage; only without them are the objects counted
-  const d = decode || !lim.usage ? decodeSysv(s.raw, s.values, s.previousSems) : undefined;
+  const d = decode || !lim.usage ? decodeSysv(s.raw, s.values, s.previousSems, s.sameAsPrevious) : undefined;
   const usage = lim.usage ?? deriveUsage(d!.sems, d!.shms, d!.msgs, lim.limits.pageSize);
   const objects = decode ? { sems: d!.sems, shms: d!.shms, msgs: d!.msgs } : { sems: [], shms: [], msgs: [] };
   return { ...objects, errors, limits: lim.limits, usage, warnings };

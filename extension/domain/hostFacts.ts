@@ -18,9 +18,10 @@ import type { RawLimits, RawSysv } from './sysvColumns';
 export type SysvFacts =
   /**
    * the native binding's columns; `values`: whether semaphore values were read (one GETALL per set);
-   * `previousSems`: the same source's last snapshot's sets, reused where unchanged (sysvColumns.ts decodeSems)
+   * `previousSems`: the same source's last snapshot's sets, reused where unchanged, and `sameAsPrevious`: for each
+   * set the row of that snapshot's listing it repeats byte for byte, or -1 (sysvColumns.ts decodeSems)
    */
-  | { kind: 'columns'; raw: RawSysv; values: boolean; previousSems?: readonly SemSet[] }
+  | { kind: 'columns'; raw: RawSysv; values: boolean; previousSems?: readonly SemSet[]; sameAsPrevious?: Int32Array }
   /**
    * rows already parsed (/proc/sysvipc text, `ipcs -a`) with their parse errors; `qbytesListed: false` when the
    * listing has no msg_qbytes column (Linux /proc/sysvipc/msg): queues then show MSGMNB, with a warning.

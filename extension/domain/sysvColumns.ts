@@ -126,8 +126,14 @@ export interface DecodedSysv {
  * (`elems`, `valuesError`), is that same object: a refresh of a host whose sets did not change builds no object
  * and no garbage per set (at 32,000 sets the objects and their collection cost more than the kernel reads),
  * and a set that changed in any field is decoded anew. Sets are matched by id, in listing order first.
+ *
+ * `same` (with `previous`): for each row, the row of the previous listing it repeats byte for byte, or -1, as
+ * the source compared the two listings' columns (NativeBinding.sameSets); `previous` must be what decoding
+ * that listing gave. A set is then kept on its id, nsems and the absence of detail and error alone, without
+ * reading its fields and values again: a set's header and values are read-only (shared/model.ts), and
+ * `values` is replaced only together with `elems`.
  */
-export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: readonly SemSet[]): SemSet[] {
+export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: readonly SemSet[], same?: Int32Array): SemSet[] {
   const h = c.headers;
   const v = c.values;
   const errs = new Map<number, IpcErrorInfo>();
@@ -140,7 +146,15 @@ export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: rea
   for (let i = 0, b = 0; i < c.count; i++, b += SEM_STRIDE) {
     const nsems = h[b + 7]!;
     const err = errs.size ? errs.get(i) : undefined;
-    if (prev.length && err === undefined) {
+    if (same !== undefined && prev.length && err === undefined) {
+      const j = same[i] ?? -1;
+      const o = j >= 0 ? prev[j] : undefined;
+      if (o !== undefined && o.id === h[b] && o.nsems === nsems && o.elems === undefined && o.valuesError === undefined && (o.values === undefined) !== withValues) {
+        out[i] = o;
+        off += nsems;
+        continue;
+      }
+    } else if (prev.length && err === undefined) {
       const id = h[b]!;
       let at = next;
       if (prev[at]?.id !== id) {
@@ -233,10 +247,10 @@ export function decodeItemError(e: RawItemError): ItemError {
   return item;
 }
 
-/** A whole columnar listing as model objects (`previousSems`: see decodeSems). */
-export function decodeSysv(r: RawSysv, withValues: boolean, previousSems?: readonly SemSet[]): DecodedSysv {
+/** A whole columnar listing as model objects (`previousSems`, `same`: see decodeSems). */
+export function decodeSysv(r: RawSysv, withValues: boolean, previousSems?: readonly SemSet[], same?: Int32Array): DecodedSysv {
   return {
-    sems: decodeSems(r.sem, withValues, previousSems),
+    sems: decodeSems(r.sem, withValues, previousSems, same),
     shms: decodeShms(r.shm),
     msgs: decodeMsgs(r.msg),
     errors: r.errors.map(decodeItemError),

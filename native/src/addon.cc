@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
                                                     std::to_string(NAPI_VERSION) + ")"));
   exports.Set("snapshot", Napi::Function::New(env, ipcx::JsSnapshot, "snapshot"));
   exports.Set("snapshotAsync", Napi::Function::New(env, ipcx::JsSnapshotAsync, "snapshotAsync"));
+  exports.Set("sameSets", Napi::Function::New(env, ipcx::JsSameSets, "sameSets"));
   exports.Set("limits", Napi::Function::New(env, ipcx::JsLimits, "limits"));
   exports.Set("probeSysv", Napi::Function::New(env, ipcx::JsProbeSysv, "probeSysv"));
   exports.Set("semDetail", Napi::Function::New(env, ipcx::JsSemDetail, "semDetail"));

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "convert.h"
@@ -154,6 +156,89 @@ Napi::Value JsSnapshot(const Napi::CallbackInfo& info) {
   const bool inPlace = Guard(env, [&] { return ListAll(b, values, s, in); });
   if (inPlace) return SnapshotToJs(env, s, SemInPlaceToJs(env, b.headers, b.values, in));
   return SnapshotToJs(env, s);
+}
+
+namespace {
+
+// A row's nsems as a count of values, or -1 when it is not a whole number a set can have.
+long long NsemsOf(const double* row) {
+  const double n = row[7];
+  return n >= 0 && n <= 65536 && n == std::floor(n) ? static_cast<long long>(n) : -1;
+}
+
+}  // namespace
+
+// For each set of a listing, the row of an earlier listing with the same id whose header and values are
+// byte for byte the same, or -1: what a refresh may keep of the earlier listing's decoded sets. The rows are
+// matched by id, in listing order first (a set made or removed in between shifts the rows after it). Rows
+// that no listing has (nsems not a whole number, values shorter than the rows need) match nothing.
+Napi::Value JsSameSets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "sameSets(prevHeaders: Float64Array, prevValues: Uint16Array, headers: Float64Array, values: Uint16Array, withValues: boolean)";
+  if (info.Length() != 5 || !info[4].IsBoolean()) Usage(env, usage);
+  auto f64 = [&](size_t i) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) Usage(env, usage);
+    Napi::Float64Array a = info[i].As<Napi::Float64Array>();
+    if (a.ElementLength() % kSemStride != 0) Usage(env, usage);
+    return a;
+  };
+  auto u16 = [&](size_t i) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) Usage(env, usage);
+    return info[i].As<Napi::Uint16Array>();
+  };
+  Napi::Float64Array phA = f64(0), hA = f64(2);
+  Napi::Uint16Array pvA = u16(1), vA = u16(3);
+  const bool withValues = info[4].As<Napi::Boolean>().Value();
+  const double *ph = phA.Data(), *h = hA.Data();
+  const uint16_t *pv = pvA.Data(), *v = vA.Data();
+  const size_t prows = phA.ElementLength() / kSemStride, rows = hA.ElementLength() / kSemStride;
+  const size_t pnv = pvA.ElementLength(), nv = vA.ElementLength();
+  Napi::Int32Array outA = Napi::Int32Array::New(env, rows);
+  int32_t* out = outA.Data();
+  std::fill(out, out + rows, -1);
+  // where each earlier row's values start: followed along while the listings line up, all of them (once)
+  // when they do not
+  std::vector<long long> pstart;
+  std::unordered_map<double, size_t> byId;
+  size_t next = 0, nextStart = 0, start = 0;
+  for (size_t i = 0; i < rows; i++) {
+    const double* row = h + i * kSemStride;
+    const long long n = NsemsOf(row);
+    const size_t len = withValues ? static_cast<size_t>(n) : 0;
+    if (n < 0 || start + len > nv) break;  // not a listing from here on
+    size_t at = next, atStart = nextStart;
+    if (at >= prows || ph[at * kSemStride] != row[0]) {
+      if (pstart.empty()) {
+        pstart.assign(prows, -1);
+        byId.reserve(prows);
+        size_t s = 0;
+        for (size_t k = 0; k < prows; k++) {
+          const long long pn = NsemsOf(ph + k * kSemStride);
+          if (pn < 0) break;
+          pstart[k] = static_cast<long long>(s);
+          s += withValues ? static_cast<size_t>(pn) : 0;
+          byId.emplace(ph[k * kSemStride], k);
+        }
+      }
+      auto it = byId.find(row[0]);
+      if (it == byId.end()) {
+        start += len;
+        continue;
+      }
+      at = it->second;
+      atStart = static_cast<size_t>(pstart[at]);
+    }
+    const long long pn = NsemsOf(ph + at * kSemStride);
+    if (pn < 0) break;  // the earlier columns are not a listing from here on
+    next = at + 1;
+    nextStart = atStart + (withValues ? static_cast<size_t>(pn) : 0);
+    if (std::memcmp(ph + at * kSemStride, row, kSemStride * sizeof(double)) == 0 && atStart + len <= pnv &&
+        (len == 0 || std::memcmp(pv + atStart, v + start, len * sizeof(uint16_t)) == 0)) {
+      out[i] = static_cast<int32_t>(at);
+    }
+    start += len;
+  }
+  return outA;
 }
 
 Napi::Value JsProbeSysv(const Napi::CallbackInfo& info) {

@@ -16,6 +16,7 @@ Napi::Value JsRestoreMode(const Napi::CallbackInfo& info);
 Napi::Value JsShmPeek(const Napi::CallbackInfo& info);
 Napi::Value JsReadPosixSem(const Napi::CallbackInfo& info);
 Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info);
+Napi::Value JsSameSets(const Napi::CallbackInfo& info);
 Napi::Value JsWatchCalls(const Napi::CallbackInfo& info);
 Napi::Value JsWatchCount(const Napi::CallbackInfo& info);
 Napi::Value JsWatchClose(const Napi::CallbackInfo& info);

@@ -429,7 +429,8 @@ test('LocalSource: consecutive and overlapping refreshes equal fresh listings; a
   const made = make('sem', ['-n', '50', '-s', '3', '-v', 'p']);
   try {
     // the binding as the source calls it, recording which buffers each listing was handed and wrote into
-    const calls: Array<{ reuse: ArrayBufferLike | undefined; wrote?: ArrayBufferLike }> = [];
+    const calls: Array<{ reuse: ArrayBufferLike | undefined; wrote?: ArrayBufferLike; done?: number }> = [];
+    let done = 0;
     const b0 = native();
     const spy: NativeBinding = {
       ...b0,
@@ -438,24 +439,35 @@ test('LocalSource: consecutive and overlapping refreshes equal fresh listings; a
         calls.push(call);
         const r = await b0.sysvAsync(opts);
         call.wrote = r.sem.headers.buffer;
+        call.done = done++;
         return r;
       },
     };
     const src = new LocalSource({ noAttachers: true, load: () => ({ binding: spy, tried: [] }) });
-    const first = await src.snapshot();
     const expected = nativeObjects().sems;
-    assert.deepEqual(first.sems, expected);
-    assert.equal(calls[0]!.reuse, undefined, 'the first listing has nothing to reuse');
+    const s1 = await src.snapshot();
+    const s2 = await src.snapshot();
+    assert.deepEqual([calls[0]!.reuse, calls[1]!.reuse], [undefined, undefined], 'nothing to reuse yet: the first listing is compared with by the second');
+    assert.deepEqual(s1.sems, expected);
+    assert.deepEqual(s2.sems, expected);
+    s2.sems.forEach((set, i) => assert.equal(set, s1.sems[i], `set ${set.id}: unchanged, the same object`));
+    await src.snapshot();
+    assert.equal(calls[2]!.reuse, calls[0]!.wrote, 'the third listing goes into the first one\'s buffers (the second\'s are compared with)');
+    assert.equal(calls[2]!.wrote, calls[2]!.reuse);
     // two at once: the first takes the spare buffers, the second finds none and gets new ones; both whole
     const [a, b] = await Promise.all([src.snapshot(), src.snapshot()]);
-    assert.equal(calls[1]!.reuse, calls[0]!.wrote, 'the first of the two writes into the last listing\'s buffers');
-    assert.equal(calls[1]!.wrote, calls[1]!.reuse);
-    assert.equal(calls[2]!.reuse, undefined, 'never the buffers another listing is writing into');
-    assert.notEqual(calls[2]!.wrote, calls[1]!.wrote);
+    assert.equal(calls[3]!.reuse, calls[1]!.wrote);
+    assert.equal(calls[4]!.reuse, undefined, 'never the buffers another listing is writing into');
+    for (const c of [calls[4]!.wrote, calls[3]!.wrote]) assert.ok(![calls[2]!.wrote].includes(c), 'nor those the next refresh compares with');
+    assert.notEqual(calls[4]!.wrote, calls[3]!.wrote);
     assert.deepEqual(a.sems, expected);
     assert.deepEqual(b.sems, expected);
     const next = await src.snapshot();
-    assert.ok(calls[3]!.reuse === calls[1]!.wrote || calls[3]!.reuse === calls[2]!.wrote, 'then the buffers of one of them');
+    // then the buffers of a listing already compared with: not those of the one of the two that ended last,
+    // which the next refresh compares with
+    const [, last] = [calls[3]!, calls[4]!].sort((x, y) => x.done! - y.done!);
+    assert.ok([calls[2]!.wrote, calls[3]!.wrote, calls[4]!.wrote].includes(calls[5]!.reuse), 'the buffers of a listing already compared with');
+    assert.notEqual(calls[5]!.reuse, last!.wrote);
     assert.deepEqual(next.sems, expected);
     // semctl(SETVAL) on one set (value and ctime change): that set is decoded anew, every other one is reused
     const target = made[7]!;

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeSems, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
 import type { SemSet } from '../../../extension/shared/model';
+import { sameSetsModel } from '../../helpers/sameSets';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -174,4 +175,37 @@ test('property: decodeSems with any previous sets, changed in any way, equals a 
     const c = cols(now);
     assert.deepEqual(decodeSems(c, now.withValues, prev), decodeSems(c, now.withValues));
   }), { numRuns: 2000 });
+
+  // with the source's byte comparison of the two listings (`same`, here from the model of sameSets): the
+  // previous sets stay aligned with their listing, and are changed only as the store changes them (detail
+  // with the values it read, or an error)
+  const detail = fc.record({ at: fc.nat(), what: fc.constantFrom('elems', 'valuesError'), semval: small });
+  fc.assert(fc.property(pair, fc.array(detail, { maxLength: 4 }), ([was, now], changes) => {
+    const prev = decodeSems(cols(was), was.withValues);
+    for (const ch of changes) {
+      if (!prev.length) break;
+      const s = prev[ch.at % prev.length]!;
+      if (ch.what === 'valuesError') s.valuesError = { code: 'EIDRM', syscall: 'semctl', op: 'GETALL', message: 'gone' };
+      else {
+        s.elems = Array.from({ length: s.nsems }, () => ({ semval: ch.semval, ncount: 0, zcount: 0, pid: 1 }));
+        s.values = s.elems.map((e) => e.semval);
+      }
+    }
+    const c = cols(now);
+    const same = Int32Array.from(sameSetsModel(cols(was), c, now.withValues));
+    assert.deepEqual(decodeSems(c, now.withValues, prev, same), decodeSems(c, now.withValues));
+  }), { numRuns: 2000 });
+});
+
+test('decodeSems trusts a comparison only for a set of the same id and size: a row pointed at another set is decoded anew', () => {
+  const c = semCols([semRow(0), semRow(32769)], [1, 2, 3, 4]);
+  const prev = decodeSems(c, true);
+  for (const same of [[1, 0], [-1, -1], [7, 9]]) {
+    const out = decodeSems(c, true, prev, Int32Array.from(same));
+    assert.deepEqual(out, decodeSems(c, true));
+    assert.ok(out.every((s, i) => s !== prev[i]), same.join(','));
+  }
+  const wider = semCols([semRow(0, { 7: 3 }), semRow(32769)], [1, 2, 9, 3, 4]);
+  assert.notEqual(decodeSems(wider, true, prev, Int32Array.from([0, 1]))[0], prev[0], 'nsems differs: not the same set');
+  assert.deepEqual(decodeSems(c, true, prev, Int32Array.from([0, 1])), prev, 'pointed right: kept');
 });
