@@ -292,6 +292,8 @@ export class LocalSource implements IpcSource {
 
   dispose(): void {
     this.ipcs?.dispose();
+    // what the next refresh would have reused (megabytes at tens of thousands of sets)
+    this.lastSems = this.lastColumns = this.spareColumns = undefined;
   }
 
   /** dispose() that can be awaited (tests, CLI). */
