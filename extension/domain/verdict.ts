@@ -282,6 +282,16 @@ export function lastActivity(o: IpcObject): number {
   }
 }
 
+/**
+ * Pid fields no kernel writes (negative, a fraction, not a number) out of `fields`: a damaged or forged
+ * listing, from which nothing about the object's users can be concluded; each one is doubt.
+ */
+function notPids(f: Findings, fields: ReadonlyArray<readonly [role: string, pid: number]>): void {
+  for (const [role, pid] of fields) {
+    if (!(Number.isSafeInteger(pid) && pid >= 0)) f.doubt.push(`${role} pid ${pid} is not a pid: the listing is damaged, its users unknown`);
+  }
+}
+
 function semFindings(s: SemSet, ctx: Ctx, f: Findings): void {
   const err = s.valuesError;
   if (err && (err.code === 'EACCES' || err.code === 'EPERM')) {
@@ -301,6 +311,7 @@ function semFindings(s: SemSet, ctx: Ctx, f: Findings): void {
     f.doubt.push(`per-semaphore detail lists ${s.elems.length} of the set's ${s.nsems} semaphores: waiters and last-op pids of the rest unknown`);
     return;
   }
+  notPids(f, s.elems.map((e, i) => [`semaphore ${i} last-op`, e.pid] as const));
   let waiters = 0;
   const waitingOn: number[] = [];
   s.elems.forEach((e, i) => {
@@ -334,6 +345,7 @@ function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
   if (m.nattch > 0) f.live.push(`attached ${m.nattch} time(s) (nattch ${m.nattch})`);
   if (m.attachers && m.attachers.length > 0) f.live.push(`mapped by pid(s) ${m.attachers.join(', ')}`);
   if (m.dest) f.notes.push('marked for removal (SHM_DEST): goes away at the last detach');
+  notPids(f, [['creator', m.cpid], ['last attach/detach', m.lpid]]);
   // the kernel records a creator for every segment: 0 means one this reader cannot see
   const creator = m.cpid > 0 ? pidStatusIn(ctx.snapshot, m.cpid, m.ctime) : undefined;
   if (creator) f.pid('creator', creator, m.ctime);
@@ -352,6 +364,7 @@ function shmFindings(m: ShmSegment, ctx: Ctx, f: Findings): void {
 }
 
 function msgFindings(q: MsgQueue, ctx: Ctx, f: Findings): void {
+  notPids(f, [['last sender', q.lspid], ['last receiver', q.lrpid]]);
   // lspid/stime and lrpid/rtime are set together: a 0 pid with its time set is a process we cannot see
   if (q.lspid === 0 && q.stime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last sender'));
   if (q.lrpid === 0 && q.rtime > 0) f.doubt.push(zeroPidReason(ctx.snapshot, 'last receiver'));

@@ -423,6 +423,9 @@ function mustNotBeOrphan(o: IpcObject, w: World, v: Verdict): string[] {
   const initial = s.reader?.initialPidNs === true;
   const pids = recordedPids(o, w, v);
   for (const p of pids) if (!provenGone(s, p.pid, p.ref)) why.push(`${p.role} pid ${p.pid} is not proven dead`);
+  // a pid field no kernel writes says the listing is damaged: nothing about the object's users is known
+  const pidFields = o.kind === 'shm' ? [o.cpid, o.lpid] : o.kind === 'msg' ? [o.lspid, o.lrpid] : o.kind === 'sem' ? (o.elems ?? []).map((e) => e.pid) : [];
+  for (const p of pidFields) if (!(Number.isSafeInteger(p) && p >= 0)) why.push(`pid field ${p} is not a pid`);
   switch (o.kind) {
     case 'posixSem':
     case 'posixShm':

@@ -263,3 +263,32 @@ test('settings rules are validated field by field', () => {
   assert.equal(parseObjectRule('0x1234'), undefined);
   assert.equal(parseObjectRule(null), undefined);
 });
+
+test('a pid field no kernel writes (negative, a fraction, not a number) is doubt, never evidence: the orphan is kept', () => {
+  const all = verdictOptions({ ...opts, recycleUnrecognized: true, kinds: ['sem', 'shm', 'msg'] });
+  // each object alone is a recyclable orphan: every pid it records is dead
+  const base = () => snapshot({
+    sems: [semSet(3, 0x1234, elems(3, 50))],
+    shms: [shm(2, 12, 41, { lpid: 41, atime: NOW - 7200 })],
+    msgs: [msg(4, 4, 11, 12)],
+    processes: procs(proc(50, false), proc(41, false), proc(11, false), proc(12, false)),
+  });
+  for (const ref of ['sem:3', 'shm:2', 'msg:4']) assert.equal(one(base(), ref, all).recyclable, true, `${ref} is the recyclable baseline`);
+  const damage: Array<[string, string, (s: ReturnType<typeof snapshot>, bad: number) => void]> = [
+    ['sem:3', 'semaphore 1 last-op', (s, bad) => { s.sems[0]!.elems![1]!.pid = bad; }],
+    ['shm:2', 'creator', (s, bad) => { s.shms[0]!.cpid = bad; }],
+    ['shm:2', 'last attach/detach', (s, bad) => { s.shms[0]!.lpid = bad; }],
+    ['msg:4', 'last sender', (s, bad) => { s.msgs[0]!.lspid = bad; }],
+    ['msg:4', 'last receiver', (s, bad) => { s.msgs[0]!.lrpid = bad; }],
+  ];
+  for (const [ref, role, set] of damage) {
+    for (const bad of [-1, -(2 ** 31), 1.5, NaN, Infinity, 2 ** 53]) {
+      const s = base();
+      set(s, bad);
+      const v = one(s, ref, all);
+      assert.notEqual(v.state, 'orphan', `${ref} ${role} pid ${bad}`);
+      assert.equal(v.recyclable, false, `${ref} ${role} pid ${bad}`);
+      assert.ok(v.reasons.some((r) => r.includes(`${role} pid ${bad} is not a pid`)), `${ref} ${role} pid ${bad}: ${v.reasons.join('; ')}`);
+    }
+  }
+});
