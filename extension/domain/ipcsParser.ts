@@ -101,7 +101,6 @@ export function parseModeString(text: string): { mode: number; flags: string } |
   return { mode, flags: text.slice(0, 2).replace(/-/g, '') };
 }
 
-
 function parseKeyToken(t: string): number | undefined {
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) return parseInt(t.slice(2), 16) | 0;
   if (/^-?\d+$/.test(t)) return Number(t) | 0;

@@ -136,18 +136,25 @@ const RULE_KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixS
  * A rule from settings (user input), validated field by field; undefined when malformed or empty. Keys may be
  * numbers or "0x..." / decimal text.
  */
+/** Whether `v` is a key: signed or unsigned 32-bit (-2^31 .. 2^32-1). */
+const isKeyValue = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32;
+
+/**
+ * A key written as text (settings, `--trust-key`): `0x` and up to 8 hex digits, or a decimal of at most 10
+ * digits that is a key; anything else (a larger number, which would wrap around to another key) undefined.
+ */
+export function keyOfText(t: string): number | undefined {
+  if (/^0x[0-9a-f]{1,8}$/i.test(t)) return Number.parseInt(t, 16);
+  return /^-?\d{1,10}$/.test(t) && isKeyValue(Number(t)) ? Number(t) : undefined;
+}
+
 export function parseObjectRule(raw: unknown): ObjectRule | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;
   const out: ObjectRule = {};
-  // a key is signed or unsigned 32-bit (-2^31 .. 2^32-1), whether written as a number or as text
-  const inRange = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32;
-  const key = (v: unknown): number | undefined => {
-    if (typeof v === 'number' && inRange(v)) return v;
-    if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v.trim())) return Number.parseInt(v.trim(), 16);
-    if (typeof v === 'string' && /^-?\d{1,10}$/.test(v.trim()) && inRange(Number(v.trim()))) return Number(v.trim());
-    return undefined;
-  };
+  // a key is signed or unsigned 32-bit, whether written as a number or as text
+  const key = (v: unknown): number | undefined =>
+    typeof v === 'number' ? (isKeyValue(v) ? v : undefined) : typeof v === 'string' ? keyOfText(v.trim()) : undefined;
   if (r['kind'] !== undefined) {
     if (!RULE_KINDS.includes(r['kind'] as IpcKind)) return undefined;
     out.kind = r['kind'] as IpcKind;

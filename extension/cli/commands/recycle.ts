@@ -3,7 +3,7 @@ import { closeSettled, findLeftLocks, findRemoteLeftLocks, formatLeftLocks, rest
 import { nativeBinding } from '../../backend/nativeLoader';
 import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
-import type { ObjectRule } from '../../domain/verdict';
+import { keyOfText, type ObjectRule } from '../../domain/verdict';
 import type { IpcKind } from '../../shared/model';
 import type { IpcSource } from '../../backend/ipcSource';
 import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
@@ -124,8 +124,8 @@ export function parseKinds(v: string[] | undefined): IpcKind[] | undefined {
  */
 export function parseKeyRules(v: string[] | undefined, note: string): ObjectRule[] {
   return (v ?? []).map((s) => {
-    const n = /^0x[0-9a-f]{1,8}$/i.test(s) ? Number.parseInt(s, 16) : /^-?\d+$/.test(s) ? Number(s) : NaN;
-    if (!Number.isFinite(n) || n < -(2 ** 31) || n >= 2 ** 32) {
+    const n = keyOfText(s);
+    if (n === undefined) {
       throw new UsageError(`key ${JSON.stringify(s)}: expected 0xHEX or a decimal number from -2147483648 to 4294967295`);
     }
     return { key: n | 0, note };
