@@ -10,6 +10,19 @@ import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, Sh
 import { toIpcErrorInfo } from './errors';
 import { parseLimitFiles, type LimitFiles } from './procParser';
 
+/**
+ * Column `i` of a header array as a number V8 keeps inside the object it is stored in. A Float64Array read is a
+ * heap number, and an object field first given heap numbers stays a field of boxed doubles: every set would
+ * carry ten heap numbers of its own, which cost more to build, compare and collect than the set itself. An
+ * integer that fits in 32 bits (every field of nearly every object) comes back as a small integer, any other
+ * value unchanged.
+ */
+function col(h: Float64Array, i: number): number {
+  const x = h[i]!;
+  const n = x | 0;
+  return n === x ? n : x;
+}
+
 /** Doubles per semaphore set in RawSemColumns.headers. */
 export const SEM_STRIDE = 10; // id key uid gid cuid cgid mode nsems otime ctime
 /** Doubles per segment in RawShmColumns.headers. */
@@ -144,7 +157,7 @@ export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: rea
   let byId: Map<number, number> | undefined;
   let off = 0;
   for (let i = 0, b = 0; i < c.count; i++, b += SEM_STRIDE) {
-    const nsems = h[b + 7]!;
+    const nsems = col(h, b + 7);
     const err = errs.size ? errs.get(i) : undefined;
     if (same !== undefined && prev.length && err === undefined) {
       const j = same[i] ?? -1;
@@ -155,7 +168,7 @@ export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: rea
         continue;
       }
     } else if (prev.length && err === undefined) {
-      const id = h[b]!;
+      const id = col(h, b);
       let at = next;
       if (prev[at]?.id !== id) {
         byId ??= new Map(prev.map((o, k) => [o.id, k]));
@@ -175,18 +188,19 @@ export function decodeSems(c: RawSemColumns, withValues: boolean, previous?: rea
       const values: number[] = new Array(nsems);
       for (let j = 0; j < nsems; j++) values[j] = v[off + j]!;
       out[i] = {
-        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
-        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, values,
+        kind: 'sem', id: col(h, b), key: col(h, b + 1), uid: col(h, b + 2), gid: col(h, b + 3), cuid: col(h, b + 4),
+        cgid: col(h, b + 5), mode: col(h, b + 6), nsems, otime: col(h, b + 8), ctime: col(h, b + 9), values,
       };
     } else if (err !== undefined) {
       out[i] = {
-        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
-        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!, valuesError: err,
+        kind: 'sem', id: col(h, b), key: col(h, b + 1), uid: col(h, b + 2), gid: col(h, b + 3), cuid: col(h, b + 4),
+        cgid: col(h, b + 5), mode: col(h, b + 6), nsems, otime: col(h, b + 8), ctime: col(h, b + 9),
+        valuesError: err,
       };
     } else {
       out[i] = {
-        kind: 'sem', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!,
-        cgid: h[b + 5]!, mode: h[b + 6]!, nsems, otime: h[b + 8]!, ctime: h[b + 9]!,
+        kind: 'sem', id: col(h, b), key: col(h, b + 1), uid: col(h, b + 2), gid: col(h, b + 3), cuid: col(h, b + 4),
+        cgid: col(h, b + 5), mode: col(h, b + 6), nsems, otime: col(h, b + 8), ctime: col(h, b + 9),
       };
     }
     off += nsems;
@@ -217,11 +231,12 @@ export function decodeShms(c: RawColumns): ShmSegment[] {
   const h = c.headers;
   const out: ShmSegment[] = new Array(c.count);
   for (let i = 0, b = 0; i < c.count; i++, b += SHM_STRIDE) {
-    const mode = h[b + 6]!;
+    const mode = col(h, b + 6);
     out[i] = {
-      kind: 'shm', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
-      mode, segsz: h[b + 7]!, cpid: h[b + 8]!, lpid: h[b + 9]!, nattch: h[b + 10]!, atime: h[b + 11]!,
-      dtime: h[b + 12]!, ctime: h[b + 13]!, dest: (mode & SHM_DEST) !== 0, locked: (mode & SHM_LOCKED) !== 0,
+      kind: 'shm', id: col(h, b), key: col(h, b + 1), uid: col(h, b + 2), gid: col(h, b + 3), cuid: col(h, b + 4),
+      cgid: col(h, b + 5), mode, segsz: col(h, b + 7), cpid: col(h, b + 8), lpid: col(h, b + 9),
+      nattch: col(h, b + 10), atime: col(h, b + 11), dtime: col(h, b + 12), ctime: col(h, b + 13),
+      dest: (mode & SHM_DEST) !== 0, locked: (mode & SHM_LOCKED) !== 0,
     };
   }
   return out;
@@ -232,9 +247,9 @@ export function decodeMsgs(c: RawColumns): MsgQueue[] {
   const out: MsgQueue[] = new Array(c.count);
   for (let i = 0, b = 0; i < c.count; i++, b += MSG_STRIDE) {
     out[i] = {
-      kind: 'msg', id: h[b]!, key: h[b + 1]!, uid: h[b + 2]!, gid: h[b + 3]!, cuid: h[b + 4]!, cgid: h[b + 5]!,
-      mode: h[b + 6]!, cbytes: h[b + 7]!, qnum: h[b + 8]!, qbytes: h[b + 9]!, lspid: h[b + 10]!,
-      lrpid: h[b + 11]!, stime: h[b + 12]!, rtime: h[b + 13]!, ctime: h[b + 14]!,
+      kind: 'msg', id: col(h, b), key: col(h, b + 1), uid: col(h, b + 2), gid: col(h, b + 3), cuid: col(h, b + 4),
+      cgid: col(h, b + 5), mode: col(h, b + 6), cbytes: col(h, b + 7), qnum: col(h, b + 8), qbytes: col(h, b + 9),
+      lspid: col(h, b + 10), lrpid: col(h, b + 11), stime: col(h, b + 12), rtime: col(h, b + 13), ctime: col(h, b + 14),
     };
   }
   return out;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeSems, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
+import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeRow, decodeSems, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
 import type { SemSet } from '../../../extension/shared/model';
 import { sameSetsModel } from '../../helpers/sameSets';
 
@@ -208,4 +208,19 @@ test('decodeSems trusts a comparison only for a set of the same id and size: a r
   const wider = semCols([semRow(0, { 7: 3 }), semRow(32769)], [1, 2, 9, 3, 4]);
   assert.notEqual(decodeSems(wider, true, prev, Int32Array.from([0, 1]))[0], prev[0], 'nsems differs: not the same set');
   assert.deepEqual(decodeSems(c, true, prev, Int32Array.from([0, 1])), prev, 'pointed right: kept');
+});
+
+test('decoding keeps every header value exactly: 32-bit integers, values beyond them, negatives and non-integers alike', () => {
+  // the decoders turn a 32-bit integer into a small integer (so V8 keeps it inside the object); this holds
+  // that nothing else changes: a uid of 2^32 - 2, a 2038 ctime, a segment of 2^40 bytes, a negative key
+  const edge = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32 - 2, 2 ** 33 + 1, 2 ** 53 - 1, 0.5, -2.25];
+  for (const [stride, decode] of [[SEM_STRIDE, 'sem'], [SHM_STRIDE, 'shm'], [MSG_STRIDE, 'msg']] as const) {
+    for (let shift = 0; shift < edge.length; shift++) {
+      const row = Array.from({ length: stride }, (_, k) => edge[(k + shift) % edge.length]!);
+      if (decode === 'sem') row[7] = 0; // nsems: no values to read
+      const o = decodeRow(decode, Float64Array.from(row)) as unknown as Record<string, unknown>;
+      const fields = layout('extension/domain/sysvColumns.ts', `${decode.toUpperCase()}_STRIDE`)[1].split(/\s+/);
+      fields.forEach((f, k) => assert.ok(Object.is(o[f], row[k]), `${decode}.${f}: ${String(o[f])}, column ${row[k]}`));
+    }
+  }
 });
