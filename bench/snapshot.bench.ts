@@ -10,7 +10,8 @@
  * timing; each is measured in the steady state of doing only that, as a host refreshing every few seconds is):
  *   - the floor (bench/c/floor.c, built here, not shipped): headers of every object + GETALL of every set by
  *     the fastest means available, timed inside that C process (start-up excluded): *_STAT_ANY per slot and
- *     /proc/sysvipc parsing, one and two threads each; the floor of a round is the fastest of the four;
+ *     /proc/sysvipc parsing, one and two threads each (two threads share the set slots from both ends of
+ *     the table, so both finish together); the floor of a round is the fastest of the four;
  *   - the extension's refresh as the store calls it: LocalSource.snapshot() (the binding's snapshotAsync, kernel
  *     reads on a worker thread, with the local facts around it and the model objects, the sets the kernel lists
  *     unchanged reused from its previous snapshot); the same refresh where every set changed (a new source,

@@ -10,7 +10,8 @@
 // Modes (each run REPS times after one warm-up; the median wall time and the median CPU time of the process,
 // all threads, are reported):
 //   stat1  *_STAT_ANY per kernel slot (0..maxidx from *_INFO), GETALL right after each set's stat, 1 thread
-//   stat2  the same, slots split across two threads
+//   stat2  the same on two threads: the first lists segments and queues, then both take set slots in batches
+//          from the two ends of the table until they meet (so both finish together)
 //   proc1  /proc/sysvipc/{sem,shm,msg} read with a 1 MiB buffer and parsed, then GETALL per set id, 1 thread
 //   proc2  the same, with a second thread taking GETALLs of the set ids as the first one parses them (and the
 //          first one joining the GETALLs once shm and msg are parsed)
@@ -120,8 +121,9 @@ static void *stat_sems(void *arg) {
 }
 
 static void stat_shms(Found *f) {
-  struct shm_info si;
-  int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&si);
+  // IPC_INFO: the highest slot in use, as SHM_INFO gives it, without SHM_INFO's walk over every segment
+  struct shminfo si;
+  int max = shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
   struct shmid_ds ds;
   for (int i = 0; i <= max; i++) {
     int id = shmctl(i, SHM_STAT_ANY, &ds);
@@ -160,31 +162,73 @@ static int sem_maxidx(void) {
   return max;
 }
 
+// Set slots two threads take in batches from the two ends of the table until they meet (lo << 32 | end):
+// the thread that also lists segments and queues takes fewer, so both finish together.
+static _Atomic unsigned long long slots;
+#define CLAIM_BATCH 128
+
+static int claim(int forward, int *from, int *to) {
+  unsigned long long cur = atomic_load(&slots);
+  for (;;) {
+    unsigned lo = (unsigned)(cur >> 32), end = (unsigned)cur;
+    if (lo >= end) return 0;
+    unsigned take = end - lo < CLAIM_BATCH ? end - lo : CLAIM_BATCH;
+    unsigned long long next = forward ? ((unsigned long long)(lo + take) << 32) | end
+                                      : ((unsigned long long)lo << 32) | (end - take);
+    if (atomic_compare_exchange_weak(&slots, &cur, next)) {
+      *from = (int)(forward ? lo : end - take);
+      *to = *from + (int)take - 1;
+      return 1;
+    }
+  }
+}
+
+typedef struct {
+  int forward;
+  StatPart p;
+  Found others;  // segments and queues (the forward thread)
+} Claimer;
+
+static void *claim_sems(void *arg) {
+  Claimer *c = arg;
+  if (c->forward) {
+    stat_shms(&c->others);
+    stat_msgs(&c->others);
+  }
+  int from, to;
+  while (claim(c->forward, &from, &to)) {
+    c->p.from = from;
+    c->p.to = to;
+    stat_sems(&c->p);
+  }
+  return NULL;
+}
+
 static Found run_stat(int threads) {
   int max = sem_maxidx();
-  StatPart p[2] = {{0}};
   Found f = {0};
   if (threads == 1) {
-    p[0].from = 0; p[0].to = max; p[0].t = 0;
-    stat_sems(&p[0]);
+    StatPart p = {0};
+    p.from = 0; p.to = max; p.t = 0;
+    stat_sems(&p);
     stat_shms(&f);
     stat_msgs(&f);
-  } else {
-    // the second thread takes the upper half of the set slots; shm and msg slots go to the first thread
-    // after its half (they are few)
-    int half = (max + 1) / 2;
-    p[0].from = 0; p[0].to = half - 1; p[0].t = 0;
-    p[1].from = half; p[1].to = max; p[1].t = 1;
-    pthread_t th;
-    pthread_create(&th, NULL, stat_sems, &p[1]);
-    stat_sems(&p[0]);
-    stat_shms(&f);
-    stat_msgs(&f);
-    pthread_join(th, NULL);
+    f.sets = p.f.sets; f.values = p.f.values; f.sum = p.f.sum;
+    return f;
   }
-  f.sets = p[0].f.sets + p[1].f.sets;
-  f.values = p[0].f.values + p[1].f.values;
-  f.sum = p[0].f.sum + p[1].f.sum;
+  // the first thread lists segments and queues, then both take set slots from the two ends
+  atomic_store(&slots, (unsigned long long)(unsigned)(max + 1));
+  Claimer c[2] = {{0}};
+  c[0].forward = 1; c[0].p.t = 0;
+  c[1].forward = 0; c[1].p.t = 1;
+  pthread_t th;
+  pthread_create(&th, NULL, claim_sems, &c[1]);
+  claim_sems(&c[0]);
+  pthread_join(th, NULL);
+  f = c[0].others;
+  f.sets = c[0].p.f.sets + c[1].p.f.sets;
+  f.values = c[0].p.f.values + c[1].p.f.values;
+  f.sum = c[0].p.f.sum + c[1].p.f.sum;
   return f;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -60,13 +61,32 @@ SemBuffers AllocSemBuffers(Napi::Env env, bool values, Napi::Value reuseHeaders 
 // Every kind, the sets in place when the buffers hold them (else into s.sem, copied later). Returns whether
 // the sets are in place.
 bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
+  // Segments and queues, once, into their own errors (kept in order after the sets'). With many sets and
+  // more than two cores, on a thread of their own while the sets are listed; with two, by the set scan's
+  // first thread before it takes slots, the other thread taking more meanwhile (a third thread on two
+  // cores would only be time-sliced against the scan); else after the sets.
+  std::vector<ItemErr> otherErrors;
+  bool otherStatAny = true;
+  std::exception_ptr otherFailure;
+  bool othersDone = false;
+  const std::function<void()> others = [&]() {
+    if (othersDone) return;
+    othersDone = true;
+    try {
+      ListShms(s.shm, otherErrors, otherStatAny);
+      ListMsgs(s.msg, otherErrors, otherStatAny);
+    } catch (...) {
+      otherFailure = std::current_exception();
+    }
+  };
+  const bool aside = b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 2;
   bool statAny = true;
   bool inPlace = false;
   std::exception_ptr semFailure;
   auto sets = [&]() {
     try {
       if (b.ok) {
-        inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny);
+        inPlace = ListSemsInto(b.dest, values, in, s.errors, statAny, aside ? std::function<void()>() : others);
         if (!inPlace) {  // the table outgrew the buffers during the scan: again, the growing way
           s.errors.clear();
           in = SemInPlace{};
@@ -78,23 +98,8 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
       semFailure = std::current_exception();
     }
   };
-  // Segments and queues: with many sets (whose scan is split across threads) and more than one core, on a
-  // thread of their own while the sets are listed, so no core idles while another lists them after the
-  // sets; errors keep their order (sets, segments, queues).
-  std::vector<ItemErr> otherErrors;
-  bool otherStatAny = true;
-  std::exception_ptr otherFailure;
-  auto others = [&]() {
-    try {
-      ListShms(s.shm, otherErrors, otherStatAny);
-      ListMsgs(s.msg, otherErrors, otherStatAny);
-    } catch (...) {
-      otherFailure = std::current_exception();
-    }
-  };
-  const bool aside = b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 1;
   RunOnThreads(aside ? 2 : 1, [&](unsigned t) { t == 0 ? sets() : others(); });
-  if (!aside) others();
+  others();  // when nothing above ran them
   if (semFailure) std::rethrow_exception(semFailure);
   if (otherFailure) std::rethrow_exception(otherFailure);
   s.errors.insert(s.errors.end(), otherErrors.begin(), otherErrors.end());

@@ -201,10 +201,46 @@ bool Reserve(std::atomic<long long>& shared, long long& left, long long n, long 
   return true;
 }
 
-// One slot range written in place. A forward slice fills d from its start in ascending slot order; a backward
-// slice scans its slots in descending order and fills d from its end downwards, so its rows and values also
-// lie in ascending slot order in memory (the caller moves them down after the forward ones). valueErrors
-// carry the ordinal within the slice, errors are in scan order.
+// Slots two in-place slices take in batches: the forward slice from the bottom of the range, the backward one
+// from the top, until they meet. Where both share one range, the slice that started later (its thread did
+// other work first) or runs slower takes fewer, and the two finish together instead of one idling while the
+// other ends a fixed half.
+class SlotClaims {
+ public:
+  SlotClaims(int from, int to) : bounds_(Pack(from, to + 1)) {}
+
+  /** The next batch of at most `n` slots, from the bottom (forward) or the top; false when none is left. */
+  bool Take(bool forward, int n, int& from, int& to) {
+    uint64_t cur = bounds_.load(std::memory_order_relaxed);
+    for (;;) {
+      const int lo = static_cast<int>(cur >> 32), end = static_cast<int>(cur & 0xffffffffu);
+      if (lo >= end) return false;
+      const int take = std::min(n, end - lo);
+      const uint64_t next = forward ? Pack(lo + take, end) : Pack(lo, end - take);
+      if (bounds_.compare_exchange_weak(cur, next, std::memory_order_relaxed)) {
+        from = forward ? lo : end - take;
+        to = from + take - 1;
+        return true;
+      }
+    }
+  }
+
+ private:
+  // the first slot not taken from the bottom, and one past the last not taken from the top (both >= 0)
+  static uint64_t Pack(int lo, int end) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(lo)) << 32) | static_cast<uint32_t>(end);
+  }
+  std::atomic<uint64_t> bounds_;
+};
+
+// Slots per batch: about a tenth of a millisecond of semctl calls, so the slices finish within that of each
+// other, and a few hundred claims per scan of 32,000 slots.
+constexpr int kClaimBatch = 128;
+
+// One slot range written in place, its slots taken from `claims`. A forward slice fills d from its start in
+// ascending slot order; a backward slice takes its slots in descending order and fills d from its end
+// downwards, so its rows and values also lie in ascending slot order in memory (the caller moves them down
+// after the forward ones). valueErrors carry the ordinal within the slice, errors are in scan order.
 struct alignas(64) InPlaceSlice {
   size_t rows = 0;
   size_t nvalues = 0;
@@ -214,47 +250,51 @@ struct alignas(64) InPlaceSlice {
   std::exception_ptr failure;
 };
 
-void ListSemSlotsInPlace(int from, int to, bool forward, bool values, InPlaceShared& sh, InPlaceSlice& s) {
+void ListSemSlotsInPlace(SlotClaims& claims, bool forward, bool values, InPlaceShared& sh, InPlaceSlice& s) {
   const SemDest& d = *sh.d;
   int anyState = 0;
   struct semid_ds ds;
   auto stat = [&ds](int idx, int cmd) { return SemStatFor(idx, cmd, &ds); };
   long long rowsLeft = 0, valuesLeft = 0;
-  for (int k = 0, n = to - from + 1; k < n; k++) {
-    const int idx = forward ? from + k : to - k;
-    const char* op = "SEM_STAT_ANY";
-    int id = StatSlot(idx, anyState, s.statAny, op, "SEM_STAT_ANY", "SEM_STAT", stat, SEM_STAT_ANY, SEM_STAT);
-    if (id < 0) {
-      int e = errno;
-      if (e == EINVAL || e == EIDRM) continue;  // empty slot, or removed while we looked
-      s.errors.push_back(ItemErr{'s', idx, Err(e, "semctl", op, -1)});
-      continue;
-    }
-    const long long nsems = static_cast<long long>(ds.sem_nsems);
-    if (!Reserve(sh.rowsFree, rowsLeft, 1, sh.rowBatch) ||
-        (values && !Reserve(sh.valuesFree, valuesLeft, nsems, sh.valueBatch))) {
-      sh.overflow.store(true, std::memory_order_relaxed);
-      return;
-    }
-    SemRow(id, ds, d.headers + (forward ? s.rows : d.setCap - 1 - s.rows) * kSemStride);
-    if (values) {
-      uint16_t* v = forward ? d.values + s.nvalues : d.values + d.valueCap - s.nvalues - static_cast<size_t>(nsems);
-      semun va;
-      va.array = v;
-      if (nsems > 0 && semctl(id, 0, GETALL, va) < 0) {
-        s.valueErrors.push_back(ValueErr{s.rows, Err(errno, "semctl", "GETALL", id)});
-        std::memset(v, 0, static_cast<size_t>(nsems) * sizeof(uint16_t));  // zero where unread, as ListSems
+  int from = 0, to = -1;
+  while (claims.Take(forward, kClaimBatch, from, to)) {
+    for (int k = 0, n = to - from + 1; k < n; k++) {
+      const int idx = forward ? from + k : to - k;
+      const char* op = "SEM_STAT_ANY";
+      int id = StatSlot(idx, anyState, s.statAny, op, "SEM_STAT_ANY", "SEM_STAT", stat, SEM_STAT_ANY, SEM_STAT);
+      if (id < 0) {
+        int e = errno;
+        if (e == EINVAL || e == EIDRM) continue;  // empty slot, or removed while we looked
+        s.errors.push_back(ItemErr{'s', idx, Err(e, "semctl", op, -1)});
+        continue;
       }
-      s.nvalues += static_cast<size_t>(nsems);
+      const long long nsems = static_cast<long long>(ds.sem_nsems);
+      if (!Reserve(sh.rowsFree, rowsLeft, 1, sh.rowBatch) ||
+          (values && !Reserve(sh.valuesFree, valuesLeft, nsems, sh.valueBatch))) {
+        sh.overflow.store(true, std::memory_order_relaxed);
+        return;
+      }
+      SemRow(id, ds, d.headers + (forward ? s.rows : d.setCap - 1 - s.rows) * kSemStride);
+      if (values) {
+        uint16_t* v = forward ? d.values + s.nvalues : d.values + d.valueCap - s.nvalues - static_cast<size_t>(nsems);
+        semun va;
+        va.array = v;
+        if (nsems > 0 && semctl(id, 0, GETALL, va) < 0) {
+          s.valueErrors.push_back(ValueErr{s.rows, Err(errno, "semctl", "GETALL", id)});
+          std::memset(v, 0, static_cast<size_t>(nsems) * sizeof(uint16_t));  // zero where unread, as ListSems
+        }
+        s.nvalues += static_cast<size_t>(nsems);
+      }
+      s.rows++;
+      if (sh.overflow.load(std::memory_order_relaxed)) return;
     }
-    s.rows++;
-    if (sh.overflow.load(std::memory_order_relaxed)) return;
   }
 }
 
 }  // namespace
 
-bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny) {
+bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny,
+                  const std::function<void()>& before) {
   struct seminfo si{};
   const int maxidx = SemTableInfo(si, errors);
   if (maxidx < 0) return true;
@@ -267,25 +307,33 @@ bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<It
   sh.valueBatch = BatchOf(d.valueCap, n, 4096);
   const int per = (maxidx + 1 + static_cast<int>(n) - 1) / static_cast<int>(n);
   // Slot ranges: the first is written forward in place, the last (with two threads or more) backward in
-  // place, the ones between (more than two threads) into their own columns, copied into the gap after.
+  // place, the ones between (more than two threads) into their own columns, copied into the gap after. With
+  // two threads the first and the last share every slot, taken from both ends until they meet; with more,
+  // each has its own range.
   InPlaceSlice first, last;
   std::vector<SemPart> middle(n > 2 ? n - 2 : 0);
   auto range = [&](unsigned r, int& from, int& to) {
     from = static_cast<int>(r) * per;
     to = std::min(maxidx, from + per - 1);
   };
+  int from0, to0, fromN, toN;
+  range(0, from0, to0);
+  range(n - 1, fromN, toN);
+  SlotClaims firstClaims(from0, n == 2 ? maxidx : to0), lastClaims(fromN, std::max(fromN - 1, toN));
+  SlotClaims& lastFrom = n == 2 ? firstClaims : lastClaims;
   auto run = [&](unsigned r) {
-    int from, to;
-    range(r, from, to);
     if (r == 0 || r == n - 1) {
       InPlaceSlice& s = r == 0 ? first : last;
       try {
-        if (from <= to) ListSemSlotsInPlace(from, to, r == 0, values, sh, s);
+        if (r == 0 && before) before();
+        ListSemSlotsInPlace(r == 0 ? firstClaims : lastFrom, r == 0, values, sh, s);
       } catch (...) {
         s.failure = std::current_exception();
       }
       return;
     }
+    int from, to;
+    range(r, from, to);
     middle[r - 1].List(from, to, values, si, n);
   };
   RunOnThreads(n, run);
