@@ -8,7 +8,7 @@ import { assembleColumnar, assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
-import { withoutSems, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
+import { withoutSems, type RawColumns, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SemSet, SysvKind, SysvObject } from '../shared/model';
 import { SshSource } from '../remote/sshSource';
@@ -95,6 +95,8 @@ export class LocalSource implements IpcSource {
    * their buffers (taken while a listing runs, so two snapshots at once never share them)
    */
   private spareColumns: RawSemColumns | undefined;
+  /** the segment and queue columns of the last listing, decoded and no longer read: the next one is copied into them */
+  private spareOthers: { shm: RawColumns; msg: RawColumns } | undefined;
 
   constructor(private readonly opts: LocalSourceOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -140,8 +142,9 @@ export class LocalSource implements IpcSource {
     const takenAt = Date.now();
     const values = this.opts.values !== false;
     const reuse = this.spareColumns;
-    this.spareColumns = undefined;
-    const { raw, around } = await this.listing(values, reuse);
+    const reuseOthers = this.spareOthers;
+    this.spareColumns = this.spareOthers = undefined;
+    const { raw, around } = await this.listing(values, reuse, reuseOthers);
     const previousSems = this.lastSems;
     const previous = this.lastColumns;
     const sameAsPrevious = previousSems && previous ? this.native.sameSets(previous, raw.sem, values) : undefined;
@@ -150,6 +153,7 @@ export class LocalSource implements IpcSource {
     // from here on nothing reads the previous columns (a snapshot keeps no view of columns: its sets are
     // objects of their own); these columns are what the next refresh compares with
     this.spareColumns = previous;
+    this.spareOthers = { shm: raw.shm, msg: raw.msg };
     this.lastColumns = raw.sem;
     this.lastSems = snap.sems;
     return snap;
@@ -159,8 +163,8 @@ export class LocalSource implements IpcSource {
    * The binding's listing, its kernel reads on a libuv worker thread (the extension host's event loop keeps
    * running), and meanwhile on this thread what does not depend on it: limits, /dev/shm, the reader's view.
    */
-  private async listing(values: boolean, reuse?: RawSemColumns): Promise<{ raw: RawSysv; around: AroundListing }> {
-    const pending = this.native!.sysvAsync(reuse ? { values, reuse } : { values });
+  private async listing(values: boolean, reuse?: RawSemColumns, reuseOthers?: { shm: RawColumns; msg: RawColumns }): Promise<{ raw: RawSysv; around: AroundListing }> {
+    const pending = this.native!.sysvAsync({ values, ...(reuse && { reuse }), ...(reuseOthers && { reuseOthers }) });
     let around: AroundListing;
     try {
       around = this.aroundListing();
@@ -293,7 +297,7 @@ export class LocalSource implements IpcSource {
   dispose(): void {
     this.ipcs?.dispose();
     // what the next refresh would have reused (megabytes at tens of thousands of sets)
-    this.lastSems = this.lastColumns = this.spareColumns = undefined;
+    this.lastSems = this.lastColumns = this.spareColumns = this.spareOthers = undefined;
   }
 
   /** dispose() that can be awaited (tests, CLI). */

@@ -6,7 +6,7 @@
  */
 import { IpcError, fromErrorInfo, toIpcErrorInfo } from '../domain/errors';
 import type { LimitFiles } from '../domain/procParser';
-import { SHM_STRIDE, decodeRow, nsSysctlFiles, semValueErrors, type RawLimits, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
+import { SHM_STRIDE, decodeRow, nsSysctlFiles, semValueErrors, type RawColumns, type RawLimits, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
 import type { MsgQueue, RemovalExpectation, SemElem, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { MSG_ACTIVITY_FIELDS, SHM_ACTIVITY_FIELDS } from '../shared/model';
 import type { LockedObject, LockPhase, NsTrace, PosixSemRead, RawNative, SemsJsonArgs } from './nativeRaw';
@@ -24,8 +24,9 @@ export interface NativeBinding {
    * sysv() with the kernel reads on a libuv worker thread, so the extension host's event loop stays free.
    * `reuse`: the set columns of a listing the caller is done with; this listing is written into their
    * buffers when they are large enough (no new pages to fault in), so nothing may read them afterwards.
+   * `reuseOthers`: likewise the segment and queue columns of a listing the caller is done with.
    */
-  sysvAsync(opts?: { values?: boolean; reuse?: RawSemColumns }): Promise<RawSysv>;
+  sysvAsync(opts?: { values?: boolean; reuse?: RawSemColumns; reuseOthers?: { shm: RawColumns; msg: RawColumns } }): Promise<RawSysv>;
   /**
    * For each set of `cur`, the row of `prev` (an earlier listing) with the same id whose header and values
    * are byte for byte the same, or -1 (memcmp in C++: comparing the decoded objects field by field touches
@@ -221,7 +222,8 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
       return call(() => raw.snapshot(opts.values !== false));
     },
     sysvAsync(opts = {}) {
-      return callAsync(() => raw.snapshotAsync(opts.values !== false, opts.reuse?.headers.buffer, opts.reuse?.values.buffer));
+      const o = opts.reuseOthers;
+      return callAsync(() => raw.snapshotAsync(opts.values !== false, opts.reuse?.headers.buffer, opts.reuse?.values.buffer, o?.shm.headers.buffer, o?.msg.headers.buffer));
     },
     sameSets(prev, cur, withValues) {
       return raw.sameSets(prev.headers, prev.values, cur.headers, cur.values, withValues);

@@ -52,7 +52,7 @@ export interface RawNative {
    * the same, with the kernel reads on a libuv worker thread; the sets' columns are written into
    * `reuseHeaders`/`reuseValues` when given and large enough (the caller keeps no view of them it still reads).
    */
-  snapshotAsync(values: boolean, reuseHeaders?: ArrayBufferLike, reuseValues?: ArrayBufferLike): Promise<RawSysv>;
+  snapshotAsync(values: boolean, reuseHeaders?: ArrayBufferLike, reuseValues?: ArrayBufferLike, reuseShm?: ArrayBufferLike, reuseMsg?: ArrayBufferLike): Promise<RawSysv>;
   /** for each set of a listing, the row of an earlier listing it repeats byte for byte (same id), or -1 */
   sameSets(prevHeaders: Float64Array, prevValues: Uint16Array, headers: Float64Array, values: Uint16Array, withValues: boolean): Int32Array;
   limits(): RawLimits;

@@ -111,26 +111,43 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
 // back on the main thread in OnOK.
 class SnapshotWorker : public GuardedWorker {
  public:
-  SnapshotWorker(Napi::Env env, bool values, Napi::Value reuseHeaders, Napi::Value reuseValues)
+  SnapshotWorker(Napi::Env env, bool values, Napi::Value reuseHeaders, Napi::Value reuseValues, Napi::Value reuseShm,
+                 Napi::Value reuseMsg)
       : GuardedWorker(env, "ipcx.snapshot", "native call failed"), values_(values) {
     bufs_ = AllocSemBuffers(env, values, reuseHeaders, reuseValues);
     if (bufs_.ok) {
       headersRef_ = Napi::Persistent(bufs_.headers);
       valuesRef_ = Napi::Persistent(bufs_.values);
     }
+    // the segment and queue columns are copied into these after the scan: never into a buffer the sets are
+    // written into, nor both into one
+    auto other = [&](Napi::Value v, const void* also) {
+      if (!v.IsArrayBuffer()) return Napi::Reference<Napi::ArrayBuffer>();
+      Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+      const void* p = ab.Data();
+      if (p == nullptr || p == also || (bufs_.ok && (p == bufs_.headers.Data() || p == bufs_.values.Data()))) {
+        return Napi::Reference<Napi::ArrayBuffer>();
+      }
+      return Napi::Persistent(ab);
+    };
+    shmRef_ = other(reuseShm, nullptr);
+    msgRef_ = other(reuseMsg, shmRef_.IsEmpty() ? nullptr : shmRef_.Value().Data());
   }
 
  protected:
   void Work() override { inPlace_ = ListAll(bufs_, values_, snap_, in_); }
   Napi::Value Result(Napi::Env env) override {
-    return inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_))
+    ColumnBuffers reuse;
+    if (!shmRef_.IsEmpty()) reuse.shm = shmRef_.Value();
+    if (!msgRef_.IsEmpty()) reuse.msg = msgRef_.Value();
+    return inPlace_ ? SnapshotToJs(env, snap_, SemInPlaceToJs(env, headersRef_.Value(), valuesRef_.Value(), in_), reuse)
                     : SnapshotToJs(env, snap_);
   }
 
  private:
   bool values_;
   SemBuffers bufs_;
-  Napi::Reference<Napi::ArrayBuffer> headersRef_, valuesRef_;
+  Napi::Reference<Napi::ArrayBuffer> headersRef_, valuesRef_, shmRef_, msgRef_;
   bool inPlace_ = false;
   SemInPlace in_;
   ipcx::Snapshot snap_;
@@ -141,11 +158,12 @@ class SnapshotWorker : public GuardedWorker {
 Napi::Value JsSnapshotAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto bufferOrAbsent = [&](size_t i) { return info.Length() <= i || info[i].IsUndefined() || info[i].IsArrayBuffer(); };
-  if (info.Length() > 3 || (info.Length() >= 1 && !info[0].IsBoolean()) || !bufferOrAbsent(1) || !bufferOrAbsent(2)) {
-    Usage(env, "snapshotAsync(values: boolean, reuseHeaders?: ArrayBuffer, reuseValues?: ArrayBuffer)");
+  if (info.Length() > 5 || (info.Length() >= 1 && !info[0].IsBoolean()) || !bufferOrAbsent(1) || !bufferOrAbsent(2) ||
+      !bufferOrAbsent(3) || !bufferOrAbsent(4)) {
+    Usage(env, "snapshotAsync(values: boolean, reuseHeaders?: ArrayBuffer, reuseValues?: ArrayBuffer, reuseShm?: ArrayBuffer, reuseMsg?: ArrayBuffer)");
   }
   bool values = info.Length() == 0 || info[0].As<Napi::Boolean>().Value();
-  auto* w = new SnapshotWorker(env, values, info[1], info[2]);
+  auto* w = new SnapshotWorker(env, values, info[1], info[2], info[3], info[4]);
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

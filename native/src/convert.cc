@@ -17,10 +17,13 @@ const char* KindName(char k) {
   }
 }
 
-// Copies (Electron's V8 sandbox forbids external array buffers, so no zero-copy here).
-Napi::Float64Array ToF64(Napi::Env env, const std::vector<double>& v) {
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, v.size() * sizeof(double));
-  if (!v.empty()) std::memcpy(ab.Data(), v.data(), v.size() * sizeof(double));
+// Copies (Electron's V8 sandbox forbids external array buffers, so no zero-copy here), into `reuse` when it is
+// given and large enough (the view covers exactly what was copied: nothing older shows through).
+Napi::Float64Array ToF64(Napi::Env env, const std::vector<double>& v, Napi::ArrayBuffer reuse = Napi::ArrayBuffer()) {
+  const size_t bytes = v.size() * sizeof(double);
+  Napi::ArrayBuffer ab = !reuse.IsEmpty() && reuse.ByteLength() >= bytes && reuse.Data() != nullptr
+                             ? reuse : Napi::ArrayBuffer::New(env, bytes);
+  if (!v.empty()) std::memcpy(ab.Data(), v.data(), bytes);
   return Napi::Float64Array::New(env, v.size(), ab, 0);
 }
 
@@ -33,10 +36,10 @@ void SetErrorFields(Napi::Object o, const OpError& e) {
   o.Set("message", FormatOpError(e));
 }
 
-Napi::Object ColumnsToJs(Napi::Env env, size_t count, const std::vector<double>& headers) {
+Napi::Object ColumnsToJs(Napi::Env env, size_t count, const std::vector<double>& headers, Napi::ArrayBuffer reuse = Napi::ArrayBuffer()) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("count", static_cast<double>(count));
-  o.Set("headers", ToF64(env, headers));
+  o.Set("headers", ToF64(env, headers, reuse));
   return o;
 }
 
@@ -76,7 +79,7 @@ Napi::Object SemInPlaceToJs(Napi::Env env, Napi::ArrayBuffer headers, Napi::Arra
   return sem;
 }
 
-Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem) {
+Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem, const ColumnBuffers& reuse) {
   Napi::Array errors = Napi::Array::New(env, s.errors.size());
   for (size_t i = 0; i < s.errors.size(); i++) {
     const ItemErr& ie = s.errors[i];
@@ -88,8 +91,8 @@ Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem) {
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("sem", sem);
-  out.Set("shm", ColumnsToJs(env, s.shm.count, s.shm.headers));
-  out.Set("msg", ColumnsToJs(env, s.msg.count, s.msg.headers));
+  out.Set("shm", ColumnsToJs(env, s.shm.count, s.shm.headers, reuse.shm));
+  out.Set("msg", ColumnsToJs(env, s.msg.count, s.msg.headers, reuse.msg));
   out.Set("errors", errors);
   out.Set("statAny", s.statAny);
   return out;

@@ -12,8 +12,14 @@
 namespace ipcx {
 
 Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s);
+// Buffers an earlier listing's segment and queue columns were returned in, which the caller hands back (it
+// keeps no view of them it still reads): the columns are copied into them when they hold them, instead of
+// into new zeroed pages. Empty ones, and any too small, are not used.
+struct ColumnBuffers {
+  Napi::ArrayBuffer shm, msg;
+};
 // The same with the semaphore columns given (s.sem is not used).
-Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem);
+Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s, Napi::Object sem, const ColumnBuffers& reuse = {});
 // The `sem` object of a listing written in place into these buffers (typed-array views of the rows used).
 Napi::Object SemInPlaceToJs(Napi::Env env, Napi::ArrayBuffer headers, Napi::ArrayBuffer values, const SemInPlace& in);
 Napi::Object LimitsToJs(Napi::Env env, const Limits& l);

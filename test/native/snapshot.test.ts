@@ -416,9 +416,53 @@ test('sysvAsync written into a previous listing\'s buffers: the same listing as 
     // anything but an ArrayBuffer is a usage error, never a write into it
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const rawFns = require(native().path) as { snapshotAsync: (...a: unknown[]) => Promise<unknown> };
-    for (const args of [[true, new Float64Array(64)], [true, undefined, 'x'], [true, new SharedArrayBuffer(1 << 20)], [true, undefined, undefined, undefined]]) {
+    for (const args of [[true, new Float64Array(64)], [true, undefined, 'x'], [true, new SharedArrayBuffer(1 << 20)], [true, undefined, undefined, new Float64Array(8)],
+      [true, undefined, undefined, undefined, 7], [true, undefined, undefined, undefined, undefined, undefined]]) {
       assert.throws(() => rawFns.snapshotAsync(...args), /Usage: snapshotAsync/, String(args));
     }
+  } finally {
+    removeAll(made);
+  }
+});
+
+test('sysvAsync copies the segment and queue columns into buffers handed back: the same listing, nothing of the old bytes shows; small, shared or set buffers are not used', async () => {
+  assertPrivateIpcNamespace();
+  const made = [...make('shm', ['-n', '5', '-s', '4096']), ...make('msg', ['-n', '3']), ...make('sem', ['-n', '4', '-s', '2'])];
+  try {
+    const fresh = await native().sysvAsync();
+    // larger than the columns and full of what an older listing could have left
+    const stale = (n: number) => {
+      const b = new ArrayBuffer(n * 8 + 4096);
+      new Uint8Array(b).fill(0xab);
+      return { count: 1, headers: new Float64Array(b) };
+    };
+    const reuseOthers = { shm: stale(fresh.shm.headers.length), msg: stale(fresh.msg.headers.length) };
+    const again = await native().sysvAsync({ reuseOthers });
+    assert.equal(again.shm.headers.buffer, reuseOthers.shm.headers.buffer, 'the segments went into the buffer handed back');
+    assert.equal(again.msg.headers.buffer, reuseOthers.msg.headers.buffer, 'the queues too');
+    assert.deepEqual([again.shm.count, again.msg.count], [fresh.shm.count, fresh.msg.count]);
+    assert.deepEqual(again.shm.headers, fresh.shm.headers, 'exactly the rows listed: nothing beyond them shows');
+    assert.deepEqual(again.msg.headers, fresh.msg.headers);
+    assert.deepEqual(decodeSysv(again, true), decodeSysv(fresh, true));
+    // too small: left alone, new ones made
+    const small = { shm: { count: 0, headers: new Float64Array(2) }, msg: { count: 0, headers: new Float64Array(2) } };
+    const grown = await native().sysvAsync({ reuseOthers: small });
+    assert.notEqual(grown.shm.headers.buffer, small.shm.headers.buffer);
+    assert.notEqual(grown.msg.headers.buffer, small.msg.headers.buffer);
+    assert.ok(small.shm.headers.every((x) => x === 0) && small.msg.headers.every((x) => x === 0), 'the small buffers were left alone');
+    assert.deepEqual(decodeSysv(grown, true), decodeSysv(fresh, true));
+    // one buffer for both: the queues get their own; the buffer the sets are written into: not used for either
+    const one = stale(fresh.shm.headers.length + fresh.msg.headers.length);
+    const both = await native().sysvAsync({ reuseOthers: { shm: one, msg: one } });
+    assert.notEqual(both.msg.headers.buffer, both.shm.headers.buffer);
+    assert.deepEqual(decodeSysv(both, true), decodeSysv(fresh, true));
+    const semOld = await native().sysvAsync();
+    const asSets = { count: 0, headers: new Float64Array(semOld.sem.headers.buffer) };
+    const crossed = await native().sysvAsync({ reuse: semOld.sem, reuseOthers: { shm: asSets, msg: asSets } });
+    assert.equal(crossed.sem.headers.buffer, semOld.sem.headers.buffer);
+    assert.notEqual(crossed.shm.headers.buffer, semOld.sem.headers.buffer);
+    assert.notEqual(crossed.msg.headers.buffer, semOld.sem.headers.buffer);
+    assert.deepEqual(decodeSysv(crossed, true), decodeSysv(fresh, true));
   } finally {
     removeAll(made);
   }
@@ -427,18 +471,21 @@ test('sysvAsync written into a previous listing\'s buffers: the same listing as 
 test('LocalSource: consecutive and overlapping refreshes equal fresh listings; an unchanged set is the previous snapshot\'s object, a changed one is new', async () => {
   assertPrivateIpcNamespace();
   const made = make('sem', ['-n', '50', '-s', '3', '-v', 'p']);
+  const others = [...make('shm', ['-n', '2', '-s', '4096']), ...make('msg', ['-n', '2'])];
   try {
     // the binding as the source calls it, recording which buffers each listing was handed and wrote into
-    const calls: Array<{ reuse: ArrayBufferLike | undefined; wrote?: ArrayBufferLike; done?: number }> = [];
+    const calls: Array<{ reuse: ArrayBufferLike | undefined; wrote?: ArrayBufferLike; done?: number; others?: ArrayBufferLike[]; wroteOthers?: ArrayBufferLike[] }> = [];
     let done = 0;
     const b0 = native();
     const spy: NativeBinding = {
       ...b0,
       sysvAsync: async (opts) => {
-        const call: (typeof calls)[number] = { reuse: opts?.reuse?.headers.buffer };
+        const o = opts?.reuseOthers;
+        const call: (typeof calls)[number] = { reuse: opts?.reuse?.headers.buffer, ...(o && { others: [o.shm.headers.buffer, o.msg.headers.buffer] }) };
         calls.push(call);
         const r = await b0.sysvAsync(opts);
         call.wrote = r.sem.headers.buffer;
+        call.wroteOthers = [r.shm.headers.buffer, r.msg.headers.buffer];
         call.done = done++;
         return r;
       },
@@ -462,6 +509,14 @@ test('LocalSource: consecutive and overlapping refreshes equal fresh listings; a
     assert.notEqual(calls[4]!.wrote, calls[3]!.wrote);
     assert.deepEqual(a.sems, expected);
     assert.deepEqual(b.sems, expected);
+    // segments and queues: into the last listing's buffers, never those another listing is copying into
+    assert.equal(calls[0]!.others, undefined);
+    for (const k of [1, 2, 3]) assert.deepEqual(calls[k]!.others, calls[k - 1]!.wroteOthers, `listing ${k}: the buffers of the one before`);
+    assert.deepEqual(calls[3]!.wroteOthers, calls[3]!.others);
+    assert.equal(calls[4]!.others, undefined, 'the second of two at once: none (the first took them)');
+    assert.ok(calls[4]!.wroteOthers!.every((x) => !calls[3]!.wroteOthers!.includes(x)));
+    const listed = nativeObjects();
+    assert.deepEqual([a.shms, b.shms, a.msgs, b.msgs].map((l) => l.map((x) => x.id)), [listed.shms, listed.shms, listed.msgs, listed.msgs].map((l) => l.map((x) => x.id)));
     const next = await src.snapshot();
     // then the buffers of a listing already compared with: not those of the one of the two that ended last,
     // which the next refresh compares with
@@ -478,8 +533,10 @@ test('LocalSource: consecutive and overlapping refreshes equal fresh listings; a
     for (const [i, set] of after.sems.entries()) {
       assert.equal(set === next.sems[i], set.id !== target.id, `set ${set.id}: reused exactly when unchanged`);
     }
+    assert.deepEqual(after.shms, nativeObjects().shms);
+    assert.deepEqual(after.msgs, nativeObjects().msgs);
   } finally {
-    removeAll(made);
+    removeAll([...made, ...others]);
   }
 });
 
