@@ -87,11 +87,11 @@ bool SemTableSize(size_t& sets, size_t& sems);
 constexpr int kParallelSets = 4096;
 // ListSems into `d`, with the same rows, values, errors and order. Returns false when the table grew past
 // d's capacity during the scan (then nothing in d or `out` is usable: list with ListSems instead).
-// `first` (may be empty): other work the scan's first thread does before it takes slots; when the scan is
+// `before` (may be empty): other work the scan's first thread does before it takes slots; when the scan is
 // split in two, the other thread takes more slots meanwhile, so the two finish together. It must not throw
 // and runs at most once, unless the table's size cannot be read (then not at all: the caller checks).
 bool ListSemsInto(const SemDest& d, bool values, SemInPlace& out, std::vector<ItemErr>& errors, bool& statAny,
-                  const std::function<void()>& first = {});
+                  const std::function<void()>& before = {});
 // 4 int32 per semaphore: semval, ncount, zcount, pid. Throws OpFailure.
 std::vector<int32_t> SemDetail(int id);
 
