@@ -11,6 +11,7 @@
  * - realtime - boottime, read together, to compare object times with process start times on the boot clock.
  */
 import type { ReaderView } from '../shared/model';
+import { decimalUpTo, U32_MAX } from '../shared/decimal';
 
 /** `pid:[inode]` of the kernel's initial pid namespace (PROC_PID_INIT_INO = 0xEFFFFFFC, fixed since Linux 3.8). */
 export const INIT_PID_NS = 'pid:[4026531836]';
@@ -60,8 +61,10 @@ export function procMountOptions(mountinfo: string, mountPoint: string): { hidep
       const m = /^hidepid=(\w+)$/.exec(o);
       // an unknown value (hidepid=constructor too, not Object.prototype's member): assume the most hiding
       if (m) hidepid = Object.hasOwn(HIDEPID, m[1]) ? HIDEPID[m[1]]! : 'invisible';
-      const g = /^gid=(\d+)$/.exec(o);
-      if (g) gid = Number(g[1]);
+      // a gid as the kernel prints one; anything else (leading zeros, 400 digits) names no group, so the
+      // reader is not taken for a member of it
+      const g = /^gid=(.*)$/.exec(o);
+      if (g) gid = decimalUpTo(g[1], U32_MAX);
     }
     found = gid === undefined ? { hidepid } : { hidepid, gid };
   }

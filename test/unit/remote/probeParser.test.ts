@@ -252,6 +252,18 @@ test('hidepid on the host: the probe says which pids exist but are hidden; a pid
   assert.deepEqual([s.processes[11250].alive, s.processes[11250].liveness, s.processes[11250].livenessReason], [false, 'unknown', 'the probe reported nothing about pid 11250']);
 });
 
+test('hidepid with a gid= no kernel prints (more than 10 digits, beyond 32 bits, not digits): no group, so the reader is not exempt', () => {
+  for (const gid of ['00000000004', '4294967300', '4x', '', '400' + '0'.repeat(400)]) {
+    const doc = LINUX.replace('22 27 0:21 / /proc rw,relatime - proc proc rw', `22 27 0:21 / /proc rw,relatime - proc proc rw,hidepid=invisible,gid=${gid}`)
+      .replace('@@section uid\n0', '@@section uid\n1000')
+      .replace('@@section groups\n0', '@@section groups\n1000 4 4294967300');
+    const r = parseProbe(doc, { host: 'app@db1' });
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.equal(r.value.snapshot.reader?.hidepid, 'invisible', gid);
+    assert.equal(r.value.snapshot.reader?.hidepidExempt, false, `gid=${gid.slice(0, 20)}: not a member of any group`);
+  }
+});
+
 test('a /proc of another pid namespace than the probe\'s shell: visible entries are other processes, unknown', () => {
   const doc = LINUX.replace('NSpid:\t11300', 'NSpid:\t11300\t4');
   const r = parseProbe(doc, { host: 'db1' });
