@@ -79,7 +79,7 @@ bool ListAll(const SemBuffers& b, bool values, Snapshot& s, SemInPlace& in) {
       otherFailure = std::current_exception();
     }
   };
-  const bool aside = b.ok && b.dest.setCap >= kParallelSets && std::thread::hardware_concurrency() > 2;
+  const bool aside = b.ok && b.dest.setCap >= kParallelSets && ScanCores() > 2;
   bool statAny = true;
   bool inPlace = false;
   std::exception_ptr semFailure;

@@ -86,7 +86,7 @@ constexpr unsigned kMaxThreads = 4;
 
 /** How many threads list slots 0..maxidx. */
 unsigned ScanThreads(int maxidx) {
-  unsigned hw = std::thread::hardware_concurrency();
+  unsigned hw = ScanCores();
   return maxidx + 1 >= kParallelSets ? std::min(std::max(hw, 1u), kMaxThreads) : 1;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -255,6 +256,24 @@ int StatSlot(int idx, int& anyState, bool& statAny, const char*& op, const char*
   }
   op = plainName;
   return stat(idx, plainCmd);
+}
+
+/**
+ * The cores a listing plans its threads for: std::thread::hardware_concurrency(), or IPCX_NATIVE_CORES (a
+ * whole number 1-64) when set, so that tests on a machine of one kind run the paths a machine with more or
+ * fewer cores takes. Read once per process.
+ */
+inline unsigned ScanCores() {
+  static const unsigned cores = [] {
+    const char* e = std::getenv("IPCX_NATIVE_CORES");
+    if (e != nullptr && *e != '\0') {
+      char* end = nullptr;
+      const long n = std::strtol(e, &end, 10);
+      if (*end == '\0' && n >= 1 && n <= 64) return static_cast<unsigned>(n);
+    }
+    return std::thread::hardware_concurrency();
+  }();
+  return cores;
 }
 
 /**

@@ -563,6 +563,44 @@ test('a threaded listing (slots split across threads, written in place; segments
   }
 });
 
+test('the listing planned for 1, 2, 3 and 4 cores (IPCX_NATIVE_CORES): the same columns every way, in slot order', async () => {
+  assertPrivateIpcNamespace();
+  // every thread plan a machine can take: one thread; two taking slots from both ends, the first listing
+  // segments and queues first; three and four with fixed ranges, the middle ones copied into the gap, and
+  // segments and queues on a thread of their own. The real threads run (time-sliced on fewer cores).
+  const made = make('sem', ['-n', '5000', '-s', '3', '-v', 'p']);
+  const others = [...make('shm', ['-n', '40', '-s', '4096']), ...make('msg', ['-n', '30'])];
+  const lister = `
+    const b = require(process.argv[1]);
+    const cols = (r) => ({ sem: [r.sem.count, ...r.sem.headers, ...r.sem.values], shm: [r.shm.count, ...r.shm.headers],
+      msg: [r.msg.count, ...r.msg.headers], errors: r.errors.length, valueErrors: r.sem.valueErrors.length });
+    (async () => process.stdout.write(JSON.stringify([cols(b.snapshot(true)), cols(await b.snapshotAsync(true))])))();
+  `;
+  try {
+    const want = native().sysv({ values: true });
+    const expected = { sem: [want.sem.count, ...want.sem.headers, ...want.sem.values], shm: [want.shm.count, ...want.shm.headers],
+      msg: [want.msg.count, ...want.msg.headers], errors: 0, valueErrors: 0 };
+    assert.deepEqual(decodeSysv(want, true).sems.map((x) => x.id), procSemIds(), 'the reference is in slot order');
+    for (const cores of ['1', '2', '3', '4']) {
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-e', lister, native().path], { env: { ...process.env, IPCX_NATIVE_CORES: cores }, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('exit', (code) => resolve({ code, out, err }));
+      });
+      assert.equal(r.code, 0, `cores=${cores}: ${r.err}`);
+      const [sync, async] = JSON.parse(r.out) as Array<typeof expected>;
+      assert.deepEqual(sync, expected, `cores=${cores}: snapshot()`);
+      assert.deepEqual(async, expected, `cores=${cores}: snapshotAsync()`);
+    }
+  } finally {
+    removeAll([...made, ...others]);
+  }
+});
+
 /** Segment or queue ids in /proc/sysvipc's order. */
 function procIds(kind: 'shm' | 'msg'): number[] {
   return fs.readFileSync(`/proc/sysvipc/${kind}`, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
