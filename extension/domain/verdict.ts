@@ -44,7 +44,7 @@ import type {
 import { livenessOf, pidReuse } from './processFacts';
 import { recognizeOwner } from './recognizers/index';
 import type { OwnerEvidence, PidStatus, RecognizerContext } from './recognizers/types';
-import { formatDuration, formatTime } from '../shared/format';
+import { formatDuration, formatTime, isKeyValue, keyOfText } from '../shared/format';
 
 /** Matches objects for `ignore` / `trust` rules. Every field given must match. */
 export interface ObjectRule {
@@ -136,18 +136,6 @@ const RULE_KINDS: readonly IpcKind[] = ['sem', 'shm', 'msg', 'posixSem', 'posixS
  * A rule from settings (user input), validated field by field; undefined when malformed or empty. Keys may be
  * numbers or "0x..." / decimal text.
  */
-/** Whether `v` is a key: signed or unsigned 32-bit (-2^31 .. 2^32-1). */
-const isKeyValue = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32;
-
-/**
- * A key written as text (settings, `--trust-key`): `0x` and up to 8 hex digits, or a decimal of at most 10
- * digits that is a key; anything else (a larger number, which would wrap around to another key) undefined.
- */
-export function keyOfText(t: string): number | undefined {
-  if (/^0x[0-9a-f]{1,8}$/i.test(t)) return Number.parseInt(t, 16);
-  return /^-?\d{1,10}$/.test(t) && isKeyValue(Number(t)) ? Number(t) : undefined;
-}
-
 export function parseObjectRule(raw: unknown): ObjectRule | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;

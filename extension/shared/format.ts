@@ -14,16 +14,27 @@ export function formatKeyHex(key: number): string {
   return '0x' + (key >>> 0).toString(16).padStart(8, '0');
 }
 
+/** Whether `v` is a key: a signed or unsigned 32-bit integer (-2^31 .. 2^32 - 1). */
+export function isKeyValue(v: number): boolean {
+  return Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff;
+}
+
+/**
+ * A key written as text (settings, `--trust-key`): `0x` and up to 8 hex digits, or a decimal of at most 10
+ * digits that is a key; the value as written (hex unsigned). Anything else, a larger number too (which would
+ * wrap around to another key), is undefined.
+ */
+export function keyOfText(t: string): number | undefined {
+  if (/^0x[0-9a-f]{1,8}$/i.test(t)) return parseInt(t.slice(2), 16);
+  return /^-?\d{1,10}$/.test(t) && isKeyValue(Number(t)) ? Number(t) : undefined;
+}
+
 /** Parses a key as a person types it: `0x1f`, `31`, `-1`, `IPC_PRIVATE`. Returns the signed 32-bit value. */
 export function parseKey(text: string): number | undefined {
   const t = text.trim();
   if (/^ipc_private$/i.test(t)) return 0;
-  let v: number;
-  if (/^0x[0-9a-f]{1,8}$/i.test(t)) v = parseInt(t.slice(2), 16);
-  else if (/^-?\d{1,10}$/.test(t)) v = Number(t);
-  else return undefined;
-  if (v < -0x80000000 || v > 0xffffffff) return undefined;
-  return v | 0;
+  const v = keyOfText(t);
+  return v === undefined ? undefined : v | 0;
 }
 
 /** The low 9 permission bits in octal, zero-padded: `0600`. Status bits (SHM_DEST...) are not included. */

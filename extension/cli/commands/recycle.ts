@@ -3,7 +3,8 @@ import { closeSettled, findLeftLocks, findRemoteLeftLocks, formatLeftLocks, rest
 import { nativeBinding } from '../../backend/nativeLoader';
 import { executeRecyclePlan, prepareRecycle } from '../../backend/recycleExecutor';
 import { formatPlanReport, formatRecycleReport } from '../../domain/recyclePlan';
-import { keyOfText, type ObjectRule } from '../../domain/verdict';
+import type { ObjectRule } from '../../domain/verdict';
+import { keyOfText } from '../../shared/format';
 import type { IpcKind } from '../../shared/model';
 import type { IpcSource } from '../../backend/ipcSource';
 import { EXIT, UsageError, checkHosts, errorInfoOf, formatErrorLine, parseCommandArgs, type CliIo, type Subcommand } from '../cliSupport';
