@@ -27,6 +27,7 @@
 import { idOfField, parseBigLimit, parseError } from './procParser';
 import type { IpcLimits, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { decimalUpTo, U32_MAX } from '../shared/decimal';
+import { keyOfText } from '../shared/format';
 
 export interface IpcsClock {
   /** the host's current time, seconds since the epoch */
@@ -101,10 +102,10 @@ export function parseModeString(text: string): { mode: number; flags: string } |
   return { mode, flags: text.slice(0, 2).replace(/-/g, '') };
 }
 
+/** A KEY column as key_t: what keyOfText reads (a larger number would wrap around to another key), signed. */
 function parseKeyToken(t: string): number | undefined {
-  if (/^0x[0-9a-f]{1,8}$/i.test(t)) return parseInt(t.slice(2), 16) | 0;
-  if (/^-?\d+$/.test(t)) return Number(t) | 0;
-  return undefined;
+  const k = keyOfText(t);
+  return k === undefined ? undefined : k | 0;
 }
 
 /** Parses an `ipcs` listing (any subset of sections). Malformed rows become EPARSE item errors. */

@@ -218,6 +218,19 @@ test('malformed listing: short rows, junk lines, rows before a header are EPARSE
   assert.ok(r.errors.every((e) => e.error.code === 'EPARSE'));
 });
 
+test('a KEY no ipcs prints (more than 10 digits, beyond 32 bits) is an EPARSE row, never wrapped around to another key', () => {
+  const header = ['Semaphores:', 'T ID KEY MODE OWNER GROUP CREATOR CGROUP NSEMS OTIME CTIME'];
+  for (const key of ['4294967296', '99999999999', '-2147483649', '0x100000000', '1' + '0'.repeat(400)]) {
+    const r = parseIpcsListing([...header, `s 5 ${key} --rw------- 0 0 0 0 1 no-entry no-entry`].join('\n'));
+    assert.deepEqual(r.sems, [], key.slice(0, 20));
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0]!.error.message, /KEY is not a number/);
+  }
+  // what ipcs does print: hex, and decimals of a signed or unsigned key
+  const ok = parseIpcsListing([...header, ...['0x82c6ac16', '5432001', '-1', '4294967295'].map((k, i) => `s ${i} ${k} --rw------- 0 0 0 0 1 no-entry no-entry`)].join('\n'));
+  assert.deepEqual(ok.sems.map((s) => s.key), [-2100909034, 5432001, -1, -1]);
+});
+
 test('empty input gives nothing', () => {
   assert.deepEqual(parseIpcsListing(''), { sems: [], shms: [], msgs: [], errors: [], warnings: [], approximateTimes: false });
   assert.deepEqual(parseIpcsLimitBlocks(''), {});
