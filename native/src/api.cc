@@ -32,18 +32,10 @@ struct SemBuffers {
 };
 
 // `reuseHeaders`/`reuseValues`: a previous listing's buffers the caller hands back (it keeps no view of them
-// it still reads); used when they are large enough for this listing, so a refresh writes into pages already
-// mapped instead of new zeroed ones (at 32,000 sets about 900 page faults, milliseconds on these VMs). Every
-// byte a listing exposes is written by it (a set whose values are unread is zeroed), so nothing of the
-// previous listing shows through.
-Napi::ArrayBuffer BufferFor(Napi::Env env, Napi::Value reuse, size_t bytes) {
-  if (reuse.IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = reuse.As<Napi::ArrayBuffer>();
-    if (ab.ByteLength() >= bytes && ab.Data() != nullptr) return ab;
-  }
-  return Napi::ArrayBuffer::New(env, bytes);
-}
-
+// it still reads); used when they are large enough for this listing (BufferFor), so a refresh writes into
+// pages already mapped instead of new zeroed ones (at 32,000 sets about 900 page faults, milliseconds on these
+// VMs). Every byte a listing exposes is written by it (a set whose values are unread is zeroed), so nothing
+// of the previous listing shows through.
 SemBuffers AllocSemBuffers(Napi::Env env, bool values, Napi::Value reuseHeaders = Napi::Value(), Napi::Value reuseValues = Napi::Value()) {
   SemBuffers b;
   size_t sets = 0, sems = 0;
@@ -119,13 +111,13 @@ class SnapshotWorker : public GuardedWorker {
       headersRef_ = Napi::Persistent(bufs_.headers);
       valuesRef_ = Napi::Persistent(bufs_.values);
     }
-    // the segment and queue columns are copied into these after the scan: never into a buffer the sets are
-    // written into, nor both into one
+    // the segment and queue columns are copied into these after the scan (BufferFor decides whether they hold
+    // them): never into a buffer the sets are written into, nor both into one
     auto other = [&](Napi::Value v, const void* also) {
       if (!v.IsArrayBuffer()) return Napi::Reference<Napi::ArrayBuffer>();
       Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
       const void* p = ab.Data();
-      if (p == nullptr || p == also || (bufs_.ok && (p == bufs_.headers.Data() || p == bufs_.values.Data()))) {
+      if (p == also || (bufs_.ok && (p == bufs_.headers.Data() || p == bufs_.values.Data()))) {
         return Napi::Reference<Napi::ArrayBuffer>();
       }
       return Napi::Persistent(ab);

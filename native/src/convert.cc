@@ -7,6 +7,14 @@
 
 namespace ipcx {
 
+Napi::ArrayBuffer BufferFor(Napi::Env env, Napi::Value reuse, size_t bytes) {
+  if (reuse.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = reuse.As<Napi::ArrayBuffer>();
+    if (ab.ByteLength() >= bytes && ab.Data() != nullptr) return ab;
+  }
+  return Napi::ArrayBuffer::New(env, bytes);
+}
+
 namespace {
 
 const char* KindName(char k) {
@@ -17,12 +25,11 @@ const char* KindName(char k) {
   }
 }
 
-// Copies (Electron's V8 sandbox forbids external array buffers, so no zero-copy here), into `reuse` when it is
-// given and large enough (the view covers exactly what was copied: nothing older shows through).
+// Copies (Electron's V8 sandbox forbids external array buffers, so no zero-copy here), into `reuse` when it
+// holds them (BufferFor; the view covers exactly what was copied: nothing older shows through).
 Napi::Float64Array ToF64(Napi::Env env, const std::vector<double>& v, Napi::ArrayBuffer reuse = Napi::ArrayBuffer()) {
   const size_t bytes = v.size() * sizeof(double);
-  Napi::ArrayBuffer ab = !reuse.IsEmpty() && reuse.ByteLength() >= bytes && reuse.Data() != nullptr
-                             ? reuse : Napi::ArrayBuffer::New(env, bytes);
+  Napi::ArrayBuffer ab = BufferFor(env, reuse, bytes);
   if (!v.empty()) std::memcpy(ab.Data(), v.data(), bytes);
   return Napi::Float64Array::New(env, v.size(), ab, 0);
 }

@@ -12,6 +12,9 @@
 namespace ipcx {
 
 Napi::Object SnapshotToJs(Napi::Env env, const Snapshot& s);
+// `reuse` when it is an ArrayBuffer of at least `bytes` (an earlier listing's, which the caller hands back and
+// no longer reads), else a new one: a listing then writes into pages already mapped.
+Napi::ArrayBuffer BufferFor(Napi::Env env, Napi::Value reuse, size_t bytes);
 // Buffers an earlier listing's segment and queue columns were returned in, which the caller hands back (it
 // keeps no view of them it still reads): the columns are copied into them when they hold them, instead of
 // into new zeroed pages. Empty ones, and any too small, are not used.
