@@ -563,11 +563,13 @@ test('a threaded listing (slots split across threads, written in place; segments
   }
 });
 
-test('the listing planned for 1, 2, 3 and 4 cores (IPCX_NATIVE_CORES): the same columns every way, in slot order', async () => {
+test('the listing planned for 1, 2, 3 and 4 cores (IPCX_NATIVE_CORES), on every CPU or one: the same columns every way, in slot order', async () => {
   assertPrivateIpcNamespace();
   // every thread plan a machine can take: one thread; two taking slots from both ends, the first listing
   // segments and queues first; three and four with fixed ranges, the middle ones copied into the gap, and
-  // segments and queues on a thread of their own. The real threads run (time-sliced on fewer cores).
+  // segments and queues on a thread of their own. The real threads run (time-sliced on fewer cores). Each
+  // plan runs in a process that may use every CPU (each new thread started on another CPU than its creator,
+  // then let go) and, with `taskset`, in one that may use one CPU only (no other CPU to start a thread on).
   const made = make('sem', ['-n', '5000', '-s', '3', '-v', 'p']);
   const others = [...make('shm', ['-n', '40', '-s', '4096']), ...make('msg', ['-n', '30'])];
   const lister = `
@@ -581,9 +583,13 @@ test('the listing planned for 1, 2, 3 and 4 cores (IPCX_NATIVE_CORES): the same 
     const expected = { sem: [want.sem.count, ...want.sem.headers, ...want.sem.values], shm: [want.shm.count, ...want.shm.headers],
       msg: [want.msg.count, ...want.msg.headers], errors: 0, valueErrors: 0 };
     assert.deepEqual(decodeSysv(want, true).sems.map((x) => x.id), procSemIds(), 'the reference is in slot order');
-    for (const cores of ['1', '2', '3', '4']) {
+    const oneCpu = String(fs.readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\d+)/m)![1]);
+    const plans = ['1', '2', '3', '4'].flatMap((cores) => [{ cores, cpus: 'every' }, { cores, cpus: oneCpu }]);
+    for (const { cores, cpus } of plans) {
       const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, ['-e', lister, native().path], { env: { ...process.env, IPCX_NATIVE_CORES: cores }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const argv = [process.execPath, '-e', lister, native().path];
+        const [cmd, ...args] = cpus === 'every' ? argv : ['taskset', '-c', cpus, ...argv];
+        const child = spawn(cmd!, args, { env: { ...process.env, IPCX_NATIVE_CORES: cores }, stdio: ['ignore', 'pipe', 'pipe'] });
         children.push(child);
         let out = '';
         let err = '';
@@ -591,10 +597,11 @@ test('the listing planned for 1, 2, 3 and 4 cores (IPCX_NATIVE_CORES): the same 
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
         child.on('exit', (code) => resolve({ code, out, err }));
       });
-      assert.equal(r.code, 0, `cores=${cores}: ${r.err}`);
+      const plan = `cores=${cores} cpus=${cpus}`;
+      assert.equal(r.code, 0, `${plan}: ${r.err}`);
       const [sync, async] = JSON.parse(r.out) as Array<typeof expected>;
-      assert.deepEqual(sync, expected, `cores=${cores}: snapshot()`);
-      assert.deepEqual(async, expected, `cores=${cores}: snapshotAsync()`);
+      assert.deepEqual(sync, expected, `${plan}: snapshot()`);
+      assert.deepEqual(async, expected, `${plan}: snapshotAsync()`);
     }
   } finally {
     removeAll([...made, ...others]);
