@@ -47,8 +47,11 @@ export interface NativeBinding {
    * reader went away).
    */
   writeSysvJson(fd: number, raw: RawSysv, withValues: boolean, texts: string[], shmAttachers?: ReadonlyMap<number, readonly number[]>): number;
-  /** IPC_INFO and *_INFO: every limit and the kernel's usage counters. */
-  limits(): RawLimits;
+  /**
+   * IPC_INFO and *_INFO: every limit and the kernel's usage counters. `shmInfo: false`: no SHM_INFO (a walk
+   * over every segment), so no segment counters.
+   */
+  limits(opts?: { shmInfo?: boolean }): RawLimits;
   /**
    * semctl, shmctl and msgctl IPC_INFO alone (three syscalls; limits() also walks the tables): throws IpcError
    * when this process may not make them (the kernel refuses them to nobody: a sandbox did).
@@ -240,8 +243,8 @@ export function wrapRaw(raw: RawNative, file: string): NativeBinding {
     probeSysv() {
       call(() => raw.probeSysv());
     },
-    limits() {
-      return call(() => raw.limits());
+    limits(opts = {}) {
+      return call(() => raw.limits(opts.shmInfo !== false));
     },
     semDetail(id) {
       return semElems(call(() => raw.semDetail(id)));

@@ -55,7 +55,7 @@ export interface RawNative {
   snapshotAsync(values: boolean, reuseHeaders?: ArrayBufferLike, reuseValues?: ArrayBufferLike, reuseShm?: ArrayBufferLike, reuseMsg?: ArrayBufferLike): Promise<RawSysv>;
   /** for each set of a listing, the row of an earlier listing it repeats byte for byte (same id), or -1 */
   sameSets(prevHeaders: Float64Array, prevValues: Uint16Array, headers: Float64Array, values: Uint16Array, withValues: boolean): Int32Array;
-  limits(): RawLimits;
+  limits(shmInfo?: boolean): RawLimits;
   probeSysv(): void;
   /** 4 int32 per semaphore: semval, ncount, zcount, pid. */
   semDetail(id: number): Int32Array;

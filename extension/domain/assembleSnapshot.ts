@@ -12,7 +12,7 @@ import { collectAttachers, devInoKey, type Attachers } from './mapsParser';
 import { decodePosixSem } from './posixSem';
 import { deriveUsage, parseLimitFiles } from './procParser';
 import { buildProcessFact, pidsOf, unknownFact } from './processFacts';
-import { columnsSummary, decodeItemError, decodeSysv, limitsFromNative, shmIdsOfColumns } from './sysvColumns';
+import { columnsSummary, decodeItemError, decodeSysv, limitsFromNative, shmIdsOfColumns, type RawColumns } from './sysvColumns';
 
 /** A glibc sem_t is 32 bytes (16 on 32-bit); a `sem.*` file bigger than this is not read. */
 export const SEM_FILE_MAX_BYTES = 64;
@@ -36,10 +36,11 @@ interface SysvPart {
   warnings: string[];
 }
 
-function limitsOf(l: LimitFacts): { limits: IpcLimits; usage?: IpcUsage; warnings: string[] } {
+/** `shm`: a columnar listing's segments, counted where the binding read no SHM_INFO */
+function limitsOf(l: LimitFacts, shm?: RawColumns): { limits: IpcLimits; usage?: IpcUsage; warnings: string[] } {
   switch (l.kind) {
     case 'native':
-      return { ...limitsFromNative(l.raw, l.files), warnings: [] };
+      return { ...limitsFromNative(l.raw, l.files, shm), warnings: [] };
     case 'files': {
       const p = parseLimitFiles(l.files, l.pageSize);
       return { limits: p.limits, warnings: p.errors.map((e) => `limits: ${e.message}`) };
@@ -51,7 +52,7 @@ function limitsOf(l: LimitFacts): { limits: IpcLimits; usage?: IpcUsage; warning
 
 /** The parts of a columnar listing assembleSnapshot keeps besides its objects: item errors, usage, notes. */
 function columnsPart(s: Extract<SysvFacts, { kind: 'columns' }>, sysvErrors: ItemError[], l: LimitFacts, decode: boolean): SysvPart {
-  const lim = limitsOf(l);
+  const lim = limitsOf(l, s.raw.shm);
   const warnings = lim.warnings;
   if (!s.raw.statAny) warnings.unshift(STAT_ANY_WARNING);
   const errors = [...s.raw.errors.map(decodeItemError), ...sysvErrors];

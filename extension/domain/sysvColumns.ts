@@ -88,10 +88,11 @@ export interface RawLimits {
   unlimited: string[];
   semSets: number;
   semTotal: number;
-  shmSegments: number;
-  shmPages: number;
-  shmRssPages: number;
-  shmSwapPages: number;
+  /** SHM_INFO's counters: absent when the caller asked for none (limits(false)) */
+  shmSegments?: number;
+  shmPages?: number;
+  shmRssPages?: number;
+  shmSwapPages?: number;
   msgQueues: number;
   msgMessages: number;
   msgBytes: number;
@@ -346,7 +347,12 @@ export function shmIdsOfColumns(r: RawSysv): Set<number> {
  * Limits and usage from IPC_INFO / *_INFO, completed by the limit files the syscalls do not cover
  * (shm_rmid_forced and /proc/sys/fs/mqueue/*).
  */
-export function limitsFromNative(r: RawLimits, files: LimitFiles): { limits: IpcLimits; usage: IpcUsage } {
+/**
+ * The binding's limits and usage counters as the model's. Where SHM_INFO was not read, the segments and their
+ * pages are counted from `shm` (the listing's segment columns), as the kernel counts shm_tot: pages per
+ * segment, rounded up; no listing then means no usage (the caller counts the decoded objects).
+ */
+export function limitsFromNative(r: RawLimits, files: LimitFiles, shm?: RawColumns): { limits: IpcLimits; usage?: IpcUsage } {
   const limits: IpcLimits = {
     semmsl: r.semmsl,
     semmns: r.semmns,
@@ -366,16 +372,27 @@ export function limitsFromNative(r: RawLimits, files: LimitFiles): { limits: Ipc
   const fromFiles = parseLimitFiles(files, r.pageSize).limits;
   if (fromFiles.shmRmidForced !== undefined) limits.shmRmidForced = fromFiles.shmRmidForced;
   if (fromFiles.mqueue !== undefined) limits.mqueue = fromFiles.mqueue;
+  const segments = r.shmSegments !== undefined && r.shmPages !== undefined
+    ? { shmSegments: r.shmSegments, shmPages: r.shmPages }
+    : shm && shmUsageOfColumns(shm, r.pageSize);
+  if (!segments) return { limits };
+  const resident = r.shmRssPages !== undefined && r.shmSwapPages !== undefined;
   const usage: IpcUsage = {
     semSets: r.semSets,
     semTotal: r.semTotal,
-    shmSegments: r.shmSegments,
-    shmPages: r.shmPages,
-    shmRssPages: r.shmRssPages,
-    shmSwapPages: r.shmSwapPages,
+    ...segments,
+    ...(resident && { shmRssPages: r.shmRssPages, shmSwapPages: r.shmSwapPages }),
     msgQueues: r.msgQueues,
     msgMessages: r.msgMessages,
     msgBytes: r.msgBytes,
   };
   return { limits, usage };
+}
+
+/** Segments and their pages (each rounded up to whole pages, as the kernel's shm_tot) in a segment listing. */
+export function shmUsageOfColumns(c: RawColumns, pageSize: number): { shmSegments: number; shmPages: number } {
+  const ps = pageSize > 0 ? pageSize : 4096;
+  let pages = 0;
+  for (let b = 7; b < c.count * SHM_STRIDE; b += SHM_STRIDE) pages += Math.ceil(c.headers[b]! / ps);
+  return { shmSegments: c.count, shmPages: pages };
 }

@@ -37,7 +37,8 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
   const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
   context.subscriptions.push(log);
   const verdicts = new VerdictService();
-  const localSource = new LocalSource({ platform: opts.platform });
+  // no view shows the segments' resident and swapped pages, and reading them walks every segment at every refresh
+  const localSource = new LocalSource({ platform: opts.platform, shmResidency: false });
   // the store asks for verdict options at every refresh, so a settings change shows on the next refresh
   const store: SnapshotStore = new SnapshotStore({
     verdictOptions: (host) => verdicts.options(host),

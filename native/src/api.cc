@@ -265,7 +265,9 @@ Napi::Value JsProbeSysv(const Napi::CallbackInfo& info) {
 
 Napi::Value JsLimits(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Guard(env, [&] { return LimitsToJs(env, ReadLimits()); });
+  if (info.Length() > 1 || (info.Length() == 1 && !info[0].IsBoolean())) Usage(env, "limits(shmInfo?: boolean)");
+  const bool shmInfo = info.Length() == 0 || info[0].As<Napi::Boolean>().Value();
+  return Guard(env, [&] { return LimitsToJs(env, ReadLimits(shmInfo)); });
 }
 
 Napi::Value JsSemDetail(const Napi::CallbackInfo& info) {

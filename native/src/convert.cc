@@ -125,10 +125,12 @@ Napi::Object LimitsToJs(Napi::Env env, const Limits& l) {
   o.Set("unlimited", u);
   o.Set("semSets", l.semSets);
   o.Set("semTotal", l.semTotal);
-  o.Set("shmSegments", l.shmSegments);
-  o.Set("shmPages", l.shmPages);
-  o.Set("shmRssPages", l.shmRssPages);
-  o.Set("shmSwapPages", l.shmSwapPages);
+  if (l.shmInfo) {
+    o.Set("shmSegments", l.shmSegments);
+    o.Set("shmPages", l.shmPages);
+    o.Set("shmRssPages", l.shmRssPages);
+    o.Set("shmSwapPages", l.shmSwapPages);
+  }
   o.Set("msgQueues", l.msgQueues);
   o.Set("msgMessages", l.msgMessages);
   o.Set("msgBytes", l.msgBytes);

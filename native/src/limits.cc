@@ -37,7 +37,7 @@ void ProbeSysv() {
   if (msgctl(0, IPC_INFO, reinterpret_cast<struct msqid_ds*>(&mi)) < 0) Fail(errno, "msgctl", "IPC_INFO", -1);
 }
 
-Limits ReadLimits() {
+Limits ReadLimits(bool shmInfo) {
   Limits l;
   struct seminfo si{};
   semun arg;
@@ -63,12 +63,15 @@ Limits ReadLimits() {
   if (c) l.unlimited.push_back("shmall");
   l.shmmni = ClampU64(shi.shmmni, nullptr);
   l.shmmin = ClampU64(shi.shmmin, nullptr);
-  struct shm_info shu{};
-  if (shmctl(0, SHM_INFO, reinterpret_cast<struct shmid_ds*>(&shu)) < 0) Fail(errno, "shmctl", "SHM_INFO", -1);
-  l.shmSegments = shu.used_ids;
-  l.shmPages = ClampU64(shu.shm_tot, nullptr);
-  l.shmRssPages = ClampU64(shu.shm_rss, nullptr);
-  l.shmSwapPages = ClampU64(shu.shm_swp, nullptr);
+  l.shmInfo = shmInfo;
+  if (shmInfo) {
+    struct shm_info shu{};
+    if (shmctl(0, SHM_INFO, reinterpret_cast<struct shmid_ds*>(&shu)) < 0) Fail(errno, "shmctl", "SHM_INFO", -1);
+    l.shmSegments = shu.used_ids;
+    l.shmPages = ClampU64(shu.shm_tot, nullptr);
+    l.shmRssPages = ClampU64(shu.shm_rss, nullptr);
+    l.shmSwapPages = ClampU64(shu.shm_swp, nullptr);
+  }
 
   struct msginfo mi{};
   if (msgctl(0, IPC_INFO, reinterpret_cast<struct msqid_ds*>(&mi)) < 0) Fail(errno, "msgctl", "IPC_INFO", -1);

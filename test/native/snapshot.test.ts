@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -656,5 +657,54 @@ test('sets made between sizing the buffers and the scan (more than their room): 
   } finally {
     if (grown.length) removeAll(grown);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('limits without SHM_INFO: the segments and their pages counted from the listing equal the kernel\'s counters; a segment the listing could not read brings SHM_INFO back', async () => {
+  assertPrivateIpcNamespace();
+  const page = Number(run('getconf', ['PAGESIZE']).trim());
+  // sizes that round up differently: one byte, a page, a page and a byte, three pages less a byte
+  const made = [1, page, page + 1, 3 * page - 1].flatMap((s) => make('shm', ['-n', '1', '-s', String(s)]));
+  try {
+    const b = native();
+    const full = b.limits();
+    const lean = b.limits({ shmInfo: false });
+    for (const k of ['shmSegments', 'shmPages', 'shmRssPages', 'shmSwapPages'] as const) {
+      assert.equal(typeof full[k], 'number', `limits(): ${k}`);
+      assert.equal(lean[k], undefined, `limits({ shmInfo: false }): no ${k}`);
+    }
+    const raw = createRequire(__filename)(b.path) as { limits(...a: unknown[]): Record<string, unknown> };
+    assert.equal(raw.limits(false)['shmPages'], undefined);
+    for (const bad of [['no'], [0], [true, true]]) assert.throws(() => raw.limits(...bad), /Usage: limits\(shmInfo\?: boolean\)/, `limits(${JSON.stringify(bad)}): a usage error, not a truthy value`);
+    const sizes = fs.readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[3]));
+    assert.ok([1, page, page + 1, 3 * page - 1].every((x) => sizes.includes(x)));
+    assert.equal(full.shmPages, sizes.reduce((a, x) => a + Math.ceil(x / page), 0), 'the kernel\'s shm_tot: each segment\'s size rounded up to pages');
+    const kernel = await new LocalSource({ noAttachers: true }).snapshot();
+    const counted = await new LocalSource({ noAttachers: true, shmResidency: false }).snapshot();
+    assert.deepEqual([counted.usage.shmSegments, counted.usage.shmPages], [full.shmSegments, full.shmPages]);
+    assert.deepEqual([kernel.usage.shmSegments, kernel.usage.shmPages], [full.shmSegments, full.shmPages]);
+    assert.equal(typeof kernel.usage.shmRssPages, 'number');
+    assert.equal(counted.usage.shmRssPages, undefined);
+    assert.deepEqual({ ...counted.usage, shmRssPages: undefined, shmSwapPages: undefined }, { ...kernel.usage, shmRssPages: undefined, shmSwapPages: undefined });
+    // a listing that reports one slot of segments unreadable (as a security module refusing one would): its
+    // count would miss that segment, so the kernel's counters are read instead
+    const b0 = native();
+    const asked: Array<boolean | undefined> = [];
+    const refusing: NativeBinding = {
+      ...b0,
+      limits: (opts) => (asked.push(opts?.shmInfo), b0.limits(opts)),
+      sysvAsync: async (opts) => {
+        const r = await b0.sysvAsync(opts);
+        const hidden = r.shm.count - 1;
+        return { ...r, shm: { ...r.shm, count: hidden }, errors: [...r.errors, { kind: 'shm', index: hidden, code: 'EACCES', errno: 13, syscall: 'shmctl', op: 'SHM_STAT_ANY', message: 'refused' }] };
+      },
+    };
+    const refused = await new LocalSource({ noAttachers: true, shmResidency: false, load: () => ({ binding: refusing, tried: [] }) }).snapshot();
+    assert.deepEqual(asked, [false, undefined], 'the listing\'s limits without SHM_INFO, then the kernel\'s counters');
+    assert.equal(refused.shms.length, kernel.shms.length - 1);
+    assert.deepEqual([refused.usage.shmSegments, refused.usage.shmPages], [full.shmSegments, full.shmPages], 'the unread segment counted');
+    assert.equal(refused.errors.filter((e) => e.kind === 'shm').length, 1);
+  } finally {
+    removeAll(made);
   }
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeRow, decodeSems, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
+import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeRow, decodeSems, limitsFromNative, type RawLimits, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
 import type { SemSet } from '../../../extension/shared/model';
 import { sameSetsModel } from '../../helpers/sameSets';
 
@@ -223,4 +223,26 @@ test('decoding keeps every header value exactly: 32-bit integers, values beyond 
       fields.forEach((f, k) => assert.ok(Object.is(o[f], row[k]), `${decode}.${f}: ${String(o[f])}, column ${row[k]}`));
     }
   }
+});
+
+test('limitsFromNative: SHM_INFO\'s counters where read; else the segments of the listing, each rounded up to pages; else no usage', () => {
+  const base: RawLimits = {
+    semmsl: 250, semmns: 32000, semopm: 32, semmni: 128, semvmx: 32767, shmmax: 1 << 30, shmall: 1 << 20, shmmni: 4096, shmmin: 1,
+    msgmax: 8192, msgmnb: 16384, msgmni: 32000, pageSize: 4096, unlimited: [], semSets: 3, semTotal: 9, msgQueues: 2, msgMessages: 5, msgBytes: 70,
+  };
+  const kernel = { ...base, shmSegments: 7, shmPages: 11, shmRssPages: 4, shmSwapPages: 1 };
+  // three segments of 1, 4096 and 4097 bytes (1 + 1 + 2 pages)
+  const headers = new Float64Array(3 * SHM_STRIDE);
+  [1, 4096, 4097].forEach((size, i) => (headers[i * SHM_STRIDE + 7] = size));
+  const shm = { count: 3, headers };
+  const read = limitsFromNative(kernel, {}, shm).usage!;
+  assert.deepEqual(Object.keys(read), ['semSets', 'semTotal', 'shmSegments', 'shmPages', 'shmRssPages', 'shmSwapPages', 'msgQueues', 'msgMessages', 'msgBytes'], 'the order the JSON has always had');
+  assert.deepEqual([read.shmSegments, read.shmPages, read.shmRssPages, read.shmSwapPages], [7, 11, 4, 1], 'the kernel\'s counters win over a count');
+  const counted = limitsFromNative(base, {}, shm).usage!;
+  assert.deepEqual(counted, { semSets: 3, semTotal: 9, shmSegments: 3, shmPages: 4, msgQueues: 2, msgMessages: 5, msgBytes: 70 });
+  // rows past the count are not segments (a buffer handed back is larger than its listing)
+  assert.equal(limitsFromNative(base, {}, { count: 2, headers }).usage!.shmPages, 2);
+  assert.deepEqual(limitsFromNative({ ...base, pageSize: 65536 }, {}, shm).usage!.shmPages, 3);
+  assert.equal(limitsFromNative(base, {}).usage, undefined, 'nothing to count: the caller counts the objects');
+  assert.equal(limitsFromNative(base, {}).limits.shmmni, 4096);
 });
