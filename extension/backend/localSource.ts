@@ -8,6 +8,7 @@ import { assembleColumnar, assembleSnapshot } from '../domain/assembleSnapshot';
 import { IpcError, toIpcErrorInfo } from '../domain/errors';
 import type { HostFacts } from '../domain/hostFacts';
 import { localReaderFor, noLocalIpcNotice } from '../domain/platforms';
+import { FILES_BEYOND_IPC_INFO } from '../domain/procParser';
 import { withoutSems, type RawColumns, type RawSemColumns, type RawSysv } from '../domain/sysvColumns';
 import type { QueuePerm, TaskWaits } from '../domain/taskWaits';
 import type { IpcErrorInfo, IpcSnapshot, RemovalExpectation, RemovalMode, SemElem, SemSet, SysvKind, SysvObject } from '../shared/model';
@@ -236,7 +237,8 @@ export class LocalSource implements IpcSource {
   /** The binding's limits and the local facts that do not depend on the listing. */
   private aroundListing(): AroundListing {
     const raw = this.native!.limits({ shmInfo: this.opts.shmResidency !== false });
-    const limits: HostFacts['limits'] = { kind: 'native', raw, files: readLimitFiles(this.opts.paths ?? DEFAULT_PATHS) };
+    // the binding's IPC_INFO gives every other limit
+    const limits: HostFacts['limits'] = { kind: 'native', raw, files: readLimitFiles(this.opts.paths ?? DEFAULT_PATHS, FILES_BEYOND_IPC_INFO) };
     return { limits, free: collectListingFreeFacts(this.factsOptions()) };
   }
 

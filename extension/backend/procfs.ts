@@ -63,10 +63,10 @@ export function readSysvipc(paths: ProcPaths = DEFAULT_PATHS): SysvipcTexts {
   return out;
 }
 
-/** Every limit file that exists (missing ones are left out; the parser reports them). */
-export function readLimitFiles(paths: ProcPaths = DEFAULT_PATHS): LimitFiles {
+/** Every limit file of `files` that exists (missing ones are left out; the parser reports them). */
+export function readLimitFiles(paths: ProcPaths = DEFAULT_PATHS, files: readonly (keyof LimitFiles)[] = LIMIT_FILES): LimitFiles {
   const out: LimitFiles = {};
-  for (const f of LIMIT_FILES) {
+  for (const f of files) {
     try {
       const t = readTextIfExists(path.join(paths.proc, 'sys', f));
       if (t !== undefined) out[f] = t;

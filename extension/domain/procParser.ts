@@ -410,6 +410,14 @@ export const LIMIT_FILES: (keyof LimitFiles)[] = [
   'fs/mqueue/msgsize_max',
 ];
 
+/** The limit files whose values no IPC_INFO gives: all a source with the binding reads (see limitsBeyondIpcInfo). */
+export const FILES_BEYOND_IPC_INFO: (keyof LimitFiles)[] = [
+  'kernel/shm_rmid_forced',
+  'fs/mqueue/queues_max',
+  'fs/mqueue/msg_max',
+  'fs/mqueue/msgsize_max',
+];
+
 /** Linux SEMVMX (fixed in the kernel) and SHMMIN (always 1). */
 export const LINUX_SEMVMX = 32767;
 export const LINUX_SHMMIN = 1;
@@ -476,15 +484,25 @@ export function parseLimitFiles(files: LimitFiles, pageSize: number): LimitsPars
     msgmni: num('kernel/msgmni', 'msgmni'),
     pageSize,
   };
+  Object.assign(limits, limitsBeyondIpcInfo(files));
+  if (unlimited.length) limits.unlimited = unlimited;
+  return { limits, errors };
+}
+
+/**
+ * shm_rmid_forced and the POSIX queue limits from FILES_BEYOND_IPC_INFO, each left out when its files are
+ * missing or malformed.
+ */
+export function limitsBeyondIpcInfo(files: LimitFiles): Pick<IpcLimits, 'shmRmidForced' | 'mqueue'> {
+  const out: Pick<IpcLimits, 'shmRmidForced' | 'mqueue'> = {};
   const rf = files['kernel/shm_rmid_forced'];
-  if (rf !== undefined && /^\s*[01]\s*$/.test(rf)) limits.shmRmidForced = rf.trim() === '1';
+  if (rf !== undefined && /^\s*[01]\s*$/.test(rf)) out.shmRmidForced = rf.trim() === '1';
   const q = files['fs/mqueue/queues_max'], mm = files['fs/mqueue/msg_max'], ms = files['fs/mqueue/msgsize_max'];
   if (q !== undefined && mm !== undefined && ms !== undefined) {
     const [a, b, c] = [q, mm, ms].map((t) => parseBigLimit(t));
-    if (a && b && c) limits.mqueue = { queuesMax: a.value, msgMax: b.value, msgsizeMax: c.value };
+    if (a && b && c) out.mqueue = { queuesMax: a.value, msgMax: b.value, msgsizeMax: c.value };
   }
-  if (unlimited.length) limits.unlimited = unlimited;
-  return { limits, errors };
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { IpcErrorInfo, IpcLimits, IpcUsage, ItemError, MsgQueue, SemSet, ShmSegment, SysvKind } from '../shared/model';
 import { toIpcErrorInfo } from './errors';
-import { parseLimitFiles, type LimitFiles } from './procParser';
+import { limitsBeyondIpcInfo, type LimitFiles } from './procParser';
 
 /**
  * Column `i` of a header array as a number V8 keeps inside the object it is stored in. A Float64Array read is a
@@ -369,9 +369,7 @@ export function limitsFromNative(r: RawLimits, files: LimitFiles, shm?: RawColum
     pageSize: r.pageSize,
   };
   if (r.unlimited.length) limits.unlimited = [...r.unlimited];
-  const fromFiles = parseLimitFiles(files, r.pageSize).limits;
-  if (fromFiles.shmRmidForced !== undefined) limits.shmRmidForced = fromFiles.shmRmidForced;
-  if (fromFiles.mqueue !== undefined) limits.mqueue = fromFiles.mqueue;
+  Object.assign(limits, limitsBeyondIpcInfo(files));
   const segments = r.shmSegments !== undefined && r.shmPages !== undefined
     ? { shmSegments: r.shmSegments, shmPages: r.shmPages }
     : shm && shmUsageOfColumns(shm, r.pageSize);

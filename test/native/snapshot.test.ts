@@ -13,7 +13,8 @@ import { after, test } from 'node:test';
 import { stringifyWithSemsJson } from '../../extension/backend/jsonSplice';
 import { LocalSource } from '../../extension/backend/localSource';
 import type { NativeBinding } from '../../extension/backend/nativeBinding';
-import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
+import { readLimitFiles } from '../../extension/backend/procfs';
+import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, decodeMsgs, decodeSems, decodeShms, decodeSysv, limitsFromNative, semValueErrors, type RawSysv } from '../../extension/domain/sysvColumns';
 import { assertPrivateIpcNamespace,
   ipcsSem,
   isoToSeconds,
@@ -685,6 +686,9 @@ test('limits without SHM_INFO: the segments and their pages counted from the lis
     assert.deepEqual([kernel.usage.shmSegments, kernel.usage.shmPages], [full.shmSegments, full.shmPages]);
     assert.equal(typeof kernel.usage.shmRssPages, 'number');
     assert.equal(counted.usage.shmRssPages, undefined);
+    // the source reads only the limit files IPC_INFO does not cover: the same limits as from every file
+    assert.deepEqual(counted.limits, limitsFromNative(full, readLimitFiles()).limits);
+    assert.deepEqual(kernel.limits, counted.limits);
     assert.deepEqual({ ...counted.usage, shmRssPages: undefined, shmSwapPages: undefined }, { ...kernel.usage, shmRssPages: undefined, shmSwapPages: undefined });
     // a listing that reports one slot of segments unreadable (as a security module refusing one would): its
     // count would miss that segment, so the kernel's counters are read instead

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { MSG_STRIDE, SEM_STRIDE, SHM_STRIDE, columnsSummary, decodeRow, decodeSems, limitsFromNative, type RawLimits, type RawSemColumns, type RawSysv } from '../../../extension/domain/sysvColumns';
+import { FILES_BEYOND_IPC_INFO, LIMIT_FILES } from '../../../extension/domain/procParser';
 import type { SemSet } from '../../../extension/shared/model';
 import { sameSetsModel } from '../../helpers/sameSets';
 
@@ -245,4 +246,25 @@ test('limitsFromNative: SHM_INFO\'s counters where read; else the segments of th
   assert.deepEqual(limitsFromNative({ ...base, pageSize: 65536 }, {}, shm).usage!.shmPages, 3);
   assert.equal(limitsFromNative(base, {}).usage, undefined, 'nothing to count: the caller counts the objects');
   assert.equal(limitsFromNative(base, {}).limits.shmmni, 4096);
+});
+
+test('limitsFromNative takes from the limit files only FILES_BEYOND_IPC_INFO (what a source with the binding reads)', () => {
+  const files = {
+    'kernel/sem': '250 32000 32 128', 'kernel/shmmax': '18446744073692774399', 'kernel/shmall': '18446744073692774399', 'kernel/shmmni': '4096',
+    'kernel/msgmax': '8192', 'kernel/msgmnb': '16384', 'kernel/msgmni': '32000', 'kernel/shm_rmid_forced': '1\n',
+    'fs/mqueue/queues_max': '256\n', 'fs/mqueue/msg_max': '10\n', 'fs/mqueue/msgsize_max': '8192\n',
+  };
+  const raw: RawLimits = {
+    semmsl: 1, semmns: 2, semopm: 3, semmni: 4, semvmx: 32767, shmmax: 5, shmall: 6, shmmni: 7, shmmin: 1, msgmax: 8, msgmnb: 9, msgmni: 10,
+    pageSize: 4096, unlimited: [], semSets: 0, semTotal: 0, shmSegments: 0, shmPages: 0, msgQueues: 0, msgMessages: 0, msgBytes: 0,
+  };
+  assert.ok(FILES_BEYOND_IPC_INFO.every((f) => LIMIT_FILES.includes(f)));
+  const beyond = Object.fromEntries(FILES_BEYOND_IPC_INFO.map((f) => [f, files[f]]));
+  const all = limitsFromNative(raw, files).limits;
+  assert.deepEqual(limitsFromNative(raw, beyond).limits, all);
+  assert.equal(all.shmRmidForced, true);
+  assert.deepEqual(all.mqueue, { queuesMax: 256, msgMax: 10, msgsizeMax: 8192 });
+  assert.equal(all.semmni, 4, 'IPC_INFO, not the file');
+  // one POSIX queue file short: no mqueue limits (never a partial one)
+  assert.equal(limitsFromNative(raw, { ...beyond, 'fs/mqueue/msg_max': undefined }).limits.mqueue, undefined);
 });
