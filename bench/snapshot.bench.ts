@@ -5,9 +5,10 @@
  * In the private IPC namespace bench/run.mjs provides: 4,096 shm segments (SHMMNI's default), 1,000 message
  * queues, and semaphore sets of 17 semaphores grown through SCALES (1,000, 8,000, 32,000 = SEMMNI's default
  * without ipcmni_extend). At each scale every in-process contender gets a phase of its own that interleaves,
- * round-robin, RUNS timings of it with the floor and the references (in one process, a contender's garbage
- * would otherwise be collected, by V8's concurrent marking on the other core, during the next contender's
- * timing; each is measured in the steady state of doing only that, as a host refreshing every few seconds is):
+ * round-robin, RUNS timings of it with the floor and the references, after WARMUP untimed rounds of them (in
+ * one process, a contender's garbage would otherwise be collected, by V8's concurrent marking on the other
+ * core, during the next contender's timing; each is measured in the steady state of doing only that, as a
+ * host refreshing every few seconds is):
  *   - the floor (bench/c/floor.c, built here, not shipped): headers of every object + GETALL of every set by
  *     the fastest means available, timed inside that C process (start-up excluded): *_STAT_ANY per slot and
  *     /proc/sysvipc parsing, one and two threads each (two threads share the set slots from both ends of
@@ -50,6 +51,14 @@ import { assertPrivateIpcNamespace } from '../test/native/support';
 import { median, recordResult } from './lib';
 
 const RUNS = Number(process.env['IPCX_BENCH_RUNS'] ?? 11);
+/**
+ * Untimed rounds of every contender before a phase's timings. One was not enough to reach the steady state:
+ * the garbage of what ran before the phase (the setup's objects, the contender before, the full GC between
+ * phases) is collected during the next refreshes, on the other core while the listing runs: with one
+ * warm-up the refresh's first two rounds took 38.8 and 28.6 ms (CPU 67 and 55 ms) against 20-22 ms (CPU
+ * 38-40) after; with IPCX_BENCH_GC=0 its first three did likewise. With three, none did.
+ */
+const WARMUP = 3;
 const SCALES = (process.env['IPCX_BENCH_SCALES'] ?? '1000,8000,32000').split(',').map(Number);
 const NSEMS = 17;
 const SEGMENTS = 4096;
@@ -266,7 +275,7 @@ async function main(): Promise<void> {
     const all = [floor, ...contenders, ...refs];
     const times = new Map<string, number[]>(all.map((c) => [c.name, []]));
     const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
-    for (const c of all) await c.run(); // warm-up
+    for (let w = 0; w < WARMUP; w++) for (const c of all) await c.run();
     for (const m of floorModes.values()) m.length = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const c of all) {
