@@ -345,12 +345,9 @@ export function shmIdsOfColumns(r: RawSysv): Set<number> {
 
 /**
  * Limits and usage from IPC_INFO / *_INFO, completed by the limit files the syscalls do not cover
- * (shm_rmid_forced and /proc/sys/fs/mqueue/*).
- */
-/**
- * The binding's limits and usage counters as the model's. Where SHM_INFO was not read, the segments and their
- * pages are counted from `shm` (the listing's segment columns), as the kernel counts shm_tot: pages per
- * segment, rounded up; no listing then means no usage (the caller counts the decoded objects).
+ * (shm_rmid_forced and /proc/sys/fs/mqueue/*). Where SHM_INFO was not read, the segments and their pages are
+ * counted from `shm` (the listing's segment columns) as the kernel counts shm_tot, each segment rounded up
+ * to whole pages; without a listing there is then no usage (the caller counts the decoded objects).
  */
 export function limitsFromNative(r: RawLimits, files: LimitFiles, shm?: RawColumns): { limits: IpcLimits; usage?: IpcUsage } {
   const limits: IpcLimits = {
