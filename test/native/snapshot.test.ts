@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -674,7 +673,8 @@ test('limits without SHM_INFO: the segments and their pages counted from the lis
       assert.equal(typeof full[k], 'number', `limits(): ${k}`);
       assert.equal(lean[k], undefined, `limits({ shmInfo: false }): no ${k}`);
     }
-    const raw = createRequire(__filename)(b.path) as { limits(...a: unknown[]): Record<string, unknown> };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const raw = require(b.path) as { limits(...a: unknown[]): Record<string, unknown> };
     assert.equal(raw.limits(false)['shmPages'], undefined);
     for (const bad of [['no'], [0], [true, true]]) assert.throws(() => raw.limits(...bad), /Usage: limits\(shmInfo\?: boolean\)/, `limits(${JSON.stringify(bad)}): a usage error, not a truthy value`);
     const sizes = fs.readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[3]));
