@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalSource } from '../extension/backend/localSource';
+import { EXTENSION_SOURCE_OPTIONS, LocalSource } from '../extension/backend/localSource';
 import { assessSnapshot, DEFAULT_VERDICT_OPTIONS } from '../extension/domain/verdict';
 import { SnapshotStore } from '../extension/services/snapshotStore';
 import { assertPrivateIpcNamespace } from '../test/helpers/ns';
@@ -61,9 +61,10 @@ async function main(): Promise<void> {
   const storeRefresh: number[] = [];
   const snapshotOnly: number[] = [];
   const verdictsOnly: number[] = [];
-  const source = new LocalSource();
+  // both built as the extension builds its local source (services.ts)
+  const source = new LocalSource(EXTENSION_SOURCE_OPTIONS);
   const store = new SnapshotStore({ verdictOptions: () => DEFAULT_VERDICT_OPTIONS });
-  store.addSource(new LocalSource());
+  store.addSource(new LocalSource(EXTENSION_SOURCE_OPTIONS));
   for (let i = 0; i < RUNS; i++) {
     ipcs.push(timeProcess('ipcs', ['-s']));
     lsipc.push(timeProcess('lsipc', ['-s', '--json']));

@@ -41,7 +41,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as esbuild from 'esbuild';
 import { listDevShm } from '../extension/backend/devShm';
-import { LocalSource } from '../extension/backend/localSource';
+import { EXTENSION_SOURCE_OPTIONS, LocalSource } from '../extension/backend/localSource';
 import { loadNative } from '../extension/backend/nativeLoader';
 import { readLimitFiles } from '../extension/backend/procfs';
 import { posixObjects } from '../extension/domain/assembleSnapshot';
@@ -177,9 +177,8 @@ async function main(): Promise<void> {
   const model = (raw: RawSysv, values: boolean) => ({ ...decodeSysv(raw, values), ...limitsFromNative(b.limits(), readLimitFiles()) });
   const nativeSnapshot = (values = true) => model(b.sysv({ values }), values);
   const jsonSource = new LocalSource({ load: () => loaded });
-  // the source the extension's store refreshes through (the same binding, as services.ts makes it: no
-  // SHM_INFO, whose resident pages no view shows)
-  const extensionSource = () => new LocalSource({ load: () => loaded, shmResidency: false });
+  // the source the extension's store refreshes through (the same binding, built as services.ts builds it)
+  const extensionSource = () => new LocalSource({ load: () => loaded, ...EXTENSION_SOURCE_OPTIONS });
   const refreshSource = extensionSource();
   const devNull = fs.openSync('/dev/null', 'w');
   const nativeSnapshotAsync = async () => model(await b.sysvAsync(), true);

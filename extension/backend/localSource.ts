@@ -47,6 +47,12 @@ export interface LocalSourceOptions extends LocalFactsOptions {
   shmResidency?: boolean;
 }
 
+/**
+ * What the extension's local source is built with (services.ts, and the benches that measure its refresh): no
+ * view shows the segments' resident and swapped pages, and reading them walks every segment at every refresh.
+ */
+export const EXTENSION_SOURCE_OPTIONS = { shmResidency: false } as const satisfies LocalSourceOptions;
+
 /** One line saying why the binding is not used, naming every path tried. */
 export function describeLoadFailure(r: LoadResult): string {
   const msg = r.error?.message ?? 'unknown error';

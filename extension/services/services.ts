@@ -4,7 +4,7 @@
  * is taken and nothing is read until a view becomes visible or a command runs.
  */
 import * as vscode from 'vscode';
-import { LocalSource } from '../backend/localSource';
+import { EXTENSION_SOURCE_OPTIONS, LocalSource } from '../backend/localSource';
 import { localProcessFacts } from '../backend/ownerEvidence';
 import { errorLine, Notifier } from './notify';
 import { LOCAL_HOST, SnapshotStore } from './snapshotStore';
@@ -37,8 +37,7 @@ export function createServices(context: vscode.ExtensionContext, opts: { platfor
   const log = vscode.window.createOutputChannel('IPC Explorer', { log: true });
   context.subscriptions.push(log);
   const verdicts = new VerdictService();
-  // no view shows the segments' resident and swapped pages, and reading them walks every segment at every refresh
-  const localSource = new LocalSource({ platform: opts.platform, shmResidency: false });
+  const localSource = new LocalSource({ platform: opts.platform, ...EXTENSION_SOURCE_OPTIONS });
   // the store asks for verdict options at every refresh, so a settings change shows on the next refresh
   const store: SnapshotStore = new SnapshotStore({
     verdictOptions: (host) => verdicts.options(host),
